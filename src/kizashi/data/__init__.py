@@ -1,0 +1,1 @@
+"""Data: the in-memory series frame, readers, validation and synthetic generators."""

@@ -1,0 +1,292 @@
+"""The one interface every kizashi detector implements.
+
+A detector turns a stream of values into a stream of anomaly scores: **a higher
+score is always more anomalous**. Deciding which scores are anomalies is a
+separate step (:mod:`kizashi.decision`).
+
+Every detector works two ways that give the same scores:
+
+* batch: ``fit(train)`` (optional for unsupervised detectors) then
+  ``score(values)``. ``score`` starts from the detector's current state,
+  walks through ``values`` as a stream would and returns the scores *without*
+  changing the detector;
+* streaming: ``update(row)`` scores one time step and learns from it.
+
+The streaming state is plain data (a dict of numpy arrays and numbers, see
+:mod:`kizashi.state`) that ``state_dict()`` / ``load_state_dict()`` save and
+restore exactly, so a daemon can stop and resume without losing anything.
+
+Univariate detectors score every column of a 2-D ``(time, series)`` array
+independently and in one vectorised step per time step; multivariate
+detectors read a ``(time, features)`` array as one entity and return one score
+per time step.
+
+Missing values (NaN) are part of the contract: a NaN input gives a NaN score
+for that series and leaves that series' state untouched.
+
+Writing a detector means subclassing :class:`Detector` and implementing
+``_init_state`` and ``_update`` (and ``_fit`` when it learns from training
+data); see :class:`kizashi.detectors.threshold.static.StaticThreshold` for a
+small complete example.
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from kizashi.state import State, copy_state, from_json_safe, to_json_safe
+
+__all__ = ["Detector", "as_epoch_seconds"]
+
+STATE_FORMAT_VERSION = 1
+
+
+def as_epoch_seconds(timestamps: Any) -> np.ndarray | None:
+    """Convert timestamps to float seconds since 1970-01-01 UTC.
+
+    Accepts ``None``, numbers (already seconds), ``datetime64`` arrays, or
+    anything :func:`numpy.asarray` turns into one of these.
+
+    >>> as_epoch_seconds(np.array(["1970-01-01T00:01:00"], dtype="datetime64[s]"))
+    array([60.])
+    """
+    if timestamps is None:
+        return None
+    array = np.asarray(timestamps)
+    if np.issubdtype(array.dtype, np.datetime64):
+        return array.astype("datetime64[ns]").astype(np.int64) / 1e9
+    if array.dtype == object:
+        array = np.asarray(array.astype("datetime64[ns]"))
+        return array.astype(np.int64) / 1e9
+    return array.astype(np.float64)
+
+
+class Detector(ABC):
+    """Base class of all detectors: batch ``fit``/``score`` and streaming ``update``.
+
+    Subclasses declare their hyper-parameters as keyword arguments of
+    ``__init__`` and store them unchanged under the same names (nothing else
+    happens in a constructor). Learned state lives in ``state_`` and is created
+    on the first ``fit``, ``update`` or ``score``.
+
+    Class attributes tell runners what a detector can do instead of letting
+    them guess:
+
+    ``multivariate``
+        True when one score comes from a whole row of features.
+    ``requires_training``
+        True when ``fit`` must be called before scoring.
+    ``requires_timestamps``
+        True when scoring needs the timestamps (e.g. seasonal baselines).
+    ``default_threshold``
+        The score above which the detector's own convention calls a point
+        anomalous (``None`` when it has none); the decision layer uses it when
+        nothing else is configured.
+    """
+
+    multivariate: ClassVar[bool] = False
+    supports_streaming: ClassVar[bool] = True
+    requires_training: ClassVar[bool] = False
+    requires_timestamps: ClassVar[bool] = False
+    default_threshold: ClassVar[float | None] = None
+    #: Parameters the conformance suite uses (small models, required bounds).
+    conformance_params: ClassVar[dict[str, Any]] = {}
+
+    state_: State | None = None
+
+    # ------------------------------------------------------------------ params
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments, as given."""
+        names = [
+            p.name
+            for p in inspect.signature(type(self).__init__).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        return {name: getattr(self, name) for name in names}
+
+    def clone(self) -> Self:
+        """A fresh, unfitted detector with the same parameters."""
+        return type(self)(**self.get_params())
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------ to implement
+    @abstractmethod
+    def _init_state(self, n_series: int) -> State:
+        """A fresh state for ``n_series`` series (or features, if multivariate)."""
+
+    @abstractmethod
+    def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        """Score one time step and learn from it, changing ``state`` in place.
+
+        ``x`` has shape ``(n_series,)`` and may hold NaN. Return the scores, shape
+        ``(n_series,)`` (univariate) or ``(1,)`` (multivariate).
+        """
+
+    def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
+        """Learn from training data. The default streams through it."""
+        self._score_batch(self.state_, values, t)
+
+    def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        """Score ``values`` (time, series) step by step, changing ``state``.
+
+        Subclasses may override this with a vectorised version; the
+        conformance suite checks it still matches ``_update`` step by step.
+        """
+        out = np.empty((values.shape[0], 1 if self.multivariate else values.shape[1]))
+        for i, row in enumerate(values):
+            out[i] = self._update(state, row, None if t is None else float(t[i]))
+        return out
+
+    @property
+    def n_warmup(self) -> int:
+        """Time steps a series needs before its scores mean anything (scores are 0 before)."""
+        return 0
+
+    # ---------------------------------------------------------------- public
+    def reset(self, n_series: int) -> Self:
+        """Forget everything learned and start a fresh state for ``n_series`` series."""
+        if n_series < 1:
+            raise ValueError(f"{type(self).__name__}: need at least one series, got {n_series}")
+        self.state_ = self._init_state(int(n_series))
+        return self
+
+    @property
+    def n_series_(self) -> int | None:
+        """Number of series (or features) the current state was made for."""
+        return None if self.state_ is None else int(self.state_["n_series"])
+
+    def fit(self, values: Any, timestamps: Any = None) -> Self:
+        """Start afresh and learn from ``values`` (shape ``(time,)`` or ``(time, series)``).
+
+        For a streaming detector this is the same as ``update`` on every row.
+        Hyper-parameters are never changed.
+        """
+        matrix, _ = self._as_matrix(values)
+        t = self._timestamps(timestamps, matrix.shape[0])
+        self.reset(matrix.shape[1])
+        self._fit(matrix, t)
+        return self
+
+    def score(self, values: Any, timestamps: Any = None) -> np.ndarray:
+        """Scores of ``values`` as a stream continuing from the current state.
+
+        The detector itself is left unchanged. A univariate detector returns an
+        array of the same shape as ``values``; a multivariate one returns one
+        score per time step.
+        """
+        matrix, was_1d = self._as_matrix(values)
+        t = self._timestamps(timestamps, matrix.shape[0])
+        state = self._state_for(matrix.shape[1])
+        scores = self._score_batch(copy_state(state), matrix, t)
+        if self.multivariate:
+            return scores[:, 0]
+        return scores[:, 0] if was_1d else scores
+
+    def update(self, row: Any, timestamp: Any = None) -> Any:
+        """Score one time step and learn from it.
+
+        ``row`` is one value (returns a float) or one row of many series
+        (returns an array of scores). A multivariate detector takes one row of
+        features and returns a float.
+        """
+        x = np.asarray(row, dtype=np.float64)
+        scalar = x.ndim == 0
+        x = x.reshape(-1)
+        if x.ndim != 1 or x.size == 0:
+            raise ValueError(f"{type(self).__name__}.update: expected one value or one row")
+        t = None
+        if timestamp is not None:
+            t = float(as_epoch_seconds(np.asarray([timestamp]))[0])
+        elif self.requires_timestamps:
+            raise ValueError(f"{type(self).__name__} needs a timestamp with every update")
+        state = self._state_for(x.size)
+        self._check_training()
+        scores = self._update(state, x, t)
+        if self.multivariate or scalar:
+            return float(scores[0])
+        return scores
+
+    def state_dict(self) -> dict[str, Any]:
+        """The detector's parameters and streaming state, as plain data (a copy)."""
+        if self.state_ is None:
+            raise ValueError(f"{type(self).__name__} has no state yet: fit or update it first")
+        return {
+            "format": STATE_FORMAT_VERSION,
+            "detector": type(self).__name__,
+            "params": to_json_safe(self.get_params()),
+            "state": copy_state(self.state_),
+        }
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> Self:
+        """Restore what :meth:`state_dict` returned (also after a JSON round trip).
+
+        The saved parameters must equal this detector's own: a state learned
+        with other parameters would not mean the same thing.
+        """
+        if state_dict.get("format") != STATE_FORMAT_VERSION:
+            raise ValueError(f"unknown detector state format {state_dict.get('format')!r}")
+        if state_dict.get("detector") != type(self).__name__:
+            raise ValueError(
+                f"state belongs to {state_dict.get('detector')!r}, not {type(self).__name__!r}"
+            )
+        saved = from_json_safe(state_dict["params"])
+        mine = from_json_safe(to_json_safe(self.get_params()))
+        if saved != mine:
+            raise ValueError(f"state was saved with parameters {saved}, this detector has {mine}")
+        state = from_json_safe(to_json_safe(state_dict["state"]))
+        if not isinstance(state, dict) or "n_series" not in state:
+            raise ValueError("detector state lacks 'n_series'")
+        self.state_ = state
+        return self
+
+    # --------------------------------------------------------------- helpers
+    def _check_training(self) -> None:
+        if self.requires_training and not self.state_.get("trained", False):
+            raise ValueError(f"{type(self).__name__} must be fitted on training data first")
+
+    def _state_for(self, n_series: int) -> State:
+        if self.state_ is None:
+            if self.requires_training:
+                raise ValueError(f"{type(self).__name__} must be fitted on training data first")
+            self.reset(n_series)
+        elif self.state_["n_series"] != n_series:
+            what = "features" if self.multivariate else "series"
+            raise ValueError(
+                f"{type(self).__name__} was set up for {self.state_['n_series']} {what}, "
+                f"got {n_series}; call reset() or fit() to start over"
+            )
+        return self.state_
+
+    def _as_matrix(self, values: Any) -> tuple[np.ndarray, bool]:
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim == 1:
+            return array.reshape(-1, 1), True
+        if array.ndim == 2:
+            return array, False
+        raise ValueError(
+            f"{type(self).__name__}: expected a 1-D or 2-D (time, series) array, "
+            f"got shape {array.shape}"
+        )
+
+    def _timestamps(self, timestamps: Any, n: int) -> np.ndarray | None:
+        t = as_epoch_seconds(timestamps)
+        if t is None:
+            if self.requires_timestamps:
+                raise ValueError(f"{type(self).__name__} needs timestamps to score")
+            return None
+        if t.shape != (n,):
+            raise ValueError(f"got {t.shape[0] if t.ndim else 0} timestamps for {n} time steps")
+        return t
+
+
+def ensure_sequence(value: float | Sequence[float]) -> np.ndarray:
+    """A 1-D float array from a number or a sequence of numbers."""
+    return np.atleast_1d(np.asarray(value, dtype=np.float64))

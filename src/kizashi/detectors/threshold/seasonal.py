@@ -1,0 +1,142 @@
+"""Seasonal baseline: compare each value with what is usual for that hour of the week."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kizashi.detectors.base import Detector
+from kizashi.durations import parse_duration
+from kizashi.state import State
+from kizashi.streaming import DiscountedMoments, decay_factor
+
+
+class SeasonalThreshold(Detector):
+    """A level that follows the recent weeks plus a profile of each slot of the period.
+
+    The value expected at time ``t`` is ``level + profile[slot(t)]``, where
+    ``slot(t)`` is e.g. the hour of the week. The level follows the data with a
+    half-life of ``level_halflife`` (so a quiet season — April, when people come
+    and go — moves the baseline instead of firing for weeks, as a fixed
+    threshold does); each slot's profile is a time-discounted mean of
+    ``x − level`` seen in that slot (half-life ``season_halflife``). The score is
+    ``|x − expected| / σ`` with σ the discounted spread of past residuals.
+
+    A series scores 0 until it has been seen for ``warmup_periods`` whole periods. Residuals
+    larger than ``clip``·σ are clipped before they update the baseline, so an
+    incident does not teach the baseline that it is normal.
+
+    Parameters
+    ----------
+    period : str or float
+        Length of the season (``"1w"``, ``"1d"`` or seconds).
+    slot : str or float
+        Width of a slot of the period (``"1h"``).
+    level_halflife, season_halflife : str or float
+        How fast the level and the slot profile forget.
+    k : float
+        The default decision threshold, in σ.
+    clip : float
+        Residuals beyond ``clip``·σ update the baseline as if they were ``clip``·σ.
+    warmup_periods : float
+        Periods a series must be seen before it is scored.
+
+    Examples
+    --------
+    >>> hours = np.arange(24 * 21)
+    >>> values = 50 + 30 * (hours % 24 >= 9) * (hours % 24 < 18)
+    >>> values = values + np.random.default_rng(1).normal(0, 1, hours.size)
+    >>> values[-5] = 50.0 + 30 * ((hours[-5] % 24) < 18) + 12  # an odd evening
+    >>> detector = SeasonalThreshold(period="1d", slot="1h")
+    >>> scores = detector.score(values, timestamps=hours * 3600.0)
+    >>> int(np.argmax(scores)) == hours.size - 5
+    True
+    """
+
+    requires_timestamps = True
+    conformance_params = {"period": "10m", "slot": "1m"}
+
+    def __init__(self, period: str | float = "1w", slot: str | float = "1h",
+                 level_halflife: str | float = "1d", season_halflife: str | float = "4w",
+                 k: float = 4.0, clip: float = 5.0, warmup_periods: float = 2.0):
+        self.period = period
+        self.slot = slot
+        self.level_halflife = level_halflife
+        self.season_halflife = season_halflife
+        self.k = k
+        self.clip = clip
+        self.warmup_periods = warmup_periods
+
+    @property
+    def default_threshold(self) -> float:  # type: ignore[override]
+        return float(self.k)
+
+    def _layout(self) -> tuple[float, float, int]:
+        period = parse_duration(self.period)
+        slot = parse_duration(self.slot)
+        n_slots = round(period / slot)
+        if n_slots < 1 or abs(n_slots * slot - period) > 1e-6 * period:
+            raise ValueError(
+                f"seasonal_threshold: period {self.period!r} is not a whole number of "
+                f"slots of {self.slot!r}"
+            )
+        return period, slot, n_slots
+
+    def _init_state(self, n_series: int) -> State:
+        _, _, n_slots = self._layout()
+        moments = DiscountedMoments()
+        return {
+            "n_series": n_series,
+            "first_seen": np.full(n_series, np.nan),
+            "last_seen": np.full(n_series, np.nan),
+            "level": moments.init(n_series),
+            "residual": moments.init(n_series),
+            "profile": np.zeros((n_slots, n_series)),
+            "profile_weight": np.zeros((n_slots, n_series)),
+            "profile_seen": np.full((n_slots, n_series), np.nan),
+        }
+
+    def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        if t is None:
+            raise ValueError("seasonal_threshold needs timestamps")
+        period, slot_width, n_slots = self._layout()
+        level_halflife = parse_duration(self.level_halflife)
+        season_halflife = parse_duration(self.season_halflife)
+        slot = int((t % period) // slot_width) % n_slots
+        observed = ~np.isnan(x)
+
+        profile = state["profile"][slot]
+        slot_known = state["profile_weight"][slot] > 0
+        expected = state["level"]["mean"] + profile
+        residual = x - expected
+        sigma = np.sqrt(state["residual"]["var"])
+        floor = 1e-9 * (1.0 + np.abs(expected))
+        with np.errstate(invalid="ignore"):
+            ready = slot_known & (t - state["first_seen"] >= self.warmup_periods * period)
+            score = np.where(ready, np.abs(residual) / np.maximum(sigma, floor), 0.0)
+        score = np.where(observed, score, np.nan)
+
+        # Learn, with large residuals clipped once the baseline is established.
+        limit = self.clip * np.maximum(sigma, floor)
+        clipped = np.where(ready, np.clip(residual, -limit, limit), residual)
+        learn_x = expected + clipped
+        elapsed = np.where(np.isnan(state["last_seen"]), 0.0, t - state["last_seen"])
+        level_decay = decay_factor(elapsed, level_halflife)
+        level_input = np.where(slot_known, learn_x - profile, learn_x)
+        DiscountedMoments().update(state["level"], level_input, level_decay, where=observed)
+        DiscountedMoments().update(
+            state["residual"], np.where(slot_known, clipped, np.nan), level_decay,
+            where=observed,
+        )
+
+        seen = state["profile_seen"][slot]
+        season_decay = decay_factor(np.where(np.isnan(seen), 0.0, t - seen), season_halflife)
+        weight = state["profile_weight"][slot] * season_decay + 1.0
+        target = learn_x - state["level"]["mean"]
+        new_profile = profile + (target - profile) / weight
+        state["profile"][slot] = np.where(observed, new_profile, profile)
+        state["profile_weight"][slot] = np.where(observed, weight, state["profile_weight"][slot])
+        state["profile_seen"][slot] = np.where(observed, t, seen)
+        state["first_seen"] = np.where(observed & np.isnan(state["first_seen"]), t,
+                                       state["first_seen"])
+        state["last_seen"] = np.where(observed, t, state["last_seen"])
+        return score

@@ -1,0 +1,30 @@
+"""Durations written the way operators write them: ``"30s"``, ``"5m"``, ``"1h"``, ``"7d"``, ``"2w"``.
+
+>>> parse_duration("1h"), parse_duration("1w"), parse_duration(90)
+(3600.0, 604800.0, 90.0)
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(ms|s|m|h|d|w)?\s*$", re.I)
+
+
+def parse_duration(value: str | float | int) -> float:
+    """Seconds in ``value``: a number of seconds, or a string such as ``"15m"``."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a duration: {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _PATTERN.match(str(value))
+        if not match:
+            raise ValueError(
+                f"not a duration: {value!r} (write e.g. 30s, 5m, 1h, 7d, 2w or a number of seconds)"
+            )
+        seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
+    if not seconds > 0:
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    return seconds

@@ -1,0 +1,11 @@
+"""Streaming building blocks shared by detectors, vectorised over many series.
+
+Each block is a small *stateless* object that knows how to create and advance a
+state made of plain arrays; the arrays live inside the owning detector's state
+dict, so copying and saving a detector's state copies and saves theirs too.
+"""
+
+from kizashi.streaming.discounted import DiscountedMoments, decay_factor
+from kizashi.streaming.rolling import RollingWindow
+
+__all__ = ["DiscountedMoments", "RollingWindow", "decay_factor"]
