@@ -1,4 +1,4 @@
-"""Durations written the way operators write them: ``"30s"``, ``"5m"``, ``"1h"``, ``"7d"``, ``"2w"``.
+"""Durations as operators write them: ``"30s"``, ``"5m"``, ``"1h"``, ``"7d"``, ``"2w"``.
 
 >>> parse_duration("1h"), parse_duration("1w"), parse_duration(90)
 (3600.0, 604800.0, 90.0)

@@ -1,0 +1,1 @@
+"""The ``kizashi`` command line."""
