@@ -1,0 +1,114 @@
+"""The Numenta Anomaly Benchmark (NAB): 58 labelled series and their anomaly windows.
+
+Local copies are found through :func:`kizashi.data.paths.dataset_dir` (``nab/``
+with ``data/`` and ``labels/``); without one, the files are fetched from NAB's
+public repository into the cache on first use.
+
+>>> from kizashi.data.paths import dataset_dir
+>>> corpus = load_nab_corpus() if dataset_dir("nab") else []
+>>> len(corpus) in (0, 58)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from kizashi.data.frame import SeriesFrame
+from kizashi.data.paths import cache_dir, dataset_dir, fetch
+from kizashi.data.readers import read_series
+from kizashi.data.validation import DataError, DataWarning
+
+NAB_COMMIT = "ea702d75cc2258d9d7dd35ca8e5e2539d71f3140"
+NAB_URL = f"https://raw.githubusercontent.com/numenta/NAB/{NAB_COMMIT}"
+WINDOWS_FILE = "labels/combined_windows.json"
+
+
+@dataclass(frozen=True, eq=False)
+class NabSeries:
+    """One NAB data file with its anomaly windows (inclusive bounds)."""
+
+    name: str  # "realKnownCause/nyc_taxi.csv"
+    timestamps: np.ndarray  # datetime64[ns]
+    values: np.ndarray  # float64
+    windows: list[tuple[np.datetime64, np.datetime64]] = field(default_factory=list)
+
+    @property
+    def category(self) -> str:
+        return self.name.split("/")[0]
+
+    def labels(self) -> np.ndarray:
+        """True at every timestamp inside a window."""
+        out = np.zeros(len(self.timestamps), dtype=bool)
+        for start, end in self.windows:
+            out |= (self.timestamps >= start) & (self.timestamps <= end)
+        return out
+
+    def to_frame(self) -> SeriesFrame:
+        return SeriesFrame(self.timestamps, self.values[:, None], (self.name,), ("value",),
+                           labels=self.labels()[:, None], name=self.name,
+                           meta={"windows": list(self.windows)})
+
+
+def nab_root(root: str | Path | None = None) -> Path:
+    """A folder holding NAB's ``data/`` and ``labels/``: given, local, or the download cache."""
+    if root is not None:
+        return Path(root)
+    local = dataset_dir("nab")
+    if local is not None:
+        return local
+    cached = cache_dir() / "nab"
+    fetch(f"{NAB_URL}/{WINDOWS_FILE}", cached / WINDOWS_FILE)
+    return cached
+
+
+def read_windows(root: Path) -> dict[str, list[tuple[np.datetime64, np.datetime64]]]:
+    path = root / WINDOWS_FILE
+    if not path.exists():
+        raise DataError(f"{path}: NAB windows file not found")
+    try:
+        raw = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}: not valid JSON ({error})") from None
+    return {
+        name: [(np.datetime64(a, "ns"), np.datetime64(b, "ns")) for a, b in pairs]
+        for name, pairs in raw.items()
+    }
+
+
+def load_nab_series(name: str, root: str | Path | None = None) -> NabSeries:
+    """One NAB file by its corpus name, e.g. ``"realKnownCause/nyc_taxi.csv"``."""
+    base = nab_root(root)
+    windows = read_windows(base)
+    if name not in windows:
+        raise ValueError(f"{name!r} is not a NAB file name (e.g. realKnownCause/nyc_taxi.csv)")
+    return _load(base, name, windows[name])
+
+
+def load_nab_corpus(root: str | Path | None = None) -> list[NabSeries]:
+    """All NAB files (58), sorted by name, each with its windows."""
+    base = nab_root(root)
+    windows = read_windows(base)
+    return [_load(base, name, windows[name]) for name in sorted(windows)]
+
+
+def _load(base: Path, name: str, windows) -> NabSeries:
+    path = base / "data" / name
+    if not path.exists():
+        fetch(f"{NAB_URL}/data/{name}", path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # findings stay in frame.report
+        frame = read_series(path, format="wide", entity=name)
+    if frame.n_series != 1:
+        raise DataError(f"{path}: a NAB file has one value column, found {frame.n_series}")
+    stamps = set(frame.timestamps.tolist())
+    for start, end in windows:
+        for bound in (start, end):
+            if bound.astype("datetime64[ns]").astype(np.int64).item() not in stamps:
+                raise DataError(f"{path}: window bound {bound} is not a timestamp of the file")
+    return NabSeries(name, frame.timestamps, frame.values[:, 0], list(windows))
