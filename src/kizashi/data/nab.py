@@ -21,8 +21,15 @@ import numpy as np
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.data.paths import cache_dir, dataset_dir, fetch
-from kizashi.data.readers import read_series
-from kizashi.data.validation import DataError, DataWarning
+from kizashi.data.readers import read_table
+from kizashi.data.validation import (
+    DataError,
+    DataWarning,
+    ValidationReport,
+    assemble,
+    parse_numbers,
+    parse_timestamps,
+)
 
 NAB_COMMIT = "ea702d75cc2258d9d7dd35ca8e5e2539d71f3140"
 NAB_URL = f"https://raw.githubusercontent.com/numenta/NAB/{NAB_COMMIT}"
@@ -31,12 +38,19 @@ WINDOWS_FILE = "labels/combined_windows.json"
 
 @dataclass(frozen=True, eq=False)
 class NabSeries:
-    """One NAB data file with its anomaly windows (inclusive bounds)."""
+    """One NAB data file with its anomaly windows (inclusive bounds).
+
+    Rows are kept exactly as in the file, because NAB's results and scores are
+    aligned with the file's rows: a few NAB files repeat an hour of timestamps
+    (``report`` says which), so ``timestamps`` is not always increasing here.
+    :meth:`to_frame` applies kizashi's usual repair (sort, later line wins).
+    """
 
     name: str  # "realKnownCause/nyc_taxi.csv"
     timestamps: np.ndarray  # datetime64[ns]
     values: np.ndarray  # float64
     windows: list[tuple[np.datetime64, np.datetime64]] = field(default_factory=list)
+    report: ValidationReport = field(default_factory=ValidationReport)
 
     @property
     def category(self) -> str:
@@ -50,9 +64,16 @@ class NabSeries:
         return out
 
     def to_frame(self) -> SeriesFrame:
-        return SeriesFrame(self.timestamps, self.values[:, None], (self.name,), ("value",),
-                           labels=self.labels()[:, None], name=self.name,
-                           meta={"windows": list(self.windows)})
+        """A :class:`SeriesFrame` (sorted, duplicates resolved as for any file)."""
+        report = ValidationReport(source=self.name)
+        lines = np.arange(len(self.values)) + 2
+        stamps, values = assemble(self.timestamps, np.zeros(len(lines), dtype=np.int64),
+                                  self.values, lines, [(self.name, "value")], report)
+        labels = np.zeros(len(stamps), dtype=bool)
+        for start, end in self.windows:
+            labels |= (stamps >= start) & (stamps <= end)
+        return SeriesFrame(stamps, values, (self.name,), ("value",), labels=labels[:, None],
+                           name=self.name, report=report, meta={"windows": list(self.windows)})
 
 
 def nab_root(root: str | Path | None = None) -> Path:
@@ -101,14 +122,24 @@ def _load(base: Path, name: str, windows) -> NabSeries:
     path = base / "data" / name
     if not path.exists():
         fetch(f"{NAB_URL}/data/{name}", path)
+    table, lines = read_table(path)
+    if list(table.columns) != ["timestamp", "value"]:
+        raise DataError(f"{path}: a NAB file has the columns timestamp,value; found "
+                        f"{','.join(table.columns)}")
+    report = ValidationReport(source=str(path))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)  # findings stay in frame.report
-        frame = read_series(path, format="wide", entity=name)
-    if frame.n_series != 1:
-        raise DataError(f"{path}: a NAB file has one value column, found {frame.n_series}")
-    stamps = set(frame.timestamps.tolist())
+        warnings.simplefilter("ignore", DataWarning)  # findings stay in the report
+        stamps = parse_timestamps(table["timestamp"].to_numpy(dtype=object), lines, report)
+        values = parse_numbers(table["value"].to_numpy(dtype=object), lines, "value", report)
+        steps = np.diff(stamps.astype(np.int64))
+        if (steps <= 0).any():
+            where = lines[1:][steps <= 0]
+            report.add("unsorted", f"{where.size} row(s) not after the previous timestamp "
+                       f"(first at line {where[0]}); kept in file order, as NAB scores them",
+                       where)
+    known = set(stamps.astype(np.int64).tolist())
     for start, end in windows:
         for bound in (start, end):
-            if bound.astype("datetime64[ns]").astype(np.int64).item() not in stamps:
+            if bound.astype("datetime64[ns]").astype(np.int64).item() not in known:
                 raise DataError(f"{path}: window bound {bound} is not a timestamp of the file")
-    return NabSeries(name, frame.timestamps, frame.values[:, 0], list(windows))
+    return NabSeries(name, stamps, values, list(windows), report)

@@ -35,6 +35,7 @@ from kizashi.data.validation import DataError, DataWarning, ValidationReport, pa
 SMD_URL = ("https://raw.githubusercontent.com/NetManAIOps/OmniAnomaly/"
            "7fb0e0acf89ea49908896bcc9f9e80fcfff6baf4/ServerMachineDataset")
 STEP_SECONDS = {"smd": 60, "asd": 300}
+EXCLUSIVE_END = {"smd": True, "asd": False}
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +43,10 @@ class SmdMachine:
     """One machine: train and test frames, and the explained anomaly segments of test.
 
     ``segments`` holds ``(start_row, end_row_inclusive, metric_indices)`` with
-    0-based metric indices into the columns.
+    0-based metric indices into the columns. SMD's interpretation files write
+    the end one past the last labelled row (checked: on every machine of the
+    shared copy, ``start-end`` matches a run of 1s in ``test_label`` as
+    ``[start, end)``), while ASD's are inclusive; both are stored inclusive here.
     """
 
     name: str
@@ -81,7 +85,8 @@ def load_smd(machine: str, root: str | Path | None = None, dataset: str = "smd")
         raise DataError(f"{machine}: {labels.shape[0]} labels for {test_values.shape[0]} test rows")
     if not np.isin(labels, (0.0, 1.0)).all():
         raise DataError(f"{machine}: labels must be 0 or 1")
-    segments = _segments(_find(base, "interpretation_label", machine), test_values.shape[1])
+    segments = _segments(_find(base, "interpretation_label", machine), test_values.shape[1],
+                         EXCLUSIVE_END.get(dataset, False))
     n_train, n_metrics = train_values.shape
     metrics = tuple(f"m{j}" for j in range(n_metrics))
     entities = (machine,) * n_metrics
@@ -119,7 +124,8 @@ def _matrix(path: Path) -> np.ndarray:
     return values
 
 
-def _segments(path: Path, n_metrics: int) -> list[tuple[int, int, tuple[int, ...]]]:
+def _segments(path: Path, n_metrics: int, exclusive_end: bool,
+              ) -> list[tuple[int, int, tuple[int, ...]]]:
     from kizashi.data.readers import open_text
 
     out = []
@@ -135,6 +141,7 @@ def _segments(path: Path, n_metrics: int) -> list[tuple[int, int, tuple[int, ...
             except ValueError:
                 raise DataError(f"{path}, line {number}: expected 'start-end:dim,dim', "
                                 f"got {line!r}") from None
+            end -= int(exclusive_end)
             if start > end or any(not 0 <= m < n_metrics for m in metrics):
                 raise DataError(f"{path}, line {number}: segment {line!r} is out of range")
             out.append((start, end, metrics))

@@ -102,7 +102,7 @@ def parse_numbers(cells: np.ndarray, lines: np.ndarray, column: str, report: Val
     stripped = np.char.strip(text.astype("U"))
     missing = np.isin(np.char.lower(stripped), list(MISSING_TOKENS))
     numbers = pd.to_numeric(pd.Series(np.where(missing, "nan", stripped)), errors="coerce")
-    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan).copy()
     bad = (np.isnan(values) & ~missing) | np.isinf(values)
     if bad.any():
         where = np.flatnonzero(bad)
@@ -111,7 +111,7 @@ def parse_numbers(cells: np.ndarray, lines: np.ndarray, column: str, report: Val
         if on_invalid == "error":
             raise DataError(
                 f"{report.source}, {line_label} {lines[first]}, column {column!r}: "
-                f"{text[first]!r} is not a finite number ({kind}; "
+                f"{str(text[first])!r} is not a finite number ({kind}; "
                 f"{len(where)} such cell{'s' if len(where) > 1 else ''} in all). Fix the file, "
                 f"or read it with on_invalid='missing' (CLI: --on-invalid missing) to treat "
                 f"them as missing values."
@@ -146,7 +146,7 @@ def parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationRep
     if zoned.any() and not zoned.all():
         minority = np.flatnonzero(~zoned if zoned.sum() > len(zoned) / 2 else zoned)
         raise DataError(
-            f"{report.source}, {line_label} {lines[minority[0]]}: timestamp {text[minority[0]]!r} "
+            f"{report.source}, {line_label} {lines[minority[0]]}: timestamp {str(text[minority[0]])!r} "
             f"mixes time-zone-less and zoned timestamps in one file; give every timestamp an "
             f"offset (e.g. +09:00 or Z) so none is ambiguous"
         )
@@ -156,7 +156,7 @@ def parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationRep
         first = np.flatnonzero(bad)[0]
         raise DataError(
             f"{report.source}, {line_label} {lines[first]}: cannot read timestamp "
-            f"{text[first]!r} (expected ISO 8601 such as 2024-04-01 09:00:00, or seconds since "
+            f"{str(text[first])!r} (expected ISO 8601 such as 2024-04-01 09:00:00, or seconds since "
             f"1970)"
         )
     if zoned.any():
