@@ -89,7 +89,12 @@ def nab_root(root: str | Path | None = None) -> Path:
 
 
 def read_windows(root: Path) -> dict[str, list[tuple[np.datetime64, np.datetime64]]]:
-    path = root / WINDOWS_FILE
+    """The windows of every file of a NAB tree rooted at ``root``."""
+    return read_windows_file(root / WINDOWS_FILE)
+
+
+def read_windows_file(path: Path) -> dict[str, list[tuple[np.datetime64, np.datetime64]]]:
+    """A NAB windows JSON: ``{"<category>/<file>.csv": [[start, end], ...]}``."""
     if not path.exists():
         raise DataError(f"{path}: NAB windows file not found")
     try:
@@ -122,6 +127,13 @@ def _load(base: Path, name: str, windows) -> NabSeries:
     path = base / "data" / name
     if not path.exists():
         fetch(f"{NAB_URL}/data/{name}", path)
+    return read_nab_file(path, windows, name)
+
+
+def read_nab_file(path: Path, windows=(), name: str | None = None) -> NabSeries:
+    """One NAB-format file (``timestamp,value``) with the given windows, rows in file order."""
+    path = Path(path)
+    name = name or f"{path.parent.name}/{path.name}"
     table, lines = read_table(path)
     if list(table.columns) != ["timestamp", "value"]:
         raise DataError(f"{path}: a NAB file has the columns timestamp,value; found "

@@ -5,7 +5,7 @@ conformance suite all read this table.
 
 >>> from kizashi.detectors.registry import create
 >>> create("threshold")
-RollingSigmaThreshold(window=288, k=3.0, min_periods=30)
+RollingSigmaThreshold(window=288, k=3.0, min_periods=30, min_std=0.0)
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ DETECTORS: dict[str, str] = {
     "sigma_threshold": "kizashi.detectors.threshold.rolling_sigma:RollingSigmaThreshold",
     "quantile_threshold": "kizashi.detectors.threshold.rolling_quantile:RollingQuantileThreshold",
     "seasonal_threshold": "kizashi.detectors.threshold.seasonal:SeasonalThreshold",
+    "sst": "kizashi.detectors.changepoint.singular_spectrum:SingularSpectrumTransform",
+    "changefinder": "kizashi.detectors.changepoint.change_finder:ChangeFinder",
+    "lstm": "kizashi.detectors.deep.lstm_detector:LstmDetector",
+    "autoencoder": "kizashi.detectors.deep.autoencoder_detector:AutoencoderDetector",
 }
 
 

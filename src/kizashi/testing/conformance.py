@@ -93,6 +93,20 @@ def check_batch_equals_streaming(name: str) -> None:
     np.testing.assert_allclose(streamed, batch, rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
+def check_update_many_equals_streaming(name: str) -> None:
+    """``update_many`` on blocks scores and learns exactly like ``update`` row by row."""
+    detector, values, _, timestamps = fitted(name)
+    twin = detector.clone().load_state_dict(detector.state_dict())
+    cut = values.shape[0] // 3
+    blocks = np.concatenate([detector.update_many(values[:cut], timestamps[:cut]),
+                             detector.update_many(values[cut:], timestamps[cut:])])
+    np.testing.assert_allclose(blocks, stream(twin, values, timestamps), rtol=1e-9,
+                               atol=1e-12, equal_nan=True)
+    assert states_equal(detector.state_dict()["state"], twin.state_dict()["state"]) or \
+        np.allclose(detector.score(values, timestamps), twin.score(values, timestamps),
+                    rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
 def check_score_leaves_state_unchanged(name: str) -> None:
     """Scoring without learning does not touch the state."""
     detector, values, _, timestamps = fitted(name)
@@ -171,6 +185,7 @@ CHECKS: list[Callable[[str], None]] = [
     check_params,
     check_shapes,
     check_batch_equals_streaming,
+    check_update_many_equals_streaming,
     check_score_leaves_state_unchanged,
     check_state_round_trip,
     check_nan_policy,

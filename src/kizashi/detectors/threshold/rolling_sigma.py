@@ -28,6 +28,9 @@ class RollingSigmaThreshold(Detector):
         Band half-width in standard deviations; the default decision threshold.
     min_periods : int
         Observations needed before scoring.
+    min_std : float
+        A floor under σ, in the data's units (for sparse counts whose spread is
+        nearly 0, so that one event is not infinitely odd).
 
     Examples
     --------
@@ -40,10 +43,12 @@ class RollingSigmaThreshold(Detector):
 
     conformance_params = {"window": 20, "min_periods": 5}
 
-    def __init__(self, window: int = 288, k: float = 3.0, min_periods: int = 30):
+    def __init__(self, window: int = 288, k: float = 3.0, min_periods: int = 30,
+                 min_std: float = 0.0):
         self.window = window
         self.k = k
         self.min_periods = min_periods
+        self.min_std = min_std
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -68,7 +73,7 @@ class RollingSigmaThreshold(Detector):
         rolling = self._rolling()
         mean, std = rolling.mean_std(state["window"])
         ready = state["window"]["count"] >= self.min_periods
-        floor = 1e-9 * (1.0 + np.abs(np.nan_to_num(mean)))
+        floor = np.maximum(1e-9 * (1.0 + np.abs(np.nan_to_num(mean))), self.min_std)
         with np.errstate(invalid="ignore"):
             score = np.where(ready, np.abs(x - mean) / np.maximum(std, floor), 0.0)
         score = np.where(np.isnan(x), np.nan, score)

@@ -39,6 +39,9 @@ class SeasonalThreshold(Detector):
         Residuals beyond ``clip``·σ update the baseline as if they were ``clip``·σ.
     warmup_periods : float
         Periods a series must be seen before it is scored.
+    min_std : float
+        A floor under σ, in the data's units: for sparse counts (restarts per
+        interval) whose spread is nearly 0, so that one event is not infinitely odd.
 
     Examples
     --------
@@ -57,7 +60,8 @@ class SeasonalThreshold(Detector):
 
     def __init__(self, period: str | float = "1w", slot: str | float = "1h",
                  level_halflife: str | float = "1d", season_halflife: str | float = "4w",
-                 k: float = 4.0, clip: float = 5.0, warmup_periods: float = 2.0):
+                 k: float = 4.0, clip: float = 5.0, warmup_periods: float = 2.0,
+                 min_std: float = 0.0):
         self.period = period
         self.slot = slot
         self.level_halflife = level_halflife
@@ -65,6 +69,7 @@ class SeasonalThreshold(Detector):
         self.k = k
         self.clip = clip
         self.warmup_periods = warmup_periods
+        self.min_std = min_std
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -109,7 +114,7 @@ class SeasonalThreshold(Detector):
         expected = state["level"]["mean"] + profile
         residual = x - expected
         sigma = np.sqrt(state["residual"]["var"])
-        floor = 1e-9 * (1.0 + np.abs(expected))
+        floor = np.maximum(1e-9 * (1.0 + np.abs(expected)), self.min_std)
         with np.errstate(invalid="ignore"):
             ready = slot_known & (t - state["first_seen"] >= self.warmup_periods * period)
             score = np.where(ready, np.abs(residual) / np.maximum(sigma, floor), 0.0)

@@ -1,0 +1,154 @@
+"""``kizashi detect`` and ``kizashi detectors``."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from kizashi.data.validation import DataError, DataWarning
+
+
+def parse_params(items: tuple[str, ...]) -> dict:
+    from kizashi.detectors.registry import parse_param
+
+    params = {}
+    for item in items:
+        try:
+            key, value = parse_param(item)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--param") from None
+        params[key] = value
+    return params
+
+
+def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels: Path | None):
+    """Read FILE as a SeriesFrame, showing each repair as a warning line on stderr."""
+    from kizashi.data.readers import read_series
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        if fmt == "nab":
+            frame = _read_nab_file(path, labels)
+        else:
+            frame = read_series(path, format=fmt, on_invalid=on_invalid,
+                                on_duplicate=on_duplicate)
+    for warning in caught:
+        click.secho(f"warning: {warning.message}", fg="yellow", err=True)
+    for finding in frame.report.findings:
+        if finding.kind == "gaps":
+            click.secho(f"note: {frame.report.source}: {finding.message}", err=True)
+    return frame
+
+
+def _read_nab_file(path: Path, labels: Path | None):
+    """A NAB data file; its windows come from ``labels`` or from the NAB tree around it."""
+    from kizashi.data.nab import WINDOWS_FILE, read_nab_file, read_windows_file
+
+    name = f"{path.parent.name}/{path.name}"
+    if labels is None:
+        beside = path.resolve().parents[2] / WINDOWS_FILE
+        labels = beside if beside.exists() else None
+    windows = read_windows_file(labels).get(name, []) if labels is not None else []
+    if labels is not None and not windows:
+        click.secho(f"note: {labels} has no windows for {name}", err=True)
+    return read_nab_file(path, windows, name).to_frame()
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "long", "wide", "nab"]),
+              default="auto", show_default=True,
+              help="long: timestamp,entity,metric,value; wide: timestamp + one column per "
+                   "metric; nab: a NAB data file (labels from its corpus, if beside it).")
+@click.option("--detector", "-d", default="threshold", show_default=True,
+              help="Registered detector name (see `kizashi detectors`).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="Detector parameter; repeat for several.")
+@click.option("--cutoff", default="default", show_default=True,
+              help="Score cutoff: 'default' (the detector's own), a number, or a quantile "
+                   "such as q0.999 of each series' scores.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write scores as CSV: timestamp,entity,metric,detector,score,is_anomaly.")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a PNG of each series with its score and flagged points.")
+@click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
+              show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "
+                                      "missing.")
+@click.option("--on-duplicate", type=click.Choice(["last", "first", "error"]), default="last",
+              show_default=True, help="Two values for one series and timestamp: keep the "
+                                      "later line, the earlier, or stop.")
+@click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="NAB windows JSON for --format nab (default: the corpus's own).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def detect(file: Path, fmt: str, detector: str, params: tuple[str, ...], cutoff: str,
+           out: Path | None, plot: Path | None, on_invalid: str, on_duplicate: str,
+           labels: Path | None, quiet: bool) -> None:
+    """Score every series in FILE and flag anomalies.
+
+    FILE is CSV (plain or gzip) or Parquet. Example:
+
+        kizashi detect cpu.csv --detector threshold --param k=4 --out scores.csv --plot cpu.png
+    """
+    from kizashi.pipeline import run_detector
+
+    try:
+        frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
+        result = run_detector(frame, detector, parse_params(params), cutoff,
+                              progress=not quiet and sys.stderr.isatty())
+    except (DataError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    flagged = result.flags.sum(axis=0)
+    click.echo(f"{file}: {frame.n_times} time steps, {frame.n_series} series, detector "
+               f"{detector} {result.params or ''}".rstrip())
+    for j, (entity, metric) in enumerate(zip(result.entities, result.metrics, strict=True)):
+        if j == 20:
+            click.echo(f"  ... and {len(result.entities) - 20} more series")
+            break
+        click.echo(f"  {entity}/{metric}: {int(flagged[j])} flagged (cutoff "
+                   f"{result.cutoffs[j]:.4g}, max score {_max(result.scores[:, j])})")
+    if out is not None:
+        result.to_long().to_csv(out, index=False)
+        click.echo(f"scores written to {out}")
+    if plot is not None:
+        from kizashi.report.plots import plot_scores
+
+        titles = [f"{e} / {m}" for e, m in zip(result.entities, result.metrics, strict=True)]
+        shown = frame.values if not _is_entity_level(result) else result.scores
+        plot_scores(result.timestamps, shown, result.scores, result.flags, result.cutoffs,
+                    titles, plot, labels=result.labels, score_name=detector)
+        click.echo(f"plot written to {plot}")
+
+
+def _is_entity_level(result) -> bool:
+    return all(m == "*" for m in result.metrics)
+
+
+def _max(column) -> str:
+    import numpy as np
+
+    finite = column[np.isfinite(column)]
+    return f"{finite.max():.4g}" if finite.size else "n/a"
+
+
+@click.command("detectors")
+def list_detectors() -> None:
+    """List the registered detectors with their parameters and defaults."""
+    from kizashi.detectors.registry import DETECTORS, get_class, parameters
+
+    for name in DETECTORS:
+        try:
+            cls = get_class(name)
+        except ImportError as error:
+            click.echo(f"{name}: unavailable ({error}; install the extra it needs)")
+            continue
+        summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        flags = [f for f, on in (("multivariate", cls.multivariate),
+                                 ("needs training", cls.requires_training),
+                                 ("needs timestamps", cls.requires_timestamps)) if on]
+        click.echo(f"{name}  ({cls.__name__}{'; ' + ', '.join(flags) if flags else ''})")
+        click.echo(f"    {summary}")
+        params = ", ".join(f"{p.name}={p.default!r}" for p in parameters(cls))
+        click.echo(f"    parameters: {params or '(none)'}")

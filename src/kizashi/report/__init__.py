@@ -1,0 +1,1 @@
+"""Reports: plots and HTML pages of series, scores and verdicts (matplotlib, imported lazily)."""
