@@ -85,7 +85,7 @@ def generate_cluster(n_nodes: int = 32, days: int = 35, seed: int = 0,
         def at(fraction: float, hour: int) -> int:  # hour of the day at a fraction of the run
             return int(fraction * days) * day + hour * (day // 24)
 
-        loop_node = 6
+        loop_node = n_nodes // 5
         a0, a1 = at(0.62, 10), at(0.62, 16)
         restarts[a0:a1 + 1, loop_node] = rng.integers(1, 4, a1 - a0 + 1)
         cpu[a0:a1 + 1, loop_node] *= 0.25
@@ -95,12 +95,13 @@ def generate_cluster(n_nodes: int = 32, days: int = 35, seed: int = 0,
             ((node_name(loop_node), "daemon_restarts"), (node_name(loop_node), "cpu_util")),
             a0, a1))
 
-        group = range(8, 16)
+        group = range(n_nodes // 4, n_nodes // 2)
         b0, b1 = at(0.70, 13), at(0.70, 15)
         latency[b0:b1 + 1, list(group)] *= rng.uniform(5, 8, (b1 - b0 + 1, len(group)))
         events.append(Incident(
-            "filesystem-delay", f"filesystem responses delayed on {node_name(8)}–"
-            f"{node_name(15)}", tuple((node_name(i), "fs_latency_ms") for i in group), b0, b1))
+            "filesystem-delay", f"filesystem responses delayed on {node_name(group[0])}–"
+            f"{node_name(group[-1])}", tuple((node_name(i), "fs_latency_ms") for i in group),
+            b0, b1))
 
         c0, c1 = at(0.80, 2), at(0.80, 12)
         ramp = np.linspace(0, 1, c1 - c0 + 1)

@@ -146,7 +146,8 @@ def parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationRep
     if zoned.any() and not zoned.all():
         minority = np.flatnonzero(~zoned if zoned.sum() > len(zoned) / 2 else zoned)
         raise DataError(
-            f"{report.source}, {line_label} {lines[minority[0]]}: timestamp {str(text[minority[0]])!r} "
+            f"{report.source}, {line_label} {lines[minority[0]]}: timestamp "
+            f"{str(text[minority[0]])!r} "
             f"mixes time-zone-less and zoned timestamps in one file; give every timestamp an "
             f"offset (e.g. +09:00 or Z) so none is ambiguous"
         )
@@ -156,7 +157,8 @@ def parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationRep
         first = np.flatnonzero(bad)[0]
         raise DataError(
             f"{report.source}, {line_label} {lines[first]}: cannot read timestamp "
-            f"{str(text[first])!r} (expected ISO 8601 such as 2024-04-01 09:00:00, or seconds since "
+            f"{str(text[first])!r} (expected ISO 8601 such as 2024-04-01 09:00:00, or seconds "
+            f"since "
             f"1970)"
         )
     if zoned.any():

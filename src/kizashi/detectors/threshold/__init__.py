@@ -1,1 +1,4 @@
-"""Threshold detectors (the KEK talk's first method): static, rolling k·σ, rolling quantile, seasonal."""
+"""Threshold detectors (the KEK talk's first method).
+
+Static bounds, rolling mean ± k·σ, rolling quantile band, and a seasonal baseline.
+"""
