@@ -26,6 +26,20 @@ def test_rows_stay_in_file_order(nab_dir):
     assert frame.n_times == 22695 - 12 and frame.labels.sum() > 0
 
 
+def test_files_with_rows_out_of_order_are_reported(nab_dir):
+    flagged = [s.name for s in load_nab_corpus(nab_dir) if "unsorted" in s.report.kinds()]
+    assert flagged == [
+        "realAWSCloudwatch/ec2_disk_write_bytes_1ef3de.csv",
+        "realAWSCloudwatch/ec2_network_in_5abac7.csv",
+        "realAdExchange/exchange-2_cpc_results.csv",
+        "realAdExchange/exchange-2_cpm_results.csv",
+        "realKnownCause/ec2_request_latency_system_failure.csv",
+        "realKnownCause/machine_temperature_system_failure.csv",
+        "realTraffic/occupancy_t4013.csv",
+        "realTraffic/speed_t4013.csv",
+    ]
+
+
 def test_window_bounds_are_file_timestamps(nab_dir):
     series = load_nab_series("realKnownCause/nyc_taxi.csv", nab_dir)
     starts = {w[0] for w in series.windows}
