@@ -6,7 +6,7 @@ blocks, with a progress bar for long data), and apply a cutoff.
 
 >>> import numpy as np
 >>> from kizashi.data.frame import SeriesFrame
->>> values = np.r_[np.zeros(100), 10.0, np.zeros(20)] + np.tile([0.0, 0.1], 60)[:121]
+>>> values = np.r_[np.zeros(100), 10.0, np.zeros(20)] + np.tile([0.0, 0.1], 61)[:121]
 >>> frame = SeriesFrame.from_arrays(np.arange(121) * 60.0, values)
 >>> result = run_detector(frame, "threshold", {"window": 50, "min_periods": 10})
 >>> np.flatnonzero(result.flags[:, 0]).tolist()

@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "detect": ("kizashi.cli.detect:detect", "Score a file of metric series and flag anomalies."),
     "detectors": ("kizashi.cli.detect:list_detectors", "List the registered detectors."),
     "demo": ("kizashi.cli.demo:demo", "Generate cluster telemetry with incidents and report."),
+    "watch": ("kizashi.cli.watch:watch", "Watch Prometheus online: alerts, metrics, dashboard."),
+    "bench": ("kizashi.cli.bench:bench", "Score detectors on public benchmarks (NAB, SMD)."),
+    "train": ("kizashi.cli.train:train", "Train a deep model from a config (torchrun-ready)."),
+    "tune": ("kizashi.cli.tune:tune", "Search hyper-parameters of a training config with Optuna."),
 }
 
 

@@ -6,6 +6,10 @@ dict, so copying and saving a detector's state copies and saves theirs too.
 """
 
 from kizashi.streaming.discounted import DiscountedMoments, decay_factor
+from kizashi.streaming.hankel import HankelHistory
+from kizashi.streaming.moving_sum import MovingSum
 from kizashi.streaming.rolling import RollingWindow
+from kizashi.streaming.sdar import SDAR, levinson_durbin
 
-__all__ = ["DiscountedMoments", "RollingWindow", "decay_factor"]
+__all__ = ["SDAR", "DiscountedMoments", "HankelHistory", "MovingSum", "RollingWindow",
+           "decay_factor", "levinson_durbin"]

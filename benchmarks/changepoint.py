@@ -1,0 +1,251 @@
+"""Change-point detectors: speed against the PyPI anchors, and Krylov SST's faithfulness.
+
+Prints tables (it is not a test). Run from the repository root::
+
+    .venv/bin/python benchmarks/changepoint.py                 # speed tables
+    .venv/bin/python benchmarks/changepoint.py --faithfulness  # krylov vs exact on NAB
+
+Speed: points per second on one core (BLAS pinned to one thread), the median
+of 3 runs after one untimed warm-up run (JIT compilation excluded), for
+kizashi's SST (exact, krylov) and ChangeFinder next to ``changefinder``,
+``banpei`` (SST) and ``fastsst`` (Krylov SST) with the same parameters, where
+those packages are installed (``pip install changefinder``;
+``pip install --no-deps banpei``; ``pip install numba scikit-learn`` then
+``pip install --no-deps fastsst``). Slow methods run on a stated prefix of the
+long series. Then the time of one ``update`` across 10,000 series.
+
+Faithfulness: Pearson correlation of krylov and exact SST scores (same
+formula, windows and preprocessing) on every NAB file, after the warm-up.
+NAB comes from :func:`kizashi.data.nab.load_nab_corpus` (``$KIZASHI_DATA``,
+default ``../shared/datasets``).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+              "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import kizashi  # noqa: E402
+
+WINDOW, RANK = 50, 5
+SST_PARAMS = {"window": WINDOW, "n_columns": WINDOW, "lag": WINDOW // 2, "rank": RANK}
+CF_PARAMS = {"r": 0.01, "order": 1, "smooth": 7}
+#: Idé & Tsuda's (and fastsst's) Krylov settings: k = 2r − 1 Lanczos steps, no refinement.
+PAPER_STEPS = {"lanczos_steps": 2 * RANK - 1, "refine_steps": 0}
+#: Longest prefix (points) given to methods slower than ~10k points/s.
+SLOW_LIMIT = 10_000
+
+
+# --------------------------------------------------------------------- data
+def synthetic(n: int, seed: int = 0) -> np.ndarray:
+    """Seeded noisy seasonal series with level, frequency and variance changes."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    period = np.where((t // 2500) % 2 == 0, 60.0, 23.0)
+    level = 3.0 * ((t // 3700) % 3)
+    noise = rng.normal(0, 1, n) * np.where((t // 5100) % 4 == 3, 3.0, 1.0)
+    return 50 + level + 8 * np.sin(2 * np.pi * t / period) + noise
+
+
+def nab_corpus() -> dict[str, np.ndarray]:
+    """NAB file name → values (rows as in the file); empty when NAB is not available."""
+    from kizashi.data.nab import load_nab_corpus
+
+    try:
+        return {series.name.removesuffix(".csv"): series.values for series in load_nab_corpus()}
+    except (OSError, ValueError) as error:
+        print(f"NAB not available ({error}); set KIZASHI_DATA")
+        return {}
+
+
+# ------------------------------------------------------------------ methods
+def kizashi_method(name: str, **params) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda x: kizashi.detector(name, **params).score(x)
+
+
+def anchors() -> dict[str, Callable[[np.ndarray], np.ndarray] | None]:
+    out: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {}
+    try:
+        import changefinder
+
+        def package_cf(x):
+            np.random.seed(0)  # noqa: NPY002 - the anchors draw from the legacy global state
+            detector = changefinder.ChangeFinder(**CF_PARAMS)
+            return np.array([detector.update(v) for v in x])
+
+        out["changefinder 0.3"] = package_cf
+    except ImportError:
+        out["changefinder 0.3"] = None
+    try:
+        import banpei
+
+        sst = banpei.SST(w=WINDOW, m=RANK, k=WINDOW, L=WINDOW // 2)
+        out["banpei SST (SVD)"] = lambda x: sst.detect(x)
+        out["banpei SST (lanczos)"] = lambda x: sst.detect(x, is_lanczos=True)
+    except ImportError:
+        out["banpei SST (SVD)"] = out["banpei SST (lanczos)"] = None
+    try:
+        from fastsst import SingularSpectrumTransformation
+
+        def fast(x):
+            np.random.seed(0)  # noqa: NPY002 - the anchors draw from the legacy global state
+            return SingularSpectrumTransformation(
+                win_length=WINDOW, n_components=RANK, order=WINDOW, lag=WINDOW // 2
+            ).score_offline(x)
+
+        out["fastsst (krylov)"] = fast
+    except ImportError:
+        out["fastsst (krylov)"] = None
+    return out
+
+
+SLOW = {"banpei SST (SVD)", "banpei SST (lanczos)"}
+
+
+def points_per_second(method: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> float:
+    method(x[: min(len(x), 2000)])  # warm-up: imports, JIT compilation
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        method(x)
+        times.append(time.perf_counter() - start)
+    return len(x) / statistics.median(times)
+
+
+def speed_table(series: dict[str, np.ndarray]) -> None:
+    methods: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
+        "kizashi SST krylov": kizashi_method("sst", solver="krylov", **SST_PARAMS),
+        "kizashi SST krylov, paper steps": kizashi_method("sst", solver="krylov",
+                                                          **PAPER_STEPS, **SST_PARAMS),
+        "kizashi SST exact": kizashi_method("sst", solver="exact", **SST_PARAMS),
+        "kizashi ChangeFinder": kizashi_method("changefinder", **CF_PARAMS),
+        "kizashi ChangeFinder compat": kizashi_method("changefinder", compat="changefinder",
+                                                      **CF_PARAMS),
+    }
+    methods.update(anchors())
+    results: dict[str, dict[str, float]] = {}
+    notes = []
+    for label, x in series.items():
+        for name, method in methods.items():
+            if method is None:
+                continue
+            data = x
+            if name in SLOW and len(x) > SLOW_LIMIT:
+                data = x[:SLOW_LIMIT]
+                notes.append(f"{name} on {label}: first {SLOW_LIMIT:,} points only (too slow)")
+            results.setdefault(name, {})[label] = points_per_second(method, data)
+            print(f"  measured {name:28s} {label:26s} {results[name][label]:>12,.0f} pts/s",
+                  flush=True)
+    labels = list(series)
+    print("\n## Points per second (one core, median of 3)\n")
+    print("| method | " + " | ".join(labels) + " |")
+    print("|---|" + "---:|" * len(labels))
+    for name, method in methods.items():
+        if method is None:
+            print(f"| {name} | " + " | ".join("not installed" for _ in labels) + " |")
+            continue
+        print(f"| {name} | " + " | ".join(f"{results[name][k]:,.0f}" for k in labels) + " |")
+    ratios = [("kizashi SST krylov", "banpei SST (SVD)"),
+              ("kizashi SST krylov", "banpei SST (lanczos)"),
+              ("kizashi SST krylov", "fastsst (krylov)"),
+              ("kizashi SST krylov, paper steps", "fastsst (krylov)"),
+              ("kizashi SST exact", "banpei SST (SVD)"),
+              ("kizashi ChangeFinder", "changefinder 0.3"),
+              ("kizashi ChangeFinder compat", "changefinder 0.3")]
+    print("\n## Ratios (kizashi ÷ anchor)\n")
+    print("| ratio | " + " | ".join(labels) + " |")
+    print("|---|" + "---:|" * len(labels))
+    for mine, theirs in ratios:
+        if theirs not in results:
+            continue
+        cells = [f"{results[mine][k] / results[theirs][k]:,.1f}×" for k in labels]
+        print(f"| {mine} / {theirs} | " + " | ".join(cells) + " |")
+    for note in dict.fromkeys(notes):
+        print(f"\n* {note}")
+
+
+def cluster_tick(n_series: int = 10_000) -> None:
+    rng = np.random.default_rng(1)
+    print("\n## One `update` advancing every series by one tick (median)\n")
+    print("| detector | series | ms per tick |")
+    print("|---|---:|---:|")
+    # SST's warm-up (window + n_columns + lag values) costs ~1 s per 10k points
+    # to fit, so its tick is measured on a tenth of the series.
+    cases = [("changefinder", CF_PARAMS, n_series, 300, 50),
+             ("changefinder", {**CF_PARAMS, "compat": "changefinder"}, n_series, 300, 50),
+             ("sst", {"solver": "krylov", **SST_PARAMS}, max(n_series // 10, 1), 130, 5)]
+    for name, params, width, warm, ticks in cases:
+        detector = kizashi.detector(name, **params)
+        detector.fit(rng.normal(size=(warm, width)))
+        times = []
+        for row in rng.normal(size=(ticks, width)):
+            start = time.perf_counter()
+            detector.update(row)
+            times.append(time.perf_counter() - start)
+        label = f"{name} ({', '.join(f'{k}={v}' for k, v in params.items())})"
+        print(f"| {label} | {width:,} | {1e3 * statistics.median(times):,.2f} |")
+
+
+def faithfulness() -> None:
+    corpus = nab_corpus()
+    if not corpus:
+        return
+    exact_detector = kizashi.detector("sst", solver="exact", **SST_PARAMS)
+    warm = exact_detector.n_warmup
+    print("\n## Krylov vs exact SST on NAB (Pearson r after the warm-up; same formula, "
+          f"windows, de-meaned segments; {SST_PARAMS})\n")
+    print(f"| file | points | r, krylov defaults | r, paper steps {PAPER_STEPS} |")
+    print("|---|---:|---:|---:|")
+    values = {}
+    for name, x in corpus.items():
+        exact = exact_detector.score(x)[warm:]
+        row = []
+        for variant, extra in (("default", {}), ("paper", PAPER_STEPS)):
+            krylov = kizashi.detector("sst", solver="krylov", **extra,
+                                      **SST_PARAMS).score(x)[warm:]
+            if exact.std() == 0 or krylov.std() == 0:
+                r = float("nan")
+            else:
+                r = float(np.corrcoef(exact, krylov)[0, 1])
+            values.setdefault(variant, {})[name] = r
+            row.append(r)
+        print(f"| {name} | {len(x):,} | {row[0]:.4f} | {row[1]:.4f} |", flush=True)
+    key = "realKnownCause/machine_temperature_system_failure"
+    for variant, label in (("default", "krylov (defaults)"), ("paper", "krylov, paper steps")):
+        finite = [v for v in values[variant].values() if np.isfinite(v)]
+        print(f"\n{label}: median r over {len(finite)} files (constant files excluded) "
+              f"{statistics.median(finite):.4f}; minimum {min(finite):.4f}; "
+              f"machine_temperature_system_failure {values[variant].get(key, np.nan):.4f} "
+              "(fastsst's own faithfulness there: 0.968)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--faithfulness", action="store_true",
+                        help="krylov vs exact SST on every NAB file instead of speed")
+    parser.add_argument("--series", type=int, default=10_000,
+                        help="series in the cluster-tick measurement")
+    args = parser.parse_args()
+    if args.faithfulness:
+        faithfulness()
+        return
+    series = {"synthetic 10k": synthetic(10_000), "synthetic 100k": synthetic(100_000)}
+    nab = nab_corpus().get("realKnownCause/machine_temperature_system_failure")
+    if nab is not None:
+        series[f"NAB machine_temperature ({len(nab) // 1000}k)"] = nab
+    speed_table(series)
+    cluster_tick(args.series)
+
+
+if __name__ == "__main__":
+    main()

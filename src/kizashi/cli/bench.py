@@ -1,0 +1,129 @@
+"""``kizashi bench``: score detectors on public benchmarks.
+
+A click group whose sub-commands load lazily from :data:`BENCH_COMMANDS`, so a
+benchmark whose module is missing does not break ``kizashi bench --help``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import click
+
+#: benchmark name → ("module:function", one-line help)
+BENCH_COMMANDS: dict[str, tuple[str, str]] = {
+    "nab": ("kizashi.cli.bench:nab", "Numenta Anomaly Benchmark: result files or a detector."),
+    "smd": ("kizashi.cli.bench_smd:smd", "Server Machine Dataset: VUS-PR and friends per machine."),
+}
+
+
+class LazyBenchGroup(click.Group):
+    """Loads a benchmark's command only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(BENCH_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in BENCH_COMMANDS:
+            return None
+        target, _ = BENCH_COMMANDS[cmd_name]
+        module_name, _, attribute = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            raise click.UsageError(
+                f"benchmark {cmd_name!r} is not available in this installation "
+                f"({module_name} is missing)") from None
+        return getattr(module, attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            target, help_text = BENCH_COMMANDS[name]
+            module_name = target.partition(":")[0]
+            if importlib.util.find_spec(module_name) is None:
+                help_text += " (not installed)"
+            rows.append((name, help_text))
+        with formatter.section("Benchmarks"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyBenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def bench() -> None:
+    """Score detectors on public benchmarks, next to published results."""
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Score NAB-format result files in DIR/<detector>/<category>/.")
+@click.option("--detector", help="Run this registered detector over the NAB corpus.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A detector parameter (repeatable).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --detector: write NAB-format result files here.")
+@click.option("--name", "result_name", help="With --detector: name of its results (default NAME).")
+@click.option("--only", "only", multiple=True, help="With --results: score only this detector.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write {detector: {profile: score}} here.")
+@click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
+              help="NAB folder with data/ and labels/ (default: the shared copy).")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
+        out_dir: Path | None, result_name: str | None, only: tuple[str, ...],
+        json_path: Path | None, data_root: Path | None, progress: bool) -> None:
+    """Numenta Anomaly Benchmark scores (standard, low-FP and low-FN profiles).
+
+    Either score existing result files (--results DIR) with NAB's exhaustive
+    threshold sweep and normalisation, or run a registered detector over all
+    58 files in NAB's streaming fashion (--detector NAME), write its result
+    files (--out DIR) and score them. Prints a table per profile next to the
+    published scoreboard.
+    """
+    if (results_dir is None) == (detector is None):
+        raise click.UsageError("give exactly one of --results DIR or --detector NAME")
+    if detector is None and (params or out_dir or result_name):
+        raise click.UsageError("--param, --out and --name go with --detector")
+    from kizashi.data.nab import load_nab_corpus
+    from kizashi.detectors.registry import parse_param
+    from kizashi.evaluation.nab import NabScorer
+    from kizashi.evaluation.nab_report import NAB_PROFILE_NAMES, format_table
+
+    started = time.perf_counter()
+    try:
+        corpus = load_nab_corpus(data_root)
+        scorer = NabScorer(corpus)
+        measured: dict[str, dict[str, float]] = {}
+        if results_dir is not None:
+            from kizashi.evaluation.nab_files import read_results
+
+            results = read_results(results_dir, list(only) or None)
+            for name, files in results.items():
+                report = scorer.score({k: f.scores for k, f in files.items()},
+                                      timestamps={k: f.timestamps for k, f in files.items()
+                                                  if f.timestamps is not None})
+                measured[name] = {p: report[p].normalized for p in NAB_PROFILE_NAMES}
+        else:
+            from kizashi.evaluation.nab_runner import run_detector
+
+            parsed = dict(parse_param(text) for text in params)
+            name = result_name or detector
+            scores = run_detector(corpus, detector, parsed, out_dir=out_dir, result_name=name,
+                                  progress=progress)
+            report = scorer.score(scores)
+            measured[name] = {p: report[p].normalized for p in NAB_PROFILE_NAMES}
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    elapsed = time.perf_counter() - started
+    for profile in NAB_PROFILE_NAMES:
+        click.echo(format_table(measured, profile))
+        click.echo("")
+    click.echo(f"measured in {elapsed:.1f} s")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(measured, indent=2) + "\n")

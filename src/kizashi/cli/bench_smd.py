@@ -1,0 +1,159 @@
+"""``kizashi bench smd --detector NAME``: a detector on the Server Machine Dataset.
+
+For every machine with a local copy (:func:`kizashi.data.smd.machines`, found through
+``KIZASHI_DATA``) the detector is fitted and the test half is scored, then VUS-PR,
+AUC-PR, AUC-ROC, the best point-wise F1 and the best event-wise F1 are printed per
+machine, next to the VUS-PR that the TSB-AD benchmark publishes for the same
+machine (``smd/tsb_ad_vus_pr_smd.csv``).
+
+Two protocols:
+
+``omni`` (default)
+    OmniAnomaly's: fit on ``train/``, score ``test/``.
+``tsb-ad``
+    TSB-AD's, so the published numbers compare like with like: only the test half
+    is used, its first ``tr_N`` rows (from TSB-AD's file name) train the detector and
+    the whole test half is scored (training rows included).
+
+A univariate detector scores each metric on its own; the per-row score is the
+maximum over metrics (``--aggregate``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+#: TSB-AD methods shown beside kizashi's numbers (deep ones first, then classical).
+PUBLISHED = ("AutoEncoder", "LSTMAD", "USAD", "OmniAnomaly", "CNN", "PCA", "IForest")
+
+
+def published_vus_pr(root: Path | None = None) -> dict[str, dict[str, Any]]:
+    """TSB-AD's per-machine VUS-PR rows (with ``tr_N``) by machine name."""
+    from kizashi.data.paths import dataset_dir
+
+    base = root or dataset_dir("smd")
+    path = None if base is None else base / "tsb_ad_vus_pr_smd.csv"
+    if path is None or not path.exists():
+        return {}
+    out = {}
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row.get("machine"):
+                found = re.search(r"_tr_(\d+)_", row["file"])
+                row["tr_N"] = int(found.group(1)) if found else None
+                out[row["machine"]] = row
+    return out
+
+
+def evaluate(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """The metrics of one machine (scores: one per row, no NaN)."""
+    from kizashi.evaluation.events import best_event_f1
+    from kizashi.evaluation.pointwise import auc_pr, auc_roc, best_f1
+    from kizashi.evaluation.vus import vus_pr
+
+    labels = labels.astype(bool)
+    return {"vus_pr": vus_pr(labels, scores), "auc_pr": auc_pr(labels, scores),
+            "auc_roc": auc_roc(labels, scores), "f1": best_f1(labels, scores).f1,
+            "event_f1": best_event_f1(labels, scores).f1}
+
+
+def score_machine(name: str, detector: str, params: dict[str, Any], protocol: str,
+                  aggregate: str, published: dict[str, Any] | None) -> tuple[np.ndarray,
+                                                                            np.ndarray, float]:
+    """Row scores and labels of one machine, and the seconds it took."""
+    from kizashi.data.smd import load_smd
+    from kizashi.detectors.registry import create
+
+    machine = load_smd(name)
+    started = time.perf_counter()
+    model = create(detector, **params)
+    test, stamps = machine.test.values, machine.test.timestamps
+    if protocol == "tsb-ad":
+        split = (published or {}).get("tr_N")
+        if not split:
+            raise ValueError(f"{name}: TSB-AD has no training length for this machine; "
+                             "use --protocol omni")
+        model.fit(test[:split], stamps[:split])
+        scores = model.score(test, stamps)  # as TSB-AD: the training rows are scored too
+    else:
+        model.fit(machine.train.values, machine.train.timestamps)
+        scores = model.score(test, stamps)
+    if scores.ndim == 2:
+        scores = np.nanmax(scores, axis=1) if aggregate == "max" else np.nanmean(scores, axis=1)
+    scores = np.nan_to_num(scores, nan=0.0, posinf=1e12, neginf=-1e12)
+    return scores, machine.test_labels, time.perf_counter() - started
+
+
+def markdown(rows: list[dict[str, Any]], detector: str) -> str:
+    head = ["machine", f"{detector} VUS-PR", "AUC-PR", "AUC-ROC", "F1", "event F1", "s",
+            *(f"TSB-AD {m}" for m in PUBLISHED)]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row["machine"], *(f"{row[k]:.3f}" for k in
+                                   ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1")),
+                 f"{row['seconds']:.0f}",
+                 *(row["published"].get(m, "") or "–" for m in PUBLISHED)]
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(rows) > 1:
+        mean = {k: np.mean([r[k] for r in rows]) for k in
+                ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1", "seconds")}
+        pub = []
+        for m in PUBLISHED:
+            values = [float(r["published"][m]) for r in rows if r["published"].get(m)]
+            pub.append(f"{np.mean(values):.3f}" if len(values) == len(rows) else "–")
+        lines.append("| **mean** | " + " | ".join(f"**{mean[k]:.3f}**" for k in
+                                                    ("vus_pr", "auc_pr", "auc_roc", "f1",
+                                                     "event_f1"))
+                     + f" | {mean['seconds']:.0f} | " + " | ".join(pub) + " |")
+    return "\n".join(lines)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--detector", required=True, help="A registered detector name.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="A detector parameter (repeatable).")
+@click.option("--machine", "machine_names", multiple=True,
+              help="Only this machine (repeatable; default: every local one).")
+@click.option("--protocol", type=click.Choice(["omni", "tsb-ad"]), default="omni",
+              show_default=True, help="omni: fit on train/, score test/; tsb-ad: TSB-AD's split.")
+@click.option("--aggregate", type=click.Choice(["max", "mean"]), default="max",
+              show_default=True, help="Per-row score of a univariate detector.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the per-machine numbers here.")
+def smd(detector: str, params: tuple[str, ...], machine_names: tuple[str, ...], protocol: str,
+        aggregate: str, json_path: Path | None) -> None:
+    """Server Machine Dataset: VUS-PR, AUC-PR, AUC-ROC, F1 and event F1 per machine,
+    beside TSB-AD's published VUS-PR."""
+    from kizashi.data.smd import machines
+    from kizashi.detectors.registry import parse_param
+
+    try:
+        parsed = dict(parse_param(text) for text in params)
+        names = list(machine_names) or machines()
+        if not names:
+            raise ValueError("no local SMD copy: set KIZASHI_DATA to a folder with smd/")
+        published = published_vus_pr()
+        rows = []
+        for name in names:
+            scores, labels, seconds = score_machine(name, detector, parsed, protocol, aggregate,
+                                                    published.get(name))
+            row = {"machine": name, **evaluate(labels, scores), "seconds": seconds,
+                   "published": {m: published.get(name, {}).get(m, "") for m in PUBLISHED}}
+            rows.append(row)
+            click.echo(f"{name}: VUS-PR {row['vus_pr']:.3f}  AUC-PR {row['auc_pr']:.3f}  "
+                       f"({seconds:.0f} s)", err=True)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"SMD, protocol {protocol}, detector {detector} {parsed or ''}".rstrip())
+    click.echo(markdown(rows, detector))
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(rows, indent=2) + "\n")

@@ -1,0 +1,165 @@
+"""``kizashi watch CONFIG``: run the anomaly-watching daemon (or ``--check`` its config)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+log = logging.getLogger("kizashi.watch")
+
+
+@click.command("watch")
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True,
+              help="Validate the config, open the state file and reach every source and "
+                   "Alertmanager, then exit (0 when all is well).")
+@click.option("--prometheus", metavar="URL",
+              help="Use this Prometheus for every Prometheus source.")
+@click.option("--alertmanager", metavar="URL", help="Send alerts to this Alertmanager.")
+@click.option("--state", "state_path", metavar="PATH",
+              help="SQLite state file (overrides 'storage').")
+@click.option("--listen", metavar="HOST:PORT",
+              help="Dashboard and /metrics address (overrides 'listen'; 'off' for none).")
+@click.option("--once", is_flag=True, help="Run a single tick and exit (for cron-like use).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every tick's details.")
+def watch(config_path: str, check: bool, prometheus: str | None, alertmanager: str | None,
+          state_path: str | None, listen: str | None, once: bool, verbose: bool) -> None:
+    """Watch the series of CONFIG (YAML), score them online, alert, and serve a dashboard.
+
+    State lives in one SQLite file: stop the daemon in any way (even kill -9)
+    and start it again, and it resumes where it stopped, backfilling the gap.
+    """
+    from kizashi.watch.config import apply_overrides, load_config
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = apply_overrides(load_config(config_path), prometheus=prometheus,
+                                 alertmanager=alertmanager, state=state_path, listen=listen)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if check:
+        sys.exit(0 if run_check(config) else 1)
+    run_daemon(config, once=once)
+
+
+def run_check(config: Any) -> bool:
+    """Print what works and what does not; True when everything does."""
+    import os
+
+    from kizashi.watch.alerts import Notifier
+    from kizashi.watch.sources import CsvSource, SourceError
+    from kizashi.watch.store import WatchStore
+    from kizashi.watch.watcher import make_source
+
+    ok = True
+
+    def line(good: bool, text: str) -> None:
+        nonlocal ok
+        ok &= good
+        click.echo(f"{'ok  ' if good else 'FAIL'} {text}")
+
+    line(True, f"config {config.path}: {len(config.watches)} watch(es), every "
+               f"{config.interval:g} s")
+    if os.path.exists(config.storage):
+        try:
+            WatchStore(config.storage, readonly=True).close()
+            line(True, f"state file {config.storage} is readable")
+        except ValueError as error:
+            line(False, str(error))
+    else:
+        line(True, f"state file {config.storage} will be created")
+    for name in config.sources:
+        source = make_source(config, name)
+        try:
+            version = source.check()
+            line(True, f"source {name}: reachable ({version})")
+        except SourceError as error:
+            line(False, str(error))
+            continue
+        for spec in config.watches:
+            if spec.source != name:
+                continue
+            try:
+                if isinstance(source, CsvSource):
+                    samples = source.read(None)
+                else:
+                    import time
+
+                    samples = source.instant(spec.query or "", time.time())
+                line(True, f"watch {spec.name}: {len(samples.labels)} series now")
+            except SourceError as error:
+                line(False, f"watch {spec.name}: {error}")
+    for sink, result in Notifier(config.alerts, config.link_base).check().items():
+        line(result == "ok" or result.startswith("not contacted"), f"alert sink {sink}: {result}")
+    if not config.alerts.alertmanager_url and not config.alerts.webhook_url:
+        click.echo("note no alert sink configured: alerts are only stored and shown")
+    return ok
+
+
+def run_daemon(config: Any, once: bool = False) -> None:
+    """Run until SIGTERM/SIGINT: the tick loop in this thread, the web server in another."""
+    from kizashi.watch.store import WatchStore
+    from kizashi.watch.watcher import Watcher
+
+    try:
+        store = WatchStore(config.storage)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    watcher = Watcher(config, store)
+    if once:
+        watcher.tick()
+        return
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    server = _start_web(config, watcher) if config.listen else None
+    log.info("watching %d watch(es) every %g s; state in %s%s", len(config.watches),
+             config.interval, config.storage,
+             f"; dashboard on http://{config.listen}" if config.listen else "")
+    try:
+        watcher.run(stop)
+    finally:
+        if server is not None:
+            server.should_exit = True
+        store.close()
+
+
+def _start_web(config: Any, watcher: Any) -> Any:
+    try:
+        import uvicorn
+
+        from kizashi.watch.web import create_app
+    except ImportError as error:
+        raise click.ClickException(
+            f"the dashboard needs the web extras ({error.name} is missing): "
+            "pip install 'kizashi[web]', or run with --listen off") from None
+    import socket
+
+    host, port = config.listen_host_port
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:  # fail now, not in the thread
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise click.ClickException(f"cannot listen on {config.listen}: {error.strerror}; "
+                                       "choose another address with --listen") from None
+    app = create_app(config.storage, watcher.snapshot, token=config.token,
+                     interval=config.interval)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           access_log=False))
+    server.install_signal_handlers = lambda: None  # the main thread handles signals
+    thread = threading.Thread(target=server.run, name="kizashi-web", daemon=True)
+    thread.start()
+    return server

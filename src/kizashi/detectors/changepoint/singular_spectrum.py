@@ -1,0 +1,390 @@
+"""Singular Spectrum Transformation (Idé & Inoue 2005; Krylov solver: Idé & Tsuda 2007)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kizashi.detectors.base import Detector
+from kizashi.state import State
+from kizashi.streaming.hankel import HankelHistory
+
+__all__ = ["KEK_PARAMS", "KEK_THRESHOLD", "SingularSpectrumTransform"]
+
+SOLVERS = ("exact", "krylov")
+STATISTICS = ("beta", "angle")
+NORMALIZATIONS = ("demean", "none")
+#: The parameters of the KEK-compatible preset (banpei's SST with w = 50 on raw values).
+KEK_PARAMS: dict[str, Any] = {
+    "window": 50, "n_columns": 25, "lag": 12, "rank": 2, "test_rank": 2,
+    "solver": "exact", "statistic": "angle", "normalize": "none",
+}
+#: The threshold KEK used with that preset.
+KEK_THRESHOLD = 0.10
+#: Steps of a block processed at once by the exact solver (bounds memory).
+_CHUNK = 4096
+#: A segment whose energy is below this fraction of its raw energy counts as flat.
+_FLAT = 1e-20
+
+
+def _take(state: State, rows: np.ndarray) -> State:
+    return {k: (v[rows].copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+
+
+def _put(state: State, rows: np.ndarray, part: State) -> None:
+    for key, value in state.items():
+        if isinstance(value, np.ndarray):
+            value[rows] = part[key]
+
+
+class SingularSpectrumTransform(Detector):
+    """Change score: how far the latest signal pattern leaves the recent past's patterns.
+
+    Idé, T. & Inoue, K. (2005), "Knowledge discovery from heterogeneous dynamic
+    systems using change-point correlations", SIAM SDM, 571–575; Krylov solver:
+    Idé, T. & Tsuda, K. (2007), "Change-point detection using Krylov subspace
+    learning", SIAM SDM, 515–520.
+
+    At time ``t`` the *test* trajectory matrix ``H2`` has as columns the
+    ``n_columns`` lag vectors (each ``window`` consecutive values) ending at
+    ``x_t``; the *past* matrix ``H1`` is the test matrix of ``t − lag``. Each
+    segment of ``window + n_columns − 1`` values is first de-meaned
+    (``normalize="demean"``), so the score measures a change of *shape*, not
+    of level. The default score (``statistic="beta"``, Idé & Tsuda) is
+
+    ``z_t = 1 − ‖U_rᵀ β‖²``  in [0, 1],
+
+    where ``U_r`` are the top-``rank`` left singular vectors of ``H1`` and
+    ``β`` the top one of ``H2``: 0 when the newest dominant pattern lies in the
+    past's principal subspace, 1 when it is orthogonal to it. ``statistic="angle"``
+    is Idé & Inoue's original ``1 − σ_max(U_rᵀ Q_m)`` (``Q_m``: the top
+    ``test_rank`` vectors of ``H2``), one minus the cosine of the smallest
+    principal angle between the two subspaces; it is a different statistic,
+    not an approximation of the other (exact solver only).
+
+    ``solver="exact"`` diagonalises the Gram matrix ``H2 H2ᵀ`` once per step
+    and keeps the last ``lag`` bases, since the past matrix at ``t`` is the
+    test matrix at ``t − lag``. ``solver="krylov"`` never forms a
+    decomposition: ``β`` comes from ``power_iterations`` steps of the power
+    method on ``H2 H2ᵀ`` warm-started from the previous step's ``β`` (refined
+    as the top Ritz vector of ``refine_steps`` Lanczos steps seeded with it),
+    and ``lanczos_steps`` Lanczos steps on ``H1 H1ᵀ`` seeded with ``β`` give a
+    tridiagonal ``T = S Λ Sᵀ`` with ``‖U_rᵀβ‖² ≈ Σ_{i ≤ rank} S_{1i}²``. With
+    the defaults its scores correlate with the exact solver's at r ≥ 0.99
+    (median over NAB; ``benchmarks/changepoint.py --faithfulness``). The inner
+    loop is compiled with numba when it is installed.
+
+    Score scale and thresholds: scores depend on the preprocessing; pick
+    thresholds per series from score quantiles over a reference period (the
+    shared decision step). KEK's "anomaly when SST > 0.10" is reproduced only
+    by the stated preset :meth:`kek_compatible` (banpei's SST with ``w = 50``:
+    raw values, original angle score, ``n_columns=25, lag=12, rank=2``), whose
+    :attr:`default_threshold` is 0.10; on de-meaned data 0.10 means something
+    else. A flat segment (no variation) gives 0; a pattern appearing after a
+    flat past gives 1. Scores are 0 for the first :attr:`n_warmup` values.
+
+    Parameters
+    ----------
+    window : int
+        Length ``w`` of a lag vector (rows of the trajectory matrices).
+    n_columns : int or None
+        Lag vectors per matrix; ``None`` means ``window``.
+    lag : int or None
+        Steps between the past and the test matrix; ``None`` means
+        ``n_columns // 2``.
+    rank : int
+        Dimension ``r`` of the past principal subspace.
+    test_rank : int or None
+        Dimension ``m`` of the test subspace for ``statistic="angle"``; ``None``
+        means ``rank``.
+    solver : {"krylov", "exact"}
+        Krylov-subspace approximation (fast) or eigendecomposition (reference).
+    statistic : {"beta", "angle"}
+        ``1 − ‖U_rᵀβ‖²`` or the original ``1 − σ_max(U_rᵀQ_m)``.
+    normalize : {"demean", "none"}
+        Remove each segment's mean, or use raw values. (Z-normalising would
+        give the same subspaces as de-meaning.)
+    power_iterations : int
+        Power-method steps per time step (krylov).
+    lanczos_steps : int or None
+        Lanczos steps ``k`` on the past Gram matrix (krylov); ``None`` means
+        ``4·rank`` (at most ``window``). Idé & Tsuda's ``2·rank − 1`` is too few
+        on de-meaned data, whose spectrum is flatter (see ``docs/changepoint.md``).
+    refine_steps : int
+        Lanczos steps on the *test* Gram matrix seeded with the power-iterated
+        ``β`` (krylov), whose top Ritz vector becomes ``β``; 0 or 1 turns this
+        off (pure power iteration, as in the paper). At most ``window`` are used.
+
+    Examples
+    --------
+    >>> t = np.arange(600)
+    >>> values = np.where(t < 300, np.sin(2 * np.pi * t / 40), np.sin(2 * np.pi * t / 12))
+    >>> sst = SingularSpectrumTransform(window=20, rank=2, solver="krylov")
+    >>> scores = sst.score(values)
+    >>> int(np.argmax(scores)), round(float(scores.max()), 2), round(float(scores[250]), 3)
+    (320, 0.95, 0.0)
+    """
+
+    conformance_params = {"window": 8, "n_columns": 8, "lag": 4, "rank": 2}
+
+    def __init__(self, window: int = 50, n_columns: int | None = None, lag: int | None = None,
+                 rank: int = 5, test_rank: int | None = None, solver: str = "krylov",
+                 statistic: str = "beta", normalize: str = "demean", power_iterations: int = 1,
+                 lanczos_steps: int | None = None, refine_steps: int = 8):
+        self.window = window
+        self.n_columns = n_columns
+        self.lag = lag
+        self.rank = rank
+        self.test_rank = test_rank
+        self.solver = solver
+        self.statistic = statistic
+        self.normalize = normalize
+        self.power_iterations = power_iterations
+        self.lanczos_steps = lanczos_steps
+        self.refine_steps = refine_steps
+
+    @classmethod
+    def kek_compatible(cls) -> SingularSpectrumTransform:
+        """The stated KEK-compatible preset; its :attr:`default_threshold` is 0.10."""
+        return cls(**KEK_PARAMS)
+
+    @property
+    def default_threshold(self) -> float | None:  # type: ignore[override]
+        params = self.get_params()
+        if all(params[k] == v for k, v in KEK_PARAMS.items()):
+            return KEK_THRESHOLD
+        return None
+
+    # --------------------------------------------------------------- params
+    def _config(self) -> dict[str, Any]:
+        def integer(name: str, value: Any, low: int) -> int:
+            if isinstance(value, bool) or int(value) != value or int(value) < low:
+                raise ValueError(f"sst: {name} must be an integer ≥ {low}, got {value!r}")
+            return int(value)
+
+        w = integer("window", self.window, 2)
+        n = w if self.n_columns is None else integer("n_columns", self.n_columns, 1)
+        g = max(n // 2, 1) if self.lag is None else integer("lag", self.lag, 1)
+        r = integer("rank", self.rank, 1)
+        m = r if self.test_rank is None else integer("test_rank", self.test_rank, 1)
+        if r > w or m > w:
+            raise ValueError(f"sst: rank ({r}) and test_rank ({m}) must not exceed window ({w})")
+        for name, value, allowed in (("solver", self.solver, SOLVERS),
+                                     ("statistic", self.statistic, STATISTICS),
+                                     ("normalize", self.normalize, NORMALIZATIONS)):
+            if value not in allowed:
+                raise ValueError(f"sst: {name} must be one of {allowed}, got {value!r}")
+        if self.solver == "krylov" and self.statistic != "beta":
+            raise ValueError("sst: the krylov solver computes statistic='beta' only; "
+                             "use solver='exact' for statistic='angle'")
+        p = integer("power_iterations", self.power_iterations, 1)
+        if self.lanczos_steps is None:
+            k = min(4 * r, w)
+        else:
+            k = integer("lanczos_steps", self.lanczos_steps, 1)
+            if k > w or k < r:
+                raise ValueError(
+                    f"sst: lanczos_steps must be between rank ({r}) and window ({w}), got {k}"
+                )
+        kt = min(integer("refine_steps", self.refine_steps, 0), w)
+        return {"w": w, "n": n, "g": g, "r": r, "m": m, "p": p, "k": k, "kt": kt,
+                "seg": w + n - 1, "q": max(r, m) if self.statistic == "angle" else r}
+
+    @property
+    def n_warmup(self) -> int:
+        c = self._config()
+        return c["seg"] + c["g"] - 1
+
+    # ---------------------------------------------------------------- state
+    def _init_state(self, n_series: int) -> State:
+        c = self._config()
+        state: State = {"n_series": n_series, "count": np.zeros(n_series, dtype=np.int64)}
+        if self.solver == "exact":
+            state["history"] = HankelHistory(c["seg"]).init(n_series)
+            state["bases"] = np.zeros((n_series, c["g"], c["w"], c["q"]))
+            state["flat"] = np.zeros((n_series, c["g"]), dtype=bool)
+        else:
+            state["history"] = HankelHistory(c["seg"] + c["g"]).init(n_series)
+            start = 1.0 + np.arange(c["w"]) / c["w"]
+            state["beta"] = np.tile(start / np.linalg.norm(start), (n_series, 1))
+        return state
+
+    def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        out = np.full(x.shape, np.nan)
+        rows = np.flatnonzero(~np.isnan(x))
+        if rows.size == x.size:
+            return self._block(state, x[:, None])[:, 0]
+        if rows.size:
+            part = _take(state, rows)
+            out[rows] = self._block(part, x[rows][:, None])[:, 0]
+            _put(state, rows, part)
+        return out
+
+    def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        out = np.full(values.shape, np.nan)
+        missing = np.isnan(values)
+        clean = np.flatnonzero(~missing.any(axis=0))
+        if clean.size:
+            part = _take(state, clean)
+            out[:, clean] = self._block(part, values[:, clean].T).T
+            _put(state, clean, part)
+        for column in np.flatnonzero(missing.any(axis=0)):
+            rows = np.flatnonzero(~missing[:, column])
+            part = _take(state, np.array([column]))
+            out[rows, column] = self._block(part, values[rows, column][None])[0]
+            _put(state, np.array([column]), part)
+        return out
+
+    # ------------------------------------------------------------- kernels
+    def _block(self, state: State, block: np.ndarray) -> np.ndarray:
+        """Score and learn a NaN-free block ``(series, time)``."""
+        if self.solver == "exact":
+            return self._exact_block(state, block)
+        return self._krylov_block(state, block)
+
+    def _prepare(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """De-meaned (or raw) segments and whether each is flat."""
+        raw_energy = np.einsum("...i,...i->...", segments, segments)
+        if self.normalize == "demean":
+            segments = segments - segments.mean(axis=-1, keepdims=True)
+        energy = np.einsum("...i,...i->...", segments, segments)
+        return segments, energy <= _FLAT * raw_energy
+
+    def _exact_block(self, state: State, block: np.ndarray) -> np.ndarray:
+        c = self._config()
+        n_time = block.shape[1]
+        hankel = HankelHistory(c["seg"])
+        full = hankel.extend(state["history"], block)
+        count = state["count"][:, None] + np.arange(1, n_time + 1)[None]
+        bases = np.empty((block.shape[0], n_time, c["w"], c["q"]))
+        flat = np.empty((block.shape[0], n_time), dtype=bool)
+        step = max(_CHUNK // block.shape[0], 1)
+        for lo in range(0, n_time, step):
+            hi = min(n_time, lo + step)
+            segments = hankel.segments(full[:, : full.shape[1] - (n_time - hi)], hi - lo,
+                                       c["seg"])
+            segments, flat[:, lo:hi] = self._prepare(segments)
+            lagged = hankel.lag_vectors(segments, c["w"])  # (series, time, n, w)
+            gram = np.swapaxes(lagged, -1, -2) @ lagged
+            _, vectors = np.linalg.eigh(gram)
+            bases[:, lo:hi] = vectors[..., ::-1][..., : c["q"]]
+        all_bases = np.concatenate([state["bases"], bases], axis=1)
+        all_flat = np.concatenate([state["flat"], flat], axis=1)
+        g = c["g"]
+        past, current = all_bases[:, :n_time], all_bases[:, g:]
+        past_flat, current_flat = all_flat[:, :n_time], all_flat[:, g:]
+        if self.statistic == "beta":
+            projection = np.einsum("btwq,btw->btq", past[..., : c["r"]], current[..., 0])
+            score = 1.0 - np.sum(projection * projection, axis=-1)
+        else:
+            overlap = np.swapaxes(past[..., : c["r"]], -1, -2) @ current[..., : c["m"]]
+            score = 1.0 - np.linalg.svd(overlap, compute_uv=False)[..., 0]
+        score = np.clip(score, 0.0, 1.0)
+        score = np.where(current_flat, 0.0, np.where(past_flat, 1.0, score))
+        score = np.where(count >= c["seg"] + g, score, 0.0)
+        state["history"] = hankel.keep(full)
+        state["bases"] = np.ascontiguousarray(all_bases[:, -g:])
+        state["flat"] = np.ascontiguousarray(all_flat[:, -g:])
+        state["count"] = count[:, -1].copy()
+        return score
+
+    def _krylov_block(self, state: State, block: np.ndarray) -> np.ndarray:
+        from kizashi.detectors.changepoint import krylov_kernel
+
+        c = self._config()
+        w, r, k, g = c["w"], c["r"], c["k"], c["g"]
+        n_series, n_time = block.shape
+        hankel = HankelHistory(c["seg"] + g)
+        full = hankel.extend(state["history"], block)
+        if krylov_kernel.HAVE_NUMBA:
+            out = np.zeros((n_series, n_time))
+            beta, count = state["beta"].copy(), state["count"].copy()
+            krylov_kernel.krylov_block(full, beta, count, out, c["seg"], w, g, r, k, c["p"],
+                                       c["kt"], self.normalize == "demean", _FLAT)
+            state["history"], state["beta"], state["count"] = hankel.keep(full), beta, count
+            return out
+        beta = state["beta"].copy()
+        out = np.zeros((n_series, n_time))
+        count = state["count"].copy()
+        for i in range(n_time):
+            count = count + 1
+            upto = full[:, : full.shape[1] - (n_time - 1 - i)]
+            test, test_flat = self._prepare(hankel.segments(upto, 1, c["seg"])[:, 0])
+            has_test = count >= c["seg"]
+            if not has_test.any():
+                continue
+            a2 = hankel.lag_vectors(test, w)  # (series, n, w)
+            candidate = beta
+            for _ in range(c["p"]):
+                candidate = np.einsum("bnw,bn->bw", a2, np.einsum("bnw,bw->bn", a2, candidate))
+                norm = np.sqrt(np.einsum("bw,bw->b", candidate, candidate))
+                candidate = candidate / np.where(norm > 0.0, norm, 1.0)[:, None]
+                candidate = np.where((norm > 0.0)[:, None], candidate, beta)
+            if c["kt"] > 1:
+                candidate = _lanczos_refine(a2, candidate, c["kt"])
+            beta = np.where((has_test & ~test_flat)[:, None], candidate, beta)
+            has_past = count >= c["seg"] + g
+            if not has_past.any():
+                continue
+            past, past_flat = self._prepare(hankel.segments(upto, 1, c["seg"], delay=g)[:, 0])
+            a1 = hankel.lag_vectors(past, w)
+            captured = _lanczos_capture(a1, beta, k, r)
+            score = np.clip(1.0 - captured, 0.0, 1.0)
+            score = np.where(test_flat, 0.0, np.where(past_flat, 1.0, score))
+            out[:, i] = np.where(has_past, score, 0.0)
+        state["history"] = hankel.keep(full)
+        state["beta"] = beta
+        state["count"] = count
+        return out
+
+
+def _lanczos(lagged: np.ndarray, seed: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """``steps`` Lanczos steps on ``C = Aᵀ A`` seeded with the unit rows of ``seed``.
+
+    ``lagged`` is ``A``, shape ``(series, n, w)``. Uses full re-orthogonalisation;
+    a breakdown (invariant subspace found) leaves the remaining Lanczos vectors
+    at 0, which is exact. Returns the basis ``(series, steps, w)`` and the
+    tridiagonal matrices ``(series, steps, steps)``.
+    """
+    n_series, _, w = lagged.shape
+    basis = np.zeros((n_series, steps, w))
+    alpha = np.zeros((n_series, steps))
+    off = np.zeros((n_series, steps))
+    q = seed
+    for j in range(steps):
+        basis[:, j] = q
+        v = np.einsum("bnw,bn->bw", lagged, np.einsum("bnw,bw->bn", lagged, q))
+        alpha[:, j] = np.einsum("bw,bw->b", q, v)
+        coefficients = np.einsum("bjw,bw->bj", basis[:, : j + 1], v)
+        v = v - np.einsum("bj,bjw->bw", coefficients, basis[:, : j + 1])
+        if j + 1 == steps:
+            break
+        norm = np.sqrt(np.einsum("bw,bw->b", v, v))
+        scale = np.abs(alpha[:, : j + 1]).max(axis=1)
+        alive = norm > 1e-10 * scale
+        off[:, j] = np.where(alive, norm, 0.0)
+        q = np.where(alive[:, None], v / np.where(alive, norm, 1.0)[:, None], 0.0)
+    tridiagonal = np.zeros((n_series, steps, steps))
+    diagonal = np.arange(steps)
+    tridiagonal[:, diagonal, diagonal] = alpha
+    tridiagonal[:, diagonal[:-1], diagonal[1:]] = off[:, :-1]
+    tridiagonal[:, diagonal[1:], diagonal[:-1]] = off[:, :-1]
+    return basis, tridiagonal
+
+
+def _lanczos_capture(lagged: np.ndarray, seed: np.ndarray, steps: int, rank: int) -> np.ndarray:
+    """``Σ_{i ≤ rank} S_{1i}²``: the part of ``seed`` in the top-``rank`` Ritz vectors."""
+    _, tridiagonal = _lanczos(lagged, seed, steps)
+    _, vectors = np.linalg.eigh(tridiagonal)
+    first = vectors[:, 0, ::-1][:, :rank]
+    return np.sum(first * first, axis=1)
+
+
+def _lanczos_refine(lagged: np.ndarray, seed: np.ndarray, steps: int) -> np.ndarray:
+    """The top Ritz vector of ``Aᵀ A`` in the Krylov space of ``seed`` (unit rows)."""
+    basis, tridiagonal = _lanczos(lagged, seed, steps)
+    _, vectors = np.linalg.eigh(tridiagonal)
+    top = np.einsum("bj,bjw->bw", vectors[:, :, -1], basis)
+    norm = np.sqrt(np.einsum("bw,bw->b", top, top))
+    return np.where((norm > 0.0)[:, None], top / np.where(norm > 0.0, norm, 1.0)[:, None], seed)

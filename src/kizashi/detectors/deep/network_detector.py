@@ -1,0 +1,207 @@
+"""What the deep detectors share: training through the one Trainer, weights kept as plain data.
+
+A deep detector's fitted model is its network. So that a detector restores from its
+JSON state alone (a daemon restarting, another machine), the network's weights
+live *in* the state as float32 numpy arrays together with the streaming part (the
+recent input window and the online error normaliser). Scoring rebuilds the network
+once per weight set (cached by the weights' hash), in float64 on the CPU, so that
+block scoring and step-by-step streaming agree to rounding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from abc import abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from kizashi.detectors.base import Detector
+from kizashi.state import State
+from kizashi.streaming.discounted import DiscountedMoments
+
+
+class NetworkDetector(Detector):
+    """Base of detectors whose model is a network trained by :class:`kizashi.dl.trainer.Trainer`.
+
+    Subclasses name their network (:data:`kizashi.dl.NETWORKS`), its constructor
+    arguments and how scoring turns network outputs into errors.
+    """
+
+    requires_training: ClassVar[bool] = True
+    network_name: ClassVar[str] = ""
+
+    # Subclasses define these as constructor parameters.
+    window: int
+    epochs: int
+    batch_size: int
+    lr: float
+    val_fraction: float
+    patience: int | None
+    max_samples: int | None
+    halflife: float
+    seed: int
+    device: str
+    threads: int | None
+
+    # ------------------------------------------------------------ to implement
+    @abstractmethod
+    def _network_params(self, n_series: int) -> dict[str, Any]:
+        """Constructor arguments of the network for data with ``n_series`` columns."""
+
+    # ------------------------------------------------------------------ train
+    def _train_network(self, z: np.ndarray) -> dict[str, np.ndarray]:
+        """Train on standardised values ``z`` (time, series); the weights as float32 arrays."""
+        import torch
+
+        from kizashi.dl import network_class
+        from kizashi.dl.trainer import Trainer, TrainSettings
+
+        cls = network_class(self.network_name)
+        cut = round(z.shape[0] * (1.0 - self.val_fraction))
+        train = cls.samples(z[:cut], self.window)
+        val = cls.samples(z[max(cut - self.window, 0):], self.window) if cut < z.shape[0] else None
+        if len(train[0]) == 0:
+            raise ValueError(f"{type(self).__name__}: {z.shape[0]} training rows are too few for "
+                             f"window={self.window}; give more data or a smaller window")
+        rng = np.random.default_rng(self.seed)
+        if self.max_samples and len(train[0]) > self.max_samples:
+            keep = np.sort(rng.choice(len(train[0]), self.max_samples, replace=False))
+            train = tuple(a[keep] for a in train)
+        if val is not None and len(val[0]) == 0:
+            val = None
+        settings = TrainSettings(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
+                                 seed=self.seed, device=self.device, patience=self.patience,
+                                 threads=self.threads)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            network = cls(**self._network_params(z.shape[1]))
+            result = Trainer(network, train, val, settings, distributed=False).fit()
+        return {k: v.detach().cpu().numpy().astype(np.float32)
+                for k, v in result.model.state_dict().items()}
+
+    def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
+        with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nan_to_num(np.nanmean(values, axis=0))
+            std = np.nan_to_num(np.nanstd(values, axis=0))
+        std = np.where(std > 1e-8 * (1.0 + np.abs(mean)), std, 1.0)
+        self._install(self._train_network((values - mean) / std), mean, std, values, t)
+
+    def _install(self, weights: dict[str, np.ndarray], mean: np.ndarray, std: np.ndarray,
+                 values: np.ndarray, t: np.ndarray | None) -> None:
+        """Take ``weights`` and the standardisation, then stream ``values`` to fill the
+        input window and the error normaliser."""
+        state = self.state_
+        state["scale_mean"] = np.asarray(mean, dtype=np.float64)
+        state["scale_std"] = np.asarray(std, dtype=np.float64)
+        state["weights"] = weights
+        state["weights_key"] = weights_key(weights)
+        state["trained"] = True
+        self._score_batch(state, values, t)
+
+    @classmethod
+    def from_trained(cls, out_dir: Any, values: Any, timestamps: Any = None,
+                     **params: Any) -> NetworkDetector:
+        """A detector from a ``kizashi train`` folder, calibrated on ``values``.
+
+        The network's sizes come from ``out_dir/config.json`` and its weights from
+        ``out_dir/model.pt`` (loaded with ``weights_only=True``); ``values`` (normally the
+        training rows) fill the input window and the error normaliser. ``params`` set
+        the detector's other parameters (``halflife``, ...).
+        """
+        from kizashi.dl.experiment import load_trained
+
+        network, record = load_trained(out_dir)
+        if record["network"] != cls.network_name:
+            raise ValueError(f"{out_dir}: holds a {record['network']!r} network, "
+                             f"{cls.__name__} needs {cls.network_name!r}")
+        sizes = {k: v for k, v in record["params"].items() if k != "n_features"}
+        detector = cls(**{**sizes, **params})
+        matrix, _ = detector._as_matrix(values)
+        t = detector._timestamps(timestamps, matrix.shape[0])
+        detector.reset(matrix.shape[1])
+        mean = np.asarray(record["standardise"]["mean"], dtype=np.float64)
+        std = np.asarray(record["standardise"]["std"], dtype=np.float64)
+        if mean.shape != (matrix.shape[1],):
+            if cls.multivariate:
+                raise ValueError(f"{out_dir}: trained on {mean.size} features, "
+                                 f"got {matrix.shape[1]}")
+            with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nan_to_num(np.nanmean(matrix, axis=0))
+                std = np.nan_to_num(np.nanstd(matrix, axis=0))
+            std = np.where(std > 1e-8 * (1.0 + np.abs(mean)), std, 1.0)
+        weights = {k: v.detach().cpu().numpy().astype(np.float32)
+                   for k, v in network.state_dict().items()}
+        detector._install(weights, mean, std, matrix, t)
+        return detector
+
+    # ------------------------------------------------------------------ score
+    def _network(self, state: State):
+        """The network of ``state``'s weights, in float64 on the CPU (cached)."""
+        import torch
+
+        from kizashi.dl import network_class
+
+        cache = self.__dict__.setdefault("_network_cache", {})
+        key = state["weights_key"]
+        if key not in cache:
+            network = network_class(self.network_name)(**self._network_params(state["n_series"]))
+            network.load_state_dict({k: torch.from_numpy(np.array(v))
+                                     for k, v in state["weights"].items()})
+            cache.clear()
+            cache[key] = network.double().eval()
+        return cache[key]
+
+    def _forward(self, state: State, inputs: np.ndarray) -> np.ndarray:
+        """The network's outputs for float64 ``inputs``, in chunks."""
+        import torch
+
+        network = self._network(state)
+        out = []
+        threads = torch.get_num_threads()
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(inputs), 4096):
+                    chunk = torch.from_numpy(np.array(inputs[start:start + 4096],
+                                                      dtype=np.float64))
+                    out.append(network(chunk).numpy())
+        finally:
+            torch.set_num_threads(threads)
+        return np.concatenate(out) if out else np.zeros((0, *inputs.shape[1:]))
+
+    def _normalise(self, state: State, error: np.ndarray, ready: np.ndarray) -> np.ndarray:
+        """Score errors against the running mean and spread of earlier errors, then learn them.
+
+        ``ready`` false → score 0 and nothing learned; NaN error → NaN score.
+        """
+        moments = state["errors"]
+        floor = 1e-9 * (1.0 + np.abs(moments["mean"]))
+        with np.errstate(invalid="ignore"):
+            spread = np.maximum(np.sqrt(moments["var"]), floor)
+            score = np.where(ready, (error - moments["mean"]) / spread, 0.0)
+        score = np.where(np.isnan(error), np.nan, score)
+        decay = 0.5 ** (1.0 / float(self.halflife))
+        DiscountedMoments().update(moments, np.where(ready, error, np.nan), decay)
+        return score
+
+    def _check_common(self) -> None:
+        if int(self.window) < 1:
+            raise ValueError(f"{type(self).__name__}: window must be at least 1, got {self.window}")
+        if not 0.0 <= float(self.val_fraction) < 1.0:
+            raise ValueError(f"{type(self).__name__}: val_fraction must be in [0, 1)")
+        if float(self.halflife) <= 0:
+            raise ValueError(f"{type(self).__name__}: halflife must be positive")
+
+
+def weights_key(weights: dict[str, np.ndarray]) -> str:
+    """A short hash that names a set of weights (the network cache's key)."""
+    digest = hashlib.sha1()
+    for name in sorted(weights):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(weights[name]).tobytes())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,90 @@
+"""Add and remove series (columns) of a vectorised detector state.
+
+A univariate detector keeps one state for many series: arrays with one axis of
+length ``n_series``. When a new series appears, or an old one ages out, the
+daemon changes that axis without touching the other series. Which axis it is
+is found by asking the detector for fresh states of 1 and 2 series and
+comparing shapes, so this works for any detector that follows the interface.
+
+Examples
+--------
+>>> import numpy as np
+>>> from kizashi.detectors.registry import create
+>>> detector = create("threshold", window=4, min_periods=2)
+>>> _ = [detector.update(np.array([1.0, 2.0]) + i) for i in range(3)]
+>>> layout = SeriesLayout(detector)
+>>> state = layout.select(detector.state_dict()["state"], [1])       # keep series 1
+>>> state = layout.append(state, 2)                                  # two new series
+>>> state["n_series"], state["window"]["count"].tolist()
+(3, [3, 0, 0])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kizashi.detectors.base import Detector
+from kizashi.state import State
+
+
+class SeriesLayout:
+    """Where the series axis lies in each array of a detector's state."""
+
+    def __init__(self, detector: Detector):
+        self.detector = detector.clone()
+        one = self.detector.clone().reset(1).state_
+        two = self.detector.clone().reset(2).state_
+        self.axes = _axes(one, two, "state")
+
+    def fresh(self, n_series: int) -> State:
+        """A fresh state for ``n_series`` series."""
+        return self.detector.clone().reset(n_series).state_
+
+    def select(self, state: State, keep: list[int] | np.ndarray) -> State:
+        """The state of the series at positions ``keep`` (in that order)."""
+        keep = np.asarray(keep, dtype=np.int64)
+        out = _map(state, self.axes, lambda a, axis: np.take(a, keep, axis=axis))
+        out["n_series"] = int(keep.size)
+        return out
+
+    def append(self, state: State, n_new: int) -> State:
+        """The state with ``n_new`` fresh series added at the end."""
+        if n_new <= 0:
+            return state
+        fresh = self.fresh(n_new)
+        out = _zip(state, fresh, self.axes, lambda a, b, axis: np.concatenate([a, b], axis=axis))
+        out["n_series"] = int(state["n_series"]) + n_new
+        return out
+
+
+def _axes(one: Any, two: Any, path: str) -> Any:
+    if isinstance(one, dict):
+        return {key: _axes(one[key], two[key], f"{path}.{key}") for key in one}
+    if isinstance(one, np.ndarray):
+        differ = [i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b]
+        if len(differ) > 1:
+            raise ValueError(f"{path}: more than one axis grows with the number of series")
+        return differ[0] if differ else None
+    if isinstance(one, list):
+        raise ValueError(f"{path}: lists in a detector state cannot be split by series")
+    return None
+
+
+def _map(state: Any, axes: Any, fn: Any) -> Any:
+    if isinstance(state, dict):
+        return {key: _map(value, axes.get(key) if isinstance(axes, dict) else None, fn)
+                for key, value in state.items()}
+    if isinstance(state, np.ndarray) and axes is not None:
+        return fn(state, axes)
+    return state.copy() if isinstance(state, np.ndarray) else state
+
+
+def _zip(state: Any, fresh: Any, axes: Any, fn: Any) -> Any:
+    if isinstance(state, dict):
+        return {key: _zip(value, fresh.get(key), axes.get(key) if isinstance(axes, dict) else None,
+                          fn) for key, value in state.items()}
+    if isinstance(state, np.ndarray) and axes is not None:
+        return fn(state, fresh, axes)
+    return state.copy() if isinstance(state, np.ndarray) else state

@@ -1,0 +1,107 @@
+"""``/metrics``: the watcher's scores, alert states and own health for Prometheus.
+
+A prometheus-client collector reads the watcher's last snapshot at scrape
+time. Per series and detector (labels: the series' labels, ``watch``,
+``detector``; a series label that clashes gets an ``exported_`` prefix):
+
+``kizashi_watch_score``, ``kizashi_watch_threshold``, ``kizashi_watch_alert_firing``
+and per series ``kizashi_watch_value``. Daemon health:
+``kizashi_watch_ticks_total``, ``kizashi_watch_tick_duration_seconds``,
+``kizashi_watch_lag_seconds{watch}``, ``kizashi_watch_series{watch}``,
+``kizashi_watch_source_up{source}``, ``kizashi_watch_source_errors_total{source}``,
+``kizashi_watch_notifications_total{sink,result}``, ``kizashi_watch_points_total``.
+
+Examples
+--------
+>>> snapshot = {"now": 10.0, "watches": {"cpu": {"lag": 1.0, "series": [
+...     {"labels": {"instance": "a"}, "value": 0.5,
+...      "detectors": {"threshold": {"score": 2.0, "threshold": 4.0, "firing": False}}}]}},
+...     "health": {"ticks": 3, "tick_seconds": 0.01, "points": 9, "source_up": {"p": True},
+...                "source_errors": {"p": 0}, "notifications_sent": {},
+...                "notifications_failed": {}}}
+>>> text = render_metrics(lambda: snapshot).decode()
+>>> 'kizashi_watch_score{detector="threshold",instance="a",watch="cpu"} 2.0' in text
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+__all__ = ["SnapshotCollector", "render_metrics"]
+
+Snapshot = Callable[[], dict[str, Any]]
+
+
+class SnapshotCollector:
+    """A prometheus-client collector over ``snapshot()`` (a watcher's status)."""
+
+    def __init__(self, snapshot: Snapshot):
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import Metric
+
+        snap = self.snapshot()
+        health = snap.get("health", {})
+
+        def family(name: str, doc: str, kind: str = "gauge") -> Any:
+            return Metric(name, doc, kind)
+
+        score = family("kizashi_watch_score", "Anomaly score of the series' last point")
+        threshold = family("kizashi_watch_threshold", "Score above which a point is anomalous")
+        firing = family("kizashi_watch_alert_firing", "1 while an alert of the series fires")
+        value = family("kizashi_watch_value", "Last value of the series")
+        lag = family("kizashi_watch_lag_seconds", "Now minus the last processed step")
+        count = family("kizashi_watch_series", "Series currently watched")
+        for watch, body in snap.get("watches", {}).items():
+            count.add_sample("kizashi_watch_series", {"watch": watch}, len(body["series"]))
+            if body.get("lag") is not None:
+                lag.add_sample("kizashi_watch_lag_seconds", {"watch": watch}, body["lag"])
+            for series in body["series"]:
+                base = {("exported_" + k if k in ("watch", "detector") else k): str(v)
+                        for k, v in series["labels"].items() if k != "__name__"}
+                base["watch"] = watch
+                _add(value, "kizashi_watch_value", base, series.get("value"))
+                for detector, state in series["detectors"].items():
+                    labels = {**base, "detector": detector}
+                    _add(score, "kizashi_watch_score", labels, state.get("score"))
+                    _add(threshold, "kizashi_watch_threshold", labels, state.get("threshold"))
+                    firing.add_sample("kizashi_watch_alert_firing", labels,
+                                      1.0 if state.get("firing") else 0.0)
+        yield from (score, threshold, firing, value, lag, count)
+
+        ticks = family("kizashi_watch_ticks", "Ticks run", "counter")
+        ticks.add_sample("kizashi_watch_ticks_total", {}, health.get("ticks", 0))
+        points = family("kizashi_watch_points", "Points scored", "counter")
+        points.add_sample("kizashi_watch_points_total", {}, health.get("points", 0))
+        duration = family("kizashi_watch_tick_duration_seconds", "Duration of the last tick")
+        duration.add_sample("kizashi_watch_tick_duration_seconds", {},
+                            health.get("tick_seconds", 0.0))
+        up = family("kizashi_watch_source_up", "1 when the source answered the last query")
+        errors = family("kizashi_watch_source_errors", "Failed queries per source", "counter")
+        for source, ok in health.get("source_up", {}).items():
+            up.add_sample("kizashi_watch_source_up", {"source": source}, 1.0 if ok else 0.0)
+            errors.add_sample("kizashi_watch_source_errors_total", {"source": source},
+                              health.get("source_errors", {}).get(source, 0))
+        notes = family("kizashi_watch_notifications", "Alert notifications", "counter")
+        for result, key in (("sent", "notifications_sent"), ("failed", "notifications_failed")):
+            for sink, n in health.get(key, {}).items():
+                notes.add_sample("kizashi_watch_notifications_total",
+                                 {"sink": sink, "result": result}, n)
+        yield from (ticks, points, duration, up, errors, notes)
+
+
+def render_metrics(snapshot: Snapshot) -> bytes:
+    """The text exposition of a snapshot."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(snapshot))
+    return generate_latest(registry)
+
+
+def _add(metric: Any, name: str, labels: dict[str, str], value: float | None) -> None:
+    if value is not None:
+        metric.add_sample(name, labels, float(value))

@@ -1,0 +1,312 @@
+"""Where the daemon's series come from: Prometheus' HTTP API, or a CSV file that grows.
+
+Both return :class:`Samples`: timestamps, one label set per series and a
+``(time, series)`` array of values (NaN where a series has no value).
+Every failure — refused connection, timeout, HTTP error, malformed or
+oversized body, a PromQL error — is a :class:`SourceError` with a message
+saying what went wrong and where; the daemon marks the source down and
+carries on.
+
+Examples
+--------
+>>> import tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "m.csv")
+>>> _ = open(path, "w").write("timestamp,a,b\\n10,1.0,2.0\\n20,1.5,\\n")
+>>> samples = CsvSource(path).read(since=10)
+>>> samples.timestamps.tolist(), samples.labels, samples.values.tolist()
+([20.0], [{'series': 'a'}, {'series': 'b'}], [[1.5, nan]])
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["CsvSource", "PrometheusSource", "Samples", "SourceError", "series_key"]
+
+#: Prometheus refuses range queries of more than 11,000 points per series.
+MAX_RANGE_POINTS = 10_000
+
+
+class SourceError(RuntimeError):
+    """A source could not be read; the message says which and why."""
+
+
+@dataclass
+class Samples:
+    """Values of many series at some time steps."""
+
+    timestamps: np.ndarray
+    labels: list[dict[str, str]]
+    values: np.ndarray
+
+    @classmethod
+    def empty(cls, timestamps: np.ndarray | None = None) -> Samples:
+        t = np.zeros(0) if timestamps is None else np.asarray(timestamps, dtype=np.float64)
+        return cls(t, [], np.zeros((t.size, 0)))
+
+
+def series_key(labels: dict[str, str]) -> str:
+    """A stable text key of a label set.
+
+    >>> series_key({"job": "node", "instance": "a:9100"})
+    '{"instance":"a:9100","job":"node"}'
+    """
+    return json.dumps(labels, sort_keys=True, separators=(",", ":"))
+
+
+class PrometheusSource:
+    """Instant and range queries over Prometheus' HTTP API (``/api/v1/query``, ``query_range``).
+
+    Parameters
+    ----------
+    url : str
+        Base URL, e.g. ``http://127.0.0.1:9090``.
+    timeout : float
+        Seconds for one HTTP request.
+    retries : int
+        Extra attempts after a failure, waiting ``backoff``, ``2·backoff``, … between them.
+    max_bytes : int
+        Larger responses are refused (a guard against a runaway query).
+    """
+
+    def __init__(self, url: str, timeout: float = 5.0, retries: int = 2, backoff: float = 0.5,
+                 max_bytes: int = 32 * 1024 * 1024, name: str = "prometheus",
+                 sleep: Callable[[float], None] = time.sleep):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.max_bytes = max_bytes
+        self.name = name
+        self.sleep = sleep
+
+    def instant(self, query: str, t: float) -> Samples:
+        """Values of ``query`` at time ``t`` (seconds since the epoch)."""
+        data = self._get("/api/v1/query", {"query": query, "time": _fmt(t)})
+        return _parse(data, np.array([float(t)]), self._where("query"))
+
+    def range(self, query: str, start: float, end: float, step: float) -> Samples:
+        """Values of ``query`` at ``start, start+step, …, end`` (chunked to Prometheus' limit)."""
+        n = round((end - start) / step) + 1
+        timestamps = start + step * np.arange(max(n, 0))
+        parts = []
+        for i in range(0, timestamps.size, MAX_RANGE_POINTS):
+            chunk = timestamps[i:i + MAX_RANGE_POINTS]
+            data = self._get("/api/v1/query_range", {
+                "query": query, "start": _fmt(chunk[0]), "end": _fmt(chunk[-1]),
+                "step": _fmt(step),
+            })
+            parts.append(_parse(data, chunk, self._where("query_range")))
+        return _concat(parts, timestamps)
+
+    def check(self) -> str:
+        """Reach the server; return its version, or raise :class:`SourceError`."""
+        data = self._get("/api/v1/status/buildinfo", {})
+        return str(data.get("version", "?")) if isinstance(data, dict) else "?"
+
+    # ------------------------------------------------------------------ http
+    def _where(self, endpoint: str) -> str:
+        return f"source {self.name!r} ({self.url}, {endpoint})"
+
+    def _get(self, path: str, params: dict[str, str]) -> object:
+        url = f"{self.url}{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params)
+        last: SourceError | None = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                return self._get_once(url, path)
+            except SourceError as error:
+                last = error
+                if getattr(error, "permanent", False):
+                    break
+        raise last  # type: ignore[misc]
+
+    def _get_once(self, url: str, path: str) -> object:
+        where = self._where(path)
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                body = _read_limited(response, self.max_bytes, where)
+        except urllib.error.HTTPError as error:
+            body = error.read(4096)
+            message = _error_message(body) or error.reason
+            failure = SourceError(f"{where}: HTTP {error.code}: {message}")
+            failure.permanent = error.code == 400 or error.code == 422  # bad query: don't retry
+            raise failure from None
+        except SourceError:
+            raise
+        except (urllib.error.URLError, OSError, TimeoutError) as error:
+            reason = getattr(error, "reason", error)
+            raise SourceError(f"{where}: unreachable: {reason}") from None
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise SourceError(f"{where}: response is not JSON "
+                              f"(first bytes: {body[:60]!r})") from None
+        if not isinstance(payload, dict) or payload.get("status") != "success":
+            message = payload.get("error") if isinstance(payload, dict) else None
+            raise SourceError(f"{where}: query failed: {message or 'malformed response'}")
+        return payload.get("data")
+
+
+class CsvSource:
+    """New rows of a CSV file that another program appends to.
+
+    The file has a header: a timestamp column (seconds since the epoch, or ISO
+    8601 in UTC) and one column per series; each series is labelled
+    ``{"series": column}``. Empty cells are missing values.
+    """
+
+    def __init__(self, path: str, timestamp_column: str = "timestamp", name: str = "csv",
+                 columns: tuple[str, ...] | None = None):
+        self.path = path
+        self.timestamp_column = timestamp_column
+        self.name = name
+        self.columns = columns
+
+    def check(self) -> str:
+        if not os.path.exists(self.path):
+            raise SourceError(f"source {self.name!r}: CSV file {self.path} does not exist")
+        return "csv"
+
+    def read(self, since: float | None) -> Samples:
+        """All rows with a timestamp after ``since`` (all rows when None)."""
+        try:
+            with open(self.path, newline="", encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as error:
+            raise SourceError(f"source {self.name!r}: cannot read {self.path}: "
+                              f"{error.strerror or error}") from None
+        text = text[: text.rfind("\n") + 1]  # a half-written last line waits for the rest
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        if not header:
+            return Samples.empty()
+        if self.timestamp_column not in header:
+            raise SourceError(f"source {self.name!r}: {self.path} has no column "
+                              f"{self.timestamp_column!r} (header: {', '.join(header)})")
+        t_index = header.index(self.timestamp_column)
+        names = [c for i, c in enumerate(header) if i != t_index
+                 and (self.columns is None or c in self.columns)]
+        indices = [header.index(c) for c in names]
+        times, rows = [], []
+        for line_no, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            if len(row) != len(header):
+                raise SourceError(f"source {self.name!r}: {self.path} line {line_no} has "
+                                  f"{len(row)} fields, the header has {len(header)}")
+            try:
+                t = _parse_time(row[t_index])
+                values = [float(row[i]) if row[i].strip() else math.nan for i in indices]
+            except ValueError:
+                raise SourceError(f"source {self.name!r}: {self.path} line {line_no}: cannot "
+                                  f"read {row!r} as a timestamp and numbers") from None
+            if since is None or t > since:
+                times.append(t)
+                rows.append(values)
+        values = np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
+        return Samples(np.array(times, dtype=np.float64), [{"series": c} for c in names], values)
+
+
+# ---------------------------------------------------------------------- parsing
+def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
+    if not isinstance(data, dict) or not isinstance(data.get("result"), list):
+        raise SourceError(f"{where}: malformed response: no data.result list")
+    kind = data.get("resultType")
+    result = data["result"]
+    if kind == "scalar":
+        result = [{"metric": {}, "value": result}]
+        kind = "vector"
+    if kind not in ("vector", "matrix"):
+        raise SourceError(f"{where}: result type {kind!r} is not a vector or matrix")
+    index = {round(float(t), 3): i for i, t in enumerate(timestamps)}
+    labels: list[dict[str, str]] = []
+    values = np.full((timestamps.size, len(result)), np.nan)
+    try:
+        for j, item in enumerate(result):
+            metric = item.get("metric", {})
+            if not isinstance(metric, dict):
+                raise TypeError("metric is not a mapping")
+            labels.append({str(k): str(v) for k, v in metric.items()})
+            pairs = [item["value"]] if kind == "vector" else item["values"]
+            for t, v in pairs:
+                i = index.get(round(float(t), 3))
+                if i is None and kind == "vector":
+                    i = 0
+                if i is not None:
+                    values[i, j] = float(v)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise SourceError(f"{where}: malformed series in response ({error})") from None
+    keys = [series_key(m) for m in labels]
+    if len(set(keys)) != len(keys):
+        raise SourceError(f"{where}: the query returns several series with the same labels; "
+                          "aggregate them (e.g. 'sum by (instance)') so each is unique")
+    return Samples(timestamps.astype(np.float64), labels, values)
+
+
+def _concat(parts: list[Samples], timestamps: np.ndarray) -> Samples:
+    if len(parts) == 1:
+        return parts[0]
+    keys: dict[str, int] = {}
+    labels: list[dict[str, str]] = []
+    for part in parts:
+        for m in part.labels:
+            if series_key(m) not in keys:
+                keys[series_key(m)] = len(labels)
+                labels.append(m)
+    values = np.full((timestamps.size, len(labels)), np.nan)
+    row = 0
+    for part in parts:
+        cols = [keys[series_key(m)] for m in part.labels]
+        values[row:row + part.timestamps.size, cols] = part.values
+        row += part.timestamps.size
+    return Samples(timestamps, labels, values)
+
+
+def _read_limited(response: object, max_bytes: int, where: str) -> bytes:
+    chunks, total = [], 0
+    while True:
+        chunk = response.read(65536)  # type: ignore[attr-defined]
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > max_bytes:
+            raise SourceError(f"{where}: response larger than max_bytes={max_bytes}; "
+                              "narrow the query or raise the source's max_bytes")
+        chunks.append(chunk)
+
+
+def _error_message(body: bytes) -> str | None:
+    try:
+        return str(json.loads(body).get("error"))
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        return None
+
+
+def _fmt(t: float) -> str:
+    return f"{float(t):.3f}"
+
+
+def _parse_time(text: str) -> float:
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        stamp = np.datetime64(text.replace("Z", "").replace("+00:00", ""), "ns")
+        return stamp.astype(np.int64) / 1e9

@@ -1,0 +1,469 @@
+"""The daemon's tick: fetch new steps, score all series at once, decide, store, notify.
+
+Each watch advances on a grid of steps ``k·interval``. A tick processes every
+step after the watch's last processed one, up to now: normally one step
+(a Prometheus instant query), after a restart or an outage all the missed
+steps (one range query, capped by ``max_backfill``). Each step is one
+vectorised ``update`` per detector over every series of the watch; new series
+get fresh columns, series unseen for ``series_ttl`` are dropped (their open
+alerts resolve). A source failure marks the source down and processes
+nothing, so an outage can neither crash the daemon nor invent anomalies.
+
+Examples
+--------
+>>> from kizashi.watch.config import parse_config
+>>> from kizashi.watch.store import WatchStore
+>>> import tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "m.csv")
+>>> rows = "".join(f"{t},{5.0 if t == 40 else 1.0 + 0.1 * (t % 3)}\\n" for t in range(50))
+>>> _ = open(path, "w").write("timestamp,load\\n" + rows)
+>>> config = parse_config(f'''
+... interval: 1s
+... listen: off
+... sources: {{lab: {{type: csv, path: {path}}}}}
+... watches:
+...   - name: load
+...     detectors: [{{detector: threshold, params: {{window: 20, min_periods: 10}}}}]
+... ''')
+>>> watcher = Watcher(config, WatchStore(":memory:"))
+>>> watcher.tick()
+>>> [(a["labels"], a["starts_at"], a["status"]) for a in watcher.store.alerts()]
+[({'series': 'load'}, 40.0, 'resolved')]
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kizashi.decision.alert_filter import AlertFilter
+from kizashi.detectors.base import Detector
+from kizashi.detectors.registry import create
+from kizashi.state import State
+from kizashi.watch.alerts import Notifier
+from kizashi.watch.columns import SeriesLayout
+from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
+from kizashi.watch.sources import CsvSource, PrometheusSource, Samples, SourceError
+from kizashi.watch.store import WatchStore
+
+__all__ = ["Watcher", "make_source"]
+
+log = logging.getLogger("kizashi.watch")
+
+#: Scores of the last this many steps form the reference of a quantile cutoff.
+QUANTILE_STEPS = 1000
+QUANTILE_MIN_SCORES = 30
+
+
+def make_source(config: WatchConfig, name: str) -> PrometheusSource | CsvSource:
+    """The source object for ``config.sources[name]``."""
+    spec = config.sources[name]
+    if spec.type == "csv":
+        return CsvSource(spec.path or "", spec.timestamp_column, name=name)
+    return PrometheusSource(spec.url or "", timeout=spec.timeout, retries=spec.retries,
+                            backoff=spec.backoff, max_bytes=spec.max_bytes, name=name)
+
+
+@dataclass
+class _DetectorRun:
+    spec: DetectorSpec
+    detector: Detector
+    layout: SeriesLayout
+    filter: AlertFilter
+    filter_state: State
+    thresholds: np.ndarray | None = None
+    thresholds_at: float = -math.inf
+    last_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: per series, the first step of the current run above the cutoff (an alert's start)
+    run_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass
+class _WatchRun:
+    spec: WatchSpec
+    columns: list[int]
+    labels: dict[int, dict[str, str]]
+    last_seen: dict[int, float]
+    detectors: list[_DetectorRun]
+    open_alerts: dict[tuple[int, str], int]
+    last_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    last_t: float | None = None
+
+
+@dataclass
+class Health:
+    """The daemon's own counters, exported on ``/metrics`` and shown on the dashboard."""
+
+    started: float
+    ticks: int = 0
+    tick_seconds: float = 0.0
+    points: int = 0
+    source_up: dict[str, bool] = field(default_factory=dict)
+    source_errors: dict[str, int] = field(default_factory=dict)
+    source_last_error: dict[str, str] = field(default_factory=dict)
+    watch_errors: dict[str, int] = field(default_factory=dict)
+    backfilled_steps: int = 0
+    skipped_steps: int = 0
+
+
+class Watcher:
+    """Runs the watches of a config against a store.
+
+    Parameters
+    ----------
+    config : WatchConfig
+    store : WatchStore
+    clock : callable
+        Seconds since the epoch (tests pass a fake clock).
+    sources : dict, optional
+        Source objects by name (default: made from the config).
+    """
+
+    def __init__(self, config: WatchConfig, store: WatchStore,
+                 clock: Callable[[], float] = time.time,
+                 sources: dict[str, Any] | None = None):
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.sources = sources or {name: make_source(config, name) for name in config.sources}
+        self.notifier = Notifier(config.alerts, config.link_base, clock)
+        self.health = Health(started=clock())
+        self.health.source_up = {name: True for name in config.sources}
+        self.health.source_errors = dict.fromkeys(config.sources, 0)
+        self.runs = [self._load(spec) for spec in config.watches]
+        self._snapshot: dict[str, Any] = {}
+        self._prune_at = 0.0
+        self._publish()
+
+    # ------------------------------------------------------------------ loading
+    def _load(self, spec: WatchSpec) -> _WatchRun:
+        saved = {d.name: self.store.load_state(spec.name, d.name) for d in spec.detectors}
+        # the series (columns) of the watch: as saved by its detectors (all save the same)
+        columns = next((s[0] for s in saved.values() if s is not None), [])
+        runs = []
+        for dspec in spec.detectors:
+            detector = create(dspec.detector, **dspec.params)
+            alert_filter = AlertFilter(dspec.min_steps(self.config.interval),
+                                       dspec.resolve_steps(self.config.interval))
+            layout = SeriesLayout(detector)
+            run = _DetectorRun(dspec, detector, layout, alert_filter, alert_filter.init(
+                len(columns)))
+            item = saved[dspec.name]
+            if item is not None and item[0] == columns:
+                state = item[1]
+                if len(state.get("filter", {}).get("active", ())) == len(columns):
+                    run.filter_state = state["filter"]  # alert runs survive any detector change
+                try:
+                    if state.get("detector") is not None:
+                        detector.load_state_dict(state["detector"])
+                        if detector.n_series_ != len(columns):
+                            raise ValueError("detector state does not match the series")
+                except (ValueError, KeyError, TypeError) as error:
+                    log.warning("watch %s, detector %s: saved state not usable (%s); starting "
+                                "that detector afresh", spec.name, dspec.name, error)
+                    detector.state_ = None
+            if detector.state_ is None and columns:
+                detector.state_ = layout.fresh(len(columns))
+            run.last_score = np.full(len(columns), np.nan)
+            run.run_start = np.full(len(columns), np.nan)
+            if item is not None and item[0] == columns and \
+                    len(item[1].get("run_start", ())) == len(columns):
+                run.run_start = np.asarray(item[1]["run_start"], dtype=np.float64)
+            runs.append(run)
+        labels, last_seen = {}, {}
+        for sid in columns:
+            row = self.store.series(sid)
+            labels[sid] = row["labels"] if row else {}
+            last_seen[sid] = row["last_seen"] if row else 0.0
+        open_alerts = {(a["series_id"], a["detector"]): a["id"]
+                       for a in self.store.alerts(status="firing", limit=100000)
+                       if a["watch"] == spec.name}
+        names = {d.name for d in spec.detectors}
+        orphans = [key for key in open_alerts if key[1] not in names or key[0] not in columns]
+        if orphans:  # a detector left the config while alerting: its alerts end now
+            with self.store.transaction():
+                for key in orphans:
+                    alert_id = open_alerts.pop(key)
+                    self.store.resolve_alert(alert_id, self.clock())
+                    for sink in self.notifier.sinks:
+                        self.store.enqueue(alert_id, sink, "resolved", self.clock())
+        return _WatchRun(spec, list(columns), labels, last_seen, runs, open_alerts,
+                         last_value=np.full(len(columns), np.nan),
+                         last_t=self.store.progress(spec.name))
+
+    # --------------------------------------------------------------------- loop
+    def run(self, stop: threading.Event) -> None:
+        """Tick every ``interval`` until ``stop`` is set."""
+        interval = self.config.interval
+        while not stop.is_set():
+            self.tick()
+            now = self.clock()
+            wake = (math.floor(now / interval) + 1) * interval + min(0.2 * interval, 2.0)
+            stop.wait(max(0.0, wake - now))
+
+    def tick(self) -> None:
+        """Process every watch once; never raises for a failing source or sink."""
+        started = time.monotonic()
+        for run in self.runs:
+            try:
+                self._tick_watch(run)
+            except Exception as error:  # keep the daemon alive; the log says what broke
+                self.health.watch_errors[run.spec.name] = (
+                    self.health.watch_errors.get(run.spec.name, 0) + 1)
+                log.exception("watch %s: tick failed: %s", run.spec.name, error)
+        try:
+            self.notifier.deliver(self.store)
+        except Exception:
+            log.exception("delivering alerts failed")
+        now = self.clock()
+        latest = max((r.last_t for r in self.runs if r.last_t is not None), default=None)
+        if latest is not None and now >= self._prune_at:  # retention counts in data time
+            self._prune_at = now + 600.0
+            with self.store.transaction():
+                self.store.prune(latest - self.config.retention)
+        self.health.ticks += 1
+        self.health.tick_seconds = time.monotonic() - started
+        self._publish()
+
+    # --------------------------------------------------------------- one watch
+    def _fetch(self, run: _WatchRun) -> Samples | None:
+        spec = run.spec
+        source = self.sources[spec.source]
+        last = self.store.progress(spec.name)
+        try:
+            if isinstance(source, CsvSource):
+                samples = source.read(last)
+            else:
+                step = self.config.interval
+                end = math.floor(self.clock() / step) * step
+                start = end - self._aligned(self.config.initial_backfill) if last is None \
+                    else last + step
+                if start > end + 1e-9:
+                    return None
+                earliest = end - self._aligned(self.config.max_backfill)
+                if start < earliest - 1e-9:
+                    skipped = round((earliest - start) / step)
+                    self.health.skipped_steps += skipped
+                    log.warning("watch %s: gap of %d steps is longer than max_backfill; "
+                                "skipping the oldest %d", spec.name,
+                                round((end - start) / step), skipped)
+                    start = earliest
+                if abs(start - end) < 1e-9:
+                    samples = source.instant(spec.query or "", end)
+                else:
+                    samples = source.range(spec.query or "", start, end, step)
+                    self.health.backfilled_steps += samples.timestamps.size - 1
+        except SourceError as error:
+            if (self.health.source_up.get(spec.source, True)
+                    or self.health.source_last_error.get(spec.source) != str(error)):
+                log.error("source %s is down: %s", spec.source, error)  # each new kind once
+            self.health.source_up[spec.source] = False
+            self.health.source_errors[spec.source] = self.health.source_errors.get(
+                spec.source, 0) + 1
+            self.health.source_last_error[spec.source] = str(error)
+            return None
+        if not self.health.source_up.get(spec.source, True):
+            log.info("source %s is up again", spec.source)
+        self.health.source_up[spec.source] = True
+        return samples
+
+    def _aligned(self, seconds: float) -> float:
+        return math.floor(seconds / self.config.interval) * self.config.interval
+
+    def _tick_watch(self, run: _WatchRun) -> None:
+        samples = self._fetch(run)
+        if samples is None or samples.timestamps.size == 0:
+            return
+        now = self.clock()
+        with self.store.transaction():
+            ids = self.store.series_ids(run.spec.name, samples.labels,
+                                        now=float(samples.timestamps[-1]))
+            new = [sid for sid in dict.fromkeys(ids) if sid not in set(run.columns)]
+            for sid, labels in zip(ids, samples.labels, strict=True):
+                run.labels[sid] = labels
+            if new:
+                self._add_columns(run, new)
+            position = {sid: j for j, sid in enumerate(run.columns)}
+            matrix = np.full((samples.timestamps.size, len(run.columns)), np.nan)
+            if ids:
+                matrix[:, [position[sid] for sid in ids]] = samples.values
+            points: list[tuple[int, str, float, float, float, float]] = []
+            for i, t in enumerate(samples.timestamps):
+                self._step(run, float(t), matrix[i], points, now)
+            self.store.add_points(points)
+            self.health.points += len(points)
+            self._age_out(run, float(samples.timestamps[-1]), now)
+            for drun in run.detectors:
+                self.store.save_state(run.spec.name, drun.spec.name, run.columns, {
+                    "detector": drun.detector.state_dict() if drun.detector.state_ else None,
+                    "filter": drun.filter_state,
+                    "run_start": drun.run_start,
+                })
+            self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
+            run.last_t = float(samples.timestamps[-1])
+
+    def _step(self, run: _WatchRun, t: float, row: np.ndarray,
+              points: list[tuple[int, str, float, float, float, float]], now: float) -> None:
+        if not run.columns:
+            return
+        observed = ~np.isnan(row)
+        for j in np.flatnonzero(observed):
+            run.last_seen[run.columns[j]] = t
+        run.last_value = np.where(observed, row, run.last_value)
+        for drun in run.detectors:
+            scores = np.asarray(drun.detector.update(row, t), dtype=np.float64).reshape(-1)
+            thresholds = self._thresholds(run, drun, t)
+            finite = np.isfinite(scores)
+            with np.errstate(invalid="ignore"):
+                above = finite & (scores > thresholds)
+            changes = drun.filter.update(drun.filter_state, above, finite)
+            drun.last_score = np.where(finite, scores, drun.last_score)
+            drun.run_start = np.where(above & np.isnan(drun.run_start), t,
+                                      np.where(finite & ~above, np.nan, drun.run_start))
+            name = drun.spec.name
+            for change in changes:
+                j, sid = change.series, run.columns[change.series]
+                if change.status == "firing":
+                    start = drun.run_start[j] if np.isfinite(drun.run_start[j]) else t
+                    alert_id = self.store.open_alert(
+                        sid, run.spec.name, name, run.labels.get(sid, {}), float(start),
+                        scores[j], row[j], thresholds[j])
+                    run.open_alerts[(sid, name)] = alert_id
+                    log.warning("alert %d firing: %s %s %s score=%.3g", alert_id, run.spec.name,
+                                name, run.labels.get(sid), scores[j])
+                else:
+                    alert_id = run.open_alerts.pop((sid, name), None)
+                    if alert_id is None:
+                        continue
+                    self.store.resolve_alert(alert_id, t)
+                    log.warning("alert %d resolved", alert_id)
+                for sink in self.notifier.sinks:
+                    self.store.enqueue(alert_id, sink, change.status, now)
+            for j in np.flatnonzero(drun.filter_state["active"] & finite):
+                alert_id = run.open_alerts.get((run.columns[j], name))
+                if alert_id is not None:
+                    self.store.touch_alert(alert_id, scores[j], row[j])
+            for j in np.flatnonzero(observed):
+                points.append((run.columns[j], name, t, row[j], scores[j], thresholds[j]))
+
+    def _thresholds(self, run: _WatchRun, drun: _DetectorRun, t: float) -> np.ndarray:
+        n = len(run.columns)
+        cutoff = drun.spec.cutoff
+        if cutoff.kind != "quantile":
+            if drun.thresholds is None or drun.thresholds.size != n:
+                drun.thresholds = cutoff.resolve(default=drun.detector.default_threshold,
+                                                 n_series=n)
+            return drun.thresholds
+        age = t - drun.thresholds_at
+        if (drun.thresholds is None or drun.thresholds.size != n or age >= 60
+                or (age >= 5 * self.config.interval and np.isinf(drun.thresholds).any())):
+            since = t - QUANTILE_STEPS * self.config.interval
+            scores = self.store.recent_scores(run.columns, drun.spec.name, since)
+            out = np.full(n, np.inf)
+            for j, sid in enumerate(run.columns):
+                ref = scores.get(sid, np.zeros(0))
+                if ref.size >= QUANTILE_MIN_SCORES:
+                    out[j] = float(np.quantile(ref, cutoff.value))
+            drun.thresholds, drun.thresholds_at = out, t
+        return drun.thresholds
+
+    # ------------------------------------------------------------ series columns
+    def _add_columns(self, run: _WatchRun, new: list[int]) -> None:
+        for drun in run.detectors:
+            if drun.detector.state_ is None:
+                drun.detector.state_ = drun.layout.fresh(len(run.columns) + len(new))
+            else:
+                drun.detector.state_ = drun.layout.append(drun.detector.state_, len(new))
+            extra = drun.filter.init(len(new))
+            drun.filter_state = {k: np.concatenate([drun.filter_state[k], extra[k]])
+                                 for k in extra}
+            drun.last_score = np.r_[drun.last_score, np.full(len(new), np.nan)]
+            drun.run_start = np.r_[drun.run_start, np.full(len(new), np.nan)]
+            drun.thresholds = None
+        run.columns.extend(new)
+        run.last_value = np.r_[run.last_value, np.full(len(new), np.nan)]
+        log.info("watch %s: %d new series (now %d)", run.spec.name, len(new), len(run.columns))
+
+    def _age_out(self, run: _WatchRun, t: float, now: float) -> None:
+        gone = [j for j, sid in enumerate(run.columns)
+                if t - run.last_seen.get(sid, t) > self.config.series_ttl]
+        if not gone:
+            return
+        keep = [j for j in range(len(run.columns)) if j not in set(gone)]
+        gone_ids = [run.columns[j] for j in gone]
+        for drun in run.detectors:
+            for sid in gone_ids:
+                alert_id = run.open_alerts.pop((sid, drun.spec.name), None)
+                if alert_id is not None:
+                    self.store.resolve_alert(alert_id, t)
+                    for sink in self.notifier.sinks:
+                        self.store.enqueue(alert_id, sink, "resolved", now)
+            drun.detector.state_ = drun.layout.select(drun.detector.state_, keep)
+            drun.filter_state = {k: v[keep] for k, v in drun.filter_state.items()}
+            drun.last_score = drun.last_score[keep]
+            drun.run_start = drun.run_start[keep]
+            drun.thresholds = None
+        run.columns = [run.columns[j] for j in keep]
+        run.last_value = run.last_value[keep]
+        self.store.set_inactive(gone_ids)
+        log.info("watch %s: %d series aged out (unseen for %.0f s)", run.spec.name,
+                 len(gone_ids), self.config.series_ttl)
+
+    # ----------------------------------------------------------------- status
+    def _publish(self) -> None:
+        now = self.clock()
+        watches = {}
+        for run in self.runs:
+            series = []
+            for j, sid in enumerate(run.columns):
+                series.append({
+                    "id": sid,
+                    "labels": run.labels.get(sid, {}),
+                    "value": _f(run.last_value[j]) if j < run.last_value.size else None,
+                    "last_seen": run.last_seen.get(sid),
+                    "detectors": {d.spec.name: {
+                        "score": _f(d.last_score[j]) if j < d.last_score.size else None,
+                        "threshold": _f(d.thresholds[j]) if d.thresholds is not None
+                        and j < d.thresholds.size else None,
+                        "firing": bool(d.filter_state["active"][j]),
+                    } for d in run.detectors},
+                })
+            watches[run.spec.name] = {
+                "source": run.spec.source,
+                "query": run.spec.query,
+                "last_t": run.last_t,
+                "lag": None if run.last_t is None else now - run.last_t,
+                "series": series,
+            }
+        h = self.health
+        self._snapshot = {
+            "now": now,
+            "interval": self.config.interval,
+            "watches": watches,
+            "health": {
+                "started": h.started, "ticks": h.ticks, "tick_seconds": h.tick_seconds,
+                "points": h.points, "source_up": dict(h.source_up),
+                "source_errors": dict(h.source_errors),
+                "source_last_error": dict(h.source_last_error),
+                "watch_errors": dict(h.watch_errors), "backfilled_steps": h.backfilled_steps,
+                "skipped_steps": h.skipped_steps,
+                "notifications_sent": dict(self.notifier.sent),
+                "notifications_failed": dict(self.notifier.failures),
+            },
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """The status after the last tick (plain data; safe to read from another thread)."""
+        return self._snapshot
+
+
+def _f(value: Any) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None

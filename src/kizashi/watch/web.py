@@ -1,0 +1,346 @@
+"""The web dashboard and ``/metrics``: a FastAPI app over the store and the watcher's status.
+
+Pages: ``/`` an overview of every watched series with its status, ``/series/{id}``
+an interactive plot (value, score, threshold, alerts; range buttons,
+from/to, drag to zoom, hover read-out), ``/alerts`` the alert list. JSON:
+``/api/status``, ``/api/series/{id}?start=&end=``, ``/api/alerts``. Plus
+``/metrics`` and ``/healthz``.
+
+The plot is a small canvas renderer written for this page
+(``templates/series.html``), not a plotting library: the dashboard must work
+offline (no CDN), ship as package data the project already includes
+(``*.html``), and draw a few thousand points per series — which ~200 lines of
+canvas code do without a 3-4 MB dependency such as plotly.js.
+
+When a token is configured every path but ``/healthz`` needs it: as
+``Authorization: Bearer TOKEN``, or once as ``?token=TOKEN`` (which sets a cookie).
+
+fastapi is imported here and only here, so ``import kizashi`` stays light.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import itertools
+import json
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from kizashi.watch.exporter import render_metrics
+from kizashi.watch.store import WatchStore
+
+__all__ = ["create_app", "downsample"]
+
+MAX_POINTS = 2000
+SPARK_SECONDS = 900.0
+COOKIE = "kizashi_watch_token"
+
+
+def downsample(part: dict[str, np.ndarray], max_points: int = MAX_POINTS) -> dict[str, np.ndarray]:
+    """At most ``max_points`` points: in each time bucket the one with the highest score.
+
+    Keeping the top-scoring point of each bucket means a short anomaly stays
+    visible however long the range.
+
+    >>> t = np.arange(10.0)
+    >>> part = {"t": t, "value": t, "score": np.r_[np.zeros(7), 5.0, 0, 0], "threshold": t * 0}
+    >>> downsample(part, 5)["t"].tolist()
+    [0.0, 2.0, 4.0, 7.0, 8.0]
+    """
+    n = part["t"].size
+    if n <= max_points:
+        return part
+    edges = np.linspace(0, n, max_points + 1).astype(int)
+    score = np.where(np.isnan(part["score"]), -np.inf, part["score"])
+    pick = [a + int(np.argmax(score[a:b])) for a, b in itertools.pairwise(edges)
+            if b > a]
+    return {k: v[pick] for k, v in part.items()}
+
+
+def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: str | None = None,
+               interval: float = 15.0) -> Any:
+    """The FastAPI application (``snapshot`` returns the watcher's status)."""
+    from fastapi import FastAPI, HTTPException, Request
+    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+    app = FastAPI(title="kizashi watch", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.middleware("http")
+    async def require_token(request: Request, call_next: Any) -> Any:
+        if not token or request.url.path == "/healthz":
+            return await call_next(request)
+        given = request.query_params.get("token")
+        header = request.headers.get("authorization", "")
+        candidates = [given, request.cookies.get(COOKIE),
+                      header[7:] if header.lower().startswith("bearer ") else None]
+        if not any(c and hmac.compare_digest(c.encode(), token.encode()) for c in candidates):
+            return JSONResponse({"error": "a token is required: send 'Authorization: Bearer "
+                                          "TOKEN' or open the page once with ?token=TOKEN"},
+                                status_code=401)
+        if given:  # set the cookie and drop the token from the address bar
+            response = RedirectResponse(request.url.remove_query_params("token"), 303)
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+            return response
+        return await call_next(request)
+
+    def open_store() -> WatchStore:
+        try:
+            return WatchStore(store_path, readonly=True)
+        except ValueError as error:
+            raise HTTPException(503, str(error)) from None
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        snap = snapshot()
+        return {"status": "ok", "ticks": snap.get("health", {}).get("ticks", 0)}
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(render_metrics(snapshot),
+                        media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/api/status")
+    def api_status() -> JSONResponse:
+        return JSONResponse(snapshot())
+
+    @app.get("/api/alerts")
+    def api_alerts(status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        store = open_store()
+        try:
+            return store.alerts(status=status, limit=limit)
+        finally:
+            store.close()
+
+    @app.get("/api/series/{series_id}")
+    def api_series(series_id: int, start: float | None = None,
+                   end: float | None = None) -> JSONResponse:
+        end = time.time() if end is None else end
+        start = end - 3600.0 if start is None else start
+        store = open_store()
+        try:
+            series = store.series(series_id)
+            if series is None:
+                raise HTTPException(404, f"no series {series_id}")
+            parts = store.points(series_id, start, end)
+            alerts = [a for a in store.alerts(series_id=series_id, limit=1000)
+                      if (a["ends_at"] is None or a["ends_at"] >= start) and a["starts_at"] <= end]
+        finally:
+            store.close()
+        detectors, downsampled = {}, False
+        for name, part in parts.items():
+            small = downsample(part)
+            downsampled |= small["t"].size < part["t"].size
+            detectors[name] = {k: [None if not math.isfinite(x) else x for x in v.tolist()]
+                               for k, v in small.items()}
+        detector_names = _detector_names(snapshot(), series["watch"])
+        for name in detector_names:
+            detectors.setdefault(name, {"t": [], "value": [], "score": [], "threshold": []})
+        return JSONResponse({"series": series, "start": start, "end": end, "step": interval,
+                             "detectors": detectors, "alerts": alerts,
+                             "downsampled": downsampled})
+
+    @app.get("/", response_class=HTMLResponse)
+    def overview() -> str:
+        snap = snapshot()
+        store = open_store()
+        try:
+            now = snap.get("now", time.time())
+            sparks, counts = {}, {}
+            for watch in snap.get("watches", {}).values():
+                for series in watch["series"]:
+                    parts = store.points(series["id"], now - SPARK_SECONDS, now)
+                    if parts:
+                        part = next(iter(parts.values()))
+                        sparks[series["id"]] = _sparkline(part["t"], part["value"],
+                                                          now - SPARK_SECONDS, now)
+                    counts[series["id"]] = len([a for a in store.alerts(series_id=series["id"])
+                                                if a["starts_at"] >= now - 86400])
+        finally:
+            store.close()
+        return _page("Overview", _overview_body(snap, sparks, counts), snap, nav="overview")
+
+    @app.get("/alerts", response_class=HTMLResponse)
+    def alerts_page() -> str:
+        store = open_store()
+        try:
+            alerts = store.alerts(limit=500)
+        finally:
+            store.close()
+        firing = sum(a["status"] == "firing" for a in alerts)
+        body = (f"<h1>Alerts</h1><p class='muted'>{firing} firing, {len(alerts) - firing} "
+                f"resolved (newest first, at most 500)</p>" + _alerts_table(alerts, True))
+        return _page("Alerts", body, snapshot(), nav="alerts")
+
+    @app.get("/series/{series_id}", response_class=HTMLResponse)
+    def series_page(series_id: int, range: int = 3600) -> str:
+        store = open_store()
+        try:
+            series = store.series(series_id)
+            if series is None:
+                raise HTTPException(404, f"no series {series_id}")
+            alerts = store.alerts(series_id=series_id, limit=100)
+        finally:
+            store.close()
+        body = _template("series.html", {
+            "heading": html.escape(f"{series['watch']} · series {series_id}"),
+            "labels": _labels(series["labels"]),
+            "series_id": str(series_id),
+            "root_json": json.dumps(""),
+            "interval_ms": str(int(interval * 1000)),
+            "span": str(max(60, int(range))),
+            "alerts": _alerts_table(alerts, False),
+        })
+        return _page(f"series {series_id}", body, snapshot(), nav="")
+
+    return app
+
+
+# ------------------------------------------------------------------------ html
+def _template(name: str, values: dict[str, str]) -> str:
+    text = resources.files("kizashi.watch").joinpath("templates", name).read_text("utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text
+
+
+def _page(title: str, body: str, snap: dict[str, Any], nav: str) -> str:
+    health = snap.get("health", {})
+    down = [s for s, ok in health.get("source_up", {}).items() if not ok]
+    status = (f"{health.get('ticks', 0)} ticks · every {snap.get('interval', 0):g} s · "
+              + ("sources down: " + ", ".join(down) if down else "all sources up"))
+    return _template("layout.html", {
+        "title": html.escape(title), "root": "", "body": body, "health": html.escape(status),
+        "nav_overview": "active" if nav == "overview" else "",
+        "nav_alerts": "active" if nav == "alerts" else "",
+    })
+
+
+def _sparkline(t: np.ndarray, v: np.ndarray, start: float, end: float,
+               width: int = 160, height: int = 28) -> str:
+    """A small inline SVG line of ``v`` over ``[start, end]``."""
+    keep = np.isfinite(v)
+    t, v = t[keep], v[keep]
+    if t.size < 2:
+        return ""
+    if t.size > width:
+        idx = np.linspace(0, t.size - 1, width).astype(int)
+        t, v = t[idx], v[idx]
+    lo, hi = float(v.min()), float(v.max())
+    span = hi - lo or 1.0
+    x = (t - start) / (end - start) * width
+    y = height - 2 - (v - lo) / span * (height - 4)
+    points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True))
+    return (f"<svg class='spark' width='{width}' height='{height}' viewBox='0 0 {width} "
+            f"{height}'><polyline fill='none' stroke='#2f6fdb' stroke-width='1.3' "
+            f"points='{points}'/></svg>")
+
+
+def _overview_body(snap: dict[str, Any], sparks: dict[int, str] | None = None,
+                   counts: dict[int, int] | None = None) -> str:
+    sparks, counts = sparks or {}, counts or {}
+    health = snap.get("health", {})
+    watches = snap.get("watches", {})
+    n_series = sum(len(w["series"]) for w in watches.values())
+    n_firing = sum(any(d["firing"] for d in s["detectors"].values())
+                   for w in watches.values() for s in w["series"])
+    ups = health.get("source_up", {})
+    lags = [w["lag"] for w in watches.values() if w.get("lag") is not None]
+    cards = [(len(watches), "watches"), (n_series, "series"), (n_firing, "firing"),
+             (f"{sum(ups.values())}/{len(ups)}", "sources up"), (health.get("ticks", 0), "ticks"),
+             (f"{max(lags):.0f} s" if lags else "–", "max lag")]
+    out = ["<h1>Overview</h1><div class='cards'>"
+           + "".join(f"<div><b>{v}</b><span>{k}</span></div>" for v, k in cards) + "</div>"]
+    for source, ok in health.get("source_up", {}).items():
+        if not ok:
+            error = health.get("source_last_error", {}).get(source, "")
+            out.append(f"<div class='banner'><b>source {html.escape(source)} is down</b> — no "
+                       f"new points are scored until it answers again; the gap will be "
+                       f"backfilled. {html.escape(error)}</div>")
+    now, interval = snap.get("now", time.time()), snap.get("interval", 15.0)
+    for name, watch in snap.get("watches", {}).items():
+        up = health.get("source_up", {}).get(watch["source"], True)
+        lag = "–" if watch["lag"] is None else f"{watch['lag']:.0f} s"
+        n_firing = sum(any(d["firing"] for d in s["detectors"].values())
+                       for s in watch["series"])
+        out.append(
+            f"<h2>{html.escape(name)} <span class='pill {'ok' if up else 'down'}'>"
+            f"source {html.escape(watch['source'])} {'up' if up else 'down'}</span></h2>"
+            f"<p class='muted'><code>{html.escape(watch['query'] or '(csv columns)')}</code> · "
+            f"{len(watch['series'])} series · {n_firing} firing · lag {lag}</p>")
+        detectors = list(watch["series"][0]["detectors"]) if watch["series"] else []
+        head = "".join(f"<th>{html.escape(d)} score / threshold</th>" for d in detectors)
+        rows = []
+        for series in watch["series"]:
+            firing = any(d["firing"] for d in series["detectors"].values())
+            stale = series["last_seen"] is None or now - series["last_seen"] > 3 * interval + 5
+            status = "firing" if firing else ("stale" if stale else "ok")
+            cells = "".join(
+                f"<td>{_num(d['score'])} / {_num(d['threshold'])}</td>"
+                for d in series["detectors"].values())
+            rows.append(
+                f"<tr class='series-row'><td><span class='pill {status}'>{status}</span></td>"
+                f"<td class='labels'><a href='/series/{series['id']}'>"
+                f"{_labels(series['labels']) or series['id']}</a></td>"
+                f"<td>{sparks.get(series['id'], '')}</td>"
+                f"<td>{_num(series['value'])}</td>{cells}"
+                f"<td>{counts.get(series['id'], 0)}</td><td>{_ago(series['last_seen'], now)}</td>"
+                "</tr>")
+        out.append(f"<table><tr><th>status</th><th>series</th><th>last 15 min</th><th>value</th>"
+                   f"{head}<th>alerts 24 h</th><th>last point</th></tr>"
+                   f"{''.join(rows) or _empty(6 + len(detectors))}</table>")
+    return "\n".join(out)
+
+
+def _alerts_table(alerts: list[dict[str, Any]], with_series: bool) -> str:
+    rows = []
+    for a in alerts:
+        series = (f"<td class='labels'><a href='/series/{a['series_id']}'>"
+                  f"{_labels(a['labels'])}</a></td>" if with_series else "")
+        rows.append(
+            f"<tr class='alert-row'><td><span class='pill {a['status']}'>{a['status']}</span></td>"
+            f"<td>{html.escape(a['watch'])}</td><td>{html.escape(a['detector'])}</td>{series}"
+            f"<td>{_when(a['starts_at'])}</td><td>{_when(a['ends_at'])}</td>"
+            f"<td>{_num(a['peak_score'])}</td><td>{_num(a['threshold'])}</td></tr>")
+    head = ("<tr><th>status</th><th>watch</th><th>detector</th>"
+            + ("<th>series</th>" if with_series else "")
+            + "<th>started (UTC)</th><th>ended (UTC)</th><th>peak score</th>"
+            "<th>threshold</th></tr>")
+    return f"<table>{head}{''.join(rows) or _empty(8 if with_series else 7)}</table>"
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return " ".join(f"<code>{html.escape(k)}={html.escape(str(v))}</code>"
+                    for k, v in sorted(labels.items()) if k != "__name__")
+
+
+def _num(value: Any) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return "–"
+    return f"{float(value):.4g}"
+
+
+def _when(t: float | None) -> str:
+    if t is None:
+        return "–"
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _ago(t: float | None, now: float) -> str:
+    return "never" if t is None else f"{max(0.0, now - t):.0f} s ago"
+
+
+def _empty(columns: int) -> str:
+    return f"<tr><td colspan='{columns}' class='muted'>nothing yet</td></tr>"
+
+
+def _detector_names(snap: dict[str, Any], watch: str) -> list[str]:
+    body = snap.get("watches", {}).get(watch, {})
+    series = body.get("series", [])
+    return list(series[0]["detectors"]) if series else []

@@ -1,0 +1,114 @@
+"""Singular Spectrum Transformation: peaks where it should, krylov ≈ exact, solvers' contracts."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import kizashi
+from kizashi.detectors.changepoint.singular_spectrum import (
+    KEK_THRESHOLD,
+    SingularSpectrumTransform,
+)
+from kizashi.state import from_json_safe, to_json_safe
+
+
+def frequency_change(n: int = 600, at: int = 300) -> np.ndarray:
+    t = np.arange(n)
+    return np.where(t < at, np.sin(2 * np.pi * t / 40), np.sin(2 * np.pi * t / 12))
+
+
+def test_exact_peaks_at_a_frequency_change():
+    detector = SingularSpectrumTransform(window=20, rank=2, solver="exact")
+    scores = detector.score(frequency_change())
+    segment = 20 + 20 - 1
+    assert 300 <= int(np.argmax(scores)) < 300 + segment
+    assert scores.max() > 0.5
+    # a pure sinusoid stays in its own subspace: no change before the switch
+    assert np.all(scores[detector.n_warmup: 300] < 0.01)
+
+
+def test_exact_peaks_at_a_level_shift():
+    rng = np.random.default_rng(0)
+    t = np.arange(600)
+    values = np.sin(2 * np.pi * t / 25) + rng.normal(0, 0.05, 600) + np.where(t < 350, 0.0, 3.0)
+    scores = SingularSpectrumTransform(window=20, rank=3, solver="exact").score(values)
+    assert 350 <= int(np.argmax(scores)) < 350 + 39
+    assert scores[350:389].max() > 10 * np.percentile(scores[100:340], 95)
+
+
+def structured(n: int = 3000, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    period = np.where(t < n // 2, 30.0, 17.0)
+    return 5 * np.sin(2 * np.pi * t / period) + rng.normal(0, 1, n) + 0.002 * t
+
+
+def test_krylov_tracks_exact():
+    values = structured()
+    exact = SingularSpectrumTransform(solver="exact").score(values)
+    krylov = kizashi.detector("sst", window=50, solver="krylov").score(values)
+    ready = slice(SingularSpectrumTransform().n_warmup, None)
+    assert np.corrcoef(exact[ready], krylov[ready])[0, 1] > 0.99
+    assert np.max(np.abs(exact - krylov)) < 0.1
+
+
+@pytest.mark.parametrize("solver,statistic", [("exact", "beta"), ("exact", "angle"),
+                                              ("krylov", "beta")])
+@pytest.mark.parametrize("normalize", ["demean", "none"])
+def test_batch_streaming_round_trip_with_gaps(solver, statistic, normalize):
+    rng = np.random.default_rng(1)
+    values = np.cumsum(rng.normal(size=(160, 3)), axis=0)
+    values[rng.random(values.shape) < 0.05] = np.nan
+    values[40:60, 1] = 7.0  # a flat stretch
+    params = {"window": 6, "lag": 3, "rank": 2, "solver": solver, "statistic": statistic,
+              "normalize": normalize}
+    detector = SingularSpectrumTransform(**params).fit(values[:60])
+    batch = detector.score(values[60:])
+    saved = json.dumps(to_json_safe(detector.state_dict()))
+    streamed = np.array([detector.update(row) for row in values[60:]])
+    np.testing.assert_allclose(streamed, batch, rtol=1e-9, atol=1e-12, equal_nan=True)
+    assert np.array_equal(np.isnan(batch), np.isnan(values[60:]))
+    assert np.nanmin(batch) >= 0.0 and np.nanmax(batch) <= 1.0
+    resumed = SingularSpectrumTransform(**params).load_state_dict(from_json_safe(json.loads(saved)))
+    np.testing.assert_array_equal(np.array([resumed.update(row) for row in values[60:]]), streamed)
+
+
+def test_kek_preset_is_banpei_sst():
+    preset = SingularSpectrumTransform.kek_compatible()
+    assert preset.default_threshold == KEK_THRESHOLD == 0.10
+    assert SingularSpectrumTransform().default_threshold is None
+    banpei = pytest.importorskip(
+        "banpei", reason="optional comparison: pip install --no-deps banpei")
+    rng = np.random.default_rng(4)
+    values = np.r_[rng.normal(10, 1, 300), rng.normal(10, 1, 300) + 3 * np.sin(np.arange(300))]
+    expected = banpei.SST(w=50).detect(values)
+    scores = preset.score(values)
+    # banpei's score at t belongs to the test segment ending at t - 2 + L (L = 12)
+    t = np.arange(75, len(values) - 11)
+    np.testing.assert_allclose(scores[t - 2 + 12], expected[t], atol=1e-8)
+
+
+@pytest.mark.parametrize("params", [{"window": 1}, {"rank": 60}, {"solver": "svd"},
+                                    {"statistic": "angle"}, {"normalize": "zscore"},
+                                    {"lanczos_steps": 99}, {"power_iterations": 0}])
+def test_bad_parameters(params):
+    with pytest.raises(ValueError, match="sst"):
+        SingularSpectrumTransform(**params).score(np.arange(200.0))
+
+
+def test_numpy_krylov_path_matches_compiled_path(monkeypatch):
+    from kizashi.detectors.changepoint import krylov_kernel
+
+    rng = np.random.default_rng(6)
+    values = np.cumsum(rng.normal(size=(300, 2)), axis=0) + 3 * np.sin(np.arange(300) / 4)[:, None]
+    values[rng.random(values.shape) < 0.03] = np.nan
+    detector = SingularSpectrumTransform(window=12, rank=3).fit(values[:100])
+    default = detector.score(values[100:])
+    monkeypatch.setattr(krylov_kernel, "HAVE_NUMBA", False)
+    numpy_path = detector.score(values[100:])
+    np.testing.assert_allclose(numpy_path, default, rtol=1e-9, atol=1e-10, equal_nan=True)
+    streamed = np.array([detector.update(row) for row in values[100:]])
+    np.testing.assert_allclose(streamed, numpy_path, rtol=1e-9, atol=1e-12, equal_nan=True)

@@ -1,0 +1,59 @@
+"""Running a registered detector over NAB-like series, streaming and without peeking."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from kizashi.evaluation.nab import NabScorer
+from kizashi.evaluation.nab_files import read_results
+from kizashi.evaluation.nab_runner import run_detector, window_labels
+
+
+def make_series(name="t/a.csv", n=600, spike=450, seed=0):
+    rng = np.random.default_rng(seed)
+    stamps = np.datetime64("2024-01-01", "ns") + np.arange(n) * np.timedelta64(5, "m")
+    values = rng.normal(size=n)
+    values[spike] += 12.0
+    return SimpleNamespace(name=name, timestamps=stamps, values=values,
+                           windows=[(stamps[spike - 10], stamps[spike + 10])])
+
+
+def test_scores_in_unit_interval_and_written_in_nab_format(tmp_path):
+    corpus = [make_series(), make_series("t/b.csv", spike=300, seed=1)]
+    scores = run_detector(corpus, "threshold", {"window": 100}, out_dir=tmp_path,
+                          result_name="thr", progress=False)
+    for series in corpus:
+        s = scores[series.name]
+        assert s.shape == series.values.shape and s.min() >= 0 and s.max() <= 1
+    files = read_results(tmp_path)["thr"]
+    assert set(files) == {"t/a.csv", "t/b.csv"}
+    np.testing.assert_allclose(files["t/a.csv"].scores, scores["t/a.csv"], rtol=1e-11)
+    result = NabScorer(corpus).score(scores)["standard"]
+    assert result.normalized == pytest.approx(100 * (result.raw_score + 2) / 4)
+    assert result.raw_score > 1.5  # both spikes found early in their windows
+
+
+def test_no_peeking_at_the_future():
+    series = make_series()
+    future = make_series()
+    future.values = series.values.copy()
+    future.values[500:] = 1e6
+    a = run_detector([series], "threshold", progress=False)["t/a.csv"]
+    b = run_detector([future], "threshold", progress=False)["t/a.csv"]
+    assert np.array_equal(a[:500], b[:500])
+
+
+def test_unknown_detector_or_parameter():
+    with pytest.raises(ValueError, match="unknown detector"):
+        run_detector([make_series()], "nope", progress=False)
+    with pytest.raises(ValueError, match="has no parameter"):
+        run_detector([make_series()], "threshold", {"nope": 1}, progress=False)
+
+
+def test_window_labels():
+    series = make_series(n=50, spike=20)
+    labels = window_labels(series.timestamps, series.windows)
+    assert labels.sum() == 21 and labels[10] == 1 and labels[31] == 0
