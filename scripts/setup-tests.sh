@@ -21,7 +21,7 @@ fi
 .venv/bin/pip install -q --upgrade pip
 # The CPU build of PyTorch first: an unpinned torch would pull a multi-GB CUDA build.
 .venv/bin/pip install -q "torch==2.13.0"
-.venv/bin/pip install -q -e ".[test,dl,web,fast]"
+.venv/bin/pip install -q -e ".[test,dl,web]"
 # Reference implementations the tests compare against; they pin old numpy/pandas,
 # so they are installed without their dependencies (their code runs on numpy 2).
 .venv/bin/pip install -q --no-deps "tsb-ad==1.5" "banpei==0.1.2"
