@@ -11,22 +11,12 @@ block path instead.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 __all__ = ["HAVE_NUMBA", "change_finder_block"]
 
-try:
-    from numba import njit
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only without numba
-    HAVE_NUMBA = False
-
-    def njit(*args: Any, **kwargs: Any) -> Callable:
-        return lambda function: function
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _VAR_FLOOR = 1e-12

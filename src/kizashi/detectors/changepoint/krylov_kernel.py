@@ -12,22 +12,12 @@ back to its numpy path (slower on one series; the scores agree to rounding).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 __all__ = ["HAVE_NUMBA", "krylov_block"]
 
-try:
-    from numba import njit
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only without numba
-    HAVE_NUMBA = False
-
-    def njit(*args: Any, **kwargs: Any) -> Callable:
-        return lambda function: function
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
 
 #: Let the compiler vectorise sums (reassociation only: the code stays deterministic).
 _REORDER = {"reassoc", "contract"}

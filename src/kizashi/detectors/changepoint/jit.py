@@ -1,0 +1,18 @@
+"""``njit`` from numba when it is installed, else a no-op decorator (the numpy path runs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+try:
+    from numba import njit
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - exercised only without numba
+    HAVE_NUMBA = False
+
+    def njit(*args: Any, **kwargs: Any) -> Callable:
+        return lambda function: function
+
+__all__ = ["HAVE_NUMBA", "njit"]
