@@ -30,15 +30,9 @@ def plot_overview(telemetry: ClusterTelemetry, runs, path: Path) -> None:
             axis.axvspan(t[incident.start], t[incident.end], color="#ffbf00", alpha=0.6, lw=0)
     axes[0].legend(loc="lower left", fontsize=7)
     axes[0].set_title("grey: quiet season; amber: incidents", fontsize=9, loc="left")
-    for k, run in enumerate(runs):
-        alerting = run.active.any(axis=1)
-        axes[2].fill_between(t, k - 0.4, k + 0.4, where=alerting, color="#d62728", lw=0)
-    axes[2].set_yticks(range(len(runs)), [r.label for r in runs], fontsize=8)
-    axes[2].set_ylim(-0.6, len(runs) - 0.4)
-    axes[2].set_title("any alert active, per detector", fontsize=9, loc="left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
+    _alert_strips(axes[2], t, [r.active.any(axis=1) for r in runs], [r.label for r in runs],
+                  "any alert active, per detector")
+    _save(plt, fig, path)
 
 
 def plot_incident(telemetry: ClusterTelemetry, incident: Incident, runs, path: Path) -> None:
@@ -57,12 +51,21 @@ def plot_incident(telemetry: ClusterTelemetry, incident: Incident, runs, path: P
                     color="#ffbf00", alpha=0.35, lw=0)
     axes[0].set_title(f"{incident.series[0][0]} / {incident.series[0][1]} "
                       f"({len(columns)} affected series)", fontsize=9, loc="left")
-    for k, run in enumerate(runs):
-        alerting = run.active[lo:hi + 1][:, columns].any(axis=1)
-        axes[1].fill_between(t, k - 0.4, k + 0.4, where=alerting, color="#d62728", lw=0)
-    axes[1].set_yticks(range(len(runs)), [r.label for r in runs], fontsize=8)
-    axes[1].set_ylim(-0.6, len(runs) - 0.4)
-    axes[1].set_title("alerts on the affected series", fontsize=9, loc="left")
+    _alert_strips(axes[1], t, [r.active[lo:hi + 1][:, columns].any(axis=1) for r in runs],
+                  [r.label for r in runs], "alerts on the affected series")
+    _save(plt, fig, path)
+
+
+def _alert_strips(axis, t, alerting, labels, title: str) -> None:
+    """One horizontal strip per detector, red where its alert is active."""
+    for k, active in enumerate(alerting):
+        axis.fill_between(t, k - 0.4, k + 0.4, where=active, color="#d62728", lw=0)
+    axis.set_yticks(range(len(labels)), labels, fontsize=8)
+    axis.set_ylim(-0.6, len(labels) - 0.4)
+    axis.set_title(title, fontsize=9, loc="left")
+
+
+def _save(plt, fig, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
