@@ -6,13 +6,14 @@ benchmark whose module is missing does not break ``kizashi bench --help``.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import json
 import time
 from pathlib import Path
 
 import click
+
+from kizashi.lazy import import_target
 
 #: benchmark name → ("module:function", one-line help)
 BENCH_COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,16 +32,15 @@ class LazyBenchGroup(click.Group):
         if cmd_name not in BENCH_COMMANDS:
             return None
         target, _ = BENCH_COMMANDS[cmd_name]
-        module_name, _, attribute = target.partition(":")
+        module_name = target.partition(":")[0]
         try:
-            module = importlib.import_module(module_name)
+            return import_target(target)
         except ModuleNotFoundError as error:
             if error.name != module_name:
                 raise
             raise click.UsageError(
                 f"benchmark {cmd_name!r} is not available in this installation "
                 f"({module_name} is missing)") from None
-        return getattr(module, attribute)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []

@@ -7,11 +7,10 @@ stack) happen only when that command runs.
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from kizashi import __version__
+from kizashi.lazy import import_target
 
 #: command name → ("module:function", one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -34,9 +33,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        target, _ = COMMANDS[cmd_name]
-        module_name, _, attribute = target.partition(":")
-        return getattr(importlib.import_module(module_name), attribute)
+        return import_target(COMMANDS[cmd_name][0])
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]

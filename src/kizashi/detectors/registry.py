@@ -10,12 +10,12 @@ RollingSigmaThreshold(window=288, k=3.0, min_periods=30, min_std=0.0)
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from dataclasses import dataclass
 from typing import Any
 
 from kizashi.detectors.base import Detector
+from kizashi.lazy import import_target
 
 DETECTORS: dict[str, str] = {
     "threshold": "kizashi.detectors.threshold.rolling_sigma:RollingSigmaThreshold",
@@ -51,8 +51,7 @@ def get_class(name: str) -> type[Detector]:
     except KeyError:
         known = ", ".join(sorted(DETECTORS))
         raise ValueError(f"unknown detector {name!r}; known detectors: {known}") from None
-    module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return import_target(target)
 
 
 def create(name: str, **params: Any) -> Detector:

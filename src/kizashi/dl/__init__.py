@@ -21,12 +21,11 @@ NETWORKS: dict[str, str] = {
 
 def network_class(name: str):
     """The network class registered as ``name``."""
-    import importlib
+    from kizashi.lazy import import_target
 
     try:
         target = NETWORKS[name]
     except KeyError:
         known = ", ".join(sorted(NETWORKS))
         raise ValueError(f"unknown network {name!r}; known: {known}") from None
-    module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    return import_target(target)
