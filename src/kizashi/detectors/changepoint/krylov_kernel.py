@@ -18,6 +18,7 @@ import numpy as np
 __all__ = ["HAVE_NUMBA", "krylov_block"]
 
 from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
+from kizashi.detectors.changepoint.tridiagonal import tridiagonal_eigen
 
 #: Let the compiler vectorise sums (reassociation only: the code stays deterministic).
 _REORDER = {"reassoc", "contract"}
@@ -108,68 +109,6 @@ def _lanczos(segment: np.ndarray, seed: np.ndarray, n: int, w: int, k: int,
 
 
 @njit(cache=True)
-def _first_components(diagonal: np.ndarray, off: np.ndarray, values: np.ndarray,
-                      first: np.ndarray) -> None:
-    """Eigenvalues of a symmetric tridiagonal matrix and the first component of each
-    eigenvector (implicit QL with Wilkinson shifts, rotating only the first row).
-
-    ``diagonal`` (k) and ``off`` (k − 1, the sub-diagonal) are read; ``values`` and
-    ``first`` (k each) receive the eigenvalues and ``S_{1i}``, unsorted.
-    """
-    k = diagonal.shape[0]
-    e = np.zeros(k)
-    for i in range(k):
-        values[i] = diagonal[i]
-        first[i] = 1.0 if i == 0 else 0.0
-    for i in range(k - 1):
-        e[i] = off[i]
-    for low in range(k):
-        for _ in range(100):
-            m = low
-            while m < k - 1:
-                scale = abs(values[m]) + abs(values[m + 1])
-                if abs(e[m]) <= 1e-16 * scale:
-                    break
-                m += 1
-            if m == low:
-                break
-            g = (values[low + 1] - values[low]) / (2.0 * e[low])
-            r = math.hypot(g, 1.0)
-            g = values[m] - values[low] + e[low] / (g + math.copysign(r, g))
-            s = 1.0
-            c = 1.0
-            p = 0.0
-            i = m - 1
-            deflated = False
-            while i >= low:
-                f = s * e[i]
-                b = c * e[i]
-                r = math.hypot(f, g)
-                e[i + 1] = r
-                if r == 0.0:
-                    values[i + 1] -= p
-                    e[m] = 0.0
-                    deflated = True
-                    break
-                s = f / r
-                c = g / r
-                g = values[i + 1] - p
-                r = (values[i] - g) * s + 2.0 * c * b
-                p = s * r
-                values[i + 1] = g + p
-                g = c * r - b
-                f = first[i + 1]
-                first[i + 1] = s * first[i] + c * f
-                first[i] = c * first[i] - s * f
-                i -= 1
-            if deflated:
-                continue
-            values[low] -= p
-            e[low] = g
-            e[m] = 0.0
-
-
-@njit(cache=True)
 def krylov_block(full: np.ndarray, beta: np.ndarray, count: np.ndarray, out: np.ndarray,
                  seg: int, w: int, g: int, r: int, k: int, p: int, k_test: int, demean: bool,
                  flat_tol: float) -> None:
@@ -188,9 +127,10 @@ def krylov_block(full: np.ndarray, beta: np.ndarray, count: np.ndarray, out: np.
     tridiagonal = np.empty((k, k))
     tridiagonal_test = np.empty((k_test, k_test))
     diagonal = np.empty(k)
-    off = np.empty(max(k - 1, 1))
+    off = np.zeros(k)
     ritz_values = np.empty(k)
-    first = np.empty(k)
+    first = np.empty((k, 1))
+    scratch = np.empty(k)
     for b in range(n_series):
         current = beta[b].copy()
         c = count[b]
@@ -237,11 +177,11 @@ def krylov_block(full: np.ndarray, beta: np.ndarray, count: np.ndarray, out: np.
                 diagonal[m] = tridiagonal[m, m]
                 if m + 1 < k:
                     off[m] = tridiagonal[m + 1, m]
-            _first_components(diagonal, off, ritz_values, first)
+            tridiagonal_eigen(diagonal, off, k, ritz_values, first, 1, scratch)
             order = np.argsort(ritz_values)
             captured = 0.0
             for m in range(r):
-                s = first[order[k - 1 - m]]
+                s = first[order[k - 1 - m], 0]
                 captured += s * s
             out[b, i] = min(max(1.0 - captured, 0.0), 1.0)
         beta[b] = current

@@ -12,7 +12,7 @@ from kizashi.streaming.hankel import HankelHistory
 
 __all__ = ["KEK_PARAMS", "KEK_THRESHOLD", "SingularSpectrumTransform"]
 
-SOLVERS = ("exact", "krylov")
+SOLVERS = ("krylov", "ide-tsuda", "exact")
 STATISTICS = ("beta", "angle")
 NORMALIZATIONS = ("demean", "none")
 #: The parameters of the KEK-compatible preset (banpei's SST with w = 50 on raw values).
@@ -65,15 +65,23 @@ class SingularSpectrumTransform(Detector):
 
     ``solver="exact"`` diagonalises the Gram matrix ``H2 H2ᵀ`` once per step
     and keeps the last ``lag`` bases, since the past matrix at ``t`` is the
-    test matrix at ``t − lag``. ``solver="krylov"`` never forms a
-    decomposition: ``β`` comes from ``power_iterations`` steps of the power
-    method on ``H2 H2ᵀ`` warm-started from the previous step's ``β`` (refined
-    as the top Ritz vector of ``refine_steps`` Lanczos steps seeded with it),
-    and ``lanczos_steps`` Lanczos steps on ``H1 H1ᵀ`` seeded with ``β`` give a
-    tridiagonal ``T = S Λ Sᵀ`` with ``‖U_rᵀβ‖² ≈ Σ_{i ≤ rank} S_{1i}²``. With
-    the defaults its scores correlate with the exact solver's at r ≥ 0.99
-    (median over NAB; ``benchmarks/changepoint.py --faithfulness``). The inner
-    loop is compiled with numba when it is installed.
+    test matrix at ``t − lag``. ``solver="krylov"`` (the default) does the
+    same with a Krylov method instead of a decomposition: per step,
+    ``lanczos_steps`` Lanczos steps on the test Gram matrix (updated from the
+    previous step's in ``O(window · n_columns)``), seeded with the previous
+    step's top-``rank`` Ritz vectors (their unit sum), give the new top Ritz
+    vectors; the first is ``β`` and the top ``rank`` are kept ``lag`` steps
+    for the past. It keeps ``lag · rank · window`` numbers per series (50 kB
+    per series at ``window=50, lag=25, rank=5``). ``solver="ide-tsuda"`` is
+    the paper's arrangement, which keeps only the history and ``β``: ``β``
+    comes from ``power_iterations`` power steps on ``H2 H2ᵀ`` warm-started
+    from the previous step's ``β`` (refined as the top Ritz vector of
+    ``refine_steps`` Lanczos steps seeded with it), and ``lanczos_steps``
+    Lanczos steps on ``H1 H1ᵀ`` seeded with ``β`` give a tridiagonal
+    ``T = S Λ Sᵀ`` with ``‖U_rᵀβ‖² ≈ Σ_{i ≤ rank} S_{1i}²``. With their
+    defaults both Krylov solvers correlate with the exact solver at r ≥ 0.99
+    (median over NAB; ``benchmarks/changepoint.py --faithfulness``); the
+    default is about twice as fast. The inner loops are compiled with numba.
 
     Score scale and thresholds: scores depend on the preprocessing; pick
     thresholds per series from score quantiles over a reference period (the
@@ -98,23 +106,26 @@ class SingularSpectrumTransform(Detector):
     test_rank : int or None
         Dimension ``m`` of the test subspace for ``statistic="angle"``; ``None``
         means ``rank``.
-    solver : {"krylov", "exact"}
-        Krylov-subspace approximation (fast) or eigendecomposition (reference).
+    solver : {"krylov", "ide-tsuda", "exact"}
+        Krylov subspace tracking (fast), Idé & Tsuda's two-Krylov arrangement
+        (small state) or eigendecomposition (the reference).
     statistic : {"beta", "angle"}
         ``1 − ‖U_rᵀβ‖²`` or the original ``1 − σ_max(U_rᵀQ_m)``.
     normalize : {"demean", "none"}
         Remove each segment's mean, or use raw values. (Z-normalising would
         give the same subspaces as de-meaning.)
     power_iterations : int
-        Power-method steps per time step (krylov).
+        Power-method steps per time step (ide-tsuda).
     lanczos_steps : int or None
-        Lanczos steps ``k`` on the past Gram matrix (krylov); ``None`` means
-        ``4·rank`` (at most ``window``). Idé & Tsuda's ``2·rank − 1`` is too few
-        on de-meaned data, whose spectrum is flatter (see ``docs/changepoint.md``).
+        Lanczos steps ``k`` per time step: on the test Gram matrix (krylov;
+        ``None`` means ``3·rank + 1``) or on the past one (ide-tsuda; ``None``
+        means ``4·rank``), at most ``window``. Idé & Tsuda's ``2·rank − 1`` is
+        too few on de-meaned data, whose spectrum is flatter (see
+        ``docs/changepoint.md``).
     refine_steps : int
         Lanczos steps on the *test* Gram matrix seeded with the power-iterated
-        ``β`` (krylov), whose top Ritz vector becomes ``β``; 0 or 1 turns this
-        off (pure power iteration, as in the paper). At most ``window`` are used.
+        ``β`` (ide-tsuda), whose top Ritz vector becomes ``β``; 0 or 1 turns
+        this off (pure power iteration, as in the paper). At most ``window``.
 
     Examples
     --------
@@ -175,12 +186,12 @@ class SingularSpectrumTransform(Detector):
                                      ("normalize", self.normalize, NORMALIZATIONS)):
             if value not in allowed:
                 raise ValueError(f"sst: {name} must be one of {allowed}, got {value!r}")
-        if self.solver == "krylov" and self.statistic != "beta":
-            raise ValueError("sst: the krylov solver computes statistic='beta' only; "
+        if self.solver != "exact" and self.statistic != "beta":
+            raise ValueError(f"sst: the {self.solver} solver computes statistic='beta' only; "
                              "use solver='exact' for statistic='angle'")
         p = integer("power_iterations", self.power_iterations, 1)
         if self.lanczos_steps is None:
-            k = min(4 * r, w)
+            k = min((3 * r + 1) if self.solver == "krylov" else 4 * r, w)
         else:
             k = integer("lanczos_steps", self.lanczos_steps, 1)
             if k > w or k < r:
@@ -204,6 +215,12 @@ class SingularSpectrumTransform(Detector):
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["bases"] = np.zeros((n_series, c["g"], c["w"], c["q"]))
             state["flat"] = np.zeros((n_series, c["g"]), dtype=bool)
+        elif self.solver == "krylov":
+            state["history"] = HankelHistory(c["seg"]).init(n_series)
+            state["center"] = np.zeros(n_series)
+            state["seed"] = np.zeros((n_series, c["w"]))
+            state["ring"] = np.zeros((n_series, c["g"], c["r"], c["w"]))
+            state["ring_state"] = np.zeros((n_series, c["g"]), dtype=np.int8)
         else:
             state["history"] = HankelHistory(c["seg"] + c["g"]).init(n_series)
             start = 1.0 + np.arange(c["w"]) / c["w"]
@@ -241,7 +258,9 @@ class SingularSpectrumTransform(Detector):
         """Score and learn a NaN-free block ``(series, time)``."""
         if self.solver == "exact":
             return self._exact_block(state, block)
-        return self._krylov_block(state, block)
+        if self.solver == "krylov":
+            return self._tracking_block(state, block)
+        return self._ide_tsuda_block(state, block)
 
     def _prepare(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """De-meaned (or raw) segments and whether each is flat."""
@@ -289,7 +308,23 @@ class SingularSpectrumTransform(Detector):
         state["count"] = count[:, -1].copy()
         return score
 
-    def _krylov_block(self, state: State, block: np.ndarray) -> np.ndarray:
+    def _tracking_block(self, state: State, block: np.ndarray) -> np.ndarray:
+        from kizashi.detectors.changepoint.tracking_kernel import tracking_block
+
+        c = self._config()
+        hankel = HankelHistory(c["seg"])
+        full = hankel.extend(state["history"], block)
+        out = np.zeros(block.shape)
+        arrays = {key: state[key].copy() for key in ("count", "center", "seed", "ring",
+                                                     "ring_state")}
+        tracking_block(full, arrays["count"], arrays["center"], arrays["seed"],
+                       arrays["ring"], arrays["ring_state"], out, c["seg"], c["w"], c["g"],
+                       c["r"], c["k"], self.normalize == "demean", _FLAT, c["seg"])
+        state.update(arrays)
+        state["history"] = hankel.keep(full)
+        return out
+
+    def _ide_tsuda_block(self, state: State, block: np.ndarray) -> np.ndarray:
         from kizashi.detectors.changepoint import krylov_kernel
 
         c = self._config()

@@ -1,0 +1,269 @@
+"""Compiled kernel of Krylov SST by subspace tracking: one Lanczos run per point.
+
+Used by :class:`~kizashi.detectors.changepoint.singular_spectrum.SingularSpectrumTransform`
+with ``solver="krylov"``. For every new value of a series it
+
+1. updates the de-meaned Gram matrix ``C = H Hᵀ`` of the test trajectory
+   matrix (``window × window``) from the previous step's: the raw Gram matrix
+   of a sliding segment moves one place along its diagonal and only its last
+   column is new (``n_columns · window`` products instead of
+   ``n_columns · window²``); de-meaning is a rank-2 correction;
+2. runs ``k`` Lanczos steps on ``C`` (full re-orthogonalisation) seeded with
+   the unit sum of the previous step's top ``rank`` Ritz vectors, so the
+   Krylov space starts inside the subspace it must find, and takes the top
+   ``rank`` Ritz vectors of the tridiagonal matrix (implicit QL);
+3. scores ``1 − ‖U_r(t − lag)ᵀ β(t)‖²`` with ``β(t)`` the top Ritz vector and
+   ``U_r(t − lag)`` the top Ritz vectors kept from ``lag`` steps ago (the past
+   matrix at ``t`` is the test matrix at ``t − lag``, so one decomposition per
+   point serves both).
+
+The raw Gram matrix is built from values minus a per-series ``center`` (the
+segment mean, reset every ``recenter`` steps) so that a large level does not
+cost precision. Each Gram entry is a sum over the same products in the same
+order whether it was moved along or built afresh at the start of a block (the
+loops building it are not reassociated), so a series resumed from its saved
+state continues bit for bit. Without numba the same code runs as plain Python
+(slowly) and gives the same scores to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
+from kizashi.detectors.changepoint.tridiagonal import tridiagonal_eigen
+
+__all__ = ["EMPTY", "FLAT", "HAVE_NUMBA", "READY", "tracking_block"]
+
+#: Ring slot states: no basis stored yet, a basis, a flat (constant) segment.
+EMPTY, READY, FLAT = 0, 1, 2
+#: Reassociation lets the compiler vectorise dot products (deterministic code all the same).
+_REORDER = {"reassoc", "contract"}
+
+
+@njit(cache=True, error_model="numpy")
+def _gram_column(y: np.ndarray, n: int, w: int, col: int, out: np.ndarray) -> None:
+    """``out[a] = Σ_j y[j + a] · y[j + col]`` summed over ``j`` in order (not reassociated)."""
+    for a in range(w):
+        out[a] = 0.0
+    for j in range(n):
+        factor = y[j + col]
+        for a in range(w):
+            out[a] += y[j + a] * factor
+
+
+@njit(cache=True, error_model="numpy")
+def _column_sum(y: np.ndarray, n: int, col: int) -> float:
+    total = 0.0
+    for j in range(n):
+        total += y[j + col]
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def _build(y: np.ndarray, n: int, w: int, gram: np.ndarray, sums: np.ndarray,
+           column: np.ndarray) -> None:
+    """The raw Gram matrix ``Σ_j y_j y_jᵀ`` of the lag vectors of ``y`` and their sums."""
+    for b in range(w):
+        _gram_column(y, n, w, b, column)
+        for a in range(w):
+            gram[a, b] = column[a]
+        sums[b] = _column_sum(y, n, b)
+
+
+@njit(cache=True, error_model="numpy")
+def _shift(y: np.ndarray, n: int, w: int, gram: np.ndarray, sums: np.ndarray,
+           column: np.ndarray) -> None:
+    """Advance ``_build``'s result by one value: the same numbers, mostly moved."""
+    for a in range(w - 1):
+        for b in range(w - 1):
+            gram[a, b] = gram[a + 1, b + 1]
+        sums[a] = sums[a + 1]
+    _gram_column(y, n, w, w - 1, column)
+    for a in range(w):
+        gram[a, w - 1] = column[a]
+        gram[w - 1, a] = column[a]
+    sums[w - 1] = _column_sum(y, n, w - 1)
+
+
+@njit(cache=True, fastmath=_REORDER, error_model="numpy")
+def _dot(x: np.ndarray, y: np.ndarray) -> float:
+    acc = 0.0
+    for a in range(x.shape[0]):
+        acc += x[a] * y[a]
+    return acc
+
+
+@njit(cache=True, fastmath=_REORDER, error_model="numpy")
+def _matvec(matrix: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    w = matrix.shape[0]
+    for a in range(w):
+        acc = 0.0
+        for e in range(w):
+            acc += matrix[a, e] * x[e]
+        out[a] = acc
+
+
+@njit(cache=True, fastmath=_REORDER, error_model="numpy")
+def _lanczos(gram: np.ndarray, seed: np.ndarray, basis: np.ndarray, alpha: np.ndarray,
+             beta: np.ndarray, v: np.ndarray, coefficients: np.ndarray) -> int:
+    """Lanczos with full re-orthogonalisation from the unit ``seed``; returns the steps taken.
+
+    ``basis`` rows receive the Lanczos vectors, ``alpha``/``beta`` the
+    tridiagonal matrix. A breakdown (an invariant subspace found) ends early.
+    """
+    k, w = basis.shape
+    for a in range(w):
+        basis[0, a] = seed[a]
+    scale = 0.0
+    for j in range(k):
+        _matvec(gram, basis[j], v)
+        alpha[j] = _dot(basis[j], v)
+        scale = max(scale, abs(alpha[j]))
+        before = math.sqrt(_dot(v, v))
+        for _ in range(2):  # classical Gram-Schmidt, repeated when needed ("twice is enough")
+            for m in range(j + 1):
+                coefficients[m] = _dot(basis[m], v)
+            for m in range(j + 1):
+                for a in range(w):
+                    v[a] -= coefficients[m] * basis[m, a]
+            norm = math.sqrt(_dot(v, v))
+            if norm > 0.7 * before:
+                break
+            before = norm
+        if j + 1 == k:
+            return k
+        if norm <= 1e-10 * scale:
+            return j + 1
+        beta[j] = norm
+        for a in range(w):
+            basis[j + 1, a] = v[a] / norm
+    return k
+
+
+@njit(cache=True, error_model="numpy")
+def _initial_seed(gram: np.ndarray, r: int, seed: np.ndarray) -> None:
+    """The unit sum of the top ``r`` eigenvectors of ``gram`` (one full decomposition)."""
+    _, vectors = np.linalg.eigh(gram)
+    w = gram.shape[0]
+    for a in range(w):
+        seed[a] = 0.0
+        for i in range(r):
+            seed[a] += vectors[a, w - 1 - i]
+    norm = math.sqrt(_dot(seed, seed))
+    for a in range(w):
+        seed[a] /= norm
+
+
+@njit(cache=True, error_model="numpy")
+def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
+                   seed: np.ndarray, ring: np.ndarray, ring_state: np.ndarray,
+                   out: np.ndarray, seg: int, w: int, g: int, r: int, k: int,
+                   demean: bool, flat_tol: float, recenter: int) -> None:
+    """Advance every series (rows of ``full``: history then ``out.shape[1]`` new values).
+
+    State arrays are updated in place: ``count`` (values seen), ``center``,
+    ``seed`` ``(series, w)`` (unit sum of the last top ``rank`` Ritz vectors,
+    0 before the first), ``ring`` ``(series, lag, rank, w)`` and
+    ``ring_state`` ``(series, lag)`` (the slot of the value with 1-based count
+    ``c`` is ``(c − 1) % lag``).
+    """
+    n_series = full.shape[0]
+    n_time = out.shape[1]
+    offset = full.shape[1] - n_time
+    n = seg - w + 1
+    raw_gram = np.empty((w, w))
+    gram = np.empty((w, w))
+    sums = np.empty(w)
+    column = np.empty(w)
+    y = np.empty(seg)
+    basis = np.empty((k, w))
+    alpha = np.empty(k)
+    beta = np.empty(k)
+    values = np.empty(k)
+    vectors = np.empty((k, k))
+    work = np.empty(k)
+    v = np.empty(w)
+    top = np.empty(w)
+    for s in range(n_series):
+        c = count[s]
+        row = full[s]
+        built = False
+        for i in range(n_time):
+            c += 1
+            out[s, i] = 0.0
+            if c < seg:
+                continue
+            end = offset + i + 1
+            start = end - seg
+            if (c - seg) % recenter == 0:
+                total = 0.0
+                for a in range(seg):
+                    total += row[start + a]
+                center[s] = total / seg
+                built = False
+            level = center[s]
+            raw = 0.0
+            total = 0.0
+            for a in range(seg):
+                y[a] = row[start + a] - level
+                raw += row[start + a] * row[start + a]
+                total += y[a]
+            if built:
+                _shift(y, n, w, raw_gram, sums, column)
+            else:
+                _build(y, n, w, raw_gram, sums, column)
+                built = True
+            mean = total / seg
+            energy = 0.0
+            for a in range(seg):
+                energy += (y[a] - mean) * (y[a] - mean)
+            slot = (c - 1) % g
+            past = ring_state[s, slot] if c >= seg + g else EMPTY
+            flat = energy <= flat_tol * raw if demean else raw == 0.0
+            if flat:
+                ring_state[s, slot] = FLAT
+                continue
+            shift = mean if demean else -level
+            for a in range(w):
+                for e in range(w):
+                    gram[a, e] = (raw_gram[a, e] - shift * (sums[a] + sums[e])
+                                  + n * shift * shift)
+            if _dot(seed[s], seed[s]) == 0.0:
+                _initial_seed(gram, r, seed[s])
+            steps = _lanczos(gram, seed[s], basis, alpha, beta, v, work)
+            tridiagonal_eigen(alpha, beta, steps, values, vectors, steps, work)
+            order = np.argsort(values[:steps])
+            for a in range(w):
+                seed[s, a] = 0.0
+            for m in range(min(r, steps)):
+                index = order[steps - 1 - m]
+                norm = 0.0
+                for a in range(w):
+                    acc = 0.0
+                    for j in range(steps):
+                        acc += vectors[index, j] * basis[j, a]
+                    top[a] = acc
+                    norm += acc * acc
+                norm = math.sqrt(norm)
+                if m == 0 and past == READY:
+                    captured = 0.0
+                    for q in range(r):
+                        value = _dot(ring[s, slot, q], top) / norm
+                        captured += value * value
+                    out[s, i] = min(max(1.0 - captured, 0.0), 1.0)
+                for a in range(w):
+                    ring[s, slot, m, a] = top[a] / norm
+                    seed[s, a] += top[a] / norm
+            for m in range(min(r, steps), r):
+                for a in range(w):
+                    ring[s, slot, m, a] = 0.0
+            norm = math.sqrt(_dot(seed[s], seed[s]))
+            for a in range(w):
+                seed[s, a] /= norm
+            if past == FLAT:
+                out[s, i] = 1.0
+            ring_state[s, slot] = READY
+        count[s] = c
