@@ -15,4 +15,8 @@ except ImportError:  # pragma: no cover - exercised only without numba
     def njit(*args: Any, **kwargs: Any) -> Callable:
         return lambda function: function
 
-__all__ = ["HAVE_NUMBA", "njit"]
+__all__ = ["HAVE_NUMBA", "REORDER", "njit"]
+
+#: fastmath flags for the compiled kernels' sums: reassociation lets the compiler
+#: vectorise them (the code stays deterministic); no other IEEE relaxation.
+REORDER = {"reassoc", "contract"}

@@ -17,11 +17,8 @@ import numpy as np
 
 __all__ = ["HAVE_NUMBA", "krylov_block"]
 
-from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA, REORDER, njit
 from kizashi.detectors.changepoint.tridiagonal import tridiagonal_eigen
-
-#: Let the compiler vectorise sums (reassociation only: the code stays deterministic).
-_REORDER = {"reassoc", "contract"}
 
 
 @njit(cache=True)
@@ -44,7 +41,7 @@ def _load(row: np.ndarray, start: int, size: int, demean: bool, flat_tol: float,
     return energy <= flat_tol * raw
 
 
-@njit(cache=True, fastmath=_REORDER)
+@njit(cache=True, fastmath=REORDER)
 def _gram_matvec(segment: np.ndarray, n: int, w: int, x: np.ndarray, u: np.ndarray,
                  v: np.ndarray) -> None:
     """``v = Aᵀ (A x)`` for the trajectory matrix ``A[j, a] = segment[j + a]`` (n × w)."""
@@ -61,7 +58,7 @@ def _gram_matvec(segment: np.ndarray, n: int, w: int, x: np.ndarray, u: np.ndarr
             v[a] += segment[j + a] * uj
 
 
-@njit(cache=True, fastmath=_REORDER)
+@njit(cache=True, fastmath=REORDER)
 def _lanczos(segment: np.ndarray, seed: np.ndarray, n: int, w: int, k: int,
              basis: np.ndarray, tridiagonal: np.ndarray, u: np.ndarray, v: np.ndarray,
              coefficients: np.ndarray) -> None:

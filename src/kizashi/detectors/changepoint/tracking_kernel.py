@@ -32,15 +32,13 @@ import math
 
 import numpy as np
 
-from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
+from kizashi.detectors.changepoint.jit import REORDER, njit
 from kizashi.detectors.changepoint.tridiagonal import tridiagonal_eigen
 
-__all__ = ["EMPTY", "FLAT", "HAVE_NUMBA", "READY", "tracking_block"]
+__all__ = ["EMPTY", "FLAT", "READY", "tracking_block"]
 
 #: Ring slot states: no basis stored yet, a basis, a flat (constant) segment.
 EMPTY, READY, FLAT = 0, 1, 2
-#: Reassociation lets the compiler vectorise dot products (deterministic code all the same).
-_REORDER = {"reassoc", "contract"}
 
 
 @njit(cache=True, error_model="numpy")
@@ -88,7 +86,7 @@ def _shift(y: np.ndarray, n: int, w: int, gram: np.ndarray, sums: np.ndarray,
     sums[w - 1] = _column_sum(y, n, w - 1)
 
 
-@njit(cache=True, fastmath=_REORDER, error_model="numpy")
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _dot(x: np.ndarray, y: np.ndarray) -> float:
     acc = 0.0
     for a in range(x.shape[0]):
@@ -96,7 +94,7 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
     return acc
 
 
-@njit(cache=True, fastmath=_REORDER, error_model="numpy")
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _matvec(matrix: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
     w = matrix.shape[0]
     for a in range(w):
@@ -106,7 +104,7 @@ def _matvec(matrix: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
         out[a] = acc
 
 
-@njit(cache=True, fastmath=_REORDER, error_model="numpy")
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _lanczos(gram: np.ndarray, seed: np.ndarray, basis: np.ndarray, alpha: np.ndarray,
              beta: np.ndarray, v: np.ndarray, coefficients: np.ndarray) -> int:
     """Lanczos with full re-orthogonalisation from the unit ``seed``; returns the steps taken.

@@ -10,14 +10,13 @@ import math
 
 import numpy as np
 
-from kizashi.detectors.changepoint.jit import njit
+from kizashi.detectors.changepoint.jit import REORDER, njit
 
 __all__ = ["tridiagonal_eigen"]
 
-_REORDER = {"reassoc", "contract"}
 
 
-@njit(cache=True, fastmath=_REORDER, error_model="numpy")
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _rotate(vectors: np.ndarray, i: int, components: int, s: float, c: float) -> None:
     for q in range(components):
         f = vectors[i + 1, q]
