@@ -61,13 +61,27 @@ def test_krylov_solvers_track_exact(solver):
 
 def test_krylov_keeps_its_precision_on_a_large_level():
     # the Gram matrix is updated from values minus a stored center: a level of 1e6
-    # with unit-sized patterns must not drown them in rounding
-    values = structured(1500) + 1e6
+    # with unit-sized patterns must not drown them in rounding (de-meaned scores
+    # do not depend on the level, so both runs must agree)
+    values = structured(1500)
+    params = {"window": 20, "rank": 3, "solver": "krylov"}
+    low = SingularSpectrumTransform(**params).score(values)
+    high = SingularSpectrumTransform(**params).score(values + 1e6)
+    ready = slice(SingularSpectrumTransform(**params).n_warmup, None)
+    assert np.abs(high[ready] - low[ready]).max() < 1e-3
+
+
+def test_krylov_converges_to_exact_with_a_tight_tolerance():
+    # the convergence test is what trades accuracy for speed: tightened, it reaches
+    # the exact subspaces even for noise-level directions (rank 3 here takes one)
+    values = structured(1500)
     params = {"window": 20, "rank": 3}
     exact = SingularSpectrumTransform(solver="exact", **params).score(values)
-    krylov = SingularSpectrumTransform(solver="krylov", **params).score(values)
     ready = slice(SingularSpectrumTransform(**params).n_warmup, None)
-    assert np.corrcoef(exact[ready], krylov[ready])[0, 1] > 0.99
+    loose, tight = (SingularSpectrumTransform(solver="krylov", ritz_tolerance=tol, **params)
+                    .score(values)[ready] for tol in (2e-3, 1e-5))
+    assert np.corrcoef(exact[ready], tight)[0, 1] > 0.999
+    assert np.abs(exact[ready] - tight).max() < np.abs(exact[ready] - loose).max()
 
 
 @pytest.mark.parametrize("solver,statistic", [("exact", "beta"), ("exact", "angle"),
@@ -129,22 +143,30 @@ def test_numpy_ide_tsuda_path_matches_compiled_path(monkeypatch):
     np.testing.assert_allclose(streamed, numpy_path, rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
-def test_krylov_kernel_runs_without_numba():
-    """The tracking kernel is plain Python under ``NUMBA_DISABLE_JIT``: same scores."""
+@pytest.mark.parametrize("tolerance,atol", [(0.0, 1e-7), (2e-3, 1e-3)])
+def test_krylov_kernel_runs_without_numba(tolerance, atol):
+    """The tracking kernel is plain Python under ``NUMBA_DISABLE_JIT``: same scores.
+
+    With a fixed number of Lanczos steps (``ritz_tolerance=0``) they agree to
+    rounding; with the convergence test a rounding difference can change when
+    a step counts as converged, which moves a score by about the tolerance.
+    """
+    params = f"window=8, rank=2, ritz_tolerance={tolerance}"
     script = (
         "import json, sys, numpy as np\n"
         "from kizashi.detectors.changepoint.singular_spectrum import SingularSpectrumTransform\n"
         "values = np.array(json.load(sys.stdin))\n"
-        "print(json.dumps(SingularSpectrumTransform(window=8, rank=2).score(values).tolist()))\n"
+        f"print(json.dumps(SingularSpectrumTransform({params}).score(values).tolist()))\n"
     )
     rng = np.random.default_rng(8)
     values = np.cumsum(rng.normal(size=120)) + 2 * np.sin(np.arange(120) / 3)
     values[70:85] = 4.0
-    compiled = SingularSpectrumTransform(window=8, rank=2).score(values)
+    compiled = SingularSpectrumTransform(window=8, rank=2,
+                                         ritz_tolerance=tolerance).score(values)
     done = subprocess.run([sys.executable, "-c", script], input=json.dumps(values.tolist()),
                           capture_output=True, text=True, check=True,
                           env={**os.environ, "NUMBA_DISABLE_JIT": "1"})
     interpreted = np.array(json.loads(done.stdout))
     assert compiled[40:].max() > 0.1
     # the compiled sums are reassociated (vectorised): equal to rounding, amplified a little
-    np.testing.assert_allclose(interpreted, compiled, atol=1e-7)
+    np.testing.assert_allclose(interpreted, compiled, atol=atol)

@@ -6,6 +6,12 @@ per series and per step so it compiles to a tight loop. Operations are done
 in the same order as the numpy code, so the scores agree to the last bits
 (logarithms may differ by an ulp). Without numba, ``score`` uses its numpy
 block path instead.
+
+A series' state is copied into small contiguous arrays (:data:`_MEAN`,
+:data:`_VAR`, then ``cov``, ``coef`` and ``history`` of each stage) for its
+whole run and written back after it: the per-step loop then touches a few
+cache lines that stay in registers and L1, about four times faster than
+indexing the ``(…, series)`` state arrays at every step.
 """
 
 from __future__ import annotations
@@ -22,19 +28,42 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _VAR_FLOOR = 1e-12
 
 
-@njit(cache=True, inline="always")
-def _predict(mean: float, coef: np.ndarray, history: np.ndarray, b: int, k: int) -> float:
-    acc = coef[0] * (history[0, b] - mean)
-    for i in range(1, k):
-        acc = acc + coef[i] * (history[i, b] - mean)
-    return mean + acc
+#: Places in a stage's local state (3k + 3 numbers): mean, variance, then ``cov`` (k + 1),
+#: ``coef`` (k) and ``history`` (k, most recent first).
+_MEAN, _VAR, _COV = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
-def _predict_state(mean: float, coef: np.ndarray, history: np.ndarray, b: int, k: int) -> float:
-    acc = coef[0, b] * (history[0, b] - mean)
+def _load_stage(local: np.ndarray, b: int, k: int, mean: np.ndarray, cov: np.ndarray,
+                coef: np.ndarray, var: np.ndarray, history: np.ndarray) -> None:
+    local[_MEAN] = mean[b]
+    local[_VAR] = var[b]
+    for j in range(k + 1):
+        local[_COV + j] = cov[j, b]
+    for j in range(k):
+        local[_COV + k + 1 + j] = coef[j, b]
+        local[_COV + 2 * k + 1 + j] = history[j, b]
+
+
+@njit(cache=True, inline="always")
+def _store_stage(local: np.ndarray, b: int, k: int, mean: np.ndarray, cov: np.ndarray,
+                 coef: np.ndarray, var: np.ndarray, history: np.ndarray) -> None:
+    mean[b] = local[_MEAN]
+    var[b] = local[_VAR]
+    for j in range(k + 1):
+        cov[j, b] = local[_COV + j]
+    for j in range(k):
+        coef[j, b] = local[_COV + k + 1 + j]
+        history[j, b] = local[_COV + 2 * k + 1 + j]
+
+
+@njit(cache=True, inline="always")
+def _predict(mean: float, coef: np.ndarray, at: int, history: np.ndarray, since: int,
+             k: int) -> float:
+    """``mean + Σ coef[at + i] (history[since + i] − mean)``, summed in order."""
+    acc = coef[at] * (history[since] - mean)
     for i in range(1, k):
-        acc = acc + coef[i, b] * (history[i, b] - mean)
+        acc = acc + coef[at + i] * (history[since + i] - mean)
     return mean + acc
 
 
@@ -68,65 +97,135 @@ def _levinson_durbin(cov: np.ndarray, coef: np.ndarray, prev: np.ndarray, k: int
 
 
 @njit(cache=True, inline="always")
-def _sdar_step(x: float, b: int, mean: np.ndarray, cov: np.ndarray, coef: np.ndarray,
-               var: np.ndarray, history: np.ndarray, count: np.ndarray, k: int, r: float,
-               compat: bool, start: int, new_cov: np.ndarray, new_coef: np.ndarray,
+def _sdar_step(x: float, c: int, local: np.ndarray, k: int, r: float, compat: bool,
+               start: int, new_cov: np.ndarray, new_coef: np.ndarray,
                prev: np.ndarray) -> tuple[float, bool]:
+    """One SDAR step of one series whose state is ``local`` and which has seen ``c`` values."""
     keep = 1.0 - r
-    c = count[b]
+    coef = _COV + k + 1  # where coef and history start in ``local``
+    history = _COV + 2 * k + 1
     if compat:
         active = c >= k
     else:
         if c == 0:
-            mean[b] = x
+            local[_MEAN] = x
             for i in range(k):
-                history[i, b] = x
+                local[history + i] = x
         active = c >= start
-    m = mean[b]
+    m = local[_MEAN]
     score = np.nan
     if not compat and active:
-        predicted = _predict_state(m, coef, history, b, k)
-        score = _log_loss(x, predicted, var[b], m)
+        predicted = _predict(m, local, coef, local, history, k)
+        score = _log_loss(x, predicted, local[_VAR], m)
     if active or not compat:
         new_mean = keep * m + r * x
-        top = k if compat else k + 1
-        for j in range(k + 1):
-            if j < top:
-                lagged = x if j == 0 else history[j - 1, b]
-                dev = (x - new_mean) * (lagged - new_mean)
-                new_cov[j] = keep * cov[j, b] + r * dev
-            else:
-                new_cov[j] = cov[j, b]
+        new_cov[0] = keep * local[_COV] + r * ((x - new_mean) * (x - new_mean))
+        for j in range(1, k if compat else k + 1):
+            dev = (x - new_mean) * (local[history + j - 1] - new_mean)
+            new_cov[j] = keep * local[_COV + j] + r * dev
+        if compat:  # the package never updates the highest lag
+            new_cov[k] = local[_COV + k]
         _levinson_durbin(new_cov, new_coef, prev, k, not compat)
-        xhat = _predict(new_mean, new_coef, history, b, k)
+        xhat = _predict(new_mean, new_coef, 0, local, history, k)
         d = x - xhat
-        new_var = keep * var[b] + r * (d * d)
+        new_var = keep * local[_VAR] + r * (d * d)
         if compat:
             score = _log_loss(x, xhat, new_var, new_mean)
-        mean[b] = new_mean
+        local[_MEAN] = new_mean
         for j in range(k + 1):
-            cov[j, b] = new_cov[j]
+            local[_COV + j] = new_cov[j]
         for j in range(k):
-            coef[j, b] = new_coef[j]
-        var[b] = new_var
+            local[coef + j] = new_coef[j]
+        local[_VAR] = new_var
     for i in range(k - 1, 0, -1):
-        history[i, b] = history[i - 1, b]
-    history[0, b] = x
-    count[b] = c + 1
+        local[history + i] = local[history + i - 1]
+    local[history] = x
     return score, active
 
 
 @njit(cache=True, inline="always")
-def _push(values: np.ndarray, count: np.ndarray, b: int, x: float) -> float:
-    size = values.shape[0]
+def _push(window: np.ndarray, filled: int, x: float) -> tuple[float, int]:
+    """Append ``x`` to the moving window; its sum (oldest first) and the new fill level."""
+    size = window.shape[0]
     for i in range(size - 1):
-        values[i, b] = values[i + 1, b]
-    values[size - 1, b] = x
-    count[b] = min(count[b] + 1, size)
-    total = values[0, b]
+        window[i] = window[i + 1]
+    window[size - 1] = x
+    total = window[0]
     for i in range(1, size):
-        total = total + values[i, b]
-    return total
+        total = total + window[i]
+    return total, min(filled + 1, size)
+
+
+@njit(cache=True, inline="always")
+def _run_series(b: int, values: np.ndarray, out: np.ndarray, count: np.ndarray,
+                m1: np.ndarray, c1: np.ndarray, w1: np.ndarray, v1: np.ndarray,
+                h1: np.ndarray, n1: np.ndarray, window1: np.ndarray, wc1: np.ndarray,
+                m2: np.ndarray, c2: np.ndarray, w2: np.ndarray, v2: np.ndarray,
+                h2: np.ndarray, n2: np.ndarray, window2: np.ndarray, wc2: np.ndarray,
+                k: int, r: float, compat: bool, start: int, n_warmup: int,
+                scratch: np.ndarray) -> None:
+    """Score series ``b`` from its state, then write the state back.
+
+    ``scratch`` rows: the two stages' local states, the two smoothing
+    windows, and the Levinson–Durbin work space.
+    """
+    n_time = values.shape[0]
+    size1 = window1.shape[0]
+    size2 = window2.shape[0]
+    one = scratch[0, :3 * k + 3]
+    two = scratch[1, :3 * k + 3]
+    smooth1 = scratch[2, :size1]
+    smooth2 = scratch[3, :size2]
+    new_cov = scratch[4, :k + 1]
+    new_coef = scratch[5, :k]
+    prev = scratch[6, :k]
+    _load_stage(one, b, k, m1, c1, w1, v1, h1)
+    _load_stage(two, b, k, m2, c2, w2, v2, h2)
+    for i in range(size1):
+        smooth1[i] = window1[i, b]
+    for i in range(size2):
+        smooth2[i] = window2[i, b]
+    seen1, seen2, filled1, filled2, seen = n1[b], n2[b], wc1[b], wc2[b], count[b]
+    for t in range(n_time):
+        x = values[t, b]
+        if math.isnan(x):
+            out[t, b] = np.nan
+            continue
+        s1, valid1 = _sdar_step(x, seen1, one, k, r, compat, start, new_cov, new_coef, prev)
+        seen1 += 1
+        ready1 = False
+        target = 0.0
+        if valid1:
+            total1, filled1 = _push(smooth1, filled1, s1)
+            if compat:
+                ready1 = filled1 >= size1
+                target = total1
+            else:
+                ready1 = True
+                target = total1 / max(filled1, 1)
+        result = 0.0
+        if ready1:
+            s2, valid2 = _sdar_step(target, seen2, two, k, r, compat, start, new_cov,
+                                    new_coef, prev)
+            seen2 += 1
+            if valid2:
+                total2, filled2 = _push(smooth2, filled2, s2)
+                if compat:
+                    if filled2 >= size2:
+                        result = total2
+                else:
+                    result = total2 / max(filled2, 1)
+        seen += 1
+        if not compat and seen <= n_warmup:
+            result = 0.0
+        out[t, b] = result
+    _store_stage(one, b, k, m1, c1, w1, v1, h1)
+    _store_stage(two, b, k, m2, c2, w2, v2, h2)
+    for i in range(size1):
+        window1[i, b] = smooth1[i]
+    for i in range(size2):
+        window2[i, b] = smooth2[i]
+    n1[b], n2[b], wc1[b], wc2[b], count[b] = seen1, seen2, filled1, filled2, seen
 
 
 @njit(cache=True)
@@ -136,43 +235,20 @@ def change_finder_block(values: np.ndarray, out: np.ndarray, count: np.ndarray,
                         m2: np.ndarray, c2: np.ndarray, w2: np.ndarray, v2: np.ndarray,
                         h2: np.ndarray, n2: np.ndarray, window2: np.ndarray, wc2: np.ndarray,
                         k: int, r: float, compat: bool, start: int, n_warmup: int) -> None:
-    """Score ``values`` (time, series; NaN skips) into ``out``, updating the state arrays."""
-    n_time, n_series = values.shape
-    new_cov = np.empty(k + 1)
-    new_coef = np.empty(k)
-    prev = np.empty(k)
-    size1 = window1.shape[0]
-    size2 = window2.shape[0]
-    for b in range(n_series):
-        for t in range(n_time):
-            x = values[t, b]
-            if math.isnan(x):
-                out[t, b] = np.nan
-                continue
-            s1, valid1 = _sdar_step(x, b, m1, c1, w1, v1, h1, n1, k, r, compat, start,
-                                    new_cov, new_coef, prev)
-            ready1 = False
-            target = 0.0
-            if valid1:
-                total1 = _push(window1, wc1, b, s1)
-                if compat:
-                    ready1 = wc1[b] >= size1
-                    target = total1
-                else:
-                    ready1 = True
-                    target = total1 / max(wc1[b], 1)
-            result = 0.0
-            if ready1:
-                s2, valid2 = _sdar_step(target, b, m2, c2, w2, v2, h2, n2, k, r, compat,
-                                        start, new_cov, new_coef, prev)
-                if valid2:
-                    total2 = _push(window2, wc2, b, s2)
-                    if compat:
-                        if wc2[b] >= size2:
-                            result = total2
-                    else:
-                        result = total2 / max(wc2[b], 1)
-            count[b] += 1
-            if not compat and count[b] <= n_warmup:
-                result = 0.0
-            out[t, b] = result
+    """Score ``values`` (time, series; NaN skips) into ``out``, updating the state arrays.
+
+    The default case (order 1, the paper's mode) calls the same inlined series
+    loop with constant arguments, which the compiler folds into straight-line
+    code (about twice as fast as the general loop; each such copy adds ~7 s
+    to the one-time compilation, so only this one is made).
+    """
+    scratch = np.empty((7, max(3 * k + 3, window1.shape[0], window2.shape[0])))
+    for b in range(values.shape[1]):
+        if k == 1 and not compat:
+            _run_series(b, values, out, count, m1, c1, w1, v1, h1, n1, window1, wc1,
+                        m2, c2, w2, v2, h2, n2, window2, wc2, 1, r, False, start, n_warmup,
+                        scratch)
+        else:
+            _run_series(b, values, out, count, m1, c1, w1, v1, h1, n1, window1, wc1,
+                        m2, c2, w2, v2, h2, n2, window2, wc2, k, r, compat, start, n_warmup,
+                        scratch)

@@ -128,6 +128,7 @@ def krylov_block(full: np.ndarray, beta: np.ndarray, count: np.ndarray, out: np.
     ritz_values = np.empty(k)
     first = np.empty((k, 1))
     scratch = np.empty(k)
+    no_guesses = np.empty(0)
     for b in range(n_series):
         current = beta[b].copy()
         c = count[b]
@@ -174,7 +175,7 @@ def krylov_block(full: np.ndarray, beta: np.ndarray, count: np.ndarray, out: np.
                 diagonal[m] = tridiagonal[m, m]
                 if m + 1 < k:
                     off[m] = tridiagonal[m + 1, m]
-            tridiagonal_eigen(diagonal, off, k, ritz_values, first, 1, scratch)
+            tridiagonal_eigen(diagonal, off, k, ritz_values, first, 1, scratch, no_guesses, k)
             order = np.argsort(ritz_values)
             captured = 0.0
             for m in range(r):

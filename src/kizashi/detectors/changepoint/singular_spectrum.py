@@ -26,6 +26,8 @@ KEK_THRESHOLD = 0.10
 _CHUNK = 4096
 #: A segment whose energy is below this fraction of its raw energy counts as flat.
 _FLAT = 1e-20
+#: Lanczos steps the krylov solver adds each time its Ritz pairs have not converged.
+_MORE_STEPS = 3
 
 
 def _take(state: State, rows: np.ndarray) -> State:
@@ -66,12 +68,16 @@ class SingularSpectrumTransform(Detector):
     ``solver="exact"`` diagonalises the Gram matrix ``H2 H2ᵀ`` once per step
     and keeps the last ``lag`` bases, since the past matrix at ``t`` is the
     test matrix at ``t − lag``. ``solver="krylov"`` (the default) does the
-    same with a Krylov method instead of a decomposition: per step,
-    ``lanczos_steps`` Lanczos steps on the test Gram matrix (updated from the
-    previous step's in ``O(window · n_columns)``), seeded with the previous
-    step's top-``rank`` Ritz vectors (their unit sum), give the new top Ritz
-    vectors; the first is ``β`` and the top ``rank`` are kept ``lag`` steps
-    for the past. It keeps ``lag · rank · window`` numbers per series (50 kB
+    same with a Krylov method instead of a decomposition: per step, Lanczos
+    steps on the test Gram matrix (updated from the previous step's in
+    ``O(window · n_columns)``), seeded with the previous step's top-``rank``
+    Ritz vectors (their unit sum), give the new top Ritz vectors; the first
+    is ``β`` and the top ``rank`` are kept ``lag`` steps for the past. It
+    takes ``rank + 1`` steps, then 3 more at a time until every top Ritz pair
+    has converged — ``‖C u − θ u‖ ≤ ritz_tolerance · θ_1``, read off the
+    tridiagonal matrix at no cost — or ``lanczos_steps`` are done: calm
+    stretches need few steps, the steps after a change more. It keeps
+    ``lag · rank · window`` numbers per series (50 kB
     per series at ``window=50, lag=25, rank=5``). ``solver="ide-tsuda"`` is
     the paper's arrangement, which keeps only the history and ``β``: ``β``
     comes from ``power_iterations`` power steps on ``H2 H2ᵀ`` warm-started
@@ -117,11 +123,15 @@ class SingularSpectrumTransform(Detector):
     power_iterations : int
         Power-method steps per time step (ide-tsuda).
     lanczos_steps : int or None
-        Lanczos steps ``k`` per time step: on the test Gram matrix (krylov;
-        ``None`` means ``3·rank + 1``) or on the past one (ide-tsuda; ``None``
-        means ``4·rank``), at most ``window``. Idé & Tsuda's ``2·rank − 1`` is
-        too few on de-meaned data, whose spectrum is flatter (see
-        ``docs/changepoint.md``).
+        Lanczos steps ``k`` per time step: at most this many on the test Gram
+        matrix (krylov; ``None`` means ``6·rank + 2``) or exactly this many
+        on the past one (ide-tsuda; ``None`` means ``4·rank``), at most
+        ``window``. Idé & Tsuda's ``2·rank − 1`` is too few on de-meaned data,
+        whose spectrum is flatter (see ``docs/changepoint.md``).
+    ritz_tolerance : float
+        Convergence test of the krylov solver: largest Ritz residual
+        ``‖C u − θ u‖`` accepted, relative to the largest Ritz value ``θ_1``.
+        0 runs ``lanczos_steps`` every time.
     refine_steps : int
         Lanczos steps on the *test* Gram matrix seeded with the power-iterated
         ``β`` (ide-tsuda), whose top Ritz vector becomes ``β``; 0 or 1 turns
@@ -142,7 +152,8 @@ class SingularSpectrumTransform(Detector):
     def __init__(self, window: int = 50, n_columns: int | None = None, lag: int | None = None,
                  rank: int = 5, test_rank: int | None = None, solver: str = "krylov",
                  statistic: str = "beta", normalize: str = "demean", power_iterations: int = 1,
-                 lanczos_steps: int | None = None, refine_steps: int = 8):
+                 lanczos_steps: int | None = None, refine_steps: int = 8,
+                 ritz_tolerance: float = 2e-3):
         self.window = window
         self.n_columns = n_columns
         self.lag = lag
@@ -154,6 +165,7 @@ class SingularSpectrumTransform(Detector):
         self.power_iterations = power_iterations
         self.lanczos_steps = lanczos_steps
         self.refine_steps = refine_steps
+        self.ritz_tolerance = ritz_tolerance
 
     @classmethod
     def kek_compatible(cls) -> SingularSpectrumTransform:
@@ -191,7 +203,7 @@ class SingularSpectrumTransform(Detector):
                              "use solver='exact' for statistic='angle'")
         p = integer("power_iterations", self.power_iterations, 1)
         if self.lanczos_steps is None:
-            k = min((3 * r + 1) if self.solver == "krylov" else 4 * r, w)
+            k = min((6 * r + 2) if self.solver == "krylov" else 4 * r, w)
         else:
             k = integer("lanczos_steps", self.lanczos_steps, 1)
             if k > w or k < r:
@@ -199,7 +211,11 @@ class SingularSpectrumTransform(Detector):
                     f"sst: lanczos_steps must be between rank ({r}) and window ({w}), got {k}"
                 )
         kt = min(integer("refine_steps", self.refine_steps, 0), w)
+        tol = self.ritz_tolerance
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
+            raise ValueError(f"sst: ritz_tolerance must be a number in [0, 1), got {tol!r}")
         return {"w": w, "n": n, "g": g, "r": r, "m": m, "p": p, "k": k, "kt": kt,
+                "tol": float(tol), "k_first": min(r + 1, k),
                 "seg": w + n - 1, "q": max(r, m) if self.statistic == "angle" else r}
 
     @property
@@ -219,6 +235,8 @@ class SingularSpectrumTransform(Detector):
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["center"] = np.zeros(n_series)
             state["seed"] = np.zeros((n_series, c["w"]))
+            state["ritz"] = np.zeros((n_series, 2, c["r"]))
+            state["taken"] = np.zeros(n_series, dtype=np.int64)
             state["ring"] = np.zeros((n_series, c["g"], c["r"], c["w"]))
             state["ring_state"] = np.zeros((n_series, c["g"]), dtype=np.int8)
         else:
@@ -315,11 +333,13 @@ class SingularSpectrumTransform(Detector):
         hankel = HankelHistory(c["seg"])
         full = hankel.extend(state["history"], block)
         out = np.zeros(block.shape)
-        arrays = {key: state[key].copy() for key in ("count", "center", "seed", "ring",
-                                                     "ring_state")}
-        tracking_block(full, arrays["count"], arrays["center"], arrays["seed"],
-                       arrays["ring"], arrays["ring_state"], out, c["seg"], c["w"], c["g"],
-                       c["r"], c["k"], self.normalize == "demean", _FLAT, c["seg"])
+        arrays = {key: state[key].copy() for key in ("count", "center", "seed", "ritz", "taken",
+                                                     "ring", "ring_state")}
+        tracking_block(full, arrays["count"], arrays["center"], arrays["seed"], arrays["ritz"],
+                       arrays["taken"], arrays["ring"], arrays["ring_state"], out, c["seg"],
+                       c["w"], c["g"],
+                       c["r"], c["k"], self.normalize == "demean", _FLAT, c["seg"],
+                       c["k_first"], _MORE_STEPS, c["tol"])
         state.update(arrays)
         state["history"] = hankel.keep(full)
         return out

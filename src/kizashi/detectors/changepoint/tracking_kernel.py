@@ -8,10 +8,16 @@ with ``solver="krylov"``. For every new value of a series it
    of a sliding segment moves one place along its diagonal and only its last
    column is new (``n_columns · window`` products instead of
    ``n_columns · window²``); de-meaning is a rank-2 correction;
-2. runs ``k`` Lanczos steps on ``C`` (full re-orthogonalisation) seeded with
-   the unit sum of the previous step's top ``rank`` Ritz vectors, so the
-   Krylov space starts inside the subspace it must find, and takes the top
-   ``rank`` Ritz vectors of the tridiagonal matrix (implicit QL);
+2. runs Lanczos steps on ``C`` (full re-orthogonalisation) seeded with the
+   unit sum of the previous step's top ``rank`` Ritz vectors, so the Krylov
+   space starts inside the subspace it must find, and takes the top ``rank``
+   Ritz vectors of the tridiagonal matrix (implicit QL whose first shifts are
+   the previous Ritz values, extrapolated, so that it can stop once it has
+   the top ``rank``). It starts with one step fewer than the previous point
+   needed (at least ``k_first``) and adds ``k_more`` steps until every top
+   Ritz pair's residual ``‖C u − θ u‖`` — the last Lanczos residual norm
+   times the last entry of the pair's vector in the tridiagonal basis, so it
+   costs nothing — is at most ``tolerance · θ_1``, or ``k`` steps are done;
 3. scores ``1 − ‖U_r(t − lag)ᵀ β(t)‖²`` with ``β(t)`` the top Ritz vector and
    ``U_r(t − lag)`` the top Ritz vectors kept from ``lag`` steps ago (the past
    matrix at ``t`` is the test matrix at ``t − lag``, so one decomposition per
@@ -21,9 +27,12 @@ The raw Gram matrix is built from values minus a per-series ``center`` (the
 segment mean, reset every ``recenter`` steps) so that a large level does not
 cost precision. Each Gram entry is a sum over the same products in the same
 order whether it was moved along or built afresh at the start of a block (the
-loops building it are not reassociated), so a series resumed from its saved
-state continues bit for bit. Without numba the same code runs as plain Python
-(slowly) and gives the same scores to rounding.
+loops building it are not reassociated), and every adaptive choice (steps,
+shifts) comes from the saved state, so a series resumed from its saved state
+continues bit for bit. Without numba the same code runs as plain Python
+(slowly) and gives the same scores to rounding, except where a rounding
+difference changes whether a step counts as converged (the scores then differ
+by about the tolerance).
 """
 
 from __future__ import annotations
@@ -96,49 +105,99 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
 
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _matvec(matrix: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
+    """``out = matrix · x`` for a symmetric ``matrix``, summed a column at a time.
+
+    Four columns per pass over ``out`` keep the loop free of horizontal sums,
+    which for rows this short would cost more than the products.
+    """
     w = matrix.shape[0]
     for a in range(w):
-        acc = 0.0
-        for e in range(w):
-            acc += matrix[a, e] * x[e]
-        out[a] = acc
+        out[a] = 0.0
+    blocked = w - w % 4
+    for e in range(0, blocked, 4):
+        x0, x1, x2, x3 = x[e], x[e + 1], x[e + 2], x[e + 3]
+        for a in range(w):
+            out[a] += (matrix[e, a] * x0 + matrix[e + 1, a] * x1
+                       + matrix[e + 2, a] * x2 + matrix[e + 3, a] * x3)
+    for e in range(blocked, w):
+        xe = x[e]
+        for a in range(w):
+            out[a] += matrix[e, a] * xe
 
 
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
-def _lanczos(gram: np.ndarray, seed: np.ndarray, basis: np.ndarray, alpha: np.ndarray,
-             beta: np.ndarray, v: np.ndarray, coefficients: np.ndarray) -> int:
-    """Lanczos with full re-orthogonalisation from the unit ``seed``; returns the steps taken.
+def _orthogonalise(basis: np.ndarray, count: int, v: np.ndarray,
+                   coefficients: np.ndarray) -> float:
+    """Remove from ``v`` its part in ``basis[:count]`` (classical Gram–Schmidt, repeated
+    when it cancels much: "twice is enough"); returns the new norm of ``v``."""
+    w = v.shape[0]
+    before = math.sqrt(_dot(v, v))
+    norm = before
+    for _ in range(2):
+        for m in range(count):
+            coefficients[m] = _dot(basis[m], v)
+        for m in range(count):
+            for a in range(w):
+                v[a] -= coefficients[m] * basis[m, a]
+        norm = math.sqrt(_dot(v, v))
+        if norm > 0.7 * before:
+            break
+        before = norm
+    return norm
 
-    ``basis`` rows receive the Lanczos vectors, ``alpha``/``beta`` the
-    tridiagonal matrix. A breakdown (an invariant subspace found) ends early.
+
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
+def _lanczos(gram: np.ndarray, basis: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
+             v: np.ndarray, coefficients: np.ndarray, start: int, stop: int) -> int:
+    """Lanczos steps ``start … stop − 1`` with full re-orthogonalisation; returns the steps done.
+
+    ``basis[start]`` must hold the next unit Lanczos vector (``basis[0]``: the
+    seed). Step ``j`` writes ``alpha[j]``, the residual norm ``beta[j]`` and,
+    room permitting, ``basis[j + 1]``. When the Krylov space closes (an
+    invariant subspace: ``beta[j] = 0``), the run goes on from the first
+    coordinate vector not in it, so that eigenvalues the seed cannot reach —
+    the second of an equal pair, say — are still found; it ends early only
+    when the basis spans everything.
     """
-    k, w = basis.shape
-    for a in range(w):
-        basis[0, a] = seed[a]
+    capacity, w = basis.shape
     scale = 0.0
-    for j in range(k):
+    for j in range(start):
+        scale = max(scale, abs(alpha[j]))
+    for j in range(start, stop):
         _matvec(gram, basis[j], v)
         alpha[j] = _dot(basis[j], v)
         scale = max(scale, abs(alpha[j]))
-        before = math.sqrt(_dot(v, v))
-        for _ in range(2):  # classical Gram-Schmidt, repeated when needed ("twice is enough")
-            for m in range(j + 1):
-                coefficients[m] = _dot(basis[m], v)
-            for m in range(j + 1):
-                for a in range(w):
-                    v[a] -= coefficients[m] * basis[m, a]
-            norm = math.sqrt(_dot(v, v))
-            if norm > 0.7 * before:
-                break
-            before = norm
-        if j + 1 == k:
-            return k
-        if norm <= 1e-10 * scale:
-            return j + 1
+        norm = _orthogonalise(basis, j + 1, v, coefficients)
         beta[j] = norm
-        for a in range(w):
-            basis[j + 1, a] = v[a] / norm
-    return k
+        if norm <= 1e-10 * scale:  # the Krylov space is invariant: restart orthogonally
+            beta[j] = 0.0
+            norm = 0.0
+            for axis in range(w if j + 1 < min(capacity, w) else 0):
+                for a in range(w):
+                    v[a] = 1.0 if a == axis else 0.0
+                norm = _orthogonalise(basis, j + 1, v, coefficients)
+                if norm > 0.5:
+                    break
+            if norm <= 0.5:
+                return j + 1
+        if j + 1 < capacity:
+            for a in range(w):
+                basis[j + 1, a] = v[a] / norm
+    return stop
+
+
+@njit(cache=True, error_model="numpy")
+def _largest(values: np.ndarray, candidates: int, wanted: int, order: np.ndarray) -> None:
+    """``order[:wanted]``: the ``wanted`` largest of ``values[:candidates]``, descending."""
+    for m in range(wanted):
+        best = -1
+        for i in range(candidates):
+            taken = False
+            for q in range(m):
+                taken = taken or order[q] == i
+            if not taken and (best < 0 or values[i] > values[best]):
+                best = i
+        order[m] = best
 
 
 @njit(cache=True, error_model="numpy")
@@ -157,14 +216,18 @@ def _initial_seed(gram: np.ndarray, r: int, seed: np.ndarray) -> None:
 
 @njit(cache=True, error_model="numpy")
 def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
-                   seed: np.ndarray, ring: np.ndarray, ring_state: np.ndarray,
-                   out: np.ndarray, seg: int, w: int, g: int, r: int, k: int,
-                   demean: bool, flat_tol: float, recenter: int) -> None:
+                   seed: np.ndarray, ritz: np.ndarray, taken: np.ndarray, ring: np.ndarray,
+                   ring_state: np.ndarray, out: np.ndarray, seg: int, w: int, g: int, r: int,
+                   k: int, demean: bool, flat_tol: float, recenter: int, k_first: int,
+                   k_more: int, tolerance: float) -> None:
     """Advance every series (rows of ``full``: history then ``out.shape[1]`` new values).
 
     State arrays are updated in place: ``count`` (values seen), ``center``,
     ``seed`` ``(series, w)`` (unit sum of the last top ``rank`` Ritz vectors,
-    0 before the first), ``ring`` ``(series, lag, rank, w)`` and
+    0 before the first), ``ritz`` ``(series, 2, rank)`` (their Ritz values at
+    the last two steps, extrapolated to the next QL's first shifts; 0: none),
+    ``taken`` ``(series,)`` (Lanczos steps the last point needed; the next
+    starts one below), ``ring`` ``(series, lag, rank, w)`` and
     ``ring_state`` ``(series, lag)`` (the slot of the value with 1-based count
     ``c`` is ``(c − 1) % lag``).
     """
@@ -185,6 +248,8 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
     work = np.empty(k)
     v = np.empty(w)
     top = np.empty(w)
+    order = np.empty(k, dtype=np.int64)
+    guesses = np.empty(r)
     for s in range(n_series):
         c = count[s]
         row = full[s]
@@ -223,6 +288,7 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
             flat = energy <= flat_tol * raw if demean else raw == 0.0
             if flat:
                 ring_state[s, slot] = FLAT
+                ritz[s, :, 0] = 0.0  # no estimates for the next step's eigenvalues
                 continue
             shift = mean if demean else -level
             for a in range(w):
@@ -231,21 +297,46 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                                   + n * shift * shift)
             if _dot(seed[s], seed[s]) == 0.0:
                 _initial_seed(gram, r, seed[s])
-            steps = _lanczos(gram, seed[s], basis, alpha, beta, v, work)
-            tridiagonal_eigen(alpha, beta, steps, values, vectors, steps, work)
-            order = np.argsort(values[:steps])
+            guided = r if ritz[s, 0, 0] > 0.0 else 0
+            for m in range(guided):  # the Ritz values drift smoothly: extrapolate them
+                trend = ritz[s, 0, m] - ritz[s, 1, m] if ritz[s, 1, 0] > 0.0 else 0.0
+                guesses[m] = ritz[s, 0, m] + trend
+            for a in range(w):
+                basis[0, a] = seed[s, a]
+            steps = 0
+            stop = min(max(k_first, taken[s] - 1), k)  # neighbours need about as many
+            while True:
+                steps = _lanczos(gram, basis, alpha, beta, v, work, steps, stop)
+                wanted = min(r, steps)
+                if tridiagonal_eigen(alpha, beta, steps, values, vectors, steps, work,
+                                     guesses[:min(guided, wanted)], wanted):
+                    _largest(values, wanted, wanted, order)
+                else:
+                    _largest(values, steps, wanted, order)
+                if steps < stop or steps >= k:
+                    break
+                # ‖C u − θ u‖ of a Ritz pair is |β_last · the last entry of its vector|
+                residual = 0.0
+                for m in range(wanted):
+                    residual = max(residual, abs(beta[steps - 1] * vectors[order[m], steps - 1]))
+                if residual <= tolerance * values[order[0]] and beta[steps - 1] > 0.0:
+                    break  # (β = 0: the space closed at the last step; look beyond it)
+                stop = min(steps + k_more, k)
+            taken[s] = steps
             for a in range(w):
                 seed[s, a] = 0.0
-            for m in range(min(r, steps)):
-                index = order[steps - 1 - m]
-                norm = 0.0
+            for m in range(r):
+                ritz[s, 1, m] = ritz[s, 0, m]
+                ritz[s, 0, m] = values[order[m]] if m < wanted else 0.0
+            for m in range(wanted):
+                index = order[m]
                 for a in range(w):
-                    acc = 0.0
-                    for j in range(steps):
-                        acc += vectors[index, j] * basis[j, a]
-                    top[a] = acc
-                    norm += acc * acc
-                norm = math.sqrt(norm)
+                    top[a] = 0.0
+                for j in range(steps):
+                    weight = vectors[index, j]
+                    for a in range(w):
+                        top[a] += weight * basis[j, a]
+                norm = math.sqrt(_dot(top, top))
                 if m == 0 and past == READY:
                     captured = 0.0
                     for q in range(r):
@@ -255,7 +346,7 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 for a in range(w):
                     ring[s, slot, m, a] = top[a] / norm
                     seed[s, a] += top[a] / norm
-            for m in range(min(r, steps), r):
+            for m in range(wanted, r):
                 for a in range(w):
                     ring[s, slot, m, a] = 0.0
             norm = math.sqrt(_dot(seed[s], seed[s]))

@@ -26,15 +26,26 @@ def _rotate(vectors: np.ndarray, i: int, components: int, s: float, c: float) ->
 
 @njit(cache=True, error_model="numpy")
 def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.ndarray,
-                      vectors: np.ndarray, components: int, e: np.ndarray) -> None:
+                      vectors: np.ndarray, components: int, e: np.ndarray,
+                      guesses: np.ndarray, wanted: int) -> bool:
     """Eigenpairs of the ``k × k`` symmetric tridiagonal matrix ``(alpha, beta)``.
 
-    ``values[i]`` receives an eigenvalue divided by the matrix norm and
+    ``values[i]`` receives an eigenvalue and
     ``vectors[i, :components]`` the first ``components`` entries of its unit
     eigenvector (``components = k``: all of it; 1: the first entry, all a
     Gauss-quadrature weight needs), unsorted. Implicit QL with Wilkinson
     shifts, as in EISPACK's ``tql2``; only the requested entries are rotated.
     ``e`` (``k``) is scratch.
+
+    When only the ``wanted`` largest eigenpairs are needed and estimates of
+    them are known (``guesses``, in the units of ``alpha``, e.g. the previous
+    step's Ritz values), the first QL sweep at row ``i`` uses ``guesses[i]``
+    as its shift, so rows ``0 … wanted − 1`` tend to converge to those
+    eigenvalues first; the decomposition then stops there if a Sturm count
+    confirms that the rest of the matrix holds only smaller eigenvalues, and
+    returns True (the ``wanted`` largest are in rows ``0 … wanted − 1``).
+    Otherwise it goes on to the end and returns False. ``wanted = k`` or an
+    empty ``guesses`` gives the plain decomposition.
     """
     norm = 0.0
     for i in range(k):
@@ -47,15 +58,21 @@ def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.nd
         for q in range(components):
             vectors[i, q] = 1.0 if i == q else 0.0
     for low in range(k):
-        for _ in range(100):
+        if low == wanted and _all_below(values, e, low, k, values[:low].min()):
+            _rescale(values, k, norm)
+            return True
+        for sweep in range(100):
             m = low
             while m < k - 1 and abs(e[m]) > 1e-15:
                 m += 1
             if m == low:
                 break
-            g = (values[low + 1] - values[low]) / (2.0 * e[low])
-            r = math.sqrt(g * g + 1.0)  # entries are at most 1: no overflow
-            g = values[m] - values[low] + e[low] / (g + math.copysign(r, g))
+            if sweep == 0 and low < guesses.shape[0]:
+                g = values[m] - guesses[low] / norm
+            else:
+                g = (values[low + 1] - values[low]) / (2.0 * e[low])
+                r = math.sqrt(g * g + 1.0)  # entries are at most 1: no overflow
+                g = values[m] - values[low] + e[low] / (g + math.copysign(r, g))
             s = 1.0
             c = 1.0
             p = 0.0
@@ -85,3 +102,27 @@ def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.nd
             values[low] -= p
             e[low] = g
             e[m] = 0.0
+    _rescale(values, k, norm)
+    return False
+
+
+@njit(cache=True, error_model="numpy")
+def _rescale(values: np.ndarray, k: int, norm: float) -> None:
+    for i in range(k):
+        values[i] *= norm
+
+
+@njit(cache=True, error_model="numpy")
+def _all_below(values: np.ndarray, e: np.ndarray, start: int, k: int, bound: float) -> bool:
+    """Whether every eigenvalue of the trailing block ``start … k − 1`` is below ``bound``.
+
+    Sturm count: the pivots of ``T − bound·I``'s LDLᵀ factorisation are all
+    negative exactly when ``bound`` exceeds every eigenvalue of the block.
+    """
+    pivot = -1.0
+    for i in range(start, k):
+        coupling = e[i - 1] * e[i - 1] if i > start else 0.0
+        pivot = values[i] - bound - coupling / pivot
+        if not pivot < 0.0:
+            return False
+    return True
