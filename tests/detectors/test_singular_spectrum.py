@@ -71,6 +71,18 @@ def test_krylov_keeps_its_precision_on_a_large_level():
     assert np.abs(high[ready] - low[ready]).max() < 1e-3
 
 
+def test_krylov_takes_as_many_lanczos_steps_as_its_convergence_test_asks():
+    values = structured(800)
+    calm = SingularSpectrumTransform(window=20, rank=3, lanczos_steps=16)
+    calm.update_many(values)
+    fixed = SingularSpectrumTransform(window=20, rank=3, lanczos_steps=16, ritz_tolerance=0)
+    fixed.update_many(values)
+    assert int(fixed.state_["taken"][0]) == 16  # no test: always the most
+    assert 3 < int(calm.state_["taken"][0]) < 16
+    with pytest.raises(ValueError, match="ritz_tolerance"):
+        SingularSpectrumTransform(ritz_tolerance=-1e-3).score(values)
+
+
 def test_krylov_converges_to_exact_with_a_tight_tolerance():
     # the convergence test is what trades accuracy for speed: tightened, it reaches
     # the exact subspaces even for noise-level directions (rank 3 here takes one)

@@ -75,10 +75,11 @@ class SingularSpectrumTransform(Detector):
     is ``β`` and the top ``rank`` are kept ``lag`` steps for the past. It
     takes ``rank + 1`` steps, then 3 more at a time until every top Ritz pair
     has converged — ``‖C u − θ u‖ ≤ ritz_tolerance · θ_1``, read off the
-    tridiagonal matrix at no cost — or ``lanczos_steps`` are done: calm
+    tridiagonal matrix at no cost — or the top Ritz values stop moving
+    (clustered eigenvalues, as in noise), or ``lanczos_steps`` are done: calm
     stretches need few steps, the steps after a change more. It keeps
-    ``lag · rank · window`` numbers per series (50 kB
-    per series at ``window=50, lag=25, rank=5``). ``solver="ide-tsuda"`` is
+    ``lag · rank · window`` numbers per series (50 kB per series at
+    ``window=50, lag=25, rank=5``). ``solver="ide-tsuda"`` is
     the paper's arrangement, which keeps only the history and ``β``: ``β``
     comes from ``power_iterations`` power steps on ``H2 H2ᵀ`` warm-started
     from the previous step's ``β`` (refined as the top Ritz vector of
@@ -124,7 +125,7 @@ class SingularSpectrumTransform(Detector):
         Power-method steps per time step (ide-tsuda).
     lanczos_steps : int or None
         Lanczos steps ``k`` per time step: at most this many on the test Gram
-        matrix (krylov; ``None`` means ``6·rank + 2``) or exactly this many
+        matrix (krylov; ``None`` means ``4·rank + 4``) or exactly this many
         on the past one (ide-tsuda; ``None`` means ``4·rank``), at most
         ``window``. Idé & Tsuda's ``2·rank − 1`` is too few on de-meaned data,
         whose spectrum is flatter (see ``docs/changepoint.md``).
@@ -203,7 +204,7 @@ class SingularSpectrumTransform(Detector):
                              "use solver='exact' for statistic='angle'")
         p = integer("power_iterations", self.power_iterations, 1)
         if self.lanczos_steps is None:
-            k = min((6 * r + 2) if self.solver == "krylov" else 4 * r, w)
+            k = min((4 * r + 4) if self.solver == "krylov" else 4 * r, w)
         else:
             k = integer("lanczos_steps", self.lanczos_steps, 1)
             if k > w or k < r:
@@ -337,9 +338,8 @@ class SingularSpectrumTransform(Detector):
                                                      "ring", "ring_state")}
         tracking_block(full, arrays["count"], arrays["center"], arrays["seed"], arrays["ritz"],
                        arrays["taken"], arrays["ring"], arrays["ring_state"], out, c["seg"],
-                       c["w"], c["g"],
-                       c["r"], c["k"], self.normalize == "demean", _FLAT, c["seg"],
-                       c["k_first"], _MORE_STEPS, c["tol"])
+                       c["w"], c["g"], c["r"], c["k"], self.normalize == "demean", _FLAT,
+                       c["seg"], c["k_first"], _MORE_STEPS, c["tol"])
         state.update(arrays)
         state["history"] = hankel.keep(full)
         return out

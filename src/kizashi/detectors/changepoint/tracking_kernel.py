@@ -17,7 +17,10 @@ with ``solver="krylov"``. For every new value of a series it
    needed (at least ``k_first``) and adds ``k_more`` steps until every top
    Ritz pair's residual ``‖C u − θ u‖`` — the last Lanczos residual norm
    times the last entry of the pair's vector in the tridiagonal basis, so it
-   costs nothing — is at most ``tolerance · θ_1``, or ``k`` steps are done;
+   costs nothing — is at most ``tolerance · θ_1``, or until more steps no
+   longer move the top Ritz values (by ``tolerance · θ_1 / 8``; clustered
+   eigenvalues, as in noise, whose vectors the data leave undetermined), or
+   ``k`` steps are done;
 3. scores ``1 − ‖U_r(t − lag)ᵀ β(t)‖²`` with ``β(t)`` the top Ritz vector and
    ``U_r(t − lag)`` the top Ritz vectors kept from ``lag`` steps ago (the past
    matrix at ``t`` is the test matrix at ``t − lag``, so one decomposition per
@@ -48,6 +51,9 @@ __all__ = ["EMPTY", "FLAT", "READY", "tracking_block"]
 
 #: Ring slot states: no basis stored yet, a basis, a flat (constant) segment.
 EMPTY, READY, FLAT = 0, 1, 2
+#: A run also ends when more steps moved no top Ritz value by more than this
+#: fraction of the residual tolerance (times ``θ_1``).
+_SETTLED = 1 / 8
 
 
 @njit(cache=True, error_model="numpy")
@@ -250,6 +256,7 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
     top = np.empty(w)
     order = np.empty(k, dtype=np.int64)
     guesses = np.empty(r)
+    previous = np.empty(r)
     for s in range(n_series):
         c = count[s]
         row = full[s]
@@ -304,6 +311,7 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
             for a in range(w):
                 basis[0, a] = seed[s, a]
             steps = 0
+            extended = False
             stop = min(max(k_first, taken[s] - 1), k)  # neighbours need about as many
             while True:
                 steps = _lanczos(gram, basis, alpha, beta, v, work, steps, stop)
@@ -321,6 +329,16 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                     residual = max(residual, abs(beta[steps - 1] * vectors[order[m], steps - 1]))
                 if residual <= tolerance * values[order[0]] and beta[steps - 1] > 0.0:
                     break  # (β = 0: the space closed at the last step; look beyond it)
+                # Ritz values that no longer move while their vectors do not settle belong
+                # to clustered eigenvalues (noise), whose vectors the data leave undetermined
+                moved = 0.0
+                for m in range(wanted):
+                    moved = max(moved, abs(values[order[m]] - previous[m]))
+                    previous[m] = values[order[m]]
+                settled = moved <= _SETTLED * tolerance * values[order[0]]
+                if extended and tolerance > 0.0 and beta[steps - 1] > 0.0 and settled:
+                    break
+                extended = True
                 stop = min(steps + k_more, k)
             taken[s] = steps
             for a in range(w):

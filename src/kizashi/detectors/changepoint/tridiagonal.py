@@ -44,8 +44,9 @@ def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.nd
     eigenvalues first; the decomposition then stops there if a Sturm count
     confirms that the rest of the matrix holds only smaller eigenvalues, and
     returns True (the ``wanted`` largest are in rows ``0 … wanted − 1``).
-    Otherwise it goes on to the end and returns False. ``wanted = k`` or an
-    empty ``guesses`` gives the plain decomposition.
+    Otherwise it goes on to the end and returns False. ``wanted = k`` gives
+    the plain decomposition (without ``guesses`` it can still stop early,
+    only less often).
     """
     norm = 0.0
     for i in range(k):
@@ -58,7 +59,7 @@ def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.nd
         for q in range(components):
             vectors[i, q] = 1.0 if i == q else 0.0
     for low in range(k):
-        if low == wanted and _all_below(values, e, low, k, values[:low].min()):
+        if 0 < low == wanted and _all_below(values, e, low, k, values[:low].min()):
             _rescale(values, k, norm)
             return True
         for sweep in range(100):
