@@ -239,7 +239,7 @@ def change_finder_block(values: np.ndarray, out: np.ndarray, count: np.ndarray,
 
     The default case (order 1, the paper's mode) calls the same inlined series
     loop with constant arguments, which the compiler folds into straight-line
-    code (about twice as fast as the general loop; each such copy adds ~7 s
+    code (more than twice as fast as the general loop; each such copy adds ~10 s
     to the one-time compilation, so only this one is made).
     """
     scratch = np.empty((7, max(3 * k + 3, window1.shape[0], window2.shape[0])))

@@ -178,7 +178,8 @@ def _lanczos(gram: np.ndarray, basis: np.ndarray, alpha: np.ndarray, beta: np.nd
         if norm <= 1e-10 * scale:  # the Krylov space is invariant: restart orthogonally
             beta[j] = 0.0
             norm = 0.0
-            for axis in range(w if j + 1 < min(capacity, w) else 0):
+            room = j + 1 < min(capacity, w)  # a place for the next vector, a direction left
+            for axis in range(w if room else 0):
                 for a in range(w):
                     v[a] = 1.0 if a == axis else 0.0
                 norm = _orthogonalise(basis, j + 1, v, coefficients)
