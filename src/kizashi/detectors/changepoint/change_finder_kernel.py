@@ -9,9 +9,10 @@ block path instead.
 
 A series' state is copied into small contiguous arrays (:data:`_MEAN`,
 :data:`_VAR`, then ``cov``, ``coef`` and ``history`` of each stage) for its
-whole run and written back after it: the per-step loop then touches a few
-cache lines that stay in registers and L1, about four times faster than
-indexing the ``(…, series)`` state arrays at every step.
+whole run and written back after it, so the per-step loop works on a few
+cache lines instead of indexing the ``(…, series)`` state arrays; with the
+order-1 copy of the loop (:func:`change_finder_block`) the default case runs
+about three times as fast as the earlier per-step indexing did.
 """
 
 from __future__ import annotations
