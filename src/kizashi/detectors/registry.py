@@ -23,6 +23,7 @@ DETECTORS: dict[str, str] = {
     "sigma_threshold": "kizashi.detectors.threshold.rolling_sigma:RollingSigmaThreshold",
     "quantile_threshold": "kizashi.detectors.threshold.rolling_quantile:RollingQuantileThreshold",
     "seasonal_threshold": "kizashi.detectors.threshold.seasonal:SeasonalThreshold",
+    "range_rule": "kizashi.detectors.threshold.range_rule:RangeRule",
     "sst": "kizashi.detectors.changepoint.singular_spectrum:SingularSpectrumTransform",
     "changefinder": "kizashi.detectors.changepoint.change_finder:ChangeFinder",
     "lstm": "kizashi.detectors.deep.lstm_detector:LstmDetector",

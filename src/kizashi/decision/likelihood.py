@@ -1,0 +1,380 @@
+"""Numenta's anomaly likelihood: a streaming calibrator of raw anomaly scores into [0, 1].
+
+Ahmad, Lavin, Purdy & Agha, "Unsupervised real-time anomaly detection for
+streaming data", Neurocomputing 262 (2017), section 4.2; the reference code is
+``nupic.algorithms.anomaly_likelihood`` and the NAB detector that wraps it
+(``nab/detectors/numenta/numenta_detector.py``). This is a fresh, vectorised
+implementation of the same steps, per series:
+
+1. **Moving average.** The raw score ``s_t`` (any scale, higher = more
+   anomalous) is averaged with the ``averaging_window - 1`` scores learned
+   before it: ``a_t = mean(s_{t-9}, ..., s_t)``.
+2. **Gaussian of the averages.** A bounded history of the last
+   ``history_window`` learned raw scores is kept. From it the moving averages
+   are recomputed (the first ones of the buffer average fewer scores, as in
+   the reference) and a normal distribution ``N(mu, sigma^2)`` is fitted to
+   them, leaving out the first ``learning_period`` averages while they are
+   still in the buffer (a detector's scores settle during that time). ``mu``
+   is floored at ``min_mean`` and ``sigma^2`` at ``min_variance``.
+   **Re-estimation is periodic**, as in the reference: the first fit happens
+   once a series has learned ``learning_period + estimation_samples`` scores,
+   then again each time its count of learned scores is a multiple of
+   ``reestimation_period`` (``reestimation_period=1`` makes it continuous).
+3. **Tail probability.** ``q_t = Q((a_t - mu) / sigma)`` with the Gaussian
+   tail ``Q(z) = erfc(z / 1.4142) / 2`` (the reference's constant). With
+   ``two_sided`` (the reference's behaviour) an average *below* ``mu`` is
+   mirrored above it, so unusually low averages are unlikely too; without it
+   only high averages are.
+4. **Red-zone suppression** (``suppress_red_zone``, on in the reference): when
+   ``q_t`` is in the red zone (``q <= 1e-5``) and the previous learned
+   average, under the same distribution, was too, ``q_t`` is replaced by the
+   yellow level ``1e-3``. A sustained anomaly thus crosses the red line once,
+   at its onset, instead of at every step.
+5. **Log scale.** The likelihood ``1 - q_t`` crowds near 1 (four or five
+   nines), so the output is ``log(1.0000000001 - (1 - q_t)) / log(1e-10)``
+   (the reference's formula, up to the rounding of its constants): 0.030 at
+   the mean (``q = 1/2``), 0.3 at ``q = 1e-3``, 0.5 at ``q = 1e-5``, 1 for
+   ``q <= 1e-10`` (the one-sided test's ``q`` near 1 would give -4e-12: that is
+   clipped to 0).
+
+:attr:`AnomalyLikelihood.default_cutoff` is the log-scale value of Numenta's
+red line ``likelihood >= 1 - 1e-5`` (about 0.5): a calibrated value at or above
+it is a point the reference would call anomalous.
+
+During the first ``n_warmup = learning_period + estimation_samples`` learned
+scores of a series the output is NaN ("still learning", not "normal"); the
+reference reports a flat 0.5 likelihood then. Two parts of the reference are
+left out: its check that the *metric values* (not the scores) are flat, which
+a calibrator that sees only scores cannot make, and its running-total moving
+average (here the last scores are summed afresh each step, so no rounding
+drifts in).
+
+A NaN score gives NaN and leaves that series' state untouched. Where ``learn``
+is False, a score is calibrated against the current state but changes
+nothing (the engine protects the baseline that way while an alert is active).
+The state is plain data; :meth:`AnomalyLikelihood.transform` is
+:meth:`AnomalyLikelihood.update` on every row, bit for bit.
+
+The floors ``min_mean = 0.03`` and ``min_variance = 0.0003`` are the
+reference's, tuned for HTM's raw scores in [0, 1]; for scores on a very
+different scale (say reconstruction errors near 1e-6) scale the scores or set
+the floors to 0. The history buffer holds ``history_window`` floats per series
+(8640, one month of 5-minute samples, is 69 kB per series).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from kizashi.state import State, copy_state, from_json_safe, to_json_safe
+
+__all__ = ["AnomalyLikelihood"]
+
+#: Tail probability at or below which a moving average is in the red zone (as computed
+#: by the reference: ``1 - 0.99999``).
+RED_ZONE = 1.0 - 0.99999
+#: What a repeated red-zone tail probability is replaced with (``1 - 0.999``).
+YELLOW_ZONE = 1.0 - 0.999
+#: The reference's stand-in for sqrt(2) in the Gaussian tail.
+_SQRT2 = 1.4142
+_LOG_OFFSET = 1.0000000001
+_LOG_DENOMINATOR = math.log(1.0 - 0.9999999999)
+#: Elements of the temporary arrays a re-estimation may allocate at once.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+def log_scale(likelihood: np.ndarray | float) -> np.ndarray:
+    """Numenta's log-scale transform of a likelihood ``1 - q`` into [0, 1].
+
+    >>> [round(float(v), 3) for v in log_scale(np.array([0.5, 0.999, 1.0]))]
+    [0.03, 0.3, 1.0]
+    """
+    return np.log(_LOG_OFFSET - np.asarray(likelihood, dtype=np.float64)) / _LOG_DENOMINATOR
+
+
+class AnomalyLikelihood:
+    """Numenta's anomaly likelihood, per series: raw scores in, calibrated values in [0, 1] out.
+
+    See the module documentation for the algorithm. All parameters default to
+    the values of ``nupic.algorithms.anomaly_likelihood.AnomalyLikelihood``.
+
+    Parameters
+    ----------
+    averaging_window : int
+        Raw scores in the moving average (the reference's ``averagingWindow``).
+    learning_period : int
+        Learned scores left out of the fitted Gaussian while they are in the
+        history (``learningPeriod``).
+    estimation_samples : int
+        Averages the first fit uses; output starts after
+        ``learning_period + estimation_samples`` learned scores
+        (``estimationSamples``).
+    history_window : int
+        Learned raw scores kept per series for re-estimation
+        (``historicWindowSize``).
+    reestimation_period : int
+        Learned scores between two fits (``reestimationPeriod``); 1 re-fits
+        at every step.
+    min_mean, min_variance : float
+        Floors under the fitted mean and variance.
+    two_sided : bool
+        Mirror averages below the mean (the reference does); False scores
+        only averages above it.
+    suppress_red_zone : bool
+        Replace a red-zone tail probability that follows another one by the
+        yellow level (the reference's ``_filterLikelihoods``).
+
+    Attributes
+    ----------
+    default_cutoff : float
+        The calibrated value at and above which a point is anomalous by
+        Numenta's convention: the log scale of likelihood ``1 - 1e-5``
+        (about 0.5).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> raw = np.r_[rng.uniform(0.0, 1.0, 400), np.full(20, 3.0)]
+    >>> likelihood = AnomalyLikelihood(learning_period=50, estimation_samples=50)
+    >>> levels = likelihood.transform(raw)
+    >>> cutoff = likelihood.default_cutoff
+    >>> bool(np.isnan(levels[:100]).all()), int((levels[100:400] >= cutoff).sum())
+    (True, 0)
+    >>> [round(float(v), 3) for v in levels[400:404]]  # the jump; red again: suppressed
+    [0.261, 0.687, 0.3, 0.3]
+    """
+
+    default_cutoff: ClassVar[float] = float(log_scale(1.0 - RED_ZONE))
+
+    def __init__(self, averaging_window: int = 10, learning_period: int = 288,
+                 estimation_samples: int = 100, history_window: int = 8640,
+                 reestimation_period: int = 100, min_mean: float = 0.03,
+                 min_variance: float = 0.0003, two_sided: bool = True,
+                 suppress_red_zone: bool = True):
+        self.averaging_window = averaging_window
+        self.learning_period = learning_period
+        self.estimation_samples = estimation_samples
+        self.history_window = history_window
+        self.reestimation_period = reestimation_period
+        self.min_mean = min_mean
+        self.min_variance = min_variance
+        self.two_sided = two_sided
+        self.suppress_red_zone = suppress_red_zone
+
+    state_: State | None = None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"AnomalyLikelihood({args})"
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments."""
+        return {"averaging_window": self.averaging_window,
+                "learning_period": self.learning_period,
+                "estimation_samples": self.estimation_samples,
+                "history_window": self.history_window,
+                "reestimation_period": self.reestimation_period,
+                "min_mean": self.min_mean, "min_variance": self.min_variance,
+                "two_sided": self.two_sided, "suppress_red_zone": self.suppress_red_zone}
+
+    @property
+    def n_warmup(self) -> int:
+        """Learned scores a series needs before its output means anything (NaN before)."""
+        return int(self.learning_period) + int(self.estimation_samples)
+
+    # ---------------------------------------------------------------- state
+    def _check(self) -> None:
+        name = "AnomalyLikelihood"
+        for key in ("averaging_window", "estimation_samples", "history_window",
+                    "reestimation_period"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or int(value) != value or value < 1:
+                raise ValueError(f"{name}: {key} must be a whole number >= 1, got {value!r}")
+        if (isinstance(self.learning_period, bool) or int(self.learning_period)
+                != self.learning_period or self.learning_period < 0):
+            raise ValueError(f"{name}: learning_period must be a whole number >= 0, "
+                             f"got {self.learning_period!r}")
+        needed = max(int(self.averaging_window), int(self.estimation_samples))
+        if int(self.history_window) < needed:
+            raise ValueError(f"{name}: history_window ({self.history_window}) must hold at "
+                             f"least averaging_window and estimation_samples ({needed})")
+        if not math.isfinite(self.min_mean):
+            raise ValueError(f"{name}: min_mean must be finite, got {self.min_mean!r}")
+        if not self.min_variance >= 0:
+            raise ValueError(f"{name}: min_variance must be >= 0, got {self.min_variance!r}")
+
+    def reset(self, n_series: int) -> Self:
+        """Start afresh for ``n_series`` series."""
+        self._check()
+        n = int(n_series)
+        if n < 1:
+            raise ValueError(f"AnomalyLikelihood: need at least one series, got {n_series}")
+        self.state_ = {
+            "n_series": n,
+            "count": np.zeros(n, dtype=np.int64),
+            "history": np.full((int(self.history_window), n), np.nan),
+            "last_average": np.full(n, np.nan),
+            "mean": np.full(n, np.nan),
+            "std": np.full(n, np.nan),
+        }
+        return self
+
+    def state_dict(self) -> dict[str, Any]:
+        """Parameters and state as plain data (a copy)."""
+        if self.state_ is None:
+            raise ValueError("AnomalyLikelihood has no state yet: reset, update or transform "
+                             "first")
+        return {"params": self.get_params(), "state": copy_state(self.state_)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> Self:
+        """Restore what :meth:`state_dict` returned (also after a JSON round trip)."""
+        saved = from_json_safe(state_dict["params"])
+        if saved != self.get_params():
+            raise ValueError(f"likelihood state was saved with parameters {saved}, this "
+                             f"calibrator has {self.get_params()}")
+        self._check()
+        self.state_ = from_json_safe(to_json_safe(state_dict["state"]))
+        return self
+
+    def _state_for(self, n_series: int) -> State:
+        if self.state_ is None:
+            self.reset(n_series)
+        elif self.state_["n_series"] != n_series:
+            raise ValueError(f"AnomalyLikelihood was set up for {self.state_['n_series']} "
+                             f"series, got {n_series}; call reset() first")
+        return self.state_
+
+    # ------------------------------------------------------------ calibrate
+    def update(self, row: Any, learn: Any = None) -> np.ndarray:
+        """Calibrate one time step of scores, shape ``(n_series,)``, then learn it.
+
+        Parameters
+        ----------
+        row : array-like
+            One raw score per series (NaN where missing).
+        learn : array-like of bool, optional
+            Per series; where False the score is calibrated but not learned.
+
+        Returns
+        -------
+        numpy.ndarray
+            The calibrated values, shape ``(n_series,)``; NaN while a series
+            is warming up and where the score is NaN.
+        """
+        x = np.asarray(row, dtype=np.float64).reshape(-1)
+        state = self._state_for(x.size)
+        return self._step(state, x, self._learn_mask(learn, x.shape))
+
+    def transform(self, block: Any, learn: Any = None) -> np.ndarray:
+        """:meth:`update` on every row of a ``(time, n_series)`` (or ``(time,)``) block.
+
+        ``learn`` is None or a boolean array of the block's shape. Returns the
+        calibrated values in the block's shape.
+        """
+        array = np.asarray(block, dtype=np.float64)
+        if array.ndim not in (1, 2):
+            raise ValueError(f"AnomalyLikelihood: expected a (time,) or (time, series) block, "
+                             f"got shape {array.shape}")
+        matrix = array.reshape(array.shape[0], -1)
+        mask = self._learn_mask(learn, array.shape).reshape(matrix.shape)
+        state = self._state_for(matrix.shape[1])
+        out = np.empty(matrix.shape)
+        for t in range(matrix.shape[0]):  # a loop over time, vectorised over series
+            out[t] = self._step(state, matrix[t], mask[t])
+        return out.reshape(array.shape)
+
+    @staticmethod
+    def _learn_mask(learn: Any, shape: tuple[int, ...]) -> np.ndarray:
+        if learn is None:
+            return np.ones(shape, dtype=bool)
+        mask = np.asarray(learn)
+        if mask.dtype != bool:
+            raise TypeError(f"AnomalyLikelihood: learn must be booleans, got {mask.dtype}")
+        if mask.shape != shape:
+            try:
+                mask = np.broadcast_to(mask, shape)
+            except ValueError:
+                raise ValueError(f"AnomalyLikelihood: learn has shape {mask.shape}, the "
+                                 f"scores {shape}") from None
+        return mask
+
+    def _tail(self, average: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+        """The reference's Gaussian tail probability of ``average`` (NaN stays NaN)."""
+        from scipy.special import erfc
+
+        x = np.where(average < mean, 2.0 * mean - average, average) if self.two_sided \
+            else average
+        diff = x - mean
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(diff == 0.0, 0.0, diff / std)
+        return 0.5 * erfc(z / _SQRT2)
+
+    def _step(self, state: State, x: np.ndarray, learn: np.ndarray) -> np.ndarray:
+        window = int(self.history_window)
+        width = int(self.averaging_window)
+        count = state["count"]
+        history = state["history"]
+        columns = np.arange(x.size)
+        # Moving average: the last width - 1 learned scores, oldest first, then x.
+        total = np.zeros(x.size)
+        for back in range(width - 1, 0, -1):
+            total = total + np.where(count >= back, history[(count - back) % window, columns],
+                                     0.0)
+        average = (total + x) / np.minimum(count + 1, width)
+
+        tail = self._tail(average, state["mean"], state["std"])
+        if self.suppress_red_zone:
+            previous = self._tail(state["last_average"], state["mean"], state["std"])
+            tail = np.where((tail <= RED_ZONE) & (previous <= RED_ZONE), YELLOW_ZONE, tail)
+        with np.errstate(invalid="ignore"):
+            out = np.maximum(log_scale(1.0 - tail), 0.0)  # one-sided q near 1: -4e-12
+        out = np.where((count >= self.n_warmup) & ~np.isnan(x), out, np.nan)
+
+        learned = learn & ~np.isnan(x)
+        if learned.any():
+            at = columns[learned]
+            history[count[at] % window, at] = x[at]
+            state["last_average"] = np.where(learned, average, state["last_average"])
+            count = count + learned
+            state["count"] = count
+            period = int(self.reestimation_period)
+            due = learned & (count >= self.n_warmup) & (
+                (count == self.n_warmup) | (count % period == 0))
+            if due.any():
+                self._estimate(state, columns[due])
+        return out
+
+    def _estimate(self, state: State, columns: np.ndarray) -> None:
+        """Fit the Gaussian of the moving averages in the history of ``columns``."""
+        window = int(self.history_window)
+        width = int(self.averaging_window)
+        learning = int(self.learning_period)
+        rows = np.arange(window)[:, None]
+        chunk = max(1, _CHUNK_ELEMENTS // window)
+        for first in range(0, columns.size, chunk):
+            cols = columns[first: first + chunk]
+            count = state["count"][cols]
+            oldest = np.where(count >= window, count % window, 0)
+            ordered = state["history"][(oldest + rows) % window, cols]
+            total = np.zeros_like(ordered)
+            for back in range(width - 1, -1, -1):  # oldest first, as in the streaming sum
+                total[back:] = total[back:] + ordered[:window - back]
+            averages = total / np.minimum(rows + 1, width)
+            valid = np.minimum(count, window)
+            skip = np.minimum(count, np.maximum(0, learning - np.maximum(0, count - window)))
+            used = (rows >= skip) & (rows < valid)
+            n_used = valid - skip
+            with np.errstate(invalid="ignore", divide="ignore"):
+                # Sequential sums (cumsum), so a series' fit never depends on its neighbours.
+                mean = np.cumsum(np.where(used, averages, 0.0), axis=0)[-1] / n_used
+                deviation = averages - mean
+                var = np.cumsum(np.where(used, deviation * deviation, 0.0), axis=0)[-1] / n_used
+            mean = np.where(mean < self.min_mean, float(self.min_mean), mean)
+            var = np.where(var < self.min_variance, float(self.min_variance), var)
+            std = np.where(var > 0.0, np.sqrt(np.maximum(var, 0.0)), 0.0)
+            empty = n_used <= 0  # the reference's "null distribution": everything is likely
+            state["mean"][cols] = np.where(empty, 0.5, mean)
+            state["std"][cols] = np.where(empty, 1e3, std)

@@ -1,0 +1,123 @@
+"""The range rule of Numenta's NAB detector: a value beyond the range seen so far."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kizashi.detectors.base import Detector
+from kizashi.state import State
+
+
+class RangeRule(Detector):
+    """Score 1 when a value leaves the running min/max by more than a fraction of the range.
+
+    Numenta's NAB detector (``nab/detectors/numenta/numenta_detector.py``,
+    ``SPATIAL_TOLERANCE``) adds this rule to HTM's likelihood: with ``lo``
+    and ``hi`` the smallest and largest values seen so far (before ``x_t``)
+    and ``tol = tolerance * (hi - lo)``, the score of ``x_t`` is 1 when
+    ``x_t > hi + tol`` or ``x_t < lo - tol``, else 0. Nothing fires until
+    two different values have been seen (``hi > lo``). It stands for the
+    human labeller's eye for a value larger than anything before.
+
+    Numenta's range never shrinks, so one old excursion keeps a series "wide"
+    for good. With ``halflife`` set, the envelope forgets: after each observed
+    value the distance from it to ``hi`` (and to ``lo``) decays by
+    ``0.5 ** (1 / halflife)`` while a new extreme is still taken at once, so
+    an extreme ``halflife`` observations old counts half as far as it went.
+    ``halflife=None`` (the default) is Numenta's rule exactly.
+
+    The rule fires often while a series is young and its range still grows;
+    ``min_periods`` keeps scores at 0 until a series has that many observed
+    values (it still learns its range meanwhile). The default 0 is Numenta's
+    rule, whose runner hides the probationary period anyway.
+
+    Parameters
+    ----------
+    tolerance : float
+        Fraction of the range seen so far a value must overshoot it by
+        (Numenta: 0.05).
+    halflife : float or None
+        Half-life, in observed values, of the envelope's distance above (and
+        below) the current value; ``None`` never forgets.
+    min_periods : int
+        Observed values a series needs before it may score 1.
+
+    Examples
+    --------
+    >>> RangeRule().score([0.0, 10.0, 10.4, 11.0, -0.6, 5.0]).tolist()
+    [0.0, 0.0, 0.0, 1.0, 1.0, 0.0]
+    """
+
+    default_threshold = 0.5
+    conformance_params = {"halflife": 50.0}
+
+    def __init__(self, tolerance: float = 0.05, halflife: float | None = None,
+                 min_periods: int = 0):
+        self.tolerance = tolerance
+        self.halflife = halflife
+        self.min_periods = min_periods
+
+    @property
+    def n_warmup(self) -> int:
+        return int(self.min_periods)
+
+    def _decay(self) -> float:
+        if not (math.isfinite(self.tolerance) and self.tolerance >= 0):
+            raise ValueError(f"range_rule: tolerance must be a number >= 0, got {self.tolerance!r}")
+        if isinstance(self.min_periods, bool) or int(self.min_periods) != self.min_periods \
+                or self.min_periods < 0:
+            raise ValueError(f"range_rule: min_periods must be a whole number >= 0, got "
+                             f"{self.min_periods!r}")
+        if self.halflife is None:
+            return 1.0
+        if not self.halflife > 0:
+            raise ValueError(f"range_rule: halflife must be > 0 or None (never forget), got "
+                             f"{self.halflife!r}")
+        return 0.5 ** (1.0 / float(self.halflife))
+
+    def _init_state(self, n_series: int) -> State:
+        self._decay()
+        return {"n_series": n_series, "low": np.full(n_series, np.nan),
+                "high": np.full(n_series, np.nan), "count": np.zeros(n_series, dtype=np.int64)}
+
+    def _score(self, x: np.ndarray, low: np.ndarray, high: np.ndarray,
+               count: np.ndarray) -> np.ndarray:
+        spread = high - low
+        margin = spread * float(self.tolerance)
+        with np.errstate(invalid="ignore"):
+            outside = (spread > 0) & ((x > high + margin) | (x < low - margin))
+        out = np.where(outside & (count >= int(self.min_periods)), 1.0, 0.0)
+        return np.where(np.isnan(x), np.nan, out)
+
+    def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        decay = self._decay()
+        low, high, count = state["low"], state["high"], state["count"]
+        scores = self._score(x, low, high, count)
+        seen = ~np.isnan(x)
+        if decay == 1.0:
+            state["low"] = np.fmin(low, x)
+            state["high"] = np.fmax(high, x)
+        else:
+            with np.errstate(invalid="ignore"):
+                state["high"] = np.where(seen & ~(x < high), x,
+                                         np.where(seen, x + decay * (high - x), high))
+                state["low"] = np.where(seen & ~(x > low), x,
+                                        np.where(seen, x + decay * (low - x), low))
+        state["count"] = count + seen
+        return scores
+
+    def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        if self._decay() != 1.0:
+            return super()._score_batch(state, values, t)
+        if values.shape[0] == 0:
+            return np.empty(values.shape)
+        # Numenta's rule: the running extremes before each row are accumulated fmin/fmax.
+        high = np.fmax.accumulate(np.vstack([state["high"][None, :], values]), axis=0)
+        low = np.fmin.accumulate(np.vstack([state["low"][None, :], values]), axis=0)
+        count = state["count"] + np.vstack([np.zeros((1, values.shape[1]), dtype=np.int64),
+                                            np.cumsum(~np.isnan(values), axis=0)])
+        scores = self._score(values, low[:-1], high[:-1], count[:-1])
+        state.update(low=low[-1], high=high[-1], count=count[-1])
+        return scores
