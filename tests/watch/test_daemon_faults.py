@@ -24,6 +24,8 @@ from watch_servers import (
 )
 
 from kizashi.detectors.registry import create
+from kizashi.engine.decider import Decider
+from kizashi.engine.stream import DetectorStream
 from kizashi.watch.alerts import iso
 from kizashi.watch.store import WatchStore
 
@@ -102,10 +104,15 @@ def test_sigkill_and_restart_lose_no_point_and_repeat_no_alert(tmp_path, sink):
         assert np.array_equal(part["t"], t)
     # 2. ... with the scores of one unbroken run (exact state round trip through kill -9)
     detector = create("threshold", window=40, k=3.5, min_periods=10)
+    # min_duration and resolve_after of 1 s are 2 steps of 0.5 s
+    stream = DetectorStream(detector, Decider.for_detector(detector, min_steps=2,
+                                                           resolve_steps=2), block=1)
     labels = [store.series(sid)["labels"]["instance"] for sid in (1, 2, 3)]
-    expected = np.array([detector.update([value(n, ti) for n in labels], ti) for ti in t])
+    expected = stream.process(np.array([[value(n, ti) for n in labels] for ti in t]), t)
+    assert np.isnan(expected.decision.level[:10]).all()  # warm-up: no score yet, not 0
     for j, sid in enumerate((1, 2, 3)):
-        assert np.array_equal(points[sid]["score"], expected[:, j])
+        assert np.array_equal(points[sid]["score"], expected.decision.level[:, j],
+                              equal_nan=True)
     # 3. one incident, one alert, fired and resolved once
     alerts = store.alerts()
     assert [(a["labels"]["instance"], a["status"]) for a in alerts] == [("b", "resolved")]

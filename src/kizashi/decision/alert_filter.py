@@ -15,6 +15,8 @@ class AlertChange:
 
     series: int
     status: str
+    #: when the run of steps above the cutoff that fired the alert began (firing only)
+    start: float | None = None
 
 
 class AlertFilter:

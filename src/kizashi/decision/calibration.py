@@ -126,17 +126,32 @@ class OnlineCalibrator:
         out = np.where(count >= int(self.min_periods), out, 0.0)
         return np.where(np.isnan(x), np.nan, out)
 
-    def update(self, row: Any) -> Any:
-        """Calibrate one time step (a score or one score per series), then learn it."""
+    #: The calibrated level above which the decider calls a point anomalous by default
+    #: (``z > 4`` standard deviations of the series' own past scores).
+    default_cutoff = 0.8
+
+    @property
+    def n_warmup(self) -> int:
+        """Scores a series needs before it is calibrated."""
+        return int(self.min_periods)
+
+    def update(self, row: Any, learn: Any = None) -> Any:
+        """Calibrate one time step (a score or one score per series), then learn it.
+
+        ``learn``, a boolean per series, keeps the steps where it is False out
+        of the running moments (they are still calibrated).
+        """
         decay = self._check()
         x = np.asarray(row, dtype=np.float64)
         scalar = x.ndim == 0
         x = x.reshape(-1)
         state = self._state_for(x.size)
         seen = ~np.isnan(x)
+        if learn is not None:
+            seen = seen & np.asarray(learn, dtype=bool).reshape(-1)
         shift = np.where(np.isnan(state["shift"]) & seen, x, state["shift"])
         out = self._squash(x, state["count"], state["weight"], state["sum"], state["sum_sq"],
-                           shift)
+                           np.where(np.isnan(shift), x, shift))
         d = np.where(seen, decay, 1.0)
         centred = np.where(seen, x - shift, 0.0)
         state["shift"] = shift

@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,24 +30,26 @@ from kizashi.detectors.base import Detector
 from kizashi.state import State
 
 
-class SeriesLayout:
-    """Where the series axis lies in each array of a detector's state."""
+class StateLayout:
+    """Where the series axis lies in each array of a state made by ``fresh(n_series)``.
 
-    def __init__(self, detector: Detector):
-        self.detector = detector.clone()
-        one = self.detector.clone().reset(1).state_
-        two = self.detector.clone().reset(2).state_
-        self.axes = _axes(one, two, "state")
+    ``fresh`` returns a fresh state tree for ``n_series`` series; the layout
+    compares the states of 1 and 2 series to find the axis of each array.
+    """
+
+    def __init__(self, fresh: Callable[[int], State]):
+        self._fresh = fresh
+        self.axes = _axes(fresh(1), fresh(2), "state")
 
     def fresh(self, n_series: int) -> State:
         """A fresh state for ``n_series`` series."""
-        return self.detector.clone().reset(n_series).state_
+        return self._fresh(n_series)
 
     def select(self, state: State, keep: list[int] | np.ndarray) -> State:
         """The state of the series at positions ``keep`` (in that order)."""
         keep = np.asarray(keep, dtype=np.int64)
         out = _map(state, self.axes, lambda a, axis: np.take(a, keep, axis=axis))
-        out["n_series"] = int(keep.size)
+        _set_n_series(out, int(keep.size))
         return out
 
     def append(self, state: State, n_new: int) -> State:
@@ -55,8 +58,26 @@ class SeriesLayout:
             return state
         fresh = self.fresh(n_new)
         out = _zip(state, fresh, self.axes, lambda a, b, axis: np.concatenate([a, b], axis=axis))
-        out["n_series"] = int(state["n_series"]) + n_new
+        _set_n_series(out, int(state["n_series"]) + n_new)
         return out
+
+
+class SeriesLayout(StateLayout):
+    """Where the series axis lies in each array of a detector's state."""
+
+    def __init__(self, detector: Detector):
+        self.detector = detector.clone()
+        super().__init__(lambda n: self.detector.clone().reset(n).state_)
+
+
+def _set_n_series(state: Any, n: int) -> None:
+    """Set every ``n_series`` entry of a state tree (nested states keep their own)."""
+    if isinstance(state, dict):
+        for key, value in state.items():
+            if key == "n_series":
+                state[key] = n
+            else:
+                _set_n_series(value, n)
 
 
 def _axes(one: Any, two: Any, path: str) -> Any:

@@ -49,7 +49,8 @@ TOKEN_ENV = "KIZASHI_WATCH_TOKEN"
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """Where series come from: ``type`` is ``prometheus`` (``url``) or ``csv`` (``path``)."""
+    """Where series come from: ``type`` names a source of :mod:`kizashi.engine.sources`
+    (``prometheus`` with ``url``; ``csv`` or ``file`` with ``path``)."""
 
     name: str
     type: str
@@ -60,6 +61,7 @@ class SourceConfig:
     backoff: float = 0.5
     max_bytes: int = 32 * 1024 * 1024
     timestamp_column: str = "timestamp"
+    format: str = "auto"  #: ``file`` sources: auto, long or wide
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,23 @@ class DetectorSpec:
     cutoff: Cutoff
     min_duration: float | None = None
     resolve_after: float | None = None
+    #: the decider's calibration: auto, none, likelihood or zscore
+    calibration: str = "auto"
+    #: keep steps above the cutoff or alerting out of what the baseline learns
+    protect: bool = True
+    #: protected time after which a series learns again (None: never)
+    relearn_after: float | None = None
+
+    def decision(self, interval: float, detector: Any) -> Any:
+        """The :class:`~kizashi.engine.decider.Decider` of this detector."""
+        from kizashi.engine.decider import Decider
+
+        return Decider.for_detector(
+            detector, calibration=self.calibration, cutoff=self.cutoff,
+            min_steps=self.min_steps(interval), resolve_steps=self.resolve_steps(interval),
+            protect=self.protect,
+            relearn_after=None if self.relearn_after is None
+            else _steps(self.relearn_after, interval))
 
     def min_steps(self, interval: float) -> int:
         """Consecutive steps above the cutoff before an alert fires."""
@@ -266,14 +285,16 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
     out = {}
     for name, body in raw.items():
         sub = _Reader(body, reader.where, f"sources.{name}.")
+        from kizashi.engine.sources import SOURCES
+
         kind = str(sub.get("type", "prometheus"))
-        if kind not in ("prometheus", "csv"):
-            raise ValueError(f"{reader.where}: sources.{name}.type must be 'prometheus' or "
-                             f"'csv', got {kind!r}")
+        if kind not in SOURCES:
+            raise ValueError(f"{reader.where}: sources.{name}.type must be one of "
+                             f"{', '.join(sorted(SOURCES))}, got {kind!r}")
         url = sub.get("url", None)
         path = sub.get("path", None)
-        if kind == "csv" and not path:
-            raise ValueError(f"{reader.where}: sources.{name}.path is missing (the CSV file)")
+        if kind in ("csv", "file") and not path:
+            raise ValueError(f"{reader.where}: sources.{name}.path is missing (the file)")
         out[str(name)] = SourceConfig(
             name=str(name), type=kind,
             url=_url(url, f"sources.{name}.url") if url else None,
@@ -283,6 +304,7 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
             backoff=sub.duration("backoff", 0.5, allow_zero=True),
             max_bytes=sub.integer("max_bytes", 32 * 1024 * 1024, minimum=1024),
             timestamp_column=str(sub.get("timestamp_column", "timestamp")),
+            format=str(sub.get("format", "auto")),
         )
         sub.reject_unknown()
     return out
@@ -317,6 +339,9 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                 name=dname, detector=detector, params=dict(params), cutoff=cutoff,
                 min_duration=dsub.duration("min_duration", None),
                 resolve_after=dsub.duration("resolve_after", None),
+                calibration=_calibration(dsub),
+                protect=bool(dsub.get("protect", True)),
+                relearn_after=dsub.duration("relearn_after", None),
             ))
             dsub.reject_unknown()
         if len({d.name for d in detectors}) != len(detectors):
@@ -332,6 +357,16 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
         ))
         sub.reject_unknown()
     return tuple(out)
+
+
+def _calibration(reader: _Reader) -> str:
+    from kizashi.engine.calibrators import CALIBRATORS
+
+    value = str(reader.get("calibration", "auto"))
+    if value != "auto" and value not in CALIBRATORS:
+        raise ValueError(f"{reader.where}: {reader.prefix}calibration must be auto or one of "
+                         f"{', '.join(sorted(CALIBRATORS))}, got {value!r}")
+    return value
 
 
 def _alerts(reader: _Reader) -> AlertsConfig:

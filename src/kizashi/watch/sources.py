@@ -92,6 +92,14 @@ class PrometheusSource:
         self.name = name
         self.sleep = sleep
 
+    follows_clock = True
+
+    @classmethod
+    def from_config(cls, spec: object) -> PrometheusSource:
+        """From a watch config's source entry."""
+        return cls(spec.url or "", timeout=spec.timeout, retries=spec.retries,
+                   backoff=spec.backoff, max_bytes=spec.max_bytes, name=spec.name)
+
     def instant(self, query: str, t: float) -> Samples:
         """Values of ``query`` at time ``t`` (seconds since the epoch)."""
         data = self._get("/api/v1/query", {"query": query, "time": _fmt(t)})
@@ -178,6 +186,13 @@ class CsvSource:
         self.timestamp_column = timestamp_column
         self.name = name
         self.columns = columns
+
+    follows_clock = False
+
+    @classmethod
+    def from_config(cls, spec: object) -> CsvSource:
+        """From a watch config's source entry."""
+        return cls(spec.path or "", spec.timestamp_column, name=spec.name)
 
     def check(self) -> str:
         if not os.path.exists(self.path):

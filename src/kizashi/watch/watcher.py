@@ -43,14 +43,14 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.decision.alert_filter import AlertFilter
-from kizashi.detectors.base import Detector
 from kizashi.detectors.registry import create
-from kizashi.state import State
+from kizashi.engine.decider import Decider
+from kizashi.engine.sources import make_source as make_source_from_spec
+from kizashi.engine.stream import DetectorStream
 from kizashi.watch.alerts import Notifier
-from kizashi.watch.columns import SeriesLayout
+from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
-from kizashi.watch.sources import CsvSource, PrometheusSource, Samples, SourceError
+from kizashi.watch.sources import Samples, SourceError
 from kizashi.watch.store import WatchStore
 
 __all__ = ["Watcher", "make_source"]
@@ -62,27 +62,39 @@ QUANTILE_STEPS = 1000
 QUANTILE_MIN_SCORES = 30
 
 
-def make_source(config: WatchConfig, name: str) -> PrometheusSource | CsvSource:
-    """The source object for ``config.sources[name]``."""
-    spec = config.sources[name]
-    if spec.type == "csv":
-        return CsvSource(spec.path or "", spec.timestamp_column, name=name)
-    return PrometheusSource(spec.url or "", timeout=spec.timeout, retries=spec.retries,
-                            backoff=spec.backoff, max_bytes=spec.max_bytes, name=name)
+def make_source(config: WatchConfig, name: str) -> Any:
+    """The source object for ``config.sources[name]`` (from the engine's source registry)."""
+    return make_source_from_spec(config.sources[name])
 
 
 @dataclass
 class _DetectorRun:
     spec: DetectorSpec
-    detector: Detector
+    stream: DetectorStream
     layout: SeriesLayout
-    filter: AlertFilter
-    filter_state: State
-    thresholds: np.ndarray | None = None
+    decider_layout: StateLayout
     thresholds_at: float = -math.inf
     last_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    #: per series, the first step of the current run above the cutoff (an alert's start)
-    run_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def detector(self) -> Any:
+        return self.stream.detector
+
+    @property
+    def decider(self) -> Decider:
+        return self.stream.decider
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.decider.state_["filter"]["active"]
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        return self.decider.state_["threshold"]
+
+    def set_decider_state(self, state: dict[str, Any]) -> None:
+        self.decider.load_state_dict({"format": 1, "params": self.decider.state_dict()[
+            "params"], "state": state})
 
 
 @dataclass
@@ -147,36 +159,8 @@ class Watcher:
         saved = {d.name: self.store.load_state(spec.name, d.name) for d in spec.detectors}
         # the series (columns) of the watch: as saved by its detectors (all save the same)
         columns = next((s[0] for s in saved.values() if s is not None), [])
-        runs = []
-        for dspec in spec.detectors:
-            detector = create(dspec.detector, **dspec.params)
-            alert_filter = AlertFilter(dspec.min_steps(self.config.interval),
-                                       dspec.resolve_steps(self.config.interval))
-            layout = SeriesLayout(detector)
-            run = _DetectorRun(dspec, detector, layout, alert_filter, alert_filter.init(
-                len(columns)))
-            item = saved[dspec.name]
-            if item is not None and item[0] == columns:
-                state = item[1]
-                if len(state.get("filter", {}).get("active", ())) == len(columns):
-                    run.filter_state = state["filter"]  # alert runs survive any detector change
-                try:
-                    if state.get("detector") is not None:
-                        detector.load_state_dict(state["detector"])
-                        if detector.n_series_ != len(columns):
-                            raise ValueError("detector state does not match the series")
-                except (ValueError, KeyError, TypeError) as error:
-                    log.warning("watch %s, detector %s: saved state not usable (%s); starting "
-                                "that detector afresh", spec.name, dspec.name, error)
-                    detector.state_ = None
-            if detector.state_ is None and columns:
-                detector.state_ = layout.fresh(len(columns))
-            run.last_score = np.full(len(columns), np.nan)
-            run.run_start = np.full(len(columns), np.nan)
-            if item is not None and item[0] == columns and \
-                    len(item[1].get("run_start", ())) == len(columns):
-                run.run_start = np.asarray(item[1]["run_start"], dtype=np.float64)
-            runs.append(run)
+        runs = [self._load_detector(spec, dspec, columns, saved[dspec.name])
+                for dspec in spec.detectors]
         labels, last_seen = {}, {}
         for sid in columns:
             row = self.store.series(sid)
@@ -197,6 +181,45 @@ class Watcher:
         return _WatchRun(spec, list(columns), labels, last_seen, runs, open_alerts,
                          last_value=np.full(len(columns), np.nan),
                          last_t=self.store.progress(spec.name))
+
+    def _load_detector(self, spec: WatchSpec, dspec: DetectorSpec, columns: list[int],
+                       item: tuple[list[int], dict[str, Any]] | None) -> _DetectorRun:
+        detector = create(dspec.detector, **dspec.params)
+        interval = self.config.interval
+
+        def fresh_decider(n: int) -> dict[str, Any]:
+            return dspec.decision(interval, detector.clone()).reset(n).state_dict()["state"]
+
+        run = _DetectorRun(dspec, DetectorStream(detector, dspec.decision(interval, detector)),
+                           SeriesLayout(detector), StateLayout(fresh_decider))
+        run.decider.reset(len(columns))
+        state = item[1] if item is not None and item[0] == columns else None
+        if state is not None:
+            try:  # the decider first: alert runs survive any change of detector parameters
+                if state.get("decider") is not None:
+                    run.set_decider_state(state["decider"])
+                elif len(state.get("filter", {}).get("active", ())) == len(columns):
+                    legacy = run.decider.state_  # a state saved before the engine's decider
+                    legacy["filter"] = state["filter"]
+                    legacy["run_start"] = np.asarray(state.get("run_start", legacy[
+                        "run_start"]), dtype=np.float64)
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning("watch %s, detector %s: saved decision state not usable (%s); "
+                            "starting it afresh", spec.name, dspec.name, error)
+                run.decider.reset(len(columns))
+            try:
+                if state.get("detector") is not None:
+                    detector.load_state_dict(state["detector"])
+                    if detector.n_series_ != len(columns):
+                        raise ValueError("detector state does not match the series")
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning("watch %s, detector %s: saved state not usable (%s); starting "
+                            "that detector afresh", spec.name, dspec.name, error)
+                detector.state_ = None
+        if detector.state_ is None and columns:
+            detector.state_ = run.layout.fresh(len(columns))
+        run.last_score = np.full(len(columns), np.nan)
+        return run
 
     # --------------------------------------------------------------------- loop
     def run(self, stop: threading.Event) -> None:
@@ -238,7 +261,7 @@ class Watcher:
         source = self.sources[spec.source]
         last = self.store.progress(spec.name)
         try:
-            if isinstance(source, CsvSource):
+            if not source.follows_clock:
                 samples = source.read(last)
             else:
                 step = self.config.interval
@@ -272,6 +295,11 @@ class Watcher:
         if not self.health.source_up.get(spec.source, True):
             log.info("source %s is up again", spec.source)
         self.health.source_up[spec.source] = True
+        if spec.columns is not None:  # a watch of some columns of a shared file
+            keep = [i for i, labels in enumerate(samples.labels)
+                    if (labels.get("series") or labels.get("metric")) in spec.columns]
+            samples = Samples(samples.timestamps, [samples.labels[i] for i in keep],
+                              samples.values[:, keep])
         return samples
 
     def _aligned(self, seconds: float) -> float:
@@ -295,49 +323,45 @@ class Watcher:
             if ids:
                 matrix[:, [position[sid] for sid in ids]] = samples.values
             points: list[tuple[int, str, float, float, float, float]] = []
-            for i, t in enumerate(samples.timestamps):
-                self._step(run, float(t), matrix[i], points, now)
+            self._steps(run, np.asarray(samples.timestamps, dtype=np.float64), matrix, points,
+                        now)
             self.store.add_points(points)
             self.health.points += len(points)
             self._age_out(run, float(samples.timestamps[-1]), now)
             for drun in run.detectors:
                 self.store.save_state(run.spec.name, drun.spec.name, run.columns, {
                     "detector": drun.detector.state_dict() if drun.detector.state_ else None,
-                    "filter": drun.filter_state,
-                    "run_start": drun.run_start,
+                    "decider": drun.decider.state_dict()["state"],
                 })
             self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
             run.last_t = float(samples.timestamps[-1])
 
-    def _step(self, run: _WatchRun, t: float, row: np.ndarray,
-              points: list[tuple[int, str, float, float, float, float]], now: float) -> None:
+    def _steps(self, run: _WatchRun, times: np.ndarray, matrix: np.ndarray,
+               points: list[tuple[int, str, float, float, float, float]], now: float) -> None:
+        """Score, decide and learn a block of steps (one live step, or a whole backfill)."""
         if not run.columns:
             return
-        observed = ~np.isnan(row)
-        for j in np.flatnonzero(observed):
-            run.last_seen[run.columns[j]] = t
-        run.last_value = np.where(observed, row, run.last_value)
+        observed = ~np.isnan(matrix)
+        for j in np.flatnonzero(observed.any(axis=0)):
+            run.last_seen[run.columns[j]] = float(times[np.flatnonzero(observed[:, j])[-1]])
+        last = np.where(observed, matrix, np.nan)
+        for i in range(matrix.shape[0]):
+            run.last_value = np.where(observed[i], last[i], run.last_value)
         for drun in run.detectors:
-            scores = np.asarray(drun.detector.update(row, t), dtype=np.float64).reshape(-1)
-            thresholds = self._thresholds(run, drun, t)
-            finite = np.isfinite(scores)
-            with np.errstate(invalid="ignore"):
-                above = finite & (scores > thresholds)
-            changes = drun.filter.update(drun.filter_state, above, finite)
-            drun.last_score = np.where(finite, scores, drun.last_score)
-            drun.run_start = np.where(above & np.isnan(drun.run_start), t,
-                                      np.where(finite & ~above, np.nan, drun.run_start))
+            self._quantile_thresholds(run, drun, float(times[0]))
+            out = drun.stream.process(matrix, times)
+            decision = out.decision
             name = drun.spec.name
-            for change in changes:
-                j, sid = change.series, run.columns[change.series]
+            for row, change in decision.changes:
+                j, sid, t = change.series, run.columns[change.series], float(times[row])
                 if change.status == "firing":
-                    start = drun.run_start[j] if np.isfinite(drun.run_start[j]) else t
+                    start = change.start if change.start is not None else t
                     alert_id = self.store.open_alert(
                         sid, run.spec.name, name, run.labels.get(sid, {}), float(start),
-                        scores[j], row[j], thresholds[j])
+                        decision.level[row, j], matrix[row, j], decision.threshold[row, j])
                     run.open_alerts[(sid, name)] = alert_id
                     log.warning("alert %d firing: %s %s %s score=%.3g", alert_id, run.spec.name,
-                                name, run.labels.get(sid), scores[j])
+                                name, run.labels.get(sid), decision.level[row, j])
                 else:
                     alert_id = run.open_alerts.pop((sid, name), None)
                     if alert_id is None:
@@ -346,33 +370,39 @@ class Watcher:
                     log.warning("alert %d resolved", alert_id)
                 for sink in self.notifier.sinks:
                     self.store.enqueue(alert_id, sink, change.status, now)
-            for j in np.flatnonzero(drun.filter_state["active"] & finite):
+            finite = np.isfinite(decision.level)
+            rows, cols = np.nonzero(decision.active & finite)
+            for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
                 alert_id = run.open_alerts.get((run.columns[j], name))
                 if alert_id is not None:
-                    self.store.touch_alert(alert_id, scores[j], row[j])
-            for j in np.flatnonzero(observed):
-                points.append((run.columns[j], name, t, row[j], scores[j], thresholds[j]))
+                    self.store.touch_alert(alert_id, decision.level[i, j], matrix[i, j])
+            for i in range(matrix.shape[0]):
+                drun.last_score = np.where(finite[i], decision.level[i], drun.last_score)
+            rows, cols = np.nonzero(observed)
+            points.extend(zip([run.columns[j] for j in cols.tolist()], [name] * rows.size,
+                              times[rows].tolist(), matrix[rows, cols].tolist(),
+                              decision.level[rows, cols].tolist(),
+                              decision.threshold[rows, cols].tolist(), strict=True))
 
-    def _thresholds(self, run: _WatchRun, drun: _DetectorRun, t: float) -> np.ndarray:
-        n = len(run.columns)
+    def _quantile_thresholds(self, run: _WatchRun, drun: _DetectorRun, t: float) -> None:
+        """Refresh a quantile cutoff from the stored levels of the last ``QUANTILE_STEPS``."""
         cutoff = drun.spec.cutoff
         if cutoff.kind != "quantile":
-            if drun.thresholds is None or drun.thresholds.size != n:
-                drun.thresholds = cutoff.resolve(default=drun.detector.default_threshold,
-                                                 n_series=n)
-            return drun.thresholds
+            return
         age = t - drun.thresholds_at
-        if (drun.thresholds is None or drun.thresholds.size != n or age >= 60
-                or (age >= 5 * self.config.interval and np.isinf(drun.thresholds).any())):
-            since = t - QUANTILE_STEPS * self.config.interval
-            scores = self.store.recent_scores(run.columns, drun.spec.name, since)
-            out = np.full(n, np.inf)
-            for j, sid in enumerate(run.columns):
-                ref = scores.get(sid, np.zeros(0))
-                if ref.size >= QUANTILE_MIN_SCORES:
-                    out[j] = float(np.quantile(ref, cutoff.value))
-            drun.thresholds, drun.thresholds_at = out, t
-        return drun.thresholds
+        if age < 60 and not (age >= 5 * self.config.interval
+                             and not np.isfinite(drun.thresholds).all()):
+            return
+        since = t - QUANTILE_STEPS * self.config.interval
+        scores = self.store.recent_scores(run.columns, drun.spec.name, since)
+        out = np.full(len(run.columns), np.inf)
+        for j, sid in enumerate(run.columns):
+            ref = scores.get(sid, np.zeros(0))
+            ref = ref[np.isfinite(ref)]
+            if ref.size >= QUANTILE_MIN_SCORES:
+                out[j] = float(np.quantile(ref, cutoff.value))
+        drun.decider.set_thresholds(out)
+        drun.thresholds_at = t
 
     # ------------------------------------------------------------ series columns
     def _add_columns(self, run: _WatchRun, new: list[int]) -> None:
@@ -381,12 +411,10 @@ class Watcher:
                 drun.detector.state_ = drun.layout.fresh(len(run.columns) + len(new))
             else:
                 drun.detector.state_ = drun.layout.append(drun.detector.state_, len(new))
-            extra = drun.filter.init(len(new))
-            drun.filter_state = {k: np.concatenate([drun.filter_state[k], extra[k]])
-                                 for k in extra}
+            drun.set_decider_state(drun.decider_layout.append(
+                drun.decider.state_dict()["state"], len(new)))
             drun.last_score = np.r_[drun.last_score, np.full(len(new), np.nan)]
-            drun.run_start = np.r_[drun.run_start, np.full(len(new), np.nan)]
-            drun.thresholds = None
+            drun.thresholds_at = -math.inf
         run.columns.extend(new)
         run.last_value = np.r_[run.last_value, np.full(len(new), np.nan)]
         log.info("watch %s: %d new series (now %d)", run.spec.name, len(new), len(run.columns))
@@ -406,10 +434,10 @@ class Watcher:
                     for sink in self.notifier.sinks:
                         self.store.enqueue(alert_id, sink, "resolved", now)
             drun.detector.state_ = drun.layout.select(drun.detector.state_, keep)
-            drun.filter_state = {k: v[keep] for k, v in drun.filter_state.items()}
+            drun.set_decider_state(drun.decider_layout.select(
+                drun.decider.state_dict()["state"], keep))
             drun.last_score = drun.last_score[keep]
-            drun.run_start = drun.run_start[keep]
-            drun.thresholds = None
+            drun.thresholds_at = -math.inf
         run.columns = [run.columns[j] for j in keep]
         run.last_value = run.last_value[keep]
         self.store.set_inactive(gone_ids)
@@ -430,9 +458,9 @@ class Watcher:
                     "last_seen": run.last_seen.get(sid),
                     "detectors": {d.spec.name: {
                         "score": _f(d.last_score[j]) if j < d.last_score.size else None,
-                        "threshold": _f(d.thresholds[j]) if d.thresholds is not None
-                        and j < d.thresholds.size else None,
-                        "firing": bool(d.filter_state["active"][j]),
+                        "threshold": _f(d.thresholds[j]) if j < d.thresholds.size else None,
+                        "firing": bool(d.active[j]),
+                        "learning": _learning(d, j),
                     } for d in run.detectors},
                 })
             watches[run.spec.name] = {
@@ -462,6 +490,16 @@ class Watcher:
     def snapshot(self) -> dict[str, Any]:
         """The status after the last tick (plain data; safe to read from another thread)."""
         return self._snapshot
+
+
+def _learning(drun: _DetectorRun, j: int) -> dict[str, int] | None:
+    """``{"seen": n, "needed": m}`` while series ``j`` is still warming up, else None."""
+    state = drun.decider.state_
+    needed = int(drun.decider.warmup) + int(getattr(drun.decider.calibrator, "n_warmup", 0))
+    seen = int(state["seen"][j]) if j < state["seen"].size else 0
+    if seen >= needed or (j < drun.last_score.size and np.isfinite(drun.last_score[j])):
+        return None
+    return {"seen": seen, "needed": needed}
 
 
 def _f(value: Any) -> float | None:

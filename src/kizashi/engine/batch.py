@@ -1,0 +1,248 @@
+"""The engine over a whole :class:`SeriesFrame`: the one rule for training and warm-up.
+
+Every batch command (``kizashi detect``, the demo, ``kizashi bench``) runs a
+detector over a file through :func:`score_frame`:
+
+* **training** — a detector that needs training (``requires_training``) is
+  fitted on ``train`` when given (``kizashi detect --train FILE``), else on the
+  first ``fit_fraction`` of the data (30 % by default). Rows a model was fitted
+  on are **never re-scored as if unseen**: their score is empty (NaN) and they
+  raise no alert. Streaming detectors fit nothing; they learn as they go.
+* **warm-up** — a series' first ``n_warmup`` scores are empty too ("learning"),
+  and so are the calibrator's first ones; an empty score is not a 0.
+* **deciding** — a :class:`~kizashi.engine.decider.Decider` per detector, with
+  baseline protection, through :class:`~kizashi.engine.stream.DetectorStream`.
+  A quantile cutoff (``q0.999``) is a quantile of each series' own levels over
+  the scored rows (a first pass with no alerts gives them).
+* **multivariate** detectors score each entity's metrics together, one score
+  per entity and step.
+
+Examples
+--------
+>>> from kizashi.data.frame import SeriesFrame
+>>> rng = np.random.default_rng(1)
+>>> values = rng.normal(0, 1, (500, 2))
+>>> values[400:430, 1] += 25.0
+>>> frame = SeriesFrame.from_arrays(np.arange(500) * 60.0, values)
+>>> result = score_frame(frame, "threshold", {"window": 100, "k": 5.0},
+...                      decision={"min_steps": 3, "resolve_steps": 3})
+>>> [(i.series, i.start, i.end) for i in result.incidents]
+[(1, 402, 431)]
+>>> bool(np.isnan(result.scores[:30]).all())      # warm-up: empty, not 0
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kizashi.data.frame import SeriesFrame
+from kizashi.detectors.registry import create
+from kizashi.engine.decider import Decider
+from kizashi.engine.stream import DetectorStream
+
+__all__ = ["FIT_FRACTION", "FrameResult", "Incident", "incidents", "score_frame"]
+
+#: Share of a file a detector that needs training is fitted on when no training file is given.
+FIT_FRACTION = 0.3
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One alert of one output column: rows ``start`` (fired) to ``end`` (last active row)."""
+
+    series: int
+    start: int
+    end: int
+    peak: float
+
+
+def incidents(active: np.ndarray, levels: np.ndarray | None = None) -> list[Incident]:
+    """The runs of active steps of a ``(time, series)`` array, in time order.
+
+    >>> [(i.series, i.start, i.end) for i in incidents(np.array([[0, 1], [1, 1], [1, 0]]))]
+    [(1, 0, 1), (0, 1, 2)]
+    """
+    active = np.asarray(active, dtype=bool)
+    active = active.reshape(active.shape[0], -1)
+    out = []
+    for j in range(active.shape[1]):
+        edges = np.diff(np.r_[0, active[:, j].astype(np.int8), 0])
+        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1),
+                               strict=True):
+            peak = np.nan
+            if levels is not None:
+                window = levels[start:stop, j]
+                window = window[~np.isnan(window)]
+                peak = float(window.max()) if window.size else np.nan
+            out.append(Incident(j, int(start), int(stop - 1), peak))
+    return sorted(out, key=lambda i: (i.start, i.series))
+
+
+@dataclass(frozen=True, eq=False)
+class FrameResult:
+    """Scores and verdicts for every output column (a series, or an entity if multivariate)."""
+
+    timestamps: np.ndarray
+    entities: tuple[str, ...]
+    metrics: tuple[str, ...]
+    values: np.ndarray  #: (T, S) the input series (NaN for an entity-level score)
+    scores: np.ndarray  #: (T, S) raw scores; NaN while training, learning or missing
+    levels: np.ndarray  #: (T, S) calibrated scores, the decider's scale
+    cutoffs: np.ndarray  #: (S,) the threshold on the levels
+    flags: np.ndarray  #: (T, S) bool: an alert is active
+    learning: np.ndarray  #: (T, S) bool: observed, but still training or warming up
+    detector: str
+    params: dict[str, Any]
+    calibration: str = "none"
+    labels: np.ndarray | None = None
+    incidents: list[Incident] = field(default_factory=list)
+
+    def to_long(self):
+        """A pandas DataFrame: timestamp, entity, metric, detector, score, is_anomaly."""
+        import pandas as pd
+
+        n_t, n_s = self.scores.shape
+        return pd.DataFrame({
+            "timestamp": np.repeat(self.timestamps, n_s),
+            "entity": np.tile(np.asarray(self.entities, dtype=object), n_t),
+            "metric": np.tile(np.asarray(self.metrics, dtype=object), n_t),
+            "detector": self.detector,
+            "score": self.scores.reshape(-1),
+            "is_anomaly": self.flags.reshape(-1),
+        })
+
+
+def _groups(frame: SeriesFrame, multivariate: bool) -> Iterator[list[int]]:
+    if not multivariate:
+        yield list(range(frame.n_series))
+        return
+    for entity in frame.unique_entities():
+        yield [j for j, e in enumerate(frame.entities) if e == entity]
+
+
+def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = None, *,
+                decision: dict[str, Any] | None = None, train: SeriesFrame | None = None,
+                fit_fraction: float = FIT_FRACTION, progress: bool = False) -> FrameResult:
+    """Run detector ``name`` over every series of ``frame`` and decide (see the module docs).
+
+    ``decision`` holds :class:`~kizashi.engine.decider.Decider` parameters
+    (``calibration``, ``cutoff``, ``min_steps``, ...).
+    """
+    params = dict(params or {})
+    decision = dict(decision or {})
+    probe = create(name, **params)
+    if train is not None and train.keys != frame.keys:
+        missing = sorted(set(frame.keys) - set(train.keys))[:3]
+        raise ValueError(f"training data {train.name} lacks series of {frame.name}: "
+                         f"{', '.join(f'{e}/{m}' for e, m in missing) or 'order differs'}")
+    t = frame.epoch_seconds
+    parts = []
+    for group in _groups(frame, probe.multivariate):
+        parts.append(_score_group(frame, group, name, params, decision, train, fit_fraction, t,
+                                  progress))
+    scores = np.hstack([p[0] for p in parts])
+    levels = np.hstack([p[1] for p in parts])
+    active = np.hstack([p[2] for p in parts])
+    learning = np.hstack([p[3] for p in parts])
+    cutoffs = np.concatenate([p[4] for p in parts])
+    calibration = parts[0][5] if parts else "none"
+    if probe.multivariate:
+        groups = list(_groups(frame, True))
+        entities = tuple(frame.unique_entities())
+        metrics = ("*",) * len(entities)
+        values = np.full((frame.n_times, len(entities)), np.nan)
+        labels = None if frame.labels is None else np.column_stack(
+            [frame.labels[:, g].any(axis=1) for g in groups])
+    else:
+        entities, metrics, labels, values = frame.entities, frame.metrics, frame.labels, \
+            frame.values
+    return FrameResult(frame.timestamps, entities, metrics, values, scores, levels, cutoffs,
+                       active, learning, name, params, calibration, labels,
+                       incidents(active, levels))
+
+
+def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[str, Any],
+                 decision: dict[str, Any], train: SeriesFrame | None, fit_fraction: float,
+                 t: np.ndarray, progress: bool) -> tuple[Any, ...]:
+    detector = create(name, **params)
+    block = frame.values[:, group]
+    start = 0
+    if detector.requires_training:
+        if train is not None:
+            detector.fit(train.values[:, group], train.epoch_seconds)
+        else:
+            start = max(int(fit_fraction * frame.n_times), 1)
+            if start >= frame.n_times:
+                raise ValueError(f"{frame.name or 'the data'}: {frame.n_times} rows are too few "
+                                 f"to fit {name!r} on {fit_fraction:.0%} and score the rest; "
+                                 f"give a training file")
+            detector.fit(block[:start], t[:start])
+    fitted = detector.state_dict() if detector.state_ is not None else None
+    n_out = 1 if detector.multivariate else len(group)
+    stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+    rule = stream.decider.rule
+    if rule.kind == "quantile":
+        # First pass without alerts: the levels whose quantile becomes the threshold.
+        stream.decider.reset(n_out)
+        stream.decider.set_thresholds(np.full(n_out, np.inf))
+        first = _run(stream, block[start:], t[start:], progress, frame.name)
+        thresholds = _quantiles(first.decision.level, rule.value)
+        detector = create(name, **params)
+        if fitted is not None:
+            detector.load_state_dict(fitted)
+        stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+        stream.decider.reset(n_out)
+        stream.decider.set_thresholds(thresholds)
+    out = _run(stream, block[start:], t[start:], progress, frame.name)
+    scores = np.full((frame.n_times, n_out), np.nan)
+    levels = np.full((frame.n_times, n_out), np.nan)
+    active = np.zeros((frame.n_times, n_out), dtype=bool)
+    learning = np.zeros((frame.n_times, n_out), dtype=bool)
+    observed = ~np.isnan(block).all(axis=1, keepdims=True) if detector.multivariate else \
+        ~np.isnan(block)
+    learning[:start] = observed[:start]
+    decided = ~out.decision.learning
+    scores[start:] = np.where(decided, out.scores, np.nan)
+    levels[start:] = out.decision.level
+    active[start:] = out.decision.active
+    learning[start:] = out.decision.learning
+    cutoffs = out.decision.threshold[-1] if out.decision.threshold.shape[0] else \
+        stream.decider.state_["threshold"]
+    return scores, levels, active, learning, cutoffs, stream.decider.resolved_calibration
+
+
+def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: bool,
+         what: str) -> Any:
+    """The stream over ``block`` in chunks, with a progress bar on long data."""
+    from tqdm import tqdm
+
+    from kizashi.engine.stream import StreamBlock, join_decisions
+
+    chunk = 8192
+    scores, decisions = [], []
+    with tqdm(total=len(block), disable=not progress, unit="step", desc=f"scoring {what}",
+              leave=False) as bar:
+        for begin in range(0, len(block), chunk):
+            end = min(begin + chunk, len(block))
+            out = stream.process(block[begin:end], t[begin:end])
+            scores.append(out.scores)
+            decisions.append(out.decision)
+            bar.update(end - begin)
+    n_out = stream.decider.state_["n_series"] if stream.decider.state_ else 1
+    if not scores:
+        return StreamBlock(np.zeros((0, n_out)), join_decisions([], n_out))
+    return StreamBlock(np.vstack(scores), join_decisions(decisions, n_out))
+
+
+def _quantiles(levels: np.ndarray, q: float) -> np.ndarray:
+    out = np.full(levels.shape[1], np.inf)
+    for j in range(levels.shape[1]):
+        column = levels[:, j][np.isfinite(levels[:, j])]
+        if column.size:
+            out[j] = float(np.quantile(column, q))
+    return out

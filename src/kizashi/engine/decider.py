@@ -1,0 +1,328 @@
+"""The decider: from raw scores to alerts, in one place every command shares.
+
+Its stages, per step and vectorised over series:
+
+1. **warm-up** — a series' first ``warmup`` scores (the detector's own
+   ``n_warmup``) mean nothing: the level is NaN ("learning"), not 0;
+2. **calibration** — a calibrator (:mod:`kizashi.engine.calibrators`) puts
+   the raw score on one scale, learning from past scores only;
+3. **cutoff** — one threshold per series on that scale;
+4. **duration and hysteresis** — :class:`~kizashi.decision.AlertFilter`: an
+   alert fires after ``min_steps`` steps above the cutoff and resolves after
+   ``resolve_steps`` steps below it;
+5. **baseline protection** — while a series is above its cutoff or alerting,
+   the step is *protected*: the calibrator does not learn it, and the engine
+   keeps it from the detector too (:mod:`kizashi.engine.stream`), so a sustained
+   incident is not learned as the new normal. After ``relearn_after`` protected
+   steps in a row (when set) the series learns again: an operator's way to
+   accept a permanent change.
+
+``calibration="auto"`` keeps raw scores for a detector with a scale of its own
+(``default_threshold``, e.g. ``k`` of ``mean ± k·σ``) or when the cutoff is a
+number or a quantile, and uses Numenta's anomaly likelihood otherwise, so
+every detector has a working default decision.
+
+The state is plain data behind ``state_dict()``/``load_state_dict()``, and
+:meth:`Decider.update_many` equals :meth:`Decider.update` on every row.
+
+Examples
+--------
+>>> decider = Decider(cutoff=3.0, min_steps=2, resolve_steps=2)
+>>> scores = np.array([[1.0], [5.0], [6.0], [5.0], [1.0], [1.0]])
+>>> block = decider.reset(1).update_many(scores, timestamps=np.arange(6.0))
+>>> block.active[:, 0].astype(int).tolist(), block.protect[:, 0].astype(int).tolist()
+([0, 0, 1, 1, 1, 0], [0, 1, 1, 1, 1, 0])
+>>> [(row, change.status, change.start) for row, change in block.changes]
+[(2, 'firing', 1.0), (5, 'resolved', None)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+import numpy as np
+
+from kizashi.decision.alert_filter import AlertChange, AlertFilter
+from kizashi.decision.cutoffs import Cutoff, parse_cutoff
+from kizashi.engine.calibrators import create_calibrator
+from kizashi.state import State, copy_state, from_json_safe, to_json_safe
+
+__all__ = ["BlockDecision", "Decider", "StepDecision"]
+
+DECIDER_FORMAT = 1
+
+
+@dataclass(frozen=True, eq=False)
+class StepDecision:
+    """What the decider made of one step, per series."""
+
+    level: np.ndarray  #: calibrated score (NaN: missing or still learning)
+    threshold: np.ndarray
+    above: np.ndarray  #: level above the cutoff
+    active: np.ndarray  #: an alert is open
+    protect: np.ndarray  #: the step must not be learned
+    learning: np.ndarray  #: observed, but the series is still warming up
+    changes: list[AlertChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True, eq=False)
+class BlockDecision:
+    """:class:`StepDecision` fields stacked over a block of steps, shape ``(time, series)``."""
+
+    level: np.ndarray
+    threshold: np.ndarray
+    above: np.ndarray
+    active: np.ndarray
+    protect: np.ndarray
+    learning: np.ndarray
+    changes: list[tuple[int, AlertChange]]
+
+    @classmethod
+    def stack(cls, steps: list[StepDecision], n_series: int) -> BlockDecision:
+        """Stack the decisions of consecutive steps."""
+        def get(name: str, dtype: Any) -> np.ndarray:
+            if not steps:
+                return np.zeros((0, n_series), dtype=dtype)
+            return np.vstack([getattr(s, name) for s in steps]).astype(dtype, copy=False)
+
+        return cls(get("level", float), get("threshold", float), get("above", bool),
+                   get("active", bool), get("protect", bool), get("learning", bool),
+                   [(i, c) for i, s in enumerate(steps) for c in s.changes])
+
+
+class Decider:
+    """Calibration → cutoff → duration/hysteresis → alerts, with baseline protection.
+
+    Parameters
+    ----------
+    calibration : str
+        ``auto``, ``none``, ``likelihood`` or ``zscore`` (see the module docs).
+    cutoff : str, float or Cutoff
+        ``default`` (the calibrator's, or the detector's own for raw scores),
+        a number on the calibrated scale, or a quantile such as ``q0.999``
+        (thresholds then come from :meth:`set_thresholds`).
+    min_steps, resolve_steps : int
+        Steps above the cutoff before an alert fires / below it before it resolves.
+    warmup : int
+        Scores per series that mean nothing yet (the detector's ``n_warmup``).
+    protect : bool
+        Keep protected steps from the calibrator and (through the engine) the detector.
+    relearn_after : int or None
+        Protected steps in a row after which a series learns again (None: never).
+    detector_threshold : float or None
+        The detector's ``default_threshold``.
+    calibration_params : dict or None
+        Parameters of the calibrator.
+    """
+
+    def __init__(self, calibration: str = "auto", cutoff: str | float | Cutoff = "default",
+                 min_steps: int = 1, resolve_steps: int = 1, warmup: int = 0,
+                 protect: bool = True, relearn_after: int | None = None,
+                 detector_threshold: float | None = None,
+                 calibration_params: dict[str, Any] | None = None):
+        self.calibration = calibration
+        self.cutoff = cutoff
+        self.min_steps = min_steps
+        self.resolve_steps = resolve_steps
+        self.warmup = warmup
+        self.protect = protect
+        self.relearn_after = relearn_after
+        self.detector_threshold = detector_threshold
+        self.calibration_params = calibration_params
+
+    state_: State | None = None
+    _calibrator: Any = None
+
+    @classmethod
+    def for_detector(cls, detector: Any, **params: Any) -> Decider:
+        """A decider for ``detector``: its warm-up and its own threshold filled in.
+
+        >>> from kizashi.detectors.registry import create
+        >>> decider = Decider.for_detector(create("threshold", k=4.0), cutoff="default")
+        >>> decider.resolved_calibration, decider.warmup, decider.detector_threshold
+        ('none', 30, 4.0)
+        >>> Decider.for_detector(create("sst")).resolved_calibration
+        'likelihood'
+        """
+        params.setdefault("warmup", int(detector.n_warmup))
+        params.setdefault("detector_threshold", detector.default_threshold)
+        return cls(**params)
+
+    # ------------------------------------------------------------- parameters
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's keyword arguments (the cutoff as text)."""
+        return {"calibration": self.calibration, "cutoff": str(self.rule),
+                "min_steps": int(self.min_steps), "resolve_steps": int(self.resolve_steps),
+                "warmup": int(self.warmup), "protect": bool(self.protect),
+                "relearn_after": None if self.relearn_after is None else int(self.relearn_after),
+                "detector_threshold": None if self.detector_threshold is None
+                else float(self.detector_threshold),
+                "calibration_params": dict(self.calibration_params or {})}
+
+    def __repr__(self) -> str:
+        return "Decider(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
+
+    @property
+    def rule(self) -> Cutoff:
+        """The cutoff rule."""
+        return self.cutoff if isinstance(self.cutoff, Cutoff) else parse_cutoff(self.cutoff)
+
+    @property
+    def resolved_calibration(self) -> str:
+        """The calibrator's name once ``auto`` is resolved."""
+        if self.calibration != "auto":
+            return self.calibration
+        if self.rule.kind != "default" or self.detector_threshold is not None:
+            return "none"
+        return "likelihood"
+
+    @property
+    def calibrator(self) -> Any:
+        """The calibrator object (its state is part of the decider's)."""
+        if self._calibrator is None:
+            self._calibrator = create_calibrator(self.resolved_calibration,
+                                                 **(self.calibration_params or {}))
+        return self._calibrator
+
+    def default_thresholds(self, n_series: int) -> np.ndarray:
+        """Thresholds of a ``default`` or fixed cutoff (NaN for a quantile: none yet)."""
+        rule = self.rule
+        if rule.kind == "fixed":
+            return np.full(n_series, float(rule.value))
+        if rule.kind == "quantile":
+            return np.full(n_series, np.nan)
+        default = (self.calibrator.default_cutoff if self.resolved_calibration != "none"
+                   else self.detector_threshold)
+        if default is None:
+            raise ValueError("this detector has no scale of its own: use calibration 'auto' or "
+                             "'likelihood', or give a number or a quantile as the cutoff")
+        return np.full(n_series, float(default))
+
+    def _check(self) -> None:
+        if int(self.min_steps) < 1 or int(self.resolve_steps) < 1:
+            raise ValueError("min_steps and resolve_steps must be at least 1")
+        if int(self.warmup) < 0:
+            raise ValueError(f"warmup must be >= 0, got {self.warmup}")
+        if self.relearn_after is not None and int(self.relearn_after) < 1:
+            raise ValueError(f"relearn_after must be at least 1 step, got {self.relearn_after}")
+
+    # ------------------------------------------------------------------ state
+    def reset(self, n_series: int) -> Self:
+        """Start afresh for ``n_series`` series."""
+        self._check()
+        n = int(n_series)
+        self.calibrator.reset(n)
+        self.state_ = {
+            "n_series": n,
+            "seen": np.zeros(n, dtype=np.int64),
+            "calibrated": np.zeros(n, dtype=np.int64),
+            "threshold": self.default_thresholds(n),
+            "filter": self._filter().init(n),
+            "protected_for": np.zeros(n, dtype=np.int64),
+            "run_start": np.full(n, np.nan),
+            "protected": np.zeros(n, dtype=bool),
+        }
+        return self
+
+    def _filter(self) -> AlertFilter:
+        return AlertFilter(int(self.min_steps), int(self.resolve_steps))
+
+    def set_thresholds(self, thresholds: Any) -> None:
+        """Replace the per-series thresholds (quantile cutoffs are resolved by the caller)."""
+        values = np.asarray(thresholds, dtype=np.float64).reshape(-1)
+        state = self._require()
+        if values.size != state["n_series"]:
+            raise ValueError(f"got {values.size} thresholds for {state['n_series']} series")
+        state["threshold"] = values.copy()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Parameters and state as plain data (a copy)."""
+        state = copy_state(self._require())
+        state["calibrator"] = copy_state(self.calibrator.state_dict()["state"])
+        return {"format": DECIDER_FORMAT, "params": to_json_safe(self.get_params()),
+                "state": state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> Self:
+        """Restore what :meth:`state_dict` returned (also after a JSON round trip)."""
+        if state_dict.get("format") != DECIDER_FORMAT:
+            raise ValueError(f"unknown decider state format {state_dict.get('format')!r}")
+        saved = from_json_safe(state_dict["params"])
+        mine = from_json_safe(to_json_safe(self.get_params()))
+        if saved != mine:
+            raise ValueError(f"decider state was saved with {saved}, this decider has {mine}")
+        state = from_json_safe(to_json_safe(state_dict["state"]))
+        calibrator_state = state.pop("calibrator")
+        self.calibrator.load_state_dict({"params": self.calibrator.get_params(),
+                                         "state": calibrator_state})
+        self.state_ = state
+        return self
+
+    def _require(self) -> State:
+        if self.state_ is None:
+            raise ValueError("the decider has no state yet: call reset(n_series) first")
+        return self.state_
+
+    @property
+    def protecting(self) -> np.ndarray:
+        """Per series, whether the last step was protected."""
+        return self._require()["protected"].copy()
+
+    # --------------------------------------------------------------- decide
+    def update(self, scores: Any, t: float | None = None) -> StepDecision:
+        """Decide one step: ``scores`` holds one raw score per series (NaN: missing)."""
+        state = self._require()
+        x = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if x.size != state["n_series"]:
+            raise ValueError(f"the decider was set up for {state['n_series']} series, "
+                             f"got {x.size} scores")
+        observed = ~np.isnan(x)
+        ready = observed & (state["seen"] >= int(self.warmup))
+        state["seen"] = state["seen"] + observed
+        candidate = np.where(ready, x, np.nan)
+        calibrator = self.calibrator
+        level = np.asarray(calibrator.update(candidate, learn=np.zeros(x.size, dtype=bool)),
+                           dtype=np.float64).reshape(-1)
+        calibrated = state["calibrated"] >= int(getattr(calibrator, "n_warmup", 0))
+        level = np.where(ready & calibrated, level, np.nan)
+        threshold = state["threshold"]
+        decided = ~np.isnan(level)
+        with np.errstate(invalid="ignore"):
+            above = decided & (level > threshold)
+        changes = self._filter().update(state["filter"], above, decided)
+        active = state["filter"]["active"].copy()
+        step = np.nan if t is None else float(t)
+        start = state["run_start"]
+        changes = [AlertChange(c.series, c.status, _finite(start[c.series], step)
+                               if c.status == "firing" else None) for c in changes]
+        state["run_start"] = np.where(above & np.isnan(start), step,
+                                      np.where(decided & ~above, np.nan, start))
+        if self.protect:
+            protect = above | active
+            protected_for = np.where(protect, state["protected_for"] + 1, 0)
+            if self.relearn_after is not None:
+                protect = protect & (protected_for <= int(self.relearn_after))
+            state["protected_for"] = protected_for
+        else:
+            protect = np.zeros(x.size, dtype=bool)
+        state["protected"] = protect
+        learn = ready & ~protect
+        calibrator.update(candidate, learn=learn)
+        state["calibrated"] = state["calibrated"] + learn
+        learning = observed & ~decided
+        return StepDecision(level, threshold.copy(), above, active, protect, learning, changes)
+
+    def update_many(self, scores: Any, timestamps: Any = None) -> BlockDecision:
+        """Decide a ``(time, series)`` block: :meth:`update` on every row."""
+        matrix = np.asarray(scores, dtype=np.float64)
+        matrix = matrix.reshape(matrix.shape[0], -1)
+        t = None if timestamps is None else np.asarray(timestamps, dtype=np.float64)
+        steps = [self.update(row, None if t is None else float(t[i]))
+                 for i, row in enumerate(matrix)]
+        return BlockDecision.stack(steps, self._require()["n_series"])
+
+
+def _finite(value: float, fallback: float) -> float | None:
+    if np.isfinite(value):
+        return float(value)
+    return None if np.isnan(fallback) else float(fallback)

@@ -1,0 +1,174 @@
+"""One detector and its decider over a stream of steps, with the baseline protected.
+
+:class:`DetectorStream` is the engine's inner loop, shared by ``kizashi detect``,
+the demo, the benchmarks and the daemon (live steps and backfill alike). It
+works in blocks: the detector scores and learns a whole block with
+``update_many`` and the decider decides it. When the decider protects a step
+(a series above its cutoff or alerting), the block is rolled back to just
+before that step, and the stream goes on one step at a time: the detector
+*scores* the step without learning (``score``), the decider decides it, and
+the detector then learns the step with the protected series masked as missing
+(a multivariate detector skips the step). Once no series is protected, blocks
+resume. Scores, decisions and states are exactly what the step-by-step loop
+gives, so a stream cut anywhere and resumed from ``state_dict`` continues bit
+for bit.
+
+Examples
+--------
+>>> from kizashi.detectors.registry import create
+>>> values = np.r_[np.sin(np.arange(300) / 5.0), np.full(60, 20.0), np.sin(np.arange(60) / 5.0)]
+>>> stream = DetectorStream(create("threshold", window=100, min_periods=20),
+...                         Decider(detector_threshold=3.0, min_steps=3, resolve_steps=3))
+>>> out = stream.process(values[:, None])
+>>> edges = np.flatnonzero(np.diff(out.decision.active[:, 0].astype(int)))
+>>> (edges + 1).tolist()     # fires after 3 steps of the shift, resolves on its 3rd step back
+[302, 362]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kizashi.detectors.base import Detector, as_epoch_seconds
+from kizashi.engine.decider import BlockDecision, Decider, StepDecision
+from kizashi.state import State, copy_state
+
+__all__ = ["DetectorStream", "StreamBlock"]
+
+#: Steps scored together while no series is protected.
+BLOCK = 2048
+
+
+@dataclass(frozen=True, eq=False)
+class StreamBlock:
+    """Raw scores ``(time, series)`` and the decider's verdicts for a block of steps."""
+
+    scores: np.ndarray
+    decision: BlockDecision
+
+
+class DetectorStream:
+    """A detector and a decider, advanced together over ``(time, series)`` blocks.
+
+    The decider is set up for the detector's outputs (one per series, or one per
+    step for a multivariate detector) on the first block, with the detector's
+    ``n_warmup`` as its warm-up unless the decider already has state.
+
+    Parameters
+    ----------
+    detector : Detector
+        Fitted already when it needs training.
+    decider : Decider
+    block : int
+        Steps per block while nothing is protected.
+    """
+
+    def __init__(self, detector: Detector, decider: Decider, block: int = BLOCK):
+        self.detector = detector
+        self.decider = decider
+        self.block = int(block)
+
+    @property
+    def n_outputs(self) -> int | None:
+        """Scores per step (None before the first step)."""
+        n = self.detector.n_series_
+        return None if n is None else (1 if self.detector.multivariate else n)
+
+    def _prepare(self, n_inputs: int) -> None:
+        if self.detector.state_ is None:
+            self.detector.reset(n_inputs)
+        n_out = 1 if self.detector.multivariate else n_inputs
+        if self.decider.state_ is None:
+            self.decider.reset(n_out)
+
+    def process(self, values: Any, timestamps: Any = None) -> StreamBlock:
+        """Score, decide and learn ``values`` (``(time, series)``), returning all verdicts."""
+        matrix = np.asarray(values, dtype=np.float64)
+        if matrix.ndim == 1:
+            matrix = matrix[:, None]
+        t = as_epoch_seconds(timestamps)
+        self._prepare(matrix.shape[1])
+        n_out = self.decider.state_["n_series"]
+        scores = np.full((matrix.shape[0], n_out), np.nan)
+        steps: list[StepDecision | BlockDecision] = []
+        i = 0
+        while i < matrix.shape[0]:
+            if not self.decider.protecting.any():
+                done = self._block(matrix, t, i, scores, steps)
+                i += done
+                if done:
+                    continue
+            scores[i], decision = self._protected_step(matrix[i], None if t is None else t[i:i + 1])
+            steps.append(decision)
+            i += 1
+        return StreamBlock(scores, join_decisions(steps, n_out))
+
+    def _block(self, matrix: np.ndarray, t: np.ndarray | None, i: int, scores: np.ndarray,
+               steps: list[Any]) -> int:
+        """Process rows from ``i`` as one block up to the first protected step; rows done."""
+        j = min(matrix.shape[0], i + self.block)
+        detector_before = copy_state(self.detector.state_)
+        decider_before = copy_state(self.decider.state_)
+        calibrator_before = copy_state(self.decider.calibrator.state_)
+        span = None if t is None else t[i:j]
+        block_scores = self._scores(self.detector.update_many(matrix[i:j], span))
+        decision = self.decider.update_many(block_scores, span)
+        protected = decision.protect.any(axis=1)
+        if not protected.any():
+            scores[i:j] = block_scores
+            steps.append(decision)
+            return j - i
+        first = int(np.argmax(protected))
+        self.detector.state_ = detector_before
+        self.decider.state_ = decider_before
+        self.decider.calibrator.state_ = calibrator_before
+        if first:
+            stop = i + first
+            again = self._scores(self.detector.update_many(
+                matrix[i:stop], None if t is None else t[i:stop]))
+            scores[i:stop] = again
+            steps.append(self.decider.update_many(again, None if t is None else t[i:stop]))
+        return first
+
+    def _protected_step(self, row: np.ndarray, t: np.ndarray | None) -> tuple[np.ndarray,
+                                                                             StepDecision]:
+        """Score a step without learning, decide it, then learn what is not protected."""
+        step_scores = self._scores(self.detector.score(row[None, :], t))[0]
+        decision = self.decider.update(step_scores, None if t is None else float(t[0]))
+        if self.detector.multivariate:
+            if not decision.protect.any():
+                self.detector.update_many(row[None, :], t)
+        else:
+            self.detector.update_many(np.where(decision.protect, np.nan, row)[None, :], t)
+        return step_scores, decision
+
+    def _scores(self, scores: np.ndarray) -> np.ndarray:
+        return np.asarray(scores, dtype=np.float64).reshape(scores.shape[0], -1)
+
+    # ----------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, Any]:
+        """The detector's and the decider's state as plain data."""
+        return {"detector": self.detector.state_dict(), "decider": self.decider.state_dict()}
+
+    def load_state_dict(self, state: State) -> DetectorStream:
+        """Restore what :meth:`state_dict` returned."""
+        self.detector.load_state_dict(state["detector"])
+        self.decider.load_state_dict(state["decider"])
+        return self
+
+
+def join_decisions(parts: list[Any], n_out: int) -> BlockDecision:
+    blocks = [p if isinstance(p, BlockDecision) else BlockDecision.stack([p], n_out)
+              for p in parts]
+    if not blocks:
+        return BlockDecision.stack([], n_out)
+    offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks])
+    return BlockDecision(
+        *(np.vstack([getattr(b, name) for b in blocks]) for name in
+          ("level", "threshold", "above", "active", "protect", "learning")),
+        [(int(offsets[k]) + row, change) for k, b in enumerate(blocks)
+         for row, change in b.changes],
+    )
