@@ -58,20 +58,44 @@ def _read_nab_file(path: Path, labels: Path | None):
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["auto", "long", "wide", "nab"]),
               default="auto", show_default=True,
               help="long: timestamp,entity,metric,value; wide: timestamp + one column per "
                    "metric; nab: a NAB data file (labels from its corpus, if beside it).")
+@click.option("--prometheus", metavar="URL",
+              help="Read the series from Prometheus instead of FILE (with --query).")
+@click.option("--query", metavar="PROMQL", help="PromQL query for --prometheus.")
+@click.option("--since", default="1d", show_default=True, metavar="DURATION",
+              help="With --prometheus: how far back to read (e.g. 6h, 7d).")
+@click.option("--step", "step_text", default="1m", show_default=True, metavar="DURATION",
+              help="With --prometheus: the step between points.")
 @click.option("--detector", "-d", default="threshold", show_default=True,
               help="Registered detector name (see `kizashi detectors`).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
               help="Detector parameter; repeat for several.")
+@click.option("--train", "train_file", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              help="Fit a detector that needs training on this file (same series); default: "
+                   "the first 30 % of FILE, whose rows then get no score.")
+@click.option("--calibration", type=click.Choice(["auto", "none", "likelihood", "zscore"]),
+              default="auto", show_default=True,
+              help="How scores are put on one scale before the cutoff: auto keeps a "
+                   "detector's own scale when it has one, else Numenta's anomaly likelihood.")
 @click.option("--cutoff", default="default", show_default=True,
-              help="Score cutoff: 'default' (the detector's own), a number, or a quantile "
-                   "such as q0.999 of each series' scores.")
+              help="Cutoff on the calibrated scale: 'default', a number, or a quantile such "
+                   "as q0.999 of each series' levels.")
+@click.option("--min-steps", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Steps above the cutoff before an alert fires.")
+@click.option("--resolve-steps", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Steps below the cutoff before an alert resolves.")
+@click.option("--no-protect", is_flag=True,
+              help="Let the detector learn the steps it flags (by default an alert's steps "
+                   "are kept out of its baseline).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write scores as CSV: timestamp,entity,metric,detector,score,is_anomaly.")
+              help="Write scores as CSV (.csv) or Parquet (.parquet): timestamp,entity,metric,"
+                   "detector,score,is_anomaly; the score is empty while a series learns.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
               help="Write a PNG of each series with its score and flagged points.")
 @click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
@@ -83,43 +107,82 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="NAB windows JSON for --format nab (default: the corpus's own).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def detect(file: Path, fmt: str, detector: str, params: tuple[str, ...], cutoff: str,
+def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | None, since: str,
+           step_text: str, detector: str, params: tuple[str, ...], train_file: Path | None,
+           calibration: str, cutoff: str, min_steps: int, resolve_steps: int, no_protect: bool,
            out: Path | None, plot: Path | None, on_invalid: str, on_duplicate: str,
            labels: Path | None, quiet: bool) -> None:
-    """Score every series in FILE and flag anomalies.
+    """Score every series in FILE (or a Prometheus query) and flag anomalies.
 
-    FILE is CSV (plain or gzip) or Parquet. Example:
+    FILE is CSV (plain or gzip) or Parquet. Every detector has a working default
+    decision: scores are calibrated onto one scale, then cut. Examples:
 
+    \b
         kizashi detect cpu.csv --detector threshold --param k=4 --out scores.csv --plot cpu.png
+        kizashi detect cpu.csv --detector sst
+        kizashi detect --prometheus http://127.0.0.1:9090 --query 'node_load5' --since 7d
     """
-    from kizashi.pipeline import run_detector
+    from kizashi.engine.batch import score_frame
+    from kizashi.engine.sinks import write_scores
 
     try:
-        frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
-        result = run_detector(frame, detector, parse_params(params), cutoff,
-                              progress=not quiet and sys.stderr.isatty())
+        if (file is None) == (prometheus is None):
+            raise ValueError("give a FILE or --prometheus URL (with --query), not both")
+        if prometheus is not None:
+            frame = read_prometheus(prometheus, query, since, step_text)
+        else:
+            frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
+        train = None if train_file is None else read_input(train_file, fmt, on_invalid,
+                                                           on_duplicate, None)
+        decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
+                    "resolve_steps": resolve_steps, "protect": False if no_protect else None}
+        result = score_frame(frame, detector, parse_params(params), decision=decision,
+                             train=train, progress=not quiet and sys.stderr.isatty())
     except (DataError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     flagged = result.flags.sum(axis=0)
-    click.echo(f"{file}: {frame.n_times} time steps, {frame.n_series} series, detector "
-               f"{detector} {result.params or ''}".rstrip())
+    where = file if file is not None else f"{prometheus} {query}"
+    click.echo(f"{where}: {frame.n_times} time steps, {frame.n_series} series, detector "
+               f"{detector} {result.params or ''}(calibration {result.calibration}, "
+               f"{len(result.incidents)} incidents)")
     for j, (entity, metric) in enumerate(zip(result.entities, result.metrics, strict=True)):
         if j == 20:
             click.echo(f"  ... and {len(result.entities) - 20} more series")
             break
         click.echo(f"  {entity}/{metric}: {int(flagged[j])} flagged (cutoff "
-                   f"{result.cutoffs[j]:.4g}, max score {_max(result.scores[:, j])})")
+                   f"{result.cutoffs[j]:.4g}, max level {_max(result.levels[:, j])})")
     if out is not None:
-        result.to_long().to_csv(out, index=False)
+        write_scores(result, out)
         click.echo(f"scores written to {out}")
     if plot is not None:
         from kizashi.report.plots import plot_scores
 
         titles = [f"{e} / {m}" for e, m in zip(result.entities, result.metrics, strict=True)]
-        shown = frame.values if not _is_entity_level(result) else result.scores
-        plot_scores(result.timestamps, shown, result.scores, result.flags, result.cutoffs,
-                    titles, plot, labels=result.labels, score_name=detector)
+        shown = frame.values if not _is_entity_level(result) else result.levels
+        plot_scores(result.timestamps, shown, result.levels, result.flags, result.cutoffs,
+                    titles, plot, labels=result.labels, score_name=f"{detector} level")
         click.echo(f"plot written to {plot}")
+
+
+def read_prometheus(url: str, query: str | None, since: str, step_text: str):
+    """The result of a range query over the last ``since``, as a SeriesFrame."""
+    import math
+    import time
+
+    from kizashi.durations import parse_duration
+    from kizashi.engine.sources import frame_from_samples
+    from kizashi.watch.sources import PrometheusSource, SourceError
+
+    if not query:
+        raise ValueError("--prometheus needs --query PROMQL")
+    step = parse_duration(step_text)
+    end = math.floor(time.time() / step) * step
+    start = end - math.floor(parse_duration(since) / step) * step
+    try:
+        samples = PrometheusSource(url).range(query, start, end, step)
+    except SourceError as error:
+        raise ValueError(str(error)) from None
+    return frame_from_samples(samples, name=f"{url} {query}")
 
 
 def _is_entity_level(result) -> bool:

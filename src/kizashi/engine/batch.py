@@ -8,8 +8,9 @@ detector over a file through :func:`score_frame`:
   first ``fit_fraction`` of the data (30 % by default). Rows a model was fitted
   on are **never re-scored as if unseen**: their score is empty (NaN) and they
   raise no alert. Streaming detectors fit nothing; they learn as they go.
-* **warm-up** — a series' first ``n_warmup`` scores are empty too ("learning"),
-  and so are the calibrator's first ones; an empty score is not a 0.
+* **warm-up** — a series' first ``n_warmup`` scores are empty too, and while the
+  calibrator learns the scale the series is "learning" (no decision, no
+  alert); an empty score is not a 0.
 * **deciding** — a :class:`~kizashi.engine.decider.Decider` per detector, with
   baseline protection, through :class:`~kizashi.engine.stream.DetectorStream`.
   A quantile cutoff (``q0.999``) is a quantile of each series' own levels over
@@ -206,8 +207,9 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     observed = ~np.isnan(block).all(axis=1, keepdims=True) if detector.multivariate else \
         ~np.isnan(block)
     learning[:start] = observed[:start]
-    decided = ~out.decision.learning
-    scores[start:] = np.where(decided, out.scores, np.nan)
+    # a raw score means something once the detector's own warm-up is over
+    ready = np.cumsum(observed[start:], axis=0) > int(detector.n_warmup)
+    scores[start:] = np.where(ready & observed[start:], out.scores, np.nan)
     levels[start:] = out.decision.level
     active[start:] = out.decision.active
     learning[start:] = out.decision.learning

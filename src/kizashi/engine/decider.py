@@ -107,7 +107,8 @@ class Decider:
     warmup : int
         Scores per series that mean nothing yet (the detector's ``n_warmup``).
     protect : bool
-        Keep protected steps from the calibrator and (through the engine) the detector.
+        Keep protected steps from the calibrator and (through the engine) the detector
+        (:meth:`for_detector` fills in the detector's ``protect_baseline``).
     relearn_after : int or None
         Protected steps in a row after which a series learns again (None: never).
     detector_threshold : float or None
@@ -146,6 +147,8 @@ class Decider:
         'likelihood'
         """
         params.setdefault("warmup", int(detector.n_warmup))
+        if params.get("protect") is None:
+            params["protect"] = bool(getattr(detector, "protect_baseline", True))
         params.setdefault("detector_threshold", detector.default_threshold)
         return cls(**params)
 
@@ -181,8 +184,12 @@ class Decider:
     def calibrator(self) -> Any:
         """The calibrator object (its state is part of the decider's)."""
         if self._calibrator is None:
-            self._calibrator = create_calibrator(self.resolved_calibration,
-                                                 **(self.calibration_params or {}))
+            params = dict(self.calibration_params or {})
+            if self.resolved_calibration == "likelihood":
+                # Alerts must hold for a whole incident: no suppression of repeated red
+                # values (NAB's point-wise scoring wants it; the NAB runner asks for it).
+                params.setdefault("suppress_red_zone", False)
+            self._calibrator = create_calibrator(self.resolved_calibration, **params)
         return self._calibrator
 
     def default_thresholds(self, n_series: int) -> np.ndarray:

@@ -107,10 +107,24 @@ class Notifier:
         self.sent: dict[str, int] = {}
         self.last_resend = 0.0
 
+    def _targets(self) -> dict[str, tuple[str | None, Callable[..., Any]]]:
+        """Sink name → (URL or None when not configured, renderer of one message).
+
+        Adding an alert sink is one entry here and its renderer.
+        """
+        am = self.config.alertmanager_url
+        return {
+            "alertmanager": (am and f"{am}/api/v2/alerts",
+                             lambda alert, event, now: [self._am(alert, now)]),
+            "webhook": (self.config.webhook_url,
+                        lambda alert, event, now: webhook_payload(alert, event, self.link_base,
+                                                                  self.config.labels)),
+        }
+
     @property
     def sinks(self) -> list[str]:
-        return [name for name, url in (("alertmanager", self.config.alertmanager_url),
-                                       ("webhook", self.config.webhook_url)) if url]
+        """The configured sinks' names."""
+        return [name for name, (url, _) in self._targets().items() if url]
 
     def deliver(self, store: WatchStore) -> None:
         """Send what is pending (never raises for a sink failure)."""
@@ -162,11 +176,9 @@ class Notifier:
                                   self.config.resend_interval)
 
     def _send(self, sink: str, alert: dict[str, Any], event: str, now: float) -> None:
-        if sink == "alertmanager" and self.config.alertmanager_url:
-            self._post(f"{self.config.alertmanager_url}/api/v2/alerts", [self._am(alert, now)])
-        elif sink == "webhook" and self.config.webhook_url:
-            self._post(self.config.webhook_url,
-                       webhook_payload(alert, event, self.link_base, self.config.labels))
+        url, render = self._targets().get(sink, (None, None))
+        if url and render is not None:
+            self._post(url, render(alert, event, now))
 
     def _post(self, url: str, body: Any) -> None:
         _request(url, json.dumps(body).encode(), self.config.timeout)

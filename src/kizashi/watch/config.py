@@ -77,7 +77,8 @@ class DetectorSpec:
     #: the decider's calibration: auto, none, likelihood or zscore
     calibration: str = "auto"
     #: keep steps above the cutoff or alerting out of what the baseline learns
-    protect: bool = True
+    #: (None: the detector's own ``protect_baseline``)
+    protect: bool | None = None
     #: protected time after which a series learns again (None: never)
     relearn_after: float | None = None
 
@@ -340,7 +341,7 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                 min_duration=dsub.duration("min_duration", None),
                 resolve_after=dsub.duration("resolve_after", None),
                 calibration=_calibration(dsub),
-                protect=bool(dsub.get("protect", True)),
+                protect=_optional_bool(dsub, "protect"),
                 relearn_after=dsub.duration("relearn_after", None),
             ))
             dsub.reject_unknown()
@@ -357,6 +358,14 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
         ))
         sub.reject_unknown()
     return tuple(out)
+
+
+def _optional_bool(reader: _Reader, key: str) -> bool | None:
+    value = reader.get(key, None)
+    if value is not None and not isinstance(value, bool):
+        raise ValueError(f"{reader.where}: {reader.prefix}{key} must be true or false, "
+                         f"got {value!r}")
+    return value
 
 
 def _calibration(reader: _Reader) -> str:

@@ -51,6 +51,7 @@ class RangeRule(Detector):
     """
 
     default_threshold = 0.5
+    protect_baseline = False  # it must widen its range to stop alerting
     conformance_params = {"halflife": 50.0}
 
     def __init__(self, tolerance: float = 0.05, halflife: float | None = None,

@@ -1,0 +1,75 @@
+"""score_frame: the one batch path (training rule, warm-up, multivariate groups, quantiles)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kizashi.data.frame import SeriesFrame
+from kizashi.data.synthetic import spikes
+from kizashi.engine import batch
+from kizashi.engine.batch import incidents, score_frame
+
+
+def test_blocks_equal_one_pass(monkeypatch):
+    values, labels = spikes(n=900, n_series=2, seed=5, magnitude=40.0)
+    frame = SeriesFrame.from_arrays(np.arange(900) * 60.0, values, labels=labels)
+    monkeypatch.setattr("kizashi.engine.stream.BLOCK", 64)
+    blocked = score_frame(frame, "threshold", {"window": 100})
+    monkeypatch.setattr("kizashi.engine.stream.BLOCK", 10_000)
+    whole = score_frame(frame, "threshold", {"window": 100})
+    np.testing.assert_array_equal(blocked.scores, whole.scores)
+    np.testing.assert_array_equal(blocked.flags, whole.flags)
+    assert blocked.cutoffs.tolist() == [3.0, 3.0]  # the detector's own k
+    assert blocked.calibration == "none"
+    assert (blocked.flags & labels).sum() >= 8
+
+
+def test_long_output_has_one_row_per_point_and_empty_warmup_scores():
+    frame = SeriesFrame.from_arrays(np.arange(50) * 60.0, np.random.default_rng(0).normal(
+        size=(50, 3)))
+    result = score_frame(frame, "quantile_threshold", {"window": 20, "min_periods": 5})
+    long = result.to_long()
+    assert len(long) == 150 and set(long.detector) == {"quantile_threshold"}
+    assert long.score[:15].isna().all()            # 5 warm-up steps × 3 series: no score
+    assert result.learning[:5].all() and not result.learning[5:].any()
+
+
+def test_training_rows_are_not_rescored():
+    rng = np.random.default_rng(3)
+    frame = SeriesFrame.from_arrays(np.arange(200) * 60.0, rng.normal(size=(200, 2)),
+                                    entities=["n1", "n1"], metrics=["a", "b"])
+    result = score_frame(frame, "autoencoder", {"window": 4, "hidden": 4, "epochs": 1,
+                                                "device": "cpu"}) \
+        if _has_torch() else None
+    if result is None:
+        pytest.skip("torch is not installed")
+    fitted = int(batch.FIT_FRACTION * 200)
+    assert np.isnan(result.scores[:fitted]).all() and result.learning[:fitted].all()
+    assert np.isfinite(result.scores[fitted + 10:]).all()
+
+
+def _has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_incidents_are_runs_of_active_steps():
+    active = np.zeros((10, 2), dtype=bool)
+    active[2:5, 0] = True
+    active[7:, 0] = True
+    active[1, 1] = True
+    found = [(i.series, i.start, i.end) for i in incidents(active)]
+    assert found == [(1, 1, 1), (0, 2, 4), (0, 7, 9)]
+
+
+def test_quantile_cutoff_flags_about_the_quantile():
+    rng = np.random.default_rng(7)
+    frame = SeriesFrame.from_arrays(np.arange(3000) * 60.0, rng.normal(size=(3000, 1)))
+    result = score_frame(frame, "threshold", {"window": 200}, decision={"cutoff": "q0.99",
+                                                                        "protect": False})
+    rate = result.flags[~np.isnan(result.levels)].mean()
+    assert 0.005 < rate < 0.02
