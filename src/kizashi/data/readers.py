@@ -6,8 +6,13 @@
   after the file, or by ``entity=``). A NAB data file (``timestamp,value``) is a
   wide file with one metric.
 
+What a file holds (a regular file, its size, gzip or not, its encoding and
+delimiter) is checked by :mod:`kizashi.data.sniffing`; rows are split with
+:mod:`csv` rules (every row as many fields as the header, line numbers of the
+file); timestamps' units and range are found by :mod:`kizashi.data.timestamps`.
 Everything read goes through :mod:`kizashi.data.validation`, whose rules decide
-what is repaired (with a warning) and what is an error naming the line.
+what is repaired (with a warning) and what is an error naming the line. For bad
+input the readers raise only :class:`~kizashi.data.validation.DataError`.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "cpu.csv"
@@ -21,18 +26,33 @@ what is repaired (with a warning) and what is an error naming the line.
 
 from __future__ import annotations
 
-import gzip
+import csv
+import io
+import warnings
+import zlib
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from kizashi.data.frame import SeriesFrame
+from kizashi.data.sniffing import (
+    GZIP_MAGIC,
+    PARQUET_MAGIC,
+    check_regular_file,
+    is_parquet,
+    read_head,
+    read_text,
+    sniff_delimiter,
+)
 from kizashi.data.validation import (
+    TRIM,
     DataError,
     ValidationReport,
     assemble,
     check_shape,
+    clean_names,
+    decimal_commas,
     parse_numbers,
     parse_timestamps,
 )
@@ -41,54 +61,251 @@ FORMATS = ("auto", "long", "wide")
 LONG_COLUMNS = ("timestamp", "entity", "metric", "value")
 
 
-def is_gzip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
+def is_gzip(path: str | Path) -> bool:
+    """Whether ``path`` is gzip-compressed, by its first two bytes.
+
+    Parameters
+    ----------
+    path : str or Path
+        A regular file.
+
+    Returns
+    -------
+    bool
+        True for gzip.
+
+    Examples
+    --------
+    >>> import gzip, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = path.write_bytes(gzip.compress(b"timestamp,value\\n"))
+    >>> is_gzip(path)
+    True
+    """
+    return read_head(path, 2) == GZIP_MAGIC
 
 
-def open_text(path: Path):
-    """Open a plain or gzip-compressed text file (by content, not by name)."""
-    if is_gzip(path):
-        return gzip.open(path, "rt", encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")
+def open_text(path: str | Path) -> IO[str]:
+    """A text handle on a plain or gzip-compressed file (by content, not by name).
+
+    The whole text is read and checked first (see :mod:`kizashi.data.sniffing`), so a
+    damaged, binary or non-UTF-8 file is a :class:`DataError` here, not halfway through.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    IO[str]
+        The decoded text, line endings untranslated.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> _ = path.write_text("1-2:1\\n")
+    >>> with open_text(path) as handle:
+    ...     handle.read()
+    '1-2:1\\n'
+    """
+    return io.StringIO(read_text(path), newline="")
 
 
-def read_table(path: str | Path, header: bool = True):
-    """A pandas DataFrame of strings and the file line of each row.
+def read_table(path: str | Path, header: bool = True) -> tuple[Any, np.ndarray]:
+    """A pandas DataFrame of strings and the file line where each row starts.
 
-    Blank lines are skipped (they hold no data); line numbers stay those of the file.
+    The text is parsed with :mod:`csv` (delimiter from :func:`sniff_delimiter`), not
+    with pandas' inference: every row must have as many fields as the header (or, with
+    ``header=False``, as the first row); a row with more or fewer is an error naming its
+    line. Line numbers are those of the file (the header is line 1), also after a quoted
+    field that spans lines. Blank lines (and rows of empty fields) are skipped. Header
+    names are stripped and must be non-empty and distinct.
+
+    In a ``;``-separated file, ``table.attrs["decimal"]`` is ``","``: numbers may
+    be written with a decimal comma (see :func:`~kizashi.data.validation.decimal_commas`).
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file, plain or gzip.
+    header : bool
+        Whether the first non-blank line is a header.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Object columns of str (named by the header, else 0, 1, …).
+    lines : np.ndarray
+        The file line of each row.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = path.write_text('timestamp,note\\n0,"two\\nlines"\\n60,one\\n')
+    >>> table, lines = read_table(path)
+    >>> table["note"].tolist(), lines.tolist()
+    (['two\\nlines', 'one'], [2, 4])
     """
     import pandas as pd
 
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    with open_text(path) as handle:
-        text = handle.read()
+    text = read_text(path)
     if not text.strip():
         raise DataError(f"{path}: empty file (no header, no rows)")
-    from io import StringIO
-
-    try:
-        table = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False,
-                            skip_blank_lines=False, header=0 if header else None)
-    except pd.errors.ParserError as error:
-        raise DataError(f"{path}: {error}") from None
-    first_data_line = 2 if header else 1
-    lines = np.arange(len(table)) + first_data_line
-    blank = (table == "").all(axis=1).to_numpy() if len(table.columns) else np.ones(0, bool)
-    if len(table.columns) == 1:  # a one-column file: blank means the whole line is empty
-        blank = table.iloc[:, 0].to_numpy(dtype=str) == ""
-    table, lines = table[~blank], lines[~blank]
-    if table.empty:
+    delimiter, sep_line = sniff_delimiter(text)
+    split = _split_regular(text, delimiter, sep_line, header)
+    if split is None:  # quotes, irregular rows or odd line ends: field by field
+        split = _split_fields(path, text, delimiter, sep_line, header)
+    names, reference_line, cells, lines = split
+    if not len(lines):
         raise DataError(f"{path}: no data rows (only a header)" if header else
                         f"{path}: no data rows")
     if header:
-        table.columns = [str(c).strip() for c in table.columns]
-    return table.reset_index(drop=True), lines
+        names = [TRIM.sub("", name) for name in names]
+        _check_header(path, names, reference_line)
+        columns: list[Any] = names
+    else:
+        columns = list(range(len(names)))
+    table = pd.DataFrame(dict(zip(columns, cells, strict=True)), columns=columns, dtype=object)
+    table.attrs["decimal"] = "," if delimiter == ";" else "."
+    table.attrs["header_line"] = reference_line if header else 0
+    return table, lines
+
+
+_BLANK = " \t\f\v"
+
+
+def _split_fields(path: Path, text: str, delimiter: str, sep_line: bool, header: bool,
+                  ) -> tuple[list[str], int, list[np.ndarray], np.ndarray]:
+    """Header (or first row), its line, object columns and row lines, parsed with csv."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    names: list[str] | None = None
+    reference_line = 0
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    end = 0
+    try:
+        for row in reader:
+            start, end = end + 1, reader.line_num
+            if not "".join(row).strip(_BLANK):
+                continue
+            if sep_line:
+                sep_line = False
+                continue
+            if names is None:
+                names, reference_line = row, start
+                if header:
+                    continue
+            if len(row) != len(names):
+                raise DataError(_ragged(path, start, row, names, reference_line, header,
+                                        delimiter))
+            rows.append(row)
+            lines.append(start)
+    except csv.Error as error:
+        raise DataError(f"{path}, line {end + 1}: cannot split the line into fields ({error}); "
+                        f"an unclosed or stray quote (\") in this row?") from None
+    if names is None:
+        raise DataError(f"{path}: empty file (no header, no rows)")
+    columns = [np.array(column, dtype=object) for column in zip(*rows, strict=True)]
+    if not rows:
+        columns = [np.array([], dtype=object) for _ in names]
+    return names, reference_line, columns, np.array(lines, dtype=np.int64)
+
+
+def _split_regular(text: str, delimiter: str, sep_line: bool, header: bool,
+                   ) -> tuple[list[str], int, list[np.ndarray], np.ndarray] | None:
+    """The same as :func:`_split_fields`, fast, for text without quotes whose rows all
+    have the header's field count; None for anything else (then csv decides)."""
+    import pandas as pd
+
+    if '"' in text or ord(delimiter) > 127:
+        return None
+    body = text.replace("\r\n", "\n") if "\r" in text else text
+    if "\r" in body:
+        return None
+    data = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    if data.size and data[-1] != 10:
+        ends = np.append(ends, data.size)
+    starts = np.r_[0, ends[:-1] + 1]
+
+    def per_line(mask: np.ndarray) -> np.ndarray:
+        total = np.r_[0, np.cumsum(mask, dtype=np.int64)]
+        return total[ends] - total[starts]
+
+    fields = per_line(data == ord(delimiter)) + 1
+    blank = per_line(~np.isin(data, np.frombuffer((_BLANK + delimiter + "\n").encode(),
+                                                 dtype=np.uint8))) == 0
+    kept = np.flatnonzero(~blank)[int(sep_line):]
+    if kept.size == 0:
+        return None
+    first, data_lines = int(kept[0]), kept[1:] if header else kept
+    if (fields[data_lines] != fields[first]).any():
+        return None
+    try:
+        with warnings.catch_warnings():  # a blank line of extra delimiters is cut, warned
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            table = pd.read_csv(io.StringIO(body), sep=delimiter, header=None,
+                                names=range(int(fields[first])), dtype=str, na_filter=False,
+                                quoting=csv.QUOTE_NONE, skip_blank_lines=False, engine="c",
+                                index_col=False)
+    except (ValueError, pd.errors.ParserError):
+        return None
+    if len(table) != len(ends):
+        return None
+    names = [str(x) for x in table.iloc[first]] if len(table) else []
+    rows = table.iloc[data_lines]
+    columns = [rows[c].to_numpy(dtype=object) for c in rows.columns]
+    return names, first + 1, columns, data_lines.astype(np.int64) + 1
+
+
+def _ragged(path: Path, line: int, row: list[str], names: list[str], reference_line: int,
+            header: bool, delimiter: str) -> str:
+    where = f"the header (line {reference_line})" if header else f"line {reference_line}"
+    message = (f"{path}: line {line} has {len(row)} fields where {where} has {len(names)}; "
+               f"every row needs one field per column")
+    if len(row) > len(names) and delimiter == ",":
+        message += (" (an unquoted decimal comma such as 1,5? Write 1.5, quote the number, "
+                    "or separate the fields with ';')")
+    elif len(row) < len(names):
+        message += " (write an empty field, e.g. ',,', for a missing value)"
+    return message
+
+
+def _check_header(path: Path, names: list[str], line: int) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names, start=1):
+        if not name:
+            raise DataError(f"{path}, line {line}: column {i} of the header has no name; name "
+                            f"every column (a trailing delimiter on every line?)")
+        if name in seen:
+            raise DataError(f"{path}, line {line}: column name {name!r} appears twice in the "
+                            f"header (columns {seen[name]} and {i}); give each column its own "
+                            f"name")
+        seen[name] = i
 
 
 def detect_format(columns: list[str]) -> str:
+    """``"long"`` when the columns ``timestamp, entity, metric, value`` are all present.
+
+    Parameters
+    ----------
+    columns : list of str
+        Column names (any case).
+
+    Returns
+    -------
+    str
+        ``"long"`` or ``"wide"``.
+
+    Examples
+    --------
+    >>> detect_format(["Timestamp", "entity", "metric", "value"]), detect_format(["timestamp", "cpu"])
+    ('long', 'wide')
+    """  # noqa: E501
     lowered = [c.lower() for c in columns]
     if all(c in lowered for c in LONG_COLUMNS):
         return "long"
@@ -100,24 +317,72 @@ def read_series(path: str | Path, format: str = "auto", *, entity: str | None = 
                 on_duplicate: str = "last") -> SeriesFrame:
     """Read a long- or wide-form CSV (plain/gzip) or Parquet file into a :class:`SeriesFrame`.
 
+    Bad input is a :class:`DataError` (a ``ValueError``) naming the file, and the line
+    and column where there is one; repairs are :class:`DataWarning` s. The rules are in
+    ``docs/data.md``.
+
     Parameters
     ----------
-    path : file to read (``.parquet`` / ``.pq`` is read as Parquet, anything else as CSV)
-    format : ``"auto"`` (long when the columns ``timestamp, entity, metric, value`` are
-        present), ``"long"`` or ``"wide"``
-    entity : entity name for a wide file (default: the file name without extensions)
-    timestamp_column : name of the time column
-    on_invalid, on_duplicate : see :mod:`kizashi.data.validation`
+    path : str or Path
+        File to read: Parquet when it starts with ``PAR1`` or is named ``.parquet`` /
+        ``.pq``, else CSV (plain or gzip, UTF-8 or UTF-16 with a byte-order mark).
+    format : str
+        ``"auto"`` (long when the columns ``timestamp, entity, metric, value`` are
+        present), ``"long"`` or ``"wide"``.
+    entity : str, optional
+        Entity name for a wide file (default: the file name without extensions).
+    timestamp_column : str
+        Name of the time column.
+    on_invalid, on_duplicate : str
+        See :mod:`kizashi.data.validation`.
+
+    Returns
+    -------
+    SeriesFrame
+        The series, on one sorted UTC time axis.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "node1.csv"
+    >>> _ = path.write_text("timestamp;cpu\\n1704067200000;1,5\\n1704067260000;2\\n")
+    >>> frame = read_series(path)
+    >>> frame.timestamps.astype(str).tolist(), frame.values.tolist()
+    (['2024-01-01T00:00:00.000000000', '2024-01-01T00:01:00.000000000'], [[1.5], [2.0]])
     """
+    from kizashi.data.validation import ON_DUPLICATE, ON_INVALID
+
+    for argument, value, allowed in (("format", format, FORMATS),
+                                     ("on_invalid", on_invalid, ON_INVALID),
+                                     ("on_duplicate", on_duplicate, ON_DUPLICATE)):
+        if value not in allowed:
+            raise ValueError(f"{argument} must be one of {allowed}, got {value!r}")
     path = Path(path)
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+    try:
+        return _read_series(path, format, entity, timestamp_column, on_invalid, on_duplicate)
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError, OverflowError, LookupError, TypeError,
+            csv.Error, zlib.error) as error:  # bad input must never end in a traceback
+        reason = " ".join(str(error).split())
+        raise DataError(f"{path}: cannot read it ({type(error).__name__}: {reason})") from None
+
+
+def _read_series(path: Path, format: str, entity: str | None, timestamp_column: str,
+                 on_invalid: str, on_duplicate: str) -> SeriesFrame:
     report = ValidationReport(source=str(path))
-    parquet = path.suffix.lower() in (".parquet", ".pq")
+    parquet = is_parquet(path)
     table, lines = _read_parquet(path) if parquet else read_table(path)
     line_label = "row" if parquet else "line"
-    columns = list(table.columns)
-    by_lower = {c.lower(): c for c in columns}
+    decimal = table.attrs.get("decimal", ".")
+    header_line = np.array([table.attrs.get("header_line", 0)])
+    columns = [str(c) for c in table.columns]
+    by_lower: dict[str, str] = {}
+    for c in columns:
+        if c.lower() in by_lower and c.lower() in (*LONG_COLUMNS, timestamp_column.lower()):
+            raise DataError(f"{path}: columns {by_lower[c.lower()]!r} and {c!r} differ only in "
+                            f"case; which is meant is ambiguous: rename one")
+        by_lower.setdefault(c.lower(), c)
     if format == "auto":
         format = detect_format(columns)
     time_name = by_lower.get(timestamp_column.lower())
@@ -126,27 +391,31 @@ def read_series(path: str | Path, format: str = "auto", *, entity: str | None = 
             f"{path}: no {timestamp_column!r} column (columns: {', '.join(columns)}); name the "
             f"time column {timestamp_column!r} or pass timestamp_column="
         )
-    times = _timestamps(table[time_name], lines, report, line_label)
+
+    def numeric(name: str) -> Any:
+        column = table[name]
+        if decimal == ",":
+            return decimal_commas(column.to_numpy(dtype=object), lines, name, report,
+                                  line_label)
+        return column
+
+    times = _timestamps(numeric(time_name), lines, report, line_label, time_name)
 
     if format == "long":
         missing = [c for c in LONG_COLUMNS if c not in by_lower]
         if missing:
             raise DataError(f"{path}: a long-form file needs columns {', '.join(LONG_COLUMNS)}; "
                             f"missing {', '.join(missing)}")
-        entities = table[by_lower["entity"]].astype(str).str.strip().to_numpy()
-        metrics = table[by_lower["metric"]].astype(str).str.strip().to_numpy()
-        for name, labels in (("entity", entities), ("metric", metrics)):
+        names = {}
+        for name in ("entity", "metric"):
+            labels = (table[by_lower[name]].astype(str).str.replace(TRIM, "", regex=True)
+                      .to_numpy(dtype=object))
             empty = np.flatnonzero(labels == "")
             if empty.size:
                 raise DataError(f"{path}, {line_label} {lines[empty[0]]}: empty {name} name")
-        pairs = np.char.add(np.char.add(entities.astype("U"), "\x1f"), metrics.astype("U"))
-        unique, first_index, codes = np.unique(pairs, return_index=True, return_inverse=True)
-        order = np.argsort(first_index)  # series in order of first appearance
-        remap = np.empty_like(order)
-        remap[order] = np.arange(len(order))
-        codes = remap[codes.reshape(-1)]
-        keys = [tuple(unique[i].split("\x1f")) for i in order]
-        values = _numbers(table[by_lower["value"]], lines, "value", report, on_invalid,
+            names[name] = clean_names(labels, lines, name, report, line_label)
+        codes, keys = _series_codes(names["entity"], names["metric"])
+        values = _numbers(numeric(by_lower["value"]), lines, "value", report, on_invalid,
                           line_label)
         stamps, matrix = assemble(times, codes, values, lines, keys, report, on_duplicate,
                                   line_label)
@@ -155,10 +424,14 @@ def read_series(path: str | Path, format: str = "auto", *, entity: str | None = 
         if not value_columns:
             raise DataError(f"{path}: only a {time_name!r} column; no metric columns to read")
         name = entity or path.name.split(".")[0]
-        keys = [(name, c) for c in value_columns]
+        metrics = clean_names(np.array(value_columns, dtype=object),
+                              np.repeat(header_line, len(value_columns)), "column", report,
+                              "line" if not parquet else "column")
+        keys = [(name, str(m)) for m in metrics]
         n, k = len(table), len(value_columns)
         values = np.column_stack([
-            _numbers(table[c], lines, c, report, on_invalid, line_label) for c in value_columns
+            _numbers(numeric(c), lines, c, report, on_invalid, line_label)
+            for c in value_columns
         ])
         stamps, matrix = assemble(
             np.repeat(times, k), np.tile(np.arange(k), n), values.reshape(-1),
@@ -169,39 +442,82 @@ def read_series(path: str | Path, format: str = "auto", *, entity: str | None = 
                        name=str(path), report=report)
 
 
-def _read_parquet(path: Path):
+def _series_codes(entities: np.ndarray, metrics: np.ndarray,
+                  ) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Series index of each row, and the ``(entity, metric)`` keys in order of appearance."""
     import pandas as pd
 
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
+    entity_codes, entity_names = pd.factorize(entities)
+    metric_codes, metric_names = pd.factorize(metrics)
+    pairs = entity_codes.astype(np.int64) * len(metric_names) + metric_codes
+    codes, unique = pd.factorize(pairs)
+    keys = [(str(entity_names[p // len(metric_names)]), str(metric_names[p % len(metric_names)]))
+            for p in unique]
+    return codes.astype(np.int64), keys
+
+
+def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
+    check_regular_file(path)
+    if read_head(path, 4) != PARQUET_MAGIC:
+        raise DataError(f"{path}: named as Parquet but does not start with Parquet's magic "
+                        f"bytes PAR1: not Parquet, or damaged")
     try:
-        table = pd.read_parquet(path)
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        names = list(parquet.schema_arrow.names)
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise DataError(f"{path}: column name {name!r} appears twice (columns "
+                                f"{names.index(name) + 1} and {i + 1}); give each column its "
+                                f"own name")
+        table = parquet.read().to_pandas()
+    except DataError:
+        raise
     except Exception as error:  # pyarrow raises many types for a damaged file
-        raise DataError(f"{path}: cannot read as Parquet: {error}") from None
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise DataError(f"{path}: cannot read as Parquet: {reason}") from None
+    if table.index.name is not None or getattr(table.index, "names", [None])[0] is not None:
+        table = table.reset_index()  # a named index (e.g. the time) is a column
     if table.empty:
         raise DataError(f"{path}: no data rows")
+    table.columns = [str(c) for c in table.columns]
     return table.reset_index(drop=True), np.arange(len(table)) + 1
 
 
 def _timestamps(column: Any, lines: np.ndarray, report: ValidationReport,
-                line_label: str) -> np.ndarray:
+                line_label: str, name: str) -> np.ndarray:
     import pandas as pd
 
+    from kizashi.data.timestamps import datetimes_to_ns, epoch_to_ns
+
+    if not isinstance(column, pd.Series):
+        return parse_timestamps(column, lines, report, line_label, name)
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
         if getattr(column.dt, "tz", None) is not None:
             column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-        stamps = column.to_numpy(dtype="datetime64[ns]")
-        if np.isnat(stamps).any():
-            first = np.flatnonzero(np.isnat(stamps))[0]
-            raise DataError(f"{report.source}, {line_label} {lines[first]}: missing timestamp")
-        return stamps
-    return parse_timestamps(column.to_numpy(dtype=object), lines, report, line_label)
+        return datetimes_to_ns(column.to_numpy(), lines, report.source, name, line_label)
+    if (pd.api.types.is_numeric_dtype(column.dtype)
+            and not pd.api.types.is_bool_dtype(column.dtype)):
+        if column.isna().any():
+            first = int(np.flatnonzero(column.isna().to_numpy())[0])
+            raise DataError(f"{report.source}, {line_label} {lines[first]}, column {name!r}: "
+                            f"missing timestamp")
+        kind = "i" if pd.api.types.is_integer_dtype(column.dtype) else "f"
+        raw = column.to_numpy(dtype=np.int64 if kind == "i" else np.float64)
+        if kind == "i" and pd.api.types.is_unsigned_integer_dtype(column.dtype):
+            raw = column.to_numpy(dtype=np.uint64)
+        ns = epoch_to_ns(raw, lines, report.source, name, line_label)
+        return ns.astype("datetime64[ns]")
+    return parse_timestamps(column.to_numpy(dtype=object), lines, report, line_label, name)
 
 
 def _numbers(column: Any, lines: np.ndarray, name: str, report: ValidationReport,
              on_invalid: str, line_label: str) -> np.ndarray:
     import pandas as pd
 
+    if not isinstance(column, pd.Series):
+        return parse_numbers(column, lines, name, report, on_invalid, line_label)
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
             column.dtype):
         values = column.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -20,9 +20,19 @@ or ±inf                   with ``on_invalid="missing"`` kept as missing, warned
 unparseable timestamp     error naming file, line and text
 mixed time-zone offsets   converted to UTC, with a warning
 naive and zoned mixed     error (the naive ones are ambiguous), naming a line
+epoch numbers             unit from their size (s < 1e11 ≤ ms < 1e14 ≤ µs < 1e17
+                          ≤ ns, see :mod:`kizashi.data.timestamps`); units mixed
+                          in one column: error naming a line of each
+date beyond 1677–2262     error naming file, line and column (never wrapped)
+decimal comma in a ``;``  read as a decimal mark; a column mixing decimal commas
+separated file            and points: error (a ``.`` may group thousands)
+control characters in     written as escapes (``\\x1f``), with a warning naming
+entity/metric/column      the lines; error if that makes two names equal
 ========================  ==========================================================
 
-Naive timestamps (no offset) are taken as UTC.
+What a file may hold (kind, size, compression, encoding, delimiter) is checked
+first, in :mod:`kizashi.data.sniffing`; row shape and header names in
+:func:`kizashi.data.readers.read_table`. Naive timestamps (no offset) are taken as UTC.
 """
 
 from __future__ import annotations
@@ -37,7 +47,16 @@ import numpy as np
 MISSING_TOKENS = frozenset({"", "nan", "na", "n/a", "null", "none", "-"})
 ON_INVALID = ("error", "missing")
 ON_DUPLICATE = ("last", "first", "error")
-_ZONE = re.compile(r"(?:Z|[+-]\d\d(?::?\d\d)?)$", re.IGNORECASE)
+# An offset after a time of day (a date alone, 2024-01-01, ends in "-01" but has none).
+_ZONE = re.compile(r"[T ]\d\d(?::?\d\d){0,2}(?:[.,]\d+)?\s*(Z|[+-]\d\d(?::?\d\d)?)$",
+                   re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_DECIMAL_POINT = re.compile(r"[+-]?(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Leading/trailing white space trimmed from names: not the control characters that
+#: Python also counts as space (U+001C-001F, U+0085), which are escaped instead.
+TRIM = re.compile(r"^[^\S\x1c-\x1f\x85]+|[^\S\x1c-\x1f\x85]+$")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 class DataError(ValueError):
@@ -108,6 +127,8 @@ def parse_numbers(cells: np.ndarray, lines: np.ndarray, column: str, report: Val
         where = np.flatnonzero(bad)
         first = where[0]
         kind = "infinite value" if np.isinf(values[first]) else "text in a numeric column"
+        if _DECIMAL_COMMA.fullmatch(str(stripped[first])):
+            kind += "; a decimal comma? Write 1.5, or separate the fields with ';'"
         if on_invalid == "error":
             raise DataError(
                 f"{report.source}, {line_label} {lines[first]}, column {column!r}: "
@@ -128,20 +149,67 @@ def parse_numbers(cells: np.ndarray, lines: np.ndarray, column: str, report: Val
 
 
 def parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationReport,
-                     line_label: str = "line") -> np.ndarray:
-    """UTC ``datetime64[ns]`` from text: ISO 8601 dates or numbers of seconds since 1970."""
+                     line_label: str = "line", column: str | None = "timestamp") -> np.ndarray:
+    """UTC ``datetime64[ns]`` from text: ISO 8601 dates, or numbers since 1970.
+
+    The unit of numbers (seconds, milliseconds, microseconds or nanoseconds) is found
+    from their size, and dates outside the ``datetime64[ns]`` range are refused; see
+    :mod:`kizashi.data.timestamps`.
+
+    Parameters
+    ----------
+    cells : np.ndarray
+        Text cells.
+    lines : np.ndarray
+        File line of each cell.
+    report : ValidationReport
+        Collects findings; its ``source`` names the file in messages.
+    line_label : str
+        ``"line"`` or ``"row"``.
+    column : str or None
+        Column name, for messages.
+
+    Returns
+    -------
+    np.ndarray
+        ``datetime64[ns]`` (UTC, naive).
+
+    Examples
+    --------
+    >>> report = ValidationReport("x.csv")
+    >>> parse_timestamps(np.array(["1704067200000", "1704067260000"]), np.array([2, 3]),
+    ...                  report).astype(str).tolist()
+    ['2024-01-01T00:00:00.000000000', '2024-01-01T00:01:00.000000000']
+    >>> parse_timestamps(np.array(["2300-01-01"]), np.array([2]), report)
+    Traceback (most recent call last):
+    ...
+    kizashi.data.validation.DataError: x.csv, line 2, column 'timestamp': timestamp '2300-01-01' is outside 1677-09-21T00:12:43 to 2262-04-11T23:47:16 UTC, the range of datetime64[ns]; correct the timestamp or drop the row
+    """  # noqa: E501
     import pandas as pd
 
+    from kizashi.data.timestamps import datetimes_to_ns, epoch_numbers, epoch_to_ns
+
+    where = f" in column {column!r}" if column is not None else ""
     text = np.char.strip(np.asarray(cells, dtype=object).astype(str).astype("U"))
     empty = text == ""
     if empty.any():
         first = np.flatnonzero(empty)[0]
-        raise DataError(f"{report.source}, {line_label} {lines[first]}: empty timestamp")
-    numeric = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy(dtype=np.float64,
-                                                                        na_value=np.nan)
-    if np.all(np.isfinite(numeric)):
-        return (numeric * 1e9).round().astype(np.int64).astype("datetime64[ns]")
+        raise DataError(f"{report.source}, {line_label} {lines[first]}: empty timestamp{where}")
+    numbers, is_number = epoch_numbers(text)
+    if numbers is not None:
+        ns = epoch_to_ns(numbers, lines, report.source, column, line_label)
+        return ns.astype("datetime64[ns]")
 
+    if is_number.any():  # and not all: dates and numbers mixed
+        numbers_few = is_number.sum() <= len(is_number) / 2
+        first = np.flatnonzero(is_number if numbers_few else ~is_number)[0]
+        other = np.flatnonzero(~is_number if numbers_few else is_number)[0]
+        raise DataError(
+            f"{report.source}, {line_label} {lines[first]}: cannot read timestamp "
+            f"{str(text[first])!r}{where}: the column mixes dates and epoch numbers "
+            f"({str(text[other])!r} at {line_label} {lines[other]}); write every timestamp "
+            f"one way"
+        )
     zoned = np.array([bool(_ZONE.search(s)) for s in text])
     if zoned.any() and not zoned.all():
         minority = np.flatnonzero(~zoned if zoned.sum() > len(zoned) / 2 else zoned)
@@ -157,17 +225,157 @@ def parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationRep
         first = np.flatnonzero(bad)[0]
         raise DataError(
             f"{report.source}, {line_label} {lines[first]}: cannot read timestamp "
-            f"{str(text[first])!r} (expected ISO 8601 such as 2024-04-01 09:00:00, or seconds "
-            f"since "
-            f"1970)"
+            f"{str(text[first])!r}{where} ({_timestamp_hint(str(text[first]))})"
         )
     if zoned.any():
-        offsets = {m.group(0).upper().replace(":", "") for m in map(_ZONE.search, text)}
+        offsets = {m.group(1).upper().replace(":", "") for m in map(_ZONE.search, text)}
         offsets = {"+0000" if o == "Z" else o for o in offsets}
         if len(offsets) > 1:
             report.add("time zones", f"timestamps use {len(offsets)} different UTC offsets "
                        f"({', '.join(sorted(offsets))}); all converted to UTC")
-    return parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    naive = parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+    return datetimes_to_ns(naive, lines, report.source, column, line_label, texts=text)
+
+
+def _timestamp_hint(text: str) -> str:
+    import datetime
+
+    try:
+        datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return "expected ISO 8601 such as 2024-04-01 09:00:00, or a number since 1970"
+    return ("a date outside 1677-09-21 to 2262-04-11 UTC, the range of datetime64[ns]: "
+            "correct the timestamp or drop the row")
+
+
+def decimal_commas(cells: np.ndarray, lines: np.ndarray, column: str,
+                   report: ValidationReport, line_label: str = "line") -> np.ndarray:
+    """Numbers written with a decimal comma (``1,5``) as ``1.5``, for ``;``-separated files.
+
+    A column that mixes decimal commas and decimal points is refused: there a ``.`` may
+    be a thousands separator. Other cells are returned as they are.
+
+    Parameters
+    ----------
+    cells : np.ndarray
+        Text cells of one numeric (or epoch timestamp) column.
+    lines : np.ndarray
+        File line of each cell.
+    column : str
+        Column name, for messages.
+    report : ValidationReport
+        Its ``source`` names the file in messages.
+    line_label : str
+        ``"line"`` or ``"row"``.
+
+    Returns
+    -------
+    np.ndarray
+        Text cells with ``.`` as the decimal mark.
+
+    Examples
+    --------
+    >>> decimal_commas(np.array(["1,5", "-0,25", "7", ""]), np.array([2, 3, 4, 5]), "cpu",
+    ...                ValidationReport("x.csv")).tolist()
+    ['1.5', '-0.25', '7', '']
+    """
+    import pandas as pd
+
+    text = pd.Series(np.asarray(cells, dtype=object), dtype=object).astype(str).str.strip()
+    comma = text.str.fullmatch(_DECIMAL_COMMA).to_numpy(dtype=bool)
+    if not comma.any():
+        return text.to_numpy(dtype=object)
+    point = text.str.fullmatch(_DECIMAL_POINT).to_numpy(dtype=bool)
+    if point.any():
+        p, c = np.flatnonzero(point)[0], np.flatnonzero(comma)[0]
+        raise DataError(
+            f"{report.source}, {line_label} {lines[p]}, column {column!r}: "
+            f"{text.iloc[p]!r} has a decimal point, but this column also has decimal commas "
+            f"({line_label} {lines[c]}: {text.iloc[c]!r}), so '.' may be a thousands "
+            f"separator here; write every number one way"
+        )
+    return text.where(~comma, text.str.replace(",", ".", regex=False)).to_numpy(dtype=object)
+
+
+def escape_control(name: str) -> str:
+    r"""``name`` with each control character written as an escape (``\n``, ``\x1f``).
+
+    Parameters
+    ----------
+    name : str
+        An entity, metric or column name.
+
+    Returns
+    -------
+    str
+        Printable text.
+
+    Examples
+    --------
+    >>> print(escape_control("rack1\x1fnode\n2"))
+    rack1\x1fnode\n2
+    """
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(0)) or
+                        (f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
+                         else f"\\u{ord(m.group(0)):04x}"), name)
+
+
+def clean_names(names: np.ndarray, lines: np.ndarray, what: str, report: ValidationReport,
+                line_label: str = "line") -> np.ndarray:
+    r"""Names with control characters written as escapes, with a warning naming the lines.
+
+    Refuses the file when escaping would make two different names equal.
+
+    Parameters
+    ----------
+    names : np.ndarray
+        Stripped names (object array of str).
+    lines : np.ndarray
+        File line of each name.
+    what : str
+        ``"entity"``, ``"metric"`` or ``"column"``, for messages.
+    report : ValidationReport
+        Collects the warning; its ``source`` names the file.
+    line_label : str
+        ``"line"`` or ``"row"``.
+
+    Returns
+    -------
+    np.ndarray
+        The names, escaped where needed.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     clean_names(np.array(["a\x01", "b"], dtype=object), np.array([2, 3]), "entity",
+    ...                 ValidationReport("x.csv")).tolist()
+    ['a\\x01', 'b']
+    """
+    import pandas as pd
+
+    series = pd.Series(np.asarray(names, dtype=object), dtype=object)
+    unique = pd.unique(series)
+    mapping = {n: escape_control(n) for n in unique if _CONTROL.search(n)}
+    if not mapping:
+        return series.to_numpy(dtype=object)
+    escaped = series.map(lambda n: mapping.get(n, n))
+    if escaped.nunique() < len(unique):
+        raw_of: dict[str, str] = {}
+        for raw, new, line in zip(series, escaped, lines, strict=True):
+            if raw_of.setdefault(new, raw) != raw:
+                raise DataError(
+                    f"{report.source}, {line_label} {line}: {what} name {raw!r} has control "
+                    f"characters and, written with escapes, equals another {what} name "
+                    f"{raw_of[new]!r}; rename one of them"
+                )
+    touched = np.asarray(lines)[series.isin(list(mapping)).to_numpy()]
+    example = next(iter(mapping))
+    report.add("control characters", f"{len(mapping)} {what} name(s) with control characters "
+               f"({describe_lines(np.unique(touched), line_label)}) written with escapes, e.g. "
+               f"{example!r} as {mapping[example]}", np.unique(touched))
+    return escaped.to_numpy(dtype=object)
 
 
 def assemble(times: np.ndarray, series: np.ndarray, values: np.ndarray, lines: np.ndarray,
