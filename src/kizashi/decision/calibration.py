@@ -161,10 +161,11 @@ class OnlineCalibrator:
         state["sum_sq"] = d * state["sum_sq"] + centred * centred
         return float(out[0]) if scalar else out
 
-    def transform(self, scores: Any) -> np.ndarray:
+    def transform(self, scores: Any, learn: Any = None) -> np.ndarray:
         """Calibrate a ``(time,)`` or ``(time, series)`` block, learning from it as it goes.
 
-        The same as :meth:`update` on every row, vectorised.
+        The same as :meth:`update` on every row, vectorised (``learn``: a boolean
+        block of the same shape, or None for all).
         """
         decay = self._check()
         array = np.asarray(scores, dtype=np.float64)
@@ -173,6 +174,8 @@ class OnlineCalibrator:
         matrix = array.reshape(array.shape[0], -1)
         state = self._state_for(matrix.shape[1])
         seen = ~np.isnan(matrix)
+        if learn is not None:
+            seen = seen & np.asarray(learn, dtype=bool).reshape(matrix.shape)
         # The shift (first score ever seen per series) keeps the moments well conditioned.
         first = np.where(seen.any(axis=0), matrix[seen.argmax(axis=0), np.arange(matrix.shape[1])],
                          np.nan)

@@ -7,6 +7,7 @@ step, then ``update(row, learn=mask)`` to learn the steps it did not protect
 (an alert's scores must not become the calibrator's idea of normal).
 
 A calibrator implements ``reset(n_series)``, ``update(row, learn=None)``,
+``transform(block, learn=None)`` (``update`` on every row, vectorised over time),
 ``state_dict()``/``load_state_dict()``, ``get_params()``, ``n_warmup`` and
 ``default_cutoff``. The names below are what configs and ``--calibration``
 accept; adding one is one module and one line here.
@@ -56,6 +57,10 @@ class IdentityCalibrator:
     def update(self, row: Any, learn: Any = None) -> np.ndarray:
         """The scores themselves."""
         return np.asarray(row, dtype=np.float64).reshape(-1).copy()
+
+    def transform(self, block: Any, learn: Any = None) -> np.ndarray:
+        """The scores themselves, for a block."""
+        return np.array(block, dtype=np.float64)
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data (nothing is learned)."""

@@ -51,6 +51,8 @@ from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 __all__ = ["BlockDecision", "Decider", "StepDecision"]
 
 DECIDER_FORMAT = 1
+#: Rows tried at once by the vectorised path of :meth:`Decider.update_many`.
+QUIET_SPAN = 512
 
 
 @dataclass(frozen=True, eq=False)
@@ -320,13 +322,92 @@ class Decider:
         return StepDecision(level, threshold.copy(), above, active, protect, learning, changes)
 
     def update_many(self, scores: Any, timestamps: Any = None) -> BlockDecision:
-        """Decide a ``(time, series)`` block: :meth:`update` on every row."""
+        """Decide a ``(time, series)`` block: :meth:`update` on every row.
+
+        The rows before the first one that crosses a cutoff (or all rows, when
+        nothing is protected) are decided at once, vectorised over time; from
+        that row on, step by step.
+        """
         matrix = np.asarray(scores, dtype=np.float64)
         matrix = matrix.reshape(matrix.shape[0], -1)
+        state = self._require()
+        if matrix.shape[1] != state["n_series"]:
+            raise ValueError(f"the decider was set up for {state['n_series']} series, "
+                             f"got {matrix.shape[1]} scores")
         t = None if timestamps is None else np.asarray(timestamps, dtype=np.float64)
-        steps = [self.update(row, None if t is None else float(t[i]))
-                 for i, row in enumerate(matrix)]
-        return BlockDecision.stack(steps, self._require()["n_series"])
+        parts: list[BlockDecision] = []
+        i, retry_at, gap = 0, 0, 1
+        while i < matrix.shape[0]:
+            if i >= retry_at:
+                quiet, done = self._quiet_prefix(matrix[i:i + QUIET_SPAN])
+                if done:
+                    parts.append(quiet)
+                    i += done
+                    gap = 1
+                    continue
+                # something is above a cutoff: go step by step for a while, trying the
+                # vectorised path again after 1, 2, 4, ... steps (never quadratic)
+                retry_at, gap = i + gap, min(2 * gap, QUIET_SPAN)
+            stop = min(retry_at, matrix.shape[0]) if retry_at > i else i + 1
+            steps = [self.update(matrix[k], None if t is None else float(t[k]))
+                     for k in range(i, stop)]
+            parts.append(BlockDecision.stack(steps, state["n_series"]))
+            i = stop
+        if not parts:
+            return BlockDecision.stack([], state["n_series"])
+        offsets = np.cumsum([0] + [p.level.shape[0] for p in parts])
+        return BlockDecision(
+            *(np.vstack([getattr(p, name) for p in parts]) for name in
+              ("level", "threshold", "above", "active", "protect", "learning")),
+            [(int(offsets[k]) + row, change) for k, p in enumerate(parts)
+             for row, change in p.changes])
+
+    def _quiet_prefix(self, matrix: np.ndarray) -> tuple[BlockDecision | None, int]:
+        """Decide at once the leading rows where no series is above its cutoff or alerting.
+
+        Returns their decisions and how many rows that was (0: none could be).
+        """
+        state = self._require()
+        if state["filter"]["active"].any() or state["protected"].any() or not matrix.shape[0]:
+            return None, 0
+        calibrator = self.calibrator
+        if not hasattr(calibrator, "transform"):
+            return None, 0
+        before = copy_state(calibrator.state_)
+        observed = ~np.isnan(matrix)
+        counted = np.cumsum(observed, axis=0)
+        ready = observed & ((state["seen"] + counted - observed) >= int(self.warmup))
+        candidate = np.where(ready, matrix, np.nan)
+        level = np.asarray(calibrator.transform(candidate, learn=ready), dtype=np.float64)
+        level = level.reshape(matrix.shape)
+        learned = np.cumsum(ready, axis=0) - ready  # learned before each row, in this block
+        warm = (state["calibrated"] + learned) >= int(getattr(calibrator, "n_warmup", 0))
+        level = np.where(ready & warm, level, np.nan)
+        threshold = state["threshold"]
+        with np.errstate(invalid="ignore"):
+            above = ~np.isnan(level) & (level > threshold)
+        crossing = above.any(axis=1)
+        n = int(np.argmax(crossing)) if crossing.any() else matrix.shape[0]
+        if n < matrix.shape[0]:  # learn only the quiet rows: redo them from the saved state
+            calibrator.state_ = before
+            if n == 0:
+                return None, 0
+            calibrator.transform(candidate[:n], learn=ready[:n])
+        level, ready, observed = level[:n], ready[:n], observed[:n]
+        decided = ~np.isnan(level)
+        state["seen"] = state["seen"] + observed.sum(axis=0)
+        state["calibrated"] = state["calibrated"] + ready.sum(axis=0)
+        # the alert filter: every decided row is a row below the cutoff
+        any_decided = decided.any(axis=0)
+        filt = state["filter"]
+        filt["above_run"] = np.where(any_decided, 0, filt["above_run"])
+        filt["below_run"] = filt["below_run"] + decided.sum(axis=0)
+        state["run_start"] = np.where(any_decided, np.nan, state["run_start"])
+        state["protected_for"] = np.zeros_like(state["protected_for"])
+        state["protected"] = np.zeros(state["n_series"], dtype=bool)
+        none = np.zeros(level.shape, dtype=bool)
+        return BlockDecision(level, np.broadcast_to(threshold, level.shape).copy(), none,
+                             none.copy(), none.copy(), observed & ~decided, []), n
 
 
 def _finite(value: float, fallback: float) -> float | None:

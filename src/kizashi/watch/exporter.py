@@ -4,7 +4,8 @@ A prometheus-client collector reads the watcher's last snapshot at scrape
 time. Per series and detector (labels: the series' labels, ``watch``,
 ``detector``; a series label that clashes gets an ``exported_`` prefix):
 
-``kizashi_watch_score``, ``kizashi_watch_threshold``, ``kizashi_watch_alert_firing``
+``kizashi_watch_score``, ``kizashi_watch_threshold``, ``kizashi_watch_alert_firing``,
+``kizashi_watch_learning_remaining_steps``
 and per series ``kizashi_watch_value``. Daemon health:
 ``kizashi_watch_ticks_total``, ``kizashi_watch_tick_duration_seconds``,
 ``kizashi_watch_lag_seconds{watch}``, ``kizashi_watch_series{watch}``,
@@ -52,6 +53,8 @@ class SnapshotCollector:
         score = family("kizashi_watch_score", "Anomaly score of the series' last point")
         threshold = family("kizashi_watch_threshold", "Score above which a point is anomalous")
         firing = family("kizashi_watch_alert_firing", "1 while an alert of the series fires")
+        learning = family("kizashi_watch_learning_remaining_steps",
+                          "Steps a series still needs before it is scored (0: scored)")
         value = family("kizashi_watch_value", "Last value of the series")
         lag = family("kizashi_watch_lag_seconds", "Now minus the last processed step")
         count = family("kizashi_watch_series", "Series currently watched")
@@ -70,7 +73,10 @@ class SnapshotCollector:
                     _add(threshold, "kizashi_watch_threshold", labels, state.get("threshold"))
                     firing.add_sample("kizashi_watch_alert_firing", labels,
                                       1.0 if state.get("firing") else 0.0)
-        yield from (score, threshold, firing, value, lag, count)
+                    warm = state.get("learning") or {}
+                    learning.add_sample("kizashi_watch_learning_remaining_steps", labels, float(
+                        max(0, warm.get("needed", 0) - warm.get("seen", 0))))
+        yield from (score, threshold, firing, learning, value, lag, count)
 
         ticks = family("kizashi_watch_ticks", "Ticks run", "counter")
         ticks.add_sample("kizashi_watch_ticks_total", {}, health.get("ticks", 0))

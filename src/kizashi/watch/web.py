@@ -280,8 +280,11 @@ def _overview_body(snap: dict[str, Any], sparks: dict[int, str] | None = None,
         for series in watch["series"]:
             firing = any(d["firing"] for d in series["detectors"].values())
             stale = series["last_seen"] is None or now - series["last_seen"] > 3 * interval + 5
-            status = "firing" if firing else ("stale" if stale else "ok")
+            learning = all(d.get("learning") for d in series["detectors"].values())
+            status = "firing" if firing else ("stale" if stale else (
+                "learning" if learning else "ok"))
             cells = "".join(
+                f"<td>{_learning(d['learning'])}</td>" if d.get("learning") else
                 f"<td>{_num(d['score'])} / {_num(d['threshold'])}</td>"
                 for d in series["detectors"].values())
             rows.append(
@@ -318,6 +321,11 @@ def _alerts_table(alerts: list[dict[str, Any]], with_series: bool) -> str:
 def _labels(labels: dict[str, str]) -> str:
     return " ".join(f"<code>{html.escape(k)}={html.escape(str(v))}</code>"
                     for k, v in sorted(labels.items()) if k != "__name__")
+
+
+def _learning(state: dict[str, int]) -> str:
+    """"learning (n of m steps)" for a series still warming up."""
+    return f"learning ({int(state['seen'])} of {int(state['needed'])} steps)"
 
 
 def _num(value: Any) -> str:
