@@ -213,6 +213,8 @@ class Detector(ABC):
         features and returns a float.
         """
         x = np.asarray(row, dtype=np.float64)
+        if np.isinf(x).any():  # to a detector, an infinite value is a missing one
+            x = np.where(np.isinf(x), np.nan, x)
         scalar = x.ndim == 0
         x = x.reshape(-1)
         if x.ndim != 1 or x.size == 0:
@@ -282,6 +284,8 @@ class Detector(ABC):
 
     def _as_matrix(self, values: Any) -> tuple[np.ndarray, bool]:
         array = np.asarray(values, dtype=np.float64)
+        if np.isinf(array).any():  # to a detector, an infinite value is a missing one
+            array = np.where(np.isinf(array), np.nan, array)
         if array.ndim == 1:
             return array.reshape(-1, 1), True
         if array.ndim == 2:

@@ -5,7 +5,7 @@ conformance suite all read this table.
 
 >>> from kizashi.detectors.registry import create
 >>> create("threshold")
-RollingSigmaThreshold(window=288, k=3.0, min_periods=30, min_std=0.0)
+RollingSigmaThreshold(window=288, k=3.0, min_periods=30, min_std=None, clip=10.0)
 """
 
 from __future__ import annotations

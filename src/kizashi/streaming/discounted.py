@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kizashi.state import State
+from kizashi.streaming.robust import FLOAT_MAX
 
 
 def decay_factor(elapsed: np.ndarray | float, halflife: float) -> np.ndarray:
@@ -17,7 +18,9 @@ class DiscountedMoments:
 
     The first observation sets the mean exactly; afterwards each new one gets
     weight 1 and all earlier ones fade by ``decay`` (a number in (0, 1] per
-    update, or computed from elapsed time with :func:`decay_factor`).
+    update, or computed from elapsed time with :func:`decay_factor`). Values
+    near the float limit keep the moments finite (the variance is capped at the
+    largest float); learning from clipped values is the owner's choice.
 
     Examples
     --------
@@ -45,11 +48,29 @@ class DiscountedMoments:
         if not ok.any():
             return
         weight = state["weight"] * decay + 1.0
-        delta = np.where(ok, x - state["mean"], 0.0)
         gain = np.where(ok, 1.0 / weight, 0.0)
-        new_mean = state["mean"] + gain * delta
-        # West's weighted update of the variance (population form).
-        new_var = (1.0 - gain) * (state["var"] + gain * delta * delta)
+        with np.errstate(over="ignore", invalid="ignore"):
+            delta = np.where(ok, x - state["mean"], 0.0)
+            new_mean = state["mean"] + gain * delta
+            # West's weighted update of the variance (population form).
+            new_var = (1.0 - gain) * (state["var"] + gain * delta * delta)
+        wild = ~(np.isfinite(new_mean) & np.isfinite(new_var))
+        if wild.any():
+            near_mean, near_var = self._near_limit(state, x, gain, ok)
+            new_mean = np.where(wild, near_mean, new_mean)
+            new_var = np.where(wild, near_var, new_var)
         state["mean"] = np.where(ok, new_mean, state["mean"])
         state["var"] = np.where(ok, new_var, state["var"])
         state["weight"] = np.where(ok, weight, state["weight"])
+
+    @staticmethod
+    def _near_limit(state: State, x: np.ndarray, gain: np.ndarray,
+                    ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The same update done in halves, for values near the float limit (the
+        variance is capped at the largest float instead of overflowing)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            half = np.where(ok, x / 2.0 - state["mean"] / 2.0, 0.0)
+            new_mean = np.clip(state["mean"] + 2.0 * (gain * half), -FLOAT_MAX, FLOAT_MAX)
+            added = np.minimum(state["var"] + np.minimum(4.0 * gain * half * half, FLOAT_MAX),
+                               FLOAT_MAX)
+        return new_mean, (1.0 - gain) * added

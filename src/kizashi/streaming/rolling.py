@@ -5,6 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from kizashi.state import State
+from kizashi.streaming.robust import FLOAT_MAX
+
+
+def _largest(values: np.ndarray) -> np.ndarray:
+    """The largest magnitude in each column (1 where a column has none)."""
+    largest = np.nanmax(np.abs(np.where(np.isnan(values), 0.0, values)), axis=0)
+    return np.where(largest > 0.0, largest, 1.0)
 
 
 class RollingWindow:
@@ -55,18 +62,41 @@ class RollingWindow:
         """Mean of each window (NaN where a window is empty)."""
         values = state["values"]
         count = state["count"]
-        total = np.where(np.isnan(values), 0.0, values).sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.where(np.isnan(values), 0.0, values).sum(axis=0)
+            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        overflowed = ~np.isfinite(total)
+        if overflowed.any():  # values near the float limit: average them scaled down
+            part = values[:, overflowed]
+            scale = _largest(part)
+            scaled = np.where(np.isnan(part), 0.0, part / scale)
+            mean[overflowed] = scale * (scaled.sum(axis=0) / np.maximum(count[overflowed], 1))
+        return mean
 
     @classmethod
     def mean_std(cls, state: State) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and (population) standard deviation of each window."""
+        """Mean and (population) standard deviation of each window.
+
+        Squares that would overflow are taken after scaling the deviations down,
+        so a window holding a value near the float limit has a huge but finite σ
+        (capped at the largest float).
+        """
         values = state["values"]
         mean = cls.mean(state)
-        deviation = np.where(np.isnan(values), 0.0, values - mean)
         count = np.maximum(state["count"], 1)
-        std = np.sqrt((deviation * deviation).sum(axis=0) / count)
+        with np.errstate(over="ignore", invalid="ignore"):
+            deviation = np.where(np.isnan(values), 0.0, values - mean)
+            std = np.sqrt((deviation * deviation).sum(axis=0) / count)
+        overflowed = ~np.isfinite(std) & (state["count"] > 0)
+        if overflowed.any():
+            with np.errstate(over="ignore", invalid="ignore"):
+                part = np.where(np.isnan(values[:, overflowed]), 0.0,
+                                values[:, overflowed] / 2.0 - mean[overflowed] / 2.0)
+                scale = _largest(part)
+                scaled = part / scale
+                std[overflowed] = np.minimum(
+                    2.0 * scale * np.sqrt((scaled * scaled).sum(axis=0) / count[overflowed]),
+                    FLOAT_MAX)
         return mean, np.where(state["count"] > 0, std, np.nan)
 
     @staticmethod

@@ -25,6 +25,18 @@ Two flavours share the code:
 :meth:`SDAR.step` advances every series by one value (NaN skips a series);
 :meth:`SDAR.run` advances whole blocks of NaN-free values at once with IIR
 filters along time and gives the same numbers as repeated ``step`` calls.
+
+One wild value must not become the model's scale: with ``clip`` set, a value
+further than ``clip`` σ from its prediction is winsorised to that distance
+before it is scored and learnt (it scores as a ``clip``-σ outlier, its log-loss
+is at most ``clip² / 2`` above the Gaussian's entropy). While a series is young
+(before :attr:`SDAR.clip_from` values) σ is still rough and the prediction
+unsettled, so from its third value on a value is only kept within
+``WARM_UP_REACH · clip`` rough standard deviations of the mean (the variance
+about μ, ``C_0``, over the weight it has gathered). Values are always learnt
+within ±:data:`GUARD` and variances capped at the largest float, so that
+nothing overflows even then; the very first value, which sets μ, has nothing to
+be compared with.
 """
 
 from __future__ import annotations
@@ -34,12 +46,19 @@ import math
 import numpy as np
 
 from kizashi.state import State
+from kizashi.streaming.robust import FLOAT_MAX, bounded
 
 __all__ = ["SDAR", "levinson_durbin"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 #: Variances are floored at this fraction of (1 + μ²), so a constant series scores finitely.
 VAR_FLOOR = 1e-12
+#: Values are learnt within ±GUARD, so that their squares and products stay finite.
+GUARD = 1e150
+#: How many times further out than ``clip`` values are kept while a series is young.
+WARM_UP_REACH = 10.0
+#: Rows a block run filters at once before it checks for values to winsorise.
+_CHUNK = 1024
 
 
 def levinson_durbin(cov: np.ndarray, stop_at_nonpositive: bool = True) -> np.ndarray:
@@ -83,10 +102,14 @@ def _predict(mean: np.ndarray, coef: np.ndarray, lagged: list[np.ndarray]) -> np
     return mean + acc
 
 
+def _floored(var: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    return np.maximum(var, VAR_FLOOR * (1.0 + mean * mean))
+
+
 def _log_loss(x: np.ndarray, xhat: np.ndarray, var: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    v = np.maximum(var, VAR_FLOOR * (1.0 + mean * mean))
+    v = _floored(var, mean)
     d = x - xhat
-    return 0.5 * (_LOG_2PI + np.log(v)) + d * d / (2.0 * v)
+    return bounded(0.5 * (_LOG_2PI + np.log(v)) + d * d / (2.0 * v))
 
 
 class SDAR:
@@ -102,6 +125,11 @@ class SDAR:
         Reproduce the ``changefinder`` package's departures from the paper.
     init_mean, init_var : float
         Starting μ and σ² in compat mode (the package draws them at random).
+    clip : float or None
+        Once a series has seen :attr:`clip_from` values, a value further than
+        ``clip`` σ from its prediction is scored and learnt as if it were
+        ``clip`` σ away (before, see :data:`WARM_UP_REACH`); ``None`` takes
+        every value as it is.
 
     Examples
     --------
@@ -114,12 +142,13 @@ class SDAR:
     """
 
     def __init__(self, order: int, r: float, compat: bool = False,
-                 init_mean: float = 0.0, init_var: float = 1.0):
+                 init_mean: float = 0.0, init_var: float = 1.0, clip: float | None = None):
         self.order = int(order)
         self.r = float(r)
         self.compat = bool(compat)
         self.init_mean = float(init_mean)
         self.init_var = float(init_var)
+        self.clip = None if clip is None else float(clip)
 
     @property
     def start(self) -> int:
@@ -131,6 +160,34 @@ class SDAR:
         values is arbitrarily large.
         """
         return self.order if self.compat else 1 + math.ceil(1.0 / self.r)
+
+    @property
+    def clip_from(self) -> int:
+        """Values a series must have seen before ``clip`` applies: its σ must have
+        been learnt from about ``1 / r`` values (in both modes)."""
+        return max(self.start, 1 + math.ceil(1.0 / self.r))
+
+    def _winsorised(self, x: np.ndarray, count: np.ndarray, predicted: np.ndarray,
+                    mean: np.ndarray, cov0: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """``x`` as the model takes it, for series that have seen ``count`` values.
+
+        Settled series (``count ≥ clip_from``): within ``predicted ± clip σ``. Young
+        ones that have learnt at least one value after their first: within
+        ``mean ± WARM_UP_REACH · clip · s``, ``s² = C_0 / (r · learnt)`` (``C_0``
+        has gathered about ``r · learnt`` of its weight). Nothing changes without
+        ``clip``.
+        """
+        if self.clip is None:
+            return x
+        learnt = count - (self.order if self.compat else 1)
+        settled = count >= self.clip_from
+        young = ~settled & (learnt >= 1)
+        rough = cov0 / (self.r * np.maximum(learnt, 1))
+        centre = np.where(settled, predicted, mean)
+        reach = np.where(settled, self.clip * np.sqrt(_floored(var, mean)),
+                         WARM_UP_REACH * self.clip * np.sqrt(_floored(rough, mean)))
+        kept = np.minimum(np.maximum(x, centre - reach), centre + reach)
+        return np.where(settled | young, kept, x)
 
     def init(self, n_series: int) -> State:
         k = self.order
@@ -154,6 +211,7 @@ class SDAR:
         k, r = self.order, self.r
         keep = 1.0 - r
         ok = ~np.isnan(x)
+        x = np.clip(x, -GUARD, GUARD)
         count = state["count"]
         history = state["history"]
         mean = state["mean"]
@@ -167,8 +225,10 @@ class SDAR:
         xs = np.where(ok, x, 0.0)
         lagged = [history[i] for i in range(k)]
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            predicted = _predict(mean, state["coef"], lagged)
+            xs = np.where(ok, self._winsorised(xs, count, predicted, mean, state["cov"][0],
+                                               state["var"]), xs)
             if not self.compat:
-                predicted = _predict(mean, state["coef"], lagged)
                 score = _log_loss(xs, predicted, state["var"], mean)
             new_mean = keep * mean + r * xs
             new_cov = np.empty_like(state["cov"])
@@ -182,7 +242,7 @@ class SDAR:
             new_coef = levinson_durbin(new_cov, not self.compat)
             xhat = _predict(new_mean, new_coef, lagged)
             d = xs - xhat
-            new_var = keep * state["var"] + r * (d * d)
+            new_var = np.minimum(keep * state["var"] + r * (d * d), FLOAT_MAX)
             if self.compat:
                 score = _log_loss(xs, xhat, new_var, new_mean)
         learn = ok if not self.compat else active
@@ -217,6 +277,30 @@ class SDAR:
         return scores, valid
 
     def _run_learnt(self, state: State, values: np.ndarray) -> np.ndarray:
+        """Blocks of the IIR run; a row with a value to winsorise (or beyond ±GUARD),
+        which the linear filters cannot do, goes through :meth:`step` instead."""
+        if self.clip is None and not np.any(np.abs(values) > GUARD):
+            return self._filter(state, values)[0]
+        out = []
+        at = 0
+        while at < values.shape[0]:
+            block = values[at: at + _CHUNK]
+            trial = {key: value.copy() for key, value in state.items()}
+            scores, wild = self._filter(trial, block)
+            if not wild.any():
+                state.update(trial)
+                out.append(scores)
+                at += block.shape[0]
+                continue
+            first = int(np.argmax(wild))
+            if first:
+                out.append(self._filter(state, block[:first])[0])
+            out.append(self.step(state, block[first])[0][None])
+            at += first + 1
+        return np.concatenate(out, axis=0)
+
+    def _filter(self, state: State, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of the IIR run, and which rows hold a value that needed winsorising."""
         from scipy.signal import lfilter
 
         k, r = self.order, self.r
@@ -244,19 +328,25 @@ class SDAR:
             coef = levinson_durbin(cov, not self.compat)
             xhat = _predict(mean, coef, lagged)
             d = x - xhat
-            var = discount(d * d, state["var"])
+            var = np.minimum(discount(d * d, state["var"]), FLOAT_MAX)
+            mean_prev = np.concatenate([state["mean"][None], mean[:-1]], axis=0)
+            var_prev = np.concatenate([state["var"][None], var[:-1]], axis=0)
+            cov0_prev = np.concatenate([state["cov"][0][None], cov[0][:-1]], axis=0)
+            coef_prev = np.concatenate([state["coef"][:, None], coef[:, :-1]], axis=1)
+            predicted = _predict(mean_prev, coef_prev, lagged)
             if self.compat:
                 score = _log_loss(x, xhat, var, mean)
             else:
-                mean_prev = np.concatenate([state["mean"][None], mean[:-1]], axis=0)
-                var_prev = np.concatenate([state["var"][None], var[:-1]], axis=0)
-                coef_prev = np.concatenate([state["coef"][:, None], coef[:, :-1]], axis=1)
-                predicted = _predict(mean_prev, coef_prev, lagged)
                 score = _log_loss(x, predicted, var_prev, mean_prev)
+            wild = np.abs(x) > GUARD
+            if self.clip is not None:
+                seen = state["count"][None] + np.arange(n_time)[:, None]
+                kept = self._winsorised(x, seen, predicted, mean_prev, cov0_prev, var_prev)
+                wild |= kept != x
         state["mean"] = mean[-1].copy()
         state["cov"] = cov[:, -1].copy()
         state["coef"] = coef[:, -1].copy()
         state["var"] = var[-1].copy()
         state["history"] = extended[::-1][:k].copy()
         state["count"] = state["count"] + n_time
-        return score
+        return score, wild.any(axis=1)

@@ -60,7 +60,8 @@ class ChangeFinder(Detector):
     are full. The package draws its initial μ and σ² at random; here they start
     at 0 and 1 (set ``state_["stage1"]["mean"]`` etc. to copy another start).
     Scores then match the package to floating-point accuracy, except that the
-    package silently skips stage 2 when a smoothed score is exactly 0.0.
+    package silently skips stage 2 when a smoothed score is exactly 0.0, and
+    that values beyond ``clip`` σ are winsorised here (``clip=None`` does not).
 
     Parameters
     ----------
@@ -76,6 +77,13 @@ class ChangeFinder(Detector):
     compat : {None, "changefinder"}
         ``None`` for the paper's algorithm; ``"changefinder"`` to reproduce the
         package.
+    clip : float or None
+        Stage 1 scores and learns a value further than ``clip`` σ from its
+        prediction as if it were ``clip`` σ away (once a series has seen
+        ``1 + ceil(1 / r)`` values), so that one wild value — a ``1e308`` from a
+        broken exporter — is a large outlier, not the model's new scale; ``None``
+        takes every value as it is (the package does, so use ``None`` to match it
+        on data with outliers beyond ``clip`` σ).
 
     Examples
     --------
@@ -91,12 +99,14 @@ class ChangeFinder(Detector):
     conformance_params = {"r": 0.05, "order": 2, "smooth": 3}
 
     def __init__(self, r: float = 0.01, order: int = 1, smooth: int = 7,
-                 smooth2: int | None = None, compat: str | None = None):
+                 smooth2: int | None = None, compat: str | None = None,
+                 clip: float | None = 20.0):
         self.r = r
         self.order = order
         self.smooth = smooth
         self.smooth2 = smooth2
         self.compat = compat
+        self.clip = clip
 
     # --------------------------------------------------------------- params
     def _checked(self) -> tuple[float, int, int, int, bool]:
@@ -117,11 +127,13 @@ class ChangeFinder(Detector):
             raise ValueError(
                 f"changefinder: compat must be None or 'changefinder', got {self.compat!r}"
             )
+        if self.clip is not None and not float(self.clip) > 0.0:
+            raise ValueError(f"changefinder: clip must be positive or None, got {self.clip!r}")
         return r, int(self.order), int(self.smooth), int(smooth2), self.compat is not None
 
     def _parts(self) -> tuple[SDAR, SDAR, MovingSum, MovingSum]:
         r, order, smooth, smooth2, compat = self._checked()
-        return (SDAR(order, r, compat), SDAR(order, r, compat),
+        return (SDAR(order, r, compat, clip=self.clip), SDAR(order, r, compat),
                 MovingSum(smooth), MovingSum(smooth2))
 
     @property
@@ -203,7 +215,8 @@ class ChangeFinder(Detector):
             state["window1"]["values"], state["window1"]["count"],
             two["mean"], two["cov"], two["coef"], two["var"], two["history"], two["count"],
             state["window2"]["values"], state["window2"]["count"],
-            first.order, first.r, first.compat, first.start, self.n_warmup)
+            first.order, first.r, first.compat, first.start, self.n_warmup,
+            0.0 if first.clip is None else first.clip, first.clip_from)
         return out
 
     def _run(self, state: State, values: np.ndarray) -> np.ndarray:

@@ -27,6 +27,10 @@ from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _VAR_FLOOR = 1e-12
+_GUARD = 1e150  # kizashi.streaming.sdar.GUARD
+_FLOAT_MAX = 1.7976931348623157e308
+_MAX_SCORE = 1e300  # kizashi.streaming.robust.MAX_SCORE
+_WARM_UP_REACH = 10.0  # kizashi.streaming.sdar.WARM_UP_REACH
 
 
 #: Places in a stage's local state (3k + 3 numbers): mean, variance, then ``cov`` (k + 1),
@@ -72,7 +76,7 @@ def _predict(mean: float, coef: np.ndarray, at: int, history: np.ndarray, since:
 def _log_loss(x: float, xhat: float, var: float, mean: float) -> float:
     v = max(var, _VAR_FLOOR * (1.0 + mean * mean))
     d = x - xhat
-    return 0.5 * (_LOG_2PI + math.log(v)) + d * d / (2.0 * v)
+    return min(max(0.5 * (_LOG_2PI + math.log(v)) + d * d / (2.0 * v), -_MAX_SCORE), _MAX_SCORE)
 
 
 @njit(cache=True, inline="always")
@@ -100,11 +104,16 @@ def _levinson_durbin(cov: np.ndarray, coef: np.ndarray, prev: np.ndarray, k: int
 @njit(cache=True, inline="always")
 def _sdar_step(x: float, c: int, local: np.ndarray, k: int, r: float, compat: bool,
                start: int, new_cov: np.ndarray, new_coef: np.ndarray,
-               prev: np.ndarray) -> tuple[float, bool]:
-    """One SDAR step of one series whose state is ``local`` and which has seen ``c`` values."""
+               prev: np.ndarray, clip: float, clip_from: int) -> tuple[float, bool]:
+    """One SDAR step of one series whose state is ``local`` and which has seen ``c`` values.
+
+    ``clip > 0`` winsorises ``x`` as ``SDAR._winsorised`` does: to ``clip`` σ around its
+    prediction once ``c ≥ clip_from``, to a wider reach around the mean before.
+    """
     keep = 1.0 - r
     coef = _COV + k + 1  # where coef and history start in ``local``
     history = _COV + 2 * k + 1
+    x = min(max(x, -_GUARD), _GUARD)
     if compat:
         active = c >= k
     else:
@@ -114,6 +123,15 @@ def _sdar_step(x: float, c: int, local: np.ndarray, k: int, r: float, compat: bo
                 local[history + i] = x
         active = c >= start
     m = local[_MEAN]
+    learnt = c - (k if compat else 1)
+    if clip > 0.0 and c >= clip_from:
+        centre = _predict(m, local, coef, local, history, k)
+        reach = clip * math.sqrt(max(local[_VAR], _VAR_FLOOR * (1.0 + m * m)))
+        x = min(max(x, centre - reach), centre + reach)
+    elif clip > 0.0 and learnt >= 1:
+        rough = local[_COV] / (r * learnt)
+        reach = _WARM_UP_REACH * clip * math.sqrt(max(rough, _VAR_FLOOR * (1.0 + m * m)))
+        x = min(max(x, m - reach), m + reach)
     score = np.nan
     if not compat and active:
         predicted = _predict(m, local, coef, local, history, k)
@@ -129,7 +147,7 @@ def _sdar_step(x: float, c: int, local: np.ndarray, k: int, r: float, compat: bo
         _levinson_durbin(new_cov, new_coef, prev, k, not compat)
         xhat = _predict(new_mean, new_coef, 0, local, history, k)
         d = x - xhat
-        new_var = keep * local[_VAR] + r * (d * d)
+        new_var = min(keep * local[_VAR] + r * (d * d), _FLOAT_MAX)
         if compat:
             score = _log_loss(x, xhat, new_var, new_mean)
         local[_MEAN] = new_mean
@@ -163,8 +181,8 @@ def _run_series(b: int, values: np.ndarray, out: np.ndarray, count: np.ndarray,
                 h1: np.ndarray, n1: np.ndarray, window1: np.ndarray, wc1: np.ndarray,
                 m2: np.ndarray, c2: np.ndarray, w2: np.ndarray, v2: np.ndarray,
                 h2: np.ndarray, n2: np.ndarray, window2: np.ndarray, wc2: np.ndarray,
-                k: int, r: float, compat: bool, start: int, n_warmup: int,
-                scratch: np.ndarray) -> None:
+                k: int, r: float, compat: bool, start: int, n_warmup: int, clip: float,
+                clip_from: int, scratch: np.ndarray) -> None:
     """Score series ``b`` from its state, then write the state back.
 
     ``scratch`` rows: the two stages' local states, the two smoothing
@@ -192,7 +210,8 @@ def _run_series(b: int, values: np.ndarray, out: np.ndarray, count: np.ndarray,
         if math.isnan(x):
             out[t, b] = np.nan
             continue
-        s1, valid1 = _sdar_step(x, seen1, one, k, r, compat, start, new_cov, new_coef, prev)
+        s1, valid1 = _sdar_step(x, seen1, one, k, r, compat, start, new_cov, new_coef, prev,
+                                clip, clip_from)
         seen1 += 1
         ready1 = False
         target = 0.0
@@ -207,7 +226,7 @@ def _run_series(b: int, values: np.ndarray, out: np.ndarray, count: np.ndarray,
         result = 0.0
         if ready1:
             s2, valid2 = _sdar_step(target, seen2, two, k, r, compat, start, new_cov,
-                                    new_coef, prev)
+                                    new_coef, prev, 0.0, 0)
             seen2 += 1
             if valid2:
                 total2, filled2 = _push(smooth2, filled2, s2)
@@ -235,8 +254,11 @@ def change_finder_block(values: np.ndarray, out: np.ndarray, count: np.ndarray,
                         h1: np.ndarray, n1: np.ndarray, window1: np.ndarray, wc1: np.ndarray,
                         m2: np.ndarray, c2: np.ndarray, w2: np.ndarray, v2: np.ndarray,
                         h2: np.ndarray, n2: np.ndarray, window2: np.ndarray, wc2: np.ndarray,
-                        k: int, r: float, compat: bool, start: int, n_warmup: int) -> None:
+                        k: int, r: float, compat: bool, start: int, n_warmup: int,
+                        clip: float, clip_from: int) -> None:
     """Score ``values`` (time, series; NaN skips) into ``out``, updating the state arrays.
+
+    ``clip > 0`` winsorises stage 1's values (``SDAR.clip``) from ``clip_from`` values on.
 
     The default case (order 1, the paper's mode) calls the same inlined series
     loop with constant arguments, which the compiler folds into straight-line
@@ -248,8 +270,8 @@ def change_finder_block(values: np.ndarray, out: np.ndarray, count: np.ndarray,
         if k == 1 and not compat:
             _run_series(b, values, out, count, m1, c1, w1, v1, h1, n1, window1, wc1,
                         m2, c2, w2, v2, h2, n2, window2, wc2, 1, r, False, start, n_warmup,
-                        scratch)
+                        clip, clip_from, scratch)
         else:
             _run_series(b, values, out, count, m1, c1, w1, v1, h1, n1, window1, wc1,
                         m2, c2, w2, v2, h2, n2, window2, wc2, k, r, compat, start, n_warmup,
-                        scratch)
+                        clip, clip_from, scratch)

@@ -9,6 +9,7 @@ import numpy as np
 from kizashi.detectors.base import Detector
 from kizashi.state import State
 from kizashi.streaming.hankel import HankelHistory
+from kizashi.streaming.robust import ABSOLUTE_FLOOR, RELATIVE_FLOOR
 
 __all__ = ["KEK_PARAMS", "KEK_THRESHOLD", "SingularSpectrumTransform"]
 
@@ -28,6 +29,11 @@ _CHUNK = 4096
 _FLAT = 1e-20
 #: Lanczos steps the krylov solver adds each time its Ritz pairs have not converged.
 _MORE_STEPS = 3
+#: A new value is learnt at most this many σ (of the segment before it) from that
+#: segment's mean: only absurd values are clipped, so that sums of squares stay finite.
+_REACH = 1e3
+#: Values are learnt within ±_GUARD (before a series has a segment to compare with).
+_GUARD = 1e60
 
 
 def _take(state: State, rows: np.ndarray) -> State:
@@ -98,6 +104,13 @@ class SingularSpectrumTransform(Detector):
     :attr:`default_threshold` is 0.10; on de-meaned data 0.10 means something
     else. A flat segment (no variation) gives 0; a pattern appearing after a
     flat past gives 1. Scores are 0 for the first :attr:`n_warmup` values.
+
+    Absurd values (a ``1e308`` from a broken exporter) are winsorised before
+    they enter the history: once a series has a whole segment, a new value is
+    kept within 1000 σ of that segment's mean (σ at least a thousandth of the
+    mean, see :func:`kizashi.streaming.robust.spread_floor`), and always within
+    ±1e60. Such a value then weighs like any huge spike while it is in the
+    trajectory matrices, and nothing overflows.
 
     Parameters
     ----------
@@ -275,6 +288,11 @@ class SingularSpectrumTransform(Detector):
     # ------------------------------------------------------------- kernels
     def _block(self, state: State, block: np.ndarray) -> np.ndarray:
         """Score and learn a NaN-free block ``(series, time)``."""
+        from kizashi.detectors.changepoint.winsorise_kernel import winsorise_block
+
+        block = np.array(block, dtype=np.float64, order="C")
+        winsorise_block(np.ascontiguousarray(state["history"]), block, state["count"],
+                        self._config()["seg"], _REACH, RELATIVE_FLOOR, ABSOLUTE_FLOOR, _GUARD)
         if self.solver == "exact":
             return self._exact_block(state, block)
         if self.solver == "krylov":

@@ -10,6 +10,7 @@ from kizashi.detectors.base import Detector
 from kizashi.detectors.deep.network_detector import NetworkDetector
 from kizashi.state import State, copy_state
 from kizashi.streaming.discounted import DiscountedMoments
+from kizashi.streaming.robust import bounded
 
 
 class AutoencoderDetector(NetworkDetector):
@@ -21,7 +22,8 @@ class AutoencoderDetector(NetworkDetector):
     :class:`kizashi.dl.window_autoencoder.WindowAutoencoder` (the reconstruction core
     of USAD, Audibert et al., KDD 2020). The squared error of each metric in the
     newest row is that metric's *contribution* (:meth:`contributions`; the metrics
-    to blame, for diagnosis); their mean is the raw error, and the score is the raw
+    to blame, for diagnosis; the network sees standardised values clipped to ±10, the
+    contribution uses the raw one); their mean is the raw error, and the score is the raw
     error minus the running mean of earlier errors over their running deviation
     (time-discounted with ``halflife`` steps). A row with any NaN scores NaN and is
     skipped. Scores are 0 until ``window − 1`` rows have been seen.
@@ -111,18 +113,20 @@ class AutoencoderDetector(NetworkDetector):
     def _errors(self, state: State, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-row ready flags and per-metric errors; moves the window to the end of ``values``."""
         w = int(self.window)
-        z = (values - state["scale_mean"]) / state["scale_std"]
+        with np.errstate(over="ignore"):
+            z = (values - state["scale_mean"]) / state["scale_std"]
         ok = ~np.isnan(z).any(axis=1)
         rows = np.flatnonzero(ok)
         had = int(min(state["count"], w - 1))
-        seq = np.concatenate([state["buffer"][w - 1 - had:], z[rows]])
+        seq = np.concatenate([state["buffer"][w - 1 - had:], self._model_input(z[rows])])
         first = max(w - 1 - had, 0)
         contributions = np.full(z.shape, np.nan)
         if len(rows) > first:
             windows = np.lib.stride_tricks.sliding_window_view(seq, w, axis=0).transpose(0, 2, 1)
             inputs = windows[had + first - (w - 1): had + len(rows) - (w - 1)]
             rebuilt = self._forward(state, inputs)
-            contributions[rows[first:]] = (inputs[:, -1] - rebuilt[:, -1]) ** 2
+            with np.errstate(over="ignore"):  # the raw newest row against its reconstruction
+                contributions[rows[first:]] = bounded((z[rows[first:]] - rebuilt[:, -1]) ** 2)
         keep = seq[max(len(seq) - (w - 1), 0):]
         state["buffer"] = np.concatenate([np.zeros((w - 1 - len(keep), z.shape[1])), keep])
         state["count"] = int(state["count"]) + len(rows)

@@ -20,6 +20,8 @@ class LstmDetector(NetworkDetector):
     values before it. The score is the absolute forecast error minus the running
     mean of earlier errors, divided by their running deviation (time-discounted with
     ``halflife`` steps), so it reads like a z-score across series of any scale.
+    The forecast sees standardised values clipped to ±10 (a wild value is scored
+    as it is, but does not throw the next ``window`` forecasts off by as much).
     Scores are 0 until a series has ``window`` observed values. The network is
     trained by :class:`kizashi.dl.trainer.Trainer`; its weights are part of the state.
 
@@ -95,7 +97,8 @@ class LstmDetector(NetworkDetector):
                 "errors": DiscountedMoments().init(n_series)}
 
     def _standardise(self, state: State, values: np.ndarray) -> np.ndarray:
-        return (values - state["scale_mean"]) / state["scale_std"]
+        with np.errstate(over="ignore"):
+            return (values - state["scale_mean"]) / state["scale_std"]
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         z = self._standardise(state, x)
@@ -108,13 +111,14 @@ class LstmDetector(NetworkDetector):
         error[~ready & ok] = 0.0
         score = self._normalise(state, error, ready)
         buffer = state["buffer"]
-        buffer[ok] = np.concatenate([buffer[ok, 1:], z[ok, None]], axis=1)
+        buffer[ok] = np.concatenate([buffer[ok, 1:], self._model_input(z[ok, None])], axis=1)
         state["count"] = state["count"] + ok
         return score
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
         z = self._standardise(state, values)
         ok = ~np.isnan(z)
+        seen = self._model_input(z)
         w = int(self.window)
         error = np.where(ok, 0.0, np.nan)
         ready = np.zeros(z.shape, dtype=bool)
@@ -122,7 +126,7 @@ class LstmDetector(NetworkDetector):
         for s in range(z.shape[1]):
             rows = np.flatnonzero(ok[:, s])
             had = int(min(state["count"][s], w))
-            seq = np.concatenate([state["buffer"][s, w - had:], z[rows, s]])
+            seq = np.concatenate([state["buffer"][s, w - had:], seen[rows, s]])
             first = max(w - had, 0)  # index into rows of the first ready value
             if len(rows) > first:
                 windows = np.lib.stride_tricks.sliding_window_view(seq, w)

@@ -6,6 +6,11 @@ live *in* the state as float32 numpy arrays together with the streaming part (th
 recent input window and the online error normaliser). Scoring rebuilds the network
 once per weight set (cached by the weights' hash), in float64 on the CPU, so that
 block scoring and step-by-step streaming agree to rounding.
+
+One wild value (a ``1e308`` from a broken exporter) is scored as it is but does
+not become the model's scale: the network sees standardised inputs clipped to
+±:data:`INPUT_CLIP`, and the error normaliser learns errors clipped to
+:data:`ERROR_CLIP` spreads above its mean.
 """
 
 from __future__ import annotations
@@ -20,6 +25,15 @@ import numpy as np
 from kizashi.detectors.base import Detector
 from kizashi.state import State
 from kizashi.streaming.discounted import DiscountedMoments
+from kizashi.streaming.robust import ratio
+
+#: Standardised values enter the network's input window clipped to ±INPUT_CLIP
+#: (training standard deviations): the score uses the raw value.
+INPUT_CLIP = 10.0
+#: Errors further than ERROR_CLIP spreads above their running mean are learnt as that far.
+ERROR_CLIP = 10.0
+#: Errors the normaliser must have learnt before it clips them.
+_ERRORS_BEFORE_CLIP = 10.0
 
 
 class NetworkDetector(Detector):
@@ -181,13 +195,20 @@ class NetworkDetector(Detector):
         """
         moments = state["errors"]
         floor = 1e-9 * (1.0 + np.abs(moments["mean"]))
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):
             spread = np.maximum(np.sqrt(moments["var"]), floor)
-            score = np.where(ready, (error - moments["mean"]) / spread, 0.0)
+            score = np.where(ready, ratio(error - moments["mean"], spread), 0.0)
+            limit = moments["mean"] + ERROR_CLIP * spread
         score = np.where(np.isnan(error), np.nan, score)
+        learn = np.where(moments["weight"] >= _ERRORS_BEFORE_CLIP, np.minimum(error, limit), error)
         decay = 0.5 ** (1.0 / float(self.halflife))
-        DiscountedMoments().update(moments, np.where(ready, error, np.nan), decay)
+        DiscountedMoments().update(moments, np.where(ready, learn, np.nan), decay)
         return score
+
+    @staticmethod
+    def _model_input(z: np.ndarray) -> np.ndarray:
+        """Standardised values as the network sees them: clipped to ±:data:`INPUT_CLIP`."""
+        return np.clip(z, -INPUT_CLIP, INPUT_CLIP)
 
     def _check_common(self) -> None:
         if int(self.window) < 1:

@@ -7,6 +7,7 @@ import numpy as np
 from kizashi.detectors.base import Detector
 from kizashi.state import State
 from kizashi.streaming import RollingWindow
+from kizashi.streaming.robust import FLOAT_MAX, ratio, spread_floor
 
 
 class RollingQuantileThreshold(Detector):
@@ -15,7 +16,15 @@ class RollingQuantileThreshold(Detector):
     With ``q_low``, ``q_high`` the quantiles of the previous ``window``
     observations, the score of ``x`` is ``max(x − q_high, q_low − x) / (q_high − q_low)``:
     the distance beyond the band in band-widths, and 0 inside the band.
-    Quantiles ignore a few outliers where a mean and σ would not.
+    Quantiles ignore a few outliers where a mean and σ would not: a single wild
+    value (a ``1e308`` from a broken exporter) moves the band only while it is
+    in the window and ``window · (1 − high) < 1`` (or ``window · low < 1``).
+
+    The band width has a floor relative to the series' own level, so that a
+    perfectly flat series is not infinitely surprised by a tiny wobble: by
+    default (``min_width=None``) it is ``max(1e-9, 1e-3 · |centre|)``, with
+    ``centre`` the middle of the band (see
+    :func:`kizashi.streaming.robust.spread_floor`).
 
     Parameters
     ----------
@@ -25,6 +34,9 @@ class RollingQuantileThreshold(Detector):
         The band's quantiles, in [0, 1].
     min_periods : int
         Observations needed before scoring (scores are 0 before).
+    min_width : float or None
+        A floor under the band width in the data's units; ``None`` means a
+        thousandth of the band's centre, at least 1e-9.
 
     Examples
     --------
@@ -32,17 +44,21 @@ class RollingQuantileThreshold(Detector):
     >>> detector = RollingQuantileThreshold(window=40, low=0.0, high=1.0, min_periods=8)
     >>> float(detector.score(values)[-1])  # 3 above a band 3 wide
     1.0
+    >>> flat = np.r_[np.full(50, 100.0), 100.16]  # the band is 0.1 wide at least
+    >>> round(float(RollingQuantileThreshold(window=50, min_periods=10).score(flat)[-1]), 6)
+    1.6
     """
 
     default_threshold = 0.25
     conformance_params = {"window": 20, "min_periods": 5}
 
     def __init__(self, window: int = 288, low: float = 0.01, high: float = 0.99,
-                 min_periods: int = 30):
+                 min_periods: int = 30, min_width: float | None = None):
         self.window = window
         self.low = low
         self.high = high
         self.min_periods = min_periods
+        self.min_width = min_width
 
     @property
     def n_warmup(self) -> int:
@@ -65,10 +81,12 @@ class RollingQuantileThreshold(Detector):
         rolling = self._rolling()
         q_low, q_high = rolling.quantiles(state["window"], (self.low, self.high))
         ready = state["window"]["count"] >= self.min_periods
-        width = q_high - q_low
-        width = np.maximum(width, 1e-9 * (1.0 + np.abs(np.nan_to_num(q_high))))
-        with np.errstate(invalid="ignore"):
-            score = np.where(ready, np.maximum(np.maximum(x - q_high, q_low - x), 0.0) / width, 0.0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            width = np.minimum(q_high - q_low, FLOAT_MAX)
+            centre = q_low / 2.0 + q_high / 2.0
+            width = np.maximum(width, spread_floor(centre, self.min_width))
+            beyond = np.maximum(np.maximum(x - q_high, q_low - x), 0.0)
+            score = np.where(ready, ratio(beyond, width), 0.0)
         score = np.where(np.isnan(x), np.nan, score)
         rolling.push(state["window"], x)
         return score

@@ -7,6 +7,7 @@ import numpy as np
 from kizashi.detectors.base import Detector
 from kizashi.state import State
 from kizashi.streaming import RollingWindow
+from kizashi.streaming.robust import ratio, spread_floor
 
 
 class RollingSigmaThreshold(Detector):
@@ -20,6 +21,19 @@ class RollingSigmaThreshold(Detector):
 
     This is kizashi's default ``threshold`` detector.
 
+    σ has a floor relative to the series' own level, so that a perfectly flat
+    series is not infinitely surprised by a tiny wobble: by default (``min_std=None``)
+    the floor is ``max(1e-9, 1e-3 · |mean|)`` — a thousandth of the level (see
+    :func:`kizashi.streaming.robust.spread_floor`). A flat series at 100 thus has
+    σ ≥ 0.1, while a flat series at 0 keeps a floor of 1e-9 and any jump off it
+    scores very high. Give ``min_std`` a number to use a fixed floor in the
+    data's units instead (``min_std=0.0`` is the old, floorless behaviour).
+
+    A value is scored as it is, but the window learns it clipped to
+    ``mean ± clip · σ``, so that one wild value (a ``1e308`` from a broken
+    exporter) counts as a ``clip``-σ outlier instead of becoming the scale of the
+    next ``window`` values.
+
     Parameters
     ----------
     window : int
@@ -28,9 +42,14 @@ class RollingSigmaThreshold(Detector):
         Band half-width in standard deviations; the default decision threshold.
     min_periods : int
         Observations needed before scoring.
-    min_std : float
+    min_std : float or None
         A floor under σ, in the data's units (for sparse counts whose spread is
-        nearly 0, so that one event is not infinitely odd).
+        nearly 0, so that one event is not infinitely odd); ``None`` means a
+        thousandth of the window's mean, at least 1e-9.
+    clip : float or None
+        Once a series is scored, values beyond ``clip`` σ from the mean enter
+        the window as if they were ``clip`` σ away; ``None`` learns every value
+        as it is.
 
     Examples
     --------
@@ -39,16 +58,23 @@ class RollingSigmaThreshold(Detector):
     >>> detector = RollingSigmaThreshold(window=50, min_periods=10)
     >>> round(float(detector.score(values)[-1]), 1)
     7.9
+
+    On a flat series at 100 a blip of 0.16 is 1.6 floors of 0.1 away, not 10⁸ σ:
+
+    >>> flat = np.r_[np.full(50, 100.0), 100.16]
+    >>> round(float(RollingSigmaThreshold(window=50, min_periods=10).score(flat)[-1]), 6)
+    1.6
     """
 
     conformance_params = {"window": 20, "min_periods": 5}
 
     def __init__(self, window: int = 288, k: float = 3.0, min_periods: int = 30,
-                 min_std: float = 0.0):
+                 min_std: float | None = None, clip: float | None = 10.0):
         self.window = window
         self.k = k
         self.min_periods = min_periods
         self.min_std = min_std
+        self.clip = clip
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -73,9 +99,12 @@ class RollingSigmaThreshold(Detector):
         rolling = self._rolling()
         mean, std = rolling.mean_std(state["window"])
         ready = state["window"]["count"] >= self.min_periods
-        floor = np.maximum(1e-9 * (1.0 + np.abs(np.nan_to_num(mean))), self.min_std)
-        with np.errstate(invalid="ignore"):
-            score = np.where(ready, np.abs(x - mean) / np.maximum(std, floor), 0.0)
+        sigma = np.maximum(std, spread_floor(mean, self.min_std))
+        with np.errstate(invalid="ignore", over="ignore"):
+            score = np.where(ready, ratio(np.abs(x - mean), sigma), 0.0)
+            if self.clip is not None:
+                reach = float(self.clip) * sigma
+                x = np.where(ready, np.clip(x, mean - reach, mean + reach), x)
         score = np.where(np.isnan(x), np.nan, score)
         rolling.push(state["window"], x)
         return score

@@ -8,6 +8,10 @@ from kizashi.detectors.base import Detector
 from kizashi.durations import parse_duration
 from kizashi.state import State
 from kizashi.streaming import DiscountedMoments, decay_factor
+from kizashi.streaming.robust import ratio, spread_floor
+
+#: How many times further out than ``clip`` values are kept before a series is scored.
+WARM_UP_REACH = 10.0
 
 
 class SeasonalThreshold(Detector):
@@ -23,7 +27,11 @@ class SeasonalThreshold(Detector):
 
     A series scores 0 until it has been seen for ``warmup_periods`` whole periods. Residuals
     larger than ``clip``·σ are clipped before they update the baseline, so an
-    incident does not teach the baseline that it is normal.
+    incident (or one wild value, a ``1e308`` from a broken exporter) does not
+    teach the baseline that it is normal; the score uses the raw value. Before
+    that, from a series' third value on, values are kept within
+    ``WARM_UP_REACH · clip`` standard deviations of the level (10 · 5 = 50 by
+    default) so that one wild value cannot become the level either.
 
     Parameters
     ----------
@@ -39,9 +47,11 @@ class SeasonalThreshold(Detector):
         Residuals beyond ``clip``·σ update the baseline as if they were ``clip``·σ.
     warmup_periods : float
         Periods a series must be seen before it is scored.
-    min_std : float
+    min_std : float or None
         A floor under σ, in the data's units: for sparse counts (restarts per
         interval) whose spread is nearly 0, so that one event is not infinitely odd.
+        ``None`` means a thousandth of the expected value, at least 1e-9 (see
+        :func:`kizashi.streaming.robust.spread_floor`); ``0.0`` means no floor.
 
     Examples
     --------
@@ -61,7 +71,7 @@ class SeasonalThreshold(Detector):
     def __init__(self, period: str | float = "1w", slot: str | float = "1h",
                  level_halflife: str | float = "1d", season_halflife: str | float = "4w",
                  k: float = 4.0, clip: float = 5.0, warmup_periods: float = 2.0,
-                 min_std: float = 0.0):
+                 min_std: float | None = None):
         self.period = period
         self.slot = slot
         self.level_halflife = level_halflife
@@ -114,15 +124,24 @@ class SeasonalThreshold(Detector):
         expected = state["level"]["mean"] + profile
         residual = x - expected
         sigma = np.sqrt(state["residual"]["var"])
-        floor = np.maximum(1e-9 * (1.0 + np.abs(expected)), self.min_std)
-        with np.errstate(invalid="ignore"):
+        floor = spread_floor(expected, self.min_std)
+        with np.errstate(invalid="ignore", over="ignore"):
             ready = slot_known & (t - state["first_seen"] >= self.warmup_periods * period)
-            score = np.where(ready, np.abs(residual) / np.maximum(sigma, floor), 0.0)
+            score = np.where(ready, ratio(np.abs(residual), np.maximum(sigma, floor)), 0.0)
         score = np.where(observed, score, np.nan)
 
-        # Learn, with large residuals clipped once the baseline is established.
-        limit = self.clip * np.maximum(sigma, floor)
-        clipped = np.where(ready, np.clip(residual, -limit, limit), residual)
+        # Learn, with large residuals clipped once the baseline is established; before,
+        # values are only kept within WARM_UP_REACH · clip spreads of the level.
+        level = state["level"]
+        with np.errstate(over="ignore", invalid="ignore"):
+            limit = self.clip * np.maximum(sigma, floor)
+            centre = np.where(slot_known, expected, level["mean"])
+            reach = WARM_UP_REACH * self.clip * np.maximum(
+                np.sqrt(level["var"]), spread_floor(level["mean"], self.min_std))
+            young = ~ready & (level["weight"] > 1.0)  # two values seen
+            rough = np.clip(residual, centre - reach - expected, centre + reach - expected)
+            clipped = np.where(ready, np.clip(residual, -limit, limit),
+                               np.where(young, rough, residual))
         learn_x = expected + clipped
         elapsed = np.where(np.isnan(state["last_seen"]), 0.0, t - state["last_seen"])
         level_decay = decay_factor(elapsed, level_halflife)

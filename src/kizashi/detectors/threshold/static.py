@@ -8,14 +8,16 @@ import numpy as np
 
 from kizashi.detectors.base import Detector
 from kizashi.state import State
+from kizashi.streaming.robust import bounded
 
 
 class StaticThreshold(Detector):
     """Fixed lower and/or upper bounds.
 
     The score is how far a value lies beyond the nearer bound, in the data's own
-    units, and 0 inside the bounds. ``default_threshold`` is 0, so a point is
-    anomalous when it leaves the bounds.
+    units (at most :data:`~kizashi.streaming.robust.MAX_SCORE`), and 0 inside the
+    bounds. ``default_threshold`` is 0, so a point is anomalous when it leaves the
+    bounds.
 
     Parameters
     ----------
@@ -50,9 +52,9 @@ class StaticThreshold(Detector):
         return {"n_series": n_series}
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
-        low, high = self._bounds()
-        return np.maximum(np.maximum(x - high, low - x), 0.0)
+        return self._score_batch(state, x, None)
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
         low, high = self._bounds()
-        return np.maximum(np.maximum(values - high, low - values), 0.0)
+        with np.errstate(over="ignore"):
+            return bounded(np.maximum(np.maximum(values - high, low - values), 0.0))
