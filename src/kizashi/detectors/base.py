@@ -82,6 +82,8 @@ class Detector(ABC):
         True when ``fit`` must be called before scoring.
     ``requires_timestamps``
         True when scoring needs the timestamps (e.g. seasonal baselines).
+    ``protect_baseline``
+        Whether the decider keeps an alert's steps from the detector.
     ``default_threshold``
         The score above which the detector's own convention calls a point
         anomalous (``None`` when it has none); the decision layer uses it when
@@ -93,6 +95,10 @@ class Detector(ABC):
     requires_training: ClassVar[bool] = False
     requires_timestamps: ClassVar[bool] = False
     default_threshold: ClassVar[float | None] = None
+    #: True when the decider should keep an alert's steps out of what the detector learns
+    #: (a baseline of the level would learn the incident as normal). False for detectors of
+    #: *changes* or of the range seen so far, which must learn the new regime to stop alerting.
+    protect_baseline: ClassVar[bool] = True
     #: Parameters the conformance suite uses (small models, required bounds).
     conformance_params: ClassVar[dict[str, Any]] = {}
 
@@ -189,6 +195,27 @@ class Detector(ABC):
         if self.multivariate:
             return scores[:, 0]
         return scores[:, 0] if was_1d else scores
+
+    def explain(self, values: Any, timestamps: Any = None) -> Any:
+        """Typed output of ``values`` scored from the current state (left unchanged).
+
+        A :class:`~kizashi.engine.output.DetectorOutput` whose ``score`` is a
+        ``(time, outputs)`` array equal to :meth:`score`'s; detectors that know
+        more (a forecast band, per-input attribution) override :meth:`_explain`.
+        """
+        from kizashi.engine.output import DetectorOutput
+
+        matrix, _ = self._as_matrix(values)
+        t = self._timestamps(timestamps, matrix.shape[0])
+        state = self._state_for(matrix.shape[1])
+        self._check_training()
+        fields = self._explain(copy_state(state), matrix, t)
+        return DetectorOutput(**fields)
+
+    def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
+                 ) -> dict[str, np.ndarray]:
+        """``{"score": (time, outputs), ...optional fields}`` from a copy of the state."""
+        return {"score": self._score_batch(state, values, t)}
 
     def update_many(self, values: Any, timestamps: Any = None) -> np.ndarray:
         """Score a block of time steps and learn from them: ``update`` on each row, faster.

@@ -5,11 +5,13 @@ Each file is a fresh stream: a new detector sees the rows one after another
 ahead). The probationary period (the first 15 % of a file, at most 750 rows)
 is for learning: a detector that needs training is fitted on it and scores
 from there on; a streaming detector simply learns from those rows as it goes,
-and they are never scored. The raw scores go through the shared online
-calibration (:class:`kizashi.decision.calibration.OnlineCalibrator`), which
-puts them in [0, 1] from past scores only, as NAB's single corpus-wide
-threshold requires. Scores during the detector's warm-up (``n_warmup``) are
-kept out of the calibration, and NaN scores become 0.
+and they are never scored. The detector runs through the engine
+(:class:`kizashi.engine.stream.DetectorStream`) and its decider's calibration
+puts the scores in [0, 1] from past scores only, as NAB's single corpus-wide
+threshold requires: Numenta's anomaly likelihood with its red-zone suppression
+(``calibration="likelihood"``, the default) or the older online z-score squash
+(``"zscore"``). The result file holds the calibrated level; steps still
+learning (the detector's warm-up, the calibrator's learning period) score 0.
 
 Examples
 --------
@@ -31,7 +33,6 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.decision.calibration import OnlineCalibrator
 from kizashi.evaluation.nab import probationary_length
 from kizashi.evaluation.nab_files import result_path, write_result_file
 
@@ -49,7 +50,7 @@ def window_labels(timestamps: np.ndarray, windows: Sequence[tuple[Any, Any]]) ->
 
 def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any] | None = None,
                  out_dir: str | Path | None = None, result_name: str | None = None,
-                 calibrator: OnlineCalibrator | None = None,
+                 calibration: str = "likelihood",
                  progress: bool = True) -> dict[str, np.ndarray]:
     """Scores in [0, 1] of ``detector`` on every series of ``corpus``, by file name.
 
@@ -67,16 +68,21 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
         ``out_dir/<result_name>/<category>/<result_name>_<file>.csv``.
     result_name : str, optional
         Name of the result folder; ``detector`` by default.
-    calibrator : OnlineCalibrator, optional
-        The score calibration (a fresh copy per file); ``OnlineCalibrator()`` by default.
+    calibration : str
+        ``likelihood`` (Numenta's, with red-zone suppression) or ``zscore``.
     progress : bool
         Show a progress bar.
     """
     from kizashi.detectors.registry import create
+    from kizashi.engine.decider import Decider
+    from kizashi.engine.stream import DetectorStream
 
     params = dict(params or {})
     create(detector, **params)  # fail early on unknown names and parameters
-    template = calibrator or OnlineCalibrator()
+    if calibration not in ("likelihood", "zscore"):
+        raise ValueError(f"NAB needs scores in [0, 1]: calibration 'likelihood' or 'zscore', "
+                         f"not {calibration!r}")
+    likelihood = calibration == "likelihood"
     result_name = result_name or detector
     iterator: Any = corpus
     if progress:
@@ -88,20 +94,25 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
         values = np.asarray(series.values, dtype=np.float64)
         stamps = np.asarray(series.timestamps).astype("datetime64[ns]")
         model = create(detector, **params)
-        raw = np.zeros(values.shape[0])
+        start = 0
         if model.requires_training:
             start = probationary_length(values.shape[0])
             if start < 1:
                 raise ValueError(f"{series.name}: too short for a probationary period to "
                                  f"train {detector!r} on")
             model.fit(values[:start], stamps[:start])
-            raw[start:] = model.score(values[start:], stamps[start:])
-        else:
-            raw[:] = model.score(values, stamps)
-        # Warm-up scores (0 by convention) say nothing: keep them out of the calibration.
-        raw[:model.n_warmup] = np.nan
-        calibrated = type(template)(**template.get_params()).transform(raw)
-        scores = np.clip(np.nan_to_num(calibrated, nan=0.0), 0.0, 1.0)
+        # As NAB's Numenta detector does: the likelihood learns within the probationary
+        # period (half to learn, half to estimate) and suppresses repeated red values.
+        probation = probationary_length(values.shape[0])
+        calibration_params = {"suppress_red_zone": True,
+                              "learning_period": max(probation // 2, 1),
+                              "estimation_samples": max(probation - probation // 2, 1),
+                              } if likelihood else {}
+        stream = DetectorStream(model, Decider.for_detector(
+            model, calibration=calibration, calibration_params=calibration_params))
+        levels = np.zeros(values.shape[0])
+        levels[start:] = stream.process(values[start:], stamps[start:]).decision.level[:, 0]
+        scores = np.clip(np.nan_to_num(levels, nan=0.0), 0.0, 1.0)
         out[series.name] = scores
         if out_dir is not None:
             write_result_file(result_path(out_dir, result_name, series.name), stamps, values,

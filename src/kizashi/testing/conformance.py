@@ -107,6 +107,28 @@ def check_update_many_equals_streaming(name: str) -> None:
                     rtol=1e-9, atol=1e-12, equal_nan=True)
 
 
+def check_typed_output(name: str) -> None:
+    """``explain`` gives the scores of ``score`` and well-shaped optional fields, learning nothing."""
+    detector, values, _, timestamps = fitted(name)
+    before = detector.state_dict()
+    out = detector.explain(values, timestamps)
+    scores = detector.score(values, timestamps).reshape(values.shape[0], -1)
+    np.testing.assert_allclose(out.score, scores, rtol=1e-9, atol=1e-12, equal_nan=True)
+    for field in ("forecast", "lower", "upper"):
+        band = getattr(out, field)
+        assert band is None or band.shape == values.shape, (field, getattr(band, "shape", None))
+    if out.forecast is not None and out.lower is not None and out.upper is not None:
+        known = ~np.isnan(out.forecast)
+        assert np.all(out.lower[known] <= out.forecast[known])
+        assert np.all(out.forecast[known] <= out.upper[known])
+    if out.attribution is not None:
+        assert detector.multivariate and out.attribution.shape == values.shape
+        sums = np.nansum(out.attribution, axis=1)
+        full = ~np.isnan(out.attribution).all(axis=1)
+        np.testing.assert_allclose(sums[full], 1.0, rtol=1e-9)
+    assert states_equal(before, detector.state_dict())
+
+
 def check_score_leaves_state_unchanged(name: str) -> None:
     """Scoring without learning does not touch the state."""
     detector, values, _, timestamps = fitted(name)
@@ -186,6 +208,7 @@ CHECKS: list[Callable[[str], None]] = [
     check_shapes,
     check_batch_equals_streaming,
     check_update_many_equals_streaming,
+    check_typed_output,
     check_score_leaves_state_unchanged,
     check_state_round_trip,
     check_nan_policy,

@@ -96,6 +96,7 @@ class ChangeFinder(Detector):
     -0.64
     """
 
+    protect_baseline = False  # a change detector must learn the new regime
     conformance_params = {"r": 0.05, "order": 2, "smooth": 3}
 
     def __init__(self, r: float = 0.01, order: int = 1, smooth: int = 7,

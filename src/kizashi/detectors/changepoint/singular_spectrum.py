@@ -161,6 +161,7 @@ class SingularSpectrumTransform(Detector):
     (320, 0.95, 0.0)
     """
 
+    protect_baseline = False  # a change detector must learn the new regime
     conformance_params = {"window": 8, "n_columns": 8, "lag": 4, "rank": 2}
 
     def __init__(self, window: int = 50, n_columns: int | None = None, lag: int | None = None,

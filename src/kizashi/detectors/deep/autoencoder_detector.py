@@ -110,6 +110,14 @@ class AutoencoderDetector(NetworkDetector):
         Detector._check_training(self)
         return self._errors(state, matrix)[1]
 
+    def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
+                 ) -> dict[str, np.ndarray]:
+        """Scores, and each metric's share of the reconstruction error (rows sum to 1)."""
+        errors = self._errors(copy_state(state), values)[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = errors / np.nansum(errors, axis=1, keepdims=True)
+        return {"score": self._score_batch(state, values, t), "attribution": shares}
+
     def _errors(self, state: State, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-row ready flags and per-metric errors; moves the window to the end of ``values``."""
         w = int(self.window)

@@ -95,6 +95,23 @@ class RollingSigmaThreshold(Detector):
     def _init_state(self, n_series: int) -> State:
         return {"n_series": n_series, "window": self._rolling().init(n_series)}
 
+    def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
+                 ) -> dict[str, np.ndarray]:
+        """Scores, and the band ``mean ± k·σ`` each step was judged against."""
+        rolling = self._rolling()
+        forecast = np.full(values.shape, np.nan)
+        spread = np.full(values.shape, np.nan)
+        scores = np.empty(values.shape)
+        for i, row in enumerate(values):
+            mean, std = rolling.mean_std(state["window"])
+            ready = state["window"]["count"] >= self.min_periods
+            forecast[i] = np.where(ready, mean, np.nan)
+            spread[i] = np.where(ready, np.maximum(std, spread_floor(mean, self.min_std)), np.nan)
+            scores[i] = self._update(state, row, None)
+        reach = float(self.k) * spread
+        return {"score": scores, "forecast": forecast, "lower": forecast - reach,
+                "upper": forecast + reach}
+
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         rolling = self._rolling()
         mean, std = rolling.mean_std(state["window"])
