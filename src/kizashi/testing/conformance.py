@@ -108,7 +108,7 @@ def check_update_many_equals_streaming(name: str) -> None:
 
 
 def check_typed_output(name: str) -> None:
-    """``explain`` gives the scores of ``score`` and well-shaped optional fields, learning nothing."""
+    """``explain`` gives the scores of ``score`` and well-shaped fields, learning nothing."""
     detector, values, _, timestamps = fitted(name)
     before = detector.state_dict()
     out = detector.explain(values, timestamps)
