@@ -52,8 +52,17 @@ drifts in).
 A NaN score gives NaN and leaves that series' state untouched. Where ``learn``
 is False, a score is calibrated against the current state but changes
 nothing (the engine protects the baseline that way while an alert is active).
-The state is plain data; :meth:`AnomalyLikelihood.transform` is
-:meth:`AnomalyLikelihood.update` on every row, bit for bit.
+The state is plain data. :meth:`AnomalyLikelihood.transform` is
+:meth:`AnomalyLikelihood.update` on every row, vectorised over time as well as
+series: the moving averages are sums of shifted slices of the learned scores,
+the Gaussian is piecewise constant between fits, so only the fits a block's
+learned scores trigger are computed (from one moving-sum array per series),
+and the red-zone filter compares each tail probability with that of the
+previous learned average, which needs no loop either. Sums and fits are done
+in the same order as in ``update`` (a fit sums each history row by itself, so
+it never depends on its neighbours or on how the rows were cut into blocks);
+outputs agree with the row-by-row loop up to the rounding of element-wise
+functions, and the state afterwards is the same.
 
 The floors ``min_mean = 0.03`` and ``min_variance = 0.0003`` are the
 reference's, tuned for HTM's raw scores in [0, 1]; for scores on a very
@@ -68,6 +77,7 @@ import math
 from typing import Any, ClassVar, Self
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 
@@ -84,6 +94,8 @@ _LOG_OFFSET = 1.0000000001
 _LOG_DENOMINATOR = math.log(1.0 - 0.9999999999)
 #: Elements of the temporary arrays a re-estimation may allocate at once.
 _CHUNK_ELEMENTS = 1 << 22
+#: Scores :meth:`AnomalyLikelihood.transform` calibrates at once (time x series).
+_BLOCK_ELEMENTS = 1 << 20
 
 
 def log_scale(likelihood: np.ndarray | float) -> np.ndarray:
@@ -271,19 +283,42 @@ class AnomalyLikelihood:
     def transform(self, block: Any, learn: Any = None) -> np.ndarray:
         """:meth:`update` on every row of a ``(time, n_series)`` (or ``(time,)``) block.
 
-        ``learn`` is None or a boolean array of the block's shape. Returns the
-        calibrated values in the block's shape.
+        The rows are not looped over: the moving averages, the re-estimations
+        the block's learned scores trigger, the tail probabilities and the
+        red-zone filter are computed for the whole block at once (in pieces of
+        about a million scores), in the same order of operations as
+        :meth:`update`, so the outputs and the state afterwards are those of
+        the row-by-row loop up to the last bit of the element-wise functions.
+
+        Parameters
+        ----------
+        block : array-like
+            Raw scores, ``(time, n_series)`` or ``(time,)`` for one series
+            (NaN where missing).
+        learn : array-like of bool, optional
+            The block's shape (or broadcastable to it); where False a score is
+            calibrated but not learned.
+
+        Returns
+        -------
+        numpy.ndarray
+            The calibrated values in the block's shape.
         """
         array = np.asarray(block, dtype=np.float64)
         if array.ndim not in (1, 2):
             raise ValueError(f"AnomalyLikelihood: expected a (time,) or (time, series) block, "
                              f"got shape {array.shape}")
-        matrix = array.reshape(array.shape[0], -1)
+        matrix = array if array.ndim == 2 else array[:, None]
         mask = self._learn_mask(learn, array.shape).reshape(matrix.shape)
         state = self._state_for(matrix.shape[1])
         out = np.empty(matrix.shape)
-        for t in range(matrix.shape[0]):  # a loop over time, vectorised over series
-            out[t] = self._step(state, matrix[t], mask[t])
+        rows = max(1, _BLOCK_ELEMENTS // matrix.shape[1])
+        for start in range(0, matrix.shape[0], rows):
+            stop = min(matrix.shape[0], start + rows)
+            if stop - start == 1:
+                out[start] = self._step(state, matrix[start], mask[start])
+            else:
+                out[start:stop] = self._block(state, matrix[start:stop], mask[start:stop])
         return out.reshape(array.shape)
 
     @staticmethod
@@ -347,34 +382,239 @@ class AnomalyLikelihood:
                 self._estimate(state, columns[due])
         return out
 
+    def _n_due(self, count: np.ndarray) -> np.ndarray:
+        """How many re-estimations a series has had once it learned ``count`` scores."""
+        period = int(self.reestimation_period)
+        warmup = self.n_warmup
+        return np.where(count >= warmup, 1 + count // period - warmup // period, 0)
+
+    def _window(self, count: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where the fits at learned counts ``count`` look in the history.
+
+        Returns the history's length, the first average the fit uses and the
+        first score that average needs, as positions in the history (oldest 0).
+        """
+        window = int(self.history_window)
+        valid = np.minimum(count, window)
+        skip = np.minimum(count, np.maximum(0, int(self.learning_period)
+                                            - np.maximum(0, count - window)))
+        first = np.maximum(0, skip - (int(self.averaging_window) - 1))
+        return valid, skip, first
+
+    def _block(self, state: State, x: np.ndarray, learn: np.ndarray) -> np.ndarray:
+        """:meth:`_step` on every row of ``x`` (time, series), vectorised over time."""
+        n_rows, n = x.shape
+        window = int(self.history_window)
+        width = int(self.averaging_window)
+        count0 = state["count"]
+        history = state["history"]
+        columns = np.arange(n)
+        missing = np.isnan(x)
+        learned = learn & ~missing
+        # The block's learned scores packed to the top of each column ("values"), and each
+        # row's position in that sequence: the number of scores the column learned before it.
+        if learned.all():
+            position = np.broadcast_to(np.arange(n_rows)[:, None], (n_rows, n))
+            n_learned = np.full(n, n_rows, dtype=np.int64)
+            values = x
+        else:
+            learned_so_far = np.cumsum(learned, axis=0)
+            position = learned_so_far - learned
+            n_learned = learned_so_far[-1]
+            values = np.zeros((n_rows, n))
+            t_at, s_at = np.nonzero(learned)
+            values[position[t_at, s_at], s_at] = x[t_at, s_at]
+        counts = count0 + position
+
+        # Sum of the width - 1 learned scores before each packed position, oldest first.
+        lead = np.empty((width - 1 + n_rows, n))
+        for back in range(width - 1, 0, -1):
+            lead[width - 1 - back] = np.where(count0 >= back,
+                                              history[(count0 - back) % window, columns], 0.0)
+        lead[width - 1:] = values
+        preceding = np.zeros((n_rows, n))
+        for back in range(width - 1, 0, -1):
+            preceding += lead[width - 1 - back: width - 1 - back + n_rows]
+        before = preceding if values is x else np.take_along_axis(preceding, position, axis=0)
+        average = (before + x) / np.minimum(counts + 1, width)
+
+        def learned_average(index: np.ndarray, cols: np.ndarray) -> np.ndarray:
+            """The moving average of the ``index``-th score the block learned in ``cols``."""
+            return ((preceding[index, cols] + values[index, cols])
+                    / np.minimum(count0[cols] + index + 1, width))
+
+        # The Gaussian each row is scored with: the last fit at or below its count.
+        due0 = self._n_due(count0)
+        n_fits = self._n_due(count0 + n_learned) - due0
+        mean = np.broadcast_to(state["mean"], (n_rows, n))
+        std = np.broadcast_to(state["std"], (n_rows, n))
+        if n_fits.any():
+            fit_mean, fit_std, offsets = self._fit_block(state, values, n_learned, n_fits, due0)
+            local = self._n_due(counts) - due0 - 1
+            fitted = local >= 0
+            index = np.where(fitted, offsets + local, 0)
+            mean = np.where(fitted, fit_mean[index], mean)
+            std = np.where(fitted, fit_std[index], std)
+
+        tail = self._tail(average, mean, std)
+        if self.suppress_red_zone:
+            t_at, s_at = np.nonzero(tail <= RED_ZONE)
+            if t_at.size:
+                k = position[t_at, s_at]
+                last = np.where(k > 0, learned_average(np.maximum(k - 1, 0), s_at),
+                                state["last_average"][s_at])
+                repeated = self._tail(last, mean[t_at, s_at], std[t_at, s_at]) <= RED_ZONE
+                tail[t_at[repeated], s_at[repeated]] = YELLOW_ZONE
+        with np.errstate(invalid="ignore"):
+            out = np.maximum(log_scale(1.0 - tail), 0.0)  # one-sided q near 1: -4e-12
+        out = np.where((counts >= self.n_warmup) & ~missing, out, np.nan)
+
+        # The state the row-by-row loop would leave.
+        self._write_history(state, values, n_learned)
+        any_learned = n_learned > 0
+        state["last_average"] = np.where(
+            any_learned, learned_average(np.maximum(n_learned - 1, 0), columns),
+            state["last_average"])
+        state["count"] = count0 + n_learned
+        if n_fits.any():
+            last_fit = np.maximum(offsets + n_fits - 1, 0)
+            state["mean"] = np.where(n_fits > 0, fit_mean[last_fit], state["mean"])
+            state["std"] = np.where(n_fits > 0, fit_std[last_fit], state["std"])
+        return out
+
+    def _write_history(self, state: State, values: np.ndarray, n_learned: np.ndarray) -> None:
+        """Append each column's first ``n_learned`` packed ``values`` to its history ring."""
+        window = int(self.history_window)
+        count0 = state["count"]
+        history = state["history"]
+        if (n_learned == n_learned[0]).all() and (count0 == count0[0]).all():
+            index = np.arange(max(0, int(n_learned[0]) - window), int(n_learned[0]))
+            history[(int(count0[0]) + index) % window] = values[index]
+            return
+        index = np.arange(values.shape[0])[:, None]
+        keep = (index < n_learned) & (index >= n_learned - window)  # later ones overwrite
+        q_at, s_at = np.nonzero(keep)
+        history[(count0[s_at] + q_at) % window, s_at] = values[q_at, s_at]
+
+    def _fit_block(self, state: State, values: np.ndarray, n_learned: np.ndarray,
+                   n_fits: np.ndarray, due0: np.ndarray,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fits the block's learned ``values`` trigger, series after series.
+
+        Returns each fit's mean and std, and the index of each series' first fit.
+        """
+        window = int(self.history_window)
+        width = int(self.averaging_window)
+        period = int(self.reestimation_period)
+        warmup = self.n_warmup
+        n_rows = values.shape[0]
+        count0 = state["count"]
+        history = state["history"]
+        offsets = np.cumsum(n_fits) - n_fits
+        fit_series = np.repeat(np.arange(n_fits.size), n_fits)
+        ordinal = np.arange(fit_series.size) - offsets[fit_series] + due0[fit_series] + 1
+        count = np.where(ordinal == 1, warmup, (warmup // period + ordinal - 1) * period)
+        valid, skip, first = self._window(count)
+        start = count - valid  # the history's oldest score, as a learned count
+        needed = start + first  # the oldest score a used average needs
+        fit_mean = np.empty(fit_series.size)
+        fit_std = np.empty(fit_series.size)
+        series = np.flatnonzero(n_fits)
+        depth = count0[series] - np.minimum.reduceat(needed, offsets[series])  # from history
+        chunk = max(1, _CHUNK_ELEMENTS // (min(window, max(0, int(depth.max()))) + n_rows))
+        for at in range(0, series.size, chunk):
+            cols = series[at: at + chunk]
+            # Each series' learned scores, the older ones from its history first: column j
+            # holds the score learned at count count0 - held + j.
+            held = max(0, int(depth[at: at + chunk].max()))
+            scores = np.zeros((cols.size, held + n_rows))
+            if held:
+                learned_at = count0[cols][:, None] - held + np.arange(held)
+                kept = learned_at >= np.maximum(0, count0[cols] - window)[:, None]
+                scores[:, :held] = np.where(kept, history[learned_at % window, cols[:, None]],
+                                            0.0)
+            scores[:, held:] = values[:, cols].T
+            full = _window_sums(scores, width) / width  # averages of width scores
+            fits = np.arange(offsets[cols[0]], offsets[cols[-1]] + n_fits[cols[-1]])
+            row = np.repeat(np.arange(cols.size), n_fits[cols])
+            oldest = start[fits] - count0[fit_series[fits]] + held
+            # Fits with the same history length and first used average: one array each.
+            key = valid[fits] * (window + 1) + skip[fits]
+            order = np.argsort(key, kind="stable")
+            bounds = np.flatnonzero(np.diff(key[order])) + 1
+            for group in np.split(order, bounds):
+                n_valid, n_skip = int(valid[fits[group[0]]]), int(skip[fits[group[0]]])
+                n_used = n_valid - n_skip
+                if n_used <= 0:
+                    fit_mean[fits[group]], fit_std[fits[group]] = 0.5, 1e3
+                    continue
+                step = max(1, _CHUNK_ELEMENTS // n_used)
+                for piece in range(0, group.size, step):
+                    members = group[piece: piece + step]
+                    averages = sliding_window_view(full, n_used, axis=1)[
+                        row[members], oldest[members] + n_skip]
+                    partial = min(width - 1, n_valid)
+                    if n_skip < partial:  # the history's first averages hold fewer scores
+                        head = _window_sums(sliding_window_view(scores, partial, axis=1)[
+                            row[members], oldest[members]], width)
+                        averages[:, :partial - n_skip] = (head[:, n_skip:]
+                                                          / np.arange(n_skip + 1, partial + 1))
+                    fit_mean[fits[members]], fit_std[fits[members]] = self._fit(averages)
+        return fit_mean, fit_std, offsets
+
     def _estimate(self, state: State, columns: np.ndarray) -> None:
         """Fit the Gaussian of the moving averages in the history of ``columns``."""
         window = int(self.history_window)
         width = int(self.averaging_window)
-        learning = int(self.learning_period)
-        rows = np.arange(window)[:, None]
-        chunk = max(1, _CHUNK_ELEMENTS // window)
-        for first in range(0, columns.size, chunk):
-            cols = columns[first: first + chunk]
-            count = state["count"][cols]
-            oldest = np.where(count >= window, count % window, 0)
-            ordered = state["history"][(oldest + rows) % window, cols]
-            total = np.zeros_like(ordered)
-            for back in range(width - 1, -1, -1):  # oldest first, as in the streaming sum
-                total[back:] = total[back:] + ordered[:window - back]
-            averages = total / np.minimum(rows + 1, width)
-            valid = np.minimum(count, window)
-            skip = np.minimum(count, np.maximum(0, learning - np.maximum(0, count - window)))
-            used = (rows >= skip) & (rows < valid)
-            n_used = valid - skip
-            with np.errstate(invalid="ignore", divide="ignore"):
-                # Sequential sums (cumsum), so a series' fit never depends on its neighbours.
-                mean = np.cumsum(np.where(used, averages, 0.0), axis=0)[-1] / n_used
-                deviation = averages - mean
-                var = np.cumsum(np.where(used, deviation * deviation, 0.0), axis=0)[-1] / n_used
-            mean = np.where(mean < self.min_mean, float(self.min_mean), mean)
-            var = np.where(var < self.min_variance, float(self.min_variance), var)
-            std = np.where(var > 0.0, np.sqrt(np.maximum(var, 0.0)), 0.0)
-            empty = n_used <= 0  # the reference's "null distribution": everything is likely
-            state["mean"][cols] = np.where(empty, 0.5, mean)
-            state["std"][cols] = np.where(empty, 1e3, std)
+        count = state["count"][columns]
+        valid, skip, first = self._window(count)
+        start = count - valid
+        key = valid * (window + 1) + skip
+        order = np.argsort(key, kind="stable")
+        for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+            n_valid, n_skip, n_first = (int(valid[group[0]]), int(skip[group[0]]),
+                                        int(first[group[0]]))
+            if n_valid <= n_skip:  # the reference's "null distribution": everything is likely
+                state["mean"][columns[group]], state["std"][columns[group]] = 0.5, 1e3
+                continue
+            rows = np.arange(n_first, n_valid)
+            divisor = np.minimum(np.arange(n_skip, n_valid) + 1, width)
+            step = max(1, _CHUNK_ELEMENTS // rows.size)
+            for piece in range(0, group.size, step):
+                members = group[piece: piece + step]
+                cols = columns[members]
+                scores = state["history"][(start[members][:, None] + rows) % window,
+                                          cols[:, None]]
+                averages = _window_sums(scores, width)[:, n_skip - n_first:] / divisor
+                state["mean"][cols], state["std"][cols] = self._fit(averages)
+
+    def _fit(self, averages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Floored mean and std of each row of ``averages`` (C-contiguous, one fit a row).
+
+        Sums along rows (numpy's pairwise summation of a contiguous row): a fit
+        depends only on its own row, never on how many rows are fitted at once.
+        """
+        n_used = averages.shape[1]
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = averages.sum(axis=1) / n_used
+            deviation = averages - mean[:, None]
+            var = (deviation * deviation).sum(axis=1) / n_used
+        mean = np.where(mean < self.min_mean, float(self.min_mean), mean)
+        var = np.where(var < self.min_variance, float(self.min_variance), var)
+        std = np.where(var > 0.0, np.sqrt(np.maximum(var, 0.0)), 0.0)
+        return mean, std
+
+
+def _window_sums(scores: np.ndarray, width: int) -> np.ndarray:
+    """Sums of the last ``width`` entries along each row of ``scores``, oldest first.
+
+    The first ``width - 1`` entries of a row sum what there is. The order of
+    the additions is the streaming one (0, then the oldest score, ... the
+    newest), so a sum is the same number wherever it is computed.
+    """
+    total = np.zeros(scores.shape)
+    length = scores.shape[1]
+    for back in range(width - 1, -1, -1):
+        if back < length:
+            total[:, back:] += scores[:, :length - back]
+    return total
