@@ -28,14 +28,12 @@ def test_demo_report_shows_each_incident(tmp_path):
 
 
 def test_static_bounds_misfire_in_the_quiet_season_and_seasonal_does_not(tmp_path):
-    from kizashi.decision import AlertFilter
     from kizashi.report.demo import DetectorRun, judge, score_by_metric
 
     telemetry = generate_cluster(n_nodes=8, days=28, seed=3)
     counts = {}
     for name, params in (("static_threshold", {}), ("seasonal_threshold", {})):
-        scores, flags = score_by_metric(telemetry, name, params, "default")
-        active = AlertFilter(min_steps=2, resolve_steps=3).apply(flags)
+        scores, flags, active = score_by_metric(telemetry, name, params, "default")
         run = DetectorRun(name, name, "default", scores, flags, active, 0.0)
         judge(run, telemetry)
         counts[name] = run.false_alerts_quiet

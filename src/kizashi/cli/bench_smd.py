@@ -66,11 +66,14 @@ def evaluate(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
 
 
 def score_machine(name: str, detector: str, params: dict[str, Any], protocol: str,
-                  aggregate: str, published: dict[str, Any] | None) -> tuple[np.ndarray,
+                  aggregate: str, published: dict[str, Any] | None,
+                  protect: bool | None = None) -> tuple[np.ndarray,
                                                                             np.ndarray, float]:
     """Row scores and labels of one machine, and the seconds it took."""
     from kizashi.data.smd import load_smd
     from kizashi.detectors.registry import create
+    from kizashi.engine.decider import Decider
+    from kizashi.engine.stream import DetectorStream
 
     machine = load_smd(name)
     started = time.perf_counter()
@@ -82,12 +85,18 @@ def score_machine(name: str, detector: str, params: dict[str, Any], protocol: st
             raise ValueError(f"{name}: TSB-AD has no training length for this machine; "
                              "use --protocol omni")
         model.fit(test[:split], stamps[:split])
-        scores = model.score(test, stamps)  # as TSB-AD: the training rows are scored too
     else:
         model.fit(machine.train.values, machine.train.timestamps)
-        scores = model.score(test, stamps)
-    if scores.ndim == 2:
+    # Through the engine (the decider protects the baseline during alerts); VUS and AUC
+    # rank the raw scores. As TSB-AD does, its training rows are scored too.
+    stream = DetectorStream(model, Decider.for_detector(model, protect=protect))
+    scores = stream.process(test, stamps).scores
+    if not model.multivariate:
+        scores = scores.reshape(test.shape[0], -1)
+    if scores.shape[1] > 1:
         scores = np.nanmax(scores, axis=1) if aggregate == "max" else np.nanmean(scores, axis=1)
+    else:
+        scores = scores[:, 0]
     scores = np.nan_to_num(scores, nan=0.0, posinf=1e12, neginf=-1e12)
     return scores, machine.test_labels, time.perf_counter() - started
 
@@ -126,10 +135,12 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
               show_default=True, help="omni: fit on train/, score test/; tsb-ad: TSB-AD's split.")
 @click.option("--aggregate", type=click.Choice(["max", "mean"]), default="max",
               show_default=True, help="Per-row score of a univariate detector.")
+@click.option("--protect/--no-protect", default=None,
+              help="Keep alerting steps out of the baseline (default: the detector's own).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the per-machine numbers here.")
 def smd(detector: str, params: tuple[str, ...], machine_names: tuple[str, ...], protocol: str,
-        aggregate: str, json_path: Path | None) -> None:
+        aggregate: str, protect: bool | None, json_path: Path | None) -> None:
     """Server Machine Dataset: VUS-PR, AUC-PR, AUC-ROC, F1 and event F1 per machine,
     beside TSB-AD's published VUS-PR."""
     from kizashi.data.smd import machines
@@ -144,7 +155,7 @@ def smd(detector: str, params: tuple[str, ...], machine_names: tuple[str, ...], 
         rows = []
         for name in names:
             scores, labels, seconds = score_machine(name, detector, parsed, protocol, aggregate,
-                                                    published.get(name))
+                                                    published.get(name), protect)
             row = {"machine": name, **evaluate(labels, scores), "seconds": seconds,
                    "published": {m: published.get(name, {}).get(m, "") for m in PUBLISHED}}
             rows.append(row)

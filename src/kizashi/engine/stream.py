@@ -40,6 +40,8 @@ __all__ = ["DetectorStream", "StreamBlock"]
 
 #: Steps scored together while no series is protected.
 BLOCK = 2048
+#: The shortest block tried after a block was cut short by a protected step.
+MIN_SPAN = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +72,8 @@ class DetectorStream:
         self.detector = detector
         self.decider = decider
         self.block = int(block)
+        #: rows tried in the next block: halves towards a protected step, doubles back
+        self._span = int(block)
 
     @property
     def n_outputs(self) -> int | None:
@@ -109,7 +113,7 @@ class DetectorStream:
     def _block(self, matrix: np.ndarray, t: np.ndarray | None, i: int, scores: np.ndarray,
                steps: list[Any]) -> int:
         """Process rows from ``i`` as one block up to the first protected step; rows done."""
-        j = min(matrix.shape[0], i + self.block)
+        j = min(matrix.shape[0], i + max(1, min(self._span, self.block)))
         detector_before = copy_state(self.detector.state_)
         decider_before = copy_state(self.decider.state_)
         calibrator_before = copy_state(self.decider.calibrator.state_)
@@ -120,8 +124,11 @@ class DetectorStream:
         if not protected.any():
             scores[i:j] = block_scores
             steps.append(decision)
+            self._span = min(2 * self._span, self.block)
             return j - i
         first = int(np.argmax(protected))
+        # protected steps come in runs: try a shorter block next time (never quadratic)
+        self._span = max(MIN_SPAN, min(first, self._span // 2))
         self.detector.state_ = detector_before
         self.decider.state_ = decider_before
         self.decider.calibrator.state_ = calibrator_before

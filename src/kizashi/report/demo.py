@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from kizashi.data.cluster import STEP_SECONDS, ClusterTelemetry, generate_cluster
-from kizashi.decision import AlertFilter, parse_cutoff
 from kizashi.detectors.registry import DETECTORS, get_class
 
 #: Bounds an operator would set by hand, per metric (the static threshold's parameters).
@@ -50,12 +49,21 @@ class DetectorRun:
     false_alerts_quiet: int = 0
 
 
+#: Small networks for the deep detectors: the demo shows the decision, not a tuned model.
+DEEP_PARAMS = {
+    "lstm": {"window": 12, "hidden": 16, "epochs": 3, "max_samples": 20000, "device": "cpu"},
+    "autoencoder": {"window": 12, "hidden": 16, "latent": 4, "epochs": 3,
+                    "max_samples": 5000, "device": "cpu"},
+}
+
+
 def demo_detectors() -> list[tuple[str, str, dict[str, Any], str]]:
     """(label, registry name, params, cutoff) for every detector the demo runs.
 
     The threshold family with settings an operator would use, then every other
-    registered univariate detector that needs no training, with its defaults
-    and a cutoff at the 99.9th percentile of its scores before the quiet season.
+    registered detector with its defaults — the deep ones too when PyTorch is
+    installed (trained on the first 30 % of the month, the engine's rule) — all
+    with the engine's default, calibrated decision.
     """
     runs: list[tuple[str, str, dict[str, Any], str]] = [
         ("static bounds", "static_threshold", {}, "default"),
@@ -69,11 +77,10 @@ def demo_detectors() -> list[tuple[str, str, dict[str, Any], str]]:
             cls = get_class(name)
         except ImportError:
             continue
-        if cls in seen or cls.multivariate or cls.requires_training:
+        if cls in seen:
             continue
         seen.add(cls)
-        cutoff = "default" if cls().default_threshold is not None else "q0.999"
-        runs.append((name, name, {}, cutoff))
+        runs.append((name, name, dict(DEEP_PARAMS.get(name, {})), "default"))
     return runs
 
 
@@ -95,8 +102,7 @@ def run_demo(out_dir: str | Path, n_nodes: int = 32, days: int = 35, seed: int =
         raise ValueError(f"none of {names} is a detector the demo can run")
     for label, name, params, cutoff in tqdm(plan, desc="detectors", disable=not progress):
         started = time.perf_counter()
-        scores, flags = score_by_metric(telemetry, name, params, cutoff)
-        active = AlertFilter(min_steps=2, resolve_steps=3).apply(flags)
+        scores, flags, active = score_by_metric(telemetry, name, params, cutoff)
         run = DetectorRun(label, name, cutoff, scores, flags, active,
                           time.perf_counter() - started)
         judge(run, telemetry)
@@ -106,14 +112,28 @@ def run_demo(out_dir: str | Path, n_nodes: int = 32, days: int = 35, seed: int =
 
 
 def score_by_metric(telemetry: ClusterTelemetry, name: str, params: dict[str, Any],
-                    cutoff: str) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and flags of every series, one vectorised detector per metric."""
-    from kizashi.detectors.registry import create
+                    cutoff: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levels, steps above the cutoff and active alerts of every series, through the engine.
+
+    A univariate detector runs once per metric (its parameters may depend on the
+    metric); a multivariate one once over each node's metrics, and its alerts
+    count on every series of that node. Alerts fire after 2 steps (10 min)
+    above the cutoff and resolve after 3 below it.
+    """
+    from kizashi.engine.batch import score_frame
 
     frame = telemetry.frame
-    scores = np.full(frame.values.shape, np.nan)
-    flags = np.zeros(frame.values.shape, dtype=bool)
-    reference_rows = telemetry.quiet_season[0]
+    shape = frame.values.shape
+    levels, above, active = np.full(shape, np.nan), np.zeros(shape, bool), np.zeros(shape, bool)
+    decision = {"cutoff": cutoff, "min_steps": 2, "resolve_steps": 3}
+    if get_class(name).multivariate:
+        result = score_frame(frame, name, params, decision=decision)
+        for k, entity in enumerate(result.entities):
+            columns = [j for j, e in enumerate(frame.entities) if e == entity]
+            levels[:, columns] = result.levels[:, [k]]
+            above[:, columns] = (result.levels[:, [k]] > result.cutoffs[k])
+            active[:, columns] = result.flags[:, [k]]
+        return levels, above, active
     for metric in frame.unique_metrics():
         columns = [j for j, m in enumerate(frame.metrics) if m == metric]
         metric_params = dict(params)
@@ -121,15 +141,12 @@ def score_by_metric(telemetry: ClusterTelemetry, name: str, params: dict[str, An
             metric_params.update(STATIC_BOUNDS[metric])
         elif metric in MIN_STD and "min_std" in get_class(name)().get_params():
             metric_params["min_std"] = MIN_STD[metric]
-        detector = create(name, **metric_params)
-        block = detector.update_many(frame.values[:, columns], frame.timestamps)
-        cut = parse_cutoff(cutoff).resolve(default=detector.default_threshold,
-                                           reference=block[:reference_rows],
-                                           n_series=len(columns))
-        scores[:, columns] = block
+        result = score_frame(frame.take(columns), name, metric_params, decision=decision)
+        levels[:, columns] = result.levels
         with np.errstate(invalid="ignore"):
-            flags[:, columns] = np.nan_to_num(block, nan=-np.inf) > cut
-    return scores, flags
+            above[:, columns] = result.levels > result.cutoffs
+        active[:, columns] = result.flags
+    return levels, above, active
 
 
 def judge(run: DetectorRun, telemetry: ClusterTelemetry) -> None:
