@@ -78,7 +78,8 @@ def test_numentas_rule_keeps_the_contract(check, monkeypatch):
 def test_registry_and_defaults():
     detector = create("range_rule")
     assert isinstance(detector, RangeRule)
-    assert detector.get_params() == {"tolerance": 0.05, "halflife": None, "min_periods": 0}
+    assert detector.get_params() == {"tolerance": 0.05, "halflife": None, "min_periods": 0,
+                                     "max_growth": 10.0}
     assert detector.default_threshold == 0.5 and detector.n_warmup == 0
 
 
@@ -88,3 +89,17 @@ def test_registry_and_defaults():
 def test_bad_parameters(params):
     with pytest.raises(ValueError, match="range_rule"):
         RangeRule(**params).score([1.0, 2.0])
+
+
+def test_one_absurd_value_widens_the_range_only_so_far():
+    # noise in [-1, 1]; then 1e308; later a value 50 above the noise must still fire
+    values = np.r_[np.tile([-1.0, 1.0], 50), 1e308, np.zeros(20), 50.0]
+    limited = RangeRule().score(values)
+    # the range grew to [-1, 1 + 10·2 = 21]: 50 lies beyond it by more than 5 % of 22
+    assert limited[100] == 1.0 and limited[-1] == 1.0
+    assert RangeRule().score(np.r_[values[:-1], 22.0])[-1] == 0.0  # 22 < 21 + 1.1
+    numenta = RangeRule(max_growth=None).score(np.r_[values[:-1], 1e300])
+    assert numenta[-1] == 0.0  # Numenta's rule: blind after 1e308
+    # block scoring equals step by step around the absurd value
+    detector = RangeRule()
+    np.testing.assert_array_equal([detector.update(v) for v in values], limited)

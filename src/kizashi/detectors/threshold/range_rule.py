@@ -43,6 +43,11 @@ class RangeRule(Detector):
         below) the current value; ``None`` never forgets.
     min_periods : int
         Observed values a series needs before it may score 1.
+    max_growth : float or None
+        The most one value may widen the range, in widths of the range so far:
+        a value further out still scores 1 but widens it only that far, so one
+        absurd value (say 1e308) does not blind the rule for good. ``None`` is
+        Numenta's rule (the range takes any value).
 
     Examples
     --------
@@ -55,10 +60,11 @@ class RangeRule(Detector):
     conformance_params = {"halflife": 50.0}
 
     def __init__(self, tolerance: float = 0.05, halflife: float | None = None,
-                 min_periods: int = 0):
+                 min_periods: int = 0, max_growth: float | None = 10.0):
         self.tolerance = tolerance
         self.halflife = halflife
         self.min_periods = min_periods
+        self.max_growth = max_growth
 
     @property
     def n_warmup(self) -> int:
@@ -71,6 +77,10 @@ class RangeRule(Detector):
                 or self.min_periods < 0:
             raise ValueError(f"range_rule: min_periods must be a whole number >= 0, got "
                              f"{self.min_periods!r}")
+        if self.max_growth is not None and not (math.isfinite(self.max_growth)
+                                                and self.max_growth > 0):
+            raise ValueError(f"range_rule: max_growth must be > 0 or None, got "
+                             f"{self.max_growth!r}")
         if self.halflife is None:
             return 1.0
         if not self.halflife > 0:
@@ -92,10 +102,20 @@ class RangeRule(Detector):
         out = np.where(outside & (count >= int(self.min_periods)), 1.0, 0.0)
         return np.where(np.isnan(x), np.nan, out)
 
+    def _learned(self, x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """``x`` as the range learns it: at most ``max_growth`` range widths beyond it."""
+        if self.max_growth is None:
+            return x
+        with np.errstate(invalid="ignore", over="ignore"):
+            reach = float(self.max_growth) * (high - low)
+            limited = np.clip(x, low - reach, high + reach)
+        return np.where((high > low) & np.isfinite(reach), limited, x)
+
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         decay = self._decay()
         low, high, count = state["low"], state["high"], state["count"]
         scores = self._score(x, low, high, count)
+        x = self._learned(x, low, high)
         seen = ~np.isnan(x)
         if decay == 1.0:
             state["low"] = np.fmin(low, x)
@@ -119,6 +139,13 @@ class RangeRule(Detector):
         low = np.fmin.accumulate(np.vstack([state["low"][None, :], values]), axis=0)
         count = state["count"] + np.vstack([np.zeros((1, values.shape[1]), dtype=np.int64),
                                             np.cumsum(~np.isnan(values), axis=0)])
+        if self.max_growth is not None:
+            with np.errstate(invalid="ignore", over="ignore"):
+                reach = float(self.max_growth) * (high[:-1] - low[:-1])
+                far = (high[:-1] > low[:-1]) & ((values > high[:-1] + reach)
+                                                 | (values < low[:-1] - reach))
+            if far.any():  # a value beyond the growth limit: learn step by step
+                return super()._score_batch(state, values, t)
         scores = self._score(values, low[:-1], high[:-1], count[:-1])
         state.update(low=low[-1], high=high[-1], count=count[-1])
         return scores
