@@ -15,6 +15,13 @@ early-stopping state, loss history) are written atomically every
 ``checkpoint_every`` steps, at every epoch end and on SIGTERM, after which the run
 returns cleanly; ``resume=True`` continues from the checkpoint and ends with the
 same weights as an uninterrupted run (on CPU, bit for bit).
+
+Checkpoint faults: each save keeps the checkpoint it replaces as
+``checkpoint.prev.pt``; a run starts by deleting temporaries a killed save left
+behind. On resume, a checkpoint that is damaged, empty, not a checkpoint, or
+written for another model or config is a :class:`ValueError` naming the file and
+what is wrong — unless ``checkpoint.prev.pt`` is good, which is then used with a
+:class:`~kizashi.dl.checkpoint.CheckpointWarning` naming the bad file.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import math
 import os
 import signal
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -39,6 +47,13 @@ from kizashi.dl import checkpoint as ckpt
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.pt"
+#: files written atomically into ``out_dir`` (their killed writes leave temporaries)
+OUTPUTS = (CHECKPOINT, ckpt.previous_path(CHECKPOINT).name, MODEL, "config.json", "curves.csv",
+           "curves.png")
+#: config keys that may differ between a run and its resumption (how long, where, how loud)
+RESUMABLE_KEYS = frozenset({"epochs", "device", "progress", "out", "threads", "max_steps",
+                            "checkpoint_every", "patience", "min_delta", "kizashi", "search"})
+_CHECKPOINT_KEYS = ("model", "optimiser", "scheduler", "best_model", "loop", "rng")
 
 
 @dataclass
@@ -230,20 +245,28 @@ class Trainer:
                 "history": [], "samples": 0}
         best_state = _cpu_state(model)
         path = None if self.out_dir is None else self.out_dir / CHECKPOINT
-        if resume and path is not None and path.exists():
-            saved = ckpt.load(path, map_location=device)
-            model.load_state_dict(saved["model"])
-            optimiser.load_state_dict(saved["optimiser"])
-            scheduler.load_state_dict(saved["scheduler"])
-            best_state = saved["best_model"]
-            loop.update(json.loads(saved["loop"]))
-            ckpt.set_rng_states(saved["rng"])
+        if path is not None and ranks.is_main:
+            ckpt.remove_temporaries(path.parent, OUTPUTS)
+        # keep checkpoint.pt as checkpoint.prev.pt on the next save only when it is this run's
+        keep = False
+        if resume and path is not None:
+            restored = self._restore(path, device, model, optimiser, scheduler, loop)
+            if restored is not None:
+                best_state, used = restored
+                keep = used == path
+        elif path is not None and ranks.is_main:  # a fresh run: an older run's backup is no use
+            ckpt.previous_path(path).unlink(missing_ok=True)
+        config_json = (None if self.config is None or path is None
+                       else json.dumps(self.config, sort_keys=True))
 
         def save() -> None:
+            nonlocal keep
             if path is not None and ranks.is_main:
                 ckpt.atomic_save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
                                   "scheduler": scheduler.state_dict(), "best_model": best_state,
-                                  "loop": json.dumps(loop), "rng": ckpt.rng_states()}, path)
+                                  "loop": json.dumps(loop), "rng": ckpt.rng_states(),
+                                  "config": config_json}, path, keep_previous=keep)
+                keep = True
 
         if self.out_dir is not None and ranks.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -313,6 +336,80 @@ class Trainer:
                 bar.close()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+    # ------------------------------------------------------------ checkpoints
+    def _restore(self, path: Path, device: torch.device, model: nn.Module,
+                 optimiser: torch.optim.Optimizer, scheduler: Any,
+                 loop: dict[str, Any]) -> tuple[dict[str, Any], Path] | None:
+        """Load ``path`` (else its previous copy) into the run; ``(best_state, file used)``.
+
+        None when neither file exists (the run starts afresh). A bad ``path`` with a
+        good previous copy warns and uses the copy; both bad is a ValueError naming both.
+        """
+        previous = ckpt.previous_path(path)
+        failures: list[str] = []
+        for candidate in (path, previous):
+            if not candidate.exists():
+                if candidate == path and previous.exists():
+                    failures.append(f"checkpoint {path} is missing")
+                continue
+            try:
+                best_state = self._apply(candidate, device, model, optimiser, scheduler, loop)
+            except ValueError as error:
+                failures.append(str(error))
+                continue
+            if failures:
+                warnings.warn(f"{failures[0]}; resuming from the previous checkpoint "
+                              f"{candidate} instead", ckpt.CheckpointWarning, stacklevel=4)
+            return best_state, candidate
+        if failures:
+            tail = (f"; the previous checkpoint is no better: {failures[1]}"
+                    if len(failures) > 1 else f" (and there is no {previous.name} to fall "
+                                                "back to)")
+            raise ValueError(f"cannot resume: {failures[0]}{tail}")
+        return None
+
+    def _apply(self, path: Path, device: torch.device, model: nn.Module,
+               optimiser: torch.optim.Optimizer, scheduler: Any,
+               loop: dict[str, Any]) -> dict[str, Any]:
+        """Check the checkpoint at ``path`` fits this run, then load it; the best weights."""
+        saved = ckpt.load(path, map_location=device)
+        if not isinstance(saved, dict) or not all(k in saved for k in _CHECKPOINT_KEYS):
+            found = ", ".join(map(str, saved)) if isinstance(saved, dict) else \
+                type(saved).__name__
+            raise ValueError(f"checkpoint {path} is not a training checkpoint (it holds "
+                             f"{found[:200] or 'nothing'}; expected {', '.join(_CHECKPOINT_KEYS)})")
+        stored = saved.get("config")
+        if stored is not None and not isinstance(stored, str):
+            raise ValueError(f"checkpoint {path}: its 'config' entry is not JSON text")
+        try:
+            changes = ckpt.config_changes(stored, self.config, RESUMABLE_KEYS)
+        except ValueError:
+            raise ValueError(f"checkpoint {path}: its 'config' entry is not valid JSON") from None
+        if changes:
+            raise ValueError(f"checkpoint {path} was written with another config "
+                             f"({'; '.join(changes)}); resume with the config that wrote it, "
+                             "or train afresh in another folder")
+        ckpt.check_state_dict(saved["model"], model, path, "model")
+        ckpt.check_state_dict(saved["best_model"], model, path, "best_model")
+        try:
+            state = json.loads(saved["loop"])
+        except (TypeError, ValueError):
+            raise ValueError(f"checkpoint {path}: its 'loop' entry is not JSON text") from None
+        if not isinstance(state, dict) or not {"epoch", "batch", "step", "history"} <= set(state):
+            raise ValueError(f"checkpoint {path}: its 'loop' entry lacks the loop position")
+        try:
+            model.load_state_dict(saved["model"])
+            optimiser.load_state_dict(saved["optimiser"])
+            scheduler.load_state_dict(saved["scheduler"])
+            ckpt.set_rng_states(saved["rng"])
+        except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as error:
+            raise ValueError(f"checkpoint {path} does not fit this run (the optimiser, scheduler "
+                             f"or random state: {type(error).__name__}: "
+                             f"{str(error).splitlines()[0][:160] if str(error) else ''}); "
+                             "resume with the settings that wrote it, or train afresh") from None
+        loop.update(state)
+        return saved["best_model"]
 
     def _end_epoch(self, model: nn.Module, ranks: _Ranks, device: torch.device,
                    loop: dict[str, Any], best_state: dict[str, Any]) -> None:
