@@ -69,7 +69,16 @@ def run_check(config: Any) -> bool:
     if os.path.exists(config.storage):
         try:
             WatchStore(config.storage, readonly=True).close()
-            line(True, f"state file {config.storage} is readable")
+            folder = os.path.dirname(config.storage) or "."
+            if not os.access(config.storage, os.W_OK):
+                line(False, f"state file {config.storage} is readable but read-only "
+                            "(permission denied): the daemon cannot write it; make it writable "
+                            "or choose another file with --state")
+            elif not os.access(folder, os.W_OK | os.X_OK):
+                line(False, f"state file {config.storage} is readable but its folder {folder} "
+                            "is read-only: SQLite cannot write its journal beside it")
+            else:
+                line(True, f"state file {config.storage} is readable and writable")
         except ValueError as error:
             line(False, str(error))
     else:

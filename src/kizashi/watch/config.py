@@ -2,6 +2,37 @@
 
 Every error is a :class:`ValueError` naming the file and the key at fault.
 
+Limits
+------
+Every number must be finite (``.nan``, ``.inf`` and ``1e400`` are refused) and
+within a sane range:
+
+===============================================  ====================================
+key                                              range
+===============================================  ====================================
+``interval``                                     1 ms … 1 d
+``max_backfill``, ``initial_backfill``           at most 366 d and 1 000 000 intervals
+                                                 (``initial_backfill`` may be 0)
+``retention``                                    1 ms … 3660 d (10 years)
+``series_ttl``, ``min_duration``,                1 ms … 366 d
+``resolve_after``, ``relearn_after``,
+``alerts.alertmanager.resend_interval``
+``timeout`` (sources, alerts), ``backoff``       1 ms … 1 h (``backoff`` may be 0)
+``sources.*.retries``                            0 … 100
+``sources.*.max_bytes``                          1 KiB … 1 TiB
+``cutoff``                                       a finite number or ``q`` with 0 < q < 1
+detector ``params``                              finite numbers of the declared type; whole
+                                                 numbers (windows, ranks, orders) 0 …
+                                                 1 000 000; any number at most 1e18 in size
+a detector's state                               at most 32 MiB per series
+===============================================  ====================================
+
+Detector parameters are checked by building the detector, starting the state
+of one series (its size is measured against the limit above) and scoring a few
+synthetic steps, so a config that loads is one whose ticks can run. The state
+file (``storage``) must be a file on a real disk: paths under ``/proc``, ``/sys``
+and ``/dev`` are refused.
+
 Examples
 --------
 >>> text = '''
@@ -26,6 +57,9 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +79,30 @@ __all__ = [
 ]
 
 TOKEN_ENV = "KIZASHI_WATCH_TOKEN"
+
+DAY = 86400.0
+#: (minimum, maximum) seconds of each duration key (by its last part); others: DEFAULT_SPAN
+DURATION_LIMITS: dict[str, tuple[float, float]] = {
+    "interval": (1e-3, DAY),
+    "max_backfill": (1e-3, 366 * DAY),
+    "initial_backfill": (1e-3, 366 * DAY),
+    "retention": (1e-3, 3660 * DAY),
+    "timeout": (1e-3, 3600.0),
+    "backoff": (1e-3, 3600.0),
+}
+DEFAULT_SPAN = (1e-3, 366 * DAY)
+#: most steps of ``interval`` that ``max_backfill`` / ``initial_backfill`` may cover
+MAX_BACKFILL_STEPS = 1_000_000
+#: largest whole-number detector parameter (window, rank, order, ...)
+MAX_PARAM_COUNT = 1_000_000
+#: largest magnitude of any number in detector parameters
+MAX_PARAM_MAGNITUDE = 1e18
+#: largest detector state of one series, in bytes
+MAX_STATE_BYTES = 32 * 1024 * 1024
+#: largest config file read
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+#: virtual filesystems where a state file cannot live
+VIRTUAL_ROOTS = ("/proc", "/sys", "/dev")
 
 
 @dataclass(frozen=True)
@@ -161,12 +219,39 @@ class WatchConfig:
 
 
 def load_config(path: str | os.PathLike[str]) -> WatchConfig:
-    """Read and validate a YAML config file."""
+    """Read and validate a YAML config file.
+
+    Parameters
+    ----------
+    path : path-like
+        The file: UTF-8 text of at most :data:`MAX_CONFIG_BYTES` bytes.
+
+    Returns
+    -------
+    WatchConfig
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be read, is not UTF-8 text, or any key is invalid; the
+        message names the file (and the key).
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise ValueError(f"cannot read watch config {path}: {error.strerror or error}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ValueError(f"watch config {path} is larger than {MAX_CONFIG_BYTES // 1024 // 1024} "
+                         "MiB: is it the right file?")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}, "
+            f"line {line}); save the config as UTF-8") from None
     return parse_config(text, str(path))
 
 
@@ -178,6 +263,10 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ValueError(f"{where}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{where}: not a usable config: YAML nested too deeply") from None
+    except (ValueError, TypeError, OverflowError) as error:  # e.g. a date such as 2024-13-45
+        raise ValueError(f"{where}: not valid YAML: {error}") from None
     if raw is None:
         raw = {}
     reader = _Reader(raw, where, "")
@@ -186,18 +275,19 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     watches = _watches(reader, sources)
     alerts = _alerts(reader)
     listen = reader.get("listen", "127.0.0.1:9464")
-    listen = None if listen in (None, False, "", "off") else str(listen)
+    listen = None if listen in (None, False, "", "off") else reader.text("listen", listen)
     token = reader.get("token", None)
-    token = str(token) if token else os.environ.get(TOKEN_ENV) or None
+    token = reader.text("token", token) if token else os.environ.get(TOKEN_ENV) or None
+    dashboard_url = reader.get("dashboard_url", None)
     config = WatchConfig(
         path=where,
         interval=interval,
-        storage=str(reader.get("storage", "kizashi-watch.sqlite")),
+        storage=reader.text("storage", reader.get("storage", "kizashi-watch.sqlite")),
         listen=listen,
         token=token,
-        dashboard_url=reader.get("dashboard_url", None),
-        max_backfill=reader.duration("max_backfill", 3600.0),
-        initial_backfill=reader.duration("initial_backfill", 0.0, allow_zero=True),
+        dashboard_url=_url(dashboard_url, f"{where}: dashboard_url") if dashboard_url else None,
+        max_backfill=reader.backfill("max_backfill", 3600.0, interval),
+        initial_backfill=reader.backfill("initial_backfill", 0.0, interval, allow_zero=True),
         series_ttl=reader.duration("series_ttl", 600.0),
         retention=reader.duration("retention", 7 * 86400.0),
         sources=sources,
@@ -235,10 +325,20 @@ def apply_overrides(config: WatchConfig, *, prometheus: str | None = None,
 
 
 def validate(config: WatchConfig) -> None:
-    """Cross-field checks: sources exist, detectors are known, the listen address is safe."""
-    from kizashi.detectors.registry import create
+    """Cross-field checks: sources exist, detectors work, the state file and listen address.
 
+    Parameters
+    ----------
+    config : WatchConfig
+        The parsed config (``config.path`` names it in errors).
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the key at fault.
+    """
     where = config.path
+    _check_storage(config.storage, where)
     if not config.watches:
         raise ValueError(f"{where}: 'watches' is empty; name at least one query to watch")
     for watch in config.watches:
@@ -251,19 +351,7 @@ def validate(config: WatchConfig) -> None:
         if source.type == "prometheus" and not watch.query:
             raise ValueError(f"{where}: {key}.query is missing (a PromQL expression)")
         for spec in watch.detectors:
-            dkey = f"{key}.detectors[{spec.name}]"
-            try:
-                detector = create(spec.detector, **spec.params)
-                detector.clone().reset(1)
-            except (ValueError, TypeError) as error:
-                raise ValueError(f"{where}: {dkey}: {error}") from None
-            if detector.multivariate or detector.requires_training:
-                raise ValueError(f"{where}: {dkey}: detector {spec.detector!r} is multivariate "
-                                 "or needs training data; watch supports online univariate "
-                                 "detectors only")
-            if spec.cutoff.kind == "default" and detector.default_threshold is None:
-                raise ValueError(f"{where}: {dkey}.cutoff: detector {spec.detector!r} has no "
-                                 "default threshold; give a number or a quantile such as q0.999")
+            check_detector(spec, config.interval, f"{where}: {key}.detectors[{spec.name}]")
     for source in config.sources.values():
         if source.type == "prometheus" and not source.url:
             raise ValueError(f"{where}: sources.{source.name}.url is missing")
@@ -274,6 +362,237 @@ def validate(config: WatchConfig) -> None:
                 f"{where}: listen {config.listen!r} is reachable from other machines, so the "
                 f"dashboard needs a token: set 'token' in the config or ${TOKEN_ENV}"
             )
+
+
+def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
+    """Build the detector of ``spec`` and run it for a moment, so that ticks cannot fail.
+
+    The parameters must have the declared types, be finite and within the limits of
+    the module docs; the state of one series must fit :data:`MAX_STATE_BYTES`; a few
+    synthetic steps must score without error.
+
+    Parameters
+    ----------
+    spec : DetectorSpec
+        The detector and its decision rule.
+    interval : float
+        Seconds between steps (the synthetic steps' spacing, the decider's step count).
+    at : str
+        ``"FILE: watches[NAME].detectors[NAME]"``, the start of every message.
+
+    Raises
+    ------
+    ValueError
+        Naming ``at`` and the parameter at fault.
+    """
+    import numpy as np
+
+    from kizashi.detectors.registry import create, get_class, parameters
+
+    try:
+        cls = get_class(spec.detector)
+    except ValueError as error:
+        raise ValueError(f"{at}.detector: {error}") from None
+    declared = {p.name: p for p in parameters(cls)}
+    for name, value in spec.params.items():
+        _check_param(value, declared.get(name), f"{at}.params.{name}")
+    try:
+        detector = create(spec.detector, **spec.params)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ValueError(f"{at}: {error}") from None
+    if detector.multivariate or detector.requires_training:
+        raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training "
+                         "data; watch supports online univariate detectors only")
+    if spec.cutoff.kind == "default" and detector.default_threshold is None:
+        raise ValueError(f"{at}.cutoff: detector {spec.detector!r} has no default threshold; "
+                         "give a number or a quantile such as q0.999")
+    trial = detector.clone()
+    try:
+        with _memory_limit(8 * MAX_STATE_BYTES):
+            trial.reset(1)
+    except MemoryError:
+        raise ValueError(f"{at}.params: the state of one series is far larger than the limit "
+                         f"of {MAX_STATE_BYTES >> 20} MiB (building it ran out of memory); use "
+                         "smaller windows or coarser slots") from None
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise ValueError(f"{at}: {error}") from None
+    size = _state_bytes(trial.state_)
+    if size > MAX_STATE_BYTES:
+        raise ValueError(f"{at}.params: the state of one series would take "
+                         f"{size / 2**20:.0f} MiB (limit {MAX_STATE_BYTES >> 20} MiB per "
+                         "series); use smaller windows or coarser slots")
+    steps = np.arange(8, dtype=np.float64)
+    try:
+        trial.update_many((10.0 + np.sin(steps))[:, None],
+                          timestamps=1_700_000_000.0 + interval * steps)
+        spec.decision(interval, detector.clone()).reset(1)
+    except Exception as error:  # any failure here would fail every tick
+        raise ValueError(f"{at}: the detector fails on a test step ({type(error).__name__}: "
+                         f"{error}); check its params") from None
+
+
+@contextmanager
+def _memory_limit(extra: int) -> Iterator[None]:
+    """Cap this process's address space at its current size + ``extra`` bytes, for a moment.
+
+    Building a detector's state for the size check must not be able to take all the
+    memory (an absurd ``period``/``slot`` pair): with the cap, numpy raises
+    MemoryError instead. Only where it is safe: Linux, and no other Python thread
+    that could be allocating meanwhile (the daemon loads its config before it starts
+    any); elsewhere the state is built without a cap and measured afterwards.
+    """
+    try:
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            size = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError, IndexError):
+        yield
+        return
+    cap = size + extra
+    if threading.active_count() > 1 or (soft != resource.RLIM_INFINITY and soft <= cap):
+        yield
+        return
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _check_param(value: Any, declared: Any, at: str) -> None:
+    """Type and range of one detector parameter (``declared``: its registry ParamInfo)."""
+    kinds = None
+    if declared is not None:
+        tokens = {t.strip() for t in str(declared.annotation).split("|")}
+        if tokens <= {"int", "float", "str", "bool", "None"}:
+            kinds = tokens
+    if kinds is None:  # an unknown name (create() says so) or an exotic annotation
+        _check_numbers(value, at)
+        return
+    if value is None:
+        if "None" not in kinds and declared.default is not None:
+            raise ValueError(f"{at} needs a value (its default is {declared.default!r})")
+        return
+    if isinstance(value, bool):
+        if "bool" not in kinds:
+            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {str(value).lower()}")
+        return
+    if isinstance(value, (int, float)):
+        if not kinds & {"int", "float"}:
+            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {value!r}")
+        _check_number(value, at, whole="float" not in kinds)
+        return
+    if isinstance(value, str):
+        if "str" in kinds:
+            if "float" in kinds:  # a number or a duration such as "1w"
+                _check_duration_text(value, at)
+            return
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{at} must be a finite number, got {value!r}")
+        raise ValueError(f"{at} must be {_kind_text(kinds)}, got the text {value!r} (YAML reads "
+                         "1e5 as text: write 1.0e+5 or 100000)")
+    raise ValueError(f"{at} must be {_kind_text(kinds)}, got a {type(value).__name__}")
+
+
+def _kind_text(kinds: set[str]) -> str:
+    names = {"int": "a whole number", "float": "a number", "str": "text",
+             "bool": "true or false", "None": "null"}
+    parts = [names[k] for k in ("int", "float", "str", "bool", "None") if k in kinds]
+    if "int" in kinds and "float" in kinds:
+        parts.remove("a whole number")
+    return " or ".join(parts)
+
+
+def _check_number(value: float, at: str, whole: bool) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{at} must be a finite number, got {value!r}")
+    if whole:
+        if value != int(value) or not 0 <= value <= MAX_PARAM_COUNT:
+            raise ValueError(f"{at} must be a whole number from 0 to {MAX_PARAM_COUNT}, "
+                             f"got {_short(value)}")
+    elif abs(value) > MAX_PARAM_MAGNITUDE:
+        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, "
+                         f"got {_short(value)}")
+
+
+def _check_duration_text(value: str, at: str) -> None:
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parse_duration(value)
+        except ValueError:
+            return  # not a duration: the detector's own check speaks (on the test step)
+    if not math.isfinite(seconds):
+        raise ValueError(f"{at} must be finite, got {value!r}")
+    if abs(seconds) > MAX_PARAM_MAGNITUDE:
+        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {value!r}")
+
+
+def _check_numbers(value: Any, at: str) -> None:
+    """Every number inside ``value`` (lists, mappings) finite and of sane size."""
+    todo, seen = [value], 0
+    while todo:
+        item = todo.pop()
+        seen += 1
+        if seen > 10_000:
+            raise ValueError(f"{at} is too large (more than 10000 values)")
+        if isinstance(item, bool) or item is None or isinstance(item, str):
+            continue
+        if isinstance(item, (int, float)):
+            _check_number(item, at, whole=False)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+
+
+def _short(value: float) -> str:
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:12]}… ({len(text)} digits)"
+
+
+def _state_bytes(state: Any) -> int:
+    """Bytes held by the arrays of a detector state."""
+    import numpy as np
+
+    total, todo = 0, [state]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, np.ndarray):
+            total += item.nbytes
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            total += 8 * len(item)
+            todo.extend(x for x in item if isinstance(x, (np.ndarray, dict, list, tuple)))
+    return total
+
+
+def _check_storage(storage: str, where: str) -> None:
+    """The state file must be a file path on a real filesystem."""
+    if not storage.strip():
+        raise ValueError(f"{where}: storage is empty; give the SQLite state file's path")
+    if storage == ":memory:":
+        return
+    path = Path(storage).expanduser()
+    resolved = Path(os.path.realpath(path))
+    for root in VIRTUAL_ROOTS:
+        if resolved == Path(root) or Path(root) in resolved.parents:
+            raise ValueError(f"{where}: storage {storage!r} is under {root}, a virtual "
+                             "filesystem that cannot hold the SQLite state file; give a path "
+                             "on a disk (storage: or --state)")
+    if resolved.is_dir():
+        raise ValueError(f"{where}: storage {storage!r} is a directory; give the state file's "
+                         "path, e.g. " + str(path / "kizashi-watch.sqlite"))
 
 
 # --------------------------------------------------------------------------- parts
@@ -296,16 +615,21 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
         path = sub.get("path", None)
         if kind in ("csv", "file") and not path:
             raise ValueError(f"{reader.where}: sources.{name}.path is missing (the file)")
+        form = sub.text("format", sub.get("format", "auto"))
+        if form not in ("auto", "long", "wide"):
+            raise ValueError(f"{reader.where}: sources.{name}.format must be auto, long or wide, "
+                             f"got {form!r}")
         out[str(name)] = SourceConfig(
             name=str(name), type=kind,
-            url=_url(url, f"sources.{name}.url") if url else None,
-            path=str(path) if path else None,
+            url=_url(url, f"{reader.where}: sources.{name}.url") if url else None,
+            path=sub.text("path", path) if path else None,
             timeout=sub.duration("timeout", 5.0),
-            retries=sub.integer("retries", 2, minimum=0),
+            retries=sub.integer("retries", 2, minimum=0, maximum=100),
             backoff=sub.duration("backoff", 0.5, allow_zero=True),
-            max_bytes=sub.integer("max_bytes", 32 * 1024 * 1024, minimum=1024),
-            timestamp_column=str(sub.get("timestamp_column", "timestamp")),
-            format=str(sub.get("format", "auto")),
+            max_bytes=sub.integer("max_bytes", 32 * 1024 * 1024, minimum=1024, maximum=1 << 40),
+            timestamp_column=sub.text("timestamp_column", sub.get("timestamp_column",
+                                                                  "timestamp")),
+            format=form,
         )
         sub.reject_unknown()
     return out
@@ -325,17 +649,18 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
         seen.add(name)
         sub.prefix = f"watches[{name}]."
         detectors = []
-        for j, dbody in enumerate(sub.get("detectors", None) or [{"detector": "threshold"}]):
+        bodies = sub.get("detectors", None) or [{"detector": "threshold"}]
+        if not isinstance(bodies, list):
+            raise ValueError(f"{reader.where}: watches[{name}].detectors must be a list of "
+                             f"detectors, got {type(bodies).__name__}")
+        for j, dbody in enumerate(bodies):
             dsub = _Reader(dbody, reader.where, f"watches[{name}].detectors[{j}].")
             detector = str(dsub.get("detector", "threshold"))
             dname = str(dsub.get("name", detector))
             params = dsub.get("params", None) or {}
             if not isinstance(params, dict):
                 raise ValueError(f"{reader.where}: {dsub.prefix}params must be a mapping")
-            try:
-                cutoff = parse_cutoff(dsub.get("cutoff", "default"))
-            except ValueError as error:
-                raise ValueError(f"{reader.where}: {dsub.prefix}cutoff: {error}") from None
+            cutoff = _cutoff(dsub)
             detectors.append(DetectorSpec(
                 name=dname, detector=detector, params=dict(params), cutoff=cutoff,
                 min_duration=dsub.duration("min_duration", None),
@@ -349,15 +674,38 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
             raise ValueError(f"{reader.where}: watches[{name}].detectors: give each detector "
                              "of a watch its own 'name'")
         columns = sub.get("columns", None)
+        if columns and (not isinstance(columns, list)
+                        or not all(isinstance(c, (str, int)) for c in columns)):
+            raise ValueError(f"{reader.where}: watches[{name}].columns must be a list of "
+                             f"column names, got {columns!r}")
+        query = sub.get("query", None)
         out.append(WatchSpec(
             name=name,
             source=str(sub.get("source", default_source)),
-            query=sub.get("query", None),
+            query=None if query is None else sub.text("query", query),
             detectors=tuple(detectors),
             columns=tuple(map(str, columns)) if columns else None,
         ))
         sub.reject_unknown()
     return tuple(out)
+
+
+def _cutoff(reader: _Reader) -> Cutoff:
+    """A cutoff: ``default``, a finite number or ``qP`` with 0 < P < 1."""
+    value = reader.get("cutoff", "default")
+    at = f"{reader.where}: {reader.prefix}cutoff"
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{at} must be 'default', a number or a quantile such as q0.999, "
+                         f"got {value!r}")
+    try:
+        cutoff = parse_cutoff(value)
+    except (ValueError, OverflowError) as error:
+        raise ValueError(f"{at}: {error}") from None
+    if cutoff.value is not None and not math.isfinite(cutoff.value):
+        raise ValueError(f"{at} must be a finite number, got {value!r}")
+    if cutoff.value is not None and abs(cutoff.value) > MAX_PARAM_MAGNITUDE:
+        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {value!r}")
+    return cutoff
 
 
 def _optional_bool(reader: _Reader, key: str) -> bool | None:
@@ -387,8 +735,9 @@ def _alerts(reader: _Reader) -> AlertsConfig:
     if not isinstance(labels, dict):
         raise ValueError(f"{reader.where}: alerts.labels must be a mapping")
     out = AlertsConfig(
-        alertmanager_url=_url(am_url, "alerts.alertmanager.url") if am_url else None,
-        webhook_url=_url(hook_url, "alerts.webhook.url") if hook_url else None,
+        alertmanager_url=_url(am_url, f"{reader.where}: alerts.alertmanager.url")
+        if am_url else None,
+        webhook_url=_url(hook_url, f"{reader.where}: alerts.webhook.url") if hook_url else None,
         timeout=sub.duration("timeout", 5.0),
         resend_interval=am.duration("resend_interval", 60.0),
         labels={str(k): str(v) for k, v in labels.items()},
@@ -413,22 +762,57 @@ class _Reader:
         return self.raw.get(key, default)
 
     def duration(self, key: str, default: float | None, allow_zero: bool = False) -> Any:
+        """Seconds of a duration key, finite and within :data:`DURATION_LIMITS`."""
         value = self.get(key, None)
         if value is None:
             return default
-        if allow_zero and value in (0, "0", "0s"):
+        at = f"{self.where}: {self.prefix}{key}"
+        if allow_zero and not isinstance(value, bool) and value in (0, "0", "0s"):
             return 0.0
+        if isinstance(value, (list, dict)):
+            raise ValueError(f"{at}: not a duration: {value!r} (write e.g. 30s, 5m, 1h)")
         try:
-            return parse_duration(value)
-        except ValueError as error:
-            raise ValueError(f"{self.where}: {self.prefix}{key}: {error}") from None
+            seconds = parse_duration(value)
+        except (ValueError, OverflowError) as error:
+            if isinstance(value, float) and math.isnan(value):
+                raise ValueError(f"{at} must be a finite duration, got .nan") from None
+            raise ValueError(f"{at}: {error}") from None
+        if not math.isfinite(seconds):
+            raise ValueError(f"{at} must be a finite duration, got {value!r}")
+        low, high = DURATION_LIMITS.get(key, DEFAULT_SPAN)
+        if not low <= seconds <= high:
+            raise ValueError(f"{at} must be from {_seconds(low)} to {_seconds(high)}"
+                             f"{' (or 0)' if allow_zero else ''}, got {value!r}")
+        return seconds
 
-    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+    def backfill(self, key: str, default: float, interval: float,
+                 allow_zero: bool = False) -> float:
+        """A backfill duration: also at most :data:`MAX_BACKFILL_STEPS` intervals."""
+        seconds = self.duration(key, default, allow_zero=allow_zero)
+        if seconds / interval > MAX_BACKFILL_STEPS:
+            raise ValueError(f"{self.where}: {self.prefix}{key} ({_seconds(seconds)}) covers more "
+                             f"than {MAX_BACKFILL_STEPS} steps of the interval "
+                             f"({_seconds(interval)}); shorten it or lengthen the interval")
+        return seconds
+
+    def integer(self, key: str, default: int, minimum: int = 0,
+                maximum: int | None = None) -> int:
+        """A whole number from ``minimum`` to ``maximum``."""
         value = self.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise ValueError(f"{self.where}: {self.prefix}{key} must be an integer >= {minimum}, "
-                             f"got {value!r}")
+        if (isinstance(value, bool) or not isinstance(value, int) or value < minimum
+                or (maximum is not None and value > maximum)):
+            upper = f" and <= {maximum}" if maximum is not None else ""
+            given = _short(value) if isinstance(value, int) and not isinstance(value, bool) \
+                else repr(value)
+            raise ValueError(f"{self.where}: {self.prefix}{key} must be an integer >= {minimum}"
+                             f"{upper}, got {given}")
         return value
+
+    def text(self, key: str, value: Any) -> str:
+        """``value`` of ``key`` as text: a string or a number, nothing else."""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError(f"{self.where}: {self.prefix}{key} must be text, got {value!r}")
+        return str(value)
 
     def reject_unknown(self) -> None:
         unknown = sorted(map(str, set(self.raw) - self.used))
@@ -438,6 +822,14 @@ class _Reader:
                              f"known here: {', '.join(sorted(self.used))}")
 
 
+def _seconds(seconds: float) -> str:
+    """``90061`` → ``"1d 1h 1m 1s"``-like text for limits."""
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        if seconds >= size:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds * 1000:g}ms"
+
+
 def _steps(duration: float | None, interval: float) -> int:
     if duration is None:
         return 1
@@ -445,7 +837,9 @@ def _steps(duration: float | None, interval: float) -> int:
 
 
 def _url(value: Any, key: str) -> str:
-    text = str(value).strip().rstrip("/")
+    if not isinstance(value, str):
+        raise ValueError(f"{key}: {value!r} is not an http(s) URL")
+    text = value.strip().rstrip("/")
     if not text.startswith(("http://", "https://")):
         raise ValueError(f"{key}: {value!r} is not an http(s) URL")
     return text

@@ -19,7 +19,10 @@ once (a kill between sending and marking re-sends it; Alertmanager merges the
 copy, webhook receivers get the same ``id``).
 
 A missing file is created empty. A file that is not a kizashi database, or is
-corrupt, is an error: the daemon will not overwrite it.
+corrupt, is an error: the daemon will not overwrite it. A file (or folder) that
+cannot be written, a locked file or a path that cannot be opened are errors that
+say so, not "corrupt": nothing is wrong with such a file, and deleting it would
+lose the state.
 
 Examples
 --------
@@ -33,7 +36,9 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -91,7 +96,12 @@ class WatchStore:
         if readonly and not memory and not Path(self.path).exists():
             raise ValueError(f"state file {self.path} does not exist yet")
         if not memory and not readonly:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ValueError(f"cannot create the folder of state file {self.path}: "
+                                 f"{error.strerror or error}; choose another path (storage: "
+                                 "or --state)") from None
         try:
             if readonly and not memory:
                 uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
@@ -102,11 +112,48 @@ class WatchStore:
                                           isolation_level=None, timeout=10)
             self._check_and_init(readonly, memory)
         except sqlite3.DatabaseError as error:
-            raise ValueError(
-                f"state file {self.path} is not a kizashi watch database or is corrupt "
+            if hasattr(self, "db"):
+                self.db.close()
+            raise ValueError(self._open_error(error, readonly)) from None
+        except OSError as error:  # e.g. resolving a path the process may not see
+            raise ValueError(f"cannot open state file {self.path}: "
+                             f"{error.strerror or error}") from None
+
+    def _open_error(self, error: sqlite3.DatabaseError, readonly: bool) -> str:
+        """What went wrong opening the file, in words that do not advise deleting good state."""
+        path = Path(self.path)
+        name = getattr(error, "sqlite_errorname", "")
+        text = str(error).lower()
+        folder = path.parent if str(path.parent) else Path(".")
+        if (name in ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH") or "readonly" in text
+                or "read-only" in text or (not readonly and path.exists()
+                                            and not os.access(path, os.W_OK))):
+            where = (f"its folder {folder} is" if path.exists() and os.access(path, os.W_OK)
+                     else "it is")
+            return (f"state file {self.path} cannot be written: {where} read-only (permission "
+                    f"denied: {error}); make it writable for this user (SQLite also writes "
+                    f"{path.name}-wal and {path.name}-shm beside it) or choose another file "
+                    "with --state — the file itself is not damaged")
+        if name == "SQLITE_BUSY" or "locked" in text:
+            return (f"state file {self.path} is locked by another process ({error}); is another "
+                    "kizashi watch running on it?")
+        if name == "SQLITE_CANTOPEN" or "unable to open" in text:
+            if path.exists() and not os.access(path, os.R_OK):
+                reason = f"permission denied ({os.strerror(errno.EACCES)})"
+            elif not folder.is_dir():
+                reason = f"its folder {folder} does not exist or is not a folder"
+            elif not readonly and not os.access(folder, os.W_OK | os.X_OK):
+                reason = f"its folder {folder} is not writable (permission denied)"
+            else:
+                reason = str(error)
+            return (f"cannot open state file {self.path}: {reason}; fix the permissions or "
+                    "choose another file (storage: or --state)")
+        if name.startswith("SQLITE_IOERR") or "disk i/o" in text or name == "SQLITE_FULL":
+            return (f"state file {self.path}: the disk failed or is full ({error}); free space "
+                    "or fix the disk — the file was not changed")
+        return (f"state file {self.path} is not a kizashi watch database or is corrupt "
                 f"({error}); move it away (or delete it) to start with fresh state — kizashi "
-                "will not overwrite it"
-            ) from None
+                "will not overwrite it")
 
     def _check_and_init(self, readonly: bool, memory: bool) -> None:
         db = self.db

@@ -15,6 +15,13 @@ canvas code do without a 3-4 MB dependency such as plotly.js.
 When a token is configured every path but ``/healthz`` needs it: as
 ``Authorization: Bearer TOKEN``, or once as ``?token=TOKEN`` (which sets a cookie).
 
+Parameters are checked before any use: a series id is a whole number from 0 to
+2^63 - 1, ``start``/``end`` finite epoch seconds within ±1e11 (``start`` before
+``end``), ``limit`` 1 … 10 000, ``status`` ``firing`` or ``resolved``, ``range``
+1 s … 10 years. Anything else is answered 400 with a message, never 500. Text
+from the config or the data (watch, detector and source names, labels) is
+HTML-escaped on the server and set with ``textContent`` in the page's script.
+
 fastapi is imported here and only here, so ``import kizashi`` stays light.
 """
 
@@ -25,6 +32,7 @@ import html
 import itertools
 import json
 import math
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -41,6 +49,12 @@ __all__ = ["create_app", "downsample"]
 MAX_POINTS = 2000
 SPARK_SECONDS = 900.0
 COOKIE = "kizashi_watch_token"
+#: largest SQLite integer: series ids beyond it cannot exist
+MAX_ID = 2**63 - 1
+#: largest magnitude of a ``start``/``end`` time (epoch seconds, about the year 5000)
+MAX_TIME = 1e11
+MAX_LIMIT = 10_000
+MAX_RANGE = 10 * 366 * 86400
 
 
 def downsample(part: dict[str, np.ndarray], max_points: int = MAX_POINTS) -> dict[str, np.ndarray]:
@@ -90,6 +104,17 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
             return response
         return await call_next(request)
 
+    def bad(message: str) -> HTTPException:
+        return HTTPException(400, message)
+
+    def check_id(series_id: int) -> None:
+        if not 0 <= series_id <= MAX_ID:
+            raise bad(f"series id must be a whole number from 0 to {MAX_ID}, got {series_id}")
+
+    def check_time(name: str, value: float | None) -> None:
+        if value is not None and not (math.isfinite(value) and abs(value) <= MAX_TIME):
+            raise bad(f"{name} must be finite epoch seconds within ±{MAX_TIME:g}, got {value}")
+
     def open_store() -> WatchStore:
         try:
             return WatchStore(store_path, readonly=True)
@@ -112,6 +137,10 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
 
     @app.get("/api/alerts")
     def api_alerts(status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        if status not in (None, "", "firing", "resolved"):
+            raise bad(f"status must be firing or resolved, got {status[:100]!r}")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise bad(f"limit must be from 1 to {MAX_LIMIT}, got {limit}")
         store = open_store()
         try:
             return store.alerts(status=status, limit=limit)
@@ -121,6 +150,11 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
     @app.get("/api/series/{series_id}")
     def api_series(series_id: int, start: float | None = None,
                    end: float | None = None) -> JSONResponse:
+        check_id(series_id)
+        check_time("start", start)
+        check_time("end", end)
+        if start is not None and end is not None and start > end:
+            raise bad(f"start ({start}) must not be after end ({end})")
         end = time.time() if end is None else end
         start = end - 3600.0 if start is None else start
         store = open_store()
@@ -180,6 +214,9 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
 
     @app.get("/series/{series_id}", response_class=HTMLResponse)
     def series_page(series_id: int, range: int = 3600) -> str:
+        check_id(series_id)
+        if not 1 <= range <= MAX_RANGE:
+            raise bad(f"range must be from 1 to {MAX_RANGE} seconds, got {range}")
         store = open_store()
         try:
             series = store.series(series_id)
@@ -203,11 +240,17 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
 
 
 # ------------------------------------------------------------------------ html
+_PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
+
+
 def _template(name: str, values: dict[str, str]) -> str:
+    """The template with its ``{{key}}`` placeholders filled in one pass.
+
+    One pass: text that was filled in (escaped names and labels) is never searched
+    for placeholders again, so a name such as ``{{body}}`` stays text.
+    """
     text = resources.files("kizashi.watch").joinpath("templates", name).read_text("utf-8")
-    for key, value in values.items():
-        text = text.replace("{{" + key + "}}", value)
-    return text
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
 def _page(title: str, body: str, snap: dict[str, Any], nav: str) -> str:
@@ -307,7 +350,8 @@ def _alerts_table(alerts: list[dict[str, Any]], with_series: bool) -> str:
         series = (f"<td class='labels'><a href='/series/{a['series_id']}'>"
                   f"{_labels(a['labels'])}</a></td>" if with_series else "")
         rows.append(
-            f"<tr class='alert-row'><td><span class='pill {a['status']}'>{a['status']}</span></td>"
+            f"<tr class='alert-row'><td><span class='pill {html.escape(str(a['status']))}'>"
+            f"{html.escape(str(a['status']))}</span></td>"
             f"<td>{html.escape(a['watch'])}</td><td>{html.escape(a['detector'])}</td>{series}"
             f"<td>{_when(a['starts_at'])}</td><td>{_when(a['ends_at'])}</td>"
             f"<td>{_num(a['peak_score'])}</td><td>{_num(a['threshold'])}</td></tr>")
