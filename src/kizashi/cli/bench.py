@@ -67,6 +67,9 @@ def bench() -> None:
               help="A detector parameter (repeatable).")
 @click.option("--calibration", type=click.Choice(["likelihood", "zscore"]), default="likelihood",
               show_default=True, help="With --detector: the decider's calibration into [0, 1].")
+@click.option("--protect/--no-protect", default=False, show_default=True,
+              help="With --detector: keep flagged steps out of the baseline (NAB's reference "
+                   "detectors learn every point).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="With --detector: write NAB-format result files here.")
 @click.option("--name", "result_name", help="With --detector: name of its results (default NAME).")
@@ -77,8 +80,9 @@ def bench() -> None:
               help="NAB folder with data/ and labels/ (default: the shared copy).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
-        calibration: str, out_dir: Path | None, result_name: str | None, only: tuple[str, ...],
-        json_path: Path | None, data_root: Path | None, progress: bool) -> None:
+        calibration: str, protect: bool, out_dir: Path | None, result_name: str | None,
+        only: tuple[str, ...], json_path: Path | None, data_root: Path | None,
+        progress: bool) -> None:
     """Numenta Anomaly Benchmark scores (standard, low-FP and low-FN profiles).
 
     Either score existing result files (--results DIR) with NAB's exhaustive
@@ -116,7 +120,8 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
             parsed = dict(parse_param(text) for text in params)
             name = result_name or detector
             scores = run_detector(corpus, detector, parsed, out_dir=out_dir, result_name=name,
-                                  calibration=calibration, progress=progress)
+                                  calibration=calibration, protect=protect,
+                                  progress=progress)
             report = scorer.score(scores)
             measured[name] = {p: report[p].normalized for p in NAB_PROFILE_NAMES}
     except ValueError as error:

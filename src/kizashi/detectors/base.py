@@ -155,6 +155,16 @@ class Detector(ABC):
         """Time steps a series needs before its scores mean anything (scores are 0 before)."""
         return 0
 
+    @property
+    def baseline_steps(self) -> int | None:
+        """Steps of history the detector's baseline spans (its window), if it has one.
+
+        The decider protects a baseline for at most this many steps in a row by
+        default: an incident longer than the baseline's own memory is taken as
+        the new normal rather than alerting forever.
+        """
+        return None
+
     # ---------------------------------------------------------------- public
     def reset(self, n_series: int) -> Self:
         """Forget everything learned and start a fresh state for ``n_series`` series."""

@@ -112,7 +112,8 @@ class Decider:
         Keep protected steps from the calibrator and (through the engine) the detector
         (:meth:`for_detector` fills in the detector's ``protect_baseline``).
     relearn_after : int or None
-        Protected steps in a row after which a series learns again (None: never).
+        Protected steps in a row after which a series learns again (None: never;
+        :meth:`for_detector` fills in the detector's ``baseline_steps``, its window).
     detector_threshold : float or None
         The detector's ``default_threshold``.
     calibration_params : dict or None
@@ -151,6 +152,8 @@ class Decider:
         params.setdefault("warmup", int(detector.n_warmup))
         if params.get("protect") is None:
             params["protect"] = bool(getattr(detector, "protect_baseline", True))
+        if "relearn_after" not in params:
+            params["relearn_after"] = getattr(detector, "baseline_steps", None)
         params.setdefault("detector_threshold", detector.default_threshold)
         return cls(**params)
 

@@ -137,19 +137,19 @@ class DetectorSpec:
     #: keep steps above the cutoff or alerting out of what the baseline learns
     #: (None: the detector's own ``protect_baseline``)
     protect: bool | None = None
-    #: protected time after which a series learns again (None: never)
+    #: protected time after which a series learns again (None: the detector's window)
     relearn_after: float | None = None
 
     def decision(self, interval: float, detector: Any) -> Any:
         """The :class:`~kizashi.engine.decider.Decider` of this detector."""
         from kizashi.engine.decider import Decider
 
+        extra = {} if self.relearn_after is None else {
+            "relearn_after": _steps(self.relearn_after, interval)}
         return Decider.for_detector(
             detector, calibration=self.calibration, cutoff=self.cutoff,
             min_steps=self.min_steps(interval), resolve_steps=self.resolve_steps(interval),
-            protect=self.protect,
-            relearn_after=None if self.relearn_after is None
-            else _steps(self.relearn_after, interval))
+            protect=self.protect, **extra)
 
     def min_steps(self, interval: float) -> int:
         """Consecutive steps above the cutoff before an alert fires."""
@@ -403,9 +403,10 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
     if detector.multivariate or detector.requires_training:
         raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training "
                          "data; watch supports online univariate detectors only")
-    if spec.cutoff.kind == "default" and detector.default_threshold is None:
-        raise ValueError(f"{at}.cutoff: detector {spec.detector!r} has no default threshold; "
-                         "give a number or a quantile such as q0.999")
+    try:  # the decision must be possible: e.g. no cutoff on raw scores without a scale
+        spec.decision(1.0, detector).default_thresholds(1)
+    except ValueError as error:
+        raise ValueError(f"{at}.cutoff: {error}") from None
     trial = detector.clone()
     try:
         with _memory_limit(8 * MAX_STATE_BYTES):

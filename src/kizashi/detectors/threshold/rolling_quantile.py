@@ -61,6 +61,10 @@ class RollingQuantileThreshold(Detector):
         self.min_width = min_width
 
     @property
+    def baseline_steps(self) -> int:
+        return int(self.window)
+
+    @property
     def n_warmup(self) -> int:
         return int(self.min_periods)
 

@@ -81,6 +81,10 @@ class RollingSigmaThreshold(Detector):
         return float(self.k)
 
     @property
+    def baseline_steps(self) -> int:
+        return int(self.window)
+
+    @property
     def n_warmup(self) -> int:
         return int(self.min_periods)
 
