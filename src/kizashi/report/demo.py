@@ -71,14 +71,19 @@ def demo_detectors() -> list[tuple[str, str, dict[str, Any], str]]:
         ("rolling quantile", "quantile_threshold", {}, "default"),
         ("seasonal baseline", "seasonal_threshold", {}, "default"),
     ]
+    import importlib.util
+
+    from kizashi.detectors.deep.network_detector import NetworkDetector
+
+    has_torch = importlib.util.find_spec("torch") is not None
     seen = {get_class(name) for _, name, _, _ in runs}
     for name in DETECTORS:
         try:
             cls = get_class(name)
         except ImportError:
             continue
-        if cls in seen:
-            continue
+        if cls in seen or (issubclass(cls, NetworkDetector) and not has_torch):
+            continue  # the deep detectors need the dl extra
         seen.add(cls)
         runs.append((name, name, dict(DEEP_PARAMS.get(name, {})), "default"))
     return runs
