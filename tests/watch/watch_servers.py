@@ -118,8 +118,9 @@ def start_prometheus(tmp: Path, targets: list[str], port: int | None = None,
     return proc, port
 
 
-def start_alertmanager(tmp: Path, receiver_url: str) -> tuple[Proc, int]:
-    port = free_port()
+def start_alertmanager(tmp: Path, receiver_url: str, port: int | None = None) -> tuple[Proc, int]:
+    """Alertmanager notifying ``receiver_url`` (a restart passes the first start's ``port``)."""
+    port = port or free_port()
     config = tmp / "alertmanager.yml"
     config.write_text(json.dumps({
         "route": {"receiver": "test", "group_by": ["alertname", "instance", "detector"],
@@ -215,6 +216,36 @@ def prometheus_handler(value: Callable[[str, float], float | None], names: list[
         return 200, json.dumps({"status": "success", "data": data}).encode()
 
     return handle
+
+
+class FunctionSource:
+    """An in-process Prometheus-like source: series ``{instance: name}`` valued ``value(name, t)``.
+
+    Set ``down`` to make every query fail like an unreachable server.
+    """
+
+    follows_clock = True
+
+    def __init__(self, value: Callable[[str, float], float], names: list[str]):
+        self.value, self.names, self.down = value, list(names), False
+
+    def _samples(self, timestamps: np.ndarray) -> Any:
+        from kizashi.watch.sources import Samples, SourceError
+
+        if self.down:
+            raise SourceError("source 'prometheus': unreachable: connection refused")
+        values = np.array([[self.value(n, t) for n in self.names] for t in timestamps])
+        return Samples(timestamps, [{"instance": n} for n in self.names],
+                       values.reshape(timestamps.size, len(self.names)))
+
+    def instant(self, query: str, t: float) -> Any:
+        return self._samples(np.array([t]))
+
+    def range(self, query: str, start: float, end: float, step: float) -> Any:
+        return self._samples(start + step * np.arange(round((end - start) / step) + 1))
+
+    def check(self) -> str:
+        return "function"
 
 
 def write_config(path: Path, text: str) -> Path:

@@ -9,14 +9,19 @@ Tables:
                series id of each column
 ``points``     value, score and threshold of every processed point (for the dashboard)
 ``alerts``     one row per incident: firing → resolved
-``outbox``     notifications to deliver, marked sent once a sink accepted them
+``outbox``     notifications to deliver, marked sent once a sink accepted them; each
+               holds the alert's row as it was at the event (``alert``, JSON), so a
+               message says what happened then, not what the alert has become
 
 Everything a tick changes is committed together, so a ``kill -9`` leaves
 either the state before the tick or the state after it: a restart resumes
 from ``progress``, loses no processed point, and never opens an incident
-twice. Notifications are delivered after the commit from ``outbox``, at least
-once (a kill between sending and marking re-sends it; Alertmanager merges the
-copy, webhook receivers get the same ``id``).
+twice. A transaction that fails (a full disk, an I/O error), in its body or
+in its ``COMMIT``, is rolled back and its error raised: the caller must
+forget what it did in memory too. Notifications are delivered after the
+commit from ``outbox``, at least once (a kill between sending and marking
+re-sends it; Alertmanager merges the copy, webhook receivers get the same
+``id``), in order per alert and sink (:meth:`WatchStore.unsent`).
 
 A missing file is created empty. A file that is not a kizashi database, or is
 corrupt, is an error: the daemon will not overwrite it. A file (or folder) that
@@ -42,7 +47,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -74,8 +79,13 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, sink TEXT NOT NULL, event TEXT NOT NULL,
     created REAL NOT NULL, sent_at REAL, attempts INTEGER NOT NULL DEFAULT 0,
-    next_try REAL NOT NULL DEFAULT 0, last_error TEXT);
+    next_try REAL NOT NULL DEFAULT 0, last_error TEXT, alert TEXT);
+CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (alert_id, sink, id);
 """
+
+#: Columns added since schema version 1 was first written: ``(table, column, type)``.
+#: A file written before gets them on the first read-write open (old rows: NULL).
+_ADDED_COLUMNS = (("outbox", "alert", "TEXT"),)
 
 
 class WatchStore:
@@ -174,6 +184,10 @@ class WatchStore:
         if not memory:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
+        for table, column, kind in _ADDED_COLUMNS:
+            if table in tables and column not in {
+                    row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         db.executescript(_SCHEMA)
         db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
 
@@ -182,15 +196,21 @@ class WatchStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Everything inside is committed together, or not at all."""
+        """Everything inside is committed together, or not at all.
+
+        An error inside, or in the ``COMMIT`` itself (SQLite's "database or disk
+        is full" often comes there), rolls the transaction back and is raised.
+        """
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:  # SQLite may have rolled back already
+                    with suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
                 raise
-            self.db.execute("COMMIT")
 
     # ------------------------------------------------------------------ series
     def series_ids(self, watch: str, labels: Sequence[dict[str, str]], now: float) -> list[int]:
@@ -326,25 +346,57 @@ class WatchStore:
 
     # ------------------------------------------------------------------ outbox
     def enqueue(self, alert_id: int, sink: str, event: str, now: float) -> None:
-        self.db.execute("INSERT INTO outbox (alert_id, sink, event, created) VALUES (?, ?, ?, ?)",
-                        (alert_id, sink, event, now))
+        """Queue a message about ``event`` of an alert for ``sink``.
 
-    def pending(self, now: float) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT id, alert_id, sink, event, attempts FROM outbox WHERE "
-                               "sent_at IS NULL AND next_try<=? ORDER BY id", (now,)).fetchall()
-        return [dict(zip(("id", "alert_id", "sink", "event", "attempts"), r, strict=True))
-                for r in rows]
+        The alert's row as it is now (at the event, inside the tick's
+        transaction) is stored with the message, which is rendered from it.
+        """
+        row = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
+                              (alert_id,)).fetchone()
+        alert = None if row is None else json.dumps(_alert_row(row), sort_keys=True)
+        self.db.execute("INSERT INTO outbox (alert_id, sink, event, created, alert) "
+                        "VALUES (?, ?, ?, ?, ?)", (alert_id, sink, event, now, alert))
+
+    def unsent(self) -> list[dict[str, Any]]:
+        """Messages not yet sent, oldest first, each with what is needed to send it in order.
+
+        Keys: ``id``, ``alert_id``, ``sink``, ``event``, ``attempts``, ``created``,
+        ``next_try``, ``alert`` (the alert's row at the event; its current row for a
+        message queued by an older version, None when that is gone too) and
+        ``prev_sent`` (when the latest earlier message of the same alert to the same
+        sink was sent; None if there was none).
+        """
+        rows = self.db.execute(
+            "SELECT o.id, o.alert_id, o.sink, o.event, o.attempts, o.created, o.next_try, "
+            "o.alert, (SELECT max(p.sent_at) FROM outbox p WHERE p.alert_id=o.alert_id AND "
+            "p.sink=o.sink AND p.id<o.id) FROM outbox o WHERE o.sent_at IS NULL ORDER BY o.id"
+        ).fetchall()
+        keys = ("id", "alert_id", "sink", "event", "attempts", "created", "next_try", "alert",
+                "prev_sent")
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            if item["alert"] is not None:
+                item["alert"] = json.loads(item["alert"])
+            else:
+                current = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
+                                          (item["alert_id"],)).fetchone()
+                item["alert"] = None if current is None else _alert_row(current)
+            out.append(item)
+        return out
 
     def n_pending(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
                    .fetchone()[0])
 
     def mark_sent(self, outbox_id: int, now: float) -> None:
+        """Record that a sink accepted the message at ``now``."""
         with self.lock:
             self.db.execute("UPDATE outbox SET sent_at=?, attempts=attempts+1, last_error=NULL "
                             "WHERE id=?", (now, outbox_id))
 
     def mark_failed(self, outbox_id: int, error: str, next_try: float) -> None:
+        """Count a failed attempt; the message is not tried again before ``next_try``."""
         with self.lock:
             self.db.execute("UPDATE outbox SET attempts=attempts+1, last_error=?, next_try=? "
                             "WHERE id=?", (error[:500], next_try, outbox_id))

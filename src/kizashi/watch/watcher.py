@@ -9,6 +9,14 @@ get fresh columns, series unseen for ``series_ttl`` are dropped (their open
 alerts resolve). A source failure marks the source down and processes
 nothing, so an outage can neither crash the daemon nor invent anomalies.
 
+A tick's writes are one transaction. When it fails (a full disk, an I/O
+error), the watch's memory — detector, decider and calibrator states,
+series columns, open alerts, last values — is put back as it was before the
+tick, so memory and the state file agree, and the same steps are processed
+again at the next tick: nothing is lost, nothing decided twice. The daemon
+says so loudly: an ERROR line per kind of failure, ``persist_errors`` in its
+health (``kizashi_watch_persist_errors_total``, the dashboard's overview).
+
 Examples
 --------
 >>> from kizashi.watch.config import parse_config
@@ -35,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +56,7 @@ from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
 from kizashi.engine.sources import make_source as make_source_from_spec
 from kizashi.engine.stream import DetectorStream
+from kizashi.state import copy_state
 from kizashi.watch.alerts import Notifier
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
@@ -60,6 +70,8 @@ log = logging.getLogger("kizashi.watch")
 #: Scores of the last this many steps form the reference of a quantile cutoff.
 QUANTILE_STEPS = 1000
 QUANTILE_MIN_SCORES = 30
+#: A failure to write the state file is logged again after this long (seconds).
+PERSIST_LOG_EVERY = 600.0
 
 
 def make_source(config: WatchConfig, name: str) -> Any:
@@ -108,6 +120,40 @@ class _WatchRun:
     last_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     last_t: float | None = None
 
+    def remember(self) -> _WatchMemory:
+        """A copy of everything a tick changes in memory (see :meth:`restore`)."""
+        return _WatchMemory(
+            list(self.columns), dict(self.labels), dict(self.last_seen), dict(self.open_alerts),
+            self.last_value.copy(), self.last_t,
+            [(copy_state(d.detector.state_), copy_state(d.decider.state_),
+              copy_state(d.decider.calibrator.state_), d.last_score.copy(), d.thresholds_at)
+             for d in self.detectors])
+
+    def restore(self, memory: _WatchMemory) -> None:
+        """Put back what :meth:`remember` copied (the tick's transaction was rolled back)."""
+        self.columns, self.labels = memory.columns, memory.labels
+        self.last_seen, self.open_alerts = memory.last_seen, memory.open_alerts
+        self.last_value, self.last_t = memory.last_value, memory.last_t
+        for drun, (detector, decider, calibrator, last_score, thresholds_at) in zip(
+                self.detectors, memory.detectors, strict=True):
+            drun.detector.state_ = detector
+            drun.decider.state_ = decider
+            drun.decider.calibrator.state_ = calibrator
+            drun.last_score, drun.thresholds_at = last_score, thresholds_at
+
+
+@dataclass
+class _WatchMemory:
+    """A watch's in-memory state before a tick, to restore when the tick's write fails."""
+
+    columns: list[int]
+    labels: dict[int, dict[str, str]]
+    last_seen: dict[int, float]
+    open_alerts: dict[tuple[int, str], int]
+    last_value: np.ndarray
+    last_t: float | None
+    detectors: list[tuple[Any, Any, Any, np.ndarray, float]]
+
 
 @dataclass
 class Health:
@@ -123,6 +169,9 @@ class Health:
     watch_errors: dict[str, int] = field(default_factory=dict)
     backfilled_steps: int = 0
     skipped_steps: int = 0
+    persist_errors: int = 0         #: writes to the state file that failed
+    persist_ok: bool = True         #: the last write succeeded
+    persist_last_error: str = ""
 
 
 class Watcher:
@@ -145,8 +194,11 @@ class Watcher:
         self.store = store
         self.clock = clock
         self.sources = sources or {name: make_source(config, name) for name in config.sources}
-        self.notifier = Notifier(config.alerts, config.link_base, clock)
+        self.notifier = Notifier(config.alerts, config.link_base, clock,
+                                 store_error=self._persist_failed)
         self.health = Health(started=clock())
+        self._persist_logged: dict[str, float] = {}   # failure kind → when it was last logged
+        self._persist_told = False                     # an ERROR was logged since the last success
         self.health.source_up = {name: True for name in config.sources}
         self.health.source_errors = dict.fromkeys(config.sources, 0)
         self.runs = [self._load(spec) for spec in config.watches]
@@ -172,12 +224,17 @@ class Watcher:
         names = {d.name for d in spec.detectors}
         orphans = [key for key in open_alerts if key[1] not in names or key[0] not in columns]
         if orphans:  # a detector left the config while alerting: its alerts end now
-            with self.store.transaction():
-                for key in orphans:
-                    alert_id = open_alerts.pop(key)
-                    self.store.resolve_alert(alert_id, self.clock())
-                    for sink in self.notifier.sinks:
-                        self.store.enqueue(alert_id, sink, "resolved", self.clock())
+            try:
+                with self.store.transaction():
+                    for key in orphans:
+                        self.store.resolve_alert(open_alerts[key], self.clock())
+                        for sink in self.notifier.sinks:
+                            self.store.enqueue(open_alerts[key], sink, "resolved", self.clock())
+            except sqlite3.Error as error:  # resolved at the next start instead
+                self._persist_failed(f"watch {spec.name}: resolving alerts of removed "
+                                     "detectors", error)
+            for key in orphans:
+                open_alerts.pop(key)
         return _WatchRun(spec, list(columns), labels, last_seen, runs, open_alerts,
                          last_value=np.full(len(columns), np.nan),
                          last_t=self.store.progress(spec.name))
@@ -237,6 +294,8 @@ class Watcher:
         for run in self.runs:
             try:
                 self._tick_watch(run)
+            except sqlite3.Error as error:  # memory was rolled back: the steps come again
+                self._persist_failed(f"watch {run.spec.name}: writing the tick", error)
             except Exception as error:  # keep the daemon alive; the log says what broke
                 self.health.watch_errors[run.spec.name] = (
                     self.health.watch_errors.get(run.spec.name, 0) + 1)
@@ -249,8 +308,11 @@ class Watcher:
         latest = max((r.last_t for r in self.runs if r.last_t is not None), default=None)
         if latest is not None and now >= self._prune_at:  # retention counts in data time
             self._prune_at = now + 600.0
-            with self.store.transaction():
-                self.store.prune(latest - self.config.retention)
+            try:
+                with self.store.transaction():
+                    self.store.prune(latest - self.config.retention)
+            except sqlite3.Error as error:
+                self._persist_failed("pruning old points", error)
         self.health.ticks += 1
         self.health.tick_seconds = time.monotonic() - started
         self._publish()
@@ -306,38 +368,77 @@ class Watcher:
         return math.floor(seconds / self.config.interval) * self.config.interval
 
     def _tick_watch(self, run: _WatchRun) -> None:
+        """Process the new steps of a watch in one transaction.
+
+        When the transaction fails, memory is restored to what it was before,
+        and the error is raised: the same steps are fetched again next tick.
+        """
         samples = self._fetch(run)
         if samples is None or samples.timestamps.size == 0:
             return
         now = self.clock()
-        with self.store.transaction():
-            ids = self.store.series_ids(run.spec.name, samples.labels,
-                                        now=float(samples.timestamps[-1]))
-            new = [sid for sid in dict.fromkeys(ids) if sid not in set(run.columns)]
-            for sid, labels in zip(ids, samples.labels, strict=True):
-                run.labels[sid] = labels
-            if new:
-                self._add_columns(run, new)
-            position = {sid: j for j, sid in enumerate(run.columns)}
-            matrix = np.full((samples.timestamps.size, len(run.columns)), np.nan)
-            if ids:
-                matrix[:, [position[sid] for sid in ids]] = samples.values
-            points: list[tuple[int, str, float, float, float, float]] = []
-            self._steps(run, np.asarray(samples.timestamps, dtype=np.float64), matrix, points,
-                        now)
-            self.store.add_points(points)
-            self.health.points += len(points)
-            self._age_out(run, float(samples.timestamps[-1]), now)
-            for drun in run.detectors:
-                self.store.save_state(run.spec.name, drun.spec.name, run.columns, {
-                    "detector": drun.detector.state_dict() if drun.detector.state_ else None,
-                    "decider": drun.decider.state_dict()["state"],
-                })
-            self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
-            run.last_t = float(samples.timestamps[-1])
+        memory = run.remember()
+        notes: list[tuple[str, tuple[Any, ...]]] = []   # logged once the tick is stored
+        points: list[tuple[int, str, float, float, float, float]] = []
+        try:
+            with self.store.transaction():
+                ids = self.store.series_ids(run.spec.name, samples.labels,
+                                            now=float(samples.timestamps[-1]))
+                new = [sid for sid in dict.fromkeys(ids) if sid not in set(run.columns)]
+                for sid, labels in zip(ids, samples.labels, strict=True):
+                    run.labels[sid] = labels
+                if new:
+                    self._add_columns(run, new)
+                position = {sid: j for j, sid in enumerate(run.columns)}
+                matrix = np.full((samples.timestamps.size, len(run.columns)), np.nan)
+                if ids:
+                    matrix[:, [position[sid] for sid in ids]] = samples.values
+                self._steps(run, np.asarray(samples.timestamps, dtype=np.float64), matrix,
+                            points, now, notes)
+                self.store.add_points(points)
+                self._age_out(run, float(samples.timestamps[-1]), now)
+                for drun in run.detectors:
+                    self.store.save_state(run.spec.name, drun.spec.name, run.columns, {
+                        "detector": drun.detector.state_dict() if drun.detector.state_ else None,
+                        "decider": drun.decider.state_dict()["state"],
+                    })
+                self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
+                run.last_t = float(samples.timestamps[-1])
+        except BaseException:
+            run.restore(memory)
+            raise
+        self._persisted()
+        self.health.points += len(points)
+        for message, args in notes:
+            log.warning(message, *args)
+
+    # -------------------------------------------------------- persistence health
+    def _persist_failed(self, what: str, error: BaseException) -> None:
+        """Count a failed write to the state file; an ERROR line per kind of failure."""
+        kind = f"{type(error).__name__}: {error}"
+        h = self.health
+        h.persist_errors += 1
+        h.persist_ok = False
+        h.persist_last_error = f"{what}: {kind}"
+        now = time.monotonic()
+        if now - self._persist_logged.get(kind, -math.inf) >= PERSIST_LOG_EVERY:
+            self._persist_logged[kind] = now
+            self._persist_told = True
+            log.error("cannot write the state file %s (%s: %s); nothing is lost — the same "
+                      "steps are processed again once it can be written (free disk space?)",
+                      self.store.path, what, kind)
+
+    def _persisted(self) -> None:
+        """A tick's write succeeded."""
+        self.health.persist_ok = True
+        if self._persist_told:
+            self._persist_told = False
+            log.warning("the state file %s is written again (%d failed writes so far)",
+                        self.store.path, self.health.persist_errors)
 
     def _steps(self, run: _WatchRun, times: np.ndarray, matrix: np.ndarray,
-               points: list[tuple[int, str, float, float, float, float]], now: float) -> None:
+               points: list[tuple[int, str, float, float, float, float]], now: float,
+               notes: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Score, decide and learn a block of steps (one live step, or a whole backfill)."""
         if not run.columns:
             return
@@ -352,30 +453,26 @@ class Watcher:
             out = drun.stream.process(matrix, times)
             decision = out.decision
             name = drun.spec.name
-            for row, change in decision.changes:
-                j, sid, t = change.series, run.columns[change.series], float(times[row])
-                if change.status == "firing":
-                    start = change.start if change.start is not None else t
-                    alert_id = self.store.open_alert(
-                        sid, run.spec.name, name, run.labels.get(sid, {}), float(start),
-                        decision.level[row, j], matrix[row, j], decision.threshold[row, j])
-                    run.open_alerts[(sid, name)] = alert_id
-                    log.warning("alert %d firing: %s %s %s score=%.3g", alert_id, run.spec.name,
-                                name, run.labels.get(sid), decision.level[row, j])
-                else:
-                    alert_id = run.open_alerts.pop((sid, name), None)
-                    if alert_id is None:
-                        continue
-                    self.store.resolve_alert(alert_id, t)
-                    log.warning("alert %d resolved", alert_id)
-                for sink in self.notifier.sinks:
-                    self.store.enqueue(alert_id, sink, change.status, now)
             finite = np.isfinite(decision.level)
+            # alert rows change in time order, so a message queued at a change carries the
+            # alert as it was then (its score and peak up to that step)
+            changes: dict[int, list[Any]] = {}
+            for row, change in decision.changes:
+                changes.setdefault(row, []).append(change)
+            touched: dict[int, list[int]] = {}
             rows, cols = np.nonzero(decision.active & finite)
             for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-                alert_id = run.open_alerts.get((run.columns[j], name))
-                if alert_id is not None:
-                    self.store.touch_alert(alert_id, decision.level[i, j], matrix[i, j])
+                touched.setdefault(i, []).append(j)
+            for row in sorted(changes.keys() | touched.keys()):
+                for change in changes.get(row, ()):
+                    self._alert_change(run, name, change, float(times[row]),
+                                       decision.level[row], matrix[row],
+                                       decision.threshold[row], now, notes)
+                for j in touched.get(row, ()):
+                    alert_id = run.open_alerts.get((run.columns[j], name))
+                    if alert_id is not None:
+                        self.store.touch_alert(alert_id, decision.level[row, j],
+                                               matrix[row, j])
             for i in range(matrix.shape[0]):
                 drun.last_score = np.where(finite[i], decision.level[i], drun.last_score)
             rows, cols = np.nonzero(observed)
@@ -383,6 +480,27 @@ class Watcher:
                               times[rows].tolist(), matrix[rows, cols].tolist(),
                               decision.level[rows, cols].tolist(),
                               decision.threshold[rows, cols].tolist(), strict=True))
+
+    def _alert_change(self, run: _WatchRun, name: str, change: Any, t: float,
+                      level: np.ndarray, values: np.ndarray, threshold: np.ndarray, now: float,
+                      notes: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Open or resolve an alert row and queue its messages (one step's change)."""
+        j, sid = change.series, run.columns[change.series]
+        if change.status == "firing":
+            start = change.start if change.start is not None else t
+            alert_id = self.store.open_alert(sid, run.spec.name, name, run.labels.get(sid, {}),
+                                             float(start), level[j], values[j], threshold[j])
+            run.open_alerts[(sid, name)] = alert_id
+            notes.append(("alert %d firing: %s %s %s score=%.3g",
+                          (alert_id, run.spec.name, name, run.labels.get(sid), level[j])))
+        else:
+            alert_id = run.open_alerts.pop((sid, name), None)
+            if alert_id is None:
+                return
+            self.store.resolve_alert(alert_id, t)
+            notes.append(("alert %d resolved", (alert_id,)))
+        for sink in self.notifier.sinks:
+            self.store.enqueue(alert_id, sink, change.status, now)
 
     def _quantile_thresholds(self, run: _WatchRun, drun: _DetectorRun, t: float) -> None:
         """Refresh a quantile cutoff from the stored levels of the last ``QUANTILE_STEPS``."""
@@ -482,6 +600,8 @@ class Watcher:
                 "source_last_error": dict(h.source_last_error),
                 "watch_errors": dict(h.watch_errors), "backfilled_steps": h.backfilled_steps,
                 "skipped_steps": h.skipped_steps,
+                "persist_errors": h.persist_errors, "persist_ok": h.persist_ok,
+                "persist_last_error": h.persist_last_error,
                 "notifications_sent": dict(self.notifier.sent),
                 "notifications_failed": dict(self.notifier.failures),
             },
