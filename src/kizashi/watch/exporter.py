@@ -10,7 +10,8 @@ and per series ``kizashi_watch_value``. Daemon health:
 ``kizashi_watch_ticks_total``, ``kizashi_watch_tick_duration_seconds``,
 ``kizashi_watch_lag_seconds{watch}``, ``kizashi_watch_series{watch}``,
 ``kizashi_watch_source_up{source}``, ``kizashi_watch_source_errors_total{source}``,
-``kizashi_watch_notifications_total{sink,result}``, ``kizashi_watch_points_total``.
+``kizashi_watch_notifications_total{sink,result}``, ``kizashi_watch_points_total``,
+``kizashi_watch_persist_errors_total``.
 
 Examples
 --------
@@ -91,12 +92,16 @@ class SnapshotCollector:
             up.add_sample("kizashi_watch_source_up", {"source": source}, 1.0 if ok else 0.0)
             errors.add_sample("kizashi_watch_source_errors_total", {"source": source},
                               health.get("source_errors", {}).get(source, 0))
+        persist = family("kizashi_watch_persist_errors",
+                         "Writes to the state file that failed (full disk, I/O error)", "counter")
+        persist.add_sample("kizashi_watch_persist_errors_total", {},
+                           health.get("persist_errors", 0))
         notes = family("kizashi_watch_notifications", "Alert notifications", "counter")
         for result, key in (("sent", "notifications_sent"), ("failed", "notifications_failed")):
             for sink, n in health.get(key, {}).items():
                 notes.add_sample("kizashi_watch_notifications_total",
                                  {"sink": sink, "result": result}, n)
-        yield from (ticks, points, duration, up, errors, notes)
+        yield from (ticks, points, duration, up, errors, persist, notes)
 
 
 def render_metrics(snapshot: Snapshot) -> bytes:

@@ -257,7 +257,8 @@ def _page(title: str, body: str, snap: dict[str, Any], nav: str) -> str:
     health = snap.get("health", {})
     down = [s for s, ok in health.get("source_up", {}).items() if not ok]
     status = (f"{health.get('ticks', 0)} ticks · every {snap.get('interval', 0):g} s · "
-              + ("sources down: " + ", ".join(down) if down else "all sources up"))
+              + ("sources down: " + ", ".join(down) if down else "all sources up")
+              + ("" if health.get("persist_ok", True) else " · state file not writable"))
     return _template("layout.html", {
         "title": html.escape(title), "root": "", "body": body, "health": html.escape(status),
         "nav_overview": "active" if nav == "overview" else "",
@@ -306,6 +307,11 @@ def _overview_body(snap: dict[str, Any], sparks: dict[int, str] | None = None,
             out.append(f"<div class='banner'><b>source {html.escape(source)} is down</b> — no "
                        f"new points are scored until it answers again; the gap will be "
                        f"backfilled. {html.escape(error)}</div>")
+    if not health.get("persist_ok", True):
+        out.append(f"<div class='banner'><b>the state file cannot be written</b> — nothing is "
+                   f"stored or alerted until it can; the steps will be processed then "
+                   f"({health.get('persist_errors', 0)} failed writes). "
+                   f"{html.escape(health.get('persist_last_error', ''))}</div>")
     now, interval = snap.get("now", time.time()), snap.get("interval", 15.0)
     for name, watch in snap.get("watches", {}).items():
         up = health.get("source_up", {}).get(watch["source"], True)
