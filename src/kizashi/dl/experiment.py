@@ -23,6 +23,27 @@ from kizashi.dl.config import RunConfig
 from kizashi.dl.trainer import MODEL, Trainer, TrainResult
 
 
+def feature_names(data: dict[str, Any], n_features: int) -> list[str]:
+    """The names of the training data's features (columns), in order.
+
+    A CSV's column names; SMD's metric names; ``s0``, ``s1``, ... otherwise.
+    ``kizashi watch`` matches a trained multivariate model's inputs to series by them.
+    """
+    kind = data.get("source", "synthetic")
+    if kind == "csv":
+        import pandas as pd
+
+        columns = data.get("columns") or list(
+            pd.read_csv(data["path"], nrows=5).select_dtypes("number").columns)
+        return [str(c) for c in columns]
+    if kind == "smd":
+        from kizashi.data.smd import load_smd
+
+        frame = getattr(load_smd(data["machine"]), data.get("part", "train"))
+        return [str(m) for m in frame.metrics]
+    return [f"s{j}" for j in range(n_features)]
+
+
 def load_values(data: dict[str, Any], source: str = "config") -> np.ndarray:
     """The training rows ``(time, features)`` that ``data`` names."""
     kind = data.get("source", "synthetic")
@@ -99,6 +120,7 @@ def train_from_config(config: RunConfig, out_dir: str | Path | None, resume: boo
     torch.manual_seed(settings.seed)
     network = network_class(config.model["name"])(**params)
     record = {"kizashi": __version__, "network": config.model["name"], "params": params,
+              "features": feature_names(config.data, stats["n_features"]),
               "standardise": {"mean": stats["mean"], "std": stats["std"]},
               "run": config.to_dict()}
     trainer = Trainer(network, train, val, settings, out_dir=out_dir, config=record,

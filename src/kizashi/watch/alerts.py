@@ -132,6 +132,7 @@ def alertmanager_alert(alert: dict[str, Any], link_base: str, extra: dict[str, s
             "value": _fmt(alert["value"]),
             "threshold": _fmt(alert["threshold"]),
             "dashboard": link,
+            **{str(k): str(v) for k, v in (alert.get("annotations") or {}).items()},
         },
         "startsAt": iso(alert["starts_at"]),
         "endsAt": iso(ends),
@@ -154,6 +155,7 @@ def webhook_payload(alert: dict[str, Any], event: str, link_base: str,
         "starts_at": iso(alert["starts_at"]),
         "ends_at": iso(alert["ends_at"]) if alert["ends_at"] is not None else None,
         "dashboard": f"{link_base}/series/{alert['series_id']}" if link_base else None,
+        "annotations": dict(alert.get("annotations") or {}),
     }
 
 

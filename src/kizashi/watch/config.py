@@ -64,6 +64,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kizashi.decision.cutoffs import Cutoff, parse_cutoff
 from kizashi.durations import parse_duration
 
@@ -139,6 +141,35 @@ class DetectorSpec:
     protect: bool | None = None
     #: protected time after which a series learns again (None: the detector's window)
     relearn_after: float | None = None
+    #: a ``kizashi train --out DIR`` folder: the detector's trained network
+    model: str | None = None
+    #: the label whose value names a series' feature for a multivariate model
+    #: (None: ``__name__``, else ``metric``, else ``series``)
+    feature_label: str | None = None
+
+    def trained(self) -> dict[str, Any]:
+        """The model folder's ``config.json`` (the network, its sizes, its features)."""
+        import json
+
+        path = Path(self.model or "") / "config.json"
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"model {self.model}: cannot read {path} ({error}); give a "
+                             "folder written by `kizashi train --out DIR`") from None
+        if not isinstance(record, dict) or "network" not in record:
+            raise ValueError(f"model {self.model}: {path} is not a kizashi training record")
+        return record
+
+    def build(self) -> Any:
+        """The detector: from the registry, or from the trained model folder."""
+        from kizashi.detectors.registry import create, get_class
+
+        if self.model is None:
+            return create(self.detector, **self.params)
+        n = len(self.trained().get("features") or [])
+        return get_class(self.detector).from_trained(self.model, np.zeros((0, n)),
+                                                     **self.params)
 
     def decision(self, interval: float, detector: Any) -> Any:
         """The :class:`~kizashi.engine.decider.Decider` of this detector."""
@@ -400,9 +431,12 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
         detector = create(spec.detector, **spec.params)
     except (ValueError, TypeError, OverflowError) as error:
         raise ValueError(f"{at}: {error}") from None
-    if detector.multivariate or detector.requires_training:
-        raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training "
-                         "data; watch supports online univariate detectors only")
+    if (detector.multivariate or detector.requires_training) and spec.model is None:
+        raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training: "
+                         "give `model: DIR`, a folder written by `kizashi train --out DIR`")
+    if spec.model is not None:
+        _check_model(spec, at)
+        return
     try:  # the decision must be possible: e.g. no cutoff on raw scores without a scale
         spec.decision(1.0, detector).default_thresholds(1)
     except ValueError as error:
@@ -430,6 +464,27 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
     except Exception as error:  # any failure here would fail every tick
         raise ValueError(f"{at}: the detector fails on a test step ({type(error).__name__}: "
                          f"{error}); check its params") from None
+
+
+def _check_model(spec: DetectorSpec, at: str) -> None:
+    """A trained model folder: readable, for this detector, with named features, loadable."""
+    try:
+        record = spec.trained()
+    except ValueError as error:
+        raise ValueError(f"{at}.model: {error}") from None
+    if record["network"] != spec.detector:
+        raise ValueError(f"{at}.model: {spec.model} holds a {record['network']!r} network, "
+                         f"not one for detector {spec.detector!r}")
+    if not record.get("features"):
+        raise ValueError(f"{at}.model: {spec.model} does not name its features (trained before "
+                         "kizashi recorded them): train it again")
+    if spec.cutoff.kind == "quantile":
+        raise ValueError(f"{at}.cutoff: a quantile cutoff needs stored levels per series; use "
+                         "'default' or a number with a trained model")
+    try:
+        spec.build()
+    except (ValueError, OSError, RuntimeError, ImportError) as error:
+        raise ValueError(f"{at}.model: cannot load {spec.model}: {error}") from None
 
 
 @contextmanager
@@ -656,7 +711,9 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                              f"detectors, got {type(bodies).__name__}")
         for j, dbody in enumerate(bodies):
             dsub = _Reader(dbody, reader.where, f"watches[{name}].detectors[{j}].")
-            detector = str(dsub.get("detector", "threshold"))
+            model = dsub.get("model", None)
+            detector = str(dsub.get("detector", _network_of(model, dsub) if model
+                                    else "threshold"))
             dname = str(dsub.get("name", detector))
             params = dsub.get("params", None) or {}
             if not isinstance(params, dict):
@@ -669,6 +726,9 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                 calibration=_calibration(dsub),
                 protect=_optional_bool(dsub, "protect"),
                 relearn_after=dsub.duration("relearn_after", None),
+                model=None if model is None else str(model),
+                feature_label=None if dsub.get("feature_label", None) is None
+                else str(dsub.get("feature_label", None)),
             ))
             dsub.reject_unknown()
         if len({d.name for d in detectors}) != len(detectors):
@@ -707,6 +767,19 @@ def _cutoff(reader: _Reader) -> Cutoff:
     if cutoff.value is not None and abs(cutoff.value) > MAX_PARAM_MAGNITUDE:
         raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {value!r}")
     return cutoff
+
+
+def _network_of(model: Any, reader: _Reader) -> str:
+    """The detector a trained model folder is for (its network's name)."""
+    import json
+
+    path = Path(str(model)) / "config.json"
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["network"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{reader.where}: {reader.prefix}model: cannot read {path} "
+                         f"({error}); give a folder written by `kizashi train --out DIR`"
+                         ) from None
 
 
 def _optional_bool(reader: _Reader, key: str) -> bool | None:

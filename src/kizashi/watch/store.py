@@ -75,7 +75,8 @@ CREATE INDEX IF NOT EXISTS points_t ON points (t);
 CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, watch TEXT NOT NULL,
     detector TEXT NOT NULL, labels TEXT NOT NULL, starts_at REAL NOT NULL, ends_at REAL,
-    status TEXT NOT NULL, score REAL, value REAL, threshold REAL, peak_score REAL);
+    status TEXT NOT NULL, score REAL, value REAL, threshold REAL, peak_score REAL,
+    annotations TEXT);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, sink TEXT NOT NULL, event TEXT NOT NULL,
     created REAL NOT NULL, sent_at REAL, attempts INTEGER NOT NULL DEFAULT 0,
@@ -85,7 +86,7 @@ CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (alert_id, sink, id);
 
 #: Columns added since schema version 1 was first written: ``(table, column, type)``.
 #: A file written before gets them on the first read-write open (old rows: NULL).
-_ADDED_COLUMNS = (("outbox", "alert", "TEXT"),)
+_ADDED_COLUMNS = (("outbox", "alert", "TEXT"), ("alerts", "annotations", "TEXT"))
 
 
 class WatchStore:
@@ -310,12 +311,15 @@ class WatchStore:
 
     # ------------------------------------------------------------------ alerts
     def open_alert(self, series_id: int, watch: str, detector: str, labels: dict[str, str],
-                   t: float, score: float, value: float, threshold: float) -> int:
+                   t: float, score: float, value: float, threshold: float,
+                   annotations: dict[str, str] | None = None) -> int:
         cursor = self.db.execute(
             "INSERT INTO alerts (series_id, watch, detector, labels, starts_at, status, score, "
-            "value, threshold, peak_score) VALUES (?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?)",
+            "value, threshold, peak_score, annotations) "
+            "VALUES (?, ?, ?, ?, ?, 'firing', ?, ?, ?, ?, ?)",
             (series_id, watch, detector, json.dumps(labels, sort_keys=True), t, _num(score),
-             _num(value), _num(threshold), _num(score)))
+             _num(value), _num(threshold), _num(score),
+             json.dumps(annotations, sort_keys=True) if annotations else None))
         return int(cursor.lastrowid)
 
     def touch_alert(self, alert_id: int, score: float, value: float) -> None:
@@ -403,12 +407,13 @@ class WatchStore:
 
 
 _ALERT_COLUMNS = ("id, series_id, watch, detector, labels, starts_at, ends_at, status, score, "
-                  "value, threshold, peak_score")
+                  "value, threshold, peak_score, annotations")
 
 
 def _alert_row(row: Sequence[Any]) -> dict[str, Any]:
     out = dict(zip(_ALERT_COLUMNS.split(", "), row, strict=True))
     out["labels"] = json.loads(out["labels"])
+    out["annotations"] = json.loads(out["annotations"]) if out["annotations"] else {}
     return out
 
 

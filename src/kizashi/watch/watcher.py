@@ -52,8 +52,8 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.detectors.registry import create
-from kizashi.engine.decider import Decider
+from kizashi.engine.decider import BlockDecision, Decider
+from kizashi.engine.output import DetectorOutput
 from kizashi.engine.sources import make_source as make_source_from_spec
 from kizashi.engine.stream import DetectorStream
 from kizashi.state import copy_state
@@ -87,10 +87,20 @@ class _DetectorRun:
     decider_layout: StateLayout
     thresholds_at: float = -math.inf
     last_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: a trained multivariate model: its input names, in order (None: univariate)
+    features: list[str] | None = None
 
     @property
     def detector(self) -> Any:
         return self.stream.detector
+
+    @property
+    def multivariate(self) -> bool:
+        return self.features is not None
+
+    def per_column(self, values: np.ndarray) -> np.ndarray:
+        """One value per series of the watch (a multivariate model's one, repeated)."""
+        return np.repeat(values[:1], self.last_score.size) if self.multivariate else values
 
     @property
     def decider(self) -> Decider:
@@ -98,11 +108,11 @@ class _DetectorRun:
 
     @property
     def active(self) -> np.ndarray:
-        return self.decider.state_["filter"]["active"]
+        return self.per_column(self.decider.state_["filter"]["active"])
 
     @property
     def thresholds(self) -> np.ndarray:
-        return self.decider.state_["threshold"]
+        return self.per_column(self.decider.state_["threshold"])
 
     def set_decider_state(self, state: dict[str, Any]) -> None:
         self.decider.load_state_dict({"format": 1, "params": self.decider.state_dict()[
@@ -241,15 +251,18 @@ class Watcher:
 
     def _load_detector(self, spec: WatchSpec, dspec: DetectorSpec, columns: list[int],
                        item: tuple[list[int], dict[str, Any]] | None) -> _DetectorRun:
-        detector = create(dspec.detector, **dspec.params)
+        detector = dspec.build()
         interval = self.config.interval
+        features = list(dspec.trained()["features"]) if dspec.model is not None else None
+        outputs = 1 if features is not None else len(columns)
 
         def fresh_decider(n: int) -> dict[str, Any]:
             return dspec.decision(interval, detector.clone()).reset(n).state_dict()["state"]
 
         run = _DetectorRun(dspec, DetectorStream(detector, dspec.decision(interval, detector)),
-                           SeriesLayout(detector), StateLayout(fresh_decider))
-        run.decider.reset(len(columns))
+                           SeriesLayout(detector), StateLayout(fresh_decider),
+                           features=features)
+        run.decider.reset(outputs)
         state = item[1] if item is not None and item[0] == columns else None
         if state is not None:
             try:  # the decider first: alert runs survive any change of detector parameters
@@ -263,16 +276,17 @@ class Watcher:
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s, detector %s: saved decision state not usable (%s); "
                             "starting it afresh", spec.name, dspec.name, error)
-                run.decider.reset(len(columns))
+                run.decider.reset(outputs)
+            trained = copy_state(detector.state_)
             try:
                 if state.get("detector") is not None:
                     detector.load_state_dict(state["detector"])
-                    if detector.n_series_ != len(columns):
+                    if features is None and detector.n_series_ != len(columns):
                         raise ValueError("detector state does not match the series")
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s, detector %s: saved state not usable (%s); starting "
                             "that detector afresh", spec.name, dspec.name, error)
-                detector.state_ = None
+                detector.state_ = trained  # a trained model starts from its training
         if detector.state_ is None and columns:
             detector.state_ = run.layout.fresh(len(columns))
         run.last_score = np.full(len(columns), np.nan)
@@ -450,8 +464,11 @@ class Watcher:
             run.last_value = np.where(observed[i], last[i], run.last_value)
         for drun in run.detectors:
             self._quantile_thresholds(run, drun, float(times[0]))
-            out = drun.stream.process(matrix, times)
-            decision = out.decision
+            extra: dict[int, dict[str, str]] = {}
+            if drun.multivariate:
+                decision, extra = self._entity_steps(run, drun, times, matrix)
+            else:
+                decision = drun.stream.process(matrix, times).decision
             name = drun.spec.name
             finite = np.isfinite(decision.level)
             # alert rows change in time order, so a message queued at a change carries the
@@ -467,7 +484,8 @@ class Watcher:
                 for change in changes.get(row, ()):
                     self._alert_change(run, name, change, float(times[row]),
                                        decision.level[row], matrix[row],
-                                       decision.threshold[row], now, notes)
+                                       decision.threshold[row], now, notes,
+                                       extra.get(row) if drun.multivariate else None)
                 for j in touched.get(row, ()):
                     alert_id = run.open_alerts.get((run.columns[j], name))
                     if alert_id is not None:
@@ -483,13 +501,20 @@ class Watcher:
 
     def _alert_change(self, run: _WatchRun, name: str, change: Any, t: float,
                       level: np.ndarray, values: np.ndarray, threshold: np.ndarray, now: float,
-                      notes: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """Open or resolve an alert row and queue its messages (one step's change)."""
+                      notes: list[tuple[str, tuple[Any, ...]]],
+                      entity: dict[str, str] | None = None) -> None:
+        """Open or resolve an alert row and queue its messages (one step's change).
+
+        ``entity`` (a multivariate model's alert) holds the annotations; its labels
+        are those all the watch's series share, and it lives on the first series.
+        """
         j, sid = change.series, run.columns[change.series]
         if change.status == "firing":
             start = change.start if change.start is not None else t
-            alert_id = self.store.open_alert(sid, run.spec.name, name, run.labels.get(sid, {}),
-                                             float(start), level[j], values[j], threshold[j])
+            labels = run.labels.get(sid, {}) if entity is None else _shared_labels(run)
+            alert_id = self.store.open_alert(sid, run.spec.name, name, labels,
+                                             float(start), level[j], values[j], threshold[j],
+                                             annotations=entity)
             run.open_alerts[(sid, name)] = alert_id
             notes.append(("alert %d firing: %s %s %s score=%.3g",
                           (alert_id, run.spec.name, name, run.labels.get(sid), level[j])))
@@ -501,6 +526,35 @@ class Watcher:
             notes.append(("alert %d resolved", (alert_id,)))
         for sink in self.notifier.sinks:
             self.store.enqueue(alert_id, sink, change.status, now)
+
+    def _entity_steps(self, run: _WatchRun, drun: _DetectorRun, times: np.ndarray,
+                      matrix: np.ndarray) -> tuple[Any, dict[int, dict[str, str]]]:
+        """A trained multivariate model over the watch's series (its inputs, by name).
+
+        Returns the decisions repeated for every series of the watch, and, for
+        each step, annotations naming the inputs that drove the score most.
+        """
+        features = drun.features or []
+        inputs = np.full((matrix.shape[0], len(features)), np.nan)
+        position = {f: k for k, f in enumerate(features)}
+        for j, sid in enumerate(run.columns):
+            k = position.get(_feature_of(run.labels.get(sid, {}), drun.spec.feature_label))
+            if k is not None and np.isnan(inputs[:, k]).all():
+                inputs[:, k] = matrix[:, j]
+        attribution = drun.detector.explain(inputs, times).attribution
+        out = drun.stream.process(inputs, times).decision
+        n = len(run.columns)
+        drun.last_score = np.resize(drun.last_score, n)
+        repeat = {name: np.repeat(getattr(out, name)[:, :1], n, axis=1) for name in
+                  ("level", "threshold", "above", "active", "protect", "learning")}
+        changes = [(row, type(c)(0, c.status, c.start)) for row, c in out.changes]
+        notes: dict[int, dict[str, str]] = {}
+        if attribution is not None:
+            for row in {row for row, _ in changes}:
+                top = DetectorOutput(out.level, attribution=attribution).top_inputs(
+                    row, features, k=3)
+                notes[row] = {"top_inputs": ", ".join(f"{f} {share:.0%}" for f, share in top)}
+        return BlockDecision(**repeat, changes=changes), notes
 
     def _quantile_thresholds(self, run: _WatchRun, drun: _DetectorRun, t: float) -> None:
         """Refresh a quantile cutoff from the stored levels of the last ``QUANTILE_STEPS``."""
@@ -525,6 +579,9 @@ class Watcher:
     # ------------------------------------------------------------ series columns
     def _add_columns(self, run: _WatchRun, new: list[int]) -> None:
         for drun in run.detectors:
+            if drun.multivariate:  # a trained model's inputs are fixed: nothing to grow
+                drun.last_score = np.r_[drun.last_score, np.full(len(new), np.nan)]
+                continue
             if drun.detector.state_ is None:
                 drun.detector.state_ = drun.layout.fresh(len(run.columns) + len(new))
             else:
@@ -551,9 +608,10 @@ class Watcher:
                     self.store.resolve_alert(alert_id, t)
                     for sink in self.notifier.sinks:
                         self.store.enqueue(alert_id, sink, "resolved", now)
-            drun.detector.state_ = drun.layout.select(drun.detector.state_, keep)
-            drun.set_decider_state(drun.decider_layout.select(
-                drun.decider.state_dict()["state"], keep))
+            if not drun.multivariate:
+                drun.detector.state_ = drun.layout.select(drun.detector.state_, keep)
+                drun.set_decider_state(drun.decider_layout.select(
+                    drun.decider.state_dict()["state"], keep))
             drun.last_score = drun.last_score[keep]
             drun.thresholds_at = -math.inf
         run.columns = [run.columns[j] for j in keep]
@@ -616,10 +674,27 @@ def _learning(drun: _DetectorRun, j: int) -> dict[str, int] | None:
     """``{"seen": n, "needed": m}`` while series ``j`` is still warming up, else None."""
     state = drun.decider.state_
     needed = int(drun.decider.warmup) + int(getattr(drun.decider.calibrator, "n_warmup", 0))
-    seen = int(state["seen"][j]) if j < state["seen"].size else 0
+    k = 0 if drun.multivariate else j
+    seen = int(state["seen"][k]) if k < state["seen"].size else 0
     if seen >= needed or (j < drun.last_score.size and np.isfinite(drun.last_score[j])):
         return None
     return {"seen": seen, "needed": needed}
+
+
+def _feature_of(labels: dict[str, str], label: str | None) -> str | None:
+    """A series' input name: its ``label``, else ``__name__``, ``metric`` or ``series``."""
+    if label is not None:
+        return labels.get(label)
+    return labels.get("__name__") or labels.get("metric") or labels.get("series")
+
+
+def _shared_labels(run: _WatchRun) -> dict[str, str]:
+    """The labels every series of a watch has alike (a multivariate alert's identity)."""
+    sets = [run.labels.get(sid, {}) for sid in run.columns]
+    if not sets:
+        return {}
+    shared = {k: v for k, v in sets[0].items() if all(s.get(k) == v for s in sets[1:])}
+    return shared or {"watch": run.spec.name}
 
 
 def _f(value: Any) -> float | None:
