@@ -92,6 +92,9 @@ def test_a_trained_autoencoder_pages_on_the_anomaly_and_names_the_metric_behind_
     assert first["annotations"]["top_inputs"].startswith("io ")
     assert first["labels"]["watch"] == "node1"
     assert "afresh" not in caplog.text and "not usable" not in caplog.text
+    # the weights stay in the model folder: each tick stores only the stream state
+    _, saved = watcher.store.load_state("node1", "ae")
+    assert "weights" not in saved["detector_stream"]["state"] and saved["model_key"]
     # every series of the watch shows the model's level on the dashboard
     status = watcher.snapshot()["watches"]["node1"]["series"]
     assert {s["labels"]["series"] for s in status} == set(METRICS)

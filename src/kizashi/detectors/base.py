@@ -99,6 +99,9 @@ class Detector(ABC):
     #: (a baseline of the level would learn the incident as normal). False for detectors of
     #: *changes* or of the range seen so far, which must learn the new regime to stop alerting.
     protect_baseline: ClassVar[bool] = True
+    #: Keys of the state that hold the fitted model (weights, standardisation) rather than
+    #: the stream's state: saved once per fit, apart from what changes every step.
+    model_keys: ClassVar[tuple[str, ...]] = ()
     #: Parameters the conformance suite uses (small models, required bounds).
     conformance_params: ClassVar[dict[str, Any]] = {}
 
@@ -278,6 +281,24 @@ class Detector(ABC):
             "params": to_json_safe(self.get_params()),
             "state": copy_state(self.state_),
         }
+
+    def split_state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(model, stream)``: :meth:`state_dict` cut in the fitted model and the rest.
+
+        The model part (``model_keys``: e.g. a network's weights) changes only
+        when the detector is fitted; the stream part changes every step. A daemon
+        saves the model once and the stream every tick;
+        :meth:`load_split_state_dict` joins them again exactly.
+        """
+        whole = self.state_dict()
+        state = whole["state"]
+        model = {key: state[key] for key in self.model_keys if key in state}
+        stream = dict(whole, state={k: v for k, v in state.items() if k not in model})
+        return model, stream
+
+    def load_split_state_dict(self, model: dict[str, Any], stream: dict[str, Any]) -> Self:
+        """Restore what :meth:`split_state_dict` returned (also after a JSON round trip)."""
+        return self.load_state_dict(dict(stream, state={**stream["state"], **model}))
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> Self:
         """Restore what :meth:`state_dict` returned (also after a JSON round trip).

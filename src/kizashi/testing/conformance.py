@@ -129,6 +129,19 @@ def check_typed_output(name: str) -> None:
     assert states_equal(before, detector.state_dict())
 
 
+def check_model_apart_from_stream(name: str) -> None:
+    """The fitted model and the stream state, saved apart through JSON, join exactly."""
+    detector = fitted(name)[0]
+    model, stream = detector.split_state_dict()
+    assert not set(model) & set(stream["state"]), "a key in both parts"
+    if detector.requires_training and type(detector).model_keys:
+        assert model, "a trained detector must keep its fitted model apart"
+    model, stream = (from_json_safe(json.loads(json.dumps(to_json_safe(part))))
+                     for part in (model, stream))
+    twin = detector.clone().load_split_state_dict(model, stream)
+    assert states_equal(detector.state_dict(), twin.state_dict())
+
+
 def check_score_leaves_state_unchanged(name: str) -> None:
     """Scoring without learning does not touch the state."""
     detector, values, _, timestamps = fitted(name)
@@ -209,6 +222,7 @@ CHECKS: list[Callable[[str], None]] = [
     check_batch_equals_streaming,
     check_update_many_equals_streaming,
     check_typed_output,
+    check_model_apart_from_stream,
     check_score_leaves_state_unchanged,
     check_state_round_trip,
     check_nan_policy,

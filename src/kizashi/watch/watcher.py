@@ -279,7 +279,12 @@ class Watcher:
                 run.decider.reset(outputs)
             trained = copy_state(detector.state_)
             try:
-                if state.get("detector") is not None:
+                if state.get("detector_stream") is not None:  # a model from its folder
+                    model, _ = detector.split_state_dict()
+                    if state.get("model_key") != model.get("weights_key"):
+                        raise ValueError(f"the model in {dspec.model} changed")
+                    detector.load_split_state_dict(model, state["detector_stream"])
+                elif state.get("detector") is not None:
                     detector.load_state_dict(state["detector"])
                     if features is None and detector.n_series_ != len(columns):
                         raise ValueError("detector state does not match the series")
@@ -412,10 +417,8 @@ class Watcher:
                 self.store.add_points(points)
                 self._age_out(run, float(samples.timestamps[-1]), now)
                 for drun in run.detectors:
-                    self.store.save_state(run.spec.name, drun.spec.name, run.columns, {
-                        "detector": drun.detector.state_dict() if drun.detector.state_ else None,
-                        "decider": drun.decider.state_dict()["state"],
-                    })
+                    self.store.save_state(run.spec.name, drun.spec.name, run.columns,
+                                          _saved_state(drun))
                 self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
                 run.last_t = float(samples.timestamps[-1])
         except BaseException:
@@ -679,6 +682,24 @@ def _learning(drun: _DetectorRun, j: int) -> dict[str, int] | None:
     if seen >= needed or (j < drun.last_score.size and np.isfinite(drun.last_score[j])):
         return None
     return {"seen": seen, "needed": needed}
+
+
+def _saved_state(drun: _DetectorRun) -> dict[str, Any]:
+    """What a tick stores of a detector: its state and its decider's.
+
+    A model from a ``kizashi train`` folder is not stored every tick: only its
+    stream state (input window, error normaliser) and the key of the weights it
+    belongs to; the weights come from the folder at start.
+    """
+    out: dict[str, Any] = {"decider": drun.decider.state_dict()["state"]}
+    if drun.detector.state_ is None:
+        out["detector"] = None
+    elif drun.spec.model is not None:
+        model, stream = drun.detector.split_state_dict()
+        out.update(detector_stream=stream, model_key=model.get("weights_key"))
+    else:
+        out["detector"] = drun.detector.state_dict()
+    return out
 
 
 def _feature_of(labels: dict[str, str], label: str | None) -> str | None:

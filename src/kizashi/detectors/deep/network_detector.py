@@ -45,6 +45,7 @@ class NetworkDetector(Detector):
 
     requires_training: ClassVar[bool] = True
     network_name: ClassVar[str] = ""
+    model_keys = ("weights", "weights_key", "scale_mean", "scale_std", "trained")
 
     # Subclasses define these as constructor parameters.
     window: int
