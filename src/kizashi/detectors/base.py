@@ -99,6 +99,11 @@ class Detector(ABC):
     #: (a baseline of the level would learn the incident as normal). False for detectors of
     #: *changes* or of the range seen so far, which must learn the new regime to stop alerting.
     protect_baseline: ClassVar[bool] = True
+    #: The axis of every per-series array of the state that runs over the series: the
+    #: last one by convention. Declared, and checked by the conformance suite, so that a
+    #: daemon can add and drop series without probing (SST keeps the series first: its
+    #: compiled kernels walk one series' block at a time).
+    state_series_axis: ClassVar[int] = -1
     #: Keys of the state that hold the fitted model (weights, standardisation) rather than
     #: the stream's state: saved once per fit, apart from what changes every step.
     model_keys: ClassVar[tuple[str, ...]] = ()

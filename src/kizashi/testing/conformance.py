@@ -129,6 +129,28 @@ def check_typed_output(name: str) -> None:
     assert states_equal(before, detector.state_dict())
 
 
+def check_series_axis(name: str) -> None:
+    """Every per-series array of the state runs over the series on the declared axis."""
+    detector = make(name)
+    declared = type(detector).state_series_axis
+    one, two = detector.clone().reset(1).state_, detector.clone().reset(3).state_
+
+    def walk(a: object, b: object, path: str) -> None:
+        if isinstance(a, dict):
+            assert isinstance(b, dict) and a.keys() == b.keys(), path
+            for key in a:
+                walk(a[key], b[key], f"{path}.{key}")
+        elif isinstance(a, np.ndarray):
+            differ = [i for i, (x, y) in enumerate(zip(a.shape, b.shape, strict=True))
+                      if x != y]
+            assert len(differ) <= 1, f"{path}: more than one axis grows with the series"
+            if differ:
+                assert differ[0] == declared % a.ndim, (
+                    f"{path}: series on axis {differ[0]}, declared {declared}")
+
+    walk(one, two, "state")
+
+
 def check_model_apart_from_stream(name: str) -> None:
     """The fitted model and the stream state, saved apart through JSON, join exactly."""
     detector = fitted(name)[0]
@@ -222,6 +244,7 @@ CHECKS: list[Callable[[str], None]] = [
     check_batch_equals_streaming,
     check_update_many_equals_streaming,
     check_typed_output,
+    check_series_axis,
     check_model_apart_from_stream,
     check_score_leaves_state_unchanged,
     check_state_round_trip,

@@ -162,6 +162,7 @@ class SingularSpectrumTransform(Detector):
     """
 
     protect_baseline = False  # a change detector must learn the new regime
+    state_series_axis = 0  # the kernels walk one series' history block at a time
     conformance_params = {"window": 8, "n_columns": 8, "lag": 4, "rank": 2}
 
     def __init__(self, window: int = 50, n_columns: int | None = None, lag: int | None = None,

@@ -92,7 +92,7 @@ class LstmDetector(NetworkDetector):
     def _init_state(self, n_series: int) -> State:
         self._check_common()
         return {"n_series": n_series, "trained": False,
-                "buffer": np.zeros((n_series, int(self.window))),
+                "buffer": np.zeros((int(self.window), n_series)),  # series last
                 "count": np.zeros(n_series, dtype=np.int64),
                 "errors": DiscountedMoments().init(n_series)}
 
@@ -106,12 +106,12 @@ class LstmDetector(NetworkDetector):
         ready = ok & (state["count"] >= self.window)
         error = np.full(z.shape, np.nan)
         if ready.any():
-            forecast = self._forward(state, state["buffer"][ready])
+            forecast = self._forward(state, state["buffer"][:, ready].T)
             error[ready] = np.abs(z[ready] - forecast)
         error[~ready & ok] = 0.0
         score = self._normalise(state, error, ready)
         buffer = state["buffer"]
-        buffer[ok] = np.concatenate([buffer[ok, 1:], self._model_input(z[ok, None])], axis=1)
+        buffer[:, ok] = np.concatenate([buffer[1:, ok], self._model_input(z[None, ok])], axis=0)
         state["count"] = state["count"] + ok
         return score
 
@@ -126,14 +126,14 @@ class LstmDetector(NetworkDetector):
         for s in range(z.shape[1]):
             rows = np.flatnonzero(ok[:, s])
             had = int(min(state["count"][s], w))
-            seq = np.concatenate([state["buffer"][s, w - had:], seen[rows, s]])
+            seq = np.concatenate([state["buffer"][w - had:, s], seen[rows, s]])
             first = max(w - had, 0)  # index into rows of the first ready value
             if len(rows) > first:
                 windows = np.lib.stride_tricks.sliding_window_view(seq, w)
                 inputs.append(windows[had + first - w: had + len(rows) - w])
                 places.append((rows[first:], s))
             tail = seq[-w:] if len(seq) >= w else np.r_[np.zeros(w - len(seq)), seq]
-            state["buffer"][s] = tail
+            state["buffer"][:, s] = tail
         if inputs:
             forecast = self._forward(state, np.concatenate(inputs))
             at = 0
