@@ -44,7 +44,7 @@ import numpy as np
 from kizashi.data.frame import SeriesFrame
 from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
-from kizashi.engine.stream import DetectorStream
+from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
 
 __all__ = ["FIT_FRACTION", "FrameResult", "Incident", "incidents", "score_frame"]
 
@@ -222,8 +222,6 @@ def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: boo
          what: str) -> Any:
     """The stream over ``block`` in chunks, with a progress bar on long data."""
     from tqdm import tqdm
-
-    from kizashi.engine.stream import StreamBlock, join_decisions
 
     chunk = 8192
     scores, decisions = [], []

@@ -92,6 +92,19 @@ class BlockDecision:
                    get("active", bool), get("protect", bool), get("learning", bool),
                    [(i, c) for i, s in enumerate(steps) for c in s.changes])
 
+    @classmethod
+    def join(cls, parts: list[BlockDecision | StepDecision], n_series: int) -> BlockDecision:
+        """Consecutive decisions (single steps or blocks) as one block."""
+        blocks = [p if isinstance(p, BlockDecision) else cls.stack([p], n_series)
+                  for p in parts]
+        if not blocks:
+            return cls.stack([], n_series)
+        offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks])
+        return cls(*(np.vstack([getattr(b, name) for b in blocks]) for name in
+                     ("level", "threshold", "above", "active", "protect", "learning")),
+                   [(int(offsets[k]) + row, change) for k, b in enumerate(blocks)
+                    for row, change in b.changes])
+
 
 class Decider:
     """Calibration → cutoff → duration/hysteresis → alerts, with baseline protection.
@@ -356,14 +369,7 @@ class Decider:
                      for k in range(i, stop)]
             parts.append(BlockDecision.stack(steps, state["n_series"]))
             i = stop
-        if not parts:
-            return BlockDecision.stack([], state["n_series"])
-        offsets = np.cumsum([0] + [p.level.shape[0] for p in parts])
-        return BlockDecision(
-            *(np.vstack([getattr(p, name) for p in parts]) for name in
-              ("level", "threshold", "above", "active", "protect", "learning")),
-            [(int(offsets[k]) + row, change) for k, p in enumerate(parts)
-             for row, change in p.changes])
+        return BlockDecision.join(parts, state["n_series"])
 
     def _quiet_prefix(self, matrix: np.ndarray) -> tuple[BlockDecision | None, int]:
         """Decide at once the leading rows where no series is above its cutoff or alerting.

@@ -36,7 +36,7 @@ from kizashi.detectors.base import Detector, as_epoch_seconds
 from kizashi.engine.decider import BlockDecision, Decider, StepDecision
 from kizashi.state import State, copy_state
 
-__all__ = ["DetectorStream", "StreamBlock"]
+__all__ = ["DetectorStream", "StreamBlock", "join_decisions"]
 
 #: Steps scored together while no series is protected.
 BLOCK = 2048
@@ -168,14 +168,5 @@ class DetectorStream:
 
 
 def join_decisions(parts: list[Any], n_out: int) -> BlockDecision:
-    blocks = [p if isinstance(p, BlockDecision) else BlockDecision.stack([p], n_out)
-              for p in parts]
-    if not blocks:
-        return BlockDecision.stack([], n_out)
-    offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks])
-    return BlockDecision(
-        *(np.vstack([getattr(b, name) for b in blocks]) for name in
-          ("level", "threshold", "above", "active", "protect", "learning")),
-        [(int(offsets[k]) + row, change) for k, b in enumerate(blocks)
-         for row, change in b.changes],
-    )
+    """Consecutive decisions (single steps or blocks) as one block of ``n_out`` outputs."""
+    return BlockDecision.join(parts, n_out)
