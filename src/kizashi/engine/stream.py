@@ -56,8 +56,9 @@ class DetectorStream:
     """A detector and a decider, advanced together over ``(time, series)`` blocks.
 
     The decider is set up for the detector's outputs (one per series, or one per
-    step for a multivariate detector) on the first block, with the detector's
-    ``n_warmup`` as its warm-up unless the decider already has state.
+    step for a multivariate detector) on the first block unless it already has
+    state; build it with :meth:`Decider.for_detector` to take the detector's
+    warm-up, own threshold, protection and baseline window.
 
     Parameters
     ----------
