@@ -14,8 +14,9 @@ Its stages, per step and vectorised over series:
    the step is *protected*: the calibrator does not learn it, and the engine
    keeps it from the detector too (:mod:`kizashi.engine.stream`), so a sustained
    incident is not learned as the new normal. After ``relearn_after`` protected
-   steps in a row (when set) the series learns again: an operator's way to
-   accept a permanent change.
+   steps in a row (:meth:`Decider.for_detector` sets the detector's window) the
+   series learns again: a change that outlasts the baseline's memory becomes
+   the new normal instead of alerting forever.
 
 ``calibration="auto"`` keeps raw scores for a detector with a scale of its own
 (``default_threshold``, e.g. ``k`` of ``mean ± k·σ``) or when the cutoff is a
