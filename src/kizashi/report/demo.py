@@ -108,12 +108,33 @@ def run_demo(out_dir: str | Path, n_nodes: int = 32, days: int = 35, seed: int =
     for label, name, params, cutoff in tqdm(plan, desc="detectors", disable=not progress):
         started = time.perf_counter()
         scores, flags, active = score_by_metric(telemetry, name, params, cutoff)
-        run = DetectorRun(label, name, cutoff, scores, flags, active,
-                          time.perf_counter() - started)
+        run = DetectorRun(label, name, decision_text(name, params, cutoff), scores, flags,
+                          active, time.perf_counter() - started)
         judge(run, telemetry)
         runs.append(run)
     write_report(out, telemetry, runs)
     return out / "report.html"
+
+
+def decision_text(name: str, params: dict[str, Any], cutoff: str) -> str:
+    """How the engine decides for detector ``name``: the calibration and the cutoff.
+
+    >>> decision_text("threshold", {}, "default"), decision_text("sst", {}, "default")
+    ('own scale > 3', 'likelihood > 0.5')
+    """
+    from kizashi.detectors.registry import create
+    from kizashi.engine.decider import Decider
+
+    decider = Decider.for_detector(create(name, **params), cutoff=cutoff)
+    try:
+        threshold = f"{float(decider.default_thresholds(1)[0]):.3g}"
+    except ValueError:
+        threshold = cutoff
+    if decider.rule.kind == "quantile":
+        threshold = str(decider.rule)
+    scale = "own scale" if decider.resolved_calibration == "none" else \
+        decider.resolved_calibration
+    return f"{scale} > {threshold}"
 
 
 def score_by_metric(telemetry: ClusterTelemetry, name: str, params: dict[str, Any],
@@ -238,7 +259,7 @@ on. An alert fires after 2 consecutive flagged steps (10 min) and resolves after
 <table><tr><th>incident</th>{head}</tr>{''.join(rows)}
 <tr><th>false alerts (whole run)</th>{false_row}</tr>
 <tr><th>false alerts in the quiet season</th>{quiet_row}</tr>
-<tr><th>cutoff</th>{cutoff_row}</tr>
+<tr><th>decision (the engine's default)</th>{cutoff_row}</tr>
 <tr><th>run time</th>{time_row}</tr></table>
 <h2>The centre at a glance</h2><img src="overview.png" alt="overview">
 <h2>Incidents</h2>{figures}
