@@ -183,12 +183,12 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
                                  f"to fit {name!r} on {fit_fraction:.0%} and score the rest; "
                                  f"give a training file")
             detector.fit(block[:start], t[:start])
-    fitted = detector.state_dict() if detector.state_ is not None else None
     n_out = 1 if detector.multivariate else len(group)
     stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
     rule = stream.decider.rule
     if rule.kind == "quantile":
         # First pass without alerts: the levels whose quantile becomes the threshold.
+        fitted = detector.state_dict() if detector.state_ is not None else None
         stream.decider.reset(n_out)
         stream.decider.set_thresholds(np.full(n_out, np.inf))
         first = _run(stream, block[start:], t[start:], progress, frame.name)

@@ -247,7 +247,6 @@ class Decider:
             "filter": self._filter().init(n),
             "protected_for": np.zeros(n, dtype=np.int64),
             "run_start": np.full(n, np.nan),
-            "protected": np.zeros(n, dtype=bool),
         }
         return self
 
@@ -291,8 +290,15 @@ class Decider:
 
     @property
     def protecting(self) -> np.ndarray:
-        """Per series, whether the last step was protected."""
-        return self._require()["protected"].copy()
+        """Per series, whether the last step was protected.
+
+        Derived from the run of protected steps: protected while it is under
+        ``relearn_after`` (it keeps counting past it while the series stays above).
+        """
+        run = self._require()["protected_for"]
+        if self.relearn_after is None:
+            return run > 0
+        return (run > 0) & (run <= int(self.relearn_after))
 
     # --------------------------------------------------------------- decide
     def update(self, scores: Any, t: float | None = None) -> StepDecision:
@@ -331,7 +337,6 @@ class Decider:
             state["protected_for"] = protected_for
         else:
             protect = np.zeros(x.size, dtype=bool)
-        state["protected"] = protect
         learn = ready & ~protect
         calibrator.update(candidate, learn=learn)
         state["calibrated"] = state["calibrated"] + learn
@@ -378,7 +383,7 @@ class Decider:
         Returns their decisions and how many rows that was (0: none could be).
         """
         state = self._require()
-        if state["filter"]["active"].any() or state["protected"].any() or not matrix.shape[0]:
+        if state["filter"]["active"].any() or self.protecting.any() or not matrix.shape[0]:
             return None, 0
         calibrator = self.calibrator
         if not hasattr(calibrator, "transform"):
@@ -414,7 +419,6 @@ class Decider:
         filt["below_run"] = filt["below_run"] + decided.sum(axis=0)
         state["run_start"] = np.where(any_decided, np.nan, state["run_start"])
         state["protected_for"] = np.zeros_like(state["protected_for"])
-        state["protected"] = np.zeros(state["n_series"], dtype=bool)
         none = np.zeros(level.shape, dtype=bool)
         return BlockDecision(level, np.broadcast_to(threshold, level.shape).copy(), none,
                              none.copy(), none.copy(), observed & ~decided, []), n

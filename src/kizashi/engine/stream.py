@@ -76,12 +76,6 @@ class DetectorStream:
         #: rows tried in the next block: halves towards a protected step, doubles back
         self._span = int(block)
 
-    @property
-    def n_outputs(self) -> int | None:
-        """Scores per step (None before the first step)."""
-        n = self.detector.n_series_
-        return None if n is None else (1 if self.detector.multivariate else n)
-
     def _prepare(self, n_inputs: int) -> None:
         if self.detector.state_ is None:
             self.detector.reset(n_inputs)

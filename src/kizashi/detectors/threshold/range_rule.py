@@ -140,11 +140,9 @@ class RangeRule(Detector):
         count = state["count"] + np.vstack([np.zeros((1, values.shape[1]), dtype=np.int64),
                                             np.cumsum(~np.isnan(values), axis=0)])
         if self.max_growth is not None:
-            with np.errstate(invalid="ignore", over="ignore"):
-                reach = float(self.max_growth) * (high[:-1] - low[:-1])
-                far = (high[:-1] > low[:-1]) & ((values > high[:-1] + reach)
-                                                 | (values < low[:-1] - reach))
-            if far.any():  # a value beyond the growth limit: learn step by step
+            learned = self._learned(values, low[:-1], high[:-1])
+            if (learned != values)[~np.isnan(values)].any():
+                # a value beyond the growth limit: learn step by step
                 return super()._score_batch(state, values, t)
         scores = self._score(values, low[:-1], high[:-1], count[:-1])
         state.update(low=low[-1], high=high[-1], count=count[-1])
