@@ -52,11 +52,10 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.engine.decider import BlockDecision, Decider
-from kizashi.engine.output import DetectorOutput
+from kizashi.engine.decider import DECIDER_FORMAT, BlockDecision, Decider
 from kizashi.engine.sources import make_source as make_source_from_spec
 from kizashi.engine.stream import DetectorStream
-from kizashi.state import copy_state
+from kizashi.state import copy_state, to_json_safe
 from kizashi.watch.alerts import Notifier
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
@@ -115,8 +114,8 @@ class _DetectorRun:
         return self.per_column(self.decider.state_["threshold"])
 
     def set_decider_state(self, state: dict[str, Any]) -> None:
-        self.decider.load_state_dict({"format": 1, "params": self.decider.state_dict()[
-            "params"], "state": state})
+        self.decider.load_state_dict({"format": DECIDER_FORMAT, "params": to_json_safe(
+            self.decider.get_params()), "state": state})
 
 
 @dataclass
@@ -460,11 +459,11 @@ class Watcher:
         if not run.columns:
             return
         observed = ~np.isnan(matrix)
+        seen_at = _latest(np.broadcast_to(times[:, None], matrix.shape), observed,
+                          np.full(matrix.shape[1], np.nan))
         for j in np.flatnonzero(observed.any(axis=0)):
-            run.last_seen[run.columns[j]] = float(times[np.flatnonzero(observed[:, j])[-1]])
-        last = np.where(observed, matrix, np.nan)
-        for i in range(matrix.shape[0]):
-            run.last_value = np.where(observed[i], last[i], run.last_value)
+            run.last_seen[run.columns[j]] = float(seen_at[j])
+        run.last_value = _latest(matrix, observed, run.last_value)
         for drun in run.detectors:
             self._quantile_thresholds(run, drun, float(times[0]))
             extra: dict[int, dict[str, str]] = {}
@@ -494,8 +493,7 @@ class Watcher:
                     if alert_id is not None:
                         self.store.touch_alert(alert_id, decision.level[row, j],
                                                matrix[row, j])
-            for i in range(matrix.shape[0]):
-                drun.last_score = np.where(finite[i], decision.level[i], drun.last_score)
+            drun.last_score = _latest(decision.level, finite, drun.last_score)
             rows, cols = np.nonzero(observed)
             points.extend(zip([run.columns[j] for j in cols.tolist()], [name] * rows.size,
                               times[rows].tolist(), matrix[rows, cols].tolist(),
@@ -544,7 +542,7 @@ class Watcher:
             k = position.get(_feature_of(run.labels.get(sid, {}), drun.spec.feature_label))
             if k is not None and np.isnan(inputs[:, k]).all():
                 inputs[:, k] = matrix[:, j]
-        attribution = drun.detector.explain(inputs, times).attribution
+        before = copy_state(drun.detector.state_)
         out = drun.stream.process(inputs, times).decision
         n = len(run.columns)
         drun.last_score = np.resize(drun.last_score, n)
@@ -552,11 +550,16 @@ class Watcher:
                   ("level", "threshold", "above", "active", "protect", "learning")}
         changes = [(row, type(c)(0, c.status, c.start)) for row, c in out.changes]
         notes: dict[int, dict[str, str]] = {}
-        if attribution is not None:
-            for row in {row for row, _ in changes}:
-                top = DetectorOutput(out.level, attribution=attribution).top_inputs(
-                    row, features, k=3)
-                notes[row] = {"top_inputs": ", ".join(f"{f} {share:.0%}" for f, share in top)}
+        firing = sorted({row for row, c in changes if c.status == "firing"})
+        if firing:  # explain only a tick that pages, from the state the block started with
+            probe = drun.detector.clone()
+            probe.state_ = before
+            explained = probe.explain(inputs[:firing[-1] + 1], times[:firing[-1] + 1])
+            if explained.attribution is not None:
+                for row in firing:
+                    top = explained.top_inputs(row, features, k=3)
+                    notes[row] = {"top_inputs": ", ".join(f"{f} {share:.0%}"
+                                                          for f, share in top)}
         return BlockDecision(**repeat, changes=changes), notes
 
     def _quantile_thresholds(self, run: _WatchRun, drun: _DetectorRun, t: float) -> None:
@@ -700,6 +703,19 @@ def _saved_state(drun: _DetectorRun) -> dict[str, Any]:
     else:
         out["detector"] = drun.detector.state_dict()
     return out
+
+
+def _latest(values: np.ndarray, seen: np.ndarray, previous: np.ndarray) -> np.ndarray:
+    """Per column, the value of the last row where ``seen``, else ``previous``.
+
+    >>> _latest(np.array([[1.0, 2.0], [3.0, np.nan]]), np.array([[1, 1], [1, 0]], bool),
+    ...         np.array([9.0, 9.0])).tolist()
+    [3.0, 2.0]
+    """
+    if not values.shape[0]:
+        return previous
+    last = seen.shape[0] - 1 - np.argmax(seen[::-1], axis=0)
+    return np.where(seen.any(axis=0), values[last, np.arange(values.shape[1])], previous)
 
 
 def _feature_of(labels: dict[str, str], label: str | None) -> str | None:
