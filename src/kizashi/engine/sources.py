@@ -122,26 +122,41 @@ def frame_from_samples(samples: Samples, name: str = "prometheus") -> Any:
     """A :class:`~kizashi.data.frame.SeriesFrame` of what a source returned.
 
     The entity is the ``instance`` label (else ``entity``, else all labels but
-    ``__name__``), the metric the ``__name__`` label (else ``metric``, else ``value``).
+    ``__name__``), the metric the ``__name__`` label (else ``metric``, else
+    ``value``). Series that would share an entity and a metric (``cpu="0"`` and
+    ``cpu="1"`` of one node) keep apart: their other labels join the metric name.
 
     >>> s = Samples(np.array([0.0, 60.0]), [{"instance": "a:9100", "__name__": "up"}],
     ...             np.array([[1.0], [0.0]]))
     >>> frame = frame_from_samples(s)
     >>> frame.keys, frame.n_times
     ([('a:9100', 'up')], 2)
+    >>> two = Samples(np.array([0.0]), [{"instance": "a", "cpu": "0"},
+    ...                                 {"instance": "a", "cpu": "1"}], np.array([[1.0, 2.0]]))
+    >>> frame_from_samples(two).keys
+    [('a', 'value{"cpu":"0"}'), ('a', 'value{"cpu":"1"}')]
     """
+    from collections import Counter
+
     from kizashi.data.frame import SeriesFrame
     from kizashi.watch.sources import series_key
 
     if not samples.labels:
         raise ValueError(f"{name}: the query returned no series")
-    entities, metrics = [], []
+    entities, metrics, rests = [], [], []
     for labels in samples.labels:
         rest = {k: v for k, v in labels.items() if k not in ("__name__", "metric")}
         entity = labels.get("instance") or labels.get("entity") or (
             series_key(rest) if rest else "*")
         entities.append(entity)
         metrics.append(labels.get("__name__") or labels.get("metric") or "value")
+        rests.append({k: v for k, v in rest.items() if k not in ("instance", "entity")})
+    counts = Counter(zip(entities, metrics, strict=True))
+    metrics = [m + series_key(r) if counts[(e, m)] > 1 else m
+               for e, m, r in zip(entities, metrics, rests, strict=True)]
+    counts = Counter(zip(entities, metrics, strict=True))
+    metrics = [series_key(labels) if counts[(e, m)] > 1 else m  # label sets are unique
+               for e, m, labels in zip(entities, metrics, samples.labels, strict=True)]
     stamps = (np.asarray(samples.timestamps, dtype=np.float64) * 1e9).astype(np.int64).astype(
         "datetime64[ns]")
     return SeriesFrame(stamps, np.asarray(samples.values, dtype=np.float64), tuple(entities),
