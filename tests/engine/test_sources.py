@@ -17,7 +17,7 @@ from kizashi.engine.sources import FileSource, frame_from_samples
 from kizashi.watch.sources import Samples, SourceError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "watch"))
-from watch_servers import FakeHttp, prometheus_handler  # noqa: E402
+from watch_servers import FakeHttp, prometheus_handler
 
 
 def long_csv(path: Path, rows: list[tuple[int, str, str, str]]) -> None:
