@@ -105,3 +105,45 @@ def _iso(t: float) -> str:
     from kizashi.watch.alerts import iso
 
     return iso(t)
+
+
+def _config(model: object, **detector: object) -> str:
+    body = {"name": "ae", "model": str(model), **detector}
+    return yaml.safe_dump({
+        "interval": "60s", "listen": "off",
+        "sources": {"node": {"type": "csv", "path": "/tmp/node.csv"}},
+        "watches": [{"name": "node1", "source": "node", "detectors": [body]}]})
+
+
+def test_a_bad_model_folder_is_refused_naming_the_key(tmp_path, model):
+    # not a folder of kizashi train, or nothing there
+    with pytest.raises(ValueError, match=r"watches\[node1\]\.detectors\[0\]\.model"):
+        parse_config(_config(tmp_path / "nowhere"), "w.yaml")
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match="model"):
+        parse_config(_config(tmp_path / "junk"), "w.yaml")
+    # a model for another detector
+    with pytest.raises(ValueError, match="'autoencoder' network"):
+        parse_config(_config(model, detector="lstm"), "w.yaml")
+    # a quantile cutoff has no stored levels per input to take it from
+    with pytest.raises(ValueError, match="quantile"):
+        parse_config(_config(model, cutoff="q0.99"), "w.yaml")
+    # a record without input names (trained before kizashi kept them)
+    old = tmp_path / "old"
+    old.mkdir()
+    record = json.loads((model / "config.json").read_text())
+    del record["features"]
+    (old / "config.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="does not name its features"):
+        parse_config(_config(old), "w.yaml")
+    # damaged weights, of every kind: each refused naming the weights file
+    weights = (model / "model.pt").read_bytes()
+    for k, damage in enumerate([b"", b"\x00" * 64, weights[:len(weights) // 2], b"text\n",
+                                weights[:-40] + b"\xff" * 40]):
+        broken = tmp_path / f"broken{k}"
+        broken.mkdir()
+        (broken / "config.json").write_text((model / "config.json").read_text())
+        (broken / "model.pt").write_bytes(damage)
+        with pytest.raises(ValueError, match=r"cannot load .*model\.pt"):
+            parse_config(_config(broken), "w.yaml")

@@ -134,9 +134,16 @@ def load_trained(out_dir: str | Path, map_location: str = "cpu"):
 
     Weights load with ``weights_only=True``: a model file cannot run code.
     """
+    from kizashi.dl import checkpoint
+
     out_dir = Path(out_dir)
-    record = json.loads((out_dir / "config.json").read_text(encoding="utf-8"))
-    network = network_class(record["network"])(**record["params"])
-    state = torch.load(out_dir / MODEL, map_location=map_location, weights_only=True)
+    path = out_dir / "config.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        network = network_class(record["network"])(**record["params"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a readable kizashi training record ({error})") from None
+    state = checkpoint.load(out_dir / MODEL, map_location=map_location)  # names a bad file
+    checkpoint.check_state_dict(state, network, out_dir / MODEL)
     network.load_state_dict(state)
     return network.eval(), record
