@@ -1,0 +1,280 @@
+"""The remote_write sink: every processed step (backfill included) reaches the receiver with the
+series' labels; outages, rejections and restarts lose nothing and send nothing twice.
+
+Expected scores come from replaying the known values through a fresh detector and decider
+one step at a time (independent of the daemon's blocks); forecast bands from the rolling
+window's definition (mean of the previous ``window`` values).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import urllib.parse
+
+import numpy as np
+import pytest
+from watch_servers import FakeHttp, FunctionSource, http_get, need, start_prometheus, wait_for
+
+from kizashi.detectors.registry import create
+from kizashi.engine.decider import Decider
+from kizashi.engine.stream import DetectorStream
+from kizashi.watch.config import parse_config
+from kizashi.watch.exporter import render_metrics
+from kizashi.watch.prompb import decode_write_request
+from kizashi.watch.remote_write import RemoteWriteQueue
+from kizashi.watch.store import WatchStore
+from kizashi.watch.watcher import Watcher
+
+NAMES = ["n1", "n2"]
+WINDOW, K, MIN_PERIODS = 20, 4.0, 5
+BACKFILL = 40
+
+
+def value(name: str, t: float) -> float:
+    k = round(t)
+    base = 10.0 + ((k * 7919 + ord(name[-1]) * 104729) % 1000) / 1000.0
+    return base + (30.0 if name == "n2" and k % 60 in (50, 51, 52, 53) else 0.0)
+
+
+class LabelledSource(FunctionSource):
+    """Series with a metric name and a clashing ``watch`` label, as Prometheus gives them."""
+
+    def _samples(self, timestamps):
+        samples = super()._samples(timestamps)
+        samples.labels = [{"__name__": "node_load1", "instance": n, "job": "node",
+                           "watch": "theirs"} for n in self.names]
+        return samples
+
+
+def config_text(url: str, storage: str, extra: str = "") -> str:
+    return f"""
+interval: 1s
+listen: off
+storage: "{storage}"
+initial_backfill: {BACKFILL}s
+sources: {{prometheus: {{type: prometheus, url: "http://127.0.0.1:9"}}}}
+watches:
+  - name: load
+    query: node_load1
+    detectors:
+      - {{name: sigma, detector: threshold, params: {{window: {WINDOW}, k: {K},
+          min_periods: {MIN_PERIODS}}}, min_duration: 2s, resolve_after: 2s}}
+remote_write:
+  url: "{url}"
+  labels: {{cluster: test}}
+  min_backoff: 1s
+{extra}"""
+
+
+def make_watcher(url: str, tmp_path, now: float, extra: str = "") -> Watcher:
+    config = parse_config(config_text(url, str(tmp_path / "state.sqlite"), extra))
+    source = LabelledSource(value, NAMES)
+    return Watcher(config, WatchStore(config.storage), clock=lambda: now,
+                   sources={"prometheus": source})
+
+
+def expected(times: np.ndarray) -> tuple[np.ndarray, Decider]:
+    detector = create("threshold", window=WINDOW, k=K, min_periods=MIN_PERIODS)
+    stream = DetectorStream(detector, Decider.for_detector(detector, min_steps=2,
+                                                           resolve_steps=2), block=1)
+    return stream.process(np.array([[value(n, t) for n in NAMES] for t in times]), times)
+
+
+def received(server: FakeHttp) -> dict[tuple[str, str], list[tuple[int, float]]]:
+    """(metric, instance) → samples, over every request, in arrival order."""
+    out: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for method, path, _, body in list(server.requests):
+        if method == "POST" and path == "/write":
+            for labels, samples in decode_write_request(body):
+                out.setdefault((labels["__name__"], labels["instance"]), []).extend(samples)
+    return out
+
+
+@pytest.fixture
+def receiver():
+    mode = {"status": 204}
+    server = FakeHttp(lambda method, path, query, body: (mode["status"], b""))
+    server.mode = mode
+    yield server
+    server.close()
+
+
+def test_backfill_writes_every_step_with_the_series_labels(tmp_path, receiver):
+    now = 1_800_000_000.0               # the incident of n2 (steps 30..33) is in the backfill
+    watcher = make_watcher(f"{receiver.url}/write", tmp_path, now)
+    watcher.tick()
+    times = now - BACKFILL + np.arange(BACKFILL + 1)
+    out = expected(times)
+    got = received(receiver)
+    for j, name in enumerate(NAMES):
+        level = out.decision.level[:, j]
+        scored = np.isfinite(level)
+        assert scored.sum() == BACKFILL + 1 - MIN_PERIODS       # warm-up steps have no score
+        want = list(zip((times[scored] * 1000).astype(int).tolist(), level[scored].tolist(),
+                        strict=True))
+        assert got[("kizashi_anomaly_score", name)] == want
+        firing = got[("kizashi_anomaly_firing", name)]
+        assert [t for t, _ in firing] == (times * 1000).astype(int).tolist()
+        assert [v for _, v in firing] == out.decision.active[:, j].astype(float).tolist()
+        assert {v for _, v in got[("kizashi_anomaly_threshold", name)]} == {K}
+        # the band: the mean of the previous WINDOW values, ± K standard deviations
+        values = np.array([value(name, t) for t in times])
+        forecast = dict(got[("kizashi_forecast", name)])
+        lower, upper = dict(got[("kizashi_forecast_lower", name)]), dict(
+            got[("kizashi_forecast_upper", name)])
+        assert len(forecast) == BACKFILL + 1 - MIN_PERIODS
+        for i in range(MIN_PERIODS, BACKFILL + 1):
+            if j == 1 and out.decision.protect[:i, j].any():
+                break                    # the daemon protected the window from the incident
+            t = int(times[i] * 1000)
+            window = values[max(0, i - WINDOW):i]
+            assert forecast[t] == pytest.approx(window.mean(), rel=1e-12)
+            assert upper[t] - forecast[t] == pytest.approx(forecast[t] - lower[t], rel=1e-9)
+            assert (upper[t] - forecast[t]) / K == pytest.approx(window.std(), rel=1e-9)
+    assert out.decision.active[:, 1].any() and not out.decision.active[:, 0].any()
+    # the labels: the series' own, its metric name moved, the clash prefixed, kizashi's added
+    labels = decode_write_request(receiver.requests[0][3])[0][0]
+    assert labels == {"__name__": "kizashi_anomaly_score", "instance": "n1", "job": "node",
+                      "metric_name": "node_load1", "exported_watch": "theirs", "watch": "load",
+                      "detector": "sigma", "cluster": "test"}
+    method, path, _, _ = receiver.requests[0]
+    assert (method, path) == ("POST", "/write")
+    stats = watcher.snapshot()["health"]["remote_write"]
+    total = sum(len(s) for s in got.values())
+    assert stats["samples"] == {"sent": total, "rejected": 0, "dropped": 0}
+    assert stats["queue_samples"] == 0
+    text = render_metrics(watcher.snapshot).decode()
+    assert f'kizashi_watch_remote_write_samples_total{{result="sent"}} {float(total)}' in text
+
+
+def test_an_outage_queues_samples_and_a_restart_sends_them_once(tmp_path, receiver):
+    now = 1_800_000_000.0
+    receiver.mode["status"] = 503
+    watcher = make_watcher(f"{receiver.url}/write", tmp_path, now)
+    watcher.tick()                                          # the receiver fails: all queued
+    stats = watcher.snapshot()["health"]["remote_write"]
+    assert stats["samples"]["sent"] == 0 and stats["failures"] == 1
+    queued = stats["queue_samples"]
+    assert queued > 0 and len(receiver.requests) == 1
+    watcher.tick()                                          # backing off: not even tried
+    assert len(receiver.requests) == 1
+    # the daemon is killed (nothing closed); a new one on the same state and queue files
+    receiver.mode["status"] = 204
+    receiver.requests.clear()                               # (the one that failed)
+    later = make_watcher(f"{receiver.url}/write", tmp_path, now + 3)
+    later.tick()
+    got = received(receiver)
+    score = [t for t, _ in got[("kizashi_anomaly_score", "n1")]]
+    # one copy of every step: the queued backfill, then the 3 new steps, in time order
+    assert score == sorted(set(score))
+    times = now - BACKFILL + np.arange(BACKFILL + 4)
+    assert score == (times[MIN_PERIODS:] * 1000).astype(int).tolist()
+    stats = later.snapshot()["health"]["remote_write"]
+    assert stats["samples"]["sent"] == sum(len(s) for s in got.values()) > queued
+    assert stats["queue_samples"] == 0
+
+
+def test_a_rejected_request_is_dropped_and_counted_and_the_rest_goes_on(tmp_path, receiver):
+    now = 1_800_000_000.0
+    answers = iter([400, 204, 204, 204, 204, 204, 204, 204])
+    server = FakeHttp(lambda method, path, query, body: (next(answers), b"out of order sample"))
+    try:
+        watcher = make_watcher(f"{server.url}/write", tmp_path, now,
+                               extra="  max_samples_per_send: 100\n")
+        watcher.tick()
+        stats = watcher.snapshot()["health"]["remote_write"]
+        requests = [decode_write_request(body) for _, _, _, body in server.requests]
+        sizes = [sum(len(s) for _, s in r) for r in requests]
+        assert all(n <= 100 for n in sizes) and len(sizes) > 2
+        assert stats["samples"]["rejected"] == sizes[0]
+        assert stats["samples"]["sent"] == sum(sizes[1:])
+        assert stats["queue_samples"] == 0 and "out of order" in stats["last_error"]
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("sizes", [[10] * 5, [1, 2, 3, 50], [30, 30, 30], [100]])
+def test_the_queue_keeps_the_newest_requests_within_its_bound(sizes):
+    queue = RemoteWriteQueue(":memory:", max_bytes=60)
+    dropped = 0
+    for i, size in enumerate(sizes):
+        dropped += queue.put([(i + 1, bytes(size))])
+    kept, total = [], 0
+    for i in reversed(range(len(sizes))):          # newest first while they fit
+        if total + sizes[i] > 60:                  # the bound is strict
+            break
+        kept.insert(0, i)
+        total += sizes[i]
+    assert queue.requests == len(kept) and queue.bytes == sum(sizes[i] for i in kept)
+    assert dropped == sum(i + 1 for i in range(len(sizes)) if i not in kept)
+    assert (queue.oldest() or (0, 0))[1] == (kept[0] + 1 if kept else 0)
+
+
+@pytest.mark.parametrize("block, message", [
+    ("remote_write: {url: ftp://x}", "remote_write.url must be the receiver's http(s) URL"),
+    ("remote_write: {}", "remote_write.url must be"),
+    ("remote_write: {url: 'http://x/w', send: [scores]}", "remote_write.send must be a list of"),
+    ("remote_write: {url: 'http://x/w', labels: {watch: a}}", "remote_write.labels.watch is set"),
+    ("remote_write: {url: 'http://x/w', labels: {'a-b': c}}", "'a-b' is not a valid Prometheus"),
+    ("remote_write: {url: 'http://x/w', min_backoff: 5s, max_backoff: 1s}", "max_backoff must"),
+    ("remote_write: {url: 'http://x/w', max_samples_per_send: 0}", "max_samples_per_send must"),
+    ("remote_write: {url: 'http://x/w', timeout: -1s}", "remote_write.timeout"),
+    ("remote_write: {url: 'http://x/w', bearer_token_file: /nonexistent/t}",
+     "remote_write.bearer_token_file: /nonexistent/t is not a readable file"),
+    ("remote_write: {url: 'http://x/w', colour: red}", "unknown key(s) remote_write.colour"),
+])
+def test_bad_remote_write_blocks_are_one_line_errors_naming_the_key(block, message):
+    text = config_text("http://x/w", ":memory:").split("remote_write:")[0] + block
+    with pytest.raises(ValueError) as error:
+        parse_config(text, "w.yaml")
+    assert message in str(error.value) and "\n" not in str(error.value)
+    assert str(error.value).startswith("w.yaml: ")
+
+
+@pytest.mark.integration
+def test_a_real_prometheus_receives_the_backfilled_scores(tmp_path):
+    need("prometheus")
+    prom, port = start_prometheus(tmp_path, [], extra=("--web.enable-remote-write-receiver",))
+    try:
+        now = float(math.floor(time.time()))
+        watcher = make_watcher(f"http://127.0.0.1:{port}/api/v1/write", tmp_path, now)
+        watcher.tick()
+        stats = watcher.snapshot()["health"]["remote_write"]
+        assert stats["samples"]["rejected"] == 0 and stats["queue_samples"] == 0, stats
+
+        def series(metric: str) -> list[dict]:
+            query = urllib.parse.urlencode({"query": f"{metric}[5m]", "time": f"{now + 1:.3f}"})
+            return json.loads(http_get(f"http://127.0.0.1:{port}/api/v1/query?{query}"))[
+                "data"]["result"]
+
+        result = wait_for(lambda: len(series("kizashi_anomaly_score")) == 2 and series(
+            "kizashi_anomaly_score"), 20, "the scores in Prometheus")
+        times = now - BACKFILL + np.arange(BACKFILL + 1)
+        out = expected(times)
+        store = watcher.store
+        for item in result:
+            labels = item["metric"]
+            j = NAMES.index(labels["instance"])
+            assert labels == {"__name__": "kizashi_anomaly_score", "instance": NAMES[j],
+                              "job": "node", "metric_name": "node_load1",
+                              "exported_watch": "theirs", "watch": "load", "detector": "sigma",
+                              "cluster": "test"}
+            t = np.array([float(p[0]) for p in item["values"]])
+            v = np.array([float(p[1]) for p in item["values"]])
+            level = out.decision.level[:, j]
+            scored = np.isfinite(level)
+            assert np.array_equal(t, times[scored])
+            np.testing.assert_allclose(v, level[scored], rtol=1e-15)  # JSON's 17 digits
+            stored = store.points(j + 1)["sigma"]                      # the daemon's own record
+            keep = np.isfinite(stored["score"])
+            assert np.array_equal(stored["t"][keep], t)
+            np.testing.assert_allclose(stored["score"][keep], v, rtol=1e-15)
+        for item in series("kizashi_anomaly_firing"):             # 0/1 at every step
+            j = NAMES.index(item["metric"]["instance"])
+            assert [float(p[1]) for p in item["values"]] == out.decision.active[:, j].tolist()
+            assert [float(p[0]) for p in item["values"]] == times.tolist()
+        assert len(series("kizashi_forecast_upper")) == 2
+    finally:
+        prom.stop()
