@@ -64,14 +64,15 @@ class HttpOptions:
         Sent with every request.
     """
 
-    basic_auth: tuple[str, str | None, str | None] | None = None
-    bearer_token: str | None = None
+    #: secrets stay out of ``repr`` (a config printed in a log)
+    basic_auth: tuple[str, str | None, str | None] | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
     bearer_token_file: str | None = None
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
     insecure_skip_verify: bool = False
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def uses_tls_options(self) -> bool:
