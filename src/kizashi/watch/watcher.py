@@ -274,6 +274,8 @@ class Watcher:
                     legacy["filter"] = state["filter"]
                     legacy["run_start"] = np.asarray(state.get("run_start", legacy[
                         "run_start"]), dtype=np.float64)
+                if dspec.cutoff.kind != "quantile":  # the config's cutoff, not the saved one
+                    run.decider.set_thresholds(run.decider.default_thresholds(outputs))
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s, detector %s: saved decision state not usable (%s); "
                             "starting it afresh", spec.name, dspec.name, error)
