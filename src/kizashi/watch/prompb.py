@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["HEADERS", "decode_write_request", "encode_write_request", "message_classes"]
+__all__ = ["HEADERS", "decode_write_request", "encode_prepared", "encode_write_request",
+           "labels_message", "message_classes"]
 
 #: The headers of a remote-write 1.0 request.
 HEADERS = {
@@ -72,15 +73,32 @@ def encode_write_request(series: Iterable[tuple[dict[str, str],
     Labels are sent sorted by name, as the protocol requires; the caller gives
     valid names, non-empty values and samples in time order.
     """
+    return encode_prepared((labels_message(labels), samples) for labels, samples in series)
+
+
+def labels_message(labels: dict[str, str]) -> bytes:
+    """A ``TimeSeries`` holding only ``labels`` (sorted), serialised: a series' fixed part.
+
+    The daemon keeps these per series, so a tick only adds its samples
+    (protobuf merges a message parsed on top of another: the labels stay, the
+    samples are appended).
+    """
+    item = message_classes()["TimeSeries"]()
+    for name, value in sorted(labels.items()):
+        item.labels.add(name=name, value=value)
+    return item.SerializeToString()
+
+
+def encode_prepared(series: Iterable[tuple[bytes, Sequence[tuple[int, float]]]]) -> bytes:
+    """:func:`encode_write_request` for series whose labels are :func:`labels_message` bytes."""
     import cramjam
 
     request = message_classes()["WriteRequest"]()
     for labels, samples in series:
         item = request.timeseries.add()
-        item.labels.extend(message_classes()["Label"](name=k, value=v)
-                           for k, v in sorted(labels.items()))
-        item.samples.extend(message_classes()["Sample"](timestamp=int(t), value=float(v))
-                            for t, v in samples)
+        item.MergeFromString(labels)
+        for t, v in samples:
+            item.samples.add(timestamp=int(t), value=float(v))
     return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
 
 

@@ -84,7 +84,7 @@ from kizashi.watch.http_options import (
     describe_url_error,
     parse_http_options,
 )
-from kizashi.watch.prompb import HEADERS, encode_write_request
+from kizashi.watch.prompb import HEADERS, encode_prepared, labels_message
 
 __all__ = ["METRIC_NAMES", "RemoteWriteConfig", "RemoteWriteQueue", "RemoteWriter",
            "parse_remote_write", "remote_write_families", "series_labels"]
@@ -105,6 +105,8 @@ DEFAULT_SEND = ("score", "threshold", "alert", "forecast")
 #: labels kizashi sets; a series label of the same name gets an ``exported_`` prefix
 OWN_LABELS = ("watch", "detector", "metric_name")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+#: label sets kept serialised between ticks (cleared when it grows past this)
+LABEL_CACHE_SIZE = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -308,7 +310,9 @@ class RemoteWriter:
         self.counts = {"sent": 0, "rejected": 0, "dropped": 0}
         self.failures = 0
         self.last_error = ""
-        self._pending: list[tuple[dict[str, str], list[tuple[int, float]]]] = []
+        #: (the series' labels as a serialised TimeSeries, its samples) collected this tick
+        self._pending: list[tuple[bytes, list[tuple[int, float]]]] = []
+        self._labels: dict[tuple[Any, str], bytes] = {}   # label bytes by series and metric
         self._retry_at = -math.inf
         self._failed_in_row = 0
         self._opener = None if config is None else urllib.request.build_opener(
@@ -374,17 +378,32 @@ class RemoteWriter:
             labels = [_shared(labels)]
             observed = np.isfinite(level[:, :1])
             columns = {k: v[:, :1] for k, v in columns.items()}
-        for j, series in enumerate(labels):
-            seen = observed[:, j]
-            if not seen.any():
-                continue
-            for name, matrix in columns.items():
-                column = matrix[:, j]
-                keep = seen & np.isfinite(column)
-                if keep.any():
-                    self._pending.append((
-                        series_labels(series, watch, detector, name, config.labels),
-                        list(zip(stamps[keep].tolist(), column[keep].tolist(), strict=True))))
+        names = list(columns)
+        stacked = np.stack([columns[name] for name in names])            # (metric, time, series)
+        keep = np.isfinite(stacked) & np.asarray(observed, dtype=bool)[None]
+        one_step = stamps.size == 1
+        cache = self._labels
+        if len(cache) > LABEL_CACHE_SIZE:
+            cache.clear()
+        for j in np.flatnonzero(keep.any(axis=(0, 1))).tolist():
+            series = labels[j]
+            key = (watch, detector, tuple(sorted(series.items())))
+            for k, name in enumerate(names):
+                rows = keep[k, :, j]
+                if one_step:
+                    if not rows[0]:
+                        continue
+                    samples = [(int(stamps[0]), float(stacked[k, 0, j]))]
+                elif rows.any():
+                    samples = list(zip(stamps[rows].tolist(), stacked[k, rows, j].tolist(),
+                                       strict=True))
+                else:
+                    continue
+                encoded = cache.get((key, name))
+                if encoded is None:
+                    encoded = cache[(key, name)] = labels_message(series_labels(
+                        series, watch, detector, name, config.labels))
+                self._pending.append((encoded, samples))
 
     def discard(self) -> None:
         """Forget the samples collected since the last :meth:`enqueue` (the tick failed)."""
@@ -405,12 +424,12 @@ class RemoteWriter:
             for i in range(0, len(samples), limit):
                 part = samples[i:i + limit]
                 if n and n + len(part) > limit:
-                    requests.append((n, encode_write_request(batch)))
+                    requests.append((n, encode_prepared(batch)))
                     batch, n = [], 0
                 batch.append((labels, part))
                 n += len(part)
         if batch:
-            requests.append((n, encode_write_request(batch)))
+            requests.append((n, encode_prepared(batch)))
         dropped = self.queue.put(requests)
         self._pending = []
         if dropped:
