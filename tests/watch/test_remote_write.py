@@ -278,3 +278,86 @@ def test_a_real_prometheus_receives_the_backfilled_scores(tmp_path):
         assert len(series("kizashi_forecast_upper")) == 2
     finally:
         prom.stop()
+
+
+PROCESS_CONFIG = """
+interval: 500ms
+storage: "{state}"
+listen: "127.0.0.1:{port}"
+sources:
+  prometheus: {{type: prometheus, url: "{prom}", timeout: 1s, retries: 0}}
+watches:
+  - name: m
+    query: up
+    detectors:
+      - {{name: sigma, detector: threshold, params: {{window: 20, k: 3.5, min_periods: 5}}}}
+remote_write: {{url: "{receiver}/write", min_backoff: 200ms, max_backoff: 500ms}}
+"""
+
+
+def half_step_value(name: str, t: float) -> float:
+    return 10.0 + ((round(t * 2) * 7919 + ord(name) * 104729) % 1000) / 1000.0
+
+
+@pytest.mark.slow
+def test_kill_9_and_receiver_outages_lose_no_sample(tmp_path):
+    from watch_servers import free_port, kizashi_watch, prometheus_handler, write_config
+
+    from kizashi.watch.store import WatchStore
+
+    accepted: list[bytes] = []
+    mode = {"up": True}
+
+    def receive(method, path, query, body):
+        if not mode["up"]:
+            return 503, b"down"
+        accepted.append(body)
+        return 204, b""
+
+    prom = FakeHttp(prometheus_handler(half_step_value, ["a", "b"]))
+    receiver = FakeHttp(receive)
+    port = free_port()
+    state = tmp_path / "state.sqlite"
+    config = write_config(tmp_path / "watch.yaml", PROCESS_CONFIG.format(
+        state=state, port=port, prom=prom.url, receiver=receiver.url))
+    log = tmp_path / "daemon.log"
+    try:
+        daemon = kizashi_watch([str(config)], log)
+        for up, wait in ((True, 3.0), (False, 2.2), (False, 1.7), (True, 2.6)):
+            mode["up"] = up
+            time.sleep(wait)
+            daemon.kill9()                                  # at an arbitrary moment
+            daemon = kizashi_watch([str(config)], log)
+        mode["up"] = True
+
+        def drained() -> bool:
+            text = http_get(f"http://127.0.0.1:{port}/metrics").decode()
+            return "kizashi_watch_remote_write_queue_samples 0.0" in text and \
+                'kizashi_watch_remote_write_samples_total{result="sent"}' in text
+        wait_for(drained, 30, "the queue to drain")
+        time.sleep(1.2)
+        wait_for(drained, 30, "the queue to drain again")
+    finally:
+        code = daemon.stop()
+        prom.close()
+        receiver.close()
+    output = log.read_text()
+    assert code == 0, output
+    assert "remote_write to" in output and "HTTP 503" in output   # the outage was seen
+    assert "Traceback" not in output, output
+    got: dict[str, dict[int, float]] = {}
+    for body in accepted:
+        for labels, samples in decode_write_request(body):
+            if labels["__name__"] == "kizashi_anomaly_score":
+                seen = got.setdefault(labels["instance"], {})
+                for t, v in samples:
+                    assert seen.get(t, v) == v               # a copy, if any, is identical
+                    seen[t] = v
+    store = WatchStore(str(state))
+    for row in store.all_series():
+        points = store.points(row["id"])["sigma"]
+        scored = np.isfinite(points["score"])
+        want = dict(zip((points["t"][scored] * 1000).round().astype(int).tolist(),
+                        points["score"][scored].tolist(), strict=True))
+        assert len(want) > 10 and np.allclose(np.diff(points["t"]), 0.5)   # no gap
+        assert got[row["labels"]["instance"]] == want     # every scored step, none invented
