@@ -240,6 +240,7 @@ def test_a_real_prometheus_receives_the_backfilled_scores(tmp_path):
     try:
         now = float(math.floor(time.time()))
         watcher = make_watcher(f"http://127.0.0.1:{port}/api/v1/write", tmp_path, now)
+        assert watcher.remote.check() == "ok"           # what `kizashi watch --check` sends
         watcher.tick()
         stats = watcher.snapshot()["health"]["remote_write"]
         assert stats["samples"]["rejected"] == 0 and stats["queue_samples"] == 0, stats
@@ -361,3 +362,22 @@ def test_kill_9_and_receiver_outages_lose_no_sample(tmp_path):
                         points["score"][scored].tolist(), strict=True))
         assert len(want) > 10 and np.allclose(np.diff(points["t"]), 0.5)   # no gap
         assert got[row["labels"]["instance"]] == want     # every scored step, none invented
+
+
+def test_check_reaches_the_receiver_with_an_empty_request(tmp_path, receiver):
+    from kizashi.cli.watch import run_check
+
+    csv = tmp_path / "m.csv"
+    csv.write_text("timestamp,a\n1,1.0\n")
+    text = f"""
+listen: off
+storage: "{tmp_path / 's.sqlite'}"
+sources: {{lab: {{type: csv, path: "{csv}"}}}}
+watches: [{{name: w}}]
+remote_write: {{url: "{receiver.url}/write"}}
+"""
+    assert run_check(parse_config(text))
+    method, path, _, body = receiver.requests[-1]
+    assert (method, path) == ("POST", "/write") and decode_write_request(body) == []
+    receiver.mode["status"] = 401
+    assert not run_check(parse_config(text))

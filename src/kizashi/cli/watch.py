@@ -118,6 +118,11 @@ def run_check(config: Any) -> bool:
                 line(False, f"watch {spec.name}: {error}")
     for sink, result in Notifier(config.alerts, config.link_base).check().items():
         line(result == "ok" or result.startswith("not contacted"), f"alert sink {sink}: {result}")
+    if config.remote_write is not None:
+        from kizashi.watch.remote_write import RemoteWriter
+
+        result = RemoteWriter(config.remote_write, ":memory:").check()
+        line(result == "ok", f"remote_write {config.remote_write.url}: {result}")
     if not config.alerts.alertmanager_url and not config.alerts.webhook_url:
         click.echo("note no alert sink configured: alerts are only stored and shown")
     return ok

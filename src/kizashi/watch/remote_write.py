@@ -500,6 +500,16 @@ class RemoteWriter:
         except (TimeoutError, ConnectionError) as error:
             raise OSError(str(error) or type(error).__name__) from None
 
+    def check(self) -> str:
+        """Send an empty ``WriteRequest`` (a receiver answers it like any other): "ok" or why not."""
+        if not self.enabled:
+            return "not configured"
+        try:
+            self._post(encode_prepared([]))
+        except OSError as error:
+            return str(error)
+        return "ok"
+
     # ------------------------------------------------------------------ status
     def stats(self) -> dict[str, Any] | None:
         """Counters for ``/metrics`` and ``/api/status`` (None when not configured)."""
