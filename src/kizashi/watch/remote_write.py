@@ -501,7 +501,7 @@ class RemoteWriter:
             raise OSError(str(error) or type(error).__name__) from None
 
     def check(self) -> str:
-        """Send an empty ``WriteRequest`` (a receiver answers it like any other): "ok" or why not."""
+        """Send an empty ``WriteRequest`` (answered like any other): "ok" or why not."""
         if not self.enabled:
             return "not configured"
         try:
