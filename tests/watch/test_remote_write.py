@@ -322,22 +322,38 @@ def test_kill_9_and_receiver_outages_lose_no_sample(tmp_path):
     config = write_config(tmp_path / "watch.yaml", PROCESS_CONFIG.format(
         state=state, port=port, prom=prom.url, receiver=receiver.url))
     log = tmp_path / "daemon.log"
+    metrics = f"http://127.0.0.1:{port}/metrics"
+
+    def metric(name: str) -> float:
+        for line in http_get(metrics).decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        raise ValueError(f"no {name} yet")
+
+    sent = 'kizashi_watch_remote_write_samples_total{result="sent"}'
+    failures = "kizashi_watch_remote_write_failures_total"
+    queued = "kizashi_watch_remote_write_queue_samples"
     try:
         daemon = kizashi_watch([str(config)], log)
-        for up, wait in ((True, 3.0), (False, 2.2), (False, 1.7), (True, 2.6)):
-            mode["up"] = up
-            time.sleep(wait)
-            daemon.kill9()                                  # at an arbitrary moment
-            daemon = kizashi_watch([str(config)], log)
+        wait_for(lambda: metric(sent) > 0, 60, "samples sent")
+        daemon.kill9()                                   # 1. while all is well
+        mode["up"] = False
+        daemon = kizashi_watch([str(config)], log)
+        wait_for(lambda: metric(failures) >= 1 and metric(queued) > 0, 60, "a backlog")
+        daemon.kill9()                                   # 2. with a backlog, receiver down
+        daemon = kizashi_watch([str(config)], log)
+        wait_for(lambda: metric(failures) >= 2, 60, "the receiver still down")
+        time.sleep(0.7)
+        daemon.kill9()                                   # 3. again
         mode["up"] = True
-
-        def drained() -> bool:
-            text = http_get(f"http://127.0.0.1:{port}/metrics").decode()
-            return "kizashi_watch_remote_write_queue_samples 0.0" in text and \
-                'kizashi_watch_remote_write_samples_total{result="sent"}' in text
-        wait_for(drained, 30, "the queue to drain")
+        daemon = kizashi_watch([str(config)], log)
+        wait_for(lambda: metric(sent) > 0, 60, "sending again")
+        time.sleep(1.3)
+        daemon.kill9()                                   # 4. while it catches up
+        daemon = kizashi_watch([str(config)], log)
+        wait_for(lambda: metric(sent) > 0 and metric(queued) == 0, 60, "the queue to drain")
         time.sleep(1.2)
-        wait_for(drained, 30, "the queue to drain again")
+        wait_for(lambda: metric(queued) == 0, 30, "the queue to drain again")
     finally:
         code = daemon.stop()
         prom.close()
