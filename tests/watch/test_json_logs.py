@@ -84,6 +84,7 @@ def test_configure_logging_routes_the_root_logger_and_refuses_unknown_formats():
         assert [json.loads(x)["message"] for x in lines] == ["hello there"]
         assert json.loads(lines[0])["watch"] == "w"
     finally:
+        logging.captureWarnings(False)
         root.handlers[:], _ = before
         root.setLevel(before[1])
     with pytest.raises(ValueError, match="log format must be one of text, json"):
@@ -127,3 +128,21 @@ def test_the_flag_wins_over_the_config_and_text_stays_the_default(tmp_path):
     assert done.returncode == 0, done.stderr
     assert " INFO kizashi.watch: watch lab: 2 new series (now 2)" in done.stderr
     assert not any(line.startswith("{") for line in done.stderr.splitlines())
+
+
+def test_python_warnings_become_json_records_too():
+    import warnings
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    before = (root.handlers[:], root.level)
+    try:
+        configure_logging("json", stream=stream)
+        warnings.warn("a deprecated knob", UserWarning, stacklevel=1)
+        body = json.loads(stream.getvalue().splitlines()[-1])
+        assert body["logger"] == "py.warnings" and body["level"] == "WARNING"
+        assert "UserWarning: a deprecated knob" in body["message"]
+    finally:
+        logging.captureWarnings(False)
+        root.handlers[:], _ = before
+        root.setLevel(before[1])

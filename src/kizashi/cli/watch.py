@@ -205,7 +205,7 @@ def _start_web(config: Any, watcher: Any) -> Any:
     app = create_app(config.storage, watcher.snapshot, token=config.token,
                      interval=config.interval)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           access_log=False))
+                                           access_log=False, log_config=None))  # our format
     server.install_signal_handlers = lambda: None  # the main thread handles signals
     thread = threading.Thread(target=server.run, name="kizashi-web", daemon=True)
     thread.start()

@@ -58,7 +58,11 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(log_format: str = "text", verbose: bool = False,
                       stream: Any = None) -> None:
-    """Route the root logger to ``stream`` (stderr) in ``log_format``, replacing its handlers."""
+    """Route the root logger to ``stream`` (stderr) in ``log_format``, replacing its handlers.
+
+    Python warnings are routed through it too; the web server's loggers
+    propagate to it (``kizashi watch`` starts uvicorn without its own log config).
+    """
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, "
                          f"got {log_format!r}")
@@ -67,3 +71,4 @@ def configure_logging(log_format: str = "text", verbose: bool = False,
                          else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler],
                         force=True)
+    logging.captureWarnings(True)  # Python warnings become records in the same format
