@@ -397,3 +397,43 @@ remote_write: {{url: "{receiver.url}/write"}}
     assert (method, path) == ("POST", "/write") and decode_write_request(body) == []
     receiver.mode["status"] = 401
     assert not run_check(parse_config(text))
+
+
+def test_steps_processed_again_are_not_queued_again(tmp_path):
+    """A tick queued, then its commit failed (or the process died): the steps come again, with
+    newer ones, in one block. Only the newer ones may be queued — a receiver refuses a whole
+    request holding a step it already has."""
+    from kizashi.watch.remote_write import RemoteWriteConfig, RemoteWriter
+
+    path = str(tmp_path / "q.sqlite")
+
+    def block(times):
+        n = len(times)
+        decision = type("D", (), {"level": np.arange(n, dtype=float)[:, None] + 1,
+                                  "threshold": np.full((n, 1), 9.0),
+                                  "active": np.zeros((n, 1), bool)})()
+        return np.array(times, dtype=float), np.ones((n, 1), bool), decision
+
+    config = RemoteWriteConfig(url="http://127.0.0.1:9/w", queue=path, send=("score",))
+    writer = RemoteWriter(config)
+    writer.add("w", "d", [{"i": "a"}], *block([10, 11]))
+    writer.enqueue()
+    writer.close()                              # the process dies before the tick commits
+    again = RemoteWriter(config)                # restarted: the queue file remembers
+    writer_times, observed, decision = block([10, 11, 12, 13])
+    again.add("w", "d", [{"i": "a"}], writer_times, observed, decision)
+    again.add("other", "d", [{"i": "a"}], writer_times, observed, decision)   # its own mark
+    again.enqueue()
+    bodies = []
+    while (item := again.queue.oldest()) is not None:
+        bodies.append(decode_write_request(item[2]))
+        again.queue.remove(item[0])
+    samples = [(labels["watch"], s) for body in bodies for labels, s in body]
+    assert samples == [("w", [(10000, 1.0), (11000, 2.0)]),
+                       ("w", [(12000, 3.0), (13000, 4.0)]),
+                       ("other", [(10000, 1.0), (11000, 2.0), (12000, 3.0), (13000, 4.0)])]
+    again.discard()
+    again.add("w", "d", [{"i": "a"}], *block([12, 13]))   # a failed tick's leftovers
+    again.discard()
+    again.enqueue()
+    assert again.queue.oldest() is None and again.queue.marks == {"w": 13000, "other": 13000}

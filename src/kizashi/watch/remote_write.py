@@ -28,9 +28,10 @@ writes one series per watch, with the labels all its inputs share.
 ``max_samples_per_send`` samples each) and written to a queue file — a small
 SQLite database beside the state file — *before* the tick's own transaction
 commits; they are sent from there, oldest first. A ``kill -9`` therefore loses
-nothing; at worst a tick whose commit was cut short is processed again and its
-requests queued twice, and the receiver rejects the copy as out of order
-(counted as ``rejected``). A receiver that is down or answers 5xx/429 is
+nothing; a tick whose commit was cut short is processed again, and the queue's
+per-watch mark of the last step queued keeps its steps from being queued twice
+(a receiver refuses a whole request that holds a sample it has already, newer
+samples included). A receiver that is down or answers 5xx/429 is
 retried with exponential backoff (``min_backoff`` … ``max_backoff``); a
 request it rejects (4xx) is dropped and counted, as Prometheus' own
 remote-write client does. The queue is bounded (``max_queue_bytes``): past it
@@ -228,22 +229,33 @@ class RemoteWriteQueue:
             self.db.execute("CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY "
                             "AUTOINCREMENT, samples INTEGER NOT NULL, bytes INTEGER NOT NULL, "
                             "body BLOB NOT NULL)")
+            self.db.execute("CREATE TABLE IF NOT EXISTS marks (watch TEXT PRIMARY KEY, "
+                            "last_ms INTEGER NOT NULL)")
             row = self.db.execute("SELECT COUNT(*), COALESCE(SUM(samples), 0), "
                                   "COALESCE(SUM(bytes), 0) FROM requests").fetchone()
+            #: per watch, the last step queued (ms): a step processed again is not queued again
+            self.marks = {str(w): int(t) for w, t in self.db.execute(
+                "SELECT watch, last_ms FROM marks")}
         except sqlite3.Error as error:
             raise ValueError(f"remote_write queue {path}: cannot open it ({error}); move it "
                              "away or set remote_write.queue to another file") from None
         self.requests, self.samples, self.bytes = (int(x) for x in row)
         self.lock = threading.Lock()
 
-    def put(self, requests: Sequence[tuple[int, bytes]]) -> int:
-        """Append ``(samples, body)`` requests in one transaction; returns the samples dropped."""
-        dropped = 0
+    def put(self, requests: Sequence[tuple[int, bytes]],
+            marks: dict[str, int] | None = None) -> int:
+        """Append ``(samples, body)`` requests and set :attr:`marks` in one transaction.
+
+        Returns the samples dropped to stay within ``max_bytes``.
+        """
+        dropped, marks = 0, marks or {}
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self.db.executemany("INSERT INTO requests (samples, bytes, body) VALUES (?, ?, ?)",
                                     [(n, len(body), body) for n, body in requests])
+                self.db.executemany("INSERT OR REPLACE INTO marks VALUES (?, ?)",
+                                    list(marks.items()))
                 total = self.bytes + sum(len(body) for _, body in requests)
                 gone = []
                 if total > self.max_bytes:
@@ -260,6 +272,7 @@ class RemoteWriteQueue:
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
+            self.marks.update(marks)
             self.requests += len(requests) - len(gone)
             self.samples += sum(n for n, _ in requests) - dropped
             self.bytes = total
@@ -313,6 +326,7 @@ class RemoteWriter:
         #: (the series' labels as a serialised TimeSeries, its samples) collected this tick
         self._pending: list[tuple[bytes, list[tuple[int, float]]]] = []
         self._labels: dict[tuple[Any, str], bytes] = {}   # label bytes by series and metric
+        self._marks: dict[str, int] = {}   # per watch, the last step collected this tick
         self._retry_at = -math.inf
         self._failed_in_row = 0
         self._opener = None if config is None else urllib.request.build_opener(
@@ -380,7 +394,14 @@ class RemoteWriter:
             columns = {k: v[:, :1] for k, v in columns.items()}
         names = list(columns)
         stacked = np.stack([columns[name] for name in names])            # (metric, time, series)
-        keep = np.isfinite(stacked) & np.asarray(observed, dtype=bool)[None]
+        # steps queued before (a tick processed again after a crash) are not queued twice: the
+        # receiver would refuse the whole request for them, newer steps included
+        mark = self.queue.marks.get(watch) if self.queue is not None else None
+        fresh = np.ones(stamps.size, bool) if mark is None else stamps > mark
+        if stamps.size:
+            self._marks[watch] = max(int(stamps.max()), self._marks.get(watch, mark or 0))
+        keep = (np.isfinite(stacked) & np.asarray(observed, dtype=bool)[None]
+                & fresh[None, :, None])
         one_step = stamps.size == 1
         cache = self._labels
         if len(cache) > LABEL_CACHE_SIZE:
@@ -407,7 +428,7 @@ class RemoteWriter:
 
     def discard(self) -> None:
         """Forget the samples collected since the last :meth:`enqueue` (the tick failed)."""
-        self._pending = []
+        self._pending, self._marks = [], {}
 
     def enqueue(self) -> None:
         """Encode what was collected into requests and append them to the queue file.
@@ -415,8 +436,8 @@ class RemoteWriter:
         Raises ``sqlite3.Error`` when the queue cannot be written (the caller's
         tick fails and is processed again).
         """
-        if not self._pending or self.queue is None:
-            self._pending = []
+        if (not self._pending and not self._marks) or self.queue is None:
+            self.discard()
             return
         limit = self.config.max_samples_per_send  # type: ignore[union-attr]
         requests, batch, n = [], [], 0
@@ -430,8 +451,8 @@ class RemoteWriter:
                 n += len(part)
         if batch:
             requests.append((n, encode_prepared(batch)))
-        dropped = self.queue.put(requests)
-        self._pending = []
+        dropped = self.queue.put(requests, self._marks)
+        self.discard()
         if dropped:
             self.counts["dropped"] += dropped
             log.warning("remote_write: queue over max_queue_bytes; dropped the oldest %d "
