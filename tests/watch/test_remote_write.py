@@ -437,3 +437,26 @@ def test_steps_processed_again_are_not_queued_again(tmp_path):
     again.discard()
     again.enqueue()
     assert again.queue.oldest() is None and again.queue.marks == {"w": 13000, "other": 13000}
+
+
+def test_a_multivariate_model_writes_one_series_with_the_shared_labels():
+    from kizashi.watch.remote_write import RemoteWriteConfig, RemoteWriter
+
+    writer = RemoteWriter(RemoteWriteConfig(url="http://127.0.0.1:9/w"))
+    labels = [{"__name__": name, "instance": "node1:9100", "job": "node"}
+              for name in ("cpu", "mem", "io")]
+    level = np.array([[np.nan] * 3, [2.0] * 3, [5.0] * 3])     # one score, repeated per input
+    decision = type("D", (), {"level": level, "threshold": np.full((3, 3), 4.0),
+                              "active": np.array([[False] * 3, [False] * 3, [True] * 3])})()
+    observed = np.array([[True, True, True], [True, False, True], [True, True, True]])
+    writer.add("node1", "ae", labels, np.array([1.0, 2.0, 3.0]), observed, decision,
+               bands=None, multivariate=True)
+    writer.enqueue()
+    series = decode_write_request(writer.queue.oldest()[2])
+    assert [(s[0]["__name__"], s[1]) for s in series] == [
+        ("kizashi_anomaly_score", [(2000, 2.0), (3000, 5.0)]),
+        ("kizashi_anomaly_threshold", [(2000, 4.0), (3000, 4.0)]),
+        ("kizashi_anomaly_firing", [(2000, 0.0), (3000, 1.0)])]
+    assert {frozenset(s[0].items()) for s in series} == {frozenset({
+        "__name__": s[0]["__name__"], "instance": "node1:9100", "job": "node",
+        "watch": "node1", "detector": "ae"}.items()) for s in series}
