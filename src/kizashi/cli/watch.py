@@ -179,6 +179,7 @@ def run_daemon(config: Any, once: bool = False, reload: Any = None) -> None:
     finally:
         if server is not None:
             server.should_exit = True
+        watcher.remote.close()
         store.close()
 
 

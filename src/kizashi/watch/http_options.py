@@ -62,6 +62,14 @@ class HttpOptions:
         Do not verify the server's certificate (testing only).
     headers : dict
         Sent with every request.
+
+    Examples
+    --------
+    >>> options = HttpOptions(bearer_token="t0k3n", insecure_skip_verify=True)
+    >>> options.request_headers(), options.ssl_context().verify_mode.name
+    ({'Authorization': 'Bearer t0k3n'}, 'CERT_NONE')
+    >>> "t0k3n" in repr(options)
+    False
     """
 
     #: secrets stay out of ``repr`` (a config printed in a log)

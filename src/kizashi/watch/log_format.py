@@ -34,7 +34,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message, extra fields, exception."""
+    """One JSON object per record: time, level, logger, message, extra fields, exception.
+
+    >>> import json, logging
+    >>> record = logging.makeLogRecord({"msg": "tick took %.1f s", "args": (0.25,),
+    ...                                 "levelname": "INFO", "name": "kizashi.watch"})
+    >>> json.loads(JsonFormatter().format(record))["message"]
+    'tick took 0.2 s'
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = datetime.fromtimestamp(record.created, UTC)

@@ -64,7 +64,11 @@ NEEDS_RESTART = ("storage", "listen", "token", "log_format")
 
 @dataclass(frozen=True)
 class ReloadPlan:
-    """Watch names by fate, and what else changed."""
+    """Watch names by fate, and what else changed.
+
+    >>> ReloadPlan(start=("d",), stop=(), restart=("b",), keep=("a", "c")).summary()
+    'started d; restarted b; 2 kept as they were'
+    """
 
     start: tuple[str, ...]
     stop: tuple[str, ...]

@@ -112,7 +112,12 @@ LABEL_CACHE_SIZE = 4_000_000
 
 @dataclass(frozen=True)
 class RemoteWriteConfig:
-    """The ``remote_write:`` block of a watch config."""
+    """The ``remote_write:`` block of a watch config.
+
+    >>> config = RemoteWriteConfig(url="http://prometheus:9090/api/v1/write")
+    >>> config.send, config.queue_path("/var/lib/kizashi/state.sqlite")
+    (('score', 'threshold', 'alert', 'forecast'), '/var/lib/kizashi/state.remote-write.sqlite')
+    """
 
     url: str
     timeout: float = 10.0
@@ -311,6 +316,12 @@ class RemoteWriter:
         The daemon's state file (the queue lives beside it unless configured).
     monotonic : callable
         Seconds for backoff (tests pass a fake clock).
+
+    Examples
+    --------
+    >>> writer = RemoteWriter(None)          # not configured: every call does nothing
+    >>> writer.enabled, writer.stats(), writer.check()
+    (False, None, 'not configured')
     """
 
     def __init__(self, config: RemoteWriteConfig | None, storage: str = ":memory:",
