@@ -342,3 +342,33 @@ def test_a_restarted_detector_takes_the_new_cutoff_not_the_saved_one(tmp_path, e
     series = watcher.runs[1].columns[0]
     name = watcher.runs[1].detectors[detector].spec.name
     assert watcher.store.points(series)[name]["threshold"][-1] == threshold
+
+
+def test_a_reload_adds_sinks_and_new_sources_without_touching_the_watches(tmp_path):
+    from kizashi.watch.prompb import decode_write_request
+
+    receiver = FakeHttp(lambda method, path, query, body: (204, b""))
+    try:
+        watcher, clock = running(tmp_path)
+        runs = list(watcher.runs)
+        storage = f'storage: "{tmp_path / "s.sqlite"}"'
+        new = edited("watches:", f"remote_write: {{url: '{receiver.url}/w'}}\n"
+                     f"alerts: {{webhook: {{url: '{receiver.url}/hook'}}}}\nwatches:")
+        new = new.replace('q: {type: prometheus, url: "http://127.0.0.1:10"}',
+                          'q: {type: prometheus, url: "http://127.0.0.1:10"}\n'
+                          '  r: {type: prometheus, url: "http://127.0.0.1:13"}')
+        plan = reload_watcher(watcher, lambda: parse_config(new.replace(
+            'storage: ":memory:"', storage)))
+        assert plan is not None and plan.sources == ("r",)
+        assert plan.alerts_changed and plan.remote_write_changed
+        assert watcher.runs == runs and all(a is b for a, b in zip(watcher.runs, runs,
+                                                                   strict=True))
+        assert set(watcher.sources) == {"p", "q", "r"}
+        assert watcher.notifier.sinks == ["webhook"]
+        assert watcher.snapshot()["health"]["source_up"] == {"p": True, "q": True, "r": True}
+        watcher.tick()
+        written = [labels["watch"] for _, path, _, body in receiver.requests if path == "/w"
+                   for labels, _ in decode_write_request(body)]
+        assert set(written) == {"a", "b", "c"}
+    finally:
+        receiver.close()
