@@ -349,7 +349,7 @@ def test_a_reload_adds_sinks_and_new_sources_without_touching_the_watches(tmp_pa
 
     receiver = FakeHttp(lambda method, path, query, body: (204, b""))
     try:
-        watcher, clock = running(tmp_path)
+        watcher, _ = running(tmp_path)
         runs = list(watcher.runs)
         storage = f'storage: "{tmp_path / "s.sqlite"}"'
         new = edited("watches:", f"remote_write: {{url: '{receiver.url}/w'}}\n"
