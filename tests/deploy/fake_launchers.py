@@ -96,13 +96,17 @@ class ScriptRun:
     """A job script run under bash with the fakes first on PATH."""
 
     def __init__(self, tmp: Path, argv: list[str], env: dict[str, str], mode: str,
-                 cwd: Path | None = None):
+                 cwd: Path | None = None, real_torchrun: bool = False):
         self.log = tmp / "calls.jsonl"
         self.ready = tmp / "ready"
         fakes = install_fakes(tmp / "bin")
-        self.env = {"PATH": f"{fakes}:{os.environ['PATH']}", "HOME": str(tmp),
-                    "FAKE_LOG": str(self.log), "FAKE_MODE": mode, "FAKE_READY": str(self.ready),
-                    **env}
+        path = f"{fakes}:{os.environ['PATH']}"
+        if real_torchrun:  # this environment's torchrun, found after the fake launchers
+            (fakes / "torchrun").unlink()
+            path = f"{fakes}:{Path(sys.executable).parent}:{os.environ['PATH']}"
+        passed = {k: os.environ[k] for k in ("PYTHONPATH", "KIZASHI_DATA") if k in os.environ}
+        self.env = {**passed, "PATH": path, "HOME": str(tmp), "FAKE_LOG": str(self.log),
+                    "FAKE_MODE": mode, "FAKE_READY": str(self.ready), **env}
         self.popen = subprocess.Popen(argv, env=self.env, cwd=cwd or tmp,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

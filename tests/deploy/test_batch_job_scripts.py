@@ -5,9 +5,12 @@ early (preempted, near its time limit) is requeued while a finished or failed on
 
 from __future__ import annotations
 
+import json
 import shlex
 import signal
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -149,3 +152,54 @@ def test_lsf_warning_signal_checkpoints_and_exits_for_requeue(tmp_path):
     code, output = run.finish()
     assert code == 143, output
     assert any(c.get("signal") == signal.SIGTERM for c in run.calls("torchrun"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_sbatch_with_the_real_torchrun_is_requeued_then_finishes(tmp_path):
+    """The sbatch script end to end on one node with the real torchrun and kizashi.train
+    (only srun and scontrol are fakes): USR1 before the time limit reaches the trainer
+    through torchrun, which checkpoints; the job requeues itself; the requeued run resumes
+    and finishes, writing model.pt after the checkpoint, and is not requeued again."""
+    pytest.importorskip("torch.distributed.run")
+    config = tmp_path / "train.json"
+    config.write_text(json.dumps({
+        "seed": 0, "epochs": 2, "batch_size": 8, "patience": None, "checkpoint_every": 50,
+        "device": "cpu", "threads": 1, "data": {"source": "synthetic", "n": 1500, "n_series": 2},
+        "model": {"name": "autoencoder", "window": 4, "hidden": 16, "latent": 4},
+        "optimiser": {"name": "adam", "lr": 0.01}, "scheduler": {"name": "cosine"}}))
+    out = tmp_path / "out"
+
+    def submit(folder: Path) -> ScriptRun:
+        folder.mkdir()
+        env = {"SLURM_JOB_ID": "99", "SLURM_JOB_NODELIST": "localhost",
+               "SLURM_JOB_NUM_NODES": "1", "FAKE_HOSTS": "127.0.0.1", "NPROC_PER_NODE": "1",
+               "RDZV_PORT": str(free_port()), "CONFIG": str(config), "OUT": str(out),
+               "OMP_NUM_THREADS": "1"}
+        return ScriptRun(folder, ["bash", str(SBATCH)], env, "real", real_torchrun=True)
+
+    first = submit(tmp_path / "first")
+    deadline = time.monotonic() + 120
+    while not (out / "checkpoint.pt").exists():
+        assert first.popen.poll() is None, first.finish()[1][-3000:]
+        assert time.monotonic() < deadline, "no checkpoint within 120 s"
+        time.sleep(0.05)
+    first.signal(signal.SIGUSR1)
+    code, output = first.finish(timeout=120)
+    assert code == 0, output[-3000:]
+    assert ["requeue", "99"] in [c["args"] for c in first.calls("scontrol")], output[-3000:]
+    assert "stopped by SIGTERM" in output  # the trainer's own checkpoint-and-stop
+    assert (out / "checkpoint.pt").exists() and not (out / "model.pt").exists()
+
+    second = submit(tmp_path / "second")
+    code, output = second.finish(timeout=300)
+    assert code == 0, output[-3000:]
+    assert not [c for c in second.calls("scontrol") if c["args"][0] == "requeue"]
+    assert (out / "model.pt").stat().st_mtime >= (out / "checkpoint.pt").stat().st_mtime
+    assert "finished" in output
