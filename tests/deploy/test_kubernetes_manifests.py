@@ -10,6 +10,7 @@ schemas are not available offline to validate against."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shlex
 import shutil
@@ -77,11 +78,13 @@ def test_only_the_known_custom_resources_are_left_to_field_checks(resources):
         kubernetes_validate.validate(doc, VERSION)  # a schema exists for every other kind
 
 
-def test_the_cli_passes_every_file():
+@pytest.mark.parametrize("version", [VERSION, None], ids=["oldest", "newest"])
+def test_the_cli_passes_every_file(version):
     program = Path(sys.executable).with_name("kubernetes-validate")
     if not program.exists():
         pytest.skip("kubernetes-validate's command is not installed beside this python")
-    result = subprocess.run([str(program), "--strict", "-k", VERSION, *map(str, FILES)],
+    versions = ["-k", version] if version else []  # none: the newest it knows
+    result = subprocess.run([str(program), "--strict", *versions, *map(str, FILES)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ERROR" not in result.stdout
@@ -300,3 +303,33 @@ def test_scripts_are_valid_bash(resources):
         result = subprocess.run(["bash", "-n", "-c", script], capture_output=True, text=True)
         assert result.returncode == 0, (name, result.stderr)
         assert shlex.split(script)  # no unbalanced quotes
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_pytorchjob_wrapper_trains_with_the_real_torchrun(resources, tmp_path):
+    """The PyTorchJob's script with the real torchrun and kizashi.train, given the
+    environment the training operator sets for a one-pod job: torchrun accepts the flags
+    built from PET_*, the run finishes and the pod exits 0."""
+    pytest.importorskip("torch.distributed.run")
+    import socket
+
+    script, _ = training_scripts(resources)["pytorchjob"]
+    config = tmp_path / "train.json"
+    config.write_text(json.dumps({
+        "seed": 0, "epochs": 1, "batch_size": 8, "patience": None, "checkpoint_every": 0,
+        "device": "cpu", "threads": 1, "data": {"source": "synthetic", "n": 300, "n_series": 2},
+        "model": {"name": "autoencoder", "window": 4, "hidden": 8, "latent": 2},
+        "optimiser": {"name": "adam", "lr": 0.01}, "scheduler": {"name": "none"}}))
+    assert script.count("/etc/kizashi/train.yaml") == 1  # the ConfigMap's mount
+    script = script.replace("/etc/kizashi/train.yaml", str(config))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PET_NNODES": "1", "PET_NODE_RANK": "0", "PET_MASTER_ADDR": "127.0.0.1",
+           "PET_MASTER_PORT": str(port), "PET_NPROC_PER_NODE": "1",
+           "OUT": str(tmp_path / "out"), "OMP_NUM_THREADS": "1"}
+    code, output = ScriptRun(tmp_path, ["bash", "-c", script], env, "real",
+                             real_torchrun=True).finish(timeout=300)
+    assert code == 0, output[-3000:]
+    assert "trained" in output and (tmp_path / "out" / "model.pt").is_file()
