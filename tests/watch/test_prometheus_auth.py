@@ -326,3 +326,20 @@ sources: {p: {type: prometheus, url: "http://127.0.0.1:9", basic_auth: {username
 watches: [{name: w, query: up}]
 """)
     assert json.dumps(str(config)).count("hunter2") == 0
+
+
+def test_a_certificate_for_another_host_names_the_url_not_the_ca(certs, server, tmp_path):
+    prom = server(expect=None)
+    # the certificate carries 127.0.0.1 and localhost: reached as "localhost", it is accepted
+    ok = source_from(indent(f'tls_config: {{ca_file: "{certs / "ca.pem"}"}}'),
+                     prom.url.replace("127.0.0.1", "localhost"), tmp_path)
+    assert ok.instant("up", 1000.0).values.tolist() == [[1000.0, 1000.5]]
+    # a name it does not carry (the verifier's message) points at the URL, not at the CA
+    error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    error.verify_message = "Hostname mismatch, certificate is not valid for 'prom.internal'."
+    from kizashi.watch.http_options import describe_url_error
+
+    text = describe_url_error(error, "sources.p")
+    assert "not valid for this host" in text and "sources.p.url" in text
+    error.verify_message = "unable to get local issuer certificate"
+    assert "set sources.p.tls_config.ca_file" in describe_url_error(error, "sources.p")

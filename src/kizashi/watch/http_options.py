@@ -192,8 +192,12 @@ def describe_http_error(code: int, options: HttpOptions | None, key: str) -> str
 def describe_url_error(reason: Any, key: str) -> str:
     """A clearer text for TLS failures (certificate not trusted, wrong name, client cert)."""
     if isinstance(reason, ssl.SSLCertVerificationError):
-        return (f"TLS certificate not trusted ({reason.verify_message}); set {key}.tls_config."
-                "ca_file to the CA that signed it")
+        message = str(getattr(reason, "verify_message", "") or reason)
+        if "hostname" in message.lower() or "ip address mismatch" in message.lower():
+            return (f"TLS certificate is not valid for this host ({message}); use a name the "
+                    f"certificate carries in {key}.url")
+        return (f"TLS certificate not trusted ({message}); set {key}.tls_config.ca_file to "
+                "the CA that signed it")
     if isinstance(reason, ssl.SSLError):
         return f"TLS error ({reason}); check {key}.tls_config"
     return str(reason)
