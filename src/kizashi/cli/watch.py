@@ -16,8 +16,8 @@ log = logging.getLogger("kizashi.watch")
 @click.command("watch")
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--check", is_flag=True,
-              help="Validate the config, open the state file and reach every source and "
-                   "Alertmanager, then exit (0 when all is well).")
+              help="Validate the config, open the state file and reach every source, "
+                   "Alertmanager and the remote_write receiver, then exit (0 when all is well).")
 @click.option("--prometheus", metavar="URL",
               help="Use this Prometheus for every Prometheus source.")
 @click.option("--alertmanager", metavar="URL", help="Send alerts to this Alertmanager.")
