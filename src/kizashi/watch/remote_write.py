@@ -107,7 +107,7 @@ DEFAULT_SEND = ("score", "threshold", "alert", "forecast")
 OWN_LABELS = ("watch", "detector", "metric_name")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 #: label sets kept serialised between ticks (cleared when it grows past this)
-LABEL_CACHE_SIZE = 4_000_000
+LABEL_CACHE_SIZE = 1_000_000
 
 
 @dataclass(frozen=True)
