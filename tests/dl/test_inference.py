@@ -63,6 +63,7 @@ def test_auto_is_exact_for_small_calls_and_fast_for_large_ones():
     assert inference.resolve_backend("auto", inference.AUTO_MIN_INPUTS - 1, "cpu") == "eager"
     large = inference.resolve_backend("auto", inference.AUTO_MIN_INPUTS, "cpu")
     assert large == ("onnx" if inference.onnx_available() else "float32")
+    assert inference.resolve_backend("auto", 10**6, "cpu", cpu_fast="float32") == "float32"
     assert inference.resolve_backend("quantized", 1, "cpu") == "quantized"
     with pytest.raises(ValueError, match="unknown backend"):
         inference.resolve_backend("tensorrt", 1)

@@ -18,8 +18,10 @@ quantized  ``torch.ao.quantization.quantize_dynamic``: int8 Linear/LSTM     CPU
 
 ``auto`` (the detectors' default) keeps ``eager`` for calls with fewer than
 :data:`AUTO_MIN_INPUTS` network inputs — streaming steps and small blocks stay
-exact — and for larger batches picks float32 on CUDA when present, else ONNX Runtime
-when installed, else float32 on the CPU. Float32 paths change scores by at most
+exact — and for larger batches picks float32 on CUDA when present, else the
+network's faster CPU path: ONNX Runtime for the autoencoder (when installed, else
+float32), PyTorch float32 for the LSTM (its oneDNN kernel outran ONNX Runtime's
+LSTM by 1.4–1.6× in ``benchmarks/inference.py``). Float32 paths change scores by at most
 :data:`FLOAT32_SCORE_TOLERANCE` (absolute, on the z-scored output; tested), the int8
 path by much more (:data:`QUANTIZED_SCORE_TOLERANCE`): it is never chosen by ``auto``.
 
@@ -82,8 +84,14 @@ def cuda_wanted(device: str) -> bool:
     return torch.cuda.is_available()
 
 
-def resolve_backend(backend: str, n_inputs: int, device: str = "auto") -> str:
-    """The backend that runs ``n_inputs`` network inputs (``auto`` resolved)."""
+def resolve_backend(backend: str, n_inputs: int, device: str = "auto",
+                    cpu_fast: str = "onnx") -> str:
+    """The backend that runs ``n_inputs`` network inputs (``auto`` resolved).
+
+    ``cpu_fast`` is the network's faster CPU path as measured by
+    ``benchmarks/inference.py`` (``onnx`` or ``float32``); ``onnx`` falls back to
+    ``float32`` when ONNX Runtime is not installed.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if backend != "auto":
@@ -92,7 +100,7 @@ def resolve_backend(backend: str, n_inputs: int, device: str = "auto") -> str:
         return "eager"
     if cuda_wanted(device):
         return "float32"
-    return "onnx" if onnx_available() else "float32"
+    return "onnx" if cpu_fast == "onnx" and onnx_available() else "float32"
 
 
 def make_runner(network: nn.Module, backend: str, device: str = "auto",

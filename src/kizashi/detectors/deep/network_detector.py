@@ -48,6 +48,9 @@ class NetworkDetector(Detector):
     network_name: ClassVar[str] = ""
     model_keys = ("weights", "weights_key", "scale_mean", "scale_std", "trained")
     runtime_params = ("backend",)
+    #: The faster CPU inference path of this detector's network, for ``backend="auto"``
+    #: (measured by ``benchmarks/inference.py``).
+    cpu_fast_backend: ClassVar[str] = "onnx"
 
     # Subclasses define these as constructor parameters.
     window: int
@@ -187,7 +190,8 @@ class NetworkDetector(Detector):
         if len(inputs) == 0:
             return np.zeros((0, *inputs.shape[1:]))
         network = self._network(state)
-        backend = resolve_backend(self.backend, len(inputs), self.device)
+        backend = resolve_backend(self.backend, len(inputs), self.device,
+                                  self.cpu_fast_backend)
         runners = self.__dict__.setdefault("_runner_cache", {})
         if backend not in runners:
             runners[backend] = make_runner(network, backend, self.device, self.threads)
