@@ -155,3 +155,18 @@ def test_compiled_backend_matches_eager(name):
     scores = with_backend(exact, "compile").score(values)
     np.testing.assert_allclose(scores, exact.score(values), rtol=0,
                                atol=inference.FLOAT32_SCORE_TOLERANCE)
+
+
+def test_runners_are_built_once_per_network_and_backend():
+    built = []
+
+    def build():
+        built.append(1)
+        return networks()["lstm"][0]
+
+    inputs = np.zeros((3, 8))
+    first = inference.cached_runner(("test", "a"), build, "float32", "cpu")
+    assert inference.cached_runner(("test", "a"), build, "float32", "cpu") is first
+    inference.cached_runner(("test", "a"), build, "eager", "cpu")(inputs)
+    inference.cached_runner(("test", "b"), build, "float32", "cpu")
+    assert len(built) == 3

@@ -42,8 +42,10 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import threading
 import warnings
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import torch
@@ -128,6 +130,30 @@ def make_runner(network: nn.Module, backend: str, device: str = "auto",
         compiled = torch.compile(network.float().to(target), dynamic=False)
         return _torch_runner(compiled, torch.float32, target, threads, pad=True)
     return _onnx_runner(network.float(), target, threads)
+
+
+#: Runners kept by :func:`cached_runner` (least recently used dropped first).
+CACHE_SIZE = 32
+_cache: OrderedDict[tuple, Runner] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def cached_runner(key: Hashable, build: Callable[[], nn.Module], backend: str,
+                  device: str = "auto", threads: int | None = 1) -> Runner:
+    """The runner of the network ``key`` names (e.g. its weights' hash), built once per
+    process and backend: the detectors of many nodes that share a trained model share
+    one exported, compiled or quantised copy of it."""
+    full = (key, backend, device, threads)
+    with _cache_lock:
+        if full in _cache:
+            _cache.move_to_end(full)
+            return _cache[full]
+    runner = make_runner(build(), backend, device, threads)
+    with _cache_lock:
+        _cache[full] = runner
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return runner
 
 
 def _chunks(inputs: np.ndarray, run: Callable[[np.ndarray], np.ndarray],

@@ -178,24 +178,22 @@ class NetworkDetector(Detector):
             network.load_state_dict({k: torch.from_numpy(np.array(v))
                                      for k, v in state["weights"].items()})
             cache.clear()
-            self.__dict__["_runner_cache"] = {}
             cache[key] = self._scoring_network(network.eval())
         return cache[key]
 
     def _forward(self, state: State, inputs: np.ndarray) -> np.ndarray:
         """The network's float64 outputs for ``inputs``, through the backend that
         ``backend`` picks for a call of this size (:mod:`kizashi.dl.inference`)."""
-        from kizashi.dl.inference import make_runner, resolve_backend
+        from kizashi.dl.inference import cached_runner, resolve_backend
 
         if len(inputs) == 0:
             return np.zeros((0, *inputs.shape[1:]))
-        network = self._network(state)
         backend = resolve_backend(self.backend, len(inputs), self.device,
                                   self.cpu_fast_backend)
-        runners = self.__dict__.setdefault("_runner_cache", {})
-        if backend not in runners:
-            runners[backend] = make_runner(network, backend, self.device, self.threads)
-        return runners[backend](inputs)
+        key = (type(self).__name__, state["weights_key"], state["n_series"])
+        runner = cached_runner(key, lambda: self._network(state), backend, self.device,
+                               self.threads)
+        return runner(inputs)
 
     def _normalise(self, state: State, error: np.ndarray, ready: np.ndarray) -> np.ndarray:
         """Score errors ``(time, series)`` step by step against the running mean and
