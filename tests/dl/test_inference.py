@@ -170,3 +170,29 @@ def test_runners_are_built_once_per_network_and_backend():
     inference.cached_runner(("test", "a"), build, "eager", "cpu")(inputs)
     inference.cached_runner(("test", "b"), build, "float32", "cpu")
     assert len(built) == 3
+
+
+def odd_values(kind: str, rows: int, columns: int) -> np.ndarray:
+    """A noisy block with one kind of input a broken exporter sends, at several places."""
+    values = noisy(rows, columns, seed=11)
+    places = np.random.default_rng(12).choice(rows, 30, replace=False)
+    odd = {"nan": np.nan, "huge": 1e308, "minus-inf": -np.inf, "big-spike": 1e6,
+           "zero-run": 0.0}[kind]
+    if kind == "zero-run":
+        values[rows // 2: rows // 2 + 500] = odd
+    else:
+        values[places, places % columns] = odd
+    return values
+
+
+@pytest.mark.parametrize("backend", ["float32", *(["onnx"] if "onnx" in FAST else [])])
+@pytest.mark.parametrize("kind", ["nan", "huge", "minus-inf", "big-spike", "zero-run"])
+@pytest.mark.parametrize("name", ["lstm", "autoencoder"])
+def test_odd_inputs_score_alike_on_every_float32_backend(name, kind, backend):
+    exact = fitted(name, 3)
+    values = odd_values(kind, 5000, 3)
+    expected = exact.score(values)
+    scores = with_backend(exact, backend).score(values)
+    np.testing.assert_array_equal(np.isnan(scores), np.isnan(expected))
+    np.testing.assert_allclose(scores, expected, rtol=inference.FLOAT32_SCORE_RTOL,
+                               atol=inference.FLOAT32_SCORE_TOLERANCE)
