@@ -196,3 +196,17 @@ def test_odd_inputs_score_alike_on_every_float32_backend(name, kind, backend):
     np.testing.assert_array_equal(np.isnan(scores), np.isnan(expected))
     np.testing.assert_allclose(scores, expected, rtol=inference.FLOAT32_SCORE_RTOL,
                                atol=inference.FLOAT32_SCORE_TOLERANCE)
+
+
+def test_auto_takes_the_fast_path_only_for_large_calls():
+    detector = fitted("lstm", 50)
+    key = detector.state_["weights_key"]
+
+    def used():
+        return {full[1] for full in inference._cache if full[0][1] == key}
+
+    inference._cache.clear()
+    detector.score(noisy(20, 50, seed=2))  # 50 series × 12 windows: exact
+    assert used() == {"eager"}
+    detector.score(noisy(300, 50, seed=2))  # 50 × 292 windows ≥ AUTO_MIN_INPUTS
+    assert used() == {"eager", "float32"}  # the LSTM's faster CPU path
