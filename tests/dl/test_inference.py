@@ -199,7 +199,7 @@ def test_odd_inputs_score_alike_on_every_float32_backend(name, kind, backend):
 
 
 def test_auto_takes_the_fast_path_only_for_large_calls():
-    detector = fitted("lstm", 50)
+    detector = fitted("lstm", 50, backend="auto")
     key = detector.state_["weights_key"]
 
     def used():
