@@ -9,10 +9,10 @@ rounding. The fast paths run float32 (or int8) versions of the same weights:
 backend    what runs                                                        device
 ========== ================================================================ ==============
 eager      the PyTorch network, float64 (exact reference)                  CPU
-float32    the PyTorch network, float32                                     CUDA when present
+float32    the PyTorch network, float32                                     CUDA if any, or CPU
 onnx       the network exported to ONNX, float32, run by ONNX Runtime       CPU (CUDA with
                                                                             onnxruntime-gpu)
-compile    ``torch.compile`` of the float32 network, fixed-size chunks      CUDA when present
+compile    ``torch.compile`` of the float32 network, fixed-size chunks      CUDA if any, or CPU
 quantized  ``torch.ao.quantization.quantize_dynamic``: int8 Linear/LSTM     CPU
 ========== ================================================================ ==============
 
@@ -21,7 +21,7 @@ quantized  ``torch.ao.quantization.quantize_dynamic``: int8 Linear/LSTM     CPU
 exact — and for larger batches picks float32 on CUDA when present, else the
 network's faster CPU path: ONNX Runtime for the autoencoder (when installed, else
 float32), PyTorch float32 for the LSTM (its oneDNN kernel outran ONNX Runtime's
-LSTM by 1.4–1.6× in ``benchmarks/inference.py``). Float32 paths change scores by at most
+LSTM by 1.2–1.8× in ``benchmarks/inference.py``). Float32 paths change scores by at most
 :data:`FLOAT32_SCORE_TOLERANCE` (absolute, on the z-scored output; or
 :data:`FLOAT32_SCORE_RTOL` of a score far out; tested), the int8
 path by much more (:data:`QUANTIZED_SCORE_TOLERANCE`): it is never chosen by ``auto``.
