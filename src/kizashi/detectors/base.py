@@ -110,6 +110,10 @@ class Detector(ABC):
     #: Parameters the conformance suite uses (small models, required bounds).
     conformance_params: ClassVar[dict[str, Any]] = {}
 
+    #: Parameters that choose how scores are computed, not what a state means (an
+    #: inference backend): a state loads into a detector that differs only in them.
+    runtime_params: ClassVar[tuple[str, ...]] = ()
+
     state_: State | None = None
 
     # ------------------------------------------------------------------ params
@@ -319,6 +323,9 @@ class Detector(ABC):
             )
         saved = from_json_safe(state_dict["params"])
         mine = from_json_safe(to_json_safe(self.get_params()))
+        for name in self.runtime_params:
+            saved.pop(name, None)
+            mine.pop(name, None)
         if saved != mine:
             raise ValueError(f"state was saved with parameters {saved}, this detector has {mine}")
         state = from_json_safe(to_json_safe(state_dict["state"]))

@@ -121,6 +121,18 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def rank_device(device: torch.device, distributed: bool | None = None) -> torch.device:
+    """The GPU of this torchrun rank: ``cuda`` without an index becomes
+    ``cuda:LOCAL_RANK`` (modulo the GPUs visible) under torchrun, so that N ranks on a
+    node of N GPUs use one each; ``cuda:0`` alone. Other devices are returned as given."""
+    if device.type != "cuda" or device.index is not None:
+        return device
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local = int(os.environ.get("LOCAL_RANK", "0")) if world > 1 and distributed is not False \
+        else 0
+    return torch.device("cuda", local % max(torch.cuda.device_count(), 1))
+
+
 class _Ranks:
     """This process's place among the data-parallel workers (from torchrun's env variables)."""
 
@@ -208,7 +220,9 @@ class Trainer:
     def fit(self, resume: bool = False) -> TrainResult:
         """Train; with ``resume`` continue from ``out_dir/checkpoint.pt`` when it exists."""
         s = self.settings
-        device = resolve_device(s.device)
+        device = rank_device(resolve_device(s.device), self.distributed)
+        if device.type == "cuda":
+            torch.cuda.set_device(device)  # before nccl starts: one GPU per rank
         ranks = _Ranks(device, self.distributed)
         threads = torch.get_num_threads()
         if s.threads:

@@ -53,6 +53,12 @@ class WindowAutoencoder(nn.Module):
         flat = inputs.reshape(inputs.shape[0], -1)
         return self.decoder(self.encoder(flat)).reshape(inputs.shape)
 
+    def newest_row(self) -> nn.Module:
+        """A network that rebuilds only each window's newest row: ``(batch, window,
+        n_features)`` → ``(batch, n_features)``, equal to ``self(inputs)[:, -1]`` (what
+        scoring reads) with a tenth of the output layer's work for ``window=10``."""
+        return NewestRow(self)
+
     @staticmethod
     def loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """Mean squared reconstruction error."""
@@ -70,3 +76,35 @@ class WindowAutoencoder(nn.Module):
         cut = cut.transpose(0, 2, 1)  # (n, window, features)
         cut = np.ascontiguousarray(cut[~np.isnan(cut).any(axis=(1, 2))])
         return cut, cut
+
+
+class NewestRow(nn.Module):
+    """The newest-row reconstruction of a :class:`WindowAutoencoder` (shares its weights).
+
+    The flattened reconstruction is row-major, so the newest row is the output
+    layer's last ``n_features`` units: the same dot products, fewer of them.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> net = WindowAutoencoder(n_features=3, window=4, hidden=16, latent=2)
+    >>> x = torch.randn(5, 4, 3)
+    >>> bool(torch.allclose(NewestRow(net)(x), net(x)[:, -1], atol=1e-6))
+    True
+    """
+
+    def __init__(self, autoencoder: WindowAutoencoder):
+        super().__init__()
+        self.encoder = autoencoder.encoder
+        self.hidden = autoencoder.decoder[:-1]
+        last = autoencoder.decoder[-1]
+        n = autoencoder.n_features
+        self.output = nn.Linear(last.in_features, n, dtype=last.weight.dtype,
+                                device=last.weight.device)
+        with torch.no_grad():
+            self.output.weight.copy_(last.weight[-n:])
+            self.output.bias.copy_(last.bias[-n:])
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``(batch, window, n_features)`` → ``(batch, n_features)``."""
+        return self.output(self.hidden(self.encoder(inputs.reshape(inputs.shape[0], -1))))

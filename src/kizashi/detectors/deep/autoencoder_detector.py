@@ -45,11 +45,16 @@ class AutoencoderDetector(NetworkDetector):
     seed : int
         Seeds weights and shuffling.
     device : str
-        ``auto`` (CUDA when present), ``cpu`` or ``cuda`` for training; scoring runs
-        on the CPU in float64.
+        ``auto`` (CUDA when present), ``cpu`` or ``cuda`` for training and for the
+        fast inference backends; exact scoring runs on the CPU in float64.
     threads : int or None
         torch CPU threads while training and scoring (``None``: torch's default);
         networks this small run fastest on one.
+    backend : str
+        Inference backend (:mod:`kizashi.dl.inference`): ``auto`` (exact float64 for
+        small calls, a float32 fast path for batches of at least
+        :data:`~kizashi.dl.inference.AUTO_MIN_INPUTS` windows), ``eager``, ``float32``,
+        ``onnx``, ``compile`` or ``quantized``.
 
     Examples
     --------
@@ -72,7 +77,7 @@ class AutoencoderDetector(NetworkDetector):
                  batch_size: int = 128, lr: float = 1e-3, val_fraction: float = 0.2,
                  patience: int | None = 3, max_samples: int | None = None,
                  halflife: float = 10000.0, seed: int = 0, device: str = "auto",
-                 threads: int | None = 1):
+                 threads: int | None = 1, backend: str = "auto"):
         self.window = window
         self.hidden = hidden
         self.latent = latent
@@ -86,6 +91,7 @@ class AutoencoderDetector(NetworkDetector):
         self.seed = seed
         self.device = device
         self.threads = threads
+        self.backend = backend
 
     @property
     def n_warmup(self) -> int:
@@ -94,6 +100,9 @@ class AutoencoderDetector(NetworkDetector):
     def _network_params(self, n_series: int) -> dict[str, Any]:
         return {"n_features": int(n_series), "window": int(self.window),
                 "hidden": int(self.hidden), "latent": int(self.latent)}
+
+    def _scoring_network(self, network: Any) -> Any:
+        return network.newest_row()  # scoring reads only the newest row
 
     def _init_state(self, n_series: int) -> State:
         self._check_common()
@@ -132,9 +141,9 @@ class AutoencoderDetector(NetworkDetector):
         if len(rows) > first:
             windows = np.lib.stride_tricks.sliding_window_view(seq, w, axis=0).transpose(0, 2, 1)
             inputs = windows[had + first - (w - 1): had + len(rows) - (w - 1)]
-            rebuilt = self._forward(state, inputs)
+            rebuilt = self._forward(state, inputs)  # the newest rows
             with np.errstate(over="ignore"):  # the raw newest row against its reconstruction
-                contributions[rows[first:]] = bounded((z[rows[first:]] - rebuilt[:, -1]) ** 2)
+                contributions[rows[first:]] = bounded((z[rows[first:]] - rebuilt) ** 2)
         keep = seq[max(len(seq) - (w - 1), 0):]
         state["buffer"] = np.concatenate([np.zeros((w - 1 - len(keep), z.shape[1])), keep])
         state["count"] = int(state["count"]) + len(rows)
@@ -150,7 +159,4 @@ class AutoencoderDetector(NetworkDetector):
         error = contributions.mean(axis=1)
         ok = ~np.isnan(values).any(axis=1)
         error = np.where(ok & ~ready, 0.0, error)
-        out = np.empty((values.shape[0], 1))
-        for i in range(values.shape[0]):
-            out[i, 0] = self._normalise(state, error[i:i + 1], ready[i:i + 1])[0]
-        return out
+        return self._normalise(state, error[:, None], ready[:, None])

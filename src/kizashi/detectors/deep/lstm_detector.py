@@ -42,11 +42,16 @@ class LstmDetector(NetworkDetector):
     seed : int
         Seeds weights and shuffling: the same seed gives the same detector.
     device : str
-        ``auto`` (CUDA when present), ``cpu`` or ``cuda`` for training; scoring runs
-        on the CPU in float64.
+        ``auto`` (CUDA when present), ``cpu`` or ``cuda`` for training and for the
+        fast inference backends; exact scoring runs on the CPU in float64.
     threads : int or None
         torch CPU threads while training and scoring (``None``: torch's default);
         networks this small run fastest on one.
+    backend : str
+        Inference backend (:mod:`kizashi.dl.inference`): ``auto`` (exact float64 for
+        small calls, a float32 fast path for batches of at least
+        :data:`~kizashi.dl.inference.AUTO_MIN_INPUTS` windows), ``eager``, ``float32``,
+        ``onnx``, ``compile`` or ``quantized``.
 
     Examples
     --------
@@ -60,6 +65,7 @@ class LstmDetector(NetworkDetector):
     """
 
     network_name = "lstm"
+    cpu_fast_backend = "float32"  # oneDNN's float32 LSTM outruns ONNX Runtime's here
     conformance_params = {"window": 8, "hidden": 8, "epochs": 2, "batch_size": 64,
                           "lr": 0.01, "max_samples": 256, "device": "cpu"}
 
@@ -67,7 +73,7 @@ class LstmDetector(NetworkDetector):
                  batch_size: int = 256, lr: float = 1e-3, val_fraction: float = 0.2,
                  patience: int | None = 2, max_samples: int | None = 20000,
                  halflife: float = 10000.0, seed: int = 0, device: str = "auto",
-                 threads: int | None = 1):
+                 threads: int | None = 1, backend: str = "auto"):
         self.window = window
         self.hidden = hidden
         self.layers = layers
@@ -81,6 +87,7 @@ class LstmDetector(NetworkDetector):
         self.seed = seed
         self.device = device
         self.threads = threads
+        self.backend = backend
 
     @property
     def n_warmup(self) -> int:
@@ -109,7 +116,7 @@ class LstmDetector(NetworkDetector):
             forecast = self._forward(state, state["buffer"][:, ready].T)
             error[ready] = np.abs(z[ready] - forecast)
         error[~ready & ok] = 0.0
-        score = self._normalise(state, error, ready)
+        score = self._normalise(state, error[None, :], ready[None, :])[0]
         buffer = state["buffer"]
         buffer[:, ok] = np.concatenate([buffer[1:, ok], self._model_input(z[None, ok])], axis=0)
         state["count"] = state["count"] + ok
@@ -142,7 +149,4 @@ class LstmDetector(NetworkDetector):
                 ready[rows, s] = True
                 at += len(rows)
         state["count"] = state["count"] + ok.sum(axis=0)
-        out = np.empty(z.shape)
-        for i in range(z.shape[0]):
-            out[i] = self._normalise(state, error[i], ready[i])
-        return out
+        return self._normalise(state, error, ready)

@@ -4,8 +4,10 @@ A deep detector's fitted model is its network. So that a detector restores from 
 JSON state alone (a daemon restarting, another machine), the network's weights
 live *in* the state as float32 numpy arrays together with the streaming part (the
 recent input window and the online error normaliser). Scoring rebuilds the network
-once per weight set (cached by the weights' hash), in float64 on the CPU, so that
-block scoring and step-by-step streaming agree to rounding.
+once per weight set (cached by the weights' hash) for the inference backend the
+``backend`` parameter picks (:mod:`kizashi.dl.inference`): by default float64 on the
+CPU, so that block scoring and step-by-step streaming agree to rounding, and a fast
+float32 path for large batches.
 
 One wild value (a ``1e308`` from a broken exporter) is scored as it is but does
 not become the model's scale: the network sees standardised inputs clipped to
@@ -24,8 +26,7 @@ import numpy as np
 
 from kizashi.detectors.base import Detector
 from kizashi.state import State
-from kizashi.streaming.discounted import DiscountedMoments
-from kizashi.streaming.robust import ratio
+from kizashi.streaming.robust import FLOAT_MAX, MAX_SCORE
 
 #: Standardised values enter the network's input window clipped to ±INPUT_CLIP
 #: (training standard deviations): the score uses the raw value.
@@ -46,6 +47,10 @@ class NetworkDetector(Detector):
     requires_training: ClassVar[bool] = True
     network_name: ClassVar[str] = ""
     model_keys = ("weights", "weights_key", "scale_mean", "scale_std", "trained")
+    runtime_params = ("backend",)
+    #: The faster CPU inference path of this detector's network, for ``backend="auto"``
+    #: (measured by ``benchmarks/inference.py``).
+    cpu_fast_backend: ClassVar[str] = "onnx"
 
     # Subclasses define these as constructor parameters.
     window: int
@@ -59,11 +64,17 @@ class NetworkDetector(Detector):
     seed: int
     device: str
     threads: int | None
+    backend: str
 
     # ------------------------------------------------------------ to implement
     @abstractmethod
     def _network_params(self, n_series: int) -> dict[str, Any]:
         """Constructor arguments of the network for data with ``n_series`` columns."""
+
+    def _scoring_network(self, network: Any) -> Any:
+        """The module scoring runs: the trained network, or a part of it that computes
+        only what the scores read."""
+        return network
 
     # ------------------------------------------------------------------ train
     def _train_network(self, z: np.ndarray) -> dict[str, np.ndarray]:
@@ -155,7 +166,7 @@ class NetworkDetector(Detector):
 
     # ------------------------------------------------------------------ score
     def _network(self, state: State):
-        """The network of ``state``'s weights, in float64 on the CPU (cached)."""
+        """The scoring network of ``state``'s weights, float32 on the CPU as trained (cached)."""
         import torch
 
         from kizashi.dl import network_class
@@ -167,44 +178,41 @@ class NetworkDetector(Detector):
             network.load_state_dict({k: torch.from_numpy(np.array(v))
                                      for k, v in state["weights"].items()})
             cache.clear()
-            cache[key] = network.double().eval()
+            cache[key] = self._scoring_network(network.eval())
         return cache[key]
 
     def _forward(self, state: State, inputs: np.ndarray) -> np.ndarray:
-        """The network's outputs for float64 ``inputs``, in chunks."""
-        import torch
+        """The network's float64 outputs for ``inputs``, through the backend that
+        ``backend`` picks for a call of this size (:mod:`kizashi.dl.inference`)."""
+        from kizashi.dl.inference import cached_runner, resolve_backend
 
-        network = self._network(state)
-        out = []
-        threads = torch.get_num_threads()
-        if self.threads:
-            torch.set_num_threads(int(self.threads))
-        try:
-            with torch.inference_mode():
-                for start in range(0, len(inputs), 4096):
-                    chunk = torch.from_numpy(np.array(inputs[start:start + 4096],
-                                                      dtype=np.float64))
-                    out.append(network(chunk).numpy())
-        finally:
-            torch.set_num_threads(threads)
-        return np.concatenate(out) if out else np.zeros((0, *inputs.shape[1:]))
+        if len(inputs) == 0:
+            return np.zeros((0, *inputs.shape[1:]))
+        backend = resolve_backend(self.backend, len(inputs), self.device,
+                                  self.cpu_fast_backend)
+        key = (type(self).__name__, state["weights_key"], state["n_series"])
+        runner = cached_runner(key, lambda: self._network(state), backend, self.device,
+                               self.threads)
+        return runner(inputs)
 
     def _normalise(self, state: State, error: np.ndarray, ready: np.ndarray) -> np.ndarray:
-        """Score errors against the running mean and spread of earlier errors, then learn them.
+        """Score errors ``(time, series)`` step by step against the running mean and
+        spread of earlier errors, learning each step's (compiled:
+        :mod:`kizashi.detectors.deep.normaliser_kernel`).
 
         ``ready`` false → score 0 and nothing learned; NaN error → NaN score.
         """
+        from kizashi.detectors.deep.normaliser_kernel import normalise_block
+
         moments = state["errors"]
-        floor = 1e-9 * (1.0 + np.abs(moments["mean"]))
-        with np.errstate(invalid="ignore", over="ignore"):
-            spread = np.maximum(np.sqrt(moments["var"]), floor)
-            score = np.where(ready, ratio(error - moments["mean"], spread), 0.0)
-            limit = moments["mean"] + ERROR_CLIP * spread
-        score = np.where(np.isnan(error), np.nan, score)
-        learn = np.where(moments["weight"] >= _ERRORS_BEFORE_CLIP, np.minimum(error, limit), error)
-        decay = 0.5 ** (1.0 / float(self.halflife))
-        DiscountedMoments().update(moments, np.where(ready, learn, np.nan), decay)
-        return score
+        for key in ("mean", "var", "weight"):
+            moments[key] = np.array(moments[key], dtype=np.float64)  # writable, contiguous
+        error = np.ascontiguousarray(error, dtype=np.float64)
+        out = np.empty(error.shape)
+        normalise_block(error, np.ascontiguousarray(ready, dtype=np.bool_), moments["mean"],
+                        moments["var"], moments["weight"], 0.5 ** (1.0 / float(self.halflife)),
+                        ERROR_CLIP, _ERRORS_BEFORE_CLIP, MAX_SCORE, FLOAT_MAX, out)
+        return out
 
     @staticmethod
     def _model_input(z: np.ndarray) -> np.ndarray:
@@ -218,6 +226,11 @@ class NetworkDetector(Detector):
             raise ValueError(f"{type(self).__name__}: val_fraction must be in [0, 1)")
         if float(self.halflife) <= 0:
             raise ValueError(f"{type(self).__name__}: halflife must be positive")
+        from kizashi.dl.inference import BACKENDS
+
+        if self.backend not in BACKENDS:
+            raise ValueError(f"{type(self).__name__}: unknown backend {self.backend!r}; "
+                             f"use one of {', '.join(BACKENDS)}")
 
 
 def weights_key(weights: dict[str, np.ndarray]) -> str:
