@@ -12,7 +12,7 @@ from kizashi.cli.main import cli
 def _write_long(path, hours=4 * 24, step_minutes=5):
     seconds = np.arange(0, hours * 3600, step_minutes * 60)
     stamps = pd.to_datetime(seconds, unit="s", utc=True).strftime("%Y-%m-%dT%H:%M:%SZ")
-    rising = 20 + seconds / 3600  # reaches 100 after 80 h
+    rising = 20.05 + seconds / 3600  # reaches 100 just before 80 h
     temp = 60 + 5 * np.sin(2 * np.pi * seconds / 86400)
     rows = [(s, "n1", "disk_pct", v) for s, v in zip(stamps, rising, strict=True)]
     rows += [(s, "n2", "cpu_temp_c", v) for s, v in zip(stamps, temp, strict=True)]

@@ -20,7 +20,8 @@ steps. At each step the forecaster with the smallest realised ``H``-step
 error is used, and its realised error sets the band: the standard deviation
 ``h`` steps ahead is ``√(e₁² + (e_H² − e₁²)·h/H)``. So a series whose
 wanderings fooled the extrapolation before gets a wide band, and a clean
-trend a narrow one. A series is *learning* (no margin) until every
+trend a narrow one. With ``bias_window``, the forecast is also shifted by
+the chosen forecaster's recent mean error. A series is *learning* (no margin) until every
 forecaster has ``min_errors`` realised errors: with the seasonal one, a day
 plus ``window``, the horizon and ``min_errors`` steps. Everything at row
 ``t`` uses rows ``≤ t`` only.
@@ -92,6 +93,11 @@ class LimitForecaster:
     min_errors : int or None
         Realised ``H``-step errors a forecaster needs before it is used
         (default: a quarter of ``error_window``).
+    bias_window : int or None
+        When set, the chosen forecaster's mean ``H``-step error over the last
+        ``bias_window`` steps is added to its forecast (scaled by ``h/H``):
+        one that has been falling short of a steepening trend is raised, one
+        that overshot a rise that stopped is lowered.
     """
 
     horizon_steps: int
@@ -99,7 +105,7 @@ class LimitForecaster:
     season_steps: int | None = None
     error_window: int = 288
     min_errors: int | None = None
-    band_window: int | None = None
+    bias_window: int | None = None
     candidates: tuple[str, ...] = MODELS
 
     def _check(self) -> None:
@@ -132,10 +138,14 @@ class LimitForecaster:
                 needed = self.min_errors or max(self.error_window // 4, 1)
                 usable = (count >= needed) & np.isfinite(mse[h])
                 choice_mse = np.where(usable, mse[h], np.inf)
-            band = self.band_window or self.error_window
-            if band != self.error_window:
-                recent, recent_count = trailing_mean(errors ** 2, band)
-                mse[h] = np.where(recent_count >= max(band // 4, 1), recent, mse[h])
+            if h == big_h and self.bias_window:
+                # the mean signed error of the last bias_window steps: a forecaster that has
+                # been falling short (a trend steepening) is raised, and its band is the
+                # spread of its errors around that bias
+                bias, bias_count = trailing_mean(errors, self.bias_window)
+                bias = np.where(bias_count >= max(self.bias_window // 4, 1), bias, 0.0)
+                mse[h] = np.maximum(mse[h] - bias ** 2, 0.0) if self.bias_window == \
+                    self.error_window else mse[h]
         allowed = np.isin(np.array(MODELS), self.candidates)
         choice_mse = np.where(allowed[None, :, None], choice_mse, np.inf)
         model = np.argmin(choice_mse, axis=1)
@@ -146,6 +156,7 @@ class LimitForecaster:
         pick = np.maximum(model, 0)[:, None, :]
         e1 = np.take_along_axis(mse[1], pick, axis=1)[:, 0]
         e_h = np.take_along_axis(mse[big_h], pick, axis=1)[:, 0]
+        shift = np.take_along_axis(bias, pick, axis=1)[:, 0] if self.bias_window else 0.0
         upper_t = _limits(upper, n, k)
         lower_t = _limits(lower, n, k)
         z = np.full((n, k), -np.inf)
@@ -155,7 +166,7 @@ class LimitForecaster:
         with np.errstate(invalid="ignore"):
             floor = 1e-9 + 1e-6 * np.nan_to_num(np.abs(y))
             for h in range(1, big_h + 1):
-                f = np.take_along_axis(paths.stack(h), pick, axis=1)[:, 0]
+                f = np.take_along_axis(paths.stack(h), pick, axis=1)[:, 0] + shift * h / big_h
                 sd_h = np.sqrt(np.maximum(e1 + np.maximum(e_h - e1, 0.0) * h / big_h, 0.0))
                 sd_h = np.maximum(sd_h, floor)
                 for limit, sign in ((upper_t, 1.0), (lower_t, -1.0)):

@@ -18,11 +18,12 @@ change when more data arrives.
 
 >>> from kizashi.data.frame import SeriesFrame
 >>> seconds = np.arange(0, 4 * 86400, 300.0)
->>> frame = SeriesFrame.from_arrays(seconds, 20 + seconds / 3600, ["n1"], ["disk_pct"])
->>> result = predict_frame(frame, horizon="6h")
->>> row = int(np.argmax(result.warning[:, 0]))
->>> round(float(100 - frame.values[row, 0]), 1)  # hours before the disk is full (+1 %/h)
-6.0
+>>> frame = SeriesFrame.from_arrays(seconds, 20.05 + seconds / 3600, ["n1"], ["disk_pct"])
+>>> result = predict_frame(frame, horizon="6h")  # +1 %/h: full just before 80 h
+>>> row = int(np.argmax(result.warning[:, 0]))  # the first warning
+>>> minute = "datetime64[m]"
+>>> str(frame.timestamps[row].astype(minute)), str(result.eta[row, 0].astype(minute))
+('1970-01-04T02:00', '1970-01-04T08:00')
 >>> result.to_long().columns.tolist()
 ['timestamp', 'entity', 'metric', 'probability', 'is_warning', 'eta']
 """
@@ -42,11 +43,15 @@ from kizashi.prediction.limit_forecaster import LimitForecaster
 
 __all__ = ["DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 
-#: Warn when the calibrated probability reaches this (chosen on seeds 100–119).
-DEFAULT_CUTOFF = 0.5
+#: Warn when the calibrated probability reaches this: chosen on seeds 100–119 by
+#: ``benchmarks/prediction.py --fit`` (the longest lead at ≤ a tenth of predict_linear's
+#: false warnings).
+DEFAULT_CUTOFF = 0.2
 #: Trend fits look back this far, and realised errors are averaged over ERROR_WINDOW.
 WINDOW_SECONDS = 6 * 3600.0
 ERROR_WINDOW_SECONDS = 86400.0
+#: A forecaster's mean error over this window shifts its forecast (see LimitForecaster).
+BIAS_WINDOW_SECONDS = 12 * 3600.0
 #: A warning ends after the probability stayed under the cutoff this long (hysteresis).
 RESOLVE_SECONDS = 7200.0
 #: Series per block (memory stays ~ horizon × block × steps floats).
@@ -112,7 +117,8 @@ def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
     return LimitForecaster(horizon_steps=horizon,
                            window=max(round(WINDOW_SECONDS / step), 4),
                            season_steps=day if day >= horizon else None,
-                           error_window=max(round(ERROR_WINDOW_SECONDS / step), 2 * horizon))
+                           error_window=max(round(ERROR_WINDOW_SECONDS / step), 2 * horizon),
+                           bias_window=max(round(BIAS_WINDOW_SECONDS / step), 2))
 
 
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
