@@ -108,7 +108,7 @@ def prometheus_warnings(scenario: PrecursorScenario, keep_firing_for: float = 0.
 
 
 def report(seeds: range) -> None:
-    methods = ["kizashi", "predict_linear", "predict_linear + keep_firing_for 2h"]
+    methods = ["kizashi", "predict_linear", "pred_linear, keep 2h"]
     per_kind: dict[str, dict[str, list]] = {m: {} for m in methods}
     false: dict[str, dict[str, int]] = {m: {} for m in methods}
     probs, truths, seconds = [], [], []

@@ -66,7 +66,8 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     daily-rhythm forecast with bands learned from its own past errors. For
     the others, the probability that it leaves the normal band of the
     threshold detector. A prediction at a time step uses only the data up to
-    it. Series learn for their first day and a half (with a 6h horizon).
+    it. Series learn for their first ~42 hours (with a 6h horizon and
+    5-minute data), the daily rhythm needing a day first.
 
     \b
         kizashi predict nodes.csv --horizon 6h --limit cpu_temp_c=90 --out pred.csv
