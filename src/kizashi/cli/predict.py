@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kizashi.data.validation import DataError
+from kizashi.prediction.predictor import DEFAULT_CUTOFF
 
 
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
@@ -41,8 +42,9 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               help="The limit of a metric (repeat for several); metrics ending in _pct "
                    "default to 100.")
 @click.option("--cutoff", type=click.FloatRange(0, 1, min_open=True, max_open=True),
-              default=None, help="Warn when the probability reaches this (default: the "
-                                 "calibrated default, see docs/prediction.md).")
+              default=DEFAULT_CUTOFF, show_default=True,
+              help="Warn when the calibrated probability reaches this (the default was "
+                   "chosen on generated scenarios, see docs/prediction.md).")
 @click.option("--no-anomaly-ahead", is_flag=True,
               help="Predict only series with a limit; leave the others empty.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -56,7 +58,7 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               show_default=True, help="Two values for one series and timestamp: keep the "
                                       "later line, the earlier, or stop.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff: float | None,
+def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff: float,
             no_anomaly_ahead: bool, out: Path | None, on_invalid: str, on_duplicate: str,
             quiet: bool) -> None:
     """Warn before a series reaches its limit (or leaves its normal band), with an ETA.
@@ -74,7 +76,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     """
     from kizashi.cli.detect import read_input
     from kizashi.durations import parse_duration
-    from kizashi.prediction.predictor import DEFAULT_CUTOFF, predict_frame
+    from kizashi.prediction.predictor import predict_frame
 
     try:
         parse_duration(horizon)
@@ -85,7 +87,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: --limit for metrics not in {file}: {', '.join(unknown)}",
                         fg="yellow", err=True)
         result = predict_frame(frame, horizon, limit_map,
-                               cutoff=DEFAULT_CUTOFF if cutoff is None else cutoff,
+                               cutoff=cutoff,
                                anomaly_ahead=not no_anomaly_ahead,
                                progress=not quiet and sys.stderr.isatty())
     except (DataError, ValueError) as error:
