@@ -8,7 +8,8 @@ the horizon). Two kinds:
 ``limit`` (time to limit)
     series with a limit (``limits``, or 100 for metrics ending in ``_pct``):
     the chance of reaching it (:mod:`kizashi.prediction.limit_forecaster`,
-    calibrated by :data:`~kizashi.prediction.calibration.TIME_TO_LIMIT`);
+    calibrated by :data:`~kizashi.prediction.calibration.TIME_TO_LIMIT`); a
+    series already at or over its limit has probability 1 and its ETA is now;
 ``envelope`` (anomaly ahead)
     the other series: the chance of leaving the normal band that the engine's
     ``threshold`` detector learns (rolling mean ± k·σ, :mod:`kizashi.prediction.envelope`).
@@ -152,6 +153,10 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             out = forecaster.crossing(values[:, has], upper=limit[sub])
             probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
             eta_steps[:, sub] = out.eta_steps
+            with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
+                there = out.ready & (values[:, has] >= limit[sub])
+            probability[:, sub] = np.where(there, 1.0, probability[:, sub])
+            eta_steps[:, sub] = np.where(there, 0.0, eta_steps[:, sub])
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
             lower, upper = normal_envelope(values[:, ~has])
