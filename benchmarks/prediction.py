@@ -66,9 +66,10 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def happens_within(event: np.ndarray, steps: int) -> np.ndarray:
-    """True at row t where ``event`` is True at some row t+1 … t+steps (the outcome that a
-    probability of "within the horizon" predicts)."""
-    ahead = np.zeros_like(event)
+    """True at row t where ``event`` is True at some row t … t+steps (the outcome that a
+    probability of "by the end of the horizon" predicts: a series already at its limit
+    counts)."""
+    ahead = event.copy()
     for step in range(1, steps + 1):
         ahead[:-step] |= event[step:]
     return ahead
@@ -172,7 +173,8 @@ def reliability(prob: np.ndarray, truth: np.ndarray) -> None:
     keep = np.isfinite(prob)
     prob, truth = prob[keep], truth[keep]
     edges = [0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0001]
-    print("\nreliability of kizashi's probability (the limit reached within 6 h), limit series:")
+    print("\nreliability of kizashi's probability (at the limit now or within 6 h), "
+          "limit series:")
     print(f"{'bin':>13} {'steps':>8} {'mean predicted':>15} {'observed':>9}")
     for lo, hi in itertools.pairwise(edges):
         inside = (prob >= lo) & (prob < hi)

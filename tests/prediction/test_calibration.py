@@ -51,8 +51,8 @@ def test_probabilities_are_calibrated_on_held_out_seeds():
         limits = np.array([scenario.limit(m) for m in frame.metrics])
         result = predict_frame(frame, "6h", scenario.limits)
         at_limit = frame.values >= limits
-        ahead = np.zeros_like(at_limit)
-        for step in range(1, 73):  # 6 h of 5-minute steps
+        ahead = at_limit.copy()  # at the limit now or within 6 h (72 five-minute steps)
+        for step in range(1, 73):
             ahead[:-step] |= at_limit[step:]
         probs.append(result.probability.ravel())
         outcomes.append(ahead.ravel())

@@ -12,7 +12,7 @@ The constants below were fitted by ``python benchmarks/prediction.py --fit`` on
 scenario seeds 100–119 (:func:`kizashi.data.precursors.generate_precursors`),
 never on the seeds the benchmark reports (0–9); the outcome is "the series is
 at or over its limit (time to limit), or outside its normal band (anomaly
-ahead), at some step within the horizon".
+ahead), now or at some step within the horizon".
 
 >>> calibration = IsotonicCalibration(knots=(-1.0, 0.0, 1.0), probabilities=(0.0, 0.2, 0.9))
 >>> calibration.probability(np.array([-5.0, 0.5, np.nan, 7.0])).round(3).tolist()
@@ -72,16 +72,16 @@ class IsotonicCalibration:
         return cls(tuple(float(v) for v in mean_z), tuple(float(v) for v in monotone))
 
 
-#: Time to limit: P(the series reaches its limit within the horizon | margin).
+#: Time to limit: P(the series is at its limit now or within the horizon | margin).
 TIME_TO_LIMIT = IsotonicCalibration(
     knots=(-69.8, -7.227, -3.953, -2.505, -1.751, -1.25, -0.8816, -0.6409, -0.3822, -0.1328,
         0.1198, 0.3763, 0.6227, 0.877, 1.245, 1.736, 2.439, 3.685, 7.433, 17.58),
     probabilities=(0.0001977, 0.0002727, 0.0009988, 0.003094, 0.005302, 0.007747, 0.01307,
-        0.03267, 0.05908, 0.1028, 0.2146, 0.3335, 0.3884, 0.4577, 0.5964, 0.6576, 0.7851, 0.7851,
-        0.7851, 0.8493))
-#: Anomaly ahead: P(the series leaves its normal envelope within the horizon | margin).
+        0.03267, 0.05908, 0.1028, 0.2155, 0.3344, 0.3903, 0.4602, 0.6005, 0.6656, 0.8046, 0.8046,
+        0.8046, 0.863))
+#: Anomaly ahead: P(the series is outside its normal envelope now or within the horizon | margin).
 ANOMALY_AHEAD = IsotonicCalibration(
     knots=(-15.62, -7.224, -3.827, -2.544, -1.746, -1.247, -0.8767, -0.6267, -0.3778, -0.1103,
         0.1126, 0.3661, 0.6157, 0.8681, 1.227, 1.731, 2.467, 3.904, 6.461, 15.33),
-    probabilities=(0.00038, 0.005811, 0.01356, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1,
-        0.1, 0.133, 0.2656, 0.2778, 0.5943, 0.5943, 0.5943))
+    probabilities=(0.00038, 0.005811, 0.01356, 0.101, 0.101, 0.101, 0.101, 0.101, 0.101, 0.101,
+        0.101, 0.101, 0.101, 0.101, 0.1345, 0.268, 0.2833, 0.6014, 0.6014, 0.6014))

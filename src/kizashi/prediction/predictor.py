@@ -47,7 +47,7 @@ __all__ = ["DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 #: Warn when the calibrated probability reaches this: chosen on seeds 100–119 by
 #: ``benchmarks/prediction.py --fit`` (the longest lead at ≤ a tenth of predict_linear's
 #: false warnings).
-DEFAULT_CUTOFF = 0.2
+DEFAULT_CUTOFF = 0.25
 #: Trend fits look back this far, and realised errors are averaged over ERROR_WINDOW.
 WINDOW_SECONDS = 6 * 3600.0
 ERROR_WINDOW_SECONDS = 86400.0
