@@ -84,3 +84,17 @@ def test_predictions_at_t_do_not_change_when_the_future_changes(cut):
     np.testing.assert_array_equal(one.eta[: cut + 1], two.eta[: cut + 1])
     assert np.isfinite(one.probability[cut]).all()
     assert not np.array_equal(one.probability[cut + 300:], two.probability[cut + 300:])
+
+
+def test_a_long_horizon_in_fine_steps_gets_the_eta_to_the_grid():
+    # 1-minute data, 6 h ahead: 360 steps, checked at 72 of them (every ~5 steps)
+    t = np.arange(3000.0)
+    line = (10 + 0.02 * t)[:, None]
+    limit = 10 + 0.02 * 2800.5  # reached between rows 2800 and 2801
+    forecaster = LimitForecaster(horizon_steps=360, window=120, error_window=240)
+    out = forecaster.crossing(line, upper=np.array([limit]))
+    for row in (2500, 2600, 2700):
+        exact = 2801 - row
+        assert exact <= out.eta_steps[row, 0] <= exact + 6
+        assert out.z[row, 0] > 5
+    assert np.isnan(out.eta_steps[2400, 0])  # 401 steps away: beyond the horizon

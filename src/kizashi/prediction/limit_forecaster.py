@@ -55,6 +55,8 @@ __all__ = ["MODELS", "Crossing", "LimitForecaster"]
 MODELS = ("linear", "linear_long", "quadratic", "seasonal", "median")
 #: The seasonal forecaster takes the median change of this many past days.
 SEASON_DAYS = 3
+#: At most this many steps ahead are checked (see horizon_grid).
+MAX_HORIZONS = 72
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,7 +167,7 @@ class LimitForecaster:
         sd = np.full((n, k), np.nan)
         with np.errstate(invalid="ignore"):
             floor = 1e-9 + 1e-6 * np.nan_to_num(np.abs(y))
-            for h in range(1, big_h + 1):
+            for h in horizon_grid(big_h):
                 f = np.take_along_axis(paths.stack(h), pick, axis=1)[:, 0] + shift * h / big_h
                 sd_h = np.sqrt(np.maximum(e1 + np.maximum(e_h - e1, 0.0) * h / big_h, 0.0))
                 sd_h = np.maximum(sd_h, floor)
@@ -184,6 +186,19 @@ class LimitForecaster:
         forecast[~ready] = np.nan
         sd[~ready] = np.nan
         return Crossing(z, eta, model, forecast, sd)
+
+
+def horizon_grid(horizon_steps: int, most: int = MAX_HORIZONS) -> np.ndarray:
+    """The steps ahead at which the path is checked: every one up to ``most``, else
+    ``most`` evenly spread ones ending at the horizon (fine-grained data stays fast; the
+    ETA is then as fine as the grid).
+
+    >>> horizon_grid(5).tolist(), horizon_grid(360, most=4).tolist()
+    ([1, 2, 3, 4, 5], [1, 121, 240, 360])
+    """
+    if horizon_steps <= most:
+        return np.arange(1, horizon_steps + 1)
+    return np.unique(np.round(np.linspace(1, horizon_steps, most)).astype(int))
 
 
 def _limits(limit: np.ndarray | None, n: int, k: int) -> np.ndarray | None:
