@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("kizashi.cli.bench:bench", "Score detectors on public benchmarks (NAB, SMD)."),
     "train": ("kizashi.cli.train:train", "Train a deep model from a config (torchrun-ready)."),
     "tune": ("kizashi.cli.tune:tune", "Search hyper-parameters of a training config with Optuna."),
+    "predict": ("kizashi.cli.predict:predict", "Warn before a limit: probability and ETA."),
 }
 
 

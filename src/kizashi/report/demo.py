@@ -18,6 +18,7 @@ import numpy as np
 
 from kizashi.data.cluster import STEP_SECONDS, ClusterTelemetry, generate_cluster
 from kizashi.detectors.registry import DETECTORS, get_class
+from kizashi.lazy import import_target
 
 #: Bounds an operator would set by hand, per metric (the static threshold's parameters).
 STATIC_BOUNDS = {
@@ -113,6 +114,7 @@ def run_demo(out_dir: str | Path, n_nodes: int = 32, days: int = 35, seed: int =
         judge(run, telemetry)
         runs.append(run)
     write_report(out, telemetry, runs)
+    import_target("kizashi.report.demo_prediction:add_prediction_section")(out, telemetry, seed)
     return out / "report.html"
 
 

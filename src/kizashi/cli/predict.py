@@ -1,0 +1,124 @@
+"""``kizashi predict``: warnings ahead, with a probability and an ETA per series and step."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kizashi.data.validation import DataError
+from kizashi.prediction.predictor import DEFAULT_CUTOFF
+
+
+def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
+    """``METRIC=VALUE`` options as a dict.
+
+    >>> parse_limits(("cpu_temp_c=90", "mem_bytes=6.4e10"))
+    {'cpu_temp_c': 90.0, 'mem_bytes': 64000000000.0}
+    """
+    limits = {}
+    for item in items:
+        metric, sep, value = item.partition("=")
+        try:
+            if not sep or not metric.strip():
+                raise ValueError
+            limits[metric.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"{item!r}: write METRIC=VALUE, e.g. cpu_temp_c=90",
+                                     param_hint="--limit") from None
+    return limits
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "long", "wide"]), default="auto",
+              show_default=True,
+              help="long: timestamp,entity,metric,value; wide: timestamp + one column per metric.")
+@click.option("--horizon", default="6h", show_default=True, metavar="DURATION",
+              help="How far ahead to look (e.g. 1h, 6h, 1d; at most a day with the daily "
+                   "rhythm).")
+@click.option("--limit", "limits", multiple=True, metavar="METRIC=VALUE",
+              help="The limit of a metric (repeat for several); metrics ending in _pct "
+                   "default to 100.")
+@click.option("--cutoff", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=DEFAULT_CUTOFF, show_default=True,
+              help="Warn when the calibrated probability reaches this (the default was "
+                   "chosen on generated scenarios, see docs/prediction.md).")
+@click.option("--no-anomaly-ahead", is_flag=True,
+              help="Predict only series with a limit; leave the others empty.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write timestamp,entity,metric,probability,is_warning,eta as CSV (.csv) "
+                   "or Parquet (.parquet); probability is empty while a series learns, eta "
+                   "when no crossing is expected within the horizon.")
+@click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
+              show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "
+                                      "missing.")
+@click.option("--on-duplicate", type=click.Choice(["last", "first", "error"]), default="last",
+              show_default=True, help="Two values for one series and timestamp: keep the "
+                                      "later line, the earlier, or stop.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff: float,
+            no_anomaly_ahead: bool, out: Path | None, on_invalid: str, on_duplicate: str,
+            quiet: bool) -> None:
+    """Warn before a series reaches its limit (or leaves its normal band), with an ETA.
+
+    For a series with a limit (--limit, or 100 for metrics ending in _pct), the
+    probability that it reaches the limit within the horizon, from a trend +
+    daily-rhythm forecast with bands learned from its own past errors. For
+    the others, the probability that it leaves the normal band of the
+    threshold detector. A prediction at a time step uses only the data up to
+    it. Series learn for their first ~42 hours (with a 6h horizon and
+    5-minute data), the daily rhythm needing a day first.
+
+    \b
+        kizashi predict nodes.csv --horizon 6h --limit cpu_temp_c=90 --out pred.csv
+    """
+    from kizashi.cli.detect import read_input
+    from kizashi.durations import parse_duration
+    from kizashi.prediction.predictor import predict_frame
+
+    try:
+        parse_duration(horizon)
+        limit_map = parse_limits(limits)
+        frame = read_input(file, fmt, on_invalid, on_duplicate, None)
+        unknown = sorted(set(limit_map) - set(frame.metrics))
+        if unknown:
+            click.secho(f"warning: --limit for metrics not in {file}: {', '.join(unknown)}",
+                        fg="yellow", err=True)
+        result = predict_frame(frame, horizon, limit_map,
+                               cutoff=cutoff,
+                               anomaly_ahead=not no_anomaly_ahead,
+                               progress=not quiet and sys.stderr.isatty())
+    except (DataError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    _summary(file, result)
+    if out is not None:
+        table = result.to_long()
+        if out.suffix.lower() == ".parquet":
+            table.to_parquet(out, index=False)
+        else:
+            table.to_csv(out, index=False)
+        click.echo(f"predictions written to {out}")
+
+
+def _summary(file: Path, result) -> None:
+    import numpy as np
+
+    n, k = result.probability.shape
+    warned = result.warning.any(axis=0)
+    click.echo(f"{file}: {n} time steps, {k} series ({result.kinds.count('limit')} with a "
+               f"limit), horizon {result.horizon_seconds / 3600:g} h: "
+               f"{int(warned.sum())} series warned")
+    shown = 0
+    for j in np.flatnonzero(warned):
+        if shown == 20:
+            click.echo(f"  ... and {int(warned.sum()) - 20} more series")
+            break
+        first = int(np.argmax(result.warning[:, j]))
+        eta = result.eta[first, j]
+        eta_text = f", ETA {np.datetime_as_string(eta, unit='m')}Z" if not np.isnat(eta) else ""
+        click.echo(f"  {result.entities[j]}/{result.metrics[j]}: first warning "
+                   f"{np.datetime_as_string(result.timestamps[first], unit='m')}Z "
+                   f"(p={result.probability[first, j]:.2f}{eta_text})")
+        shown += 1

@@ -1,0 +1,87 @@
+"""Calibration: a margin ``z`` → the probability that the event happens.
+
+The forecaster's margin (:mod:`kizashi.prediction.limit_forecaster`) orders
+steps by how likely a crossing is, but not on a probability scale. An
+isotonic (monotone, piecewise-linear) map from margins to observed
+frequencies turns it into one: margins are binned, each bin's frequency of
+the outcome is made non-decreasing by isotonic regression
+(:func:`scipy.optimize.isotonic_regression`, weighted by the bin sizes), and
+the map interpolates linearly between the bins' mean margins (flat beyond).
+
+The constants below were fitted by ``python benchmarks/prediction.py --fit`` on
+scenario seeds 100–119 (:func:`kizashi.data.precursors.generate_precursors`),
+never on the seeds the benchmark reports (0–9); the outcome is "the series is
+at or over its limit (time to limit), or outside its normal band (anomaly
+ahead), now or at some step within the horizon".
+
+>>> calibration = IsotonicCalibration(knots=(-1.0, 0.0, 1.0), probabilities=(0.0, 0.2, 0.9))
+>>> calibration.probability(np.array([-5.0, 0.5, np.nan, 7.0])).round(3).tolist()
+[0.0, 0.55, nan, 0.9]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ANOMALY_AHEAD", "BIN_EDGES", "TIME_TO_LIMIT", "IsotonicCalibration"]
+
+#: Margin bins of the fit (the margins that matter lie between −3 and 3).
+BIN_EDGES = (-np.inf, -10.0, -5.0, -3.0, -2.0, -1.5, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5,
+             0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, np.inf)
+
+
+@dataclass(frozen=True)
+class IsotonicCalibration:
+    """``probability(z)``: linear interpolation of ``probabilities`` at margins ``knots``
+    (both non-decreasing), flat beyond the ends; NaN stays NaN."""
+
+    knots: tuple[float, ...]
+    probabilities: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.knots) != len(self.probabilities) or len(self.knots) < 2:
+            raise ValueError("need as many probabilities as knots, at least two")
+        if np.any(np.diff(self.knots) <= 0) or np.any(np.diff(self.probabilities) < 0):
+            raise ValueError("knots must increase and probabilities must not decrease")
+
+    def probability(self, z: np.ndarray) -> np.ndarray:
+        z = np.asarray(z, dtype=np.float64)
+        out = np.interp(np.nan_to_num(z, nan=0.0), self.knots, self.probabilities)
+        return np.where(np.isnan(z), np.nan, out)
+
+    @classmethod
+    def fit(cls, z: np.ndarray, outcome: np.ndarray,
+            edges: tuple[float, ...] = BIN_EDGES) -> IsotonicCalibration:
+        """The map from finite margins ``z`` and their 0/1 ``outcome`` (see the module docs)."""
+        from scipy.optimize import isotonic_regression
+
+        z = np.asarray(z, dtype=np.float64).ravel()
+        y = np.asarray(outcome, dtype=np.float64).ravel()
+        keep = np.isfinite(z)
+        z, y = z[keep], y[keep]
+        if z.size == 0 or y.min() == y.max():
+            raise ValueError("calibration needs finite margins with both outcomes")
+        which = np.digitize(z, edges[1:-1])
+        counts = np.bincount(which, minlength=len(edges) - 1).astype(np.float64)
+        filled = counts > 0
+        mean_z = np.bincount(which, weights=z, minlength=len(edges) - 1)[filled] / counts[filled]
+        freq = np.bincount(which, weights=y, minlength=len(edges) - 1)[filled] / counts[filled]
+        monotone = isotonic_regression(freq, weights=counts[filled], increasing=True).x
+        return cls(tuple(float(v) for v in mean_z), tuple(float(v) for v in monotone))
+
+
+#: Time to limit: P(the series is at its limit now or within the horizon | margin).
+TIME_TO_LIMIT = IsotonicCalibration(
+    knots=(-69.8, -7.227, -3.953, -2.505, -1.751, -1.25, -0.8816, -0.6409, -0.3822, -0.1328,
+        0.1198, 0.3763, 0.6227, 0.877, 1.245, 1.736, 2.439, 3.685, 7.433, 17.58),
+    probabilities=(0.0001977, 0.0002727, 0.0009988, 0.003094, 0.005302, 0.007747, 0.01307,
+        0.03267, 0.05908, 0.1028, 0.2155, 0.3344, 0.3903, 0.4602, 0.6005, 0.6656, 0.8046, 0.8046,
+        0.8046, 0.863))
+#: Anomaly ahead: P(the series is outside its normal envelope now or within the horizon | margin).
+ANOMALY_AHEAD = IsotonicCalibration(
+    knots=(-15.62, -7.224, -3.827, -2.544, -1.746, -1.247, -0.8767, -0.6267, -0.3778, -0.1103,
+        0.1126, 0.3661, 0.6157, 0.8681, 1.227, 1.731, 2.467, 3.904, 6.461, 15.33),
+    probabilities=(0.00038, 0.005811, 0.01356, 0.101, 0.101, 0.101, 0.101, 0.101, 0.101, 0.101,
+        0.101, 0.101, 0.101, 0.101, 0.1345, 0.268, 0.2833, 0.6014, 0.6014, 0.6014))

@@ -1,0 +1,174 @@
+"""Predictions for every series of a frame: what ``kizashi predict`` writes.
+
+For each series and step: the calibrated probability that something happens
+within the horizon, whether that is a warning (probability ≥ the cutoff), and
+the ETA (when the forecast reaches the limit; empty when it does not within
+the horizon). Two kinds:
+
+``limit`` (time to limit)
+    series with a limit (``limits``, or 100 for metrics ending in ``_pct``):
+    the chance of reaching it (:mod:`kizashi.prediction.limit_forecaster`,
+    calibrated by :data:`~kizashi.prediction.calibration.TIME_TO_LIMIT`); a
+    series already at or over its limit has probability 1 and its ETA is now;
+``envelope`` (anomaly ahead)
+    the other series: the chance of leaving the normal band that the engine's
+    ``threshold`` detector learns (rolling mean ± k·σ, :mod:`kizashi.prediction.envelope`).
+
+Row ``t`` uses rows ``≤ t`` only, so predictions made on a growing file do not
+change when more data arrives.
+
+>>> from kizashi.data.frame import SeriesFrame
+>>> seconds = np.arange(0, 4 * 86400, 300.0)
+>>> frame = SeriesFrame.from_arrays(seconds, 20.05 + seconds / 3600, ["n1"], ["disk_pct"])
+>>> result = predict_frame(frame, horizon="6h")  # +1 %/h: full just before 80 h
+>>> row = int(np.argmax(result.warning[:, 0]))  # the first warning
+>>> minute = "datetime64[m]"
+>>> str(frame.timestamps[row].astype(minute)), str(result.eta[row, 0].astype(minute))
+('1970-01-04T02:00', '1970-01-04T08:00')
+>>> result.to_long().columns.tolist()
+['timestamp', 'entity', 'metric', 'probability', 'is_warning', 'eta']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kizashi.data.frame import SeriesFrame
+from kizashi.data.precursors import default_limit
+from kizashi.durations import parse_duration
+from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
+from kizashi.prediction.limit_forecaster import LimitForecaster
+
+__all__ = ["DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
+
+#: Warn when the calibrated probability reaches this: chosen on seeds 100–119 by
+#: ``benchmarks/prediction.py --fit`` (the longest lead at ≤ a tenth of predict_linear's
+#: false warnings).
+DEFAULT_CUTOFF = 0.25
+#: Trend fits look back this far, and realised errors are averaged over ERROR_WINDOW.
+WINDOW_SECONDS = 6 * 3600.0
+ERROR_WINDOW_SECONDS = 86400.0
+#: A forecaster's mean error over this window shifts its forecast (see LimitForecaster).
+BIAS_WINDOW_SECONDS = 12 * 3600.0
+#: A warning ends after the probability stayed under the cutoff this long (hysteresis).
+RESOLVE_SECONDS = 7200.0
+#: Series per block (memory stays ~ horizon × block × steps floats).
+BLOCK = 64
+
+
+@dataclass(frozen=True, eq=False)
+class PredictionResult:
+    """Per step and series: ``probability`` (NaN while learning), ``warning``,
+    ``eta`` (datetime64, NaT when none), the ``kind`` of each series
+    (``limit`` or ``envelope``) and the limit used (NaN for envelope series)."""
+
+    timestamps: np.ndarray
+    entities: tuple[str, ...]
+    metrics: tuple[str, ...]
+    probability: np.ndarray
+    warning: np.ndarray
+    eta: np.ndarray
+    kinds: tuple[str, ...]
+    limits: np.ndarray
+    horizon_seconds: float
+
+    def to_long(self) -> Any:
+        """``timestamp,entity,metric,probability,is_warning,eta``: one row per series per
+        step; ``probability`` empty while learning, ``eta`` empty when no crossing is expected."""
+        import pandas as pd
+
+        n, k = self.probability.shape
+        eta = self.eta.ravel()
+        eta_text = np.where(np.isnat(eta), "", np.datetime_as_string(eta, unit="s") + "Z")
+        stamps = np.datetime_as_string(self.timestamps.astype("datetime64[s]"), unit="s")
+        return pd.DataFrame({
+            "timestamp": np.repeat(np.char.add(stamps, "Z"), k),
+            "entity": np.tile(np.asarray(self.entities, dtype=object), n),
+            "metric": np.tile(np.asarray(self.metrics, dtype=object), n),
+            "probability": np.round(self.probability.ravel(), 4),
+            "is_warning": self.warning.ravel(),
+            "eta": eta_text,
+        })
+
+
+def warnings_from(probability: np.ndarray, cutoff: float, resolve_steps: int) -> np.ndarray:
+    """Warnings: on when the probability reaches ``cutoff``, off after ``resolve_steps``
+    steps under it (:class:`~kizashi.decision.alert_filter.AlertFilter`)."""
+    from kizashi.decision.alert_filter import AlertFilter
+
+    with np.errstate(invalid="ignore"):
+        above = probability >= cutoff
+    return AlertFilter(min_steps=1, resolve_steps=resolve_steps).apply(above)
+
+
+def step_seconds(frame: SeriesFrame) -> float:
+    """The frame's typical step (median gap), in seconds."""
+    if frame.n_times < 2:
+        raise ValueError(f"{frame.name or 'input'}: need at least two time steps to predict")
+    return float(np.median(np.diff(frame.timestamps.astype(np.int64)))) / 1e9
+
+
+def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
+    """The forecaster with kizashi's settings for data every ``step`` seconds."""
+    horizon = max(round(horizon_seconds / step), 1)
+    day = round(86400.0 / step)
+    return LimitForecaster(horizon_steps=horizon,
+                           window=max(round(WINDOW_SECONDS / step), 4),
+                           season_steps=day if day >= horizon else None,
+                           error_window=max(round(ERROR_WINDOW_SECONDS / step), 2 * horizon),
+                           bias_window=max(round(BIAS_WINDOW_SECONDS / step), 2))
+
+
+def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
+                  limits: dict[str, float] | None = None, cutoff: float = DEFAULT_CUTOFF,
+                  anomaly_ahead: bool = True, progress: bool = False) -> PredictionResult:
+    """Predict every series of ``frame`` ``horizon`` ahead (see the module docs).
+
+    ``limits`` maps a metric name to its limit; ``anomaly_ahead=False`` leaves
+    series without a limit empty.
+    """
+    from tqdm import tqdm
+
+    from kizashi.prediction.envelope import normal_envelope
+
+    if not 0.0 < cutoff < 1.0:
+        raise ValueError(f"the cutoff is a probability in (0, 1), got {cutoff}")
+    horizon_seconds = parse_duration(horizon)
+    step = step_seconds(frame)
+    forecaster = forecaster_for(step, horizon_seconds)
+    n, k = frame.values.shape
+    limit = np.array([np.nan if (v := default_limit(m, limits)) is None else v
+                      for m in frame.metrics], dtype=np.float64)
+    probability = np.full((n, k), np.nan)
+    eta_steps = np.full((n, k), np.nan)
+    blocks = [np.arange(k)[i:i + BLOCK] for i in range(0, k, BLOCK)]
+    for columns in tqdm(blocks, desc="predict", unit="block", disable=not progress):
+        values = frame.values[:, columns]
+        has = np.isfinite(limit[columns])
+        if has.any():
+            sub = columns[has]
+            out = forecaster.crossing(values[:, has], upper=limit[sub])
+            probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
+            eta_steps[:, sub] = out.eta_steps
+            with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
+                there = out.ready & (values[:, has] >= limit[sub])
+            probability[:, sub] = np.where(there, 1.0, probability[:, sub])
+            eta_steps[:, sub] = np.where(there, 0.0, eta_steps[:, sub])
+        if anomaly_ahead and (~has).any():
+            sub = columns[~has]
+            lower, upper = normal_envelope(values[:, ~has])
+            out = forecaster.crossing(values[:, ~has], upper=upper, lower=lower)
+            probability[:, sub] = ANOMALY_AHEAD.probability(out.z)
+            eta_steps[:, sub] = out.eta_steps
+    warning = warnings_from(probability, cutoff, max(round(RESOLVE_SECONDS / step), 1))
+    step_ns = np.int64(round(step * 1e9))
+    eta = np.full((n, k), np.datetime64("NaT", "ns"))
+    has_eta = np.isfinite(eta_steps)
+    offsets = (np.where(has_eta, eta_steps, 0) * step_ns).astype("timedelta64[ns]")
+    eta = np.where(has_eta, frame.timestamps[:, None] + offsets, eta)
+    kinds = tuple("limit" if np.isfinite(v) else "envelope" for v in limit)
+    return PredictionResult(frame.timestamps, frame.entities, frame.metrics, probability,
+                            warning, eta, kinds, limit, horizon_seconds)
