@@ -23,9 +23,9 @@
     spreads above 2 or below 0.5) with the level kept.
 
 The tests run in this order; when none fires the largest effect decides (a
-shift of the level, else of the spread). Robust spread is the median absolute
-deviation ×1.4826, so an earlier anomaly in the reference does not hide the
-scale.
+shift of the level, else of the spread; a segment of ≤ 3 points is a spike).
+Robust spread is the median absolute deviation ×1.4826, so an earlier anomaly
+in the reference does not hide the scale.
 
 >>> rng = np.random.default_rng(0)
 >>> series = rng.normal(10, 1, 400)
@@ -160,7 +160,9 @@ def anomaly_type(values: np.ndarray, start: int, end: int, reference_steps: int 
             return "trend"
     if shift > 3 and stats.mannwhitneyu(seg, ref).pvalue < 0.01:
         return "level_shift"
+    if seg.size < 5:  # too short for a spread: a blip, or a short step
+        return "spike" if length <= 3 else "level_shift"
     ratio = float(np.std(seg)) / max(float(np.std(ref)), 1e-12)
-    if seg.size >= 5 and (ratio > 2 or ratio < 0.5) and stats.levene(seg, ref).pvalue < 0.01:
+    if (ratio > 2 or ratio < 0.5) and stats.levene(seg, ref).pvalue < 0.01:
         return "variance_change"
     return "level_shift" if shift >= abs(np.log2(max(ratio, 1e-12))) else "variance_change"

@@ -9,9 +9,18 @@ from kizashi.detectors.registry import create
 
 
 def test_hand_computed_robust_z():
-    # median 3, |x − 3| = 2 1 0 1 97 → MAD 1, σ̂ = 1.4826
+    # median 3, |x − 3| = 2 1 0 1 97 → MAD 1, σ̂ = 1.4826 · 1.206 (5 peers)
     scores = create("peers").score(np.array([[1.0, 2.0, 3.0, 4.0, 100.0]]))
-    np.testing.assert_allclose(scores[0], np.array([2, 1, 0, 1, 97]) / 1.4826)
+    np.testing.assert_allclose(scores[0], np.array([2, 1, 0, 1, 97]) / (1.4826 * 1.206))
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 8, 12, 30])
+def test_small_sample_factor_makes_the_mad_unbiased(n):
+    from kizashi.detectors.peers.peer_deviation import mad_factor
+
+    x = np.random.default_rng(n).normal(0, 2.0, (100_000, n))
+    mad = np.median(np.abs(x - np.median(x, axis=1, keepdims=True)), axis=1)
+    assert mad_factor(n) * mad.mean() == pytest.approx(2.0, rel=0.02)
 
 
 def test_odd_node_flagged_though_its_own_history_is_smooth():

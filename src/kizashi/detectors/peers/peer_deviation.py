@@ -6,7 +6,8 @@ node's filesystem latency doubles while its rack's stays flat. At every step the
 detector takes each peer group's median and its median absolute deviation (MAD,
 scaled by 1.4826 to estimate σ for Gaussian data) and scores each series by how
 many such σ it lies from its group's median — the MAD rule that Grafana's
-outlier detection also uses over groups of three or more series.
+outlier detection also uses over groups of three or more series (with the
+small-sample correction of the MAD, so that 3 peers are not over-confident).
 
 A cluster-wide change (every node slower at once) moves the median with it and
 raises no peer alarm: that is a job for a detector of each series' own history,
@@ -28,6 +29,16 @@ __all__ = ["PeerDeviation"]
 
 #: MAD → σ for Gaussian data.
 MAD_TO_SIGMA = 1.4826
+#: Small-sample corrections of the MAD (Croux & Rousseeuw 1992, "Time-efficient
+#: algorithms for two highly robust estimators of scale", b_n; n/(n − 0.8) beyond 9): a
+#: median of absolute deviations among 3 peers is about two thirds of σ on average.
+SMALL_SAMPLE = {2: 1.196, 3: 1.495, 4: 1.363, 5: 1.206, 6: 1.200, 7: 1.140, 8: 1.129,
+                9: 1.107}
+
+
+def mad_factor(n: int) -> float:
+    """The factor that turns the MAD of ``n`` Gaussian values into an estimate of σ."""
+    return MAD_TO_SIGMA * SMALL_SAMPLE.get(n, n / (n - 0.8))
 
 
 class PeerDeviation(Detector):
@@ -101,7 +112,7 @@ class PeerDeviation(Detector):
             if seen.sum() < int(self.min_peers):
                 continue
             median = float(np.median(values[seen]))
-            spread = MAD_TO_SIGMA * float(np.median(np.abs(values[seen] - median)))
+            spread = mad_factor(int(seen.sum())) * float(np.median(np.abs(values[seen] - median)))
             running = state["spread"][members[0]]
             scale = spread if np.isnan(running) else max(spread, float(running))
             scale = max(scale, float(spread_floor(np.asarray(median), self.min_scale)))
