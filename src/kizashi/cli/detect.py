@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
+from kizashi.cli.detect_logs import add_options as log_options
 from kizashi.data.validation import DataError, DataWarning
 
 
@@ -109,6 +110,7 @@ def _read_nab_file(path: Path, labels: Path | None):
               help="NAB windows JSON for --format nab (default: the corpus's own).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @diagnosis_options
+@log_options
 def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | None, since: str,
            step_text: str, detector: str, params: tuple[str, ...], train_file: Path | None,
            calibration: str, cutoff: str, min_steps: int, resolve_steps: int, no_protect: bool,
@@ -116,7 +118,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
            labels: Path | None, quiet: bool, explain: bool = False,
            incidents_file: Path | None = None, group_by: tuple[str, ...] = (),
            group_window: int = 6, entity_labels: Path | None = None,
-           peers_by: str | None = None) -> None:
+           peers_by: str | None = None, logs: Path | None = None, log_format: str = "auto",
+           log_step: str = "1m", log_hosts: bool = True) -> None:
     """Score every series in FILE (or a Prometheus query) and flag anomalies.
 
     FILE is CSV (plain or gzip) or Parquet. Every detector has a working default
@@ -132,9 +135,15 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     from kizashi.engine.sinks import write_scores
 
     try:
-        if (file is None) == (prometheus is None):
+        if logs is not None:
+            if file is not None or prometheus is not None:
+                raise ValueError("give a FILE, --prometheus URL or --logs FILE, one of them")
+            from kizashi.cli.detect_logs import read_log_input
+
+            frame = read_log_input(logs, log_format, log_step, log_hosts)
+        elif (file is None) == (prometheus is None):
             raise ValueError("give a FILE or --prometheus URL (with --query), not both")
-        if prometheus is not None:
+        elif prometheus is not None:
             frame = read_prometheus(prometheus, query, since, step_text)
         else:
             frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
@@ -154,7 +163,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     flagged = result.flags.sum(axis=0)
     if detector == "peers":  # one key per series: too long to print
         result.params.pop("groups", None)
-    where = file if file is not None else f"{prometheus} {query}"
+    where = file if file is not None else logs if logs is not None else f"{prometheus} {query}"
     click.echo(f"{where}: {frame.n_times} time steps, {frame.n_series} series, detector "
                f"{detector} {result.params or ''}(calibration {result.calibration}, "
                f"{len(result.incidents)} incidents)")
