@@ -210,8 +210,8 @@ def judge(run: DetectorRun, telemetry: ClusterTelemetry) -> None:
 
 def write_report(out: Path, telemetry: ClusterTelemetry, runs: list[DetectorRun]) -> None:
     """report.html with a verdict table, false alerts, and one plot per incident."""
-    from kizashi.report.demo_plots import plot_incident, plot_overview
     from kizashi.report import demo_diagnosis
+    from kizashi.report.demo_plots import plot_incident, plot_overview
 
     plot_overview(telemetry, runs, out / "overview.png")
     images = []
