@@ -6,7 +6,12 @@ Drain3 (:class:`kizashi.data.logs.LogTemplates`, kept for the life of the
 source) and returns the counts of the steps that are complete — a step is
 complete once a line of a later step has arrived. Series are labelled
 ``{"entity": host, "metric": "log:<template>"}`` with the template as first seen,
-so a series keeps its name while Drain generalises the template.
+so a series keeps its name while Drain generalises the template; and each host
+has ``log:lines``, all its lines per step. A template's series starts with its
+first line, so a detector learns it from there; the host's ``log:lines`` has
+been learning since the host's first line, so a burst of a template never seen
+before (a daemon starting to restart in a loop) stands out there at once, and
+the template's own series says which lines they are.
 
 In a watch config::
 
@@ -27,12 +32,12 @@ memory: after a restart the file is read from its start again.
 ...                 "2026-03-09T10:01:02Z n1 sbatchd restarted pid 13\\n")
 >>> source = LogSource(path)
 >>> samples = source.read(since=None)          # 10:00 is complete, 10:01 is not yet
->>> samples.labels, samples.values.tolist()
-([{'entity': 'n1', 'metric': 'log:sbatchd restarted pid <NUM>'}], [[2.0]])
+>>> samples.labels[1], samples.values.tolist()
+({'entity': 'n1', 'metric': 'log:sbatchd restarted pid <NUM>'}, [[2.0, 2.0]])
 >>> with open(path, "a") as f:
 ...     _ = f.write("2026-03-09T10:02:00Z n1 sbatchd restarted pid 14\\n")
 >>> source.read(since=float(samples.timestamps[-1])).values.tolist()
-[[1.0]]
+[[1.0, 1.0]]
 """
 
 from __future__ import annotations
@@ -44,7 +49,11 @@ import numpy as np
 
 from kizashi.watch.sources import Samples, SourceError
 
-__all__ = ["LogSource"]
+__all__ = ["TOTAL_METRIC", "LogSource"]
+
+#: Each host's lines of every template together, a series from the host's first line.
+TOTAL_METRIC = "log:lines"
+TOTAL = -1
 
 
 class LogSource:
@@ -91,13 +100,14 @@ class LogSource:
         for t, host, message in zip(parsed.timestamps.tolist(), parsed.hosts, parsed.messages,
                                     strict=True):
             cluster = self._miner.add(message)
-            key = (host, cluster)
-            if key not in self._keys:
-                self._keys[key] = len(self._names)
-                self._names.append((host, _metric(self._miner.first_seen[cluster])))
             step = int(np.floor(t / self.step))
             row = self._counts.setdefault(step, {})
-            row[self._keys[key]] = row.get(self._keys[key], 0.0) + 1.0
+            for key in ((host, TOTAL), (host, cluster)):
+                if key not in self._keys:
+                    self._keys[key] = len(self._names)
+                    self._names.append((host, TOTAL_METRIC if key[1] == TOTAL else
+                                        _metric(self._miner.first_seen[cluster])))
+                row[self._keys[key]] = row.get(self._keys[key], 0.0) + 1.0
             self._latest = max(self._latest, t)
 
     def read(self, since: float | None) -> Samples:
