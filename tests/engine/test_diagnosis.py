@@ -62,6 +62,7 @@ def test_multivariate_attribution_is_kept_and_ranks_causes():
     assert (np.asarray(frame.metrics)[np.asarray(n2)[top]] == "mem").mean() > 0.8
     found = [d for d in diagnose(result, frame) if 800 <= d.group.start <= 815]
     assert found and found[0].group.entities == ("n2",) and found[0].causes[0][0] == "mem"
+    assert found[0].summary.startswith("mem and ") and found[0].summary.endswith(" on n2")
     causes = row_causes(result, frame)
     fired = np.flatnonzero(result.flags[800:815, 2])
     assert fired.size and all(causes[800 + r, 2].startswith("mem ") for r in fired)

@@ -51,7 +51,12 @@ class Diagnosis:
 
     @property
     def summary(self) -> str:
-        return self.group.summary
+        """The group's summary; for an entity-level (multivariate) score, with its causes."""
+        text = self.group.summary
+        if text.startswith("anomaly on ") and self.causes:
+            names = [name for name, _ in self.causes[:2]]
+            text = " and ".join(names) + text[len("anomaly"):]
+        return text
 
     def causes_text(self) -> str:
         """"fs_latency_ms 71%, cpu_util 20%; nodes node03 9%, node07 9%"."""
