@@ -20,9 +20,11 @@ maximum over metrics (``--aggregate``).
 
 Root cause: ``hitrate_100`` and ``hitrate_150`` are OmniAnomaly's HitRate@100 %/150 %
 (:mod:`kizashi.evaluation.interpretation`) of the detector's per-metric attribution
-(:func:`kizashi.engine.causes.attribution_of`) against SMD's interpretation labels, over
-the detected anomalous rows: labelled rows whose score reaches the best-F1 threshold
-(the ``F1`` column's).
+against SMD's interpretation labels, over the detected anomalous rows: labelled rows
+whose score reaches the best-F1 threshold (the ``F1`` column's). The attribution is a
+multivariate detector's own (:func:`kizashi.engine.causes.attribution_of`), and for a
+univariate detector each metric's share of the row's scores through the engine — what
+``kizashi detect --explain`` ranks.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def score_machine(name: str, detector: str, params: dict[str, Any], protocol: st
     """Row scores and labels of one machine, the seconds it took, and its HitRates."""
     from kizashi.data.smd import load_smd
     from kizashi.detectors.registry import create
-    from kizashi.engine.causes import attribution_of
+    from kizashi.engine.causes import attribution_of, shares_of
     from kizashi.engine.decider import Decider
     from kizashi.engine.stream import DetectorStream
 
@@ -94,13 +96,17 @@ def score_machine(name: str, detector: str, params: dict[str, Any], protocol: st
         model.fit(test[:split], stamps[:split])
     else:
         model.fit(machine.train.values, machine.train.timestamps)
-    attribution = attribution_of(model, test, stamps)  # from the fitted state, unchanged
+    # a multivariate detector's own attribution, from the fitted state (left unchanged)
+    attribution = attribution_of(model, test, stamps) if model.multivariate else None
     # Through the engine (the decider protects the baseline during alerts); VUS and AUC
     # rank the raw scores. As TSB-AD does, its training rows are scored too.
     stream = DetectorStream(model, Decider.for_detector(model, protect=protect))
     scores = stream.process(test, stamps).scores
     if not model.multivariate:
         scores = scores.reshape(test.shape[0], -1)
+        # a univariate detector's per-metric scores through the engine (the baseline
+        # protected during alerts), as `kizashi detect --explain` ranks causes
+        attribution = shares_of(np.nan_to_num(scores, nan=0.0))
     if scores.shape[1] > 1:
         scores = np.nanmax(scores, axis=1) if aggregate == "max" else np.nanmean(scores, axis=1)
     else:
