@@ -343,12 +343,15 @@ class Decider:
         learning = observed & ~decided
         return StepDecision(level, threshold.copy(), above, active, protect, learning, changes)
 
-    def update_many(self, scores: Any, timestamps: Any = None) -> BlockDecision:
+    def update_many(self, scores: Any, timestamps: Any = None, *,
+                    until_protected: bool = False) -> BlockDecision:
         """Decide a ``(time, series)`` block: :meth:`update` on every row.
 
         The rows before the first one that crosses a cutoff (or all rows, when
         nothing is protected) are decided at once, vectorised over time; from
-        that row on, step by step.
+        that row on, step by step. With ``until_protected`` it stops after the
+        first row that protects a series (the engine redoes the block from
+        there), so the decisions may cover fewer rows than ``scores``.
         """
         matrix = np.asarray(scores, dtype=np.float64)
         matrix = matrix.reshape(matrix.shape[0], -1)
@@ -371,8 +374,12 @@ class Decider:
                 # vectorised path again after 1, 2, 4, ... steps (never quadratic)
                 retry_at, gap = i + gap, min(2 * gap, QUIET_SPAN)
             stop = min(retry_at, matrix.shape[0]) if retry_at > i else i + 1
-            steps = [self.update(matrix[k], None if t is None else float(t[k]))
-                     for k in range(i, stop)]
+            steps = []
+            for k in range(i, stop):
+                steps.append(self.update(matrix[k], None if t is None else float(t[k])))
+                if until_protected and steps[-1].protect.any():
+                    parts.append(BlockDecision.stack(steps, state["n_series"]))
+                    return BlockDecision.join(parts, state["n_series"])
             parts.append(BlockDecision.stack(steps, state["n_series"]))
             i = stop
         return BlockDecision.join(parts, state["n_series"])

@@ -114,7 +114,7 @@ class DetectorStream:
         calibrator_before = copy_state(self.decider.calibrator.state_)
         span = None if t is None else t[i:j]
         block_scores = self._scores(self.detector.update_many(matrix[i:j], span))
-        decision = self.decider.update_many(block_scores, span)
+        decision = self.decider.update_many(block_scores, span, until_protected=True)
         protected = decision.protect.any(axis=1)
         if not protected.any():
             scores[i:j] = block_scores
@@ -122,8 +122,9 @@ class DetectorStream:
             self._span = min(2 * self._span, self.block)
             return j - i
         first = int(np.argmax(protected))
-        # protected steps come in runs: try a shorter block next time (never quadratic)
-        self._span = max(MIN_SPAN, min(first, self._span // 2))
+        # the next block spans about twice the quiet stretch seen: a block cut short wastes
+        # at most as much work as it kept (never quadratic), and sparse alerts keep long blocks
+        self._span = max(MIN_SPAN, min(2 * first, self.block))
         self.detector.state_ = detector_before
         self.decider.state_ = decider_before
         self.decider.calibrator.state_ = calibrator_before
