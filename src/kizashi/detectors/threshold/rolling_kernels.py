@@ -45,6 +45,9 @@ __all__ = ["MOMENT_ROWS", "exact_moments", "quantile_block", "sigma_block"]
 #: Rows of the per-series moments array: shift, Σ(v − shift), Σ(v − shift)², pushes since
 #: the last exact recomputation.
 MOMENT_ROWS = 4
+#: The variance from the carried sums is recomputed exactly from the window when it is
+#: below this fraction of the mean square about the shift (relative error then ≤ 1e-10).
+CANCELLATION = 1e-6
 
 
 @njit(cache=True, error_model="numpy")
@@ -112,10 +115,20 @@ def exact_moments(column: np.ndarray, count: int) -> tuple[float, float]:
 
 @njit(cache=True, error_model="numpy")
 def _resync(column: np.ndarray, count: int, moments: np.ndarray, b: int) -> None:
-    """Recompute series ``b``'s moments exactly from its window."""
+    """Recompute series ``b``'s moments exactly from its window.
+
+    The shift is the window's value nearest its mean: close enough to the mean
+    that the variance keeps its digits, and exactly the value of a flat window
+    (whose sums are then exactly 0).
+    """
     shift = 0.0
     if count > 0:
-        shift = exact_moments(column, count)[0]
+        mean = exact_moments(column, count)[0]
+        nearest = np.inf
+        for v in column:
+            if not math.isnan(v) and abs(v - mean) < nearest:
+                nearest = abs(v - mean)
+                shift = v
     first = 0.0
     second = 0.0
     for v in column:
@@ -150,8 +163,17 @@ def sigma_block(values: np.ndarray, out: np.ndarray, forecast: np.ndarray, sprea
                 first, second = moments[1, b], moments[2, b]
                 if math.isfinite(first) and math.isfinite(second):
                     offset = first / n
+                    square = second / n
+                    variance = square - offset * offset
+                    if second > 0.0 and variance <= CANCELLATION * square:
+                        # the mean drifted far from the shift (or the window went flat):
+                        # recentre exactly before the difference loses its digits
+                        _resync(window[:, b], n, moments, b)
+                        offset = moments[1, b] / n
+                        square = moments[2, b] / n
+                        variance = square - offset * offset
                     mean = moments[0, b] + offset
-                    std = math.sqrt(max(second / n - offset * offset, 0.0))
+                    std = math.sqrt(max(variance, 0.0))
                 else:
                     mean, std = exact_moments(window[:, b], n)
             ready = n >= min_periods
