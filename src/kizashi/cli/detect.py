@@ -107,11 +107,19 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="NAB windows JSON for --format nab (default: the corpus's own).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Score on a Dask cluster, series partitioned over its workers (same "
+                   "scores): local:N for N worker processes here, or a scheduler's address "
+                   "(tcp://host:8786, e.g. started by dask-jobqueue on LSF/Slurm). Needs "
+                   "kizashi[scale].")
+@click.option("--partitions", type=click.IntRange(min=1), metavar="N",
+              help="With --dask: partitions of the series (default: twice the workers).")
 def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | None, since: str,
            step_text: str, detector: str, params: tuple[str, ...], train_file: Path | None,
            calibration: str, cutoff: str, min_steps: int, resolve_steps: int, no_protect: bool,
            out: Path | None, plot: Path | None, on_invalid: str, on_duplicate: str,
-           labels: Path | None, quiet: bool) -> None:
+           labels: Path | None, quiet: bool, dask_address: str | None = None,
+           partitions: int | None = None) -> None:
     """Score every series in FILE (or a Prometheus query) and flag anomalies.
 
     FILE is CSV (plain or gzip) or Parquet. Every detector has a working default
@@ -136,8 +144,13 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
                                                            on_duplicate, None)
         decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
                     "resolve_steps": resolve_steps, "protect": False if no_protect else None}
-        result = score_frame(frame, detector, parse_params(params), decision=decision,
-                             train=train, progress=not quiet and sys.stderr.isatty())
+        if dask_address is not None:
+            result = _score_on_dask(dask_address, partitions, frame, detector,
+                                    parse_params(params), decision, train,
+                                    progress=not quiet and sys.stderr.isatty())
+        else:
+            result = score_frame(frame, detector, parse_params(params), decision=decision,
+                                 train=train, progress=not quiet and sys.stderr.isatty())
     except (DataError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     flagged = result.flags.sum(axis=0)
@@ -162,6 +175,21 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         plot_scores(result.timestamps, shown, result.levels, result.flags, result.cutoffs,
                     titles, plot, labels=result.labels, score_name=f"{detector} level")
         click.echo(f"plot written to {plot}")
+
+
+def _score_on_dask(address: str, partitions: int | None, frame, detector: str, params: dict,
+                   decision: dict, train, progress: bool):
+    """``score_frame`` on a Dask cluster, with a progress bar over the series."""
+    from tqdm import tqdm
+
+    from kizashi.engine.distributed import connect, score_frame_distributed
+
+    with connect(address) as client, tqdm(total=frame.n_series, unit="series",
+                                          desc="scoring on dask", disable=not progress,
+                                          leave=False) as bar:
+        return score_frame_distributed(frame, detector, params, client=client,
+                                       decision=decision, train=train, partitions=partitions,
+                                       on_done=bar.update)
 
 
 def read_prometheus(url: str, query: str | None, since: str, step_text: str):
