@@ -24,7 +24,7 @@ Examples
 >>> from kizashi.data.frame import SeriesFrame
 >>> frame = SeriesFrame.from_arrays(np.arange(5) * 60.0, np.zeros((5, 5)))
 >>> [list(p) for p in partition_columns(frame, 2)]
-[[0, 1, 2], [3, 4]]
+[[0, 1], [2, 3, 4]]
 >>> frame = SeriesFrame.from_arrays(np.arange(5) * 60.0, np.zeros((5, 4)),
 ...                                 entities=["a", "b", "a", "c"], metrics=list("wxyz"))
 >>> [list(p) for p in partition_columns(frame, 2, by_entity=True)]
