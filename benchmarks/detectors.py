@@ -184,23 +184,28 @@ def batch_path(name: str, values: np.ndarray, t: np.ndarray) -> Callable[[], Any
     return run
 
 
-def measure(name: str, values: np.ndarray, repeats: int) -> dict[str, float]:
+def measure(name: str, values: np.ndarray, repeats: int,
+            anchor: Callable[[np.ndarray], Any] | None) -> dict[str, float]:
+    """Points/s of the batch path, the engine and the anchor, timed in turn in each repeat
+    (so that a busy machine slows all three alike)."""
     t = 1.7e9 + STEP * np.arange(len(values))
     params = PARAMS.get(name, {})
     warm = min(len(values), 2000)  # imports, JIT compilation: untimed
     batch_path(name, values[:warm], t[:warm])()()
     score_frame(SeriesFrame.from_arrays(t[:warm], values[:warm]), name, params)
+    if anchor is not None:
+        anchor(values[:warm])
     frame = SeriesFrame.from_arrays(t, values)
     prepare = batch_path(name, values, t)
-    times = []
+    times: dict[str, list[float]] = {"update_many": [], "engine": [], "anchor": []}
     for _ in range(repeats):
         job = prepare()
-        start = time.perf_counter()
-        job()
-        times.append(time.perf_counter() - start)
-    out = {"update_many": values.size / statistics.median(times)}
-    out["engine"] = values.size / timed(lambda: score_frame(frame, name, params), repeats)
-    return out
+        times["update_many"].append(timed(job, 1))
+        times["engine"].append(timed(lambda: score_frame(frame, name, params), 1))
+        if anchor is not None:
+            times["anchor"].append(timed(lambda: anchor(values), 1))
+    return {key: values.size / statistics.median(spent) if spent else np.nan
+            for key, spent in times.items()}
 
 
 def main() -> None:
@@ -222,12 +227,9 @@ def main() -> None:
             if steps < 1:
                 continue
             values = synthetic(steps, width)
-            speed = measure(name, values, repeats)
             label, anchor = table.get(name, ("—", None))
-            anchor_speed = np.nan
-            if anchor is not None:
-                anchor(values[: min(len(values), 2000)])
-                anchor_speed = values.size / timed(lambda a=anchor, v=values: a(v), repeats)
+            speed = measure(name, values, repeats, anchor)
+            anchor_speed = speed["anchor"]
             rows.append((name, width, values.size, speed["update_many"], speed["engine"], label,
                          anchor_speed))
             print(f"  measured {name:20s} {width:>5,} series {values.size:>10,} points: "
