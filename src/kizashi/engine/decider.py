@@ -319,7 +319,7 @@ class Decider:
                              f"got {x.size} scores")
         if self._compiled:
             block = self._compiled_block(x[None, :], None if t is None else np.array([t]), 0)
-            return StepDecision(block.level[0], block.threshold[0], block.above[0],
+            return StepDecision(block.level[0], block.threshold[0].copy(), block.above[0],
                                 block.active[0], block.protect[0], block.learning[0],
                                 [change for _, change in block.changes])
         observed = ~np.isnan(x)
