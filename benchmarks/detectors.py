@@ -58,7 +58,7 @@ PARAMS: dict[str, dict[str, Any]] = {
 }
 #: Most points of one series, and most steps of the 1,000 series, per detector.
 CAPS: dict[str, tuple[int, int]] = {
-    "sst": (100_000, 1_000),
+    "sst": (100_000, 300),
     "changefinder": (1_000_000, 1_000),
     "lstm": (20_000, 0),
     "autoencoder": (20_000, 0),
