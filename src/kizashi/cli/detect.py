@@ -111,6 +111,13 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @diagnosis_options
 @log_options
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Score on a Dask cluster, series partitioned over its workers (same "
+                   "scores): local:N for N worker processes here, or a scheduler's address "
+                   "(tcp://host:8786, e.g. started by dask-jobqueue on LSF/Slurm). Needs "
+                   "kizashi[scale].")
+@click.option("--partitions", type=click.IntRange(min=1), metavar="N",
+              help="With --dask: partitions of the series (default: twice the workers).")
 def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | None, since: str,
            step_text: str, detector: str, params: tuple[str, ...], train_file: Path | None,
            calibration: str, cutoff: str, min_steps: int, resolve_steps: int, no_protect: bool,
@@ -119,7 +126,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
            incidents_file: Path | None = None, group_by: tuple[str, ...] = (),
            group_window: int = 6, entity_labels: Path | None = None,
            peers_by: str | None = None, logs: Path | None = None, log_format: str = "auto",
-           log_step: str = "1m", log_hosts: bool = True) -> None:
+           log_step: str = "1m", log_hosts: bool = True, dask_address: str | None = None,
+           partitions: int | None = None) -> None:
     """Score every series in FILE (or a Prometheus query) and flag anomalies.
 
     FILE is CSV (plain or gzip) or Parquet. Every detector has a working default
@@ -155,9 +163,16 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
         decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
                     "resolve_steps": resolve_steps, "protect": False if no_protect else None}
-        result = score_frame(frame, detector, parsed, decision=decision,
-                             train=train, progress=not quiet and sys.stderr.isatty(),
-                             explain=explain)
+        if dask_address is not None:
+            if explain:
+                raise click.UsageError("--explain is not available with --dask yet: "
+                                       "score in one process to get the causes.")
+            result = _score_on_dask(dask_address, partitions, frame, detector, parsed,
+                                    decision, train, progress=not quiet and sys.stderr.isatty())
+        else:
+            result = score_frame(frame, detector, parsed, decision=decision,
+                                 train=train, progress=not quiet and sys.stderr.isatty(),
+                                 explain=explain)
     except (DataError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     flagged = result.flags.sum(axis=0)
@@ -189,6 +204,21 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         plot_scores(result.timestamps, shown, result.levels, result.flags, result.cutoffs,
                     titles, plot, labels=result.labels, score_name=f"{detector} level")
         click.echo(f"plot written to {plot}")
+
+
+def _score_on_dask(address: str, partitions: int | None, frame, detector: str, params: dict,
+                   decision: dict, train, progress: bool):
+    """``score_frame`` on a Dask cluster, with a progress bar over the series."""
+    from tqdm import tqdm
+
+    from kizashi.engine.distributed import connect, score_frame_distributed
+
+    with connect(address) as client, tqdm(total=frame.n_series, unit="series",
+                                          desc="scoring on dask", disable=not progress,
+                                          leave=False) as bar:
+        return score_frame_distributed(frame, detector, params, client=client,
+                                       decision=decision, train=train, partitions=partitions,
+                                       on_done=bar.update)
 
 
 def read_prometheus(url: str, query: str | None, since: str, step_text: str):
