@@ -19,6 +19,8 @@ from kizashi.lazy import import_target
 BENCH_COMMANDS: dict[str, tuple[str, str]] = {
     "nab": ("kizashi.cli.bench:nab", "Numenta Anomaly Benchmark: result files or a detector."),
     "smd": ("kizashi.cli.bench_smd:smd", "Server Machine Dataset: VUS-PR and friends per machine."),
+    "centre": ("kizashi.cli.bench_centre:centre",
+               "Centre scenario: incidents caught, false-alarm runs per week."),
 }
 
 
