@@ -28,6 +28,8 @@ DETECTORS: dict[str, str] = {
     "changefinder": "kizashi.detectors.changepoint.change_finder:ChangeFinder",
     "lstm": "kizashi.detectors.deep.lstm_detector:LstmDetector",
     "autoencoder": "kizashi.detectors.deep.autoencoder_detector:AutoencoderDetector",
+    "context": "kizashi.detectors.pattern.context:ContextDetector",
+    "reference": "kizashi.detectors.multivariate.reference:ReferenceDetector",
 }
 
 #: The detector a user gets without ``--detector`` (``kizashi detect``, ``kizashi bench``).
