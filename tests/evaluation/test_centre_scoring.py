@@ -44,6 +44,24 @@ def test_alerts_by_hand(scenario):
     assert result.false_per_week == pytest.approx(2 / ((21 - 10) / 7))
 
 
+def test_an_entity_alarm_is_one_run_whoever_of_its_metrics_explains_it(scenario):
+    frame = scenario.frame
+    entities = list(dict.fromkeys(frame.entities))
+    covers = [[j for j, e in enumerate(frame.entities) if e == entity] for entity in entities]
+    active = np.zeros((frame.n_times, len(entities)), dtype=bool)
+    late = scenario.learn_days * STEPS_PER_DAY
+    free = [t for t in range(late, frame.n_times - 10)
+            if not any(i.start - 1 <= t <= i.end + GRACE_STEPS + 2
+                       for i in scenario.incidents)]
+    active[free[0]:free[0] + 3, 0] = True                       # node01: one false run
+    hang = next(i for i in scenario.incidents if i.kind == "filesystem-hang")
+    active[hang.start + 1, :] = True                            # every entity during the hang
+    result = judge(scenario, "entities", active, 0.0, covers)
+    assert result.false_runs == 1 + 1 and result.false_by_metric == {"entity": 1,
+                                                                      "pending_jobs": 1}
+    assert result.caught == 1  # the hang (caught through each node's fs_latency_ms)
+
+
 def test_a_detector_through_the_engine(scenario):
     result = score_centre(scenario, "range_rule", {"min_periods": 2 * STEPS_PER_DAY})
     assert result.n_incidents == 6 and result.seconds > 0

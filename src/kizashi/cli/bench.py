@@ -68,8 +68,10 @@ def bench() -> None:
                                  "(default, without --results: the default detector).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter (repeatable).")
-@click.option("--calibration", type=click.Choice(["likelihood", "zscore"]), default="likelihood",
-              show_default=True, help="With --detector: the decider's calibration into [0, 1].")
+@click.option("--calibration", type=click.Choice(["auto", "likelihood", "zscore", "none"]),
+              default="auto", show_default=True,
+              help="With --detector: the decider's calibration into [0, 1] (auto: the "
+                   "detector's own when its scores are calibrated, else likelihood).")
 @click.option("--protect/--no-protect", default=False, show_default=True,
               help="With --detector: keep flagged steps out of the baseline (NAB's reference "
                    "detectors learn every point).")

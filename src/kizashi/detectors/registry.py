@@ -30,10 +30,11 @@ DETECTORS: dict[str, str] = {
     "autoencoder": "kizashi.detectors.deep.autoencoder_detector:AutoencoderDetector",
     "context": "kizashi.detectors.pattern.context:ContextDetector",
     "reference": "kizashi.detectors.multivariate.reference:ReferenceDetector",
+    "ensemble": "kizashi.detectors.ensemble:EnsembleDetector",
 }
 
 #: The detector a user gets without ``--detector`` (``kizashi detect``, ``kizashi bench``).
-DEFAULT_DETECTOR = "threshold"
+DEFAULT_DETECTOR = "ensemble"
 
 
 @dataclass(frozen=True)

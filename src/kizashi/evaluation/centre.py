@@ -7,8 +7,9 @@ A detector runs through the engine exactly as ``kizashi detect`` runs it
 
 * an incident is **caught** when an alert is active on one of its ``series``
   between its start and its end;
-* an **alarm run** is a run of active steps of one series (a multivariate
-  detector's alert counts on every series of its entity); it is **false** when
+* an **alarm run** is a run of active steps of one output (a series, or for
+  a multivariate detector an entity: one run however many metrics it has,
+  explained when any of them is); it is **false** when
   it starts after the learning days and touches no series the incident
   disturbs (``affected``) between the incident's start and ``GRACE_STEPS``
   after its end.
@@ -33,7 +34,8 @@ import numpy as np
 
 from kizashi.data.centre import STEP_SECONDS, STEPS_PER_DAY, CentreScenario
 
-__all__ = ["GRACE_STEPS", "CentreResult", "explained_mask", "score_centre"]
+__all__ = ["GRACE_STEPS", "CentreResult", "explained_mask", "judge", "output_columns",
+           "score_centre"]
 
 #: Steps after an incident's end during which alerts on what it disturbed are still about it.
 GRACE_STEPS = 24
@@ -71,16 +73,13 @@ def explained_mask(scenario: CentreScenario) -> np.ndarray:
     return out
 
 
-def series_active(scenario: CentreScenario, result: Any) -> np.ndarray:
-    """Active alerts per series of the scenario (an entity's alert on each of its series)."""
+def output_columns(scenario: CentreScenario, result: Any) -> list[list[int]]:
+    """For each output of ``result`` (a series, or an entity), the scenario columns it covers."""
     frame = scenario.frame
-    if all(m == "*" for m in result.metrics) and result.flags.shape[1] != frame.n_series:
-        active = np.zeros(frame.values.shape, dtype=bool)
-        for k, entity in enumerate(result.entities):
-            columns = [j for j, e in enumerate(frame.entities) if e == entity]
-            active[:, columns] = result.flags[:, [k]]
-        return active
-    return np.asarray(result.flags, dtype=bool)
+    if all(m == "*" for m in result.metrics):
+        return [[j for j, e in enumerate(frame.entities) if e == entity]
+                for entity in result.entities]
+    return [[j] for j in range(frame.n_series)]
 
 
 def score_centre(scenario: CentreScenario, detector: str, params: dict[str, Any] | None = None,
@@ -92,20 +91,28 @@ def score_centre(scenario: CentreScenario, detector: str, params: dict[str, Any]
     started = time.perf_counter()
     result = score_frame(scenario.frame, detector, params or {}, decision=decision or {})
     seconds = time.perf_counter() - started
-    return judge(scenario, detector, series_active(scenario, result), seconds, runs_of)
+    return judge(scenario, detector, np.asarray(result.flags, dtype=bool), seconds,
+                 output_columns(scenario, result))
 
 
 def judge(scenario: CentreScenario, detector: str, active: np.ndarray, seconds: float,
-          runs_of: Any = None) -> CentreResult:
-    """Count caught incidents and false-alarm runs of ``active`` ``(time, series)`` alerts."""
-    if runs_of is None:
-        from kizashi.engine.batch import incidents as runs_of
+          covers: list[list[int]] | None = None) -> CentreResult:
+    """Count caught incidents and false-alarm runs of ``active`` ``(time, outputs)`` alerts.
+
+    ``covers[k]`` lists the scenario's columns output ``k`` speaks for (default:
+    one output per column). An entity's alarm run is one run, however many
+    metrics the entity has.
+    """
+    from kizashi.engine.batch import incidents as runs_of
+
     frame = scenario.frame
     keys = list(frame.keys)
+    covers = covers if covers is not None else [[j] for j in range(frame.n_series)]
+    owner = {j: k for k, columns in enumerate(covers) for j in columns}
     caught, missed, delays = 0, [], []
     for incident in scenario.incidents:
-        columns = [keys.index(k) for k in incident.series]
-        window = active[incident.start:incident.end + 1, columns].any(axis=1)
+        outputs = sorted({owner[keys.index(key)] for key in incident.series})
+        window = active[incident.start:incident.end + 1, outputs].any(axis=1)
         if window.any():
             caught += 1
             delays.append(int(np.argmax(window)) * STEP_SECONDS / 60.0)
@@ -117,10 +124,11 @@ def judge(scenario: CentreScenario, detector: str, active: np.ndarray, seconds: 
     for run in runs_of(active):
         if run.start < first_counted:
             continue
-        if explained[run.start:run.end + 1, run.series].any():
+        columns = covers[run.series]
+        if explained[run.start:run.end + 1][:, columns].any():
             continue
         false_runs += 1
-        metric = frame.metrics[run.series]
+        metric = frame.metrics[columns[0]] if len(columns) == 1 else "entity"
         by_metric[metric] = by_metric.get(metric, 0) + 1
     return CentreResult(detector, len(scenario.incidents), caught, tuple(missed), tuple(delays),
                         false_runs, scenario.weeks_scored, seconds, by_metric)

@@ -36,7 +36,8 @@ class ContextDetector(Detector):
        patterns (before they are counted): 1 when every pattern is new, near 0
        when all are familiar. Long patterns make the score contextual: a usual
        value at an unusual place in the rhythm forms a new order-``k`` pattern.
-    4. **Learn**: the current patterns' counts grow by one; with
+    4. **Learn**: once a series has ``min_periods`` values (before, its range
+       still grows all the time), the current patterns' counts grow by one; with
        ``halflife`` the counts decay, so what has not been seen for long becomes
        new again.
 
@@ -74,7 +75,7 @@ class ContextDetector(Detector):
 
     conformance_params = {"table_size": 512, "min_periods": 10}
 
-    def __init__(self, levels: int = 8, max_order: int = 6, table_size: int = 4096,
+    def __init__(self, levels: int = 16, max_order: int = 3, table_size: int = 4096,
                  halflife: float | None = None, range_halflife: float | None = 5000.0,
                  tolerance: float = 0.05, min_periods: int = 50):
         self.levels = levels
@@ -153,8 +154,11 @@ class ContextDetector(Detector):
         table = state["table"]
         if self.halflife is not None:
             table[:, seen] *= 0.5 ** (1.0 / float(self.halflife))
+        # patterns are counted once the series is past min_periods: while it is young its
+        # range grows all the time, and "above the range" would become a familiar pattern
+        grown = seen & (count >= int(self.min_periods))
         for k in range(int(self.max_order)):
-            learn = seen & usable[k]
+            learn = grown & usable[k]
             table[codes[k, learn], columns[learn]] += 1.0
         if self.range_halflife is None:
             state["low"], state["high"] = np.where(seen, new_low, low), np.where(seen, new_high,
