@@ -85,7 +85,6 @@ def output_columns(scenario: CentreScenario, result: Any) -> list[list[int]]:
 def score_centre(scenario: CentreScenario, detector: str, params: dict[str, Any] | None = None,
                  decision: dict[str, Any] | None = None) -> CentreResult:
     """Run ``detector`` over ``scenario`` through the engine and count (see the module docs)."""
-    from kizashi.engine.batch import incidents as runs_of
     from kizashi.engine.batch import score_frame
 
     started = time.perf_counter()
