@@ -7,7 +7,7 @@ import pytest
 
 from kizashi.detectors.registry import DEFAULT_DETECTOR, create
 
-SMALL = {"window": 50, "learning_period": 50, "estimation_samples": 50}
+SMALL = {"window": 50, "learning_period": 50, "estimation_samples": 50, "hold": 1}
 
 
 def noisy(n: int, k: int = 1, seed: int = 0) -> np.ndarray:
@@ -86,12 +86,24 @@ def test_explain_attributes_to_the_metric_that_moved():
     assert np.argmax(np.nanmean(out.attribution[1100:1110], axis=0)) == 2
 
 
+def test_hold_keeps_a_single_odd_step_from_counting():
+    values = noisy(1000)
+    values[900, 0] = 10.0                      # one step beyond the range
+    values[950:953, 0] = 10.0                  # three steps
+    params = dict(SMALL, hold=3)
+    held = create("ensemble", **params).score(values)
+    single = create("ensemble", **SMALL).score(values)
+    assert single[900] == 1.0 and held[900] < 0.5
+    window = np.lib.stride_tricks.sliding_window_view(single, 3).min(axis=1)
+    np.testing.assert_allclose(held[2:], window)  # the smallest of the last three levels
+
+
 def test_it_is_the_default_detector():
     assert DEFAULT_DETECTOR == "ensemble"
 
 
 @pytest.mark.parametrize("bad", [{"across": "median"}, {"context_weight": -1.0},
-                                 {"context_weight": float("nan")}])
+                                 {"context_weight": float("nan")}, {"hold": 0}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble"):
         create("ensemble", **bad).score(np.zeros(5))

@@ -101,6 +101,16 @@ class EnsembleDetector(Detector):
     averaging_window, learning_period, estimation_samples : int
         The likelihood's (Numenta's ``averagingWindow``, ``learningPeriod``,
         ``estimationSamples``).
+    suppress_red_zone : bool
+        The likelihood's red-zone suppression (a sustained anomaly crosses the
+        red line once, at its onset): off, so an alert holds for a whole
+        incident; NAB's runner turns it on (as NAB's Numenta detector does).
+    hold : int
+        An entity's score from its metrics is the smallest of its last ``hold``
+        steps' levels: a level must hold that long (15 minutes of 5-minute
+        steps) before it counts, so one odd sample (a single daemon restart) does
+        not page. NAB's runner sets 1 (its point-wise scoring rewards the first
+        step). Not applied to a fitted reference, which does not flicker.
 
     Examples
     --------
@@ -124,7 +134,8 @@ class EnsembleDetector(Detector):
                  context_weight: float = 0.0, tolerance: float | None = 0.05,
                  across: str = "max", reference: bool = True,
                  averaging_window: int = 10, learning_period: int = 288,
-                 estimation_samples: int = 100):
+                 estimation_samples: int = 100, suppress_red_zone: bool = False,
+                 hold: int = 3):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -135,12 +146,16 @@ class EnsembleDetector(Detector):
         self.averaging_window = averaging_window
         self.learning_period = learning_period
         self.estimation_samples = estimation_samples
+        self.suppress_red_zone = suppress_red_zone
+        self.hold = hold
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
         if self.across not in ACROSS:
             raise ValueError(f"ensemble: across must be one of {', '.join(ACROSS)}, "
                              f"got {self.across!r}")
+        if isinstance(self.hold, bool) or int(self.hold) != self.hold or self.hold < 1:
+            raise ValueError(f"ensemble: hold must be a whole number >= 1, got {self.hold!r}")
         if not (math.isfinite(self.context_weight) and self.context_weight >= 0):
             raise ValueError(f"ensemble: context_weight must be a number >= 0, got "
                              f"{self.context_weight!r}")
@@ -159,7 +174,7 @@ class EnsembleDetector(Detector):
         return AnomalyLikelihood(averaging_window=int(self.averaging_window),
                                  learning_period=int(self.learning_period),
                                  estimation_samples=int(self.estimation_samples),
-                                 suppress_red_zone=True)
+                                 suppress_red_zone=bool(self.suppress_red_zone))
 
     @property
     def n_warmup(self) -> int:
@@ -183,6 +198,7 @@ class EnsembleDetector(Detector):
             "range": members["range"]._init_state(n_series),
             "l_threshold": likelihood.reset(n_series).state_,
             "l_context": self._likelihood().reset(n_series).state_,
+            "recent": np.full(max(int(self.hold) - 1, 0), np.nan),
             "reference": {},
         }
 
@@ -234,6 +250,7 @@ class EnsembleDetector(Detector):
                 entity = filled.max(axis=1)
             else:
                 entity = filled.sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
+        entity = self._held(state, np.where(any_seen, entity, np.nan))
         if state["trained"] and self.reference:
             fixed = state["reference"]
             raw = members["reference"]._score_batch(fixed, values, t)[:, 0]
@@ -241,6 +258,23 @@ class EnsembleDetector(Detector):
                                    nan=0.0)
         entity = np.where(any_seen, entity, np.nan)
         return entity[:, None], levels
+
+    def _held(self, state: State, entity: np.ndarray) -> np.ndarray:
+        """The smallest of the last ``hold`` observed levels (missing rows skipped)."""
+        hold = int(self.hold)
+        if hold == 1:
+            return entity
+        seen = ~np.isnan(entity)
+        chain = np.concatenate([state["recent"], entity[seen]])
+        held = np.full(entity.shape, np.nan)
+        if seen.any():
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            # NaN (not yet hold levels seen) is ignored by fmin; a full window is needed
+            windows = sliding_window_view(chain, hold)
+            held[seen] = np.where(np.isnan(windows).any(axis=1), 0.0, windows.min(axis=1))
+        state["recent"] = chain[-(hold - 1):].copy()
+        return held
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._scores(state, x[None, :], None if t is None else np.array([t]))[0][0]

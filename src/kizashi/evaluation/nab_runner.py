@@ -136,13 +136,14 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
 
 def _probation_params(detector: str, params: Mapping[str, Any], probation: int
                       ) -> dict[str, Any]:
-    """``params``, with a detector's own likelihood learning the probationary period.
+    """``params``, with a detector's own likelihood set up as NAB's Numenta detector's.
 
-    As NAB's Numenta detector does for its likelihood: half of the period to
-    learn, half to estimate, unless the user set them.
+    Half of the probationary period to learn, half to estimate, red-zone
+    suppression on, and no hold (NAB rewards the first step of a detection),
+    unless the user set them.
 
     >>> _probation_params("ensemble", {}, 600)
-    {'learning_period': 300, 'estimation_samples': 300}
+    {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -153,4 +154,8 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     if {"learning_period", "estimation_samples"} <= names:
         out.setdefault("learning_period", max(probation // 2, 1))
         out.setdefault("estimation_samples", max(probation - probation // 2, 1))
+    if "suppress_red_zone" in names:
+        out.setdefault("suppress_red_zone", True)
+    if "hold" in names:
+        out.setdefault("hold", 1)  # NAB rewards the first step of a detection
     return out
