@@ -68,8 +68,8 @@ class EnsembleDetector(Detector):
     Gaussian of ``r`` over the training rows (``z = (r − mean) / sd``):
     Numenta's log-scale tail level up to the red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
-    reaches 1, so a larger departure always ranks higher. The metrics' own
-    levels still give :meth:`explain`'s attribution.
+    reaches 1, so a larger departure always ranks higher; the per-metric
+    members are then not run, and :meth:`explain` attributes by ``|z|``.
 
     Every score is in [0, 1] on the likelihood's log scale, where 0.5 is
     Numenta's red line (a tail probability of 1e-5), which is this
@@ -203,7 +203,7 @@ class EnsembleDetector(Detector):
         }
 
     def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
-        """Learn the members by streaming through ``values``; fix the reference on them."""
+        """Fix the reference on ``values`` (several metrics), else learn the members on them."""
         if values.shape[1] >= 2 and self.reference:
             reference = self._members()["reference"]
             reference.reset(values.shape[1])
@@ -230,6 +230,8 @@ class EnsembleDetector(Detector):
         """``(time, 1)`` entity scores and ``(time, metrics)`` metric levels."""
         members = self._members()
         observed = ~np.isnan(values)
+        if state["trained"] and self.reference:
+            return self._by_reference(state, values, t, members)
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
@@ -251,13 +253,17 @@ class EnsembleDetector(Detector):
             else:
                 entity = filled.sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
         entity = self._held(state, np.where(any_seen, entity, np.nan))
-        if state["trained"] and self.reference:
-            fixed = state["reference"]
-            raw = members["reference"]._score_batch(fixed, values, t)[:, 0]
-            entity = np.nan_to_num(reference_level((raw - fixed["raw_mean"]) / fixed["raw_std"]),
-                                   nan=0.0)
-        entity = np.where(any_seen, entity, np.nan)
         return entity[:, None], levels
+
+    def _by_reference(self, state: State, values: np.ndarray, t: np.ndarray | None,
+                      members: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """A fitted entity: its reference's level, and each metric's share of ``|z|``."""
+        reference, fixed = members["reference"], state["reference"]
+        raw = reference._score_batch(fixed, values, t)[:, 0]
+        entity = np.nan_to_num(reference_level((raw - fixed["raw_mean"]) / fixed["raw_std"]),
+                               nan=0.0)
+        entity = np.where(np.isnan(values).all(axis=1), np.nan, entity)
+        return entity[:, None], reference._distances(fixed, values, "zscore")
 
     def _held(self, state: State, entity: np.ndarray) -> np.ndarray:
         """The smallest of the last ``hold`` observed levels (missing rows skipped)."""
