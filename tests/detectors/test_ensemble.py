@@ -107,3 +107,19 @@ def test_it_is_the_default_detector():
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble"):
         create("ensemble", **bad).score(np.zeros(5))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
+    from kizashi.decision.likelihood import AnomalyLikelihood
+    from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+
+    values = noisy(700)[:, 0]
+    values[600:620] += 2.0
+    z = RollingSigmaThreshold(window=50, min_periods=30).score(values)
+    z[:30] = np.nan  # its warm-up
+    raw = np.log1p(z) if compress else z
+    expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
+                                 suppress_red_zone=False).transform(raw)
+    got = create("ensemble", **SMALL, tolerance=None, compress=compress).score(values)
+    np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)

@@ -111,6 +111,10 @@ class EnsembleDetector(Detector):
         steps) before it counts, so one odd sample (a single daemon restart) does
         not page. NAB's runner sets 1 (its point-wise scoring rewards the first
         step). Not applied to a fitted reference, which does not flicker.
+    compress : bool
+        Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
+        huge z-score (a single restart of a daemon that rarely restarts)
+        weighs less in the likelihood's moving average.
 
     Examples
     --------
@@ -135,7 +139,7 @@ class EnsembleDetector(Detector):
                  across: str = "max", reference: bool = True,
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
-                 hold: int = 3):
+                 hold: int = 3, compress: bool = False):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -148,6 +152,7 @@ class EnsembleDetector(Detector):
         self.estimation_samples = estimation_samples
         self.suppress_red_zone = suppress_red_zone
         self.hold = hold
+        self.compress = compress
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -235,6 +240,8 @@ class EnsembleDetector(Detector):
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.compress:
+            raw = np.log1p(raw)
         levels = self._calibrate(state, "l_threshold", np.where(ready, raw, np.nan))
         if float(self.context_weight) > 0:
             raw = members["context"]._score_batch(state["context"], values, t)
