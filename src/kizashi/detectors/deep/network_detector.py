@@ -202,7 +202,7 @@ class NetworkDetector(Detector):
             limit = moments["mean"] + ERROR_CLIP * spread
         score = np.where(np.isnan(error), np.nan, score)
         learn = np.where(moments["weight"] >= _ERRORS_BEFORE_CLIP, np.minimum(error, limit), error)
-        decay = 0.5 ** (1.0 / float(self.halflife))
+        decay = 1.0 if self.halflife is None else 0.5 ** (1.0 / float(self.halflife))
         DiscountedMoments().update(moments, np.where(ready, learn, np.nan), decay)
         return score
 
@@ -216,8 +216,9 @@ class NetworkDetector(Detector):
             raise ValueError(f"{type(self).__name__}: window must be at least 1, got {self.window}")
         if not 0.0 <= float(self.val_fraction) < 1.0:
             raise ValueError(f"{type(self).__name__}: val_fraction must be in [0, 1)")
-        if float(self.halflife) <= 0:
-            raise ValueError(f"{type(self).__name__}: halflife must be positive")
+        if self.halflife is not None and not float(self.halflife) > 0:
+            raise ValueError(f"{type(self).__name__}: halflife must be positive or None "
+                             f"(never forget)")
 
 
 def weights_key(weights: dict[str, np.ndarray]) -> str:
