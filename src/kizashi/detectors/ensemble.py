@@ -130,6 +130,9 @@ class EnsembleDetector(Detector):
     default_threshold = 0.5
     #: Scores are in [0, 1] and mean the same on every series already.
     calibrated_output = True
+    #: The members learn every step: the likelihoods' moving averages must move on after
+    #: an incident (frozen, they would hold its level), and the range must widen.
+    protect_baseline = False
     model_keys = ("reference",)
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
                           "context_order": 2, "context_weight": 0.5}

@@ -44,6 +44,11 @@ class ContextDetector(Detector):
     The score lives in [0, 1] but is not calibrated: the engine's decider (the
     anomaly likelihood by default) puts it on a scale.
 
+    The defaults (8 levels, patterns of up to 2 steps) were chosen on NAB's
+    tuning fold among the settings that also flag a level shift with
+    ``kizashi detect``'s default decision (16 levels and order 3 scored 2.6
+    points more there but missed it; ``docs/benchmarks.md``).
+
     Parameters
     ----------
     levels : int
@@ -75,7 +80,7 @@ class ContextDetector(Detector):
 
     conformance_params = {"table_size": 512, "min_periods": 10}
 
-    def __init__(self, levels: int = 16, max_order: int = 3, table_size: int = 4096,
+    def __init__(self, levels: int = 8, max_order: int = 2, table_size: int = 4096,
                  halflife: float | None = None, range_halflife: float | None = 5000.0,
                  tolerance: float = 0.05, min_periods: int = 50):
         self.levels = levels
