@@ -130,9 +130,7 @@ class EnsembleDetector(Detector):
     default_threshold = 0.5
     #: Scores are in [0, 1] and mean the same on every series already.
     calibrated_output = True
-    #: The members learn every step: the likelihoods' moving averages must move on after
-    #: an incident (frozen, they would hold its level), and the range must widen.
-    protect_baseline = False
+
     model_keys = ("reference",)
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
                           "context_order": 2, "context_weight": 0.5}
@@ -192,7 +190,10 @@ class EnsembleDetector(Detector):
 
     @property
     def baseline_steps(self) -> int:
-        return int(self.window)
+        # Protection keeps an incident out of the members, but it also freezes the
+        # likelihoods' moving averages at the incident's first steps: learn again after
+        # six averaging windows, so an alert cannot outlast its incident by much longer.
+        return 6 * int(self.averaging_window)
 
     def _init_state(self, n_series: int) -> State:
         members = self._members()
