@@ -17,10 +17,10 @@ def test_zscore_aggregates_by_hand(aggregate, expected):
     assert detector.score(np.array([[3.0, 2.0]]))[0] == pytest.approx(expected)
 
 
-def test_a_missing_metric_is_left_out_and_an_empty_row_is_nan():
+def test_a_row_with_a_missing_metric_scores_nan():
     detector = create("reference", method="zscore").fit(TRAIN)
-    scores = detector.score(np.array([[3.0, np.nan], [np.nan, np.nan]]))
-    assert scores[0] == pytest.approx(2.0) and np.isnan(scores[1])
+    scores = detector.score(np.array([[3.0, np.nan], [np.nan, np.nan], [3.0, 2.0]]))
+    assert np.isnan(scores[0]) and np.isnan(scores[1]) and scores[2] == pytest.approx(1.0)
 
 
 def test_pca_residual_is_zero_on_the_training_line_and_not_off_it():

@@ -133,7 +133,7 @@ class EnsembleDetector(Detector):
 
     model_keys = ("reference",)
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
-                          "context_order": 2, "context_weight": 0.5}
+                          "context_order": 2, "context_weight": 0.5, "hold": 1}
 
     def __init__(self, window: int = 1000, context_levels: int = 16, context_order: int = 3,
                  context_weight: float = 0.0, tolerance: float | None = 0.05,
@@ -264,6 +264,8 @@ class EnsembleDetector(Detector):
             else:
                 entity = filled.sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
         entity = self._held(state, np.where(any_seen, entity, np.nan))
+        # the multivariate contract: a row with a missing metric has no entity score
+        entity = np.where(observed.all(axis=1), entity, np.nan)
         return entity[:, None], levels
 
     def _by_reference(self, state: State, values: np.ndarray, t: np.ndarray | None,
@@ -273,7 +275,7 @@ class EnsembleDetector(Detector):
         raw = reference._score_batch(fixed, values, t)[:, 0]
         entity = np.nan_to_num(reference_level((raw - fixed["raw_mean"]) / fixed["raw_std"]),
                                nan=0.0)
-        entity = np.where(np.isnan(values).all(axis=1), np.nan, entity)
+        entity = np.where(np.isnan(values).any(axis=1), np.nan, entity)
         return entity[:, None], reference._distances(fixed, values, "zscore")
 
     def _held(self, state: State, entity: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ class ReferenceDetector(Detector):
 
     The row's score aggregates the distances over metrics: ``mean`` (the
     default: one noisy metric does not decide), ``l2`` (root mean square) or
-    ``max``. Missing metrics are left out of a row; a row with none scores NaN.
+    ``max``. A row with a missing metric scores NaN (the multivariate contract).
     :meth:`explain` gives each metric's share of the row's standardised
     deviations ``|z_f|`` (attribution, summing to 1: which metric moved, for
     either method). Defaults (``pca``, ``variance=0.7``, ``mean``) were chosen
@@ -151,7 +151,8 @@ class ReferenceDetector(Detector):
         return self._score_batch(state, x[None, :], None)[0]
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
-        return self._aggregate(self._distances(state, values))[:, None]
+        score = self._aggregate(self._distances(state, values))
+        return np.where(np.isnan(values).any(axis=1), np.nan, score)[:, None]
 
     def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
                  ) -> dict[str, np.ndarray]:
@@ -162,4 +163,5 @@ class ReferenceDetector(Detector):
             share = np.where(total > 0, distance / total, 1.0 / np.maximum(
                 (~np.isnan(distance)).sum(axis=1, keepdims=True), 1))
         share = np.where(np.isnan(distance), np.nan, share)
+        score = np.where(np.isnan(values).any(axis=1, keepdims=True), np.nan, score)
         return {"score": score, "attribution": share}

@@ -12,6 +12,8 @@ from kizashi.state import State
 #: Constants of the pattern hash: patterns modulo a Mersenne prime, then a
 #: multiplicative hash with each order offset by Knuth's constant.
 _PRIME = 2147483647
+#: The most one value may widen the learned range, in widths of the range so far.
+RANGE_GROWTH = 0.25
 _HASH = 2654435761
 
 
@@ -79,6 +81,8 @@ class ContextDetector(Detector):
     """
 
     conformance_params = {"table_size": 512, "min_periods": 10}
+    #: Like the range rule, it must learn a new level (and its patterns) to stop alerting.
+    protect_baseline = False
 
     def __init__(self, levels: int = 8, max_order: int = 2, table_size: int = 4096,
                  halflife: float | None = None, range_halflife: float | None = 5000.0,
@@ -114,6 +118,7 @@ class ContextDetector(Detector):
                 "low": np.full(n_series, np.nan), "high": np.full(n_series, np.nan),
                 "recent": np.zeros((int(self.max_order), n_series), dtype=np.int64),
                 "count": np.zeros(n_series, dtype=np.int64),
+                "wild": np.zeros(n_series, dtype=bool),
                 "table": np.zeros((int(self.table_size), n_series))}
 
     def _bins(self, x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -143,7 +148,6 @@ class ContextDetector(Detector):
         seen = ~np.isnan(x)
         low, high, count = state["low"], state["high"], state["count"]
         # a value beyond the range so far gets a bin of its own (above or below)
-        new_low, new_high = np.fmin(low, x), np.fmax(high, x)
         bins = self._bins(x, low, high)
         recent = np.where(seen, np.vstack([bins[None, :], state["recent"][:-1]]),
                           state["recent"])
@@ -159,9 +163,23 @@ class ContextDetector(Detector):
         table = state["table"]
         if self.halflife is not None:
             table[:, seen] *= 0.5 ** (1.0 / float(self.halflife))
-        # patterns are counted once the series is past min_periods: while it is young its
-        # range grows all the time, and "above the range" would become a familiar pattern
-        grown = seen & (count >= int(self.min_periods))
+        # one wild value (1e308) widens the range at most RANGE_GROWTH of its width, as the
+        # range rule's max_growth does, so it cannot squeeze every later value into a bin
+        with np.errstate(invalid="ignore", over="ignore"):
+            reach = RANGE_GROWTH * (high - low)
+            limited = np.clip(x, low - reach, high + reach)
+        wild = seen & (high > low) & np.isfinite(reach) & (limited != x)
+        # once the series is past min_periods, a lone wild value leaves the range alone;
+        # from the second in a row (a real change of level) the range grows towards them
+        lone = wild & ~state["wild"] & (count >= int(self.min_periods))
+        x = np.where(lone, np.clip(x, low, high),
+                     np.where((high > low) & np.isfinite(reach), limited, x))
+        new_low, new_high = np.fmin(low, x), np.fmax(high, x)
+        # patterns are counted once the series is past min_periods (while it is young its
+        # range grows all the time, and "above the range" would become a familiar pattern),
+        # and a wild value (beyond the growth limit) teaches none: one 1e308 must not make
+        # "above the range" familiar
+        grown = seen & ~wild & (count >= int(self.min_periods))
         for k in range(int(self.max_order)):
             learn = grown & usable[k]
             table[codes[k, learn], columns[learn]] += 1.0
@@ -170,8 +188,10 @@ class ContextDetector(Detector):
                                                                                    high)
         else:
             decay = 0.5 ** (1.0 / float(self.range_halflife))
-            state["high"] = np.where(seen, x + decay * (new_high - x), high)
-            state["low"] = np.where(seen, x + decay * (new_low - x), low)
+            with np.errstate(invalid="ignore", over="ignore"):
+                state["high"] = np.where(seen, x + decay * (new_high - x), high)
+                state["low"] = np.where(seen, x + decay * (new_low - x), low)
         state["recent"] = recent
+        state["wild"] = np.where(seen, wild, state["wild"])
         state["count"] = count + seen
         return score
