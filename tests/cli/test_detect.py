@@ -31,7 +31,7 @@ def test_detect_on_nab_file_writes_scores_and_plot(nab_dir, tmp_path):
     assert list(scores.columns) == ["timestamp", "entity", "metric", "detector", "score",
                                     "is_anomaly"]
     assert len(scores) == 22695 - 12
-    assert scores["is_anomaly"].any() and (scores["detector"] == "threshold").all()
+    assert scores["is_anomaly"].any() and (scores["detector"] == "ensemble").all()
     assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
 
 

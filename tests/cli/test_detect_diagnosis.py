@@ -43,8 +43,8 @@ def run(*args):
 def test_explain_groups_the_cluster_wide_event_and_names_causes(cluster, tmp_path):
     data, _ = cluster
     out, incidents = tmp_path / "scores.csv", tmp_path / "incidents.csv"
-    text = run(data, "-p", "window=200", "-p", "k=6", "--min-steps", "2", "--explain",
-               "--incidents", incidents, "--out", out, "-q")
+    text = run(data, "-d", "threshold", "-p", "window=200", "-p", "k=6", "--min-steps", "2",
+               "--explain", "--incidents", incidents, "--out", out, "-q")
     table = pd.read_csv(incidents)
     hang = table[table.summary == f"gpfs_latency on {NODES}/{NODES} nodes"]
     assert len(hang) == 1 and hang.members.iloc[0] == NODES
@@ -62,8 +62,8 @@ def test_explain_groups_the_cluster_wide_event_and_names_causes(cluster, tmp_pat
 def test_group_by_rack_splits_the_event(cluster, tmp_path):
     data, racks = cluster
     incidents = tmp_path / "incidents.csv"
-    run(data, "-p", "window=200", "-p", "k=6", "--min-steps", "2", "--incidents", incidents,
-        "--group-by", "rack", "--entity-labels", racks, "-q")
+    run(data, "-d", "threshold", "-p", "window=200", "-p", "k=6", "--min-steps", "2",
+        "--incidents", incidents, "--group-by", "rack", "--entity-labels", racks, "-q")
     table = pd.read_csv(incidents)
     hang = table[table.summary.str.startswith("gpfs_latency on 3/3 nodes")]
     assert sorted(hang["rack"]) == ["a", "b"]

@@ -30,7 +30,7 @@ def write_log(path, loop=(300, 320)):
 def test_detect_logs_catches_the_restart_loop(tmp_path):
     log, out, incidents = tmp_path / "lsf.log", tmp_path / "s.csv", tmp_path / "i.csv"
     write_log(log)
-    result = CliRunner().invoke(detect, ["--logs", str(log), "--log-step", "1m",
+    result = CliRunner().invoke(detect, ["--logs", str(log), "--log-step", "1m", "-d", "threshold",
                                          "-p", "min_std=1", "--min-steps", "2",
                                          "--explain", "--incidents", str(incidents),
                                          "--out", str(out), "-q"])

@@ -90,3 +90,23 @@ def test_detector_from_a_kizashi_train_folder(tmp_path):
     np.testing.assert_array_equal(restored.score(probe), detector.score(probe))
     with pytest.raises(ValueError, match="autoencoder"):
         create("lstm").from_trained(tmp_path, values)
+
+
+@pytest.mark.parametrize("name", ["autoencoder", "lstm"])
+def test_error_normaliser_forgets_only_with_a_halflife(name):
+    rng = np.random.default_rng(5)
+    train, test = rng.normal(0, 1, (300, 2)), rng.normal(0, 1, (200, 2))
+    small = {"window": 4, "hidden": 4, "epochs": 1, "device": "cpu"}
+    if name == "autoencoder":
+        small["latent"] = 2
+    kept = create(name, **small, halflife=None).fit(train)
+    before = np.array(kept.state_["errors"]["weight"], dtype=float)
+    kept.update_many(test)
+    gained = np.array(kept.state_["errors"]["weight"], dtype=float) - before
+    # without forgetting the weight is a plain count: it grows by one per scored row
+    assert np.all(np.isclose(gained, np.round(gained))) and gained.max() >= 150
+    forgetful = create(name, **small, halflife=50.0).fit(train)
+    forgetful.update_many(test)
+    assert np.array(forgetful.state_["errors"]["weight"], dtype=float).max() < 80
+    with pytest.raises(ValueError, match="positive or None"):
+        create(name, **small, halflife=0.0).fit(train)

@@ -19,6 +19,8 @@ from kizashi.lazy import import_target
 BENCH_COMMANDS: dict[str, tuple[str, str]] = {
     "nab": ("kizashi.cli.bench:nab", "Numenta Anomaly Benchmark: result files or a detector."),
     "smd": ("kizashi.cli.bench_smd:smd", "Server Machine Dataset: VUS-PR and friends per machine."),
+    "centre": ("kizashi.cli.bench_centre:centre",
+               "Centre scenario: incidents caught, false-alarm runs per week."),
 }
 
 
@@ -62,11 +64,14 @@ def bench() -> None:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--results", "results_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Score NAB-format result files in DIR/<detector>/<category>/.")
-@click.option("--detector", help="Run this registered detector over the NAB corpus.")
+@click.option("--detector", help="Run this registered detector over the NAB corpus "
+                                 "(default, without --results: the default detector).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter (repeatable).")
-@click.option("--calibration", type=click.Choice(["likelihood", "zscore"]), default="likelihood",
-              show_default=True, help="With --detector: the decider's calibration into [0, 1].")
+@click.option("--calibration", type=click.Choice(["auto", "likelihood", "zscore", "none"]),
+              default="auto", show_default=True,
+              help="With --detector: the decider's calibration into [0, 1] (auto: the "
+                   "detector's own when its scores are calibrated, else likelihood).")
 @click.option("--protect/--no-protect", default=False, show_default=True,
               help="With --detector: keep flagged steps out of the baseline (NAB's reference "
                    "detectors learn every point).")
@@ -78,23 +83,32 @@ def bench() -> None:
               help="Write {detector: {profile: score}} here.")
 @click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
               help="NAB folder with data/ and labels/ (default: the shared copy).")
+@click.option("--split", type=click.Choice(["all", "tune", "holdout"]), default="all",
+              show_default=True,
+              help="Which files: all 58, or the fold where parameters are chosen (tune) or the "
+                   "one never used for that (holdout); see kizashi.evaluation.splits.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
         calibration: str, protect: bool, out_dir: Path | None, result_name: str | None,
         only: tuple[str, ...], json_path: Path | None, data_root: Path | None,
-        progress: bool) -> None:
+        split: str, progress: bool) -> None:
     """Numenta Anomaly Benchmark scores (standard, low-FP and low-FN profiles).
 
     Either score existing result files (--results DIR) with NAB's exhaustive
     threshold sweep and normalisation, or run a registered detector over all
-    58 files in NAB's streaming fashion (--detector NAME), write its result
-    files (--out DIR) and score them. Prints a table per profile next to the
-    published scoreboard.
+    58 files in NAB's streaming fashion (--detector NAME; the default detector
+    when neither is given), write its result files (--out DIR) and score them.
+    Prints a table per profile next to the published scoreboard.
     """
-    if (results_dir is None) == (detector is None):
+    from kizashi.detectors.registry import DEFAULT_DETECTOR
+    from kizashi.evaluation.splits import describe, select_nab
+
+    if results_dir is not None and detector is not None:
         raise click.UsageError("give exactly one of --results DIR or --detector NAME")
-    if detector is None and (params or out_dir or result_name):
+    if results_dir is not None and (params or out_dir or result_name):
         raise click.UsageError("--param, --out and --name go with --detector")
+    if results_dir is None and detector is None:
+        detector = DEFAULT_DETECTOR
     from kizashi.data.nab import load_nab_corpus
     from kizashi.detectors.registry import parse_param
     from kizashi.evaluation.nab import NabScorer
@@ -102,14 +116,18 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
 
     started = time.perf_counter()
     try:
-        corpus = load_nab_corpus(data_root)
+        corpus = select_nab(load_nab_corpus(data_root), split)
+        if not corpus:
+            raise ValueError(f"no NAB file falls in split {split!r}")
         scorer = NabScorer(corpus)
         measured: dict[str, dict[str, float]] = {}
         if results_dir is not None:
             from kizashi.evaluation.nab_files import read_results
 
             results = read_results(results_dir, list(only) or None)
+            wanted = {series.name for series in corpus}
             for name, files in results.items():
+                files = {k: f for k, f in files.items() if k in wanted}
                 report = scorer.score({k: f.scores for k, f in files.items()},
                                       timestamps={k: f.timestamps for k, f in files.items()
                                                   if f.timestamps is not None})
@@ -130,6 +148,7 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
     for profile in NAB_PROFILE_NAMES:
         click.echo(format_table(measured, profile))
         click.echo("")
+    click.echo(describe("nab", split))
     click.echo(f"measured in {elapsed:.1f} s")
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -89,7 +89,11 @@ def score_machine(name: str, detector: str, params: dict[str, Any], protocol: st
     model = create(detector, **params)
     test, stamps = machine.test.values, machine.test.timestamps
     if protocol == "tsb-ad":
+        from kizashi.evaluation.splits import SMD_TUNE_MACHINES, tsb_ad_train_rows
+
         split = (published or {}).get("tr_N")
+        if not split and name in SMD_TUNE_MACHINES:
+            split = tsb_ad_train_rows(machine.test_labels)  # TSB-AD's rule, no published row
         if not split:
             raise ValueError(f"{name}: TSB-AD has no training length for this machine; "
                              "use --protocol omni")
@@ -155,7 +159,8 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--detector", required=True, help="A registered detector name.")
+@click.option("--detector", default=None,
+              help="A registered detector name (default: the default detector).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter (repeatable).")
 @click.option("--machine", "machine_names", multiple=True,
@@ -168,16 +173,27 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
               help="Keep alerting steps out of the baseline (default: the detector's own).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the per-machine numbers here.")
-def smd(detector: str, params: tuple[str, ...], machine_names: tuple[str, ...], protocol: str,
-        aggregate: str, protect: bool | None, json_path: Path | None) -> None:
+@click.option("--split", type=click.Choice(["reported", "tune"]), default="reported",
+              show_default=True,
+              help="reported: the machines given (default: every local one); tune: the local "
+                   "machines outside the six reported with TSB-AD's protocol, where parameters "
+                   "are chosen (TSB-AD's training-length rule where none is published).")
+def smd(detector: str | None, params: tuple[str, ...], machine_names: tuple[str, ...],
+        protocol: str, aggregate: str, protect: bool | None, json_path: Path | None,
+        split: str) -> None:
     """Server Machine Dataset: VUS-PR, AUC-PR, AUC-ROC, F1, event F1 and root-cause
     HitRate@100 %/150 % per machine, beside TSB-AD's published VUS-PR."""
     from kizashi.data.smd import machines
-    from kizashi.detectors.registry import parse_param
+    from kizashi.detectors.registry import DEFAULT_DETECTOR, parse_param
+    from kizashi.evaluation.splits import SMD_TUNE_MACHINES, describe
 
+    detector = detector or DEFAULT_DETECTOR
     try:
         parsed = dict(parse_param(text) for text in params)
-        names = list(machine_names) or machines()
+        if split == "tune" and machine_names:
+            raise ValueError("--split tune chooses its own machines: leave out --machine")
+        names = list(SMD_TUNE_MACHINES) if split == "tune" else \
+            (list(machine_names) or machines())
         if not names:
             raise ValueError("no local SMD copy: set KIZASHI_DATA to a folder with smd/")
         published = published_vus_pr()
@@ -194,6 +210,7 @@ def smd(detector: str, params: tuple[str, ...], machine_names: tuple[str, ...], 
         raise click.ClickException(str(error)) from None
     click.echo(f"SMD, protocol {protocol}, detector {detector} {parsed or ''}".rstrip())
     click.echo(markdown(rows, detector))
+    click.echo(describe("smd", split))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(rows, indent=2) + "\n")

@@ -73,8 +73,9 @@ def _read_nab_file(path: Path, labels: Path | None):
               help="With --prometheus: how far back to read (e.g. 6h, 7d).")
 @click.option("--step", "step_text", default="1m", show_default=True, metavar="DURATION",
               help="With --prometheus: the step between points.")
-@click.option("--detector", "-d", default="threshold", show_default=True,
-              help="Registered detector name (see `kizashi detectors`).")
+@click.option("--detector", "-d", default=None,
+              help="Registered detector name (see `kizashi detectors`; default: the ensemble, "
+                   "kizashi's default detector).")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
               help="Detector parameter; repeat for several.")
 @click.option("--train", "train_file", type=click.Path(exists=True, dir_okay=False,
@@ -119,7 +120,8 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--partitions", type=click.IntRange(min=1), metavar="N",
               help="With --dask: partitions of the series (default: twice the workers).")
 def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | None, since: str,
-           step_text: str, detector: str, params: tuple[str, ...], train_file: Path | None,
+           step_text: str, detector: str | None, params: tuple[str, ...],
+           train_file: Path | None,
            calibration: str, cutoff: str, min_steps: int, resolve_steps: int, no_protect: bool,
            out: Path | None, plot: Path | None, on_invalid: str, on_duplicate: str,
            labels: Path | None, quiet: bool, explain: bool = False,
@@ -139,9 +141,11 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         kizashi detect --prometheus http://127.0.0.1:9090 --query 'node_load5' --since 7d
     """
     from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
+    from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.engine.batch import score_frame
     from kizashi.engine.sinks import write_scores
 
+    detector = detector or DEFAULT_DETECTOR
     try:
         if logs is not None:
             if file is not None or prometheus is not None:

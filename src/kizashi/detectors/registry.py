@@ -29,7 +29,13 @@ DETECTORS: dict[str, str] = {
     "lstm": "kizashi.detectors.deep.lstm_detector:LstmDetector",
     "autoencoder": "kizashi.detectors.deep.autoencoder_detector:AutoencoderDetector",
     "peers": "kizashi.detectors.peers.peer_deviation:PeerDeviation",
+    "context": "kizashi.detectors.pattern.context:ContextDetector",
+    "reference": "kizashi.detectors.multivariate.reference:ReferenceDetector",
+    "ensemble": "kizashi.detectors.ensemble:EnsembleDetector",
 }
+
+#: The detector a user gets without ``--detector`` (``kizashi detect``, ``kizashi bench``).
+DEFAULT_DETECTOR = "ensemble"
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,26 @@ def create(name: str, **params: Any) -> Detector:
             f"detector {name!r} has no parameter {', '.join(map(repr, unknown))}; "
             f"its parameters are: {', '.join(sorted(accepted)) or '(none)'}"
         )
-    return cls(**params)
+    return cls(**_none_as_text(cls, params))
+
+
+def _none_as_text(cls: type[Detector], params: dict[str, Any]) -> dict[str, Any]:
+    """``None`` given to a text parameter that does not take None means the word "none".
+
+    ``--param normalize=none`` parses to ``None``; for a parameter such as SST's
+    ``normalize: str = "demean"`` (one of ``"demean"``/``"none"``) that is the text.
+
+    >>> _none_as_text(get_class("sst"), {"normalize": None, "rank": 3})
+    {'normalize': 'none', 'rank': 3}
+    """
+    info = {p.name: p for p in parameters(cls)}
+    out = dict(params)
+    for key, value in params.items():
+        p = info.get(key)
+        if value is None and p is not None and isinstance(p.default, str) \
+                and "None" not in p.annotation:
+            out[key] = "none"
+    return out
 
 
 def parameters(cls: type[Detector]) -> list[ParamInfo]:

@@ -70,7 +70,9 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
     result_name : str, optional
         Name of the result folder; ``detector`` by default.
     calibration : str
-        ``likelihood`` (Numenta's, with red-zone suppression) or ``zscore``.
+        ``likelihood`` (Numenta's, with red-zone suppression), ``zscore``, or
+        ``auto``: ``none`` for a detector whose scores are calibrated already
+        (``calibrated_output``, e.g. the ensemble), else ``likelihood``.
     protect : bool
         Keep flagged steps out of the baseline. Off by default, as every NAB
         reference detector learns every point: NAB scores each flagged row, and
@@ -84,9 +86,13 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
     from kizashi.engine.stream import DetectorStream
 
     params = dict(params or {})
-    create(detector, **params)  # fail early on unknown names and parameters
-    if calibration not in ("likelihood", "zscore"):
-        raise ValueError(f"NAB needs scores in [0, 1]: calibration 'likelihood' or 'zscore', "
+    probe = create(detector, **params)  # fail early on unknown names and parameters
+    own = bool(getattr(probe, "calibrated_output", False))
+    if calibration == "auto":
+        calibration = "none" if own else "likelihood"
+    if calibration not in ("likelihood", "zscore") and not (calibration == "none" and own):
+        raise ValueError(f"NAB needs scores in [0, 1]: calibration 'likelihood' or 'zscore' "
+                         f"('none' for a detector whose scores are calibrated already), "
                          f"not {calibration!r}")
     likelihood = calibration == "likelihood"
     result_name = result_name or detector
@@ -99,7 +105,8 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
     for series in iterator:
         values = np.asarray(series.values, dtype=np.float64)
         stamps = np.asarray(series.timestamps).astype("datetime64[ns]")
-        model = create(detector, **params)
+        probation = probationary_length(values.shape[0])
+        model = create(detector, **_probation_params(detector, params, probation))
         start = 0
         if model.requires_training:
             start = probationary_length(values.shape[0])
@@ -109,13 +116,13 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
             model.fit(values[:start], stamps[:start])
         # As NAB's Numenta detector does: the likelihood learns within the probationary
         # period (half to learn, half to estimate) and suppresses repeated red values.
-        probation = probationary_length(values.shape[0])
         calibration_params = {"suppress_red_zone": True,
                               "learning_period": max(probation // 2, 1),
                               "estimation_samples": max(probation - probation // 2, 1),
                               } if likelihood else {}
         stream = DetectorStream(model, Decider.for_detector(
-            model, calibration=calibration, calibration_params=calibration_params,
+            model, calibration=calibration,
+            calibration_params=calibration_params if calibration != "none" else None,
             protect=protect))
         levels = np.zeros(values.shape[0])
         levels[start:] = stream.process(values[start:], stamps[start:]).decision.level[:, 0]
@@ -124,4 +131,31 @@ def run_detector(corpus: Sequence[Any], detector: str, params: Mapping[str, Any]
         if out_dir is not None:
             write_result_file(result_path(out_dir, result_name, series.name), stamps, values,
                               scores, window_labels(stamps, series.windows))
+    return out
+
+
+def _probation_params(detector: str, params: Mapping[str, Any], probation: int
+                      ) -> dict[str, Any]:
+    """``params``, with a detector's own likelihood set up as NAB's Numenta detector's.
+
+    Half of the probationary period to learn, half to estimate, red-zone
+    suppression on, and no hold (NAB rewards the first step of a detection),
+    unless the user set them.
+
+    >>> _probation_params("ensemble", {}, 600)
+    {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1}
+    >>> _probation_params("threshold", {"window": 50}, 600)
+    {'window': 50}
+    """
+    from kizashi.detectors.registry import get_class, parameters
+
+    out = dict(params)
+    names = {p.name for p in parameters(get_class(detector))}
+    if {"learning_period", "estimation_samples"} <= names:
+        out.setdefault("learning_period", max(probation // 2, 1))
+        out.setdefault("estimation_samples", max(probation - probation // 2, 1))
+    if "suppress_red_zone" in names:
+        out.setdefault("suppress_red_zone", True)
+    if "hold" in names:
+        out.setdefault("hold", 1)  # NAB rewards the first step of a detection
     return out

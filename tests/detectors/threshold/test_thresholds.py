@@ -80,3 +80,41 @@ def test_update_scalar_and_row():
     assert fresh.update([1.0, 2.0]).shape == (2,)
     with pytest.raises(ValueError, match="reset\\(\\) or fit\\(\\)"):
         fresh.update([1.0, 2.0, 3.0])
+
+
+def _week_of_days(levels_by_weekday, weeks, holiday_day=None, holiday_level=None):
+    """Hourly values: each weekday's level (Monday first), for ``weeks`` weeks."""
+    start = np.datetime64("2026-03-02T00:00", "s").astype(np.int64)  # a Monday
+    hours = np.arange(weeks * 7 * 24)
+    t = start + hours * 3600.0
+    day = hours // 24
+    values = np.array([levels_by_weekday[d % 7] for d in day], dtype=float)
+    values = values + np.random.default_rng(0).normal(0, 1.0, values.size)
+    if holiday_day is not None:
+        values[day == holiday_day] = holiday_level + np.random.default_rng(1).normal(
+            0, 1.0, (day == holiday_day).sum())
+    return values, t, day
+
+
+def test_seasonal_holiday_is_compared_with_a_sunday():
+    import kizashi
+
+    levels = [80, 80, 80, 80, 80, 50, 30]  # weekdays busy, Saturday 50, Sunday 30
+    holiday = 7 * 5 + 2                     # a Wednesday of the sixth week, quiet as a Sunday
+    values, t, day = _week_of_days(levels, 6, holiday, 30.0)
+    date = str(np.datetime64(int(t[day == holiday][0]), "s").astype("datetime64[D]"))
+    plain = kizashi.detector("seasonal_threshold", season_halflife="2w")
+    aware = kizashi.detector("seasonal_threshold", season_halflife="2w", holidays=date)
+    on_holiday = day == holiday
+    assert plain.score(values, t)[on_holiday][:4].min() > 8  # a Wednesday at 30: odd
+    assert aware.score(values, t)[on_holiday].max() < 4      # a Sunday at 30: usual
+
+
+def test_seasonal_holidays_need_a_week_and_dates():
+    import kizashi
+
+    with pytest.raises(ValueError, match="weekly period"):
+        kizashi.detector("seasonal_threshold", period="1d", holidays="2026-03-04").score(
+            [1.0], [0.0])
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        kizashi.detector("seasonal_threshold", holidays="next friday").score([1.0], [0.0])

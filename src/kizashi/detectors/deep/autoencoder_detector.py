@@ -40,8 +40,8 @@ class AutoencoderDetector(NetworkDetector):
         Trailing share of the training rows held out for validation.
     max_samples : int or None
         At most this many training windows (drawn with ``seed``).
-    halflife : float
-        Half-life, in observed rows, of the error normaliser.
+    halflife : float or None
+        Half-life, in observed rows, of the error normaliser (None: it never forgets).
     seed : int
         Seeds weights and shuffling.
     device : str
@@ -76,7 +76,7 @@ class AutoencoderDetector(NetworkDetector):
     def __init__(self, window: int = 10, hidden: int = 64, latent: int = 8, epochs: int = 20,
                  batch_size: int = 128, lr: float = 1e-3, val_fraction: float = 0.2,
                  patience: int | None = 3, max_samples: int | None = None,
-                 halflife: float = 10000.0, seed: int = 0, device: str = "auto",
+                 halflife: float | None = 10000.0, seed: int = 0, device: str = "auto",
                  threads: int | None = 1, backend: str = "auto"):
         self.window = window
         self.hidden = hidden

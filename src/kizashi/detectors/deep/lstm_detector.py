@@ -37,8 +37,8 @@ class LstmDetector(NetworkDetector):
         Trailing share of the training rows held out for validation.
     max_samples : int or None
         At most this many training windows (drawn with ``seed``) per epoch set.
-    halflife : float
-        Half-life, in observed steps, of the error normaliser.
+    halflife : float or None
+        Half-life, in observed steps, of the error normaliser (None: it never forgets).
     seed : int
         Seeds weights and shuffling: the same seed gives the same detector.
     device : str
@@ -72,7 +72,7 @@ class LstmDetector(NetworkDetector):
     def __init__(self, window: int = 32, hidden: int = 32, layers: int = 1, epochs: int = 5,
                  batch_size: int = 256, lr: float = 1e-3, val_fraction: float = 0.2,
                  patience: int | None = 2, max_samples: int | None = 20000,
-                 halflife: float = 10000.0, seed: int = 0, device: str = "auto",
+                 halflife: float | None = 10000.0, seed: int = 0, device: str = "auto",
                  threads: int | None = 1, backend: str = "auto"):
         self.window = window
         self.hidden = hidden

@@ -60,7 +60,7 @@ class NetworkDetector(Detector):
     val_fraction: float
     patience: int | None
     max_samples: int | None
-    halflife: float
+    halflife: float | None
     seed: int
     device: str
     threads: int | None
@@ -209,8 +209,9 @@ class NetworkDetector(Detector):
             moments[key] = np.array(moments[key], dtype=np.float64)  # writable, contiguous
         error = np.ascontiguousarray(error, dtype=np.float64)
         out = np.empty(error.shape)
+        decay = 1.0 if self.halflife is None else 0.5 ** (1.0 / float(self.halflife))
         normalise_block(error, np.ascontiguousarray(ready, dtype=np.bool_), moments["mean"],
-                        moments["var"], moments["weight"], 0.5 ** (1.0 / float(self.halflife)),
+                        moments["var"], moments["weight"], decay,
                         ERROR_CLIP, _ERRORS_BEFORE_CLIP, MAX_SCORE, FLOAT_MAX, out)
         return out
 
@@ -224,8 +225,9 @@ class NetworkDetector(Detector):
             raise ValueError(f"{type(self).__name__}: window must be at least 1, got {self.window}")
         if not 0.0 <= float(self.val_fraction) < 1.0:
             raise ValueError(f"{type(self).__name__}: val_fraction must be in [0, 1)")
-        if float(self.halflife) <= 0:
-            raise ValueError(f"{type(self).__name__}: halflife must be positive")
+        if self.halflife is not None and not float(self.halflife) > 0:
+            raise ValueError(f"{type(self).__name__}: halflife must be positive or None "
+                             f"(never forget)")
         from kizashi.dl.inference import BACKENDS
 
         if self.backend not in BACKENDS:

@@ -12,6 +12,10 @@ from kizashi.streaming import DiscountedMoments
 
 #: How many times further out than ``clip`` values are kept before a series is scored.
 WARM_UP_REACH = 10.0
+DAY = 86400.0
+WEEK = 7 * DAY
+#: Sunday's day in an epoch week (1970-01-01, day 0, was a Thursday).
+SUNDAY = 3
 
 
 class SeasonalThreshold(Detector):
@@ -47,6 +51,12 @@ class SeasonalThreshold(Detector):
         Residuals beyond ``clip``·σ update the baseline as if they were ``clip``·σ.
     warmup_periods : float
         Periods a series must be seen before it is scored.
+    holidays : str, sequence of str or None
+        Dates (``YYYY-MM-DD``, UTC days; a comma-separated string is accepted,
+        as ``--param holidays=2026-03-20,2026-04-29`` gives) that are run like a
+        Sunday: with a weekly period each of their slots is compared with, and
+        teaches, the same hour of the Sunday profile, so a bank holiday is
+        neither an incident nor a lesson that spoils the weekday profile.
     min_std : float or None
         A floor under σ, in the data's units: for sparse counts (restarts per
         interval) whose spread is nearly 0, so that one event is not infinitely odd.
@@ -71,7 +81,7 @@ class SeasonalThreshold(Detector):
     def __init__(self, period: str | float = "1w", slot: str | float = "1h",
                  level_halflife: str | float = "1d", season_halflife: str | float = "4w",
                  k: float = 4.0, clip: float = 5.0, warmup_periods: float = 2.0,
-                 min_std: float | None = None):
+                 min_std: float | None = None, holidays: str | tuple[str, ...] | None = None):
         self.period = period
         self.slot = slot
         self.level_halflife = level_halflife
@@ -80,6 +90,7 @@ class SeasonalThreshold(Detector):
         self.clip = clip
         self.warmup_periods = warmup_periods
         self.min_std = min_std
+        self.holidays = holidays
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -96,8 +107,30 @@ class SeasonalThreshold(Detector):
             )
         return period, slot, n_slots
 
+    def _holiday_days(self, period: float) -> set[int]:
+        """The holidays as whole days since 1970-01-01 (UTC)."""
+        if not self.holidays:
+            return set()
+        items = self.holidays.split(",") if isinstance(self.holidays, str) else self.holidays
+        if abs(period - WEEK) > 1e-6:
+            raise ValueError("seasonal_threshold: holidays need a weekly period (period='1w')")
+        try:
+            return {int(np.datetime64(str(item).strip(), "D").astype(np.int64)) for item in items}
+        except ValueError:
+            raise ValueError(f"seasonal_threshold: holidays must be dates YYYY-MM-DD, got "
+                             f"{self.holidays!r}") from None
+
+    def _slot_time(self, t: float, period: float) -> float:
+        """``t``, moved to the Sunday of its week when its day is a holiday."""
+        holidays = self._holiday_days(period)
+        if holidays and int(t // DAY) in holidays:
+            week_start = t - (t % WEEK)  # epoch weeks start on a Thursday: Sunday is day 3
+            return week_start + SUNDAY * DAY + (t % DAY)
+        return t
+
     def _init_state(self, n_series: int) -> State:
         _, _, n_slots = self._layout()
+        self._holiday_days(self._layout()[0])
         moments = DiscountedMoments()
         return {
             "n_series": n_series,
@@ -134,7 +167,13 @@ class SeasonalThreshold(Detector):
             state, ("profile", "profile_weight", "profile_seen", "first_seen", "last_seen"))
         values = np.ascontiguousarray(values, dtype=np.float64)
         scores = np.empty(values.shape)
-        seasonal_block(values, np.ascontiguousarray(t, dtype=np.float64), scores, level,
+        t = np.ascontiguousarray(t, dtype=np.float64)
+        holidays = self._holiday_days(period)
+        slot_t = t
+        if holidays:  # a holiday takes the profile of its week's Sunday (as _slot_time)
+            moved = np.isin(np.floor(t / DAY).astype(np.int64), sorted(holidays))
+            slot_t = np.where(moved, t - t % WEEK + SUNDAY * DAY + t % DAY, t)
+        seasonal_block(values, t, slot_t, scores, level,
                        residuals, profile, weight, seen, first, last, layout, float(self.clip),
                        float(self.warmup_periods),
                        np.nan if self.min_std is None else float(self.min_std), WARM_UP_REACH)

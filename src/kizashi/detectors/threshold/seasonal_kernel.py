@@ -17,7 +17,7 @@ Examples
 >>> first, last = np.full(n, np.nan), np.full(n, np.nan)
 >>> values, t = np.r_[np.full(6, 5.0), 9.0][:, None], np.arange(7.0)
 >>> out = np.empty_like(values)
->>> seasonal_block(values, t, out, level, residuals, profile, weight, seen, first, last,
+>>> seasonal_block(values, t, t, out, level, residuals, profile, weight, seen, first, last,
 ...                (2.0, 1.0, 10.0, 10.0), 5.0, 2.0, np.nan, 10.0)
 >>> out[:, 0].round(1).tolist()   # scored once two periods are seen; 9 is far off 5
 [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 800.0]
@@ -73,7 +73,7 @@ def _moments(mean: np.ndarray, var: np.ndarray, weight: np.ndarray, j: int, x: f
 
 
 @njit(cache=True, error_model="numpy")
-def seasonal_block(values: np.ndarray, t: np.ndarray, out: np.ndarray,
+def seasonal_block(values: np.ndarray, t: np.ndarray, slot_t: np.ndarray, out: np.ndarray,
                    level: tuple[np.ndarray, np.ndarray, np.ndarray],
                    residuals: tuple[np.ndarray, np.ndarray, np.ndarray],
                    profile: np.ndarray, profile_weight: np.ndarray, profile_seen: np.ndarray,
@@ -85,14 +85,15 @@ def seasonal_block(values: np.ndarray, t: np.ndarray, out: np.ndarray,
     ``level`` and ``residuals`` are (mean, var, weight) arrays per series; the
     profile arrays are ``(slots, series)``; ``layout`` is (period, slot width,
     level half-life, season half-life) in seconds; ``warmup`` is in periods and
-    ``min_std`` NaN means None.
+    ``min_std`` NaN means None. ``slot_t`` is the time that picks each row's slot of the
+    profile (``t`` itself, or a holiday moved to its week's Sunday).
     """
     period, slot_width, level_halflife, season_halflife = layout
     level_mean, level_var, level_weight = level
     n_slots = profile.shape[0]
     for i in range(values.shape[0]):
         now = t[i]
-        slot = int((now % period) // slot_width) % n_slots
+        slot = int((slot_t[i] % period) // slot_width) % n_slots
         for j in range(values.shape[1]):
             x = values[i, j]
             if math.isnan(x):

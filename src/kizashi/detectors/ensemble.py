@@ -1,0 +1,309 @@
+"""The default detector: calibrated members, per metric and per entity, in one score."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from kizashi.decision.likelihood import AnomalyLikelihood
+from kizashi.detectors.base import Detector
+from kizashi.detectors.multivariate.reference import ReferenceDetector
+from kizashi.detectors.pattern.context import ContextDetector
+from kizashi.detectors.threshold.range_rule import RangeRule
+from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+from kizashi.state import State
+
+ACROSS = ("max", "mean")
+
+
+#: ``z`` of Numenta's red line: the Gaussian tail probability 1e-5.
+Z_RED = 4.2649
+
+
+def reference_level(z: np.ndarray) -> np.ndarray:
+    """The level of a standardised reference score ``z``: Numenta's log-scale tail level up
+    to the red line, then ``1 − 0.5 (z_red / z)²`` (still growing, never 1).
+
+    >>> [round(float(v), 3) for v in reference_level(np.array([0.0, Z_RED, 2 * Z_RED, 1e6]))]
+    [0.03, 0.5, 0.875, 1.0]
+    """
+    from scipy.special import erfc
+
+    from kizashi.decision.likelihood import log_scale
+
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        tail = 0.5 * erfc(np.minimum(z, Z_RED) / 1.4142)
+        low = np.maximum(log_scale(1.0 - tail), 0.0)
+        high = 1.0 - 0.5 * (Z_RED / np.maximum(z, Z_RED)) ** 2
+    return np.where(np.isnan(z), np.nan, np.where(z > Z_RED, high, low))
+
+
+class EnsembleDetector(Detector):
+    """kizashi's default: a few calibrated detectors per metric, a fixed reference per entity.
+
+    For each metric of an entity (vectorised over metrics):
+
+    * ``threshold`` — rolling ``|x − mean| / σ`` over ``window`` values;
+    * ``context`` — how new the pattern of the last quantised values is
+      (:class:`~kizashi.detectors.pattern.context.ContextDetector`);
+    * each of the two is **calibrated on its own** by Numenta's anomaly
+      likelihood (:class:`~kizashi.decision.likelihood.AnomalyLikelihood`,
+      with red-zone suppression), so the members' scores mean the same thing
+      on every series (the tail probability of their recent average);
+    * the metric's level is ``max(L_threshold, context_weight · L_context)``,
+      and 1 when the value leaves the range seen so far by more than
+      ``tolerance`` of it (Numenta's range rule; ``tolerance=None`` turns it
+      off).
+
+    An entity's score is the ``across`` (max or mean) of its metrics' levels.
+
+    **An entity of several metrics fitted on training rows** (``fit``, with
+    ``reference=True``) is judged as a whole instead: by a fixed reference of
+    those rows (:class:`~kizashi.detectors.multivariate.reference.ReferenceDetector`,
+    the mean PCA residual over metrics, which never learns an incident as
+    normal). Its raw score ``r`` is put on the same scale through the
+    Gaussian of ``r`` over the training rows (``z = (r − mean) / sd``):
+    Numenta's log-scale tail level up to the red line (0.5 at ``z ≈ 4.26``),
+    then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
+    reaches 1, so a larger departure always ranks higher; the per-metric
+    members are then not run, and :meth:`explain` attributes by ``|z|``.
+
+    Every score is in [0, 1] on the likelihood's log scale, where 0.5 is
+    Numenta's red line (a tail probability of 1e-5), which is this
+    detector's ``default_threshold``: its scores are already calibrated, so
+    the engine takes them as they are. While the likelihoods learn
+    (``learning_period + estimation_samples`` steps) every score is 0; the
+    range rule waits as long (while a series is young its range grows all
+    the time).
+
+    A univariate series (a NAB file) is an entity of one metric. Hyper-parameters
+    were chosen on the tuning splits of :mod:`kizashi.evaluation.splits` (NAB's
+    tuning fold, SMD's tuning machines, the centre scenario's tuning seeds); see
+    ``docs/benchmarks.md``.
+
+    Parameters
+    ----------
+    window : int
+        Values in the threshold member's rolling window.
+    context_levels, context_order : int
+        Bins of the value range and longest pattern of the context member.
+    context_weight : float
+        Weight of the context member's calibrated level (0 leaves it out).
+    tolerance : float or None
+        Range rule: the fraction of the range a value must overshoot it by.
+    across : {"max", "mean"}
+        How an entity's metric levels become one score.
+    reference : bool
+        Judge a fitted entity of several metrics by its fixed reference.
+    averaging_window, learning_period, estimation_samples : int
+        The likelihood's (Numenta's ``averagingWindow``, ``learningPeriod``,
+        ``estimationSamples``).
+    suppress_red_zone : bool
+        The likelihood's red-zone suppression (a sustained anomaly crosses the
+        red line once, at its onset): off, so an alert holds for a whole
+        incident; NAB's runner turns it on (as NAB's Numenta detector does).
+    hold : int
+        An entity's score from its metrics is the smallest of its last ``hold``
+        steps' levels: a level must hold that long (15 minutes of 5-minute
+        steps) before it counts, so one odd sample (a single daemon restart) does
+        not page. NAB's runner sets 1 (its point-wise scoring rewards the first
+        step). Not applied to a fitted reference, which does not flicker.
+    compress : bool
+        Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
+        huge z-score (a single restart of a daemon that rarely restarts)
+        weighs less in the likelihood's moving average.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> values = np.sin(np.arange(3000) / 20.0) + rng.normal(0, 0.1, 3000)
+    >>> values[2500:2510] += 3.0
+    >>> scores = EnsembleDetector().score(values)
+    >>> bool(scores[2500:2512].max() >= 0.5), bool(scores[1500:2500].max() < 0.5)
+    (True, True)
+    """
+
+    multivariate = True
+    default_threshold = 0.5
+    #: Scores are in [0, 1] and mean the same on every series already.
+    calibrated_output = True
+
+    model_keys = ("reference",)
+    conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
+                          "context_order": 2, "context_weight": 0.5, "hold": 1}
+
+    def __init__(self, window: int = 1000, context_levels: int = 16, context_order: int = 3,
+                 context_weight: float = 0.0, tolerance: float | None = 0.05,
+                 across: str = "max", reference: bool = True,
+                 averaging_window: int = 10, learning_period: int = 288,
+                 estimation_samples: int = 100, suppress_red_zone: bool = False,
+                 hold: int = 3, compress: bool = False):
+        self.window = window
+        self.context_levels = context_levels
+        self.context_order = context_order
+        self.context_weight = context_weight
+        self.tolerance = tolerance
+        self.across = across
+        self.reference = reference
+        self.averaging_window = averaging_window
+        self.learning_period = learning_period
+        self.estimation_samples = estimation_samples
+        self.suppress_red_zone = suppress_red_zone
+        self.hold = hold
+        self.compress = compress
+
+    # ---------------------------------------------------------------- members
+    def _members(self) -> dict[str, Any]:
+        if self.across not in ACROSS:
+            raise ValueError(f"ensemble: across must be one of {', '.join(ACROSS)}, "
+                             f"got {self.across!r}")
+        if isinstance(self.hold, bool) or int(self.hold) != self.hold or self.hold < 1:
+            raise ValueError(f"ensemble: hold must be a whole number >= 1, got {self.hold!r}")
+        if not (math.isfinite(self.context_weight) and self.context_weight >= 0):
+            raise ValueError(f"ensemble: context_weight must be a number >= 0, got "
+                             f"{self.context_weight!r}")
+        min_periods = min(30, int(self.window))
+        return {
+            "threshold": RollingSigmaThreshold(window=int(self.window), min_periods=min_periods),
+            "context": ContextDetector(levels=int(self.context_levels),
+                                       max_order=int(self.context_order), min_periods=0),
+            "range": RangeRule(tolerance=0.0 if self.tolerance is None else self.tolerance,
+                               min_periods=int(self.learning_period)
+                               + int(self.estimation_samples)),
+            "reference": ReferenceDetector(),
+        }
+
+    def _likelihood(self) -> AnomalyLikelihood:
+        return AnomalyLikelihood(averaging_window=int(self.averaging_window),
+                                 learning_period=int(self.learning_period),
+                                 estimation_samples=int(self.estimation_samples),
+                                 suppress_red_zone=bool(self.suppress_red_zone))
+
+    @property
+    def n_warmup(self) -> int:
+        # the members' own warm-up; while the likelihoods learn the scores are 0, so the
+        # engine need not wait for them too
+        return min(30, int(self.window))
+
+    @property
+    def baseline_steps(self) -> int:
+        # Protection keeps an incident out of the members, but it also freezes the
+        # likelihoods' moving averages at the incident's first steps: learn again after
+        # six averaging windows, so an alert cannot outlast its incident by much longer.
+        return 6 * int(self.averaging_window)
+
+    def _init_state(self, n_series: int) -> State:
+        members = self._members()
+        likelihood = self._likelihood()
+        return {
+            "n_series": n_series,
+            "trained": False,
+            "seen": np.zeros(n_series, dtype=np.int64),
+            "threshold": members["threshold"]._init_state(n_series),
+            "context": members["context"]._init_state(n_series),
+            "range": members["range"]._init_state(n_series),
+            "l_threshold": likelihood.reset(n_series).state_,
+            "l_context": self._likelihood().reset(n_series).state_,
+            "recent": np.full(max(int(self.hold) - 1, 0), np.nan),
+            "reference": {},
+        }
+
+    def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
+        """Fix the reference on ``values`` (several metrics), else learn the members on them."""
+        if values.shape[1] >= 2 and self.reference:
+            reference = self._members()["reference"]
+            reference.reset(values.shape[1])
+            reference._fit(values, t)
+            raw = reference._score_batch(reference.state_, values, t)[:, 0]
+            raw = raw[np.isfinite(raw)]
+            reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
+            reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
+            self.state_["reference"] = reference.state_
+            self.state_["trained"] = True
+        self._score_batch(self.state_, values, t)
+
+    # ------------------------------------------------------------------ score
+    def _calibrate(self, state: State, key: str, raw: np.ndarray) -> np.ndarray:
+        likelihood = self._likelihood()
+        likelihood.state_ = state[key]
+        return likelihood.transform(raw)
+
+    def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        return self._scores(state, values, t)[0]
+
+    def _scores(self, state: State, values: np.ndarray, t: np.ndarray | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """``(time, 1)`` entity scores and ``(time, metrics)`` metric levels."""
+        members = self._members()
+        observed = ~np.isnan(values)
+        if state["trained"] and self.reference:
+            return self._by_reference(state, values, t, members)
+        before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
+        ready = before >= members["threshold"].n_warmup
+        raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.compress:
+            raw = np.log1p(raw)
+        levels = self._calibrate(state, "l_threshold", np.where(ready, raw, np.nan))
+        if float(self.context_weight) > 0:
+            raw = members["context"]._score_batch(state["context"], values, t)
+            context = self._calibrate(state, "l_context", np.where(ready, raw, np.nan))
+            levels = np.fmax(levels, float(self.context_weight) * context)
+        if self.tolerance is not None:
+            flags = members["range"]._score_batch(state["range"], values, t)
+            levels = np.where(flags >= 1.0, 1.0, levels)
+        state["seen"] = state["seen"] + observed.sum(axis=0)
+        levels = np.where(observed, np.nan_to_num(levels, nan=0.0), np.nan)
+        any_seen = observed.any(axis=1)
+        with np.errstate(invalid="ignore"):
+            filled = np.where(observed, levels, 0.0)
+            if self.across == "max":
+                entity = filled.max(axis=1)
+            else:
+                entity = filled.sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
+        entity = self._held(state, np.where(any_seen, entity, np.nan))
+        # the multivariate contract: a row with a missing metric has no entity score
+        entity = np.where(observed.all(axis=1), entity, np.nan)
+        return entity[:, None], levels
+
+    def _by_reference(self, state: State, values: np.ndarray, t: np.ndarray | None,
+                      members: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """A fitted entity: its reference's level, and each metric's share of ``|z|``."""
+        reference, fixed = members["reference"], state["reference"]
+        raw = reference._score_batch(fixed, values, t)[:, 0]
+        entity = np.nan_to_num(reference_level((raw - fixed["raw_mean"]) / fixed["raw_std"]),
+                               nan=0.0)
+        entity = np.where(np.isnan(values).any(axis=1), np.nan, entity)
+        return entity[:, None], reference._distances(fixed, values, "zscore")
+
+    def _held(self, state: State, entity: np.ndarray) -> np.ndarray:
+        """The smallest of the last ``hold`` observed levels (missing rows skipped)."""
+        hold = int(self.hold)
+        if hold == 1:
+            return entity
+        seen = ~np.isnan(entity)
+        chain = np.concatenate([state["recent"], entity[seen]])
+        held = np.full(entity.shape, np.nan)
+        if seen.any():
+            from numpy.lib.stride_tricks import sliding_window_view
+
+            # NaN (not yet hold levels seen) is ignored by fmin; a full window is needed
+            windows = sliding_window_view(chain, hold)
+            held[seen] = np.where(np.isnan(windows).any(axis=1), 0.0, windows.min(axis=1))
+        state["recent"] = chain[-(hold - 1):].copy()
+        return held
+
+    def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        return self._scores(state, x[None, :], None if t is None else np.array([t]))[0][0]
+
+    def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
+                 ) -> dict[str, np.ndarray]:
+        """Scores, and each metric's share of the metrics' levels (attribution)."""
+        entity, levels = self._scores(state, values, t)
+        total = np.nansum(levels, axis=1, keepdims=True)
+        count = np.maximum((~np.isnan(levels)).sum(axis=1, keepdims=True), 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, levels / total, 1.0 / count)
+        return {"score": entity, "attribution": np.where(np.isnan(levels), np.nan, share)}

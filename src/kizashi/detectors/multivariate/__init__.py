@@ -1,0 +1,1 @@
+"""Detectors that read an entity's metrics together."""

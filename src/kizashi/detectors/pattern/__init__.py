@@ -1,0 +1,1 @@
+"""Detectors of patterns: what the recent shape of a series says."""

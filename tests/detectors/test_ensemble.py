@@ -1,0 +1,125 @@
+"""The default ensemble detector: calibrated members, range rule, fitted reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kizashi.detectors.registry import DEFAULT_DETECTOR, create
+
+SMALL = {"window": 50, "learning_period": 50, "estimation_samples": 50, "hold": 1}
+
+
+def noisy(n: int, k: int = 1, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sin(np.arange(n)[:, None] / 15.0 + np.arange(k)) + rng.normal(0, 0.2, (n, k))
+
+
+def test_scores_are_calibrated_levels_in_the_unit_interval():
+    scores = create("ensemble", **SMALL).score(noisy(1500, 3))
+    assert scores.shape == (1500,)
+    assert np.nanmin(scores) >= 0.0 and np.nanmax(scores) <= 1.0
+
+
+def test_nothing_speaks_while_the_likelihoods_learn():
+    detector = create("ensemble", **SMALL)
+    values = noisy(400)
+    values[70, 0] = 50.0   # far outside, but the series is young: its range still grows
+    values[150, 0] = 80.0  # after the likelihoods' 50 + 50 steps: the range rule
+    scores = detector.score(values)
+    assert detector.n_warmup == 30
+    assert (scores[:100] == 0).all() and scores[150] == 1.0
+
+
+def test_a_value_beyond_the_range_scores_one_and_the_rule_can_be_turned_off():
+    values = noisy(1000)
+    values[900, 0] = 10.0
+    assert create("ensemble", **SMALL).score(values)[900] == 1.0
+    assert create("ensemble", **SMALL, tolerance=None).score(values)[900] < 1.0
+
+
+def test_the_mean_across_metrics_never_exceeds_the_max():
+    values = noisy(1200, 4)
+    values[1000:1010, 2] += 6.0
+    high = create("ensemble", **SMALL, across="max").score(values)
+    low = create("ensemble", **SMALL, across="mean").score(values)
+    assert np.all(low <= high + 1e-12)
+    assert high[1000:1012].max() >= 0.5
+
+
+def test_a_fitted_entity_of_several_metrics_is_judged_by_its_fixed_reference():
+    from kizashi.detectors.ensemble import reference_level
+    from kizashi.detectors.multivariate.reference import ReferenceDetector
+
+    train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
+    test[300:500, 1] += 2.0  # a long shift, inside the range seen so far
+    fitted = create("ensemble", **SMALL).fit(train)
+    assert fitted.state_["trained"]
+    reference = ReferenceDetector().fit(train)
+    raw_train = reference.score(train)
+    z = (reference.score(test) - raw_train.mean()) / raw_train.std()
+    np.testing.assert_allclose(fitted.score(test), reference_level(z), rtol=1e-9)
+    assert (fitted.score(test)[300:500] > 0.5).mean() > 0.9  # held through the shift
+
+
+def test_reference_level_is_continuous_and_increasing():
+    from kizashi.detectors.ensemble import Z_RED, reference_level
+
+    z = np.linspace(-3, 40, 5000)
+    level = reference_level(z)
+    assert np.all(np.diff(level[z > 0]) > 0) and level.max() < 1.0
+    left, right = reference_level(np.array([Z_RED - 1e-9, Z_RED + 1e-9]))
+    assert abs(left - right) < 1e-4 and abs(left - 0.5) < 1e-3
+
+
+def test_an_unfitted_entity_uses_its_metrics():
+    values = noisy(1200, 3)
+    detector = create("ensemble", **SMALL)
+    detector.score(values)
+    assert not create("ensemble", **SMALL).fit(values[:, :1]).state_["trained"]
+
+
+def test_explain_attributes_to_the_metric_that_moved():
+    values = noisy(1200, 3)
+    values[1100:1110, 2] += 8.0
+    out = create("ensemble", **SMALL).explain(values)
+    assert np.argmax(np.nanmean(out.attribution[1100:1110], axis=0)) == 2
+
+
+def test_hold_keeps_a_single_odd_step_from_counting():
+    values = noisy(1000)
+    values[900, 0] = 10.0                      # one step beyond the range
+    values[950:953, 0] = 10.0                  # three steps
+    params = dict(SMALL, hold=3)
+    held = create("ensemble", **params).score(values)
+    single = create("ensemble", **SMALL).score(values)
+    assert single[900] == 1.0 and held[900] < 0.5
+    window = np.lib.stride_tricks.sliding_window_view(single, 3).min(axis=1)
+    np.testing.assert_allclose(held[2:], window)  # the smallest of the last three levels
+
+
+def test_it_is_the_default_detector():
+    assert DEFAULT_DETECTOR == "ensemble"
+
+
+@pytest.mark.parametrize("bad", [{"across": "median"}, {"context_weight": -1.0},
+                                 {"context_weight": float("nan")}, {"hold": 0}])
+def test_bad_parameters_are_refused(bad):
+    with pytest.raises(ValueError, match="ensemble"):
+        create("ensemble", **bad).score(np.zeros(5))
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
+    from kizashi.decision.likelihood import AnomalyLikelihood
+    from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+
+    values = noisy(700)[:, 0]
+    values[600:620] += 2.0
+    z = RollingSigmaThreshold(window=50, min_periods=30).score(values)
+    z[:30] = np.nan  # its warm-up
+    raw = np.log1p(z) if compress else z
+    expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
+                                 suppress_red_zone=False).transform(raw)
+    got = create("ensemble", **SMALL, tolerance=None, compress=compress).score(values)
+    np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)

@@ -1,0 +1,60 @@
+"""The fixed-reference multivariate detector, by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kizashi.detectors.registry import create
+
+TRAIN = np.array([[0.0, 0.0], [2.0, 4.0]])  # mean (1, 2), std (1, 2)
+
+
+@pytest.mark.parametrize(("aggregate", "expected"), [("mean", 1.0), ("l2", np.sqrt(2.0)),
+                                                     ("max", 2.0)])
+def test_zscore_aggregates_by_hand(aggregate, expected):
+    detector = create("reference", method="zscore", aggregate=aggregate).fit(TRAIN)
+    assert detector.score(np.array([[3.0, 2.0]]))[0] == pytest.approx(expected)
+
+
+def test_a_row_with_a_missing_metric_scores_nan():
+    detector = create("reference", method="zscore").fit(TRAIN)
+    scores = detector.score(np.array([[3.0, np.nan], [np.nan, np.nan], [3.0, 2.0]]))
+    assert np.isnan(scores[0]) and np.isnan(scores[1]) and scores[2] == pytest.approx(1.0)
+
+
+def test_pca_residual_is_zero_on_the_training_line_and_not_off_it():
+    rng = np.random.default_rng(0)
+    t = rng.normal(0, 1, 400)
+    train = np.column_stack([t, 2 * t + 1])          # one direction of variation
+    detector = create("reference", method="pca", variance=0.9).fit(train)
+    on_line, off_line = detector.score(np.array([[3.0, 7.0], [3.0, -5.0]]))
+    assert on_line == pytest.approx(0.0, abs=1e-9) and off_line > 2.0
+    plain = create("reference", method="zscore").fit(train)
+    assert plain.score(np.array([[3.0, 7.0]]))[0] > 2.0  # far, but along the usual direction
+
+
+def test_nothing_is_learned_while_scoring():
+    detector = create("reference").fit(np.random.default_rng(1).normal(0, 1, (100, 3)))
+    before = detector.score(np.zeros((1, 3)))[0]
+    detector.update_many(np.full((500, 3), 10.0))
+    assert detector.score(np.zeros((1, 3)))[0] == pytest.approx(before)
+
+
+def test_attribution_names_the_metric_that_moved():
+    rng = np.random.default_rng(2)
+    detector = create("reference").fit(rng.normal(0, 1, (300, 5)))
+    rows = rng.normal(0, 1, (20, 5))
+    rows[:, 3] += 12.0
+    out = detector.explain(rows)
+    np.testing.assert_allclose(out.attribution.sum(axis=1), 1.0)
+    assert (np.argmax(out.attribution, axis=1) == 3).all()
+
+
+def test_needs_training_and_checks_parameters():
+    with pytest.raises(ValueError, match="fitted"):
+        create("reference").score(np.zeros((3, 2)))
+    for bad in ({"method": "svd"}, {"aggregate": "median"}, {"variance": 0.0},
+                {"min_std": -1.0}):
+        with pytest.raises(ValueError):
+            create("reference", **bad).fit(TRAIN)
