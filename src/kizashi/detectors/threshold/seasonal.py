@@ -120,13 +120,15 @@ class SeasonalThreshold(Detector):
             raise ValueError(f"seasonal_threshold: holidays must be dates YYYY-MM-DD, got "
                              f"{self.holidays!r}") from None
 
-    def _slot_time(self, t: float, period: float) -> float:
-        """``t``, moved to the Sunday of its week when its day is a holiday."""
+    def _slot_times(self, t: np.ndarray, period: float) -> np.ndarray:
+        """The times that pick each row's profile slot: ``t``, with a holiday moved to
+        the Sunday of its week."""
         holidays = self._holiday_days(period)
-        if holidays and int(t // DAY) in holidays:
-            week_start = t - (t % WEEK)  # epoch weeks start on a Thursday: Sunday is day 3
-            return week_start + SUNDAY * DAY + (t % DAY)
-        return t
+        if not holidays:
+            return t
+        moved = np.isin(np.floor(t / DAY).astype(np.int64), sorted(holidays))
+        # epoch weeks start on a Thursday: Sunday is day 3
+        return np.where(moved, t - t % WEEK + SUNDAY * DAY + t % DAY, t)
 
     def _init_state(self, n_series: int) -> State:
         _, _, n_slots = self._layout()
@@ -168,12 +170,7 @@ class SeasonalThreshold(Detector):
         values = np.ascontiguousarray(values, dtype=np.float64)
         scores = np.empty(values.shape)
         t = np.ascontiguousarray(t, dtype=np.float64)
-        holidays = self._holiday_days(period)
-        slot_t = t
-        if holidays:  # a holiday takes the profile of its week's Sunday (as _slot_time)
-            moved = np.isin(np.floor(t / DAY).astype(np.int64), sorted(holidays))
-            slot_t = np.where(moved, t - t % WEEK + SUNDAY * DAY + t % DAY, t)
-        seasonal_block(values, t, slot_t, scores, level,
+        seasonal_block(values, t, self._slot_times(t, period), scores, level,
                        residuals, profile, weight, seen, first, last, layout, float(self.clip),
                        float(self.warmup_periods),
                        np.nan if self.min_std is None else float(self.min_std), WARM_UP_REACH)
