@@ -8,7 +8,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     missing=""
     for program in prometheus:prometheus prometheus-node-exporter:prometheus-node-exporter \
                    prometheus-alertmanager:prometheus-alertmanager stress-ng:stress-ng \
-                   chromium:chromium; do
+                   chromium:chromium systemd-analyze:systemd openssl:openssl; do
         command -v "${program%%:*}" >/dev/null 2>&1 || missing="$missing ${program##*:}"
     done
     if [ -n "$missing" ]; then

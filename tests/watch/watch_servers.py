@@ -105,7 +105,8 @@ def start_node_exporter(tmp: Path) -> tuple[Proc, int]:
 
 
 def start_prometheus(tmp: Path, targets: list[str], port: int | None = None,
-                     scrape_interval: str = "1s") -> tuple[Proc, int]:
+                     scrape_interval: str = "1s", extra: tuple[str, ...] = ()
+                     ) -> tuple[Proc, int]:
     port = port or free_port()
     config = tmp / "prometheus.yml"
     config.write_text(json.dumps({
@@ -113,7 +114,7 @@ def start_prometheus(tmp: Path, targets: list[str], port: int | None = None,
         "scrape_configs": [{"job_name": "node", "static_configs": [{"targets": targets}]}],
     }))
     proc = Proc(["prometheus", f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}",
-                 f"--web.listen-address=127.0.0.1:{port}"], tmp / "prometheus.log")
+                 f"--web.listen-address=127.0.0.1:{port}", *extra], tmp / "prometheus.log")
     wait_http(f"http://127.0.0.1:{port}/-/ready", timeout=30)
     return proc, port
 

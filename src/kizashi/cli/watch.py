@@ -16,8 +16,8 @@ log = logging.getLogger("kizashi.watch")
 @click.command("watch")
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--check", is_flag=True,
-              help="Validate the config, open the state file and reach every source and "
-                   "Alertmanager, then exit (0 when all is well).")
+              help="Validate the config, open the state file and reach every source, "
+                   "Alertmanager and the remote_write receiver, then exit (0 when all is well).")
 @click.option("--prometheus", metavar="URL",
               help="Use this Prometheus for every Prometheus source.")
 @click.option("--alertmanager", metavar="URL", help="Send alerts to this Alertmanager.")
@@ -27,25 +27,37 @@ log = logging.getLogger("kizashi.watch")
               help="Dashboard and /metrics address (overrides 'listen'; 'off' for none).")
 @click.option("--once", is_flag=True, help="Run a single tick and exit (for cron-like use).")
 @click.option("-v", "--verbose", is_flag=True, help="Log every tick's details.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="Log lines as text or as one JSON object per line (overrides "
+                   "'log_format'; default text).")
 def watch(config_path: str, check: bool, prometheus: str | None, alertmanager: str | None,
-          state_path: str | None, listen: str | None, once: bool, verbose: bool) -> None:
+          state_path: str | None, listen: str | None, once: bool, verbose: bool,
+          log_format: str | None) -> None:
     """Watch the series of CONFIG (YAML), score them online, alert, and serve a dashboard.
 
     State lives in one SQLite file: stop the daemon in any way (even kill -9)
     and start it again, and it resumes where it stopped, backfilling the gap.
+    Send SIGHUP to reload CONFIG (new watches start, removed ones stop, changed
+    ones restart; a config that does not load is refused and the old one kept).
     """
     from kizashi.watch.config import apply_overrides, load_config
+    from kizashi.watch.log_format import configure_logging
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_format or "text", verbose)
+
+    def load() -> Any:
+        return apply_overrides(load_config(config_path), prometheus=prometheus,
+                               alertmanager=alertmanager, state=state_path, listen=listen)
+
     try:
-        config = apply_overrides(load_config(config_path), prometheus=prometheus,
-                                 alertmanager=alertmanager, state=state_path, listen=listen)
+        config = load()
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    if log_format is None and config.log_format != "text":
+        configure_logging(config.log_format, verbose)
     if check:
         sys.exit(0 if run_check(config) else 1)
-    run_daemon(config, once=once)
+    run_daemon(config, once=once, reload=load)
 
 
 def run_check(config: Any) -> bool:
@@ -106,13 +118,21 @@ def run_check(config: Any) -> bool:
                 line(False, f"watch {spec.name}: {error}")
     for sink, result in Notifier(config.alerts, config.link_base).check().items():
         line(result == "ok" or result.startswith("not contacted"), f"alert sink {sink}: {result}")
+    if config.remote_write is not None:
+        from kizashi.watch.remote_write import RemoteWriter
+
+        result = RemoteWriter(config.remote_write, ":memory:").check()
+        line(result == "ok", f"remote_write {config.remote_write.url}: {result}")
     if not config.alerts.alertmanager_url and not config.alerts.webhook_url:
         click.echo("note no alert sink configured: alerts are only stored and shown")
     return ok
 
 
-def run_daemon(config: Any, once: bool = False) -> None:
-    """Run until SIGTERM/SIGINT: the tick loop in this thread, the web server in another."""
+def run_daemon(config: Any, once: bool = False, reload: Any = None) -> None:
+    """Run until SIGTERM/SIGINT: the tick loop in this thread, the web server in another.
+
+    ``reload`` (a function returning the config read again) is called on SIGHUP.
+    """
     from kizashi.watch.store import WatchStore
     from kizashi.watch.watcher import Watcher
 
@@ -125,22 +145,41 @@ def run_daemon(config: Any, once: bool = False) -> None:
         watcher.tick()
         return
     stop = threading.Event()
+    wake = threading.Event()      # ends the tick loop for a stop or a reload
+    reload_wanted = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         log.info("signal %d: stopping", signum)
         stop.set()
+        wake.set()
+
+    def on_hangup(signum: int, frame: Any) -> None:
+        reload_wanted.set()
+        wake.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if reload is not None:
+        signal.signal(signal.SIGHUP, on_hangup)
     server = _start_web(config, watcher) if config.listen else None
     log.info("watching %d watch(es) every %g s; state in %s%s", len(config.watches),
              config.interval, config.storage,
              f"; dashboard on http://{config.listen}" if config.listen else "")
     try:
-        watcher.run(stop)
+        while not stop.is_set():
+            if reload_wanted.is_set():
+                from kizashi.watch.reload import reload_watcher
+
+                reload_wanted.clear()
+                log.info("SIGHUP: reloading %s", config.path)
+                reload_watcher(watcher, reload)
+            wake.clear()
+            if not (stop.is_set() or reload_wanted.is_set()):
+                watcher.run(wake)
     finally:
         if server is not None:
             server.should_exit = True
+        watcher.remote.close()
         store.close()
 
 
@@ -167,7 +206,7 @@ def _start_web(config: Any, watcher: Any) -> Any:
     app = create_app(config.storage, watcher.snapshot, token=config.token,
                      interval=config.interval)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           access_log=False))
+                                           access_log=False, log_config=None))  # our format
     server.install_signal_handlers = lambda: None  # the main thread handles signals
     thread = threading.Thread(target=server.run, name="kizashi-web", daemon=True)
     thread.start()

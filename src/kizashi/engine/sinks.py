@@ -4,7 +4,10 @@ Batch results (:class:`~kizashi.engine.batch.FrameResult`) go to score files;
 the daemon's alert changes go to alert sinks (Alertmanager, a JSON webhook)
 through its transactional outbox (:class:`~kizashi.watch.alerts.Notifier`, whose
 ``_targets`` table names each sink's URL and renderer). The engine, not a sink,
-owns the alert lifecycle: sinks only render and send.
+owns the alert lifecycle: sinks only render and send. Every processed step's
+scores, thresholds, alert states and forecast bands go to a TSDB through the
+daemon's ``remote_write`` sink (:mod:`kizashi.watch.remote_write`, with its own
+durable queue, filled in the same tick).
 
 ``SCORE_WRITERS`` maps a file suffix to a writer; adding one is a function and a line.
 

@@ -122,6 +122,8 @@ class SourceConfig:
     max_bytes: int = 32 * 1024 * 1024
     timestamp_column: str = "timestamp"
     format: str = "auto"  #: ``file`` sources: auto, long or wide
+    #: auth, TLS and extra headers of a ``prometheus`` source (:mod:`kizashi.watch.http_options`)
+    http: Any = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,10 @@ class WatchConfig:
     sources: dict[str, SourceConfig]
     watches: tuple[WatchSpec, ...]
     alerts: AlertsConfig
+    #: scores written back to a TSDB (:mod:`kizashi.watch.remote_write`), or None
+    remote_write: Any = None
+    #: log lines as ``text`` or ``json`` (one object per line)
+    log_format: str = "text"
 
     @property
     def listen_host_port(self) -> tuple[str, int] | None:
@@ -305,6 +311,12 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     sources = _sources(reader)
     watches = _watches(reader, sources)
     alerts = _alerts(reader)
+    from kizashi.watch.remote_write import parse_remote_write
+
+    remote_write = parse_remote_write(reader)
+    log_format = reader.get("log_format", "text")
+    if log_format not in ("text", "json"):
+        raise ValueError(f"{where}: log_format must be text or json, got {log_format!r}")
     listen = reader.get("listen", "127.0.0.1:9464")
     listen = None if listen in (None, False, "", "off") else reader.text("listen", listen)
     token = reader.get("token", None)
@@ -324,6 +336,8 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
         sources=sources,
         watches=watches,
         alerts=alerts,
+        remote_write=remote_write,
+        log_format=log_format,
     )
     reader.reject_unknown()
     validate(config)
@@ -686,9 +700,20 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
             timestamp_column=sub.text("timestamp_column", sub.get("timestamp_column",
                                                                   "timestamp")),
             format=form,
+            http=_http_options(sub, kind),
         )
         sub.reject_unknown()
     return out
+
+
+def _http_options(reader: _Reader, kind: str) -> Any:
+    """Auth/TLS/headers of a source; only a ``prometheus`` source speaks HTTP."""
+    from kizashi.watch.http_options import HTTP_KEYS, parse_http_options
+
+    if kind != "prometheus":
+        return None
+    return parse_http_options(reader, "source") if any(k in reader.raw for k in HTTP_KEYS) \
+        else None
 
 
 def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSpec, ...]:

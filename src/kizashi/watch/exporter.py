@@ -102,6 +102,9 @@ class SnapshotCollector:
                 notes.add_sample("kizashi_watch_notifications_total",
                                  {"sink": sink, "result": result}, n)
         yield from (ticks, points, duration, up, errors, persist, notes)
+        from kizashi.watch.remote_write import remote_write_families
+
+        yield from remote_write_families(health.get("remote_write"))
 
 
 def render_metrics(snapshot: Snapshot) -> bytes:

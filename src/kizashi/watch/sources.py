@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kizashi.watch.http_options import describe_http_error, describe_url_error
+
 __all__ = ["CsvSource", "PrometheusSource", "Samples", "SourceError", "series_key"]
 
 #: Prometheus refuses range queries of more than 11,000 points per series.
@@ -79,11 +81,14 @@ class PrometheusSource:
         Extra attempts after a failure, waiting ``backoff``, ``2·backoff``, … between them.
     max_bytes : int
         Larger responses are refused (a guard against a runaway query).
+    http : HttpOptions, optional
+        Basic auth or a bearer token, TLS options and extra headers
+        (:mod:`kizashi.watch.http_options`).
     """
 
     def __init__(self, url: str, timeout: float = 5.0, retries: int = 2, backoff: float = 0.5,
                  max_bytes: int = 32 * 1024 * 1024, name: str = "prometheus",
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, http: object = None):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
@@ -91,6 +96,8 @@ class PrometheusSource:
         self.max_bytes = max_bytes
         self.name = name
         self.sleep = sleep
+        self.http = http
+        self._opener = urllib.request.build_opener(*(http.handlers() if http else []))
 
     follows_clock = True
 
@@ -98,7 +105,8 @@ class PrometheusSource:
     def from_config(cls, spec: object) -> PrometheusSource:
         """From a watch config's source entry."""
         return cls(spec.url or "", timeout=spec.timeout, retries=spec.retries,
-                   backoff=spec.backoff, max_bytes=spec.max_bytes, name=spec.name)
+                   backoff=spec.backoff, max_bytes=spec.max_bytes, name=spec.name,
+                   http=getattr(spec, "http", None))
 
     def instant(self, query: str, t: float) -> Samples:
         """Values of ``query`` at time ``t`` (seconds since the epoch)."""
@@ -146,20 +154,28 @@ class PrometheusSource:
 
     def _get_once(self, url: str, path: str) -> object:
         where = self._where(path)
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json"}
+        if self.http is not None:
+            try:
+                headers.update(self.http.request_headers())
+            except OSError as error:  # a credentials file that went away
+                raise SourceError(f"{where}: {error}") from None
+        request = urllib.request.Request(url, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self._opener.open(request, timeout=self.timeout) as response:
                 body = _read_limited(response, self.max_bytes, where)
         except urllib.error.HTTPError as error:
             body = error.read(4096)
             message = _error_message(body) or error.reason
-            failure = SourceError(f"{where}: HTTP {error.code}: {message}")
-            failure.permanent = error.code == 400 or error.code == 422  # bad query: don't retry
+            hint = describe_http_error(error.code, self.http, f"sources.{self.name}")
+            failure = SourceError(f"{where}: HTTP {error.code}: {message}{hint}")
+            # a bad query or refused credentials: retrying now cannot help
+            failure.permanent = error.code in (400, 401, 403, 422)
             raise failure from None
         except SourceError:
             raise
         except (urllib.error.URLError, OSError, TimeoutError) as error:
-            reason = getattr(error, "reason", error)
+            reason = describe_url_error(getattr(error, "reason", error), f"sources.{self.name}")
             raise SourceError(f"{where}: unreachable: {reason}") from None
         try:
             payload = json.loads(body)

@@ -59,6 +59,7 @@ from kizashi.state import copy_state, to_json_safe
 from kizashi.watch.alerts import Notifier
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
+from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.sources import Samples, SourceError
 from kizashi.watch.store import WatchStore
 
@@ -206,6 +207,7 @@ class Watcher:
         self.notifier = Notifier(config.alerts, config.link_base, clock,
                                  store_error=self._persist_failed)
         self.health = Health(started=clock())
+        self.remote = RemoteWriter(config.remote_write, config.storage)  # scores to a TSDB
         self._persist_logged: dict[str, float] = {}   # failure kind → when it was last logged
         self._persist_told = False                     # an ERROR was logged since the last success
         self.health.source_up = {name: True for name in config.sources}
@@ -272,6 +274,8 @@ class Watcher:
                     legacy["filter"] = state["filter"]
                     legacy["run_start"] = np.asarray(state.get("run_start", legacy[
                         "run_start"]), dtype=np.float64)
+                if dspec.cutoff.kind != "quantile":  # the config's cutoff, not the saved one
+                    run.decider.set_thresholds(run.decider.default_thresholds(outputs))
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s, detector %s: saved decision state not usable (%s); "
                             "starting it afresh", spec.name, dspec.name, error)
@@ -322,6 +326,10 @@ class Watcher:
             self.notifier.deliver(self.store)
         except Exception:
             log.exception("delivering alerts failed")
+        try:
+            self.remote.deliver(budget=max(1.0, min(10.0, self.config.interval / 2)))
+        except Exception:
+            log.exception("remote_write delivery failed")
         now = self.clock()
         latest = max((r.last_t for r in self.runs if r.last_t is not None), default=None)
         if latest is not None and now >= self._prune_at:  # retention counts in data time
@@ -398,6 +406,7 @@ class Watcher:
         memory = run.remember()
         notes: list[tuple[str, tuple[Any, ...]]] = []   # logged once the tick is stored
         points: list[tuple[int, str, float, float, float, float]] = []
+        self.remote.discard()
         try:
             with self.store.transaction():
                 ids = self.store.series_ids(run.spec.name, samples.labels,
@@ -420,6 +429,7 @@ class Watcher:
                                           _saved_state(drun))
                 self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
                 run.last_t = float(samples.timestamps[-1])
+                self.remote.enqueue()  # queued before the tick commits: a kill loses none
         except BaseException:
             run.restore(memory)
             raise
@@ -467,11 +477,18 @@ class Watcher:
         for drun in run.detectors:
             self._quantile_thresholds(run, drun, float(times[0]))
             extra: dict[int, dict[str, str]] = {}
+            bands = None
             if drun.multivariate:
                 decision, extra = self._entity_steps(run, drun, times, matrix)
             else:
+                bands = self.remote.bands(drun.detector, matrix, times)
                 decision = drun.stream.process(matrix, times).decision
             name = drun.spec.name
+            if self.remote.enabled:
+                self.remote.add(run.spec.name, name, [run.labels.get(sid, {}) for sid in
+                                                      run.columns], times, observed, decision,
+                                None if drun.multivariate else bands, drun.multivariate,
+                                matrix)
             finite = np.isfinite(decision.level)
             # alert rows change in time order, so a message queued at a change carries the
             # alert as it was then (its score and peak up to that step)
@@ -668,6 +685,7 @@ class Watcher:
                 "persist_last_error": h.persist_last_error,
                 "notifications_sent": dict(self.notifier.sent),
                 "notifications_failed": dict(self.notifier.failures),
+                "remote_write": self.remote.stats(),
             },
         }
 
