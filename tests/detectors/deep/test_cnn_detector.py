@@ -143,3 +143,40 @@ def test_fixed_scores_are_the_kernels_score_before_learning():
     normalise_block(error, ready, mean.copy(), var.copy(), np.full(43, 50.0), 0.99, 10.0,
                     10.0, MAX_SCORE, FLOAT_MAX, out)
     np.testing.assert_array_equal(fixed_scores(error, ready, mean, var), out)
+
+
+@pytest.mark.parametrize("backend", ["float32", "onnx", "quantized"])
+def test_fast_backends_stay_close_to_the_exact_scores(backend):
+    from kizashi.dl.inference import (
+        FLOAT32_SCORE_TOLERANCE,
+        QUANTIZED_SCORE_TOLERANCE,
+        onnx_available,
+    )
+
+    if backend == "onnx" and not onnx_available():
+        pytest.skip("onnxruntime is not installed (extra [fast])")
+    values = sines(2300, width=6)
+    exact = create("cnn", **SMALL, backend="eager").fit(values[:300])
+    fast = create("cnn", **{**exact.get_params(), "backend": backend})
+    fast.load_state_dict(exact.state_dict())
+    tolerance = QUANTIZED_SCORE_TOLERANCE if backend == "quantized" else FLOAT32_SCORE_TOLERANCE
+    np.testing.assert_allclose(fast.score(values[300:]), exact.score(values[300:]), rtol=0,
+                               atol=tolerance)
+
+
+def test_detector_from_a_kizashi_train_folder(tmp_path):
+    from kizashi.detectors.deep.cnn_detector import CnnDetector
+    from kizashi.dl.config import RunConfig
+    from kizashi.dl.experiment import load_values, train_from_config
+
+    config = RunConfig.from_dict({
+        "epochs": 2, "batch_size": 32, "device": "cpu", "progress": False, "checkpoint_every": 0,
+        "data": {"source": "synthetic", "n": 300, "n_series": 3},
+        "model": {"name": "cnn", "window": 6, "channels": 8, "layers": 2}})
+    train_from_config(config, tmp_path)
+    values = load_values(config.data)
+    detector = CnnDetector.from_trained(tmp_path, values, aggregate="max")
+    assert (detector.window, detector.channels, detector.layers, detector.aggregate) == \
+        (6, 8, 2, "max")
+    probe = values[:40] + np.r_[np.zeros(39), 30.0][:, None]
+    assert int(np.argmax(detector.score(probe))) == 39
