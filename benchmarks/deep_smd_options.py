@@ -64,7 +64,7 @@ def machine_rows(name: str, detector: str, params: dict, protocol: str) -> dict[
     out = {}
     for normaliser in NORMALISERS:
         for option in option_groups(detector):
-            extra = {} if option is None else {"aggregate": option}
+            extra = {} if detector == "lstm" else {"aggregate": option or "mean"}
             model = create(detector, **{**params, "normaliser": normaliser, **extra})
             model.reset(train.shape[1])
             model._install(state["weights"], state["scale_mean"], state["scale_std"], train,
