@@ -70,7 +70,9 @@ def machine_rows(name: str, detector: str, params: dict, protocol: str) -> dict[
             model._install(state["weights"], state["scale_mean"], state["scale_std"], train,
                            model._timestamps(train_t, train.shape[0]))
             scores = per_metric_scores(model, test)
-            for how in aggregates(detector) if option is None else [option]:
+            ways = [h for h in aggregates(detector) if h != "pooled"] if option is None \
+                else [option]
+            for how in ways:
                 row = combine(scores, how) if scores.shape[1] > 1 else scores[:, 0]
                 row = np.nan_to_num(row, nan=0.0, posinf=1e12, neginf=-1e12)
                 out[(normaliser, how)] = vus_pr(labels, row)
