@@ -12,7 +12,8 @@ autoencoder also ``pooled``; for the univariate ``lstm`` it is how its per-metri
 scores combine, as ``kizashi bench smd --aggregate`` does). The test half is scored
 as one block from the state after ``fit`` (what streaming gives, but without the
 engine's alert protection that ``kizashi bench smd`` adds, which only matters to a
-normaliser that learns). The table gives VUS-PR per machine and the mean.
+normaliser that learns; ``--engine`` scores through the engine instead, with the
+detector's own ``aggregate`` only). The table gives VUS-PR per machine and the mean.
 
 The default machines are the local SMD machines *outside* the six that
 ``docs/benchmarks.md`` reports (machine-1-6, machine-3-3), with the OmniAnomaly
@@ -42,11 +43,15 @@ def combine(scores: np.ndarray, how: str) -> np.ndarray:
     return np.nanmax(scores, axis=1) if how == "max" else np.nanmean(scores, axis=1)
 
 
-def machine_rows(name: str, detector: str, params: dict, protocol: str) -> dict[tuple, float]:
-    """VUS-PR of every option combination on one machine."""
+def machine_rows(name: str, detector: str, params: dict, protocol: str,
+                 engine: bool = False) -> dict[tuple, float]:
+    """VUS-PR of every option combination on one machine (``engine``: only the
+    detector's own ``aggregate``, scored through the engine as ``kizashi bench smd``)."""
     from kizashi.cli.bench_smd import published_vus_pr
     from kizashi.data.smd import load_smd
     from kizashi.detectors.registry import create
+    from kizashi.engine.decider import Decider
+    from kizashi.engine.stream import DetectorStream
     from kizashi.evaluation.vus import vus_pr
 
     machine = load_smd(name)
@@ -63,13 +68,20 @@ def machine_rows(name: str, detector: str, params: dict, protocol: str) -> dict[
     labels = machine.test_labels.astype(bool)
     out = {}
     for normaliser in NORMALISERS:
-        for option in option_groups(detector):
+        groups = option_groups(detector)
+        if engine and detector != "lstm":
+            groups = [params.get("aggregate", create(detector).aggregate)]
+        for option in groups:
             extra = {} if detector == "lstm" else {"aggregate": option or "mean"}
             model = create(detector, **{**params, "normaliser": normaliser, **extra})
             model.reset(train.shape[1])
             model._install(state["weights"], state["scale_mean"], state["scale_std"], train,
                            model._timestamps(train_t, train.shape[0]))
-            scores = per_metric_scores(model, test)
+            if engine:
+                stream = DetectorStream(model, Decider.for_detector(model))
+                scores = stream.process(test, stamps).scores.reshape(test.shape[0], -1)
+            else:
+                scores = per_metric_scores(model, test)
             ways = [h for h in aggregates(detector) if h != "pooled"] if option is None \
                 else [option]
             for how in ways:
@@ -107,16 +119,20 @@ def main() -> None:
     parser.add_argument("--machine", action="append", help="default: the tune machines")
     parser.add_argument("--protocol", choices=("omni", "tsb-ad"), default="omni")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--engine", action="store_true",
+                        help="score through the engine with its default decider (alert "
+                             "protection), only the detector's own aggregate")
     args = parser.parse_args()
     params = {"device": "cpu", **dict(parse_param(p) for p in args.param)}
     machines = args.machine or list(TUNE_MACHINES)
     table = {}
     for name in machines:
         started = time.perf_counter()
-        table[name] = machine_rows(name, args.detector, params, args.protocol)
+        table[name] = machine_rows(name, args.detector, params, args.protocol, args.engine)
         print(f"{name}: {time.perf_counter() - started:.0f} s", flush=True)
     combos = list(table[machines[0]])
-    print(f"\n{args.detector} {params}, protocol {args.protocol}: VUS-PR\n")
+    how = "through the engine" if args.engine else "one block, no alert protection"
+    print(f"\n{args.detector} {params}, protocol {args.protocol}, {how}: VUS-PR\n")
     print("| normaliser | aggregate | " + " | ".join(machines) + " | mean |")
     print("|---|---|" + "---|" * (len(machines) + 1))
     for combo in combos:
