@@ -180,3 +180,21 @@ def test_detector_from_a_kizashi_train_folder(tmp_path):
         (6, 8, 2, "max")
     probe = values[:40] + np.r_[np.zeros(39), 30.0][:, None]
     assert int(np.argmax(detector.score(probe))) == 39
+
+
+def test_fixed_normaliser_without_training_errors_learns_as_cumulative(tmp_path):
+    """A watch installs a trained model on no rows: nothing to keep, so it learns."""
+    from kizashi.detectors.deep.cnn_detector import CnnDetector
+    from kizashi.dl.config import RunConfig
+    from kizashi.dl.experiment import train_from_config
+
+    config = RunConfig.from_dict({
+        "epochs": 1, "batch_size": 32, "device": "cpu", "progress": False, "checkpoint_every": 0,
+        "data": {"source": "synthetic", "n": 200, "n_series": 2},
+        "model": {"name": "cnn", "window": 4, "channels": 4, "layers": 1}})
+    train_from_config(config, tmp_path)
+    probe = sines(60, width=2)
+    fixed = CnnDetector.from_trained(tmp_path, np.zeros((0, 2)), normaliser="fixed")
+    cumulative = CnnDetector.from_trained(tmp_path, np.zeros((0, 2)), normaliser="cumulative")
+    np.testing.assert_array_equal(fixed.update_many(probe), cumulative.update_many(probe))
+    assert (fixed.state_["errors"]["weight"] == 56).all()  # 60 rows − a window of 4

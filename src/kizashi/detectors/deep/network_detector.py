@@ -12,7 +12,9 @@ float32 path for large batches.
 The error normaliser forgets old errors (``normaliser="discounted"``, half-life
 ``halflife`` steps) or not: ``cumulative`` weighs every error alike, ``fixed``
 keeps the statistics of the training rows' errors and learns nothing after
-``fit`` (a long anomaly is not learnt as normal). See :data:`NORMALISERS`.
+``fit`` (a long anomaly is not learnt as normal; without training errors to keep — a
+``kizashi train`` model installed on no rows — it learns as ``cumulative``). See
+:data:`NORMALISERS`.
 
 One wild value (a ``1e308`` from a broken exporter) is scored as it is but does
 not become the model's scale: the network sees standardised inputs clipped to
@@ -135,8 +137,8 @@ class NetworkDetector(Detector):
         state["weights_key"] = weights_key(weights)
         state["trained"] = True
         self._score_batch(state, values, t)
-        if self.normaliser == "fixed":  # the training errors' statistics, from now on
-            state["errors_fixed"] = True
+        if self.normaliser == "fixed" and np.all(state["errors"]["weight"] > 0):
+            state["errors_fixed"] = True  # the training errors' statistics, from now on
 
     @classmethod
     def from_trained(cls, out_dir: Any, values: Any, timestamps: Any = None,
