@@ -16,7 +16,8 @@ Two protocols:
     the whole test half is scored (training rows included).
 
 A univariate detector scores each metric on its own; the per-row score is the
-maximum over metrics (``--aggregate``).
+maximum over metrics (``--aggregate``: or their mean, or the root mean square of
+their positive parts, ``l2``).
 
 Root cause: ``hitrate_100`` and ``hitrate_150`` are OmniAnomaly's HitRate@100 %/150 %
 (:mod:`kizashi.evaluation.interpretation`) of the detector's per-metric attribution
@@ -111,7 +112,10 @@ def score_machine(name: str, detector: str, params: dict[str, Any], protocol: st
         # a univariate detector's per-metric scores through the engine (the baseline
         # protected during alerts), as `kizashi detect --explain` ranks causes
         attribution = shares_of(np.nan_to_num(scores, nan=0.0))
-    if scores.shape[1] > 1:
+    if scores.shape[1] > 1 and aggregate == "l2":  # root mean square of the positive parts
+        with np.errstate(over="ignore"):
+            scores = np.sqrt(np.nanmean(np.maximum(scores, 0.0) ** 2, axis=1))
+    elif scores.shape[1] > 1:
         scores = np.nanmax(scores, axis=1) if aggregate == "max" else np.nanmean(scores, axis=1)
     else:
         scores = scores[:, 0]
@@ -167,7 +171,7 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
               help="Only this machine (repeatable; default: every local one).")
 @click.option("--protocol", type=click.Choice(["omni", "tsb-ad"]), default="omni",
               show_default=True, help="omni: fit on train/, score test/; tsb-ad: TSB-AD's split.")
-@click.option("--aggregate", type=click.Choice(["max", "mean"]), default="max",
+@click.option("--aggregate", type=click.Choice(["max", "mean", "l2"]), default="max",
               show_default=True, help="Per-row score of a univariate detector.")
 @click.option("--protect/--no-protect", default=None,
               help="Keep alerting steps out of the baseline (default: the detector's own).")

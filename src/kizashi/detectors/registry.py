@@ -32,6 +32,7 @@ DETECTORS: dict[str, str] = {
     "context": "kizashi.detectors.pattern.context:ContextDetector",
     "reference": "kizashi.detectors.multivariate.reference:ReferenceDetector",
     "ensemble": "kizashi.detectors.ensemble:EnsembleDetector",
+    "cnn": "kizashi.detectors.deep.cnn_detector:CnnDetector",
 }
 
 #: The detector a user gets without ``--detector`` (``kizashi detect``, ``kizashi bench``).

@@ -3,8 +3,9 @@
 Nothing here is imported by ``import kizashi``: torch loads only when a deep
 detector, ``kizashi train`` or ``kizashi tune`` runs.
 
-* :mod:`kizashi.dl.lstm_forecaster`, :mod:`kizashi.dl.window_autoencoder` — the
-  networks: each defines ``forward``, ``loss`` and how its training samples are cut;
+* :mod:`kizashi.dl.lstm_forecaster`, :mod:`kizashi.dl.window_autoencoder`,
+  :mod:`kizashi.dl.cnn_forecaster` — the networks: each defines ``forward``, ``loss``
+  and how its training samples are cut;
 * :mod:`kizashi.dl.trainer` — :class:`~kizashi.dl.trainer.Trainer`, which owns the loop:
   optimiser, scheduler, DistributedDataParallel, checkpoints, SIGTERM, early stopping,
   loss curves;
@@ -16,6 +17,7 @@ detector, ``kizashi train`` or ``kizashi tune`` runs.
 NETWORKS: dict[str, str] = {
     "lstm": "kizashi.dl.lstm_forecaster:LstmForecaster",
     "autoencoder": "kizashi.dl.window_autoencoder:WindowAutoencoder",
+    "cnn": "kizashi.dl.cnn_forecaster:CnnForecaster",
 }
 
 

@@ -70,7 +70,7 @@ class RunConfig:
                 raise ValueError(f"{source}: '{section}' must be a mapping")
         config = cls(**copy.deepcopy(raw), source=source)
         if "name" not in config.model:
-            raise ValueError(f"{source}: model needs a 'name' (lstm or autoencoder)")
+            raise ValueError(f"{source}: model needs a 'name' (lstm, autoencoder or cnn)")
         config.settings()  # validates the loop settings
         return config
 

@@ -55,6 +55,8 @@ DEEP_PARAMS = {
     "lstm": {"window": 12, "hidden": 16, "epochs": 3, "max_samples": 20000, "device": "cpu"},
     "autoencoder": {"window": 12, "hidden": 16, "latent": 4, "epochs": 3,
                     "max_samples": 5000, "device": "cpu"},
+    "cnn": {"window": 12, "channels": 16, "layers": 2, "epochs": 3, "max_samples": 5000,
+            "device": "cpu"},
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.deep.aggregate import AGGREGATES, aggregate_errors
 from kizashi.detectors.deep.network_detector import NetworkDetector
 from kizashi.state import State, copy_state
 from kizashi.streaming.discounted import DiscountedMoments
@@ -25,7 +26,10 @@ class AutoencoderDetector(NetworkDetector):
     to blame, for diagnosis; the network sees standardised values clipped to ±10, the
     contribution uses the raw one); their mean is the raw error, and the score is the raw
     error minus the running mean of earlier errors over their running deviation
-    (time-discounted with ``halflife`` steps). A row with any NaN scores NaN and is
+    (time-discounted with ``halflife`` steps; see ``normaliser``). With ``aggregate``
+    ``mean``, ``l2`` or ``max`` each metric's contribution is standardised against
+    that metric's own earlier contributions instead, and the row's score combines
+    them (:mod:`kizashi.detectors.deep.aggregate`). A row with any NaN scores NaN and is
     skipped. Scores are 0 until ``window − 1`` rows have been seen.
 
     Parameters
@@ -41,7 +45,14 @@ class AutoencoderDetector(NetworkDetector):
     max_samples : int or None
         At most this many training windows (drawn with ``seed``).
     halflife : float or None
-        Half-life, in observed rows, of the error normaliser (None: it never forgets).
+        Half-life, in observed rows, of the ``discounted`` error normaliser (None: it
+        never forgets, as ``cumulative``).
+    normaliser : str
+        ``discounted`` (forgets with ``halflife``), ``cumulative`` (every error weighs
+        alike) or ``fixed`` (the training rows' errors only; nothing learnt after ``fit``).
+    aggregate : str
+        ``pooled`` (the mean contribution, standardised as one error) or ``mean``,
+        ``l2``, ``max`` of the metrics' standardised contributions.
     seed : int
         Seeds weights and shuffling.
     device : str
@@ -77,7 +88,8 @@ class AutoencoderDetector(NetworkDetector):
                  batch_size: int = 128, lr: float = 1e-3, val_fraction: float = 0.2,
                  patience: int | None = 3, max_samples: int | None = None,
                  halflife: float | None = 10000.0, seed: int = 0, device: str = "auto",
-                 threads: int | None = 1, backend: str = "auto"):
+                 threads: int | None = 1, backend: str = "auto",
+                 normaliser: str = "discounted", aggregate: str = "pooled"):
         self.window = window
         self.hidden = hidden
         self.latent = latent
@@ -92,6 +104,8 @@ class AutoencoderDetector(NetworkDetector):
         self.device = device
         self.threads = threads
         self.backend = backend
+        self.normaliser = normaliser
+        self.aggregate = aggregate
 
     @property
     def n_warmup(self) -> int:
@@ -106,9 +120,13 @@ class AutoencoderDetector(NetworkDetector):
 
     def _init_state(self, n_series: int) -> State:
         self._check_common()
+        if self.aggregate != "pooled" and self.aggregate not in AGGREGATES:
+            raise ValueError(f"AutoencoderDetector: unknown aggregate {self.aggregate!r}; "
+                             f"use pooled or one of {', '.join(AGGREGATES)}")
         return {"n_series": n_series, "trained": False,
                 "buffer": np.zeros((int(self.window) - 1, n_series)), "count": 0,
-                "errors": DiscountedMoments().init(1)}
+                "errors": DiscountedMoments().init(1 if self.aggregate == "pooled"
+                                                   else n_series)}
 
     def contributions(self, values: Any) -> np.ndarray:
         """Per-metric squared reconstruction errors ``(time, features)`` of ``values``
@@ -156,6 +174,12 @@ class AutoencoderDetector(NetworkDetector):
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
         ready, contributions = self._errors(state, values)
+        if self.aggregate != "pooled":  # each metric against its own contributions
+            ok = ~np.isnan(values).any(axis=1)
+            per_metric = np.where((ok & ~ready)[:, None], 0.0, contributions)
+            scores = self._normalise(state, per_metric,
+                                     np.repeat(ready[:, None], values.shape[1], axis=1))
+            return aggregate_errors(scores, self.aggregate)[:, None]
         error = contributions.mean(axis=1)
         ok = ~np.isnan(values).any(axis=1)
         error = np.where(ok & ~ready, 0.0, error)

@@ -38,7 +38,13 @@ class LstmDetector(NetworkDetector):
     max_samples : int or None
         At most this many training windows (drawn with ``seed``) per epoch set.
     halflife : float or None
-        Half-life, in observed steps, of the error normaliser (None: it never forgets).
+        Half-life, in observed steps, of the ``discounted`` error normaliser (None: it
+        never forgets, as ``cumulative``).
+    normaliser : str
+        ``discounted`` (forgets with ``halflife``), ``cumulative`` (every error weighs
+        alike) or ``fixed`` (the training rows' errors only; nothing learnt after ``fit``).
+        The detector scores each series on its own: how the series' scores combine
+        into one per node is the caller's (``kizashi bench smd --aggregate``).
     seed : int
         Seeds weights and shuffling: the same seed gives the same detector.
     device : str
@@ -73,7 +79,8 @@ class LstmDetector(NetworkDetector):
                  batch_size: int = 256, lr: float = 1e-3, val_fraction: float = 0.2,
                  patience: int | None = 2, max_samples: int | None = 20000,
                  halflife: float | None = 10000.0, seed: int = 0, device: str = "auto",
-                 threads: int | None = 1, backend: str = "auto"):
+                 threads: int | None = 1, backend: str = "auto",
+                 normaliser: str = "discounted"):
         self.window = window
         self.hidden = hidden
         self.layers = layers
@@ -88,6 +95,7 @@ class LstmDetector(NetworkDetector):
         self.device = device
         self.threads = threads
         self.backend = backend
+        self.normaliser = normaliser
 
     @property
     def n_warmup(self) -> int:

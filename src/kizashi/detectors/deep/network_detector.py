@@ -9,6 +9,13 @@ once per weight set (cached by the weights' hash) for the inference backend the
 CPU, so that block scoring and step-by-step streaming agree to rounding, and a fast
 float32 path for large batches.
 
+The error normaliser forgets old errors (``normaliser="discounted"``, half-life
+``halflife`` steps) or not: ``cumulative`` weighs every error alike, ``fixed``
+keeps the statistics of the training rows' errors and learns nothing after
+``fit`` (a long anomaly is not learnt as normal; without training errors to keep — a
+``kizashi train`` model installed on no rows — it learns as ``cumulative``). See
+:data:`NORMALISERS`.
+
 One wild value (a ``1e308`` from a broken exporter) is scored as it is but does
 not become the model's scale: the network sees standardised inputs clipped to
 ±:data:`INPUT_CLIP`, and the error normaliser learns errors clipped to
@@ -35,6 +42,9 @@ INPUT_CLIP = 10.0
 ERROR_CLIP = 10.0
 #: Errors the normaliser must have learnt before it clips them.
 _ERRORS_BEFORE_CLIP = 10.0
+#: What the ``normaliser`` parameter accepts: ``discounted`` (time-discounted with
+#: ``halflife``), ``cumulative`` (no forgetting), ``fixed`` (training errors only).
+NORMALISERS = ("discounted", "cumulative", "fixed")
 
 
 class NetworkDetector(Detector):
@@ -61,6 +71,7 @@ class NetworkDetector(Detector):
     patience: int | None
     max_samples: int | None
     halflife: float | None
+    normaliser: str
     seed: int
     device: str
     threads: int | None
@@ -126,6 +137,8 @@ class NetworkDetector(Detector):
         state["weights_key"] = weights_key(weights)
         state["trained"] = True
         self._score_batch(state, values, t)
+        if self.normaliser == "fixed" and np.all(state["errors"]["weight"] > 0):
+            state["errors_fixed"] = True  # the training errors' statistics, from now on
 
     @classmethod
     def from_trained(cls, out_dir: Any, values: Any, timestamps: Any = None,
@@ -200,7 +213,8 @@ class NetworkDetector(Detector):
         spread of earlier errors, learning each step's (compiled:
         :mod:`kizashi.detectors.deep.normaliser_kernel`).
 
-        ``ready`` false → score 0 and nothing learned; NaN error → NaN score.
+        ``ready`` false → score 0 and nothing learned; NaN error → NaN score. With
+        ``normaliser="fixed"`` after ``fit``, errors are scored and nothing is learned.
         """
         from kizashi.detectors.deep.normaliser_kernel import normalise_block
 
@@ -208,8 +222,11 @@ class NetworkDetector(Detector):
         for key in ("mean", "var", "weight"):
             moments[key] = np.array(moments[key], dtype=np.float64)  # writable, contiguous
         error = np.ascontiguousarray(error, dtype=np.float64)
+        if state.get("errors_fixed", False):
+            return fixed_scores(error, ready, moments["mean"], moments["var"])
         out = np.empty(error.shape)
-        decay = 1.0 if self.halflife is None else 0.5 ** (1.0 / float(self.halflife))
+        forget = self.normaliser == "discounted" and self.halflife is not None
+        decay = 0.5 ** (1.0 / float(self.halflife)) if forget else 1.0
         normalise_block(error, np.ascontiguousarray(ready, dtype=np.bool_), moments["mean"],
                         moments["var"], moments["weight"], decay,
                         ERROR_CLIP, _ERRORS_BEFORE_CLIP, MAX_SCORE, FLOAT_MAX, out)
@@ -228,11 +245,32 @@ class NetworkDetector(Detector):
         if self.halflife is not None and not float(self.halflife) > 0:
             raise ValueError(f"{type(self).__name__}: halflife must be positive or None "
                              f"(never forget)")
+        if self.normaliser not in NORMALISERS:
+            raise ValueError(f"{type(self).__name__}: unknown normaliser {self.normaliser!r}; "
+                             f"use one of {', '.join(NORMALISERS)}")
         from kizashi.dl.inference import BACKENDS
 
         if self.backend not in BACKENDS:
             raise ValueError(f"{type(self).__name__}: unknown backend {self.backend!r}; "
                              f"use one of {', '.join(BACKENDS)}")
+
+
+def fixed_scores(error: np.ndarray, ready: np.ndarray, mean: np.ndarray,
+                 var: np.ndarray) -> np.ndarray:
+    """Errors ``(time, series)`` scored against fixed moments, as the normaliser's kernel
+    scores them (:func:`~kizashi.detectors.deep.normaliser_kernel.normalise_block`) but
+    learning nothing: ``(error − mean) / max(σ, 1e-9 · (1 + |mean|))`` bounded to
+    ±``MAX_SCORE``; 0 where not ``ready``, NaN where the error is NaN.
+
+    >>> fixed_scores(np.array([[3.0], [np.nan], [1.0]]), np.array([[True], [True], [False]]),
+    ...              np.array([1.0]), np.array([4.0]))[:, 0].tolist()
+    [1.0, nan, 0.0]
+    """
+    floor = 1e-9 * (1.0 + np.abs(mean))
+    spread = np.maximum(np.sqrt(var), floor)
+    with np.errstate(invalid="ignore", over="ignore"):
+        score = np.clip((error - mean) / spread, -MAX_SCORE, MAX_SCORE)
+    return np.where(np.isnan(error), np.nan, np.where(ready, score, 0.0))
 
 
 def weights_key(weights: dict[str, np.ndarray]) -> str:
