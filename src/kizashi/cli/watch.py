@@ -26,9 +26,14 @@ log = logging.getLogger("kizashi.watch")
 @click.option("--listen", metavar="HOST:PORT",
               help="Dashboard and /metrics address (overrides 'listen'; 'off' for none).")
 @click.option("--once", is_flag=True, help="Run a single tick and exit (for cron-like use).")
+@click.option("--shard", metavar="I/N",
+              help="Watch only the series whose labels hash to shard I of N (0 <= I < N); "
+                   "run N daemons, one per shard. Default state file: STORAGE with "
+                   ".shard-I-of-N before its suffix; default port: the listen port + I.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every tick's details.")
 def watch(config_path: str, check: bool, prometheus: str | None, alertmanager: str | None,
-          state_path: str | None, listen: str | None, once: bool, verbose: bool) -> None:
+          state_path: str | None, listen: str | None, once: bool, verbose: bool,
+          shard: str | None = None) -> None:
     """Watch the series of CONFIG (YAML), score them online, alert, and serve a dashboard.
 
     State lives in one SQLite file: stop the daemon in any way (even kill -9)
@@ -41,11 +46,28 @@ def watch(config_path: str, check: bool, prometheus: str | None, alertmanager: s
     try:
         config = apply_overrides(load_config(config_path), prometheus=prometheus,
                                  alertmanager=alertmanager, state=state_path, listen=listen)
+        config = _with_shard(config, shard, state_path, listen)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     if check:
         sys.exit(0 if run_check(config) else 1)
     run_daemon(config, once=once)
+
+
+def _with_shard(config: Any, shard: str | None, state_path: str | None,
+                listen: str | None) -> Any:
+    """The config for one shard (``--shard`` or the config's ``shard``)."""
+    from dataclasses import replace
+
+    from kizashi.watch.config import parse_shard
+    from kizashi.watch.shards import shard_paths
+
+    part = parse_shard(shard, "--shard") if shard else config.shard
+    if part[1] <= 1:
+        return config
+    storage, address = shard_paths(config.storage, config.listen, part)
+    return replace(config, shard=part, storage=state_path or storage,
+                   listen=config.listen if listen else address)
 
 
 def run_check(config: Any) -> bool:
