@@ -15,8 +15,8 @@ on disk. After the warm-up ticks (every series scored), the script times
   over the resident memory before the watcher was made (the fake server's
   prepared answers excluded), in total and per series;
 * ``written/tick``: bytes this process wrote per steady tick (``/proc/self/io``
-  ``wchar`` less the bytes the fake server sent): the state file, its WAL and
-  checkpoints;
+  ``wchar``, which counts ``write``/``pwrite`` but not the fake server's socket
+  sends): the state file, its WAL and checkpoints;
 * ``first s``: the first tick (every series registered).
 
 The dashboard's overview and ``/metrics`` are fetched once per size through
@@ -199,7 +199,7 @@ watches:
         fake.prepare(clock.t)
         if k == warmup:
             _reset_peak()
-        w0, s0 = _wchar(), fake.sent
+        w0 = _wchar()
         started = time.perf_counter()
         watcher.tick()
         elapsed = time.perf_counter() - started
@@ -207,7 +207,7 @@ watches:
             first = elapsed
         if k >= warmup:
             times.append(elapsed)
-            written.append((_wchar() - w0) - (fake.sent - s0))
+            written.append(_wchar() - w0)
         print(f"  n={n:,} tick {k + 1}/{warmup + ticks}: {elapsed:.2f} s", file=sys.stderr)
     peak = _status("VmHWM") - rss_before
     snap = watcher.snapshot()

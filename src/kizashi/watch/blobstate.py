@@ -71,7 +71,7 @@ def join_tree(skeleton: str, blobs: list[bytes]) -> Any:
                 raise ValueError(f"stored array {node[_LEAF]} has {len(data)} bytes, its shape "
                                  f"{shape} needs {count * dtype.itemsize}")
             return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
-        if isinstance(node, dict):
+        if isinstance(node, dict) and not any(k.startswith("__") for k in node):
             return {k: walk(v) for k, v in node.items()}
         return from_json_safe(node)
 

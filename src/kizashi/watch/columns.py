@@ -17,6 +17,11 @@ Examples
 >>> state = layout.append(state, 2)                                  # two new series
 >>> state["n_series"], state["window"]["count"].tolist()
 (3, [3, 0, 0])
+>>> part = layout.select(state, [2])
+>>> part["window"]["count"][:] = 7
+>>> layout.put(state, [2], part)                                      # write series 2 back
+>>> state["window"]["count"].tolist()
+[3, 0, 7]
 """
 
 from __future__ import annotations
@@ -51,6 +56,14 @@ class StateLayout:
         out = _map(state, self.axes, lambda a, axis: np.take(a, keep, axis=axis))
         _set_n_series(out, int(keep.size))
         return out
+
+    def put(self, state: State, keep: list[int] | np.ndarray, part: State) -> None:
+        """Write ``part`` (a state of the series at positions ``keep``) into ``state``.
+
+        Arrays along the series axis are written in place; everything else
+        (shared arrays, counters, ``n_series``) keeps ``state``'s value.
+        """
+        _put(state, part, self.axes, np.asarray(keep, dtype=np.int64))
 
     def append(self, state: State, n_new: int) -> State:
         """The state with ``n_new`` fresh series added at the end."""
@@ -100,6 +113,16 @@ def _map(state: Any, axes: Any, fn: Any) -> Any:
     if isinstance(state, np.ndarray) and axes is not None:
         return fn(state, axes)
     return state.copy() if isinstance(state, np.ndarray) else state
+
+
+def _put(state: Any, part: Any, axes: Any, keep: np.ndarray) -> None:
+    if isinstance(state, dict):
+        for key, value in state.items():
+            _put(value, part[key], axes.get(key) if isinstance(axes, dict) else None, keep)
+    elif isinstance(state, np.ndarray) and axes is not None:
+        index = [slice(None)] * state.ndim
+        index[axes] = keep
+        state[tuple(index)] = part
 
 
 def _zip(state: Any, fresh: Any, axes: Any, fn: Any) -> Any:

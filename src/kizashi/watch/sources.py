@@ -33,6 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+try:
+    from json.encoder import encode_basestring_ascii as _quote
+except ImportError:  # pragma: no cover - CPython always has it
+    def _quote(text: str) -> str:
+        return json.dumps(text)
+
 __all__ = ["CsvSource", "PrometheusSource", "Samples", "SourceError", "series_key"]
 
 #: Prometheus refuses range queries of more than 11,000 points per series.
@@ -50,6 +56,8 @@ class Samples:
     timestamps: np.ndarray
     labels: list[dict[str, str]]
     values: np.ndarray
+    #: :func:`series_key` of each label set, when known already
+    keys: list[str] | None = None
 
     @classmethod
     def empty(cls, timestamps: np.ndarray | None = None) -> Samples:
@@ -58,12 +66,16 @@ class Samples:
 
 
 def series_key(labels: dict[str, str]) -> str:
-    """A stable text key of a label set.
+    """A stable text key of a label set: its compact JSON with sorted keys.
 
     >>> series_key({"job": "node", "instance": "a:9100"})
     '{"instance":"a:9100","job":"node"}'
     """
-    return json.dumps(labels, sort_keys=True, separators=(",", ":"))
+    try:  # the same text as json.dumps(sort_keys=True, separators=(",", ":")), faster
+        return "{" + ",".join([_quote(k) + ":" + _quote(v)
+                               for k, v in sorted(labels.items())]) + "}"
+    except TypeError:   # not all text: let json say how
+        return json.dumps(labels, sort_keys=True, separators=(",", ":"))
 
 
 class PrometheusSource:
@@ -254,22 +266,28 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
     labels: list[dict[str, str]] = []
     values = np.full((timestamps.size, len(result)), np.nan)
     try:
-        for j, item in enumerate(result):
+        if kind == "vector":   # one value per series: gather them, convert at once
+            pairs = [item["value"] for item in result]
+            labels = [item.get("metric", {}) for item in result]
+            stamps = [round(float(t), 3) for t, _ in pairs]
+            row = [index.get(t, 0) for t in stamps]
+            values[row, np.arange(len(result))] = np.array([v for _, v in pairs], dtype=float)
+            if not all(isinstance(m, dict) for m in labels):
+                raise TypeError("metric is not a mapping")
+            labels = [m if all(type(v) is str for v in m.values())
+                      else {str(k): str(v) for k, v in m.items()} for m in labels]
+        for j, item in enumerate(result if kind == "matrix" else ()):
             metric = item.get("metric", {})
             if not isinstance(metric, dict):
                 raise TypeError("metric is not a mapping")
             labels.append({str(k): str(v) for k, v in metric.items()})
-            pairs = [item["value"]] if kind == "vector" else item["values"]
-            for t, v in pairs:
+            for t, v in item["values"]:
                 i = index.get(round(float(t), 3))
-                if i is None and kind == "vector":
-                    i = 0
                 if i is not None:
                     values[i, j] = float(v)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SourceError(f"{where}: malformed series in response ({error})") from None
-    keys = [series_key(m) for m in labels]
-    if len(set(keys)) != len(keys):
+    if len({frozenset(m.items()) for m in labels}) != len(labels):
         raise SourceError(f"{where}: the query returns several series with the same labels; "
                           "aggregate them (e.g. 'sum by (instance)') so each is unique")
     return Samples(timestamps.astype(np.float64), labels, values)

@@ -145,6 +145,19 @@ class _WatchRun:
     last_t: float | None = None
     #: ``seen_at`` and ``columns`` equal the stored watch tree
     stored: bool = False
+    #: the label sets of the last answer and their keys (answers keep their order)
+    key_cache: tuple[list[dict[str, str]], list[str]] = ([], [])
+
+    def keys(self, labels: list[dict[str, str]]) -> list[str]:
+        """:func:`series_key` of each label set, reusing the last answer's where equal."""
+        old_labels, old_keys = self.key_cache
+        if len(old_labels) == len(labels):
+            keys = [k if a == b else series_key(b)
+                    for a, b, k in zip(old_labels, labels, old_keys, strict=True)]
+        else:
+            keys = [series_key(b) for b in labels]
+        self.key_cache = (labels, keys)
+        return keys
 
     @property
     def last_seen(self) -> dict[int, float]:
@@ -422,11 +435,12 @@ class Watcher:
                     if (labels.get("series") or labels.get("metric")) in spec.columns]
             samples = Samples(samples.timestamps, [samples.labels[i] for i in keep],
                               samples.values[:, keep])
+        keys = run.keys(samples.labels)
         if self.config.shard[1] > 1 and not any(d.model for d in spec.detectors):
-            keep = np.flatnonzero(shard_mask(samples.labels, self.config.shard)).tolist()
-            samples = Samples(samples.timestamps, [samples.labels[i] for i in keep],
-                              samples.values[:, keep])
-        return samples
+            keep = np.flatnonzero(shard_mask(samples.labels, self.config.shard, keys)).tolist()
+            return Samples(samples.timestamps, [samples.labels[i] for i in keep],
+                           samples.values[:, keep], [keys[i] for i in keep])
+        return Samples(samples.timestamps, samples.labels, samples.values, keys)
 
     def _aligned(self, seconds: float) -> float:
         return math.floor(seconds / self.config.interval) * self.config.interval
@@ -450,7 +464,7 @@ class Watcher:
         points = 0
         try:
             with self.store.transaction():
-                keys = [series_key(labels) for labels in samples.labels]
+                keys = samples.keys or [series_key(item) for item in samples.labels]
                 ids = self.store.series_ids(run.spec.name, samples.labels,
                                             now=float(samples.timestamps[-1]), keys=keys)
                 known = set(run.columns)
@@ -463,7 +477,7 @@ class Watcher:
                     position = {sid: j for j, sid in enumerate(run.columns)}
                     matrix[:, [position[sid] for sid in ids]] = samples.values
                 points = self._steps(run, np.asarray(samples.timestamps, dtype=np.float64),
-                                     matrix, now, notes)
+                                     matrix, now, notes, memory)
                 self._age_out(run, float(samples.timestamps[-1]), now)
                 self._save(run, memory)
                 self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
@@ -519,7 +533,8 @@ class Watcher:
                         self.store.path, self.health.persist_errors)
 
     def _steps(self, run: _WatchRun, times: np.ndarray, matrix: np.ndarray, now: float,
-               notes: list[tuple[str, tuple[Any, ...]]]) -> int:
+               notes: list[tuple[str, tuple[Any, ...]]],
+               memory: _WatchMemory | None = None) -> int:
         """Score, decide and learn a block of steps (one live step, or a whole backfill).
 
         Returns the number of points (observed values) processed.
@@ -531,11 +546,16 @@ class Watcher:
                               run.seen_at)
         run.last_value = _latest(matrix, observed, run.last_value)
         layout = self.store.layout(run.spec.name, run.columns)
-        for drun in run.detectors:
+        same = memory is not None and memory.columns == run.columns
+        for k, drun in enumerate(run.detectors):
             self._quantile_thresholds(run, drun, float(times[0]))
             extra: dict[int, dict[str, str]] = {}
             if drun.multivariate:
                 decision, extra = self._entity_steps(run, drun, times, matrix)
+            elif (same and times.size == 1 and memory is not None and len(run.columns) > 1
+                  and memory.detectors[k][0] is not None
+                  and not getattr(drun.detector, "requires_training", False)):
+                decision = self._live_step(drun, matrix, times, memory.detectors[k][0])
             else:
                 decision = drun.stream.process(matrix, times).decision
             name = drun.spec.name
@@ -564,6 +584,57 @@ class Watcher:
             self.store.add_block(run.spec.name, name, layout, times, matrix, decision.level,
                                  decision.threshold)
         return int(observed.sum()) * len(run.detectors)
+
+    def _live_step(self, drun: _DetectorRun, matrix: np.ndarray, times: np.ndarray,
+                   detector_before: Any) -> BlockDecision:
+        """One live step of a univariate detector: the engine's decisions, with one pass.
+
+        :meth:`DetectorStream.process` decides a step at once over all series,
+        and when any series must be protected it rolls the whole step back and
+        scores, decides and learns it again step-wise (twice the work, and at
+        100 000 series some series is nearly always above its cutoff). Series
+        are independent, so here every series learns the step at once and only
+        the protected ones are rolled back (from the copy taken before the
+        tick) and redone by the engine on their own: the same scores, decisions
+        and states as ``process`` gives, bit for bit.
+        """
+        decider_before = copy_state(drun.decider.state_)
+        calibrator_before = copy_state(drun.decider.calibrator.state_)
+        if drun.detector.state_ is None:
+            return drun.stream.process(matrix, times).decision
+        scores = np.asarray(drun.detector.update_many(matrix, times), dtype=np.float64)
+        decision = drun.decider.update_many(scores.reshape(1, -1), times)
+        redo = np.flatnonzero(decision.protect[0])
+        if not redo.size:
+            return decision
+        # numpy sums a one-column array in another order than the columns of a wider
+        # one: a lone series is redone twice side by side, so its sums round alike
+        picked = redo if redo.size > 1 else np.r_[redo, redo]
+        detector = drun.detector.clone()
+        detector.state_ = drun.layout.select(detector_before, picked)
+        decider = drun.spec.decision(self.config.interval, detector)
+        both = drun.decider_layout.select({**decider_before, "calibrator": calibrator_before},
+                                          picked)
+        calibrator = both.pop("calibrator")
+        decider.state_ = both
+        decider.calibrator.state_ = calibrator
+        again = DetectorStream(detector, decider).process(matrix[:, picked], times).decision
+        drun.layout.put(drun.detector.state_, picked, detector.state_)
+        merged = {**decider.state_, "calibrator": decider.calibrator.state_}
+        full = {**drun.decider.state_, "calibrator": drun.decider.calibrator.state_}
+        drun.decider_layout.put(full, picked, merged)
+        fields = {}
+        for name in ("level", "threshold", "above", "active", "protect", "learning"):
+            array = getattr(decision, name).copy()
+            array[:, redo] = getattr(again, name)[:, :redo.size]
+            fields[name] = array
+        redone = set(redo.tolist())
+        changes = [(row, c) for row, c in decision.changes if c.series not in redone]
+        changes += [(row, type(c)(int(redo[c.series]), c.status, c.start))
+                    for row, c in again.changes if c.series < redo.size]
+        # the decider's order: per step, alerts firing then resolving, each by series
+        return BlockDecision(**fields, changes=sorted(changes, key=lambda rc: (
+            rc[0], rc[1].status != "firing", rc[1].series)))
 
     def _alert_change(self, run: _WatchRun, name: str, change: Any, t: float,
                       level: np.ndarray, values: np.ndarray, threshold: np.ndarray, now: float,
