@@ -30,6 +30,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -269,13 +270,15 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
         if kind == "vector":   # one value per series: gather them, convert at once
             pairs = [item["value"] for item in result]
             labels = [item.get("metric", {}) for item in result]
-            stamps = [round(float(t), 3) for t, _ in pairs]
-            row = [index.get(t, 0) for t in stamps]
-            values[row, np.arange(len(result))] = np.array([v for _, v in pairs], dtype=float)
-            if not all(isinstance(m, dict) for m in labels):
+            stamps = np.round(np.array([p[0] for p in pairs], dtype=np.float64), 3)
+            values[:, :] = np.nan
+            if stamps.size and (stamps == stamps[0]).all():
+                row = np.full(stamps.size, index.get(float(stamps[0]), 0))
+            else:
+                row = np.array([index.get(float(t), 0) for t in stamps], dtype=np.int64)
+            values[row, np.arange(len(result))] = np.array([p[1] for p in pairs], dtype=float)
+            if not all(type(m) is dict for m in labels):
                 raise TypeError("metric is not a mapping")
-            labels = [m if all(type(v) is str for v in m.values())
-                      else {str(k): str(v) for k, v in m.items()} for m in labels]
         for j, item in enumerate(result if kind == "matrix" else ()):
             metric = item.get("metric", {})
             if not isinstance(metric, dict):
@@ -287,10 +290,20 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
                     values[i, j] = float(v)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SourceError(f"{where}: malformed series in response ({error})") from None
-    if len({frozenset(m.items()) for m in labels}) != len(labels):
+    if len({series_key(m) for m in labels} if kind == "matrix" else _unique(labels)) \
+            != len(labels):
         raise SourceError(f"{where}: the query returns several series with the same labels; "
                           "aggregate them (e.g. 'sum by (instance)') so each is unique")
     return Samples(timestamps.astype(np.float64), labels, values)
+
+
+def _unique(labels: list[dict[str, str]]) -> set[Any]:
+    """The distinct label sets (as keys), cheaply for the common shape: every series has
+    the same label names (one query's answer), told apart by their values."""
+    names = tuple(labels[0]) if labels else ()
+    if all(tuple(m) == names for m in labels):
+        return set(map(tuple, (m.values() for m in labels)))
+    return {series_key(m) for m in labels}
 
 
 def _concat(parts: list[Samples], timestamps: np.ndarray) -> Samples:
