@@ -155,14 +155,19 @@ def test_api_status_is_json_with_every_series_up_to_the_limit(client):
     assert "table" not in nodes
 
 
+@pytest.mark.parametrize("slice_", [8192, 7, 2])
 @pytest.mark.parametrize("detector, params", [
     ("threshold", {"window": 30, "k": 4.0, "min_periods": 10}),
     ("quantile_threshold", {"window": 40, "min_periods": 10}),
     ("static_threshold", {"high": 40.0}),
 ])
-def test_live_steps_equal_the_engine_on_many_series(detector, params):
+def test_live_steps_equal_the_engine_on_many_series(detector, params, slice_, monkeypatch):
     """Ticks of one step each (the daemon's one-pass path, with some series protected at
-    most steps) against DetectorStream over the same matrix: bit for bit."""
+    most steps; the series in slices of 8192, 7 or 2) against DetectorStream over the
+    same matrix: bit for bit."""
+    import kizashi.watch.watcher as watcher_module
+
+    monkeypatch.setattr(watcher_module, "SLICE", slice_)
     text = CONFIG.replace("detector: threshold, params: {window: 30, k: 5.0, min_periods: 10}",
                           f"detector: {detector}, params: {params}")
     clock, store = Clock(T0), WatchStore(":memory:")

@@ -80,6 +80,16 @@ class SeriesTable:
     value: np.ndarray
     last_seen: np.ndarray
     detectors: dict[str, DetectorColumns] = field(default_factory=dict)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """``compute()``, once per table and ``key`` (a table never changes once published;
+        the few last results are kept)."""
+        if key not in self._memo:
+            if len(self._memo) >= 8:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def __len__(self) -> int:
         return int(self.ids.size)

@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import os
@@ -79,6 +80,9 @@ PERSIST_LOG_EVERY = 600.0
 #: The status lists every series of a watch (``series``) up to this many; above, only
 #: the firing ones (the dashboard and /metrics read the watch's ``table`` of arrays).
 SNAPSHOT_SERIES = 5000
+#: A live step of a univariate detector runs over this many series at a time (its
+#: temporary arrays stay small); each slice has at least 2 series.
+SLICE = 8192
 #: Upper bounds (seconds) of the buckets of the tick-duration histogram on /metrics.
 TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 #: The watch's own state (when each series was last seen) is stored under this name.
@@ -602,7 +606,7 @@ class Watcher:
         calibrator_before = copy_state(drun.decider.calibrator.state_)
         if drun.detector.state_ is None:
             return drun.stream.process(matrix, times).decision
-        scores = np.asarray(drun.detector.update_many(matrix, times), dtype=np.float64)
+        scores = _sliced_update(drun, matrix, times)
         decision = drun.decider.update_many(scores.reshape(1, -1), times)
         redo = np.flatnonzero(decision.protect[0])
         if not redo.size:
@@ -829,6 +833,30 @@ def _table(run: _WatchRun) -> SeriesTable:
     return SeriesTable(np.asarray(run.columns, dtype=np.int64),
                        [run.labels.get(sid, {}) for sid in run.columns],
                        np.resize(run.last_value, n).copy(), run.seen_at[:n].copy(), detectors)
+
+
+def _sliced_update(drun: _DetectorRun, matrix: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """``update_many`` over the series in slices of :data:`SLICE` (views of the state),
+    so that the detector's temporary arrays are a slice's, not all series'."""
+    n = matrix.shape[1]
+    full = drun.detector.state_
+    if n < 2 * SLICE or not drun.layout.sliceable(full):
+        return np.asarray(drun.detector.update_many(matrix, times),
+                          dtype=np.float64).reshape(matrix.shape[0], n)
+    edges = list(range(0, n, SLICE))
+    if n - edges[-1] < 2:        # a lone last series joins the slice before it
+        edges.pop()
+    edges.append(n)
+    out = np.empty(matrix.shape)
+    try:
+        for start, stop in itertools.pairwise(edges):
+            drun.detector.state_ = drun.layout.view(full, start, stop)
+            out[:, start:stop] = np.asarray(drun.detector.update_many(
+                matrix[:, start:stop], times), dtype=np.float64).reshape(-1, stop - start)
+            drun.layout.put(full, slice(start, stop), drun.detector.state_)
+    finally:
+        drun.detector.state_ = full
+    return out
 
 
 def _saved_state(drun: _DetectorRun, detector: Any = None, decider: Any = None,

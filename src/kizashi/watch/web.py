@@ -317,7 +317,7 @@ def _view(watch: dict[str, Any], query: str, page: int, per: int) -> _View:
     table = watch.get("table")
     if table is None:   # a status without columns (built by hand): from its series list
         table = _table_of(watch.get("series", []))
-    matching = table.ranking(table.matching(query))
+    matching = table.memo(("ranking", query), lambda: table.ranking(table.matching(query)))
     pages = max(1, -(-matching.size // per))
     page = min(page, pages)
     return _View(table, matching, matching[(page - 1) * per:page * per].tolist(), page, pages)
@@ -391,7 +391,8 @@ def _overview_body(snap: dict[str, Any], sparks: dict[int, str] | None = None,
             f"<p class='muted'><code>{html.escape(watch['query'] or '(csv columns)')}</code> · "
             f"{len(table)} series · {int(table.firing.sum())} firing · {shown}lag {lag}</p>")
         if len(table) > 1:
-            out.append(_heatmap(table, view.matching))
+            out.append(table.memo(("heatmap", query), lambda t=table, v=view: _heatmap(
+                t, v.matching)))
         detectors = list(table.detectors)
         head = "".join(f"<th>{html.escape(d)} score / threshold</th>" for d in detectors)
         rows = []
