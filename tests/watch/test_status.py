@@ -48,7 +48,7 @@ def test_heatmap_has_one_cell_per_entity_and_metric_holding_the_worst_ratio():
     table = table_of([(lab, s, 4.0, False) for lab, s in zip(labels, scores, strict=True)])
     entities, metrics, cells, ids = table.heatmap()
     assert entities == ["a", "b"] and metrics == ["cpu", "mem"]
-    assert cells.tolist() == [[0.25, 0.5], [2.0, None]]
+    assert cells[0].tolist() == [0.25, 0.5] and cells[1, 0] == 2.0 and np.isnan(cells[1, 1])
     assert ids.tolist() == [[1, 2], [3, 4]]
 
 

@@ -28,7 +28,7 @@ Examples
 {'seen': 3, 'needed': 30}
 >>> rows, columns, cells, ids = table.heatmap()
 >>> rows, columns, cells.tolist(), ids.tolist()
-(['a', 'b'], ['load', 'mem'], [[0.25, None], [2.0, None]], [[1, 3], [2, 0]])
+(['a', 'b'], ['load', 'mem'], [[0.25, nan], [2.0, nan]], [[1, 3], [2, 0]])
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class SeriesTable:
         """``compute()``, once per table and ``key`` (a table never changes once published;
         the few last results are kept)."""
         if key not in self._memo:
-            if len(self._memo) >= 8:
+            if len(self._memo) >= 32:
                 self._memo.pop(next(iter(self._memo)))
             self._memo[key] = compute()
         return self._memo[key]
@@ -123,14 +123,49 @@ class SeriesTable:
         not to; a bare word matches any label's value (case-insensitive substrings).
         """
         words = query.lower().split()
-        if not words:
-            return np.arange(len(self))
-        keep = []
-        for j, labels in enumerate(self.labels):
-            lowered = {k.lower(): str(v).lower() for k, v in labels.items()}
-            if all(_matches(lowered, w) for w in words):
-                keep.append(j)
-        return np.asarray(keep, dtype=np.int64)
+        keep = np.ones(len(self), dtype=bool)
+        for word in words:
+            if "!=" in word:
+                key, value = word.split("!=", 1)
+                keep &= ~self._contains(key, value)
+            elif "=" in word:
+                key, value = word.split("=", 1)
+                keep &= self._present(key) & self._contains(key, value)
+            else:
+                hit = np.zeros(len(self), dtype=bool)
+                for key in self._label_names():
+                    hit |= self._contains(key, word)
+                keep &= hit
+        return np.flatnonzero(keep)
+
+    def _label_names(self) -> list[str]:
+        """Every label name (lower case) some series has."""
+        return self.memo("names", lambda: sorted({k.lower() for lab in self.labels
+                                                   for k in lab}))
+
+    def _column(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(present, values)`` of the label ``key`` (any case), values in lower case."""
+        def build() -> tuple[np.ndarray, np.ndarray]:
+            names = {k for lab in self.labels[:1] for k in lab if k.lower() == key} or {
+                k for lab in self.labels for k in lab if k.lower() == key}
+            values = []
+            for lab in self.labels:
+                found = next((lab[k] for k in names if k in lab), None)
+                values.append(None if found is None else str(found).lower())
+            present = np.array([v is not None for v in values], dtype=bool)
+            text = np.array([v or "" for v in values], dtype=str)
+            return present, text
+
+        return self.memo(("column", key), build)
+
+    def _present(self, key: str) -> np.ndarray:
+        return self._column(key)[0]
+
+    def _contains(self, key: str, value: str) -> np.ndarray:
+        present, text = self._column(key)
+        if not len(self):
+            return present
+        return np.char.find(text, value) >= 0
 
     def row(self, j: int) -> dict[str, Any]:
         """Series ``j`` as the status' ``series`` entry."""
@@ -151,7 +186,7 @@ class SeriesTable:
                 metric: str | None = None
                 ) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
         """``(entities, metrics, cells, ids)``: per entity and metric the series' largest
-        score over threshold (None where there is no series or no score yet), and the id
+        score over threshold (NaN where there is no series or no score yet), and the id
         of that series (0: none)."""
         rows = np.arange(len(self)) if rows is None else np.asarray(rows)
         entity = entity or _first_label(self.labels, rows, ENTITY_LABELS)
@@ -169,11 +204,11 @@ class SeriesTable:
             anomaly = self.anomaly()[rows]
             r = np.fromiter((e_index[e] for e, _ in names), np.int64, len(names))
             c = np.fromiter((m_index[m] for _, m in names), np.int64, len(names))
-            np.fmax.at(cells, (r, c), anomaly)
+            # in rising order of anomaly: where series share a cell, the largest comes last
             order = np.argsort(np.nan_to_num(anomaly, nan=-np.inf), kind="stable")
-            ids[r[order], c[order]] = self.ids[rows][order]   # the most anomalous one wins
-        out = np.where(np.isnan(cells), None, np.round(cells, 3)).astype(object)
-        return entities, metrics, out, ids
+            cells[r[order], c[order]] = anomaly[order]
+            ids[r[order], c[order]] = self.ids[rows][order]
+        return entities, metrics, cells, ids
 
 
 def _matches(labels: dict[str, str], word: str) -> bool:

@@ -440,15 +440,15 @@ def _heatmap(table: SeriesTable, rows: np.ndarray) -> str:
     entities, metrics, cells, ids = table.heatmap(rows)
     if not entities or not metrics or (len(entities) < 2 and len(metrics) < 2):
         return ""
-    worst = np.array([max((c for c in row if c is not None), default=-1.0) for row in cells])
+    worst = np.fmax.reduce(np.where(np.isnan(cells), -1.0, cells), axis=1)
     keep = np.argsort(-worst, kind="stable")[:HEATMAP_ROWS]
     head = "".join(f"<th title='{html.escape(m, quote=True)}'>{html.escape(m[-14:])}</th>"
                    for m in metrics)
     body = []
     for i in keep.tolist():
         tds = []
-        for k, cell in enumerate(cells[i]):
-            if cell is None:
+        for k, cell in enumerate(cells[i].tolist()):
+            if math.isnan(cell):
                 tds.append("<td></td>" if not ids[i, k] else
                            f"<td><a href='/series/{ids[i, k]}'>·</a></td>")
                 continue
