@@ -188,3 +188,28 @@ def test_live_steps_equal_the_engine_on_many_series(detector, params, slice_, mo
     _, cols = np.nonzero(np.diff(want.active.astype(int), axis=0) == 1)
     assert firing == {(source.labels[j]["instance"], source.labels[j]["__name__"])
                       for j in cols.tolist()}
+
+
+@pytest.mark.parametrize("slice_", [8192, 7])
+def test_the_state_file_holds_exactly_the_state_after_every_tick(slice_, monkeypatch, tmp_path):
+    """Only the chunks the live step saw change are written: reading the file back after
+    each tick gives the detector's and decider's states bit for bit."""
+    import kizashi.watch.watcher as watcher_module
+    from kizashi.state import states_equal
+
+    monkeypatch.setattr(watcher_module, "SLICE", slice_)
+    path = str(tmp_path / "state.sqlite")
+    clock = Clock(T0)
+    watcher = Watcher(parse_config(CONFIG), WatchStore(path), clock=clock,
+                      sources={"prometheus": Source()})
+    drun = watcher.runs[0].detectors[0]
+    for k in range(50):
+        clock.t += 1.0
+        watcher.tick()
+        if k % 7 == 6 or 38 <= k <= 44:                      # around the incidents too
+            columns, saved = WatchStore(path).load_state("nodes", "sigma")
+            assert columns == watcher.runs[0].columns
+            assert states_equal(saved["detector"]["state"], drun.detector.state_)
+            assert states_equal(saved["decider"], {**drun.decider.state_,
+                                                   "calibrator": drun.decider.calibrator.state_})
+    assert drun.hints is not None and drun.light         # the one-pass path was taken

@@ -62,7 +62,14 @@ from typing import Any
 import numpy as np
 
 from kizashi.state import from_json_safe
-from kizashi.watch.blobstate import changed_chunks, chunk_bytes, join_tree, n_chunks, split_tree
+from kizashi.watch.blobstate import (
+    ChunkHint,
+    changed_chunks,
+    chunk_bytes,
+    join_tree,
+    n_chunks,
+    split_tree,
+)
 from kizashi.watch.sources import series_key
 
 SCHEMA_VERSION = 1
@@ -379,7 +386,8 @@ class WatchStore:
                 data = chunk_bytes(array, index)
                 rows.append((watch, detector, leaf, index, data))
                 written += len(data)
-            if old is not None and n_chunks(old) > n_chunks(array):
+            if (old is not None and n_chunks(old) > n_chunks(array)) or (
+                    isinstance(old, ChunkHint) and old.chunks is None):
                 self.db.execute("DELETE FROM state_chunks WHERE watch=? AND detector=? AND "
                                 "leaf=? AND chunk>=?", (watch, detector, leaf, n_chunks(array)))
         self.db.executemany(

@@ -61,6 +61,7 @@ from kizashi.engine.sources import make_source as make_source_from_spec
 from kizashi.engine.stream import DetectorStream
 from kizashi.state import copy_state, from_json_safe, to_json_safe
 from kizashi.watch.alerts import Notifier
+from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
 from kizashi.watch.shards import shard_mask, shard_of
@@ -106,6 +107,22 @@ class _DetectorRun:
     features: list[str] | None = None
     #: memory equals the stored state (as of the last tick): a tick writes what changed
     stored: bool = False
+    #: the detector's state must be read back from the store (a tick's write failed)
+    reload: bool = False
+    #: chunks of each detector array the live step changed (by path; None: unknown)
+    hints: dict[tuple[str, ...], np.ndarray] | None = None
+
+    @property
+    def light(self) -> bool:
+        """The store holds this detector's state as it was before the tick, and its series
+        can be stepped in slices: a tick needs no copy of the detector's state (a failed
+        write reads it back; the live step copies one slice at a time)."""
+        state = self.detector.state_
+        return (self.stored and not self.multivariate and state is not None
+                and not getattr(self.detector, "requires_training", False)
+                and int(state.get("n_series", 0)) > 1 and self.layout.sliceable(state)
+                and self.decider_layout.sliceable(
+                    {**self.decider.state_, "calibrator": self.decider.calibrator.state_}))
 
     @property
     def detector(self) -> Any:
@@ -174,7 +191,7 @@ class _WatchRun:
         return _WatchMemory(
             list(self.columns), dict(self.labels), self.seen_at.copy(), dict(self.open_alerts),
             self.last_value.copy(), self.last_t, self.stored,
-            [(copy_state(d.detector.state_), copy_state(d.decider.state_),
+            [(None if d.light else copy_state(d.detector.state_), copy_state(d.decider.state_),
               copy_state(d.decider.calibrator.state_), d.last_score.copy(), d.thresholds_at,
               d.stored) for d in self.detectors])
 
@@ -186,7 +203,10 @@ class _WatchRun:
         self.stored = memory.stored
         for drun, (detector, decider, calibrator, last_score, thresholds_at, stored) in zip(
                 self.detectors, memory.detectors, strict=True):
-            drun.detector.state_ = detector
+            if detector is None:   # not copied: the store has it (Watcher._reload)
+                drun.reload = True
+            else:
+                drun.detector.state_ = detector
             drun.decider.state_ = decider
             drun.decider.calibrator.state_ = calibrator
             drun.last_score, drun.thresholds_at = last_score, thresholds_at
@@ -459,11 +479,14 @@ class Watcher:
         if n > 1 and any(d.model for d in run.spec.detectors) and shard_of(run.spec.name,
                                                                           n) != i:
             return   # a trained model's watch lives whole on the shard of its name
+        self._reload(run)
         samples = self._fetch(run)
         if samples is None or samples.timestamps.size == 0:
             return
         now = self.clock()
         memory = run.remember()
+        for drun in run.detectors:
+            drun.hints = None
         notes: list[tuple[str, tuple[Any, ...]]] = []   # logged once the tick is stored
         points = 0
         try:
@@ -488,6 +511,8 @@ class Watcher:
                 run.last_t = float(samples.timestamps[-1])
         except BaseException:
             run.restore(memory)
+            with contextlib.suppress(Exception):   # else at the start of the next tick
+                self._reload(run)
             raise
         run.stored = True
         for drun in run.detectors:
@@ -497,6 +522,18 @@ class Watcher:
         for message, args in notes:
             log.warning(message, *args)
 
+    def _reload(self, run: _WatchRun) -> None:
+        """Read back the detector states a failed tick changed but did not copy."""
+        for drun in run.detectors:
+            if not drun.reload:
+                continue
+            item = self.store.load_state(run.spec.name, drun.spec.name)
+            if item is None or item[0] != run.columns or not item[1].get("detector"):
+                raise RuntimeError(f"watch {run.spec.name}: the stored state of detector "
+                                   f"{drun.spec.name} does not match its series")
+            _restore_detector(drun.detector, item[1]["detector"])
+            drun.reload = False
+
     def _save(self, run: _WatchRun, memory: _WatchMemory) -> None:
         """Store what the tick changed: per detector its state, and the watch's own."""
         columns = np.asarray(run.columns, dtype=np.int64)
@@ -504,8 +541,12 @@ class Watcher:
             state = _saved_state(drun)
             previous = None
             if drun.stored and not drun.multivariate:
+                detector = before[0]
+                if detector is None:   # not copied: what the live step changed, or all
+                    known = drun.hints if memory.columns == run.columns else None
+                    detector = _hint_tree(drun.detector.state_, known)
                 previous = {"series": np.asarray(memory.columns, dtype=np.int64),
-                            "state": _saved_state(drun, *before[:3])}
+                            "state": _saved_state(drun, detector, *before[1:3])}
             self.store.save_state(run.spec.name, drun.spec.name, columns, state, previous)
         tree = {"series": columns, "seen_at": run.seen_at}
         previous = ({"series": np.asarray(memory.columns, dtype=np.int64),
@@ -556,10 +597,9 @@ class Watcher:
             extra: dict[int, dict[str, str]] = {}
             if drun.multivariate:
                 decision, extra = self._entity_steps(run, drun, times, matrix)
-            elif (same and times.size == 1 and memory is not None and len(run.columns) > 1
-                  and memory.detectors[k][0] is not None
-                  and not getattr(drun.detector, "requires_training", False)):
-                decision = self._live_step(drun, matrix, times, memory.detectors[k][0])
+            elif (same and times.size == 1 and memory is not None
+                  and memory.detectors[k][0] is None):
+                decision = self._live_step(drun, matrix, times)
             else:
                 decision = drun.stream.process(matrix, times).decision
             name = drun.spec.name
@@ -589,56 +629,97 @@ class Watcher:
                                  decision.threshold)
         return int(observed.sum()) * len(run.detectors)
 
-    def _live_step(self, drun: _DetectorRun, matrix: np.ndarray, times: np.ndarray,
-                   detector_before: Any) -> BlockDecision:
+    def _live_step(self, drun: _DetectorRun, matrix: np.ndarray,
+                   times: np.ndarray) -> BlockDecision:
         """One live step of a univariate detector: the engine's decisions, with one pass.
 
         :meth:`DetectorStream.process` decides a step at once over all series,
         and when any series must be protected it rolls the whole step back and
         scores, decides and learns it again step-wise (twice the work, and at
         100 000 series some series is nearly always above its cutoff). Series
-        are independent, so here every series learns the step at once and only
-        the protected ones are rolled back (from the copy taken before the
-        tick) and redone by the engine on their own: the same scores, decisions
-        and states as ``process`` gives, bit for bit.
+        are independent, so here the series go in slices of :data:`SLICE` (views
+        of the state): a slice is copied, learns the step at once and is
+        decided, and only its protected series are rolled back (from the copy)
+        and redone by the engine on their own — the same scores, decisions and
+        states as ``process`` gives, bit for bit. Comparing each slice with its
+        copy also says which chunks of the state changed (``drun.hints``), so no
+        copy of the whole state is needed to write only those.
         """
-        decider_before = copy_state(drun.decider.state_)
-        calibrator_before = copy_state(drun.decider.calibrator.state_)
-        if drun.detector.state_ is None:
-            return drun.stream.process(matrix, times).decision
-        scores = _sliced_update(drun, matrix, times)
-        decision = drun.decider.update_many(scores.reshape(1, -1), times)
-        redo = np.flatnonzero(decision.protect[0])
-        if not redo.size:
-            return decision
+        full = drun.detector.state_
+        decider_state, calibrator_state = drun.decider.state_, drun.decider.calibrator.state_
+        both = {**decider_state, "calibrator": calibrator_state}
+        n = matrix.shape[1]
+        edges = list(range(0, n, SLICE))
+        if n - edges[-1] < 2:        # a lone last series joins the slice before it
+            edges.pop()
+        edges.append(n)
+        names = ("level", "threshold", "above", "active", "protect", "learning")
+        fields = {name: np.zeros((1, n), dtype=float if name in ("level", "threshold")
+                                 else bool) for name in names}
+        changes: list[tuple[int, Any]] = []
+        leaves = list(_array_leaves(full, drun.layout.axes))
+        hints: dict[tuple[str, ...], list[np.ndarray]] = {path: [] for path, _, _ in leaves}
+        try:
+            for start, stop in itertools.pairwise(edges):
+                part = drun.layout.view(full, start, stop)
+                part_before = copy_state(part)
+                decide = drun.decider_layout.view(both, start, stop)
+                decide_before = copy_state(decide)
+                drun.detector.state_ = part
+                drun.decider.calibrator.state_ = decide.pop("calibrator")
+                drun.decider.state_ = decide
+                scores = np.asarray(drun.detector.update_many(matrix[:, start:stop], times),
+                                    dtype=np.float64).reshape(1, stop - start)
+                decision = drun.decider.update_many(scores, times)
+                drun.layout.put(full, slice(start, stop), drun.detector.state_)
+                drun.decider_layout.put(both, slice(start, stop), {
+                    **drun.decider.state_, "calibrator": drun.decider.calibrator.state_})
+                for name in names:
+                    fields[name][:, start:stop] = getattr(decision, name)
+                redo = np.flatnonzero(decision.protect[0])
+                changes += [(row, type(c)(start + c.series, c.status, c.start))
+                            for row, c in decision.changes if not decision.protect[0, c.series]]
+                if redo.size:
+                    changes += self._redo(drun, part_before, decide_before, full, both,
+                                          matrix[:, start:stop], times, redo, start, fields)
+                for path, array, axis in leaves:
+                    index = [slice(None)] * array.ndim
+                    index[axis] = slice(start, stop)
+                    hints[path].append(chunks_of(_get(part_before, path),
+                                                 array[tuple(index)], array.shape, axis, start))
+        finally:
+            drun.detector.state_ = full
+            drun.decider.state_, drun.decider.calibrator.state_ = (decider_state,
+                                                                   calibrator_state)
+        drun.hints = {path: np.unique(np.concatenate(parts)) if parts else
+                      np.zeros(0, dtype=np.int64) for path, parts in hints.items()}
+        # the decider's order: per step, alerts firing then resolving, each by series
+        return BlockDecision(**fields, changes=sorted(changes, key=lambda rc: (
+            rc[0], rc[1].status != "firing", rc[1].series)))
+
+    def _redo(self, drun: _DetectorRun, part_before: Any, decide_before: Any, full: Any,
+              both: Any, matrix: np.ndarray, times: np.ndarray, redo: np.ndarray, start: int,
+              fields: dict[str, np.ndarray]) -> list[tuple[int, Any]]:
+        """Redo the protected series ``redo`` of a slice with the engine, from the slice's
+        state before the step; write their states and decisions back. Returns their alert
+        changes (positions of the whole watch)."""
         # numpy sums a one-column array in another order than the columns of a wider
         # one: a lone series is redone twice side by side, so its sums round alike
         picked = redo if redo.size > 1 else np.r_[redo, redo]
         detector = drun.detector.clone()
-        detector.state_ = drun.layout.select(detector_before, picked)
+        detector.state_ = drun.layout.select(part_before, picked)
         decider = drun.spec.decision(self.config.interval, detector)
-        both = drun.decider_layout.select({**decider_before, "calibrator": calibrator_before},
-                                          picked)
-        calibrator = both.pop("calibrator")
-        decider.state_ = both
-        decider.calibrator.state_ = calibrator
+        state = drun.decider_layout.select(decide_before, picked)
+        decider.calibrator.state_ = state.pop("calibrator")
+        decider.state_ = state
         again = DetectorStream(detector, decider).process(matrix[:, picked], times).decision
-        drun.layout.put(drun.detector.state_, picked, detector.state_)
-        merged = {**decider.state_, "calibrator": decider.calibrator.state_}
-        full = {**drun.decider.state_, "calibrator": drun.decider.calibrator.state_}
-        drun.decider_layout.put(full, picked, merged)
-        fields = {}
-        for name in ("level", "threshold", "above", "active", "protect", "learning"):
-            array = getattr(decision, name).copy()
-            array[:, redo] = getattr(again, name)[:, :redo.size]
-            fields[name] = array
-        redone = set(redo.tolist())
-        changes = [(row, c) for row, c in decision.changes if c.series not in redone]
-        changes += [(row, type(c)(int(redo[c.series]), c.status, c.start))
-                    for row, c in again.changes if c.series < redo.size]
-        # the decider's order: per step, alerts firing then resolving, each by series
-        return BlockDecision(**fields, changes=sorted(changes, key=lambda rc: (
-            rc[0], rc[1].status != "firing", rc[1].series)))
+        drun.layout.put(full, start + picked, detector.state_)
+        drun.decider_layout.put(both, start + picked, {**decider.state_,
+                                                       "calibrator": decider.calibrator.state_})
+        for name in fields:
+            fields[name][:, start + redo] = getattr(again, name)[:, :redo.size]
+        return [(row, type(c)(start + int(redo[c.series]), c.status, c.start))
+                for row, c in again.changes if c.series < redo.size]
 
     def _alert_change(self, run: _WatchRun, name: str, change: Any, t: float,
                       level: np.ndarray, values: np.ndarray, threshold: np.ndarray, now: float,
@@ -835,28 +916,33 @@ def _table(run: _WatchRun) -> SeriesTable:
                        np.resize(run.last_value, n).copy(), run.seen_at[:n].copy(), detectors)
 
 
-def _sliced_update(drun: _DetectorRun, matrix: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """``update_many`` over the series in slices of :data:`SLICE` (views of the state),
-    so that the detector's temporary arrays are a slice's, not all series'."""
-    n = matrix.shape[1]
-    full = drun.detector.state_
-    if n < 2 * SLICE or not drun.layout.sliceable(full):
-        return np.asarray(drun.detector.update_many(matrix, times),
-                          dtype=np.float64).reshape(matrix.shape[0], n)
-    edges = list(range(0, n, SLICE))
-    if n - edges[-1] < 2:        # a lone last series joins the slice before it
-        edges.pop()
-    edges.append(n)
-    out = np.empty(matrix.shape)
-    try:
-        for start, stop in itertools.pairwise(edges):
-            drun.detector.state_ = drun.layout.view(full, start, stop)
-            out[:, start:stop] = np.asarray(drun.detector.update_many(
-                matrix[:, start:stop], times), dtype=np.float64).reshape(-1, stop - start)
-            drun.layout.put(full, slice(start, stop), drun.detector.state_)
-    finally:
-        drun.detector.state_ = full
-    return out
+def _array_leaves(state: Any, axes: Any, path: tuple[str, ...] = ()
+                  ) -> Any:
+    """``(path, array, series axis)`` of every array of a state tree."""
+    if isinstance(state, dict):
+        for key, value in state.items():
+            yield from _array_leaves(value, axes.get(key) if isinstance(axes, dict) else None,
+                                     (*path, key))
+    elif isinstance(state, np.ndarray) and axes is not None:
+        yield path, state, axes
+
+
+def _get(state: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        state = state[key]
+    return state
+
+
+def _hint_tree(state: Any, hints: dict[tuple[str, ...], np.ndarray] | None,
+               path: tuple[str, ...] = ()) -> Any:
+    """``state`` with each array replaced by a :class:`ChunkHint`: the chunks the live
+    step changed (``hints``), or all of them."""
+    if isinstance(state, dict):
+        return {key: _hint_tree(value, hints, (*path, key)) for key, value in state.items()}
+    if isinstance(state, np.ndarray):
+        return ChunkHint(tuple(state.shape), state.dtype.str,
+                         None if hints is None else hints.get(path))
+    return state
 
 
 def _saved_state(drun: _DetectorRun, detector: Any = None, decider: Any = None,
