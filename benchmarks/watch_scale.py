@@ -11,6 +11,8 @@ on disk. After the warm-up ticks (every series scored), the script times
 
 * ``tick s``: median seconds of a steady tick (fetch + JSON + score + decide +
   store + status), on this one process (one core: numpy is held to one thread);
+  ``tick CPU s``: the CPU seconds the process used in it (``time.process_time``:
+  on a busy machine, closer than the wall time to what an idle core takes);
 * ``peak MiB`` and ``B/series``: peak resident memory during the steady ticks
   over the resident memory before the watcher was made (the fake server's
   prepared answers excluded), in total and per series;
@@ -192,7 +194,7 @@ watches:
     rss_before = _status("VmRSS")
     store = WatchStore(config.storage)
     watcher = Watcher(config, store, clock=clock)
-    times, written = [], []
+    times, cpus, written = [], [], []
     first = None
     for k in range(warmup + ticks):
         clock.t = T0 + k * INTERVAL
@@ -200,19 +202,22 @@ watches:
         if k == warmup:
             _reset_peak()
         w0 = _wchar()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         watcher.tick()
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
         if k == 0:
             first = elapsed
         if k >= warmup:
             times.append(elapsed)
+            cpus.append(cpu)
             written.append(_wchar() - w0)
         print(f"  n={n:,} tick {k + 1}/{warmup + ticks}: {elapsed:.2f} s", file=sys.stderr)
     peak = _status("VmHWM") - rss_before
     snap = watcher.snapshot()
     row: dict[str, Any] = {
         "series": n, "tick_s": statistics.median(times), "first_s": first,
+        "tick_cpu_s": statistics.median(cpus),
         "peak_mib": peak / 2**20, "bytes_per_series": peak / n,
         "written_per_tick": statistics.median(written),
         "firing": _firing(snap), "file_mib": _file_size(config.storage) / 2**20,
@@ -327,12 +332,13 @@ def main() -> None:
             print(f"size {n}: failed (exit {done.returncode})", file=sys.stderr)
             continue
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    head = ("| series | steady tick | first tick | peak memory | per series | written/tick "
-            "| state file | firing |")
+    head = ("| series | steady tick | tick CPU | first tick | peak memory | per series "
+            "| written/tick | state file | firing |")
     print(head)
     print("|---" * (head.count("|") - 1) + "|")
     for r in rows:
-        print(f"| {r['series']:,} | {r['tick_s']:.2f} s | {r['first_s']:.2f} s | "
+        print(f"| {r['series']:,} | {r['tick_s']:.2f} s | {r.get('tick_cpu_s', 0):.2f} s | "
+              f"{r['first_s']:.2f} s | "
               f"{_fmt_bytes(r['peak_mib'] * 2**20)} | {_fmt_bytes(r['bytes_per_series'])} | "
               f"{_fmt_bytes(r['written_per_tick'])} | {_fmt_bytes(r['file_mib'] * 2**20)} | "
               f"{r['firing']} |")
