@@ -250,9 +250,10 @@ def _web(storage: str, watcher: Any, browser: bool) -> dict[str, Any]:
     client = TestClient(app)
     out: dict[str, Any] = {}
     for name, path in (("overview", "/"), ("metrics", "/metrics")):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         response = client.get(path)
         out[f"{name}_s"] = time.perf_counter() - started
+        out[f"{name}_cpu_s"] = time.process_time() - cpu
         out[f"{name}_bytes"] = len(response.content)
     if browser:
         out.update(_browser(app))
@@ -344,16 +345,17 @@ def main() -> None:
               f"{r['firing']} |")
     if any("overview_s" in r for r in rows):
         print()
-        print("| series | overview | overview size | /metrics | /metrics size | browser load "
-              "| browser page |")
-        print("|---|---|---|---|---|---|---|")
+        print("| series | overview | overview CPU | overview size | /metrics | /metrics CPU "
+              "| /metrics size | browser load | browser page |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             if "overview_s" not in r:
                 continue
             browser = (f"{r['browser_s']:.2f} s | {_fmt_bytes(r['browser_bytes'])}"
                        if "browser_s" in r else "– | –")
             print(f"| {r['series']:,} | {r['overview_s']:.2f} s | "
-                  f"{_fmt_bytes(r['overview_bytes'])} | {r['metrics_s']:.2f} s | "
+                  f"{r.get('overview_cpu_s', 0):.2f} s | {_fmt_bytes(r['overview_bytes'])} | "
+                  f"{r['metrics_s']:.2f} s | {r.get('metrics_cpu_s', 0):.2f} s | "
                   f"{_fmt_bytes(r['metrics_bytes'])} | {browser} |")
     if args.json:
         print(json.dumps(rows))
