@@ -236,6 +236,11 @@ class WatchConfig:
     remote_write: Any = None
     #: log lines as ``text`` or ``json`` (one object per line)
     log_format: str = "text"
+    #: /metrics exports per-series samples of at most this many series (the most
+    #: anomalous: firing first); None: all of them, 0: none
+    metrics_series: int | None = 1000
+    #: ``(i, n)``: this daemon watches the series whose key hashes to shard i of n
+    shard: tuple[int, int] = (0, 1)
 
     @property
     def listen_host_port(self) -> tuple[str, int] | None:
@@ -338,10 +343,35 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
         alerts=alerts,
         remote_write=remote_write,
         log_format=log_format,
+        metrics_series=_metrics_series(reader),
+        shard=parse_shard(reader.get("shard", "0/1"), f"{where}: shard"),
     )
     reader.reject_unknown()
     validate(config)
     return config
+
+
+def _metrics_series(reader: _Reader) -> int | None:
+    value = reader.get("metrics_series", 1000)
+    if value == "all":
+        return None
+    return reader.integer("metrics_series", 1000, minimum=0, maximum=10**9)
+
+
+def parse_shard(value: Any, where: str) -> tuple[int, int]:
+    """``"i/N"`` as ``(i, N)`` with 0 ≤ i < N.
+
+    >>> parse_shard("1/4", "--shard")
+    (1, 4)
+    """
+    text = str(value).strip()
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"{where}: {text!r} is not a shard 'i/N' (e.g. 0/2)") from None
+    if not (n >= 1 and 0 <= i < n and n <= 100_000):
+        raise ValueError(f"{where}: shard {text!r} needs 0 <= i < N (N at most 100000)")
+    return i, n
 
 
 def apply_overrides(config: WatchConfig, *, prometheus: str | None = None,

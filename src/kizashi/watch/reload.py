@@ -16,7 +16,7 @@
 A changed ``interval`` restarts every watch. Changed sources (URL, auth, TLS),
 ``alerts`` and ``remote_write`` take effect at once; the durations
 (``max_backfill``, ``series_ttl``, ``retention`` …) with the next tick.
-``storage``, ``listen``, ``token`` and ``log_format`` need a restart of the
+``storage``, ``listen``, ``token``, ``log_format`` and ``shard`` need a restart of the
 process: a reload keeps their old values and says so.
 
 A new config that does not load (bad YAML, an unknown key, a detector that
@@ -59,7 +59,7 @@ __all__ = ["NEEDS_RESTART", "ReloadPlan", "apply_reload", "plan_reload", "reload
 log = logging.getLogger("kizashi.watch")
 
 #: keys a reload cannot change in a running process (the old value is kept)
-NEEDS_RESTART = ("storage", "listen", "token", "log_format")
+NEEDS_RESTART = ("storage", "listen", "token", "log_format", "shard")
 
 
 @dataclass(frozen=True)
