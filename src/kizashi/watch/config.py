@@ -24,6 +24,9 @@ key                                              range
 detector ``params``                              finite numbers of the declared type; whole
                                                  numbers (windows, ranks, orders) 0 …
                                                  1 000 000; any number at most 1e18 in size
+``predict.horizon``                              an interval … 1 d (history at most
+                                                 50 000 intervals)
+``predict.cutoff``                               a probability, 0 < p < 1
 a detector's state                               at most 32 MiB per series
 ===============================================  ====================================
 
@@ -202,6 +205,8 @@ class WatchSpec:
     query: str | None
     detectors: tuple[DetectorSpec, ...]
     columns: tuple[str, ...] | None = None
+    #: warnings ahead (:class:`kizashi.watch.predictions.PredictSpec`), or None
+    predict: Any = None
 
 
 @dataclass(frozen=True)
@@ -427,6 +432,13 @@ def validate(config: WatchConfig) -> None:
             raise ValueError(f"{where}: {key}.query is missing (a PromQL expression)")
         for spec in watch.detectors:
             check_detector(spec, config.interval, f"{where}: {key}.detectors[{spec.name}]")
+        if watch.predict is not None:
+            from kizashi.watch.predictions import PREDICT, check_predict
+
+            check_predict(watch.predict, config.interval, f"{where}: {key}.predict")
+            if any(spec.name == PREDICT for spec in watch.detectors):
+                raise ValueError(f"{where}: {key}: a detector named {PREDICT!r} clashes with "
+                                 "the warnings of 'predict'; rename it")
     for source in config.sources.values():
         if source.type == "prometheus" and not source.url:
             raise ValueError(f"{where}: sources.{source.name}.url is missing")
@@ -795,12 +807,18 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
             raise ValueError(f"{reader.where}: watches[{name}].columns must be a list of "
                              f"column names, got {columns!r}")
         query = sub.get("query", None)
+        predict = sub.get("predict", None)
+        if predict is not None:
+            from kizashi.watch.predictions import parse_predict
+
+            predict = parse_predict(predict, f"{reader.where}: watches[{name}].predict")
         out.append(WatchSpec(
             name=name,
             source=str(sub.get("source", default_source)),
             query=None if query is None else sub.text("query", query),
             detectors=tuple(detectors),
             columns=tuple(map(str, columns)) if columns else None,
+            predict=predict,
         ))
         sub.reject_unknown()
     return tuple(out)

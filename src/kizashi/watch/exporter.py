@@ -15,7 +15,9 @@ and per series ``kizashi_watch_value``. Daemon health:
 ``kizashi_watch_source_up{source}``, ``kizashi_watch_source_errors_total{source}``,
 ``kizashi_watch_notifications_total{sink,result}``, ``kizashi_watch_points_total``,
 ``kizashi_watch_persist_errors_total``, ``kizashi_watch_series_firing{watch}``,
-``kizashi_watch_series_exported{watch}``. Cost: ``kizashi_watch_build_info``,
+``kizashi_watch_series_exported{watch}``, and for watches with ``predict:``
+``kizashi_predicted_anomaly_probability{horizon}`` (the most likely series, at most
+``metrics_series``). Cost: ``kizashi_watch_build_info``,
 the histogram ``kizashi_watch_tick_seconds``, ``kizashi_watch_state_bytes``,
 ``kizashi_watch_resident_memory_bytes`` and both ``…_per_series``.
 
@@ -38,6 +40,8 @@ import itertools
 import platform
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from kizashi.watch.predictions import prediction_samples
 
 __all__ = ["SnapshotCollector", "render_metrics"]
 
@@ -74,6 +78,9 @@ class SnapshotCollector:
         exported = family("kizashi_watch_series_exported",
                           "Series whose per-series samples are exported here (the most "
                           "anomalous, up to metrics_series)")
+        predicted = family("kizashi_predicted_anomaly_probability",
+                           "Calibrated probability that the series reaches its limit within "
+                           "the horizon (watches with predict:)")
         limit = self.limit if self.limit is not None else snap.get("metrics_series", 1000)
         for watch, body in snap.get("watches", {}).items():
             rows = _exported(body, limit)
@@ -87,6 +94,9 @@ class SnapshotCollector:
             exported.add_sample("kizashi_watch_series_exported", {"watch": watch}, len(rows))
             if body.get("lag") is not None:
                 lag.add_sample("kizashi_watch_lag_seconds", {"watch": watch}, body["lag"])
+            for labels, p in prediction_samples(body, limit):
+                predicted.add_sample("kizashi_predicted_anomaly_probability",
+                                     {**labels, "watch": watch}, p)
             for series in rows:
                 base = {("exported_" + k if k in ("watch", "detector") else k): str(v)
                         for k, v in series["labels"].items() if k != "__name__"}
@@ -101,7 +111,8 @@ class SnapshotCollector:
                     warm = state.get("learning") or {}
                     learning.add_sample("kizashi_watch_learning_remaining_steps", labels, float(
                         max(0, warm.get("needed", 0) - warm.get("seen", 0))))
-        yield from (score, threshold, firing, learning, value, lag, count, n_firing, exported)
+        yield from (score, threshold, firing, learning, value, lag, count, n_firing, exported,
+                    predicted)
 
         ticks = family("kizashi_watch_ticks", "Ticks run", "counter")
         ticks.add_sample("kizashi_watch_ticks_total", {}, health.get("ticks", 0))

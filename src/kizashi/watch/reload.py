@@ -123,7 +123,7 @@ def plan_reload(old: WatchConfig, new: WatchConfig) -> ReloadPlan:
 
 def _changes(old: WatchSpec, new: WatchSpec) -> list[str]:
     out = []
-    for key in ("source", "query", "columns"):
+    for key in ("source", "query", "columns", "predict"):
         if getattr(old, key) != getattr(new, key):
             out.append(f"{key} changed")
     before = {d.name: d for d in old.detectors}

@@ -64,6 +64,7 @@ from kizashi.watch.alerts import Notifier
 from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
+from kizashi.watch.predictions import PREDICT, WatchPredictions
 from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.shards import shard_mask, shard_of
 from kizashi.watch.sources import Samples, SourceError, series_key
@@ -169,6 +170,8 @@ class _WatchRun:
     stored: bool = False
     #: the label sets of the last answer and their keys (answers keep their order)
     key_cache: tuple[list[dict[str, str]], list[str]] = ([], [])
+    #: warnings ahead (the watch's ``predict:``), or None
+    predict: WatchPredictions | None = None
 
     def keys(self, labels: list[dict[str, str]]) -> list[str]:
         """:func:`series_key` of each label set, reusing the last answer's where equal."""
@@ -194,7 +197,8 @@ class _WatchRun:
             self.last_value.copy(), self.last_t, self.stored,
             [(None if d.light else copy_state(d.detector.state_), copy_state(d.decider.state_),
               copy_state(d.decider.calibrator.state_), d.last_score.copy(), d.thresholds_at,
-              d.stored) for d in self.detectors])
+              d.stored) for d in self.detectors],
+            None if self.predict is None else self.predict.state_tree())
 
     def restore(self, memory: _WatchMemory) -> None:
         """Put back what :meth:`remember` copied (the tick's transaction was rolled back)."""
@@ -212,6 +216,9 @@ class _WatchRun:
             drun.decider.calibrator.state_ = calibrator
             drun.last_score, drun.thresholds_at = last_score, thresholds_at
             drun.stored = stored
+        if self.predict is not None and memory.predict is not None:
+            self.predict.load_tree(memory.predict, [self.labels.get(int(sid), {}) for sid in
+                                                    memory.predict["series"].tolist()])
 
 
 @dataclass
@@ -226,6 +233,7 @@ class _WatchMemory:
     last_t: float | None
     stored: bool
     detectors: list[tuple[Any, Any, Any, np.ndarray, float, bool]]
+    predict: dict[str, Any] | None = None
 
 
 @dataclass
@@ -304,7 +312,7 @@ class Watcher:
         open_alerts = {(a["series_id"], a["detector"]): a["id"]
                        for a in self.store.alerts(status="firing", limit=100000)
                        if a["watch"] == spec.name}
-        names = {d.name for d in spec.detectors}
+        names = {d.name for d in spec.detectors} | ({PREDICT} if spec.predict else set())
         orphans = [key for key in open_alerts if key[1] not in names or key[0] not in columns]
         if orphans:  # a detector left the config while alerting: its alerts end now
             try:
@@ -320,7 +328,24 @@ class Watcher:
                 open_alerts.pop(key)
         return _WatchRun(spec, list(columns), labels, seen_at, runs, open_alerts,
                          last_value=np.full(len(columns), np.nan),
-                         last_t=self.store.progress(spec.name), stored=stored)
+                         last_t=self.store.progress(spec.name), stored=stored,
+                         predict=self._load_predict(spec, rows))
+
+    def _load_predict(self, spec: WatchSpec, rows: dict[int, Any]) -> WatchPredictions | None:
+        """The watch's predictor, from the state file when it has one."""
+        if spec.predict is None:
+            return None
+        predict = WatchPredictions(spec.predict, self.config.interval)
+        tree = self.store.load_tree(spec.name, PREDICT)
+        if tree is not None:
+            try:
+                predict.load_tree(tree, [rows[sid]["labels"] if sid in rows else {}
+                                         for sid in tree["series"].tolist()])
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning("watch %s: saved predictions not usable (%s); predicting afresh",
+                            spec.name, error)
+                predict = WatchPredictions(spec.predict, self.config.interval)
+        return predict
 
     def _load_detector(self, spec: WatchSpec, dspec: DetectorSpec, columns: list[int],
                        item: tuple[list[int], dict[str, Any]] | None) -> _DetectorRun:
@@ -518,6 +543,8 @@ class Watcher:
                     matrix[:, [position[sid] for sid in ids]] = samples.values
                 points = self._steps(run, np.asarray(samples.timestamps, dtype=np.float64),
                                      matrix, now, notes, memory)
+                self._predict(run, np.asarray(samples.timestamps, dtype=np.float64), matrix,
+                              now, notes)
                 self._age_out(run, float(samples.timestamps[-1]), now)
                 self._save(run, memory)
                 self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
@@ -650,6 +677,40 @@ class Watcher:
             self.store.add_block(run.spec.name, name, layout, times, matrix, decision.level,
                                  decision.threshold)
         return int(observed.sum()) * len(run.detectors)
+
+    def _predict(self, run: _WatchRun, times: np.ndarray, matrix: np.ndarray, now: float,
+                 notes: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Warnings ahead (the watch's ``predict:``): predict the block, open and resolve the
+        ``warning`` alerts (as of its last step), store the predictor."""
+        predict = run.predict
+        if predict is None or not run.columns:
+            return
+        labels = [run.labels.get(sid, {}) for sid in run.columns]
+        out = predict.update(list(run.columns), labels, times, matrix)
+        t, name = float(times[-1]), run.spec.name
+        for j in np.flatnonzero(out.warning).tolist():
+            sid = run.columns[j]
+            alert_id = run.open_alerts.get((sid, PREDICT))
+            if alert_id is not None:
+                self.store.touch_alert(alert_id, out.probability[j], run.last_value[j])
+                continue
+            notes_j = predict.annotations(j, name, labels[j])
+            alert_id = self.store.open_alert(sid, name, PREDICT, labels[j], t,
+                                             out.probability[j], run.last_value[j],
+                                             predict.spec.cutoff, annotations=notes_j)
+            run.open_alerts[(sid, PREDICT)] = alert_id
+            notes.append(("warning %d firing: %s", (alert_id, notes_j["summary"])))
+            for sink in self.notifier.sinks:
+                self.store.enqueue(alert_id, sink, "firing", now)
+        position = {sid: j for j, sid in enumerate(run.columns)}
+        for (sid, detector), alert_id in list(run.open_alerts.items()):
+            if detector == PREDICT and sid in position and not out.warning[position[sid]]:
+                del run.open_alerts[(sid, detector)]
+                self.store.resolve_alert(alert_id, t)
+                notes.append(("warning %d resolved", (alert_id,)))
+                for sink in self.notifier.sinks:
+                    self.store.enqueue(alert_id, sink, "resolved", now)
+        self.store.save_tree(name, PREDICT, predict.state_tree())
 
     def _live_step(self, drun: _DetectorRun, matrix: np.ndarray,
                    times: np.ndarray) -> BlockDecision:
@@ -865,6 +926,12 @@ class Watcher:
                     drun.decider.state_dict()["state"], keep))
             drun.last_score = drun.last_score[keep]
             drun.thresholds_at = -math.inf
+        for sid in gone_ids:   # their warnings ahead end too
+            alert_id = run.open_alerts.pop((sid, PREDICT), None)
+            if alert_id is not None:
+                self.store.resolve_alert(alert_id, t)
+                for sink in self.notifier.sinks:
+                    self.store.enqueue(alert_id, sink, "resolved", now)
         run.columns = [run.columns[j] for j in keep]
         run.last_value = run.last_value[keep]
         run.seen_at = run.seen_at[keep]
@@ -893,6 +960,8 @@ class Watcher:
                 "series": [table.row(j) for j in rows],
                 "series_complete": len(table) <= SNAPSHOT_SERIES,
                 "table": table,
+                "predictions": None if run.predict is None else run.predict.snapshot(
+                    run.columns),
             }
         h = self.health
         self._snapshot = {
