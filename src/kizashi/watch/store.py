@@ -573,6 +573,12 @@ class WatchStore:
                         "?), ?) WHERE id=?", (_num(score), _num(value), _num(score), _num(score),
                                               alert_id))
 
+    def touch_alerts(self, rows: Sequence[tuple[int, float, float]]) -> None:
+        """:meth:`touch_alert` for many ``(alert_id, score, value)`` at once."""
+        self.db.executemany(
+            "UPDATE alerts SET score=?, value=?, peak_score=max(coalesce(peak_score, ?), ?) "
+            "WHERE id=?", [(_num(sc), _num(v), _num(sc), _num(sc), int(a)) for a, sc, v in rows])
+
     def resolve_alert(self, alert_id: int, t: float) -> None:
         self.db.execute("UPDATE alerts SET status='resolved', ends_at=? WHERE id=?", (t, alert_id))
 

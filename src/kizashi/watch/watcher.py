@@ -668,11 +668,11 @@ class Watcher:
                                        decision.level[row], matrix[row],
                                        decision.threshold[row], now, notes,
                                        extra.get(row) if drun.multivariate else None)
-                for j in touched.get(row, ()):
-                    alert_id = run.open_alerts.get((run.columns[j], name))
-                    if alert_id is not None:
-                        self.store.touch_alert(alert_id, decision.level[row, j],
-                                               matrix[row, j])
+                touches = [(alert_id, decision.level[row, j], matrix[row, j])
+                           for j in touched.get(row, ())
+                           if (alert_id := run.open_alerts.get((run.columns[j], name)))
+                           is not None]
+                self.store.touch_alerts(touches)
             drun.last_score = _latest(decision.level, finite, drun.last_score)
             self.store.add_block(run.spec.name, name, layout, times, matrix, decision.level,
                                  decision.threshold)
