@@ -228,7 +228,8 @@ class WatchPredictions:
                            + (f", ETA {when})" if when else ")")}
 
     def snapshot(self, columns: list[int]) -> dict[str, Any]:
-        """The last predictions aligned with ``columns`` (copies; NaN/False where none)."""
+        """The last predictions aligned with ``columns``, as JSON-ready lists (``None``
+        where there is none: learning, no limit, no crossing ahead)."""
         if columns == self.columns:
             rows = np.arange(len(columns))
         else:
@@ -241,10 +242,13 @@ class WatchPredictions:
             out[known] = array[rows[known]]
             return out
 
+        def listed(array: np.ndarray) -> list[float | None]:
+            return [v if math.isfinite(v) else None for v in pick(array, np.nan).tolist()]
+
         return {"horizon": self.spec.horizon_text,
-                "probability": pick(self.last.probability, np.nan),
-                "warning": pick(self.last.warning, False),
-                "eta": pick(self.last.eta_seconds, np.nan)}
+                "probability": listed(self.last.probability),
+                "warning": pick(self.last.warning, False).tolist(),
+                "eta": listed(self.last.eta_seconds)}
 
 
 def prediction_samples(body: dict[str, Any], limit: int | None
@@ -254,7 +258,7 @@ def prediction_samples(body: dict[str, Any], limit: int | None
     ones with ``exported_``) and probability, for at most ``limit`` series (the most likely
     first; None: all). Series still learning have none.
 
-    >>> body = {"predictions": {"horizon": "6h", "probability": np.array([0.2, np.nan, 0.9])},
+    >>> body = {"predictions": {"horizon": "6h", "probability": [0.2, None, 0.9]},
     ...         "table": None, "series": [{"labels": {"__name__": "fs_pct", "i": "a"}},
     ...                                   {"labels": {"i": "b"}}, {"labels": {"i": "c"}}]}
     >>> prediction_samples(body, 1)
