@@ -4,6 +4,7 @@ Prints tables (it is not a test). Run from the repository root::
 
     .venv/bin/python benchmarks/changepoint.py                 # speed tables
     .venv/bin/python benchmarks/changepoint.py --faithfulness  # krylov vs exact on NAB
+    .venv/bin/python benchmarks/changepoint.py --ratios        # SST ratios, timed in turn
 
 Speed: points per second on one core (BLAS pinned to one thread), the median
 of 3 runs after one untimed warm-up run (JIT compilation excluded), on a
@@ -268,13 +269,49 @@ def lanczos_steps_used() -> None:
               f"{np.percentile(used, 90):.0f} | {used.max()} |")
 
 
+def interleaved_ratios(n: int = 5_000, rounds: int = 3) -> None:
+    """kizashi's krylov SST against banpei's SVD SST and fastsst, timed in turn in each round
+    (a busy machine then slows all alike), on the noisy synthetic series and white noise."""
+    mine = kizashi_method("sst", solver="krylov", **SST_PARAMS)
+    theirs = {k: v for k, v in anchors().items()
+              if k in ("banpei SST (SVD)", "fastsst (krylov)") and v is not None}
+    series = {f"synthetic {n // 1000}k": synthetic(n),
+              f"white noise {n // 1000}k": np.random.default_rng(3).normal(size=n)}
+    print(f"\n## SST ratios, interleaved (median of {rounds} rounds; {SST_PARAMS})\n")
+    print("| series | kizashi krylov pts/s | " + " | ".join(f"{k} pts/s" for k in theirs)
+          + " | " + " | ".join(f"krylov ÷ {k}" for k in theirs) + " |")
+    print("|---|---:|" + "---:|" * (2 * len(theirs)))
+    for label, x in series.items():
+        methods = {"mine": mine, **theirs}
+        for method in methods.values():
+            method(x[:1000])  # warm-up: imports, JIT compilation
+        spent: dict[str, list[float]] = {k: [] for k in methods}
+        for _ in range(rounds):
+            for key, method in methods.items():
+                start = time.perf_counter()
+                method(x)
+                spent[key].append(time.perf_counter() - start)
+        speed = {k: len(x) / statistics.median(v) for k, v in spent.items()}
+        print(f"| {label} | {speed['mine']:,.0f} | "
+              + " | ".join(f"{speed[k]:,.0f}" for k in theirs) + " | "
+              + " | ".join(f"{speed['mine'] / speed[k]:,.1f}×" for k in theirs) + " |",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faithfulness", action="store_true",
                         help="krylov vs exact SST on every NAB file instead of speed")
     parser.add_argument("--series", type=int, default=10_000,
                         help="series in the cluster-tick measurement")
+    parser.add_argument("--ratios", action="store_true",
+                        help="only the interleaved SST ratios against banpei and fastsst, and "
+                             "the cluster tick")
     args = parser.parse_args()
+    if args.ratios:
+        interleaved_ratios()
+        cluster_tick(args.series)
+        return
     if args.faithfulness:
         faithfulness()
         lanczos_steps_used()

@@ -23,6 +23,7 @@ fi
 .venv/bin/pip install -q "torch==2.13.0"
 .venv/bin/pip install -q -e ".[test,dl,web]"
 .venv/bin/pip install -q -e ".[fast]"  # ONNX Runtime for the deep detectors' fast inference
+.venv/bin/pip install -q -e ".[scale]"  # Dask: tests/engine/test_distributed.py
 # Reference implementations the tests compare against; they pin old numpy/pandas,
 # so they are installed without their dependencies (their code runs on numpy 2).
 .venv/bin/pip install -q --no-deps "tsb-ad==1.5" "banpei==0.1.2"

@@ -90,6 +90,7 @@ def test_a_trained_autoencoder_pages_on_the_anomaly_and_names_the_metric_behind_
     first = firing[0]
     assert first["starts_at"] <= _iso(T0 + 805 * STEP)
     assert first["annotations"]["top_inputs"].startswith("io ")
+    assert first["annotations"]["top_causes"] == first["annotations"]["top_inputs"]
     assert first["labels"]["watch"] == "node1"
     assert "afresh" not in caplog.text and "not usable" not in caplog.text
     # the weights stay in the model folder: each tick stores only the stream state

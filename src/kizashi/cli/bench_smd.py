@@ -17,6 +17,14 @@ Two protocols:
 
 A univariate detector scores each metric on its own; the per-row score is the
 maximum over metrics (``--aggregate``).
+
+Root cause: ``hitrate_100`` and ``hitrate_150`` are OmniAnomaly's HitRate@100 %/150 %
+(:mod:`kizashi.evaluation.interpretation`) of the detector's per-metric attribution
+against SMD's interpretation labels, over the detected anomalous rows: labelled rows
+whose score reaches the best-F1 threshold (the ``F1`` column's). The attribution is a
+multivariate detector's own (:func:`kizashi.engine.causes.attribution_of`), and for a
+univariate detector each metric's share of the row's scores through the engine — what
+``kizashi detect --explain`` ranks.
 """
 
 from __future__ import annotations
@@ -67,11 +75,12 @@ def evaluate(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
 
 def score_machine(name: str, detector: str, params: dict[str, Any], protocol: str,
                   aggregate: str, published: dict[str, Any] | None,
-                  protect: bool | None = None) -> tuple[np.ndarray,
-                                                                            np.ndarray, float]:
-    """Row scores and labels of one machine, and the seconds it took."""
+                  protect: bool | None = None) -> tuple[np.ndarray, np.ndarray, float,
+                                                        dict[str, Any]]:
+    """Row scores and labels of one machine, the seconds it took, and its HitRates."""
     from kizashi.data.smd import load_smd
     from kizashi.detectors.registry import create
+    from kizashi.engine.causes import attribution_of, shares_of
     from kizashi.engine.decider import Decider
     from kizashi.engine.stream import DetectorStream
 
@@ -87,40 +96,60 @@ def score_machine(name: str, detector: str, params: dict[str, Any], protocol: st
         model.fit(test[:split], stamps[:split])
     else:
         model.fit(machine.train.values, machine.train.timestamps)
+    # a multivariate detector's own attribution, from the fitted state (left unchanged)
+    attribution = attribution_of(model, test, stamps) if model.multivariate else None
     # Through the engine (the decider protects the baseline during alerts); VUS and AUC
     # rank the raw scores. As TSB-AD does, its training rows are scored too.
     stream = DetectorStream(model, Decider.for_detector(model, protect=protect))
     scores = stream.process(test, stamps).scores
     if not model.multivariate:
         scores = scores.reshape(test.shape[0], -1)
+        # a univariate detector's per-metric scores through the engine (the baseline
+        # protected during alerts), as `kizashi detect --explain` ranks causes
+        attribution = shares_of(np.nan_to_num(scores, nan=0.0))
     if scores.shape[1] > 1:
         scores = np.nanmax(scores, axis=1) if aggregate == "max" else np.nanmean(scores, axis=1)
     else:
         scores = scores[:, 0]
     scores = np.nan_to_num(scores, nan=0.0, posinf=1e12, neginf=-1e12)
-    return scores, machine.test_labels, time.perf_counter() - started
+    rates = interpretation(machine.test_labels, scores, attribution, machine.segments)
+    return scores, machine.test_labels, time.perf_counter() - started, rates
+
+
+def interpretation(labels: np.ndarray, scores: np.ndarray, attribution: np.ndarray,
+                   segments: list) -> dict[str, Any]:
+    """HitRate@100 %/150 % over the labelled rows the best-F1 threshold detects."""
+    from kizashi.evaluation.interpretation import hit_rates
+    from kizashi.evaluation.pointwise import best_f1
+
+    threshold = best_f1(labels.astype(bool), scores).threshold
+    return hit_rates(attribution, segments, detected=scores >= threshold)
 
 
 def markdown(rows: list[dict[str, Any]], detector: str) -> str:
-    head = ["machine", f"{detector} VUS-PR", "AUC-PR", "AUC-ROC", "F1", "event F1", "s",
+    head = ["machine", f"{detector} VUS-PR", "AUC-PR", "AUC-ROC", "F1", "event F1",
+            "HitRate@100%", "HitRate@150%", "s",
             *(f"TSB-AD {m}" for m in PUBLISHED)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["machine"], *(f"{row[k]:.3f}" for k in
-                                   ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1")),
+                                   ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1",
+                                    "hitrate_100", "hitrate_150")),
                  f"{row['seconds']:.0f}",
                  *(row["published"].get(m, "") or "–" for m in PUBLISHED)]
         lines.append("| " + " | ".join(cells) + " |")
     if len(rows) > 1:
-        mean = {k: np.mean([r[k] for r in rows]) for k in
-                ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1", "seconds")}
+        mean = {k: np.nanmean([r[k] for r in rows]) for k in
+                ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1", "hitrate_100",
+                 "hitrate_150", "seconds")}
         pub = []
         for m in PUBLISHED:
             values = [float(r["published"][m]) for r in rows if r["published"].get(m)]
             pub.append(f"{np.mean(values):.3f}" if len(values) == len(rows) else "–")
         lines.append("| **mean** | " + " | ".join(f"**{mean[k]:.3f}**" for k in
                                                     ("vus_pr", "auc_pr", "auc_roc", "f1",
-                                                     "event_f1"))
+                                                     "event_f1", "hitrate_100",
+                                                     "hitrate_150"))
                      + f" | {mean['seconds']:.0f} | " + " | ".join(pub) + " |")
     return "\n".join(lines)
 
@@ -141,8 +170,8 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
               help="Also write the per-machine numbers here.")
 def smd(detector: str, params: tuple[str, ...], machine_names: tuple[str, ...], protocol: str,
         aggregate: str, protect: bool | None, json_path: Path | None) -> None:
-    """Server Machine Dataset: VUS-PR, AUC-PR, AUC-ROC, F1 and event F1 per machine,
-    beside TSB-AD's published VUS-PR."""
+    """Server Machine Dataset: VUS-PR, AUC-PR, AUC-ROC, F1, event F1 and root-cause
+    HitRate@100 %/150 % per machine, beside TSB-AD's published VUS-PR."""
     from kizashi.data.smd import machines
     from kizashi.detectors.registry import parse_param
 
@@ -154,13 +183,13 @@ def smd(detector: str, params: tuple[str, ...], machine_names: tuple[str, ...], 
         published = published_vus_pr()
         rows = []
         for name in names:
-            scores, labels, seconds = score_machine(name, detector, parsed, protocol, aggregate,
-                                                    published.get(name), protect)
-            row = {"machine": name, **evaluate(labels, scores), "seconds": seconds,
+            scores, labels, seconds, rates = score_machine(
+                name, detector, parsed, protocol, aggregate, published.get(name), protect)
+            row = {"machine": name, **evaluate(labels, scores), **rates, "seconds": seconds,
                    "published": {m: published.get(name, {}).get(m, "") for m in PUBLISHED}}
             rows.append(row)
             click.echo(f"{name}: VUS-PR {row['vus_pr']:.3f}  AUC-PR {row['auc_pr']:.3f}  "
-                       f"({seconds:.0f} s)", err=True)
+                       f"HitRate@150% {row['hitrate_150']:.3f}  ({seconds:.0f} s)", err=True)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"SMD, protocol {protocol}, detector {detector} {parsed or ''}".rstrip())

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
+from kizashi.cli.detect_logs import add_options as log_options
 from kizashi.data.validation import DataError, DataWarning
 
 
@@ -107,11 +109,25 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--labels", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="NAB windows JSON for --format nab (default: the corpus's own).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@diagnosis_options
+@log_options
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Score on a Dask cluster, series partitioned over its workers (same "
+                   "scores): local:N for N worker processes here, or a scheduler's address "
+                   "(tcp://host:8786, e.g. started by dask-jobqueue on LSF/Slurm). Needs "
+                   "kizashi[scale].")
+@click.option("--partitions", type=click.IntRange(min=1), metavar="N",
+              help="With --dask: partitions of the series (default: twice the workers).")
 def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | None, since: str,
            step_text: str, detector: str, params: tuple[str, ...], train_file: Path | None,
            calibration: str, cutoff: str, min_steps: int, resolve_steps: int, no_protect: bool,
            out: Path | None, plot: Path | None, on_invalid: str, on_duplicate: str,
-           labels: Path | None, quiet: bool) -> None:
+           labels: Path | None, quiet: bool, explain: bool = False,
+           incidents_file: Path | None = None, group_by: tuple[str, ...] = (),
+           group_window: int = 6, entity_labels: Path | None = None,
+           peers_by: str | None = None, logs: Path | None = None, log_format: str = "auto",
+           log_step: str = "1m", log_hosts: bool = True, dask_address: str | None = None,
+           partitions: int | None = None) -> None:
     """Score every series in FILE (or a Prometheus query) and flag anomalies.
 
     FILE is CSV (plain or gzip) or Parquet. Every detector has a working default
@@ -122,26 +138,47 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         kizashi detect cpu.csv --detector sst
         kizashi detect --prometheus http://127.0.0.1:9090 --query 'node_load5' --since 7d
     """
+    from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
     from kizashi.engine.batch import score_frame
     from kizashi.engine.sinks import write_scores
 
     try:
-        if (file is None) == (prometheus is None):
+        if logs is not None:
+            if file is not None or prometheus is not None:
+                raise ValueError("give a FILE, --prometheus URL or --logs FILE, one of them")
+            from kizashi.cli.detect_logs import read_log_input
+
+            frame = read_log_input(logs, log_format, log_step, log_hosts)
+        elif (file is None) == (prometheus is None):
             raise ValueError("give a FILE or --prometheus URL (with --query), not both")
-        if prometheus is not None:
+        elif prometheus is not None:
             frame = read_prometheus(prometheus, query, since, step_text)
         else:
             frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
         train = None if train_file is None else read_input(train_file, fmt, on_invalid,
                                                            on_duplicate, None)
+        entity_map = read_entity_labels(entity_labels)
+        parsed = parse_params(params)
+        if detector == "peers" and "groups" not in parsed:
+            parsed["groups"] = peer_groups(frame, entity_map, peers_by)
         decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
                     "resolve_steps": resolve_steps, "protect": False if no_protect else None}
-        result = score_frame(frame, detector, parse_params(params), decision=decision,
-                             train=train, progress=not quiet and sys.stderr.isatty())
+        if dask_address is not None:
+            if explain:
+                raise click.UsageError("--explain is not available with --dask yet: "
+                                       "score in one process to get the causes.")
+            result = _score_on_dask(dask_address, partitions, frame, detector, parsed,
+                                    decision, train, progress=not quiet and sys.stderr.isatty())
+        else:
+            result = score_frame(frame, detector, parsed, decision=decision,
+                                 train=train, progress=not quiet and sys.stderr.isatty(),
+                                 explain=explain)
     except (DataError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     flagged = result.flags.sum(axis=0)
-    where = file if file is not None else f"{prometheus} {query}"
+    if detector == "peers":  # one key per series: too long to print
+        result.params.pop("groups", None)
+    where = file if file is not None else logs if logs is not None else f"{prometheus} {query}"
     click.echo(f"{where}: {frame.n_times} time steps, {frame.n_series} series, detector "
                f"{detector} {result.params or ''}(calibration {result.calibration}, "
                f"{len(result.incidents)} incidents)")
@@ -151,8 +188,13 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             break
         click.echo(f"  {entity}/{metric}: {int(flagged[j])} flagged (cutoff "
                    f"{result.cutoffs[j]:.4g}, max level {_max(result.levels[:, j])})")
+    try:
+        written = report(result, frame, explain=explain, incidents=incidents_file,
+                         entity_labels=entity_map, group_by=group_by, window=group_window)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     if out is not None:
-        write_scores(result, out)
+        write_scores(written, out)
         click.echo(f"scores written to {out}")
     if plot is not None:
         from kizashi.report.plots import plot_scores
@@ -162,6 +204,21 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         plot_scores(result.timestamps, shown, result.levels, result.flags, result.cutoffs,
                     titles, plot, labels=result.labels, score_name=f"{detector} level")
         click.echo(f"plot written to {plot}")
+
+
+def _score_on_dask(address: str, partitions: int | None, frame, detector: str, params: dict,
+                   decision: dict, train, progress: bool):
+    """``score_frame`` on a Dask cluster, with a progress bar over the series."""
+    from tqdm import tqdm
+
+    from kizashi.engine.distributed import connect, score_frame_distributed
+
+    with connect(address) as client, tqdm(total=frame.n_series, unit="series",
+                                          desc="scoring on dask", disable=not progress,
+                                          leave=False) as bar:
+        return score_frame_distributed(frame, detector, params, client=client,
+                                       decision=decision, train=train, partitions=partitions,
+                                       on_done=bar.update)
 
 
 def read_prometheus(url: str, query: str | None, since: str, step_text: str):

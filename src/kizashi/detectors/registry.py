@@ -28,6 +28,7 @@ DETECTORS: dict[str, str] = {
     "changefinder": "kizashi.detectors.changepoint.change_finder:ChangeFinder",
     "lstm": "kizashi.detectors.deep.lstm_detector:LstmDetector",
     "autoencoder": "kizashi.detectors.deep.autoencoder_detector:AutoencoderDetector",
+    "peers": "kizashi.detectors.peers.peer_deviation:PeerDeviation",
 }
 
 

@@ -102,6 +102,9 @@ class FrameResult:
     calibration: str = "none"
     labels: np.ndarray | None = None
     incidents: list[Incident] = field(default_factory=list)
+    #: (T, frame series) each input's share of its entity's score, for a multivariate
+    #: detector run with ``explain=True`` (None otherwise; see :mod:`kizashi.engine.causes`)
+    attribution: np.ndarray | None = None
 
     def to_long(self):
         """A pandas DataFrame: timestamp, entity, metric, detector, score, is_anomaly."""
@@ -128,11 +131,13 @@ def _groups(frame: SeriesFrame, multivariate: bool) -> Iterator[list[int]]:
 
 def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = None, *,
                 decision: dict[str, Any] | None = None, train: SeriesFrame | None = None,
-                fit_fraction: float = FIT_FRACTION, progress: bool = False) -> FrameResult:
+                fit_fraction: float = FIT_FRACTION, progress: bool = False,
+                explain: bool = False) -> FrameResult:
     """Run detector ``name`` over every series of ``frame`` and decide (see the module docs).
 
     ``decision`` holds :class:`~kizashi.engine.decider.Decider` parameters
-    (``calibration``, ``cutoff``, ``min_steps``, ...).
+    (``calibration``, ``cutoff``, ``min_steps``, ...). ``explain`` keeps a
+    multivariate detector's per-input attribution (``FrameResult.attribution``).
     """
     params = dict(params or {})
     decision = dict(decision or {})
@@ -145,13 +150,15 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
     parts = []
     for group in _groups(frame, probe.multivariate):
         parts.append(_score_group(frame, group, name, params, decision, train, fit_fraction, t,
-                                  progress))
+                                  progress, explain))
     scores = np.hstack([p[0] for p in parts])
     levels = np.hstack([p[1] for p in parts])
     active = np.hstack([p[2] for p in parts])
     learning = np.hstack([p[3] for p in parts])
     cutoffs = np.concatenate([p[4] for p in parts])
     calibration = parts[0][5] if parts else "none"
+    attribution = np.hstack([p[6] for p in parts]) if explain and probe.multivariate and parts \
+        else None
     if probe.multivariate:
         groups = list(_groups(frame, True))
         entities = tuple(frame.unique_entities())
@@ -164,12 +171,12 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
             frame.values
     return FrameResult(frame.timestamps, entities, metrics, values, scores, levels, cutoffs,
                        active, learning, name, params, calibration, labels,
-                       incidents(active, levels))
+                       incidents(active, levels), attribution)
 
 
 def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[str, Any],
                  decision: dict[str, Any], train: SeriesFrame | None, fit_fraction: float,
-                 t: np.ndarray, progress: bool) -> tuple[Any, ...]:
+                 t: np.ndarray, progress: bool, explain: bool = False) -> tuple[Any, ...]:
     detector = create(name, **params)
     block = frame.values[:, group]
     start = 0
@@ -184,6 +191,13 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
                                  f"give a training file")
             detector.fit(block[:start], t[:start])
     n_out = 1 if detector.multivariate else len(group)
+    attribution = None
+    if explain and detector.multivariate:  # from the fitted state, before the stream learns
+        from kizashi.engine.causes import attribution_of
+
+        attribution = np.full((frame.n_times, len(group)), np.nan)
+        if start < frame.n_times:
+            attribution[start:] = attribution_of(detector, block[start:], t[start:])
     stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
     rule = stream.decider.rule
     if rule.kind == "quantile":
@@ -215,7 +229,8 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     learning[start:] = out.decision.learning
     cutoffs = out.decision.threshold[-1] if out.decision.threshold.shape[0] else \
         stream.decider.state_["threshold"]
-    return scores, levels, active, learning, cutoffs, stream.decider.resolved_calibration
+    return (scores, levels, active, learning, cutoffs, stream.decider.resolved_calibration,
+            attribution)
 
 
 def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: bool,

@@ -46,7 +46,16 @@ import numpy as np
 
 from kizashi.decision.alert_filter import AlertChange, AlertFilter
 from kizashi.decision.cutoffs import Cutoff, parse_cutoff
-from kizashi.engine.calibrators import create_calibrator
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA
+from kizashi.engine.calibrators import IdentityCalibrator, create_calibrator
+from kizashi.engine.decide_kernel import (
+    FIRING,
+    STOP_AFTER_PROTECTED,
+    STOP_AFTER_UNPROTECTED,
+    block_outputs,
+    change_order,
+    decide_block,
+)
 from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 
 __all__ = ["BlockDecision", "Decider", "StepDecision"]
@@ -308,6 +317,11 @@ class Decider:
         if x.size != state["n_series"]:
             raise ValueError(f"the decider was set up for {state['n_series']} series, "
                              f"got {x.size} scores")
+        if self._compiled:
+            block = self._compiled_block(x[None, :], None if t is None else np.array([t]), 0)
+            return StepDecision(block.level[0], block.threshold[0].copy(), block.above[0],
+                                block.active[0], block.protect[0], block.learning[0],
+                                [change for _, change in block.changes])
         observed = ~np.isnan(x)
         ready = observed & (state["seen"] >= int(self.warmup))
         state["seen"] = state["seen"] + observed
@@ -343,12 +357,21 @@ class Decider:
         learning = observed & ~decided
         return StepDecision(level, threshold.copy(), above, active, protect, learning, changes)
 
-    def update_many(self, scores: Any, timestamps: Any = None) -> BlockDecision:
+    def update_many(self, scores: Any, timestamps: Any = None, *,
+                    until_protected: bool = False, until_unprotected: bool = False
+                    ) -> BlockDecision:
         """Decide a ``(time, series)`` block: :meth:`update` on every row.
 
         The rows before the first one that crosses a cutoff (or all rows, when
         nothing is protected) are decided at once, vectorised over time; from
-        that row on, step by step.
+        that row on, step by step. With ``until_protected`` it stops after the
+        first row that protects a series (the engine redoes the block from
+        there), so the decisions may cover fewer rows than ``scores``; with
+        ``until_unprotected`` after the first row in which some series is not
+        protected.
+
+        With calibration ``none`` every row is decided in one compiled loop
+        (:mod:`kizashi.engine.decide_kernel`), with the same results.
         """
         matrix = np.asarray(scores, dtype=np.float64)
         matrix = matrix.reshape(matrix.shape[0], -1)
@@ -357,6 +380,17 @@ class Decider:
             raise ValueError(f"the decider was set up for {state['n_series']} series, "
                              f"got {matrix.shape[1]} scores")
         t = None if timestamps is None else np.asarray(timestamps, dtype=np.float64)
+        if self._compiled:
+            stop = STOP_AFTER_PROTECTED if until_protected else \
+                STOP_AFTER_UNPROTECTED if until_unprotected else 0
+            return self._compiled_block(matrix, t, stop)
+        if until_unprotected:
+            steps = []
+            for k in range(matrix.shape[0]):
+                steps.append(self.update(matrix[k], None if t is None else float(t[k])))
+                if not steps[-1].protect.all():
+                    break
+            return BlockDecision.stack(steps, state["n_series"])
         parts: list[BlockDecision] = []
         i, retry_at, gap = 0, 0, 1
         while i < matrix.shape[0]:
@@ -371,11 +405,51 @@ class Decider:
                 # vectorised path again after 1, 2, 4, ... steps (never quadratic)
                 retry_at, gap = i + gap, min(2 * gap, QUIET_SPAN)
             stop = min(retry_at, matrix.shape[0]) if retry_at > i else i + 1
-            steps = [self.update(matrix[k], None if t is None else float(t[k]))
-                     for k in range(i, stop)]
+            steps = []
+            for k in range(i, stop):
+                steps.append(self.update(matrix[k], None if t is None else float(t[k])))
+                if until_protected and steps[-1].protect.any():
+                    parts.append(BlockDecision.stack(steps, state["n_series"]))
+                    return BlockDecision.join(parts, state["n_series"])
             parts.append(BlockDecision.stack(steps, state["n_series"]))
             i = stop
         return BlockDecision.join(parts, state["n_series"])
+
+    @property
+    def _compiled(self) -> bool:
+        """Whether steps go through the compiled loop (raw scores, numba installed)."""
+        return HAVE_NUMBA and isinstance(self.calibrator, IdentityCalibrator)
+
+    def _compiled_block(self, matrix: np.ndarray, t: np.ndarray | None, stop: int
+                        ) -> BlockDecision:
+        state = self._require()
+        for key, dtype in (("seen", np.int64), ("calibrated", np.int64),
+                           ("threshold", np.float64), ("protected_for", np.int64),
+                           ("run_start", np.float64)):
+            state[key] = np.ascontiguousarray(state[key], dtype=dtype)
+        filt = state["filter"]
+        for key, dtype in (("above_run", np.int64), ("below_run", np.int64),
+                           ("active", np.bool_)):
+            filt[key] = np.ascontiguousarray(filt[key], dtype=dtype)
+        times = np.full(matrix.shape[0], np.nan) if t is None else \
+            np.ascontiguousarray(t, dtype=np.float64)
+        out = block_outputs(*matrix.shape)
+        relearn = -1 if self.relearn_after is None else int(self.relearn_after)
+        n = decide_block(np.ascontiguousarray(matrix), times, state["threshold"], state["seen"],
+                         state["calibrated"], filt["above_run"], filt["below_run"],
+                         filt["active"], state["protected_for"], state["run_start"],
+                         int(self.warmup), int(self.min_steps), int(self.resolve_steps),
+                         bool(self.protect), relearn, stop, *out)
+        level, above, active, protect, learning, change, start = (a[:n] for a in out)
+        changes = []
+        if change.any():
+            rows, series, codes = change_order(change)
+            changes = [(int(k), AlertChange(int(j), "firing" if code == FIRING else "resolved",
+                                            None if code != FIRING or np.isnan(start[k, j])
+                                            else float(start[k, j])))
+                       for k, j, code in zip(rows, series, codes, strict=True)]
+        threshold = np.broadcast_to(state["threshold"], level.shape)
+        return BlockDecision(level, threshold, above, active, protect, learning, changes)
 
     def _quiet_prefix(self, matrix: np.ndarray) -> tuple[BlockDecision | None, int]:
         """Decide at once the leading rows where no series is above its cutoff or alerting.

@@ -12,6 +12,9 @@ Two kinds, one registry (``type:`` in a watch config):
 ``file``
     any file the validated reader takes (CSV or Parquet, long or wide, plain
     or gzip), re-read when it grows; series are labelled ``entity``/``metric``.
+``logs``
+    a log file tailed as it grows: lines per Drain3 template, host and step
+    (:mod:`kizashi.engine.log_source`).
 
 A source that follows the clock (``follows_clock = True``) is asked for the
 steps between its last one and now; the others are asked for what came after
@@ -19,7 +22,7 @@ the last timestamp processed. Adding a source is one module with that
 protocol, one line in :data:`SOURCES` and its tests.
 
 >>> sorted(SOURCES)
-['csv', 'file', 'prometheus']
+['csv', 'file', 'logs', 'prometheus']
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ SOURCES: dict[str, str] = {
     "prometheus": "kizashi.watch.sources:PrometheusSource",
     "csv": "kizashi.watch.sources:CsvSource",
     "file": "kizashi.engine.sources:FileSource",
+    "logs": "kizashi.engine.log_source:LogSource",
 }
 
 

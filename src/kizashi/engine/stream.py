@@ -42,6 +42,10 @@ __all__ = ["DetectorStream", "StreamBlock", "join_decisions"]
 BLOCK = 2048
 #: The shortest block tried after a block was cut short by a protected step.
 MIN_SPAN = 8
+#: Values (rows × series) below which a block is not shortened further.
+MIN_POINTS = 4096
+#: Most values (rows × series) scored at once against a frozen state (its tiled copy).
+MAX_FROZEN = 65536
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +79,16 @@ class DetectorStream:
         self.block = int(block)
         #: rows tried in the next block: halves towards a protected step, doubles back
         self._span = int(block)
+        #: rows tried at once while every series is protected
+        self._frozen_span = MIN_SPAN
+        self._series_keys: Any = None
+
+    @property
+    def _shortest(self) -> int:
+        """The shortest block: ``MIN_SPAN`` rows, or more on narrow data, where a block's
+        fixed cost outweighs the rows a block cut short wastes (``MIN_POINTS`` values)."""
+        width = self.decider.state_["n_series"] if self.decider.state_ else 1
+        return min(self.block, max(MIN_SPAN, MIN_POINTS // max(width, 1)))
 
     def _prepare(self, n_inputs: int) -> None:
         if self.detector.state_ is None:
@@ -95,11 +109,15 @@ class DetectorStream:
         steps: list[StepDecision | BlockDecision] = []
         i = 0
         while i < matrix.shape[0]:
-            if not self.decider.protecting.any():
+            protecting = self.decider.protecting
+            if not protecting.any():
                 done = self._block(matrix, t, i, scores, steps)
                 i += done
                 if done:
                     continue
+            elif protecting.all() and self._freezable():
+                i += self._frozen_run(matrix, t, i, scores, steps)
+                continue
             scores[i], decision = self._protected_step(matrix[i], None if t is None else t[i:i + 1])
             steps.append(decision)
             i += 1
@@ -114,7 +132,7 @@ class DetectorStream:
         calibrator_before = copy_state(self.decider.calibrator.state_)
         span = None if t is None else t[i:j]
         block_scores = self._scores(self.detector.update_many(matrix[i:j], span))
-        decision = self.decider.update_many(block_scores, span)
+        decision = self.decider.update_many(block_scores, span, until_protected=True)
         protected = decision.protect.any(axis=1)
         if not protected.any():
             scores[i:j] = block_scores
@@ -122,8 +140,9 @@ class DetectorStream:
             self._span = min(2 * self._span, self.block)
             return j - i
         first = int(np.argmax(protected))
-        # protected steps come in runs: try a shorter block next time (never quadratic)
-        self._span = max(MIN_SPAN, min(first, self._span // 2))
+        # the next block spans about twice the quiet stretch seen: a block cut short wastes
+        # at most as much work as it kept (never quadratic), and sparse alerts keep long blocks
+        self._span = max(self._shortest, min(2 * first, self.block))
         self.detector.state_ = detector_before
         self.decider.state_ = decider_before
         self.decider.calibrator.state_ = calibrator_before
@@ -134,6 +153,51 @@ class DetectorStream:
             scores[i:stop] = again
             steps.append(self.decider.update_many(again, None if t is None else t[i:stop]))
         return first
+
+    def _freezable(self) -> bool:
+        """Whether protected runs may be scored as a block against the frozen state."""
+        detector = self.detector
+        return self.block > 1 and not detector.multivariate and \
+            not detector.requires_timestamps and not detector.requires_training
+
+    def _frozen_run(self, matrix: np.ndarray, t: np.ndarray | None, i: int, scores: np.ndarray,
+                    steps: list[Any]) -> int:
+        """Rows from ``i`` while every series stays protected, in one block; rows done.
+
+        While every series is protected the detector learns nothing, so each row is
+        scored against the same (frozen) state: the state is tiled once per row
+        along the series axis and a single step scores them all. The decider stops
+        after the first row in which a series is not protected; that row is then
+        learned with the protected series masked, as a protected step would.
+        """
+        width = matrix.shape[1]
+        span = min(matrix.shape[0] - i, self._frozen_span, max(1, MAX_FROZEN // width))
+        rows = matrix[i:i + span]
+        tiled = self.detector.clone()
+        tiled.state_ = tile_state(self.detector.state_, span, self._series_arrays(),
+                                  type(self.detector).state_series_axis)
+        frozen = self._scores(tiled.score(rows.reshape(1, span * width))).reshape(span, width)
+        decision = self.decider.update_many(frozen, None if t is None else t[i:i + span],
+                                            until_unprotected=True)
+        done = decision.level.shape[0]
+        scores[i:i + done] = frozen[:done]
+        steps.append(decision)
+        last = decision.protect[done - 1]
+        if not last.all():  # the row that ends the run is learned, protected series masked
+            k = i + done - 1
+            self.detector.update_many(np.where(last, np.nan, matrix[k])[None, :],
+                                      None if t is None else t[k:k + 1])
+        self._frozen_span = min(2 * self._frozen_span, self.block) if done == span else \
+            max(MIN_SPAN, self._frozen_span // 2)
+        return done
+
+    def _series_arrays(self) -> Any:
+        """Which leaves of the detector's state run over the series (cached)."""
+        if self._series_keys is None:
+            one = self.detector.clone().reset(1).state_
+            two = self.detector.clone().reset(2).state_
+            self._series_keys = _grows(one, two)
+        return self._series_keys
 
     def _protected_step(self, row: np.ndarray, t: np.ndarray | None) -> tuple[np.ndarray,
                                                                              StepDecision]:
@@ -160,6 +224,36 @@ class DetectorStream:
         self.detector.load_state_dict(state["detector"])
         self.decider.load_state_dict(state["decider"])
         return self
+
+
+def _grows(one: Any, two: Any) -> Any:
+    """The tree of ``one``'s leaves, True where a leaf differs between states of 1 and 2 series."""
+    if isinstance(one, dict):
+        return {key: _grows(one[key], two[key]) for key in one}
+    if isinstance(one, np.ndarray):
+        return one.shape != np.shape(two)
+    return False
+
+
+def tile_state(state: Any, times: int, grows: Any, axis: int) -> Any:
+    """``state`` with every per-series array repeated ``times`` times along the series axis
+    (series ``j`` of copy ``k`` becomes series ``k · n + j``); ``n_series`` follows.
+
+    >>> tiled = tile_state({"n_series": 2, "mean": np.array([1.0, 2.0]), "k": 3.0}, 2,
+    ...                    {"n_series": False, "mean": True, "k": False}, -1)
+    >>> tiled["n_series"], tiled["mean"].tolist(), tiled["k"]
+    (4, [1.0, 2.0, 1.0, 2.0], 3.0)
+    """
+    if isinstance(state, dict):
+        out = {key: tile_state(value, times, grows[key], axis) for key, value in state.items()}
+        if "n_series" in out and isinstance(out["n_series"], (int, np.integer)):
+            out["n_series"] = int(state["n_series"]) * times
+        return out
+    if isinstance(state, np.ndarray) and grows:
+        reps = [1] * state.ndim
+        reps[axis % state.ndim] = times
+        return np.tile(state, reps)
+    return state.copy() if isinstance(state, np.ndarray) else state
 
 
 def join_decisions(parts: list[Any], n_out: int) -> BlockDecision:

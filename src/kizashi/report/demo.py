@@ -212,6 +212,7 @@ def judge(run: DetectorRun, telemetry: ClusterTelemetry) -> None:
 
 def write_report(out: Path, telemetry: ClusterTelemetry, runs: list[DetectorRun]) -> None:
     """report.html with a verdict table, false alerts, and one plot per incident."""
+    from kizashi.report import demo_diagnosis
     from kizashi.report.demo_plots import plot_incident, plot_overview
 
     plot_overview(telemetry, runs, out / "overview.png")
@@ -265,6 +266,7 @@ on. An alert fires after 2 consecutive flagged steps (10 min) and resolves after
 <tr><th>run time</th>{time_row}</tr></table>
 <h2>The centre at a glance</h2><img src="overview.png" alt="overview">
 <h2>Incidents</h2>{figures}
+{demo_diagnosis.section(out, telemetry, runs)}
 </body></html>
 """
     (out / "report.html").write_text(page, encoding="utf-8")

@@ -725,10 +725,16 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
                              f"{', '.join(sorted(SOURCES))}, got {kind!r}")
         url = sub.get("url", None)
         path = sub.get("path", None)
-        if kind in ("csv", "file") and not path:
+        if kind in ("csv", "file", "logs") and not path:
             raise ValueError(f"{reader.where}: sources.{name}.path is missing (the file)")
         form = sub.text("format", sub.get("format", "auto"))
-        if form not in ("auto", "long", "wide"):
+        if kind == "logs":  # a log format (kizashi.data.logs)
+            from kizashi.data.logs import LOG_FORMATS
+
+            if form not in ("auto", *LOG_FORMATS):
+                raise ValueError(f"{reader.where}: sources.{name}.format of a logs source must "
+                                 f"be auto or one of {', '.join(LOG_FORMATS)}, got {form!r}")
+        elif form not in ("auto", "long", "wide"):
             raise ValueError(f"{reader.where}: sources.{name}.format must be auto, long or wide, "
                              f"got {form!r}")
         out[str(name)] = SourceConfig(

@@ -864,6 +864,7 @@ class Watcher:
                     top = explained.top_inputs(row, features, k=3)
                     notes[row] = {"top_inputs": ", ".join(f"{f} {share:.0%}"
                                                           for f, share in top)}
+                    notes[row]["top_causes"] = notes[row]["top_inputs"]  # ranked causes
         return BlockDecision(**repeat, changes=changes), notes
 
     def _quantile_thresholds(self, run: _WatchRun, drun: _DetectorRun, t: float) -> None:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.threshold.range_kernel import range_block
 from kizashi.state import State
 
 
@@ -112,38 +113,16 @@ class RangeRule(Detector):
         return np.where((high > low) & np.isfinite(reach), limited, x)
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
-        decay = self._decay()
-        low, high, count = state["low"], state["high"], state["count"]
-        scores = self._score(x, low, high, count)
-        x = self._learned(x, low, high)
-        seen = ~np.isnan(x)
-        if decay == 1.0:
-            state["low"] = np.fmin(low, x)
-            state["high"] = np.fmax(high, x)
-        else:
-            with np.errstate(invalid="ignore"):
-                state["high"] = np.where(seen & ~(x < high), x,
-                                         np.where(seen, x + decay * (high - x), high))
-                state["low"] = np.where(seen & ~(x > low), x,
-                                        np.where(seen, x + decay * (low - x), low))
-        state["count"] = count + seen
-        return scores
+        return self._score_batch(state, x[None, :], None)[0]
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
-        if self._decay() != 1.0:
-            return super()._score_batch(state, values, t)
-        if values.shape[0] == 0:
-            return np.empty(values.shape)
-        # Numenta's rule: the running extremes before each row are accumulated fmin/fmax.
-        high = np.fmax.accumulate(np.vstack([state["high"][None, :], values]), axis=0)
-        low = np.fmin.accumulate(np.vstack([state["low"][None, :], values]), axis=0)
-        count = state["count"] + np.vstack([np.zeros((1, values.shape[1]), dtype=np.int64),
-                                            np.cumsum(~np.isnan(values), axis=0)])
-        if self.max_growth is not None:
-            learned = self._learned(values, low[:-1], high[:-1])
-            if (learned != values)[~np.isnan(values)].any():
-                # a value beyond the growth limit: learn step by step
-                return super()._score_batch(state, values, t)
-        scores = self._score(values, low[:-1], high[:-1], count[:-1])
-        state.update(low=low[-1], high=high[-1], count=count[-1])
+        """One compiled pass over the block (:mod:`.range_kernel`)."""
+        decay = self._decay()
+        for key, dtype in (("low", np.float64), ("high", np.float64), ("count", np.int64)):
+            state[key] = np.ascontiguousarray(state[key], dtype=dtype)
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        scores = np.empty(values.shape)
+        range_block(values, scores, state["low"], state["high"], state["count"],
+                    float(self.tolerance), decay, int(self.min_periods),
+                    np.nan if self.max_growth is None else float(self.max_growth))
         return scores

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.threshold.rolling_kernels import quantile_block
 from kizashi.state import State
 from kizashi.streaming import RollingWindow
-from kizashi.streaming.robust import FLOAT_MAX, ratio, spread_floor
 
 
 class RollingQuantileThreshold(Detector):
@@ -82,15 +82,18 @@ class RollingQuantileThreshold(Detector):
         return {"n_series": n_series, "window": self._rolling().init(n_series)}
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
-        rolling = self._rolling()
-        q_low, q_high = rolling.quantiles(state["window"], (self.low, self.high))
-        ready = state["window"]["count"] >= self.min_periods
-        with np.errstate(invalid="ignore", over="ignore"):
-            width = np.minimum(q_high - q_low, FLOAT_MAX)
-            centre = q_low / 2.0 + q_high / 2.0
-            width = np.maximum(width, spread_floor(centre, self.min_width))
-            beyond = np.maximum(np.maximum(x - q_high, q_low - x), 0.0)
-            score = np.where(ready, ratio(beyond, width), 0.0)
-        score = np.where(np.isnan(x), np.nan, score)
-        rolling.push(state["window"], x)
-        return score
+        return self._score_batch(state, x[None, :], None)[0]
+
+    def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        """One compiled pass: each window sorted once, then kept sorted point by point."""
+        self._rolling()
+        window = state["window"]
+        for key, dtype in (("values", np.float64), ("position", np.int64),
+                           ("count", np.int64)):
+            window[key] = np.ascontiguousarray(window[key], dtype=dtype)
+        values = np.asarray(values, dtype=np.float64)
+        scores = np.empty(values.shape)
+        quantile_block(values, scores, window["values"], window["position"], window["count"],
+                       float(self.low), float(self.high), int(self.min_periods),
+                       np.nan if self.min_width is None else float(self.min_width))
+        return scores

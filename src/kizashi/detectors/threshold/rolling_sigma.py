@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.threshold.rolling_kernels import MOMENT_ROWS, init_moments, sigma_block
 from kizashi.state import State
 from kizashi.streaming import RollingWindow
-from kizashi.streaming.robust import ratio, spread_floor
 
 
 class RollingSigmaThreshold(Detector):
@@ -97,35 +97,41 @@ class RollingSigmaThreshold(Detector):
         return RollingWindow(self.window)
 
     def _init_state(self, n_series: int) -> State:
-        return {"n_series": n_series, "window": self._rolling().init(n_series)}
+        window = self._rolling().init(n_series)
+        return {"n_series": n_series, "window": window,
+                "moments": np.zeros((MOMENT_ROWS, n_series))}
+
+    def _run(self, state: State, values: np.ndarray, band: bool = False
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scores of ``values`` (and the band's mean and σ), learning them: one compiled pass."""
+        self._rolling()
+        window = state["window"]
+        for key, dtype in (("values", np.float64), ("position", np.int64),
+                           ("count", np.int64)):
+            window[key] = np.ascontiguousarray(window[key], dtype=dtype)
+        if "moments" not in state:  # a state saved before the moments were kept
+            state["moments"] = init_moments(window["values"], window["count"])
+        state["moments"] = np.ascontiguousarray(state["moments"], dtype=np.float64)
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        scores = np.empty(values.shape)
+        forecast = np.empty(values.shape) if band else scores
+        spread = np.empty(values.shape) if band else scores
+        sigma_block(values, scores, forecast, spread, band, window["values"], window["position"],
+                    window["count"], state["moments"], int(self.min_periods),
+                    np.nan if self.min_std is None else float(self.min_std),
+                    np.nan if self.clip is None else float(self.clip))
+        return scores, forecast, spread
 
     def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
                  ) -> dict[str, np.ndarray]:
         """Scores, and the band ``mean ± k·σ`` each step was judged against."""
-        rolling = self._rolling()
-        forecast = np.full(values.shape, np.nan)
-        spread = np.full(values.shape, np.nan)
-        scores = np.empty(values.shape)
-        for i, row in enumerate(values):
-            mean, std = rolling.mean_std(state["window"])
-            ready = state["window"]["count"] >= self.min_periods
-            forecast[i] = np.where(ready, mean, np.nan)
-            spread[i] = np.where(ready, np.maximum(std, spread_floor(mean, self.min_std)), np.nan)
-            scores[i] = self._update(state, row, None)
+        scores, forecast, spread = self._run(state, values, band=True)
         reach = float(self.k) * spread
         return {"score": scores, "forecast": forecast, "lower": forecast - reach,
                 "upper": forecast + reach}
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
-        rolling = self._rolling()
-        mean, std = rolling.mean_std(state["window"])
-        ready = state["window"]["count"] >= self.min_periods
-        sigma = np.maximum(std, spread_floor(mean, self.min_std))
-        with np.errstate(invalid="ignore", over="ignore"):
-            score = np.where(ready, ratio(np.abs(x - mean), sigma), 0.0)
-            if self.clip is not None:
-                reach = float(self.clip) * sigma
-                x = np.where(ready, np.clip(x, mean - reach, mean + reach), x)
-        score = np.where(np.isnan(x), np.nan, score)
-        rolling.push(state["window"], x)
-        return score
+        return self._run(state, x[None, :])[0][0]
+
+    def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        return self._run(state, values)[0]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.threshold.seasonal_kernel import seasonal_block
 from kizashi.durations import parse_duration
 from kizashi.state import State
-from kizashi.streaming import DiscountedMoments, decay_factor
-from kizashi.streaming.robust import ratio, spread_floor
+from kizashi.streaming import DiscountedMoments
 
 #: How many times further out than ``clip`` values are kept before a series is scored.
 WARM_UP_REACH = 10.0
@@ -113,54 +113,29 @@ class SeasonalThreshold(Detector):
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         if t is None:
             raise ValueError("seasonal_threshold needs timestamps")
-        period, slot_width, n_slots = self._layout()
-        level_halflife = parse_duration(self.level_halflife)
-        season_halflife = parse_duration(self.season_halflife)
-        slot = int((t % period) // slot_width) % n_slots
-        observed = ~np.isnan(x)
+        return self._score_batch(state, x[None, :], np.array([t], dtype=np.float64))[0]
 
-        profile = state["profile"][slot]
-        slot_known = state["profile_weight"][slot] > 0
-        expected = state["level"]["mean"] + profile
-        residual = x - expected
-        sigma = np.sqrt(state["residual"]["var"])
-        floor = spread_floor(expected, self.min_std)
-        with np.errstate(invalid="ignore", over="ignore"):
-            ready = slot_known & (t - state["first_seen"] >= self.warmup_periods * period)
-            score = np.where(ready, ratio(np.abs(residual), np.maximum(sigma, floor)), 0.0)
-        score = np.where(observed, score, np.nan)
+    def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        """One compiled pass over the block (:mod:`.seasonal_kernel`)."""
+        if t is None:
+            raise ValueError("seasonal_threshold needs timestamps")
+        period, slot_width, _ = self._layout()
+        layout = (float(period), float(slot_width), float(parse_duration(self.level_halflife)),
+                  float(parse_duration(self.season_halflife)))
 
-        # Learn, with large residuals clipped once the baseline is established; before,
-        # values are only kept within WARM_UP_REACH · clip spreads of the level.
-        level = state["level"]
-        with np.errstate(over="ignore", invalid="ignore"):
-            limit = self.clip * np.maximum(sigma, floor)
-            centre = np.where(slot_known, expected, level["mean"])
-            reach = WARM_UP_REACH * self.clip * np.maximum(
-                np.sqrt(level["var"]), spread_floor(level["mean"], self.min_std))
-            young = ~ready & (level["weight"] > 1.0)  # two values seen
-            rough = np.clip(residual, centre - reach - expected, centre + reach - expected)
-            clipped = np.where(ready, np.clip(residual, -limit, limit),
-                               np.where(young, rough, residual))
-        learn_x = expected + clipped
-        elapsed = np.where(np.isnan(state["last_seen"]), 0.0, t - state["last_seen"])
-        level_decay = decay_factor(elapsed, level_halflife)
-        level_input = np.where(slot_known, learn_x - profile, learn_x)
-        DiscountedMoments().update(state["level"], level_input, level_decay, where=observed)
-        DiscountedMoments().update(
-            state["residual"], np.where(slot_known, clipped, np.nan), level_decay,
-            where=observed,
-        )
+        def arrays(part: State, keys: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+            for key in keys:
+                part[key] = np.ascontiguousarray(part[key], dtype=np.float64)
+            return tuple(part[key] for key in keys)
 
-        seen = state["profile_seen"][slot]
-        season_decay = decay_factor(np.where(np.isnan(seen), 0.0, t - seen), season_halflife)
-        weight = state["profile_weight"][slot] * season_decay + 1.0
-        target = learn_x - state["level"]["mean"]
-        new_profile = profile + (target - profile) / weight
-        state["profile"][slot] = np.where(observed, new_profile, profile)
-        state["profile_weight"][slot] = np.where(observed, weight, state["profile_weight"][slot])
-        state["profile_seen"][slot] = np.where(observed, t, seen)
-        state["first_seen"] = np.where(observed & np.isnan(state["first_seen"]), t,
-                                       state["first_seen"])
-        state["last_seen"] = np.where(observed, t, state["last_seen"])
-        return score
+        level = arrays(state["level"], ("mean", "var", "weight"))
+        residuals = arrays(state["residual"], ("mean", "var", "weight"))
+        profile, weight, seen, first, last = arrays(
+            state, ("profile", "profile_weight", "profile_seen", "first_seen", "last_seen"))
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        scores = np.empty(values.shape)
+        seasonal_block(values, np.ascontiguousarray(t, dtype=np.float64), scores, level,
+                       residuals, profile, weight, seen, first, last, layout, float(self.clip),
+                       float(self.warmup_periods),
+                       np.nan if self.min_std is None else float(self.min_std), WARM_UP_REACH)
+        return scores

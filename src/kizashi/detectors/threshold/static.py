@@ -8,7 +8,7 @@ import numpy as np
 
 from kizashi.detectors.base import Detector
 from kizashi.state import State
-from kizashi.streaming.robust import bounded
+from kizashi.streaming.robust import MAX_SCORE
 
 
 class StaticThreshold(Detector):
@@ -56,5 +56,8 @@ class StaticThreshold(Detector):
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
         low, high = self._bounds()
-        with np.errstate(over="ignore"):
-            return bounded(np.maximum(np.maximum(values - high, low - values), 0.0))
+        with np.errstate(over="ignore", invalid="ignore"):  # in place: few passes over a block
+            score = np.subtract(values, high)
+            np.maximum(score, np.subtract(low, values), out=score)
+            np.maximum(score, 0.0, out=score)
+            return np.minimum(score, MAX_SCORE, out=score)  # ≥ 0 already: bounded above

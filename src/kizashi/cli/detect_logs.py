@@ -1,0 +1,47 @@
+"""``kizashi detect --logs FILE``: a log file's template counts through the same engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["OPTIONS", "add_options", "read_log_input"]
+
+
+def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool) -> Any:
+    """The log file as a SeriesFrame of counts per template (and host) per step."""
+    from kizashi.data.logs import read_logs
+    from kizashi.durations import parse_duration
+
+    frame = read_logs(path, step=parse_duration(log_step), format=log_format, by_host=by_host)
+    skipped = frame.meta.get("skipped", 0)
+    if skipped:
+        click.secho(f"note: {path}: {skipped} line(s) did not fit the log format", err=True)
+    click.echo(f"{path}: {len(set(frame.metrics))} log templates on "
+               f"{len(set(frame.entities))} host(s), {int(frame.meta['lines'].sum())} lines")
+    return frame
+
+
+OPTIONS: list[Callable[[Any], Any]] = [
+    click.option("--logs", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                 help="Read a log file instead: lines per Drain3 template (and host) per "
+                      "--log-step become the series."),
+    click.option("--log-format", default="auto", show_default=True,
+                 type=click.Choice(["auto", "iso", "syslog", "bgl", "hpc"]),
+                 help="Line layout: iso (2026-03-09T10:00:00Z host text), syslog, loghub's "
+                      "bgl and hpc, or auto."),
+    click.option("--log-step", default="1m", show_default=True, metavar="DURATION",
+                 help="Counting interval for --logs (e.g. 1m, 1h)."),
+    click.option("--log-hosts/--log-all-hosts", "log_hosts", default=True, show_default=True,
+                 help="Count per host, or each template over all hosts (few lines per host)."),
+]
+
+
+def add_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate ``command`` with :data:`OPTIONS`."""
+    for option in reversed(OPTIONS):
+        command = option(command)
+    return command

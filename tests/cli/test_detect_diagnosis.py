@@ -1,0 +1,90 @@
+"""``kizashi detect --explain / --incidents / --group-by / --peers-by``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from kizashi.cli.detect import detect
+
+N, NODES = 800, 6
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    rng = np.random.default_rng(0)
+    stamps = pd.date_range("2026-01-01", periods=N, freq="1min")
+    rows = []
+    for i in range(NODES):
+        cpu = 50 + rng.normal(0, 1, N)
+        lat = 3 + rng.normal(0, 0.1, N)
+        lat[600:615] += 5.0                       # every node's latency at once
+        if i == 4:
+            cpu[300:330] += 12.0                  # one node's CPU, against its peers
+        for metric, values in (("cpu_util", cpu), ("gpfs_latency", lat)):
+            rows.append(pd.DataFrame({"timestamp": stamps, "entity": f"n{i}",
+                                      "metric": metric, "value": values}))
+    data = tmp_path / "cluster.csv"
+    pd.concat(rows).to_csv(data, index=False)
+    racks = tmp_path / "racks.csv"
+    pd.DataFrame({"entity": [f"n{i}" for i in range(NODES)],
+                  "rack": ["a"] * 3 + ["b"] * 3}).to_csv(racks, index=False)
+    return data, racks
+
+
+def run(*args):
+    result = CliRunner().invoke(detect, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_explain_groups_the_cluster_wide_event_and_names_causes(cluster, tmp_path):
+    data, _ = cluster
+    out, incidents = tmp_path / "scores.csv", tmp_path / "incidents.csv"
+    text = run(data, "-p", "window=200", "-p", "k=6", "--min-steps", "2", "--explain",
+               "--incidents", incidents, "--out", out, "-q")
+    table = pd.read_csv(incidents)
+    hang = table[table.summary == f"gpfs_latency on {NODES}/{NODES} nodes"]
+    assert len(hang) == 1 and hang.members.iloc[0] == NODES
+    assert hang.causes.iloc[0].startswith("gpfs_latency ")
+    assert hang.type.iloc[0] == "level_shift"
+    assert "gpfs_latency on 6/6 nodes  [level_shift]" in text
+    scores = pd.read_csv(out, keep_default_na=False)
+    flagged = scores[(scores.is_anomaly.astype(str) == "True")]
+    assert (flagged.causes != "").all()
+    at_hang = flagged[flagged.metric == "gpfs_latency"]
+    assert at_hang.causes.str.startswith("gpfs_latency ").all()
+    assert (scores[scores.is_anomaly.astype(str) == "False"].causes == "").all()
+
+
+def test_group_by_rack_splits_the_event(cluster, tmp_path):
+    data, racks = cluster
+    incidents = tmp_path / "incidents.csv"
+    run(data, "-p", "window=200", "-p", "k=6", "--min-steps", "2", "--incidents", incidents,
+        "--group-by", "rack", "--entity-labels", racks, "-q")
+    table = pd.read_csv(incidents)
+    hang = table[table.summary.str.startswith("gpfs_latency on 3/3 nodes")]
+    assert sorted(hang["rack"]) == ["a", "b"]
+
+
+def test_peers_detector_flags_the_odd_node(cluster, tmp_path):
+    data, racks = cluster
+    out = tmp_path / "peers.csv"
+    run(data, "--detector", "peers", "--peers-by", "rack", "--entity-labels", racks,
+        "--out", out, "-q")
+    scores = pd.read_csv(out)
+    flagged = scores[scores.is_anomaly]
+    odd = flagged[(flagged.entity == "n4") & (flagged.metric == "cpu_util")]
+    assert len(odd) >= 20
+    others = flagged[~((flagged.entity == "n4") & (flagged.metric == "cpu_util"))]
+    assert len(others) < 0.005 * N * 2 * NODES   # 3 peers a rack: a few stray flags
+
+
+def test_unknown_label_is_one_line_error(cluster):
+    data, racks = cluster
+    result = CliRunner().invoke(detect, [str(data), "--detector", "peers", "--peers-by", "job",
+                                         "--entity-labels", str(racks)])
+    assert result.exit_code == 1 and "--peers-by job" in result.output
+    assert "Traceback" not in result.output
