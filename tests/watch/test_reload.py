@@ -123,6 +123,8 @@ def test_a_new_interval_restarts_every_watch():
     (("listen: off", "listen: 127.0.0.1:9999"), "ignored", ("listen",)),
     (("listen: off", "listen: off\ntoken: abc"), "ignored", ("token",)),
     (("listen: off", "listen: off\nlog_format: json"), "ignored", ("log_format",)),
+    (("listen: off", "listen: off\nshard: 1/4"), "ignored", ("shard",)),
+    (("listen: off", "listen: off\nmetrics_series: 10"), "ignored", ()),
 ])
 def test_other_changes_keep_every_watch(edit, field, value):
     plan = plan_reload(parse_config(BASE), parse_config(edited(*edit)))

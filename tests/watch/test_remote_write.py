@@ -149,6 +149,38 @@ def test_backfill_writes_every_step_with_the_series_labels(tmp_path, receiver):
     assert f'kizashi_watch_remote_write_samples_total{{result="sent"}} {float(total)}' in text
 
 
+def test_live_steps_write_the_band_expected_before_each_step(tmp_path, receiver):
+    """After the backfill each tick is one live step (the watcher's sliced fast path): its
+    score and its band (from the state before the step learns it) are written too."""
+    now = 1_800_000_000.0
+    clock = {"t": now}
+    config = parse_config(config_text(f"{receiver.url}/write", str(tmp_path / "s.sqlite")))
+    watcher = Watcher(config, WatchStore(config.storage), clock=lambda: clock["t"],
+                      sources={"prometheus": LabelledSource(value, NAMES)})
+    watcher.tick()
+    live = 6
+    for _ in range(live):
+        clock["t"] += 1.0
+        watcher.tick()
+        assert watcher.runs[0].detectors[0].hints is not None   # the live step ran
+    times = now - BACKFILL + np.arange(BACKFILL + 1 + live)
+    out = expected(times)
+    got = received(receiver)
+    values = np.array([value("n1", t) for t in times])
+    forecast = dict(got[("kizashi_forecast", "n1")])
+    upper = dict(got[("kizashi_forecast_upper", "n1")])
+    score = dict(got[("kizashi_anomaly_score", "n1")])
+    for i in range(BACKFILL + 1, BACKFILL + 1 + live):
+        t = int(times[i] * 1000)
+        window = values[i - WINDOW:i]
+        assert forecast[t] == pytest.approx(window.mean(), rel=1e-12)
+        assert (upper[t] - forecast[t]) / K == pytest.approx(window.std(), rel=1e-9)
+        assert score[t] == out.decision.level[i, 0]
+    # n2 (its window holds the protected incident) gets a band at every live step too
+    stamps = {int(t * 1000) for t in times[BACKFILL + 1:]}
+    assert stamps <= set(dict(got[("kizashi_forecast_lower", "n2")]))
+
+
 def test_an_outage_queues_samples_and_a_restart_sends_them_once(tmp_path, receiver):
     now = 1_800_000_000.0
     receiver.mode["status"] = 503

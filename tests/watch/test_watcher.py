@@ -178,6 +178,27 @@ def test_changed_detector_parameters_restart_that_detector(tmp_path, caplog):
     assert watcher.runs[0].detectors[0].detector.state_["window"]["count"].tolist() == [0]
 
 
+@pytest.mark.parametrize("restarts", [1, 2])
+def test_a_restart_with_a_new_cutoff_stores_the_new_one(tmp_path, restarts):
+    """A changed cutoff replaces the saved one, in memory and in the file, also when the next
+    ticks are live steps that write only the chunks they change."""
+    path = str(tmp_path / "state.sqlite")
+    clock, source = Clock(T0), ScriptedSource(["a", "b"])
+    old = CONFIG.replace("min_duration: 2s", "cutoff: 3.0, min_duration: 2s")
+    store = WatchStore(path)
+    run_ticks(make(store, source, clock, old), clock, T0 + 20)
+    store.close()
+    for _ in range(restarts):   # the second start finds the new cutoff already stored
+        store = WatchStore(path)
+        watcher = make(store, source, clock, old.replace("cutoff: 3.0", "cutoff: 4.5"))
+        assert watcher.runs[0].detectors[0].thresholds.tolist() == [4.5, 4.5]
+        run_ticks(watcher, clock, clock.t + 3)
+        assert watcher.runs[0].detectors[0].hints is not None   # live steps ran
+        store.close()
+    columns, state = WatchStore(path).load_state("m", "threshold")
+    assert len(columns) == 2 and state["decider"]["threshold"].tolist() == [4.5, 4.5]
+
+
 def test_quantile_cutoff_uses_each_series_recent_scores():
     # 4 steps: the sawtooth of 'a' crosses its own 0.99 quantile for up to 3 steps at a time,
     # the spike of 'b' lasts 6

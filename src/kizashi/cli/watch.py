@@ -26,13 +26,17 @@ log = logging.getLogger("kizashi.watch")
 @click.option("--listen", metavar="HOST:PORT",
               help="Dashboard and /metrics address (overrides 'listen'; 'off' for none).")
 @click.option("--once", is_flag=True, help="Run a single tick and exit (for cron-like use).")
+@click.option("--shard", metavar="I/N",
+              help="Watch only the series whose labels hash to shard I of N (0 <= I < N); "
+                   "run N daemons, one per shard. Default state file: STORAGE with "
+                   ".shard-I-of-N before its suffix; default port: the listen port + I.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every tick's details.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
               help="Log lines as text or as one JSON object per line (overrides "
                    "'log_format'; default text).")
 def watch(config_path: str, check: bool, prometheus: str | None, alertmanager: str | None,
           state_path: str | None, listen: str | None, once: bool, verbose: bool,
-          log_format: str | None) -> None:
+          log_format: str | None, shard: str | None = None) -> None:
     """Watch the series of CONFIG (YAML), score them online, alert, and serve a dashboard.
 
     State lives in one SQLite file: stop the daemon in any way (even kill -9)
@@ -46,8 +50,9 @@ def watch(config_path: str, check: bool, prometheus: str | None, alertmanager: s
     configure_logging(log_format or "text", verbose)
 
     def load() -> Any:
-        return apply_overrides(load_config(config_path), prometheus=prometheus,
-                               alertmanager=alertmanager, state=state_path, listen=listen)
+        config = apply_overrides(load_config(config_path), prometheus=prometheus,
+                                 alertmanager=alertmanager, state=state_path, listen=listen)
+        return _with_shard(config, shard, state_path, listen)
 
     try:
         config = load()
@@ -58,6 +63,22 @@ def watch(config_path: str, check: bool, prometheus: str | None, alertmanager: s
     if check:
         sys.exit(0 if run_check(config) else 1)
     run_daemon(config, once=once, reload=load)
+
+
+def _with_shard(config: Any, shard: str | None, state_path: str | None,
+                listen: str | None) -> Any:
+    """The config for one shard (``--shard`` or the config's ``shard``)."""
+    from dataclasses import replace
+
+    from kizashi.watch.config import parse_shard
+    from kizashi.watch.shards import shard_paths
+
+    part = parse_shard(shard, "--shard") if shard else config.shard
+    if part[1] <= 1:
+        return config
+    storage, address = shard_paths(config.storage, config.listen, part)
+    return replace(config, shard=part, storage=state_path or storage,
+                   listen=config.listen if listen else address)
 
 
 def run_check(config: Any) -> bool:

@@ -33,6 +33,10 @@ annotations = ``score``, ``value``, ``threshold``, ``dashboard`` (a link to the
 series page), ``summary``. Alertmanager identifies an alert by its label set,
 so ``incident_id`` makes each incident its own alert: a late "resolved" of an
 old incident cannot end a newer one on the same series.
+A warning ahead (a watch's ``predict:``, :mod:`kizashi.watch.predictions`) is
+an alert of kind ``warning``: ``alertname="KizashiWarning"``, ``severity="warning"``,
+``detector="predict"``, with ``eta``, ``probability``, ``limit`` and ``horizon``
+among its annotations.
 
 Examples
 --------
@@ -66,6 +70,8 @@ __all__ = ["Notifier", "SinkRejected", "alertmanager_alert", "routes_wait", "web
 log = logging.getLogger("kizashi.watch")
 
 ALERTNAME = "KizashiAnomaly"
+#: The alertname of a warning ahead (a watch's ``predict:``; label ``severity="warning"``).
+WARNING_ALERTNAME = "KizashiWarning"
 #: The Alertmanager label that tells incidents of the same series apart.
 INCIDENT_LABEL = "incident_id"
 #: Longest wait before a sink that failed is tried again (seconds).
@@ -91,6 +97,8 @@ def alert_labels(alert: dict[str, Any], extra: dict[str, str]) -> dict[str, str]
     labels.update(extra)
     labels.update({"alertname": ALERTNAME, "watch": alert["watch"],
                    "detector": alert["detector"]})
+    if (alert.get("annotations") or {}).get("kind") == "warning":  # a warning ahead (predict)
+        labels.update(alertname=WARNING_ALERTNAME, severity="warning")
     return labels
 
 

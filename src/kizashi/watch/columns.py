@@ -17,6 +17,11 @@ Examples
 >>> state = layout.append(state, 2)                                  # two new series
 >>> state["n_series"], state["window"]["count"].tolist()
 (3, [3, 0, 0])
+>>> part = layout.select(state, [2])
+>>> part["window"]["count"][:] = 7
+>>> layout.put(state, [2], part)                                      # write series 2 back
+>>> state["window"]["count"].tolist()
+[3, 0, 7]
 """
 
 from __future__ import annotations
@@ -50,6 +55,31 @@ class StateLayout:
         keep = np.asarray(keep, dtype=np.int64)
         out = _map(state, self.axes, lambda a, axis: np.take(a, keep, axis=axis))
         _set_n_series(out, int(keep.size))
+        return out
+
+    def put(self, state: State, keep: list[int] | np.ndarray | slice, part: State) -> None:
+        """Write ``part`` (a state of the series at positions ``keep``) into ``state``.
+
+        Arrays along the series axis are written in place; everything else
+        (shared arrays, counters, ``n_series``) keeps ``state``'s value.
+        """
+        _put(state, part, self.axes,
+             keep if isinstance(keep, slice) else np.asarray(keep, dtype=np.int64))
+
+    def sliceable(self, state: State) -> bool:
+        """Whether every array of ``state`` has a series axis and its only other leaf is
+        ``n_series``: then the series can be stepped in slices (:meth:`view`)."""
+        return _sliceable(state, self.axes)
+
+    def view(self, state: State, start: int, stop: int) -> State:
+        """The state of series ``start:stop`` as views into ``state``'s arrays (no copy)."""
+        def cut(a: np.ndarray, axis: int) -> np.ndarray:
+            index = [slice(None)] * a.ndim
+            index[axis] = slice(start, stop)
+            return a[tuple(index)]
+
+        out = _map(state, self.axes, cut)
+        _set_n_series(out, stop - start)
         return out
 
     def append(self, state: State, n_new: int) -> State:
@@ -100,6 +130,25 @@ def _map(state: Any, axes: Any, fn: Any) -> Any:
     if isinstance(state, np.ndarray) and axes is not None:
         return fn(state, axes)
     return state.copy() if isinstance(state, np.ndarray) else state
+
+
+def _sliceable(state: Any, axes: Any) -> bool:
+    if isinstance(state, dict):
+        return all(key == "n_series" or _sliceable(value, axes.get(key) if isinstance(
+            axes, dict) else None) for key, value in state.items())
+    return isinstance(state, np.ndarray) and axes is not None
+
+
+def _put(state: Any, part: Any, axes: Any, keep: np.ndarray | slice) -> None:
+    if isinstance(state, dict):
+        for key, value in state.items():
+            _put(value, part[key], axes.get(key) if isinstance(axes, dict) else None, keep)
+    elif isinstance(state, np.ndarray) and axes is not None:
+        index = [slice(None)] * state.ndim
+        index[axes] = keep
+        if isinstance(keep, slice) and part.base is state:   # the view itself: written
+            return
+        state[tuple(index)] = part
 
 
 def _zip(state: Any, fresh: Any, axes: Any, fn: Any) -> Any:

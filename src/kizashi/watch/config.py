@@ -24,6 +24,9 @@ key                                              range
 detector ``params``                              finite numbers of the declared type; whole
                                                  numbers (windows, ranks, orders) 0 …
                                                  1 000 000; any number at most 1e18 in size
+``predict.horizon``                              an interval … 1 d (history at most
+                                                 50 000 intervals)
+``predict.cutoff``                               a probability, 0 < p < 1
 a detector's state                               at most 32 MiB per series
 ===============================================  ====================================
 
@@ -202,6 +205,8 @@ class WatchSpec:
     query: str | None
     detectors: tuple[DetectorSpec, ...]
     columns: tuple[str, ...] | None = None
+    #: warnings ahead (:class:`kizashi.watch.predictions.PredictSpec`), or None
+    predict: Any = None
 
 
 @dataclass(frozen=True)
@@ -236,6 +241,11 @@ class WatchConfig:
     remote_write: Any = None
     #: log lines as ``text`` or ``json`` (one object per line)
     log_format: str = "text"
+    #: /metrics exports per-series samples of at most this many series (the most
+    #: anomalous: firing first); None: all of them, 0: none
+    metrics_series: int | None = 1000
+    #: ``(i, n)``: this daemon watches the series whose key hashes to shard i of n
+    shard: tuple[int, int] = (0, 1)
 
     @property
     def listen_host_port(self) -> tuple[str, int] | None:
@@ -338,10 +348,35 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
         alerts=alerts,
         remote_write=remote_write,
         log_format=log_format,
+        metrics_series=_metrics_series(reader),
+        shard=parse_shard(reader.get("shard", "0/1"), f"{where}: shard"),
     )
     reader.reject_unknown()
     validate(config)
     return config
+
+
+def _metrics_series(reader: _Reader) -> int | None:
+    value = reader.get("metrics_series", 1000)
+    if value == "all":
+        return None
+    return reader.integer("metrics_series", 1000, minimum=0, maximum=10**9)
+
+
+def parse_shard(value: Any, where: str) -> tuple[int, int]:
+    """``"i/N"`` as ``(i, N)`` with 0 ≤ i < N.
+
+    >>> parse_shard("1/4", "--shard")
+    (1, 4)
+    """
+    text = str(value).strip()
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"{where}: {text!r} is not a shard 'i/N' (e.g. 0/2)") from None
+    if not (n >= 1 and 0 <= i < n and n <= 100_000):
+        raise ValueError(f"{where}: shard {text!r} needs 0 <= i < N (N at most 100000)")
+    return i, n
 
 
 def apply_overrides(config: WatchConfig, *, prometheus: str | None = None,
@@ -397,6 +432,13 @@ def validate(config: WatchConfig) -> None:
             raise ValueError(f"{where}: {key}.query is missing (a PromQL expression)")
         for spec in watch.detectors:
             check_detector(spec, config.interval, f"{where}: {key}.detectors[{spec.name}]")
+        if watch.predict is not None:
+            from kizashi.watch.predictions import PREDICT, check_predict
+
+            check_predict(watch.predict, config.interval, f"{where}: {key}.predict")
+            if any(spec.name == PREDICT for spec in watch.detectors):
+                raise ValueError(f"{where}: {key}: a detector named {PREDICT!r} clashes with "
+                                 "the warnings of 'predict'; rename it")
     for source in config.sources.values():
         if source.type == "prometheus" and not source.url:
             raise ValueError(f"{where}: sources.{source.name}.url is missing")
@@ -771,12 +813,18 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
             raise ValueError(f"{reader.where}: watches[{name}].columns must be a list of "
                              f"column names, got {columns!r}")
         query = sub.get("query", None)
+        predict = sub.get("predict", None)
+        if predict is not None:
+            from kizashi.watch.predictions import parse_predict
+
+            predict = parse_predict(predict, f"{reader.where}: watches[{name}].predict")
         out.append(WatchSpec(
             name=name,
             source=str(sub.get("source", default_source)),
             query=None if query is None else sub.text("query", query),
             detectors=tuple(detectors),
             columns=tuple(map(str, columns)) if columns else None,
+            predict=predict,
         ))
         sub.reject_unknown()
     return tuple(out)

@@ -16,7 +16,7 @@
 A changed ``interval`` restarts every watch. Changed sources (URL, auth, TLS),
 ``alerts`` and ``remote_write`` take effect at once; the durations
 (``max_backfill``, ``series_ttl``, ``retention`` …) with the next tick.
-``storage``, ``listen``, ``token`` and ``log_format`` need a restart of the
+``storage``, ``listen``, ``token``, ``log_format`` and ``shard`` need a restart of the
 process: a reload keeps their old values and says so.
 
 A new config that does not load (bad YAML, an unknown key, a detector that
@@ -59,7 +59,7 @@ __all__ = ["NEEDS_RESTART", "ReloadPlan", "apply_reload", "plan_reload", "reload
 log = logging.getLogger("kizashi.watch")
 
 #: keys a reload cannot change in a running process (the old value is kept)
-NEEDS_RESTART = ("storage", "listen", "token", "log_format")
+NEEDS_RESTART = ("storage", "listen", "token", "log_format", "shard")
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def plan_reload(old: WatchConfig, new: WatchConfig) -> ReloadPlan:
 
 def _changes(old: WatchSpec, new: WatchSpec) -> list[str]:
     out = []
-    for key in ("source", "query", "columns"):
+    for key in ("source", "query", "columns", "predict"):
         if getattr(old, key) != getattr(new, key):
             out.append(f"{key} changed")
     before = {d.name: d for d in old.detectors}

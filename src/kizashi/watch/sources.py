@@ -30,10 +30,17 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from kizashi.watch.http_options import describe_http_error, describe_url_error
+
+try:
+    from json.encoder import encode_basestring_ascii as _quote
+except ImportError:  # pragma: no cover - CPython always has it
+    def _quote(text: str) -> str:
+        return json.dumps(text)
 
 __all__ = ["CsvSource", "PrometheusSource", "Samples", "SourceError", "series_key"]
 
@@ -52,6 +59,8 @@ class Samples:
     timestamps: np.ndarray
     labels: list[dict[str, str]]
     values: np.ndarray
+    #: :func:`series_key` of each label set, when known already
+    keys: list[str] | None = None
 
     @classmethod
     def empty(cls, timestamps: np.ndarray | None = None) -> Samples:
@@ -60,12 +69,16 @@ class Samples:
 
 
 def series_key(labels: dict[str, str]) -> str:
-    """A stable text key of a label set.
+    """A stable text key of a label set: its compact JSON with sorted keys.
 
     >>> series_key({"job": "node", "instance": "a:9100"})
     '{"instance":"a:9100","job":"node"}'
     """
-    return json.dumps(labels, sort_keys=True, separators=(",", ":"))
+    try:  # the same text as json.dumps(sort_keys=True, separators=(",", ":")), faster
+        return "{" + ",".join([_quote(k) + ":" + _quote(v)
+                               for k, v in sorted(labels.items())]) + "}"
+    except TypeError:   # not all text: let json say how
+        return json.dumps(labels, sort_keys=True, separators=(",", ":"))
 
 
 class PrometheusSource:
@@ -270,25 +283,43 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
     labels: list[dict[str, str]] = []
     values = np.full((timestamps.size, len(result)), np.nan)
     try:
-        for j, item in enumerate(result):
+        if kind == "vector":   # one value per series: gather them, convert at once
+            pairs = [item["value"] for item in result]
+            labels = [item.get("metric", {}) for item in result]
+            stamps = np.round(np.array([p[0] for p in pairs], dtype=np.float64), 3)
+            values[:, :] = np.nan
+            if stamps.size and (stamps == stamps[0]).all():
+                row = np.full(stamps.size, index.get(float(stamps[0]), 0))
+            else:
+                row = np.array([index.get(float(t), 0) for t in stamps], dtype=np.int64)
+            values[row, np.arange(len(result))] = np.array([p[1] for p in pairs], dtype=float)
+            if not all(type(m) is dict for m in labels):
+                raise TypeError("metric is not a mapping")
+        for j, item in enumerate(result if kind == "matrix" else ()):
             metric = item.get("metric", {})
             if not isinstance(metric, dict):
                 raise TypeError("metric is not a mapping")
             labels.append({str(k): str(v) for k, v in metric.items()})
-            pairs = [item["value"]] if kind == "vector" else item["values"]
-            for t, v in pairs:
+            for t, v in item["values"]:
                 i = index.get(round(float(t), 3))
-                if i is None and kind == "vector":
-                    i = 0
                 if i is not None:
                     values[i, j] = float(v)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise SourceError(f"{where}: malformed series in response ({error})") from None
-    keys = [series_key(m) for m in labels]
-    if len(set(keys)) != len(keys):
+    if len({series_key(m) for m in labels} if kind == "matrix" else _unique(labels)) \
+            != len(labels):
         raise SourceError(f"{where}: the query returns several series with the same labels; "
                           "aggregate them (e.g. 'sum by (instance)') so each is unique")
     return Samples(timestamps.astype(np.float64), labels, values)
+
+
+def _unique(labels: list[dict[str, str]]) -> set[Any]:
+    """The distinct label sets (as keys), cheaply for the common shape: every series has
+    the same label names (one query's answer), told apart by their values."""
+    names = tuple(labels[0]) if labels else ()
+    if all(tuple(m) == names for m in labels):
+        return set(map(tuple, (m.values() for m in labels)))
+    return {series_key(m) for m in labels}
 
 
 def _concat(parts: list[Samples], timestamps: np.ndarray) -> Samples:

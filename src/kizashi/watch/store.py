@@ -4,10 +4,18 @@ Tables:
 
 ``series``     every series seen: labels, first/last seen, still active or aged out
 ``progress``   per watch, the timestamp of the last processed step
-``states``     per watch and detector: the detector state and the alert filter
-               state (JSON via :func:`kizashi.state.to_json_safe`), with the
-               series id of each column
-``points``     value, score and threshold of every processed point (for the dashboard)
+``state_trees`` per watch and detector: the state tree's skeleton (JSON: the
+               tree with each array replaced by its number, dtype and shape;
+               :mod:`kizashi.watch.blobstate`) — the detector's and decider's
+               state and the series id of each column
+``state_chunks`` the arrays of those trees as binary chunks of 64 KiB: a tick
+               writes only the chunks that changed
+``layouts``    the series ids of a watch's columns, one row per change of the set
+``blocks``     one row per watch, detector and processed step: value, score and
+               threshold of every series as one binary ``(series, 3)`` float64
+               array (the columns of a ``layouts`` row), for the dashboard
+``states``, ``points``  the JSON states and per-point rows of files written
+               before (still read; ``points`` is still written by :meth:`add_points`)
 ``alerts``     one row per incident: firing → resolved
 ``outbox``     notifications to deliver, marked sent once a sink accepted them; each
                holds the alert's row as it was at the event (``alert``, JSON), so a
@@ -53,7 +61,15 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.state import from_json_safe, to_json_safe
+from kizashi.state import from_json_safe
+from kizashi.watch.blobstate import (
+    ChunkHint,
+    changed_chunks,
+    chunk_bytes,
+    join_tree,
+    n_chunks,
+    split_tree,
+)
 from kizashi.watch.sources import series_key
 
 SCHEMA_VERSION = 1
@@ -82,6 +98,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     created REAL NOT NULL, sent_at REAL, attempts INTEGER NOT NULL DEFAULT 0,
     next_try REAL NOT NULL DEFAULT 0, last_error TEXT, alert TEXT);
 CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (alert_id, sink, id);
+CREATE TABLE IF NOT EXISTS state_trees (
+    watch TEXT NOT NULL, detector TEXT NOT NULL, skeleton TEXT NOT NULL,
+    PRIMARY KEY (watch, detector));
+CREATE TABLE IF NOT EXISTS state_chunks (
+    watch TEXT NOT NULL, detector TEXT NOT NULL, leaf INTEGER NOT NULL, chunk INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY (watch, detector, leaf, chunk));
+CREATE TABLE IF NOT EXISTS layouts (id INTEGER PRIMARY KEY, watch TEXT NOT NULL,
+    series BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (
+    id INTEGER PRIMARY KEY, watch TEXT NOT NULL, detector TEXT NOT NULL, t REAL NOT NULL,
+    layout INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (watch, detector, t));
+CREATE INDEX IF NOT EXISTS blocks_t ON blocks (t);
 """
 
 #: Columns added since schema version 1 was first written: ``(table, column, type)``.
@@ -103,6 +131,8 @@ class WatchStore:
     def __init__(self, path: str, readonly: bool = False):
         self.path = str(path)
         self.lock = threading.RLock()
+        self._ids: dict[str, dict[str, list[int]]] = {}   # watch → key → [id, active]
+        self._layout: dict[str, tuple[int, np.ndarray]] = {}  # watch → its last layout
         memory = self.path == ":memory:"
         if readonly and not memory and not Path(self.path).exists():
             raise ValueError(f"state file {self.path} does not exist yet")
@@ -208,32 +238,62 @@ class WatchStore:
                 yield
                 self.db.execute("COMMIT")
             except BaseException:
+                self._ids.clear()       # the caches may hold rows that were rolled back
+                self._layout.clear()
                 if self.db.in_transaction:  # SQLite may have rolled back already
                     with suppress(sqlite3.Error):
                         self.db.execute("ROLLBACK")
                 raise
 
     # ------------------------------------------------------------------ series
-    def series_ids(self, watch: str, labels: Sequence[dict[str, str]], now: float) -> list[int]:
-        """Ids of these series of ``watch`` (created if new), marking them seen at ``now``."""
-        ids = []
-        for item in labels:
-            key = series_key(item)
-            row = self.db.execute("SELECT id FROM series WHERE watch=? AND key=?",
-                                  (watch, key)).fetchone()
+    def series_ids(self, watch: str, labels: Sequence[dict[str, str]], now: float,
+                   keys: Sequence[str] | None = None) -> list[int]:
+        """Ids of these series of ``watch`` (created if new).
+
+        A new series, or one that aged out and is back, is marked seen at ``now``;
+        the others' ``last_seen`` is refreshed in bulk by :meth:`set_last_seen`
+        (the daemon keeps the exact one in its state). ``keys`` are the label sets'
+        :func:`series_key` when the caller has them already.
+        """
+        cache = self._series_cache(watch)
+        keys = [series_key(item) for item in labels] if keys is None else keys
+        ids, back = [], []
+        for key in keys:
+            row = cache.get(key)
             if row is None:
                 cursor = self.db.execute(
                     "INSERT INTO series (watch, key, labels, first_seen, last_seen) "
                     "VALUES (?, ?, ?, ?, ?)", (watch, key, key, now, now))
-                ids.append(int(cursor.lastrowid))
-            else:
-                self.db.execute("UPDATE series SET last_seen=max(last_seen, ?), active=1 "
-                                "WHERE id=?", (now, row[0]))
-                ids.append(int(row[0]))
+                row = cache[key] = [int(cursor.lastrowid), 1]
+            elif not row[1]:
+                back.append((now, row[0]))
+                row[1] = 1
+            ids.append(row[0])
+        if back:
+            self.db.executemany("UPDATE series SET last_seen=max(last_seen, ?), active=1 "
+                                "WHERE id=?", back)
         return ids
+
+    def _series_cache(self, watch: str) -> dict[str, list[int]]:
+        cache = self._ids.get(watch)
+        if cache is None:
+            cache = self._ids[watch] = {
+                key: [int(i), int(active)] for key, i, active in self.db.execute(
+                    "SELECT key, id, active FROM series WHERE watch=?", (watch,))}
+        return cache
+
+    def set_last_seen(self, pairs: Sequence[tuple[int, float]]) -> None:
+        """Record when series were last seen: ``(id, t)`` pairs."""
+        self.db.executemany("UPDATE series SET last_seen=max(last_seen, ?) WHERE id=?",
+                            [(float(t), int(i)) for i, t in pairs])
 
     def set_inactive(self, ids: Sequence[int]) -> None:
         self.db.executemany("UPDATE series SET active=0 WHERE id=?", [(int(i),) for i in ids])
+        gone = {int(i) for i in ids}
+        for cache in self._ids.values():
+            for row in cache.values():
+                if row[0] in gone:
+                    row[1] = 0
 
     def series(self, series_id: int) -> dict[str, Any] | None:
         row = self.db.execute("SELECT id, watch, labels, first_seen, last_seen, active FROM series "
@@ -256,42 +316,212 @@ class WatchStore:
 
     # ------------------------------------------------------------------ states
     def load_state(self, watch: str, detector: str) -> tuple[list[int], dict[str, Any]] | None:
+        """``(series ids, state)`` as last saved, or None."""
+        tree = self.load_tree(watch, detector)
+        if tree is not None:
+            return [int(i) for i in tree["series"]], tree["state"]
         row = self.db.execute("SELECT series, state FROM states WHERE watch=? AND detector=?",
                               (watch, detector)).fetchone()
         if row is None:
             return None
         return json.loads(row[0]), from_json_safe(json.loads(row[1]))
 
-    def save_state(self, watch: str, detector: str, series: Sequence[int],
-                   state: dict[str, Any]) -> None:
+    def save_state(self, watch: str, detector: str, series: Sequence[int] | np.ndarray,
+                   state: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
+        """Store ``state`` with the series id of each column, in binary.
+
+        ``previous`` is what the last call stored for this watch and detector
+        (the state before the tick): only the chunks that differ from it are
+        written. Without it the whole state is written.
+        """
+        def tree(s: Any, ids: Any) -> dict[str, Any]:
+            return {"series": np.asarray(ids, dtype=np.int64), "state": s}
+
+        self.save_tree(watch, detector, tree(state, series),
+                       None if previous is None else tree(previous["state"],
+                                                          previous["series"]))
+
+    def has_tree(self, watch: str, detector: str) -> bool:
+        """Whether a binary state tree is stored for this watch and detector."""
+        return self.db.execute("SELECT 1 FROM state_trees WHERE watch=? AND detector=?",
+                               (watch, detector)).fetchone() is not None
+
+    def load_tree(self, watch: str, detector: str) -> dict[str, Any] | None:
+        """A tree saved by :meth:`save_tree`, or None."""
+        row = self.db.execute("SELECT skeleton FROM state_trees WHERE watch=? AND detector=?",
+                              (watch, detector)).fetchone()
+        if row is None:
+            return None
+        parts: dict[int, list[bytes]] = {}
+        for leaf, data in self.db.execute(
+                "SELECT leaf, data FROM state_chunks WHERE watch=? AND detector=? "
+                "ORDER BY leaf, chunk", (watch, detector)):
+            parts.setdefault(int(leaf), []).append(data)
+        n = row[0].count('"__leaf__"')
+        return join_tree(row[0], [b"".join(parts.get(k, [])) for k in range(n)])
+
+    def save_tree(self, watch: str, detector: str, tree: dict[str, Any],
+                  previous: dict[str, Any] | None = None) -> int:
+        """Store a state tree; with ``previous`` (the tree as last stored) only what changed.
+
+        Returns the bytes of array data written.
+        """
+        skeleton, arrays = split_tree(tree)
+        before: list[np.ndarray] | None = None
+        if previous is not None:
+            _, before = split_tree(previous)
+            if len(before) != len(arrays):
+                before = None
+        if before is None:
+            self.db.execute("DELETE FROM state_chunks WHERE watch=? AND detector=?",
+                            (watch, detector))
         self.db.execute(
-            "INSERT INTO states VALUES (?, ?, ?, ?) ON CONFLICT(watch, detector) DO UPDATE "
-            "SET series=excluded.series, state=excluded.state",
-            (watch, detector, json.dumps([int(s) for s in series]),
-             json.dumps(to_json_safe(state))))
+            "INSERT INTO state_trees VALUES (?, ?, ?) ON CONFLICT(watch, detector) DO UPDATE "
+            "SET skeleton=excluded.skeleton WHERE skeleton IS NOT excluded.skeleton",
+            (watch, detector, skeleton))
+        rows, written = [], 0
+        for leaf, array in enumerate(arrays):
+            old = None if before is None else before[leaf]
+            for index in changed_chunks(old, array).tolist():
+                data = chunk_bytes(array, index)
+                rows.append((watch, detector, leaf, index, data))
+                written += len(data)
+            if (old is not None and n_chunks(old) > n_chunks(array)) or (
+                    isinstance(old, ChunkHint) and old.chunks is None):
+                self.db.execute("DELETE FROM state_chunks WHERE watch=? AND detector=? AND "
+                                "leaf=? AND chunk>=?", (watch, detector, leaf, n_chunks(array)))
+        self.db.executemany(
+            "INSERT INTO state_chunks VALUES (?, ?, ?, ?, ?) ON CONFLICT(watch, detector, leaf, "
+            "chunk) DO UPDATE SET data=excluded.data", rows)
+        return written
+
+    def drop_state(self, watch: str, detector: str) -> None:
+        """Forget the stored state of a watch's detector."""
+        for table in ("state_trees", "state_chunks", "states"):
+            self.db.execute(f"DELETE FROM {table} WHERE watch=? AND detector=?",
+                            (watch, detector))
 
     # ------------------------------------------------------------------ points
+    def layout(self, watch: str, series: Sequence[int] | np.ndarray) -> int:
+        """The id of a layout row for these columns of ``watch`` (a new row when they changed)."""
+        ids = np.asarray(series, dtype=np.int64)
+        last = self._layout.get(watch)
+        if last is None:
+            row = self.db.execute("SELECT id, series FROM layouts WHERE watch=? ORDER BY id DESC "
+                                  "LIMIT 1", (watch,)).fetchone()
+            if row is not None:
+                last = self._layout[watch] = (int(row[0]), np.frombuffer(row[1], np.int64))
+        if last is not None and np.array_equal(last[1], ids):
+            return last[0]
+        cursor = self.db.execute("INSERT INTO layouts (watch, series) VALUES (?, ?)",
+                                 (watch, ids.tobytes()))
+        self._layout[watch] = (int(cursor.lastrowid), ids.copy())
+        return int(cursor.lastrowid)
+
+    def add_block(self, watch: str, detector: str, layout: int, times: np.ndarray,
+                  value: np.ndarray, score: np.ndarray, threshold: np.ndarray) -> None:
+        """Points of every column of a layout at some steps: arrays ``(time, series)``."""
+        rows = []
+        for i, t in enumerate(np.asarray(times, dtype=np.float64).tolist()):
+            data = np.stack([value[i], score[i], threshold[i]], axis=1).astype(np.float64)
+            rows.append((watch, detector, t, int(layout), data.tobytes()))
+        self.db.executemany("INSERT INTO blocks (watch, detector, t, layout, data) VALUES "
+                            "(?, ?, ?, ?, ?) ON CONFLICT(watch, detector, t) DO UPDATE SET "
+                            "layout=excluded.layout, data=excluded.data", rows)
+
     def add_points(self, rows: Sequence[tuple[int, str, float, float, float, float]]) -> None:
         """Rows of ``(series_id, detector, t, value, score, threshold)``."""
         self.db.executemany("INSERT INTO points VALUES (?, ?, ?, ?, ?, ?)",
                             [(int(s), d, float(t), _num(v), _num(sc), _num(th))
                              for s, d, t, v, sc, th in rows])
 
+    def _positions(self, layouts: Sequence[int], series_id: int) -> dict[int, int]:
+        """Column of ``series_id`` in each of these layouts (absent where it has none)."""
+        out = {}
+        for layout in set(layouts):
+            row = self.db.execute("SELECT series FROM layouts WHERE id=?", (layout,)).fetchone()
+            if row is None:
+                continue
+            where = np.flatnonzero(np.frombuffer(row[0], np.int64) == series_id)
+            if where.size:
+                out[layout] = int(where[0])
+        return out
+
     def points(self, series_id: int, start: float | None = None,
                end: float | None = None) -> dict[str, dict[str, np.ndarray]]:
         """Per detector: arrays ``t``, ``value``, ``score``, ``threshold`` in time order."""
-        rows = self.db.execute(
-            "SELECT detector, t, value, score, threshold FROM points WHERE series_id=? AND t>=? "
-            "AND t<=? ORDER BY detector, t",
-            (series_id, -1e18 if start is None else start, 1e18 if end is None else end),
-        ).fetchall()
+        lo, hi = -1e18 if start is None else start, 1e18 if end is None else end
         out: dict[str, dict[str, list[float]]] = {}
-        for detector, *values in rows:
+        for detector, *values in self.db.execute(
+                "SELECT detector, t, value, score, threshold FROM points WHERE series_id=? AND "
+                "t>=? AND t<=? ORDER BY detector, t", (series_id, lo, hi)):
             part = out.setdefault(detector, {"t": [], "value": [], "score": [], "threshold": []})
             for name, value in zip(("t", "value", "score", "threshold"), values, strict=True):
                 part[name].append(np.nan if value is None else value)
-        return {d: {k: np.asarray(v, dtype=np.float64) for k, v in part.items()}
-                for d, part in out.items()}
+        row = self.db.execute("SELECT watch FROM series WHERE id=?", (series_id,)).fetchone()
+        if row is not None:
+            blocks = self.db.execute(
+                "SELECT id, detector, t, layout FROM blocks WHERE watch=? AND t>=? AND t<=? "
+                "ORDER BY detector, t", (row[0], lo, hi)).fetchall()
+            where = self._positions([b[3] for b in blocks], series_id)
+            for block_id, detector, t, layout in blocks:
+                j = where.get(layout)
+                if j is None:
+                    continue
+                with self.db.blobopen("blocks", "data", block_id, readonly=True) as blob:
+                    blob.seek(24 * j)
+                    value, score, threshold = np.frombuffer(blob.read(24), np.float64).tolist()
+                if np.isnan(value):   # not observed at that step
+                    continue
+                part = out.setdefault(detector, {"t": [], "value": [], "score": [],
+                                                 "threshold": []})
+                for name, x in (("t", t), ("value", value), ("score", score),
+                                ("threshold", threshold)):
+                    part[name].append(x)
+        result = {}
+        for d, part in out.items():
+            arrays = {k: np.asarray(v, dtype=np.float64) for k, v in part.items()}
+            order = np.argsort(arrays["t"], kind="stable")
+            result[d] = {k: v[order] for k, v in arrays.items()}
+        return result
+
+    def recent_values(self, watch: str, series_ids: Sequence[int], start: float,
+                      end: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per series of ``watch``: ``(t, value)`` of its observed points in ``[start, end]``
+        (from the blocks of the watch's first detector): the dashboard's sparklines."""
+        wanted = np.asarray(list(series_ids), dtype=np.int64)
+        out: dict[int, tuple[list[float], list[float]]] = {int(i): ([], []) for i in wanted}
+        row = self.db.execute("SELECT min(detector) FROM blocks WHERE watch=? AND t>=? AND "
+                              "t<=?", (watch, start, end)).fetchone()
+        if row is None or row[0] is None or not wanted.size:
+            return {k: (np.zeros(0), np.zeros(0)) for k in out}
+        where: dict[int, list[tuple[int, int]]] = {}
+        for block_id, t, layout in self.db.execute(
+                "SELECT id, t, layout FROM blocks WHERE watch=? AND detector=? AND t>=? AND "
+                "t<=? ORDER BY t", (watch, row[0], start, end)).fetchall():
+            if layout not in where:
+                series = self.db.execute("SELECT series FROM layouts WHERE id=?",
+                                         (layout,)).fetchone()
+                ids = np.frombuffer(series[0], np.int64) if series else np.zeros(0, np.int64)
+                hit = np.flatnonzero(np.isin(ids, wanted))
+                where[layout] = list(zip(ids[hit].tolist(), hit.tolist(), strict=True))
+            if not where[layout]:
+                continue
+            with self.db.blobopen("blocks", "data", block_id, readonly=True) as blob:
+                for sid, j in where[layout]:
+                    blob.seek(24 * j)
+                    value = np.frombuffer(blob.read(8), np.float64)[0]
+                    if not np.isnan(value):
+                        out[sid][0].append(t)
+                        out[sid][1].append(float(value))
+        return {k: (np.asarray(t, dtype=np.float64), np.asarray(v, dtype=np.float64))
+                for k, (t, v) in out.items()}
+
+    def alert_counts(self, since: float) -> dict[int, int]:
+        """Alerts per series that started at or after ``since``."""
+        return {int(sid): int(n) for sid, n in self.db.execute(
+            "SELECT series_id, count(*) FROM alerts WHERE starts_at>=? GROUP BY series_id",
+            (since,))}
 
     def recent_scores(self, series_ids: Sequence[int], detector: str,
                       since: float) -> dict[int, np.ndarray]:
@@ -301,11 +531,27 @@ class WatchStore:
                 "NULL", (detector, since)):
             if series_id in out:
                 out[series_id].append(score)
+        layouts: dict[int, np.ndarray] = {}
+        for layout, data in self.db.execute(
+                "SELECT layout, data FROM blocks WHERE detector=? AND t>=? ORDER BY t",
+                (detector, since)):
+            if layout not in layouts:
+                row = self.db.execute("SELECT series FROM layouts WHERE id=?",
+                                      (layout,)).fetchone()
+                layouts[layout] = np.frombuffer(row[0], np.int64) if row else np.zeros(0, int)
+            block = np.frombuffer(data, np.float64).reshape(-1, 3)
+            for sid, value, score in zip(layouts[layout].tolist(), block[:, 0].tolist(),
+                                         block[:, 1].tolist(), strict=True):
+                if sid in out and not np.isnan(value) and not np.isnan(score):
+                    out[sid].append(score)
         return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
     def prune(self, before: float) -> None:
         """Forget points and resolved alerts older than ``before``."""
         self.db.execute("DELETE FROM points WHERE t<?", (before,))
+        self.db.execute("DELETE FROM blocks WHERE t<?", (before,))
+        self.db.execute("DELETE FROM layouts WHERE id NOT IN (SELECT DISTINCT layout FROM "
+                        "blocks) AND id NOT IN (SELECT max(id) FROM layouts GROUP BY watch)")
         self.db.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND created<?", (before,))
         self.db.execute("DELETE FROM alerts WHERE status='resolved' AND ends_at<?", (before,))
 
@@ -326,6 +572,12 @@ class WatchStore:
         self.db.execute("UPDATE alerts SET score=?, value=?, peak_score=max(coalesce(peak_score, "
                         "?), ?) WHERE id=?", (_num(score), _num(value), _num(score), _num(score),
                                               alert_id))
+
+    def touch_alerts(self, rows: Sequence[tuple[int, float, float]]) -> None:
+        """:meth:`touch_alert` for many ``(alert_id, score, value)`` at once."""
+        self.db.executemany(
+            "UPDATE alerts SET score=?, value=?, peak_score=max(coalesce(peak_score, ?), ?) "
+            "WHERE id=?", [(_num(sc), _num(v), _num(sc), _num(sc), int(a)) for a, sc, v in rows])
 
     def resolve_alert(self, alert_id: int, t: float) -> None:
         self.db.execute("UPDATE alerts SET status='resolved', ends_at=? WHERE id=?", (t, alert_id))

@@ -41,8 +41,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -52,15 +55,20 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.detectors.base import STATE_FORMAT_VERSION
 from kizashi.engine.decider import DECIDER_FORMAT, BlockDecision, Decider
 from kizashi.engine.sources import make_source as make_source_from_spec
 from kizashi.engine.stream import DetectorStream
-from kizashi.state import copy_state, to_json_safe
+from kizashi.state import copy_state, from_json_safe, to_json_safe
 from kizashi.watch.alerts import Notifier
+from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
+from kizashi.watch.predictions import PREDICT, WatchPredictions
 from kizashi.watch.remote_write import RemoteWriter
-from kizashi.watch.sources import Samples, SourceError
+from kizashi.watch.shards import shard_mask, shard_of
+from kizashi.watch.sources import Samples, SourceError, series_key
+from kizashi.watch.status import DetectorColumns, SeriesTable
 from kizashi.watch.store import WatchStore
 
 __all__ = ["Watcher", "make_source"]
@@ -72,6 +80,16 @@ QUANTILE_STEPS = 1000
 QUANTILE_MIN_SCORES = 30
 #: A failure to write the state file is logged again after this long (seconds).
 PERSIST_LOG_EVERY = 600.0
+#: The status lists every series of a watch (``series``) up to this many; above, only
+#: the firing ones (the dashboard and /metrics read the watch's ``table`` of arrays).
+SNAPSHOT_SERIES = 5000
+#: A live step of a univariate detector runs over this many series at a time (its
+#: temporary arrays stay small); each slice has at least 2 series.
+SLICE = 8192
+#: Upper bounds (seconds) of the buckets of the tick-duration histogram on /metrics.
+TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+#: The watch's own state (when each series was last seen) is stored under this name.
+WATCH_TREE = "~watch"
 
 
 def make_source(config: WatchConfig, name: str) -> Any:
@@ -89,6 +107,24 @@ class _DetectorRun:
     last_score: np.ndarray = field(default_factory=lambda: np.zeros(0))
     #: a trained multivariate model: its input names, in order (None: univariate)
     features: list[str] | None = None
+    #: memory equals the stored state (as of the last tick): a tick writes what changed
+    stored: bool = False
+    #: the detector's state must be read back from the store (a tick's write failed)
+    reload: bool = False
+    #: chunks of each detector array the live step changed (by path; None: unknown)
+    hints: dict[tuple[str, ...], np.ndarray] | None = None
+
+    @property
+    def light(self) -> bool:
+        """The store holds this detector's state as it was before the tick, and its series
+        can be stepped in slices: a tick needs no copy of the detector's state (a failed
+        write reads it back; the live step copies one slice at a time)."""
+        state = self.detector.state_
+        return (self.stored and not self.multivariate and state is not None
+                and not getattr(self.detector, "requires_training", False)
+                and int(state.get("n_series", 0)) > 1 and self.layout.sliceable(state)
+                and self.decider_layout.sliceable(
+                    {**self.decider.state_, "calibrator": self.decider.calibrator.state_}))
 
     @property
     def detector(self) -> Any:
@@ -124,32 +160,65 @@ class _WatchRun:
     spec: WatchSpec
     columns: list[int]
     labels: dict[int, dict[str, str]]
-    last_seen: dict[int, float]
+    #: per column, when the series was last seen (data time; NaN: not yet)
+    seen_at: np.ndarray
     detectors: list[_DetectorRun]
     open_alerts: dict[tuple[int, str], int]
     last_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     last_t: float | None = None
+    #: ``seen_at`` and ``columns`` equal the stored watch tree
+    stored: bool = False
+    #: the label sets of the last answer and their keys (answers keep their order)
+    key_cache: tuple[list[dict[str, str]], list[str]] = ([], [])
+    #: warnings ahead (the watch's ``predict:``), or None
+    predict: WatchPredictions | None = None
+
+    def keys(self, labels: list[dict[str, str]]) -> list[str]:
+        """:func:`series_key` of each label set, reusing the last answer's where equal."""
+        old_labels, old_keys = self.key_cache
+        if len(old_labels) == len(labels):
+            keys = [k if a == b else series_key(b)
+                    for a, b, k in zip(old_labels, labels, old_keys, strict=True)]
+        else:
+            keys = [series_key(b) for b in labels]
+        self.key_cache = (labels, keys)
+        return keys
+
+    @property
+    def last_seen(self) -> dict[int, float]:
+        """When each series was last seen, by series id."""
+        return {sid: float(t) for sid, t in zip(self.columns, self.seen_at.tolist(),
+                                                strict=True) if not math.isnan(t)}
 
     def remember(self) -> _WatchMemory:
         """A copy of everything a tick changes in memory (see :meth:`restore`)."""
         return _WatchMemory(
-            list(self.columns), dict(self.labels), dict(self.last_seen), dict(self.open_alerts),
-            self.last_value.copy(), self.last_t,
-            [(copy_state(d.detector.state_), copy_state(d.decider.state_),
-              copy_state(d.decider.calibrator.state_), d.last_score.copy(), d.thresholds_at)
-             for d in self.detectors])
+            list(self.columns), dict(self.labels), self.seen_at.copy(), dict(self.open_alerts),
+            self.last_value.copy(), self.last_t, self.stored,
+            [(None if d.light else copy_state(d.detector.state_), copy_state(d.decider.state_),
+              copy_state(d.decider.calibrator.state_), d.last_score.copy(), d.thresholds_at,
+              d.stored) for d in self.detectors],
+            None if self.predict is None else self.predict.state_tree())
 
     def restore(self, memory: _WatchMemory) -> None:
         """Put back what :meth:`remember` copied (the tick's transaction was rolled back)."""
         self.columns, self.labels = memory.columns, memory.labels
-        self.last_seen, self.open_alerts = memory.last_seen, memory.open_alerts
+        self.seen_at, self.open_alerts = memory.seen_at, memory.open_alerts
         self.last_value, self.last_t = memory.last_value, memory.last_t
-        for drun, (detector, decider, calibrator, last_score, thresholds_at) in zip(
+        self.stored = memory.stored
+        for drun, (detector, decider, calibrator, last_score, thresholds_at, stored) in zip(
                 self.detectors, memory.detectors, strict=True):
-            drun.detector.state_ = detector
+            if detector is None:   # not copied: the store has it (Watcher._reload)
+                drun.reload = True
+            else:
+                drun.detector.state_ = detector
             drun.decider.state_ = decider
             drun.decider.calibrator.state_ = calibrator
             drun.last_score, drun.thresholds_at = last_score, thresholds_at
+            drun.stored = stored
+        if self.predict is not None and memory.predict is not None:
+            self.predict.load_tree(memory.predict, [self.labels.get(int(sid), {}) for sid in
+                                                    memory.predict["series"].tolist()])
 
 
 @dataclass
@@ -158,11 +227,13 @@ class _WatchMemory:
 
     columns: list[int]
     labels: dict[int, dict[str, str]]
-    last_seen: dict[int, float]
+    seen_at: np.ndarray
     open_alerts: dict[tuple[int, str], int]
     last_value: np.ndarray
     last_t: float | None
-    detectors: list[tuple[Any, Any, Any, np.ndarray, float]]
+    stored: bool
+    detectors: list[tuple[Any, Any, Any, np.ndarray, float, bool]]
+    predict: dict[str, Any] | None = None
 
 
 @dataclass
@@ -182,6 +253,9 @@ class Health:
     persist_errors: int = 0         #: writes to the state file that failed
     persist_ok: bool = True         #: the last write succeeded
     persist_last_error: str = ""
+    #: tick durations: counts per bucket of TICK_BUCKETS (cumulative in /metrics), and sum
+    tick_counts: list[int] = field(default_factory=lambda: [0] * (len(TICK_BUCKETS) + 1))
+    tick_sum: float = 0.0
 
 
 class Watcher:
@@ -220,19 +294,25 @@ class Watcher:
     # ------------------------------------------------------------------ loading
     def _load(self, spec: WatchSpec) -> _WatchRun:
         saved = {d.name: self.store.load_state(spec.name, d.name) for d in spec.detectors}
+        binary = {d.name for d in spec.detectors if self.store.has_tree(spec.name, d.name)}
         # the series (columns) of the watch: as saved by its detectors (all save the same)
         columns = next((s[0] for s in saved.values() if s is not None), [])
         runs = [self._load_detector(spec, dspec, columns, saved[dspec.name])
                 for dspec in spec.detectors]
-        labels, last_seen = {}, {}
-        for sid in columns:
-            row = self.store.series(sid)
-            labels[sid] = row["labels"] if row else {}
-            last_seen[sid] = row["last_seen"] if row else 0.0
+        for drun in runs:
+            drun.stored &= drun.spec.name in binary
+        rows = {row["id"]: row for row in self.store.all_series() if row["watch"] == spec.name}
+        labels = {sid: rows[sid]["labels"] if sid in rows else {} for sid in columns}
+        seen_at = np.array([rows[sid]["last_seen"] if sid in rows else 0.0 for sid in columns],
+                           dtype=np.float64)
+        tree = self.store.load_tree(spec.name, WATCH_TREE)
+        stored = tree is not None and np.array_equal(tree["series"], columns)
+        if stored:  # exactly when each series was last seen (the table's is coarser)
+            seen_at = tree["seen_at"]
         open_alerts = {(a["series_id"], a["detector"]): a["id"]
                        for a in self.store.alerts(status="firing", limit=100000)
                        if a["watch"] == spec.name}
-        names = {d.name for d in spec.detectors}
+        names = {d.name for d in spec.detectors} | ({PREDICT} if spec.predict else set())
         orphans = [key for key in open_alerts if key[1] not in names or key[0] not in columns]
         if orphans:  # a detector left the config while alerting: its alerts end now
             try:
@@ -246,9 +326,26 @@ class Watcher:
                                      "detectors", error)
             for key in orphans:
                 open_alerts.pop(key)
-        return _WatchRun(spec, list(columns), labels, last_seen, runs, open_alerts,
+        return _WatchRun(spec, list(columns), labels, seen_at, runs, open_alerts,
                          last_value=np.full(len(columns), np.nan),
-                         last_t=self.store.progress(spec.name))
+                         last_t=self.store.progress(spec.name), stored=stored,
+                         predict=self._load_predict(spec, rows))
+
+    def _load_predict(self, spec: WatchSpec, rows: dict[int, Any]) -> WatchPredictions | None:
+        """The watch's predictor, from the state file when it has one."""
+        if spec.predict is None:
+            return None
+        predict = WatchPredictions(spec.predict, self.config.interval)
+        tree = self.store.load_tree(spec.name, PREDICT)
+        if tree is not None:
+            try:
+                predict.load_tree(tree, [rows[sid]["labels"] if sid in rows else {}
+                                         for sid in tree["series"].tolist()])
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning("watch %s: saved predictions not usable (%s); predicting afresh",
+                            spec.name, error)
+                predict = WatchPredictions(spec.predict, self.config.interval)
+        return predict
 
     def _load_detector(self, spec: WatchSpec, dspec: DetectorSpec, columns: list[int],
                        item: tuple[list[int], dict[str, Any]] | None) -> _DetectorRun:
@@ -265,6 +362,7 @@ class Watcher:
                            features=features)
         run.decider.reset(outputs)
         state = item[1] if item is not None and item[0] == columns else None
+        recut = False   # the config's cutoff differs from the saved one: write it all once
         if state is not None:
             try:  # the decider first: alert runs survive any change of detector parameters
                 if state.get("decider") is not None:
@@ -275,11 +373,15 @@ class Watcher:
                     legacy["run_start"] = np.asarray(state.get("run_start", legacy[
                         "run_start"]), dtype=np.float64)
                 if dspec.cutoff.kind != "quantile":  # the config's cutoff, not the saved one
+                    saved_cut = np.array(run.decider.state_["threshold"], dtype=np.float64)
                     run.decider.set_thresholds(run.decider.default_thresholds(outputs))
+                    recut = not np.array_equal(saved_cut, run.decider.state_["threshold"],
+                                               equal_nan=True)
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s, detector %s: saved decision state not usable (%s); "
                             "starting it afresh", spec.name, dspec.name, error)
                 run.decider.reset(outputs)
+                state = dict(state, decider=None)
             trained = copy_state(detector.state_)
             try:
                 if state.get("detector_stream") is not None:  # a model from its folder
@@ -288,13 +390,15 @@ class Watcher:
                         raise ValueError(f"the model in {dspec.model} changed")
                     detector.load_split_state_dict(model, state["detector_stream"])
                 elif state.get("detector") is not None:
-                    detector.load_state_dict(state["detector"])
+                    _restore_detector(detector, state["detector"])
                     if features is None and detector.n_series_ != len(columns):
                         raise ValueError("detector state does not match the series")
+                    run.stored = state.get("decider") is not None and not recut
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s, detector %s: saved state not usable (%s); starting "
                             "that detector afresh", spec.name, dspec.name, error)
                 detector.state_ = trained  # a trained model starts from its training
+                run.stored = False
         if detector.state_ is None and columns:
             detector.state_ = run.layout.fresh(len(columns))
         run.last_score = np.full(len(columns), np.nan)
@@ -337,10 +441,14 @@ class Watcher:
             try:
                 with self.store.transaction():
                     self.store.prune(latest - self.config.retention)
+                    for run in self.runs:  # the series table's last_seen, for the pages
+                        self.store.set_last_seen(list(run.last_seen.items()))
             except sqlite3.Error as error:
                 self._persist_failed("pruning old points", error)
         self.health.ticks += 1
         self.health.tick_seconds = time.monotonic() - started
+        self.health.tick_sum += self.health.tick_seconds
+        self.health.tick_counts[sum(self.health.tick_seconds > b for b in TICK_BUCKETS)] += 1
         self._publish()
 
     # --------------------------------------------------------------- one watch
@@ -388,7 +496,12 @@ class Watcher:
                     if (labels.get("series") or labels.get("metric")) in spec.columns]
             samples = Samples(samples.timestamps, [samples.labels[i] for i in keep],
                               samples.values[:, keep])
-        return samples
+        keys = run.keys(samples.labels)
+        if self.config.shard[1] > 1 and not any(d.model for d in spec.detectors):
+            keep = np.flatnonzero(shard_mask(samples.labels, self.config.shard, keys)).tolist()
+            return Samples(samples.timestamps, [samples.labels[i] for i in keep],
+                           samples.values[:, keep], [keys[i] for i in keep])
+        return Samples(samples.timestamps, samples.labels, samples.values, keys)
 
     def _aligned(self, seconds: float) -> float:
         return math.floor(seconds / self.config.interval) * self.config.interval
@@ -399,44 +512,87 @@ class Watcher:
         When the transaction fails, memory is restored to what it was before,
         and the error is raised: the same steps are fetched again next tick.
         """
+        i, n = self.config.shard
+        if n > 1 and any(d.model for d in run.spec.detectors) and shard_of(run.spec.name,
+                                                                          n) != i:
+            return   # a trained model's watch lives whole on the shard of its name
+        self._reload(run)
         samples = self._fetch(run)
         if samples is None or samples.timestamps.size == 0:
             return
         now = self.clock()
         memory = run.remember()
+        for drun in run.detectors:
+            drun.hints = None
         notes: list[tuple[str, tuple[Any, ...]]] = []   # logged once the tick is stored
-        points: list[tuple[int, str, float, float, float, float]] = []
+        points = 0
         self.remote.discard()
         try:
             with self.store.transaction():
+                keys = samples.keys or [series_key(item) for item in samples.labels]
                 ids = self.store.series_ids(run.spec.name, samples.labels,
-                                            now=float(samples.timestamps[-1]))
-                new = [sid for sid in dict.fromkeys(ids) if sid not in set(run.columns)]
-                for sid, labels in zip(ids, samples.labels, strict=True):
-                    run.labels[sid] = labels
+                                            now=float(samples.timestamps[-1]), keys=keys)
+                known = set(run.columns)
+                new = [sid for sid in dict.fromkeys(ids) if sid not in known]
+                run.labels.update(zip(ids, samples.labels, strict=True))
                 if new:
                     self._add_columns(run, new)
-                position = {sid: j for j, sid in enumerate(run.columns)}
                 matrix = np.full((samples.timestamps.size, len(run.columns)), np.nan)
                 if ids:
+                    position = {sid: j for j, sid in enumerate(run.columns)}
                     matrix[:, [position[sid] for sid in ids]] = samples.values
-                self._steps(run, np.asarray(samples.timestamps, dtype=np.float64), matrix,
-                            points, now, notes)
-                self.store.add_points(points)
+                points = self._steps(run, np.asarray(samples.timestamps, dtype=np.float64),
+                                     matrix, now, notes, memory)
+                self._predict(run, np.asarray(samples.timestamps, dtype=np.float64), matrix,
+                              now, notes)
                 self._age_out(run, float(samples.timestamps[-1]), now)
-                for drun in run.detectors:
-                    self.store.save_state(run.spec.name, drun.spec.name, run.columns,
-                                          _saved_state(drun))
+                self._save(run, memory)
                 self.store.set_progress(run.spec.name, float(samples.timestamps[-1]))
                 run.last_t = float(samples.timestamps[-1])
                 self.remote.enqueue()  # queued before the tick commits: a kill loses none
         except BaseException:
             run.restore(memory)
+            with contextlib.suppress(Exception):   # else at the start of the next tick
+                self._reload(run)
             raise
+        run.stored = True
+        for drun in run.detectors:
+            drun.stored = True
         self._persisted()
-        self.health.points += len(points)
+        self.health.points += points
         for message, args in notes:
             log.warning(message, *args)
+
+    def _reload(self, run: _WatchRun) -> None:
+        """Read back the detector states a failed tick changed but did not copy."""
+        for drun in run.detectors:
+            if not drun.reload:
+                continue
+            item = self.store.load_state(run.spec.name, drun.spec.name)
+            if item is None or item[0] != run.columns or not item[1].get("detector"):
+                raise RuntimeError(f"watch {run.spec.name}: the stored state of detector "
+                                   f"{drun.spec.name} does not match its series")
+            _restore_detector(drun.detector, item[1]["detector"])
+            drun.reload = False
+
+    def _save(self, run: _WatchRun, memory: _WatchMemory) -> None:
+        """Store what the tick changed: per detector its state, and the watch's own."""
+        columns = np.asarray(run.columns, dtype=np.int64)
+        for drun, before in zip(run.detectors, memory.detectors, strict=True):
+            state = _saved_state(drun)
+            previous = None
+            if drun.stored and not drun.multivariate:
+                detector = before[0]
+                if detector is None:   # not copied: what the live step changed, or all
+                    known = drun.hints if memory.columns == run.columns else None
+                    detector = _hint_tree(drun.detector.state_, known)
+                previous = {"series": np.asarray(memory.columns, dtype=np.int64),
+                            "state": _saved_state(drun, detector, *before[1:3])}
+            self.store.save_state(run.spec.name, drun.spec.name, columns, state, previous)
+        tree = {"series": columns, "seen_at": run.seen_at}
+        previous = ({"series": np.asarray(memory.columns, dtype=np.int64),
+                     "seen_at": memory.seen_at} if run.stored else None)
+        self.store.save_tree(run.spec.name, WATCH_TREE, tree, previous)
 
     # -------------------------------------------------------- persistence health
     def _persist_failed(self, what: str, error: BaseException) -> None:
@@ -462,26 +618,33 @@ class Watcher:
             log.warning("the state file %s is written again (%d failed writes so far)",
                         self.store.path, self.health.persist_errors)
 
-    def _steps(self, run: _WatchRun, times: np.ndarray, matrix: np.ndarray,
-               points: list[tuple[int, str, float, float, float, float]], now: float,
-               notes: list[tuple[str, tuple[Any, ...]]]) -> None:
-        """Score, decide and learn a block of steps (one live step, or a whole backfill)."""
+    def _steps(self, run: _WatchRun, times: np.ndarray, matrix: np.ndarray, now: float,
+               notes: list[tuple[str, tuple[Any, ...]]],
+               memory: _WatchMemory | None = None) -> int:
+        """Score, decide and learn a block of steps (one live step, or a whole backfill).
+
+        Returns the number of points (observed values) processed.
+        """
         if not run.columns:
-            return
+            return 0
         observed = ~np.isnan(matrix)
-        seen_at = _latest(np.broadcast_to(times[:, None], matrix.shape), observed,
-                          np.full(matrix.shape[1], np.nan))
-        for j in np.flatnonzero(observed.any(axis=0)):
-            run.last_seen[run.columns[j]] = float(seen_at[j])
+        run.seen_at = _latest(np.broadcast_to(times[:, None], matrix.shape), observed,
+                              run.seen_at)
         run.last_value = _latest(matrix, observed, run.last_value)
-        for drun in run.detectors:
+        layout = self.store.layout(run.spec.name, run.columns)
+        same = memory is not None and memory.columns == run.columns
+        for k, drun in enumerate(run.detectors):
             self._quantile_thresholds(run, drun, float(times[0]))
             extra: dict[int, dict[str, str]] = {}
-            bands = None
+            # the band needs the state before the block is learned
+            bands = None if drun.multivariate else self.remote.bands(drun.detector, matrix,
+                                                                     times)
             if drun.multivariate:
                 decision, extra = self._entity_steps(run, drun, times, matrix)
+            elif (same and times.size == 1 and memory is not None
+                  and memory.detectors[k][0] is None):
+                decision = self._live_step(drun, matrix, times)
             else:
-                bands = self.remote.bands(drun.detector, matrix, times)
                 decision = drun.stream.process(matrix, times).decision
             name = drun.spec.name
             if self.remote.enabled:
@@ -505,17 +668,141 @@ class Watcher:
                                        decision.level[row], matrix[row],
                                        decision.threshold[row], now, notes,
                                        extra.get(row) if drun.multivariate else None)
-                for j in touched.get(row, ()):
-                    alert_id = run.open_alerts.get((run.columns[j], name))
-                    if alert_id is not None:
-                        self.store.touch_alert(alert_id, decision.level[row, j],
-                                               matrix[row, j])
+                touches = [(alert_id, decision.level[row, j], matrix[row, j])
+                           for j in touched.get(row, ())
+                           if (alert_id := run.open_alerts.get((run.columns[j], name)))
+                           is not None]
+                self.store.touch_alerts(touches)
             drun.last_score = _latest(decision.level, finite, drun.last_score)
-            rows, cols = np.nonzero(observed)
-            points.extend(zip([run.columns[j] for j in cols.tolist()], [name] * rows.size,
-                              times[rows].tolist(), matrix[rows, cols].tolist(),
-                              decision.level[rows, cols].tolist(),
-                              decision.threshold[rows, cols].tolist(), strict=True))
+            self.store.add_block(run.spec.name, name, layout, times, matrix, decision.level,
+                                 decision.threshold)
+        return int(observed.sum()) * len(run.detectors)
+
+    def _predict(self, run: _WatchRun, times: np.ndarray, matrix: np.ndarray, now: float,
+                 notes: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Warnings ahead (the watch's ``predict:``): predict the block, open and resolve the
+        ``warning`` alerts (as of its last step), store the predictor."""
+        predict = run.predict
+        if predict is None or not run.columns:
+            return
+        labels = [run.labels.get(sid, {}) for sid in run.columns]
+        out = predict.update(list(run.columns), labels, times, matrix)
+        t, name = float(times[-1]), run.spec.name
+        for j in np.flatnonzero(out.warning).tolist():
+            sid = run.columns[j]
+            alert_id = run.open_alerts.get((sid, PREDICT))
+            if alert_id is not None:
+                self.store.touch_alert(alert_id, out.probability[j], run.last_value[j])
+                continue
+            notes_j = predict.annotations(j, name, labels[j])
+            alert_id = self.store.open_alert(sid, name, PREDICT, labels[j], t,
+                                             out.probability[j], run.last_value[j],
+                                             predict.spec.cutoff, annotations=notes_j)
+            run.open_alerts[(sid, PREDICT)] = alert_id
+            notes.append(("warning %d firing: %s", (alert_id, notes_j["summary"])))
+            for sink in self.notifier.sinks:
+                self.store.enqueue(alert_id, sink, "firing", now)
+        position = {sid: j for j, sid in enumerate(run.columns)}
+        for (sid, detector), alert_id in list(run.open_alerts.items()):
+            if detector == PREDICT and sid in position and not out.warning[position[sid]]:
+                del run.open_alerts[(sid, detector)]
+                self.store.resolve_alert(alert_id, t)
+                notes.append(("warning %d resolved", (alert_id,)))
+                for sink in self.notifier.sinks:
+                    self.store.enqueue(alert_id, sink, "resolved", now)
+        self.store.save_tree(name, PREDICT, predict.state_tree())
+
+    def _live_step(self, drun: _DetectorRun, matrix: np.ndarray,
+                   times: np.ndarray) -> BlockDecision:
+        """One live step of a univariate detector: the engine's decisions, with one pass.
+
+        :meth:`DetectorStream.process` decides a step at once over all series,
+        and when any series must be protected it rolls the whole step back and
+        scores, decides and learns it again step-wise (twice the work, and at
+        100 000 series some series is nearly always above its cutoff). Series
+        are independent, so here the series go in slices of :data:`SLICE` (views
+        of the state): a slice is copied, learns the step at once and is
+        decided, and only its protected series are rolled back (from the copy)
+        and redone by the engine on their own — the same scores, decisions and
+        states as ``process`` gives, bit for bit. Comparing each slice with its
+        copy also says which chunks of the state changed (``drun.hints``), so no
+        copy of the whole state is needed to write only those.
+        """
+        full = drun.detector.state_
+        decider_state, calibrator_state = drun.decider.state_, drun.decider.calibrator.state_
+        both = {**decider_state, "calibrator": calibrator_state}
+        n = matrix.shape[1]
+        edges = list(range(0, n, SLICE))
+        if n - edges[-1] < 2:        # a lone last series joins the slice before it
+            edges.pop()
+        edges.append(n)
+        names = ("level", "threshold", "above", "active", "protect", "learning")
+        fields = {name: np.zeros((1, n), dtype=float if name in ("level", "threshold")
+                                 else bool) for name in names}
+        changes: list[tuple[int, Any]] = []
+        leaves = list(_array_leaves(full, drun.layout.axes))
+        hints: dict[tuple[str, ...], list[np.ndarray]] = {path: [] for path, _, _ in leaves}
+        try:
+            for start, stop in itertools.pairwise(edges):
+                part = drun.layout.view(full, start, stop)
+                part_before = copy_state(part)
+                decide = drun.decider_layout.view(both, start, stop)
+                decide_before = copy_state(decide)
+                drun.detector.state_ = part
+                drun.decider.calibrator.state_ = decide.pop("calibrator")
+                drun.decider.state_ = decide
+                scores = np.asarray(drun.detector.update_many(matrix[:, start:stop], times),
+                                    dtype=np.float64).reshape(1, stop - start)
+                decision = drun.decider.update_many(scores, times)
+                drun.layout.put(full, slice(start, stop), drun.detector.state_)
+                drun.decider_layout.put(both, slice(start, stop), {
+                    **drun.decider.state_, "calibrator": drun.decider.calibrator.state_})
+                for name in names:
+                    fields[name][:, start:stop] = getattr(decision, name)
+                redo = np.flatnonzero(decision.protect[0])
+                changes += [(row, type(c)(start + c.series, c.status, c.start))
+                            for row, c in decision.changes if not decision.protect[0, c.series]]
+                if redo.size:
+                    changes += self._redo(drun, part_before, decide_before, full, both,
+                                          matrix[:, start:stop], times, redo, start, fields)
+                for path, array, axis in leaves:
+                    index = [slice(None)] * array.ndim
+                    index[axis] = slice(start, stop)
+                    hints[path].append(chunks_of(_get(part_before, path),
+                                                 array[tuple(index)], array.shape, axis, start))
+        finally:
+            drun.detector.state_ = full
+            drun.decider.state_, drun.decider.calibrator.state_ = (decider_state,
+                                                                   calibrator_state)
+        drun.hints = {path: np.unique(np.concatenate(parts)) if parts else
+                      np.zeros(0, dtype=np.int64) for path, parts in hints.items()}
+        # the decider's order: per step, alerts firing then resolving, each by series
+        return BlockDecision(**fields, changes=sorted(changes, key=lambda rc: (
+            rc[0], rc[1].status != "firing", rc[1].series)))
+
+    def _redo(self, drun: _DetectorRun, part_before: Any, decide_before: Any, full: Any,
+              both: Any, matrix: np.ndarray, times: np.ndarray, redo: np.ndarray, start: int,
+              fields: dict[str, np.ndarray]) -> list[tuple[int, Any]]:
+        """Redo the protected series ``redo`` of a slice with the engine, from the slice's
+        state before the step; write their states and decisions back. Returns their alert
+        changes (positions of the whole watch)."""
+        # numpy sums a one-column array in another order than the columns of a wider
+        # one: a lone series is redone twice side by side, so its sums round alike
+        picked = redo if redo.size > 1 else np.r_[redo, redo]
+        detector = drun.detector.clone()
+        detector.state_ = drun.layout.select(part_before, picked)
+        decider = drun.spec.decision(self.config.interval, detector)
+        state = drun.decider_layout.select(decide_before, picked)
+        decider.calibrator.state_ = state.pop("calibrator")
+        decider.state_ = state
+        again = DetectorStream(detector, decider).process(matrix[:, picked], times).decision
+        drun.layout.put(full, start + picked, detector.state_)
+        drun.decider_layout.put(both, start + picked, {**decider.state_,
+                                                       "calibrator": decider.calibrator.state_})
+        for name in fields:
+            fields[name][:, start + redo] = getattr(again, name)[:, :redo.size]
+        return [(row, type(c)(start + int(redo[c.series]), c.status, c.start))
+                for row, c in again.changes if c.series < redo.size]
 
     def _alert_change(self, run: _WatchRun, name: str, change: Any, t: float,
                       level: np.ndarray, values: np.ndarray, threshold: np.ndarray, now: float,
@@ -616,14 +903,16 @@ class Watcher:
             drun.thresholds_at = -math.inf
         run.columns.extend(new)
         run.last_value = np.r_[run.last_value, np.full(len(new), np.nan)]
+        run.seen_at = np.r_[run.seen_at, np.full(len(new), np.nan)]
         log.info("watch %s: %d new series (now %d)", run.spec.name, len(new), len(run.columns))
 
     def _age_out(self, run: _WatchRun, t: float, now: float) -> None:
-        gone = [j for j, sid in enumerate(run.columns)
-                if t - run.last_seen.get(sid, t) > self.config.series_ttl]
+        with np.errstate(invalid="ignore"):
+            gone = np.flatnonzero(t - run.seen_at > self.config.series_ttl).tolist()
         if not gone:
             return
-        keep = [j for j in range(len(run.columns)) if j not in set(gone)]
+        drop = set(gone)
+        keep = [j for j in range(len(run.columns)) if j not in drop]
         gone_ids = [run.columns[j] for j in gone]
         for drun in run.detectors:
             for sid in gone_ids:
@@ -638,9 +927,17 @@ class Watcher:
                     drun.decider.state_dict()["state"], keep))
             drun.last_score = drun.last_score[keep]
             drun.thresholds_at = -math.inf
+        for sid in gone_ids:   # their warnings ahead end too
+            alert_id = run.open_alerts.pop((sid, PREDICT), None)
+            if alert_id is not None:
+                self.store.resolve_alert(alert_id, t)
+                for sink in self.notifier.sinks:
+                    self.store.enqueue(alert_id, sink, "resolved", now)
         run.columns = [run.columns[j] for j in keep]
         run.last_value = run.last_value[keep]
+        run.seen_at = run.seen_at[keep]
         self.store.set_inactive(gone_ids)
+        self.store.set_last_seen([(sid, t) for sid in gone_ids])
         log.info("watch %s: %d series aged out (unseen for %.0f s)", run.spec.name,
                  len(gone_ids), self.config.series_ttl)
 
@@ -649,30 +946,28 @@ class Watcher:
         now = self.clock()
         watches = {}
         for run in self.runs:
-            series = []
-            for j, sid in enumerate(run.columns):
-                series.append({
-                    "id": sid,
-                    "labels": run.labels.get(sid, {}),
-                    "value": _f(run.last_value[j]) if j < run.last_value.size else None,
-                    "last_seen": run.last_seen.get(sid),
-                    "detectors": {d.spec.name: {
-                        "score": _f(d.last_score[j]) if j < d.last_score.size else None,
-                        "threshold": _f(d.thresholds[j]) if j < d.thresholds.size else None,
-                        "firing": bool(d.active[j]),
-                        "learning": _learning(d, j),
-                    } for d in run.detectors},
-                })
+            table = _table(run)
+            firing = table.firing
+            rows = (range(len(table)) if len(table) <= SNAPSHOT_SERIES
+                    else np.flatnonzero(firing).tolist())
             watches[run.spec.name] = {
                 "source": run.spec.source,
                 "query": run.spec.query,
                 "last_t": run.last_t,
                 "lag": None if run.last_t is None else now - run.last_t,
-                "series": series,
+                "n_series": len(table),
+                "n_firing": int(firing.sum()),
+                #: every series up to SNAPSHOT_SERIES of them, else only the firing ones
+                "series": [table.row(j) for j in rows],
+                "series_complete": len(table) <= SNAPSHOT_SERIES,
+                "table": table,
+                "predictions": None if run.predict is None else run.predict.snapshot(
+                    run.columns),
             }
         h = self.health
         self._snapshot = {
             "now": now,
+            "metrics_series": self.config.metrics_series,
             "interval": self.config.interval,
             "watches": watches,
             "health": {
@@ -684,6 +979,9 @@ class Watcher:
                 "skipped_steps": h.skipped_steps,
                 "persist_errors": h.persist_errors, "persist_ok": h.persist_ok,
                 "persist_last_error": h.persist_last_error,
+                "tick_buckets": list(TICK_BUCKETS), "tick_counts": list(h.tick_counts),
+                "tick_sum": h.tick_sum, "state_bytes": _file_bytes(self.store.path),
+                "resident_bytes": _resident_bytes(), "shard": list(self.config.shard),
                 "notifications_sent": dict(self.notifier.sent),
                 "notifications_failed": dict(self.notifier.failures),
                 "remote_write": self.remote.stats(),
@@ -695,33 +993,96 @@ class Watcher:
         return self._snapshot
 
 
-def _learning(drun: _DetectorRun, j: int) -> dict[str, int] | None:
-    """``{"seen": n, "needed": m}`` while series ``j`` is still warming up, else None."""
-    state = drun.decider.state_
-    needed = int(drun.decider.warmup) + int(getattr(drun.decider.calibrator, "n_warmup", 0))
-    k = 0 if drun.multivariate else j
-    seen = int(state["seen"][k]) if k < state["seen"].size else 0
-    if seen >= needed or (j < drun.last_score.size and np.isfinite(drun.last_score[j])):
-        return None
-    return {"seen": seen, "needed": needed}
+def _table(run: _WatchRun) -> SeriesTable:
+    """The watch's status as columns (copies: the next tick does not change them)."""
+    n = len(run.columns)
+    detectors = {}
+    for d in run.detectors:
+        seen = d.decider.state_["seen"]
+        detectors[d.spec.name] = DetectorColumns(
+            score=d.last_score[:n].copy(), threshold=np.resize(d.thresholds, n).astype(float),
+            firing=np.resize(d.active, n).astype(bool),
+            seen=np.resize(seen[:1] if d.multivariate else seen, n).astype(np.int64),
+            needed=int(d.decider.warmup) + int(getattr(d.decider.calibrator, "n_warmup", 0)))
+    return SeriesTable(np.asarray(run.columns, dtype=np.int64),
+                       [run.labels.get(sid, {}) for sid in run.columns],
+                       np.resize(run.last_value, n).copy(), run.seen_at[:n].copy(), detectors)
 
 
-def _saved_state(drun: _DetectorRun) -> dict[str, Any]:
-    """What a tick stores of a detector: its state and its decider's.
+def _array_leaves(state: Any, axes: Any, path: tuple[str, ...] = ()
+                  ) -> Any:
+    """``(path, array, series axis)`` of every array of a state tree."""
+    if isinstance(state, dict):
+        for key, value in state.items():
+            yield from _array_leaves(value, axes.get(key) if isinstance(axes, dict) else None,
+                                     (*path, key))
+    elif isinstance(state, np.ndarray) and axes is not None:
+        yield path, state, axes
+
+
+def _get(state: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        state = state[key]
+    return state
+
+
+def _hint_tree(state: Any, hints: dict[tuple[str, ...], np.ndarray] | None,
+               path: tuple[str, ...] = ()) -> Any:
+    """``state`` with each array replaced by a :class:`ChunkHint`: the chunks the live
+    step changed (``hints``), or all of them."""
+    if isinstance(state, dict):
+        return {key: _hint_tree(value, hints, (*path, key)) for key, value in state.items()}
+    if isinstance(state, np.ndarray):
+        return ChunkHint(tuple(state.shape), state.dtype.str,
+                         None if hints is None else hints.get(path))
+    return state
+
+
+def _saved_state(drun: _DetectorRun, detector: Any = None, decider: Any = None,
+                 calibrator: Any = None) -> dict[str, Any]:
+    """What a tick stores of a detector: its state and its decider's (no copies).
+
+    The states default to the run's current ones; pass others (the copies taken
+    before the tick) to get the tree as it was stored before.
 
     A model from a ``kizashi train`` folder is not stored every tick: only its
     stream state (input window, error normaliser) and the key of the weights it
     belongs to; the weights come from the folder at start.
     """
-    out: dict[str, Any] = {"decider": drun.decider.state_dict()["state"]}
-    if drun.detector.state_ is None:
+    if detector is None:
+        detector, decider = drun.detector.state_, drun.decider.state_
+        calibrator = drun.decider.calibrator.state_
+    out: dict[str, Any] = {"decider": {**decider, "calibrator": calibrator}}
+    if detector is None:
         out["detector"] = None
     elif drun.spec.model is not None:
         model, stream = drun.detector.split_state_dict()
         out.update(detector_stream=stream, model_key=model.get("weights_key"))
     else:
-        out["detector"] = drun.detector.state_dict()
+        out["detector"] = {"format": STATE_FORMAT_VERSION,
+                           "detector": type(drun.detector).__name__,
+                           "params": to_json_safe(drun.detector.get_params()),
+                           "state": detector}
     return out
+
+
+def _restore_detector(detector: Any, saved: dict[str, Any]) -> None:
+    """Put a stored detector state (``_saved_state``'s ``detector``) back, without copying it.
+
+    The checks are :meth:`Detector.load_state_dict`'s: format, class and parameters.
+    """
+    if saved.get("format") != STATE_FORMAT_VERSION:
+        raise ValueError(f"unknown detector state format {saved.get('format')!r}")
+    if saved.get("detector") != type(detector).__name__:
+        raise ValueError(f"state belongs to {saved.get('detector')!r}, not "
+                         f"{type(detector).__name__!r}")
+    mine = from_json_safe(to_json_safe(detector.get_params()))
+    if from_json_safe(saved["params"]) != mine:
+        raise ValueError(f"state was saved with parameters {from_json_safe(saved['params'])}, "
+                         f"this detector has {mine}")
+    if not isinstance(saved.get("state"), dict) or "n_series" not in saved["state"]:
+        raise ValueError("detector state lacks 'n_series'")
+    detector.state_ = saved["state"]
 
 
 def _latest(values: np.ndarray, seen: np.ndarray, previous: np.ndarray) -> np.ndarray:
@@ -751,6 +1112,24 @@ def _shared_labels(run: _WatchRun) -> dict[str, str]:
         return {}
     shared = {k: v for k, v in sets[0].items() if all(s.get(k) == v for s in sets[1:])}
     return shared or {"watch": run.spec.name}
+
+
+def _file_bytes(path: str) -> int:
+    """Bytes of the state file and its WAL (0 for an in-memory store)."""
+    total = 0
+    for name in (path, path + "-wal"):
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(name)
+    return total
+
+
+def _resident_bytes() -> int | None:
+    """This process' resident memory (Linux), or None."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _f(value: Any) -> float | None:

@@ -35,13 +35,16 @@ import math
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 
 from kizashi.watch.exporter import render_metrics
+from kizashi.watch.status import SeriesTable
 from kizashi.watch.store import WatchStore
 
 __all__ = ["create_app", "downsample"]
@@ -55,6 +58,11 @@ MAX_ID = 2**63 - 1
 MAX_TIME = 1e11
 MAX_LIMIT = 10_000
 MAX_RANGE = 10 * 366 * 86400
+#: Series per page of the overview (``?per=``, at most ``MAX_PER_PAGE``).
+PER_PAGE = 50
+MAX_PER_PAGE = 1000
+#: Entities (rows) of the overview's heatmap: the most anomalous ones.
+HEATMAP_ROWS = 60
 
 
 def downsample(part: dict[str, np.ndarray], max_points: int = MAX_POINTS) -> dict[str, np.ndarray]:
@@ -133,7 +141,10 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
 
     @app.get("/api/status")
     def api_status() -> JSONResponse:
-        return JSONResponse(snapshot())
+        snap = snapshot()
+        return JSONResponse({**snap, "watches": {
+            name: {k: v for k, v in watch.items() if k != "table"}
+            for name, watch in snap.get("watches", {}).items()}})
 
     @app.get("/api/alerts")
     def api_alerts(status: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
@@ -181,24 +192,28 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
                              "downsampled": downsampled})
 
     @app.get("/", response_class=HTMLResponse)
-    def overview() -> str:
+    def overview(q: str = "", page: int = 1, per: int = PER_PAGE) -> str:
+        if not 1 <= page <= MAX_ID:
+            raise bad(f"page must be a whole number from 1, got {page}")
+        if not 1 <= per <= MAX_PER_PAGE:
+            raise bad(f"per must be from 1 to {MAX_PER_PAGE}, got {per}")
         snap = snapshot()
+        now = snap.get("now", time.time())
+        views = {name: _view(watch, q[:500], page, per)
+                 for name, watch in snap.get("watches", {}).items()}
         store = open_store()
         try:
-            now = snap.get("now", time.time())
-            sparks, counts = {}, {}
-            for watch in snap.get("watches", {}).values():
-                for series in watch["series"]:
-                    parts = store.points(series["id"], now - SPARK_SECONDS, now)
-                    if parts:
-                        part = next(iter(parts.values()))
-                        sparks[series["id"]] = _sparkline(part["t"], part["value"],
-                                                          now - SPARK_SECONDS, now)
-                    counts[series["id"]] = len([a for a in store.alerts(series_id=series["id"])
-                                                if a["starts_at"] >= now - 86400])
+            sparks: dict[int, str] = {}
+            for name, view in views.items():
+                ids = [int(view.table.ids[j]) for j in view.rows]
+                for sid, (t, v) in store.recent_values(name, ids, now - SPARK_SECONDS,
+                                                       now).items():
+                    sparks[sid] = _sparkline(t, v, now - SPARK_SECONDS, now)
+            counts = store.alert_counts(now - 86400)
         finally:
             store.close()
-        return _page("Overview", _overview_body(snap, sparks, counts), snap, nav="overview")
+        return _page("Overview", _overview_body(snap, sparks, counts, views, q[:500]), snap,
+                     nav="overview")
 
     @app.get("/alerts", response_class=HTMLResponse)
     def alerts_page() -> str:
@@ -286,14 +301,61 @@ def _sparkline(t: np.ndarray, v: np.ndarray, start: float, end: float,
             f"points='{points}'/></svg>")
 
 
+@dataclass
+class _View:
+    """What the overview shows of one watch: the matching series, most anomalous first,
+    and the positions of the current page's rows."""
+
+    table: SeriesTable
+    matching: np.ndarray
+    rows: list[int]
+    page: int
+    pages: int
+
+
+def _view(watch: dict[str, Any], query: str, page: int, per: int) -> _View:
+    table = watch.get("table")
+    if table is None:   # a status without columns (built by hand): from its series list
+        table = _table_of(watch.get("series", []))
+    matching = table.memo(("ranking", query), lambda: table.ranking(table.matching(query)))
+    pages = max(1, -(-matching.size // per))
+    page = min(page, pages)
+    return _View(table, matching, matching[(page - 1) * per:page * per].tolist(), page, pages)
+
+
+def _table_of(series: list[dict[str, Any]]) -> SeriesTable:
+    from kizashi.watch.status import DetectorColumns
+
+    names = list(series[0]["detectors"]) if series else []
+
+    def column(name: str, key: str) -> np.ndarray:
+        return np.array([np.nan if s["detectors"][name].get(key) is None else
+                         s["detectors"][name][key] for s in series], dtype=np.float64)
+
+    detectors = {name: DetectorColumns(
+        score=column(name, "score"), threshold=column(name, "threshold"),
+        firing=np.array([bool(s["detectors"][name].get("firing")) for s in series], bool),
+        seen=np.array([(s["detectors"][name].get("learning") or {}).get("seen", 1 << 30)
+                       for s in series], dtype=np.int64),
+        needed=max([(s["detectors"][name].get("learning") or {}).get("needed", 0)
+                    for s in series] or [0])) for name in names}
+    return SeriesTable(np.array([s["id"] for s in series], dtype=np.int64),
+                       [s["labels"] for s in series],
+                       np.array([np.nan if s.get("value") is None else s["value"]
+                                 for s in series], dtype=np.float64),
+                       np.array([np.nan if s.get("last_seen") is None else s["last_seen"]
+                                 for s in series], dtype=np.float64), detectors)
+
+
 def _overview_body(snap: dict[str, Any], sparks: dict[int, str] | None = None,
-                   counts: dict[int, int] | None = None) -> str:
+                   counts: dict[int, int] | None = None,
+                   views: dict[str, _View] | None = None, query: str = "") -> str:
     sparks, counts = sparks or {}, counts or {}
     health = snap.get("health", {})
     watches = snap.get("watches", {})
-    n_series = sum(len(w["series"]) for w in watches.values())
-    n_firing = sum(any(d["firing"] for d in s["detectors"].values())
-                   for w in watches.values() for s in w["series"])
+    views = views or {name: _view(w, query, 1, PER_PAGE) for name, w in watches.items()}
+    n_series = sum(len(v.table) for v in views.values())
+    n_firing = sum(int(v.table.firing.sum()) for v in views.values())
     ups = health.get("source_up", {})
     lags = [w["lag"] for w in watches.values() if w.get("lag") is not None]
     cards = [(len(watches), "watches"), (n_series, "series"), (n_firing, "firing"),
@@ -312,21 +374,30 @@ def _overview_body(snap: dict[str, Any], sparks: dict[int, str] | None = None,
                    f"stored or alerted until it can; the steps will be processed then "
                    f"({health.get('persist_errors', 0)} failed writes). "
                    f"{html.escape(health.get('persist_last_error', ''))}</div>")
+    out.append("<form class='controls' method='get' action='/'><input name='q' size='40' "
+               f"placeholder='search labels: key=value, key!=value or a word' "
+               f"value='{html.escape(query, quote=True)}'><button>search</button>"
+               f"{'<a href=/>clear</a>' if query else ''}</form>")
     now, interval = snap.get("now", time.time()), snap.get("interval", 15.0)
-    for name, watch in snap.get("watches", {}).items():
+    for name, watch in watches.items():
+        view = views[name]
+        table = view.table
         up = health.get("source_up", {}).get(watch["source"], True)
         lag = "–" if watch["lag"] is None else f"{watch['lag']:.0f} s"
-        n_firing = sum(any(d["firing"] for d in s["detectors"].values())
-                       for s in watch["series"])
+        shown = (f"{view.matching.size} matching · " if query else "")
         out.append(
             f"<h2>{html.escape(name)} <span class='pill {'ok' if up else 'down'}'>"
             f"source {html.escape(watch['source'])} {'up' if up else 'down'}</span></h2>"
             f"<p class='muted'><code>{html.escape(watch['query'] or '(csv columns)')}</code> · "
-            f"{len(watch['series'])} series · {n_firing} firing · lag {lag}</p>")
-        detectors = list(watch["series"][0]["detectors"]) if watch["series"] else []
+            f"{len(table)} series · {int(table.firing.sum())} firing · {shown}lag {lag}</p>")
+        if len(table) > 1:
+            out.append(table.memo(("heatmap", query), lambda t=table, v=view: _heatmap(
+                t, v.matching)))
+        detectors = list(table.detectors)
         head = "".join(f"<th>{html.escape(d)} score / threshold</th>" for d in detectors)
         rows = []
-        for series in watch["series"]:
+        for j in view.rows:
+            series = table.row(j)
             firing = any(d["firing"] for d in series["detectors"].values())
             stale = series["last_seen"] is None or now - series["last_seen"] > 3 * interval + 5
             learning = all(d.get("learning") for d in series["detectors"].values())
@@ -347,7 +418,55 @@ def _overview_body(snap: dict[str, Any], sparks: dict[int, str] | None = None,
         out.append(f"<table><tr><th>status</th><th>series</th><th>last 15 min</th><th>value</th>"
                    f"{head}<th>alerts 24 h</th><th>last point</th></tr>"
                    f"{''.join(rows) or _empty(6 + len(detectors))}</table>")
+        if view.pages > 1:
+            out.append(_pager(view, query))
     return "\n".join(out)
+
+
+def _pager(view: _View, query: str) -> str:
+    """Links to the previous and next page of the overview."""
+    def link(page: int, text: str) -> str:
+        params = {"q": query, "page": str(page)} if query else {"page": str(page)}
+        return f"<a class='page' href='/?{html.escape(urlencode(params))}'>{text}</a>"
+
+    parts = [link(view.page - 1, "« previous") if view.page > 1 else "",
+             f"page {view.page} of {view.pages} (most anomalous first)",
+             link(view.page + 1, "next »") if view.page < view.pages else ""]
+    return f"<p class='pager'>{' · '.join(p for p in parts if p)}</p>"
+
+
+def _heatmap(table: SeriesTable, rows: np.ndarray) -> str:
+    """Entities × metrics, coloured by score over threshold (the most anomalous entities)."""
+    entities, metrics, cells, ids = table.heatmap(rows)
+    if not entities or not metrics or (len(entities) < 2 and len(metrics) < 2):
+        return ""
+    worst = np.fmax.reduce(np.where(np.isnan(cells), -1.0, cells), axis=1)
+    keep = np.argsort(-worst, kind="stable")[:HEATMAP_ROWS]
+    head = "".join(f"<th title='{html.escape(m, quote=True)}'>{html.escape(m[-14:])}</th>"
+                   for m in metrics)
+    body = []
+    for i in keep.tolist():
+        tds = []
+        for k, cell in enumerate(cells[i].tolist()):
+            if math.isnan(cell):
+                tds.append("<td></td>" if not ids[i, k] else
+                           f"<td><a href='/series/{ids[i, k]}'>·</a></td>")
+                continue
+            tds.append(f"<td style='background:{_heat(cell)}'><a href='/series/{ids[i, k]}' "
+                       f"title='{cell:.3g}'>&nbsp;</a></td>")
+        body.append(f"<tr><th>{html.escape(entities[i])}</th>{''.join(tds)}</tr>")
+    more = (f" ({HEATMAP_ROWS} most anomalous of {len(entities)})"
+            if len(entities) > HEATMAP_ROWS else "")
+    return (f"<details class='heatmap' open><summary>heatmap: score / threshold{more}"
+            f"</summary><table class='heat'><tr><th></th>{head}</tr>{''.join(body)}</table>"
+            "</details>")
+
+
+def _heat(ratio: float) -> str:
+    """Green (≪ threshold) through yellow to red (at or above it)."""
+    x = max(0.0, min(1.0, float(ratio)))
+    hue = 120 * (1 - x)
+    return f"hsl({hue:.0f},70%,{55 if ratio < 1 else 45}%)"
 
 
 def _alerts_table(alerts: list[dict[str, Any]], with_series: bool) -> str:
@@ -400,5 +519,7 @@ def _empty(columns: int) -> str:
 
 def _detector_names(snap: dict[str, Any], watch: str) -> list[str]:
     body = snap.get("watches", {}).get(watch, {})
+    if body.get("table") is not None:
+        return list(body["table"].detectors)
     series = body.get("series", [])
     return list(series[0]["detectors"]) if series else []

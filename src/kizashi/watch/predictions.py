@@ -1,0 +1,285 @@
+"""Warnings ahead in the daemon: a watch's ``predict:`` block, run by :class:`WatchPredictions`.
+
+A watch with ::
+
+    predict: {horizon: 6h, limit: 90, cutoff: 0.25}
+
+predicts, at every step, the calibrated probability that each of its series
+reaches ``limit`` within ``horizon`` and when
+(:class:`~kizashi.prediction.live.LivePredictor`, the model of ``kizashi
+predict``; ``docs/prediction.md``). ``limit`` may be left out: series whose
+metric name ends in ``_pct`` then get 100, the others are not predicted.
+``cutoff`` (default :data:`~kizashi.prediction.predictor.DEFAULT_CUTOFF`) is the
+probability at which a series warns. While a series warns, it has an alert of
+kind ``warning`` (detector name :data:`PREDICT`) whose annotations hold the
+ETA, the probability, the limit and the horizon; the gauge
+``kizashi_predicted_anomaly_probability{horizon=...}`` on ``/metrics`` has each
+series' probability. The predictor steps at the daemon's ``interval``; a series
+learns for about ``horizon`` + 1 day + 1 day of history (``docs/prediction.md``),
+which a backfill (``initial_backfill``) can provide at the first start. Its
+history and warning state are stored in the state file with the tick, so a
+restart goes on where it stopped.
+
+>>> spec = parse_predict({"horizon": "6h", "limit": 90}, "cfg: watches[t].predict")
+>>> spec.horizon, spec.limit, spec.cutoff
+(21600.0, 90.0, 0.25)
+>>> import numpy as np
+>>> p = WatchPredictions(spec, step_seconds=300.0)
+>>> p.limits([{"__name__": "cpu_temp_c"}, {"__name__": "fs_used_pct"}]).tolist()
+[90.0, 90.0]
+>>> WatchPredictions(parse_predict({}, "cfg"), 300.0).limits(
+...     [{"__name__": "fs_used_pct"}, {"__name__": "load"}]).tolist()
+[100.0, nan]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kizashi.durations import parse_duration
+from kizashi.prediction.live import LivePrediction, LivePredictor
+from kizashi.prediction.predictor import DEFAULT_CUTOFF
+
+__all__ = ["PREDICT", "PredictSpec", "WatchPredictions", "check_predict", "parse_predict",
+           "prediction_samples"]
+
+#: The detector name of a watch's warnings (alerts) and of its stored predictor state.
+PREDICT = "predict"
+#: A predictor keeps at most this many steps of history per series (interval vs horizon).
+MAX_HISTORY_STEPS = 50_000
+
+
+@dataclass(frozen=True)
+class PredictSpec:
+    """A watch's ``predict:`` block: horizon (seconds), limit (None: 100 for ``*_pct``),
+    cutoff (a probability)."""
+
+    horizon: float = 21600.0
+    limit: float | None = None
+    cutoff: float = DEFAULT_CUTOFF
+
+    @property
+    def horizon_text(self) -> str:
+        """The horizon as a label value (``6h``, ``90m``, ``45s``)."""
+        for unit, seconds in (("d", 86400), ("h", 3600), ("m", 60)):
+            if self.horizon % seconds == 0:
+                return f"{self.horizon / seconds:g}{unit}"
+        return f"{self.horizon:g}s"
+
+
+def parse_predict(raw: Any, where: str) -> PredictSpec:
+    """A ``predict:`` mapping (``where`` names it in errors)."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where} must be a mapping such as {{horizon: 6h, limit: 90}}, "
+                         f"got {raw!r}")
+    unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff"})
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)} (known: horizon, "
+                         "limit, cutoff)")
+    try:
+        horizon = parse_duration(raw.get("horizon", "6h"))
+    except (ValueError, OverflowError, TypeError) as error:
+        raise ValueError(f"{where}.horizon: {error}") from None
+    if not 0.0 < horizon <= 86400.0:
+        raise ValueError(f"{where}.horizon must be more than 0 and at most 1d (the daily "
+                         f"rhythm is used), got {raw.get('horizon')!r}")
+    limit = raw.get("limit")
+    if limit is not None:
+        limit = _number(limit, f"{where}.limit")
+    cutoff = _number(raw.get("cutoff", DEFAULT_CUTOFF), f"{where}.cutoff")
+    if not 0.0 < cutoff < 1.0:
+        raise ValueError(f"{where}.cutoff is a probability in (0, 1), got {cutoff!r}")
+    return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff)
+
+
+def check_predict(spec: PredictSpec, interval: float, where: str) -> None:
+    """The horizon must span a step, and the history must stay bounded."""
+    if spec.horizon < interval:
+        raise ValueError(f"{where}.horizon ({spec.horizon:g} s) is shorter than the interval "
+                         f"({interval:g} s)")
+    steps = LivePredictor(interval, np.zeros(1), spec.horizon).history_steps()
+    if steps > MAX_HISTORY_STEPS:
+        raise ValueError(f"{where}: at an interval of {interval:g} s the predictor keeps "
+                         f"{steps} steps of history per series (at most {MAX_HISTORY_STEPS}); "
+                         "predict in a watch of its own with a coarser interval (e.g. 1m)")
+
+
+def _number(value: Any, at: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{at} must be a number, got {value!r}")
+    if not math.isfinite(float(value)):
+        raise ValueError(f"{at} must be a finite number, got {value!r}")
+    return float(value)
+
+
+class WatchPredictions:
+    """Predictions of a watch's series, kept aligned with its columns (series ids).
+
+    Series joining the watch start with an empty history; series leaving it
+    take theirs away; the others keep theirs.
+
+    >>> spec = parse_predict({"horizon": "1h", "limit": 100}, "cfg")
+    >>> p = WatchPredictions(spec, step_seconds=300.0)
+    >>> t = np.arange(0, 3 * 86400, 300.0)
+    >>> out = p.update([7], [{}], t, (5 + t / 3600)[:, None])  # +1 %/h, at 77 % by now
+    >>> float(out.probability[0]) < 0.01, bool(out.warning[0])
+    (True, False)
+    >>> later = t[-1] + 300 * np.arange(1, 271)           # 22.5 h on: at 99.42 %
+    >>> out = p.update([7], [{}], later, (5 + later / 3600)[:, None])
+    >>> bool(out.warning[0]), round((float(out.eta_seconds[0]) - float(p.times[-1])) / 3600, 2)
+    (True, 0.58)
+    """
+
+    def __init__(self, spec: PredictSpec, step_seconds: float):
+        self.spec = spec
+        self.step_seconds = float(step_seconds)
+        self.columns: list[int] = []
+        self.predictor = self._predictor(np.zeros(0))
+        #: the last prediction per column (NaN / False before the first)
+        self.last = LivePrediction(np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0))
+
+    def _predictor(self, limits: np.ndarray) -> LivePredictor:
+        return LivePredictor(self.step_seconds, limits, self.spec.horizon, self.spec.cutoff)
+
+    @property
+    def times(self) -> np.ndarray:
+        """The steps of the kept history (seconds)."""
+        return self.predictor.times_
+
+    def limits(self, labels: list[dict[str, str]]) -> np.ndarray:
+        """Each series' limit: the spec's, else 100 for a ``*_pct`` metric, else NaN."""
+        from kizashi.data.precursors import default_limit
+
+        if self.spec.limit is not None:
+            return np.full(len(labels), self.spec.limit)
+        return np.array([np.nan if (v := default_limit(
+            m.get("__name__") or m.get("metric") or m.get("series") or "")) is None else v
+            for m in labels], dtype=np.float64)
+
+    def align(self, columns: list[int], labels: list[dict[str, str]]) -> None:
+        """Follow the watch's columns: keep the history of the series that stay."""
+        if columns == self.columns:
+            return
+        where = {sid: j for j, sid in enumerate(self.columns)}
+        keep = np.array([where.get(sid, -1) for sid in columns], dtype=np.int64)
+        old, state = self.predictor, self.predictor.state_dict()
+        self.predictor = self._predictor(self.limits(labels))
+
+        def pick(array: np.ndarray, fill: Any) -> np.ndarray:
+            out = np.full((*array.shape[:-1], len(columns)), fill, dtype=array.dtype)
+            out[..., keep >= 0] = array[..., keep[keep >= 0]]
+            return out
+
+        self.predictor.load_state_dict({
+            "times": old.times_, "values": pick(state["values"], np.nan),
+            **{k: pick(v, 0) for k, v in state.items() if k.startswith("filter_")}})
+        self.last = LivePrediction(pick(self.last.probability, np.nan),
+                                   pick(self.last.warning, False),
+                                   pick(self.last.eta_seconds, np.nan))
+        self.columns = list(columns)
+
+    def update(self, columns: list[int], labels: list[dict[str, str]], times: np.ndarray,
+               values: np.ndarray) -> LivePrediction:
+        """Predict new steps ``(time, column)`` of the columns ``columns``; the newest step's
+        answer per column."""
+        self.align(columns, labels)
+        if not columns:
+            return self.last
+        self.last = self.predictor.update(times, values)
+        return self.last
+
+    def state_tree(self) -> dict[str, Any]:
+        """What the state file keeps (plain arrays)."""
+        return {"series": np.asarray(self.columns, dtype=np.int64),
+                **self.predictor.state_dict(),
+                "probability": self.last.probability.copy(),
+                "warning": self.last.warning.copy(), "eta": self.last.eta_seconds.copy()}
+
+    def load_tree(self, tree: dict[str, Any], labels: list[dict[str, str]]) -> None:
+        """Go on from a :meth:`state_tree` (``labels``: of its series, in order)."""
+        columns = [int(c) for c in np.asarray(tree["series"]).tolist()]
+        predictor = self._predictor(self.limits(labels))
+        predictor.load_state_dict(tree)
+        last = LivePrediction(np.asarray(tree["probability"], dtype=np.float64),
+                              np.asarray(tree["warning"], dtype=bool),
+                              np.asarray(tree["eta"], dtype=np.float64))
+        if not last.probability.size == last.warning.size == len(columns):
+            raise ValueError("the saved predictions do not match their series")
+        self.predictor, self.last, self.columns = predictor, last, columns
+
+    def annotations(self, j: int, watch: str, labels: dict[str, str]) -> dict[str, str]:
+        """A warning's annotations for column ``j``: kind, ETA, probability, limit, horizon
+        and a summary."""
+        from kizashi.watch.alerts import iso
+
+        eta = float(self.last.eta_seconds[j])
+        when = iso(eta) if math.isfinite(eta) else ""
+        probability = float(self.last.probability[j])
+        limit = f"{float(self.predictor.limits[j]):g}"
+        named = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+        return {"kind": "warning", "eta": when, "probability": f"{probability:.3f}",
+                "limit": limit, "horizon": self.spec.horizon_text,
+                "summary": f"{watch}: {named} may reach {limit} within "
+                           f"{self.spec.horizon_text} (p={probability:.2f}"
+                           + (f", ETA {when})" if when else ")")}
+
+    def snapshot(self, columns: list[int]) -> dict[str, Any]:
+        """The last predictions aligned with ``columns``, as JSON-ready lists (``None``
+        where there is none: learning, no limit, no crossing ahead)."""
+        if columns == self.columns:
+            rows = np.arange(len(columns))
+        else:
+            where = {sid: j for j, sid in enumerate(self.columns)}
+            rows = np.array([where.get(sid, -1) for sid in columns], dtype=np.int64)
+        known = rows >= 0
+
+        def pick(array: np.ndarray, fill: Any) -> np.ndarray:
+            out = np.full(len(columns), fill, dtype=array.dtype)
+            out[known] = array[rows[known]]
+            return out
+
+        def listed(array: np.ndarray) -> list[float | None]:
+            return [v if math.isfinite(v) else None for v in pick(array, np.nan).tolist()]
+
+        return {"horizon": self.spec.horizon_text,
+                "probability": listed(self.last.probability),
+                "warning": pick(self.last.warning, False).tolist(),
+                "eta": listed(self.last.eta_seconds)}
+
+
+def prediction_samples(body: dict[str, Any], limit: int | None
+                       ) -> list[tuple[dict[str, str], float]]:
+    """``kizashi_predicted_anomaly_probability`` samples of a watch's status ``body``: labels
+    (the series' own, ``__name__`` as ``metric_name``, ``watch`` and ``horizon``; clashing
+    ones with ``exported_``) and probability, for at most ``limit`` series (the most likely
+    first; None: all). Series still learning have none.
+
+    >>> body = {"predictions": {"horizon": "6h", "probability": [0.2, None, 0.9]},
+    ...         "table": None, "series": [{"labels": {"__name__": "fs_pct", "i": "a"}},
+    ...                                   {"labels": {"i": "b"}}, {"labels": {"i": "c"}}]}
+    >>> prediction_samples(body, 1)
+    [({'i': 'c', 'horizon': '6h'}, 0.9)]
+    >>> [s[0] for s in prediction_samples(body, None)][1]
+    {'i': 'a', 'metric_name': 'fs_pct', 'horizon': '6h'}
+    """
+    predictions = body.get("predictions")
+    if not predictions:
+        return []
+    probability = np.asarray(predictions["probability"], dtype=np.float64)
+    table = body.get("table")
+    labels = table.labels if table is not None else [s["labels"] for s in body["series"]]
+    finite = np.flatnonzero(np.isfinite(probability))
+    order = finite[np.argsort(-probability[finite], kind="stable")]
+    out = []
+    for j in (order if limit is None else order[:limit]).tolist():
+        own = {("exported_" + k if k in ("watch", "horizon", "metric_name") else k): str(v)
+               for k, v in labels[j].items() if k != "__name__"}
+        if "__name__" in labels[j]:
+            own["metric_name"] = str(labels[j]["__name__"])
+        own["horizon"] = predictions["horizon"]
+        out.append((own, float(probability[j])))
+    return out
