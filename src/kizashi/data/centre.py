@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kizashi.data.cluster import assemble_centre_frame, node_name
 from kizashi.data.frame import SeriesFrame
 
 __all__ = ["INCIDENT_KINDS", "CentreIncident", "CentreScenario", "generate_centre"]
@@ -86,11 +87,6 @@ class CentreScenario:
     def weeks_scored(self) -> float:
         """Weeks over which false alarms are counted (the run after ``learn_days``)."""
         return (self.frame.n_times - self.learn_days * STEPS_PER_DAY) / (7 * STEPS_PER_DAY)
-
-
-def node_name(i: int) -> str:
-    """``node01``, ``node02``, ..."""
-    return f"node{i + 1:02d}"
 
 
 def generate_centre(n_nodes: int = 24, weeks: int = 8, seed: int = 0, incidents: bool = True,
@@ -154,24 +150,10 @@ def generate_centre(n_nodes: int = 24, weeks: int = 8, seed: int = 0, incidents:
     cpu = np.clip(cpu, 0.0, 100.0)
     mem = np.clip(mem, 0.0, 100.0)
     queue = np.maximum(queue, 0.0)
-    columns, entities, metrics = [], [], []
-    for i in range(n_nodes):
-        for metric, data in zip(METRICS, (cpu, mem, latency, restarts), strict=True):
-            columns.append(data[:, i])
-            entities.append(node_name(i))
-            metrics.append(metric)
-    columns.append(queue)
-    entities.append("batch")
-    metrics.append("pending_jobs")
-    values = np.column_stack(columns)
-    keys = list(zip(entities, metrics, strict=True))
-    labels = np.zeros(values.shape, dtype=bool)
-    for event in events:
-        for key in event.series:
-            labels[event.start:event.end + 1, keys.index(key)] = True
+    node_metrics = dict(zip(METRICS, (cpu, mem, latency, restarts), strict=True))
     timestamps = START + (step * STEP_SECONDS).astype("timedelta64[s]")
-    frame = SeriesFrame(timestamps.astype("datetime64[ns]"), values, tuple(entities),
-                        tuple(metrics), labels=labels, name=f"centre seed {seed}")
+    frame = assemble_centre_frame(timestamps, node_metrics, queue, events,
+                                  f"centre seed {seed}")
     events.sort(key=lambda e: e.start)
     return CentreScenario(frame, tuple(events), holidays, quiet_start, learn_days)
 

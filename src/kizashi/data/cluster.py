@@ -20,7 +20,9 @@ Incidents (each with its affected series and time span):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -119,26 +121,36 @@ def generate_cluster(n_nodes: int = 32, days: int = 35, seed: int = 0,
             tuple((node_name(i), "fs_latency_ms") for i in range(n_nodes)), d0, d1))
 
     cpu = np.clip(cpu, 0.0, 100.0)
-    columns, entities, metrics = [], [], []
-    for i in range(n_nodes):
-        for metric, data in (("cpu_util", cpu), ("fs_latency_ms", latency),
-                             ("daemon_restarts", restarts)):
-            columns.append(data[:, i])
-            entities.append(node_name(i))
-            metrics.append(metric)
-    columns.append(queue)
-    entities.append("batch")
-    metrics.append("pending_jobs")
-    values = np.column_stack(columns)
+    node_metrics = {"cpu_util": cpu, "fs_latency_ms": latency, "daemon_restarts": restarts}
+    timestamps = START + (step * STEP_SECONDS).astype("timedelta64[s]")
+    frame = assemble_centre_frame(timestamps, node_metrics, queue, events, "demo cluster")
+    return ClusterTelemetry(frame, tuple(events), (quiet_start, n - 1))
+
+
+def assemble_centre_frame(timestamps: np.ndarray, node_metrics: dict[str, np.ndarray],
+                          queue: np.ndarray, events: Sequence[Any], name: str) -> SeriesFrame:
+    """A centre's frame: every node's metrics (``(time, node)`` arrays, node by node in
+    the dict's metric order), then the batch queue, labelled where an event's series
+    (``event.series`` of ``(entity, metric)`` over rows ``event.start … event.end``) were
+    anomalous.
+
+    >>> frame = assemble_centre_frame(np.arange(3).astype("datetime64[m]"),
+    ...                               {"cpu_util": np.zeros((3, 2))}, np.ones(3), [], "x")
+    >>> frame.entities, frame.metrics
+    (('node01', 'node02', 'batch'), ('cpu_util', 'cpu_util', 'pending_jobs'))
+    """
+    n_nodes = next(iter(node_metrics.values())).shape[1]
+    entities = [node_name(i) for i in range(n_nodes) for _ in node_metrics] + ["batch"]
+    metrics = [metric for _ in range(n_nodes) for metric in node_metrics] + ["pending_jobs"]
+    columns = [data[:, i] for i in range(n_nodes) for data in node_metrics.values()]
+    values = np.column_stack([*columns, queue])
     keys = list(zip(entities, metrics, strict=True))
     labels = np.zeros(values.shape, dtype=bool)
     for event in events:
         for key in event.series:
             labels[event.start:event.end + 1, keys.index(key)] = True
-    timestamps = START + (step * STEP_SECONDS).astype("timedelta64[s]")
-    frame = SeriesFrame(timestamps.astype("datetime64[ns]"), values, tuple(entities),
-                        tuple(metrics), labels=labels, name="demo cluster")
-    return ClusterTelemetry(frame, tuple(events), (quiet_start, n - 1))
+    return SeriesFrame(timestamps.astype("datetime64[ns]"), values, tuple(entities),
+                       tuple(metrics), labels=labels, name=name)
 
 
 def _ar_noise(rng: np.random.Generator, n: int, k: int, phi: float, sigma: float) -> np.ndarray:
