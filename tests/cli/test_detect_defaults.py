@@ -40,7 +40,9 @@ def telemetry(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in names() if n != "static_threshold"])
+# `peers` judges a node against at least 3 others at the same step: this file is one
+# node, so it has no verdict here (tests/cli/test_detect_diagnosis.py runs it on a cluster).
+@pytest.mark.parametrize("name", [n for n in names() if n not in ("static_threshold", "peers")])
 def test_every_detector_has_a_working_default_decision(telemetry, tmp_path, name):
     if name in ("lstm", "autoencoder"):
         pytest.importorskip("torch")

@@ -107,6 +107,13 @@ class CnnDetector(NetworkDetector):
     def n_warmup(self) -> int:
         return int(self.window)
 
+    @property
+    def baseline_steps(self) -> int:
+        """Its input window: protected longer than that, the forecast's inputs go stale
+        (after a level shift it would forecast from the last pre-incident rows forever
+        and never resolve), so the decider lets it learn again after one window."""
+        return int(self.window)
+
     def _network_params(self, n_series: int) -> dict[str, Any]:
         return {"n_features": int(n_series), "window": int(self.window),
                 "channels": int(self.channels), "kernel": int(self.kernel),
