@@ -13,7 +13,7 @@ from kizashi.detectors.deep.network_detector import INPUT_CLIP, fixed_scores  # 
 from kizashi.detectors.deep.normaliser_kernel import normalise_block  # noqa: E402
 from kizashi.detectors.registry import create, get_class  # noqa: E402
 from kizashi.state import from_json_safe, to_json_safe  # noqa: E402
-from kizashi.streaming.robust import FLOAT_MAX, MAX_SCORE  # noqa: E402
+from kizashi.streaming.robust import MAX_SCORE  # noqa: E402
 from kizashi.testing import conformance  # noqa: E402
 
 SMALL = {"window": 8, "channels": 8, "layers": 2, "epochs": 3, "batch_size": 32, "lr": 0.01,
@@ -141,7 +141,7 @@ def test_fixed_scores_are_the_kernels_score_before_learning():
     ready = np.r_[rng.random(40) < 0.8, True, True, True][None, :]
     out = np.empty(error.shape)
     normalise_block(error, ready, mean.copy(), var.copy(), np.full(43, 50.0), 0.99, 10.0,
-                    10.0, MAX_SCORE, FLOAT_MAX, out)
+                    10.0, MAX_SCORE, out)
     np.testing.assert_array_equal(fixed_scores(error, ready, mean, var), out)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from kizashi.detectors.deep.normaliser_kernel import normalise_block
 from kizashi.streaming.discounted import DiscountedMoments
-from kizashi.streaming.robust import FLOAT_MAX, MAX_SCORE, ratio
+from kizashi.streaming.robust import MAX_SCORE, ratio
 
 CLIP, BEFORE_CLIP = 10.0, 10.0
 
@@ -53,7 +53,7 @@ def test_kernel_equals_the_step_by_step_definition(seed, halflife):
     moments = DiscountedMoments().init(error.shape[1])
     out = np.empty(error.shape)
     normalise_block(error, ready, moments["mean"], moments["var"], moments["weight"], decay,
-                    CLIP, BEFORE_CLIP, MAX_SCORE, FLOAT_MAX, out)
+                    CLIP, BEFORE_CLIP, MAX_SCORE, out)
     np.testing.assert_array_equal(out, expected)
     for key in ("mean", "var", "weight"):
         np.testing.assert_array_equal(moments[key], expected_moments[key])
@@ -63,7 +63,7 @@ def test_blocks_split_anywhere_give_the_same_scores():
     error, ready = error_family(7, n_time=120)
     whole_moments = DiscountedMoments().init(4)
     whole = np.empty(error.shape)
-    args = (0.99, CLIP, BEFORE_CLIP, MAX_SCORE, FLOAT_MAX)
+    args = (0.99, CLIP, BEFORE_CLIP, MAX_SCORE)
     normalise_block(error, ready, *whole_moments.values(), *args, whole)
     moments = DiscountedMoments().init(4)
     parts = []
@@ -84,6 +84,6 @@ def test_hand_computed_scores():
     moments = DiscountedMoments().init(1)
     out = np.empty(error.shape)
     normalise_block(error, ready, *moments.values(), 1.0, CLIP, BEFORE_CLIP, MAX_SCORE,
-                    FLOAT_MAX, out)
+                    out)
     np.testing.assert_allclose(out[:, 0], [1e9, 1e9, 2.0, 0.0])
     np.testing.assert_allclose([moments["mean"][0], moments["var"][0]], [8 / 3, 14 / 9])

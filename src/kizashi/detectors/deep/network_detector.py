@@ -33,7 +33,7 @@ import numpy as np
 
 from kizashi.detectors.base import Detector
 from kizashi.state import State
-from kizashi.streaming.robust import FLOAT_MAX, MAX_SCORE
+from kizashi.streaming.robust import MAX_SCORE
 
 #: Standardised values enter the network's input window clipped to ±INPUT_CLIP
 #: (training standard deviations): the score uses the raw value.
@@ -229,7 +229,7 @@ class NetworkDetector(Detector):
         decay = 0.5 ** (1.0 / float(self.halflife)) if forget else 1.0
         normalise_block(error, np.ascontiguousarray(ready, dtype=np.bool_), moments["mean"],
                         moments["var"], moments["weight"], decay,
-                        ERROR_CLIP, _ERRORS_BEFORE_CLIP, MAX_SCORE, FLOAT_MAX, out)
+                        ERROR_CLIP, _ERRORS_BEFORE_CLIP, MAX_SCORE, out)
         return out
 
     @staticmethod

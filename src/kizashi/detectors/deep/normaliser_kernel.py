@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from kizashi.detectors.changepoint.jit import njit
+from kizashi.streaming.discounted_kernel import discounted_update
 
 __all__ = ["normalise_block"]
 
@@ -24,8 +25,7 @@ __all__ = ["normalise_block"]
 @njit(cache=True, error_model="numpy")
 def normalise_block(error: np.ndarray, ready: np.ndarray, mean: np.ndarray, var: np.ndarray,
                     weight: np.ndarray, decay: float, error_clip: float,
-                    errors_before_clip: float, max_score: float, float_max: float,
-                    out: np.ndarray) -> None:
+                    errors_before_clip: float, max_score: float, out: np.ndarray) -> None:
     """Score ``error`` (time, series) into ``out`` and learn it into the moments in place.
 
     ``ready`` false → score 0 and nothing learnt; NaN error → NaN score, nothing learnt.
@@ -57,16 +57,4 @@ def normalise_block(error: np.ndarray, ready: np.ndarray, mean: np.ndarray, var:
                     learn = limit
             if learn != learn:
                 continue
-            w_new = w * decay + 1.0
-            gain = 1.0 / w_new
-            delta = learn - m
-            m_new = m + gain * delta
-            v_new = (1.0 - gain) * (v + gain * delta * delta)
-            if not (math.isfinite(m_new) and math.isfinite(v_new)):  # near the float limit
-                half = learn / 2.0 - m / 2.0
-                m_new = min(max(m + 2.0 * (gain * half), -float_max), float_max)
-                added = min(v + min(4.0 * gain * half * half, float_max), float_max)
-                v_new = (1.0 - gain) * added
-            mean[s] = m_new
-            var[s] = v_new
-            weight[s] = w_new
+            discounted_update(mean, var, weight, s, learn, decay)

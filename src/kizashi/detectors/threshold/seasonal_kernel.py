@@ -31,7 +31,7 @@ import numpy as np
 
 from kizashi.detectors.changepoint.jit import njit
 from kizashi.detectors.threshold.rolling_kernels import _bounded, _floor
-from kizashi.streaming.robust import FLOAT_MAX
+from kizashi.streaming.discounted_kernel import discounted_update
 
 __all__ = ["seasonal_block"]
 
@@ -48,28 +48,6 @@ def _maximum(a: float, b: float) -> float:
 def _clip(a: float, low: float, high: float) -> float:
     """``np.clip`` of one number (NaN if any operand is)."""
     return -_maximum(-_maximum(a, low), -high) if not math.isnan(high) else np.nan
-
-
-@njit(cache=True, error_model="numpy")
-def _moments(mean: np.ndarray, var: np.ndarray, weight: np.ndarray, j: int, x: float,
-             decay: float) -> None:
-    """:meth:`DiscountedMoments.update` of series ``j`` (a NaN ``x`` changes nothing)."""
-    if math.isnan(x):
-        return
-    old_mean, old_var = mean[j], var[j]
-    new_weight = weight[j] * decay + 1.0
-    gain = 1.0 / new_weight
-    delta = x - old_mean
-    new_mean = old_mean + gain * delta
-    new_var = (1.0 - gain) * (old_var + gain * delta * delta)
-    if not (math.isfinite(new_mean) and math.isfinite(new_var)):
-        half = x / 2.0 - old_mean / 2.0
-        new_mean = min(max(old_mean + 2.0 * (gain * half), -FLOAT_MAX), FLOAT_MAX)
-        added = min(old_var + min(4.0 * gain * half * half, FLOAT_MAX), FLOAT_MAX)
-        new_var = (1.0 - gain) * added
-    mean[j] = new_mean
-    var[j] = new_var
-    weight[j] = new_weight
 
 
 @njit(cache=True, error_model="numpy")
@@ -124,9 +102,9 @@ def seasonal_block(values: np.ndarray, t: np.ndarray, slot_t: np.ndarray, out: n
             last = last_seen[j]
             elapsed = 0.0 if math.isnan(last) else now - last
             level_decay = 0.5 ** (max(elapsed, 0.0) / level_halflife)
-            _moments(level_mean, level_var, level_weight, j,
+            discounted_update(level_mean, level_var, level_weight, j,
                      learn_x - shape if slot_known else learn_x, level_decay)
-            _moments(residuals[0], residuals[1], residuals[2], j,
+            discounted_update(residuals[0], residuals[1], residuals[2], j,
                      clipped if slot_known else np.nan, level_decay)
             before = profile_seen[slot, j]
             gap = 0.0 if math.isnan(before) else now - before
