@@ -58,3 +58,35 @@ def test_needs_training_and_checks_parameters():
                 {"min_std": -1.0}):
         with pytest.raises(ValueError):
             create("reference", **bad).fit(TRAIN)
+
+
+ALTERNATING = np.tile([5.0, 3.0], 200)  # mean 4, std 1: standardised ±1
+
+
+def test_a_window_sees_a_broken_alternation_that_single_rows_do_not():
+    # Training windows (z_{t-1}, z_t) are (1, -1) and (-1, 1) (plus the first row padded
+    # to (1, 1)): the kept axis is (1, -1)/√2, so a window on it has no residual and a
+    # window (1, 1) keeps all of it: |1| per entry, mean 1 per metric (to O(1/rows): the
+    # padded first window and the odd count of the others tilt the axis slightly).
+    windowed = create("reference", window=2, variance=0.9).fit(ALTERNATING[:, None])
+    stream = np.array([[5.0], [3.0], [5.0], [5.0]])  # z = 1, -1, 1, 1
+    np.testing.assert_allclose(windowed.score(stream), [1.0, 0.0, 0.0, 1.0], atol=1e-4)
+    # one metric on its own has no axis to keep: every row is |z| = 1
+    single = create("reference", variance=0.9).fit(ALTERNATING[:, None])
+    np.testing.assert_allclose(single.score(stream), [1.0, 1.0, 1.0, 1.0])
+
+
+def test_a_windowed_stream_continues_across_calls():
+    rng = np.random.default_rng(3)
+    detector = create("reference", window=4).fit(rng.normal(0, 1, (300, 3)))
+    rows = rng.normal(0, 1, (40, 3))
+    whole = detector.score(rows)
+    first = detector.update_many(rows[:25])
+    np.testing.assert_allclose(np.r_[first, detector.update_many(rows[25:])], whole)
+    assert np.isnan(detector.score(np.array([[0.0, np.nan, 1.0]])))[0]
+
+
+@pytest.mark.parametrize("window", [0, -2, 1.5, True])
+def test_window_must_be_a_whole_number_of_rows(window):
+    with pytest.raises(ValueError, match="window"):
+        create("reference", window=window).fit(TRAIN)

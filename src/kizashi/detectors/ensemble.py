@@ -111,6 +111,9 @@ class EnsembleDetector(Detector):
         steps) before it counts, so one odd sample (a single daemon restart) does
         not page. NAB's runner sets 1 (its point-wise scoring rewards the first
         step). Not applied to a fitted reference, which does not flicker.
+    reference_window : int
+        Rows per window of the fitted reference's PCA (its ``window``; 1: each
+        row on its own, the default; see ``docs/benchmarks.md`` for the tuning).
     compress : bool
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
@@ -140,7 +143,7 @@ class EnsembleDetector(Detector):
                  across: str = "max", reference: bool = True,
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
-                 hold: int = 3, compress: bool = False):
+                 hold: int = 3, compress: bool = False, reference_window: int = 1):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -154,6 +157,7 @@ class EnsembleDetector(Detector):
         self.suppress_red_zone = suppress_red_zone
         self.hold = hold
         self.compress = compress
+        self.reference_window = reference_window
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -173,7 +177,7 @@ class EnsembleDetector(Detector):
             "range": RangeRule(tolerance=0.0 if self.tolerance is None else self.tolerance,
                                min_periods=int(self.learning_period)
                                + int(self.estimation_samples)),
-            "reference": ReferenceDetector(),
+            "reference": ReferenceDetector(window=self.reference_window),
         }
 
     def _likelihood(self) -> AnomalyLikelihood:

@@ -31,6 +31,14 @@ class ReferenceDetector(Detector):
       the reconstruction error of PCA-based detectors (TSB-AD's ``PCA``),
       but fitted on training rows only.
 
+    With ``window=w > 1`` (``pca`` only) the axes are those of the training
+    rows' *windows*: each row is judged together with the ``w − 1`` rows
+    before it (their standardised values side by side, ``w × metrics``
+    columns), so a change in how the metrics move over a few rows counts,
+    not only where they are. A row's per-metric distance is then its
+    metric's mean residual over the window; the rows before the first are
+    taken as equal to it. The stream keeps its last ``w − 1`` rows.
+
     The row's score aggregates the distances over metrics: ``mean`` (the
     default: one noisy metric does not decide), ``l2`` (root mean square) or
     ``max``. A row with a missing metric scores NaN (the multivariate contract).
@@ -51,6 +59,8 @@ class ReferenceDetector(Detector):
     clip : float
         A metric's distance counts at most this many standard deviations, so
         one metric's absurd value (1e308) cannot outweigh all the others.
+    window : int
+        Rows per window of the ``pca`` method (1: each row on its own).
 
     Examples
     --------
@@ -73,12 +83,13 @@ class ReferenceDetector(Detector):
     conformance_params: dict = {}
 
     def __init__(self, method: str = "pca", aggregate: str = "mean", variance: float = 0.7,
-                 min_std: float = 1e-3, clip: float = 1e3):
+                 min_std: float = 1e-3, clip: float = 1e3, window: int = 1):
         self.method = method
         self.aggregate = aggregate
         self.variance = variance
         self.min_std = min_std
         self.clip = clip
+        self.window = window
 
     def _check(self) -> None:
         if self.method not in METHODS:
@@ -89,6 +100,9 @@ class ReferenceDetector(Detector):
                              f"got {self.aggregate!r}")
         if not 0 < self.variance <= 1:
             raise ValueError(f"reference: variance must be in (0, 1], got {self.variance!r}")
+        if isinstance(self.window, bool) or int(self.window) != self.window or self.window < 1:
+            raise ValueError(f"reference: window must be a whole number >= 1, got "
+                             f"{self.window!r}")
         for key in ("min_std", "clip"):
             value = getattr(self, key)
             if not (math.isfinite(value) and value > 0):
@@ -97,7 +111,8 @@ class ReferenceDetector(Detector):
     def _init_state(self, n_series: int) -> State:
         self._check()
         return {"n_series": n_series, "trained": False, "mean": np.zeros(n_series),
-                "scale": np.ones(n_series), "axes": np.zeros((0, n_series))}
+                "scale": np.ones(n_series), "axes": np.zeros((0, n_series * int(self.window))),
+                "recent": np.full((int(self.window) - 1, n_series), np.nan)}
 
     def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
         state = self.state_
@@ -113,24 +128,50 @@ class ReferenceDetector(Detector):
         state["scale"] = np.maximum(std, np.maximum(float(self.min_std), 1e-3 * np.abs(mean)))
         if self.method == "pca":
             z = np.nan_to_num((rows - mean) / state["scale"], nan=0.0)
+            z = self._windows(np.clip(z, -float(self.clip), float(self.clip)),
+                              np.full((int(self.window) - 1, values.shape[1]), np.nan))
             _, singular, vt = np.linalg.svd(z - z.mean(axis=0), full_matrices=False)
             energy = singular ** 2
             total = energy.sum()
             keep = 0 if total <= 0 else int(np.searchsorted(np.cumsum(energy) / total,
                                                             float(self.variance)) + 1)
             state["axes"] = vt[:min(keep, vt.shape[0] - 1)].copy() if vt.shape[0] > 1 else \
-                np.zeros((0, values.shape[1]))
+                np.zeros((0, z.shape[1]))
         state["trained"] = True
+
+    def _windows(self, z: np.ndarray, recent: np.ndarray) -> np.ndarray:
+        """``(time, window × metrics)``: each row of ``z`` after the ``window − 1`` before it
+        (``recent`` continues the stream; a row not seen yet is taken as the first row)."""
+        width = int(self.window)
+        if width == 1:
+            return z
+        chain = np.concatenate([recent, z])
+        first = np.flatnonzero(~np.isnan(chain).all(axis=1))
+        chain = np.where(np.isnan(chain).all(axis=1, keepdims=True),
+                         chain[first[0]] if first.size else 0.0, chain)
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        stacked = sliding_window_view(chain, (width, z.shape[1]))[:, 0]
+        return np.nan_to_num(stacked.reshape(z.shape[0], -1), nan=0.0)
 
     def _distances(self, state: State, values: np.ndarray, method: str | None = None
                    ) -> np.ndarray:
-        """``(time, metrics)`` per-metric distances (NaN where a metric is missing)."""
+        """``(time, metrics)`` per-metric distances (NaN where a metric is missing).
+
+        With ``window > 1`` and ``pca`` this moves the stream on (its last rows)."""
         with np.errstate(invalid="ignore", over="ignore"):
             z = (values - state["mean"]) / state["scale"]
         missing = np.isnan(z)
         if (method or self.method) == "pca" and state["axes"].shape[0]:
             filled = np.where(missing, 0.0, np.clip(z, -float(self.clip), float(self.clip)))
-            z = filled - (filled @ state["axes"].T) @ state["axes"]
+            width = int(self.window)
+            if width > 1:
+                stacked = self._windows(filled, state["recent"])
+                state["recent"] = np.concatenate([state["recent"], filled])[-(width - 1):]
+                residual = stacked - (stacked @ state["axes"].T) @ state["axes"]
+                z = np.abs(residual).reshape(values.shape[0], width, -1).mean(axis=1)
+            else:
+                z = filled - (filled @ state["axes"].T) @ state["axes"]
         distance = np.minimum(np.abs(z), float(self.clip))
         return np.where(missing, np.nan, distance)
 
@@ -156,7 +197,7 @@ class ReferenceDetector(Detector):
 
     def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
                  ) -> dict[str, np.ndarray]:
-        score = self._aggregate(self._distances(state, values))[:, None]
+        score = self._aggregate(self._distances(state, values))[:, None]  # moves the stream
         distance = self._distances(state, values, "zscore")  # each metric's own deviation
         total = np.nansum(distance, axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
