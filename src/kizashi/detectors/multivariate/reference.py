@@ -37,7 +37,8 @@ class ReferenceDetector(Detector):
     columns), so a change in how the metrics move over a few rows counts,
     not only where they are. A row's per-metric distance is then its
     metric's mean residual over the window; the rows before the first are
-    taken as equal to it. The stream keeps its last ``w − 1`` rows.
+    taken as equal to it. The stream keeps its last ``w − 1`` complete rows
+    (a row with a missing metric scores NaN and is left out of the windows).
 
     The row's score aggregates the distances over metrics: ``mean`` (the
     default: one noisy metric does not decide), ``l2`` (root mean square) or
@@ -80,7 +81,7 @@ class ReferenceDetector(Detector):
     multivariate = True
     requires_training = True
     model_keys = ("mean", "scale", "axes")
-    conformance_params: dict = {}
+    conformance_params: dict = {"window": 3}  # the windowed path streams a tail
 
     def __init__(self, method: str = "pca", aggregate: str = "mean", variance: float = 0.7,
                  min_std: float = 1e-3, clip: float = 1e3, window: int = 1):
@@ -143,8 +144,8 @@ class ReferenceDetector(Detector):
         """``(time, window × metrics)``: each row of ``z`` after the ``window − 1`` before it
         (``recent`` continues the stream; a row not seen yet is taken as the first row)."""
         width = int(self.window)
-        if width == 1:
-            return z
+        if width == 1 or z.shape[0] == 0:
+            return z.reshape(z.shape[0], -1) if width == 1 else np.zeros((0, width * z.shape[1]))
         chain = np.concatenate([recent, z])
         first = np.flatnonzero(~np.isnan(chain).all(axis=1))
         chain = np.where(np.isnan(chain).all(axis=1, keepdims=True),
@@ -165,11 +166,15 @@ class ReferenceDetector(Detector):
         if (method or self.method) == "pca" and state["axes"].shape[0]:
             filled = np.where(missing, 0.0, np.clip(z, -float(self.clip), float(self.clip)))
             width = int(self.window)
-            if width > 1:
-                stacked = self._windows(filled, state["recent"])
-                state["recent"] = np.concatenate([state["recent"], filled])[-(width - 1):]
+            if width > 1:  # a row with a missing metric is as if it had never arrived
+                complete = ~missing.any(axis=1)
+                stacked = self._windows(filled[complete], state["recent"])
+                state["recent"] = np.concatenate([state["recent"],
+                                                  filled[complete]])[-(width - 1):]
                 residual = stacked - (stacked @ state["axes"].T) @ state["axes"]
-                z = np.abs(residual).reshape(values.shape[0], width, -1).mean(axis=1)
+                z = np.full(values.shape, np.nan)
+                z[complete] = np.abs(residual).reshape(-1, width, values.shape[1]).mean(axis=1)
+                missing = missing | ~complete[:, None]
             else:
                 z = filled - (filled @ state["axes"].T) @ state["axes"]
         distance = np.minimum(np.abs(z), float(self.clip))
