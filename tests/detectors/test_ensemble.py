@@ -55,8 +55,8 @@ def test_a_fitted_entity_of_several_metrics_is_judged_by_its_fixed_reference():
     test[300:500, 1] += 2.0  # a long shift, inside the range seen so far
     fitted = create("ensemble", **SMALL).fit(train)
     assert fitted.state_["trained"]
-    reference = ReferenceDetector().fit(train)
-    raw_train = reference.score(train)
+    reference = ReferenceDetector(window=fitted.reference_window).fit(train)
+    raw_train = reference.update_many(train)  # its windows then continue into the test rows
     z = (reference.score(test) - raw_train.mean()) / raw_train.std()
     np.testing.assert_allclose(fitted.score(test), reference_level(z), rtol=1e-9)
     assert (fitted.score(test)[300:500] > 0.5).mean() > 0.9  # held through the shift
@@ -123,3 +123,16 @@ def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
                                  suppress_red_zone=False).transform(raw)
     got = create("ensemble", **SMALL, tolerance=None, compress=compress).score(values)
     np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)
+
+
+def test_the_fitted_reference_judges_windows_of_rows():
+    # Two metrics in opposite phase: (5, 3), (3, 5), ... Each row on its own lies on the
+    # training rows' one axis (1, -1) and has no residual, so a row that breaks the
+    # alternation (the same row twice) looks like every other. A window of rows is off
+    # the training windows' axis there: the break scores above the rows before it.
+    train = np.tile([[5.0, 3.0], [3.0, 5.0]], (300, 1))
+    stream = np.array([[5.0, 3.0], [3.0, 5.0], [5.0, 3.0], [5.0, 3.0]])  # row 3 breaks
+    windowed = create("ensemble", **SMALL).fit(train).score(stream)
+    assert windowed[3] > windowed[:3].max()
+    single = create("ensemble", reference_window=1, **SMALL).fit(train).score(stream)
+    np.testing.assert_allclose(single, single[0])

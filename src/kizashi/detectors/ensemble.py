@@ -63,9 +63,9 @@ class EnsembleDetector(Detector):
     **An entity of several metrics fitted on training rows** (``fit``, with
     ``reference=True``) is judged as a whole instead: by a fixed reference of
     those rows (:class:`~kizashi.detectors.multivariate.reference.ReferenceDetector`,
-    the mean PCA residual over metrics, which never learns an incident as
-    normal). Its raw score ``r`` is put on the same scale through the
-    Gaussian of ``r`` over the training rows (``z = (r − mean) / sd``):
+    the mean PCA residual over metrics of windows of ``reference_window``
+    rows, which never learns an incident as normal). Its raw score ``r`` is
+    put on the same scale through the Gaussian of ``r`` over the training rows (``z = (r − mean) / sd``):
     Numenta's log-scale tail level up to the red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
@@ -113,7 +113,8 @@ class EnsembleDetector(Detector):
         step). Not applied to a fitted reference, which does not flicker.
     reference_window : int
         Rows per window of the fitted reference's PCA (its ``window``; 1: each
-        row on its own, the default; see ``docs/benchmarks.md`` for the tuning).
+        row on its own). 10, chosen on SMD's tuning machines under both
+        protocols (``docs/benchmarks.md``).
     compress : bool
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
@@ -143,7 +144,7 @@ class EnsembleDetector(Detector):
                  across: str = "max", reference: bool = True,
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
-                 hold: int = 3, compress: bool = False, reference_window: int = 1):
+                 hold: int = 3, compress: bool = False, reference_window: int = 10):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
