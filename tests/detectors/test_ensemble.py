@@ -136,3 +136,19 @@ def test_the_fitted_reference_judges_windows_of_rows():
     assert windowed[3] > windowed[:3].max()
     single = create("ensemble", reference_window=1, **SMALL).fit(train).score(stream)
     np.testing.assert_allclose(single, single[0])
+
+
+def test_through_the_engine_a_fitted_reference_sees_every_row():
+    # A fitted reference learns nothing while scoring, so the engine must not hold rows
+    # back from it during an alert: its windows would otherwise skip the alert's rows.
+    from kizashi.engine.decider import Decider
+    from kizashi.engine.stream import DetectorStream
+
+    train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
+    test[300:400] += 3.0  # alerts for 100 rows
+    fitted = create("ensemble", **SMALL).fit(train)
+    assert not fitted.protect_baseline and create("ensemble").protect_baseline
+    expected = fitted.score(test)
+    assert (expected[300:400] > 0.5).all()
+    streamed = DetectorStream(fitted, Decider.for_detector(fitted)).process(test).scores
+    np.testing.assert_allclose(streamed[:, 0], expected, rtol=1e-12)

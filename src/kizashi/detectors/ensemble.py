@@ -65,8 +65,9 @@ class EnsembleDetector(Detector):
     those rows (:class:`~kizashi.detectors.multivariate.reference.ReferenceDetector`,
     the mean PCA residual over metrics of windows of ``reference_window``
     rows, which never learns an incident as normal). Its raw score ``r`` is
-    put on the same scale through the Gaussian of ``r`` over the training rows (``z = (r − mean) / sd``):
-    Numenta's log-scale tail level up to the red line (0.5 at ``z ≈ 4.26``),
+    put on the same scale through the Gaussian of ``r`` over the training
+    rows (``z = (r − mean) / sd``): Numenta's log-scale tail level up to the
+    red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
     members are then not run, and :meth:`explain` attributes by ``|z|``.
@@ -186,6 +187,12 @@ class EnsembleDetector(Detector):
                                  learning_period=int(self.learning_period),
                                  estimation_samples=int(self.estimation_samples),
                                  suppress_red_zone=bool(self.suppress_red_zone))
+
+    @property
+    def protect_baseline(self) -> bool:  # type: ignore[override]
+        """False once a fitted reference judges: it learns nothing while scoring, and its
+        windows must see every row (the decider reads this when it is made)."""
+        return not (self.reference and self.state_ is not None and self.state_["trained"])
 
     @property
     def n_warmup(self) -> int:

@@ -80,6 +80,8 @@ class ReferenceDetector(Detector):
 
     multivariate = True
     requires_training = True
+    #: Nothing is learned while scoring; protection would only freeze the windows' rows.
+    protect_baseline = False
     model_keys = ("mean", "scale", "axes")
     conformance_params: dict = {"window": 3}  # the windowed path streams a tail
 
