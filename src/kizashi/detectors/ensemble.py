@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.decision.count_tail import CountTail
 from kizashi.decision.likelihood import AnomalyLikelihood
 from kizashi.detectors.base import Detector
 from kizashi.detectors.multivariate.reference import ReferenceDetector
@@ -115,6 +116,13 @@ class EnsembleDetector(Detector):
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
         weighs less in the likelihood's moving average.
+    counts : bool
+        Judge a **sparse count series** (every value so far a whole number ≥ 0,
+        at least half of them 0: restarts, errors per step) by the tail of its
+        recent count of events under a count model learned from its past
+        (:class:`~kizashi.decision.count_tail.CountTail`) instead of the
+        threshold member and the range rule: one restart of a daemon that
+        restarts now and then is ordinary, a burst of them is not.
 
     Examples
     --------
@@ -140,7 +148,8 @@ class EnsembleDetector(Detector):
                  across: str = "max", reference: bool = True,
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
-                 hold: int = 3, compress: bool = False):
+                 hold: int = 3, compress: bool = False, counts: bool = True,
+                 z_cap: float | None = None):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -154,6 +163,8 @@ class EnsembleDetector(Detector):
         self.suppress_red_zone = suppress_red_zone
         self.hold = hold
         self.compress = compress
+        self.counts = counts
+        self.z_cap = z_cap
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -209,6 +220,7 @@ class EnsembleDetector(Detector):
             "l_context": self._likelihood().reset(n_series).state_,
             "recent": np.full(max(int(self.hold) - 1, 0), np.nan),
             "reference": {},
+            "counts": CountTail(window=int(self.averaging_window)).initial_state(n_series),
         }
 
     def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
@@ -244,6 +256,8 @@ class EnsembleDetector(Detector):
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.z_cap is not None:
+            raw = np.minimum(raw, float(self.z_cap))
         if self.compress:
             raw = np.log1p(raw)
         levels = self._calibrate(state, "l_threshold", np.where(ready, raw, np.nan))
@@ -254,6 +268,8 @@ class EnsembleDetector(Detector):
         if self.tolerance is not None:
             flags = members["range"]._score_batch(state["range"], values, t)
             levels = np.where(flags >= 1.0, 1.0, levels)
+        if self.counts:
+            levels = self._counted(state, values, before, levels)
         state["seen"] = state["seen"] + observed.sum(axis=0)
         levels = np.where(observed, np.nan_to_num(levels, nan=0.0), np.nan)
         any_seen = observed.any(axis=1)
@@ -267,6 +283,14 @@ class EnsembleDetector(Detector):
         # the multivariate contract: a row with a missing metric has no entity score
         entity = np.where(observed.all(axis=1), entity, np.nan)
         return entity[:, None], levels
+
+    def _counted(self, state: State, values: np.ndarray, before: np.ndarray,
+                 levels: np.ndarray) -> np.ndarray:
+        """``levels`` with a sparse count series' rows judged by its count tail instead."""
+        tail = CountTail(window=int(self.averaging_window))
+        counted, sparse = tail.assess(state["counts"], values)
+        ready = before >= int(self.learning_period) + int(self.estimation_samples)
+        return np.where(sparse, np.where(ready, np.nan_to_num(counted, nan=0.0), 0.0), levels)
 
     def _by_reference(self, state: State, values: np.ndarray, t: np.ndarray | None,
                       members: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
