@@ -123,3 +123,32 @@ def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
                                  suppress_red_zone=False).transform(raw)
     got = create("ensemble", **SMALL, tolerance=None, compress=compress).score(values)
     np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)
+
+
+def test_sparse_restarts_page_only_in_bursts():
+    # a daemon restarting about twice a day (5-minute steps): each lone restart is a huge
+    # z-score; judged as counts, lone restarts stay quiet and a loop of them pages
+    rng = np.random.default_rng(3)
+    restarts = (rng.random(6000) < 1 / 144).astype(float)
+    restarts[5000:5040] = rng.integers(1, 4, 40)
+    cpu = 50 + rng.normal(0, 2, 6000)
+    values = np.column_stack([cpu, restarts])
+    counted = create("ensemble").score(values)  # the default hold of 3 steps
+    assert counted[1000:5000].max() < 0.5
+    assert counted[5000:5005].max() >= 0.5
+    gaussian = create("ensemble", counts=False).score(values)
+    assert (gaussian[1000:5000] >= 0.5).sum() > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_huge_incident_does_not_blind_the_series_for_a_month(seed):
+    # a hang of 200x the usual value for six steps, learned (nothing protects it here),
+    # then, once the rolling window has forgotten it, a plain 8-sigma shift
+    rng = np.random.default_rng(seed)
+    values = 10 + rng.normal(0, 1, (6000, 1))
+    values[2000:2006] *= 200.0
+    values[4500:4530] += 8.0
+    capped = create("ensemble", hold=1).score(values)
+    assert capped[4500:4530].max() >= 0.5
+    raw = create("ensemble", hold=1, z_cap=None).score(values)
+    assert raw[4500:4530].max() < 0.5

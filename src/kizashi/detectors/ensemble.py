@@ -123,6 +123,13 @@ class EnsembleDetector(Detector):
         (:class:`~kizashi.decision.count_tail.CountTail`) instead of the
         threshold member and the range rule: one restart of a daemon that
         restarts now and then is ordinary, a burst of them is not.
+    z_cap : float or None
+        The threshold member's z-scores are capped here before the likelihood
+        sees them: a z of 50 is already far past the red line, and the first steps
+        of a huge incident (a filesystem hang, 200× the usual latency), learned
+        before protection starts, would otherwise swell the Gaussian the likelihood
+        fits to a month of averages and blind the series for that month.
+        ``None`` feeds the z-scores as they are.
 
     Examples
     --------
@@ -149,7 +156,7 @@ class EnsembleDetector(Detector):
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
                  hold: int = 3, compress: bool = False, counts: bool = True,
-                 z_cap: float | None = None):
+                 z_cap: float | None = 50.0):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
