@@ -88,7 +88,11 @@ class EnsembleDetector(Detector):
     Parameters
     ----------
     window : int
-        Values in the threshold member's rolling window.
+        Values in the threshold member's rolling window: one week of 5-minute
+        samples, so that it spans the weekly cycle (with a shorter window the
+        first working day after a long weekend looks like an incident on every
+        node). NAB's runner uses 1000 (chosen on NAB's tuning fold; its files
+        are one to three weeks long).
     context_levels, context_order : int
         Bins of the value range and longest pattern of the context member.
     context_weight : float
@@ -150,7 +154,7 @@ class EnsembleDetector(Detector):
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
                           "context_order": 2, "context_weight": 0.5, "hold": 1}
 
-    def __init__(self, window: int = 1000, context_levels: int = 16, context_order: int = 3,
+    def __init__(self, window: int = 2016, context_levels: int = 16, context_order: int = 3,
                  context_weight: float = 0.0, tolerance: float | None = 0.05,
                  across: str = "max", reference: bool = True,
                  averaging_window: int = 10, learning_period: int = 288,

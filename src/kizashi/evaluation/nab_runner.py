@@ -139,12 +139,13 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     """``params``, with a detector's own likelihood set up as NAB's Numenta detector's.
 
     Half of the probationary period to learn, half to estimate, red-zone
-    suppression on, no hold (NAB rewards the first step of a detection) and no
-    cap on the ensemble's z-scores, unless the user set them.
+    suppression on, no hold (NAB rewards the first step of a detection), and for
+    the ensemble the window chosen on NAB's tuning fold and no cap on its
+    z-scores, unless the user set them.
 
     >>> _probation_params("ensemble", {}, 600)
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1, \
-'z_cap': None}
+'window': 1000, 'z_cap': None}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -159,6 +160,8 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         out.setdefault("suppress_red_zone", True)
     if "hold" in names:
         out.setdefault("hold", 1)  # NAB rewards the first step of a detection
+    if detector == "ensemble":
+        out.setdefault("window", 1000)  # chosen on NAB's tuning fold (docs/benchmarks.md)
     if "z_cap" in names:
         # the cap guards a protected baseline; NAB's runner learns every point and feeds
         # raw z-scores as Numenta's detector does (the cap lost 2.3 points on the tune fold)
