@@ -152,3 +152,24 @@ def test_a_huge_incident_does_not_blind_the_series_for_a_month(seed):
     assert capped[4500:4530].max() >= 0.5
     raw = create("ensemble", hold=1, z_cap=None).score(values)
     assert raw[4500:4530].max() < 0.5
+
+
+@pytest.mark.slow
+def test_the_working_day_after_a_holiday_is_not_an_incident():
+    # a rolling window shorter than the week ends up holding only the long weekend, so
+    # on the next working day every node's ordinary load looks like a departure
+    from kizashi.data.centre import STEPS_PER_DAY, generate_centre
+    from kizashi.engine.batch import score_frame
+
+    paged = {2016: 0, 1000: 0}
+    for seed in (101, 103, 105):  # seeds whose holiday falls early in a working week
+        scenario = generate_centre(n_nodes=8, weeks=5, seed=seed, incidents=False)
+        after = [h + 1 for h in scenario.holidays]
+        for window in paged:
+            flags = np.asarray(score_frame(scenario.frame, "ensemble",
+                                           {"window": window}).flags, dtype=bool)
+            day = np.arange(flags.shape[0]) // STEPS_PER_DAY
+            paged[window] += int(flags[np.isin(day, after)].any(axis=0).sum())
+    assert create("ensemble").get_params()["window"] == 2016
+    assert paged[2016] < paged[1000]
+    assert paged[2016] <= 3  # of 27 nodes-and-queue days
