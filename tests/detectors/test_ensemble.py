@@ -173,3 +173,16 @@ def test_the_working_day_after_a_holiday_is_not_an_incident():
     assert create("ensemble").get_params()["window"] == 2016
     assert paged[2016] < paged[1000]
     assert paged[2016] <= 3  # of 27 nodes-and-queue days
+
+
+def test_a_state_saved_before_the_count_tail_existed_still_scores():
+    values = noisy(400, 2)
+    values[:, 1] = (np.random.default_rng(5).random(400) < 0.01)  # sparse counts
+    detector = create("ensemble", **SMALL)
+    detector.update_many(values[:300])
+    del detector.state_["counts"]
+    scores = detector.score(values[300:])
+    fresh = create("ensemble", **SMALL)
+    fresh.update_many(values[:300])
+    assert scores.shape == (100,) and np.isfinite(scores).all()
+    assert "counts" in fresh.state_ and not detector.state_.get("trained")

@@ -299,7 +299,9 @@ class EnsembleDetector(Detector):
                  levels: np.ndarray) -> np.ndarray:
         """``levels`` with a sparse count series' rows judged by its count tail instead."""
         tail = CountTail(window=int(self.averaging_window))
-        counted, sparse = tail.assess(state["counts"], values)
+        # a state saved before the count tail existed starts counting now
+        counts = state.setdefault("counts", tail.initial_state(values.shape[1]))
+        counted, sparse = tail.assess(counts, values)
         ready = before >= int(self.learning_period) + int(self.estimation_samples)
         return np.where(sparse, np.where(ready, np.nan_to_num(counted, nan=0.0), 0.0), levels)
 
