@@ -6,6 +6,8 @@ default ``threshold`` detector
 through its typed :meth:`explain` output) is the series' normal range; the
 predictor gives the chance that the forecast leaves it within the horizon.
 Row ``t``'s band comes from the detector's window before ``t``.
+:func:`envelope_detector` is that detector, for streaming it alongside
+(:class:`~kizashi.prediction.live.LivePredictor`).
 
 >>> import numpy as np
 >>> values = 50 + np.random.default_rng(0).normal(0, 1, (400, 1))
@@ -16,17 +18,27 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["normal_envelope"]
+__all__ = ["ENVELOPE_DETECTOR", "envelope_detector", "normal_envelope"]
+
+#: The detector whose band is the normal envelope (its default parameters).
+ENVELOPE_DETECTOR = "threshold"
 
 
-def normal_envelope(values: np.ndarray, detector: str = "threshold",
-                    params: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(lower, upper)`` ``(T, S)`` of ``detector``'s band (NaN while it learns)."""
+def envelope_detector(detector: str = ENVELOPE_DETECTOR, params: dict | None = None) -> Any:
+    """A fresh detector whose typed output has the band (``lower``/``upper``)."""
     from kizashi.detectors.registry import create
 
-    out = create(detector, **(params or {})).explain(np.asarray(values, dtype=np.float64))
+    return create(detector, **(params or {}))
+
+
+def normal_envelope(values: np.ndarray, detector: str = ENVELOPE_DETECTOR,
+                    params: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(lower, upper)`` ``(T, S)`` of ``detector``'s band (NaN while it learns)."""
+    out = envelope_detector(detector, params).explain(np.asarray(values, dtype=np.float64))
     if out.lower is None or out.upper is None:
         raise ValueError(f"detector {detector!r} has no normal band (lower/upper) to predict from")
     return out.lower, out.upper

@@ -143,7 +143,7 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
     def api_status() -> JSONResponse:
         snap = snapshot()
         return JSONResponse({**snap, "watches": {
-            name: {k: v for k, v in watch.items() if k != "table"}
+            name: {k: v for k, v in watch.items() if k not in ("table", "forecasts")}
             for name, watch in snap.get("watches", {}).items()}})
 
     @app.get("/api/alerts")
@@ -190,6 +190,18 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
         return JSONResponse({"series": series, "start": start, "end": end, "step": interval,
                              "detectors": detectors, "alerts": alerts,
                              "downsampled": downsampled})
+
+    @app.get("/api/series/{series_id}/forecast")
+    def api_forecast(series_id: int) -> JSONResponse:
+        """The series' newest forecast over the horizon (a watch with ``predict:``)."""
+        check_id(series_id)
+        for watch in snapshot().get("watches", {}).values():
+            forecasts = watch.get("forecasts")
+            band = None if forecasts is None else forecasts.band(series_id)
+            if band is not None:
+                return JSONResponse(band)
+        raise HTTPException(404, f"no forecast for series {series_id} (its watch has no "
+                                 "predict:, or the series is not in it)")
 
     @app.get("/", response_class=HTMLResponse)
     def overview(q: str = "", page: int = 1, per: int = PER_PAGE) -> str:
