@@ -30,6 +30,7 @@ import numpy as np
 
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
+from kizashi.prediction.envelope import EnvelopeStream
 from kizashi.prediction.incremental import IncrementalForecaster
 from kizashi.prediction.predictor import DEFAULT_CUTOFF, RESOLVE_SECONDS, forecaster_for
 from kizashi.state import copy_state
@@ -81,12 +82,9 @@ class LivePredictor:
             forecaster_for(self.step_seconds, parse_duration(horizon)))
         self._alerts = AlertFilter(min_steps=1, resolve_steps=max(
             round(RESOLVE_SECONDS / self.step_seconds), 1))
+        self._envelope = EnvelopeStream()
         self.state = self.fresh(self.limits.size)
 
-    def _envelope_detector(self) -> Any:
-        from kizashi.prediction.envelope import envelope_detector
-
-        return envelope_detector()
 
     def fresh(self, n_series: int) -> dict[str, Any]:
         """The state of ``n_series`` series that have seen nothing."""
@@ -97,11 +95,7 @@ class LivePredictor:
             "eta": np.full(s, np.nan), "lower": np.full(s, np.nan), "upper": np.full(s, np.nan),
             "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan)}
         if self.anomaly_ahead:
-            from kizashi.watch.columns import SeriesLayout
-
-            detector = self._envelope_detector()
-            state["envelope"] = detector.reset(s).state_ if s else \
-                SeriesLayout(detector).select(detector.reset(1).state_, [])
+            state["envelope"] = self._envelope.fresh(s)
         return state
 
     @property
@@ -125,12 +119,8 @@ class LivePredictor:
         has = np.isfinite(limits)
         lower_band = upper_band = np.full(values.shape, np.nan)
         if self.anomaly_ahead and limits.size and not has.all():
-            detector = self._envelope_detector()
-            detector.state_ = state["envelope"]
-            band = detector.explain(values)      # each row's band, from the rows before it
-            lower_band, upper_band = band.lower, band.upper
-            detector.update_many(values)
-            state["envelope"] = detector.state_
+            # each row's normal band, as the engine judges it (kizashi.prediction.envelope)
+            lower_band, upper_band = self._envelope.advance(state["envelope"], times, values)
         for i in range(times.size):
             row = values[i]
             upper = np.where(has, limits, upper_band[i])
