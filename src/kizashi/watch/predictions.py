@@ -8,17 +8,21 @@ predicts, at every step, the calibrated probability that each of its series
 reaches ``limit`` within ``horizon`` and when
 (:class:`~kizashi.prediction.live.LivePredictor`, the model of ``kizashi
 predict``; ``docs/prediction.md``). ``limit`` may be left out: series whose
-metric name ends in ``_pct`` then get 100, the others are not predicted.
-``cutoff`` (default :data:`~kizashi.prediction.predictor.DEFAULT_CUTOFF`) is the
+metric name ends in ``_pct`` then get 100, and the others are predicted
+*anomaly ahead* (the chance of leaving the normal band the engine's
+``threshold`` detector judges them against; ``anomaly_ahead: false`` leaves them
+out). ``cutoff`` (default :data:`~kizashi.prediction.predictor.DEFAULT_CUTOFF`) is the
 probability at which a series warns. While a series warns, it has an alert of
 kind ``warning`` (detector name :data:`PREDICT`) whose annotations hold the
-ETA, the probability, the limit and the horizon; the gauge
-``kizashi_predicted_anomaly_probability{horizon=...}`` on ``/metrics`` has each
-series' probability. The predictor steps at the daemon's ``interval``; a series
-learns for about ``horizon`` + 1 day + 1 day of history (``docs/prediction.md``),
-which a backfill (``initial_backfill``) can provide at the first start. Its
-history and warning state are stored in the state file with the tick, so a
-restart goes on where it stopped.
+kind of prediction, the ETA, the probability, the limit (or the normal band)
+and the horizon; the gauge ``kizashi_predicted_anomaly_probability{horizon=...}``
+on ``/metrics`` has each series' probability, and :meth:`WatchPredictions.frozen`
+the forecast bands the dashboard draws. The predictor steps at the daemon's
+``interval``, incrementally (a fixed cost per series and step); a series learns
+for about ``horizon`` + 1 day + 1 day of steps (``docs/prediction.md``), which a
+backfill (``initial_backfill``) can provide at the first start. Its state is
+stored in the state file with the tick (the chunks that changed), so a restart
+goes on where it stopped.
 
 >>> spec = parse_predict({"horizon": "6h", "limit": 90}, "cfg: watches[t].predict")
 >>> spec.horizon, spec.limit, spec.cutoff

@@ -3,7 +3,8 @@
 Pages: ``/`` an overview of every watched series with its status, ``/series/{id}``
 an interactive plot (value, score, threshold, alerts; range buttons,
 from/to, drag to zoom, hover read-out), ``/alerts`` the alert list. JSON:
-``/api/status``, ``/api/series/{id}?start=&end=``, ``/api/alerts``. Plus
+``/api/status``, ``/api/series/{id}?start=&end=``, ``/api/series/{id}/forecast``
+(a watch with ``predict:``), ``/api/alerts``. Plus
 ``/metrics`` and ``/healthz``.
 
 The plot is a small canvas renderer written for this page
