@@ -99,6 +99,7 @@ class IncrementalForecaster:
         self.window = int(f.window)
         self.season = None if f.season_steps is None else int(f.season_steps)
         self.grid = horizon_grid(self.horizon)
+        self._ends = np.array([1, self.horizon])
         self.error_window = int(f.error_window)
         self.bias_window = int(f.bias_window) if f.bias_window else 0
         self.ring = max(self.error_window, self.bias_window)
@@ -143,13 +144,13 @@ class IncrementalForecaster:
         state["last"] = filled
         hist = state["hist"]
         hist[t % self.history] = filled
-        forecasts = self._forecasts(hist, filled, t)           # (grid, models, series)
-        at_1, at_h = forecasts[0], forecasts[-1]
+        coefs = self._coefs(hist, filled, t)
+        ends = self._paths(coefs, hist, filled, t, self._ends, np.arange(filled.size))
         self._record_errors(state, filled, seen, t)
-        state["f1"] = at_1.copy()
-        state["fH"][t % self.horizon] = at_h
+        state["f1"] = ends[0].copy()
+        state["fH"][t % self.horizon] = ends[1]
         state["row"][0] = t + 1
-        return self._crossing(state, forecasts, filled, upper, lower)
+        return self._crossing(state, coefs, hist, filled, t, upper, lower)
 
     def _first_sight(self, state: dict[str, Any], first: np.ndarray, value: np.ndarray,
                      t: int) -> None:
@@ -171,33 +172,50 @@ class IncrementalForecaster:
     def _lags(self, t: int, lags: np.ndarray) -> np.ndarray:
         return (t - lags) % self.history
 
-    def _forecasts(self, hist: np.ndarray, y: np.ndarray, t: int) -> np.ndarray:
-        """Every forecaster's value at each grid step ahead, then their median."""
-        hs = self.grid.astype(np.float64)[:, None]
-        s = y.size
-        out = np.full((hs.shape[0], _N_MODELS, s), np.nan)
+    def _coefs(self, hist: np.ndarray, y: np.ndarray, t: int) -> dict[str, Any]:
+        """The fits at row ``t``: the lines, the parabola and the day-over-day drift (None
+        before a forecaster has its window)."""
         w = self.window
-        if t >= w - 1:
-            recent = hist[self._lags(t, np.arange(w))]
-            line = self.taps_line @ recent
-            quad = self.taps_quad @ recent
-            out[:, 0] = line[0] + line[1] * hs
-            out[:, 2] = quad[0] + quad[1] * hs + quad[2] * hs * hs
-            if t >= 2 * w - 1:
-                long = self.taps_long @ hist[self._lags(t, np.arange(2 * w))]
-                out[:, 1] = long[0] + long[1] * hs
-            if self.season is not None and t >= self.season + w - 1:
-                period = self.season
-                diff = recent - hist[self._lags(t, period + np.arange(w))]
-                slope = self.taps_line[1] @ diff
-                changes = np.full((SEASON_DAYS, hs.shape[0], s), np.nan)
-                for k in range(1, SEASON_DAYS + 1):
-                    if k * period > t:
-                        break
-                    ahead = hist[(t + self.grid - k * period) % self.history]
-                    changes[k - 1] = ahead - hist[(t - k * period) % self.history][None, :]
-                out[:, _SEASONAL] = y + nan_median(changes) + slope * hs
-        out[:, -1] = nan_median(np.moveaxis(out[:, :-1], 1, 0))
+        out: dict[str, Any] = {"line": None, "long": None, "quad": None, "drift": None}
+        if t < w - 1:
+            return out
+        recent = hist[self._lags(t, np.arange(w))]
+        out["line"] = self.taps_line @ recent
+        out["quad"] = self.taps_quad @ recent
+        if t >= 2 * w - 1:
+            out["long"] = self.taps_long @ hist[self._lags(t, np.arange(2 * w))]
+        if self.season is not None and t >= self.season + w - 1:
+            diff = recent - hist[self._lags(t, self.season + np.arange(w))]
+            out["drift"] = self.taps_line[1] @ diff
+        return out
+
+    def _paths(self, coefs: dict[str, Any], hist: np.ndarray, y: np.ndarray, t: int,
+               steps: np.ndarray, columns: np.ndarray,
+               models: tuple[int, ...] = tuple(range(_N_MODELS))) -> np.ndarray:
+        """``(len(steps), models, len(columns))``: the forecasters' values ``steps`` ahead for
+        the series ``columns`` (NaN for the models not asked for, or without a fit)."""
+        hs = steps.astype(np.float64)[:, None]
+        out = np.full((steps.size, _N_MODELS, columns.size), np.nan)
+        wanted = set(models) | ({0, 1, 2, 3} if _N_MODELS - 1 in models else set())
+        for m, key in ((0, "line"), (1, "long"), (2, "quad")):
+            c = coefs[key]
+            if m not in wanted or c is None:
+                continue
+            c = c[:, columns]
+            path = c[0] + c[1] * hs
+            out[:, m] = path + c[2] * hs * hs if c.shape[0] == 3 else path
+        if _SEASONAL in wanted and coefs["drift"] is not None:
+            period = self.season
+            changes = np.full((SEASON_DAYS, steps.size, columns.size), np.nan)
+            for k in range(1, SEASON_DAYS + 1):
+                if k * period > t:
+                    break
+                rows = (t + steps - k * period) % self.history
+                ahead = hist[np.ix_(rows, columns)]
+                changes[k - 1] = ahead - hist[(t - k * period) % self.history, columns][None, :]
+            out[:, _SEASONAL] = y[columns] + nan_median(changes) + coefs["drift"][columns] * hs
+        if _N_MODELS - 1 in models:
+            out[:, -1] = nan_median(np.moveaxis(out[:, :-1], 1, 0))
         return out
 
     def _record_errors(self, state: dict[str, Any], y: np.ndarray, seen: np.ndarray,
@@ -231,8 +249,9 @@ class IncrementalForecaster:
     def _ring_rows(self, t: int, length: int) -> np.ndarray:
         return (t - np.arange(min(length, t + 1))) % self.ring
 
-    def _crossing(self, state: dict[str, Any], forecasts: np.ndarray, y: np.ndarray,
-                  upper: np.ndarray, lower: np.ndarray) -> StepCrossing:
+    def _crossing(self, state: dict[str, Any], coefs: dict[str, Any], hist: np.ndarray,
+                  y: np.ndarray, t: int, upper: np.ndarray, lower: np.ndarray
+                  ) -> StepCrossing:
         """The choice of forecaster, its band and the margin (as LimitForecaster.crossing)."""
         count = state["sq_count"]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -255,7 +274,10 @@ class IncrementalForecaster:
         shift = np.take_along_axis(bias, pick, axis=0)[0] if self.bias_window else 0.0
         big_h = float(self.horizon)
         hs = self.grid.astype(np.float64)[:, None]
-        chosen = np.take_along_axis(forecasts, pick[None, :, :], axis=1)[:, 0]
+        chosen = np.full((hs.shape[0], y.size), np.nan)
+        for m in np.unique(model[ready]).tolist():   # each series' chosen forecaster only
+            columns = np.flatnonzero(model == m)
+            chosen[:, columns] = self._paths(coefs, hist, y, t, self.grid, columns, (m,))[:, m]
         with np.errstate(invalid="ignore"):
             path = chosen + shift * hs / big_h
             sd = np.sqrt(np.maximum(e1 + np.maximum(e_h - e1, 0.0) * hs / big_h, 0.0))
