@@ -293,3 +293,34 @@ def test_a_changed_predict_block_restarts_its_watch_on_reload():
     new = parse_config(CONFIG.format(storage=":memory:").replace("limit: 100", "limit: 95"))
     plan = plan_reload(old, new)
     assert plan.restart == ("disk",) and plan.changes == {"disk": ["predict changed"]}
+
+
+def test_series_joining_and_leaving_leave_the_others_predictions_as_they_were():
+    """Predictions per series are independent: series 2 predicted beside others that come and
+    go is predicted exactly as when it is alone, and a series joining late as one missing until
+    then (both kinds: a limit, and anomaly ahead)."""
+    import numpy as np
+
+    from kizashi.watch.predictions import WatchPredictions, parse_predict
+
+    rng = np.random.default_rng(4)
+    t = np.arange(0, 2.5 * 86400, STEP)
+    values = 50 + np.cumsum(rng.normal(0, 0.3, (t.size, 3)), axis=0)
+    for labels in ({"__name__": "fs_used_pct"}, {"__name__": "latency"}):
+        spec = parse_predict({"horizon": "2h"}, "cfg")
+        alone, mixed = WatchPredictions(spec, STEP), WatchPredictions(spec, STEP)
+        cut = t.size // 2
+        a = alone.update([2], [labels], t, values[:, [1]])
+        mixed.update([1, 2], [labels, labels], t[:cut], values[:cut, :2])
+        b = mixed.update([2, 3], [labels, labels], t[cut:], values[cut:, 1:])
+        np.testing.assert_array_equal(b.probability[0], a.probability[0])
+        np.testing.assert_array_equal(b.eta_seconds[0], a.eta_seconds[0])
+        assert np.isfinite(a.probability[0])                     # learned: a real comparison
+        # the newcomer is predicted as a series missing until it joined
+        late = values[:, 2].copy()
+        late[:cut] = np.nan
+        c = WatchPredictions(spec, STEP).update([3], [labels], t, late[:, None])
+        np.testing.assert_array_equal(b.probability[1], c.probability[0])
+        kinds = mixed.snapshot([2, 3])["kind"]
+        assert kinds == ["time_to_limit"] * 2 if labels["__name__"].endswith("_pct") \
+            else kinds == ["anomaly_ahead"] * 2

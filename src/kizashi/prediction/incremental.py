@@ -180,13 +180,13 @@ class IncrementalForecaster:
         if t < w - 1:
             return out
         recent = hist[self._lags(t, np.arange(w))]
-        out["line"] = self.taps_line @ recent
-        out["quad"] = self.taps_quad @ recent
+        out["line"] = _apply(self.taps_line, recent)
+        out["quad"] = _apply(self.taps_quad, recent)
         if t >= 2 * w - 1:
-            out["long"] = self.taps_long @ hist[self._lags(t, np.arange(2 * w))]
+            out["long"] = _apply(self.taps_long, hist[self._lags(t, np.arange(2 * w))])
         if self.season is not None and t >= self.season + w - 1:
             diff = recent - hist[self._lags(t, self.season + np.arange(w))]
-            out["drift"] = self.taps_line[1] @ diff
+            out["drift"] = _apply(self.taps_line[1:], diff)[0]
         return out
 
     def _paths(self, coefs: dict[str, Any], hist: np.ndarray, y: np.ndarray, t: int,
@@ -293,6 +293,16 @@ class IncrementalForecaster:
         path = np.where(ready, path, np.nan)
         sd = np.where(ready, sd, np.nan)
         return StepCrossing(z, eta.astype(np.float64), model, path[-1], sd[-1], path, sd)
+
+
+def _apply(taps: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """``taps @ window`` summed row by row in a fixed order, so that each series' result does
+    not depend on how many series are computed with it (a BLAS product may block the
+    columns differently)."""
+    out = np.zeros((taps.shape[0], window.shape[1]))
+    for j in range(taps.shape[1]):
+        out += taps[:, j:j + 1] * window[j]
+    return out
 
 
 def _add(total: np.ndarray, count: np.ndarray, new: np.ndarray, gone: np.ndarray) -> None:
