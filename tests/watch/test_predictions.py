@@ -88,13 +88,16 @@ def test_a_filling_series_warns_ahead_with_the_eta_of_its_line(tmp_path):
     assert alert["labels"] == {"instance": "fill"} and alert["status"] == "firing"
     assert T0 + 89 * H < alert["starts_at"] <= T0 + 89 * H + 2 * STEP
     notes = alert["annotations"]
-    assert notes["kind"] == "warning" and notes["eta"] == iso(T0 + 95 * H)
+    # the line meets 100 % exactly at a step: rounding may put the first step at or over it
+    # there or one step later
+    etas = (iso(T0 + 95 * H), iso(T0 + 95 * H + STEP))
+    assert notes["kind"] == "warning" and notes["eta"] in etas
     assert (notes["limit"], notes["horizon"]) == ("100", "6h")
     assert 0.25 <= float(notes["probability"]) <= 1.0
     body = alertmanager_alert(alert, "", {}, now=clock.t, resend=60.0)
     assert body["labels"]["alertname"] == "KizashiWarning"
     assert body["labels"]["severity"] == "warning" and body["labels"]["detector"] == "predict"
-    assert body["annotations"]["eta"] == iso(T0 + 95 * H)
+    assert body["annotations"]["eta"] == notes["eta"]
     # /metrics: the probability of each series, the filling one over the cutoff
     snap = watcher.snapshot()
     table = snap["watches"]["disk"]["table"]
@@ -118,7 +121,7 @@ def test_a_filling_series_warns_ahead_with_the_eta_of_its_line(tmp_path):
         forecast["lower"], forecast["forecast"], forecast["upper"], strict=True))
     assert (forecast["kind"], forecast["limit"], forecast["warning"]) == ("time_to_limit", 100,
                                                                          True)
-    assert forecast["eta"] == T0 + 95 * H
+    assert forecast["eta"] in (T0 + 95 * H, T0 + 95 * H + STEP)
     assert client.get("/api/series/999/forecast").status_code == 404
     page = client.get(f"/series/{alert['series_id']}").text
     assert "/forecast" in page and "forecast-legend" in page
