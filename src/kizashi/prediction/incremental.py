@@ -296,13 +296,21 @@ class IncrementalForecaster:
 
 
 def _apply(taps: np.ndarray, window: np.ndarray) -> np.ndarray:
-    """``taps @ window`` summed row by row in a fixed order, so that each series' result does
-    not depend on how many series are computed with it (a BLAS product may block the
-    columns differently)."""
-    out = np.zeros((taps.shape[0], window.shape[1]))
-    for j in range(taps.shape[1]):
-        out += taps[:, j:j + 1] * window[j]
-    return out
+    """``taps @ window``, summed in a fixed order (halves added pairwise), so that each
+    series' result does not depend on how many series are computed with it (a BLAS product
+    blocks the columns differently for different widths).
+
+    >>> taps, window = np.array([[1.0, 2.0, 3.0]]), np.array([[1.0, 0.5], [1.0, 0.5], [1.0, 0.5]])
+    >>> _apply(taps, window).tolist()
+    [[6.0, 3.0]]
+    """
+    products = taps.T[:, :, None] * window[:, None, :]       # (window, coefficients, series)
+    while products.shape[0] > 1:
+        half = products.shape[0] // 2
+        pairs = products[:half] + products[half:2 * half]
+        products = np.concatenate([pairs, products[2 * half:]]) if products.shape[0] % 2 \
+            else pairs
+    return products[0]
 
 
 def _add(total: np.ndarray, count: np.ndarray, new: np.ndarray, gone: np.ndarray) -> None:
