@@ -105,6 +105,11 @@ class FrameResult:
     #: (T, frame series) each input's share of its entity's score, for a multivariate
     #: detector run with ``explain=True`` (None otherwise; see :mod:`kizashi.engine.causes`)
     attribution: np.ndarray | None = None
+    #: (T, S) the normal band each step was judged against, as the engine let the detector
+    #: learn (protected steps left out), for a univariate detector with a typed band run
+    #: with ``bands=True`` (None otherwise)
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
 
     def to_long(self):
         """A pandas DataFrame: timestamp, entity, metric, detector, score, is_anomaly."""
@@ -132,12 +137,13 @@ def _groups(frame: SeriesFrame, multivariate: bool) -> Iterator[list[int]]:
 def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = None, *,
                 decision: dict[str, Any] | None = None, train: SeriesFrame | None = None,
                 fit_fraction: float = FIT_FRACTION, progress: bool = False,
-                explain: bool = False) -> FrameResult:
+                explain: bool = False, bands: bool = False) -> FrameResult:
     """Run detector ``name`` over every series of ``frame`` and decide (see the module docs).
 
     ``decision`` holds :class:`~kizashi.engine.decider.Decider` parameters
     (``calibration``, ``cutoff``, ``min_steps``, ...). ``explain`` keeps a
-    multivariate detector's per-input attribution (``FrameResult.attribution``).
+    multivariate detector's per-input attribution (``FrameResult.attribution``);
+    ``bands`` keeps a univariate detector's normal band (``FrameResult.lower``/``upper``).
     """
     params = dict(params or {})
     decision = dict(decision or {})
@@ -150,7 +156,7 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
     parts = []
     for group in _groups(frame, probe.multivariate):
         parts.append(_score_group(frame, group, name, params, decision, train, fit_fraction, t,
-                                  progress, explain))
+                                  progress, explain, bands))
     scores = np.hstack([p[0] for p in parts])
     levels = np.hstack([p[1] for p in parts])
     active = np.hstack([p[2] for p in parts])
@@ -169,15 +175,22 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
     else:
         entities, metrics, labels, values = frame.entities, frame.metrics, frame.labels, \
             frame.values
+    band = [p[7] for p in parts] if bands and not probe.multivariate else []
+    lower = np.hstack([b[0] for b in band]) if band and band[0] is not None else None
+    upper = np.hstack([b[1] for b in band]) if band and band[0] is not None else None
     return FrameResult(frame.timestamps, entities, metrics, values, scores, levels, cutoffs,
                        active, learning, name, params, calibration, labels,
-                       incidents(active, levels), attribution)
+                       incidents(active, levels), attribution, lower, upper)
 
 
 def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[str, Any],
                  decision: dict[str, Any], train: SeriesFrame | None, fit_fraction: float,
-                 t: np.ndarray, progress: bool, explain: bool = False) -> tuple[Any, ...]:
+                 t: np.ndarray, progress: bool, explain: bool = False,
+                 bands: bool = False) -> tuple[Any, ...]:
     detector = create(name, **params)
+    before = None
+    if bands and not detector.multivariate and not detector.requires_training:
+        before = detector.clone()
     block = frame.values[:, group]
     start = 0
     if detector.requires_training:
@@ -229,8 +242,13 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     learning[start:] = out.decision.learning
     cutoffs = out.decision.threshold[-1] if out.decision.threshold.shape[0] else \
         stream.decider.state_["threshold"]
+    band = None
+    if before is not None:  # the typed output, replayed on what the engine let it learn
+        typed = before.explain(np.where(out.decision.protect, np.nan, block), t)
+        if typed.lower is not None and typed.upper is not None:
+            band = (typed.lower, typed.upper)
     return (scores, levels, active, learning, cutoffs, stream.decider.resolved_calibration,
-            attribution)
+            attribution, band)
 
 
 def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: bool,

@@ -49,7 +49,7 @@ import numpy as np
 
 from kizashi.prediction.local_fit import fill_forward, rolling_polyfit, trailing_mean
 
-__all__ = ["MODELS", "Crossing", "LimitForecaster"]
+__all__ = ["MODELS", "Crossing", "LimitForecaster", "first_near_min"]
 
 #: The forecasters, in the order of :attr:`Crossing.model`.
 MODELS = ("linear", "linear_long", "quadratic", "seasonal", "median")
@@ -150,7 +150,7 @@ class LimitForecaster:
                     self.error_window else mse[h]
         allowed = np.isin(np.array(MODELS), self.candidates)
         choice_mse = np.where(allowed[None, :, None], choice_mse, np.inf)
-        model = np.argmin(choice_mse, axis=1)
+        model = first_near_min(choice_mse, y, axis=1)
         # learning until every forecaster has a record (a daily rhythm needs a day first)
         enabled = [m for m in range(len(MODELS)) if paths.enabled(m)]
         ready = usable[:, enabled].all(axis=1)
@@ -186,6 +186,26 @@ class LimitForecaster:
         forecast[~ready] = np.nan
         sd[~ready] = np.nan
         return Crossing(z, eta, model, forecast, sd)
+
+
+def first_near_min(errors: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """The index of the first forecaster whose error is the smallest up to rounding.
+
+    Forecasters that agree (on a flat series, or on a series' constant past)
+    have errors that differ only by rounding; taking the first of those makes
+    the choice the same however the errors were summed (batch or step by step).
+    ``y`` (the series' values, without the forecaster axis) sets the scale.
+
+    >>> first_near_min(np.array([[3e-30], [0.0], [2.0]]), np.array([30.0]), axis=0).tolist()
+    [0]
+    >>> first_near_min(np.array([[1.0], [0.5], [0.5]]), np.array([30.0]), axis=0).tolist()
+    [1]
+    """
+    best = np.min(errors, axis=axis, keepdims=True)
+    scale = np.expand_dims(1.0 + np.nan_to_num(np.asarray(y, dtype=np.float64)) ** 2, axis)
+    with np.errstate(invalid="ignore"):
+        near = errors <= best + 1e-9 * np.abs(best) + 1e-20 * scale
+    return np.argmax(near, axis=axis)
 
 
 def horizon_grid(horizon_steps: int, most: int = MAX_HORIZONS) -> np.ndarray:

@@ -12,7 +12,8 @@ the horizon). Two kinds:
     series already at or over its limit has probability 1 and its ETA is now;
 ``envelope`` (anomaly ahead)
     the other series: the chance of leaving the normal band that the engine's
-    ``threshold`` detector learns (rolling mean ± k·σ, :mod:`kizashi.prediction.envelope`).
+    ``threshold`` detector learns (rolling mean ± k·σ, through the engine, so that steps
+    it protects are not learned: :mod:`kizashi.prediction.envelope`).
 
 Row ``t`` uses rows ``≤ t`` only, so predictions made on a growing file do not
 change when more data arrives.
@@ -159,7 +160,7 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             eta_steps[:, sub] = np.where(there, 0.0, eta_steps[:, sub])
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
-            lower, upper = normal_envelope(values[:, ~has])
+            lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)
             out = forecaster.crossing(values[:, ~has], upper=upper, lower=lower)
             probability[:, sub] = ANOMALY_AHEAD.probability(out.z)
             eta_steps[:, sub] = out.eta_steps

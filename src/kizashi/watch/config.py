@@ -27,6 +27,7 @@ detector ``params``                              finite numbers of the declared 
 ``predict.horizon``                              an interval … 1 d (history at most
                                                  50 000 intervals)
 ``predict.cutoff``                               a probability, 0 < p < 1
+``predict.anomaly_ahead``                        true or false
 a detector's state                               at most 32 MiB per series
 ===============================================  ====================================
 

@@ -340,7 +340,7 @@ class Watcher:
         if tree is not None:
             try:
                 predict.load_tree(tree, [rows[sid]["labels"] if sid in rows else {}
-                                         for sid in tree["series"].tolist()])
+                                         for sid in tree["series"].tolist()], stored=True)
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s: saved predictions not usable (%s); predicting afresh",
                             spec.name, error)
@@ -710,7 +710,7 @@ class Watcher:
                 notes.append(("warning %d resolved", (alert_id,)))
                 for sink in self.notifier.sinks:
                     self.store.enqueue(alert_id, sink, "resolved", now)
-        self.store.save_tree(name, PREDICT, predict.state_tree())
+        predict.save(self.store, name)
 
     def _live_step(self, drun: _DetectorRun, matrix: np.ndarray,
                    times: np.ndarray) -> BlockDecision:
@@ -963,6 +963,7 @@ class Watcher:
                 "table": table,
                 "predictions": None if run.predict is None else run.predict.snapshot(
                     run.columns),
+                "forecasts": None if run.predict is None else run.predict.frozen(),
             }
         h = self.health
         self._snapshot = {
