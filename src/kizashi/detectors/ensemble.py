@@ -9,6 +9,8 @@ import numpy as np
 
 from kizashi.decision.likelihood import AnomalyLikelihood
 from kizashi.detectors.base import Detector
+from kizashi.detectors.multivariate.deviation_state import (deviation_shares, fit_deviation,
+                                                            history_of, remember_rows)
 from kizashi.detectors.multivariate.reference import ReferenceDetector
 from kizashi.detectors.pattern.context import ContextDetector
 from kizashi.detectors.threshold.range_rule import RangeRule
@@ -222,6 +224,7 @@ class EnsembleDetector(Detector):
             reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
             reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
             self.state_["reference"] = reference.state_
+            fit_deviation(self.state_, values)  # the causes: which metrics moved
             self.state_["trained"] = True
         self._score_batch(self.state_, values, t)
 
@@ -240,6 +243,7 @@ class EnsembleDetector(Detector):
         members = self._members()
         observed = ~np.isnan(values)
         if state["trained"] and self.reference:
+            remember_rows(state, values)  # the causes' trailing windows read these
             return self._by_reference(state, values, t, members)
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
@@ -301,9 +305,14 @@ class EnsembleDetector(Detector):
     def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
                  ) -> dict[str, np.ndarray]:
         """Scores, and each metric's share of the metrics' levels (attribution)."""
+        history = history_of(state)  # a fitted entity: before scoring moves it on
         entity, levels = self._scores(state, values, t)
         total = np.nansum(levels, axis=1, keepdims=True)
         count = np.maximum((~np.isnan(levels)).sum(axis=1, keepdims=True), 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(total > 0, levels / total, 1.0 / count)
+        if history is not None and self.reference and state["trained"]:
+            # a fitted entity: each metric's deviation against its training rows
+            # (DeviationAttribution), whichever member scored the row
+            share = deviation_shares(state, values, history)
         return {"score": entity, "attribution": np.where(np.isnan(levels), np.nan, share)}
