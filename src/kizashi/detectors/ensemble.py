@@ -9,8 +9,12 @@ import numpy as np
 
 from kizashi.decision.likelihood import AnomalyLikelihood
 from kizashi.detectors.base import Detector
-from kizashi.detectors.multivariate.deviation_state import (deviation_shares, fit_deviation,
-                                                            history_of, remember_rows)
+from kizashi.detectors.multivariate.deviation_state import (
+    deviation_shares,
+    fit_deviation,
+    history_of,
+    remember_rows,
+)
 from kizashi.detectors.multivariate.reference import ReferenceDetector
 from kizashi.detectors.pattern.context import ContextDetector
 from kizashi.detectors.threshold.range_rule import RangeRule

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DeviationAttribution", "WINDOWS", "trailing_means"]
+__all__ = ["WINDOWS", "DeviationAttribution", "trailing_means"]
 
 #: Trailing windows (steps): a single step, then powers of eight up to 512 (8.5 hours of
 #: one-minute samples). Chosen on SMD's tuning machines (docs/diagnosis.md).
