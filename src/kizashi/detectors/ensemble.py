@@ -75,7 +75,9 @@ class EnsembleDetector(Detector):
     Numenta's log-scale tail level up to the red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
-    members are then not run, and :meth:`explain` attributes by ``|z|``.
+    members are then not run, and :meth:`explain` attributes by each metric's
+    deviation from its training rows, level and changes over trailing windows
+    (:class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`).
 
     Every score is in [0, 1] on the likelihood's log scale, where 0.5 is
     Numenta's red line (a tail probability of 1e-5), which is this
