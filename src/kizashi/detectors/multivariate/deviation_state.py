@@ -55,11 +55,18 @@ def history_of(state: dict[str, Any]) -> np.ndarray | None:
 
 def remember_rows(state: dict[str, Any], values: np.ndarray) -> None:
     """Append the scored ``values`` to the history, keeping what the windows read."""
-    history = history_of(state)
-    if history is None:
+    fitted = (state.get("reference") or {}).get(KEY)
+    if fitted is None:
         return
-    keep = _attribution(state).history_rows + 1
-    state[HISTORY] = np.concatenate([history, np.asarray(values, np.float64)])[-keep:]
+    rows = np.asarray(values, dtype=np.float64)
+    keep = int(np.max(fitted["windows"])) + 1
+    if rows.shape[0] >= keep:
+        state[HISTORY] = rows[-keep:].copy()
+        return
+    history = state.get(HISTORY)
+    history = np.asarray(fitted["tail"] if history is None else history, dtype=np.float64)
+    history = history.reshape(-1, rows.shape[1])[-(keep - rows.shape[0]):]
+    state[HISTORY] = np.concatenate([history, rows])  # each step: ~keep rows copied once
 
 
 def deviation_shares(state: dict[str, Any], values: np.ndarray,
