@@ -10,6 +10,12 @@ import numpy as np
 from kizashi.decision.count_tail import CountTail
 from kizashi.decision.likelihood import AnomalyLikelihood
 from kizashi.detectors.base import Detector
+from kizashi.detectors.multivariate.deviation_state import (
+    deviation_shares,
+    fit_deviation,
+    history_of,
+    remember_rows,
+)
 from kizashi.detectors.multivariate.reference import ReferenceDetector
 from kizashi.detectors.pattern.context import ContextDetector
 from kizashi.detectors.threshold.range_rule import RangeRule
@@ -70,7 +76,9 @@ class EnsembleDetector(Detector):
     Numenta's log-scale tail level up to the red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
-    members are then not run, and :meth:`explain` attributes by ``|z|``.
+    members are then not run, and :meth:`explain` attributes by each metric's
+    deviation from its training rows, level and changes over trailing windows
+    (:class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`).
 
     Every score is in [0, 1] on the likelihood's log scale, where 0.5 is
     Numenta's red line (a tail probability of 1e-5), which is this
@@ -245,6 +253,7 @@ class EnsembleDetector(Detector):
             reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
             reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
             self.state_["reference"] = reference.state_
+            fit_deviation(self.state_, values)  # the causes: which metrics moved
             self.state_["trained"] = True
         self._score_batch(self.state_, values, t)
 
@@ -263,6 +272,7 @@ class EnsembleDetector(Detector):
         members = self._members()
         observed = ~np.isnan(values)
         if state["trained"] and self.reference:
+            remember_rows(state, values)  # the causes' trailing windows read these
             return self._by_reference(state, values, t, members)
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
@@ -338,9 +348,14 @@ class EnsembleDetector(Detector):
     def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
                  ) -> dict[str, np.ndarray]:
         """Scores, and each metric's share of the metrics' levels (attribution)."""
+        history = history_of(state)  # a fitted entity: before scoring moves it on
         entity, levels = self._scores(state, values, t)
         total = np.nansum(levels, axis=1, keepdims=True)
         count = np.maximum((~np.isnan(levels)).sum(axis=1, keepdims=True), 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(total > 0, levels / total, 1.0 / count)
+        if history is not None and self.reference and state["trained"]:
+            # a fitted entity: each metric's deviation against its training rows
+            # (DeviationAttribution), whichever member scored the row
+            share = deviation_shares(state, values, history)
         return {"score": entity, "attribution": np.where(np.isnan(levels), np.nan, share)}

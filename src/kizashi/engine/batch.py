@@ -193,7 +193,7 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         before = detector.clone()
     block = frame.values[:, group]
     start = 0
-    if detector.requires_training:
+    if detector.requires_training or train is not None:  # a training file is always used
         if train is not None:
             detector.fit(train.values[:, group], train.epoch_seconds)
         else:
