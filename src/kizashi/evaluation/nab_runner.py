@@ -37,7 +37,10 @@ import numpy as np
 from kizashi.evaluation.nab import probationary_length
 from kizashi.evaluation.nab_files import result_path, write_result_file
 
-__all__ = ["run_detector", "window_labels"]
+__all__ = ["NAB_AVERAGING_WINDOW", "run_detector", "window_labels"]
+
+#: The ensemble's likelihood averaging window on NAB (chosen on the tuning fold).
+NAB_AVERAGING_WINDOW = 20
 
 
 def window_labels(timestamps: np.ndarray, windows: Sequence[tuple[Any, Any]]) -> np.ndarray:
@@ -140,10 +143,14 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
 
     Half of the probationary period to learn, half to estimate, red-zone
     suppression on, and no hold (NAB rewards the first step of a detection),
-    unless the user set them.
+    unless the user set them; for the ensemble also a rest of a tenth of the
+    probationary period after each alert and likelihoods averaging
+    :data:`NAB_AVERAGING_WINDOW` scores (both chosen on NAB's tuning fold,
+    ``docs/benchmarks.md``).
 
-    >>> _probation_params("ensemble", {}, 600)
-    {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1}
+    >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
+    {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
+     'rest': 60, 'averaging_window': 20}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -158,4 +165,8 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         out.setdefault("suppress_red_zone", True)
     if "hold" in names:
         out.setdefault("hold", 1)  # NAB rewards the first step of a detection
+    if "rest" in names:
+        out.setdefault("rest", max(probation // 10, 0))  # one detection per window counts
+    if {"averaging_window", "discord_weight"} <= names:
+        out.setdefault("averaging_window", NAB_AVERAGING_WINDOW)
     return out
