@@ -143,7 +143,7 @@ def test_one_metric_is_the_larger_of_its_calibrated_threshold_and_discord():
         levels.append(np.nan_to_num(AnomalyLikelihood(**likelihood).transform(raw), nan=0.0))
     expected = np.maximum(*levels)
     got = create("ensemble", **SMALL, tolerance=None, discord_window=16,
-                 discord_history=300).score(values)
+                 discord_history=300, discord_weight=1.0).score(values)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
     assert levels[1][600:640].max() > levels[0][600:640].max()  # the shape, not the values
 

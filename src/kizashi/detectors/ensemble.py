@@ -58,9 +58,9 @@ class EnsembleDetector(Detector):
       nearest past stretch (:class:`~kizashi.detectors.pattern.discord.DiscordDetector`),
       calibrated by its own likelihood too;
     * the metric's level is ``max(L_threshold, context_weight · L_context,
-      discord_weight · L_discord)``, and 1 when the value leaves the range seen so far by more than
-      ``tolerance`` of it (Numenta's range rule; ``tolerance=None`` turns it
-      off).
+      discord_weight · L_discord)``, and 1 when the value leaves the range
+      seen so far by more than ``tolerance`` of it (Numenta's range rule;
+      ``tolerance=None`` turns it off).
 
     An entity's score is the ``across`` (max or mean) of its metrics' levels;
     with ``rest`` set, an entity's alert (a score at or above 0.5) silences the
@@ -102,7 +102,9 @@ class EnsembleDetector(Detector):
     discord_window, discord_history : int
         Window length and past windows of the discord member.
     discord_weight : float
-        Weight of the discord member's calibrated level (0 leaves it out).
+        Weight of the discord member's calibrated level (0, the default, leaves
+        it out: it compares each step with ``discord_history`` windows, which
+        is too dear for thousands of series; NAB's runner sets 1).
     tolerance : float or None
         Range rule: the fraction of the range a value must overshoot it by.
     across : {"max", "mean"}
@@ -148,7 +150,8 @@ class EnsembleDetector(Detector):
     model_keys = ("reference",)
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
                           "context_order": 2, "context_weight": 0.5, "hold": 1,
-                          "discord_window": 4, "discord_history": 50, "rest": 5}
+                          "discord_window": 4, "discord_history": 50, "discord_weight": 0.5,
+                          "rest": 5}
 
     def __init__(self, window: int = 1000, context_levels: int = 16, context_order: int = 3,
                  context_weight: float = 0.0, tolerance: float | None = 0.05,
@@ -156,7 +159,7 @@ class EnsembleDetector(Detector):
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
                  hold: int = 3, compress: bool = False, discord_window: int = 32,
-                 discord_history: int = 2000, discord_weight: float = 1.0, rest: int = 0):
+                 discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
