@@ -27,14 +27,18 @@ from kizashi.evaluation.splits import NAB_SPLITS, select_nab
 #: name -> ensemble parameters (on top of the NAB runner's settings).
 VARIANTS: dict[str, dict[str, object]] = {
     "before: threshold + range rule, averaging 10": {"discord_weight": 0.0, "rest": 0,
-                                                     "averaging_window": 10},
-    "threshold + range rule, averaging 20": {"discord_weight": 0.0, "rest": 0},
-    "+ discord, averaging 10": {"rest": 0, "averaging_window": 10},
-    "+ discord, averaging 20": {"rest": 0},
-    "+ discord, averaging 20, rest probation/10 (chosen)": {},
-    "+ discord (window 64), averaging 20, rest": {"discord_window": 64},
-    "+ discord, averaging 40, rest": {"averaging_window": 40},
-    "threshold + range rule, averaging 20, rest": {"discord_weight": 0.0},
+                                                     "averaging_window": 10,
+                                                     "context_weight": 0.0},
+    "threshold + range rule, averaging 20": {"discord_weight": 0.0, "rest": 0,
+                                             "context_weight": 0.0},
+    "+ discord, averaging 10": {"rest": 0, "averaging_window": 10, "context_weight": 0.0},
+    "+ discord, averaging 20": {"rest": 0, "context_weight": 0.0},
+    "+ discord, averaging 20, rest probation/10": {"context_weight": 0.0},
+    "+ discord + context, averaging 20, rest (chosen)": {},
+    "+ discord + context (8 levels, order 2), averaging 20, rest": {"context_levels": 8,
+                                                                     "context_order": 2},
+    "threshold + range rule, averaging 20, rest": {"discord_weight": 0.0,
+                                                   "context_weight": 0.0},
 }
 
 

@@ -143,14 +143,14 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
 
     Half of the probationary period to learn, half to estimate, red-zone
     suppression on, and no hold (NAB rewards the first step of a detection),
-    unless the user set them; for the ensemble also its discord (shape) member,
-    a rest of a tenth of the probationary period after each alert and
+    unless the user set them; for the ensemble also its discord (shape) and
+    context (pattern) members, a rest of a tenth of the probationary period after each alert and
     likelihoods averaging :data:`NAB_AVERAGING_WINDOW` scores (all chosen on
     NAB's tuning fold, ``docs/benchmarks.md``).
 
     >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
-     'rest': 60, 'averaging_window': 20, 'discord_weight': 1.0}
+     'rest': 60, 'averaging_window': 20, 'discord_weight': 1.0, 'context_weight': 1.0}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -170,4 +170,5 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     if {"averaging_window", "discord_weight"} <= names:
         out.setdefault("averaging_window", NAB_AVERAGING_WINDOW)
         out.setdefault("discord_weight", 1.0)  # the shape member: a file is one series
+        out.setdefault("context_weight", 1.0)
     return out
