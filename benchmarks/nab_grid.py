@@ -56,7 +56,7 @@ def main() -> None:
         if args.only and not any(part in name for part in args.only):
             continue
         started = time.perf_counter()
-        scores = run_detector(corpus, "ensemble", params, progress=False)
+        scores = run_detector(corpus, "ensemble", params, calibration="auto", progress=False)
         report = scorer.score(scores)
         seconds = time.perf_counter() - started
         cells = " | ".join(f"{report[p].normalized:.2f}" for p in NAB_PROFILE_NAMES)
