@@ -103,7 +103,8 @@ def test_it_is_the_default_detector():
 
 
 @pytest.mark.parametrize("bad", [{"across": "median"}, {"context_weight": -1.0},
-                                 {"context_weight": float("nan")}, {"hold": 0}])
+                                 {"context_weight": float("nan")}, {"hold": 0},
+                                 {"discord_weight": -1.0}, {"rest": -1}, {"rest": 1.5}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble"):
         create("ensemble", **bad).score(np.zeros(5))
@@ -121,7 +122,8 @@ def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
     raw = np.log1p(z) if compress else z
     expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
                                  suppress_red_zone=False).transform(raw)
-    got = create("ensemble", **SMALL, tolerance=None, compress=compress).score(values)
+    got = create("ensemble", **SMALL, tolerance=None, compress=compress,
+                 discord_weight=0.0).score(values)
     np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)
 
 
@@ -186,3 +188,49 @@ def test_a_state_saved_before_the_count_tail_existed_still_scores():
     fresh.update_many(values[:300])
     assert scores.shape == (100,) and np.isfinite(scores).all()
     assert "counts" in fresh.state_ and not detector.state_.get("trained")
+
+
+def test_one_metric_is_the_larger_of_its_calibrated_threshold_and_discord():
+    from kizashi.decision.likelihood import AnomalyLikelihood
+    from kizashi.detectors.pattern.discord import DiscordDetector
+    from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+
+    values = noisy(700)[:, 0]
+    values[600:640] = 0.0  # a flat stretch: values within the usual range, a new shape
+    likelihood = {"learning_period": 50, "estimation_samples": 50, "suppress_red_zone": False}
+    levels = []
+    for member in (RollingSigmaThreshold(window=50, min_periods=30),
+                   DiscordDetector(window=16, history=300)):
+        raw = member.score(values)
+        raw[:max(30, member.n_warmup)] = np.nan  # the ensemble's warm-ups
+        levels.append(np.nan_to_num(AnomalyLikelihood(**likelihood).transform(raw), nan=0.0))
+    expected = np.maximum(*levels)
+    got = create("ensemble", **SMALL, tolerance=None, discord_window=16,
+                 discord_history=300, discord_weight=1.0).score(values)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    assert levels[1][600:640].max() > levels[0][600:640].max()  # the shape, not the values
+
+
+def test_rest_silences_alerts_after_the_one_kept():
+    values = noisy(1100)
+    values[900, 0] = 10.0   # beyond the range: 1.0
+    values[905, 0] = 20.0   # beyond it again, 5 steps later: silenced by a rest of 10
+    values[1000, 0] = 40.0  # 100 steps later: kept
+    params = dict(SMALL, discord_weight=0.0)
+    plain = create("ensemble", **params).score(values)
+    rested = create("ensemble", **params, rest=10).score(values)
+    assert plain[[900, 905, 1000]].tolist() == [1.0, 1.0, 1.0]
+    assert rested[[900, 905, 1000]].tolist() == [1.0, 0.0, 1.0]
+    # the rule, row by row: an alert (>= 0.5) within 10 rows of the last kept one is 0
+    expected, last = plain.copy(), -100
+    for row in range(len(plain)):
+        if plain[row] >= 0.5:
+            if row - last <= 10:
+                expected[row] = 0.0
+            else:
+                last = row
+    np.testing.assert_array_equal(rested, expected)
+    # the same through streaming, one step at a time (the rest carries over)
+    detector = create("ensemble", **params, rest=10)
+    streamed = [detector.update(row) for row in values]
+    np.testing.assert_allclose(np.ravel(streamed), rested)

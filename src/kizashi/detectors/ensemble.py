@@ -18,6 +18,7 @@ from kizashi.detectors.multivariate.deviation_state import (
 )
 from kizashi.detectors.multivariate.reference import ReferenceDetector
 from kizashi.detectors.pattern.context import ContextDetector
+from kizashi.detectors.pattern.discord import DiscordDetector
 from kizashi.detectors.threshold.range_rule import RangeRule
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.state import State
@@ -60,12 +61,18 @@ class EnsembleDetector(Detector):
       likelihood (:class:`~kizashi.decision.likelihood.AnomalyLikelihood`,
       with red-zone suppression), so the members' scores mean the same thing
       on every series (the tail probability of their recent average);
-    * the metric's level is ``max(L_threshold, context_weight · L_context)``,
-      and 1 when the value leaves the range seen so far by more than
-      ``tolerance`` of it (Numenta's range rule; ``tolerance=None`` turns it
-      off).
+    * ``discord`` — how far the last ``discord_window`` values are from their
+      nearest past stretch (:class:`~kizashi.detectors.pattern.discord.DiscordDetector`),
+      calibrated by its own likelihood too;
+    * the metric's level is ``max(L_threshold, context_weight · L_context,
+      discord_weight · L_discord)``, and 1 when the value leaves the range
+      seen so far by more than ``tolerance`` of it (Numenta's range rule;
+      ``tolerance=None`` turns it off).
 
-    An entity's score is the ``across`` (max or mean) of its metrics' levels.
+    An entity's score is the ``across`` (max or mean) of its metrics' levels;
+    with ``rest`` set, an entity's alert (a score at or above 0.5) silences the
+    next ``rest`` steps (their scores become 0), as one detection per NAB window
+    is all that counts.
 
     **An entity of several metrics fitted on training rows** (``fit``, with
     ``reference=True``) is judged as a whole instead: by a fixed reference of
@@ -105,6 +112,12 @@ class EnsembleDetector(Detector):
         Bins of the value range and longest pattern of the context member.
     context_weight : float
         Weight of the context member's calibrated level (0 leaves it out).
+    discord_window, discord_history : int
+        Window length and past windows of the discord member.
+    discord_weight : float
+        Weight of the discord member's calibrated level (0, the default, leaves
+        it out: it compares each step with ``discord_history`` windows, which
+        is too dear for thousands of series; NAB's runner sets 1).
     tolerance : float or None
         Range rule: the fraction of the range a value must overshoot it by.
     across : {"max", "mean"}
@@ -124,6 +137,9 @@ class EnsembleDetector(Detector):
         steps) before it counts, so one odd sample (a single daemon restart) does
         not page. NAB's runner sets 1 (its point-wise scoring rewards the first
         step). Not applied to a fitted reference, which does not flicker.
+    rest : int
+        Steps after an entity's alert whose scores are set to 0 (0: none).
+        NAB's runner sets a tenth of the probationary period.
     compress : bool
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
@@ -160,7 +176,9 @@ class EnsembleDetector(Detector):
 
     model_keys = ("reference",)
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
-                          "context_order": 2, "context_weight": 0.5, "hold": 1}
+                          "context_order": 2, "context_weight": 0.5, "hold": 1,
+                          "discord_window": 4, "discord_history": 50, "discord_weight": 0.5,
+                          "rest": 5}
 
     def __init__(self, window: int = 2016, context_levels: int = 16, context_order: int = 3,
                  context_weight: float = 0.0, tolerance: float | None = 0.05,
@@ -168,7 +186,8 @@ class EnsembleDetector(Detector):
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
                  hold: int = 3, compress: bool = False, counts: bool = True,
-                 z_cap: float | None = 50.0):
+                 z_cap: float | None = 50.0, discord_window: int = 32,
+                 discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -184,6 +203,10 @@ class EnsembleDetector(Detector):
         self.compress = compress
         self.counts = counts
         self.z_cap = z_cap
+        self.discord_window = discord_window
+        self.discord_history = discord_history
+        self.discord_weight = discord_weight
+        self.rest = rest
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -195,6 +218,11 @@ class EnsembleDetector(Detector):
         if not (math.isfinite(self.context_weight) and self.context_weight >= 0):
             raise ValueError(f"ensemble: context_weight must be a number >= 0, got "
                              f"{self.context_weight!r}")
+        if not (math.isfinite(self.discord_weight) and self.discord_weight >= 0):
+            raise ValueError(f"ensemble: discord_weight must be a number >= 0, got "
+                             f"{self.discord_weight!r}")
+        if isinstance(self.rest, bool) or int(self.rest) != self.rest or self.rest < 0:
+            raise ValueError(f"ensemble: rest must be a whole number >= 0, got {self.rest!r}")
         min_periods = min(30, int(self.window))
         return {
             "threshold": RollingSigmaThreshold(window=int(self.window), min_periods=min_periods),
@@ -204,6 +232,8 @@ class EnsembleDetector(Detector):
                                min_periods=int(self.learning_period)
                                + int(self.estimation_samples)),
             "reference": ReferenceDetector(),
+            "discord": DiscordDetector(window=int(self.discord_window),
+                                       history=int(self.discord_history)),
         }
 
     def _likelihood(self) -> AnomalyLikelihood:
@@ -237,6 +267,9 @@ class EnsembleDetector(Detector):
             "range": members["range"]._init_state(n_series),
             "l_threshold": likelihood.reset(n_series).state_,
             "l_context": self._likelihood().reset(n_series).state_,
+            "discord": members["discord"]._init_state(n_series),
+            "l_discord": self._likelihood().reset(n_series).state_,
+            "since_alert": int(self.rest) + 1,
             "recent": np.full(max(int(self.hold) - 1, 0), np.nan),
             "reference": {},
             "counts": CountTail(window=int(self.averaging_window)).initial_state(n_series),
@@ -286,6 +319,11 @@ class EnsembleDetector(Detector):
             raw = members["context"]._score_batch(state["context"], values, t)
             context = self._calibrate(state, "l_context", np.where(ready, raw, np.nan))
             levels = np.fmax(levels, float(self.context_weight) * context)
+        if float(self.discord_weight) > 0:
+            raw = members["discord"]._score_batch(state["discord"], values, t)
+            ready = before >= members["discord"].n_warmup  # no candidate window before
+            discord = self._calibrate(state, "l_discord", np.where(ready, raw, np.nan))
+            levels = np.fmax(levels, float(self.discord_weight) * discord)
         if self.tolerance is not None:
             flags = members["range"]._score_batch(state["range"], values, t)
             levels = np.where(flags >= 1.0, 1.0, levels)
@@ -301,6 +339,7 @@ class EnsembleDetector(Detector):
             else:
                 entity = filled.sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
         entity = self._held(state, np.where(any_seen, entity, np.nan))
+        entity = self._rested(state, entity)
         # the multivariate contract: a row with a missing metric has no entity score
         entity = np.where(observed.all(axis=1), entity, np.nan)
         return entity[:, None], levels
@@ -341,6 +380,23 @@ class EnsembleDetector(Detector):
             held[seen] = np.where(np.isnan(windows).any(axis=1), 0.0, windows.min(axis=1))
         state["recent"] = chain[-(hold - 1):].copy()
         return held
+
+    def _rested(self, state: State, entity: np.ndarray) -> np.ndarray:
+        """``entity`` with every alert within ``rest`` steps of the last kept one set to 0."""
+        rest = int(self.rest)
+        if rest == 0:
+            return entity
+        entity = entity.copy()
+        last = -int(state["since_alert"])  # the last kept alert, in rows of this block
+        with np.errstate(invalid="ignore"):
+            alerts = np.flatnonzero(entity >= self.default_threshold)
+        for i in alerts:
+            if i - last <= rest:
+                entity[i] = 0.0
+            else:
+                last = int(i)
+        state["since_alert"] = min(entity.shape[0] - last, rest + 1)
+        return entity
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._scores(state, x[None, :], None if t is None else np.array([t]))[0][0]
