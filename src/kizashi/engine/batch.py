@@ -198,7 +198,7 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         attribution = np.full((frame.n_times, len(group)), np.nan)
         if start < frame.n_times:
             attribution[start:] = attribution_of(detector, block[start:], t[start:])
-    stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+    stream = DetectorStream(detector, Decider.for_detector(detector, **decision), fused=True)
     rule = stream.decider.rule
     if rule.kind == "quantile":
         # First pass without alerts: the levels whose quantile becomes the threshold.
@@ -210,7 +210,8 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         detector = create(name, **params)
         if fitted is not None:
             detector.load_state_dict(fitted)
-        stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+        stream = DetectorStream(detector, Decider.for_detector(detector, **decision),
+                                fused=True)
         stream.decider.reset(n_out)
         stream.decider.set_thresholds(thresholds)
     out = _run(stream, block[start:], t[start:], progress, frame.name)
