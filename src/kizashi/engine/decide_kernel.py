@@ -36,7 +36,7 @@ import numpy as np
 from kizashi.detectors.changepoint.jit import njit
 
 __all__ = ["FIRING", "RESOLVED", "STOP_AFTER_PROTECTED", "STOP_AFTER_UNPROTECTED",
-           "block_outputs", "change_order", "decide_block", "decide_one"]
+           "block_outputs", "change_order", "decide_block"]
 
 FIRING = 1
 RESOLVED = 2
@@ -75,70 +75,53 @@ def decide_block(scores: np.ndarray, t: np.ndarray, threshold: np.ndarray, seen:
         any_protected = False
         all_protected = True
         for j in range(n_series):
-            guarded = decide_one(scores[k, j], step, k, j, threshold, seen, calibrated,
-                                 above_run, below_run, active, protected_for, run_start,
-                                 warmup, min_steps, resolve_steps, protect, relearn_after,
-                                 level, above, active_out, protect_out, learning, change, start)
+            x = scores[k, j]
+            observed = not math.isnan(x)
+            ready = observed and seen[j] >= warmup
+            if observed:
+                seen[j] += 1
+            value = x if ready else np.nan
+            decided = not math.isnan(value)
+            over = decided and value > threshold[j]
+            level[k, j] = value
+            above[k, j] = over
+            if decided and over:
+                above_run[j] += 1
+                below_run[j] = 0
+            elif decided:
+                below_run[j] += 1
+                above_run[j] = 0
+            was = active[j]
+            fire = (not was) and above_run[j] >= min_steps
+            resolve = was and below_run[j] >= resolve_steps
+            active[j] = (was or fire) and not resolve
+            if fire:
+                change[k, j] = FIRING
+                begun = run_start[j]
+                start[k, j] = begun if math.isfinite(begun) else step
+            elif resolve:
+                change[k, j] = RESOLVED
+            if over and math.isnan(run_start[j]):
+                run_start[j] = step
+            elif decided and not over:
+                run_start[j] = np.nan
+            guarded = False
+            if protect:
+                guarded = over or active[j]
+                protected_for[j] = protected_for[j] + 1 if guarded else 0
+                if relearn_after >= 0:
+                    guarded = guarded and protected_for[j] <= relearn_after
+            if ready and not guarded:
+                calibrated[j] += 1
+            active_out[k, j] = active[j]
+            protect_out[k, j] = guarded
+            learning[k, j] = observed and not decided
             any_protected = any_protected or guarded
             all_protected = all_protected and guarded
         if (stop == STOP_AFTER_PROTECTED and any_protected) or \
                 (stop == STOP_AFTER_UNPROTECTED and not all_protected):
             return k + 1
     return scores.shape[0]
-
-
-@njit(cache=True, error_model="numpy")
-def decide_one(x: float, step: float, k: int, j: int, threshold: np.ndarray, seen: np.ndarray,
-               calibrated: np.ndarray, above_run: np.ndarray, below_run: np.ndarray,
-               active: np.ndarray, protected_for: np.ndarray, run_start: np.ndarray,
-               warmup: int, min_steps: int, resolve_steps: int, protect: bool,
-               relearn_after: int, level: np.ndarray, above: np.ndarray,
-               active_out: np.ndarray, protect_out: np.ndarray, learning: np.ndarray,
-               change: np.ndarray, start: np.ndarray) -> bool:
-    """Decide the raw score ``x`` of series ``j`` at row ``k`` of the outputs (one
-    :meth:`~kizashi.engine.decider.Decider.update` element); returns whether the step
-    is protected. Arguments as :func:`decide_block`'s."""
-    observed = not math.isnan(x)
-    ready = observed and seen[j] >= warmup
-    if observed:
-        seen[j] += 1
-    value = x if ready else np.nan
-    decided = not math.isnan(value)
-    over = decided and value > threshold[j]
-    level[k, j] = value
-    above[k, j] = over
-    if decided and over:
-        above_run[j] += 1
-        below_run[j] = 0
-    elif decided:
-        below_run[j] += 1
-        above_run[j] = 0
-    was = active[j]
-    fire = (not was) and above_run[j] >= min_steps
-    resolve = was and below_run[j] >= resolve_steps
-    active[j] = (was or fire) and not resolve
-    if fire:
-        change[k, j] = FIRING
-        begun = run_start[j]
-        start[k, j] = begun if math.isfinite(begun) else step
-    elif resolve:
-        change[k, j] = RESOLVED
-    if over and math.isnan(run_start[j]):
-        run_start[j] = step
-    elif decided and not over:
-        run_start[j] = np.nan
-    guarded = False
-    if protect:
-        guarded = over or active[j]
-        protected_for[j] = protected_for[j] + 1 if guarded else 0
-        if relearn_after >= 0:
-            guarded = guarded and protected_for[j] <= relearn_after
-    if ready and not guarded:
-        calibrated[j] += 1
-    active_out[k, j] = active[j]
-    protect_out[k, j] = guarded
-    learning[k, j] = observed and not decided
-    return guarded
 
 
 def change_order(change: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ step is a compiled kernel and a decider that keeps raw scores (calibration
 instead, row by row and series by series:
 
 1. the detector scores the step from its state (no learning yet);
-2. the decider decides it (:func:`~kizashi.engine.decide_kernel.decide_one`);
+2. the decider decides it (a step of :func:`~kizashi.engine.decide_kernel.decide_block`);
 3. the detector learns the step unless the decider protects it.
 
 Series are independent, so each is scored, decided and learned in turn. This
@@ -48,9 +48,15 @@ from typing import Any
 import numpy as np
 
 from kizashi.detectors.changepoint.jit import HAVE_NUMBA, njit
-from kizashi.detectors.threshold.rolling_kernels import sigma_learn, sigma_moments, sigma_score
+from kizashi.detectors.threshold.rolling_kernels import (
+    CANCELLATION,
+    _bounded,
+    _floor,
+    _resync,
+    exact_moments,
+)
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
-from kizashi.engine.decide_kernel import block_outputs, decide_one
+from kizashi.engine.decide_kernel import FIRING, RESOLVED, block_outputs
 
 __all__ = ["fused_process", "sigma_stream", "supports"]
 
@@ -97,17 +103,109 @@ def sigma_stream(values: np.ndarray, t: np.ndarray, window: np.ndarray, position
 
     Detector and decider state arrays are updated in place; outputs as
     :func:`~kizashi.engine.decide_kernel.decide_block`'s, plus the raw ``scores``.
+    The three parts are :func:`~kizashi.detectors.threshold.rolling_kernels.sigma_block`'s
+    scoring, :func:`~kizashi.engine.decide_kernel.decide_block`'s step and
+    ``sigma_block``'s learning, written out in one loop body (a compiled call per
+    element costs several times the arithmetic), with the same operations in the same
+    order: ``tests/engine/test_fused.py`` holds them equal.
     """
+    size = window.shape[0]
     for k in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            x = values[k, j]
-            ready = count[j] >= min_periods
-            mean, std = sigma_moments(window, count, moments, j)
-            score, sigma = sigma_score(x, mean, std, ready, min_std)
-            scores[k, j] = score
-            guarded = decide_one(score, t[k], k, j, threshold, seen, calibrated, above_run,
-                                 below_run, active, protected_for, run_start, warmup, min_steps,
-                                 resolve_steps, protect, relearn_after, level, above,
-                                 active_out, protect_out, learning, change, start)
-            if not guarded and not math.isnan(x):
-                sigma_learn(x, mean, sigma, ready, window, position, count, moments, j, clip)
+        step = t[k]
+        for b in range(values.shape[1]):
+            # --- score (sigma_block) ------------------------------------------------
+            x = values[k, b]
+            n = count[b]
+            mean = np.nan
+            std = np.nan
+            if n > 0:
+                first, second = moments[1, b], moments[2, b]
+                if math.isfinite(first) and math.isfinite(second):
+                    offset = first / n
+                    square = second / n
+                    variance = square - offset * offset
+                    if second > 0.0 and variance <= CANCELLATION * square:
+                        _resync(window[:, b], n, moments, b)
+                        offset = moments[1, b] / n
+                        square = moments[2, b] / n
+                        variance = square - offset * offset
+                    mean = moments[0, b] + offset
+                    std = math.sqrt(max(variance, 0.0))
+                else:
+                    mean, std = exact_moments(window[:, b], n)
+            ready = n >= min_periods
+            floor = _floor(mean, min_std)
+            sigma = std if math.isnan(std) or std > floor else floor
+            observed = not math.isnan(x)
+            score = np.nan
+            if observed:
+                score = _bounded(abs(x - mean) / sigma) if ready else 0.0
+            scores[k, b] = score
+            # --- decide (decide_block) ------------------------------------------------
+            if observed:
+                decide_ready = seen[b] >= warmup
+                seen[b] += 1
+            else:
+                decide_ready = False
+            value = score if decide_ready else np.nan
+            decided = not math.isnan(value)
+            over = decided and value > threshold[b]
+            level[k, b] = value
+            above[k, b] = over
+            if decided and over:
+                above_run[b] += 1
+                below_run[b] = 0
+            elif decided:
+                below_run[b] += 1
+                above_run[b] = 0
+            was = active[b]
+            fire = (not was) and above_run[b] >= min_steps
+            resolve = was and below_run[b] >= resolve_steps
+            active[b] = (was or fire) and not resolve
+            if fire:
+                change[k, b] = FIRING
+                begun = run_start[b]
+                start[k, b] = begun if math.isfinite(begun) else step
+            elif resolve:
+                change[k, b] = RESOLVED
+            if over and math.isnan(run_start[b]):
+                run_start[b] = step
+            elif decided and not over:
+                run_start[b] = np.nan
+            guarded = False
+            if protect:
+                guarded = over or active[b]
+                protected_for[b] = protected_for[b] + 1 if guarded else 0
+                if relearn_after >= 0:
+                    guarded = guarded and protected_for[b] <= relearn_after
+            if decide_ready and not guarded:
+                calibrated[b] += 1
+            active_out[k, b] = active[b]
+            protect_out[k, b] = guarded
+            learning[k, b] = observed and not decided
+            # --- learn (sigma_block), unless protected ------------------------------
+            if guarded or not observed:
+                continue
+            learned = x
+            if ready and not math.isnan(clip):
+                reach = clip * sigma
+                low, high = mean - reach, mean + reach
+                learned = np.nan if math.isnan(low) or math.isnan(high) else \
+                    min(max(x, low), high)
+                if math.isnan(learned):
+                    continue
+            slot = position[b]
+            old = window[slot, b]
+            window[slot, b] = learned
+            position[b] = (slot + 1) % size
+            count[b] = min(n + 1, size)
+            shift = moments[0, b]
+            if not math.isnan(old):
+                moments[1, b] -= old - shift
+                moments[2, b] -= (old - shift) * (old - shift)
+            moments[1, b] += learned - shift
+            moments[2, b] += (learned - shift) * (learned - shift)
+            moments[3, b] += 1.0
+            if moments[3, b] >= size or not (math.isfinite(moments[1, b])
+                                             and math.isfinite(moments[2, b])):
+                _resync(window[:, b], count[b], moments, b)

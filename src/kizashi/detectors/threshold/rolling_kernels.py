@@ -40,8 +40,7 @@ import numpy as np
 from kizashi.detectors.changepoint.jit import njit
 from kizashi.streaming.robust import ABSOLUTE_FLOOR, FLOAT_MAX, MAX_SCORE, RELATIVE_FLOOR
 
-__all__ = ["MOMENT_ROWS", "exact_moments", "quantile_block", "sigma_block", "sigma_learn",
-           "sigma_moments", "sigma_score"]
+__all__ = ["MOMENT_ROWS", "exact_moments", "quantile_block", "sigma_block"]
 
 #: Rows of the per-series moments array: shift, Σ(v − shift), Σ(v − shift)², pushes since
 #: the last exact recomputation.
@@ -143,78 +142,6 @@ def _resync(column: np.ndarray, count: int, moments: np.ndarray, b: int) -> None
 
 
 @njit(cache=True, error_model="numpy")
-def sigma_moments(window: np.ndarray, count: np.ndarray, moments: np.ndarray,
-                  b: int) -> tuple[float, float]:
-    """Mean and population σ of series ``b``'s window from its carried moments (NaN, NaN
-    for an empty window); recentres the moments in place when they lose their digits."""
-    n = count[b]
-    mean = np.nan
-    std = np.nan
-    if n > 0:
-        first, second = moments[1, b], moments[2, b]
-        if math.isfinite(first) and math.isfinite(second):
-            offset = first / n
-            square = second / n
-            variance = square - offset * offset
-            if second > 0.0 and variance <= CANCELLATION * square:
-                # the mean drifted far from the shift (or the window went flat):
-                # recentre exactly before the difference loses its digits
-                _resync(window[:, b], n, moments, b)
-                offset = moments[1, b] / n
-                square = moments[2, b] / n
-                variance = square - offset * offset
-            mean = moments[0, b] + offset
-            std = math.sqrt(max(variance, 0.0))
-        else:
-            mean, std = exact_moments(window[:, b], n)
-    return mean, std
-
-
-@njit(cache=True, error_model="numpy")
-def sigma_score(x: float, mean: float, std: float, ready: bool, min_std: float
-                ) -> tuple[float, float]:
-    """The score of ``x`` against ``mean`` and ``std`` (0 while not ``ready``), and the
-    floored σ it was judged with."""
-    floor = _floor(mean, min_std)
-    sigma = std if math.isnan(std) or std > floor else floor
-    if math.isnan(x):
-        return np.nan, sigma
-    return (_bounded(abs(x - mean) / sigma) if ready else 0.0), sigma
-
-
-@njit(cache=True, error_model="numpy")
-def sigma_learn(x: float, mean: float, sigma: float, ready: bool, window: np.ndarray,
-                position: np.ndarray, count: np.ndarray, moments: np.ndarray, b: int,
-                clip: float) -> None:
-    """Push the observed value ``x`` (clipped to ``mean ± clip·σ`` once ``ready``) into
-    series ``b``'s window and update its moments."""
-    size = window.shape[0]
-    learned = x
-    if ready and not math.isnan(clip):
-        reach = clip * sigma
-        low, high = mean - reach, mean + reach
-        learned = np.nan if math.isnan(low) or math.isnan(high) else min(max(x, low), high)
-        if math.isnan(learned):
-            return
-    n = count[b]
-    slot = position[b]
-    old = window[slot, b]
-    window[slot, b] = learned
-    position[b] = (slot + 1) % size
-    count[b] = min(n + 1, size)
-    shift = moments[0, b]
-    if not math.isnan(old):
-        moments[1, b] -= old - shift
-        moments[2, b] -= (old - shift) * (old - shift)
-    moments[1, b] += learned - shift
-    moments[2, b] += (learned - shift) * (learned - shift)
-    moments[3, b] += 1.0
-    if moments[3, b] >= size or not (math.isfinite(moments[1, b])
-                                     and math.isfinite(moments[2, b])):
-        _resync(window[:, b], count[b], moments, b)
-
-
-@njit(cache=True, error_model="numpy")
 def sigma_block(values: np.ndarray, out: np.ndarray, forecast: np.ndarray, spread: np.ndarray,
                 want_band: bool, window: np.ndarray, position: np.ndarray, count: np.ndarray,
                 moments: np.ndarray, min_periods: int, min_std: float, clip: float) -> None:
@@ -225,18 +152,63 @@ def sigma_block(values: np.ndarray, out: np.ndarray, forecast: np.ndarray, sprea
     NaN for None. With ``want_band`` the mean and σ each step was judged against
     go to ``forecast`` and ``spread`` (NaN while warming up).
     """
+    size = window.shape[0]
     for i in range(values.shape[0]):
         for b in range(values.shape[1]):
             x = values[i, b]
-            ready = count[b] >= min_periods
-            mean, std = sigma_moments(window, count, moments, b)
-            score, sigma = sigma_score(x, mean, std, ready, min_std)
+            n = count[b]
+            mean = np.nan
+            std = np.nan
+            if n > 0:
+                first, second = moments[1, b], moments[2, b]
+                if math.isfinite(first) and math.isfinite(second):
+                    offset = first / n
+                    square = second / n
+                    variance = square - offset * offset
+                    if second > 0.0 and variance <= CANCELLATION * square:
+                        # the mean drifted far from the shift (or the window went flat):
+                        # recentre exactly before the difference loses its digits
+                        _resync(window[:, b], n, moments, b)
+                        offset = moments[1, b] / n
+                        square = moments[2, b] / n
+                        variance = square - offset * offset
+                    mean = moments[0, b] + offset
+                    std = math.sqrt(max(variance, 0.0))
+                else:
+                    mean, std = exact_moments(window[:, b], n)
+            ready = n >= min_periods
+            floor = _floor(mean, min_std)
+            sigma = std if math.isnan(std) or std > floor else floor
             if want_band:
                 forecast[i, b] = mean if ready else np.nan
                 spread[i, b] = sigma if ready else np.nan
-            out[i, b] = score
-            if not math.isnan(x):
-                sigma_learn(x, mean, sigma, ready, window, position, count, moments, b, clip)
+            if math.isnan(x):
+                out[i, b] = np.nan
+                continue
+            out[i, b] = _bounded(abs(x - mean) / sigma) if ready else 0.0
+            learned = x
+            if ready and not math.isnan(clip):
+                reach = clip * sigma
+                low, high = mean - reach, mean + reach
+                learned = np.nan if math.isnan(low) or math.isnan(high) else \
+                    min(max(x, low), high)
+                if math.isnan(learned):
+                    continue
+            slot = position[b]
+            old = window[slot, b]
+            window[slot, b] = learned
+            position[b] = (slot + 1) % size
+            count[b] = min(n + 1, size)
+            shift = moments[0, b]
+            if not math.isnan(old):
+                moments[1, b] -= old - shift
+                moments[2, b] -= (old - shift) * (old - shift)
+            moments[1, b] += learned - shift
+            moments[2, b] += (learned - shift) * (learned - shift)
+            moments[3, b] += 1.0
+            if moments[3, b] >= size or not (math.isfinite(moments[1, b])
+                                             and math.isfinite(moments[2, b])):
+                _resync(window[:, b], count[b], moments, b)
 
 
 def init_moments(window: np.ndarray, count: np.ndarray) -> np.ndarray:
