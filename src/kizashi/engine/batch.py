@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.data.frame import SeriesFrame
+from kizashi.decision.quantiles import column_quantiles
 from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
@@ -256,9 +257,4 @@ def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: boo
 
 
 def _quantiles(levels: np.ndarray, q: float) -> np.ndarray:
-    out = np.full(levels.shape[1], np.inf)
-    for j in range(levels.shape[1]):
-        column = levels[:, j][np.isfinite(levels[:, j])]
-        if column.size:
-            out[j] = float(np.quantile(column, q))
-    return out
+    return column_quantiles(levels, q)

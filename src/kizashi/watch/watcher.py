@@ -65,6 +65,7 @@ from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
 from kizashi.watch.predictions import PREDICT, WatchPredictions
+from kizashi.watch.quantile_cutoffs import recent_quantiles
 from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.shards import shard_mask, shard_of
 from kizashi.watch.sources import Samples, SourceError, series_key
@@ -877,13 +878,8 @@ class Watcher:
                              and not np.isfinite(drun.thresholds).all()):
             return
         since = t - QUANTILE_STEPS * self.config.interval
-        scores = self.store.recent_scores(run.columns, drun.spec.name, since)
-        out = np.full(len(run.columns), np.inf)
-        for j, sid in enumerate(run.columns):
-            ref = scores.get(sid, np.zeros(0))
-            ref = ref[np.isfinite(ref)]
-            if ref.size >= QUANTILE_MIN_SCORES:
-                out[j] = float(np.quantile(ref, cutoff.value))
+        out = recent_quantiles(self.store, run.columns, drun.spec.name, since, cutoff.value,
+                               QUANTILE_MIN_SCORES)
         drun.decider.set_thresholds(out)
         drun.thresholds_at = t
 
