@@ -1,6 +1,6 @@
 """The stream's compiled path equals the Python stream, bit for bit.
 
-:mod:`kizashi.engine.fused` runs the rolling σ detector, the raw-score decider
+:mod:`kizashi.engine.fused` runs the rolling σ or quantile detector, the raw-score decider
 and baseline protection in one compiled loop. The reference is the Python
 stream (``DetectorStream(..., fused=False)``: blocks, rollbacks, protected
 steps and frozen runs), which the conformance suite checks against single
@@ -61,8 +61,12 @@ def family(kind: str, n: int, n_series: int, seed: int) -> np.ndarray:
     return values
 
 
-def stream_for(fused: bool, setting: dict, block: int = 2048) -> DetectorStream:
-    detector = create("threshold", window=16, min_periods=5)
+DETECTORS = ["threshold", "quantile_threshold"]
+
+
+def stream_for(fused: bool, setting: dict, block: int = 2048,
+               name: str = "threshold") -> DetectorStream:
+    detector = create(name, window=16, min_periods=5)
     return DetectorStream(detector, Decider.for_detector(detector, **setting), block=block,
                           fused=fused)
 
@@ -102,46 +106,49 @@ def assert_same_state(a: DetectorStream, b: DetectorStream) -> None:
 KINDS = ["plain", "gaps", "flat", "far", "first", "everywhere"]
 
 
+@pytest.mark.parametrize("name", DETECTORS)
 @pytest.mark.parametrize(("kind", "n_series"), list(itertools.product(KINDS, [1, 4])))
 @pytest.mark.parametrize("setting", SETTINGS)
-def test_fused_stream_equals_python_stream(kind, n_series, setting):
+def test_fused_stream_equals_python_stream(name, kind, n_series, setting):
     values = family(kind, 400, n_series, seed=len(kind) + n_series)
     times = 1.7e9 + 60.0 * np.arange(len(values))
-    python = stream_for(False, setting)
+    python = stream_for(False, setting, name=name)
     reference = run_chunks(python, values, times, len(values))
     for chunk in (1, 7, 64, len(values)):
-        fused = stream_for(True, setting)
+        fused = stream_for(True, setting, name=name)
         got = run_chunks(fused, values, times, chunk)
         assert supports(fused.detector, fused.decider)
         assert_same(got, reference)
         assert_same_state(fused, python)
 
 
+@pytest.mark.parametrize("name", DETECTORS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_fused_single_steps_equal_python_single_steps(kind):
+def test_fused_single_steps_equal_python_single_steps(name, kind):
     """With ``block=1`` the Python stream never freezes a run; neither may the kernel."""
     values = family(kind, 300, 3, seed=7)
     times = 1.7e9 + 60.0 * np.arange(len(values))
     setting = {"min_steps": 2, "resolve_steps": 2}
-    python = stream_for(False, setting, block=1)
+    python = stream_for(False, setting, block=1, name=name)
     reference = run_chunks(python, values, times, len(values))
-    fused = stream_for(True, setting, block=1)
+    fused = stream_for(True, setting, block=1, name=name)
     assert_same(run_chunks(fused, values, times, 13), reference)
     assert_same_state(fused, python)
 
 
+@pytest.mark.parametrize("name", DETECTORS)
 @pytest.mark.parametrize("kind", KINDS)
-def test_fused_stream_restored_mid_way_continues_exactly(kind):
+def test_fused_stream_restored_mid_way_continues_exactly(name, kind):
     values = family(kind, 500, 3, seed=11)
     times = 1.7e9 + 60.0 * np.arange(len(values))
     setting = {"min_steps": 2, "resolve_steps": 2}
-    whole = stream_for(True, setting)
+    whole = stream_for(True, setting, name=name)
     reference = run_chunks(whole, values, times, len(values))
     cut = 237
-    first = stream_for(True, setting)
+    first = stream_for(True, setting, name=name)
     head = run_chunks(first, values[:cut], times[:cut], 50)
     saved = json.loads(json.dumps(to_json_safe(first.state_dict())))
-    second = stream_for(True, setting)
+    second = stream_for(True, setting, name=name)
     second.load_state_dict(saved)
     tail = run_chunks(second, values[cut:], times[cut:], 31)
     joined = (np.vstack([head[0], tail[0]]),
@@ -151,7 +158,7 @@ def test_fused_stream_restored_mid_way_continues_exactly(kind):
 
 
 def test_fused_path_is_taken_only_where_supported():
-    detector = create("quantile_threshold", window=16, min_periods=5)
+    detector = create("range_rule")
     stream = DetectorStream(detector, Decider.for_detector(detector), fused=True)
     stream._prepare(2)
     assert not supports(stream.detector, stream.decider)
