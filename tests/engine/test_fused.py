@@ -61,12 +61,13 @@ def family(kind: str, n: int, n_series: int, seed: int) -> np.ndarray:
     return values
 
 
-DETECTORS = ["threshold", "quantile_threshold"]
+DETECTORS = ["threshold", "quantile_threshold", "static_threshold"]
+PARAMS = {"static_threshold": {"low": -2.0, "high": 2.5}}
 
 
 def stream_for(fused: bool, setting: dict, block: int = 2048,
                name: str = "threshold") -> DetectorStream:
-    detector = create(name, window=16, min_periods=5)
+    detector = create(name, **PARAMS.get(name, {"window": 16, "min_periods": 5}))
     return DetectorStream(detector, Decider.for_detector(detector, **setting), block=block,
                           fused=fused)
 

@@ -22,8 +22,9 @@ families of inputs, states included).
 
 Supported: the rolling mean ± k·σ (``threshold``, ``sigma_threshold``) and
 the rolling quantile band (``quantile_threshold``, whose sorted windows are
-built once per series and block, as in its batch path). Everything else goes
-through the Python stream.
+built once per series and block, as in its batch path); a detector that learns
+nothing (``static_threshold``) is scored in one block and decided in one
+compiled pass. Everything else goes through the Python stream.
 
 Examples
 --------
@@ -68,10 +69,20 @@ __all__ = ["fused_process", "quantile_stream", "sigma_stream", "supports"]
 
 def supports(detector: Any, decider: Any) -> bool:
     """Whether :func:`fused_process` can run ``detector`` with ``decider``."""
-    return (HAVE_NUMBA and type(detector) in (RollingSigmaThreshold, RollingQuantileThreshold)
+    return (HAVE_NUMBA and (type(detector) in (RollingSigmaThreshold, RollingQuantileThreshold)
+                            or _stateless(detector))
             and bool(getattr(decider, "_compiled", False))
             and detector.state_ is not None and decider.state_ is not None
             and int(decider.state_["n_series"]) == int(detector.state_["n_series"]) > 0)
+
+
+def _stateless(detector: Any) -> bool:
+    """A univariate detector that learns nothing (its state is only ``n_series``, e.g.
+    ``static_threshold``): protection cannot change its scores, so a block is scored at
+    once and decided in one compiled pass."""
+    state = detector.state_
+    return (not detector.multivariate and isinstance(state, dict)
+            and set(state) == {"n_series"})
 
 
 def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray | None
@@ -88,6 +99,9 @@ def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray
     times = np.full(n_time, np.nan) if t is None else np.ascontiguousarray(t, dtype=np.float64)
     scores = np.empty(values.shape)
     out = block_outputs(n_time, n_series)
+    if _stateless(detector):
+        raw = np.asarray(detector.update_many(values, t), dtype=np.float64)
+        return raw.reshape(n_time, n_series), decider.update_many(raw.reshape(n_time, -1), t)
     if type(detector) is RollingQuantileThreshold:
         detector._rolling()   # checks the parameters
         window = detector.state_["window"]
