@@ -86,7 +86,7 @@ PERSIST_LOG_EVERY = 600.0
 SNAPSHOT_SERIES = 5000
 #: A live step of a univariate detector runs over this many series at a time (its
 #: temporary arrays stay small); each slice has at least 2 series.
-SLICE = 8192
+SLICE = 2048
 #: Upper bounds (seconds) of the buckets of the tick-duration histogram on /metrics.
 TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 #: The watch's own state (when each series was last seen) is stored under this name.
