@@ -165,7 +165,7 @@ class Clock:
 
 
 def run_size(n: int, ticks: int, warmup: int, min_periods: int, web: bool, browser: bool,
-             folder: str) -> dict[str, Any]:
+             folder: str, cutoff: str = "default") -> dict[str, Any]:
     """One size, in this process: returns the row of the table."""
     import logging
 
@@ -189,7 +189,7 @@ watches:
   - name: nodes
     query: '{{job="node"}}'
     detectors: [{{name: sigma, detector: threshold, params: {{min_periods: {min_periods}}},
-                  min_duration: 30s, resolve_after: 30s}}]
+                  min_duration: 30s, resolve_after: 30s, cutoff: "{cutoff}"}}]
 """)
     rss_before = _status("VmRSS")
     store = WatchStore(config.storage)
@@ -313,6 +313,9 @@ def main() -> None:
                         help="also fetch the overview and /metrics once per size")
     parser.add_argument("--browser", action="store_true",
                         help="also load the overview in headless chromium (Playwright)")
+    parser.add_argument("--cutoff", default="default",
+                        help="the detector's cutoff, e.g. q0.999: a quantile cutoff refreshed "
+                             "from the stored ticks every minute")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)   # internal: one size
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args()
@@ -320,7 +323,7 @@ def main() -> None:
     if args.one:
         with tempfile.TemporaryDirectory(prefix="kizashi-watch-scale-") as folder:
             row = run_size(args.one, args.ticks, warmup, args.min_periods, args.web,
-                           args.browser, folder)
+                           args.browser, folder, args.cutoff)
         print(json.dumps(row))
         return
     rows = []
@@ -328,6 +331,7 @@ def main() -> None:
         command = [sys.executable, __file__, "--one", str(n), "--ticks", str(args.ticks),
                    "--min-periods", str(args.min_periods), "--warmup", str(warmup)]
         command += ["--web"] * args.web + ["--browser"] * args.browser
+        command += ["--cutoff", args.cutoff]
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
         if done.returncode != 0:
             print(f"size {n}: failed (exit {done.returncode})", file=sys.stderr)
