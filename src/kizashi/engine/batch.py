@@ -71,18 +71,27 @@ def incidents(active: np.ndarray, levels: np.ndarray | None = None) -> list[Inci
     """
     active = np.asarray(active, dtype=bool)
     active = active.reshape(active.shape[0], -1)
-    out = []
-    for j in range(active.shape[1]):
-        edges = np.diff(np.r_[0, active[:, j].astype(np.int8), 0])
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1),
-                               strict=True):
-            peak = np.nan
-            if levels is not None:
-                window = levels[start:stop, j]
-                window = window[~np.isnan(window)]
-                peak = float(window.max()) if window.size else np.nan
-            out.append(Incident(j, int(start), int(stop - 1), peak))
-    return sorted(out, key=lambda i: (i.start, i.series))
+    n_time, n_series = active.shape
+    # runs of every series at once, series-major: edges of the padded rows
+    padded = np.zeros((n_series, n_time + 2), dtype=np.int8)
+    padded[:, 1:-1] = active.T
+    edges = np.diff(padded, axis=1)
+    series, starts = np.nonzero(edges == 1)
+    stops = np.nonzero(edges == -1)[1]
+    if levels is None or not series.size:
+        peaks = np.full(series.size, np.nan)
+    else:  # the largest non-NaN level of each run (NaN when it has none)
+        flat = np.append(np.asarray(levels, dtype=np.float64).reshape(n_time, -1).T.ravel(),
+                         np.nan)
+        bounds = np.empty(2 * series.size, dtype=np.int64)
+        bounds[0::2] = series * n_time + starts
+        bounds[1::2] = series * n_time + stops
+        with np.errstate(invalid="ignore"):
+            peaks = np.fmax.reduceat(flat, bounds)[0::2]
+    order = np.lexsort((series, starts))
+    return [Incident(j, start, stop - 1, peak) for j, start, stop, peak in zip(
+        series[order].tolist(), starts[order].tolist(), stops[order].tolist(),
+        peaks[order].tolist(), strict=True)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -109,10 +110,10 @@ class BlockDecision:
                   for p in parts]
         if not blocks:
             return cls.stack([], n_series)
-        offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks])
+        offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks]).tolist()
         return cls(*(np.vstack([getattr(b, name) for b in blocks]) for name in
                      ("level", "threshold", "above", "active", "protect", "learning")),
-                   [(int(offsets[k]) + row, change) for k, b in enumerate(blocks)
+                   [(offsets[k] + row, change) for k, b in enumerate(blocks)
                     for row, change in b.changes])
 
 
@@ -460,10 +461,11 @@ class Decider:
         changes = []
         if change.any():
             rows, series, codes = change_order(change)
-            changes = [(int(k), AlertChange(int(j), "firing" if code == FIRING else "resolved",
-                                            None if code != FIRING or np.isnan(start[k, j])
-                                            else float(start[k, j])))
-                       for k, j, code in zip(rows, series, codes, strict=True)]
+            begun = start[rows, series].tolist()
+            changes = [(k, AlertChange(j, "firing" if code == FIRING else "resolved",
+                                       None if code != FIRING or math.isnan(b) else b))
+                       for k, j, code, b in zip(rows.tolist(), series.tolist(), codes.tolist(),
+                                                begun, strict=True)]
         threshold = np.broadcast_to(state["threshold"], level.shape)
         return BlockDecision(level, threshold, above, active, protect, learning, changes)
 
