@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.data.frame import SeriesFrame
+from kizashi.decision.quantiles import column_quantiles
 from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
@@ -70,18 +71,27 @@ def incidents(active: np.ndarray, levels: np.ndarray | None = None) -> list[Inci
     """
     active = np.asarray(active, dtype=bool)
     active = active.reshape(active.shape[0], -1)
-    out = []
-    for j in range(active.shape[1]):
-        edges = np.diff(np.r_[0, active[:, j].astype(np.int8), 0])
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1),
-                               strict=True):
-            peak = np.nan
-            if levels is not None:
-                window = levels[start:stop, j]
-                window = window[~np.isnan(window)]
-                peak = float(window.max()) if window.size else np.nan
-            out.append(Incident(j, int(start), int(stop - 1), peak))
-    return sorted(out, key=lambda i: (i.start, i.series))
+    n_time, n_series = active.shape
+    # runs of every series at once, series-major: edges of the padded rows
+    padded = np.zeros((n_series, n_time + 2), dtype=np.int8)
+    padded[:, 1:-1] = active.T
+    edges = np.diff(padded, axis=1)
+    series, starts = np.nonzero(edges == 1)
+    stops = np.nonzero(edges == -1)[1]
+    if levels is None or not series.size:
+        peaks = np.full(series.size, np.nan)
+    else:  # the largest non-NaN level of each run (NaN when it has none)
+        flat = np.append(np.asarray(levels, dtype=np.float64).reshape(n_time, -1).T.ravel(),
+                         np.nan)
+        bounds = np.empty(2 * series.size, dtype=np.int64)
+        bounds[0::2] = series * n_time + starts
+        bounds[1::2] = series * n_time + stops
+        with np.errstate(invalid="ignore"):
+            peaks = np.fmax.reduceat(flat, bounds)[0::2]
+    order = np.lexsort((series, starts))
+    return [Incident(j, start, stop - 1, peak) for j, start, stop, peak in zip(
+        series[order].tolist(), starts[order].tolist(), stops[order].tolist(),
+        peaks[order].tolist(), strict=True)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,7 +221,7 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         attribution = np.full((frame.n_times, len(group)), np.nan)
         if start < frame.n_times:
             attribution[start:] = attribution_of(detector, block[start:], t[start:])
-    stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+    stream = DetectorStream(detector, Decider.for_detector(detector, **decision), fused=True)
     rule = stream.decider.rule
     if rule.kind == "quantile":
         # First pass without alerts: the levels whose quantile becomes the threshold.
@@ -223,7 +233,8 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         detector = create(name, **params)
         if fitted is not None:
             detector.load_state_dict(fitted)
-        stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+        stream = DetectorStream(detector, Decider.for_detector(detector, **decision),
+                                fused=True)
         stream.decider.reset(n_out)
         stream.decider.set_thresholds(thresholds)
     out = _run(stream, block[start:], t[start:], progress, frame.name)
@@ -273,9 +284,4 @@ def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: boo
 
 
 def _quantiles(levels: np.ndarray, q: float) -> np.ndarray:
-    out = np.full(levels.shape[1], np.inf)
-    for j in range(levels.shape[1]):
-        column = levels[:, j][np.isfinite(levels[:, j])]
-        if column.size:
-            out[j] = float(np.quantile(column, q))
-    return out
+    return column_quantiles(levels, q)

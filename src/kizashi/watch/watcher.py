@@ -65,6 +65,7 @@ from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
 from kizashi.watch.predictions import PREDICT, WatchPredictions
+from kizashi.watch.quantile_cutoffs import recent_quantiles
 from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.shards import shard_mask, shard_of
 from kizashi.watch.sources import Samples, SourceError, series_key
@@ -85,7 +86,7 @@ PERSIST_LOG_EVERY = 600.0
 SNAPSHOT_SERIES = 5000
 #: A live step of a univariate detector runs over this many series at a time (its
 #: temporary arrays stay small); each slice has at least 2 series.
-SLICE = 8192
+SLICE = 2048
 #: Upper bounds (seconds) of the buckets of the tick-duration histogram on /metrics.
 TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 #: The watch's own state (when each series was last seen) is stored under this name.
@@ -877,13 +878,8 @@ class Watcher:
                              and not np.isfinite(drun.thresholds).all()):
             return
         since = t - QUANTILE_STEPS * self.config.interval
-        scores = self.store.recent_scores(run.columns, drun.spec.name, since)
-        out = np.full(len(run.columns), np.inf)
-        for j, sid in enumerate(run.columns):
-            ref = scores.get(sid, np.zeros(0))
-            ref = ref[np.isfinite(ref)]
-            if ref.size >= QUANTILE_MIN_SCORES:
-                out[j] = float(np.quantile(ref, cutoff.value))
+        out = recent_quantiles(self.store, run.columns, drun.spec.name, since, cutoff.value,
+                               QUANTILE_MIN_SCORES)
         drun.decider.set_thresholds(out)
         drun.thresholds_at = t
 
