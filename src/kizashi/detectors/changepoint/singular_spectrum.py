@@ -146,7 +146,7 @@ class SingularSpectrumTransform(Detector):
         Power-method steps per time step (ide-tsuda).
     lanczos_steps : int or None
         Lanczos steps ``k`` per time step: at most this many on the test Gram
-        matrix (krylov; ``None`` means ``4·rank + 4``) or exactly this many
+        matrix (krylov; ``None`` means ``3·rank + 3``) or exactly this many
         on the past one (ide-tsuda; ``None`` means ``4·rank``), at most
         ``window``. Idé & Tsuda's ``2·rank − 1`` is too few on de-meaned data,
         whose spectrum is flatter (see ``docs/changepoint.md``).
@@ -227,7 +227,7 @@ class SingularSpectrumTransform(Detector):
                              "use solver='exact' for statistic='angle'")
         p = integer("power_iterations", self.power_iterations, 1)
         if self.lanczos_steps is None:
-            k = min((4 * r + 4) if self.solver == "krylov" else 4 * r, w)
+            k = min((3 * r + 3) if self.solver == "krylov" else 4 * r, w)
         else:
             k = integer("lanczos_steps", self.lanczos_steps, 1)
             if k > w or k < r:

@@ -356,7 +356,7 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                     _largest(values, wanted, wanted, order)
                 else:
                     _largest(values, steps, wanted, order)
-                if steps < stop or steps >= k:
+                if steps < stop:
                     break
                 # ‖C u − θ u‖ of a Ritz pair is |β_last · the last entry of its vector|
                 residual = 0.0
@@ -366,6 +366,8 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                     margin = comfort * tolerance * values[order[0]]
                     comfortable = not extended and residual <= margin
                     break  # (β = 0: the space closed at the last step; look beyond it)
+                if steps >= k:
+                    break
                 # Ritz values that no longer move while their vectors do not settle belong
                 # to clustered eigenvalues (noise), whose vectors the data leave undetermined
                 moved = 0.0
