@@ -16,7 +16,9 @@ kizashi's SST (exact, krylov) and ChangeFinder next to ``changefinder``,
 those packages are installed (``pip install changefinder``;
 ``pip install --no-deps banpei``; ``pip install numba scikit-learn`` then
 ``pip install --no-deps fastsst``). Slow methods run on a stated prefix of the
-long series. Then the time of one ``update`` across 10,000 series.
+long series. Then the time of one ``update`` across 10,000 series (the watch
+daemon's tick; SST on white noise and on noisy seasonal series), in wall and
+CPU time.
 
 Faithfulness: Pearson correlation of krylov and exact SST scores (same
 formula, windows and preprocessing) on every NAB file, after the warm-up; then
