@@ -102,14 +102,19 @@ def test_lanczos_restarts_past_an_invariant_subspace():
 
 def test_state_saved_before_the_gram_row_was_kept_resumes():
     # a krylov state from before the first Gram row was part of it (no "products",
-    # "start_at") continues as if never stopped: the row is rebuilt from the history
+    # "start_at") continues as if never stopped, in batch and streaming, gaps included:
+    # the row is rebuilt from the saved history
     rng = np.random.default_rng(2)
     values = np.cumsum(rng.normal(size=(500, 2)), axis=0) + 4 * np.sin(np.arange(500) / 5)[:, None]
+    values[rng.random(values.shape) < 0.03] = np.nan
     params = {"window": 10, "rank": 3, "ritz_tolerance": 0.0}
     reference = SingularSpectrumTransform(**params).fit(values[:300])
     expected = reference.score(values[300:])
     saved = json.loads(json.dumps(to_json_safe(reference.state_dict())))
     old = from_json_safe(saved)
     del old["state"]["products"], old["state"]["start_at"]
-    resumed = SingularSpectrumTransform(**params).load_state_dict(old)
-    np.testing.assert_allclose(resumed.score(values[300:]), expected, rtol=0, atol=1e-9)
+    batch = SingularSpectrumTransform(**params).load_state_dict(old)
+    np.testing.assert_allclose(batch.score(values[300:]), expected, rtol=0, atol=1e-9)
+    streamed = SingularSpectrumTransform(**params).load_state_dict(old)
+    np.testing.assert_allclose(np.array([streamed.update(row) for row in values[300:]]),
+                               expected, rtol=0, atol=1e-9)

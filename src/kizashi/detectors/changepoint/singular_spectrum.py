@@ -271,7 +271,15 @@ class SingularSpectrumTransform(Detector):
             state["beta"] = np.tile(start / np.linalg.norm(start), (n_series, 1))
         return state
 
+    def _upgrade(self, state: State) -> None:
+        """Complete a krylov state saved before the Gram row was part of it."""
+        if self.solver == "krylov" and "products" not in state:
+            state["products"] = _lag_products(state["history"], state["center"],
+                                              self._config()["w"])
+            state["start_at"] = np.maximum(state["taken"] - 1, 0)
+
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        self._upgrade(state)
         out = np.full(x.shape, np.nan)
         rows = np.flatnonzero(~np.isnan(x))
         if rows.size == x.size:
@@ -283,6 +291,7 @@ class SingularSpectrumTransform(Detector):
         return out
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        self._upgrade(state)
         out = np.full(values.shape, np.nan)
         missing = np.isnan(values)
         clean = np.flatnonzero(~missing.any(axis=0))
@@ -364,9 +373,6 @@ class SingularSpectrumTransform(Detector):
         hankel = HankelHistory(c["seg"])
         full = hankel.extend(state["history"], block)
         out = np.zeros(block.shape)
-        if "products" not in state:  # a state saved before the Gram row was kept
-            state["products"] = _lag_products(state["history"], state["center"], c["w"])
-            state["start_at"] = np.maximum(state["taken"] - 1, 0)
         # the kernel updates the state in place (no copies: the ring is most of the state)
         arrays = {key: np.require(state[key], dtype=state[key].dtype, requirements="CAW")
                   for key in _TRACKED}
