@@ -12,6 +12,7 @@ from kizashi.decision.likelihood import AnomalyLikelihood
 from kizashi.detectors.base import Detector
 from kizashi.detectors.multivariate.reference import ReferenceDetector
 from kizashi.detectors.pattern.context import ContextDetector
+from kizashi.detectors.threshold.day_profile import DayProfile
 from kizashi.detectors.threshold.range_rule import RangeRule
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.state import State
@@ -134,6 +135,15 @@ class EnsembleDetector(Detector):
         before protection starts, would otherwise swell the Gaussian the likelihood
         fits to a month of averages and blind the series for that month.
         ``None`` feeds the z-scores as they are.
+    seasonal : bool
+        With timestamps, the threshold member's z-score is the larger of the rolling
+        one and a day profile's
+        (:class:`~kizashi.detectors.threshold.day_profile.DayProfile`: working-day
+        and day-off means and spreads per hour × a gain with a one-day half-life),
+        once a series has been seen for a week and only while its profile explains
+        a tenth of its daily variance: a 5 a.m. runaway process that a week's
+        mean and σ find ordinary is far off 5 a.m.'s own, and a quiet season is
+        learned within days.
 
     Examples
     --------
@@ -160,7 +170,7 @@ class EnsembleDetector(Detector):
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
                  hold: int = 3, compress: bool = False, counts: bool = True,
-                 z_cap: float | None = 50.0):
+                 z_cap: float | None = 50.0, seasonal: bool = True):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -176,6 +186,7 @@ class EnsembleDetector(Detector):
         self.compress = compress
         self.counts = counts
         self.z_cap = z_cap
+        self.seasonal = seasonal
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -267,6 +278,8 @@ class EnsembleDetector(Detector):
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.seasonal and t is not None:
+            raw = self._seasonal(state, values, t, raw)
         if self.z_cap is not None:
             raw = np.minimum(raw, float(self.z_cap))
         if self.compress:
@@ -294,6 +307,16 @@ class EnsembleDetector(Detector):
         # the multivariate contract: a row with a missing metric has no entity score
         entity = np.where(observed.all(axis=1), entity, np.nan)
         return entity[:, None], levels
+
+    def _seasonal(self, state: State, values: np.ndarray, t: np.ndarray,
+                  raw: np.ndarray) -> np.ndarray:
+        """The larger of ``raw`` and the day profile's score where it has one (a daily
+        cycle, a week seen)."""
+        member = DayProfile()
+        # a state saved before the day profile existed starts learning it now
+        profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
+        scored = member.assess(profile, values, t)
+        return np.where(np.isnan(scored), raw, np.fmax(scored, raw))
 
     def _counted(self, state: State, values: np.ndarray, before: np.ndarray,
                  levels: np.ndarray) -> np.ndarray:
