@@ -118,3 +118,14 @@ def test_the_ensemble_catches_a_night_runaway_through_the_profile() -> None:
     # without timestamps the day profile cannot run: the score is the flat baseline's
     flat = EnsembleDetector().score(values)
     np.testing.assert_array_equal(flat, EnsembleDetector(seasonal=False).score(values))
+
+
+def test_an_ensemble_state_saved_before_the_day_profile_existed_still_scores() -> None:
+    values, t = office(9)
+    old = EnsembleDetector()
+    old.update_many(values[:2000], timestamps=t[:2000])
+    del old.state_["day_profile"]
+    scores = old.update_many(values[2000:], timestamps=t[2000:])
+    assert scores.shape == (values.size - 2000,) and np.isfinite(scores).all()
+    # it learns the profile afresh from the first step it sees again
+    assert old.state_["day_profile"]["started"][0] == t[2000]
