@@ -186,3 +186,16 @@ def test_a_state_saved_before_the_count_tail_existed_still_scores():
     fresh.update_many(values[:300])
     assert scores.shape == (100,) and np.isfinite(scores).all()
     assert "counts" in fresh.state_ and not detector.state_.get("trained")
+
+
+@pytest.mark.parametrize(("tail", "level"), [(1e-5, 0.5), (1e-6, 0.6), (1e-8, 0.8)])
+def test_the_alert_line_is_the_log_scale_of_its_tail(tail, level):
+    # Numenta's log scale: log(q) / log(1e-10), so a tail of 10^-k sits at k / 10
+    # (up to the scale's 1e-10 offset)
+    assert create("ensemble", alert_tail=tail).default_threshold == pytest.approx(level, abs=1e-3)
+
+
+@pytest.mark.parametrize("tail", [0.0, 1.0, -1e-6])
+def test_an_alert_tail_outside_zero_and_one_is_refused(tail):
+    with pytest.raises(ValueError, match="alert_tail"):
+        assert create("ensemble", alert_tail=tail).default_threshold

@@ -74,9 +74,9 @@ class EnsembleDetector(Detector):
     members are then not run, and :meth:`explain` attributes by ``|z|``.
 
     Every score is in [0, 1] on the likelihood's log scale, where 0.5 is
-    Numenta's red line (a tail probability of 1e-5), which is this
-    detector's ``default_threshold``: its scores are already calibrated, so
-    the engine takes them as they are. While the likelihoods learn
+    Numenta's red line (a tail probability of 1e-5) and 0.6 a tail of 1e-6,
+    this detector's ``default_threshold`` (``alert_tail``): its scores are
+    already calibrated, so the engine takes them as they are. While the likelihoods learn
     (``learning_period + estimation_samples`` steps) every score is 0; the
     range rule waits as long (while a series is young its range grows all
     the time).
@@ -144,6 +144,12 @@ class EnsembleDetector(Detector):
         a tenth of its daily variance: a 5 a.m. runaway process that a week's
         mean and σ find ordinary is far off 5 a.m.'s own, and a quiet season is
         learned within days.
+    alert_tail : float
+        The engine alerts when a level's tail probability is under this
+        (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
+        (1e-5, level 0.5) is for one series; a cluster of a hundred series at
+        5-minute steps makes 2·10⁵ series-steps a week, so 1e-5 would allow about
+        two chance alerts a week even from perfectly calibrated levels.
 
     Examples
     --------
@@ -156,7 +162,6 @@ class EnsembleDetector(Detector):
     """
 
     multivariate = True
-    default_threshold = 0.5
     #: Scores are in [0, 1] and mean the same on every series already.
     calibrated_output = True
 
@@ -170,7 +175,8 @@ class EnsembleDetector(Detector):
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
                  hold: int = 3, compress: bool = False, counts: bool = True,
-                 z_cap: float | None = 50.0, seasonal: bool = True):
+                 z_cap: float | None = 50.0, seasonal: bool = True,
+                 alert_tail: float = 1e-6):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -187,6 +193,17 @@ class EnsembleDetector(Detector):
         self.counts = counts
         self.z_cap = z_cap
         self.seasonal = seasonal
+        self.alert_tail = alert_tail
+
+    @property
+    def default_threshold(self) -> float:  # type: ignore[override]
+        """The level of a tail probability ``alert_tail`` (0.6 for 1e-6) on the log scale."""
+        from kizashi.decision.likelihood import log_scale
+
+        if not 0.0 < float(self.alert_tail) < 1.0:
+            raise ValueError(f"ensemble: alert_tail must be between 0 and 1, got "
+                             f"{self.alert_tail!r}")
+        return float(log_scale(1.0 - float(self.alert_tail)))
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
