@@ -144,6 +144,11 @@ class EnsembleDetector(Detector):
         a tenth of its daily variance: a 5 a.m. runaway process that a week's
         mean and σ find ordinary is far off 5 a.m.'s own, and a quiet season is
         learned within days.
+    holidays : str, sequence of str or None
+        Dates (``YYYY-MM-DD``, UTC; comma-separated in a string) the day profile's
+        calendar calls days off besides weekends. Optional: a holiday fits the
+        day-off profile better and is judged by it anyway; the calendar only
+        decides which profile learns an hour the other does not know yet.
     alert_tail : float
         The engine alerts when a level's tail probability is under this
         (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
@@ -176,7 +181,7 @@ class EnsembleDetector(Detector):
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
                  hold: int = 3, compress: bool = False, counts: bool = True,
                  z_cap: float | None = 50.0, seasonal: bool = True,
-                 alert_tail: float = 1e-6):
+                 alert_tail: float = 1e-6, holidays: str | tuple[str, ...] | None = None):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -194,6 +199,7 @@ class EnsembleDetector(Detector):
         self.z_cap = z_cap
         self.seasonal = seasonal
         self.alert_tail = alert_tail
+        self.holidays = holidays
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -329,7 +335,7 @@ class EnsembleDetector(Detector):
                   raw: np.ndarray) -> np.ndarray:
         """The larger of ``raw`` and the day profile's score where it has one (a daily
         cycle, a week seen)."""
-        member = DayProfile()
+        member = DayProfile(holidays=self.holidays)
         # a state saved before the day profile existed starts learning it now
         profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
         scored = member.assess(profile, values, t)

@@ -129,3 +129,11 @@ def test_an_ensemble_state_saved_before_the_day_profile_existed_still_scores() -
     assert scores.shape == (values.size - 2000,) and np.isfinite(scores).all()
     # it learns the profile afresh from the first step it sees again
     assert old.state_["day_profile"]["started"][0] == t[2000]
+
+
+def test_the_ensemble_hands_its_holidays_to_the_day_profile() -> None:
+    values, t = office(2)
+    with pytest.raises(ValueError, match="holidays must be dates"):
+        EnsembleDetector(holidays="next friday").score(values, timestamps=t)
+    detector = EnsembleDetector(holidays="1970-01-06")
+    assert np.isfinite(detector.score(values, timestamps=t)).all()
