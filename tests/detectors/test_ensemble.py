@@ -216,7 +216,7 @@ def test_rest_silences_alerts_after_the_one_kept():
     values[900, 0] = 10.0   # beyond the range: 1.0
     values[905, 0] = 20.0   # beyond it again, 5 steps later: silenced by a rest of 10
     values[1000, 0] = 40.0  # 100 steps later: kept
-    params = dict(SMALL, discord_weight=0.0)
+    params = dict(SMALL, discord_weight=0.0, alert_tail=1e-5)  # alerts at 0.5
     plain = create("ensemble", **params).score(values)
     rested = create("ensemble", **params, rest=10).score(values)
     assert plain[[900, 905, 1000]].tolist() == [1.0, 1.0, 1.0]
@@ -234,3 +234,16 @@ def test_rest_silences_alerts_after_the_one_kept():
     detector = create("ensemble", **params, rest=10)
     streamed = [detector.update(row) for row in values]
     np.testing.assert_allclose(np.ravel(streamed), rested)
+
+
+@pytest.mark.parametrize(("tail", "level"), [(1e-5, 0.5), (1e-6, 0.6), (1e-8, 0.8)])
+def test_the_alert_line_is_the_log_scale_of_its_tail(tail, level):
+    # Numenta's log scale: log(q) / log(1e-10), so a tail of 10^-k sits at k / 10
+    # (up to the scale's 1e-10 offset)
+    assert create("ensemble", alert_tail=tail).default_threshold == pytest.approx(level, abs=1e-3)
+
+
+@pytest.mark.parametrize("tail", [0.0, 1.0, -1e-6])
+def test_an_alert_tail_outside_zero_and_one_is_refused(tail):
+    with pytest.raises(ValueError, match="alert_tail"):
+        assert create("ensemble", alert_tail=tail).default_threshold

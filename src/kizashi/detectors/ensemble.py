@@ -19,6 +19,7 @@ from kizashi.detectors.multivariate.deviation_state import (
 from kizashi.detectors.multivariate.reference import ReferenceDetector
 from kizashi.detectors.pattern.context import ContextDetector
 from kizashi.detectors.pattern.discord import DiscordDetector
+from kizashi.detectors.threshold.day_profile import DayProfile
 from kizashi.detectors.threshold.range_rule import RangeRule
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.state import State
@@ -70,9 +71,9 @@ class EnsembleDetector(Detector):
       ``tolerance=None`` turns it off).
 
     An entity's score is the ``across`` (max or mean) of its metrics' levels;
-    with ``rest`` set, an entity's alert (a score at or above 0.5) silences the
-    next ``rest`` steps (their scores become 0), as one detection per NAB window
-    is all that counts.
+    with ``rest`` set, an entity's alert (a score at or above ``default_threshold``)
+    silences the next ``rest`` steps (their scores become 0), as one detection
+    per NAB window is all that counts.
 
     **An entity of several metrics fitted on training rows** (``fit``, with
     ``reference=True``) is judged as a whole instead: by a fixed reference of
@@ -88,9 +89,9 @@ class EnsembleDetector(Detector):
     (:class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`).
 
     Every score is in [0, 1] on the likelihood's log scale, where 0.5 is
-    Numenta's red line (a tail probability of 1e-5), which is this
-    detector's ``default_threshold``: its scores are already calibrated, so
-    the engine takes them as they are. While the likelihoods learn
+    Numenta's red line (a tail probability of 1e-5) and 0.6 a tail of 1e-6,
+    this detector's ``default_threshold`` (``alert_tail``): its scores are
+    already calibrated, so the engine takes them as they are. While the likelihoods learn
     (``learning_period + estimation_samples`` steps) every score is 0; the
     range rule waits as long (while a series is young its range grows all
     the time).
@@ -158,6 +159,26 @@ class EnsembleDetector(Detector):
         before protection starts, would otherwise swell the Gaussian the likelihood
         fits to a month of averages and blind the series for that month.
         ``None`` feeds the z-scores as they are.
+    seasonal : bool
+        With timestamps, the threshold member's z-score is the larger of the rolling
+        one and a day profile's
+        (:class:`~kizashi.detectors.threshold.day_profile.DayProfile`: working-day
+        and day-off means and spreads per hour × a gain with a one-day half-life),
+        once a series has been seen for a week and only while its profile explains
+        a tenth of its daily variance: a 5 a.m. runaway process that a week's
+        mean and σ find ordinary is far off 5 a.m.'s own, and a quiet season is
+        learned within days.
+    holidays : str, sequence of str or None
+        Dates (``YYYY-MM-DD``, UTC; comma-separated in a string) the day profile's
+        calendar calls days off besides weekends. Optional: a holiday fits the
+        day-off profile better and is judged by it anyway; the calendar only
+        decides which profile learns an hour the other does not know yet.
+    alert_tail : float
+        The engine alerts when a level's tail probability is under this
+        (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
+        (1e-5, level 0.5) is for one series; a cluster of a hundred series at
+        5-minute steps makes 2·10⁵ series-steps a week, so 1e-5 would allow about
+        two chance alerts a week even from perfectly calibrated levels.
 
     Examples
     --------
@@ -170,7 +191,6 @@ class EnsembleDetector(Detector):
     """
 
     multivariate = True
-    default_threshold = 0.5
     #: Scores are in [0, 1] and mean the same on every series already.
     calibrated_output = True
 
@@ -187,7 +207,9 @@ class EnsembleDetector(Detector):
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
                  hold: int = 3, compress: bool = False, counts: bool = True,
                  z_cap: float | None = 50.0, discord_window: int = 32,
-                 discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0):
+                 discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
+                 seasonal: bool = True, alert_tail: float = 1e-6,
+                 holidays: str | tuple[str, ...] | None = None):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -207,6 +229,19 @@ class EnsembleDetector(Detector):
         self.discord_history = discord_history
         self.discord_weight = discord_weight
         self.rest = rest
+        self.seasonal = seasonal
+        self.alert_tail = alert_tail
+        self.holidays = holidays
+
+    @property
+    def default_threshold(self) -> float:  # type: ignore[override]
+        """The level of a tail probability ``alert_tail`` (0.6 for 1e-6) on the log scale."""
+        from kizashi.decision.likelihood import log_scale
+
+        if not 0.0 < float(self.alert_tail) < 1.0:
+            raise ValueError(f"ensemble: alert_tail must be between 0 and 1, got "
+                             f"{self.alert_tail!r}")
+        return float(log_scale(1.0 - float(self.alert_tail)))
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -310,6 +345,8 @@ class EnsembleDetector(Detector):
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.seasonal and t is not None:
+            raw = self._seasonal(state, values, t, raw)
         if self.z_cap is not None:
             raw = np.minimum(raw, float(self.z_cap))
         if self.compress:
@@ -343,6 +380,16 @@ class EnsembleDetector(Detector):
         # the multivariate contract: a row with a missing metric has no entity score
         entity = np.where(observed.all(axis=1), entity, np.nan)
         return entity[:, None], levels
+
+    def _seasonal(self, state: State, values: np.ndarray, t: np.ndarray,
+                  raw: np.ndarray) -> np.ndarray:
+        """The larger of ``raw`` and the day profile's score where it has one (a daily
+        cycle, a week seen)."""
+        member = DayProfile(holidays=self.holidays)
+        # a state saved before the day profile existed starts learning it now
+        profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
+        scored = member.assess(profile, values, t)
+        return np.where(np.isnan(scored), raw, np.fmax(scored, raw))
 
     def _counted(self, state: State, values: np.ndarray, before: np.ndarray,
                  levels: np.ndarray) -> np.ndarray:

@@ -144,14 +144,15 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     Half of the probationary period to learn, half to estimate, red-zone
     suppression on, and no hold (NAB rewards the first step of a detection),
     unless the user set them; for the ensemble also a rolling window of 1000 and
-    uncapped z-scores, its discord (shape) and context (pattern) members, a rest of a tenth of the probationary
-    period after each alert and likelihoods averaging :data:`NAB_AVERAGING_WINDOW`
-    scores (all chosen on NAB's tuning fold, ``docs/benchmarks.md``).
+    uncapped z-scores, its discord (shape) and context (pattern) members, a rest
+    of a tenth of the probationary period after each alert and likelihoods
+    averaging :data:`NAB_AVERAGING_WINDOW` scores (all chosen on NAB's tuning
+    fold, ``docs/benchmarks.md``), alerting at Numenta's red line (a tail of 1e-5).
 
     >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
      'window': 1000, 'z_cap': None, 'rest': 60, 'averaging_window': 20,
-     'discord_weight': 1.0, 'context_weight': 1.0}
+     'discord_weight': 1.0, 'context_weight': 1.0, 'alert_tail': 1e-05}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -178,4 +179,6 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         out.setdefault("averaging_window", NAB_AVERAGING_WINDOW)
         out.setdefault("discord_weight", 1.0)  # the shape member: a file is one series
         out.setdefault("context_weight", 1.0)
+    if "alert_tail" in names:
+        out.setdefault("alert_tail", 1e-5)  # Numenta's red line (0.5), which its rest keys on
     return out
