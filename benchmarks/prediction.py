@@ -47,6 +47,7 @@ from kizashi.prediction.predictor import (
     RESOLVE_SECONDS,
     forecaster_for,
     predict_frame,
+    rise_steps,
     step_seconds,
     warnings_from,
 )
@@ -189,15 +190,20 @@ def reliability(prob: np.ndarray, truth: np.ndarray) -> None:
 def fit(seeds: range) -> None:
     from kizashi.prediction.calibration import IsotonicCalibration
     from kizashi.prediction.envelope import normal_envelope
+    from kizashi.prediction.rise_gate import rise_gate
 
-    margins, outcomes, env_margins, env_outcomes = [], [], [], []
+    margins, outcomes, env_margins, env_outcomes, gates = [], [], [], [], []
     scenarios = [generate_precursors(seed=s) for s in seeds]
     for scenario in scenarios:
         frame = scenario.frame
         forecaster = forecaster_for(step_seconds(frame), HORIZON)
         h = forecaster.horizon_steps
         limits = np.array([scenario.limit(m) for m in frame.metrics])
-        margins.append(forecaster.crossing(frame.values, upper=limits).z)
+        crossing = forecaster.crossing(frame.values, upper=limits)
+        margins.append(crossing.z)
+        with np.errstate(invalid="ignore"):
+            there = crossing.ready & (frame.values >= limits)
+        gates.append(there | rise_gate(frame.values, limits, rise_steps(step_seconds(frame)), h))
         outcomes.append(happens_within(frame.values >= limits, h))
         lower, upper = normal_envelope(frame.values)
         env = forecaster.crossing(frame.values, upper=upper, lower=lower)
@@ -215,30 +221,48 @@ def fit(seeds: range) -> None:
         probabilities = ", ".join(f"{v:.4g}" for v in fitted.probabilities)
         print(f"{name} = IsotonicCalibration(\n    knots=({knots}),\n"
               f"    probabilities=({probabilities}))")
-    baseline = statistics.mean(sum(evaluate(sc, prometheus_warnings(sc))["false"].values())
-                               for sc in scenarios)
+    rule = [evaluate(sc, prometheus_warnings(sc)) for sc in scenarios]
+    baseline = statistics.mean(sum(r["false"].values()) for r in rule)
     allowed = FALSE_SHARE * baseline
     print(f"\npredict_linear's false-warning runs per seed here: {baseline:.1f}; the cutoff is "
           f"the one with the longest mean lead at ≤ {allowed:.1f} (a tenth of that)")
     print("\ncutoff table with these constants (the cutoff is chosen here, never on 0–9):")
-    print(f"{'cutoff':>7} {'mean lead h (missed = 0)':>25} {'missed':>7} {'false runs/seed':>16}")
+    print("(with the rise gate; per kind: median lead h, and false runs of growth_stops; "
+          "predict_linear's own: " + ", ".join(
+              f"{k} {v}" for k, v in _per_kind(rule).items()) + ")")
+    print(f"{'cutoff':>7} {'mean lead h (missed = 0)':>25} {'missed':>7} {'false runs/seed':>16}"
+          "  per kind")
     best = None
     for cutoff in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
-        leads, false_runs = [], 0
-        for scenario, z in zip(scenarios, margins, strict=True):
+        leads, false_runs, scores = [], 0, []
+        for scenario, z, gate in zip(scenarios, margins, gates, strict=True):
             warn = warnings_from(limit_fit.probability(z), cutoff,
-                                 round(RESOLVE_SECONDS / scenario.step_seconds))
+                                 round(RESOLVE_SECONDS / scenario.step_seconds), gate)
             scored = evaluate(scenario, warn)
+            scores.append(scored)
             leads += [x or 0.0 for _, x in scored["leads"]]
             false_runs += sum(scored["false"].values())
         per_seed = false_runs / len(scenarios)
         missed = sum(x == 0.0 for x in leads)
-        print(f"{cutoff:>7.2f} {statistics.mean(leads):>25.2f} {missed:>7} {per_seed:>16.2f}")
+        kinds = ", ".join(f"{k} {v}" for k, v in _per_kind(scores).items())
+        print(f"{cutoff:>7.2f} {statistics.mean(leads):>25.2f} {missed:>7} {per_seed:>16.2f}"
+              f"  {kinds}")
         if per_seed <= allowed and (best is None or statistics.mean(leads) > best[1]):
             best = (cutoff, statistics.mean(leads))
     if best is not None:
         print(f"\nlongest mean lead with ≤ {allowed:.1f} false-warning runs per seed: "
               f"cutoff {best[0]}")
+
+
+def _per_kind(scores: list[dict]) -> dict[str, str]:
+    """Median lead per failure kind (missed = 0) and the growth_stops false-warning runs."""
+    leads: dict[str, list[float]] = {}
+    for scored in scores:
+        for kind, lead in scored["leads"]:
+            leads.setdefault(kind, []).append(lead or 0.0)
+    out = {kind: f"{statistics.median(v):.2f}" for kind, v in sorted(leads.items())}
+    out["growth_stops"] = str(sum(s["false"].get("growth_stops", 0) for s in scores))
+    return out
 
 
 def _h(lead: float | None) -> str:
