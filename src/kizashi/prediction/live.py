@@ -187,6 +187,11 @@ class LivePredictor:
         fresh = self.fresh(self.limits.size)
         if "rise" not in state:  # saved before the rise gate: it learns within its window
             state = {**state, "rise": fresh["rise"]}
+        kernel = state.get("kernel", {})
+        if "hist" in kernel and np.shape(kernel["hist"])[0] != self.kernel.history:
+            # saved by a version keeping a shorter history: re-laid into this one's ring
+            hist = self.kernel.relay(kernel["hist"], int(np.asarray(kernel["row"])[0]))
+            state = {**state, "kernel": {**kernel, "hist": hist}}
         missing = _missing(fresh, state)
         if missing:
             raise ValueError(f"the saved state lacks {missing} (saved by another version?)")
