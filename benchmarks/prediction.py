@@ -4,6 +4,7 @@ Prints tables (it is not a test). Run from the repository root::
 
     .venv/bin/python benchmarks/prediction.py            # the report: seeds 0–9
     .venv/bin/python benchmarks/prediction.py --fit      # refit the calibration: seeds 100–119
+    .venv/bin/python benchmarks/prediction.py --anomaly-ahead  # its reliability, seeds 0–9
 
 On the prediction scenario (:func:`kizashi.data.precursors.generate_precursors`:
 8 days of 5-minute samples, 12 failing series whose precursors build over
@@ -169,13 +170,13 @@ def report(seeds: range) -> None:
     reliability(np.concatenate(probs), np.concatenate(truths))
 
 
-def reliability(prob: np.ndarray, truth: np.ndarray) -> None:
+def reliability(prob: np.ndarray, truth: np.ndarray,
+                title: str = "at the limit now or within 6 h), limit series:") -> None:
     """Predicted probability vs observed frequency, in bins."""
     keep = np.isfinite(prob)
     prob, truth = prob[keep], truth[keep]
     edges = [0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0001]
-    print("\nreliability of kizashi's probability (at the limit now or within 6 h), "
-          "limit series:")
+    print(f"\nreliability of kizashi's probability ({title}")
     print(f"{'bin':>13} {'steps':>8} {'mean predicted':>15} {'observed':>9}")
     for lo, hi in itertools.pairwise(edges):
         inside = (prob >= lo) & (prob < hi)
@@ -185,6 +186,28 @@ def reliability(prob: np.ndarray, truth: np.ndarray) -> None:
     brier = float(np.mean((prob - truth) ** 2))
     print(f"Brier score {brier:.4f} (always the base rate {truth.mean():.4f}: "
           f"{float(np.mean((truth.mean() - truth) ** 2)):.4f})")
+
+
+def anomaly_ahead_reliability(seeds: range) -> None:
+    """The reliability of the anomaly-ahead probability on held-out seeds: every series of
+    the scenario predicted against its normal envelope (as if it had no limit), the
+    outcome being "outside the envelope now or within 6 h"."""
+    from kizashi.prediction.calibration import ANOMALY_AHEAD
+    from kizashi.prediction.envelope import normal_envelope
+
+    probs, truths = [], []
+    for seed in seeds:
+        frame = generate_precursors(seed=seed).frame
+        forecaster = forecaster_for(step_seconds(frame), HORIZON)
+        lower, upper = normal_envelope(frame.values)
+        z = forecaster.crossing(frame.values, upper=upper, lower=lower).z
+        with np.errstate(invalid="ignore"):
+            outside = (frame.values > upper) | (frame.values < lower)
+        probs.append(ANOMALY_AHEAD.probability(z).ravel())
+        truths.append(happens_within(outside, forecaster.horizon_steps).ravel())
+    reliability(np.concatenate(probs), np.concatenate(truths),
+                f"anomaly ahead: outside the normal envelope now or within 6 h), "
+                f"every series, seeds {seeds.start}–{seeds.stop - 1}:")
 
 
 def fit(seeds: range) -> None:
@@ -275,9 +298,14 @@ def main() -> None:
                         help="fit the calibration and print the cutoff table (seeds 100–119)")
     parser.add_argument("--seeds", type=int, default=len(REPORT_SEEDS),
                         help="report on seeds 0 … N−1")
+    parser.add_argument("--anomaly-ahead", action="store_true",
+                        help="only the reliability of the anomaly-ahead probability "
+                             "(seeds 0 … N−1)")
     args = parser.parse_args()
     if args.fit:
         fit(FIT_SEEDS)
+    elif args.anomaly_ahead:
+        anomaly_ahead_reliability(range(args.seeds))
     else:
         report(range(args.seeds))
 
