@@ -127,3 +127,20 @@ def test_fresh_state_has_the_series_on_the_last_axis():
         if key in ("n_series", "row"):
             continue
         assert one[key].shape[:-1] == two[key].shape[:-1] and two[key].shape[-1] == 2, key
+
+
+def test_a_history_ring_of_another_length_is_re_laid_row_by_row():
+    from kizashi.prediction.predictor import forecaster_for
+
+    kernel = IncrementalForecaster(forecaster_for(300.0, 6 * 3600.0))
+    rows_seen, old = 1000, 7
+    values = np.arange(rows_seen, dtype=np.float64)  # row r holds r
+    saved = np.full((old, 2), np.nan)
+    for r in range(rows_seen - old, rows_seen):  # a ring of 7 keeps the last 7 rows
+        saved[r % old] = [r, -r]
+    hist = kernel.relay(saved, rows_seen)
+    assert hist.shape == (kernel.history, 2)
+    kept = values[-old:].astype(int)
+    assert hist[kept % kernel.history, 0].tolist() == kept.tolist()
+    assert hist[kept % kernel.history, 1].tolist() == (-kept).tolist()
+    assert np.isnan(hist[:, 0]).sum() == kernel.history - old  # the rest is unknown

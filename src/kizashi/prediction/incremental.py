@@ -7,7 +7,7 @@ time. :class:`IncrementalForecaster` keeps, per series, only what the next
 step needs, as plain arrays (:meth:`~IncrementalForecaster.fresh`):
 
 * ``hist`` — a ring of the last values (as far back as any forecaster looks:
-  the long line's window, three days for the seasonal forecaster);
+  the long line's window, three days and a fit window for the seasonal forecaster);
 * ``f1``, ``fH`` — each forecaster's forecast 1 step ahead made at the last
   step, and ``H`` steps ahead made at each of the last ``H`` steps (a ring):
   what the realised errors are measured against;
@@ -106,7 +106,8 @@ class IncrementalForecaster:
         self.needed = f.min_errors or max(self.error_window // 4, 1)
         reach = 2 * self.window
         if self.season is not None:
-            reach = max(reach, SEASON_DAYS * self.season + 1, self.season + self.window)
+            # the seasonal drifts need the line's slope SEASON_DAYS days ago
+            reach = max(reach, SEASON_DAYS * self.season + self.window)
         self.history = reach + 1
         self.taps_line = polyfit_filters(self.window, 1)
         self.taps_long = polyfit_filters(2 * self.window, 1)
@@ -128,6 +129,15 @@ class IncrementalForecaster:
                 "err": np.full((self.ring, 2, m, s), np.nan),
                 "sq_sum": np.zeros((2, m, s)), "sq_count": np.zeros((2, m, s)),
                 "bias_sum": np.zeros((m, s)), "bias_count": np.zeros((m, s))}
+
+    def relay(self, hist: np.ndarray, rows_seen: int) -> np.ndarray:
+        """A ``hist`` ring saved with another length, laid into this one's (rows it did not
+        keep are NaN: a seasonal day needing them is left out until they are seen)."""
+        hist = np.asarray(hist, dtype=np.float64)
+        out = np.full((self.history, hist.shape[1]), np.nan)
+        back = np.arange(min(hist.shape[0], self.history, rows_seen))
+        out[(rows_seen - 1 - back) % self.history] = hist[(rows_seen - 1 - back) % hist.shape[0]]
+        return out
 
     # ----------------------------------------------------------------- one step
     def step(self, state: dict[str, Any], values: np.ndarray, upper: np.ndarray,
@@ -210,10 +220,16 @@ class IncrementalForecaster:
             for k in range(1, SEASON_DAYS + 1):
                 if k * period > t:
                     break
+                past = t - k * period
+                if past < self.window - 1:  # no slope then: this day is left out
+                    continue
                 rows = (t + steps - k * period) % self.history
                 ahead = hist[np.ix_(rows, columns)]
-                changes[k - 1] = ahead - hist[(t - k * period) % self.history, columns][None, :]
-            out[:, _SEASONAL] = y[columns] + nan_median(changes) + coefs["drift"][columns] * hs
+                then = hist[self._lags(past, np.arange(self.window))][:, columns]
+                drift = coefs["line"][1, columns] - self.taps_line[1] @ then
+                changes[k - 1] = (ahead - hist[past % self.history, columns][None, :]
+                                  + drift[None, :] * hs)
+            out[:, _SEASONAL] = y[columns] + nan_median(changes)
         if _N_MODELS - 1 in models:
             out[:, -1] = nan_median(np.moveaxis(out[:, :-1], 1, 0))
         return out

@@ -9,10 +9,11 @@ past ``h = 1 … H`` steps ahead (``H`` = the horizon):
     a parabola over the last ``window`` steps — growth that accelerates
     (a filesystem filling faster and faster);
 ``seasonal``
-    yesterday's value at the same time of day plus a line fitted to the
-    day-over-day differences: a daily rhythm (a scratch area cleaned every
-    night, log rotation, a cooling cycle) repeats instead of being
-    extrapolated, while a leak still shows as a growing difference.
+    the change from now to ``h`` ahead as on each of the last 3 days at the same
+    time of day, plus the drift of the difference from that day (the recent
+    line's slope now minus then); the median of the 3: a daily rhythm (a scratch
+    area cleaned every night, log rotation, a cooling cycle) repeats instead of
+    being extrapolated, while a leak still shows as a drift, from its first day on.
 
 Each forecaster's *realised* errors — what it forecast ``H`` steps (and 1
 step) ago against what came — are averaged over the last ``error_window``
@@ -256,14 +257,8 @@ class _Paths:
         self._cache: dict[int, np.ndarray] = {}
         self.fits = [rolling_polyfit(y, window, 1), rolling_polyfit(y, 2 * window, 1),
                      rolling_polyfit(y, window, 2)]
-        self.seasonal_fit = None
-        if season is not None and y.shape[0] > season:
-            diff = np.full(y.shape, np.nan)
-            diff[season:] = y[season:] - y[:-season]
-            fit = np.full((*y.shape, 2), np.nan)
-            if y.shape[0] - season >= window:
-                fit[season:] = rolling_polyfit(diff[season:], window, 1)
-            self.seasonal_fit = fit
+        #: the slope of the line over the last ``window`` steps (the seasonal drifts)
+        self.slope = self.fits[0][..., 1]
 
     def enabled(self, m: int) -> bool:
         return m != 3 or self.season is not None
@@ -279,20 +274,22 @@ class _Paths:
             out = c[..., 0] + c[..., 1] * h
             return out + c[..., 2] * h * h if c.shape[-1] == 3 else out
         out = np.full(self.y.shape, np.nan)
-        if self.seasonal_fit is None:
+        if self.season is None:
             return out
-        # the change from now to h ahead, as on the last SEASON_DAYS days at this time
-        # (their median: a one-off jump yesterday is not replayed), plus the drift of the
-        # day-over-day difference
+        # for each of the last SEASON_DAYS days: the change from now to h ahead as on that
+        # day at this time, plus the drift of the difference from that day (the slope now
+        # minus the slope then, so a leak that already ran then is not counted twice and
+        # one that started since is); the median of the days (a one-off jump is not replayed)
         n, period = self.y.shape[0], self.season
         changes = np.full((SEASON_DAYS, *self.y.shape), np.nan)
         for k in range(1, SEASON_DAYS + 1):
             lag = k * period - h  # y(t + h − k·P) is row t − lag, y(t − k·P) row t − k·P
             if lag < 0 or k * period >= n:
                 break
+            drift = self.slope[k * period:] - self.slope[: n - k * period]
             changes[k - 1, k * period:] = (self.y[k * period - lag: n - lag]
-                                           - self.y[: n - k * period])
-        return self.y + nan_median(changes) + self.seasonal_fit[..., 1] * h
+                                           - self.y[: n - k * period] + drift * h)
+        return self.y + nan_median(changes)
 
     def stack(self, h: int) -> np.ndarray:
         """``(T, models, S)``: every forecaster, then the median of them (NaN left out)."""

@@ -32,7 +32,14 @@ from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.envelope import EnvelopeStream
 from kizashi.prediction.incremental import IncrementalForecaster
-from kizashi.prediction.predictor import DEFAULT_CUTOFF, RESOLVE_SECONDS, forecaster_for
+from kizashi.prediction.predictor import (
+    ANOMALY_AHEAD_CUTOFF,
+    DEFAULT_CUTOFF,
+    RESOLVE_SECONDS,
+    forecaster_for,
+    rise_steps,
+)
+from kizashi.prediction.rise_gate import RiseGateStream
 from kizashi.state import copy_state
 
 __all__ = ["BAND_Z", "LivePrediction", "LivePredictor"]
@@ -63,26 +70,32 @@ class LivePredictor:
     horizon : str or float
         How far ahead (``"6h"``).
     cutoff : float
-        Warn at this calibrated probability.
+        Series with a limit warn at this calibrated probability (and while the rise gate,
+        :mod:`kizashi.prediction.rise_gate`, is open).
+    anomaly_cutoff : float
+        Series without a limit warn at this one.
     anomaly_ahead : bool
         Predict the series without a limit against their normal envelope (else
         they get no probability).
     """
 
     def __init__(self, step_seconds: float, limits: np.ndarray, horizon: str | float = "6h",
-                 cutoff: float = DEFAULT_CUTOFF, anomaly_ahead: bool = True):
+                 cutoff: float = DEFAULT_CUTOFF, anomaly_ahead: bool = True,
+                 anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF):
         from kizashi.decision.alert_filter import AlertFilter
 
         self.step_seconds = float(step_seconds)
         self.limits = np.asarray(limits, dtype=np.float64)
         self.horizon = horizon
         self.cutoff = float(cutoff)
+        self.anomaly_cutoff = float(anomaly_cutoff)
         self.anomaly_ahead = bool(anomaly_ahead)
         self.kernel = IncrementalForecaster(
             forecaster_for(self.step_seconds, parse_duration(horizon)))
         self._alerts = AlertFilter(min_steps=1, resolve_steps=max(
             round(RESOLVE_SECONDS / self.step_seconds), 1))
         self._envelope = EnvelopeStream()
+        self._rise = RiseGateStream(rise_steps(self.step_seconds), self.kernel.horizon)
         self.state = self.fresh(self.limits.size)
 
 
@@ -93,7 +106,8 @@ class LivePredictor:
             "n_series": s, "time": np.full(1, np.nan), "kernel": self.kernel.fresh(s),
             "filter": self._alerts.init(s), "probability": np.full(s, np.nan),
             "eta": np.full(s, np.nan), "lower": np.full(s, np.nan), "upper": np.full(s, np.nan),
-            "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan)}
+            "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan),
+            "rise": self._rise.fresh(s)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)
         return state
@@ -135,8 +149,10 @@ class LivePredictor:
                 there = has & out.ready & (row >= limits)
             probability = np.where(there, 1.0, probability)
             eta_steps = np.where(there, 0.0, eta_steps)
+            gate = ~has | there | self._rise.step(state["rise"], row, limits)
             with np.errstate(invalid="ignore"):
-                self._alerts.update(state["filter"], probability >= self.cutoff)
+                above = probability >= np.where(has, self.cutoff, self.anomaly_cutoff)
+                self._alerts.update(state["filter"], above & gate)
             state["probability"] = probability
             state["eta"] = times[i] + eta_steps * self.step_seconds
             state["upper"], state["lower"] = upper, lower
@@ -169,6 +185,13 @@ class LivePredictor:
             raise ValueError(f"the saved state has {int(state['n_series'])} series, "
                              f"this predictor {self.limits.size}")
         fresh = self.fresh(self.limits.size)
+        if "rise" not in state:  # saved before the rise gate: it learns within its window
+            state = {**state, "rise": fresh["rise"]}
+        kernel = state.get("kernel", {})
+        if "hist" in kernel and np.shape(kernel["hist"])[0] != self.kernel.history:
+            # saved by a version keeping a shorter history: re-laid into this one's ring
+            hist = self.kernel.relay(kernel["hist"], int(np.asarray(kernel["row"])[0]))
+            state = {**state, "kernel": {**kernel, "hist": hist}}
         missing = _missing(fresh, state)
         if missing:
             raise ValueError(f"the saved state lacks {missing} (saved by another version?)")

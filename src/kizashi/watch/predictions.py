@@ -2,7 +2,7 @@
 
 A watch with ::
 
-    predict: {horizon: 6h, limit: 90, cutoff: 0.25}
+    predict: {horizon: 6h, limit: 90, cutoff: 0.1}
 
 predicts, at every step, the calibrated probability that each of its series
 reaches ``limit`` within ``horizon`` and when
@@ -12,10 +12,11 @@ metric name ends in ``_pct`` then get 100, and the others are predicted
 *anomaly ahead* (the chance of leaving the normal band the engine's
 ``threshold`` detector judges them against; ``anomaly_ahead: false`` leaves them
 out). ``cutoff`` (default :data:`~kizashi.prediction.predictor.DEFAULT_CUTOFF`) is the
-probability at which a series warns. While a series warns, it has an alert of
-kind ``warning`` (detector name :data:`PREDICT`) whose annotations hold the
-kind of prediction, the ETA, the probability, the limit (or the normal band)
-and the horizon; the gauge ``kizashi_predicted_anomaly_probability{horizon=...}``
+probability at which a series with a limit warns, ``anomaly_cutoff`` (default
+:data:`~kizashi.prediction.predictor.ANOMALY_AHEAD_CUTOFF`) that of the others. While
+a series warns, it has an alert of kind ``warning`` (detector name :data:`PREDICT`)
+whose annotations hold the kind of prediction, the ETA, the probability, the limit (or
+the normal band) and the horizon; the gauge ``kizashi_predicted_anomaly_probability{horizon=...}``
 on ``/metrics`` has each series' probability, and :meth:`WatchPredictions.frozen`
 the forecast bands the dashboard draws. The predictor steps at the daemon's
 ``interval``, incrementally (a fixed cost per series and step); a series learns
@@ -26,7 +27,7 @@ goes on where it stopped.
 
 >>> spec = parse_predict({"horizon": "6h", "limit": 90}, "cfg: watches[t].predict")
 >>> spec.horizon, spec.limit, spec.cutoff
-(21600.0, 90.0, 0.25)
+(21600.0, 90.0, 0.1)
 >>> import numpy as np
 >>> p = WatchPredictions(spec, step_seconds=300.0)
 >>> p.limits([{"__name__": "cpu_temp_c"}, {"__name__": "fs_used_pct"}]).tolist()
@@ -46,7 +47,7 @@ import numpy as np
 
 from kizashi.durations import parse_duration
 from kizashi.prediction.live import LivePrediction, LivePredictor
-from kizashi.prediction.predictor import DEFAULT_CUTOFF
+from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
 __all__ = ["PREDICT", "ForecastBands", "PredictSpec", "WatchPredictions", "check_predict",
            "parse_predict", "prediction_samples"]
@@ -65,6 +66,8 @@ class PredictSpec:
     horizon: float = 21600.0
     limit: float | None = None
     cutoff: float = DEFAULT_CUTOFF
+    #: the cutoff of series without a limit (anomaly ahead)
+    anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF
     #: series without a limit are predicted against their normal envelope
     anomaly_ahead: bool = True
 
@@ -82,10 +85,11 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be a mapping such as {{horizon: 6h, limit: 90}}, "
                          f"got {raw!r}")
-    unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff", "anomaly_ahead"})
+    unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff", "anomaly_ahead",
+                                         "anomaly_cutoff"})
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)} (known: horizon, "
-                         "limit, cutoff, anomaly_ahead)")
+                         "limit, cutoff, anomaly_ahead, anomaly_cutoff)")
     try:
         horizon = parse_duration(raw.get("horizon", "6h"))
     except (ValueError, OverflowError, TypeError) as error:
@@ -99,10 +103,16 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     cutoff = _number(raw.get("cutoff", DEFAULT_CUTOFF), f"{where}.cutoff")
     if not 0.0 < cutoff < 1.0:
         raise ValueError(f"{where}.cutoff is a probability in (0, 1), got {cutoff!r}")
+    anomaly_cutoff = _number(raw.get("anomaly_cutoff", ANOMALY_AHEAD_CUTOFF),
+                             f"{where}.anomaly_cutoff")
+    if not 0.0 < anomaly_cutoff < 1.0:
+        raise ValueError(f"{where}.anomaly_cutoff is a probability in (0, 1), "
+                         f"got {anomaly_cutoff!r}")
     anomaly_ahead = raw.get("anomaly_ahead", True)
     if not isinstance(anomaly_ahead, bool):
         raise ValueError(f"{where}.anomaly_ahead must be true or false, got {anomaly_ahead!r}")
-    return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff, anomaly_ahead=anomaly_ahead)
+    return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff, anomaly_ahead=anomaly_ahead,
+                       anomaly_cutoff=anomaly_cutoff)
 
 
 def check_predict(spec: PredictSpec, interval: float, where: str) -> None:
@@ -157,7 +167,8 @@ class WatchPredictions:
 
     def _predictor(self, limits: np.ndarray) -> LivePredictor:
         return LivePredictor(self.step_seconds, limits, self.spec.horizon, self.spec.cutoff,
-                             anomaly_ahead=self.spec.anomaly_ahead and self.spec.limit is None)
+                             anomaly_ahead=self.spec.anomaly_ahead and self.spec.limit is None,
+                             anomaly_cutoff=self.spec.anomaly_cutoff)
 
     @property
     def times(self) -> np.ndarray:

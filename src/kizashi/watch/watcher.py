@@ -698,7 +698,10 @@ class Watcher:
             notes_j = predict.annotations(j, name, labels[j])
             alert_id = self.store.open_alert(sid, name, PREDICT, labels[j], t,
                                              out.probability[j], run.last_value[j],
-                                             predict.spec.cutoff, annotations=notes_j)
+                                             predict.spec.cutoff if np.isfinite(
+                                                 predict.predictor.limits[j])
+                                             else predict.spec.anomaly_cutoff,
+                                             annotations=notes_j)
             run.open_alerts[(sid, PREDICT)] = alert_id
             notes.append(("warning %d firing: %s", (alert_id, notes_j["summary"])))
             for sink in self.notifier.sinks:
