@@ -129,6 +129,54 @@ def _nearest(full: np.ndarray, end: int, window: int, history: int, guess: int,
 
 
 @njit(cache=True, error_model="numpy")
+def _diagonals(full: np.ndarray, end: int, window: int, history: int, sums: np.ndarray,
+               errors: np.ndarray, known: int, margin: float) -> tuple[float, int]:
+    """:func:`_nearest` by the diagonals of the distance matrix: ``sums[lag - window]``
+    holds the sum of squares between the windows ending at ``end`` and ``end - lag``
+    within ``errors`` of it; the ``known`` first lags are those of the window ending at
+    ``end - 1`` and are slid by one step, the others are summed afresh. Only the lags
+    whose bounds could hold the minimum are summed exactly (numpy's order), so the
+    result is :func:`_nearest`'s to the last bit. Returns the distance and the number of
+    lags now known."""
+    eps = 2.220446049250313e-16
+    relative = 1.0 - margin  # pairwise sum vs the exact one
+    lags = min(history, end - 2 * window + 1) + 1
+    q0 = end - window + 1
+    top = math.inf
+    for k in range(lags):
+        lag = k + window
+        if k < known:
+            entering = full[end] - full[end - lag]
+            leaving = full[end - window] - full[end - window - lag]
+            added = entering * entering
+            removed = leaving * leaving
+            before = sums[k]
+            sums[k] = before + added - removed
+            errors[k] += 8.0 * eps * (abs(before) + added + removed)
+        else:
+            total = _squared(full, q0, q0 - lag, window, math.inf, margin)
+            sums[k] = total
+            errors[k] = relative * total
+        high = (sums[k] + errors[k]) * (1.0 + relative)
+        if high < top:
+            top = high
+    best = math.inf
+    for k in range(lags):
+        if (sums[k] - errors[k]) * (1.0 - relative) <= top:
+            total = _squared(full, q0, q0 - k - window, window, best, margin)
+            if total < math.inf:
+                sums[k] = total
+                errors[k] = relative * total
+            if total < best:
+                best = total
+    return math.sqrt(best / window), lags
+
+
+#: Values beyond which a series is searched plainly (their squares could overflow).
+_TAME = 1e100
+
+
+@njit(cache=True, error_model="numpy")
 def discord_scores(values: np.ndarray, tail: np.ndarray, count: np.ndarray,
                    mean: np.ndarray, m2: np.ndarray, low: np.ndarray, high: np.ndarray,
                    wild: np.ndarray, window: int, history: int,
@@ -151,9 +199,13 @@ def discord_scores(values: np.ndarray, tail: np.ndarray, count: np.ndarray,
     margin = 1.0 - 4.0 * (window + 16) * 2.220446049250313e-16
     out = np.full((steps, n_series), np.nan)
     full = np.empty(kept + steps + 1)
+    sums = np.empty(history + 1)
+    errors = np.empty(history + 1)
     for j in range(n_series):
         size = 0
         abandon = True
+        tame = True
+        known = 0  # lags in ``sums`` for the window ending at full[size - 1]
         for i in range(kept):
             value = tail[i, j]
             if not math.isnan(value):
@@ -161,6 +213,8 @@ def discord_scores(values: np.ndarray, tail: np.ndarray, count: np.ndarray,
                 size += 1
                 if math.isinf(value):
                     abandon = False
+                if not abs(value) <= _TAME:
+                    tame = False
         offset = count[j] - size  # values remembered before full[0]
         c, mu, s2 = count[j], mean[j], m2[j]
         lo_, hi_, was_wild = low[j], high[j], wild[j]
@@ -191,13 +245,21 @@ def discord_scores(values: np.ndarray, tail: np.ndarray, count: np.ndarray,
                 full[size] = limited
                 if math.isinf(limited):
                     abandon = False
+                if not abs(limited) <= _TAME:
+                    tame = False
                 end = size
                 size += 1
             distance = 0.0
             if offset + end >= warmup:
-                distance, at = _nearest(full, end, window, history, guess, abandon, margin)
-                if not lone:
-                    guess = at + 1
+                if tame and not lone and steps > 1:
+                    distance, known = _diagonals(full, end, window, history, sums, errors,
+                                                 known, margin)
+                else:
+                    distance, at = _nearest(full, end, window, history, guess, abandon,
+                                            margin)
+                    if not lone:
+                        guess = at + 1
+                        known = 0
             out[i, j] = distance / sigma if sigma > 0 else 0.0
         count[j], mean[j], m2[j] = c, mu, s2
         low[j], high[j], wild[j] = lo_, hi_, was_wild
