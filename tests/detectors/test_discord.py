@@ -174,3 +174,18 @@ def test_a_long_window_uses_numpys_halves_and_still_matches():
     expected = naive(values, 130, 20)
     got = create("discord", window=130, history=20).score(values)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("level, noise", [(0.0, 1.0), (1e6, 1e-3), (5.0, 0.0)])
+def test_a_batch_equals_steps_bit_for_bit(level, noise):
+    # a batch slides the distance matrix's diagonals and sums exactly only near the
+    # minimum; a single step searches plainly: both must give the same floats
+    rng = np.random.default_rng(11)
+    n = 1500
+    values = level + np.sin(np.arange(n) / 7.0).round(2) + noise * rng.normal(size=n)
+    values[rng.choice(n, 5, replace=False)] += 50.0  # spikes leave and enter windows
+    values[rng.choice(n, 30, replace=False)] = np.nan
+    batch = create("discord", window=8, history=300).score(values)
+    detector = create("discord", window=8, history=300)
+    steps = [detector.update([v])[0] for v in values]
+    np.testing.assert_array_equal(np.ravel(steps), batch)
