@@ -138,28 +138,28 @@ def _diagonals(full: np.ndarray, end: int, window: int, history: int, sums: np.n
     whose bounds could hold the minimum are summed exactly (numpy's order), so the
     result is :func:`_nearest`'s to the last bit. Returns the distance and the number of
     lags now known."""
-    eps = 2.220446049250313e-16
+    eps8 = 8.0 * 2.220446049250313e-16
     relative = 1.0 - margin  # pairwise sum vs the exact one
     lags = min(history, end - 2 * window + 1) + 1
+    slid = min(known, lags)
     q0 = end - window + 1
+    newest, leaving_value = full[end], full[end - window]
+    for k in range(slid):  # a straight loop the compiler vectorises
+        entering = newest - full[end - window - k]
+        leaving = leaving_value - full[end - 2 * window - k]
+        added = entering * entering
+        removed = leaving * leaving
+        before = sums[k]
+        sums[k] = before + added - removed
+        errors[k] += eps8 * (abs(before) + added + removed)
+    for k in range(slid, lags):
+        total = _squared(full, q0, q0 - k - window, window, math.inf, margin)
+        sums[k] = total
+        errors[k] = relative * total
     top = math.inf
     for k in range(lags):
-        lag = k + window
-        if k < known:
-            entering = full[end] - full[end - lag]
-            leaving = full[end - window] - full[end - window - lag]
-            added = entering * entering
-            removed = leaving * leaving
-            before = sums[k]
-            sums[k] = before + added - removed
-            errors[k] += 8.0 * eps * (abs(before) + added + removed)
-        else:
-            total = _squared(full, q0, q0 - lag, window, math.inf, margin)
-            sums[k] = total
-            errors[k] = relative * total
-        high = (sums[k] + errors[k]) * (1.0 + relative)
-        if high < top:
-            top = high
+        top = min(top, sums[k] + errors[k])
+    top *= 1.0 + relative
     best = math.inf
     for k in range(lags):
         if (sums[k] - errors[k]) * (1.0 - relative) <= top:
