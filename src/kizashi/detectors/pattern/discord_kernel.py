@@ -31,7 +31,7 @@ import math
 
 import numpy as np
 
-from kizashi.detectors.changepoint.jit import njit
+from kizashi.detectors.changepoint.jit import REORDER, njit
 
 __all__ = ["discord_scores"]
 
@@ -128,6 +128,23 @@ def _nearest(full: np.ndarray, end: int, window: int, history: int, guess: int,
     return math.sqrt(best / window), at
 
 
+@njit(cache=True, error_model="numpy", fastmath=REORDER)
+def _slide(sums: np.ndarray, errors: np.ndarray, entering_past: np.ndarray,
+           leaving_past: np.ndarray, newest: float, leaving_value: float,
+           eps8: float) -> None:
+    """Slide ``sums[k]`` (lag ``window + k``) by one step and widen its error bound (by
+    more than the rounding of any order of the additions); the pasts run backwards."""
+    last = entering_past.size - 1
+    for k in range(entering_past.size):
+        entering = newest - entering_past[last - k]
+        leaving = leaving_value - leaving_past[last - k]
+        added = entering * entering
+        removed = leaving * leaving
+        before = sums[k]
+        sums[k] = before + added - removed
+        errors[k] += eps8 * (abs(before) + added + removed)
+
+
 @njit(cache=True, error_model="numpy")
 def _diagonals(full: np.ndarray, end: int, window: int, history: int, sums: np.ndarray,
                errors: np.ndarray, known: int, margin: float) -> tuple[float, int]:
@@ -144,14 +161,9 @@ def _diagonals(full: np.ndarray, end: int, window: int, history: int, sums: np.n
     slid = min(known, lags)
     q0 = end - window + 1
     newest, leaving_value = full[end], full[end - window]
-    for k in range(slid):  # a straight loop the compiler vectorises
-        entering = newest - full[end - window - k]
-        leaving = leaving_value - full[end - 2 * window - k]
-        added = entering * entering
-        removed = leaving * leaving
-        before = sums[k]
-        sums[k] = before + added - removed
-        errors[k] += eps8 * (abs(before) + added + removed)
+    _slide(sums, errors, full[end - window - slid + 1:end - window + 1],
+           full[end - 2 * window - slid + 1:end - 2 * window + 1], newest, leaving_value,
+           eps8)
     for k in range(slid, lags):
         total = _squared(full, q0, q0 - k - window, window, math.inf, margin)
         sums[k] = total
