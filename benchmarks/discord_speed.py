@@ -12,7 +12,8 @@ The cost of a step grows with the windows it can be compared with, up to
 core (numba pinned to one thread), the median of ``--repeats`` runs after a
 JIT warm-up, on :func:`benchmarks.detectors.synthetic` series:
 
-* ``kernel``: today's batch path (``update_many``) on 1 series and on 1,000;
+* ``kernel``: today's batch path (``update_many``) on 1 series and on 1,000, and
+  on 1,000 series one step a call (a watch daemon's ticks: the plain search);
 * ``before``: the numpy implementation it replaced, read from git (the parent of
   the commit that added ``discord_kernel.py``, or ``--before REV``), on 1 series
   and on ``--old-series`` of the 1,000 (it looped over series, so its points/s
@@ -106,6 +107,15 @@ def steady(cls: type, values: np.ndarray, warm: int) -> Callable[[], Callable[[]
     return prepare
 
 
+def stepped(cls: type, values: np.ndarray, warm: int) -> Callable[[], Callable[[], Any]]:
+    """As :func:`steady`, but the rest comes one step per call (a watch daemon's ticks)."""
+    def prepare() -> Callable[[], Any]:
+        detector = cls(window=WINDOW, history=HISTORY)
+        detector.update_many(values[:warm])
+        return lambda: [detector.update_many(values[i:i + 1]) for i in range(warm, len(values))]
+    return prepare
+
+
 def timed(prepare: Callable[[], Callable[[], Any]], repeats: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeats):
@@ -142,6 +152,10 @@ def main(argv: list[str] | None = None) -> None:
     fast_one = row("kernel, 1 series", one_steps, new_one)
     new_many, scores_many = timed(steady(DiscordDetector, cluster, warm), args.repeats)
     fast_many = row(f"kernel, {many:,} series", many_steps * many, new_many)
+    ticks = cluster[:warm + (5 if args.quick else 20)]
+    tick_time, _ = timed(stepped(DiscordDetector, ticks, warm), args.repeats)
+    fast_ticks = row(f"kernel, {many:,} series, 1 step a call", (len(ticks) - warm) * many,
+                     tick_time)
     sub = cluster[:, :old_series]
     search, _ = timed(lambda: lambda: numpy_search(sub), args.repeats)
     anchor = row(f"numpy search, {old_series} series", many_steps * old_series, search)
@@ -152,6 +166,9 @@ def main(argv: list[str] | None = None) -> None:
         old_many, before_many = timed(steady(old, sub, warm), 1)
         slow_many = row(f"before (numpy), {old_series} series", many_steps * old_series,
                         old_many)
+        old_ticks, _ = timed(stepped(old, ticks[:, :old_series], warm), 1)
+        slow_ticks = row(f"before (numpy), {old_series} series, 1 step a call",
+                         (len(ticks) - warm) * old_series, old_ticks)
         identical = [np.array_equal(np.ravel(before_one), np.ravel(scores_one), equal_nan=True),
                      np.array_equal(np.reshape(before_many, sub[warm:].shape),
                                     np.reshape(scores_many, cluster[warm:].shape)[:, :old_series],
@@ -159,12 +176,13 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"discord (window {WINDOW}, history {HISTORY}), steady state after {warm} steps, "
           f"median of {args.repeats}")
-    print(f"{'path':34s} {'points':>10s} {'points/s':>12s}")
+    print(f"{'path':46s} {'points':>10s} {'points/s':>12s}")
     for label, points, rate in rows:
-        print(f"{label:34s} {points:10,d} {rate:12,.0f}")
+        print(f"{label:46s} {points:10,d} {rate:12,.0f}")
     if old is not None:
         print(f"speed-up over before: {fast_one / slow_one:.0f}x (1 series), "
               f"{fast_many / slow_many:.0f}x ({many:,} series vs {old_series})")
+        print(f"speed-up over before, 1 step a call: {fast_ticks / slow_ticks:.0f}x")
         print(f"identical scores to before: {all(identical)}")
     else:
         print("before: no git history here, not timed")
