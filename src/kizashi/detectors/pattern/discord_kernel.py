@@ -2,27 +2,35 @@
 
 One numba kernel loops over series and steps: it keeps each series' running
 range and moments (the *remembered* values: a lone wild value is scored but
-forgotten) and, at each observed value, the nearest earlier non-overlapping
-window by a plain double loop with **early abandoning** (a candidate's sum of
-squares stops once it cannot beat the best so far; the search starts at the
-neighbour of the last step's best, which is usually near again).
+forgotten) and, at each observed value, finds the nearest earlier
+non-overlapping window.
 
-The sums of squares are added in numpy's own order (its pairwise summation:
-eight running sums of ``window`` ≤ 128 terms, halves above), so the scores are
-the very floats of the earlier numpy implementation; a candidate is abandoned
-only when its partial sum exceeds the best by more than any rounding could
-explain, so abandoning never changes the minimum. A series holding ±inf (kept
-only when its range is still a point) is searched without abandoning, and a
-NaN distance (inf − inf) propagates as numpy's ``min`` does.
+* **In a batch** (:func:`_diagonals`) it slides the distance matrix's
+  diagonals: the sum of squares between the window ending now and the one
+  ``lag`` steps back gains the entering squared difference and loses the
+  leaving one, O(``history``) per step as in STOMP, each lag with a rigorous
+  bound on its accumulated rounding; then only the lags whose bounds could
+  hold the minimum are summed afresh.
+* **One step a call** (and a series holding values beyond 1e100, whose squares
+  could overflow) it searches plainly (:func:`_nearest`), with early
+  abandoning: a candidate's sum stops once it cannot beat the best so far.
 
-Why not the sliding dot products of STOMP/MASS (``|a|² + |b|² − 2a·b``)? They
-cancel catastrophically for near-identical windows (a repeating shape scores
-1e-8 instead of 0) and for a level far from 0, and they would not give the
-same floats. Why not stumpy? Its streaming ``stumpi`` z-normalises (or, with
-``normalize=False``, keeps the whole growing series and every left neighbour,
-with no bound on how far back); it has no bounded history, no skipping of
-missing values per series and no batch over many series, so each step would
-recompute a whole profile.
+Every sum that decides a score is added in numpy's own order (its pairwise
+summation: eight running sums up to 128 terms, halves above), and a candidate
+is passed over only when its bounds exceed the best by more than any rounding
+could explain, so both paths give the floats of the earlier numpy
+implementation bit for bit, and batch, steps and a restored state agree
+exactly. A series holding ±inf (kept only while its range is a point) is
+searched without abandoning, and a NaN distance (inf − inf) propagates as
+numpy's ``min`` does.
+
+Why not STOMP/MASS's dot products (``|a|² + |b|² − 2a·b``)? They cancel
+catastrophically for near-identical windows (a repeating shape scores 1e-8
+instead of 0) and for a level far from 0. Why not stumpy? Its streaming
+``stumpi`` z-normalises (or, with ``normalize=False``, keeps the whole growing
+series and every left neighbour, with no bound on how far back); it has no
+bounded history, no skipping of missing values per series and no batch over
+many series, so each step would recompute a whole profile.
 """
 
 from __future__ import annotations
