@@ -26,11 +26,14 @@ numpy's ``min`` does.
 
 Why not STOMP/MASS's dot products (``|a|² + |b|² − 2a·b``)? They cancel
 catastrophically for near-identical windows (a repeating shape scores 1e-8
-instead of 0) and for a level far from 0. Why not stumpy? Its streaming
-``stumpi`` z-normalises (or, with ``normalize=False``, keeps the whole growing
-series and every left neighbour, with no bound on how far back); it has no
-bounded history, no skipping of missing values per series and no batch over
-many series, so each step would recompute a whole profile.
+instead of 0) and for a level far from 0.
+
+Why not stumpy? Its streaming ``stumpi`` (``aampi`` with ``normalize=False``)
+keeps a growing series or, with ``egress``, a fixed-length one, and updates
+the whole profile of it from sliding dot products at each point (the
+cancellation above, not these floats); it scores a window holding a NaN as
+inf rather than skipping missing values per series, and it streams one
+series per object, with no batch over many series.
 """
 
 from __future__ import annotations
