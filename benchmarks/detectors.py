@@ -61,6 +61,7 @@ PARAMS: dict[str, dict[str, Any]] = {
 CAPS: dict[str, tuple[int, int]] = {
     "sst": (100_000, 300),
     "changefinder": (1_000_000, 1_000),
+    "discord": (100_000, 1_000),  # 2000 past windows a step: benchmarks/discord_speed.py
     "lstm": (20_000, 0),
     "autoencoder": (20_000, 0),
 }

@@ -5,13 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.pattern.discord_kernel import discord_scores
 from kizashi.state import State
-
-#: Query windows compared at once (bounds the ``queries × candidates × window`` block).
-_QUERY_BLOCK = 64
 
 
 class DiscordDetector(Detector):
@@ -105,92 +102,8 @@ class DiscordDetector(Detector):
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._score_batch(state, x[None, :], None)[0]
 
-    def _remembered(self, state: State, values: np.ndarray
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Each value as remembered (at most ``max_growth`` range widths out; NaN when it
-        is not), a lone wild value at that reach (NaN for every other), and the standard
-        deviation of the remembered values up to and including each one."""
-        kept = np.full(values.shape, np.nan)
-        lone_values = np.full(values.shape, np.nan)
-        scale = np.full(values.shape, np.nan)
-        count, mean, m2 = state["count"], state["mean"], state["m2"]
-        low, high, wild = state["low"], state["high"], state["wild"]
-        growth = float(self.max_growth)
-        for i, x in enumerate(values):
-            observed = ~np.isnan(x)
-            with np.errstate(invalid="ignore", over="ignore"):
-                reach = growth * (high - low)
-                limited = np.where((high > low) & np.isfinite(reach),
-                                   np.clip(x, low - reach, high + reach), x)
-                now_wild = observed & (limited != x)
-                lone = now_wild & ~wild & (count >= self.n_warmup)
-                wild = np.where(observed, now_wild, wild)
-                lone_values[i] = np.where(lone, limited, np.nan)
-                scale[i] = np.where(lone & (count > 1),
-                                    np.sqrt(m2 / np.maximum(count - 1, 1)), np.nan)
-                seen = observed & ~lone
-                x = limited
-                count = count + seen
-                delta = np.where(seen, x - mean, 0.0)
-                mean = mean + delta / np.maximum(count, 1)
-                m2 = m2 + np.where(seen, delta * (x - mean), 0.0)
-            low = np.where(seen, np.fmin(low, x), low)
-            high = np.where(seen, np.fmax(high, x), high)
-            kept[i] = np.where(seen, x, np.nan)
-            scale[i] = np.where(seen & (count > 1), np.sqrt(m2 / np.maximum(count - 1, 1)),
-                                scale[i])
-        state["count"], state["mean"], state["m2"] = count, mean, m2
-        state["low"], state["high"], state["wild"] = low, high, wild
-        return kept, lone_values, scale
-
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
-        kept, lone_values, scale = self._remembered(state, values)
-        out = np.full(values.shape, np.nan)
-        tail = state["tail"]
-        for column in range(values.shape[1]):
-            rows = np.flatnonzero(~np.isnan(kept[:, column]))
-            lone = np.flatnonzero(~np.isnan(lone_values[:, column]))
-            if rows.size == 0 and lone.size == 0:
-                continue
-            past = tail[:, column]
-            past = past[~np.isnan(past)]
-            full = np.concatenate([past, kept[rows, column]])
-            # count of values seen before the first one of ``full``
-            offset = int(state["count"][column]) - full.size
-            distance = np.full(values.shape[0], np.nan)
-            distance[rows] = self._nearest(full, past.size, offset)
-            for row in lone:  # scored where it came, as if it were remembered
-                at = past.size + int(np.searchsorted(rows, row))
-                distance[row] = self._nearest(np.r_[full[:at], lone_values[row, column]],
-                                              at, offset)[0]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                sigma = scale[:, column]
-                out[:, column] = np.where(sigma > 0, distance / sigma, 0.0)
-            out[:, column] = np.where(np.isnan(values[:, column]), np.nan, out[:, column])
-            tail[:, column] = np.nan
-            last = full[-self._kept:]
-            tail[tail.shape[0] - last.size:, column] = last
-        return out
-
-    def _nearest(self, full: np.ndarray, start: int, offset: int) -> np.ndarray:
-        """RMS distance of the windows ending at ``full[start:]`` to their nearest
-        candidate (0 where none exists yet); ``offset`` values came before ``full``."""
-        w, history = int(self.window), int(self.history)
-        out = np.zeros(full.size - start)
-        first = max(start, 2 * w - 1 - offset)  # the first end with a candidate
-        if first >= full.size:
-            return out
-        windows = sliding_window_view(full, w)  # windows[j] ends at full[j + w - 1]
-        for a in range(first, full.size, _QUERY_BLOCK):
-            b = min(full.size, a + _QUERY_BLOCK)
-            ends = np.arange(a, b)
-            lo = max(w - 1, a - w - history)
-            candidate_ends = np.arange(lo, b - w)
-            queries = windows[ends - w + 1]
-            candidates = windows[candidate_ends - w + 1]
-            squared = ((queries[:, None, :] - candidates[None, :, :]) ** 2).sum(axis=2)
-            usable = ((candidate_ends[None, :] <= ends[:, None] - w)
-                      & (candidate_ends[None, :] >= ends[:, None] - w - history))
-            nearest = np.where(usable, squared, np.inf).min(axis=1)
-            out[a - start:b - start] = np.sqrt(nearest / w)
-        return out
+        return discord_scores(np.ascontiguousarray(values, dtype=float), state["tail"],
+                              state["count"], state["mean"], state["m2"], state["low"],
+                              state["high"], state["wild"], int(self.window),
+                              int(self.history), float(self.max_growth))
