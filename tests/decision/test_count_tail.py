@@ -132,3 +132,20 @@ def test_parameters_are_checked():
         CountTail(window=0).reset(1)
     with pytest.raises(ValueError, match="prior_events"):
         CountTail(prior_events=0.0).reset(1)
+
+
+@pytest.mark.parametrize("huge", [2.0 ** 53 + 2, 1e300, 1e308, np.finfo(float).max])
+def test_a_value_beyond_exact_counts_ends_a_count_series_without_overflow(huge):
+    # whole floats above 2**53 are not exact counts: the series turns into a measurement
+    # (judged elsewhere), and neither it nor a measurement next to it warns of overflow
+    rng = np.random.default_rng(0)
+    counts = (rng.random(400) < 0.02).astype(float)
+    measurement = 50 + rng.normal(0, 1, 400)
+    counts[300] = huge
+    measurement[300] = huge
+    tail = CountTail(window=10)
+    tail.reset(2)
+    with np.errstate(all="raise"):
+        _, sparse = tail.assess(tail.state_, np.column_stack([counts, measurement]))
+    assert sparse[299, 0] and not sparse[300:, 0].any()
+    assert not sparse[:, 1].any()

@@ -161,7 +161,8 @@ class CountTail:
         levels = np.full(values.shape, np.nan)
         sparse = np.zeros(values.shape, dtype=bool)
         observed = ~np.isnan(values)
-        whole = observed & (values >= 0) & (values == np.round(values))
+        # a count goes up one event at a time: beyond 2**53 a float holds no exact count
+        whole = observed & (values >= 0) & (values <= 2.0 ** 53) & (values == np.round(values))
         seen = state["seen"] + np.cumsum(observed, axis=0)
         zeros = state["zeros"] + np.cumsum(observed & (values == 0), axis=0)
         not_counts = state["not_counts"] + np.cumsum(observed & ~whole, axis=0)
@@ -171,7 +172,11 @@ class CountTail:
         sparse[:] = sparse_counts(seen, zeros, not_counts, smallest) & observed
         for j in np.flatnonzero(observed.any(axis=0)):
             rows = np.flatnonzero(observed[:, j])
-            counted = self._column(state, j, values[rows, j], score=bool(sparse[:, j].any()))
+            # a measurement (not a count) may square past the float range in the unused
+            # count model; its levels are never read (it is not sparse)
+            with np.errstate(over="ignore", invalid="ignore"):
+                counted = self._column(state, j, values[rows, j],
+                                       score=bool(sparse[:, j].any()))
             if counted is not None:
                 levels[rows, j] = counted
         levels = np.where(sparse, levels, np.nan)
