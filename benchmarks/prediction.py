@@ -4,6 +4,7 @@ Prints tables (it is not a test). Run from the repository root::
 
     .venv/bin/python benchmarks/prediction.py            # the report: seeds 0–9
     .venv/bin/python benchmarks/prediction.py --fit      # refit the calibration: seeds 100–119
+    .venv/bin/python benchmarks/prediction.py --anomaly-ahead  # its reliability, seeds 0–9
 
 On the prediction scenario (:func:`kizashi.data.precursors.generate_precursors`:
 8 days of 5-minute samples, 12 failing series whose precursors build over
@@ -47,6 +48,7 @@ from kizashi.prediction.predictor import (
     RESOLVE_SECONDS,
     forecaster_for,
     predict_frame,
+    rise_steps,
     step_seconds,
     warnings_from,
 )
@@ -168,13 +170,13 @@ def report(seeds: range) -> None:
     reliability(np.concatenate(probs), np.concatenate(truths))
 
 
-def reliability(prob: np.ndarray, truth: np.ndarray) -> None:
+def reliability(prob: np.ndarray, truth: np.ndarray,
+                title: str = "at the limit now or within 6 h), limit series:") -> None:
     """Predicted probability vs observed frequency, in bins."""
     keep = np.isfinite(prob)
     prob, truth = prob[keep], truth[keep]
     edges = [0.0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.95, 1.0001]
-    print("\nreliability of kizashi's probability (at the limit now or within 6 h), "
-          "limit series:")
+    print(f"\nreliability of kizashi's probability ({title}")
     print(f"{'bin':>13} {'steps':>8} {'mean predicted':>15} {'observed':>9}")
     for lo, hi in itertools.pairwise(edges):
         inside = (prob >= lo) & (prob < hi)
@@ -186,18 +188,45 @@ def reliability(prob: np.ndarray, truth: np.ndarray) -> None:
           f"{float(np.mean((truth.mean() - truth) ** 2)):.4f})")
 
 
+def anomaly_ahead_reliability(seeds: range) -> None:
+    """The reliability of the anomaly-ahead probability on held-out seeds: every series of
+    the scenario predicted against its normal envelope (as if it had no limit), the
+    outcome being "outside the envelope now or within 6 h"."""
+    from kizashi.prediction.calibration import ANOMALY_AHEAD
+    from kizashi.prediction.envelope import normal_envelope
+
+    probs, truths = [], []
+    for seed in seeds:
+        frame = generate_precursors(seed=seed).frame
+        forecaster = forecaster_for(step_seconds(frame), HORIZON)
+        lower, upper = normal_envelope(frame.values)
+        z = forecaster.crossing(frame.values, upper=upper, lower=lower).z
+        with np.errstate(invalid="ignore"):
+            outside = (frame.values > upper) | (frame.values < lower)
+        probs.append(ANOMALY_AHEAD.probability(z).ravel())
+        truths.append(happens_within(outside, forecaster.horizon_steps).ravel())
+    reliability(np.concatenate(probs), np.concatenate(truths),
+                f"anomaly ahead: outside the normal envelope now or within 6 h), "
+                f"every series, seeds {seeds.start}–{seeds.stop - 1}:")
+
+
 def fit(seeds: range) -> None:
     from kizashi.prediction.calibration import IsotonicCalibration
     from kizashi.prediction.envelope import normal_envelope
+    from kizashi.prediction.rise_gate import rise_gate
 
-    margins, outcomes, env_margins, env_outcomes = [], [], [], []
+    margins, outcomes, env_margins, env_outcomes, gates = [], [], [], [], []
     scenarios = [generate_precursors(seed=s) for s in seeds]
     for scenario in scenarios:
         frame = scenario.frame
         forecaster = forecaster_for(step_seconds(frame), HORIZON)
         h = forecaster.horizon_steps
         limits = np.array([scenario.limit(m) for m in frame.metrics])
-        margins.append(forecaster.crossing(frame.values, upper=limits).z)
+        crossing = forecaster.crossing(frame.values, upper=limits)
+        margins.append(crossing.z)
+        with np.errstate(invalid="ignore"):
+            there = crossing.ready & (frame.values >= limits)
+        gates.append(there | rise_gate(frame.values, limits, rise_steps(step_seconds(frame)), h))
         outcomes.append(happens_within(frame.values >= limits, h))
         lower, upper = normal_envelope(frame.values)
         env = forecaster.crossing(frame.values, upper=upper, lower=lower)
@@ -215,30 +244,48 @@ def fit(seeds: range) -> None:
         probabilities = ", ".join(f"{v:.4g}" for v in fitted.probabilities)
         print(f"{name} = IsotonicCalibration(\n    knots=({knots}),\n"
               f"    probabilities=({probabilities}))")
-    baseline = statistics.mean(sum(evaluate(sc, prometheus_warnings(sc))["false"].values())
-                               for sc in scenarios)
+    rule = [evaluate(sc, prometheus_warnings(sc)) for sc in scenarios]
+    baseline = statistics.mean(sum(r["false"].values()) for r in rule)
     allowed = FALSE_SHARE * baseline
     print(f"\npredict_linear's false-warning runs per seed here: {baseline:.1f}; the cutoff is "
           f"the one with the longest mean lead at ≤ {allowed:.1f} (a tenth of that)")
     print("\ncutoff table with these constants (the cutoff is chosen here, never on 0–9):")
-    print(f"{'cutoff':>7} {'mean lead h (missed = 0)':>25} {'missed':>7} {'false runs/seed':>16}")
+    print("(with the rise gate; per kind: median lead h, and false runs of growth_stops; "
+          "predict_linear's own: " + ", ".join(
+              f"{k} {v}" for k, v in _per_kind(rule).items()) + ")")
+    print(f"{'cutoff':>7} {'mean lead h (missed = 0)':>25} {'missed':>7} {'false runs/seed':>16}"
+          "  per kind")
     best = None
     for cutoff in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6):
-        leads, false_runs = [], 0
-        for scenario, z in zip(scenarios, margins, strict=True):
+        leads, false_runs, scores = [], 0, []
+        for scenario, z, gate in zip(scenarios, margins, gates, strict=True):
             warn = warnings_from(limit_fit.probability(z), cutoff,
-                                 round(RESOLVE_SECONDS / scenario.step_seconds))
+                                 round(RESOLVE_SECONDS / scenario.step_seconds), gate)
             scored = evaluate(scenario, warn)
+            scores.append(scored)
             leads += [x or 0.0 for _, x in scored["leads"]]
             false_runs += sum(scored["false"].values())
         per_seed = false_runs / len(scenarios)
         missed = sum(x == 0.0 for x in leads)
-        print(f"{cutoff:>7.2f} {statistics.mean(leads):>25.2f} {missed:>7} {per_seed:>16.2f}")
+        kinds = ", ".join(f"{k} {v}" for k, v in _per_kind(scores).items())
+        print(f"{cutoff:>7.2f} {statistics.mean(leads):>25.2f} {missed:>7} {per_seed:>16.2f}"
+              f"  {kinds}")
         if per_seed <= allowed and (best is None or statistics.mean(leads) > best[1]):
             best = (cutoff, statistics.mean(leads))
     if best is not None:
         print(f"\nlongest mean lead with ≤ {allowed:.1f} false-warning runs per seed: "
               f"cutoff {best[0]}")
+
+
+def _per_kind(scores: list[dict]) -> dict[str, str]:
+    """Median lead per failure kind (missed = 0) and the growth_stops false-warning runs."""
+    leads: dict[str, list[float]] = {}
+    for scored in scores:
+        for kind, lead in scored["leads"]:
+            leads.setdefault(kind, []).append(lead or 0.0)
+    out = {kind: f"{statistics.median(v):.2f}" for kind, v in sorted(leads.items())}
+    out["growth_stops"] = str(sum(s["false"].get("growth_stops", 0) for s in scores))
+    return out
 
 
 def _h(lead: float | None) -> str:
@@ -251,9 +298,14 @@ def main() -> None:
                         help="fit the calibration and print the cutoff table (seeds 100–119)")
     parser.add_argument("--seeds", type=int, default=len(REPORT_SEEDS),
                         help="report on seeds 0 … N−1")
+    parser.add_argument("--anomaly-ahead", action="store_true",
+                        help="only the reliability of the anomaly-ahead probability "
+                             "(seeds 0 … N−1)")
     args = parser.parse_args()
     if args.fit:
         fit(FIT_SEEDS)
+    elif args.anomaly_ahead:
+        anomaly_ahead_reliability(range(args.seeds))
     else:
         report(range(args.seeds))
 

@@ -165,7 +165,8 @@ class Clock:
 
 
 def run_size(n: int, ticks: int, warmup: int, min_periods: int, web: bool, browser: bool,
-             folder: str) -> dict[str, Any]:
+             folder: str, cutoff: str = "default", profile: bool = False,
+             trace: bool = False) -> dict[str, Any]:
     """One size, in this process: returns the row of the table."""
     import logging
 
@@ -189,9 +190,13 @@ watches:
   - name: nodes
     query: '{{job="node"}}'
     detectors: [{{name: sigma, detector: threshold, params: {{min_periods: {min_periods}}},
-                  min_duration: 30s, resolve_after: 30s}}]
+                  min_duration: 30s, resolve_after: 30s, cutoff: "{cutoff}"}}]
 """)
     rss_before = _status("VmRSS")
+    if trace:   # what the daemon holds per series (slows every tick down)
+        import tracemalloc
+
+        tracemalloc.start()
     store = WatchStore(config.storage)
     watcher = Watcher(config, store, clock=clock)
     times, cpus, written = [], [], []
@@ -203,7 +208,15 @@ watches:
             _reset_peak()
         w0 = _wchar()
         started, cpu = time.perf_counter(), time.process_time()
-        watcher.tick()
+        if profile and k == warmup + ticks - 1:   # the last steady tick, under cProfile
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(watcher.tick)
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(15)
+        else:
+            watcher.tick()
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu
         if k == 0:
@@ -214,6 +227,15 @@ watches:
             written.append(_wchar() - w0)
         print(f"  n={n:,} tick {k + 1}/{warmup + ticks}: {elapsed:.2f} s", file=sys.stderr)
     peak = _status("VmHWM") - rss_before
+    if trace:
+        import tracemalloc
+
+        print(f"  n={n:,}: memory held after the last tick, bytes per series, by line:",
+              file=sys.stderr)
+        for stat in tracemalloc.take_snapshot().statistics("lineno")[:10]:
+            frame = stat.traceback[0]
+            print(f"  {stat.size / n:8.0f}  {frame.filename}:{frame.lineno}", file=sys.stderr)
+        tracemalloc.stop()
     snap = watcher.snapshot()
     row: dict[str, Any] = {
         "series": n, "tick_s": statistics.median(times), "first_s": first,
@@ -313,6 +335,15 @@ def main() -> None:
                         help="also fetch the overview and /metrics once per size")
     parser.add_argument("--browser", action="store_true",
                         help="also load the overview in headless chromium (Playwright)")
+    parser.add_argument("--cutoff", default="default",
+                        help="the detector's cutoff, e.g. q0.999: a quantile cutoff refreshed "
+                             "from the stored ticks every minute")
+    parser.add_argument("--profile", action="store_true",
+                        help="print cProfile's top functions of the last steady tick (stderr); "
+                             "that tick's time then includes the profiler")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="print what memory the daemon holds per series, by source line "
+                             "(stderr; tracemalloc slows every tick)")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)   # internal: one size
     parser.add_argument("--json", action="store_true", help="print the rows as JSON too")
     args = parser.parse_args()
@@ -320,7 +351,7 @@ def main() -> None:
     if args.one:
         with tempfile.TemporaryDirectory(prefix="kizashi-watch-scale-") as folder:
             row = run_size(args.one, args.ticks, warmup, args.min_periods, args.web,
-                           args.browser, folder)
+                           args.browser, folder, args.cutoff, args.profile, args.tracemalloc)
         print(json.dumps(row))
         return
     rows = []
@@ -328,6 +359,8 @@ def main() -> None:
         command = [sys.executable, __file__, "--one", str(n), "--ticks", str(args.ticks),
                    "--min-periods", str(args.min_periods), "--warmup", str(warmup)]
         command += ["--web"] * args.web + ["--browser"] * args.browser
+        command += ["--cutoff", args.cutoff]
+        command += ["--profile"] * args.profile + ["--tracemalloc"] * args.tracemalloc
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
         if done.returncode != 0:
             print(f"size {n}: failed (exit {done.returncode})", file=sys.stderr)

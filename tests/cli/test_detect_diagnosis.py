@@ -88,3 +88,28 @@ def test_unknown_label_is_one_line_error(cluster):
                                          "--entity-labels", str(racks)])
     assert result.exit_code == 1 and "--peers-by job" in result.output
     assert "Traceback" not in result.output
+
+
+def test_explain_with_a_training_file_names_the_metric_that_moved(tmp_path):
+    # the default detector fitted on --train judges each node by its fixed reference, and
+    # the causes are each metric's deviation from its training rows
+    rng = np.random.default_rng(3)
+
+    def node_file(name, n, shift):
+        stamps = pd.date_range("2026-01-01", periods=n, freq="1min")
+        values = {"cpu_util": 50 + rng.normal(0, 5, n), "mem_used": 30 + rng.normal(0, 1, n),
+                  "gpfs_latency": 3 + rng.normal(0, 0.1, n)}
+        if shift:
+            values["gpfs_latency"][300:400] += 2.0
+        pd.concat(pd.DataFrame({"timestamp": stamps, "entity": "n1", "metric": metric,
+                                "value": series}) for metric, series in values.items()
+                  ).to_csv(tmp_path / name, index=False)
+        return tmp_path / name
+
+    train, test = node_file("train.csv", 3000, False), node_file("test.csv", 600, True)
+    out = tmp_path / "scores.csv"
+    run(test, "--train", train, "--explain", "--out", out, "-q")
+    scores = pd.read_csv(out, keep_default_na=False)
+    flagged = scores[scores.is_anomaly.astype(str) == "True"]
+    assert len(flagged) > 0
+    assert flagged.causes.str.startswith("gpfs_latency ").all()

@@ -103,7 +103,8 @@ def test_it_is_the_default_detector():
 
 
 @pytest.mark.parametrize("bad", [{"across": "median"}, {"context_weight": -1.0},
-                                 {"context_weight": float("nan")}, {"hold": 0}])
+                                 {"context_weight": float("nan")}, {"hold": 0},
+                                 {"discord_weight": -1.0}, {"rest": -1}, {"rest": 1.5}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble"):
         create("ensemble", **bad).score(np.zeros(5))
@@ -121,7 +122,8 @@ def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
     raw = np.log1p(z) if compress else z
     expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
                                  suppress_red_zone=False).transform(raw)
-    got = create("ensemble", **SMALL, tolerance=None, compress=compress).score(values)
+    got = create("ensemble", **SMALL, tolerance=None, compress=compress,
+                 discord_weight=0.0).score(values)
     np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)
 
 
@@ -152,3 +154,125 @@ def test_through_the_engine_a_fitted_reference_sees_every_row():
     assert (expected[300:400] > 0.5).all()
     streamed = DetectorStream(fitted, Decider.for_detector(fitted)).process(test).scores
     np.testing.assert_allclose(streamed[:, 0], expected, rtol=1e-12)
+
+
+def test_sparse_restarts_page_only_in_bursts():
+    # a daemon restarting about twice a day (5-minute steps): each lone restart is a huge
+    # z-score; judged as counts, lone restarts stay quiet and a loop of them pages
+    rng = np.random.default_rng(3)
+    restarts = (rng.random(6000) < 1 / 144).astype(float)
+    restarts[5000:5040] = rng.integers(1, 4, 40)
+    cpu = 50 + rng.normal(0, 2, 6000)
+    values = np.column_stack([cpu, restarts])
+    counted = create("ensemble").score(values)  # the default hold of 3 steps
+    assert counted[1000:5000].max() < 0.5
+    assert counted[5000:5005].max() >= 0.5
+    gaussian = create("ensemble", counts=False).score(values)
+    assert (gaussian[1000:5000] >= 0.5).sum() > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_huge_incident_does_not_blind_the_series_for_a_month(seed):
+    # a hang of 200x the usual value for six steps, learned (nothing protects it here),
+    # then, once the rolling window has forgotten it, a plain 8-sigma shift
+    rng = np.random.default_rng(seed)
+    values = 10 + rng.normal(0, 1, (6000, 1))
+    values[2000:2006] *= 200.0
+    values[4500:4530] += 8.0
+    capped = create("ensemble", hold=1).score(values)
+    assert capped[4500:4530].max() >= 0.5
+    raw = create("ensemble", hold=1, z_cap=None).score(values)
+    assert raw[4500:4530].max() < 0.5
+
+
+@pytest.mark.slow
+def test_the_working_day_after_a_holiday_is_not_an_incident():
+    # a rolling window shorter than the week ends up holding only the long weekend, so
+    # on the next working day every node's ordinary load looks like a departure
+    from kizashi.data.centre import STEPS_PER_DAY, generate_centre
+    from kizashi.engine.batch import score_frame
+
+    paged = {2016: 0, 1000: 0}
+    for seed in (101, 103, 105):  # seeds whose holiday falls early in a working week
+        scenario = generate_centre(n_nodes=8, weeks=5, seed=seed, incidents=False)
+        after = [h + 1 for h in scenario.holidays]
+        for window in paged:
+            flags = np.asarray(score_frame(scenario.frame, "ensemble",
+                                           {"window": window}).flags, dtype=bool)
+            day = np.arange(flags.shape[0]) // STEPS_PER_DAY
+            paged[window] += int(flags[np.isin(day, after)].any(axis=0).sum())
+    assert create("ensemble").get_params()["window"] == 2016
+    assert paged[2016] < paged[1000]
+    assert paged[2016] <= 3  # of 27 nodes-and-queue days
+
+
+def test_a_state_saved_before_the_count_tail_existed_still_scores():
+    values = noisy(400, 2)
+    values[:, 1] = (np.random.default_rng(5).random(400) < 0.01)  # sparse counts
+    detector = create("ensemble", **SMALL)
+    detector.update_many(values[:300])
+    del detector.state_["counts"]
+    scores = detector.score(values[300:])
+    fresh = create("ensemble", **SMALL)
+    fresh.update_many(values[:300])
+    assert scores.shape == (100,) and np.isfinite(scores).all()
+    assert "counts" in fresh.state_ and not detector.state_.get("trained")
+
+
+def test_one_metric_is_the_larger_of_its_calibrated_threshold_and_discord():
+    from kizashi.decision.likelihood import AnomalyLikelihood
+    from kizashi.detectors.pattern.discord import DiscordDetector
+    from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+
+    values = noisy(700)[:, 0]
+    values[600:640] = 0.0  # a flat stretch: values within the usual range, a new shape
+    likelihood = {"learning_period": 50, "estimation_samples": 50, "suppress_red_zone": False}
+    levels = []
+    for member in (RollingSigmaThreshold(window=50, min_periods=30),
+                   DiscordDetector(window=16, history=300)):
+        raw = member.score(values)
+        raw[:max(30, member.n_warmup)] = np.nan  # the ensemble's warm-ups
+        levels.append(np.nan_to_num(AnomalyLikelihood(**likelihood).transform(raw), nan=0.0))
+    expected = np.maximum(*levels)
+    got = create("ensemble", **SMALL, tolerance=None, discord_window=16,
+                 discord_history=300, discord_weight=1.0).score(values)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    assert levels[1][600:640].max() > levels[0][600:640].max()  # the shape, not the values
+
+
+def test_rest_silences_alerts_after_the_one_kept():
+    values = noisy(1100)
+    values[900, 0] = 10.0   # beyond the range: 1.0
+    values[905, 0] = 20.0   # beyond it again, 5 steps later: silenced by a rest of 10
+    values[1000, 0] = 40.0  # 100 steps later: kept
+    params = dict(SMALL, discord_weight=0.0, alert_tail=1e-5)  # alerts at 0.5
+    plain = create("ensemble", **params).score(values)
+    rested = create("ensemble", **params, rest=10).score(values)
+    assert plain[[900, 905, 1000]].tolist() == [1.0, 1.0, 1.0]
+    assert rested[[900, 905, 1000]].tolist() == [1.0, 0.0, 1.0]
+    # the rule, row by row: an alert (>= 0.5) within 10 rows of the last kept one is 0
+    expected, last = plain.copy(), -100
+    for row in range(len(plain)):
+        if plain[row] >= 0.5:
+            if row - last <= 10:
+                expected[row] = 0.0
+            else:
+                last = row
+    np.testing.assert_array_equal(rested, expected)
+    # the same through streaming, one step at a time (the rest carries over)
+    detector = create("ensemble", **params, rest=10)
+    streamed = [detector.update(row) for row in values]
+    np.testing.assert_allclose(np.ravel(streamed), rested)
+
+
+@pytest.mark.parametrize(("tail", "level"), [(1e-5, 0.5), (1e-6, 0.6), (1e-8, 0.8)])
+def test_the_alert_line_is_the_log_scale_of_its_tail(tail, level):
+    # Numenta's log scale: log(q) / log(1e-10), so a tail of 10^-k sits at k / 10
+    # (up to the scale's 1e-10 offset)
+    assert create("ensemble", alert_tail=tail).default_threshold == pytest.approx(level, abs=1e-3)
+
+
+@pytest.mark.parametrize("tail", [0.0, 1.0, -1e-6])
+def test_an_alert_tail_outside_zero_and_one_is_refused(tail):
+    with pytest.raises(ValueError, match="alert_tail"):
+        assert create("ensemble", alert_tail=tail).default_threshold

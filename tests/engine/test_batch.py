@@ -73,3 +73,23 @@ def test_quantile_cutoff_flags_about_the_quantile():
                                                                         "protect": False})
     rate = result.flags[~np.isnan(result.levels)].mean()
     assert 0.005 < rate < 0.02
+
+
+def test_the_band_each_step_was_judged_against_leaves_protected_steps_out():
+    """``bands=True``: a series alternating 0, 1 has mean 0.5 and σ 0.5 over any even window,
+    so its band is 0.5 ± 3·0.5 = [−1, 2]. A shift to 20 is protected from its first step (it
+    is above the cutoff), so the band stays [−1, 2] all through it, where the detector's own
+    typed output, learning every value, widens."""
+    from kizashi.detectors.registry import create
+
+    values = np.r_[np.tile([0.0, 1.0], 50), np.full(30, 20.0), np.tile([0.0, 1.0], 20)]
+    frame = SeriesFrame.from_arrays(np.arange(values.size) * 60.0, values)
+    params = {"window": 50, "min_periods": 10}
+    result = score_frame(frame, "threshold", params, bands=True)
+    np.testing.assert_allclose(result.upper[50:131, 0], 2.0, atol=1e-9)
+    np.testing.assert_allclose(result.lower[50:131, 0], -1.0, atol=1e-9)
+    assert np.isnan(result.upper[:10, 0]).all()                    # still learning
+    assert result.flags[105:130, 0].all()
+    learning_everything = create("threshold", **params).explain(values[:, None])
+    assert learning_everything.upper[110, 0] > 10.0
+    assert score_frame(frame, "threshold", params).upper is None    # only when asked

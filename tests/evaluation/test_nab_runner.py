@@ -57,3 +57,31 @@ def test_window_labels():
     series = make_series(n=50, spike=20)
     labels = window_labels(series.timestamps, series.windows)
     assert labels.sum() == 21 and labels[10] == 1 and labels[31] == 0
+
+
+@pytest.mark.slow
+def test_the_default_on_nab_is_the_ensemble_with_the_documented_settings():
+    # 2000 rows: a probationary period of 300 (15 %): likelihoods learn on 150 + 150,
+    # a rest of 30 steps; shape and context members on, likelihoods averaging 20 scores,
+    # a window of 1000 and uncapped z-scores
+    from kizashi.detectors.registry import create
+
+    series = make_series(n=2000, spike=1500)
+    series.values[1700:1760] = 0.0  # a flat stretch: a new shape, no new value
+    got = run_detector([series], "ensemble", calibration="auto", progress=False)["t/a.csv"]
+    expected = create("ensemble", learning_period=150, estimation_samples=150,
+                      suppress_red_zone=True, hold=1, window=1000, z_cap=None, rest=30,
+                      averaging_window=20, alert_tail=1e-5,
+                      discord_weight=1.0, context_weight=1.0).score(series.values)
+    np.testing.assert_allclose(got[300:], np.nan_to_num(expected[300:], nan=0.0),
+                               rtol=1e-9, atol=1e-12)
+    assert got[1500] == 1.0  # the spike leaves the range seen so far
+
+
+def test_no_peeking_at_the_future_for_the_default():
+    series = make_series(n=1200, spike=900)
+    future = make_series(n=1200, spike=900)
+    future.values[1000:] = 1e6
+    a = run_detector([series], "ensemble", calibration="auto", progress=False)["t/a.csv"]
+    b = run_detector([future], "ensemble", calibration="auto", progress=False)["t/a.csv"]
+    assert np.array_equal(a[:1000], b[:1000])

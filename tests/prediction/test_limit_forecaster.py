@@ -98,3 +98,28 @@ def test_a_long_horizon_in_fine_steps_gets_the_eta_to_the_grid():
         assert exact <= out.eta_steps[row, 0] <= exact + 6
         assert out.z[row, 0] > 5
     assert np.isnan(out.eta_steps[2400, 0])  # 401 steps away: beyond the horizon
+
+
+@pytest.mark.parametrize("days_leaking", [1.2, 1.6, 2.5, 4.0])
+@pytest.mark.parametrize("rate", [0.05, 0.2])
+def test_the_seasonal_forecaster_follows_a_leak_on_a_daily_rhythm_from_its_first_day(
+        days_leaking, rate):
+    from kizashi.prediction.incremental import _SEASONAL  # the seasonal forecaster's index
+    from kizashi.prediction.limit_forecaster import _Paths
+
+    period, window, h = 48, 12, 6
+    n = 8 * period
+    t = np.arange(n, dtype=np.float64)
+    start = n - 1 - round(days_leaking * period)
+    rhythm = 5.0 * np.sin(2 * np.pi * t / period)
+    y = 50.0 + rhythm + rate * np.clip(t - start, 0, None)
+    # at the last row (leak running for days_leaking days): each past day's change from
+    # now to h ahead is the rhythm's, plus the leak's r·h where it was leaking then; the
+    # drift (slope now − slope then) adds r·h where it was not. Either way the truth, for
+    # every day whose slope window (12 steps) did not straddle the leak's start: at least
+    # two of the three, so the median is the truth. (The day-1-only drift of before missed
+    # r·h while only one of the three past days was leaking: 1.2 and 1.6 days here.)
+    row = n - 1 - h
+    truth = y[row + h]
+    forecast = _Paths(y[: row + 1, None], window, period).forecast(_SEASONAL, h)[row, 0]
+    assert forecast == pytest.approx(truth, abs=1e-9)

@@ -80,8 +80,9 @@ def _read_nab_file(path: Path, labels: Path | None):
               help="Detector parameter; repeat for several.")
 @click.option("--train", "train_file", type=click.Path(exists=True, dir_okay=False,
                                                        path_type=Path),
-              help="Fit a detector that needs training on this file (same series); default: "
-                   "the first 30 % of FILE, whose rows then get no score.")
+              help="Fit the detector on this file (same series; the default ensemble fixes "
+                   "each node's reference and causes on it). Without it a detector that needs "
+                   "training is fitted on the first 30 % of FILE, whose rows then get no score.")
 @click.option("--calibration", type=click.Choice(["auto", "none", "likelihood", "zscore"]),
               default="auto", show_default=True,
               help="How scores are put on one scale before the cutoff: auto keeps a "

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kizashi.data.validation import DataError
-from kizashi.prediction.predictor import DEFAULT_CUTOFF
+from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
 
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
@@ -43,8 +43,11 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
                    "default to 100.")
 @click.option("--cutoff", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=DEFAULT_CUTOFF, show_default=True,
-              help="Warn when the calibrated probability reaches this (the default was "
-                   "chosen on generated scenarios, see docs/prediction.md).")
+              help="Series with a limit warn when the calibrated probability reaches this "
+                   "(the default was chosen on generated scenarios, see docs/prediction.md).")
+@click.option("--anomaly-cutoff", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=ANOMALY_AHEAD_CUTOFF, show_default=True,
+              help="The same for series without a limit (anomaly ahead).")
 @click.option("--no-anomaly-ahead", is_flag=True,
               help="Predict only series with a limit; leave the others empty.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -59,8 +62,8 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
                                       "later line, the earlier, or stop.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff: float,
-            no_anomaly_ahead: bool, out: Path | None, on_invalid: str, on_duplicate: str,
-            quiet: bool) -> None:
+            anomaly_cutoff: float, no_anomaly_ahead: bool, out: Path | None, on_invalid: str,
+            on_duplicate: str, quiet: bool) -> None:
     """Warn before a series reaches its limit (or leaves its normal band), with an ETA.
 
     For a series with a limit (--limit, or 100 for metrics ending in _pct), the
@@ -87,7 +90,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: --limit for metrics not in {file}: {', '.join(unknown)}",
                         fg="yellow", err=True)
         result = predict_frame(frame, horizon, limit_map,
-                               cutoff=cutoff,
+                               cutoff=cutoff, anomaly_cutoff=anomaly_cutoff,
                                anomaly_ahead=not no_anomaly_ahead,
                                progress=not quiet and sys.stderr.isatty())
     except (DataError, ValueError) as error:

@@ -56,13 +56,10 @@ class Cutoff:
             return np.full(n_series, float(default))
         if reference is None:
             raise ValueError(f"cutoff {self} needs reference scores")
+        from kizashi.decision.quantiles import column_quantiles
+
         scores = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
-        out = np.full(scores.shape[1], np.inf)
-        for j in range(scores.shape[1]):
-            column = scores[:, j][np.isfinite(scores[:, j])]
-            if column.size:
-                out[j] = np.quantile(column, self.value)
-        return out
+        return column_quantiles(scores, self.value)
 
 
 def parse_cutoff(text: str | float) -> Cutoff:

@@ -7,10 +7,19 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.decision.count_tail import CountTail
 from kizashi.decision.likelihood import AnomalyLikelihood
 from kizashi.detectors.base import Detector
+from kizashi.detectors.multivariate.deviation_state import (
+    deviation_shares,
+    fit_deviation,
+    history_of,
+    remember_rows,
+)
 from kizashi.detectors.multivariate.reference import ReferenceDetector
 from kizashi.detectors.pattern.context import ContextDetector
+from kizashi.detectors.pattern.discord import DiscordDetector
+from kizashi.detectors.threshold.day_profile import DayProfile
 from kizashi.detectors.threshold.range_rule import RangeRule
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.state import State
@@ -53,12 +62,18 @@ class EnsembleDetector(Detector):
       likelihood (:class:`~kizashi.decision.likelihood.AnomalyLikelihood`,
       with red-zone suppression), so the members' scores mean the same thing
       on every series (the tail probability of their recent average);
-    * the metric's level is ``max(L_threshold, context_weight · L_context)``,
-      and 1 when the value leaves the range seen so far by more than
-      ``tolerance`` of it (Numenta's range rule; ``tolerance=None`` turns it
-      off).
+    * ``discord`` — how far the last ``discord_window`` values are from their
+      nearest past stretch (:class:`~kizashi.detectors.pattern.discord.DiscordDetector`),
+      calibrated by its own likelihood too;
+    * the metric's level is ``max(L_threshold, context_weight · L_context,
+      discord_weight · L_discord)``, and 1 when the value leaves the range
+      seen so far by more than ``tolerance`` of it (Numenta's range rule;
+      ``tolerance=None`` turns it off).
 
-    An entity's score is the ``across`` (max or mean) of its metrics' levels.
+    An entity's score is the ``across`` (max or mean) of its metrics' levels;
+    with ``rest`` set, an entity's alert (a score at or above ``default_threshold``)
+    silences the next ``rest`` steps (their scores become 0), as one detection
+    per NAB window is all that counts.
 
     **An entity of several metrics fitted on training rows** (``fit``, with
     ``reference=True``) is judged as a whole instead: by a fixed reference of
@@ -70,12 +85,14 @@ class EnsembleDetector(Detector):
     red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
-    members are then not run, and :meth:`explain` attributes by ``|z|``.
+    members are then not run, and :meth:`explain` attributes by each metric's
+    deviation from its training rows, level and changes over trailing windows
+    (:class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`).
 
     Every score is in [0, 1] on the likelihood's log scale, where 0.5 is
-    Numenta's red line (a tail probability of 1e-5), which is this
-    detector's ``default_threshold``: its scores are already calibrated, so
-    the engine takes them as they are. While the likelihoods learn
+    Numenta's red line (a tail probability of 1e-5) and 0.6 a tail of 1e-6,
+    this detector's ``default_threshold`` (``alert_tail``): its scores are
+    already calibrated, so the engine takes them as they are. While the likelihoods learn
     (``learning_period + estimation_samples`` steps) every score is 0; the
     range rule waits as long (while a series is young its range grows all
     the time).
@@ -88,11 +105,21 @@ class EnsembleDetector(Detector):
     Parameters
     ----------
     window : int
-        Values in the threshold member's rolling window.
+        Values in the threshold member's rolling window: one week of 5-minute
+        samples, so that it spans the weekly cycle (with a shorter window the
+        first working day after a long weekend looks like an incident on every
+        node). NAB's runner uses 1000 (chosen on NAB's tuning fold; its files
+        are one to three weeks long).
     context_levels, context_order : int
         Bins of the value range and longest pattern of the context member.
     context_weight : float
         Weight of the context member's calibrated level (0 leaves it out).
+    discord_window, discord_history : int
+        Window length and past windows of the discord member.
+    discord_weight : float
+        Weight of the discord member's calibrated level (0, the default, leaves
+        it out: it compares each step with ``discord_history`` windows, which
+        is too dear for thousands of series; NAB's runner sets 1).
     tolerance : float or None
         Range rule: the fraction of the range a value must overshoot it by.
     across : {"max", "mean"}
@@ -112,6 +139,9 @@ class EnsembleDetector(Detector):
         steps) before it counts, so one odd sample (a single daemon restart) does
         not page. NAB's runner sets 1 (its point-wise scoring rewards the first
         step). Not applied to a fitted reference, which does not flicker.
+    rest : int
+        Steps after an entity's alert whose scores are set to 0 (0: none).
+        NAB's runner sets a tenth of the probationary period.
     reference_window : int
         Rows per window of the fitted reference's PCA (its ``window``; 1: each
         row on its own). 10, chosen on SMD's tuning machines under both
@@ -120,6 +150,40 @@ class EnsembleDetector(Detector):
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
         weighs less in the likelihood's moving average.
+    counts : bool
+        Judge a **sparse count series** (every value so far a whole number ≥ 0,
+        at least half of them 0: restarts, errors per step) by the tail of its
+        recent count of events under a count model learned from its past
+        (:class:`~kizashi.decision.count_tail.CountTail`) instead of the
+        threshold member and the range rule: one restart of a daemon that
+        restarts now and then is ordinary, a burst of them is not.
+    z_cap : float or None
+        The threshold member's z-scores are capped here before the likelihood
+        sees them: a z of 50 is already far past the red line, and the first steps
+        of a huge incident (a filesystem hang, 200× the usual latency), learned
+        before protection starts, would otherwise swell the Gaussian the likelihood
+        fits to a month of averages and blind the series for that month.
+        ``None`` feeds the z-scores as they are.
+    seasonal : bool
+        With timestamps, the threshold member's z-score is the larger of the rolling
+        one and a day profile's
+        (:class:`~kizashi.detectors.threshold.day_profile.DayProfile`: working-day
+        and day-off means and spreads per hour × a gain with a one-day half-life),
+        once a series has been seen for a week and only while its profile explains
+        a tenth of its daily variance: a 5 a.m. runaway process that a week's
+        mean and σ find ordinary is far off 5 a.m.'s own, and a quiet season is
+        learned within days.
+    holidays : str, sequence of str or None
+        Dates (``YYYY-MM-DD``, UTC; comma-separated in a string) the day profile's
+        calendar calls days off besides weekends. Optional: a holiday fits the
+        day-off profile better and is judged by it anyway; the calendar only
+        decides which profile learns an hour the other does not know yet.
+    alert_tail : float
+        The engine alerts when a level's tail probability is under this
+        (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
+        (1e-5, level 0.5) is for one series; a cluster of a hundred series at
+        5-minute steps makes 2·10⁵ series-steps a week, so 1e-5 would allow about
+        two chance alerts a week even from perfectly calibrated levels.
 
     Examples
     --------
@@ -132,20 +196,25 @@ class EnsembleDetector(Detector):
     """
 
     multivariate = True
-    default_threshold = 0.5
     #: Scores are in [0, 1] and mean the same on every series already.
     calibrated_output = True
 
     model_keys = ("reference",)
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
-                          "context_order": 2, "context_weight": 0.5, "hold": 1}
+                          "context_order": 2, "context_weight": 0.5, "hold": 1,
+                          "discord_window": 4, "discord_history": 50, "discord_weight": 0.5,
+                          "rest": 5}
 
-    def __init__(self, window: int = 1000, context_levels: int = 16, context_order: int = 3,
+    def __init__(self, window: int = 2016, context_levels: int = 16, context_order: int = 3,
                  context_weight: float = 0.0, tolerance: float | None = 0.05,
                  across: str = "max", reference: bool = True,
                  averaging_window: int = 10, learning_period: int = 288,
                  estimation_samples: int = 100, suppress_red_zone: bool = False,
-                 hold: int = 3, compress: bool = False, reference_window: int = 10):
+                 hold: int = 3, compress: bool = False, counts: bool = True,
+                 z_cap: float | None = 50.0, discord_window: int = 32,
+                 discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
+                 seasonal: bool = True, alert_tail: float = 1e-6,
+                 holidays: str | tuple[str, ...] | None = None, reference_window: int = 10):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -160,6 +229,25 @@ class EnsembleDetector(Detector):
         self.hold = hold
         self.compress = compress
         self.reference_window = reference_window
+        self.counts = counts
+        self.z_cap = z_cap
+        self.discord_window = discord_window
+        self.discord_history = discord_history
+        self.discord_weight = discord_weight
+        self.rest = rest
+        self.seasonal = seasonal
+        self.alert_tail = alert_tail
+        self.holidays = holidays
+
+    @property
+    def default_threshold(self) -> float:  # type: ignore[override]
+        """The level of a tail probability ``alert_tail`` (0.6 for 1e-6) on the log scale."""
+        from kizashi.decision.likelihood import log_scale
+
+        if not 0.0 < float(self.alert_tail) < 1.0:
+            raise ValueError(f"ensemble: alert_tail must be between 0 and 1, got "
+                             f"{self.alert_tail!r}")
+        return float(log_scale(1.0 - float(self.alert_tail)))
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -171,6 +259,11 @@ class EnsembleDetector(Detector):
         if not (math.isfinite(self.context_weight) and self.context_weight >= 0):
             raise ValueError(f"ensemble: context_weight must be a number >= 0, got "
                              f"{self.context_weight!r}")
+        if not (math.isfinite(self.discord_weight) and self.discord_weight >= 0):
+            raise ValueError(f"ensemble: discord_weight must be a number >= 0, got "
+                             f"{self.discord_weight!r}")
+        if isinstance(self.rest, bool) or int(self.rest) != self.rest or self.rest < 0:
+            raise ValueError(f"ensemble: rest must be a whole number >= 0, got {self.rest!r}")
         min_periods = min(30, int(self.window))
         return {
             "threshold": RollingSigmaThreshold(window=int(self.window), min_periods=min_periods),
@@ -180,6 +273,8 @@ class EnsembleDetector(Detector):
                                min_periods=int(self.learning_period)
                                + int(self.estimation_samples)),
             "reference": ReferenceDetector(window=self.reference_window),
+            "discord": DiscordDetector(window=int(self.discord_window),
+                                       history=int(self.discord_history)),
         }
 
     def _likelihood(self) -> AnomalyLikelihood:
@@ -219,8 +314,12 @@ class EnsembleDetector(Detector):
             "range": members["range"]._init_state(n_series),
             "l_threshold": likelihood.reset(n_series).state_,
             "l_context": self._likelihood().reset(n_series).state_,
+            "discord": members["discord"]._init_state(n_series),
+            "l_discord": self._likelihood().reset(n_series).state_,
+            "since_alert": int(self.rest) + 1,
             "recent": np.full(max(int(self.hold) - 1, 0), np.nan),
             "reference": {},
+            "counts": CountTail(window=int(self.averaging_window)).initial_state(n_series),
         }
 
     def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
@@ -234,6 +333,7 @@ class EnsembleDetector(Detector):
             reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
             reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
             self.state_["reference"] = reference.state_
+            fit_deviation(self.state_, values)  # the causes: which metrics moved
             self.state_["trained"] = True
         self._score_batch(self.state_, values, t)
 
@@ -252,10 +352,15 @@ class EnsembleDetector(Detector):
         members = self._members()
         observed = ~np.isnan(values)
         if state["trained"] and self.reference:
+            remember_rows(state, values)  # the causes' trailing windows read these
             return self._by_reference(state, values, t, members)
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.seasonal and t is not None:
+            raw = self._seasonal(state, values, t, raw)
+        if self.z_cap is not None:
+            raw = np.minimum(raw, float(self.z_cap))
         if self.compress:
             raw = np.log1p(raw)
         levels = self._calibrate(state, "l_threshold", np.where(ready, raw, np.nan))
@@ -263,9 +368,16 @@ class EnsembleDetector(Detector):
             raw = members["context"]._score_batch(state["context"], values, t)
             context = self._calibrate(state, "l_context", np.where(ready, raw, np.nan))
             levels = np.fmax(levels, float(self.context_weight) * context)
+        if float(self.discord_weight) > 0:
+            raw = members["discord"]._score_batch(state["discord"], values, t)
+            ready = before >= members["discord"].n_warmup  # no candidate window before
+            discord = self._calibrate(state, "l_discord", np.where(ready, raw, np.nan))
+            levels = np.fmax(levels, float(self.discord_weight) * discord)
         if self.tolerance is not None:
             flags = members["range"]._score_batch(state["range"], values, t)
             levels = np.where(flags >= 1.0, 1.0, levels)
+        if self.counts:
+            levels = self._counted(state, values, before, levels)
         state["seen"] = state["seen"] + observed.sum(axis=0)
         levels = np.where(observed, np.nan_to_num(levels, nan=0.0), np.nan)
         any_seen = observed.any(axis=1)
@@ -276,9 +388,30 @@ class EnsembleDetector(Detector):
             else:
                 entity = filled.sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
         entity = self._held(state, np.where(any_seen, entity, np.nan))
+        entity = self._rested(state, entity)
         # the multivariate contract: a row with a missing metric has no entity score
         entity = np.where(observed.all(axis=1), entity, np.nan)
         return entity[:, None], levels
+
+    def _seasonal(self, state: State, values: np.ndarray, t: np.ndarray,
+                  raw: np.ndarray) -> np.ndarray:
+        """The larger of ``raw`` and the day profile's score where it has one (a daily
+        cycle, a week seen)."""
+        member = DayProfile(holidays=self.holidays)
+        # a state saved before the day profile existed starts learning it now
+        profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
+        scored = member.assess(profile, values, t)
+        return np.where(np.isnan(scored), raw, np.fmax(scored, raw))
+
+    def _counted(self, state: State, values: np.ndarray, before: np.ndarray,
+                 levels: np.ndarray) -> np.ndarray:
+        """``levels`` with a sparse count series' rows judged by its count tail instead."""
+        tail = CountTail(window=int(self.averaging_window))
+        # a state saved before the count tail existed starts counting now
+        counts = state.setdefault("counts", tail.initial_state(values.shape[1]))
+        counted, sparse = tail.assess(counts, values)
+        ready = before >= int(self.learning_period) + int(self.estimation_samples)
+        return np.where(sparse, np.where(ready, np.nan_to_num(counted, nan=0.0), 0.0), levels)
 
     def _by_reference(self, state: State, values: np.ndarray, t: np.ndarray | None,
                       members: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -307,15 +440,37 @@ class EnsembleDetector(Detector):
         state["recent"] = chain[-(hold - 1):].copy()
         return held
 
+    def _rested(self, state: State, entity: np.ndarray) -> np.ndarray:
+        """``entity`` with every alert within ``rest`` steps of the last kept one set to 0."""
+        rest = int(self.rest)
+        if rest == 0:
+            return entity
+        entity = entity.copy()
+        last = -int(state["since_alert"])  # the last kept alert, in rows of this block
+        with np.errstate(invalid="ignore"):
+            alerts = np.flatnonzero(entity >= self.default_threshold)
+        for i in alerts:
+            if i - last <= rest:
+                entity[i] = 0.0
+            else:
+                last = int(i)
+        state["since_alert"] = min(entity.shape[0] - last, rest + 1)
+        return entity
+
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._scores(state, x[None, :], None if t is None else np.array([t]))[0][0]
 
     def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
                  ) -> dict[str, np.ndarray]:
         """Scores, and each metric's share of the metrics' levels (attribution)."""
+        history = history_of(state)  # a fitted entity: before scoring moves it on
         entity, levels = self._scores(state, values, t)
         total = np.nansum(levels, axis=1, keepdims=True)
         count = np.maximum((~np.isnan(levels)).sum(axis=1, keepdims=True), 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(total > 0, levels / total, 1.0 / count)
+        if history is not None and self.reference and state["trained"]:
+            # a fitted entity: each metric's deviation against its training rows
+            # (DeviationAttribution), whichever member scored the row
+            share = deviation_shares(state, values, history)
         return {"score": entity, "attribution": np.where(np.isnan(levels), np.nan, share)}

@@ -30,6 +30,7 @@ DETECTORS: dict[str, str] = {
     "autoencoder": "kizashi.detectors.deep.autoencoder_detector:AutoencoderDetector",
     "peers": "kizashi.detectors.peers.peer_deviation:PeerDeviation",
     "context": "kizashi.detectors.pattern.context:ContextDetector",
+    "discord": "kizashi.detectors.pattern.discord:DiscordDetector",
     "reference": "kizashi.detectors.multivariate.reference:ReferenceDetector",
     "ensemble": "kizashi.detectors.ensemble:EnsembleDetector",
     "cnn": "kizashi.detectors.deep.cnn_detector:CnnDetector",

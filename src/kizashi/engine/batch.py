@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.data.frame import SeriesFrame
+from kizashi.decision.quantiles import column_quantiles
 from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
@@ -70,18 +71,27 @@ def incidents(active: np.ndarray, levels: np.ndarray | None = None) -> list[Inci
     """
     active = np.asarray(active, dtype=bool)
     active = active.reshape(active.shape[0], -1)
-    out = []
-    for j in range(active.shape[1]):
-        edges = np.diff(np.r_[0, active[:, j].astype(np.int8), 0])
-        for start, stop in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1),
-                               strict=True):
-            peak = np.nan
-            if levels is not None:
-                window = levels[start:stop, j]
-                window = window[~np.isnan(window)]
-                peak = float(window.max()) if window.size else np.nan
-            out.append(Incident(j, int(start), int(stop - 1), peak))
-    return sorted(out, key=lambda i: (i.start, i.series))
+    n_time, n_series = active.shape
+    # runs of every series at once, series-major: edges of the padded rows
+    padded = np.zeros((n_series, n_time + 2), dtype=np.int8)
+    padded[:, 1:-1] = active.T
+    edges = np.diff(padded, axis=1)
+    series, starts = np.nonzero(edges == 1)
+    stops = np.nonzero(edges == -1)[1]
+    if levels is None or not series.size:
+        peaks = np.full(series.size, np.nan)
+    else:  # the largest non-NaN level of each run (NaN when it has none)
+        flat = np.append(np.asarray(levels, dtype=np.float64).reshape(n_time, -1).T.ravel(),
+                         np.nan)
+        bounds = np.empty(2 * series.size, dtype=np.int64)
+        bounds[0::2] = series * n_time + starts
+        bounds[1::2] = series * n_time + stops
+        with np.errstate(invalid="ignore"):
+            peaks = np.fmax.reduceat(flat, bounds)[0::2]
+    order = np.lexsort((series, starts))
+    return [Incident(j, start, stop - 1, peak) for j, start, stop, peak in zip(
+        series[order].tolist(), starts[order].tolist(), stops[order].tolist(),
+        peaks[order].tolist(), strict=True)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,6 +115,11 @@ class FrameResult:
     #: (T, frame series) each input's share of its entity's score, for a multivariate
     #: detector run with ``explain=True`` (None otherwise; see :mod:`kizashi.engine.causes`)
     attribution: np.ndarray | None = None
+    #: (T, S) the normal band each step was judged against, as the engine let the detector
+    #: learn (protected steps left out), for a univariate detector with a typed band run
+    #: with ``bands=True`` (None otherwise)
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
 
     def to_long(self):
         """A pandas DataFrame: timestamp, entity, metric, detector, score, is_anomaly."""
@@ -132,12 +147,13 @@ def _groups(frame: SeriesFrame, multivariate: bool) -> Iterator[list[int]]:
 def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = None, *,
                 decision: dict[str, Any] | None = None, train: SeriesFrame | None = None,
                 fit_fraction: float = FIT_FRACTION, progress: bool = False,
-                explain: bool = False) -> FrameResult:
+                explain: bool = False, bands: bool = False) -> FrameResult:
     """Run detector ``name`` over every series of ``frame`` and decide (see the module docs).
 
     ``decision`` holds :class:`~kizashi.engine.decider.Decider` parameters
     (``calibration``, ``cutoff``, ``min_steps``, ...). ``explain`` keeps a
-    multivariate detector's per-input attribution (``FrameResult.attribution``).
+    multivariate detector's per-input attribution (``FrameResult.attribution``);
+    ``bands`` keeps a univariate detector's normal band (``FrameResult.lower``/``upper``).
     """
     params = dict(params or {})
     decision = dict(decision or {})
@@ -150,7 +166,7 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
     parts = []
     for group in _groups(frame, probe.multivariate):
         parts.append(_score_group(frame, group, name, params, decision, train, fit_fraction, t,
-                                  progress, explain))
+                                  progress, explain, bands))
     scores = np.hstack([p[0] for p in parts])
     levels = np.hstack([p[1] for p in parts])
     active = np.hstack([p[2] for p in parts])
@@ -169,18 +185,25 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
     else:
         entities, metrics, labels, values = frame.entities, frame.metrics, frame.labels, \
             frame.values
+    band = [p[7] for p in parts] if bands and not probe.multivariate else []
+    lower = np.hstack([b[0] for b in band]) if band and band[0] is not None else None
+    upper = np.hstack([b[1] for b in band]) if band and band[0] is not None else None
     return FrameResult(frame.timestamps, entities, metrics, values, scores, levels, cutoffs,
                        active, learning, name, params, calibration, labels,
-                       incidents(active, levels), attribution)
+                       incidents(active, levels), attribution, lower, upper)
 
 
 def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[str, Any],
                  decision: dict[str, Any], train: SeriesFrame | None, fit_fraction: float,
-                 t: np.ndarray, progress: bool, explain: bool = False) -> tuple[Any, ...]:
+                 t: np.ndarray, progress: bool, explain: bool = False,
+                 bands: bool = False) -> tuple[Any, ...]:
     detector = create(name, **params)
+    before = None
+    if bands and not detector.multivariate and not detector.requires_training:
+        before = detector.clone()
     block = frame.values[:, group]
     start = 0
-    if detector.requires_training:
+    if detector.requires_training or train is not None:  # a training file is always used
         if train is not None:
             detector.fit(train.values[:, group], train.epoch_seconds)
         else:
@@ -198,7 +221,7 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         attribution = np.full((frame.n_times, len(group)), np.nan)
         if start < frame.n_times:
             attribution[start:] = attribution_of(detector, block[start:], t[start:])
-    stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+    stream = DetectorStream(detector, Decider.for_detector(detector, **decision), fused=True)
     rule = stream.decider.rule
     if rule.kind == "quantile":
         # First pass without alerts: the levels whose quantile becomes the threshold.
@@ -210,7 +233,8 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         detector = create(name, **params)
         if fitted is not None:
             detector.load_state_dict(fitted)
-        stream = DetectorStream(detector, Decider.for_detector(detector, **decision))
+        stream = DetectorStream(detector, Decider.for_detector(detector, **decision),
+                                fused=True)
         stream.decider.reset(n_out)
         stream.decider.set_thresholds(thresholds)
     out = _run(stream, block[start:], t[start:], progress, frame.name)
@@ -229,8 +253,13 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     learning[start:] = out.decision.learning
     cutoffs = out.decision.threshold[-1] if out.decision.threshold.shape[0] else \
         stream.decider.state_["threshold"]
+    band = None
+    if before is not None:  # the typed output, replayed on what the engine let it learn
+        typed = before.explain(np.where(out.decision.protect, np.nan, block), t)
+        if typed.lower is not None and typed.upper is not None:
+            band = (typed.lower, typed.upper)
     return (scores, levels, active, learning, cutoffs, stream.decider.resolved_calibration,
-            attribution)
+            attribution, band)
 
 
 def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: bool,
@@ -255,9 +284,4 @@ def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: boo
 
 
 def _quantiles(levels: np.ndarray, q: float) -> np.ndarray:
-    out = np.full(levels.shape[1], np.inf)
-    for j in range(levels.shape[1]):
-        column = levels[:, j][np.isfinite(levels[:, j])]
-        if column.size:
-            out[j] = float(np.quantile(column, q))
-    return out
+    return column_quantiles(levels, q)

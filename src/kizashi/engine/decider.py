@@ -39,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -109,10 +110,10 @@ class BlockDecision:
                   for p in parts]
         if not blocks:
             return cls.stack([], n_series)
-        offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks])
+        offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks]).tolist()
         return cls(*(np.vstack([getattr(b, name) for b in blocks]) for name in
                      ("level", "threshold", "above", "active", "protect", "learning")),
-                   [(int(offsets[k]) + row, change) for k, b in enumerate(blocks)
+                   [(offsets[k] + row, change) for k, b in enumerate(blocks)
                     for row, change in b.changes])
 
 
@@ -422,6 +423,17 @@ class Decider:
 
     def _compiled_block(self, matrix: np.ndarray, t: np.ndarray | None, stop: int
                         ) -> BlockDecision:
+        times = np.full(matrix.shape[0], np.nan) if t is None else \
+            np.ascontiguousarray(t, dtype=np.float64)
+        out = block_outputs(*matrix.shape)
+        n = decide_block(np.ascontiguousarray(matrix), times, *self.kernel_state(),
+                         *self.kernel_params(), stop, *out)
+        return self.decision_of(out, n)
+
+    def kernel_state(self) -> tuple[np.ndarray, ...]:
+        """The state arrays :func:`~kizashi.engine.decide_kernel.decide_block` updates in
+        place, in its order (threshold, seen, calibrated, above_run, below_run, active,
+        protected_for, run_start); made contiguous in the state first."""
         state = self._require()
         for key, dtype in (("seen", np.int64), ("calibrated", np.int64),
                            ("threshold", np.float64), ("protected_for", np.int64),
@@ -431,23 +443,29 @@ class Decider:
         for key, dtype in (("above_run", np.int64), ("below_run", np.int64),
                            ("active", np.bool_)):
             filt[key] = np.ascontiguousarray(filt[key], dtype=dtype)
-        times = np.full(matrix.shape[0], np.nan) if t is None else \
-            np.ascontiguousarray(t, dtype=np.float64)
-        out = block_outputs(*matrix.shape)
+        return (state["threshold"], state["seen"], state["calibrated"], filt["above_run"],
+                filt["below_run"], filt["active"], state["protected_for"], state["run_start"])
+
+    def kernel_params(self) -> tuple[int, int, int, bool, int]:
+        """warmup, min_steps, resolve_steps, protect, relearn_after (-1: None), as the
+        compiled kernels take them."""
         relearn = -1 if self.relearn_after is None else int(self.relearn_after)
-        n = decide_block(np.ascontiguousarray(matrix), times, state["threshold"], state["seen"],
-                         state["calibrated"], filt["above_run"], filt["below_run"],
-                         filt["active"], state["protected_for"], state["run_start"],
-                         int(self.warmup), int(self.min_steps), int(self.resolve_steps),
-                         bool(self.protect), relearn, stop, *out)
+        return (int(self.warmup), int(self.min_steps), int(self.resolve_steps),
+                bool(self.protect), relearn)
+
+    def decision_of(self, out: tuple[np.ndarray, ...], n: int) -> BlockDecision:
+        """The :class:`BlockDecision` of the first ``n`` rows of compiled outputs
+        (:func:`~kizashi.engine.decide_kernel.block_outputs`)."""
+        state = self._require()
         level, above, active, protect, learning, change, start = (a[:n] for a in out)
         changes = []
         if change.any():
             rows, series, codes = change_order(change)
-            changes = [(int(k), AlertChange(int(j), "firing" if code == FIRING else "resolved",
-                                            None if code != FIRING or np.isnan(start[k, j])
-                                            else float(start[k, j])))
-                       for k, j, code in zip(rows, series, codes, strict=True)]
+            begun = start[rows, series].tolist()
+            changes = [(k, AlertChange(j, "firing" if code == FIRING else "resolved",
+                                       None if code != FIRING or math.isnan(b) else b))
+                       for k, j, code, b in zip(rows.tolist(), series.tolist(), codes.tolist(),
+                                                begun, strict=True)]
         threshold = np.broadcast_to(state["threshold"], level.shape)
         return BlockDecision(level, threshold, above, active, protect, learning, changes)
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from kizashi.detectors.base import Detector, as_epoch_seconds
 from kizashi.engine.decider import BlockDecision, Decider, StepDecision
+from kizashi.engine.fused import fused_process, supports
 from kizashi.state import State, copy_state
 
 __all__ = ["DetectorStream", "StreamBlock", "join_decisions"]
@@ -71,9 +72,14 @@ class DetectorStream:
     decider : Decider
     block : int
         Steps per block while nothing is protected.
+    fused : bool
+        Run a detector with a compiled step and a raw-score decider through
+        :mod:`kizashi.engine.fused` (one compiled loop, the same results); the
+        batch driver sets it.
     """
 
-    def __init__(self, detector: Detector, decider: Decider, block: int = BLOCK):
+    def __init__(self, detector: Detector, decider: Decider, block: int = BLOCK,
+                 fused: bool = False):
         self.detector = detector
         self.decider = decider
         self.block = int(block)
@@ -82,6 +88,7 @@ class DetectorStream:
         #: rows tried at once while every series is protected
         self._frozen_span = MIN_SPAN
         self._series_keys: Any = None
+        self.fused = bool(fused)
 
     @property
     def _shortest(self) -> int:
@@ -104,6 +111,8 @@ class DetectorStream:
             matrix = matrix[:, None]
         t = as_epoch_seconds(timestamps)
         self._prepare(matrix.shape[1])
+        if self.fused and supports(self.detector, self.decider) and matrix.shape[0]:
+            return StreamBlock(*fused_process(self.detector, self.decider, matrix, t))
         n_out = self.decider.state_["n_series"]
         scores = np.full((matrix.shape[0], n_out), np.nan)
         steps: list[StepDecision | BlockDecision] = []

@@ -9,10 +9,11 @@ past ``h = 1 … H`` steps ahead (``H`` = the horizon):
     a parabola over the last ``window`` steps — growth that accelerates
     (a filesystem filling faster and faster);
 ``seasonal``
-    yesterday's value at the same time of day plus a line fitted to the
-    day-over-day differences: a daily rhythm (a scratch area cleaned every
-    night, log rotation, a cooling cycle) repeats instead of being
-    extrapolated, while a leak still shows as a growing difference.
+    the change from now to ``h`` ahead as on each of the last 3 days at the same
+    time of day, plus the drift of the difference from that day (the recent
+    line's slope now minus then); the median of the 3: a daily rhythm (a scratch
+    area cleaned every night, log rotation, a cooling cycle) repeats instead of
+    being extrapolated, while a leak still shows as a drift, from its first day on.
 
 Each forecaster's *realised* errors — what it forecast ``H`` steps (and 1
 step) ago against what came — are averaged over the last ``error_window``
@@ -49,7 +50,7 @@ import numpy as np
 
 from kizashi.prediction.local_fit import fill_forward, rolling_polyfit, trailing_mean
 
-__all__ = ["MODELS", "Crossing", "LimitForecaster"]
+__all__ = ["MODELS", "Crossing", "LimitForecaster", "first_near_min"]
 
 #: The forecasters, in the order of :attr:`Crossing.model`.
 MODELS = ("linear", "linear_long", "quadratic", "seasonal", "median")
@@ -150,7 +151,7 @@ class LimitForecaster:
                     self.error_window else mse[h]
         allowed = np.isin(np.array(MODELS), self.candidates)
         choice_mse = np.where(allowed[None, :, None], choice_mse, np.inf)
-        model = np.argmin(choice_mse, axis=1)
+        model = first_near_min(choice_mse, y, axis=1)
         # learning until every forecaster has a record (a daily rhythm needs a day first)
         enabled = [m for m in range(len(MODELS)) if paths.enabled(m)]
         ready = usable[:, enabled].all(axis=1)
@@ -186,6 +187,26 @@ class LimitForecaster:
         forecast[~ready] = np.nan
         sd[~ready] = np.nan
         return Crossing(z, eta, model, forecast, sd)
+
+
+def first_near_min(errors: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    """The index of the first forecaster whose error is the smallest up to rounding.
+
+    Forecasters that agree (on a flat series, or on a series' constant past)
+    have errors that differ only by rounding; taking the first of those makes
+    the choice the same however the errors were summed (batch or step by step).
+    ``y`` (the series' values, without the forecaster axis) sets the scale.
+
+    >>> first_near_min(np.array([[3e-30], [0.0], [2.0]]), np.array([30.0]), axis=0).tolist()
+    [0]
+    >>> first_near_min(np.array([[1.0], [0.5], [0.5]]), np.array([30.0]), axis=0).tolist()
+    [1]
+    """
+    best = np.min(errors, axis=axis, keepdims=True)
+    scale = np.expand_dims(1.0 + np.nan_to_num(np.asarray(y, dtype=np.float64)) ** 2, axis)
+    with np.errstate(invalid="ignore"):
+        near = errors <= best + 1e-9 * np.abs(best) + 1e-20 * scale
+    return np.argmax(near, axis=axis)
 
 
 def horizon_grid(horizon_steps: int, most: int = MAX_HORIZONS) -> np.ndarray:
@@ -236,14 +257,8 @@ class _Paths:
         self._cache: dict[int, np.ndarray] = {}
         self.fits = [rolling_polyfit(y, window, 1), rolling_polyfit(y, 2 * window, 1),
                      rolling_polyfit(y, window, 2)]
-        self.seasonal_fit = None
-        if season is not None and y.shape[0] > season:
-            diff = np.full(y.shape, np.nan)
-            diff[season:] = y[season:] - y[:-season]
-            fit = np.full((*y.shape, 2), np.nan)
-            if y.shape[0] - season >= window:
-                fit[season:] = rolling_polyfit(diff[season:], window, 1)
-            self.seasonal_fit = fit
+        #: the slope of the line over the last ``window`` steps (the seasonal drifts)
+        self.slope = self.fits[0][..., 1]
 
     def enabled(self, m: int) -> bool:
         return m != 3 or self.season is not None
@@ -259,20 +274,22 @@ class _Paths:
             out = c[..., 0] + c[..., 1] * h
             return out + c[..., 2] * h * h if c.shape[-1] == 3 else out
         out = np.full(self.y.shape, np.nan)
-        if self.seasonal_fit is None:
+        if self.season is None:
             return out
-        # the change from now to h ahead, as on the last SEASON_DAYS days at this time
-        # (their median: a one-off jump yesterday is not replayed), plus the drift of the
-        # day-over-day difference
+        # for each of the last SEASON_DAYS days: the change from now to h ahead as on that
+        # day at this time, plus the drift of the difference from that day (the slope now
+        # minus the slope then, so a leak that already ran then is not counted twice and
+        # one that started since is); the median of the days (a one-off jump is not replayed)
         n, period = self.y.shape[0], self.season
         changes = np.full((SEASON_DAYS, *self.y.shape), np.nan)
         for k in range(1, SEASON_DAYS + 1):
             lag = k * period - h  # y(t + h − k·P) is row t − lag, y(t − k·P) row t − k·P
             if lag < 0 or k * period >= n:
                 break
+            drift = self.slope[k * period:] - self.slope[: n - k * period]
             changes[k - 1, k * period:] = (self.y[k * period - lag: n - lag]
-                                           - self.y[: n - k * period])
-        return self.y + nan_median(changes) + self.seasonal_fit[..., 1] * h
+                                           - self.y[: n - k * period] + drift * h)
+        return self.y + nan_median(changes)
 
     def stack(self, h: int) -> np.ndarray:
         """``(T, models, S)``: every forecaster, then the median of them (NaN left out)."""

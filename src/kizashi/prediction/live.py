@@ -1,12 +1,15 @@
-"""Predictions for a daemon: keep each series' recent history, predict each new step.
+"""Predictions for a daemon: each new step of each series, at a fixed cost per step.
 
 :class:`LivePredictor` is what ``kizashi predict`` does, one block of new
-steps at a time: it keeps the last :meth:`history_steps` rows (all that the
-forecaster looks back at), predicts the new rows from them, and carries the
-warnings' hysteresis across calls. Its state is plain arrays
-(:meth:`state_dict`), so a daemon can store it and restart where it stopped.
-The answers equal :func:`~kizashi.prediction.predictor.predict_frame`'s on the
-whole series (up to rounding in the running sums).
+steps at a time, without re-fitting the history: the forecasters advance
+step by step (:class:`~kizashi.prediction.incremental.IncrementalForecaster`),
+the normal envelope of series without a limit comes from the engine's
+``threshold`` detector streamed alongside (anomaly ahead), and the warnings'
+hysteresis is carried across calls. Its state is one tree of plain arrays
+(:meth:`state_dict`), each with the series on its last axis, so a daemon can
+store it, add and remove series, and restart where it stopped. The answers
+equal :func:`~kizashi.prediction.predictor.predict_frame`'s on the whole
+series up to rounding (tested on generated scenarios).
 
 >>> import numpy as np
 >>> live = LivePredictor(step_seconds=300.0, limits=np.array([100.0]), horizon="6h")
@@ -26,15 +29,23 @@ from typing import Any
 import numpy as np
 
 from kizashi.durations import parse_duration
-from kizashi.prediction.calibration import TIME_TO_LIMIT
-from kizashi.prediction.limit_forecaster import SEASON_DAYS
+from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
+from kizashi.prediction.envelope import EnvelopeStream
+from kizashi.prediction.incremental import IncrementalForecaster
 from kizashi.prediction.predictor import (
+    ANOMALY_AHEAD_CUTOFF,
     DEFAULT_CUTOFF,
     RESOLVE_SECONDS,
     forecaster_for,
+    rise_steps,
 )
+from kizashi.prediction.rise_gate import RiseGateStream
+from kizashi.state import copy_state
 
-__all__ = ["LivePrediction", "LivePredictor"]
+__all__ = ["BAND_Z", "LivePrediction", "LivePredictor"]
+
+#: The forecast band shown (dashboard): forecast ± BAND_Z standard deviations (a 90 % band).
+BAND_Z = 1.6448536269514722
 
 
 @dataclass(frozen=True)
@@ -48,79 +59,152 @@ class LivePrediction:
 
 
 class LivePredictor:
-    """Time-to-limit predictions of ``len(limits)`` series, fed block by block.
+    """Predictions of ``len(limits)`` series, fed block by block.
 
     Parameters
     ----------
     step_seconds : float
         The series' step.
     limits : array of float
-        Each series' limit.
+        Each series' limit; NaN for a series without one (anomaly ahead).
     horizon : str or float
         How far ahead (``"6h"``).
     cutoff : float
-        Warn at this calibrated probability.
+        Series with a limit warn at this calibrated probability (and while the rise gate,
+        :mod:`kizashi.prediction.rise_gate`, is open).
+    anomaly_cutoff : float
+        Series without a limit warn at this one.
+    anomaly_ahead : bool
+        Predict the series without a limit against their normal envelope (else
+        they get no probability).
     """
 
     def __init__(self, step_seconds: float, limits: np.ndarray, horizon: str | float = "6h",
-                 cutoff: float = DEFAULT_CUTOFF):
+                 cutoff: float = DEFAULT_CUTOFF, anomaly_ahead: bool = True,
+                 anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF):
+        from kizashi.decision.alert_filter import AlertFilter
+
         self.step_seconds = float(step_seconds)
         self.limits = np.asarray(limits, dtype=np.float64)
         self.horizon = horizon
         self.cutoff = float(cutoff)
-        self._forecaster = forecaster_for(self.step_seconds, parse_duration(horizon))
-        self._resolve = max(round(RESOLVE_SECONDS / self.step_seconds), 1)
-        k = self.limits.size
-        self.times_ = np.empty(0)
-        self.values_ = np.empty((0, k))
-        self.filter_state_: dict[str, np.ndarray] = {
-            "above_run": np.zeros(k, dtype=np.int64), "below_run": np.zeros(k, dtype=np.int64),
-            "active": np.zeros(k, dtype=bool)}
+        self.anomaly_cutoff = float(anomaly_cutoff)
+        self.anomaly_ahead = bool(anomaly_ahead)
+        self.kernel = IncrementalForecaster(
+            forecaster_for(self.step_seconds, parse_duration(horizon)))
+        self._alerts = AlertFilter(min_steps=1, resolve_steps=max(
+            round(RESOLVE_SECONDS / self.step_seconds), 1))
+        self._envelope = EnvelopeStream()
+        self._rise = RiseGateStream(rise_steps(self.step_seconds), self.kernel.horizon)
+        self.state = self.fresh(self.limits.size)
+
+
+    def fresh(self, n_series: int) -> dict[str, Any]:
+        """The state of ``n_series`` series that have seen nothing."""
+        s, grid = int(n_series), self.kernel.grid.size
+        state: dict[str, Any] = {
+            "n_series": s, "time": np.full(1, np.nan), "kernel": self.kernel.fresh(s),
+            "filter": self._alerts.init(s), "probability": np.full(s, np.nan),
+            "eta": np.full(s, np.nan), "lower": np.full(s, np.nan), "upper": np.full(s, np.nan),
+            "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan),
+            "rise": self._rise.fresh(s)}
+        if self.anomaly_ahead:
+            state["envelope"] = self._envelope.fresh(s)
+        return state
+
+    @property
+    def times_(self) -> np.ndarray:
+        """The newest step seen (seconds; empty before the first)."""
+        t = self.state["time"]
+        return t[np.isfinite(t)]
 
     def history_steps(self) -> int:
-        """Rows the forecaster looks back at from the newest one."""
-        f = self._forecaster
-        season = (f.season_steps or 0) * SEASON_DAYS
-        reach = max(2 * f.window, season + f.window)
-        return reach + f.error_window + 2 * f.horizon_steps + 1
+        """Rows of values kept per series (as far back as a forecaster looks)."""
+        return self.kernel.history
 
     def update(self, times: np.ndarray, values: np.ndarray) -> LivePrediction:
-        """Add new rows (``times`` in seconds, ``values`` ``(n, series)``) and predict them."""
-        from kizashi.decision.alert_filter import AlertFilter
-
+        """Add new rows (``times`` in seconds, ``values`` ``(n, series)``) and predict them;
+        the newest row's answer."""
         times = np.asarray(times, dtype=np.float64)
         values = np.asarray(values, dtype=np.float64).reshape(times.size, self.limits.size)
         if times.size == 0:
             raise ValueError("update needs at least one new row")
-        self.times_ = np.r_[self.times_, times][-self.history_steps():]
-        self.values_ = np.vstack([self.values_, values])[-self.history_steps():]
-        new = min(times.size, self.times_.size)
-        out = self._forecaster.crossing(self.values_, upper=self.limits)
-        probability = TIME_TO_LIMIT.probability(out.z[-new:])
-        eta_steps = out.eta_steps[-new:]
-        with np.errstate(invalid="ignore"):
-            there = out.ready[-new:] & (self.values_[-new:] >= self.limits)
-        probability = np.where(there, 1.0, probability)
-        eta_steps = np.where(there, 0.0, eta_steps)
-        alerts = AlertFilter(min_steps=1, resolve_steps=self._resolve)
-        with np.errstate(invalid="ignore"):
-            for row in probability >= self.cutoff:
-                alerts.update(self.filter_state_, row)
-        eta = self.times_[-1] + eta_steps[-1] * self.step_seconds
-        return LivePrediction(probability[-1], self.filter_state_["active"].copy(), eta)
+        state, limits = self.state, self.limits
+        has = np.isfinite(limits)
+        lower_band = upper_band = np.full(values.shape, np.nan)
+        if self.anomaly_ahead and limits.size and not has.all():
+            # each row's normal band, as the engine judges it (kizashi.prediction.envelope)
+            lower_band, upper_band = self._envelope.advance(state["envelope"], times, values)
+        for i in range(times.size):
+            row = values[i]
+            upper = np.where(has, limits, upper_band[i])
+            lower = np.where(has, np.nan, lower_band[i])
+            out = self.kernel.step(state["kernel"], row, upper, lower)
+            probability = np.where(has, TIME_TO_LIMIT.probability(out.z),
+                                   ANOMALY_AHEAD.probability(out.z))
+            if not self.anomaly_ahead:
+                probability = np.where(has, probability, np.nan)
+            eta_steps = out.eta_steps
+            with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
+                there = has & out.ready & (row >= limits)
+            probability = np.where(there, 1.0, probability)
+            eta_steps = np.where(there, 0.0, eta_steps)
+            gate = ~has | there | self._rise.step(state["rise"], row, limits)
+            with np.errstate(invalid="ignore"):
+                above = probability >= np.where(has, self.cutoff, self.anomaly_cutoff)
+                self._alerts.update(state["filter"], above & gate)
+            state["probability"] = probability
+            state["eta"] = times[i] + eta_steps * self.step_seconds
+            state["upper"], state["lower"] = upper, lower
+            state["path"], state["path_sd"] = out.path, out.path_sd
+        state["time"][0] = times[-1]
+        return self.latest
+
+    @property
+    def latest(self) -> LivePrediction:
+        """The newest row's answer."""
+        state = self.state
+        return LivePrediction(state["probability"].copy(), state["filter"]["active"].copy(),
+                              state["eta"].copy())
+
+    def band(self) -> dict[str, np.ndarray]:
+        """The newest forecast over the horizon: ``seconds`` ahead ``(grid,)``, and per grid
+        step and series the ``forecast`` and its ``lower``/``upper`` 90 % band (NaN while
+        learning)."""
+        path, sd = self.state["path"], self.state["path_sd"]
+        return {"seconds": self.kernel.grid * self.step_seconds, "forecast": path.copy(),
+                "lower": path - BAND_Z * sd, "upper": path + BAND_Z * sd}
 
     def state_dict(self) -> dict[str, Any]:
-        """The history and the warnings' state, as plain arrays."""
-        return {"times": self.times_.copy(), "values": self.values_.copy(),
-                **{f"filter_{k}": v.copy() for k, v in self.filter_state_.items()}}
+        """Everything the predictor knows, as plain arrays (a copy)."""
+        return copy_state(self.state)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Go on from a :meth:`state_dict`."""
-        values = np.asarray(state["values"], dtype=np.float64)
-        if values.ndim != 2 or values.shape[1] != self.limits.size:
-            raise ValueError(f"the saved state has {values.shape[-1]} series, "
+        if int(state["n_series"]) != self.limits.size:
+            raise ValueError(f"the saved state has {int(state['n_series'])} series, "
                              f"this predictor {self.limits.size}")
-        self.times_ = np.asarray(state["times"], dtype=np.float64)
-        self.values_ = values
-        self.filter_state_ = {k: np.asarray(state[f"filter_{k}"]).copy()
-                              for k in ("above_run", "below_run", "active")}
+        fresh = self.fresh(self.limits.size)
+        if "rise" not in state:  # saved before the rise gate: it learns within its window
+            state = {**state, "rise": fresh["rise"]}
+        kernel = state.get("kernel", {})
+        if "hist" in kernel and np.shape(kernel["hist"])[0] != self.kernel.history:
+            # saved by a version keeping a shorter history: re-laid into this one's ring
+            hist = self.kernel.relay(kernel["hist"], int(np.asarray(kernel["row"])[0]))
+            state = {**state, "kernel": {**kernel, "hist": hist}}
+        missing = _missing(fresh, state)
+        if missing:
+            raise ValueError(f"the saved state lacks {missing} (saved by another version?)")
+        self.state = copy_state(state)
+
+
+def _missing(fresh: dict[str, Any], state: dict[str, Any], path: str = "") -> str:
+    """The first key of ``fresh`` that ``state`` lacks, or ''."""
+    for key, value in fresh.items():
+        if key not in state:
+            return path + key
+        if isinstance(value, dict):
+            inner = _missing(value, state[key], f"{path}{key}.")
+            if inner:
+                return inner
+    return ""

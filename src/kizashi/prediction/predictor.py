@@ -12,7 +12,8 @@ the horizon). Two kinds:
     series already at or over its limit has probability 1 and its ETA is now;
 ``envelope`` (anomaly ahead)
     the other series: the chance of leaving the normal band that the engine's
-    ``threshold`` detector learns (rolling mean ± k·σ, :mod:`kizashi.prediction.envelope`).
+    ``threshold`` detector learns (rolling mean ± k·σ, through the engine, so that steps
+    it protects are not learned: :mod:`kizashi.prediction.envelope`).
 
 Row ``t`` uses rows ``≤ t`` only, so predictions made on a growing file do not
 change when more data arrives.
@@ -41,13 +42,20 @@ from kizashi.data.precursors import default_limit
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.limit_forecaster import LimitForecaster
+from kizashi.prediction.rise_gate import rise_gate
 
-__all__ = ["DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
+__all__ = ["ANOMALY_AHEAD_CUTOFF", "DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 
 #: Warn when the calibrated probability reaches this: chosen on seeds 100–119 by
 #: ``benchmarks/prediction.py --fit`` (the longest lead at ≤ a tenth of predict_linear's
-#: false warnings).
-DEFAULT_CUTOFF = 0.25
+#: false warnings, with the rise gate).
+DEFAULT_CUTOFF = 0.10
+#: A series with a limit warns only while the line through its last RISE_WINDOW_SECONDS,
+#: continued over the horizon, comes near the limit (:mod:`kizashi.prediction.rise_gate`).
+RISE_WINDOW_SECONDS = 3600.0
+#: Series without a limit (anomaly ahead) warn at this probability (chosen before the
+#: rise gate, on the same seeds; the gate does not apply to them).
+ANOMALY_AHEAD_CUTOFF = 0.25
 #: Trend fits look back this far, and realised errors are averaged over ERROR_WINDOW.
 WINDOW_SECONDS = 6 * 3600.0
 ERROR_WINDOW_SECONDS = 86400.0
@@ -94,13 +102,18 @@ class PredictionResult:
         })
 
 
-def warnings_from(probability: np.ndarray, cutoff: float, resolve_steps: int) -> np.ndarray:
-    """Warnings: on when the probability reaches ``cutoff``, off after ``resolve_steps``
-    steps under it (:class:`~kizashi.decision.alert_filter.AlertFilter`)."""
+def warnings_from(probability: np.ndarray, cutoff: float | np.ndarray, resolve_steps: int,
+                  gate: np.ndarray | None = None) -> np.ndarray:
+    """Warnings: on when the probability reaches ``cutoff`` (one, or one per series; where
+    ``gate`` is open, when given), off after ``resolve_steps`` steps under it or with the
+    gate closed
+    (:class:`~kizashi.decision.alert_filter.AlertFilter`)."""
     from kizashi.decision.alert_filter import AlertFilter
 
     with np.errstate(invalid="ignore"):
         above = probability >= cutoff
+    if gate is not None:
+        above &= gate
     return AlertFilter(min_steps=1, resolve_steps=resolve_steps).apply(above)
 
 
@@ -109,6 +122,11 @@ def step_seconds(frame: SeriesFrame) -> float:
     if frame.n_times < 2:
         raise ValueError(f"{frame.name or 'input'}: need at least two time steps to predict")
     return float(np.median(np.diff(frame.timestamps.astype(np.int64)))) / 1e9
+
+
+def rise_steps(step: float) -> int:
+    """Steps in the rise gate's window for data every ``step`` seconds."""
+    return max(round(RISE_WINDOW_SECONDS / step), 2)
 
 
 def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
@@ -124,18 +142,21 @@ def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
 
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
                   limits: dict[str, float] | None = None, cutoff: float = DEFAULT_CUTOFF,
-                  anomaly_ahead: bool = True, progress: bool = False) -> PredictionResult:
+                  anomaly_ahead: bool = True, progress: bool = False,
+                  anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF) -> PredictionResult:
     """Predict every series of ``frame`` ``horizon`` ahead (see the module docs).
 
     ``limits`` maps a metric name to its limit; ``anomaly_ahead=False`` leaves
-    series without a limit empty.
+    series without a limit empty. ``cutoff`` is the warning probability of series with a
+    limit, ``anomaly_cutoff`` that of the others.
     """
     from tqdm import tqdm
 
     from kizashi.prediction.envelope import normal_envelope
 
-    if not 0.0 < cutoff < 1.0:
-        raise ValueError(f"the cutoff is a probability in (0, 1), got {cutoff}")
+    for value in (cutoff, anomaly_cutoff):
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"the cutoff is a probability in (0, 1), got {value}")
     horizon_seconds = parse_duration(horizon)
     step = step_seconds(frame)
     forecaster = forecaster_for(step, horizon_seconds)
@@ -144,6 +165,7 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
                       for m in frame.metrics], dtype=np.float64)
     probability = np.full((n, k), np.nan)
     eta_steps = np.full((n, k), np.nan)
+    gate = np.ones((n, k), dtype=bool)  # series without a limit are not gated
     blocks = [np.arange(k)[i:i + BLOCK] for i in range(0, k, BLOCK)]
     for columns in tqdm(blocks, desc="predict", unit="block", disable=not progress):
         values = frame.values[:, columns]
@@ -156,14 +178,17 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = out.ready & (values[:, has] >= limit[sub])
             probability[:, sub] = np.where(there, 1.0, probability[:, sub])
+            gate[:, sub] = there | rise_gate(values[:, has], limit[sub], rise_steps(step),
+                                             forecaster.horizon_steps)
             eta_steps[:, sub] = np.where(there, 0.0, eta_steps[:, sub])
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
-            lower, upper = normal_envelope(values[:, ~has])
+            lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)
             out = forecaster.crossing(values[:, ~has], upper=upper, lower=lower)
             probability[:, sub] = ANOMALY_AHEAD.probability(out.z)
             eta_steps[:, sub] = out.eta_steps
-    warning = warnings_from(probability, cutoff, max(round(RESOLVE_SECONDS / step), 1))
+    cutoffs = np.where(np.isfinite(limit), cutoff, anomaly_cutoff)
+    warning = warnings_from(probability, cutoffs, max(round(RESOLVE_SECONDS / step), 1), gate)
     step_ns = np.int64(round(step * 1e9))
     eta = np.full((n, k), np.datetime64("NaT", "ns"))
     has_eta = np.isfinite(eta_steps)

@@ -117,6 +117,7 @@ def run_demo(out_dir: str | Path, n_nodes: int = 32, days: int = 35, seed: int =
         runs.append(run)
     write_report(out, telemetry, runs)
     import_target("kizashi.report.demo_prediction:add_prediction_section")(out, telemetry, seed)
+    import_target("kizashi.report.demo_centre:add_centre_section")(out, seed)
     return out / "report.html"
 
 

@@ -35,8 +35,8 @@ so ``incident_id`` makes each incident its own alert: a late "resolved" of an
 old incident cannot end a newer one on the same series.
 A warning ahead (a watch's ``predict:``, :mod:`kizashi.watch.predictions`) is
 an alert of kind ``warning``: ``alertname="KizashiWarning"``, ``severity="warning"``,
-``detector="predict"``, with ``eta``, ``probability``, ``limit`` and ``horizon``
-among its annotations.
+``detector="predict"``, with ``prediction``, ``eta``, ``probability``, ``limit`` (or
+``band``, anomaly ahead) and ``horizon`` among its annotations.
 
 Examples
 --------

@@ -26,7 +26,8 @@ detector ``params``                              finite numbers of the declared 
                                                  1 000 000; any number at most 1e18 in size
 ``predict.horizon``                              an interval … 1 d (history at most
                                                  50 000 intervals)
-``predict.cutoff``                               a probability, 0 < p < 1
+``predict.cutoff``, ``predict.anomaly_cutoff``   a probability, 0 < p < 1
+``predict.anomaly_ahead``                        true or false
 a detector's state                               at most 32 MiB per series
 ===============================================  ====================================
 

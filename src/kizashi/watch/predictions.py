@@ -2,27 +2,32 @@
 
 A watch with ::
 
-    predict: {horizon: 6h, limit: 90, cutoff: 0.25}
+    predict: {horizon: 6h, limit: 90, cutoff: 0.1}
 
 predicts, at every step, the calibrated probability that each of its series
 reaches ``limit`` within ``horizon`` and when
 (:class:`~kizashi.prediction.live.LivePredictor`, the model of ``kizashi
 predict``; ``docs/prediction.md``). ``limit`` may be left out: series whose
-metric name ends in ``_pct`` then get 100, the others are not predicted.
-``cutoff`` (default :data:`~kizashi.prediction.predictor.DEFAULT_CUTOFF`) is the
-probability at which a series warns. While a series warns, it has an alert of
-kind ``warning`` (detector name :data:`PREDICT`) whose annotations hold the
-ETA, the probability, the limit and the horizon; the gauge
-``kizashi_predicted_anomaly_probability{horizon=...}`` on ``/metrics`` has each
-series' probability. The predictor steps at the daemon's ``interval``; a series
-learns for about ``horizon`` + 1 day + 1 day of history (``docs/prediction.md``),
-which a backfill (``initial_backfill``) can provide at the first start. Its
-history and warning state are stored in the state file with the tick, so a
-restart goes on where it stopped.
+metric name ends in ``_pct`` then get 100, and the others are predicted
+*anomaly ahead* (the chance of leaving the normal band the engine's
+``threshold`` detector judges them against; ``anomaly_ahead: false`` leaves them
+out). ``cutoff`` (default :data:`~kizashi.prediction.predictor.DEFAULT_CUTOFF`) is the
+probability at which a series with a limit warns, ``anomaly_cutoff`` (default
+:data:`~kizashi.prediction.predictor.ANOMALY_AHEAD_CUTOFF`) that of the others. While
+a series warns, it has an alert of kind ``warning`` (detector name :data:`PREDICT`)
+whose annotations hold the kind of prediction, the ETA, the probability, the limit (or
+the normal band) and the horizon; the gauge ``kizashi_predicted_anomaly_probability{horizon=...}``
+on ``/metrics`` has each series' probability, and :meth:`WatchPredictions.frozen`
+the forecast bands the dashboard draws. The predictor steps at the daemon's
+``interval``, incrementally (a fixed cost per series and step); a series learns
+for about ``horizon`` + 1 day + 1 day of steps (``docs/prediction.md``), which a
+backfill (``initial_backfill``) can provide at the first start. Its state is
+stored in the state file with the tick (the chunks that changed), so a restart
+goes on where it stopped.
 
 >>> spec = parse_predict({"horizon": "6h", "limit": 90}, "cfg: watches[t].predict")
 >>> spec.horizon, spec.limit, spec.cutoff
-(21600.0, 90.0, 0.25)
+(21600.0, 90.0, 0.1)
 >>> import numpy as np
 >>> p = WatchPredictions(spec, step_seconds=300.0)
 >>> p.limits([{"__name__": "cpu_temp_c"}, {"__name__": "fs_used_pct"}]).tolist()
@@ -42,10 +47,10 @@ import numpy as np
 
 from kizashi.durations import parse_duration
 from kizashi.prediction.live import LivePrediction, LivePredictor
-from kizashi.prediction.predictor import DEFAULT_CUTOFF
+from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
-__all__ = ["PREDICT", "PredictSpec", "WatchPredictions", "check_predict", "parse_predict",
-           "prediction_samples"]
+__all__ = ["PREDICT", "ForecastBands", "PredictSpec", "WatchPredictions", "check_predict",
+           "parse_predict", "prediction_samples"]
 
 #: The detector name of a watch's warnings (alerts) and of its stored predictor state.
 PREDICT = "predict"
@@ -61,6 +66,10 @@ class PredictSpec:
     horizon: float = 21600.0
     limit: float | None = None
     cutoff: float = DEFAULT_CUTOFF
+    #: the cutoff of series without a limit (anomaly ahead)
+    anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF
+    #: series without a limit are predicted against their normal envelope
+    anomaly_ahead: bool = True
 
     @property
     def horizon_text(self) -> str:
@@ -76,10 +85,11 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be a mapping such as {{horizon: 6h, limit: 90}}, "
                          f"got {raw!r}")
-    unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff"})
+    unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff", "anomaly_ahead",
+                                         "anomaly_cutoff"})
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)} (known: horizon, "
-                         "limit, cutoff)")
+                         "limit, cutoff, anomaly_ahead, anomaly_cutoff)")
     try:
         horizon = parse_duration(raw.get("horizon", "6h"))
     except (ValueError, OverflowError, TypeError) as error:
@@ -93,7 +103,16 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     cutoff = _number(raw.get("cutoff", DEFAULT_CUTOFF), f"{where}.cutoff")
     if not 0.0 < cutoff < 1.0:
         raise ValueError(f"{where}.cutoff is a probability in (0, 1), got {cutoff!r}")
-    return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff)
+    anomaly_cutoff = _number(raw.get("anomaly_cutoff", ANOMALY_AHEAD_CUTOFF),
+                             f"{where}.anomaly_cutoff")
+    if not 0.0 < anomaly_cutoff < 1.0:
+        raise ValueError(f"{where}.anomaly_cutoff is a probability in (0, 1), "
+                         f"got {anomaly_cutoff!r}")
+    anomaly_ahead = raw.get("anomaly_ahead", True)
+    if not isinstance(anomaly_ahead, bool):
+        raise ValueError(f"{where}.anomaly_ahead must be true or false, got {anomaly_ahead!r}")
+    return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff, anomaly_ahead=anomaly_ahead,
+                       anomaly_cutoff=anomaly_cutoff)
 
 
 def check_predict(spec: PredictSpec, interval: float, where: str) -> None:
@@ -119,39 +138,51 @@ def _number(value: Any, at: str) -> float:
 class WatchPredictions:
     """Predictions of a watch's series, kept aligned with its columns (series ids).
 
-    Series joining the watch start with an empty history; series leaving it
-    take theirs away; the others keep theirs.
+    Series joining the watch start with a fresh state; series leaving it take
+    theirs away; the others keep theirs (one :class:`~kizashi.watch.columns.StateLayout`
+    over the predictor's state tree, every array of which has the series on its last axis).
 
     >>> spec = parse_predict({"horizon": "1h", "limit": 100}, "cfg")
     >>> p = WatchPredictions(spec, step_seconds=300.0)
     >>> t = np.arange(0, 3 * 86400, 300.0)
-    >>> out = p.update([7], [{}], t, (5 + t / 3600)[:, None])  # +1 %/h, at 77 % by now
+    >>> out = p.update([7], [{}], t, (5.05 + t / 3600)[:, None])  # +1 %/h, at 77 % by now
     >>> float(out.probability[0]) < 0.01, bool(out.warning[0])
     (True, False)
-    >>> later = t[-1] + 300 * np.arange(1, 271)           # 22.5 h on: at 99.42 %
-    >>> out = p.update([7], [{}], later, (5 + later / 3600)[:, None])
+    >>> later = t[-1] + 300 * np.arange(1, 271)           # 22.5 h on: at 99.47 %
+    >>> out = p.update([7], [{}], later, (5.05 + later / 3600)[:, None])
     >>> bool(out.warning[0]), round((float(out.eta_seconds[0]) - float(p.times[-1])) / 3600, 2)
     (True, 0.58)
     """
 
     def __init__(self, spec: PredictSpec, step_seconds: float):
+        from kizashi.watch.columns import StateLayout
+
         self.spec = spec
         self.step_seconds = float(step_seconds)
         self.columns: list[int] = []
         self.predictor = self._predictor(np.zeros(0))
-        #: the last prediction per column (NaN / False before the first)
-        self.last = LivePrediction(np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0))
+        self.layout = StateLayout(self.predictor.fresh)
+        #: the tree as last stored (None: unknown, the next save writes it whole)
+        self.stored: dict[str, Any] | None = None
 
     def _predictor(self, limits: np.ndarray) -> LivePredictor:
-        return LivePredictor(self.step_seconds, limits, self.spec.horizon, self.spec.cutoff)
+        return LivePredictor(self.step_seconds, limits, self.spec.horizon, self.spec.cutoff,
+                             anomaly_ahead=self.spec.anomaly_ahead and self.spec.limit is None,
+                             anomaly_cutoff=self.spec.anomaly_cutoff)
 
     @property
     def times(self) -> np.ndarray:
-        """The steps of the kept history (seconds)."""
+        """The newest step predicted (seconds; empty before the first)."""
         return self.predictor.times_
 
+    @property
+    def last(self) -> LivePrediction:
+        """The newest step's prediction per column."""
+        return self.predictor.latest
+
     def limits(self, labels: list[dict[str, str]]) -> np.ndarray:
-        """Each series' limit: the spec's, else 100 for a ``*_pct`` metric, else NaN."""
+        """Each series' limit: the spec's, else 100 for a ``*_pct`` metric, else NaN
+        (anomaly ahead, unless the spec turns it off)."""
         from kizashi.data.precursors import default_limit
 
         if self.spec.limit is not None:
@@ -161,25 +192,20 @@ class WatchPredictions:
             for m in labels], dtype=np.float64)
 
     def align(self, columns: list[int], labels: list[dict[str, str]]) -> None:
-        """Follow the watch's columns: keep the history of the series that stay."""
+        """Follow the watch's columns: keep the state of the series that stay."""
         if columns == self.columns:
             return
         where = {sid: j for j, sid in enumerate(self.columns)}
         keep = np.array([where.get(sid, -1) for sid in columns], dtype=np.int64)
-        old, state = self.predictor, self.predictor.state_dict()
+        old = self.predictor.state
+        state = self.layout.fresh(len(columns))
+        known = np.flatnonzero(keep >= 0)
+        if known.size:
+            self.layout.put(state, known, self.layout.select(old, keep[known]))
+        state["kernel"]["row"] = old["kernel"]["row"].copy()  # shared: the steps seen
+        state["time"] = old["time"].copy()
         self.predictor = self._predictor(self.limits(labels))
-
-        def pick(array: np.ndarray, fill: Any) -> np.ndarray:
-            out = np.full((*array.shape[:-1], len(columns)), fill, dtype=array.dtype)
-            out[..., keep >= 0] = array[..., keep[keep >= 0]]
-            return out
-
-        self.predictor.load_state_dict({
-            "times": old.times_, "values": pick(state["values"], np.nan),
-            **{k: pick(v, 0) for k, v in state.items() if k.startswith("filter_")}})
-        self.last = LivePrediction(pick(self.last.probability, np.nan),
-                                   pick(self.last.warning, False),
-                                   pick(self.last.eta_seconds, np.nan))
+        self.predictor.state = state
         self.columns = list(columns)
 
     def update(self, columns: list[int], labels: list[dict[str, str]], times: np.ndarray,
@@ -189,43 +215,54 @@ class WatchPredictions:
         self.align(columns, labels)
         if not columns:
             return self.last
-        self.last = self.predictor.update(times, values)
-        return self.last
+        return self.predictor.update(times, values)
 
     def state_tree(self) -> dict[str, Any]:
-        """What the state file keeps (plain arrays)."""
+        """What the state file keeps (plain arrays, a copy)."""
         return {"series": np.asarray(self.columns, dtype=np.int64),
-                **self.predictor.state_dict(),
-                "probability": self.last.probability.copy(),
-                "warning": self.last.warning.copy(), "eta": self.last.eta_seconds.copy()}
+                "predictor": self.predictor.state_dict()}
 
-    def load_tree(self, tree: dict[str, Any], labels: list[dict[str, str]]) -> None:
-        """Go on from a :meth:`state_tree` (``labels``: of its series, in order)."""
+    def save(self, store: Any, watch: str) -> None:
+        """Store the state in ``store`` (inside the tick's transaction): the chunks that
+        changed since the last save, or all of it after a restore."""
+        tree = self.state_tree()
+        store.save_tree(watch, PREDICT, tree, previous=self.stored)
+        self.stored = tree
+
+    def load_tree(self, tree: dict[str, Any], labels: list[dict[str, str]],
+                  stored: bool = False) -> None:
+        """Go on from a :meth:`state_tree` (``labels``: of its series, in order); ``stored``:
+        the tree is what the state file holds."""
         columns = [int(c) for c in np.asarray(tree["series"]).tolist()]
         predictor = self._predictor(self.limits(labels))
-        predictor.load_state_dict(tree)
-        last = LivePrediction(np.asarray(tree["probability"], dtype=np.float64),
-                              np.asarray(tree["warning"], dtype=bool),
-                              np.asarray(tree["eta"], dtype=np.float64))
-        if not last.probability.size == last.warning.size == len(columns):
+        predictor.load_state_dict(tree["predictor"])
+        if len(columns) != predictor.limits.size:
             raise ValueError("the saved predictions do not match their series")
-        self.predictor, self.last, self.columns = predictor, last, columns
+        self.predictor, self.columns = predictor, columns
+        self.stored = tree if stored else None
 
     def annotations(self, j: int, watch: str, labels: dict[str, str]) -> dict[str, str]:
-        """A warning's annotations for column ``j``: kind, ETA, probability, limit, horizon
-        and a summary."""
+        """A warning's annotations for column ``j``: kind, prediction (``time_to_limit`` or
+        ``anomaly_ahead``), ETA, probability, limit or normal band, horizon and a summary."""
         from kizashi.watch.alerts import iso
 
-        eta = float(self.last.eta_seconds[j])
+        last, state = self.last, self.predictor.state
+        eta = float(last.eta_seconds[j])
         when = iso(eta) if math.isfinite(eta) else ""
-        probability = float(self.last.probability[j])
-        limit = f"{float(self.predictor.limits[j]):g}"
+        probability = float(last.probability[j])
         named = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-        return {"kind": "warning", "eta": when, "probability": f"{probability:.3f}",
-                "limit": limit, "horizon": self.spec.horizon_text,
-                "summary": f"{watch}: {named} may reach {limit} within "
-                           f"{self.spec.horizon_text} (p={probability:.2f}"
-                           + (f", ETA {when})" if when else ")")}
+        horizon = self.spec.horizon_text
+        tail = f" (p={probability:.2f}" + (f", ETA {when})" if when else ")")
+        notes = {"kind": "warning", "eta": when, "probability": f"{probability:.3f}",
+                 "horizon": horizon}
+        if math.isfinite(float(self.predictor.limits[j])):
+            limit = f"{float(self.predictor.limits[j]):g}"
+            return {**notes, "prediction": "time_to_limit", "limit": limit,
+                    "summary": f"{watch}: {named} may reach {limit} within {horizon}{tail}"}
+        band = f"{float(state['lower'][j]):.4g} to {float(state['upper'][j]):.4g}"
+        return {**notes, "prediction": "anomaly_ahead", "band": band,
+                "summary": f"{watch}: {named} may leave its normal band ({band}) within "
+                           f"{horizon}{tail}"}
 
     def snapshot(self, columns: list[int]) -> dict[str, Any]:
         """The last predictions aligned with ``columns``, as JSON-ready lists (``None``
@@ -236,6 +273,7 @@ class WatchPredictions:
             where = {sid: j for j, sid in enumerate(self.columns)}
             rows = np.array([where.get(sid, -1) for sid in columns], dtype=np.int64)
         known = rows >= 0
+        last = self.last
 
         def pick(array: np.ndarray, fill: Any) -> np.ndarray:
             out = np.full(len(columns), fill, dtype=array.dtype)
@@ -245,10 +283,70 @@ class WatchPredictions:
         def listed(array: np.ndarray) -> list[float | None]:
             return [v if math.isfinite(v) else None for v in pick(array, np.nan).tolist()]
 
+        kinds = np.where(np.isfinite(self.predictor.limits), "time_to_limit",
+                         "anomaly_ahead" if self.predictor.anomaly_ahead else "")
         return {"horizon": self.spec.horizon_text,
-                "probability": listed(self.last.probability),
-                "warning": pick(self.last.warning, False).tolist(),
-                "eta": listed(self.last.eta_seconds)}
+                "probability": listed(last.probability),
+                "warning": pick(last.warning, False).tolist(),
+                "eta": listed(last.eta_seconds),
+                "kind": [str(k) for k in pick(kinds.astype(object), "").tolist()]}
+
+    def frozen(self) -> ForecastBands:
+        """A copy of the newest forecasts, for the dashboard (read from another thread)."""
+        band, state = self.predictor.band(), self.predictor.state
+        t = (self.times[-1] + band["seconds"]) if self.times.size else np.zeros(0)
+        return ForecastBands(
+            self.spec.horizon_text, np.asarray(self.columns, dtype=np.int64), t,
+            band["forecast"], band["lower"], band["upper"], self.predictor.limits.copy(),
+            state["lower"].copy(), state["upper"].copy(), state["probability"].copy(),
+            state["filter"]["active"].copy(), state["eta"].copy())
+
+
+@dataclass(frozen=True, eq=False)
+class ForecastBands:
+    """The newest forecast of every series of a watch over the horizon: times ``t``
+    ``(grid,)``, and per grid step and series the ``forecast`` and its 90 % band
+    (``lower``, ``upper``); per series the limit (NaN: anomaly ahead), the normal
+    envelope it is predicted against, probability, warning and ETA."""
+
+    horizon: str
+    series: np.ndarray
+    t: np.ndarray
+    forecast: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    limits: np.ndarray
+    envelope_lower: np.ndarray
+    envelope_upper: np.ndarray
+    probability: np.ndarray
+    warning: np.ndarray
+    eta: np.ndarray
+
+    def band(self, series_id: int) -> dict[str, Any] | None:
+        """One series' forecast, JSON-ready (``None`` where there is none: learning, no
+        crossing ahead); None for a series the watch does not predict."""
+        where = np.flatnonzero(self.series == series_id)
+        if not where.size or not self.t.size:
+            return None
+        j = int(where[0])
+
+        def listed(array: np.ndarray) -> list[float | None]:
+            return [v if math.isfinite(v) else None for v in array.tolist()]
+
+        def one(value: float) -> float | None:
+            return value if math.isfinite(value) else None
+
+        limit = float(self.limits[j])
+        envelope = not math.isfinite(limit)
+        return {"horizon": self.horizon, "t": self.t.tolist(),
+                "forecast": listed(self.forecast[:, j]),
+                "lower": listed(self.lower[:, j]), "upper": listed(self.upper[:, j]),
+                "kind": "anomaly_ahead" if envelope else "time_to_limit",
+                "limit": one(limit),
+                "envelope_lower": one(float(self.envelope_lower[j])) if envelope else None,
+                "envelope_upper": one(float(self.envelope_upper[j])) if envelope else None,
+                "probability": one(float(self.probability[j])),
+                "warning": bool(self.warning[j]), "eta": one(float(self.eta[j]))}
 
 
 def prediction_samples(body: dict[str, Any], limit: int | None

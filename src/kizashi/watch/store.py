@@ -546,6 +546,29 @@ class WatchStore:
                     out[sid].append(score)
         return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
+    def score_blocks(self, detector: str, since: float
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The stored blocks of ``detector`` from ``since`` on, oldest first: per block its
+        layout's series ids and its ``(series, 3)`` value, score, threshold columns."""
+        layouts: dict[int, np.ndarray] = {}
+        for layout, data in self.db.execute(
+                "SELECT layout, data FROM blocks WHERE detector=? AND t>=? ORDER BY t",
+                (detector, since)):
+            if layout not in layouts:
+                row = self.db.execute("SELECT series FROM layouts WHERE id=?",
+                                      (layout,)).fetchone()
+                layouts[layout] = np.frombuffer(row[0], np.int64) if row else np.zeros(0, int)
+            yield layouts[layout], np.frombuffer(data, np.float64).reshape(-1, 3)
+
+    def score_points(self, detector: str, since: float) -> tuple[np.ndarray, np.ndarray]:
+        """Series ids and scores of the single points of ``detector`` from ``since`` on."""
+        rows = self.db.execute("SELECT series_id, score FROM points WHERE detector=? AND t>=? "
+                               "AND score IS NOT NULL", (detector, since)).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids, scores = zip(*rows, strict=True)
+        return np.asarray(ids, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+
     def prune(self, before: float) -> None:
         """Forget points and resolved alerts older than ``before``."""
         self.db.execute("DELETE FROM points WHERE t<?", (before,))

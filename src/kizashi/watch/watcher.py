@@ -65,6 +65,7 @@ from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
 from kizashi.watch.predictions import PREDICT, WatchPredictions
+from kizashi.watch.quantile_cutoffs import recent_quantiles
 from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.shards import shard_mask, shard_of
 from kizashi.watch.sources import Samples, SourceError, series_key
@@ -85,7 +86,7 @@ PERSIST_LOG_EVERY = 600.0
 SNAPSHOT_SERIES = 5000
 #: A live step of a univariate detector runs over this many series at a time (its
 #: temporary arrays stay small); each slice has at least 2 series.
-SLICE = 8192
+SLICE = 2048
 #: Upper bounds (seconds) of the buckets of the tick-duration histogram on /metrics.
 TICK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 #: The watch's own state (when each series was last seen) is stored under this name.
@@ -340,7 +341,7 @@ class Watcher:
         if tree is not None:
             try:
                 predict.load_tree(tree, [rows[sid]["labels"] if sid in rows else {}
-                                         for sid in tree["series"].tolist()])
+                                         for sid in tree["series"].tolist()], stored=True)
             except (ValueError, KeyError, TypeError) as error:
                 log.warning("watch %s: saved predictions not usable (%s); predicting afresh",
                             spec.name, error)
@@ -697,7 +698,10 @@ class Watcher:
             notes_j = predict.annotations(j, name, labels[j])
             alert_id = self.store.open_alert(sid, name, PREDICT, labels[j], t,
                                              out.probability[j], run.last_value[j],
-                                             predict.spec.cutoff, annotations=notes_j)
+                                             predict.spec.cutoff if np.isfinite(
+                                                 predict.predictor.limits[j])
+                                             else predict.spec.anomaly_cutoff,
+                                             annotations=notes_j)
             run.open_alerts[(sid, PREDICT)] = alert_id
             notes.append(("warning %d firing: %s", (alert_id, notes_j["summary"])))
             for sink in self.notifier.sinks:
@@ -710,7 +714,7 @@ class Watcher:
                 notes.append(("warning %d resolved", (alert_id,)))
                 for sink in self.notifier.sinks:
                     self.store.enqueue(alert_id, sink, "resolved", now)
-        self.store.save_tree(name, PREDICT, predict.state_tree())
+        predict.save(self.store, name)
 
     def _live_step(self, drun: _DetectorRun, matrix: np.ndarray,
                    times: np.ndarray) -> BlockDecision:
@@ -877,13 +881,8 @@ class Watcher:
                              and not np.isfinite(drun.thresholds).all()):
             return
         since = t - QUANTILE_STEPS * self.config.interval
-        scores = self.store.recent_scores(run.columns, drun.spec.name, since)
-        out = np.full(len(run.columns), np.inf)
-        for j, sid in enumerate(run.columns):
-            ref = scores.get(sid, np.zeros(0))
-            ref = ref[np.isfinite(ref)]
-            if ref.size >= QUANTILE_MIN_SCORES:
-                out[j] = float(np.quantile(ref, cutoff.value))
+        out = recent_quantiles(self.store, run.columns, drun.spec.name, since, cutoff.value,
+                               QUANTILE_MIN_SCORES)
         drun.decider.set_thresholds(out)
         drun.thresholds_at = t
 
@@ -963,6 +962,7 @@ class Watcher:
                 "table": table,
                 "predictions": None if run.predict is None else run.predict.snapshot(
                     run.columns),
+                "forecasts": None if run.predict is None else run.predict.frozen(),
             }
         h = self.health
         self._snapshot = {

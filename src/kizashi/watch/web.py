@@ -3,7 +3,8 @@
 Pages: ``/`` an overview of every watched series with its status, ``/series/{id}``
 an interactive plot (value, score, threshold, alerts; range buttons,
 from/to, drag to zoom, hover read-out), ``/alerts`` the alert list. JSON:
-``/api/status``, ``/api/series/{id}?start=&end=``, ``/api/alerts``. Plus
+``/api/status``, ``/api/series/{id}?start=&end=``, ``/api/series/{id}/forecast``
+(a watch with ``predict:``), ``/api/alerts``. Plus
 ``/metrics`` and ``/healthz``.
 
 The plot is a small canvas renderer written for this page
@@ -143,7 +144,7 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
     def api_status() -> JSONResponse:
         snap = snapshot()
         return JSONResponse({**snap, "watches": {
-            name: {k: v for k, v in watch.items() if k != "table"}
+            name: {k: v for k, v in watch.items() if k not in ("table", "forecasts")}
             for name, watch in snap.get("watches", {}).items()}})
 
     @app.get("/api/alerts")
@@ -190,6 +191,18 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
         return JSONResponse({"series": series, "start": start, "end": end, "step": interval,
                              "detectors": detectors, "alerts": alerts,
                              "downsampled": downsampled})
+
+    @app.get("/api/series/{series_id}/forecast")
+    def api_forecast(series_id: int) -> JSONResponse:
+        """The series' newest forecast over the horizon (a watch with ``predict:``)."""
+        check_id(series_id)
+        for watch in snapshot().get("watches", {}).values():
+            forecasts = watch.get("forecasts")
+            band = None if forecasts is None else forecasts.band(series_id)
+            if band is not None:
+                return JSONResponse(band)
+        raise HTTPException(404, f"no forecast for series {series_id} (its watch has no "
+                                 "predict:, or the series is not in it)")
 
     @app.get("/", response_class=HTMLResponse)
     def overview(q: str = "", page: int = 1, per: int = PER_PAGE) -> str:

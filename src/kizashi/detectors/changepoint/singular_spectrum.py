@@ -29,6 +29,12 @@ _CHUNK = 4096
 _FLAT = 1e-20
 #: Lanczos steps the krylov solver adds each time its Ritz pairs have not converged.
 _MORE_STEPS = 3
+#: The krylov solver's state arrays, updated in place by its kernel.
+_TRACKED = ("count", "center", "products", "seed", "ritz", "taken", "start_at", "ring",
+            "ring_state")
+#: A point that converged at its first test with a residual below this fraction of the
+#: tolerance lets the next point test one Lanczos step earlier (else at the same step).
+_COMFORT = 1 / 4
 #: A new value is learnt at most this many σ (of the segment before it) from that
 #: segment's mean: only absurd values are clipped, so that sums of squares stay finite.
 _REACH = 1e3
@@ -75,11 +81,13 @@ class SingularSpectrumTransform(Detector):
     and keeps the last ``lag`` bases, since the past matrix at ``t`` is the
     test matrix at ``t − lag``. ``solver="krylov"`` (the default) does the
     same with a Krylov method instead of a decomposition: per step, Lanczos
-    steps on the test Gram matrix (updated from the previous step's in
-    ``O(window · n_columns)``), seeded with the previous step's top-``rank``
-    Ritz vectors (their unit sum), give the new top Ritz vectors; the first
-    is ``β`` and the top ``rank`` are kept ``lag`` steps for the past. It
-    takes ``rank + 1`` steps, then 3 more at a time until every top Ritz pair
+    steps on the test Gram matrix (its first row kept in the state and moved
+    on in ``O(window)``, the matrix filled from it in ``O(window²)``), seeded
+    with the previous step's top-``rank`` Ritz vectors (their unit sum), give
+    the new top Ritz vectors; the first is ``β`` and the top ``rank`` are
+    kept ``lag`` steps for the past. It takes about as many steps as the
+    previous point (at least ``rank + 1``), then 3 more at a time until every
+    top Ritz pair
     has converged — ``‖C u − θ u‖ ≤ ritz_tolerance · θ_1``, read off the
     tridiagonal matrix at no cost — or the top Ritz values stop moving
     (clustered eigenvalues, as in noise), or ``lanczos_steps`` are done: calm
@@ -138,7 +146,7 @@ class SingularSpectrumTransform(Detector):
         Power-method steps per time step (ide-tsuda).
     lanczos_steps : int or None
         Lanczos steps ``k`` per time step: at most this many on the test Gram
-        matrix (krylov; ``None`` means ``4·rank + 4``) or exactly this many
+        matrix (krylov; ``None`` means ``3·rank + 3``) or exactly this many
         on the past one (ide-tsuda; ``None`` means ``4·rank``), at most
         ``window``. Idé & Tsuda's ``2·rank − 1`` is too few on de-meaned data,
         whose spectrum is flatter (see ``docs/changepoint.md``).
@@ -219,7 +227,7 @@ class SingularSpectrumTransform(Detector):
                              "use solver='exact' for statistic='angle'")
         p = integer("power_iterations", self.power_iterations, 1)
         if self.lanczos_steps is None:
-            k = min((4 * r + 4) if self.solver == "krylov" else 4 * r, w)
+            k = min((3 * r + 3) if self.solver == "krylov" else 4 * r, w)
         else:
             k = integer("lanczos_steps", self.lanczos_steps, 1)
             if k > w or k < r:
@@ -250,9 +258,11 @@ class SingularSpectrumTransform(Detector):
         elif self.solver == "krylov":
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["center"] = np.zeros(n_series)
+            state["products"] = np.zeros((n_series, c["w"]))
             state["seed"] = np.zeros((n_series, c["w"]))
             state["ritz"] = np.zeros((n_series, 2, c["r"]))
             state["taken"] = np.zeros(n_series, dtype=np.int64)
+            state["start_at"] = np.zeros(n_series, dtype=np.int64)
             state["ring"] = np.zeros((n_series, c["g"], c["r"], c["w"]))
             state["ring_state"] = np.zeros((n_series, c["g"]), dtype=np.int8)
         else:
@@ -261,7 +271,15 @@ class SingularSpectrumTransform(Detector):
             state["beta"] = np.tile(start / np.linalg.norm(start), (n_series, 1))
         return state
 
+    def _upgrade(self, state: State) -> None:
+        """Complete a krylov state saved before the Gram row was part of it."""
+        if self.solver == "krylov" and "products" not in state:
+            state["products"] = _lag_products(state["history"], state["center"],
+                                              self._config()["w"])
+            state["start_at"] = np.maximum(state["taken"] - 1, 0)
+
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        self._upgrade(state)
         out = np.full(x.shape, np.nan)
         rows = np.flatnonzero(~np.isnan(x))
         if rows.size == x.size:
@@ -273,6 +291,7 @@ class SingularSpectrumTransform(Detector):
         return out
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        self._upgrade(state)
         out = np.full(values.shape, np.nan)
         missing = np.isnan(values)
         clean = np.flatnonzero(~missing.any(axis=0))
@@ -354,12 +373,15 @@ class SingularSpectrumTransform(Detector):
         hankel = HankelHistory(c["seg"])
         full = hankel.extend(state["history"], block)
         out = np.zeros(block.shape)
-        arrays = {key: state[key].copy() for key in ("count", "center", "seed", "ritz", "taken",
-                                                     "ring", "ring_state")}
-        tracking_block(full, arrays["count"], arrays["center"], arrays["seed"], arrays["ritz"],
-                       arrays["taken"], arrays["ring"], arrays["ring_state"], out, c["seg"],
-                       c["w"], c["g"], c["r"], c["k"], self.normalize == "demean", _FLAT,
-                       c["seg"], c["k_first"], _MORE_STEPS, c["tol"])
+        # the kernel updates the state in place (no copies: the ring is most of the state)
+        arrays = {key: np.require(state[key], dtype=state[key].dtype, requirements="CAW")
+                  for key in _TRACKED}
+        tracking_block(full, arrays["count"], arrays["center"], arrays["products"],
+                       arrays["seed"], arrays["ritz"], arrays["taken"], arrays["start_at"],
+                       arrays["ring"],
+                       arrays["ring_state"], out, c["seg"], c["w"], c["g"], c["r"], c["k"],
+                       self.normalize == "demean", _FLAT, c["seg"], c["k_first"], _MORE_STEPS,
+                       c["tol"], _COMFORT)
         state.update(arrays)
         state["history"] = hankel.keep(full)
         return out
@@ -412,6 +434,15 @@ class SingularSpectrumTransform(Detector):
         state["beta"] = beta
         state["count"] = count
         return out
+
+
+def _lag_products(history: np.ndarray, center: np.ndarray, window: int) -> np.ndarray:
+    """``Σ_j y_j y_{j+d}`` (``d < window``) of each row of ``history − center``: the first
+    row of the Gram matrix of its lag vectors (``history`` holds one segment)."""
+    y = history - center[:, None]
+    n = history.shape[1] - window + 1
+    return np.stack([np.einsum("sj,sj->s", y[:, :n], y[:, d:d + n]) for d in range(window)],
+                    axis=1)
 
 
 def _lanczos(lagged: np.ndarray, seed: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,36 +3,38 @@
 Used by :class:`~kizashi.detectors.changepoint.singular_spectrum.SingularSpectrumTransform`
 with ``solver="krylov"``. For every new value of a series it
 
-1. updates the de-meaned Gram matrix ``C = H Hᵀ`` of the test trajectory
-   matrix (``window × window``) from the previous step's: the raw Gram matrix
-   of a sliding segment moves one place along its diagonal and only its last
-   column is new (``n_columns · window`` products instead of
-   ``n_columns · window²``); de-meaning is a rank-2 correction;
-2. runs Lanczos steps on ``C`` (full re-orthogonalisation) seeded with the
-   unit sum of the previous step's top ``rank`` Ritz vectors, so the Krylov
-   space starts inside the subspace it must find, and takes the top ``rank``
-   Ritz vectors of the tridiagonal matrix (implicit QL whose first shifts are
-   the previous Ritz values, extrapolated, so that it can stop once it has
-   the top ``rank``). It starts with one step fewer than the previous point
-   needed (at least ``k_first``) and adds ``k_more`` steps until every top
-   Ritz pair's residual ``‖C u − θ u‖`` — the last Lanczos residual norm
-   times the last entry of the pair's vector in the tridiagonal basis, so it
-   costs nothing — is at most ``tolerance · θ_1``, or until more steps no
-   longer move the top Ritz values (by ``tolerance · θ_1 / 8``; clustered
-   eigenvalues, as in noise, whose vectors the data leave undetermined), or
+1. moves on the first row of the Gram matrix ``G = Σ_j y_j y_jᵀ`` of the
+   segment's lag vectors ``y_j`` (values minus a per-series ``center``): the
+   row is kept in the state, and one value leaving and one entering change
+   each entry by two products (``O(window)``); the whole matrix follows from
+   its first row, since entries along a diagonal differ by the same two
+   products (``window²`` products, no history re-read). De-meaning is a
+   rank-2 correction applied inside each matrix–vector product;
+2. runs Lanczos steps on the de-meaned ``C`` (three-term recurrence, then one
+   Gram–Schmidt pass against the whole basis) seeded with the unit sum of the
+   previous step's top ``rank`` Ritz vectors, so the Krylov space starts
+   inside the subspace it must find, and takes the top ``rank`` Ritz vectors
+   of the tridiagonal matrix (implicit QL whose first shifts are the previous
+   Ritz values, extrapolated, so that it can stop once it has the top
+   ``rank``). It first tests convergence at the step count where the
+   previous point converged (one step earlier when that point converged with
+   room to spare; at least ``k_first``) and adds ``k_more`` steps until
+   every top Ritz pair's residual ``‖C u − θ u‖`` — the last Lanczos
+   residual norm times the last entry of the pair's vector in the tridiagonal
+   basis, so it costs nothing — is at most ``tolerance · θ_1``, or until more
+   steps no longer move the top Ritz values (by ``tolerance · θ_1 / 8``), or
    ``k`` steps are done;
 3. scores ``1 − ‖U_r(t − lag)ᵀ β(t)‖²`` with ``β(t)`` the top Ritz vector and
    ``U_r(t − lag)`` the top Ritz vectors kept from ``lag`` steps ago (the past
    matrix at ``t`` is the test matrix at ``t − lag``, so one decomposition per
    point serves both).
 
-The raw Gram matrix is built from values minus a per-series ``center`` (the
-segment mean, reset every ``recenter`` steps) so that a large level does not
-cost precision. Each Gram entry is a sum over the same products in the same
-order whether it was moved along or built afresh at the start of a block (the
-loops building it are not reassociated), and every adaptive choice (steps,
-shifts) comes from the saved state, so a series resumed from its saved state
-continues bit for bit. Without numba the same code runs as plain Python
+The ``center`` (the segment mean) is reset, and the Gram row recomputed from
+the segment, every ``recenter`` steps, so that a large level does not cost
+precision and rounding does not accumulate. Everything a step uses comes
+from the saved state and the history, so one ``update`` of many series costs
+what one step of the batch path costs, and a series resumed from its saved
+state continues bit for bit. Without numba the same code runs as plain Python
 (slowly) and gives the same scores to rounding, except where a rounding
 difference changes whether a step counts as converged (the scores then differ
 by about the tolerance).
@@ -57,48 +59,49 @@ _SETTLED = 1 / 8
 
 
 @njit(cache=True, error_model="numpy")
-def _gram_column(y: np.ndarray, n: int, w: int, col: int, out: np.ndarray) -> None:
-    """``out[a] = Σ_j y[j + a] · y[j + col]`` summed over ``j`` in order (not reassociated)."""
-    for a in range(w):
-        out[a] = 0.0
-    for j in range(n):
-        factor = y[j + col]
-        for a in range(w):
-            out[a] += y[j + a] * factor
+def _lag_products(y: np.ndarray, n: int, w: int, products: np.ndarray) -> None:
+    """``products[d] = Σ_{j<n} y[j] · y[j + d]`` (``d < w``): the Gram matrix's first row."""
+    for d in range(w):
+        acc = 0.0
+        for j in range(n):
+            acc += y[j] * y[j + d]
+        products[d] = acc
 
 
 @njit(cache=True, error_model="numpy")
-def _column_sum(y: np.ndarray, n: int, col: int) -> float:
+def _slide_products(y: np.ndarray, dropped: float, n: int, w: int,
+                    products: np.ndarray) -> None:
+    """Move ``_lag_products`` one value on: ``y`` is the new segment, ``dropped`` the value
+    that left it (both minus the same center); ``O(window)`` instead of ``O(window · n)``."""
+    newest = y[n - 1]
+    products[0] += y[n - 1] * y[n - 1] - dropped * dropped
+    for d in range(1, w):
+        products[d] += newest * y[n - 1 + d] - dropped * y[d - 1]
+
+
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
+def _fill_gram(y: np.ndarray, n: int, w: int, products: np.ndarray, gram: np.ndarray,
+               sums: np.ndarray) -> None:
+    """The Gram matrix ``Σ_j y_j y_jᵀ`` of the lag vectors ``y_j = y[j : j + w]`` from its
+    first row (entries along a diagonal differ by one product leaving, one entering) and
+    the lag vectors' sum ``sums``."""
+    for d in range(w):
+        gram[0, d] = products[d]
+    for a in range(w - 1):
+        ya = y[a]
+        yn = y[a + n]
+        for d in range(w - 1 - a):
+            gram[a + 1, a + 1 + d] = gram[a, a + d] - ya * y[a + d] + yn * y[a + n + d]
+    for a in range(1, w):
+        for b in range(a):
+            gram[a, b] = gram[b, a]
     total = 0.0
     for j in range(n):
-        total += y[j + col]
-    return total
-
-
-@njit(cache=True, error_model="numpy")
-def _build(y: np.ndarray, n: int, w: int, gram: np.ndarray, sums: np.ndarray,
-           column: np.ndarray) -> None:
-    """The raw Gram matrix ``Σ_j y_j y_jᵀ`` of the lag vectors of ``y`` and their sums."""
-    for b in range(w):
-        _gram_column(y, n, w, b, column)
-        for a in range(w):
-            gram[a, b] = column[a]
-        sums[b] = _column_sum(y, n, b)
-
-
-@njit(cache=True, error_model="numpy")
-def _shift(y: np.ndarray, n: int, w: int, gram: np.ndarray, sums: np.ndarray,
-           column: np.ndarray) -> None:
-    """Advance ``_build``'s result by one value: the same numbers, mostly moved."""
-    for a in range(w - 1):
-        for b in range(w - 1):
-            gram[a, b] = gram[a + 1, b + 1]
-        sums[a] = sums[a + 1]
-    _gram_column(y, n, w, w - 1, column)
-    for a in range(w):
-        gram[a, w - 1] = column[a]
-        gram[w - 1, a] = column[a]
-    sums[w - 1] = _column_sum(y, n, w - 1)
+        total += y[j]
+    sums[0] = total
+    for b in range(1, w):
+        total += y[b - 1 + n] - y[b - 1]
+        sums[b] = total
 
 
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
@@ -153,26 +156,54 @@ def _orthogonalise(basis: np.ndarray, count: int, v: np.ndarray,
 
 
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
-def _lanczos(gram: np.ndarray, basis: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
-             v: np.ndarray, coefficients: np.ndarray, start: int, stop: int) -> int:
-    """Lanczos steps ``start … stop − 1`` with full re-orthogonalisation; returns the steps done.
+def _apply(gram: np.ndarray, sums: np.ndarray, shift: float, n: int, x: np.ndarray,
+           out: np.ndarray) -> None:
+    """``out = C x`` for ``C = Σ_j (y_j − shift·1)(y_j − shift·1)ᵀ``, given the Gram matrix
+    ``Σ_j y_j y_jᵀ`` and ``sums = Σ_j y_j``: ``C = G − shift (s 1ᵀ + 1 sᵀ) + n shift² 1 1ᵀ``,
+    applied as a rank-2 correction of ``G x``."""
+    _matvec(gram, x, out)
+    if shift != 0.0:
+        ones = 0.0
+        for a in range(x.shape[0]):
+            ones += x[a]
+        along = _dot(sums, x)
+        constant = n * shift * shift * ones - shift * along
+        scaled = shift * ones
+        for a in range(x.shape[0]):
+            out[a] += constant - scaled * sums[a]
+
+
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
+def _lanczos(gram: np.ndarray, sums: np.ndarray, shift: float, n: int, basis: np.ndarray,
+             alpha: np.ndarray, beta: np.ndarray, v: np.ndarray, coefficients: np.ndarray,
+             start: int, stop: int) -> int:
+    """Lanczos steps ``start … stop − 1`` on ``C`` (see :func:`_apply`) with full
+    re-orthogonalisation; returns the steps done.
 
     ``basis[start]`` must hold the next unit Lanczos vector (``basis[0]``: the
     seed). Step ``j`` writes ``alpha[j]``, the residual norm ``beta[j]`` and,
-    room permitting, ``basis[j + 1]``. When the Krylov space closes (an
-    invariant subspace: ``beta[j] = 0``), the run goes on from the first
-    coordinate vector not in it, so that eigenvalues the seed cannot reach —
-    the second of an equal pair, say — are still found; it ends early only
-    when the basis spans everything.
+    room permitting, ``basis[j + 1]``. The three-term recurrence removes the
+    residual's large parts first, so one Gram–Schmidt pass against the whole
+    basis (two when it still cancels much) restores orthogonality. When the
+    Krylov space closes (an invariant subspace: ``beta[j] = 0``), the run goes
+    on from the first coordinate vector not in it, so that eigenvalues the
+    seed cannot reach — the second of an equal pair, say — are still found; it
+    ends early only when the basis spans everything.
     """
     capacity, w = basis.shape
     scale = 0.0
     for j in range(start):
         scale = max(scale, abs(alpha[j]))
     for j in range(start, stop):
-        _matvec(gram, basis[j], v)
+        _apply(gram, sums, shift, n, basis[j], v)
         alpha[j] = _dot(basis[j], v)
         scale = max(scale, abs(alpha[j]))
+        previous = beta[j - 1] if j > 0 else 0.0
+        for a in range(w):
+            v[a] -= alpha[j] * basis[j, a]
+        if j > 0:
+            for a in range(w):
+                v[a] -= previous * basis[j - 1, a]
         norm = _orthogonalise(basis, j + 1, v, coefficients)
         beta[j] = norm
         if norm <= 1e-10 * scale:  # the Krylov space is invariant: restart orthogonally
@@ -208,10 +239,16 @@ def _largest(values: np.ndarray, candidates: int, wanted: int, order: np.ndarray
 
 
 @njit(cache=True, error_model="numpy")
-def _initial_seed(gram: np.ndarray, r: int, seed: np.ndarray) -> None:
-    """The unit sum of the top ``r`` eigenvectors of ``gram`` (one full decomposition)."""
-    _, vectors = np.linalg.eigh(gram)
+def _initial_seed(gram: np.ndarray, sums: np.ndarray, shift: float, n: int, r: int,
+                  seed: np.ndarray) -> None:
+    """The unit sum of the top ``r`` eigenvectors of ``C`` (:func:`_apply`; one full
+    decomposition)."""
     w = gram.shape[0]
+    matrix = np.empty((w, w))
+    for a in range(w):
+        for e in range(w):
+            matrix[a, e] = gram[a, e] - shift * (sums[a] + sums[e]) + n * shift * shift
+    _, vectors = np.linalg.eigh(matrix)
     for a in range(w):
         seed[a] = 0.0
         for i in range(r):
@@ -223,29 +260,30 @@ def _initial_seed(gram: np.ndarray, r: int, seed: np.ndarray) -> None:
 
 @njit(cache=True, error_model="numpy")
 def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
-                   seed: np.ndarray, ritz: np.ndarray, taken: np.ndarray, ring: np.ndarray,
-                   ring_state: np.ndarray, out: np.ndarray, seg: int, w: int, g: int, r: int,
-                   k: int, demean: bool, flat_tol: float, recenter: int, k_first: int,
-                   k_more: int, tolerance: float) -> None:
+                   products: np.ndarray, seed: np.ndarray, ritz: np.ndarray,
+                   taken: np.ndarray, start_at: np.ndarray, ring: np.ndarray,
+                   ring_state: np.ndarray,
+                   out: np.ndarray, seg: int, w: int, g: int, r: int, k: int, demean: bool,
+                   flat_tol: float, recenter: int, k_first: int, k_more: int,
+                   tolerance: float, comfort: float) -> None:
     """Advance every series (rows of ``full``: history then ``out.shape[1]`` new values).
 
     State arrays are updated in place: ``count`` (values seen), ``center``,
-    ``seed`` ``(series, w)`` (unit sum of the last top ``rank`` Ritz vectors,
-    0 before the first), ``ritz`` ``(series, 2, rank)`` (their Ritz values at
-    the last two steps, extrapolated to the next QL's first shifts; 0: none),
-    ``taken`` ``(series,)`` (Lanczos steps the last point needed; the next
-    starts one below), ``ring`` ``(series, lag, rank, w)`` and
-    ``ring_state`` ``(series, lag)`` (the slot of the value with 1-based count
-    ``c`` is ``(c − 1) % lag``).
+    ``products`` ``(series, w)`` (the first row of the Gram matrix of the
+    values minus ``center``), ``seed`` ``(series, w)`` (unit sum of the last
+    top ``rank`` Ritz vectors, 0 before the first), ``ritz`` ``(series, 2,
+    rank)`` (their Ritz values at the last two steps, extrapolated to the next
+    QL's first shifts; 0: none), ``taken`` ``(series,)`` (Lanczos steps the
+    last point needed; the next starts one below), ``ring`` ``(series, lag,
+    rank, w)`` and ``ring_state`` ``(series, lag)`` (the slot of the value
+    with 1-based count ``c`` is ``(c − 1) % lag``).
     """
     n_series = full.shape[0]
     n_time = out.shape[1]
     offset = full.shape[1] - n_time
     n = seg - w + 1
-    raw_gram = np.empty((w, w))
     gram = np.empty((w, w))
     sums = np.empty(w)
-    column = np.empty(w)
     y = np.empty(seg)
     basis = np.empty((k, w))
     alpha = np.empty(k)
@@ -261,7 +299,6 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
     for s in range(n_series):
         c = count[s]
         row = full[s]
-        built = False
         for i in range(n_time):
             c += 1
             out[s, i] = 0.0
@@ -269,12 +306,12 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 continue
             end = offset + i + 1
             start = end - seg
-            if (c - seg) % recenter == 0:
+            rebuild = (c - seg) % recenter == 0
+            if rebuild:
                 total = 0.0
                 for a in range(seg):
                     total += row[start + a]
                 center[s] = total / seg
-                built = False
             level = center[s]
             raw = 0.0
             total = 0.0
@@ -282,11 +319,10 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 y[a] = row[start + a] - level
                 raw += row[start + a] * row[start + a]
                 total += y[a]
-            if built:
-                _shift(y, n, w, raw_gram, sums, column)
+            if rebuild:
+                _lag_products(y, n, w, products[s])
             else:
-                _build(y, n, w, raw_gram, sums, column)
-                built = True
+                _slide_products(y, row[start - 1] - level, n, w, products[s])
             mean = total / seg
             energy = 0.0
             for a in range(seg):
@@ -299,12 +335,9 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 ritz[s, :, 0] = 0.0  # no estimates for the next step's eigenvalues
                 continue
             shift = mean if demean else -level
-            for a in range(w):
-                for e in range(w):
-                    gram[a, e] = (raw_gram[a, e] - shift * (sums[a] + sums[e])
-                                  + n * shift * shift)
+            _fill_gram(y, n, w, products[s], gram, sums)
             if _dot(seed[s], seed[s]) == 0.0:
-                _initial_seed(gram, r, seed[s])
+                _initial_seed(gram, sums, shift, n, r, seed[s])
             guided = r if ritz[s, 0, 0] > 0.0 else 0
             for m in range(guided):  # the Ritz values drift smoothly: extrapolate them
                 trend = ritz[s, 0, m] - ritz[s, 1, m] if ritz[s, 1, 0] > 0.0 else 0.0
@@ -313,23 +346,28 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 basis[0, a] = seed[s, a]
             steps = 0
             extended = False
-            stop = min(max(k_first, taken[s] - 1), k)  # neighbours need about as many
+            stop = min(max(k_first, start_at[s]), k)  # neighbours need about as many
+            comfortable = False
             while True:
-                steps = _lanczos(gram, basis, alpha, beta, v, work, steps, stop)
+                steps = _lanczos(gram, sums, shift, n, basis, alpha, beta, v, work, steps, stop)
                 wanted = min(r, steps)
                 if tridiagonal_eigen(alpha, beta, steps, values, vectors, steps, work,
                                      guesses[:min(guided, wanted)], wanted):
                     _largest(values, wanted, wanted, order)
                 else:
                     _largest(values, steps, wanted, order)
-                if steps < stop or steps >= k:
+                if steps < stop:
                     break
                 # ‖C u − θ u‖ of a Ritz pair is |β_last · the last entry of its vector|
                 residual = 0.0
                 for m in range(wanted):
                     residual = max(residual, abs(beta[steps - 1] * vectors[order[m], steps - 1]))
                 if residual <= tolerance * values[order[0]] and beta[steps - 1] > 0.0:
+                    margin = comfort * tolerance * values[order[0]]
+                    comfortable = not extended and residual <= margin
                     break  # (β = 0: the space closed at the last step; look beyond it)
+                if steps >= k:
+                    break
                 # Ritz values that no longer move while their vectors do not settle belong
                 # to clustered eigenvalues (noise), whose vectors the data leave undetermined
                 moved = 0.0
@@ -342,6 +380,7 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 extended = True
                 stop = min(steps + k_more, k)
             taken[s] = steps
+            start_at[s] = steps - 1 if comfortable else steps
             for a in range(w):
                 seed[s, a] = 0.0
             for m in range(r):

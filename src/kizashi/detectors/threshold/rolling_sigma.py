@@ -104,6 +104,18 @@ class RollingSigmaThreshold(Detector):
     def _run(self, state: State, values: np.ndarray, band: bool = False
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores of ``values`` (and the band's mean and σ), learning them: one compiled pass."""
+        arrays = self.kernel_state(state)
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        scores = np.empty(values.shape)
+        forecast = np.empty(values.shape) if band else scores
+        spread = np.empty(values.shape) if band else scores
+        sigma_block(values, scores, forecast, spread, band, *arrays, *self.kernel_params())
+        return scores, forecast, spread
+
+    def kernel_state(self, state: State) -> tuple[np.ndarray, ...]:
+        """The arrays the compiled kernels update in place — window, position, count,
+        moments — made contiguous in ``state`` first (the moments completed from the
+        window for a state saved before they were kept)."""
         self._rolling()
         window = state["window"]
         for key, dtype in (("values", np.float64), ("position", np.int64),
@@ -112,15 +124,12 @@ class RollingSigmaThreshold(Detector):
         if "moments" not in state:  # a state saved before the moments were kept
             state["moments"] = init_moments(window["values"], window["count"])
         state["moments"] = np.ascontiguousarray(state["moments"], dtype=np.float64)
-        values = np.ascontiguousarray(values, dtype=np.float64)
-        scores = np.empty(values.shape)
-        forecast = np.empty(values.shape) if band else scores
-        spread = np.empty(values.shape) if band else scores
-        sigma_block(values, scores, forecast, spread, band, window["values"], window["position"],
-                    window["count"], state["moments"], int(self.min_periods),
-                    np.nan if self.min_std is None else float(self.min_std),
-                    np.nan if self.clip is None else float(self.clip))
-        return scores, forecast, spread
+        return window["values"], window["position"], window["count"], state["moments"]
+
+    def kernel_params(self) -> tuple[int, float, float]:
+        """min_periods, min_std and clip as the compiled kernels take them (NaN: None)."""
+        return (int(self.min_periods), np.nan if self.min_std is None else float(self.min_std),
+                np.nan if self.clip is None else float(self.clip))
 
     def _explain(self, state: State, values: np.ndarray, t: np.ndarray | None
                  ) -> dict[str, np.ndarray]:

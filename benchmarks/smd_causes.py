@@ -1,0 +1,75 @@
+"""The default detector's causes on SMD: HitRate@150 % for several attributions.
+
+Prints a table (it is not a test). Run from the repository root with the datasets::
+
+    KIZASHI_DATA=/path/to/datasets .venv/bin/python benchmarks/smd_causes.py
+
+The detected rows are the default detector's (``kizashi bench smd``: fitted on
+``train/``, ``test/`` scored through the engine, the best-F1 threshold); only
+the ranking of the metrics changes between columns:
+
+* ``|z| (before)`` — each metric's ``|x − mean| / sd`` against the training
+  rows at the step itself (the fixed reference's attribution, the default's
+  until :mod:`kizashi.detectors.multivariate.deviation`);
+* ``windows a/b/...`` — :class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`
+  with those trailing windows (the default: 1/8/64/512).
+
+The ladder is chosen on the tuning machines (machine-1-6, machine-3-3: the
+``tune`` row, the sum of their two HitRates); ``untuned`` is the mean of the six
+others, ``mean`` of all eight local machines.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+LADDERS = ((1,), (1, 4, 16, 64), (1, 4, 16, 64, 256), (1, 8, 64, 512), (1, 4, 16, 64, 256, 1024),
+           (1, 8, 64, 512, 4096))
+
+
+def main() -> int:
+    from kizashi.cli.bench_smd import score_machine
+    from kizashi.data.smd import load_smd, machines
+    from kizashi.detectors.multivariate.deviation import DeviationAttribution
+    from kizashi.detectors.multivariate.reference import ReferenceDetector
+    from kizashi.detectors.registry import DEFAULT_DETECTOR
+    from kizashi.evaluation.interpretation import hit_rates
+    from kizashi.evaluation.pointwise import best_f1
+    from kizashi.evaluation.splits import SMD_TUNE_MACHINES
+
+    names = machines()
+    if not names:
+        print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
+        return 1
+    columns = ["|z| (before)", *("windows " + "/".join(map(str, w)) for w in LADDERS)]
+    rates: dict[str, list[float]] = {c: [] for c in columns}
+    for name in names:
+        machine = load_smd(name)
+        scores, labels, _, _ = score_machine(name, DEFAULT_DETECTOR, {}, "omni", "max", None)
+        detected = scores >= best_f1(labels.astype(bool), scores).threshold
+        train, test = machine.train.values, machine.test.values
+        shares = [ReferenceDetector().fit(train).explain(test).attribution]
+        shares += [DeviationAttribution(w).fit(train).shares(test) for w in LADDERS]
+        for column, share in zip(columns, shares, strict=True):
+            rates[column].append(hit_rates(share, machine.segments, detected)["hitrate_150"])
+        print(f"{name} done", file=sys.stderr, flush=True)
+    tune = [i for i, n in enumerate(names) if n in SMD_TUNE_MACHINES]
+    rest = [i for i in range(len(names)) if i not in tune]
+    print(f"SMD HitRate@150 %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
+    print("| machine | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for i, name in enumerate(names):
+        print(f"| {name} | " + " | ".join(f"{rates[c][i]:.3f}" for c in columns) + " |")
+    for label, pick, total in (("tune (sum)", tune, True), ("untuned mean", rest, False),
+                               ("mean", list(range(len(names))), False)):
+        cells = [np.sum if total else np.mean for _ in columns]
+        print(f"| **{label}** | " + " | ".join(
+            f"**{cells[k]([rates[c][i] for i in pick]):.3f}**" for k, c in enumerate(columns))
+            + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

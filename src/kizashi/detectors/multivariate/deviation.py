@@ -1,0 +1,208 @@
+"""Which metrics moved: each metric's recent level and changes against its training rows.
+
+An attribution that does not depend on which detector fired. For every metric
+``j`` two signals are followed, both measured against the training rows:
+
+* its **level**: ``|x_j − median_j|`` (``median_j`` of the training rows);
+* its **changes**: ``|x_j(t) − x_j(t−1)|`` (a metric that starts to jump about,
+  or stops, without leaving its usual range).
+
+Each signal is averaged over trailing windows of several lengths (``windows``:
+one step, then longer ones, so a single spike and a metric that misbehaves for
+hours on end are both seen), and each average is standardised by its own
+distribution over the training rows: ``z = (S − mean_train(S)) / sd_train(S)``.
+A metric's deviation is its largest ``z`` over signals and windows. Because
+every ``z`` is measured against the metric's own training behaviour, a metric
+that is always noisy does not outrank one that is always quiet and now moves
+(the quiet one's ``sd_train`` is small), and a metric that is quiet most of
+the time but now spikes every few minutes ranks high even on the steps
+between its spikes (its long-window average is far above anything seen in
+training).
+
+>>> rng = np.random.default_rng(0)
+>>> train = rng.normal(0, 1, (2000, 3))
+>>> test = rng.normal(0, 1, (300, 3))
+>>> test[200:, 1] += 6.0                          # metric 1 shifts
+>>> attribution = DeviationAttribution().fit(train)
+>>> deviation = attribution.deviation(test)
+>>> int(np.argmax(deviation[250])), deviation.shape
+(1, (300, 3))
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["WINDOWS", "DeviationAttribution", "trailing_means"]
+
+#: Trailing windows (steps): a single step, then powers of eight up to 512 (8.5 hours of
+#: one-minute samples). Chosen on SMD's tuning machines (docs/diagnosis.md).
+WINDOWS: tuple[int, ...] = (1, 8, 64, 512)
+
+
+def trailing_means(signal: np.ndarray, window: int) -> np.ndarray:
+    """Per column, the mean of the last ``window`` observed values up to each row.
+
+    NaN values are left out (a row whose window holds none is NaN).
+
+    >>> trailing_means(np.array([[1.0], [3.0], [np.nan], [5.0]]), 2)[:, 0].tolist()
+    [1.0, 2.0, 3.0, 5.0]
+    """
+    signal = np.asarray(signal, dtype=np.float64)
+    seen = ~np.isnan(signal)
+    zero = np.zeros((1, signal.shape[1]))
+    sums = np.concatenate([zero, np.cumsum(np.where(seen, signal, 0.0), axis=0)])
+    counts = np.concatenate([zero, np.cumsum(seen, axis=0, dtype=np.float64)])
+    end = np.arange(1, signal.shape[0] + 1)
+    start = np.maximum(end - int(window), 0)
+    total, count = sums[end] - sums[start], counts[end] - counts[start]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+class DeviationAttribution:
+    """Per metric, how unusual its recent level and changes are against training rows.
+
+    :meth:`fit` learns, per metric, the training median and, for each signal
+    and window, the mean and standard deviation of the trailing average over
+    the training rows; :meth:`deviation` gives the ``(time, metrics)`` largest
+    standardised average (higher = more to blame; NaN where the metric is
+    missing). The trailing windows at the first rows reach back into
+    ``history`` (the rows just before; by default the end of the training rows).
+
+    Parameters
+    ----------
+    windows : sequence of int
+        Trailing window lengths in steps (1 is the step itself).
+    min_std : float
+        Floor under each standardising deviation, as a fraction of the metric's
+        own training spread (its standard deviation, else ``|median|``, else 1):
+        a metric that never moved in training does not divide by 0.
+
+    Examples
+    --------
+    A metric that is 0 nearly always but now spikes every few steps is to blame
+    even on the steps between its spikes:
+
+    >>> rng = np.random.default_rng(1)
+    >>> train = np.c_[rng.normal(0, 1, 3000), (rng.random(3000) < 0.002) * 1.0]
+    >>> test = np.c_[rng.normal(0, 1, 400), np.zeros(400)]
+    >>> test[100::5, 1] = 1.0                       # from step 100, a spike every 5 steps
+    >>> attribution = DeviationAttribution().fit(train)
+    >>> deviation = attribution.deviation(test)
+    >>> bool((deviation[150:, 1] > deviation[150:, 0]).all())
+    True
+    """
+
+    def __init__(self, windows: Sequence[int] = WINDOWS, min_std: float = 1e-3):
+        windows = tuple(int(w) for w in windows)
+        if not windows or min(windows) < 1:
+            raise ValueError(f"deviation: windows must be whole numbers >= 1, got {windows!r}")
+        if not (np.isfinite(min_std) and min_std > 0):
+            raise ValueError(f"deviation: min_std must be a number > 0, got {min_std!r}")
+        self.windows = windows
+        self.min_std = float(min_std)
+        self.state: dict[str, Any] | None = None
+
+    @property
+    def history_rows(self) -> int:
+        """Rows before a block that its trailing windows read (one more for the change)."""
+        return max(self.windows)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, train: np.ndarray) -> DeviationAttribution:
+        """Learn the metrics' medians and their signals' training distributions."""
+        train = np.asarray(train, dtype=np.float64)
+        if train.ndim != 2 or train.shape[0] < 2:
+            raise ValueError("deviation: need a (time, metrics) array of at least 2 rows")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN metric
+            median = np.nan_to_num(np.nanmedian(train, axis=0), nan=0.0)
+            spread = np.nan_to_num(np.nanstd(train, axis=0), nan=0.0)
+        unit = np.where(spread > 0, spread, np.where(np.abs(median) > 0, np.abs(median), 1.0))
+        state: dict[str, Any] = {"median": median, "floor": self.min_std * unit,
+                                 "windows": np.asarray(self.windows, dtype=np.int64)}
+        means, stds = [], []
+        for signal in self._signals(median, train, train[:1]):
+            for window in self.windows:
+                averages = trailing_means(signal, window)[min(window, train.shape[0]) - 1:]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    means.append(np.nan_to_num(np.nanmean(averages, axis=0), nan=0.0))
+                    stds.append(np.nan_to_num(np.nanstd(averages, axis=0), nan=0.0))
+        state["mean"] = np.stack(means)
+        state["std"] = np.maximum(np.stack(stds), state["floor"])
+        state["tail"] = train[-(self.history_rows + 1):].copy()
+        self.state = state
+        return self
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> DeviationAttribution:
+        """The fitted attribution stored in ``state`` (e.g. after a JSON round trip)."""
+        windows = tuple(int(w) for w in np.asarray(state["windows"]).reshape(-1))
+        out = cls(windows=windows)
+        out.state = {key: np.asarray(value, dtype=np.float64 if key != "windows" else np.int64)
+                     for key, value in state.items()}
+        if out.state["tail"].ndim == 1:  # a round trip of a one-row tail
+            out.state["tail"] = out.state["tail"].reshape(1, -1)
+        return out
+
+    # ---------------------------------------------------------------- score
+    @staticmethod
+    def _signals(median: np.ndarray, values: np.ndarray, before: np.ndarray
+                 ) -> list[np.ndarray]:
+        """The level and change signals of ``values`` (``before``: the row preceding them)."""
+        level = np.abs(values - median)
+        previous = np.concatenate([before[-1:], values[:-1]]) if before.size else \
+            np.concatenate([values[:1], values[:-1]])
+        return [level, np.abs(values - previous)]
+
+    def deviation(self, values: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
+        """``(time, metrics)``: each metric's largest standardised trailing average.
+
+        ``history`` holds the rows just before ``values`` (any number; by default
+        the end of the training rows), read by the trailing windows.
+        """
+        if self.state is None:
+            raise ValueError("deviation: fit it first")
+        state = self.state
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != state["median"].shape[0]:
+            raise ValueError(f"deviation: expected (time, {state['median'].shape[0]}) values, "
+                             f"got {values.shape}")
+        before = state["tail"] if history is None else np.asarray(history, dtype=np.float64)
+        before = before.reshape(-1, values.shape[1])[-(self.history_rows + 1):]
+        rows = np.concatenate([before, values])
+        n_before = before.shape[0]
+        best = np.full(values.shape, -np.inf)
+        k = 0
+        for signal in self._signals(state["median"], rows, rows[:0]):
+            for window in self.windows:
+                average = trailing_means(signal, window)[n_before:]
+                with np.errstate(invalid="ignore"):
+                    z = (average - state["mean"][k]) / state["std"][k]
+                best = np.fmax(best, z)
+                k += 1
+        return np.where(np.isnan(values) | ~np.isfinite(best), np.nan, best)
+
+    def shares(self, values: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
+        """Each metric's share of the row's positive deviations (rows sum to 1).
+
+        A row where no metric deviates upwards shares equally among its metrics;
+        a missing metric has NaN.
+
+        >>> attribution = DeviationAttribution(windows=(1,)).fit(np.array([[0.0, 0.0], [2.0, 2.0]]))
+        >>> attribution.shares(np.array([[1.0, 5.0], [1.0, np.nan]])).tolist()
+        [[0.0, 1.0], [1.0, nan]]
+        """
+        deviation = self.deviation(values, history)
+        positive = np.where(np.isnan(deviation), np.nan, np.maximum(deviation, 0.0))
+        total = np.nansum(positive, axis=1, keepdims=True)
+        count = np.maximum((~np.isnan(positive)).sum(axis=1, keepdims=True), 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(total > 0, positive / total, 1.0 / count)
+        return np.where(np.isnan(positive), np.nan, share)

@@ -1,0 +1,152 @@
+"""A seasonal baseline that learns a quiet season within days: day profiles × a fast gain.
+
+Telemetry of a centre follows people: busy office hours, quiet nights, quiet
+weekends and holidays, and quiet seasons when activity drops for weeks. A
+baseline over the last week (a rolling mean and σ) mixes the office peaks with
+the nights: a CPU pinned at 99 % at 5 a.m. is then only about 3σ off, and the
+office hours' larger noise (filesystem latency grows with the load) looks like
+heavy tails. :class:`DayProfile` compares each value with what is usual **for
+that slot of the day on that kind of day**:
+
+* **two profiles** per series, working day and day off, each with a mean and a
+  spread (discounted variance of the residuals) per slot of the day
+  (``slot``, one hour), forgetting with a half-life of ``profile_halflife``
+  (a week): the spread of 3 a.m. is not the spread of 11 a.m.;
+* **a gain** that scales both profiles — the least-squares ratio of recent
+  values to their profile, with a half-life of ``gain_halflife`` (a day) — so a
+  quiet season (activity −40 % within two days) is learned within a day or two,
+  while the profiles' shape changes over weeks;
+* **holiday-aware without a calendar**: a value is judged against whichever of
+  the two profiles fits it better (and teaches that one), so a bank holiday on a
+  Wednesday is read as a day off, not an incident; the calendar (Saturday and
+  Sunday, plus ``holidays``) only decides which profile a slot learns while the
+  other does not know that slot yet;
+* **incidents are not learned**: once a slot is known, residuals beyond
+  ``clip`` spreads update it as if they were ``clip`` spreads.
+
+The score (:meth:`DayProfile.assess`) is ``|x − gain · mean| / spread`` of the
+better-fitting profile. It is NaN — *no opinion* — until the series has been seen
+for ``ready_days`` and while the profile explains less than ``min_fit`` of the
+day's variance (between-slot variance over total: a series with no daily
+cycle is left to other baselines).
+
+Examples
+--------
+Two weeks of a daily cycle (hourly, office hours at 80, nights at 40), then a
+runaway process at 5 a.m.: against the day profile it is far off.
+
+>>> hours = np.arange(24 * 14 + 6)
+>>> t = 4 * 86400.0 + hours * 3600.0               # from Monday 1970-01-05
+>>> rng = np.random.default_rng(0)
+>>> values = np.where((hours % 24 >= 9) & (hours % 24 < 18), 80.0, 40.0)
+>>> values = values + rng.normal(0, 2.0, hours.size)
+>>> values[-1] = 95.0                               # Monday 5 a.m.
+>>> member = DayProfile()
+>>> z = member.assess(member.initial_state(1), values[:, None], t)[:, 0]
+>>> bool(z[-1] > 10), bool(np.nanmax(z[-30:-1]) < 5)
+(True, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kizashi.detectors.threshold.day_profile_kernel import DAY, EPOCH_WEEKDAY, day_profile_block
+from kizashi.durations import parse_duration
+from kizashi.state import State
+
+__all__ = ["DayProfile"]
+
+
+class DayProfile:
+    """Working-day and day-off profiles per slot of the day, scaled by a fast gain.
+
+    Parameters
+    ----------
+    slot : str or float
+        Width of a slot of the day (``"1h"``; a whole number of slots per day).
+    profile_halflife, gain_halflife : str or float
+        How fast the profiles (mean and spread per slot) and the gain forget.
+    clip : float
+        Residuals beyond ``clip`` spreads teach the profile as if they were that far.
+    ready_days : float
+        Days a series must be seen before it is scored (both kinds of day seen).
+    min_fit : float
+        Smallest share of the day's variance the profile must explain to score.
+    rel_floor : float
+        Floor under a slot's spread, relative to its expected value.
+    holidays : str, sequence of str or None
+        Dates (``YYYY-MM-DD``, UTC) the calendar calls days off, besides weekends.
+    """
+
+    def __init__(self, slot: str | float = "1h", profile_halflife: str | float = "7d",
+                 gain_halflife: str | float = "1d", clip: float = 5.0,
+                 ready_days: float = 7.0, min_fit: float = 0.1, rel_floor: float = 1e-3,
+                 holidays: str | tuple[str, ...] | None = None):
+        self.slot = slot
+        self.profile_halflife = profile_halflife
+        self.gain_halflife = gain_halflife
+        self.clip = clip
+        self.ready_days = ready_days
+        self.min_fit = min_fit
+        self.rel_floor = rel_floor
+        self.holidays = holidays
+
+    def get_params(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    def _n_slots(self) -> int:
+        width = parse_duration(self.slot)
+        n_slots = round(DAY / width) if width > 0 else 0
+        if n_slots < 1 or abs(n_slots * width - DAY) > 1e-6 * DAY:
+            raise ValueError(f"day profile: a day is not a whole number of slots of "
+                             f"{self.slot!r}")
+        return n_slots
+
+    def _holiday_days(self) -> np.ndarray:
+        if not self.holidays:
+            return np.empty(0, dtype=np.int64)
+        items = self.holidays.split(",") if isinstance(self.holidays, str) else self.holidays
+        try:
+            return np.array([np.datetime64(str(item).strip(), "D").astype(np.int64)
+                             for item in items], dtype=np.int64)
+        except ValueError:
+            raise ValueError(f"day profile: holidays must be dates YYYY-MM-DD, got "
+                             f"{self.holidays!r}") from None
+
+    def initial_state(self, n_series: int) -> State:
+        """A state for ``n_series`` series that have seen nothing."""
+        shape = (2, self._n_slots(), n_series)
+        return {
+            "mean": np.zeros(shape), "var": np.zeros(shape), "weight": np.zeros(shape),
+            "first": np.full(shape, np.nan), "last": np.full(shape, np.nan),
+            "gain": np.ones(n_series), "gain_sums": np.zeros((2, n_series)),
+            "started": np.full(n_series, np.nan), "gain_last": np.full(n_series, np.nan),
+        }
+
+    def days_off(self, t: np.ndarray) -> np.ndarray:
+        """1.0 where the calendar calls ``t`` (seconds since 1970, UTC) a day off."""
+        day = np.floor(np.asarray(t, dtype=np.float64) / DAY).astype(np.int64)
+        off = (day + EPOCH_WEEKDAY) % 7 >= 5
+        return (off | np.isin(day, self._holiday_days())).astype(np.float64)
+
+    def assess(self, state: State, values: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """``(time, series)`` scores of ``values`` (NaN: no opinion yet), learning them."""
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        t = np.ascontiguousarray(t, dtype=np.float64)
+        if values.ndim != 2 or t.shape != (values.shape[0],):
+            raise ValueError("day profile: values must be (time, series) with one time per row")
+        for key in ("mean", "var", "weight", "first", "last", "gain", "gain_sums", "started",
+                    "gain_last"):
+            state[key] = np.ascontiguousarray(state[key], dtype=np.float64)
+        params = np.array([parse_duration(self.slot), parse_duration(self.profile_halflife),
+                           parse_duration(self.gain_halflife), float(self.clip),
+                           float(self.ready_days) * DAY, float(self.min_fit),
+                           float(self.rel_floor)])
+        out = np.empty(values.shape)
+        day_profile_block(values, t, self.days_off(t), out, state["mean"], state["var"],
+                          state["weight"], state["first"], state["last"], state["gain"],
+                          state["gain_sums"], state["started"], state["gain_last"], params)
+        return out

@@ -1,0 +1,125 @@
+"""DeviationAttribution: hand-made cases whose true cause is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kizashi.detectors.multivariate.deviation import DeviationAttribution, trailing_means
+
+
+def gaussian(n: int, k: int, seed: int, scales: np.ndarray | None = None) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 1, (n, k)) * (np.ones(k) if scales is None else scales)
+
+
+@pytest.mark.parametrize("window", [1, 2, 7, 64])
+def test_trailing_means_equal_pandas_rolling_means(window):
+    rng = np.random.default_rng(window)
+    signal = rng.normal(0, 1, (300, 3))
+    signal[rng.random((300, 3)) < 0.1] = np.nan
+    expected = pd.DataFrame(signal).rolling(window, min_periods=1).mean().to_numpy()
+    np.testing.assert_allclose(trailing_means(signal, window), expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("cause", range(5))
+@pytest.mark.parametrize("kind", ["shift", "spike", "drop"])
+def test_the_metric_that_moved_ranks_first(cause, kind):
+    train = gaussian(3000, 5, seed=cause)
+    test = gaussian(600, 5, seed=10 + cause)
+    if kind == "shift":
+        test[400:, cause] += 5.0
+        rows = np.arange(400, 600)
+    elif kind == "spike":
+        test[450, cause] += 12.0
+        rows = np.array([450])
+    else:
+        test[400:, cause] -= 5.0
+        rows = np.arange(400, 600)
+    deviation = DeviationAttribution().fit(train).deviation(test)
+    assert (np.argmax(deviation[rows], axis=1) == cause).all()
+
+
+@pytest.mark.parametrize("noise", [3.0, 30.0, 3000.0])
+def test_a_quiet_metric_that_moves_outranks_a_noisy_one_moving_as_much(noise):
+    # the same absolute move (5 units) is 5 σ for the quiet metric, little for the noisy
+    scales = np.array([noise, 1.0])
+    train, test = gaussian(3000, 2, 0, scales), gaussian(300, 2, 1, scales)
+    test[200:] += 5.0
+    deviation = DeviationAttribution().fit(train).deviation(test)
+    assert (deviation[200:, 1] > deviation[200:, 0]).all()
+
+
+@pytest.mark.parametrize("every", [3, 5, 10, 20])
+def test_a_metric_that_starts_spiking_is_blamed_between_its_spikes(every):
+    # metric 1 is almost always 0 in training; from step 200 it spikes every `every` steps,
+    # and is 0 again in between, where metric 0 (larger values, normal noise) is not unusual
+    rng = np.random.default_rng(every)
+    train = np.c_[rng.normal(50, 5, 4000), (rng.random(4000) < 0.001) * 1.0]
+    test = np.c_[rng.normal(50, 5, 600), np.zeros(600)]
+    test[200::every, 1] = 1.0
+    deviation = DeviationAttribution().fit(train).deviation(test)
+    between = np.arange(260, 600)
+    between = between[test[between, 1] == 0]
+    assert (deviation[between, 1] > deviation[between, 0]).all()
+
+
+@pytest.mark.parametrize("factor", [4.0, 8.0])
+def test_a_metric_that_starts_jumping_about_its_median_is_blamed(factor):
+    # metric 2 keeps its level and range but changes much faster: the change signal sees it
+    train = gaussian(4000, 3, 5)
+    train[:, 2] = np.sin(np.arange(4000) / 50.0)
+    test = gaussian(800, 3, 6)
+    test[:, 2] = np.sin(np.arange(800) / 50.0)
+    test[500:, 2] = np.sin(np.arange(300) * factor / 5.0)  # same range, much faster
+    deviation = DeviationAttribution().fit(train).deviation(test)
+    assert (np.argmax(deviation[520:], axis=1) == 2).mean() > 0.95
+
+
+def test_shares_sum_to_one_and_a_missing_metric_is_nan():
+    train, test = gaussian(2000, 4, 0), gaussian(200, 4, 1)
+    test[50:60, 3] = np.nan
+    test[100:, 0] += 6.0
+    shares = DeviationAttribution().fit(train).shares(test)
+    assert np.isnan(shares[50:60, 3]).all() and np.isfinite(shares[:50]).all()
+    np.testing.assert_allclose(np.nansum(shares, axis=1), 1.0)
+    assert (shares >= 0).sum() == np.isfinite(shares).sum()
+
+
+@pytest.mark.parametrize("cut", [1, 37, 300, 599])
+def test_a_block_explained_after_its_history_equals_the_whole(cut):
+    train, test = gaussian(2000, 3, 2), gaussian(600, 3, 3)
+    test[250:, 1] += 4.0
+    attribution = DeviationAttribution().fit(train)
+    whole = attribution.deviation(test)
+    second = attribution.deviation(test[cut:], history=np.concatenate([train, test[:cut]]))
+    np.testing.assert_allclose(second, whole[cut:], rtol=1e-9, atol=1e-9)
+
+
+def test_a_metric_constant_in_training_does_not_divide_by_zero():
+    train = np.c_[gaussian(1000, 1, 0), np.full(1000, 7.0)]
+    test = np.c_[gaussian(100, 1, 1), np.full(100, 7.0)]
+    test[60:, 1] = 7.5
+    deviation = DeviationAttribution().fit(train).deviation(test)
+    assert np.isfinite(deviation).all()
+    assert (np.argmax(deviation[60:], axis=1) == 1).all()
+
+
+def test_the_stored_state_survives_a_json_round_trip():
+    import json
+
+    from kizashi.state import from_json_safe, to_json_safe
+
+    train, test = gaussian(1500, 3, 4), gaussian(100, 3, 5)
+    attribution = DeviationAttribution().fit(train)
+    back = DeviationAttribution.from_state(
+        from_json_safe(json.loads(json.dumps(to_json_safe(attribution.state)))))
+    np.testing.assert_array_equal(back.deviation(test), attribution.deviation(test))
+
+
+@pytest.mark.parametrize("bad", [{"windows": ()}, {"windows": (0, 4)}, {"min_std": 0.0},
+                                 {"min_std": float("nan")}])
+def test_bad_parameters_are_refused(bad):
+    with pytest.raises(ValueError, match="deviation"):
+        DeviationAttribution(**bad)
