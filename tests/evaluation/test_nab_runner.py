@@ -71,7 +71,7 @@ def test_the_default_on_nab_is_the_ensemble_with_the_documented_settings():
     got = run_detector([series], "ensemble", calibration="auto", progress=False)["t/a.csv"]
     expected = create("ensemble", learning_period=150, estimation_samples=150,
                       suppress_red_zone=True, hold=1, window=1000, z_cap=None, rest=30,
-                      averaging_window=20, alert_tail=1e-5,
+                      averaging_window=20, alert_tail=1e-5, seasonal=False,
                       discord_weight=1.0, context_weight=1.0).score(series.values)
     np.testing.assert_allclose(got[300:], np.nan_to_num(expected[300:], nan=0.0),
                                rtol=1e-9, atol=1e-12)

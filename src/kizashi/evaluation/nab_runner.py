@@ -147,12 +147,13 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     uncapped z-scores, its discord (shape) and context (pattern) members, a rest
     of a tenth of the probationary period after each alert and likelihoods
     averaging :data:`NAB_AVERAGING_WINDOW` scores (all chosen on NAB's tuning
-    fold, ``docs/benchmarks.md``), alerting at Numenta's red line (a tail of 1e-5).
+    fold, ``docs/benchmarks.md``), alerting at Numenta's red line (a tail of 1e-5),
+    without the day profile (chosen on the tuning fold too).
 
     >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
      'window': 1000, 'z_cap': None, 'rest': 60, 'averaging_window': 20,
-     'discord_weight': 1.0, 'context_weight': 1.0, 'alert_tail': 1e-05}
+     'discord_weight': 1.0, 'context_weight': 1.0, 'alert_tail': 1e-05, 'seasonal': False}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -181,4 +182,6 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         out.setdefault("context_weight", 1.0)
     if "alert_tail" in names:
         out.setdefault("alert_tail", 1e-5)  # Numenta's red line (0.5), which its rest keys on
+    if "seasonal" in names:
+        out.setdefault("seasonal", False)  # the day profile lost 4.1 points on the tune fold
     return out
