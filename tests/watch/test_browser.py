@@ -8,11 +8,10 @@ under /tmp for a person to look at.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 
 import pytest
-from watch_servers import free_port, http_get, populated, wait_for
+from watch_servers import populated, serve_dashboard, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -24,20 +23,12 @@ SHOTS = "/tmp/kizashi-watch-{}.png"
 
 @pytest.fixture
 def dashboard(tmp_path):
-    uvicorn = pytest.importorskip("uvicorn", reason="pip install uvicorn fastapi prometheus-client")
+    pytest.importorskip("uvicorn", reason="pip install uvicorn fastapi prometheus-client")
     from kizashi.watch.web import create_app
 
     path, watcher = populated(tmp_path, n_steps=600)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(path, watcher.snapshot, interval=1.0),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: http_get(f"{url}/healthz"), 15, "the dashboard")
-    yield url, watcher
-    server.should_exit = True
-    thread.join(10)
+    with serve_dashboard(create_app(path, watcher.snapshot, interval=1.0)) as url:
+        yield url, watcher
 
 
 def test_every_page_loads_and_series_pages_draw_the_plot(dashboard):

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import math
 import shutil
-import threading
 import time
 
 import pytest
-from watch_servers import FunctionSource, free_port, http_get, wait_for
+from watch_servers import FunctionSource, serve_dashboard
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +39,7 @@ watches:
 
 @pytest.fixture
 def dashboard(tmp_path):
-    uvicorn = pytest.importorskip("uvicorn", reason="pip install uvicorn fastapi prometheus-client")
+    pytest.importorskip("uvicorn", reason="pip install uvicorn fastapi prometheus-client")
     from kizashi.watch.config import parse_config
     from kizashi.watch.store import WatchStore
     from kizashi.watch.watcher import Watcher
@@ -56,17 +55,8 @@ def dashboard(tmp_path):
     watcher = Watcher(config, WatchStore(config.storage), clock=lambda: now,
                       sources={"p": FunctionSource(value, ["fill"])})
     watcher.tick()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(str(config.storage), watcher.snapshot, interval=STEP),
-        host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: http_get(f"{url}/healthz"), 15, "the dashboard")
-    yield url, watcher
-    server.should_exit = True
-    thread.join(10)
+    with serve_dashboard(create_app(str(config.storage), watcher.snapshot, interval=STEP)) as url:
+        yield url, watcher
 
 
 def test_the_series_page_draws_the_forecast_band(dashboard):

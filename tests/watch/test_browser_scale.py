@@ -5,12 +5,11 @@ anomalous, the heatmap, search and paging work; page size and load time are prin
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 
 import numpy as np
 import pytest
-from watch_servers import free_port, http_get, wait_for
+from watch_servers import serve_dashboard
 
 from kizashi.watch.config import parse_config
 from kizashi.watch.sources import PrometheusSource, Samples
@@ -54,7 +53,7 @@ class Clock:
 
 @pytest.fixture
 def dashboard(tmp_path):
-    uvicorn = pytest.importorskip("uvicorn", reason="pip install 'kizashi[web]'")
+    pytest.importorskip("uvicorn", reason="pip install 'kizashi[web]'")
     from kizashi.watch.web import create_app
 
     config = parse_config("""
@@ -73,16 +72,8 @@ watches:
     for _ in range(30):
         clock.t += 1.0
         watcher.tick()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(path, watcher.snapshot, interval=1.0),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: http_get(f"{url}/healthz"), 15, "the dashboard")
-    yield url, watcher
-    server.should_exit = True
-    thread.join(10)
+    with serve_dashboard(create_app(path, watcher.snapshot, interval=1.0)) as url:
+        yield url, watcher
 
 
 def test_overview_of_ten_thousand_series_in_a_browser(dashboard):

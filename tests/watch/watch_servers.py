@@ -15,7 +15,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,26 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: flo
             pass
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last: {last!r})")
+
+
+@contextmanager
+def serve_dashboard(app: Any) -> Iterator[str]:
+    """Serve the dashboard ``app`` from a thread on a free loopback port; yields its URL
+    once ``/healthz`` answers, and stops the server on the way out."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: http_get(f"{url}/healthz"), 15, "the dashboard")
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def wait_http(url: str, timeout: float = 20.0) -> None:

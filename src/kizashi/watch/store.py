@@ -531,16 +531,8 @@ class WatchStore:
                 "NULL", (detector, since)):
             if series_id in out:
                 out[series_id].append(score)
-        layouts: dict[int, np.ndarray] = {}
-        for layout, data in self.db.execute(
-                "SELECT layout, data FROM blocks WHERE detector=? AND t>=? ORDER BY t",
-                (detector, since)):
-            if layout not in layouts:
-                row = self.db.execute("SELECT series FROM layouts WHERE id=?",
-                                      (layout,)).fetchone()
-                layouts[layout] = np.frombuffer(row[0], np.int64) if row else np.zeros(0, int)
-            block = np.frombuffer(data, np.float64).reshape(-1, 3)
-            for sid, value, score in zip(layouts[layout].tolist(), block[:, 0].tolist(),
+        for series, block in self.score_blocks(detector, since):
+            for sid, value, score in zip(series.tolist(), block[:, 0].tolist(),
                                          block[:, 1].tolist(), strict=True):
                 if sid in out and not np.isnan(value) and not np.isnan(score):
                     out[sid].append(score)
