@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from watch_servers import serve_dashboard
+from watch_servers import Clock, serve_dashboard
 
 from kizashi.watch.config import parse_config
 from kizashi.watch.sources import PrometheusSource, Samples
@@ -41,14 +41,6 @@ class Source(PrometheusSource):
         if k >= 25:
             values[self.hot] += 200
         return Samples(np.array([t]), self.labels, values[None, :])
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture

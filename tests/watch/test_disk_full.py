@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from watch_servers import FakeHttp, FunctionSource
+from watch_servers import Clock, FakeHttp, FunctionSource
 
 from kizashi.watch.alerts import iso
 from kizashi.watch.config import AlertsConfig, parse_config
@@ -53,14 +53,6 @@ def signal(name: str, t: float) -> float:
     k = round(t)
     noise = ((k * 7919 + sum(map(ord, name)) * 104729) % 1000) / 1000.0
     return 10.0 + noise + (50.0 if name == "b" and T0 + 60 <= t < T0 + 66 else 0.0)
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class DiskFull:

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+from watch_servers import Clock
 
 from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
@@ -56,14 +57,6 @@ watches:
       - {name: sigma, detector: threshold, params: {window: 30, k: 5.0, min_periods: 10},
          min_duration: 2s, resolve_after: 2s}
 """
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")

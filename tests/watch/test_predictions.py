@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from watch_servers import FunctionSource
+from watch_servers import Clock, FunctionSource
 
 from kizashi.prediction.predictor import DEFAULT_CUTOFF, RESOLVE_SECONDS
 from kizashi.watch.alerts import alertmanager_alert, iso
@@ -46,14 +46,6 @@ watches:
     detectors: [{{detector: static_threshold, params: {{high: 1000}}}}]
     predict: {{horizon: 6h, limit: 100}}
 """
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def make(path, clock: Clock) -> Watcher:

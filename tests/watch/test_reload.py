@@ -12,6 +12,7 @@ import time
 import numpy as np
 import pytest
 from watch_servers import (
+    Clock,
     FakeHttp,
     FunctionSource,
     free_port,
@@ -140,14 +141,6 @@ def test_an_identical_config_keeps_everything():
 # --------------------------------------------------------------- applied to a watcher
 def level(name: str, t: float) -> float:
     return 10.0 + ((round(t) * 7919 + ord(name[-1]) * 104729) % 1000) / 1000.0
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def running(tmp_path, text: str = BASE) -> tuple[Watcher, Clock]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from watch_servers import Clock
 
 from kizashi.cli.watch import _with_shard
 from kizashi.watch.config import parse_config, parse_shard
@@ -53,14 +54,6 @@ watches:
       - {name: sigma, detector: threshold, params: {window: 30, k: 5.0, min_periods: 10},
          min_duration: 2s, resolve_after: 2s}
 """
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def run(shard: str, until: int) -> WatchStore:

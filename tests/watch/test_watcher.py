@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from watch_servers import Clock
 
 from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
@@ -64,14 +65,6 @@ watches:
       - {detector: threshold, params: {window: 30, k: 5.0, min_periods: 10},
          min_duration: 2s, resolve_after: 2s}
 """
-
-
-class Clock:
-    def __init__(self, t: float):
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def make(store: WatchStore, source: ScriptedSource, clock: Clock,

@@ -27,6 +27,16 @@ import pytest
 APT = "apt-get install -y prometheus prometheus-node-exporter prometheus-alertmanager stress-ng"
 
 
+class Clock:
+    """A settable clock for a :class:`~kizashi.watch.watcher.Watcher`: ``clock.t`` is now."""
+
+    def __init__(self, t: float):
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
 def need(*binaries: str) -> None:
     """Skip the test, saying what to install, when a binary is missing."""
     missing = [b for b in binaries if shutil.which(b) is None]
