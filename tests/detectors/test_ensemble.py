@@ -104,7 +104,10 @@ def test_it_is_the_default_detector():
 
 @pytest.mark.parametrize("bad", [{"across": "median"}, {"context_weight": -1.0},
                                  {"context_weight": float("nan")}, {"hold": 0},
-                                 {"discord_weight": -1.0}, {"rest": -1}, {"rest": 1.5}])
+                                 {"discord_weight": -1.0}, {"rest": -1}, {"rest": 1.5},
+                                 {"threshold_weight": -0.5},
+                                 {"threshold_weight": float("inf")},
+                                 {"rest_tail": 0.0}, {"rest_tail": 1.0}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble"):
         create("ensemble", **bad).score(np.zeros(5))
@@ -276,3 +279,72 @@ def test_the_alert_line_is_the_log_scale_of_its_tail(tail, level):
 def test_an_alert_tail_outside_zero_and_one_is_refused(tail):
     with pytest.raises(ValueError, match="alert_tail"):
         assert create("ensemble", alert_tail=tail).default_threshold
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 0.85, 1.0])
+def test_the_threshold_member_is_weighted(weight):
+    from kizashi.decision.likelihood import AnomalyLikelihood
+    from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+
+    values = noisy(700)[:, 0]
+    values[600:620] += 2.0
+    z = RollingSigmaThreshold(window=50, min_periods=30).score(values)
+    z[:30] = np.nan  # its warm-up
+    expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
+                                 suppress_red_zone=False).transform(z)
+    got = create("ensemble", **SMALL, tolerance=None, discord_weight=0.0,
+                 threshold_weight=weight).score(values)
+    np.testing.assert_allclose(got, weight * np.nan_to_num(expected, nan=0.0), rtol=1e-9,
+                               atol=1e-12)
+    if weight == 1.0:  # the default leaves the level as it is
+        np.testing.assert_array_equal(got, create("ensemble", **SMALL, tolerance=None,
+                                                  discord_weight=0.0).score(values))
+
+
+@pytest.mark.parametrize(("rest_tail", "line"), [(None, 0.5), (1e-4, 0.4), (1e-3, 0.3)])
+def test_a_rest_starts_at_its_own_tail(rest_tail, line):
+    values = noisy(1500, seed=3)
+    values[900:930, 0] += 0.7  # a shift inside the range...
+    values[935, 0] = 10.0      # ...then a value beyond it (1.0), and levels easing off after
+    values[1200, 0] = 20.0     # beyond the range again, long after
+    params = dict(SMALL, discord_weight=0.0, alert_tail=1e-5)  # alerts at 0.5
+    plain = create("ensemble", **params).score(values)
+    rested = create("ensemble", **params, rest=40, rest_tail=rest_tail).score(values)
+    # the rule, row by row: a level at or above the rest line (Numenta's log scale of the
+    # tail, 10^-k at k / 10, up to its 1e-10 offset) within 40 rows of the last kept one is 0
+    expected, last = plain.copy(), -100
+    for row in range(len(plain)):
+        if plain[row] >= line - 1e-6:
+            if row - last <= 40:
+                expected[row] = 0.0
+            else:
+                last = row
+    np.testing.assert_array_equal(rested, expected)
+    assert rested[935] == 1.0 and rested[1200] == 1.0
+    # the levels easing off after 935 cross the rest line more than once: only the first row
+    # at or above it stays
+    assert ((plain[936:976] >= line - 1e-6) & (plain[936:976] > 0)).sum() >= 1
+    assert (rested[936:976] < line - 1e-6).all()
+    streamed = create("ensemble", **params, rest=40, rest_tail=rest_tail)
+    np.testing.assert_allclose(np.ravel([streamed.update(row) for row in values]), rested)
+
+
+@pytest.mark.parametrize("averaging", [None, 5, 30])
+def test_the_discord_member_may_average_its_own_number_of_scores(averaging):
+    from kizashi.decision.likelihood import AnomalyLikelihood
+    from kizashi.detectors.pattern.discord import DiscordDetector
+    from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+
+    values = noisy(700)[:, 0]
+    values[600:640] = 0.0  # a new shape within the usual range
+    likelihood = {"learning_period": 50, "estimation_samples": 50, "suppress_red_zone": False}
+    levels = []
+    for member, window in ((RollingSigmaThreshold(window=50, min_periods=30), 10),
+                           (DiscordDetector(window=16, history=300), averaging or 10)):
+        raw = member.score(values)
+        raw[:max(30, member.n_warmup)] = np.nan  # the ensemble's warm-ups
+        levels.append(np.nan_to_num(AnomalyLikelihood(averaging_window=window, **likelihood)
+                                    .transform(raw), nan=0.0))
+    got = create("ensemble", **SMALL, tolerance=None, discord_window=16, discord_history=300,
+                 discord_weight=1.0, discord_averaging_window=averaging).score(values)
+    np.testing.assert_allclose(got, np.maximum(*levels), rtol=1e-9, atol=1e-12)

@@ -65,7 +65,7 @@ class EnsembleDetector(Detector):
     * ``discord`` — how far the last ``discord_window`` values are from their
       nearest past stretch (:class:`~kizashi.detectors.pattern.discord.DiscordDetector`),
       calibrated by its own likelihood too;
-    * the metric's level is ``max(L_threshold, context_weight · L_context,
+    * the metric's level is ``max(threshold_weight · L_threshold, context_weight · L_context,
       discord_weight · L_discord)``, and 1 when the value leaves the range
       seen so far by more than ``tolerance`` of it (Numenta's range rule;
       ``tolerance=None`` turns it off).
@@ -141,7 +141,21 @@ class EnsembleDetector(Detector):
         step). Not applied to a fitted reference, which does not flicker.
     rest : int
         Steps after an entity's alert whose scores are set to 0 (0: none).
-        NAB's runner sets a tenth of the probationary period.
+        NAB's runner sets a fifth of the probationary period.
+    rest_tail : float or None
+        The tail probability at which a level starts a rest (and is silenced
+        within one): ``None`` (the default) rests on alerts, ``alert_tail``.
+        A larger tail (NAB's runner: 1e-4, level 0.4) also rests after a
+        near-alert, so a departure is one row from the line upwards, not one
+        row per step it stays above it.
+    threshold_weight : float
+        Weight of the threshold member's calibrated level (1, the default).
+        NAB's runner sets 0.85: the pattern members (context, discord) then
+        alert at a smaller tail than the threshold member does.
+    discord_averaging_window : int or None
+        The discord member's likelihood averages this many scores (``None``, the
+        default: ``averaging_window``); NAB's runner sets 10: a new shape is
+        brief, a departure of level lasts.
     reference_window : int
         Rows per window of the fitted reference's PCA (its ``window``; 1: each
         row on its own). 10, chosen on SMD's tuning machines under both
@@ -214,7 +228,9 @@ class EnsembleDetector(Detector):
                  z_cap: float | None = 50.0, discord_window: int = 32,
                  discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
                  seasonal: bool = True, alert_tail: float = 1e-6,
-                 holidays: str | tuple[str, ...] | None = None, reference_window: int = 10):
+                 holidays: str | tuple[str, ...] | None = None, reference_window: int = 10,
+                 rest_tail: float | None = None, threshold_weight: float = 1.0,
+                 discord_averaging_window: int | None = None):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -238,6 +254,9 @@ class EnsembleDetector(Detector):
         self.seasonal = seasonal
         self.alert_tail = alert_tail
         self.holidays = holidays
+        self.rest_tail = rest_tail
+        self.threshold_weight = threshold_weight
+        self.discord_averaging_window = discord_averaging_window
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -248,6 +267,19 @@ class EnsembleDetector(Detector):
             raise ValueError(f"ensemble: alert_tail must be between 0 and 1, got "
                              f"{self.alert_tail!r}")
         return float(log_scale(1.0 - float(self.alert_tail)))
+
+    @property
+    def rest_line(self) -> float:
+        """The level at which a rest starts: ``rest_tail``'s on the log scale, else the
+        alert line (:attr:`default_threshold`)."""
+        from kizashi.decision.likelihood import log_scale
+
+        if self.rest_tail is None:
+            return self.default_threshold
+        if not 0.0 < float(self.rest_tail) < 1.0:
+            raise ValueError(f"ensemble: rest_tail must be between 0 and 1 or none, got "
+                             f"{self.rest_tail!r}")
+        return float(log_scale(1.0 - float(self.rest_tail)))
 
     # ---------------------------------------------------------------- members
     def _members(self) -> dict[str, Any]:
@@ -264,6 +296,10 @@ class EnsembleDetector(Detector):
                              f"{self.discord_weight!r}")
         if isinstance(self.rest, bool) or int(self.rest) != self.rest or self.rest < 0:
             raise ValueError(f"ensemble: rest must be a whole number >= 0, got {self.rest!r}")
+        if not (math.isfinite(self.threshold_weight) and self.threshold_weight >= 0):
+            raise ValueError(f"ensemble: threshold_weight must be a number >= 0, got "
+                             f"{self.threshold_weight!r}")
+        self.rest_line  # noqa: B018 -- refuses a rest_tail outside (0, 1)
         min_periods = min(30, int(self.window))
         return {
             "threshold": RollingSigmaThreshold(window=int(self.window), min_periods=min_periods),
@@ -277,8 +313,11 @@ class EnsembleDetector(Detector):
                                        history=int(self.discord_history)),
         }
 
-    def _likelihood(self) -> AnomalyLikelihood:
-        return AnomalyLikelihood(averaging_window=int(self.averaging_window),
+    def _likelihood(self, key: str = "") -> AnomalyLikelihood:
+        averaging = self.averaging_window
+        if key == "l_discord" and self.discord_averaging_window is not None:
+            averaging = self.discord_averaging_window
+        return AnomalyLikelihood(averaging_window=int(averaging),
                                  learning_period=int(self.learning_period),
                                  estimation_samples=int(self.estimation_samples),
                                  suppress_red_zone=bool(self.suppress_red_zone))
@@ -315,7 +354,7 @@ class EnsembleDetector(Detector):
             "l_threshold": likelihood.reset(n_series).state_,
             "l_context": self._likelihood().reset(n_series).state_,
             "discord": members["discord"]._init_state(n_series),
-            "l_discord": self._likelihood().reset(n_series).state_,
+            "l_discord": self._likelihood("l_discord").reset(n_series).state_,
             "since_alert": int(self.rest) + 1,
             "recent": np.full(max(int(self.hold) - 1, 0), np.nan),
             "reference": {},
@@ -339,7 +378,7 @@ class EnsembleDetector(Detector):
 
     # ------------------------------------------------------------------ score
     def _calibrate(self, state: State, key: str, raw: np.ndarray) -> np.ndarray:
-        likelihood = self._likelihood()
+        likelihood = self._likelihood(key)
         likelihood.state_ = state[key]
         return likelihood.transform(raw)
 
@@ -364,6 +403,8 @@ class EnsembleDetector(Detector):
         if self.compress:
             raw = np.log1p(raw)
         levels = self._calibrate(state, "l_threshold", np.where(ready, raw, np.nan))
+        if float(self.threshold_weight) != 1.0:
+            levels = float(self.threshold_weight) * levels
         if float(self.context_weight) > 0:
             raw = members["context"]._score_batch(state["context"], values, t)
             context = self._calibrate(state, "l_context", np.where(ready, raw, np.nan))
@@ -441,14 +482,15 @@ class EnsembleDetector(Detector):
         return held
 
     def _rested(self, state: State, entity: np.ndarray) -> np.ndarray:
-        """``entity`` with every alert within ``rest`` steps of the last kept one set to 0."""
+        """``entity`` with every level at or above the rest line (the alert line unless
+        ``rest_tail`` is set) within ``rest`` steps of the last kept one set to 0."""
         rest = int(self.rest)
         if rest == 0:
             return entity
         entity = entity.copy()
         last = -int(state["since_alert"])  # the last kept alert, in rows of this block
         with np.errstate(invalid="ignore"):
-            alerts = np.flatnonzero(entity >= self.default_threshold)
+            alerts = np.flatnonzero(entity >= self.rest_line)
         for i in alerts:
             if i - last <= rest:
                 entity[i] = 0.0

@@ -37,10 +37,15 @@ import numpy as np
 from kizashi.evaluation.nab import probationary_length
 from kizashi.evaluation.nab_files import result_path, write_result_file
 
-__all__ = ["NAB_AVERAGING_WINDOW", "run_detector", "window_labels"]
+__all__ = ["NAB_AVERAGING_WINDOW", "NAB_REST_TAIL", "NAB_THRESHOLD_WEIGHT", "run_detector",
+           "window_labels"]
 
 #: The ensemble's likelihood averaging window on NAB (chosen on the tuning fold).
 NAB_AVERAGING_WINDOW = 20
+#: The tail at which the ensemble's rest starts on NAB (chosen on the tuning fold).
+NAB_REST_TAIL = 1e-4
+#: The weight of the ensemble's threshold member on NAB (chosen on the tuning fold).
+NAB_THRESHOLD_WEIGHT = 0.85
 
 
 def window_labels(timestamps: np.ndarray, windows: Sequence[tuple[Any, Any]]) -> np.ndarray:
@@ -145,15 +150,18 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     suppression on, and no hold (NAB rewards the first step of a detection),
     unless the user set them; for the ensemble also a rolling window of 1000 and
     uncapped z-scores, its discord (shape) and context (pattern) members, a rest
-    of a tenth of the probationary period after each alert and likelihoods
-    averaging :data:`NAB_AVERAGING_WINDOW` scores (all chosen on NAB's tuning
-    fold, ``docs/benchmarks.md``), alerting at Numenta's red line (a tail of 1e-5),
+    of a fifth of the probationary period after each level at a tail of 1e-4
+    (:data:`NAB_REST_TAIL`), the threshold member weighted
+    :data:`NAB_THRESHOLD_WEIGHT` and likelihoods averaging
+    :data:`NAB_AVERAGING_WINDOW` scores (the discord member's 10; all chosen on
+    NAB's tuning fold, ``docs/benchmarks.md``), alerting at Numenta's red line (a tail of 1e-5),
     without the day profile (chosen on the tuning fold too).
 
     >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
-     'window': 1000, 'z_cap': None, 'rest': 60, 'averaging_window': 20,
-     'discord_weight': 1.0, 'context_weight': 1.0, 'alert_tail': 1e-05, 'seasonal': False}
+     'window': 1000, 'z_cap': None, 'rest': 120, 'averaging_window': 20,
+     'discord_weight': 1.0, 'context_weight': 1.0, 'alert_tail': 1e-05, 'seasonal': False,
+     'rest_tail': 0.0001, 'threshold_weight': 0.85, 'discord_averaging_window': 10}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -175,7 +183,7 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         # raw z-scores as Numenta's detector does (the cap lost 2.3 points on the tune fold)
         out.setdefault("z_cap", None)
     if "rest" in names:
-        out.setdefault("rest", max(probation // 10, 0))  # one detection per window counts
+        out.setdefault("rest", max(probation // 5, 0))  # one detection per window counts
     if {"averaging_window", "discord_weight"} <= names:
         out.setdefault("averaging_window", NAB_AVERAGING_WINDOW)
         out.setdefault("discord_weight", 1.0)  # the shape member: a file is one series
@@ -184,4 +192,11 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         out.setdefault("alert_tail", 1e-5)  # Numenta's red line (0.5), which its rest keys on
     if "seasonal" in names:
         out.setdefault("seasonal", False)  # the day profile lost 4.1 points on the tune fold
+    if {"rest_tail", "threshold_weight"} <= names:
+        # a near-alert (tail 1e-4) rests too, so NAB's sweep may cut below the red line
+        # without one false row per step; chosen on the tune fold (docs/benchmarks.md)
+        out.setdefault("rest_tail", NAB_REST_TAIL)
+        out.setdefault("threshold_weight", NAB_THRESHOLD_WEIGHT)
+    if "discord_averaging_window" in names:
+        out.setdefault("discord_averaging_window", 10)  # chosen on the tune fold too
     return out
