@@ -6,7 +6,8 @@ Runs the ``ensemble`` through NAB's streaming runner
 nab`` does) once per variant of :data:`VARIANTS` on the files of ``--split``
 (the tuning fold by default: choose there, report the others) and prints the
 three NAB profiles per variant. Each row is also ``kizashi bench nab --split
-tune --param ...`` with the parameters printed. Usage::
+tune --param ...`` with the parameters printed (``rest_fraction=F``: ``--param
+rest=N`` with N that fraction of a file's probationary period). Usage::
 
     .venv/bin/python benchmarks/nab_grid.py [--split tune] [--only NAME ...]
 
@@ -19,27 +20,54 @@ import argparse
 import time
 
 from kizashi.data.nab import load_nab_corpus
-from kizashi.evaluation.nab import NabScorer
+from kizashi.evaluation.nab import NabScorer, probationary_length
 from kizashi.evaluation.nab_report import NAB_PROFILE_NAMES
 from kizashi.evaluation.nab_runner import run_detector
 from kizashi.evaluation.splits import NAB_SPLITS, select_nab
 
-#: name -> ensemble parameters (on top of the NAB runner's settings).
+#: The runner's settings before the rest line and member weights (the first rows' setting).
+BEFORE: dict[str, object] = {"rest_tail": 1e-5, "threshold_weight": 1.0,
+                             "discord_averaging_window": 20}
+#: name -> ensemble parameters (on top of the NAB runner's settings); ``rest_fraction``
+#: sets ``rest`` to that fraction of each file's probationary period.
 VARIANTS: dict[str, dict[str, object]] = {
-    "before: threshold + range rule, averaging 10": {"discord_weight": 0.0, "rest": 0,
-                                                     "averaging_window": 10,
+    "before: threshold + range rule, averaging 10": {**BEFORE, "discord_weight": 0.0,
+                                                     "rest": 0, "averaging_window": 10,
                                                      "context_weight": 0.0},
-    "threshold + range rule, averaging 20": {"discord_weight": 0.0, "rest": 0,
+    "threshold + range rule, averaging 20": {**BEFORE, "discord_weight": 0.0, "rest": 0,
                                              "context_weight": 0.0},
-    "+ discord, averaging 10": {"rest": 0, "averaging_window": 10, "context_weight": 0.0},
-    "+ discord, averaging 20": {"rest": 0, "context_weight": 0.0},
-    "+ discord, averaging 20, rest probation/10": {"context_weight": 0.0},
-    "+ discord + context, averaging 20, rest (chosen)": {},
-    "+ discord + context (8 levels, order 2), averaging 20, rest": {"context_levels": 8,
-                                                                     "context_order": 2},
-    "threshold + range rule, averaging 20, rest": {"discord_weight": 0.0,
-                                                   "context_weight": 0.0},
+    "+ discord, averaging 10": {**BEFORE, "rest": 0, "averaging_window": 10,
+                                "context_weight": 0.0, "discord_averaging_window": 10},
+    "+ discord, averaging 20": {**BEFORE, "rest": 0, "context_weight": 0.0},
+    "+ discord, averaging 20, rest probation/10": {**BEFORE, "context_weight": 0.0,
+                                                   "rest_fraction": 0.1},
+    "+ discord + context, averaging 20, rest probation/10": {**BEFORE, "rest_fraction": 0.1},
+    "+ discord + context (8 levels, order 2), averaging 20, rest": {
+        **BEFORE, "context_levels": 8, "context_order": 2, "rest_fraction": 0.1},
+    "threshold + range rule, averaging 20, rest": {**BEFORE, "discord_weight": 0.0,
+                                                   "context_weight": 0.0,
+                                                   "rest_fraction": 0.1},
+    "rest from a tail of 1e-4": {**BEFORE, "rest_tail": 1e-4, "rest_fraction": 0.1},
+    "rest from a tail of 1e-4, rest probation/5": {**BEFORE, "rest_tail": 1e-4},
+    "+ threshold weight 0.85": {"discord_averaging_window": 20},
+    "+ discord averaging 10 (chosen)": {},
+    "threshold weight 0.8": {"threshold_weight": 0.8},
+    "threshold weight 0.75": {"threshold_weight": 0.75},
 }
+
+
+def run_variant(corpus, params: dict[str, object]) -> dict:
+    """Scores of the ensemble with ``params`` on every file of ``corpus``."""
+    params = dict(params)
+    fraction = params.pop("rest_fraction", None)
+    if fraction is None:
+        return run_detector(corpus, "ensemble", params, calibration="auto", progress=False)
+    scores = {}
+    for series in corpus:  # the rest depends on each file's probationary period
+        rest = int(probationary_length(len(series.values)) * float(fraction))
+        scores.update(run_detector([series], "ensemble", {**params, "rest": rest},
+                                   calibration="auto", progress=False))
+    return scores
 
 
 def main() -> None:
@@ -56,7 +84,7 @@ def main() -> None:
         if args.only and not any(part in name for part in args.only):
             continue
         started = time.perf_counter()
-        scores = run_detector(corpus, "ensemble", params, calibration="auto", progress=False)
+        scores = run_variant(corpus, params)
         report = scorer.score(scores)
         seconds = time.perf_counter() - started
         cells = " | ".join(f"{report[p].normalized:.2f}" for p in NAB_PROFILE_NAMES)
