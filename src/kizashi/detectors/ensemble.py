@@ -217,7 +217,8 @@ class EnsembleDetector(Detector):
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
                           "context_order": 2, "context_weight": 0.5, "hold": 1,
                           "discord_window": 4, "discord_history": 50, "discord_weight": 0.5,
-                          "rest": 5}
+                          "rest": 5, "rest_tail": 1e-3, "threshold_weight": 0.9,
+                          "discord_averaging_window": 5}
 
     def __init__(self, window: int = 2016, context_levels: int = 16, context_order: int = 3,
                  context_weight: float = 0.0, tolerance: float | None = 0.05,
