@@ -164,6 +164,15 @@ class EnsembleDetector(Detector):
         before protection starts, would otherwise swell the Gaussian the likelihood
         fits to a month of averages and blind the series for that month.
         ``None`` feeds the z-scores as they are.
+    spread_floor : float or None
+        The smallest standard deviation the threshold member's likelihood may fit to
+        its moving averages of z-scores (in z units; ``None``: Numenta's floor only).
+        The likelihood's Gaussian tail is light; averaged z-scores of a series with
+        multiplicative noise (a filesystem latency whose spread grows with the load)
+        or ordinary level changes (a node's memory as jobs come and go) are not: with
+        a fitted deviation of 0.23 an average z of 2.1 is five deviations out and pages
+        at 1e-6. With the floor at 0.5 an alert needs an average z of about 3.3 (the
+        mean's 0.9 plus 4.75 floors), a departure an operator would call one.
     seasonal : bool
         With timestamps, the threshold member's z-score is the larger of the rolling
         one and a day profile's
@@ -174,10 +183,13 @@ class EnsembleDetector(Detector):
         mean and σ find ordinary is far off 5 a.m.'s own, and a quiet season is
         learned within days.
     holidays : str, sequence of str or None
-        Dates (``YYYY-MM-DD``, UTC; comma-separated in a string) the day profile's
-        calendar calls days off besides weekends. Optional: a holiday fits the
+        Dates (``YYYY-MM-DD`` in ``timezone``; comma-separated in a string) the day
+        profile's calendar calls days off besides weekends. Optional: a holiday fits the
         day-off profile better and is judged by it anyway; the calendar only
         decides which profile learns an hour the other does not know yet.
+    timezone : str or None
+        The centre's clock for the day profile (``+09:00``, ``Asia/Tokyo``): its hours,
+        weekends and ``holidays`` are local ones. ``None``: UTC days.
     alert_tail : float
         The engine alerts when a level's tail probability is under this
         (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
@@ -214,7 +226,8 @@ class EnsembleDetector(Detector):
                  z_cap: float | None = 50.0, discord_window: int = 32,
                  discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
                  seasonal: bool = True, alert_tail: float = 1e-6,
-                 holidays: str | tuple[str, ...] | None = None, reference_window: int = 10):
+                 holidays: str | tuple[str, ...] | None = None, reference_window: int = 10,
+                 spread_floor: float | None = 0.5, timezone: str | None = None):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -238,6 +251,8 @@ class EnsembleDetector(Detector):
         self.seasonal = seasonal
         self.alert_tail = alert_tail
         self.holidays = holidays
+        self.spread_floor = spread_floor
+        self.timezone = timezone
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -340,6 +355,12 @@ class EnsembleDetector(Detector):
     # ------------------------------------------------------------------ score
     def _calibrate(self, state: State, key: str, raw: np.ndarray) -> np.ndarray:
         likelihood = self._likelihood()
+        if key == "l_threshold" and self.spread_floor is not None:
+            floor = float(self.spread_floor)
+            if not (math.isfinite(floor) and floor >= 0):
+                raise ValueError(f"ensemble: spread_floor must be a number >= 0 or none, got "
+                                 f"{self.spread_floor!r}")
+            likelihood.min_variance = max(likelihood.min_variance, floor * floor)
         likelihood.state_ = state[key]
         return likelihood.transform(raw)
 
@@ -397,7 +418,7 @@ class EnsembleDetector(Detector):
                   raw: np.ndarray) -> np.ndarray:
         """The larger of ``raw`` and the day profile's score where it has one (a daily
         cycle, a week seen)."""
-        member = DayProfile(holidays=self.holidays)
+        member = DayProfile(holidays=self.holidays, timezone=self.timezone)
         # a state saved before the day profile existed starts learning it now
         profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
         scored = member.assess(profile, values, t)
