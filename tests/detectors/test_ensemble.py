@@ -120,7 +120,7 @@ def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
     z = RollingSigmaThreshold(window=50, min_periods=30).score(values)
     z[:30] = np.nan  # its warm-up
     raw = np.log1p(z) if compress else z
-    # the ensemble's spread_floor (0.5) floors the likelihood's variance at 0.25
+    # the ensemble's likelihood_min_std (0.5) floors the likelihood's variance at 0.25
     expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
                                  suppress_red_zone=False, min_variance=0.25).transform(raw)
     got = create("ensemble", **SMALL, tolerance=None, compress=compress,

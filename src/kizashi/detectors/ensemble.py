@@ -164,7 +164,7 @@ class EnsembleDetector(Detector):
         before protection starts, would otherwise swell the Gaussian the likelihood
         fits to a month of averages and blind the series for that month.
         ``None`` feeds the z-scores as they are.
-    spread_floor : float or None
+    likelihood_min_std : float or None
         The smallest standard deviation the threshold member's likelihood may fit to
         its moving averages of z-scores (in z units; ``None``: Numenta's floor only).
         The likelihood's Gaussian tail is light; averaged z-scores of a series with
@@ -227,7 +227,7 @@ class EnsembleDetector(Detector):
                  discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
                  seasonal: bool = True, alert_tail: float = 1e-6,
                  holidays: str | tuple[str, ...] | None = None, reference_window: int = 10,
-                 spread_floor: float | None = 0.5, timezone: str | None = None):
+                 likelihood_min_std: float | None = 0.5, timezone: str | None = None):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -251,7 +251,7 @@ class EnsembleDetector(Detector):
         self.seasonal = seasonal
         self.alert_tail = alert_tail
         self.holidays = holidays
-        self.spread_floor = spread_floor
+        self.likelihood_min_std = likelihood_min_std
         self.timezone = timezone
 
     @property
@@ -355,11 +355,11 @@ class EnsembleDetector(Detector):
     # ------------------------------------------------------------------ score
     def _calibrate(self, state: State, key: str, raw: np.ndarray) -> np.ndarray:
         likelihood = self._likelihood()
-        if key == "l_threshold" and self.spread_floor is not None:
-            floor = float(self.spread_floor)
+        if key == "l_threshold" and self.likelihood_min_std is not None:
+            floor = float(self.likelihood_min_std)
             if not (math.isfinite(floor) and floor >= 0):
-                raise ValueError(f"ensemble: spread_floor must be a number >= 0 or none, got "
-                                 f"{self.spread_floor!r}")
+                raise ValueError(f"ensemble: likelihood_min_std must be a number >= 0 or none, "
+                                 f"got {self.likelihood_min_std!r}")
             likelihood.min_variance = max(likelihood.min_variance, floor * floor)
         likelihood.state_ = state[key]
         return likelihood.transform(raw)
