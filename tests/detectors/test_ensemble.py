@@ -124,7 +124,7 @@ def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
     expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
                                  suppress_red_zone=False, min_variance=0.25).transform(raw)
     got = create("ensemble", **SMALL, tolerance=None, compress=compress,
-                 discord_weight=0.0).score(values)
+                 discord_weight=0.0, long_window=None).score(values)
     np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)
 
 

@@ -173,6 +173,14 @@ class EnsembleDetector(Detector):
         a fitted deviation of 0.23 an average z of 2.1 is five deviations out and pages
         at 1e-6. With the floor at 0.5 an alert needs an average z of about 3.3 (the
         mean's 0.9 plus 4.75 floors), a departure an operator would call one.
+    long_window : int or None
+        The rolling z-score is the smaller of the one over ``window`` values and the
+        one over the last ``long_window`` (four weeks of 5-minute samples; ``None``:
+        the ``window`` alone): a level the last weeks know is not an excursion
+        because the last week does not. When a quiet season ends (activity back up by
+        two thirds within two days) a week's mean and σ are all quiet-season and every
+        node's office hours page; against four weeks they are ordinary. A runaway
+        process or a hang is far off both. Costs ``long_window`` floats per series.
     seasonal : bool
         With timestamps, the threshold member's z-score is the larger of the rolling
         one and a day profile's
@@ -227,7 +235,8 @@ class EnsembleDetector(Detector):
                  discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
                  seasonal: bool = True, alert_tail: float = 1e-6,
                  holidays: str | tuple[str, ...] | None = None, reference_window: int = 10,
-                 likelihood_min_std: float | None = 0.5, timezone: str | None = None):
+                 likelihood_min_std: float | None = 0.5, timezone: str | None = None,
+                 long_window: int | None = 8064):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -253,6 +262,7 @@ class EnsembleDetector(Detector):
         self.holidays = holidays
         self.likelihood_min_std = likelihood_min_std
         self.timezone = timezone
+        self.long_window = long_window
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -378,6 +388,8 @@ class EnsembleDetector(Detector):
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.long_window is not None:
+            raw = self._long(state, values, t, raw)
         if self.seasonal and t is not None:
             raw = self._seasonal(state, values, t, raw)
         if self.z_cap is not None:
@@ -423,6 +435,19 @@ class EnsembleDetector(Detector):
         profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
         scored = member.assess(profile, values, t)
         return np.where(np.isnan(scored), raw, np.fmax(scored, raw))
+
+    def _long(self, state: State, values: np.ndarray, t: np.ndarray | None,
+              raw: np.ndarray) -> np.ndarray:
+        """The smaller of ``raw`` and the z-score over the last ``long_window`` values."""
+        window = self.long_window
+        if isinstance(window, bool) or int(window) != window or window < 2:
+            raise ValueError(f"ensemble: long_window must be a whole number >= 2 or none, got "
+                             f"{window!r}")
+        member = RollingSigmaThreshold(window=int(window), min_periods=min(30, int(window)))
+        # a state saved before the long window existed starts learning it now
+        long = state.setdefault("threshold_long", member._init_state(values.shape[1]))
+        z = member._score_batch(long, values, t)
+        return np.where(np.isnan(z), raw, np.fmin(raw, z))
 
     def _counted(self, state: State, values: np.ndarray, before: np.ndarray,
                  levels: np.ndarray) -> np.ndarray:

@@ -149,13 +149,13 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     averaging :data:`NAB_AVERAGING_WINDOW` scores (all chosen on NAB's tuning
     fold, ``docs/benchmarks.md``), alerting at Numenta's red line (a tail of 1e-5),
     without the day profile or the floor under its likelihood's spread (chosen on the
-    tuning fold too).
+    tuning fold too) and without the long window (NAB's files are one to three weeks).
 
     >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
      'window': 1000, 'z_cap': None, 'rest': 60, 'averaging_window': 20,
      'discord_weight': 1.0, 'context_weight': 1.0, 'alert_tail': 1e-05, 'seasonal': False,
-     'likelihood_min_std': None}
+     'likelihood_min_std': None, 'long_window': None}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -188,4 +188,6 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         out.setdefault("seasonal", False)  # the day profile lost 4.1 points on the tune fold
     if "likelihood_min_std" in names:
         out.setdefault("likelihood_min_std", None)  # 2.4 points lost on the tune fold
+    if "long_window" in names:
+        out.setdefault("long_window", None)  # the centre's; NAB's files are 1-3 weeks long
     return out
