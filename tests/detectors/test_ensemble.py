@@ -168,7 +168,9 @@ def test_sparse_restarts_page_only_in_bursts():
     counted = create("ensemble").score(values)  # the default hold of 3 steps
     assert counted[1000:5000].max() < 0.5
     assert counted[5000:5005].max() >= 0.5
-    gaussian = create("ensemble", counts=False).score(values)
+    # the plain Gaussian path (no count model, no floor under its spread, one window)
+    gaussian = create("ensemble", counts=False, likelihood_min_std=None,
+                      long_window=None).score(values)
     assert (gaussian[1000:5000] >= 0.5).sum() > 0
 
 
@@ -199,7 +201,8 @@ def test_the_working_day_after_a_holiday_is_not_an_incident():
         after = [h + 1 for h in scenario.holidays]
         for window in paged:
             flags = np.asarray(score_frame(scenario.frame, "ensemble",
-                                           {"window": window}).flags, dtype=bool)
+                                           {"window": window, "likelihood_min_std": None,
+                                            "long_window": None}).flags, dtype=bool)
             day = np.arange(flags.shape[0]) // STEPS_PER_DAY
             paged[window] += int(flags[np.isin(day, after)].any(axis=0).sum())
     assert create("ensemble").get_params()["window"] == 2016
@@ -236,7 +239,8 @@ def test_one_metric_is_the_larger_of_its_calibrated_threshold_and_discord():
         levels.append(np.nan_to_num(AnomalyLikelihood(**likelihood).transform(raw), nan=0.0))
     expected = np.maximum(*levels)
     got = create("ensemble", **SMALL, tolerance=None, discord_window=16,
-                 discord_history=300, discord_weight=1.0).score(values)
+                 discord_history=300, discord_weight=1.0, likelihood_min_std=None,
+                 long_window=None).score(values)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
     assert levels[1][600:640].max() > levels[0][600:640].max()  # the shape, not the values
 
