@@ -123,10 +123,11 @@ def test_one_metric_is_its_threshold_calibrated_by_a_likelihood(compress):
     z = RollingSigmaThreshold(window=50, min_periods=30).score(values)
     z[:30] = np.nan  # its warm-up
     raw = np.log1p(z) if compress else z
+    # the ensemble's likelihood_min_std (0.5) floors the likelihood's variance at 0.25
     expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
-                                 suppress_red_zone=False).transform(raw)
+                                 suppress_red_zone=False, min_variance=0.25).transform(raw)
     got = create("ensemble", **SMALL, tolerance=None, compress=compress,
-                 discord_weight=0.0).score(values)
+                 discord_weight=0.0, long_window=None).score(values)
     np.testing.assert_allclose(got, np.nan_to_num(expected, nan=0.0), rtol=1e-9, atol=1e-12)
 
 
@@ -170,7 +171,9 @@ def test_sparse_restarts_page_only_in_bursts():
     counted = create("ensemble").score(values)  # the default hold of 3 steps
     assert counted[1000:5000].max() < 0.5
     assert counted[5000:5005].max() >= 0.5
-    gaussian = create("ensemble", counts=False).score(values)
+    # the plain Gaussian path (no count model, no floor under its spread, one window)
+    gaussian = create("ensemble", counts=False, likelihood_min_std=None,
+                      long_window=None).score(values)
     assert (gaussian[1000:5000] >= 0.5).sum() > 0
 
 
@@ -201,7 +204,8 @@ def test_the_working_day_after_a_holiday_is_not_an_incident():
         after = [h + 1 for h in scenario.holidays]
         for window in paged:
             flags = np.asarray(score_frame(scenario.frame, "ensemble",
-                                           {"window": window}).flags, dtype=bool)
+                                           {"window": window, "likelihood_min_std": None,
+                                            "long_window": None}).flags, dtype=bool)
             day = np.arange(flags.shape[0]) // STEPS_PER_DAY
             paged[window] += int(flags[np.isin(day, after)].any(axis=0).sum())
     assert create("ensemble").get_params()["window"] == 2016
@@ -238,7 +242,8 @@ def test_one_metric_is_the_larger_of_its_calibrated_threshold_and_discord():
         levels.append(np.nan_to_num(AnomalyLikelihood(**likelihood).transform(raw), nan=0.0))
     expected = np.maximum(*levels)
     got = create("ensemble", **SMALL, tolerance=None, discord_window=16,
-                 discord_history=300, discord_weight=1.0).score(values)
+                 discord_history=300, discord_weight=1.0, likelihood_min_std=None,
+                 long_window=None).score(values)
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
     assert levels[1][600:640].max() > levels[0][600:640].max()  # the shape, not the values
 

@@ -5,7 +5,10 @@ by default), runs each detector through the engine with ``kizashi detect``'s
 default decision, and prints one row per detector: incidents caught (summed
 over the seeds), false-alarm runs over the whole cluster and per week, and
 the median delay to the first alert. ``--split tune`` runs the seeds on
-which parameters are chosen; the default reports the others.
+which parameters are chosen; the default reports the others. ``--variant``
+(repeatable) runs named variants of the scenario instead
+(:mod:`kizashi.data.centre_variants`: more nodes, more noise, another quiet
+season, a holiday week, another time zone), one row per variant and detector.
 """
 
 from __future__ import annotations
@@ -17,18 +20,24 @@ from typing import Any
 import click
 import numpy as np
 
+from kizashi.data.centre_variants import VARIANTS
+
 
 def markdown(rows: list[dict[str, Any]]) -> str:
     """The table of per-detector totals over the seeds."""
     head = ["detector", "incidents caught", "missed (kinds)", "false-alarm runs",
             "per week (cluster)", "median delay (min)", "s"]
+    variants = any("variant" in row for row in rows)
+    if variants:
+        head = ["variant", *head]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         missed = ", ".join(f"{k} ×{n}" if n > 1 else k
                            for k, n in sorted(row["missed"].items())) or "—"
         delay = "—" if row["median_delay_min"] is None else f"{row['median_delay_min']:.0f}"
-        lines.append(f"| {row['detector']} | {row['caught']}/{row['incidents']} | {missed} | "
-                     f"{row['false_runs']} | {row['false_per_week']:.2f} | {delay} | "
+        first = f"| {row.get('variant', 'base')} " if variants else ""
+        lines.append(f"{first}| {row['detector']} | {row['caught']}/{row['incidents']} | "
+                     f"{missed} | {row['false_runs']} | {row['false_per_week']:.2f} | {delay} | "
                      f"{row['seconds']:.0f} |")
     return "\n".join(lines)
 
@@ -43,19 +52,23 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 @click.option("--split", type=click.Choice(["reported", "tune"]), default="reported",
               show_default=True,
               help="Without --seed: the reported seeds, or the seeds where parameters are chosen.")
-@click.option("--nodes", type=click.IntRange(4, 1024), default=24, show_default=True,
-              help="Worker nodes.")
+@click.option("--nodes", type=click.IntRange(4, 1024), default=None,
+              help="Worker nodes [default: 24, or the variant's].")
 @click.option("--weeks", type=click.IntRange(3, 52), default=8, show_default=True,
               help="Weeks of 5-minute telemetry.")
+@click.option("--variant", "variants", multiple=True,
+              type=click.Choice(list(VARIANTS)),
+              help="A variant of the scenario (repeatable; default: the base scenario).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the rows here.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int, ...],
-           split: str, nodes: int, weeks: int, json_path: Path | None, progress: bool) -> None:
+           split: str, nodes: int | None, weeks: int, variants: tuple[str, ...],
+           json_path: Path | None, progress: bool) -> None:
     """Centre scenario: incidents caught and false-alarm runs per week, per detector."""
     from tqdm import tqdm
 
-    from kizashi.data.centre import generate_centre
+    from kizashi.data.centre_variants import variant_centre
     from kizashi.detectors.registry import DEFAULT_DETECTOR, create, parse_param
     from kizashi.evaluation.centre import score_centre
     from kizashi.evaluation.splits import CENTRE_REPORT_SEEDS, CENTRE_TUNE_SEEDS
@@ -69,39 +82,52 @@ def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int
         for name in names:
             create(name, **parsed)  # unknown names and parameters fail before any work
         rows = []
-        with tqdm(total=len(names) * len(chosen), disable=not progress, unit="run",
-                  desc="centre") as bar:
-            scenarios = {seed: generate_centre(n_nodes=nodes, weeks=weeks, seed=seed)
-                         for seed in chosen}
-            for name in names:
-                results = []
-                for seed in chosen:
-                    results.append(score_centre(scenarios[seed], name, parsed))
-                    bar.update()
-                delays = [d for r in results for d in r.delays_min]
-                missed: dict[str, int] = {}
-                for r in results:
-                    for kind in r.missed:
-                        missed[kind] = missed.get(kind, 0) + 1
-                false_runs = sum(r.false_runs for r in results)
-                weeks_scored = sum(r.weeks for r in results)
-                rows.append({"detector": name, "params": parsed, "seeds": chosen,
-                             "caught": sum(r.caught for r in results),
-                             "incidents": sum(r.n_incidents for r in results),
-                             "missed": missed, "false_runs": false_runs,
-                             "false_per_week": false_runs / weeks_scored,
-                             "false_by_metric": _sum_dicts([r.false_by_metric
-                                                            for r in results]),
-                             "median_delay_min": float(np.median(delays)) if delays else None,
-                             "seconds": sum(r.seconds for r in results)})
+        kinds = list(variants) or ["base"]
+        sizes = {} if nodes is None else {"n_nodes": nodes}
+        with tqdm(total=len(kinds) * len(names) * len(chosen), disable=not progress,
+                  unit="run", desc="centre") as bar:
+            for kind in kinds:
+                scenarios = {seed: variant_centre(kind, seed=seed, weeks=weeks, **sizes)
+                             for seed in chosen}
+                for name in names:
+                    results = []
+                    for seed in chosen:
+                        results.append(score_centre(scenarios[seed], name, parsed))
+                        bar.update()
+                    row = _row(name, parsed, chosen, results)
+                    if variants:
+                        row = {"variant": kind, **row}
+                    rows.append(row)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"centre scenario: {nodes} nodes, {weeks} weeks, seeds "
+    size = f"{nodes} nodes" if nodes else "24 nodes (or the variant's)"
+    click.echo(f"centre scenario: {size}, {weeks} weeks, seeds "
                f"{', '.join(map(str, chosen))} (split {split if not seeds else 'given'})")
     click.echo(markdown(rows))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(rows, indent=2) + "\n")
+
+
+def _row(name: str, params: dict[str, Any], seeds: list[int], results: list[Any]
+         ) -> dict[str, Any]:
+    """One table row: ``results`` (one per seed) summed."""
+    delays = [d for r in results for d in r.delays_min]
+    missed: dict[str, int] = {}
+    for r in results:
+        for kind in r.missed:
+            missed[kind] = missed.get(kind, 0) + 1
+    false_runs = sum(r.false_runs for r in results)
+    weeks_scored = sum(r.weeks for r in results)
+    return {"detector": name, "params": params, "seeds": seeds,
+            "caught": sum(r.caught for r in results),
+            "incidents": sum(r.n_incidents for r in results),
+            "missed": missed, "false_runs": false_runs,
+            "false_per_week": false_runs / weeks_scored,
+            "per_seed_per_week": [r.false_per_week for r in results],
+            "false_by_metric": _sum_dicts([r.false_by_metric for r in results]),
+            "median_delay_min": float(np.median(delays)) if delays else None,
+            "seconds": sum(r.seconds for r in results)}
 
 
 def _sum_dicts(parts: list[dict[str, int]]) -> dict[str, int]:

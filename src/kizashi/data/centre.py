@@ -82,6 +82,14 @@ class CentreScenario:
     holidays: tuple[int, ...]  #: day numbers (0 = the first Monday)
     quiet_season_start: int  #: row where the quiet season begins
     learn_days: int  #: days before the first incident (false alarms are counted after them)
+    utc_offset_hours: float = 0.0  #: the centre's local time is UTC plus this
+
+    @property
+    def timezone(self) -> str:
+        """The local time's offset as ``+HH:MM`` (the day profile's ``timezone``)."""
+        minutes = round(self.utc_offset_hours * 60)
+        sign = "-" if minutes < 0 else "+"
+        return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
     @property
     def weeks_scored(self) -> float:
@@ -90,45 +98,75 @@ class CentreScenario:
 
 
 def generate_centre(n_nodes: int = 24, weeks: int = 8, seed: int = 0, incidents: bool = True,
-                    per_kind: int | None = None, learn_days: int = 10) -> CentreScenario:
+                    per_kind: int | None = None, learn_days: int = 10, *, noise: float = 1.0,
+                    quiet_start: float = 0.55, quiet_days: float | None = None,
+                    quiet_drop: float = 0.4, extra_holidays: tuple[int, ...] = (),
+                    utc_offset_hours: float = 0.0) -> CentreScenario:
     """Generate ``weeks`` of 5-minute telemetry of ``n_nodes`` nodes (see the module docs).
 
     ``per_kind`` incidents of each kind are injected (default: one per kind for
-    runs of under 6 weeks, else two).
+    runs of under 6 weeks, else two). The keyword-only arguments make variants
+    (:mod:`kizashi.data.centre_variants`); their defaults give the scenario above,
+    draw for draw:
+
+    * ``noise`` multiplies every metric's noise (its spread, not its rhythm);
+    * the quiet season starts at the day ``quiet_start`` of the way through the
+      run, lowers activity by ``quiet_drop`` over two days and, with
+      ``quiet_days``, ends that many days later (activity comes back over two days);
+    * ``extra_holidays``: more day numbers (0 = the first Monday) that look like a
+      Sunday, besides the drawn ones;
+    * ``utc_offset_hours``: the centre's local time is UTC plus this; its rhythms
+      and days off follow local time while the timestamps stay UTC (day numbers
+      are local days).
     """
     if n_nodes < 4:
         raise ValueError(f"need at least 4 nodes, got {n_nodes}")
     if weeks < 2 or learn_days < 1 or learn_days >= 7 * weeks - 2:
         raise ValueError("need at least 2 weeks and a learning period shorter than the run")
+    if not (noise >= 0 and 0 <= quiet_start <= 1 and 0 <= quiet_drop < 1):
+        raise ValueError("need noise >= 0, quiet_start in [0, 1] and quiet_drop in [0, 1)")
+    if quiet_days is not None and quiet_days < 2:
+        raise ValueError(f"a quiet season lasts at least 2 days, got {quiet_days}")
+    if abs(utc_offset_hours) > 14:
+        raise ValueError(f"a UTC offset is within ±14 hours, got {utc_offset_hours}")
     rng = np.random.default_rng(seed)
     days = 7 * weeks
     n = days * STEPS_PER_DAY
     step = np.arange(n)
-    day = step // STEPS_PER_DAY
-    hour = (step % STEPS_PER_DAY) / STEPS_PER_HOUR
+    local = step + round(utc_offset_hours * STEPS_PER_HOUR)  # local time, in steps
+    day = local // STEPS_PER_DAY
+    hour = (local % STEPS_PER_DAY) / STEPS_PER_HOUR
     weekday = day % 7
     workdays = np.flatnonzero(np.arange(days) % 7 < 5)
     holidays = tuple(sorted(int(d) for d in rng.choice(workdays[workdays >= 7],
                                                        size=max(1, weeks // 3),
                                                        replace=False)))
+    holidays = tuple(sorted(set(holidays) | {int(d) for d in extra_holidays}))
     off = (weekday >= 5) | np.isin(day, holidays)
     daily = 0.55 + 0.45 * np.clip(np.sin((hour - 7.0) / 24.0 * 2 * np.pi) * 1.5, -1, 1)
     daily = 0.55 + 0.45 * (daily - 0.1) / 0.9
     activity = daily * np.where(off, 0.6, 1.0)
-    quiet_start = int(days * 0.55) * STEPS_PER_DAY
-    season = 1.0 - 0.4 * np.clip((step - quiet_start) / (2 * STEPS_PER_DAY), 0.0, 1.0)
+    quiet_row = int(days * quiet_start) * STEPS_PER_DAY
+    ramp = 2 * STEPS_PER_DAY
+    season = 1.0 - quiet_drop * np.clip((local - quiet_row) / ramp, 0.0, 1.0)
+    if quiet_days is not None:
+        back = quiet_row + int(quiet_days * STEPS_PER_DAY)
+        season = season + quiet_drop * np.clip((local - back) / ramp, 0.0, 1.0)
     activity = activity * season
 
     jobs = _job_levels(rng, n, n_nodes)
     base = rng.uniform(60, 85, n_nodes)
     cpu = base * activity[:, None] * jobs
-    cpu = cpu + rng.normal(0, 2.5, (n, n_nodes)) + _ar_noise(rng, n, n_nodes, 0.95, 1.0)
+    cpu = cpu + noise * rng.normal(0, 2.5, (n, n_nodes)) + noise * _ar_noise(rng, n, n_nodes,
+                                                                           0.95, 1.0)
     mem = rng.uniform(25, 45, n_nodes) + 25 * activity[:, None] * jobs
-    mem = mem + _ar_noise(rng, n, n_nodes, 0.99, 0.4) + rng.normal(0, 0.8, (n, n_nodes))
+    mem = mem + noise * _ar_noise(rng, n, n_nodes, 0.99, 0.4) + noise * rng.normal(0, 0.8,
+                                                                           (n, n_nodes))
     latency = rng.uniform(2.0, 4.0, n_nodes) * (1 + 0.5 * activity[:, None] * jobs)
-    latency = latency * np.exp(rng.normal(0, 0.12, (n, n_nodes)))
+    latency = latency * np.exp(noise * rng.normal(0, 0.12, (n, n_nodes)))
     restarts = (rng.random((n, n_nodes)) < 0.0015).astype(float)
-    queue = 150 * activity + _ar_noise(rng, n, 1, 0.99, 3.0)[:, 0] + rng.normal(0, 5.0, n)
+    queue = (150 * activity + noise * _ar_noise(rng, n, 1, 0.99, 3.0)[:, 0]
+             + noise * rng.normal(0, 5.0, n))
 
     events: list[CentreIncident] = []
     if incidents:
@@ -155,7 +193,8 @@ def generate_centre(n_nodes: int = 24, weeks: int = 8, seed: int = 0, incidents:
     frame = assemble_centre_frame(timestamps, node_metrics, queue, events,
                                   f"centre seed {seed}")
     events.sort(key=lambda e: e.start)
-    return CentreScenario(frame, tuple(events), holidays, quiet_start, learn_days)
+    return CentreScenario(frame, tuple(events), holidays, quiet_row, learn_days,
+                          utc_offset_hours)
 
 
 def _inject(kind: str, rng: np.random.Generator, start: int, end: int, node: int,

@@ -178,6 +178,23 @@ class EnsembleDetector(Detector):
         before protection starts, would otherwise swell the Gaussian the likelihood
         fits to a month of averages and blind the series for that month.
         ``None`` feeds the z-scores as they are.
+    likelihood_min_std : float or None
+        The smallest standard deviation the threshold member's likelihood may fit to
+        its moving averages of z-scores (in z units; ``None``: Numenta's floor only).
+        The likelihood's Gaussian tail is light; averaged z-scores of a series with
+        multiplicative noise (a filesystem latency whose spread grows with the load)
+        or ordinary level changes (a node's memory as jobs come and go) are not: with
+        a fitted deviation of 0.23 an average z of 2.1 is five deviations out and pages
+        at 1e-6. With the floor at 0.5 an alert needs an average z of about 3.3 (the
+        mean's 0.9 plus 4.75 floors), a departure an operator would call one.
+    long_window : int or None
+        The rolling z-score is the smaller of the one over ``window`` values and the
+        one over the last ``long_window`` (four weeks of 5-minute samples; ``None``:
+        the ``window`` alone): a level the last weeks know is not an excursion
+        because the last week does not. When a quiet season ends (activity back up by
+        two thirds within two days) a week's mean and σ are all quiet-season and every
+        node's office hours page; against four weeks they are ordinary. A runaway
+        process or a hang is far off both. Costs ``long_window`` floats per series.
     seasonal : bool
         With timestamps, the threshold member's z-score is the larger of the rolling
         one and a day profile's
@@ -188,10 +205,13 @@ class EnsembleDetector(Detector):
         mean and σ find ordinary is far off 5 a.m.'s own, and a quiet season is
         learned within days.
     holidays : str, sequence of str or None
-        Dates (``YYYY-MM-DD``, UTC; comma-separated in a string) the day profile's
-        calendar calls days off besides weekends. Optional: a holiday fits the
+        Dates (``YYYY-MM-DD`` in ``timezone``; comma-separated in a string) the day
+        profile's calendar calls days off besides weekends. Optional: a holiday fits the
         day-off profile better and is judged by it anyway; the calendar only
         decides which profile learns an hour the other does not know yet.
+    timezone : str or None
+        The centre's clock for the day profile (``+09:00``, ``Asia/Tokyo``): its hours,
+        weekends and ``holidays`` are local ones. ``None``: UTC days.
     alert_tail : float
         The engine alerts when a level's tail probability is under this
         (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
@@ -231,7 +251,9 @@ class EnsembleDetector(Detector):
                  seasonal: bool = True, alert_tail: float = 1e-6,
                  holidays: str | tuple[str, ...] | None = None, reference_window: int = 10,
                  rest_tail: float | None = None, threshold_weight: float = 1.0,
-                 discord_averaging_window: int | None = None):
+                 discord_averaging_window: int | None = None,
+                 likelihood_min_std: float | None = 0.5, timezone: str | None = None,
+                 long_window: int | None = 8064):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -258,6 +280,9 @@ class EnsembleDetector(Detector):
         self.rest_tail = rest_tail
         self.threshold_weight = threshold_weight
         self.discord_averaging_window = discord_averaging_window
+        self.likelihood_min_std = likelihood_min_std
+        self.timezone = timezone
+        self.long_window = long_window
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -380,6 +405,12 @@ class EnsembleDetector(Detector):
     # ------------------------------------------------------------------ score
     def _calibrate(self, state: State, key: str, raw: np.ndarray) -> np.ndarray:
         likelihood = self._likelihood(key)
+        if key == "l_threshold" and self.likelihood_min_std is not None:
+            floor = float(self.likelihood_min_std)
+            if not (math.isfinite(floor) and floor >= 0):
+                raise ValueError(f"ensemble: likelihood_min_std must be a number >= 0 or none, "
+                                 f"got {self.likelihood_min_std!r}")
+            likelihood.min_variance = max(likelihood.min_variance, floor * floor)
         likelihood.state_ = state[key]
         return likelihood.transform(raw)
 
@@ -397,6 +428,8 @@ class EnsembleDetector(Detector):
         before = state["seen"] + np.cumsum(observed, axis=0) - observed  # seen before each row
         ready = before >= members["threshold"].n_warmup
         raw = members["threshold"]._score_batch(state["threshold"], values, t)
+        if self.long_window is not None:
+            raw = self._long(state, values, t, raw)
         if self.seasonal and t is not None:
             raw = self._seasonal(state, values, t, raw)
         if self.z_cap is not None:
@@ -439,11 +472,24 @@ class EnsembleDetector(Detector):
                   raw: np.ndarray) -> np.ndarray:
         """The larger of ``raw`` and the day profile's score where it has one (a daily
         cycle, a week seen)."""
-        member = DayProfile(holidays=self.holidays)
+        member = DayProfile(holidays=self.holidays, timezone=self.timezone)
         # a state saved before the day profile existed starts learning it now
         profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
         scored = member.assess(profile, values, t)
         return np.where(np.isnan(scored), raw, np.fmax(scored, raw))
+
+    def _long(self, state: State, values: np.ndarray, t: np.ndarray | None,
+              raw: np.ndarray) -> np.ndarray:
+        """The smaller of ``raw`` and the z-score over the last ``long_window`` values."""
+        window = self.long_window
+        if isinstance(window, bool) or int(window) != window or window < 2:
+            raise ValueError(f"ensemble: long_window must be a whole number >= 2 or none, got "
+                             f"{window!r}")
+        member = RollingSigmaThreshold(window=int(window), min_periods=min(30, int(window)))
+        # a state saved before the long window existed starts learning it now
+        long = state.setdefault("threshold_long", member._init_state(values.shape[1]))
+        z = member._score_batch(long, values, t)
+        return np.where(np.isnan(z), raw, np.fmin(raw, z))
 
     def _counted(self, state: State, values: np.ndarray, before: np.ndarray,
                  levels: np.ndarray) -> np.ndarray:

@@ -22,7 +22,10 @@ that slot of the day on that kind of day**:
   Sunday, plus ``holidays``) only decides which profile a slot learns while the
   other does not know that slot yet;
 * **incidents are not learned**: once a slot is known, residuals beyond
-  ``clip`` spreads update it as if they were ``clip`` spreads.
+  ``clip`` spreads update it as if they were ``clip`` spreads;
+* **local days**: with ``timezone`` (``+09:00``, ``Asia/Tokyo``, ``UTC``) slots,
+  weekends and ``holidays`` are those of the centre's clock, not of UTC (a centre
+  in Japan starts its Saturday at 15:00 UTC on Friday); without it they are UTC's.
 
 The score (:meth:`DayProfile.assess`) is ``|x − gain · mean| / spread`` of the
 better-fitting profile. It is NaN — *no opinion* — until the series has been seen
@@ -49,6 +52,8 @@ runaway process at 5 a.m.: against the day profile it is far off.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 import numpy as np
@@ -78,13 +83,26 @@ class DayProfile:
     rel_floor : float
         Floor under a slot's spread, relative to its expected value.
     holidays : str, sequence of str or None
-        Dates (``YYYY-MM-DD``, UTC) the calendar calls days off, besides weekends.
+        Dates (``YYYY-MM-DD``, in ``timezone``) the calendar calls days off, besides
+        weekends.
+    timezone : str or None
+        The centre's clock: a fixed offset (``+09:00``, ``-05:30``), ``UTC``, or an
+        IANA zone name (``Asia/Tokyo``, ``Europe/Berlin``: daylight saving time is
+        followed, by the offset at the start of each hour). ``None``: UTC.
+
+    Examples
+    --------
+    Friday 16:00 UTC is Saturday 01:00 in Japan: a day off there.
+
+    >>> t = np.array([np.datetime64("2026-03-06T16:00", "s").astype(np.int64)], float)
+    >>> DayProfile().days_off(t), DayProfile(timezone="Asia/Tokyo").days_off(t)
+    (array([0.]), array([1.]))
     """
 
     def __init__(self, slot: str | float = "1h", profile_halflife: str | float = "7d",
                  gain_halflife: str | float = "1d", clip: float = 5.0,
                  ready_days: float = 7.0, min_fit: float = 0.1, rel_floor: float = 1e-3,
-                 holidays: str | tuple[str, ...] | None = None):
+                 holidays: str | tuple[str, ...] | None = None, timezone: str | None = None):
         self.slot = slot
         self.profile_halflife = profile_halflife
         self.gain_halflife = gain_halflife
@@ -93,6 +111,7 @@ class DayProfile:
         self.min_fit = min_fit
         self.rel_floor = rel_floor
         self.holidays = holidays
+        self.timezone = timezone
 
     def get_params(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -126,9 +145,34 @@ class DayProfile:
             "started": np.full(n_series, np.nan), "gain_last": np.full(n_series, np.nan),
         }
 
+    def local_seconds(self, t: np.ndarray) -> np.ndarray:
+        """``t`` (seconds since 1970, UTC) as the centre's clock reads it (seconds since its
+        1970-01-01 00:00).
+
+        >>> DayProfile(timezone="-05:30").local_seconds(np.array([86400.0]))
+        array([66600.])
+        """
+        t = np.asarray(t, dtype=np.float64)
+        zone = _zone(self.timezone)
+        if zone is None:
+            return t
+        if isinstance(zone, dt.timezone):  # a fixed offset
+            return t + zone.utcoffset(None).total_seconds()
+        hours = np.floor(t / 3600.0)
+        unique, where = np.unique(hours[np.isfinite(hours)], return_inverse=True)
+        offsets = np.array([dt.datetime.fromtimestamp(h * 3600.0, zone).utcoffset().total_seconds()
+                            for h in unique])
+        out = t.copy()
+        out[np.isfinite(hours)] += offsets[where] if unique.size else 0.0
+        return out
+
     def days_off(self, t: np.ndarray) -> np.ndarray:
-        """1.0 where the calendar calls ``t`` (seconds since 1970, UTC) a day off."""
-        day = np.floor(np.asarray(t, dtype=np.float64) / DAY).astype(np.int64)
+        """1.0 where the calendar calls ``t`` (seconds since 1970, UTC) a day off (in the
+        centre's ``timezone``)."""
+        return self._days_off_local(self.local_seconds(t))
+
+    def _days_off_local(self, local: np.ndarray) -> np.ndarray:
+        day = np.floor(np.asarray(local, dtype=np.float64) / DAY).astype(np.int64)
         off = (day + EPOCH_WEEKDAY) % 7 >= 5
         return (off | np.isin(day, self._holiday_days())).astype(np.float64)
 
@@ -146,7 +190,33 @@ class DayProfile:
                            float(self.ready_days) * DAY, float(self.min_fit),
                            float(self.rel_floor)])
         out = np.empty(values.shape)
-        day_profile_block(values, t, self.days_off(t), out, state["mean"], state["var"],
-                          state["weight"], state["first"], state["last"], state["gain"],
-                          state["gain_sums"], state["started"], state["gain_last"], params)
+        local = np.ascontiguousarray(self.local_seconds(t))
+        day_profile_block(values, local, self._days_off_local(local), out, state["mean"],
+                          state["var"], state["weight"], state["first"], state["last"],
+                          state["gain"], state["gain_sums"], state["started"], state["gain_last"],
+                          params)
         return out
+
+
+_OFFSET = re.compile(r"^([+-])(\d{1,2}):?(\d{2})$")
+
+
+def _zone(name: str | None) -> dt.tzinfo | None:
+    """The tzinfo of ``name`` (None for UTC or no zone); a one-line error if unknown."""
+    if name is None or str(name).strip().upper() in ("", "UTC", "Z", "+00:00", "GMT"):
+        return None
+    text = str(name).strip()
+    match = _OFFSET.match(text)
+    if match:
+        sign, hours, minutes = match.groups()
+        offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
+        if offset > dt.timedelta(hours=14) or int(minutes) >= 60:
+            raise ValueError(f"day profile: a UTC offset is within ±14:00, got {name!r}")
+        return dt.timezone(-offset if sign == "-" else offset)
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"day profile: unknown time zone {name!r} (give an offset like "
+                         f"+09:00 or a name like Asia/Tokyo)") from None
