@@ -8,6 +8,9 @@ import pytest
 from kizashi.detectors.registry import DEFAULT_DETECTOR, create
 
 SMALL = {"window": 50, "learning_period": 50, "estimation_samples": 50, "hold": 1}
+# the centre's floor under the threshold likelihood and its four-week window off: the
+# tests that derive a level from the members' likelihoods by hand
+PLAIN = {"likelihood_min_std": None, "long_window": None}
 
 
 def noisy(n: int, k: int = 1, seed: int = 0) -> np.ndarray:
@@ -253,7 +256,7 @@ def test_rest_silences_alerts_after_the_one_kept():
     values[900, 0] = 10.0   # beyond the range: 1.0
     values[905, 0] = 20.0   # beyond it again, 5 steps later: silenced by a rest of 10
     values[1000, 0] = 40.0  # 100 steps later: kept
-    params = dict(SMALL, discord_weight=0.0, alert_tail=1e-5)  # alerts at 0.5
+    params = dict(SMALL, **PLAIN, discord_weight=0.0, alert_tail=1e-5)  # alerts at 0.5
     plain = create("ensemble", **params).score(values)
     rested = create("ensemble", **params, rest=10).score(values)
     assert plain[[900, 905, 1000]].tolist() == [1.0, 1.0, 1.0]
@@ -298,12 +301,12 @@ def test_the_threshold_member_is_weighted(weight):
     expected = AnomalyLikelihood(learning_period=50, estimation_samples=50,
                                  suppress_red_zone=False).transform(z)
     got = create("ensemble", **SMALL, tolerance=None, discord_weight=0.0,
-                 threshold_weight=weight).score(values)
+                 threshold_weight=weight, **PLAIN).score(values)
     np.testing.assert_allclose(got, weight * np.nan_to_num(expected, nan=0.0), rtol=1e-9,
                                atol=1e-12)
     if weight == 1.0:  # the default leaves the level as it is
         np.testing.assert_array_equal(got, create("ensemble", **SMALL, tolerance=None,
-                                                  discord_weight=0.0).score(values))
+                                                  discord_weight=0.0, **PLAIN).score(values))
 
 
 @pytest.mark.parametrize(("rest_tail", "line"), [(None, 0.5), (1e-4, 0.4), (1e-3, 0.3)])
@@ -312,7 +315,7 @@ def test_a_rest_starts_at_its_own_tail(rest_tail, line):
     values[900:930, 0] += 0.7  # a shift inside the range...
     values[935, 0] = 10.0      # ...then a value beyond it (1.0), and levels easing off after
     values[1200, 0] = 20.0     # beyond the range again, long after
-    params = dict(SMALL, discord_weight=0.0, alert_tail=1e-5)  # alerts at 0.5
+    params = dict(SMALL, **PLAIN, discord_weight=0.0, alert_tail=1e-5)  # alerts at 0.5
     plain = create("ensemble", **params).score(values)
     rested = create("ensemble", **params, rest=40, rest_tail=rest_tail).score(values)
     # the rule, row by row: a level at or above the rest line (Numenta's log scale of the
@@ -351,5 +354,5 @@ def test_the_discord_member_may_average_its_own_number_of_scores(averaging):
         levels.append(np.nan_to_num(AnomalyLikelihood(averaging_window=window, **likelihood)
                                     .transform(raw), nan=0.0))
     got = create("ensemble", **SMALL, tolerance=None, discord_window=16, discord_history=300,
-                 discord_weight=1.0, discord_averaging_window=averaging).score(values)
+                 discord_weight=1.0, discord_averaging_window=averaging, **PLAIN).score(values)
     np.testing.assert_allclose(got, np.maximum(*levels), rtol=1e-9, atol=1e-12)
