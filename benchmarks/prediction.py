@@ -5,6 +5,8 @@ Prints tables (it is not a test). Run from the repository root::
     .venv/bin/python benchmarks/prediction.py            # the report: seeds 0–9
     .venv/bin/python benchmarks/prediction.py --fit      # refit the calibration: seeds 100–119
     .venv/bin/python benchmarks/prediction.py --anomaly-ahead  # its reliability, seeds 0–9
+    .venv/bin/python benchmarks/prediction.py --variants  # scenario variants, seeds 0–2
+    .venv/bin/python benchmarks/prediction.py --variants step_1min,gaps --seeds 5
 
 On the prediction scenario (:func:`kizashi.data.precursors.generate_precursors`:
 8 days of 5-minute samples, 12 failing series whose precursors build over
@@ -24,6 +26,12 @@ precursor to the failure; "missed" when none). **False-warning runs**: runs of
 warning steps on look-alikes and normal series, and on failing series before
 their precursor starts. Then the **reliability** of kizashi's probabilities
 (predicted vs observed frequency of a failure within 6 h, in bins).
+
+``--variants [NAMES]`` runs both on the scenario variants of
+:mod:`kizashi.data.precursor_variants` (other sampling steps, noise, units and
+limits, faster and slower failures, gaps, 1,000 series, 4 weeks; seeds 0 … N−1,
+3 by default) and prints one line per variant: mean lead, missed failures and
+false-warning runs of each, side by side.
 
 ``--fit`` fits the calibration maps of :mod:`kizashi.prediction.calibration`
 (time to limit; anomaly ahead on the threshold detector's envelope) on seeds
@@ -210,6 +218,49 @@ def anomaly_ahead_reliability(seeds: range) -> None:
                 f"every series, seeds {seeds.start}–{seeds.stop - 1}:")
 
 
+def variants_report(names: list[str], seeds: range) -> None:
+    """Mean lead, missed failures and false-warning runs of kizashi and predict_linear on
+    each scenario variant (all seeds together), one line per variant."""
+    from tqdm import tqdm
+
+    from kizashi.data.precursor_variants import make_variant
+
+    print(f"scenario variants, seeds {seeds.start}–{seeds.stop - 1}: mean lead over the "
+          f"failures (missed ones count 0 h), missed failures, false-warning runs\n")
+    head = f"{'variant':<12} {'series×steps':>14} {'failures':>8}"
+    cells = ("mean lead", "missed", "false")
+    print(head + "  kizashi: " + " ".join(f"{c:>9}" for c in cells)
+          + "  predict_linear: " + " ".join(f"{c:>9}" for c in cells)
+          + f"  {'s/seed':>7}  verdict")
+    for name in names:
+        got = {"kizashi": [], "predict_linear": []}
+        false = {"kizashi": 0, "predict_linear": 0}
+        seconds = []
+        shape = (0, 0)
+        for seed in tqdm(seeds, desc=name, leave=False, disable=len(seeds) < 2):
+            scenario = make_variant(name, seed)
+            shape = scenario.frame.values.shape
+            started = time.perf_counter()
+            result = predict_frame(scenario.frame, HORIZON, scenario.limits)
+            seconds.append(time.perf_counter() - started)
+            for method, warn in (("kizashi", result.warning),
+                                 ("predict_linear", prometheus_warnings(scenario))):
+                scored = evaluate(scenario, warn)
+                got[method] += [lead for _, lead in scored["leads"]]
+                false[method] += sum(scored["false"].values())
+        row = []
+        for method in got:
+            leads = got[method]
+            missed = sum(lead is None for lead in leads)
+            row.append((statistics.mean(lead or 0.0 for lead in leads), missed, false[method]))
+        (k_lead, k_missed, k_false), (p_lead, p_missed, p_false) = row
+        ahead = k_lead > p_lead and k_missed <= p_missed and k_false < p_false
+        print(f"{name:<12} {f'{shape[1]}×{shape[0]}':>14} {len(got['kizashi']):>8}"
+              f"  kizashi: {k_lead:>7.2f} h {k_missed:>9} {k_false:>9}"
+              f"  predict_linear: {p_lead:>7.2f} h {p_missed:>9} {p_false:>9}"
+              f"  {statistics.median(seconds):>7.1f}  {'ahead' if ahead else 'BEHIND'}")
+
+
 def fit(seeds: range) -> None:
     from kizashi.prediction.calibration import IsotonicCalibration
     from kizashi.prediction.envelope import normal_envelope
@@ -296,18 +347,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true",
                         help="fit the calibration and print the cutoff table (seeds 100–119)")
-    parser.add_argument("--seeds", type=int, default=len(REPORT_SEEDS),
-                        help="report on seeds 0 … N−1")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="report on seeds 0 … N−1 (default 10; 3 with --variants)")
     parser.add_argument("--anomaly-ahead", action="store_true",
                         help="only the reliability of the anomaly-ahead probability "
                              "(seeds 0 … N−1)")
+    parser.add_argument("--variants", nargs="?", const="all", metavar="NAMES",
+                        help="kizashi vs predict_linear on scenario variants (comma-separated "
+                             "names of kizashi.data.precursor_variants.VARIANTS, or all; "
+                             "seeds 0 … N−1, 3 unless --seeds)")
     args = parser.parse_args()
-    if args.fit:
+    if args.variants:
+        from kizashi.data.precursor_variants import VARIANTS
+
+        names = list(VARIANTS) if args.variants == "all" else args.variants.split(",")
+        unknown = [n for n in names if n not in VARIANTS]
+        if unknown:
+            parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+        variants_report(names, range(args.seeds or 3))
+    elif args.fit:
         fit(FIT_SEEDS)
     elif args.anomaly_ahead:
-        anomaly_ahead_reliability(range(args.seeds))
+        anomaly_ahead_reliability(range(args.seeds or len(REPORT_SEEDS)))
     else:
-        report(range(args.seeds))
+        report(range(args.seeds or len(REPORT_SEEDS)))
 
 
 if __name__ == "__main__":
