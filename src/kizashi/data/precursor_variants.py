@@ -19,6 +19,7 @@ failure's first row at its limit), so the benchmark
 ``fast_2h``         every failure's precursor 1–3 h
 ``slow_3d``         every failure's precursor 2–4 days (11 days)
 ``gaps``            2 % of values missing and 3 stretches of 1–3 h with no rows at all
+                    (each failure's own row and value kept)
 ``many_1000``       1,000 series (99 of each kind, 10 normal)
 ``long_4w``         28 days
 ==================  ================================================================
@@ -116,10 +117,14 @@ def _gaps(scenario: PrecursorScenario, seed: int) -> PrecursorScenario:
     n = frame.n_times
     per_hour = 3600.0 / scenario.step_seconds
     values = frame.values.copy()
-    values[rng.random(values.shape) < 0.02] = np.nan
+    missing = rng.random(values.shape) < 0.02
     keep = np.ones(n, dtype=bool)
     for start in rng.integers(int(2 * 24 * per_hour), n - int(4 * per_hour), 3):
         keep[start:start + int(rng.uniform(1, 3) * per_hour)] = False
+    for f in scenario.failures:  # the failure itself is observed (its row and value kept)
+        missing[f.failure, frame.keys.index((f.entity, f.metric))] = False
+        keep[f.failure] = True
+    values[missing] = np.nan
     rows = np.flatnonzero(keep)  # old row of each new row
 
     def new_row(old: int) -> int:
