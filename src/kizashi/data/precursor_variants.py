@@ -106,6 +106,9 @@ def _noisy(scenario: PrecursorScenario, seed: int, share: float = 0.03) -> Precu
     frame = scenario.frame
     limits = np.array([scenario.limit(m) for m in frame.metrics], dtype=np.float64)
     noise = np.random.default_rng([seed, 7]).normal(0.0, 1.0, frame.values.shape)
+    for f in scenario.failures:  # a failure still reaches its limit at its failure row
+        j = frame.keys.index((f.entity, f.metric))
+        noise[f.failure, j] = abs(noise[f.failure, j])
     frame = dataclasses.replace(frame, values=frame.values + share * np.abs(limits) * noise)
     return _retruth(dataclasses.replace(scenario, frame=frame), under_limit=True)
 
