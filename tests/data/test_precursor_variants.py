@@ -73,3 +73,9 @@ def test_gaps_drop_rows_and_values():
 def test_unknown_variants_are_refused():
     with pytest.raises(ValueError, match="unknown scenario variant 'weekly'; known: default"):
         make_variant("weekly")
+
+
+def test_precursor_hours_must_be_an_ordered_positive_pair():
+    for bad in ((0.0, 2.0), (5.0, 3.0), (-1.0, 1.0)):
+        with pytest.raises(ValueError, match="precursor_hours"):
+            generate_precursors(seed=0, days=4, precursor_hours=bad)
