@@ -79,3 +79,12 @@ def test_precursor_hours_must_be_an_ordered_positive_pair():
     for bad in ((0.0, 2.0), (5.0, 3.0), (-1.0, 1.0)):
         with pytest.raises(ValueError, match="precursor_hours"):
             generate_precursors(seed=0, days=4, precursor_hours=bad)
+
+
+def test_silent_stretches_blank_each_series_but_keep_the_rows():
+    base, silent = generate_precursors(seed=8), make_variant("silent_3x", seed=8)
+    assert silent.frame.n_times == base.frame.n_times
+    blank = np.isnan(silent.frame.values)
+    # 3 stretches of 12–36 five-minute rows per series (fewer where two overlap)
+    assert ((blank.sum(axis=0) >= 12) & (blank.sum(axis=0) <= 3 * 36)).all()
+    np.testing.assert_array_equal(silent.frame.values[~blank], base.frame.values[~blank])

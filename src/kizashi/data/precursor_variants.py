@@ -20,6 +20,7 @@ failure's first row at its limit), so the benchmark
 ``slow_3d``         every failure's precursor 2–4 days (11 days)
 ``gaps``            2 % of values missing and 3 stretches of 1–3 h with no rows at all
                     (each failure's own row and value kept)
+``silent_3x``       each series silent (NaN) 3 times for 1–3 h while the others report
 ``many_1000``       1,000 series (99 of each kind, 10 normal)
 ``long_4w``         28 days
 ==================  ================================================================
@@ -140,6 +141,23 @@ def _gaps(scenario: PrecursorScenario, seed: int) -> PrecursorScenario:
     return _retruth(dataclasses.replace(scenario, frame=frame, failures=failures))
 
 
+def _silent_stretches(scenario: PrecursorScenario, seed: int) -> PrecursorScenario:
+    """Each series silent (NaN) for 3 stretches of 1–3 h while the others go on reporting
+    (a node down: the file's rows are there), never over its failure row."""
+    rng = np.random.default_rng([seed, 13])
+    frame = scenario.frame
+    per_hour = 3600.0 / scenario.step_seconds
+    values = frame.values.copy()
+    failure_row = {frame.keys.index((f.entity, f.metric)): f.failure for f in scenario.failures}
+    for j in range(values.shape[1]):
+        for start in rng.integers(int(2 * 24 * per_hour), frame.n_times - int(4 * per_hour), 3):
+            stop = start + int(rng.uniform(1, 3) * per_hour)
+            if not start <= failure_row.get(j, -1) < stop:
+                values[start:stop, j] = np.nan
+    return _retruth(dataclasses.replace(scenario, frame=dataclasses.replace(frame,
+                                                                            values=values)))
+
+
 def _pct_to_bytes(metric: str) -> str | None:
     return metric.removesuffix("_pct") + "_bytes" if metric.endswith("_pct") else None
 
@@ -183,6 +201,8 @@ VARIANTS: dict[str, tuple[Callable[[int, int], PrecursorScenario], int]] = {
     "slow_3d": (lambda seed, days: generate_precursors(seed=seed, days=days,
                                                        precursor_hours=(48.0, 96.0)), 11),
     "gaps": (lambda seed, days: _gaps(generate_precursors(seed=seed, days=days), seed), 8),
+    "silent_3x": (lambda seed, days: _silent_stretches(generate_precursors(seed=seed, days=days),
+                                                       seed), 8),
     "many_1000": (lambda seed, days: generate_precursors(seed=seed, days=days, per_kind=99,
                                                          n_normal=10), 8),
     "long_4w": (lambda seed, days: generate_precursors(seed=seed, days=days), 28),
