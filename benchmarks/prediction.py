@@ -5,6 +5,8 @@ Prints tables (it is not a test). Run from the repository root::
     .venv/bin/python benchmarks/prediction.py            # the report: seeds 0–9
     .venv/bin/python benchmarks/prediction.py --fit      # refit the calibration: seeds 100–119
     .venv/bin/python benchmarks/prediction.py --anomaly-ahead  # its reliability, seeds 0–9
+    .venv/bin/python benchmarks/prediction.py --variants  # scenario variants, seeds 0–2
+    .venv/bin/python benchmarks/prediction.py --variants step_1min,gaps --seeds 5
 
 On the prediction scenario (:func:`kizashi.data.precursors.generate_precursors`:
 8 days of 5-minute samples, 12 failing series whose precursors build over
@@ -24,6 +26,12 @@ precursor to the failure; "missed" when none). **False-warning runs**: runs of
 warning steps on look-alikes and normal series, and on failing series before
 their precursor starts. Then the **reliability** of kizashi's probabilities
 (predicted vs observed frequency of a failure within 6 h, in bins).
+
+``--variants [NAMES]`` runs both on the scenario variants of
+:mod:`kizashi.data.precursor_variants` (other sampling steps, noise, units and
+limits, faster and slower failures, gaps, 1,000 series, 4 weeks; seeds 0 … N−1,
+3 by default) and prints one line per variant: mean lead, missed failures and
+false-warning runs of each, side by side.
 
 ``--fit`` fits the calibration maps of :mod:`kizashi.prediction.calibration`
 (time to limit; anomaly ahead on the threshold detector's envelope) on seeds
@@ -210,6 +218,50 @@ def anomaly_ahead_reliability(seeds: range) -> None:
                 f"every series, seeds {seeds.start}–{seeds.stop - 1}:")
 
 
+def variants_report(names: list[str], seeds: range) -> None:
+    """Lead, missed failures and false-warning runs of kizashi and predict_linear on each
+    scenario variant (all seeds together), one line per variant."""
+    from tqdm import tqdm
+
+    from kizashi.data.precursor_variants import make_variant
+
+    print(f"scenario variants, seeds {seeds.start}–{seeds.stop - 1}: mean and median lead "
+          f"over the failures (a missed one counts 0 h), missed failures, false-warning runs; "
+          f"'earlier': failures kizashi warned strictly earlier / later than predict_linear\n")
+    cells = f"{'mean':>6} {'median':>6} {'missed':>6} {'false':>6}"
+    print(f"{'variant':<11} {'series×steps':>13} {'fails':>5} | kizashi {cells} | "
+          f"predict_linear {cells} | {'earlier':>7} {'later':>5} | {'s/seed':>6} verdict")
+    for name in names:
+        got: dict[str, list] = {"kizashi": [], "predict_linear": []}
+        false = {"kizashi": 0, "predict_linear": 0}
+        seconds = []
+        shape = (0, 0)
+        for seed in tqdm(seeds, desc=name, leave=False, disable=len(seeds) < 2):
+            scenario = make_variant(name, seed)
+            shape = scenario.frame.values.shape
+            started = time.perf_counter()
+            result = predict_frame(scenario.frame, HORIZON, scenario.limits)
+            seconds.append(time.perf_counter() - started)
+            for method, warn in (("kizashi", result.warning),
+                                 ("predict_linear", prometheus_warnings(scenario))):
+                scored = evaluate(scenario, warn)
+                got[method] += [lead or 0.0 for _, lead in scored["leads"]]
+                got[method + " missed"] = got.get(method + " missed", 0) + sum(
+                    lead is None for _, lead in scored["leads"])
+                false[method] += sum(scored["false"].values())
+        k, p = np.array(got["kizashi"]), np.array(got["predict_linear"])
+        row = {}
+        for method, leads in (("kizashi", k), ("predict_linear", p)):
+            row[method] = (f"{leads.mean():>6.2f} {np.median(leads):>6.2f} "
+                           f"{got[method + ' missed']:>6} {false[method]:>6}")
+        ahead = (k.mean() > p.mean() and got["kizashi missed"] <= got["predict_linear missed"]
+                 and false["kizashi"] < false["predict_linear"])
+        print(f"{name:<11} {f'{shape[1]}×{shape[0]}':>13} {len(k):>5} | kizashi {row['kizashi']}"
+              f" | predict_linear {row['predict_linear']} | {int((k > p).sum()):>7} "
+              f"{int((k < p).sum()):>5} | {statistics.median(seconds):>6.1f} "
+              f"{'ahead' if ahead else 'BEHIND'}")
+
+
 def fit(seeds: range) -> None:
     from kizashi.prediction.calibration import IsotonicCalibration
     from kizashi.prediction.envelope import normal_envelope
@@ -296,18 +348,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true",
                         help="fit the calibration and print the cutoff table (seeds 100–119)")
-    parser.add_argument("--seeds", type=int, default=len(REPORT_SEEDS),
-                        help="report on seeds 0 … N−1")
+    parser.add_argument("--seeds", type=int, default=None,
+                        help="report on seeds 0 … N−1 (default 10; 3 with --variants)")
     parser.add_argument("--anomaly-ahead", action="store_true",
                         help="only the reliability of the anomaly-ahead probability "
                              "(seeds 0 … N−1)")
+    parser.add_argument("--variants", nargs="?", const="all", metavar="NAMES",
+                        help="kizashi vs predict_linear on scenario variants (comma-separated "
+                             "names of kizashi.data.precursor_variants.VARIANTS, or all; "
+                             "seeds 0 … N−1, 3 unless --seeds)")
     args = parser.parse_args()
-    if args.fit:
+    if args.variants:
+        from kizashi.data.precursor_variants import VARIANTS
+
+        names = list(VARIANTS) if args.variants == "all" else args.variants.split(",")
+        unknown = [n for n in names if n not in VARIANTS]
+        if unknown:
+            parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+        variants_report(names, range(args.seeds or 3))
+    elif args.fit:
         fit(FIT_SEEDS)
     elif args.anomaly_ahead:
-        anomaly_ahead_reliability(range(args.seeds))
+        anomaly_ahead_reliability(range(args.seeds or len(REPORT_SEEDS)))
     else:
-        report(range(args.seeds))
+        report(range(args.seeds or len(REPORT_SEEDS)))
 
 
 if __name__ == "__main__":

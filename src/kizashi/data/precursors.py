@@ -127,6 +127,8 @@ class _Clock:
     n: int
     step: float
     rng: np.random.Generator
+    #: (shortest, longest) precursor in hours for every failure kind; None: each kind's own
+    precursor_hours: tuple[float, float] | None = None
 
     @property
     def hours(self) -> np.ndarray:
@@ -152,7 +154,10 @@ class _Clock:
 
 
 def _failure_rows(clock: _Clock, lo_h: float, hi_h: float, first: int) -> tuple[int, int]:
-    """(precursor start, failure) rows: a precursor of lo_h–hi_h hours after ``first``."""
+    """(precursor start, failure) rows: a precursor of lo_h–hi_h hours after ``first``
+    (the clock's ``precursor_hours`` instead, when set)."""
+    if clock.precursor_hours is not None:
+        lo_h, hi_h = clock.precursor_hours
     length = int(clock.rng.uniform(lo_h, hi_h) * clock.per_hour)
     latest = clock.n - int(2 * clock.per_hour)
     start = int(clock.rng.integers(first, max(latest - length, first + 1)))
@@ -307,16 +312,22 @@ def make_series(kind: str, n: int, step_seconds: float = 300.0, seed: int = 0,
 
 def generate_precursors(seed: int = 0, days: int = 8, step_seconds: float = 300.0,
                         per_kind: int = 3, n_normal: int = 6,
-                        min_history_days: float = 1.5) -> PrecursorScenario:
+                        min_history_days: float = 1.5,
+                        precursor_hours: tuple[float, float] | None = None
+                        ) -> PrecursorScenario:
     """Generate a prediction scenario (see the module docs); deterministic in ``seed``.
 
     ``per_kind`` series of every failure and look-alike kind, ``n_normal``
-    normal series, each on its own node (``node001`` …).
+    normal series, each on its own node (``node001`` …). ``precursor_hours``
+    (shortest, longest) replaces every failure kind's own precursor length
+    (faster or slower failures than the defaults).
     """
     if days < 3 or min_history_days >= days - 1.5:
         raise ValueError("need at least 3 days, and 1.5 days after min_history_days")
     if step_seconds <= 0 or step_seconds > HOUR:
         raise ValueError("step_seconds must be in (0, 3600]")
+    if precursor_hours is not None and not 0 < precursor_hours[0] <= precursor_hours[1]:
+        raise ValueError("precursor_hours must be (shortest, longest) with 0 < shortest ≤ longest")
     rng = np.random.default_rng(seed)
     n = int(days * 86400 / step_seconds)
     first = int(min_history_days * 86400 / step_seconds)
@@ -328,7 +339,8 @@ def generate_precursors(seed: int = 0, days: int = 8, step_seconds: float = 300.
     failures, lookalikes = [], []
     for node, index in enumerate(order):
         kind, fails = plan[index]
-        clock = _Clock(n, step_seconds, np.random.default_rng([seed, int(index)]))
+        clock = _Clock(n, step_seconds, np.random.default_rng([seed, int(index)]),
+                       precursor_hours)
         entity = f"node{node + 1:03d}"
         if fails:
             metric, make = _FAILURES[kind]

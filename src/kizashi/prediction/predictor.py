@@ -32,6 +32,7 @@ change when more data arrives.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,6 +125,55 @@ def step_seconds(frame: SeriesFrame) -> float:
     return float(np.median(np.diff(frame.timestamps.astype(np.int64)))) / 1e9
 
 
+#: A file whose missing stretches would make the regular grid more than this many times
+#: longer than the file is predicted row by row instead (see regular_rows).
+MAX_GRID_GROWTH = 4
+
+
+def regular_rows(timestamps: np.ndarray, step: float) -> np.ndarray | None:
+    """The row of each timestamp on the regular grid ``t0, t0 + step, …`` (None when the
+    timestamps already are that grid, or do not fit one: two in one slot, or gaps that
+    would make it over :data:`MAX_GRID_GROWTH` times longer).
+
+    The forecasters count time in rows (a day ago is ``day`` rows back); a stretch with no
+    rows at all would shift everything after it, so it is laid out as missing rows.
+
+    >>> stamps = np.array([0, 60, 120, 300, 360], dtype="datetime64[s]").astype("datetime64[ns]")
+    >>> regular_rows(stamps, 60.0).tolist()
+    [0, 1, 2, 5, 6]
+    >>> regular_rows(stamps[:3], 60.0) is None
+    True
+    """
+    ns = timestamps.astype(np.int64)
+    slots = np.round((ns - ns[0]) / (step * 1e9)).astype(np.int64)
+    if slots[-1] == len(slots) - 1 or np.any(np.diff(slots) < 1):
+        return None
+    if slots[-1] + 1 > MAX_GRID_GROWTH * len(slots):
+        return None
+    return slots
+
+
+def fill_missing_stretches(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values`` laid out at ``rows`` of a regular grid, the grid rows between two file rows
+    filled by the straight line between those two rows' values (NaN where either is NaN).
+
+    No prediction is made at a filled row, and every file row after a stretch already
+    knows both ends, so this uses no future; carrying the last value over a stretch instead
+    would read as a flat stretch then a jump (a step the forecasters would replay a day
+    later, and a steep last hour for the rise gate).
+
+    >>> fill_missing_stretches(np.array([[1.0], [2.0], [8.0]]), np.array([0, 1, 4]))[:, 0]
+    array([1., 2., 4., 6., 8.])
+    """
+    grid = np.full((int(rows[-1]) + 1, values.shape[1]), np.nan)
+    grid[rows] = values
+    for before in np.flatnonzero(np.diff(rows) > 1):
+        lo, hi = rows[before], rows[before + 1]
+        share = (np.arange(lo + 1, hi) - lo)[:, None] / (hi - lo)
+        grid[lo + 1:hi] = values[before] + share * (values[before + 1] - values[before])
+    return grid
+
+
 def rise_steps(step: float) -> int:
     """Steps in the rise gate's window for data every ``step`` seconds."""
     return max(round(RISE_WINDOW_SECONDS / step), 2)
@@ -159,6 +209,17 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             raise ValueError(f"the cutoff is a probability in (0, 1), got {value}")
     horizon_seconds = parse_duration(horizon)
     step = step_seconds(frame)
+    rows = regular_rows(frame.timestamps, step)
+    if rows is not None:  # missing stretches become missing rows, then back
+        grid = fill_missing_stretches(frame.values, rows)
+        stamps = frame.timestamps[0] + (np.arange(grid.shape[0]) * round(step * 1e9)).astype(
+            "timedelta64[ns]")
+        whole = predict_frame(dataclasses.replace(frame, timestamps=stamps, values=grid,
+                                                  labels=None),
+                              horizon, limits, cutoff, anomaly_ahead, progress, anomaly_cutoff)
+        return dataclasses.replace(whole, timestamps=frame.timestamps,
+                                   probability=whole.probability[rows],
+                                   warning=whole.warning[rows], eta=whole.eta[rows])
     forecaster = forecaster_for(step, horizon_seconds)
     n, k = frame.values.shape
     limit = np.array([np.nan if (v := default_limit(m, limits)) is None else v
