@@ -25,6 +25,8 @@ from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.state import State
 
 ACROSS = ("max", "mean")
+#: How the standardised scores of several reference windows become one.
+REFERENCE_COMBINE = ("mean", "max")
 
 
 #: ``z`` of Numenta's red line: the Gaussian tail probability 1e-5.
@@ -214,7 +216,9 @@ class EnsembleDetector(Detector):
                  z_cap: float | None = 50.0, discord_window: int = 32,
                  discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
                  seasonal: bool = True, alert_tail: float = 1e-6,
-                 holidays: str | tuple[str, ...] | None = None, reference_window: int = 10):
+                 holidays: str | tuple[str, ...] | None = None,
+                 reference_window: int | str | tuple[int, ...] = 10,
+                 reference_combine: str = "mean"):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -229,6 +233,7 @@ class EnsembleDetector(Detector):
         self.hold = hold
         self.compress = compress
         self.reference_window = reference_window
+        self.reference_combine = reference_combine
         self.counts = counts
         self.z_cap = z_cap
         self.discord_window = discord_window
@@ -272,7 +277,7 @@ class EnsembleDetector(Detector):
             "range": RangeRule(tolerance=0.0 if self.tolerance is None else self.tolerance,
                                min_periods=int(self.learning_period)
                                + int(self.estimation_samples)),
-            "reference": ReferenceDetector(window=self.reference_window),
+            "reference": ReferenceDetector(window=self._reference_windows()[0]),
             "discord": DiscordDetector(window=int(self.discord_window),
                                        history=int(self.discord_history)),
         }
@@ -325,14 +330,11 @@ class EnsembleDetector(Detector):
     def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
         """Fix the reference on ``values`` (several metrics), else learn the members on them."""
         if values.shape[1] >= 2 and self.reference:
-            reference = self._members()["reference"]
-            reference.reset(values.shape[1])
-            reference._fit(values, t)
-            raw = reference._score_batch(reference.state_, values, t)[:, 0]
-            raw = raw[np.isfinite(raw)]
-            reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
-            reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
-            self.state_["reference"] = reference.state_
+            fixed = [self._fixed_reference(width, values, t)
+                     for width in self._reference_windows()]
+            if len(fixed) > 1:  # the other windows' references, judged beside the first
+                fixed[0]["also"] = fixed[1:]
+            self.state_["reference"] = fixed[0]
             fit_deviation(self.state_, values)  # the causes: which metrics moved
             self.state_["trained"] = True
         self._score_batch(self.state_, values, t)
@@ -417,11 +419,54 @@ class EnsembleDetector(Detector):
                       members: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """A fitted entity: its reference's level, and each metric's share of ``|z|``."""
         reference, fixed = members["reference"], state["reference"]
-        raw = reference._score_batch(fixed, values, t)[:, 0]
-        entity = np.nan_to_num(reference_level((raw - fixed["raw_mean"]) / fixed["raw_std"]),
-                               nan=0.0)
+        z = np.stack([self._standardised(each, values, t)
+                      for each in [fixed, *fixed.get("also", [])]])
+        with np.errstate(invalid="ignore"):
+            z = z.max(axis=0) if self.reference_combine == "max" else z.mean(axis=0)
+        entity = np.nan_to_num(reference_level(z), nan=0.0)
         entity = np.where(np.isnan(values).any(axis=1), np.nan, entity)
         return entity[:, None], reference._distances(fixed, values, "zscore")
+
+    def _reference_windows(self) -> tuple[int, ...]:
+        """``reference_window`` as whole numbers >= 1 (one, or several: ``"1,10"``)."""
+        given = self.reference_window
+        parts = given.split(",") if isinstance(given, str) else \
+            list(given) if isinstance(given, (tuple, list)) else [given]
+        windows = []
+        for part in parts or [None]:  # nothing given: refused as a missing number
+            try:
+                number = math.nan if isinstance(part, bool) else float(part)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not (number.is_integer() and number >= 1):
+                raise ValueError(f"ensemble: reference_window must be whole numbers >= 1 "
+                                 f"(one, or several as '1,10'), got {given!r}")
+            windows.append(int(number))
+        if self.reference_combine not in REFERENCE_COMBINE:
+            raise ValueError(f"ensemble: reference_combine must be one of "
+                             f"{', '.join(REFERENCE_COMBINE)}, got {self.reference_combine!r}")
+        return tuple(windows)
+
+    def _fixed_reference(self, width: int, values: np.ndarray, t: np.ndarray | None
+                         ) -> State:
+        """A reference of windows of ``width`` rows fitted on ``values``, with the mean and
+        spread of its raw scores over them (its stream continues after their last row)."""
+        reference = ReferenceDetector(window=width)
+        reference.reset(values.shape[1])
+        reference._fit(values, t)
+        raw = reference._score_batch(reference.state_, values, t)[:, 0]
+        raw = raw[np.isfinite(raw)]
+        reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
+        reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
+        return reference.state_
+
+    @staticmethod
+    def _standardised(fixed: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        """``(raw − mean) / sd`` of one fitted reference's raw scores over its training rows
+        (its window is that of its state: the rows it keeps, plus one)."""
+        reference = ReferenceDetector(window=int(fixed["recent"].shape[0]) + 1)
+        raw = reference._score_batch(fixed, values, t)[:, 0]
+        return (raw - fixed["raw_mean"]) / fixed["raw_std"]
 
     def _held(self, state: State, entity: np.ndarray) -> np.ndarray:
         """The smallest of the last ``hold`` observed levels (missing rows skipped)."""
