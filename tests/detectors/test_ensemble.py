@@ -53,9 +53,9 @@ def test_a_fitted_entity_of_several_metrics_is_judged_by_its_fixed_reference():
 
     train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
     test[300:500, 1] += 2.0  # a long shift, inside the range seen so far
-    fitted = create("ensemble", **SMALL).fit(train)
+    fitted = create("ensemble", reference_window=10, **SMALL).fit(train)
     assert fitted.state_["trained"]
-    reference = ReferenceDetector(window=fitted.reference_window).fit(train)
+    reference = ReferenceDetector(window=10).fit(train)
     raw_train = reference.update_many(train)  # its windows then continue into the test rows
     z = (reference.score(test) - raw_train.mean()) / raw_train.std()
     np.testing.assert_allclose(fitted.score(test), reference_level(z), rtol=1e-9)
@@ -134,7 +134,7 @@ def test_the_fitted_reference_judges_windows_of_rows():
     # the training windows' axis there: the break scores above the rows before it.
     train = np.tile([[5.0, 3.0], [3.0, 5.0]], (300, 1))
     stream = np.array([[5.0, 3.0], [3.0, 5.0], [5.0, 3.0], [5.0, 3.0]])  # row 3 breaks
-    windowed = create("ensemble", **SMALL).fit(train).score(stream)
+    windowed = create("ensemble", reference_window=10, **SMALL).fit(train).score(stream)
     assert windowed[3] > windowed[:3].max()
     single = create("ensemble", reference_window=1, **SMALL).fit(train).score(stream)
     np.testing.assert_allclose(single, single[0])

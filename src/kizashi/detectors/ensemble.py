@@ -83,7 +83,8 @@ class EnsembleDetector(Detector):
     the mean PCA residual over metrics of windows of ``reference_window``
     rows, which never learns an incident as normal). Its raw score ``r`` is
     put on the same scale through the Gaussian of ``r`` over the training
-    rows (``z = (r − mean) / sd``): Numenta's log-scale tail level up to the
+    rows (``z = (r − mean) / sd``; with several windows, the mean of their
+    ``z``): Numenta's log-scale tail level up to the
     red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
@@ -144,10 +145,17 @@ class EnsembleDetector(Detector):
     rest : int
         Steps after an entity's alert whose scores are set to 0 (0: none).
         NAB's runner sets a tenth of the probationary period.
-    reference_window : int
+    reference_window : int, or several (``"1,5,20"`` or a tuple)
         Rows per window of the fitted reference's PCA (its ``window``; 1: each
-        row on its own). 10, chosen on SMD's tuning machines under both
-        protocols (``docs/benchmarks.md``).
+        row on its own). With several, one reference per window, each raw score
+        standardised over the training rows (``z``), and the entity's ``z`` is
+        their ``reference_combine``: short windows see a row that is off,
+        long ones a change in how the metrics move. ``(1, 5, 20)``, chosen on
+        SMD's tuning machines under both protocols (``docs/benchmarks.md``;
+        10 alone before).
+    reference_combine : {"mean", "max"}
+        How several windows' standardised scores become one (``mean``, chosen
+        with the windows).
     compress : bool
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
@@ -217,7 +225,7 @@ class EnsembleDetector(Detector):
                  discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
                  seasonal: bool = True, alert_tail: float = 1e-6,
                  holidays: str | tuple[str, ...] | None = None,
-                 reference_window: int | str | tuple[int, ...] = 10,
+                 reference_window: int | str | tuple[int, ...] = (1, 5, 20),
                  reference_combine: str = "mean"):
         self.window = window
         self.context_levels = context_levels
