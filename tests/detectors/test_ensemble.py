@@ -56,9 +56,9 @@ def test_a_fitted_entity_of_several_metrics_is_judged_by_its_fixed_reference():
 
     train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
     test[300:500, 1] += 2.0  # a long shift, inside the range seen so far
-    fitted = create("ensemble", **SMALL).fit(train)
+    fitted = create("ensemble", reference_window=10, **SMALL).fit(train)
     assert fitted.state_["trained"]
-    reference = ReferenceDetector(window=fitted.reference_window).fit(train)
+    reference = ReferenceDetector(window=10).fit(train)
     raw_train = reference.update_many(train)  # its windows then continue into the test rows
     z = (reference.score(test) - raw_train.mean()) / raw_train.std()
     np.testing.assert_allclose(fitted.score(test), reference_level(z), rtol=1e-9)
@@ -141,7 +141,7 @@ def test_the_fitted_reference_judges_windows_of_rows():
     # the training windows' axis there: the break scores above the rows before it.
     train = np.tile([[5.0, 3.0], [3.0, 5.0]], (300, 1))
     stream = np.array([[5.0, 3.0], [3.0, 5.0], [5.0, 3.0], [5.0, 3.0]])  # row 3 breaks
-    windowed = create("ensemble", **SMALL).fit(train).score(stream)
+    windowed = create("ensemble", reference_window=10, **SMALL).fit(train).score(stream)
     assert windowed[3] > windowed[:3].max()
     single = create("ensemble", reference_window=1, **SMALL).fit(train).score(stream)
     np.testing.assert_allclose(single, single[0])
@@ -356,3 +356,62 @@ def test_the_discord_member_may_average_its_own_number_of_scores(averaging):
     got = create("ensemble", **SMALL, tolerance=None, discord_window=16, discord_history=300,
                  discord_weight=1.0, discord_averaging_window=averaging, **PLAIN).score(values)
     np.testing.assert_allclose(got, np.maximum(*levels), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("combine", ["mean", "max"])
+def test_several_reference_windows_are_combined_as_standardised_scores(combine):
+    # Each window's reference is fitted on its own; the entity's level is that of the mean
+    # (or max) of their raw scores standardised over the training rows.
+    from kizashi.detectors.ensemble import reference_level
+    from kizashi.detectors.multivariate.reference import ReferenceDetector
+
+    train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
+    test[300:500, 1] += 2.0
+    fitted = create("ensemble", reference_window="1, 4", reference_combine=combine,
+                    **SMALL).fit(train)
+    z = []
+    for width in (1, 4):
+        reference = ReferenceDetector(window=width).fit(train)
+        raw_train = reference.update_many(train)
+        z.append((reference.score(test) - raw_train.mean()) / raw_train.std())
+    combined = np.mean(z, axis=0) if combine == "mean" else np.max(z, axis=0)
+    np.testing.assert_allclose(fitted.score(test), reference_level(combined), rtol=1e-9)
+
+
+def test_reference_windows_given_as_text_a_tuple_or_one_number_agree():
+    train, test = noisy(600, 3, seed=3), noisy(300, 3, seed=4)
+    test[100:150, 0] += 3.0
+    as_text = create("ensemble", reference_window="2,5", **SMALL).fit(train).score(test)
+    as_tuple = create("ensemble", reference_window=(2, 5), **SMALL).fit(train).score(test)
+    np.testing.assert_array_equal(as_text, as_tuple)
+    one = create("ensemble", reference_window="5", **SMALL).fit(train).score(test)
+    np.testing.assert_array_equal(one, create("ensemble", reference_window=5, **SMALL)
+                                  .fit(train).score(test))
+
+
+def test_several_reference_windows_survive_a_json_round_trip_mid_stream():
+    import json
+
+    from kizashi.state import from_json_safe, to_json_safe
+
+    train, test = noisy(600, 3, seed=5), noisy(400, 3, seed=6)
+    test[250:300, 2] += 3.0
+    whole = create("ensemble", reference_window=(1, 3), **SMALL).fit(train).score(test)
+    first = create("ensemble", reference_window=(1, 3), **SMALL).fit(train)
+    head = first.update_many(test[:200])  # moves the stream on
+    text = json.dumps(to_json_safe(first.state_dict()))
+    resumed = create("ensemble", reference_window=(1, 3), **SMALL)
+    resumed.load_state_dict(from_json_safe(json.loads(text)))
+    np.testing.assert_allclose(np.concatenate([head, resumed.score(test[200:])]), whole,
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [{"reference_window": 0}, {"reference_window": "1,x"},
+                                 {"reference_window": 2.5}, {"reference_window": True},
+                                 {"reference_window": ""}, {"reference_window": "1,,10"},
+                                 {"reference_window": ()}, {"reference_window": "1,-3"},
+                                 {"reference_window": float("nan")},
+                                 {"reference_combine": "median"}])
+def test_bad_reference_windows_are_refused(bad):
+    with pytest.raises(ValueError, match="ensemble: reference_"):
+        create("ensemble", **SMALL, **bad).fit(noisy(200, 3))

@@ -25,6 +25,8 @@ from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.state import State
 
 ACROSS = ("max", "mean")
+#: How the standardised scores of several reference windows become one.
+REFERENCE_COMBINE = ("mean", "max")
 
 
 #: ``z`` of Numenta's red line: the Gaussian tail probability 1e-5.
@@ -81,7 +83,8 @@ class EnsembleDetector(Detector):
     the mean PCA residual over metrics of windows of ``reference_window``
     rows, which never learns an incident as normal). Its raw score ``r`` is
     put on the same scale through the Gaussian of ``r`` over the training
-    rows (``z = (r − mean) / sd``): Numenta's log-scale tail level up to the
+    rows (``z = (r − mean) / sd``; with several windows, the mean of their
+    ``z``): Numenta's log-scale tail level up to the
     red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
@@ -156,10 +159,17 @@ class EnsembleDetector(Detector):
         The discord member's likelihood averages this many scores (``None``, the
         default: ``averaging_window``); NAB's runner sets 10: a new shape is
         brief, a departure of level lasts.
-    reference_window : int
+    reference_window : int, or several (``"1,5,20"`` or a tuple)
         Rows per window of the fitted reference's PCA (its ``window``; 1: each
-        row on its own). 10, chosen on SMD's tuning machines under both
-        protocols (``docs/benchmarks.md``).
+        row on its own). With several, one reference per window, each raw score
+        standardised over the training rows (``z``), and the entity's ``z`` is
+        their ``reference_combine``: short windows see a row that is off,
+        long ones a change in how the metrics move. ``(1, 5, 20)``, chosen on
+        SMD's tuning machines under both protocols (``docs/benchmarks.md``;
+        10 alone before).
+    reference_combine : {"mean", "max"}
+        How several windows' standardised scores become one (``mean``, chosen
+        with the windows).
     compress : bool
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
@@ -249,7 +259,9 @@ class EnsembleDetector(Detector):
                  z_cap: float | None = 50.0, discord_window: int = 32,
                  discord_history: int = 2000, discord_weight: float = 0.0, rest: int = 0,
                  seasonal: bool = True, alert_tail: float = 1e-6,
-                 holidays: str | tuple[str, ...] | None = None, reference_window: int = 10,
+                 holidays: str | tuple[str, ...] | None = None,
+                 reference_window: int | str | tuple[int, ...] = (1, 5, 20),
+                 reference_combine: str = "mean",
                  rest_tail: float | None = None, threshold_weight: float = 1.0,
                  discord_averaging_window: int | None = None,
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
@@ -268,6 +280,7 @@ class EnsembleDetector(Detector):
         self.hold = hold
         self.compress = compress
         self.reference_window = reference_window
+        self.reference_combine = reference_combine
         self.counts = counts
         self.z_cap = z_cap
         self.discord_window = discord_window
@@ -334,7 +347,7 @@ class EnsembleDetector(Detector):
             "range": RangeRule(tolerance=0.0 if self.tolerance is None else self.tolerance,
                                min_periods=int(self.learning_period)
                                + int(self.estimation_samples)),
-            "reference": ReferenceDetector(window=self.reference_window),
+            "reference": ReferenceDetector(window=self._reference_windows()[0]),
             "discord": DiscordDetector(window=int(self.discord_window),
                                        history=int(self.discord_history)),
         }
@@ -390,14 +403,11 @@ class EnsembleDetector(Detector):
     def _fit(self, values: np.ndarray, t: np.ndarray | None) -> None:
         """Fix the reference on ``values`` (several metrics), else learn the members on them."""
         if values.shape[1] >= 2 and self.reference:
-            reference = self._members()["reference"]
-            reference.reset(values.shape[1])
-            reference._fit(values, t)
-            raw = reference._score_batch(reference.state_, values, t)[:, 0]
-            raw = raw[np.isfinite(raw)]
-            reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
-            reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
-            self.state_["reference"] = reference.state_
+            fixed = [self._fixed_reference(width, values, t)
+                     for width in self._reference_windows()]
+            if len(fixed) > 1:  # the other windows' references, judged beside the first
+                fixed[0]["also"] = fixed[1:]
+            self.state_["reference"] = fixed[0]
             fit_deviation(self.state_, values)  # the causes: which metrics moved
             self.state_["trained"] = True
         self._score_batch(self.state_, values, t)
@@ -505,11 +515,54 @@ class EnsembleDetector(Detector):
                       members: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
         """A fitted entity: its reference's level, and each metric's share of ``|z|``."""
         reference, fixed = members["reference"], state["reference"]
-        raw = reference._score_batch(fixed, values, t)[:, 0]
-        entity = np.nan_to_num(reference_level((raw - fixed["raw_mean"]) / fixed["raw_std"]),
-                               nan=0.0)
+        z = np.stack([self._standardised(each, values, t)
+                      for each in [fixed, *fixed.get("also", [])]])
+        with np.errstate(invalid="ignore"):
+            z = z.max(axis=0) if self.reference_combine == "max" else z.mean(axis=0)
+        entity = np.nan_to_num(reference_level(z), nan=0.0)
         entity = np.where(np.isnan(values).any(axis=1), np.nan, entity)
         return entity[:, None], reference._distances(fixed, values, "zscore")
+
+    def _reference_windows(self) -> tuple[int, ...]:
+        """``reference_window`` as whole numbers >= 1 (one, or several: ``"1,10"``)."""
+        given = self.reference_window
+        parts = given.split(",") if isinstance(given, str) else \
+            list(given) if isinstance(given, (tuple, list)) else [given]
+        windows = []
+        for part in parts or [None]:  # nothing given: refused as a missing number
+            try:
+                number = math.nan if isinstance(part, bool) else float(part)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not (number.is_integer() and number >= 1):
+                raise ValueError(f"ensemble: reference_window must be whole numbers >= 1 "
+                                 f"(one, or several as '1,10'), got {given!r}")
+            windows.append(int(number))
+        if self.reference_combine not in REFERENCE_COMBINE:
+            raise ValueError(f"ensemble: reference_combine must be one of "
+                             f"{', '.join(REFERENCE_COMBINE)}, got {self.reference_combine!r}")
+        return tuple(windows)
+
+    def _fixed_reference(self, width: int, values: np.ndarray, t: np.ndarray | None
+                         ) -> State:
+        """A reference of windows of ``width`` rows fitted on ``values``, with the mean and
+        spread of its raw scores over them (its stream continues after their last row)."""
+        reference = ReferenceDetector(window=width)
+        reference.reset(values.shape[1])
+        reference._fit(values, t)
+        raw = reference._score_batch(reference.state_, values, t)[:, 0]
+        raw = raw[np.isfinite(raw)]
+        reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
+        reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
+        return reference.state_
+
+    @staticmethod
+    def _standardised(fixed: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        """``(raw − mean) / sd`` of one fitted reference's raw scores over its training rows
+        (its window is that of its state: the rows it keeps, plus one)."""
+        reference = ReferenceDetector(window=int(fixed["recent"].shape[0]) + 1)
+        raw = reference._score_batch(fixed, values, t)[:, 0]
+        return (raw - fixed["raw_mean"]) / fixed["raw_std"]
 
     def _held(self, state: State, entity: np.ndarray) -> np.ndarray:
         """The smallest of the last ``hold`` observed levels (missing rows skipped)."""
