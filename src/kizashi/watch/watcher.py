@@ -175,11 +175,17 @@ class _WatchRun:
     predict: WatchPredictions | None = None
 
     def keys(self, labels: list[dict[str, str]]) -> list[str]:
-        """:func:`series_key` of each label set, reusing the last answer's where equal."""
+        """:func:`series_key` of each label set, reusing the last answer's where equal.
+
+        An equal label set is also replaced in ``labels`` by the last answer's own dict,
+        so a tick holds one copy of the labels, not two (memory at 100k series)."""
         old_labels, old_keys = self.key_cache
         if len(old_labels) == len(labels):
             keys = [k if a == b else series_key(b)
                     for a, b, k in zip(old_labels, labels, old_keys, strict=True)]
+            for i, (a, b) in enumerate(zip(old_labels, labels, strict=True)):
+                if a is not b and a == b:
+                    labels[i] = a
         else:
             keys = [series_key(b) for b in labels]
         self.key_cache = (labels, keys)
