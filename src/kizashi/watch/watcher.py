@@ -181,11 +181,13 @@ class _WatchRun:
         so a tick holds one copy of the labels, not two (memory at 100k series)."""
         old_labels, old_keys = self.key_cache
         if len(old_labels) == len(labels):
-            keys = [k if a == b else series_key(b)
-                    for a, b, k in zip(old_labels, labels, old_keys, strict=True)]
-            for i, (a, b) in enumerate(zip(old_labels, labels, strict=True)):
-                if a is not b and a == b:
+            keys = []
+            for i, (a, b, k) in enumerate(zip(old_labels, labels, old_keys, strict=True)):
+                if a is b or a == b:
                     labels[i] = a
+                    keys.append(k)
+                else:
+                    keys.append(series_key(b))
         else:
             keys = [series_key(b) for b in labels]
         self.key_cache = (labels, keys)
