@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from kizashi.watch.store import SCHEMA_VERSION, WatchStore
 
 CHILD = """
@@ -30,6 +32,7 @@ store.WatchStore(sys.argv[1]).close()
 """
 
 
+@pytest.mark.slow
 def test_a_kill_while_the_state_file_is_created_leaves_it_usable(tmp_path):
     killed = 0
     for k in range(1, 130, 8):
