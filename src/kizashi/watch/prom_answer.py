@@ -44,7 +44,12 @@ _DECODER = json.JSONDecoder()
 
 @dataclass
 class VectorResult:
-    """The series of an instant-query answer: labels, timestamps and value texts."""
+    """The series of an instant-query answer: labels, timestamps and value texts.
+
+    >>> result = VectorResult([{"job": "node"}], [1700000000.0], ["0.5"])
+    >>> len(result), result.texts
+    (1, ['0.5'])
+    """
 
     labels: list[dict[str, str]] = field(default_factory=list)
     stamps: list[float] = field(default_factory=list)
