@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("kizashi.cli.train:train", "Train a deep model from a config (torchrun-ready)."),
     "tune": ("kizashi.cli.tune:tune", "Search hyper-parameters of a training config with Optuna."),
     "predict": ("kizashi.cli.predict:predict", "Warn before a limit: probability and ETA."),
+    "fit": ("kizashi.cli.fit:fit", "Fit the default detector on training rows, for watch."),
 }
 
 

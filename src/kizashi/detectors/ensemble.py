@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -27,6 +27,8 @@ from kizashi.state import State
 ACROSS = ("max", "mean")
 #: How the standardised scores of several reference windows become one.
 REFERENCE_COMBINE = ("mean", "max")
+#: The stream part's name for the fitted reference's last rows (see ``split_state_dict``).
+RECENT = "reference_recent"
 
 
 #: ``z`` of Numenta's red line: the Gaussian tail probability 1e-5.
@@ -243,7 +245,7 @@ class EnsembleDetector(Detector):
     #: Scores are in [0, 1] and mean the same on every series already.
     calibrated_output = True
 
-    model_keys = ("reference",)
+    model_keys = ("reference", "weights_key")  # weights_key: a `kizashi fit` model's
     conformance_params = {"window": 30, "learning_period": 20, "estimation_samples": 20,
                           "context_order": 2, "context_weight": 0.5, "hold": 1,
                           "discord_window": 4, "discord_history": 50, "discord_weight": 0.5,
@@ -598,6 +600,25 @@ class EnsembleDetector(Detector):
                 last = int(i)
         state["since_alert"] = min(entity.shape[0] - last, rest + 1)
         return entity
+
+    def split_state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """:meth:`Detector.split_state_dict`, with the fitted reference's last rows
+        (``reference.recent``, which every step moves on) in the stream part: the model
+        part stays as it was fitted, so a daemon can take it from a saved model."""
+        model, stream = super().split_state_dict()
+        reference = model.get("reference")
+        if isinstance(reference, dict) and "recent" in reference:
+            model = dict(model, reference={k: v for k, v in reference.items() if k != "recent"})
+            stream["state"][RECENT] = reference["recent"]
+        return model, stream
+
+    def load_split_state_dict(self, model: dict[str, Any], stream: dict[str, Any]) -> Self:
+        """Join what :meth:`split_state_dict` returned (the reference's rows put back)."""
+        state = dict(stream["state"])
+        recent = state.pop(RECENT, None)
+        if recent is not None and isinstance(model.get("reference"), dict):
+            model = dict(model, reference={**model["reference"], "recent": recent})
+        return super().load_split_state_dict(model, dict(stream, state=state))
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._scores(state, x[None, :], None if t is None else np.array([t]))[0][0]

@@ -169,11 +169,15 @@ class DetectorSpec:
 
     def build(self) -> Any:
         """The detector: from the registry, or from the trained model folder."""
+        from kizashi.detectors.fitted_model import is_fitted, load_fitted
         from kizashi.detectors.registry import create, get_class
 
         if self.model is None:
             return create(self.detector, **self.params)
-        n = len(self.trained().get("features") or [])
+        record = self.trained()
+        if is_fitted(record):  # a `kizashi fit` folder: the fitted state as it was saved
+            return load_fitted(self.model, **self.params)[0]
+        n = len(record.get("features") or [])
         return get_class(self.detector).from_trained(self.model, np.zeros((0, n)),
                                                      **self.params)
 
@@ -490,7 +494,8 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
         raise ValueError(f"{at}: {error}") from None
     if (detector.multivariate or detector.requires_training) and spec.model is None:
         raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training: "
-                         "give `model: DIR`, a folder written by `kizashi train --out DIR`")
+                         "give `model: DIR`, a folder written by `kizashi fit TRAIN --out DIR` "
+                         "(the ensemble) or `kizashi train --out DIR` (a deep model)")
     if spec.model is not None:
         _check_model(spec, at)
         return

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.watch.http_options import describe_http_error, describe_url_error
+from kizashi.watch.prom_answer import VectorResult, decode_answer
 
 try:
     from json.encoder import encode_basestring_ascii as _quote
@@ -196,7 +197,7 @@ class PrometheusSource:
             # (at 100,000 series the answer is ~12 MB: its bytes need not outlive this)
             text = body.decode(json.detect_encoding(body), "surrogatepass")
             del body
-            payload = json.loads(text)
+            payload = decode_answer(text)  # a vector: item by item, labels shared
         except (ValueError, UnicodeDecodeError):
             raise SourceError(f"{where}: response is not JSON "
                               f"(first bytes: {head!r})") from None
@@ -275,7 +276,7 @@ class CsvSource:
 
 # ---------------------------------------------------------------------- parsing
 def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
-    if not isinstance(data, dict) or not isinstance(data.get("result"), list):
+    if not isinstance(data, dict) or not isinstance(data.get("result"), (list, VectorResult)):
         raise SourceError(f"{where}: malformed response: no data.result list")
     kind = data.get("resultType")
     result = data["result"]
@@ -289,15 +290,19 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
     values = np.full((timestamps.size, len(result)), np.nan)
     try:
         if kind == "vector":   # one value per series: gather them, convert at once
-            pairs = [item["value"] for item in result]
-            labels = [item.get("metric", {}) for item in result]
-            stamps = np.round(np.array([p[0] for p in pairs], dtype=np.float64), 3)
+            if isinstance(result, VectorResult):   # decoded item by item already
+                labels, stamps, texts = result.labels, result.stamps, result.texts
+            else:
+                pairs = [item["value"] for item in result]
+                labels = [item.get("metric", {}) for item in result]
+                stamps, texts = [p[0] for p in pairs], [p[1] for p in pairs]
+            stamps = np.round(np.array(stamps, dtype=np.float64), 3)
             values[:, :] = np.nan
             if stamps.size and (stamps == stamps[0]).all():
                 row = np.full(stamps.size, index.get(float(stamps[0]), 0))
             else:
                 row = np.array([index.get(float(t), 0) for t in stamps], dtype=np.int64)
-            values[row, np.arange(len(result))] = np.array([p[1] for p in pairs], dtype=float)
+            values[row, np.arange(len(result))] = np.array(texts, dtype=float)
             if not all(type(m) is dict for m in labels):
                 raise TypeError("metric is not a mapping")
         for j, item in enumerate(result if kind == "matrix" else ()):
@@ -309,7 +314,7 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
                 i = index.get(round(float(t), 3))
                 if i is not None:
                     values[i, j] = float(v)
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
         raise SourceError(f"{where}: malformed series in response ({error})") from None
     if len({series_key(m) for m in labels} if kind == "matrix" else _unique(labels)) \
             != len(labels):

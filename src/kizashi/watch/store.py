@@ -219,8 +219,10 @@ class WatchStore:
             if table in tables and column not in {
                     row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        db.executescript(_SCHEMA)
-        db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        # the tables and their version in one transaction: a kill -9 at the first start
+        # leaves an empty file or a whole one, never tables without their version
+        db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "INSERT OR IGNORE INTO meta VALUES "
+                         f"('schema', '{int(SCHEMA_VERSION)}');COMMIT;")
 
     def close(self) -> None:
         self.db.close()

@@ -175,11 +175,19 @@ class _WatchRun:
     predict: WatchPredictions | None = None
 
     def keys(self, labels: list[dict[str, str]]) -> list[str]:
-        """:func:`series_key` of each label set, reusing the last answer's where equal."""
+        """:func:`series_key` of each label set, reusing the last answer's where equal.
+
+        An equal label set is also replaced in ``labels`` by the last answer's own dict,
+        so a tick holds one copy of the labels, not two (memory at 100k series)."""
         old_labels, old_keys = self.key_cache
         if len(old_labels) == len(labels):
-            keys = [k if a == b else series_key(b)
-                    for a, b, k in zip(old_labels, labels, old_keys, strict=True)]
+            keys = []
+            for i, (a, b, k) in enumerate(zip(old_labels, labels, old_keys, strict=True)):
+                if a is b or a == b:
+                    labels[i] = a
+                    keys.append(k)
+                else:
+                    keys.append(series_key(b))
         else:
             keys = [series_key(b) for b in labels]
         self.key_cache = (labels, keys)

@@ -492,12 +492,18 @@ def _alerts_table(alerts: list[dict[str, Any]], with_series: bool) -> str:
             f"{html.escape(str(a['status']))}</span></td>"
             f"<td>{html.escape(a['watch'])}</td><td>{html.escape(a['detector'])}</td>{series}"
             f"<td>{_when(a['starts_at'])}</td><td>{_when(a['ends_at'])}</td>"
-            f"<td>{_num(a['peak_score'])}</td><td>{_num(a['threshold'])}</td></tr>")
+            f"<td>{_num(a['peak_score'])}</td><td>{_num(a['threshold'])}</td>"
+            f"<td>{html.escape(_causes(a))}</td></tr>")
     head = ("<tr><th>status</th><th>watch</th><th>detector</th>"
             + ("<th>series</th>" if with_series else "")
             + "<th>started (UTC)</th><th>ended (UTC)</th><th>peak score</th>"
-            "<th>threshold</th></tr>")
-    return f"<table>{head}{''.join(rows) or _empty(8 if with_series else 7)}</table>"
+            "<th>threshold</th><th>top causes</th></tr>")
+    return f"<table>{head}{''.join(rows) or _empty(9 if with_series else 8)}</table>"
+
+
+def _causes(alert: dict[str, Any]) -> str:
+    """An alert's ranked causes (annotation ``top_causes``: "mem 71%, io 12%"), or –."""
+    return str((alert.get("annotations") or {}).get("top_causes") or "–")
 
 
 def _labels(labels: dict[str, str]) -> str:

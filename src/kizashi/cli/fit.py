@@ -1,0 +1,81 @@
+"""``kizashi fit TRAIN --out DIR``: fit the default detector on an entity's training rows once,
+for ``kizashi watch`` (``model: DIR``) to load at start."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kizashi.cli.detect import parse_params, read_input
+from kizashi.data.validation import DataError
+
+
+@click.command()
+@click.argument("train_file", metavar="TRAIN",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write config.json and model.npz to (created; a model there is "
+                   "replaced only once the new one is whole).")
+@click.option("--format", "fmt", type=click.Choice(["auto", "long", "wide"]), default="auto",
+              show_default=True,
+              help="long: timestamp,entity,metric,value; wide: timestamp + one column per metric.")
+@click.option("--entity", default=None,
+              help="The entity (node) to fit, when TRAIN holds several.")
+@click.option("--detector", "-d", default=None,
+              help="Registered detector (default: the ensemble, kizashi's default detector).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="Detector parameter; repeat for several.")
+@click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
+              show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "
+                                      "missing.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector: str | None,
+        params: tuple[str, ...], on_invalid: str, quiet: bool) -> None:
+    """Fit the default detector on TRAIN (one entity's metrics, normal operation) and save it.
+
+    The ensemble fixes the entity's reference (the windows of its training rows)
+    and the deviation model that ranks the metrics behind an alert. Give the folder
+    to a watch whose series are that entity's metrics; its alerts then carry the
+    ranked causes (annotation ``top_causes``):
+
+    \b
+        kizashi fit node1-train.csv --out models/node1
+        # watch config: detectors: [{name: ensemble, model: models/node1,
+        #                            feature_label: __name__}]
+
+    Saved without pickle: a JSON record and the arrays in model.npz (read with
+    allow_pickle=False).
+    """
+    from kizashi.detectors.fitted_model import fit_detector, save_fitted
+    from kizashi.detectors.registry import DEFAULT_DETECTOR
+
+    name = detector or DEFAULT_DETECTOR
+    try:
+        frame = read_input(train_file, fmt, on_invalid, "last", None)
+        entities = frame.unique_entities()
+        if entity is None and len(entities) > 1:
+            shown = ", ".join(entities[:5]) + (" ..." if len(entities) > 5 else "")
+            raise ValueError(f"{train_file} holds {len(entities)} entities ({shown}); pick one "
+                             "with --entity (a model describes one entity's metrics)")
+        chosen = entity if entity is not None else entities[0]
+        if chosen not in entities:
+            raise ValueError(f"{train_file} has no entity {chosen!r}; it has "
+                             f"{', '.join(entities[:5])}")
+        columns = [j for j, e in enumerate(frame.entities) if e == chosen]
+        features = [frame.metrics[j] for j in columns]
+        if len(set(features)) != len(features):
+            raise ValueError(f"{train_file}: entity {chosen!r} names a metric twice")
+        if not quiet:
+            click.echo(f"fitting {name} on {frame.n_times} rows of {chosen}: "
+                       f"{', '.join(features)}", err=True)
+        fitted = fit_detector(name, frame.values[:, columns], frame.epoch_seconds,
+                              parse_params(params))
+        key = save_fitted(fitted, out_dir, features, entity=chosen, rows=frame.n_times,
+                          trained_on=str(train_file))
+    except (DataError, ValueError, TypeError) as error:
+        raise click.ClickException(str(error)) from None
+    if not quiet:
+        click.echo(f"wrote {out_dir} (model {key}); use it in a watch with `model: {out_dir}`",
+                   file=sys.stdout)

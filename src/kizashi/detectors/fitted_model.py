@@ -1,0 +1,213 @@
+"""A fitted multivariate detector saved to a folder once, and loaded back without pickle.
+
+``kizashi fit TRAIN --out DIR`` fits the default ensemble on an entity's training
+rows (its fixed reference and the causes' deviation model) and writes it here;
+``kizashi watch`` then names the folder (``model: DIR``) and loads it at start,
+so the daemon stores only the stream part of the state each tick and the
+fitted part once.
+
+The folder holds two files:
+
+* ``config.json`` — the record: ``format``, ``network`` (the detector's
+  registry name, as for a ``kizashi train`` folder), ``params``, ``features``
+  (the metric names in the order the model takes them), ``entity``,
+  ``model_key`` (a hash of the saved state) and ``tree`` (the state's
+  structure, with each array replaced by its name in ``model.npz``);
+* ``model.npz`` — the state's arrays, read with ``allow_pickle=False``: the
+  file can hold numbers only, never code.
+
+Both are written under temporary names and renamed into place, ``model.npz``
+first: a fit killed half way leaves the previous model whole or a ``config.json``
+whose ``model_key`` does not match, which :func:`load_fitted` refuses.
+
+Examples
+--------
+>>> import tempfile
+>>> rng = np.random.default_rng(0)
+>>> train = rng.normal(0, 1, (600, 3))
+>>> detector = fit_detector("ensemble", train, None, {"window": 50})
+>>> folder = tempfile.mkdtemp()
+>>> key = save_fitted(detector, folder, ["cpu", "mem", "io"], entity="node1")
+>>> back, record = load_fitted(folder)
+>>> record["features"], back.state_["weights_key"] == key
+(['cpu', 'mem', 'io'], True)
+>>> test = rng.normal(0, 1, (40, 3))
+>>> bool(np.array_equal(back.score(test), detector.score(test), equal_nan=True))
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kizashi.detectors.base import STATE_FORMAT_VERSION, Detector
+from kizashi.state import from_json_safe, to_json_safe
+
+__all__ = ["ARRAYS", "FORMAT", "RECORD", "fit_detector", "is_fitted", "load_fitted",
+           "save_fitted"]
+
+#: The record's ``format``: a folder of :func:`save_fitted`.
+FORMAT = "kizashi-fitted/1"
+RECORD = "config.json"
+ARRAYS = "model.npz"
+#: The state key that names the fitted model (as a trained network's ``weights_key``).
+KEY = "weights_key"
+_ARRAY = "__array__"
+
+
+def is_fitted(record: Any) -> bool:
+    """True for the ``config.json`` of a :func:`save_fitted` folder."""
+    return isinstance(record, dict) and record.get("format") == FORMAT
+
+
+def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
+                 params: dict[str, Any] | None = None) -> Detector:
+    """Registry detector ``name`` with ``params``, fitted on ``values`` (time × metrics).
+
+    Only a multivariate detector whose fitted part is kept apart from its stream
+    (``weights_key`` among its ``model_keys``) can be saved this way; the others learn
+    online in ``kizashi watch`` and need no fitting.
+    """
+    from kizashi.detectors.registry import create
+
+    detector = create(name, **dict(params or {}))
+    if not detector.multivariate or KEY not in type(detector).model_keys:
+        raise ValueError(f"detector {name!r} is not fitted ahead: only a multivariate "
+                         "detector with a fitted part is (the default, 'ensemble'); deep "
+                         "models are trained with `kizashi train`")
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 2 or values.shape[1] < 2:
+        raise ValueError(f"fitting {name!r} needs rows of at least 2 metrics, got shape "
+                         f"{values.shape}")
+    if not np.isfinite(values).any(axis=1).any():
+        raise ValueError(f"fitting {name!r}: the training rows hold no values")
+    detector.fit(values, timestamps)
+    return detector
+
+
+def save_fitted(detector: Detector, out_dir: str | os.PathLike[str], features: list[str],
+                **about: Any) -> str:
+    """Write ``detector``'s fitted state to ``out_dir``; returns the model key.
+
+    ``features`` name the columns the detector was fitted on, in order;
+    ``about`` (the entity, the training file, ...) goes into the record as it is.
+    """
+    if detector.state_ is None:
+        raise ValueError("the detector is not fitted")
+    state = {k: v for k, v in detector.state_.items() if k != KEY}
+    if len(features) != int(state.get("n_series", -1)):
+        raise ValueError(f"{len(features)} feature names for a detector of "
+                         f"{state.get('n_series')} inputs")
+    arrays: dict[str, np.ndarray] = {}
+    tree = _flatten(state, (), arrays)
+    key = _model_key(tree, arrays)
+    from kizashi.detectors.registry import DETECTORS
+
+    network = next((n for n, target in DETECTORS.items()
+                    if target.endswith(":" + type(detector).__name__)), type(detector).__name__)
+    record = {"format": FORMAT, "network": network, "detector": type(detector).__name__,
+              "params": to_json_safe(detector.get_params()), "features": list(features),
+              "model_key": key, **about, "tree": tree}
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomic(folder / ARRAYS, lambda handle: np.savez(handle, **arrays))
+    _write_atomic(folder / RECORD, lambda handle: handle.write(
+        json.dumps(record, indent=1, sort_keys=True).encode("utf-8")))
+    detector.state_[KEY] = key
+    return key
+
+
+def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detector, dict[str, Any]]:
+    """The detector saved in ``out_dir`` and its record.
+
+    ``params`` may repeat the saved parameters; a different value is refused (a
+    state fitted with other parameters would not mean the same): fit again.
+    """
+    from kizashi.detectors.registry import get_class
+
+    folder = Path(out_dir)
+    try:
+        record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{folder / RECORD}: cannot read ({error}); give a folder written "
+                         "by `kizashi fit TRAIN --out DIR`") from None
+    if not is_fitted(record):
+        raise ValueError(f"{folder / RECORD}: not a `kizashi fit` record (format "
+                         f"{record.get('format') if isinstance(record, dict) else None!r})")
+    saved = from_json_safe(record["params"])
+    for name, value in params.items():
+        if name in saved and from_json_safe(to_json_safe(value)) != saved[name]:
+            raise ValueError(f"{folder}: fitted with {name}={saved[name]!r}, the config asks "
+                             f"for {value!r}; fit again with that parameter")
+    detector = get_class(record["network"])(**{**saved, **params})
+    try:
+        with np.load(folder / ARRAYS, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"cannot load {folder / ARRAYS}: {error}; fit again") from None
+    if _model_key(record["tree"], arrays) != record["model_key"]:
+        raise ValueError(f"cannot load {folder / ARRAYS}: it does not match the model_key of "
+                         f"{folder / RECORD} (a fit cut short, or a changed file); fit again")
+    state = _unflatten(record["tree"], arrays)
+    detector.load_state_dict({"format": STATE_FORMAT_VERSION, "detector": type(detector).__name__,
+                              "params": record["params"], "state": state})
+    detector.state_[KEY] = record["model_key"]
+    return detector, record
+
+
+def _flatten(node: Any, path: tuple[str, ...], arrays: dict[str, np.ndarray]) -> Any:
+    """``node`` with every array moved into ``arrays`` under its path (``a/b/c``)."""
+    if isinstance(node, dict):
+        return {str(k): _flatten(v, (*path, str(k)), arrays) for k, v in node.items()}
+    if isinstance(node, (list, tuple)):
+        return [_flatten(v, (*path, str(i)), arrays) for i, v in enumerate(node)]
+    if isinstance(node, np.ndarray):
+        if node.dtype == object:
+            raise TypeError("object arrays cannot be part of a saved model")
+        name = "/".join(path)
+        arrays[name] = np.ascontiguousarray(node)
+        return {_ARRAY: name}
+    return to_json_safe(node)
+
+
+def _unflatten(node: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(node, dict) and _ARRAY in node:
+        try:
+            return np.array(arrays[node[_ARRAY]])
+        except KeyError:
+            raise ValueError(f"the saved model lacks array {node[_ARRAY]!r}") from None
+    if isinstance(node, dict) and not any(k.startswith("__") for k in node):
+        return {k: _unflatten(v, arrays) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_unflatten(v, arrays) for v in node]
+    return from_json_safe(node)
+
+
+def _model_key(tree: Any, arrays: dict[str, np.ndarray]) -> str:
+    """A hash of the state's structure and every array's dtype, shape and bytes."""
+    digest = hashlib.sha256(json.dumps(tree, sort_keys=True).encode("utf-8"))
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _write_atomic(path: Path, write: Any) -> None:
+    """Write ``path`` through a temporary file, synced, then renamed over it."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
