@@ -29,8 +29,16 @@ def fitted():
     return fit_detector("ensemble", rows(1500, 0), times(1500), {"reference_window": 5})
 
 
+@pytest.fixture(scope="module")
+def fitted_default():
+    """The default's several reference windows, each with its own last rows."""
+    return fit_detector("ensemble", rows(1500, 0), times(1500), {})
+
+
 @pytest.mark.parametrize("steps", [1, 3, 4, 5, 37])
-def test_the_model_part_stays_as_fitted_while_the_stream_moves(fitted, steps):
+@pytest.mark.parametrize("which", ["fitted", "fitted_default"])
+def test_the_model_part_stays_as_fitted_while_the_stream_moves(request, which, steps):
+    fitted = request.getfixturevalue(which)
     detector = fitted.clone()
     detector.load_state_dict(fitted.state_dict())
     model_before, _ = detector.split_state_dict()

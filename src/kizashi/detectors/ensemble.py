@@ -602,22 +602,38 @@ class EnsembleDetector(Detector):
         return entity
 
     def split_state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """:meth:`Detector.split_state_dict`, with the fitted reference's last rows
-        (``reference.recent``, which every step moves on) in the stream part: the model
-        part stays as it was fitted, so a daemon can take it from a saved model."""
+        """:meth:`Detector.split_state_dict`, with the fitted references' last rows
+        (``recent`` of each window's reference, which every step moves on) in the stream
+        part: the model part stays as it was fitted, so a daemon can take it from a
+        saved model."""
         model, stream = super().split_state_dict()
         reference = model.get("reference")
         if isinstance(reference, dict) and "recent" in reference:
-            model = dict(model, reference={k: v for k, v in reference.items() if k != "recent"})
-            stream["state"][RECENT] = reference["recent"]
+            windows = [reference, *reference.get("also", [])]
+            fixed = [{k: v for k, v in each.items() if k not in ("recent", "also")}
+                     for each in windows]
+            if len(fixed) > 1:
+                fixed[0]["also"] = fixed[1:]
+            model = dict(model, reference=fixed[0])
+            stream["state"][RECENT] = [each["recent"] for each in windows]
         return model, stream
 
     def load_split_state_dict(self, model: dict[str, Any], stream: dict[str, Any]) -> Self:
-        """Join what :meth:`split_state_dict` returned (the reference's rows put back)."""
+        """Join what :meth:`split_state_dict` returned (the references' rows put back)."""
         state = dict(stream["state"])
         recent = state.pop(RECENT, None)
         if recent is not None and isinstance(model.get("reference"), dict):
-            model = dict(model, reference={**model["reference"], "recent": recent})
+            if not isinstance(recent, list):  # saved while one window was the only one
+                recent = [recent]
+            first = model["reference"]
+            windows = [first, *first.get("also", [])]
+            if len(recent) != len(windows):
+                raise ValueError(f"ensemble: the stream holds rows of {len(recent)} reference "
+                                 f"windows, the model has {len(windows)}")
+            joined = [{**each, "recent": rows} for each, rows in zip(windows, recent)]
+            if len(joined) > 1:
+                joined[0]["also"] = joined[1:]
+            model = dict(model, reference=joined[0])
         return super().load_split_state_dict(model, dict(stream, state=state))
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
