@@ -630,7 +630,7 @@ class EnsembleDetector(Detector):
             if len(recent) != len(windows):
                 raise ValueError(f"ensemble: the stream holds rows of {len(recent)} reference "
                                  f"windows, the model has {len(windows)}")
-            joined = [{**each, "recent": rows} for each, rows in zip(windows, recent)]
+            joined = [{**each, "recent": rows} for each, rows in zip(windows, recent, strict=True)]
             if len(joined) > 1:
                 joined[0]["also"] = joined[1:]
             model = dict(model, reference=joined[0])
