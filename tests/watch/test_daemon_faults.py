@@ -33,11 +33,13 @@ STEP = 0.5
 NAMES = ["a", "b", "c"]
 
 
-def scripted(anomaly_start: float):
+def scripted(anomaly_start: float | dict[str, float]):
+    """Values as a function of time; ``anomaly_start`` may be ``{"at": t}``, set later."""
     def value(name: str, t: float) -> float:
+        at = anomaly_start["at"] if isinstance(anomaly_start, dict) else anomaly_start
         k = round(t / STEP)
         noise = ((k * 7919 + ord(name) * 104729) % 1000) / 1000.0
-        spike = 50.0 if name == "b" and anomaly_start <= t < anomaly_start + 3.0 else 0.0
+        spike = 50.0 if name == "b" and at <= t < at + 3.0 else 0.0
         return 10.0 + noise + spike
     return value
 
@@ -69,16 +71,23 @@ def sink():
 
 
 def test_sigkill_and_restart_lose_no_point_and_repeat_no_alert(tmp_path, sink):
-    start = math.ceil(time.time())
-    value = scripted(anomaly_start=start + 11.0)
+    anomaly = {"at": math.inf}  # set once the first daemon answers: its start-up varies
+    value = scripted(anomaly_start=anomaly)
     prom = FakeHttp(prometheus_handler(value, NAMES))
     state = tmp_path / "state.sqlite"
     config = write_config(tmp_path / "watch.yaml", CONFIG.format(
         state=state, listen="off", prom=prom.url, sink=sink.url))
     log = tmp_path / "daemon.log"
     kills = 0
+
+    def queried_since(count: int) -> bool:
+        return len(prom.requests) > count
+
     try:
         daemon = kizashi_watch([str(config)], log)
+        wait_for(lambda: queried_since(0), 60, "the daemon's first query")
+        start = math.ceil(time.time())
+        anomaly["at"] = start + 11.0
         # kill -9 at awkward moments: warm-up, just before, inside and after the incident
         for at in (3.0, 7.3, 12.2, 13.4, 16.1):
             time.sleep(max(0.0, start + at - time.time()))
@@ -87,6 +96,9 @@ def test_sigkill_and_restart_lose_no_point_and_repeat_no_alert(tmp_path, sink):
             time.sleep(1.2)                        # down for a few steps: they get backfilled
             daemon = kizashi_watch([str(config)], log)
         time.sleep(max(0.0, start + 21.0 - time.time()))
+        # the last daemon is up and ticking (not still starting) before it is stopped
+        asked = len(prom.requests)
+        wait_for(lambda: queried_since(asked), 60, "the last daemon's query")
         assert daemon.alive(), daemon.output()
         assert daemon.stop() == 0, daemon.output()
     finally:
