@@ -20,10 +20,12 @@ agree. Blocks, single steps, the Python stream and a state restored mid-way
 agree bit for bit (``tests/engine/test_fused.py`` checks this on random
 families of inputs, states included).
 
-Supported: the rolling mean ± k·σ (``threshold``, ``sigma_threshold``) and
+Supported: the rolling mean ± k·σ (``threshold``, ``sigma_threshold``),
 the rolling quantile band (``quantile_threshold``, whose sorted windows are
-built once per series and block, as in its batch path); a detector that learns
-nothing (``static_threshold``) is scored in one block and decided in one
+built once per series and block, as in its batch path) and the seasonal
+baseline (``seasonal_threshold``, :mod:`kizashi.engine.fused_seasonal`); a
+detector that learns nothing (``static_threshold``), or one whose decider
+protects nothing (``range_rule``), is scored in one block and decided in one
 compiled pass. Everything else goes through the Python stream.
 
 Examples
@@ -61,7 +63,9 @@ from kizashi.detectors.threshold.rolling_kernels import (
 )
 from kizashi.detectors.threshold.rolling_quantile import RollingQuantileThreshold
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+from kizashi.detectors.threshold.seasonal import SeasonalThreshold
 from kizashi.engine.decide_kernel import FIRING, RESOLVED, block_outputs
+from kizashi.engine.fused_seasonal import seasonal_arguments, seasonal_stream
 from kizashi.streaming.robust import FLOAT_MAX
 
 __all__ = ["fused_process", "quantile_stream", "sigma_stream", "supports"]
@@ -69,8 +73,9 @@ __all__ = ["fused_process", "quantile_stream", "sigma_stream", "supports"]
 
 def supports(detector: Any, decider: Any) -> bool:
     """Whether :func:`fused_process` can run ``detector`` with ``decider``."""
-    return (HAVE_NUMBA and (type(detector) in (RollingSigmaThreshold, RollingQuantileThreshold)
-                            or _stateless(detector))
+    return (HAVE_NUMBA and (type(detector) in (RollingSigmaThreshold, RollingQuantileThreshold,
+                                               SeasonalThreshold)
+                            or _stateless(detector) or _unprotected(detector, decider))
             and bool(getattr(decider, "_compiled", False))
             and detector.state_ is not None and decider.state_ is not None
             and int(decider.state_["n_series"]) == int(detector.state_["n_series"]) > 0)
@@ -83,6 +88,14 @@ def _stateless(detector: Any) -> bool:
     state = detector.state_
     return (not detector.multivariate and isinstance(state, dict)
             and set(state) == {"n_series"})
+
+
+def _unprotected(detector: Any, decider: Any) -> bool:
+    """A univariate detector whose decider protects nothing (``protect=False``, e.g.
+    ``range_rule``'s): it learns every step whatever the decision, so a block is scored
+    and learned at once and decided in one compiled pass, as the Python stream's blocks
+    (never rolled back) do."""
+    return not detector.multivariate and not bool(getattr(decider, "protect", True))
 
 
 def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray | None
@@ -99,10 +112,13 @@ def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray
     times = np.full(n_time, np.nan) if t is None else np.ascontiguousarray(t, dtype=np.float64)
     scores = np.empty(values.shape)
     out = block_outputs(n_time, n_series)
-    if _stateless(detector):
+    if _stateless(detector) or _unprotected(detector, decider):
         raw = np.asarray(detector.update_many(values, t), dtype=np.float64)
         return raw.reshape(n_time, n_series), decider.update_many(raw.reshape(n_time, -1), t)
-    if type(detector) is RollingQuantileThreshold:
+    if type(detector) is SeasonalThreshold:
+        seasonal_stream(values, *seasonal_arguments(detector, t), *decider.kernel_state(),
+                        *decider.kernel_params(), scores, *out)
+    elif type(detector) is RollingQuantileThreshold:
         detector._rolling()   # checks the parameters
         window = detector.state_["window"]
         for key, dtype in (("values", np.float64), ("position", np.int64),
