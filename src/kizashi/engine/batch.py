@@ -44,8 +44,8 @@ import numpy as np
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.decision.quantiles import column_quantiles
-from kizashi.detectors.registry import create
 from kizashi.detectors.changepoint.jit import HAVE_NUMBA
+from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
 from kizashi.engine.runs_kernel import count_runs, fill_runs
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
