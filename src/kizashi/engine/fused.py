@@ -26,7 +26,10 @@ built once per series and block, as in its batch path) and the seasonal
 baseline (``seasonal_threshold``, :mod:`kizashi.engine.fused_seasonal`); a
 detector that learns nothing (``static_threshold``), or one whose decider
 protects nothing (``range_rule``), is scored in one block and decided in one
-compiled pass. Everything else goes through the Python stream.
+compiled pass; with a calibrator that learns (``changefinder``'s and ``sst``'s
+likelihood) and nothing protected, a block is scored, calibrated at once and
+decided in one compiled pass (:mod:`kizashi.engine.fused_calibrated`).
+Everything else goes through the Python stream.
 
 Examples
 --------
@@ -65,6 +68,7 @@ from kizashi.detectors.threshold.rolling_quantile import RollingQuantileThreshol
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.detectors.threshold.seasonal import SeasonalThreshold
 from kizashi.engine.decide_kernel import FIRING, RESOLVED, block_outputs
+from kizashi.engine.fused_calibrated import calibrated_block, supports_calibrated
 from kizashi.engine.fused_seasonal import seasonal_arguments, seasonal_stream
 from kizashi.streaming.robust import FLOAT_MAX
 
@@ -73,10 +77,12 @@ __all__ = ["fused_process", "quantile_stream", "sigma_stream", "supports"]
 
 def supports(detector: Any, decider: Any) -> bool:
     """Whether :func:`fused_process` can run ``detector`` with ``decider``."""
-    return (HAVE_NUMBA and (type(detector) in (RollingSigmaThreshold, RollingQuantileThreshold,
-                                               SeasonalThreshold)
-                            or _stateless(detector) or _unprotected(detector, decider))
-            and bool(getattr(decider, "_compiled", False))
+    compiled = bool(getattr(decider, "_compiled", False))
+    return (HAVE_NUMBA and (((type(detector) in (RollingSigmaThreshold,
+                                                 RollingQuantileThreshold, SeasonalThreshold)
+                              or _stateless(detector) or _unprotected(detector, decider))
+                             and compiled)
+                            or (not compiled and supports_calibrated(detector, decider)))
             and detector.state_ is not None and decider.state_ is not None
             and int(decider.state_["n_series"]) == int(detector.state_["n_series"]) > 0)
 
@@ -112,6 +118,8 @@ def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray
     times = np.full(n_time, np.nan) if t is None else np.ascontiguousarray(t, dtype=np.float64)
     scores = np.empty(values.shape)
     out = block_outputs(n_time, n_series)
+    if not decider._compiled:  # a calibrator that learns, and nothing protected
+        return calibrated_block(detector, decider, values, t)
     if _stateless(detector) or _unprotected(detector, decider):
         raw = np.asarray(detector.update_many(values, t), dtype=np.float64)
         return raw.reshape(n_time, n_series), decider.update_many(raw.reshape(n_time, -1), t)
