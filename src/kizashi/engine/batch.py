@@ -54,10 +54,10 @@ __all__ = ["FIT_FRACTION", "FrameResult", "Incident", "incidents", "score_frame"
 
 #: Share of a file a detector that needs training is fitted on when no training file is given.
 FIT_FRACTION = 0.3
-#: Rows of the first chunk the stream is given (more on few series: ``CHUNK_POINTS``); a
-#: chunk that took under half of ``CHUNK_SECONDS`` doubles the next (a chunk's fixed cost
-#: is paid less often, and the progress bar still moves about every ``CHUNK_SECONDS``).
-#: Chunks do not change results.
+#: With a progress bar, rows of the first chunk the stream is given (more on few series:
+#: ``CHUNK_POINTS``); a chunk that took under half of ``CHUNK_SECONDS`` doubles the next
+#: (a chunk's fixed cost is paid less often, and the bar still moves about every
+#: ``CHUNK_SECONDS``). Chunks do not change results.
 CHUNK = 8192
 CHUNK_POINTS = 65536  #: values (rows × series) of the first chunk, at least ``CHUNK`` rows
 CHUNK_SECONDS = 1.0
@@ -302,7 +302,8 @@ def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: boo
     from tqdm import tqdm
 
     width = stream.decider.state_["n_series"] if stream.decider.state_ else block.shape[1]
-    chunk = max(CHUNK, CHUNK_POINTS // max(int(width), 1))
+    # chunks serve the progress bar only: without one, the whole block at once (no copies)
+    chunk = max(CHUNK, CHUNK_POINTS // max(int(width), 1)) if progress else max(len(block), 1)
     scores, decisions = [], []
     with tqdm(total=len(block), disable=not progress, unit="step", desc=f"scoring {what}",
               leave=False) as bar:

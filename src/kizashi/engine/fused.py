@@ -23,8 +23,9 @@ families of inputs, states included).
 Supported: the rolling mean ± k·σ (``threshold``, ``sigma_threshold``),
 the rolling quantile band (``quantile_threshold``, whose sorted windows are
 built once per series and block, as in its batch path) and the seasonal
-baseline (``seasonal_threshold``, :mod:`kizashi.engine.fused_seasonal`); a
-detector that learns nothing (``static_threshold``), or one whose decider
+baseline (``seasonal_threshold``, :mod:`kizashi.engine.fused_seasonal`) and
+fixed bounds (``static_threshold``, :mod:`kizashi.engine.fused_static`); another
+detector that learns nothing, or one whose decider
 protects nothing (``range_rule``), is scored in one block and decided in one
 compiled pass; with a calibrator that learns (``changefinder``'s and ``sst``'s
 likelihood) and nothing protected, a block is scored, calibrated at once and
@@ -67,10 +68,12 @@ from kizashi.detectors.threshold.rolling_kernels import (
 from kizashi.detectors.threshold.rolling_quantile import RollingQuantileThreshold
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
 from kizashi.detectors.threshold.seasonal import SeasonalThreshold
+from kizashi.detectors.threshold.static import StaticThreshold
 from kizashi.engine.decide_kernel import FIRING, RESOLVED, block_outputs
 from kizashi.engine.fused_calibrated import calibrated_block, supports_calibrated
 from kizashi.engine.fused_seasonal import seasonal_arguments, seasonal_stream
-from kizashi.streaming.robust import FLOAT_MAX
+from kizashi.engine.fused_static import static_stream
+from kizashi.streaming.robust import FLOAT_MAX, MAX_SCORE
 
 __all__ = ["fused_process", "quantile_stream", "sigma_stream", "supports"]
 
@@ -120,6 +123,11 @@ def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray
     out = block_outputs(n_time, n_series)
     if not decider._compiled:  # a calibrator that learns, and nothing protected
         return calibrated_block(detector, decider, values, t)
+    if type(detector) is StaticThreshold:
+        low, high = detector._bounds()
+        static_stream(values, times, low, high, MAX_SCORE, *decider.kernel_state(),
+                      *decider.kernel_params(), scores, *out)
+        return scores, decider.decision_of(out, n_time)
     if _stateless(detector) or _unprotected(detector, decider):
         raw = np.asarray(detector.update_many(values, t), dtype=np.float64)
         return raw.reshape(n_time, n_series), decider.update_many(raw.reshape(n_time, -1), t)
