@@ -256,10 +256,11 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         stream.decider.reset(n_out)
         stream.decider.set_thresholds(thresholds)
     out = _run(stream, block[start:], t[start:], progress, frame.name)
-    observed = ~np.isnan(block).all(axis=1, keepdims=True) if detector.multivariate else \
-        ~np.isnan(block)
+    missing = np.isnan(block).all(axis=1, keepdims=True) if detector.multivariate else \
+        np.isnan(block)
+    learned = ~missing[:start]  # observed while training
     # a raw score means something once the detector's own warm-up is over
-    unscored = _unscored(observed[start:], int(detector.n_warmup))
+    unscored = _unscored(missing[start:], int(detector.n_warmup))
     if start == 0:  # the stream's own (fresh) arrays are the result
         scores, levels = out.scores, out.decision.level
         active, learning = out.decision.active, out.decision.learning
@@ -269,7 +270,7 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         levels = np.full((frame.n_times, n_out), np.nan)
         active = np.zeros((frame.n_times, n_out), dtype=bool)
         learning = np.zeros((frame.n_times, n_out), dtype=bool)
-        learning[:start] = observed[:start]
+        learning[:start] = learned
         scores[start:] = np.where(unscored, np.nan, out.scores)
         levels[start:] = out.decision.level
         active[start:] = out.decision.active
@@ -285,15 +286,16 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
             attribution, band)
 
 
-def _unscored(observed: np.ndarray, n_warmup: int) -> np.ndarray:
+def _unscored(missing: np.ndarray, n_warmup: int) -> np.ndarray:
     """Where a raw score is empty: a missing step, or one of a series' first ``n_warmup``
-    observed steps."""
-    unscored = ~observed
-    head = observed[:n_warmup]
-    if head.shape[0] == n_warmup and head.all():  # no gap in the warm-up: its first rows
-        unscored[:n_warmup] = True
-        return unscored
-    return unscored | (np.cumsum(observed, axis=0) <= n_warmup)
+    observed steps (``missing`` may be marked in place and returned)."""
+    if n_warmup <= 0:
+        return missing
+    head = missing[:n_warmup]
+    if head.shape[0] == n_warmup and not head.any():  # no gap in the warm-up: its first rows
+        head[...] = True
+        return missing
+    return missing | (np.cumsum(~missing, axis=0) <= n_warmup)
 
 
 def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: bool,

@@ -115,19 +115,19 @@ def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray
     The states of both are set up already (``DetectorStream._prepare``).
     """
     values = np.ascontiguousarray(matrix, dtype=np.float64)
-    if np.isinf(values).any():  # to a detector, an infinite value is a missing one
-        values = np.where(np.isinf(values), np.nan, values)
     n_time, n_series = values.shape
     times = np.full(n_time, np.nan) if t is None else np.ascontiguousarray(t, dtype=np.float64)
     scores = np.empty(values.shape)
     out = block_outputs(n_time, n_series)
-    if not decider._compiled:  # a calibrator that learns, and nothing protected
-        return calibrated_block(detector, decider, values, t)
-    if type(detector) is StaticThreshold:
+    if type(detector) is StaticThreshold and decider._compiled:  # takes ±inf as missing itself
         low, high = detector._bounds()
         static_stream(values, times, low, high, MAX_SCORE, *decider.kernel_state(),
                       *decider.kernel_params(), scores, *out)
         return scores, decider.decision_of(out, n_time)
+    if np.isinf(values).any():  # to a detector, an infinite value is a missing one
+        values = np.where(np.isinf(values), np.nan, values)
+    if not decider._compiled:  # a calibrator that learns, and nothing protected
+        return calibrated_block(detector, decider, values, t)
     if _stateless(detector) or _unprotected(detector, decider):
         raw = np.asarray(detector.update_many(values, t), dtype=np.float64)
         return raw.reshape(n_time, n_series), decider.update_many(raw.reshape(n_time, -1), t)

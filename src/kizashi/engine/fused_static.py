@@ -5,7 +5,8 @@
 :class:`~kizashi.detectors.threshold.static.StaticThreshold` computes it with
 numpy's ``maximum``/``minimum``) and runs the raw-score decider's step
 (:func:`~kizashi.engine.decide_kernel.decide_block`'s) on each score, in one
-pass without the intermediate score array's four numpy passes.
+pass without the intermediate score array's four numpy passes (nor the pass
+that turns ±inf into missing values first).
 ``tests/engine/test_fused.py`` holds it equal to the Python stream bit for bit.
 
 Examples
@@ -44,14 +45,15 @@ def static_stream(values: np.ndarray, t: np.ndarray, low: float, high: float,
                   relearn_after: int, scores: np.ndarray, level: np.ndarray,
                   above: np.ndarray, active_out: np.ndarray, protect_out: np.ndarray,
                   learning: np.ndarray, change: np.ndarray, start: np.ndarray) -> None:
-    """The fixed bounds and the raw-score decider over a block (infinite values already
-    missing); decider state updated in place, outputs as ``decide_block``'s plus ``scores``."""
+    """The fixed bounds and the raw-score decider over a block (an infinite value is a
+    missing one); decider state updated in place, outputs as ``decide_block``'s plus
+    ``scores``."""
     for k in range(values.shape[0]):
         step = t[k]
         for b in range(values.shape[1]):
             # --- score (StaticThreshold._score_batch: numpy maximum/minimum) ---------
             x = values[k, b]
-            observed = not math.isnan(x)
+            observed = math.isfinite(x)  # an infinite value is a missing one
             score = np.nan
             if observed:
                 over_high = x - high
