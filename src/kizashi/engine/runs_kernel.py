@@ -34,6 +34,13 @@ def count_runs(active: np.ndarray) -> int:
     """How many runs of ``True`` the columns of ``active`` hold."""
     n_time, n_series = active.shape
     count = 0
+    if n_series == 1:  # one column: a tight loop
+        before = False
+        for k in range(n_time):
+            now = active[k, 0]
+            count += now and not before
+            before = now
+        return count
     for j in range(n_series):
         count += active[0, j] if n_time else 0
     for k in range(1, n_time):
@@ -48,6 +55,24 @@ def fill_runs(active: np.ndarray, levels: np.ndarray, with_levels: bool, series:
     """Each run's series, first and last row and peak level (NaN without ``with_levels``
     or when every level of the run is NaN), in order of start row, then series."""
     n_time, n_series = active.shape
+    if n_series == 1:  # one column: runs in turn, no per-series bookkeeping
+        n = 0
+        k = 0
+        while k < n_time:
+            if not active[k, 0]:
+                k += 1
+                continue
+            series[n], start[n] = 0, k
+            best = np.nan
+            while k < n_time and active[k, 0]:
+                if with_levels:
+                    value = levels[k, 0]
+                    if not math.isnan(value) and (math.isnan(best) or value > best):
+                        best = value
+                k += 1
+            stop[n], peak[n] = k - 1, best
+            n += 1
+        return
     open_at = np.full(n_series, -1, np.int64)
     n = 0
     for k in range(n_time):
