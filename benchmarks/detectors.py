@@ -22,7 +22,12 @@ after an untimed warm-up (JIT compilation excluded):
   numpy/pandas offer (a pandas rolling z-score for ``threshold``, pandas
   rolling quantiles for ``quantile_threshold``, ...; ``fastsst``'s compiled
   Krylov SST for ``sst`` when installed), and the slowdown ``anchor pts/s ÷
-  detector pts/s`` (≤ 3 is the goal).
+  detector pts/s`` (≤ 3 is the goal);
+* ``anchor + decision``: the anchor followed by the engine's default decision
+  done with numpy/pandas (for a detector with no scale of its own, Numenta's
+  likelihood with pandas rolling windows; then the cutoff and the alert runs as
+  arrays), the fair equivalent of the engine column, and the engine's slowdown
+  against it.
 
 Slow detectors run on a stated prefix (``CAPS``); deep detectors only with
 ``--deep`` (they train a network; their anchor is none).
@@ -149,6 +154,50 @@ def fastsst_anchor() -> Callable[[np.ndarray], np.ndarray] | None:
     return run
 
 
+def likelihood_levels(scores: np.ndarray) -> np.ndarray:
+    """Numenta's anomaly likelihood with pandas: a 10-score moving average, its Gaussian
+    over the last 8,640 averages re-estimated every 100 steps, the two-sided tail on the
+    log scale (the engine's default calibration for a detector with no scale of its own)."""
+    from scipy.special import erfc
+
+    average = _frame(scores).rolling(10, min_periods=1).mean()
+    rolling = average.rolling(8640, min_periods=100)
+    due = np.broadcast_to((np.arange(len(average)) % 100 == 0)[:, None], average.shape)
+    mean = rolling.mean().where(due).ffill().shift().clip(lower=0.03)
+    std = np.sqrt(rolling.var(ddof=0).where(due).ffill().shift().clip(lower=0.0003))
+    tail = 0.5 * erfc(((average - mean).abs() / std).to_numpy() / 1.4142)
+    return np.log(1.0000000001 - (1.0 - tail)) / np.log(1e-10)
+
+
+def alert_runs(levels: np.ndarray, cutoff: float) -> tuple[np.ndarray, ...]:
+    """The decision at its defaults, vectorised: flags above the cutoff and their runs
+    (series, first and last row) as arrays."""
+    flags = np.asarray(levels).reshape(len(levels), -1) > cutoff
+    padded = np.zeros((flags.shape[1], flags.shape[0] + 2), dtype=np.int8)
+    padded[:, 1:-1] = flags.T
+    edges = np.diff(padded, axis=1)
+    series, starts = np.nonzero(edges == 1)
+    return flags, series, starts, np.nonzero(edges == -1)[1] - 1
+
+
+def with_decision(name: str, anchor: Callable[[np.ndarray], Any] | None
+                  ) -> Callable[[np.ndarray], Any] | None:
+    """The anchor followed by the engine's default decision, vectorised: the likelihood for
+    a detector with no scale of its own, then the cutoff and the alert runs."""
+    if anchor is None:
+        return None
+    detector = create(name, **PARAMS.get(name, {}))
+    cutoff = detector.default_threshold
+
+    def run(values: np.ndarray) -> Any:
+        levels = np.asarray(anchor(values), dtype=np.float64)
+        if cutoff is None:
+            return alert_runs(likelihood_levels(levels.reshape(len(levels), -1)), 0.5)
+        return alert_runs(levels, float(cutoff))
+
+    return run
+
+
 def anchors() -> dict[str, tuple[str, Callable[[np.ndarray], Any] | None]]:
     return {
         "threshold": ("pandas rolling z-score", rolling_zscore),
@@ -192,24 +241,28 @@ def batch_path(name: str, values: np.ndarray, t: np.ndarray) -> Callable[[], Any
 
 def measure(name: str, values: np.ndarray, repeats: int,
             anchor: Callable[[np.ndarray], Any] | None) -> dict[str, float]:
-    """Points/s of the batch path, the engine and the anchor, timed in turn in each repeat
-    (so that a busy machine slows all three alike)."""
+    """Points/s of the batch path, the engine, the anchor and the anchor with the decision,
+    timed in turn in each repeat (so that a busy machine slows all four alike)."""
+    decided = with_decision(name, anchor)
     t = 1.7e9 + STEP * np.arange(len(values))
     params = PARAMS.get(name, {})
     warm = min(len(values), 2000)  # imports, JIT compilation: untimed
     batch_path(name, values[:warm], t[:warm])()()
     score_frame(SeriesFrame.from_arrays(t[:warm], values[:warm]), name, params)
-    if anchor is not None:
+    if anchor is not None and decided is not None:
         anchor(values[:warm])
+        decided(values[:warm])
     frame = SeriesFrame.from_arrays(t, values)
     prepare = batch_path(name, values, t)
-    times: dict[str, list[float]] = {"update_many": [], "engine": [], "anchor": []}
+    times: dict[str, list[float]] = {"update_many": [], "engine": [], "anchor": [],
+                                     "decided": []}
     for _ in range(repeats):
         job = prepare()
         times["update_many"].append(timed(job, 1))
         times["engine"].append(timed(lambda: score_frame(frame, name, params), 1))
-        if anchor is not None:
+        if anchor is not None and decided is not None:
             times["anchor"].append(timed(lambda: anchor(values), 1))
+            times["decided"].append(timed(lambda: decided(values), 1))
     return {key: values.size / statistics.median(spent) if spent else np.nan
             for key, spent in times.items()}
 
@@ -242,21 +295,26 @@ def main() -> None:
             speed = measure(name, values, repeats, anchor)
             anchor_speed = speed["anchor"]
             rows.append((name, width, values.size, speed["update_many"], speed["engine"], label,
-                         anchor_speed))
+                         anchor_speed, speed["decided"]))
             print(f"  measured {name:20s} {width:>5,} series {values.size:>10,} points: "
                   f"update_many {speed['update_many']:>12,.0f}  engine {speed['engine']:>12,.0f}"
-                  f"  anchor {anchor_speed:>12,.0f} pts/s", flush=True)
+                  f"  anchor {anchor_speed:>12,.0f}  anchor + decision "
+                  f"{speed['decided']:>12,.0f} pts/s", flush=True)
     print(f"\n## Points per {'CPU' if args.cpu else 'wall'} second, one core (median of "
           f"{repeats}){' — quick mode' if args.quick else ''}\n")
     print("| detector | series | points | update_many | engine (score_frame) | anchor | "
-          "anchor pts/s | slowdown update_many | slowdown engine |")
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|")
-    for name, width, points, batch, engine, label, anchor_speed in rows:
+          "anchor pts/s | anchor + decision pts/s | slowdown update_many | slowdown engine | "
+          "slowdown engine vs anchor + decision |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    for name, width, points, batch, engine, label, anchor_speed, decided_speed in rows:
         def ratio(speed: float, a: float = anchor_speed) -> str:
             return "—" if not np.isfinite(a) else f"{a / speed:,.2f}×"
-        anchor_cell = "—" if not np.isfinite(anchor_speed) else f"{anchor_speed:,.0f}"
+
+        def cell(a: float) -> str:
+            return "—" if not np.isfinite(a) else f"{a:,.0f}"
         print(f"| {name} | {width:,} | {points:,} | {batch:,.0f} | {engine:,.0f} | {label} | "
-              f"{anchor_cell} | {ratio(batch)} | {ratio(engine)} |")
+              f"{cell(anchor_speed)} | {cell(decided_speed)} | {ratio(batch)} | "
+              f"{ratio(engine)} | {ratio(engine, decided_speed)} |")
 
 
 if __name__ == "__main__":

@@ -93,3 +93,38 @@ def test_the_band_each_step_was_judged_against_leaves_protected_steps_out():
     learning_everything = create("threshold", **params).explain(values[:, None])
     assert learning_everything.upper[110, 0] > 10.0
     assert score_frame(frame, "threshold", params).upper is None    # only when asked
+
+
+@pytest.mark.parametrize("name", ["threshold", "static_threshold", "range_rule",
+                                  "seasonal_threshold"])
+@pytest.mark.parametrize("chunk", [7, 8192])
+def test_scores_are_empty_for_each_series_first_observed_warmup_steps(monkeypatch, name, chunk):
+    """Gaps inside the warm-up of some series (none in others): a series' raw score is
+    empty until it has been observed ``n_warmup`` times, whichever rows those are; after
+    that it is the stream's own score. Chunks of 7 rows (growing) or one chunk."""
+    from kizashi.detectors.registry import create
+    from kizashi.engine.decider import Decider
+    from kizashi.engine.stream import DetectorStream
+
+    params = {"threshold": {"window": 20, "min_periods": 6},
+              "static_threshold": {"low": -2.0, "high": 2.0},
+              "range_rule": {"min_periods": 4},
+              "seasonal_threshold": {"period": "20m", "slot": "5m"}}[name]
+    rng = np.random.default_rng(len(name))
+    values = rng.normal(size=(120, 3))
+    values[[0, 2, 3, 9], 0] = np.nan     # gaps in series 0's warm-up
+    values[:, 2][rng.random(120) < 0.2] = np.nan
+    t = np.arange(120) * 60.0
+    monkeypatch.setattr(batch, "CHUNK", chunk)
+    monkeypatch.setattr(batch, "CHUNK_POINTS", 0)
+    # chunks only with a progress bar
+    result = score_frame(SeriesFrame.from_arrays(t, values), name, params, progress=chunk < 100)
+    detector = create(name, **params)
+    reference = DetectorStream(detector, Decider.for_detector(detector)).process(values, t)
+    warmup = int(create(name, **params).n_warmup)
+    observed = ~np.isnan(values)
+    seen = np.cumsum(observed, axis=0)   # observations up to and including each row
+    want = np.where(observed & (seen > warmup), reference.scores, np.nan)
+    np.testing.assert_array_equal(result.scores, want)
+    np.testing.assert_array_equal(result.flags, reference.decision.active)
+    np.testing.assert_array_equal(result.learning, reference.decision.learning)

@@ -61,8 +61,14 @@ def family(kind: str, n: int, n_series: int, seed: int) -> np.ndarray:
     return values
 
 
-DETECTORS = ["threshold", "quantile_threshold", "static_threshold"]
-PARAMS = {"static_threshold": {"low": -2.0, "high": 2.5}}
+DETECTORS = ["threshold", "quantile_threshold", "static_threshold", "seasonal_threshold",
+             "range_rule"]
+PARAMS = {"static_threshold": {"low": -2.0, "high": 2.5},
+          # a period of 30 steps (60-s steps), scored from step 60 on, a level that forgets
+          "seasonal_threshold": {"period": "30m", "slot": "5m", "level_halflife": "2h",
+                                 "season_halflife": "3h"},
+          # range_rule's decider protects nothing: every step is learned
+          "range_rule": {"halflife": 20.0}}
 
 
 def stream_for(fused: bool, setting: dict, block: int = 2048,
@@ -159,10 +165,14 @@ def test_fused_stream_restored_mid_way_continues_exactly(name, kind):
 
 
 def test_fused_path_is_taken_only_where_supported():
-    detector = create("range_rule")
+    detector = create("peers")  # it learns, it is protected, and has no fused kernel
     stream = DetectorStream(detector, Decider.for_detector(detector), fused=True)
     stream._prepare(2)
     assert not supports(stream.detector, stream.decider)
+    unprotected = DetectorStream(create("peers"), Decider.for_detector(detector, protect=False),
+                                 fused=True)
+    unprotected._prepare(2)
+    assert supports(unprotected.detector, unprotected.decider)
     sigma = create("threshold")
     likelihood = DetectorStream(sigma, Decider.for_detector(sigma, calibration="likelihood"),
                                 fused=True)

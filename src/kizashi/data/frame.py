@@ -100,7 +100,10 @@ class SeriesFrame:
     @property
     def epoch_seconds(self) -> np.ndarray:
         """Timestamps as float seconds since 1970-01-01 UTC."""
-        return self.timestamps.astype(np.int64) / 1e9
+        t = self.timestamps
+        nanoseconds = t.view(np.int64) if t.dtype == np.dtype("datetime64[ns]") else \
+            t.astype(np.int64)  # a view: no copy of a long index
+        return nanoseconds / 1e9
 
     def step(self) -> float | None:
         """The usual sampling interval in seconds (the median gap), or None for < 2 rows."""

@@ -79,6 +79,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from kizashi.decision.likelihood_kernel import row_moments, window_moments
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA
 from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 
 __all__ = ["AnomalyLikelihood"]
@@ -551,14 +553,22 @@ class AnomalyLikelihood:
                 step = max(1, _CHUNK_ELEMENTS // n_used)
                 for piece in range(0, group.size, step):
                     members = group[piece: piece + step]
-                    averages = sliding_window_view(full, n_used, axis=1)[
-                        row[members], oldest[members] + n_skip]
                     partial = min(width - 1, n_valid)
+                    first = np.zeros((members.size, 0))
                     if n_skip < partial:  # the history's first averages hold fewer scores
                         head = _window_sums(sliding_window_view(scores, partial, axis=1)[
                             row[members], oldest[members]], width)
-                        averages[:, :partial - n_skip] = (head[:, n_skip:]
-                                                          / np.arange(n_skip + 1, partial + 1))
+                        first = head[:, n_skip:] / np.arange(n_skip + 1, partial + 1)
+                    if HAVE_NUMBA:  # each fit's averages gathered in a reused buffer
+                        mean, var = np.empty(members.size), np.empty(members.size)
+                        window_moments(full, row[members], oldest[members] + n_skip,
+                                       np.ascontiguousarray(first), n_used, mean, var)
+                        fit_mean[fits[members]], fit_std[fits[members]] = \
+                            self._floored(mean, var)
+                        continue
+                    averages = sliding_window_view(full, n_used, axis=1)[
+                        row[members], oldest[members] + n_skip]
+                    averages[:, :first.shape[1]] = first
                     fit_mean[fits[members]], fit_std[fits[members]] = self._fit(averages)
         return fit_mean, fit_std, offsets
 
@@ -595,10 +605,18 @@ class AnomalyLikelihood:
         depends only on its own row, never on how many rows are fitted at once.
         """
         n_used = averages.shape[1]
-        with np.errstate(invalid="ignore", over="ignore"):
-            mean = averages.sum(axis=1) / n_used
-            deviation = averages - mean[:, None]
-            var = (deviation * deviation).sum(axis=1) / n_used
+        if HAVE_NUMBA:  # the same sums, compiled (likelihood_kernel): no temporaries
+            mean, var = np.empty(averages.shape[0]), np.empty(averages.shape[0])
+            row_moments(np.ascontiguousarray(averages, dtype=np.float64), mean, var)
+        else:
+            with np.errstate(invalid="ignore", over="ignore"):
+                mean = averages.sum(axis=1) / n_used
+                deviation = averages - mean[:, None]
+                var = (deviation * deviation).sum(axis=1) / n_used
+        return self._floored(mean, var)
+
+    def _floored(self, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The fitted mean and std, with ``min_mean`` and ``min_variance`` as floors."""
         mean = np.where(mean < self.min_mean, float(self.min_mean), mean)
         var = np.where(var < self.min_variance, float(self.min_variance), var)
         std = np.where(var > 0.0, np.sqrt(np.maximum(var, 0.0)), 0.0)

@@ -62,7 +62,7 @@ def as_epoch_seconds(timestamps: Any) -> np.ndarray | None:
     if array.dtype == object:
         array = np.asarray(array.astype("datetime64[ns]"))
         return array.astype(np.int64) / 1e9
-    return array.astype(np.float64)
+    return array.astype(np.float64, copy=False)
 
 
 class Detector(ABC):

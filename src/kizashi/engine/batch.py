@@ -35,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,14 +44,23 @@ import numpy as np
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.decision.quantiles import column_quantiles
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA
 from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
+from kizashi.engine.runs_kernel import count_runs, fill_runs
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
 
 __all__ = ["FIT_FRACTION", "FrameResult", "Incident", "incidents", "score_frame"]
 
 #: Share of a file a detector that needs training is fitted on when no training file is given.
 FIT_FRACTION = 0.3
+#: With a progress bar, rows of the first chunk the stream is given (more on few series:
+#: ``CHUNK_POINTS``); a chunk that took under half of ``CHUNK_SECONDS`` doubles the next
+#: (a chunk's fixed cost is paid less often, and the bar still moves about every
+#: ``CHUNK_SECONDS``). Chunks do not change results.
+CHUNK = 8192
+CHUNK_POINTS = 65536  #: values (rows × series) of the first chunk, at least ``CHUNK`` rows
+CHUNK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,16 @@ def incidents(active: np.ndarray, levels: np.ndarray | None = None) -> list[Inci
     active = np.asarray(active, dtype=bool)
     active = active.reshape(active.shape[0], -1)
     n_time, n_series = active.shape
+    if HAVE_NUMBA:  # two compiled passes (runs_kernel), in the order listed below
+        flags = np.ascontiguousarray(active)
+        n = count_runs(flags)
+        series, starts, ends = (np.empty(n, np.int64) for _ in range(3))
+        peaks = np.empty(n)
+        with_levels = levels is not None
+        fill_runs(flags, np.ascontiguousarray(levels, dtype=np.float64).reshape(n_time, -1)
+                  if with_levels else np.empty((0, 0)), with_levels, series, starts, ends, peaks)
+        return [Incident(j, start, end, peak) for j, start, end, peak in zip(
+            series.tolist(), starts.tolist(), ends.tolist(), peaks.tolist(), strict=True)]
     # runs of every series at once, series-major: edges of the padded rows
     padded = np.zeros((n_series, n_time + 2), dtype=np.int8)
     padded[:, 1:-1] = active.T
@@ -167,10 +187,8 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
     for group in _groups(frame, probe.multivariate):
         parts.append(_score_group(frame, group, name, params, decision, train, fit_fraction, t,
                                   progress, explain, bands))
-    scores = np.hstack([p[0] for p in parts])
-    levels = np.hstack([p[1] for p in parts])
-    active = np.hstack([p[2] for p in parts])
-    learning = np.hstack([p[3] for p in parts])
+    scores, levels, active, learning = (
+        parts[0][k] if len(parts) == 1 else np.hstack([p[k] for p in parts]) for k in range(4))
     cutoffs = np.concatenate([p[4] for p in parts])
     calibration = parts[0][5] if parts else "none"
     attribution = np.hstack([p[6] for p in parts]) if explain and probe.multivariate and parts \
@@ -201,7 +219,9 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     before = None
     if bands and not detector.multivariate and not detector.requires_training:
         before = detector.clone()
-    block = frame.values[:, group]
+    # every series at once: the frame's own array (read only here), not a copy
+    block = frame.values if group == list(range(frame.n_series)) else \
+        np.ascontiguousarray(frame.values[:, group])
     start = 0
     if detector.requires_training or train is not None:  # a training file is always used
         if train is not None:
@@ -238,19 +258,25 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         stream.decider.reset(n_out)
         stream.decider.set_thresholds(thresholds)
     out = _run(stream, block[start:], t[start:], progress, frame.name)
-    scores = np.full((frame.n_times, n_out), np.nan)
-    levels = np.full((frame.n_times, n_out), np.nan)
-    active = np.zeros((frame.n_times, n_out), dtype=bool)
-    learning = np.zeros((frame.n_times, n_out), dtype=bool)
-    observed = ~np.isnan(block).all(axis=1, keepdims=True) if detector.multivariate else \
-        ~np.isnan(block)
-    learning[:start] = observed[:start]
+    missing = np.isnan(block).all(axis=1, keepdims=True) if detector.multivariate else \
+        np.isnan(block)
+    learned = ~missing[:start]  # observed while training
     # a raw score means something once the detector's own warm-up is over
-    ready = np.cumsum(observed[start:], axis=0) > int(detector.n_warmup)
-    scores[start:] = np.where(ready & observed[start:], out.scores, np.nan)
-    levels[start:] = out.decision.level
-    active[start:] = out.decision.active
-    learning[start:] = out.decision.learning
+    unscored = _unscored(missing[start:], int(detector.n_warmup))
+    if start == 0:  # the stream's own (fresh) arrays are the result
+        scores, levels = out.scores, out.decision.level
+        active, learning = out.decision.active, out.decision.learning
+        np.copyto(scores, np.nan, where=unscored)
+    else:
+        scores = np.full((frame.n_times, n_out), np.nan)
+        levels = np.full((frame.n_times, n_out), np.nan)
+        active = np.zeros((frame.n_times, n_out), dtype=bool)
+        learning = np.zeros((frame.n_times, n_out), dtype=bool)
+        learning[:start] = learned
+        scores[start:] = np.where(unscored, np.nan, out.scores)
+        levels[start:] = out.decision.level
+        active[start:] = out.decision.active
+        learning[start:] = out.decision.learning
     cutoffs = out.decision.threshold[-1] if out.decision.threshold.shape[0] else \
         stream.decider.state_["threshold"]
     band = None
@@ -262,24 +288,45 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
             attribution, band)
 
 
+def _unscored(missing: np.ndarray, n_warmup: int) -> np.ndarray:
+    """Where a raw score is empty: a missing step, or one of a series' first ``n_warmup``
+    observed steps (``missing`` may be marked in place and returned)."""
+    if n_warmup <= 0:
+        return missing
+    head = missing[:n_warmup]
+    if head.shape[0] == n_warmup and not head.any():  # no gap in the warm-up: its first rows
+        head[...] = True
+        return missing
+    return missing | (np.cumsum(~missing, axis=0) <= n_warmup)
+
+
 def _run(stream: DetectorStream, block: np.ndarray, t: np.ndarray, progress: bool,
          what: str) -> Any:
     """The stream over ``block`` in chunks, with a progress bar on long data."""
     from tqdm import tqdm
 
-    chunk = 8192
+    width = stream.decider.state_["n_series"] if stream.decider.state_ else block.shape[1]
+    # chunks serve the progress bar only: without one, the whole block at once (no copies)
+    chunk = max(CHUNK, CHUNK_POINTS // max(int(width), 1)) if progress else max(len(block), 1)
     scores, decisions = [], []
     with tqdm(total=len(block), disable=not progress, unit="step", desc=f"scoring {what}",
               leave=False) as bar:
-        for begin in range(0, len(block), chunk):
+        begin = 0
+        while begin < len(block):
             end = min(begin + chunk, len(block))
+            started = time.perf_counter()
             out = stream.process(block[begin:end], t[begin:end])
             scores.append(out.scores)
             decisions.append(out.decision)
             bar.update(end - begin)
+            begin = end
+            if time.perf_counter() - started < CHUNK_SECONDS / 2:  # fast: fewer, longer chunks
+                chunk *= 2
     n_out = stream.decider.state_["n_series"] if stream.decider.state_ else 1
     if not scores:
         return StreamBlock(np.zeros((0, n_out)), join_decisions([], n_out))
+    if len(scores) == 1:  # one chunk: its arrays as they are (no copy)
+        return StreamBlock(scores[0], decisions[0])
     return StreamBlock(np.vstack(scores), join_decisions(decisions, n_out))
 
 

@@ -48,11 +48,11 @@ STOP_AFTER_UNPROTECTED = 2
 
 def block_outputs(n_time: int, n_series: int) -> tuple[np.ndarray, ...]:
     """Empty outputs for :func:`decide_block`: level, above, active, protect, learning,
-    change code, run start."""
+    change code, run start (written, and read, only where the code is ``FIRING``)."""
     shape = (n_time, n_series)
     return (np.empty(shape), np.empty(shape, bool), np.empty(shape, bool),
             np.empty(shape, bool), np.empty(shape, bool), np.zeros(shape, np.int8),
-            np.full(shape, np.nan))
+            np.empty(shape))
 
 
 @njit(cache=True, error_model="numpy")

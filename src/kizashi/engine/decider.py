@@ -40,6 +40,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -89,7 +90,7 @@ class BlockDecision:
     active: np.ndarray
     protect: np.ndarray
     learning: np.ndarray
-    changes: list[tuple[int, AlertChange]]
+    changes: Sequence[tuple[int, AlertChange]]
 
     @classmethod
     def stack(cls, steps: list[StepDecision], n_series: int) -> BlockDecision:
@@ -111,10 +112,13 @@ class BlockDecision:
         if not blocks:
             return cls.stack([], n_series)
         offsets = np.cumsum([0] + [b.level.shape[0] for b in blocks]).tolist()
+        def changes() -> list[tuple[int, AlertChange]]:
+            return [(offsets[k] + row, change) for k, b in enumerate(blocks)
+                    for row, change in b.changes]
+
         return cls(*(np.vstack([getattr(b, name) for b in blocks]) for name in
                      ("level", "threshold", "above", "active", "protect", "learning")),
-                   [(offsets[k] + row, change) for k, b in enumerate(blocks)
-                    for row, change in b.changes])
+                   LazyChanges(changes))
 
 
 class Decider:
@@ -458,16 +462,9 @@ class Decider:
         (:func:`~kizashi.engine.decide_kernel.block_outputs`)."""
         state = self._require()
         level, above, active, protect, learning, change, start = (a[:n] for a in out)
-        changes = []
-        if change.any():
-            rows, series, codes = change_order(change)
-            begun = start[rows, series].tolist()
-            changes = [(k, AlertChange(j, "firing" if code == FIRING else "resolved",
-                                       None if code != FIRING or math.isnan(b) else b))
-                       for k, j, code, b in zip(rows.tolist(), series.tolist(), codes.tolist(),
-                                                begun, strict=True)]
         threshold = np.broadcast_to(state["threshold"], level.shape)
-        return BlockDecision(level, threshold, above, active, protect, learning, changes)
+        return BlockDecision(level, threshold, above, active, protect, learning,
+                             LazyChanges(lambda: _changes_of(change, start)))
 
     def _quiet_prefix(self, matrix: np.ndarray) -> tuple[BlockDecision | None, int]:
         """Decide at once the leading rows where no series is above its cutoff or alerting.
@@ -514,6 +511,54 @@ class Decider:
         none = np.zeros(level.shape, dtype=bool)
         return BlockDecision(level, np.broadcast_to(threshold, level.shape).copy(), none,
                              none.copy(), none.copy(), observed & ~decided, []), n
+
+
+class LazyChanges(Sequence):
+    """A block's ``(row, AlertChange)`` list, built on first use: the batch driver reads
+    only the flags, so a block with many alerts makes no Python objects it never reads.
+
+    >>> changes = LazyChanges(lambda: [(0, AlertChange(1, "resolved", None))])
+    >>> changes == [(0, AlertChange(1, "resolved", None))], len(changes)
+    (True, 1)
+    """
+
+    def __init__(self, build: Callable[[], list[tuple[int, AlertChange]]]):
+        self._build: Callable[[], list[tuple[int, AlertChange]]] | None = build
+        self._items: list[tuple[int, AlertChange]] = []
+
+    def _list(self) -> list[tuple[int, AlertChange]]:
+        if self._build is not None:
+            self._items, self._build = self._build(), None
+        return self._items
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._list()[index]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self) -> Iterator[tuple[int, AlertChange]]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and self._list() == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._list())
+
+
+def _changes_of(change: np.ndarray, start: np.ndarray) -> list[tuple[int, AlertChange]]:
+    """The ``(row, AlertChange)`` list of compiled change codes and run starts."""
+    if not change.any():
+        return []
+    rows, series, codes = change_order(change)
+    begun = start[rows, series].tolist()
+    return [(k, AlertChange(j, "firing" if code == FIRING else "resolved",
+                            None if code != FIRING or math.isnan(b) else b))
+            for k, j, code, b in zip(rows.tolist(), series.tolist(), codes.tolist(), begun,
+                                     strict=True)]
 
 
 def _finite(value: float, fallback: float) -> float | None:

@@ -20,11 +20,17 @@ agree. Blocks, single steps, the Python stream and a state restored mid-way
 agree bit for bit (``tests/engine/test_fused.py`` checks this on random
 families of inputs, states included).
 
-Supported: the rolling mean ± k·σ (``threshold``, ``sigma_threshold``) and
+Supported: the rolling mean ± k·σ (``threshold``, ``sigma_threshold``),
 the rolling quantile band (``quantile_threshold``, whose sorted windows are
-built once per series and block, as in its batch path); a detector that learns
-nothing (``static_threshold``) is scored in one block and decided in one
-compiled pass. Everything else goes through the Python stream.
+built once per series and block, as in its batch path) and the seasonal
+baseline (``seasonal_threshold``, :mod:`kizashi.engine.fused_seasonal`) and
+fixed bounds (``static_threshold``, :mod:`kizashi.engine.fused_static`); another
+detector that learns nothing, or one whose decider
+protects nothing (``range_rule``), is scored in one block and decided in one
+compiled pass; with a calibrator that learns (``changefinder``'s and ``sst``'s
+likelihood) and nothing protected, a block is scored, calibrated at once and
+decided in one compiled pass (:mod:`kizashi.engine.fused_calibrated`).
+Everything else goes through the Python stream.
 
 Examples
 --------
@@ -61,17 +67,25 @@ from kizashi.detectors.threshold.rolling_kernels import (
 )
 from kizashi.detectors.threshold.rolling_quantile import RollingQuantileThreshold
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+from kizashi.detectors.threshold.seasonal import SeasonalThreshold
+from kizashi.detectors.threshold.static import StaticThreshold
 from kizashi.engine.decide_kernel import FIRING, RESOLVED, block_outputs
-from kizashi.streaming.robust import FLOAT_MAX
+from kizashi.engine.fused_calibrated import calibrated_block, supports_calibrated
+from kizashi.engine.fused_seasonal import seasonal_arguments, seasonal_stream
+from kizashi.engine.fused_static import static_stream
+from kizashi.streaming.robust import FLOAT_MAX, MAX_SCORE
 
 __all__ = ["fused_process", "quantile_stream", "sigma_stream", "supports"]
 
 
 def supports(detector: Any, decider: Any) -> bool:
     """Whether :func:`fused_process` can run ``detector`` with ``decider``."""
-    return (HAVE_NUMBA and (type(detector) in (RollingSigmaThreshold, RollingQuantileThreshold)
-                            or _stateless(detector))
-            and bool(getattr(decider, "_compiled", False))
+    compiled = bool(getattr(decider, "_compiled", False))
+    return (HAVE_NUMBA and (((type(detector) in (RollingSigmaThreshold,
+                                                 RollingQuantileThreshold, SeasonalThreshold)
+                              or _stateless(detector) or _unprotected(detector, decider))
+                             and compiled)
+                            or (not compiled and supports_calibrated(detector, decider)))
             and detector.state_ is not None and decider.state_ is not None
             and int(decider.state_["n_series"]) == int(detector.state_["n_series"]) > 0)
 
@@ -85,6 +99,14 @@ def _stateless(detector: Any) -> bool:
             and set(state) == {"n_series"})
 
 
+def _unprotected(detector: Any, decider: Any) -> bool:
+    """A univariate detector whose decider protects nothing (``protect=False``, e.g.
+    ``range_rule``'s): it learns every step whatever the decision, so a block is scored
+    and learned at once and decided in one compiled pass, as the Python stream's blocks
+    (never rolled back) do."""
+    return not detector.multivariate and not bool(getattr(decider, "protect", True))
+
+
 def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray | None
                   ) -> tuple[np.ndarray, Any]:
     """Score, decide and learn ``matrix`` ``(time, series)`` in one compiled loop:
@@ -93,16 +115,26 @@ def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray
     The states of both are set up already (``DetectorStream._prepare``).
     """
     values = np.ascontiguousarray(matrix, dtype=np.float64)
-    if np.isinf(values).any():  # to a detector, an infinite value is a missing one
-        values = np.where(np.isinf(values), np.nan, values)
     n_time, n_series = values.shape
     times = np.full(n_time, np.nan) if t is None else np.ascontiguousarray(t, dtype=np.float64)
     scores = np.empty(values.shape)
     out = block_outputs(n_time, n_series)
-    if _stateless(detector):
+    if type(detector) is StaticThreshold and decider._compiled:  # takes ±inf as missing itself
+        low, high = detector._bounds()
+        static_stream(values, times, low, high, MAX_SCORE, *decider.kernel_state(),
+                      *decider.kernel_params(), scores, *out)
+        return scores, decider.decision_of(out, n_time)
+    if np.isinf(values).any():  # to a detector, an infinite value is a missing one
+        values = np.where(np.isinf(values), np.nan, values)
+    if not decider._compiled:  # a calibrator that learns, and nothing protected
+        return calibrated_block(detector, decider, values, t)
+    if _stateless(detector) or _unprotected(detector, decider):
         raw = np.asarray(detector.update_many(values, t), dtype=np.float64)
         return raw.reshape(n_time, n_series), decider.update_many(raw.reshape(n_time, -1), t)
-    if type(detector) is RollingQuantileThreshold:
+    if type(detector) is SeasonalThreshold:
+        seasonal_stream(values, *seasonal_arguments(detector, t), *decider.kernel_state(),
+                        *decider.kernel_params(), scores, *out)
+    elif type(detector) is RollingQuantileThreshold:
         detector._rolling()   # checks the parameters
         window = detector.state_["window"]
         for key, dtype in (("values", np.float64), ("position", np.int64),
