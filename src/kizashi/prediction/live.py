@@ -135,7 +135,8 @@ class LivePredictor:
         # between its ends once it ends (as kizashi predict reads a file's missing rows)
         seen = state["kernel"]["seen"].any()
         rows = lay_out_missing(times, values, float(state["time"][0]) if seen else np.nan,
-                               state["previous"], self.step_seconds)
+                               state["previous"], self.step_seconds,
+                               max_missing=self.kernel.history)
         if rows.times.size == 0:  # only missing steps: the last answer stands
             return self.latest
         times, values = rows.times, rows.values

@@ -41,13 +41,16 @@ class SteppedRows:
 
 
 def lay_out_missing(times: np.ndarray, values: np.ndarray, last_time: float,
-                    previous: np.ndarray, step: float) -> SteppedRows:
+                    previous: np.ndarray, step: float,
+                    max_missing: int | None = None) -> SteppedRows:
     """The rows of a new block to step through (see the module docs).
 
     ``last_time`` and ``previous`` are the time and the values of the last row stepped;
     ``last_time`` NaN: no value seen yet, and rows up to the first value are stepped as they
     come (a series joining a watch is one missing until then, whatever its neighbours). A
-    row less than one step after the one before it is stepped as is.
+    row less than one step after the one before it is stepped as is, and so is one after a
+    stretch of more than ``max_missing`` steps (the line is not laid out: it would cost as
+    many steps as the stretch is long, and the forecasters remember less than that).
     """
     times = np.asarray(times, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
@@ -61,6 +64,8 @@ def lay_out_missing(times: np.ndarray, values: np.ndarray, last_time: float,
     with np.errstate(invalid="ignore"):
         missing = np.round((times - before_t) / step) - 1
     missing = np.where(np.isfinite(missing), np.maximum(missing, 0), 0).astype(np.int64)
+    if max_missing is not None:
+        missing[missing > max_missing] = 0
     if not missing.any():  # the steady tick: one row after the other
         return SteppedRows(times, values, np.ones(times.size, dtype=bool))
     before_v = np.vstack([np.asarray(previous, dtype=np.float64)[None, :], values[:-1]])

@@ -193,3 +193,16 @@ def test_one_series_missing_among_others_is_carried_as_predict_carries_it():
         at = int(live.times_[-1] / STEP) + 1 if live.times_.size else 0
         latest = live.update(full.epoch_seconds[at:stop], values[at:stop])
         assert_same(latest, whole, stop - 1)
+
+
+def test_a_stretch_longer_than_the_memory_is_not_laid_out():
+    # past max_missing steps the line would cost a step per missing step for nothing the
+    # forecasters still remember: the row after it is stepped as the next row
+    previous, row = np.array([1.0]), np.array([[9.0]])
+    laid = lay_out_missing(np.array([600.0]), row, 0.0, previous, 60.0, max_missing=9)
+    assert laid.times.tolist() == (60.0 * np.arange(1, 11)).tolist()   # 9 missing, then 9.0
+    np.testing.assert_allclose(laid.values[:, 0], 1.0 + 8.0 * np.arange(1, 11) / 10)
+    skipped = lay_out_missing(np.array([660.0]), row, 0.0, previous, 60.0, max_missing=9)
+    assert skipped.times.tolist() == [660.0] and skipped.observed.all()
+    live = LivePredictor(STEP, limits(), "6h")
+    assert live.kernel.history >= 3 * 288      # a 5-minute watch lays out up to ~3 days
