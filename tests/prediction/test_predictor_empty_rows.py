@@ -47,3 +47,13 @@ def test_empty_rows_are_read_as_rows_that_are_not_there(start, length):
     assert np.isfinite(want.probability[-1, :2]).all()    # learned: a real comparison
     long = got.to_long()
     assert len(long) == N * 3 and long["probability"].isna().sum() >= length * 3
+
+
+def test_empty_rows_before_the_first_value_are_rows_as_they_come():
+    # as in the live predictor (a series joining a watch): the file is predicted as it is
+    full = _frame()
+    values = full.values.copy()
+    values[:30] = np.nan
+    wide = SeriesFrame.from_arrays(full.epoch_seconds, values, full.entities, full.metrics)
+    got = predict_frame(wide, "6h", {"cpu_temp_c": 90.0})
+    assert got.probability.shape == (N, 3) and np.isfinite(got.probability[-1, :2]).all()

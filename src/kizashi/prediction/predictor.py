@@ -124,12 +124,14 @@ def observed_rows(values: np.ndarray) -> np.ndarray | None:
     [0, 1, 4]
     >>> observed_rows(np.array([[1.0, nan], [nan, 2.0]])) is None
     True
+    >>> observed_rows(np.array([[nan], [nan], [3.0]])) is None  # only rows before the first
+    True
     """
     has = np.isfinite(values).any(axis=1) if values.shape[1] else np.ones(len(values), bool)
     if has.all() or not has.any():
         return None
     has[:int(np.argmax(has))] = True
-    return np.flatnonzero(has)
+    return None if has.all() else np.flatnonzero(has)
 
 
 def warnings_from(probability: np.ndarray, cutoff: float | np.ndarray, resolve_steps: int,
