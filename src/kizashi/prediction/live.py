@@ -32,6 +32,7 @@ from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.envelope import EnvelopeStream
 from kizashi.prediction.incremental import IncrementalForecaster
+from kizashi.prediction.missing_steps import lay_out_missing
 from kizashi.prediction.predictor import (
     ANOMALY_AHEAD_CUTOFF,
     DEFAULT_CUTOFF,
@@ -107,7 +108,7 @@ class LivePredictor:
             "filter": self._alerts.init(s), "probability": np.full(s, np.nan),
             "eta": np.full(s, np.nan), "lower": np.full(s, np.nan), "upper": np.full(s, np.nan),
             "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan),
-            "rise": self._rise.fresh(s)}
+            "rise": self._rise.fresh(s), "previous": np.full(s, np.nan)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)
         return state
@@ -130,6 +131,15 @@ class LivePredictor:
         if times.size == 0:
             raise ValueError("update needs at least one new row")
         state, limits = self.state, self.limits
+        # empty steps are missing, and a stretch of them is stepped through as the line
+        # between its ends once it ends (as kizashi predict reads a file's missing rows)
+        seen = state["kernel"]["seen"].any()
+        rows = lay_out_missing(times, values, float(state["time"][0]) if seen else np.nan,
+                               state["previous"], self.step_seconds,
+                               max_missing=self.kernel.history)
+        if rows.times.size == 0:  # only missing steps: the last answer stands
+            return self.latest
+        times, values = rows.times, rows.values
         has = np.isfinite(limits)
         lower_band = upper_band = np.full(values.shape, np.nan)
         if self.anomaly_ahead and limits.size and not has.all():
@@ -158,6 +168,7 @@ class LivePredictor:
             state["upper"], state["lower"] = upper, lower
             state["path"], state["path_sd"] = out.path, out.path_sd
         state["time"][0] = times[-1]
+        state["previous"] = values[-1].copy()
         return self.latest
 
     @property
@@ -187,6 +198,8 @@ class LivePredictor:
         fresh = self.fresh(self.limits.size)
         if "rise" not in state:  # saved before the rise gate: it learns within its window
             state = {**state, "rise": fresh["rise"]}
+        if "previous" not in state:  # saved before missing steps were laid out: the line
+            state = {**state, "previous": fresh["previous"]}  # over the next gap is NaN
         kernel = state.get("kernel", {})
         if "hist" in kernel and np.shape(kernel["hist"])[0] != self.kernel.history:
             # saved by a version keeping a shorter history: re-laid into this one's ring

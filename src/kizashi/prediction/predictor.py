@@ -84,6 +84,16 @@ class PredictionResult:
     limits: np.ndarray
     horizon_seconds: float
 
+    def spread(self, timestamps: np.ndarray, rows: np.ndarray) -> PredictionResult:
+        """These predictions placed at ``rows`` of ``timestamps``; the other rows have none
+        (probability NaN, no warning, no ETA)."""
+        n, k = timestamps.size, self.probability.shape[1]
+        probability, warning = np.full((n, k), np.nan), np.zeros((n, k), dtype=bool)
+        eta = np.full((n, k), np.datetime64("NaT", "ns"))
+        probability[rows], warning[rows], eta[rows] = self.probability, self.warning, self.eta
+        return dataclasses.replace(self, timestamps=timestamps, probability=probability,
+                                   warning=warning, eta=eta)
+
     def to_long(self) -> Any:
         """``timestamp,entity,metric,probability,is_warning,eta``: one row per series per
         step; ``probability`` empty while learning, ``eta`` empty when no crossing is expected."""
@@ -101,6 +111,27 @@ class PredictionResult:
             "is_warning": self.warning.ravel(),
             "eta": eta_text,
         })
+
+
+def observed_rows(values: np.ndarray) -> np.ndarray | None:
+    """The rows to predict from when some rows have no value at all (None when every row
+    has one): rows from the first with a value on that have none are missing rows (a scrape
+    outage in a wide export), as the watch's :class:`~kizashi.prediction.live.LivePredictor`
+    reads them (:mod:`kizashi.prediction.missing_steps`); rows before the first value stay.
+
+    >>> nan = np.nan
+    >>> observed_rows(np.array([[nan], [1.0], [nan], [nan], [4.0], [nan]])).tolist()
+    [0, 1, 4]
+    >>> observed_rows(np.array([[1.0, nan], [nan, 2.0]])) is None
+    True
+    >>> observed_rows(np.array([[nan], [nan], [3.0]])) is None  # only rows before the first
+    True
+    """
+    has = np.isfinite(values).any(axis=1) if values.shape[1] else np.ones(len(values), bool)
+    if has.all() or not has.any():
+        return None
+    has[:int(np.argmax(has))] = True
+    return None if has.all() else np.flatnonzero(has)
 
 
 def warnings_from(probability: np.ndarray, cutoff: float | np.ndarray, resolve_steps: int,
@@ -208,6 +239,12 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
         if not 0.0 < value < 1.0:
             raise ValueError(f"the cutoff is a probability in (0, 1), got {value}")
     horizon_seconds = parse_duration(horizon)
+    observed = observed_rows(frame.values)
+    if observed is not None:  # rows without any value are missing rows, as in the watch
+        some = predict_frame(dataclasses.replace(frame, timestamps=frame.timestamps[observed],
+                                                 values=frame.values[observed], labels=None),
+                             horizon, limits, cutoff, anomaly_ahead, progress, anomaly_cutoff)
+        return some.spread(frame.timestamps, observed)
     step = step_seconds(frame)
     rows = regular_rows(frame.timestamps, step)
     if rows is not None:  # missing stretches become missing rows, then back
