@@ -8,8 +8,9 @@ with ``solver="krylov"``. For every new value of a series it
    row is kept in the state, and one value leaving and one entering change
    each entry by two products (``O(window)``); the whole matrix follows from
    its first row, since entries along a diagonal differ by the same two
-   products (``window²`` products, no history re-read). De-meaning is a
-   rank-2 correction applied inside each matrix–vector product;
+   products (``window²`` products, no history re-read), row by row. De-meaning
+   is a rank-2 correction of that matrix, applied once per point, so each
+   Lanczos step is a plain matrix–vector product;
 2. runs Lanczos steps on the de-meaned ``C`` (three-term recurrence, then one
    Gram–Schmidt pass against the whole basis) seeded with the unit sum of the
    previous step's top ``rank`` Ritz vectors, so the Krylov space starts
