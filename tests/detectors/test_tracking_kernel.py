@@ -58,6 +58,23 @@ def test_operator_is_the_gram_of_the_shifted_lag_vectors(shift):
         np.testing.assert_allclose(out, shifted.T @ (shifted @ x), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("shift", [0.0, 0.7, -40.0])
+def test_shifted_gram_is_the_gram_of_the_shifted_lag_vectors(shift):
+    # the de-meaned matrix the kernel forms once per point equals (A − shift)ᵀ(A − shift)
+    rng = np.random.default_rng(4)
+    window, n_columns = 9, 6
+    y = rng.normal(size=window + n_columns - 1) * 3 + 5.0
+    products = np.empty(window)
+    gram = np.empty((window, window))
+    sums = np.empty(window)
+    tracking_kernel._lag_products(y, n_columns, window, products)
+    tracking_kernel._fill_gram(y, n_columns, window, products, gram, sums)
+    tracking_kernel._shift_gram(gram, sums, shift, n_columns)
+    shifted = lag_matrix(y, window) - shift
+    expected = shifted.T @ shifted
+    np.testing.assert_allclose(gram, expected, rtol=0, atol=1e-11 * np.abs(expected).max())
+
+
 def lanczos_basis(matrix_of, seed_of, steps):
     """Run the kernel's Lanczos on the Gram of ``y``; return basis, alpha, beta."""
     y, window, n_columns = matrix_of

@@ -20,9 +20,9 @@ def random_tridiagonal(rng: np.random.Generator, k: int, split: bool) -> tuple:
 def decompose(alpha, beta, k, guesses=None, wanted=None):
     guesses = np.empty(0) if guesses is None else guesses
     values, vectors, scratch = np.zeros(k), np.zeros((k, k)), np.zeros(k)
-    stopped = tridiagonal_eigen(alpha, beta, k, values, vectors, k, scratch, guesses,
-                                k if wanted is None else wanted)
-    return stopped, values, vectors
+    done = tridiagonal_eigen(alpha, beta, k, values, vectors, k, scratch, guesses,
+                             k if wanted is None else wanted)
+    return done, values, vectors
 
 
 def assert_eigenpairs(dense, values, vectors, rows):
@@ -39,8 +39,8 @@ def test_full_decomposition_matches_lapack(split):
     for _ in range(50):
         k = int(rng.integers(2, 25))
         alpha, beta, dense = random_tridiagonal(rng, k, split)
-        stopped, values, vectors = decompose(alpha, beta, k)
-        assert not stopped
+        done, values, vectors = decompose(alpha, beta, k)
+        assert done == k
         np.testing.assert_allclose(np.sort(values), np.linalg.eigvalsh(dense),
                                    atol=1e-12 * np.abs(values).max())
         assert_eigenpairs(dense, values, vectors, range(k))
@@ -48,9 +48,9 @@ def test_full_decomposition_matches_lapack(split):
 
 @pytest.mark.parametrize("quality", ["exact", "close", "rough", "wrong"])
 def test_guided_shifts_stop_early_only_with_the_largest(quality):
-    # with guesses of the top eigenvalues the QL may stop once they are found, but it
-    # must return the r largest, and finish the whole decomposition when it cannot
-    # vouch for them (guesses pointing at the smallest eigenvalues, say)
+    # with guesses of the top eigenvalues the QL may stop once they are found, but the
+    # rows it reports done must hold the r largest (and be true eigenpairs), however
+    # poor the guesses (pointing at the smallest eigenvalues, say)
     rng = np.random.default_rng(2)
     stops = 0
     for _ in range(200):
@@ -61,11 +61,29 @@ def test_guided_shifts_stop_early_only_with_the_largest(quality):
         guesses = {"exact": top, "close": top * (1 + 1e-3 * rng.normal(size=r)),
                    "rough": top * (1 + 0.1 * rng.normal(size=r)),
                    "wrong": exact[:r]}[quality]
-        stopped, values, vectors = decompose(alpha, beta, k, guesses, r)
-        stops += stopped
-        rows = range(r) if stopped else range(k)
+        done, values, vectors = decompose(alpha, beta, k, guesses, r)
+        assert r <= done <= k
+        stops += done == r
+        rows = range(done)
         found = np.sort(values[list(rows)])[::-1][:r]
         np.testing.assert_allclose(found, top, atol=1e-11 * np.abs(exact).max())
         assert_eigenpairs(dense, values, vectors, rows)
     if quality == "exact":
         assert stops > 150  # exact shifts mostly deflate their eigenvalues first
+
+
+def test_stops_as_soon_as_the_rows_done_hold_the_largest():
+    # a matrix that splits into blocks: guesses aimed at the second block's eigenvalues
+    # make the QL find those first; it may stop only once the rows done include every
+    # eigenvalue above the r-th largest, and it must then say how many rows it did
+    rng = np.random.default_rng(4)
+    for _ in range(100):
+        k, r = int(rng.integers(6, 20)), int(rng.integers(1, 4))
+        alpha, beta, dense = random_tridiagonal(rng, k, split=True)
+        exact = np.linalg.eigvalsh(dense)
+        guesses = exact[rng.permutation(k)[:r]]
+        done, values, vectors = decompose(alpha, beta, k, guesses, r)
+        assert r <= done <= k
+        np.testing.assert_allclose(np.sort(values[:done])[::-1][:r], exact[::-1][:r],
+                                   atol=1e-11 * np.abs(exact).max())
+        assert_eigenpairs(dense, values, vectors, range(done))

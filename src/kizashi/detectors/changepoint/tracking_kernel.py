@@ -8,8 +8,9 @@ with ``solver="krylov"``. For every new value of a series it
    row is kept in the state, and one value leaving and one entering change
    each entry by two products (``O(window)``); the whole matrix follows from
    its first row, since entries along a diagonal differ by the same two
-   products (``window²`` products, no history re-read). De-meaning is a
-   rank-2 correction applied inside each matrix–vector product;
+   products (``window²`` products, no history re-read), row by row. De-meaning
+   is a rank-2 correction of that matrix, applied once per point, so each
+   Lanczos step is a plain matrix–vector product;
 2. runs Lanczos steps on the de-meaned ``C`` (three-term recurrence, then one
    Gram–Schmidt pass against the whole basis) seeded with the unit sum of the
    previous step's top ``rank`` Ritz vectors, so the Krylov space starts
@@ -84,17 +85,18 @@ def _fill_gram(y: np.ndarray, n: int, w: int, products: np.ndarray, gram: np.nda
                sums: np.ndarray) -> None:
     """The Gram matrix ``Σ_j y_j y_jᵀ`` of the lag vectors ``y_j = y[j : j + w]`` from its
     first row (entries along a diagonal differ by one product leaving, one entering) and
-    the lag vectors' sum ``sums``."""
+    the lag vectors' sum ``sums``.
+
+    Each row follows from the one above it in full (its first entry is the first row's,
+    by symmetry), so the fill runs along rows only."""
     for d in range(w):
         gram[0, d] = products[d]
     for a in range(w - 1):
         ya = y[a]
         yn = y[a + n]
-        for d in range(w - 1 - a):
-            gram[a + 1, a + 1 + d] = gram[a, a + d] - ya * y[a + d] + yn * y[a + n + d]
-    for a in range(1, w):
-        for b in range(a):
-            gram[a, b] = gram[b, a]
+        gram[a + 1, 0] = products[a + 1]
+        for b in range(w - 1):
+            gram[a + 1, b + 1] = gram[a, b] - ya * y[b] + yn * y[b + n]
     total = 0.0
     for j in range(n):
         total += y[j]
@@ -102,6 +104,20 @@ def _fill_gram(y: np.ndarray, n: int, w: int, products: np.ndarray, gram: np.nda
     for b in range(1, w):
         total += y[b - 1 + n] - y[b - 1]
         sums[b] = total
+
+
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
+def _shift_gram(gram: np.ndarray, sums: np.ndarray, shift: float, n: int) -> None:
+    """Turn ``gram`` (``Σ_j y_j y_jᵀ``, with ``sums = Σ_j y_j``) into the Gram matrix of
+    the shifted lag vectors ``Σ_j (y_j − shift·1)(y_j − shift·1)ᵀ``, in place."""
+    if shift == 0.0:
+        return
+    w = gram.shape[0]
+    constant = n * shift * shift
+    for a in range(w):
+        row = constant - shift * sums[a]
+        for b in range(w):
+            gram[a, b] += row - shift * sums[b]
 
 
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
@@ -114,20 +130,24 @@ def _dot(x: np.ndarray, y: np.ndarray) -> float:
 
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _matvec(matrix: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
-    """``out = matrix · x`` for a symmetric ``matrix``, summed a column at a time.
+    """``out = matrix · x`` for a symmetric ``matrix``, summed eight columns at a time.
 
-    Four columns per pass over ``out`` keep the loop free of horizontal sums,
-    which for rows this short would cost more than the products.
+    Eight columns per pass over ``out`` keep the loop free of horizontal sums,
+    which for rows this short would cost more than the products, and load and
+    store ``out`` once per eight products.
     """
     w = matrix.shape[0]
     for a in range(w):
         out[a] = 0.0
-    blocked = w - w % 4
-    for e in range(0, blocked, 4):
+    blocked = w - w % 8
+    for e in range(0, blocked, 8):
         x0, x1, x2, x3 = x[e], x[e + 1], x[e + 2], x[e + 3]
+        x4, x5, x6, x7 = x[e + 4], x[e + 5], x[e + 6], x[e + 7]
         for a in range(w):
             out[a] += (matrix[e, a] * x0 + matrix[e + 1, a] * x1
-                       + matrix[e + 2, a] * x2 + matrix[e + 3, a] * x3)
+                       + matrix[e + 2, a] * x2 + matrix[e + 3, a] * x3
+                       + matrix[e + 4, a] * x4 + matrix[e + 5, a] * x5
+                       + matrix[e + 6, a] * x6 + matrix[e + 7, a] * x7)
     for e in range(blocked, w):
         xe = x[e]
         for a in range(w):
@@ -334,8 +354,9 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 ring_state[s, slot] = FLAT
                 ritz[s, :, 0] = 0.0  # no estimates for the next step's eigenvalues
                 continue
-            shift = mean if demean else -level
             _fill_gram(y, n, w, products[s], gram, sums)
+            _shift_gram(gram, sums, mean if demean else -level, n)  # C itself: no shift left
+            shift = 0.0
             if _dot(seed[s], seed[s]) == 0.0:
                 _initial_seed(gram, sums, shift, n, r, seed[s])
             guided = r if ritz[s, 0, 0] > 0.0 else 0
@@ -351,11 +372,9 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
             while True:
                 steps = _lanczos(gram, sums, shift, n, basis, alpha, beta, v, work, steps, stop)
                 wanted = min(r, steps)
-                if tridiagonal_eigen(alpha, beta, steps, values, vectors, steps, work,
-                                     guesses[:min(guided, wanted)], wanted):
-                    _largest(values, wanted, wanted, order)
-                else:
-                    _largest(values, steps, wanted, order)
+                found = tridiagonal_eigen(alpha, beta, steps, values, vectors, steps, work,
+                                          guesses[:min(guided, wanted)], wanted)
+                _largest(values, found, wanted, order)
                 if steps < stop:
                     break
                 # ‖C u − θ u‖ of a Ritz pair is |β_last · the last entry of its vector|

@@ -27,7 +27,7 @@ def _rotate(vectors: np.ndarray, i: int, components: int, s: float, c: float) ->
 @njit(cache=True, error_model="numpy")
 def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.ndarray,
                       vectors: np.ndarray, components: int, e: np.ndarray,
-                      guesses: np.ndarray, wanted: int) -> bool:
+                      guesses: np.ndarray, wanted: int) -> int:
     """Eigenpairs of the ``k × k`` symmetric tridiagonal matrix ``(alpha, beta)``.
 
     ``values[i]`` receives an eigenvalue and
@@ -41,12 +41,14 @@ def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.nd
     them are known (``guesses``, in the units of ``alpha``, e.g. the previous
     step's Ritz values), the first QL sweep at row ``i`` uses ``guesses[i]``
     as its shift, so rows ``0 … wanted − 1`` tend to converge to those
-    eigenvalues first; the decomposition then stops there if a Sturm count
-    confirms that the rest of the matrix holds only smaller eigenvalues, and
-    returns True (the ``wanted`` largest are in rows ``0 … wanted − 1``).
-    Otherwise it goes on to the end and returns False. ``wanted = k`` gives
-    the plain decomposition (without ``guesses`` it can still stop early,
-    only less often).
+    eigenvalues first. Once ``wanted`` or more rows are done, the
+    decomposition stops as soon as a Sturm count confirms that the rest of the
+    matrix holds only eigenvalues below the ``wanted``-th largest found so far
+    (a guess that missed costs a few more rows, not the whole matrix).
+    Returns the number of rows done: the ``wanted`` largest eigenpairs are
+    among rows ``0 … returned − 1`` (``k``: the whole decomposition).
+    ``wanted = k`` gives the plain decomposition (without ``guesses`` it can
+    still stop early, only less often).
     """
     norm = 0.0
     for i in range(k):
@@ -59,9 +61,9 @@ def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.nd
         for q in range(components):
             vectors[i, q] = 1.0 if i == q else 0.0
     for low in range(k):
-        if 0 < low == wanted and _all_below(values, e, low, k, values[:low].min()):
+        if 0 < wanted <= low and _all_below(values, e, low, k, _kth_largest(values, low, wanted)):
             _rescale(values, k, norm)
-            return True
+            return low
         for sweep in range(100):
             m = low
             while m < k - 1 and abs(e[m]) > 1e-15:
@@ -104,13 +106,28 @@ def tridiagonal_eigen(alpha: np.ndarray, beta: np.ndarray, k: int, values: np.nd
             e[low] = g
             e[m] = 0.0
     _rescale(values, k, norm)
-    return False
+    return k
 
 
 @njit(cache=True, error_model="numpy")
 def _rescale(values: np.ndarray, k: int, norm: float) -> None:
     for i in range(k):
         values[i] *= norm
+
+
+@njit(cache=True, error_model="numpy")
+def _kth_largest(values: np.ndarray, count: int, kth: int) -> float:
+    """The ``kth`` largest distinct value of ``values[:count]`` (−inf if there are fewer):
+    with repeated values it is at most the ``kth`` largest, so a bound drawn from it errs
+    on the safe side."""
+    above = math.inf
+    for _ in range(kth):
+        best = -math.inf
+        for i in range(count):
+            if best < values[i] < above:
+                best = values[i]
+        above = best
+    return above
 
 
 @njit(cache=True, error_model="numpy")
