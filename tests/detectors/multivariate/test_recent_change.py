@@ -27,11 +27,28 @@ def test_recent_signals_by_hand():
                                    unit_change=np.array([0.5]), unit_level=np.array([2.0]),
                                    eps=0.1)
     # last row: baseline rows 20..29 (constant: changes 0, mean 2, sd 0); recent window rows
-    # 36..39 = 2, 4, 2, 4 with changes 2, 2, 2, 2 (row 36 follows a 4)
+    # 36..39 = 2, 4, 2, 4 with changes 2, 2, 2, 2 (row 36 follows a 4); the same window a
+    # day (10 rows) earlier, rows 26..29, is 2, 2, 2, 2
     assert change[-1, 0] == pytest.approx(np.log((2.0 + 0.05) / (0.0 + 0.05)))
     assert level[-1, 0] == pytest.approx(abs(3.0 - 2.0) / (0.0 + 0.2))
     # first judged row (30): its own value equals the baseline's, no change yet
     assert change[0, 0] == pytest.approx(0.0) and level[0, 0] == pytest.approx(0.0)
+
+
+def test_the_level_offset_compares_the_same_time_the_day_before():
+    # a clean daily cycle (period = lag) has no level offset at all; shifted by 1 it has
+    period = 48
+    cycle = np.sin(2 * np.pi * np.arange(6 * period) / period)[:, None]
+    kwargs = {"lag": period, "baseline": period, "windows": (4,), "eps": 0.05,
+              "unit_change": np.ones(1), "unit_level": np.ones(1)}
+    level = recent_signals(cycle, 2 * period, **kwargs)[1]
+    np.testing.assert_allclose(level, 0.0, atol=1e-9)
+    shifted = cycle.copy()
+    shifted[4 * period:] += 1.0
+    level = recent_signals(shifted, 2 * period, **kwargs)[1]
+    # a day's sd of a sine is 1/√2; rows 4 steps past the shift until a day later see +1
+    judged = np.arange(4 * period + 3, 5 * period) - 2 * period
+    np.testing.assert_allclose(level[judged, 0], 1.0 / (np.sqrt(0.5) + 0.05), rtol=1e-6)
 
 
 def regime_noise(n: int, seed: int, block: int, phase: int) -> np.ndarray:
@@ -73,9 +90,13 @@ def test_a_metric_livelier_than_the_day_before_but_inside_its_training_range_ran
 
 def test_too_few_training_rows_leave_the_recent_signals_out():
     train = np.random.default_rng(0).normal(0, 1, (1000, 2))
-    short = DeviationAttribution(lag=300, baseline=300).fit(train)
+    # the recent signals read lag + max(baseline, windows) + 1 rows back; twice that is needed
+    short = DeviationAttribution(lag=300, baseline=300, recent_windows=(8, 64)).fit(train)
     assert not short.recent and short.history_rows == 512
-    assert DeviationAttribution(lag=200, baseline=200).fit(train).recent
+    enough = DeviationAttribution(lag=200, baseline=200, recent_windows=(8, 64)).fit(train)
+    assert enough.recent and enough.history_rows == 512
+    assert DeviationAttribution(lag=400, baseline=90, recent_windows=(8, 64)).fit(train).recent
+    assert not DeviationAttribution(lag=400, baseline=100, recent_windows=(8, 64)).fit(train).recent
 
 
 @pytest.mark.parametrize("cut", [1, 150, 599])

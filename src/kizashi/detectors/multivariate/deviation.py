@@ -19,7 +19,7 @@ the time but now spikes every few minutes ranks high even on the steps
 between its spikes (its long-window average is far above anything seen in
 training).
 
-With enough training rows (``2 × (lag + baseline + 1)``), four more signals
+With enough training rows (``2 × (lag + max(baseline, recent windows) + 1)``), four more signals
 per metric compare it with **its own recent past** rather than with the
 training rows (:mod:`kizashi.detectors.multivariate.recent_change`: the ratio
 of its step-to-step changes to those of the day before, and the offset of its
@@ -131,7 +131,12 @@ class DeviationAttribution:
     @property
     def history_rows(self) -> int:
         """Rows before a block that its trailing windows read (one more for the change)."""
-        return max(max(self.windows), self.lag + self.baseline if self.recent else 0)
+        return max(max(self.windows), self.reach - 1 if self.recent else 0)
+
+    @property
+    def reach(self) -> int:
+        """Rows the recent-past signals read back, the row itself included."""
+        return self.lag + max(self.baseline, max(self.recent_windows)) + 1
 
     # ------------------------------------------------------------------ fit
     def fit(self, train: np.ndarray) -> DeviationAttribution:
@@ -157,9 +162,8 @@ class DeviationAttribution:
         state["mean"] = np.stack(means)
         state["std"] = np.maximum(np.stack(stds), state["floor"])
         self.state = state
-        reach = self.lag + self.baseline + 1
-        if self.lag > 0 and train.shape[0] >= 2 * reach:
-            self._fit_recent(train, spread, reach)
+        if self.lag > 0 and train.shape[0] >= 2 * self.reach:
+            self._fit_recent(train, spread, self.reach)
         state["tail"] = train[-(self.history_rows + 1):].copy()
         return self
 

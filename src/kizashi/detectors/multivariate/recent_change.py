@@ -14,8 +14,9 @@ Two scale-free signals per trailing window ``w``:
 
 * **change ratio**: ``log((mean_w |Δx| + ε_j) / (mean_baseline |Δx| + ε_j))``
   — the metric moves more (or less) from step to step than it did;
-* **level offset**: ``|mean_w x − mean_baseline x| / (sd_baseline x + ε'_j)``
-  — its level left where it sat, in units of its own spread then.
+* **level offset**: ``|mean_w x(t) − mean_w x(t − lag)| / (sd_baseline x + ε'_j)``
+  — its level left where it sat at the same time the day before (a daily
+  cycle cancels), in units of its spread over the baseline.
 
 ``ε_j`` and ``ε'_j`` are ``eps`` times the metric's training spread (of its
 changes, of its values), so a metric flat in both periods has ratio 0.
@@ -74,5 +75,6 @@ def recent_signals(values: np.ndarray, start: int, lag: int, baseline: int,
         spread = np.sqrt(np.maximum(lagged_means(values ** 2, start, baseline, lag) - mean ** 2,
                                     0.0)) + eps * unit_level
         for window in windows:
-            out.append(np.abs(trailing_means(values, window)[start:] - mean) / spread)
+            then = lagged_means(values, start, window, lag)  # the same window, lag rows before
+            out.append(np.abs(trailing_means(values, window)[start:] - then) / spread)
     return out
