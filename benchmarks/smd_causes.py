@@ -13,9 +13,10 @@ the ranking of the metrics changes between columns:
   until :mod:`kizashi.detectors.multivariate.deviation`);
 * ``windows a/b/...`` — :class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`
   with those trailing windows against the training rows only (``lag=0``);
-* ``+ recent L/B`` — the windows 1/8/64/512 and the recent-past signals
+* ``+ recent L/B`` — the default windows 1/4/16/64 and the recent-past signals
   (:mod:`kizashi.detectors.multivariate.recent_change`): the ``B`` rows
-  ending ``L`` rows before each row as the baseline (the default: 1440/1440).
+  ending ``L`` rows before each row as the baseline (the default: 1440/1440);
+  ``1/8/64/512 + recent 1440/1440``: the earlier ladder with them.
 
 The ladder and the baseline are chosen on the tuning machines (machine-1-6, machine-3-3: the
 ``tune`` row, the sum of their two HitRates); ``untuned`` is the mean of the six
@@ -49,7 +50,8 @@ def main() -> int:
         print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
         return 1
     columns = ["|z| (before)", *("windows " + "/".join(map(str, w)) for w in LADDERS),
-               *(f"+ recent {lag}/{baseline}" for lag, baseline in BASELINES)]
+               *(f"+ recent {lag}/{baseline}" for lag, baseline in BASELINES),
+               "1/8/64/512 + recent 1440/1440"]
     rates: dict[str, list[float]] = {c: [] for c in columns}
     for name in names:
         machine = load_smd(name)
@@ -60,6 +62,7 @@ def main() -> int:
         shares += [DeviationAttribution(w, lag=0).fit(train).shares(test) for w in LADDERS]
         shares += [DeviationAttribution(lag=lag, baseline=baseline).fit(train).shares(test)
                    for lag, baseline in BASELINES]
+        shares.append(DeviationAttribution((1, 8, 64, 512)).fit(train).shares(test))
         for column, share in zip(columns, shares, strict=True):
             rates[column].append(hit_rates(share, machine.segments, detected)["hitrate_150"])
         print(f"{name} done", file=sys.stderr, flush=True)

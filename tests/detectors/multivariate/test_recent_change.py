@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kizashi.detectors.multivariate.deviation import DeviationAttribution
+from kizashi.detectors.multivariate.deviation import WINDOWS, DeviationAttribution
 from kizashi.detectors.multivariate.recent_change import lagged_means, recent_signals
 
 
@@ -92,9 +92,9 @@ def test_too_few_training_rows_leave_the_recent_signals_out():
     train = np.random.default_rng(0).normal(0, 1, (1000, 2))
     # the recent signals read lag + max(baseline, windows) + 1 rows back; twice that is needed
     short = DeviationAttribution(lag=300, baseline=300, recent_windows=(8, 64)).fit(train)
-    assert not short.recent and short.history_rows == 512
+    assert not short.recent and short.history_rows == max(WINDOWS)
     enough = DeviationAttribution(lag=200, baseline=200, recent_windows=(8, 64)).fit(train)
-    assert enough.recent and enough.history_rows == 512
+    assert enough.recent and enough.history_rows == 200 + 200
     assert DeviationAttribution(lag=400, baseline=90, recent_windows=(8, 64)).fit(train).recent
     assert not DeviationAttribution(lag=400, baseline=100, recent_windows=(8, 64)).fit(train).recent
 

@@ -19,11 +19,12 @@ the time but now spikes every few minutes ranks high even on the steps
 between its spikes (its long-window average is far above anything seen in
 training).
 
-With enough training rows (``2 × (lag + max(baseline, recent windows) + 1)``), four more signals
-per metric compare it with **its own recent past** rather than with the
-training rows (:mod:`kizashi.detectors.multivariate.recent_change`: the ratio
-of its step-to-step changes to those of the day before, and the offset of its
-level from that day's, over trailing windows of 8, 64 and 512 steps), each
+With enough training rows (``2 × (lag + max(baseline, recent windows) + 1)``),
+six more signals per metric compare it with **its own recent past** rather
+than with the training rows (:mod:`kizashi.detectors.multivariate.recent_change`:
+the ratio of its step-to-step changes to those of the day before, and the
+offset of its level from the same window a day earlier, over trailing windows
+of 8, 64 and 512 steps), each
 standardised by its own distribution over the training rows in the same way:
 a metric that stays inside its training range but now behaves unlike the day
 before is blamed too.
@@ -51,9 +52,10 @@ from kizashi.detectors.multivariate.trailing import trailing_means
 
 __all__ = ["WINDOWS", "DeviationAttribution", "trailing_means"]
 
-#: Trailing windows (steps): a single step, then powers of eight up to 512 (8.5 hours of
-#: one-minute samples). Chosen on SMD's tuning machines (docs/diagnosis.md).
-WINDOWS: tuple[int, ...] = (1, 8, 64, 512)
+#: Trailing windows (steps): a single step, then powers of four up to 64 (about an hour of
+#: one-minute samples; the recent-past signals reach 512). Chosen on SMD's tuning machines
+#: (docs/diagnosis.md).
+WINDOWS: tuple[int, ...] = (1, 4, 16, 64)
 #: The recent-past signals: windows, and the baseline (``baseline`` rows ending ``lag``
 #: rows before: the day that ended a day ago). Chosen on SMD's tuning machines.
 RECENT_WINDOWS: tuple[int, ...] = (8, 64, 512)
