@@ -13,10 +13,10 @@ the ranking of the metrics changes between columns:
   until :mod:`kizashi.detectors.multivariate.deviation`);
 * ``windows a/b/...`` — :class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`
   with those trailing windows against the training rows only (``lag=0``);
-* ``+ recent L/B`` — the default windows 1/4/16/64 and the recent-past signals
-  (:mod:`kizashi.detectors.multivariate.recent_change`): the ``B`` rows
+* ``+ recent L/B`` — the default windows 1/4/16/64/512 and the recent-past
+  signals (:mod:`kizashi.detectors.multivariate.recent_change`): the ``B`` rows
   ending ``L`` rows before each row as the baseline (the default: 1440/1440);
-  ``1/8/64/512 + recent 1440/1440``: the earlier ladder with them.
+  ``a/b/... + recent``: other ladders with the default baseline.
 
 The ladder and the baseline are chosen on the tuning machines (machine-1-6, machine-3-3: the
 ``tune`` row, the sum of their two HitRates); ``untuned`` is the mean of the six
@@ -31,6 +31,9 @@ import numpy as np
 
 LADDERS = ((1,), (1, 4, 16, 64), (1, 4, 16, 64, 256), (1, 8, 64, 512), (1, 4, 16, 64, 256, 1024),
            (1, 8, 64, 512, 4096))
+#: Ladders reaching 512 steps, with the recent-past signals (lag 1440, baseline 1440).
+RECENT_LADDERS = ((1, 8, 64, 512), (1, 4, 16, 64, 512), (1, 4, 16, 64, 256, 1024),
+                  (1, 8, 64, 512, 4096), (1, 4, 16, 64))
 #: (lag, baseline) of the recent-past signals.
 BASELINES = ((720, 720), (720, 1440), (1440, 720), (1440, 1440), (2880, 1440))
 
@@ -51,7 +54,7 @@ def main() -> int:
         return 1
     columns = ["|z| (before)", *("windows " + "/".join(map(str, w)) for w in LADDERS),
                *(f"+ recent {lag}/{baseline}" for lag, baseline in BASELINES),
-               "1/8/64/512 + recent 1440/1440"]
+               *("/".join(map(str, w)) + " + recent" for w in RECENT_LADDERS)]
     rates: dict[str, list[float]] = {c: [] for c in columns}
     for name in names:
         machine = load_smd(name)
@@ -62,7 +65,7 @@ def main() -> int:
         shares += [DeviationAttribution(w, lag=0).fit(train).shares(test) for w in LADDERS]
         shares += [DeviationAttribution(lag=lag, baseline=baseline).fit(train).shares(test)
                    for lag, baseline in BASELINES]
-        shares.append(DeviationAttribution((1, 8, 64, 512)).fit(train).shares(test))
+        shares += [DeviationAttribution(w).fit(train).shares(test) for w in RECENT_LADDERS]
         for column, share in zip(columns, shares, strict=True):
             rates[column].append(hit_rates(share, machine.segments, detected)["hitrate_150"])
         print(f"{name} done", file=sys.stderr, flush=True)

@@ -52,10 +52,10 @@ from kizashi.detectors.multivariate.trailing import trailing_means
 
 __all__ = ["WINDOWS", "DeviationAttribution", "trailing_means"]
 
-#: Trailing windows (steps): a single step, then powers of four up to 64 (about an hour of
-#: one-minute samples; the recent-past signals reach 512). Chosen on SMD's tuning machines
-#: (docs/diagnosis.md).
-WINDOWS: tuple[int, ...] = (1, 4, 16, 64)
+#: Trailing windows (steps): a single step, powers of four up to 64, and 512 (8.5 hours of
+#: one-minute samples: a metric that spikes every few minutes for hours). Chosen on SMD's
+#: tuning machines among ladders reaching 512 (docs/diagnosis.md).
+WINDOWS: tuple[int, ...] = (1, 4, 16, 64, 512)
 #: The recent-past signals: windows, and the baseline (``baseline`` rows ending ``lag``
 #: rows before: the day that ended a day ago). Chosen on SMD's tuning machines.
 RECENT_WINDOWS: tuple[int, ...] = (8, 64, 512)

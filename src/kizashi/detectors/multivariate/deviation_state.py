@@ -13,7 +13,7 @@ before it, not from the end of the training rows.
 >>> before = history_of(state)
 >>> remember_rows(state, test)
 >>> int(np.nanargmax(deviation_shares(state, test, before)[35])), history_of(state).shape
-(0, (65, 3))
+(0, (513, 3))
 """
 
 from __future__ import annotations
