@@ -12,9 +12,13 @@ the ranking of the metrics changes between columns:
   rows at the step itself (the fixed reference's attribution, the default's
   until :mod:`kizashi.detectors.multivariate.deviation`);
 * ``windows a/b/...`` — :class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`
-  with those trailing windows (the default: 1/8/64/512).
+  with those trailing windows against the training rows only (``lag=0``);
+* ``+ recent L/B`` — the default windows 1/4/16/64/512 and the recent-past
+  signals (:mod:`kizashi.detectors.multivariate.recent_change`): the ``B`` rows
+  ending ``L`` rows before each row as the baseline (the default: 1440/1440);
+  ``a/b/... + recent``: other ladders with the default baseline.
 
-The ladder is chosen on the tuning machines (machine-1-6, machine-3-3: the
+The ladder and the baseline are chosen on the tuning machines (machine-1-6, machine-3-3: the
 ``tune`` row, the sum of their two HitRates); ``untuned`` is the mean of the six
 others, ``mean`` of all eight local machines.
 """
@@ -27,6 +31,11 @@ import numpy as np
 
 LADDERS = ((1,), (1, 4, 16, 64), (1, 4, 16, 64, 256), (1, 8, 64, 512), (1, 4, 16, 64, 256, 1024),
            (1, 8, 64, 512, 4096))
+#: Ladders reaching 512 steps, with the recent-past signals (lag 1440, baseline 1440).
+RECENT_LADDERS = ((1, 8, 64, 512), (1, 4, 16, 64, 512), (1, 4, 16, 64, 256, 1024),
+                  (1, 8, 64, 512, 4096), (1, 4, 16, 64))
+#: (lag, baseline) of the recent-past signals.
+BASELINES = ((720, 720), (720, 1440), (1440, 720), (1440, 1440), (2880, 1440))
 
 
 def main() -> int:
@@ -43,7 +52,9 @@ def main() -> int:
     if not names:
         print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
         return 1
-    columns = ["|z| (before)", *("windows " + "/".join(map(str, w)) for w in LADDERS)]
+    columns = ["|z| (before)", *("windows " + "/".join(map(str, w)) for w in LADDERS),
+               *(f"+ recent {lag}/{baseline}" for lag, baseline in BASELINES),
+               *("/".join(map(str, w)) + " + recent" for w in RECENT_LADDERS)]
     rates: dict[str, list[float]] = {c: [] for c in columns}
     for name in names:
         machine = load_smd(name)
@@ -51,7 +62,10 @@ def main() -> int:
         detected = scores >= best_f1(labels.astype(bool), scores).threshold
         train, test = machine.train.values, machine.test.values
         shares = [ReferenceDetector().fit(train).explain(test).attribution]
-        shares += [DeviationAttribution(w).fit(train).shares(test) for w in LADDERS]
+        shares += [DeviationAttribution(w, lag=0).fit(train).shares(test) for w in LADDERS]
+        shares += [DeviationAttribution(lag=lag, baseline=baseline).fit(train).shares(test)
+                   for lag, baseline in BASELINES]
+        shares += [DeviationAttribution(w).fit(train).shares(test) for w in RECENT_LADDERS]
         for column, share in zip(columns, shares, strict=True):
             rates[column].append(hit_rates(share, machine.segments, detected)["hitrate_150"])
         print(f"{name} done", file=sys.stderr, flush=True)

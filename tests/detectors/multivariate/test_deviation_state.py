@@ -65,3 +65,25 @@ def test_an_unfitted_ensemble_keeps_its_members_attribution():
     out = create("ensemble", window=50, learning_period=50, estimation_samples=50,
                  hold=1).explain(values)
     assert np.argmax(np.nanmean(out.attribution[1400:1410], axis=0)) == 2
+
+
+def test_the_stream_keeps_the_day_the_recent_signals_read():
+    # with a week of training rows the causes compare each metric with the day before:
+    # the stream must keep that day (2 881 rows), and blocks explained after it equal the whole
+    from kizashi.detectors.multivariate.deviation_state import (
+        deviation_shares,
+        fit_deviation,
+        history_of,
+        remember_rows,
+    )
+
+    state: dict = {"reference": {}}
+    fit_deviation(state, rows(6000, 5))
+    assert DeviationAttribution.from_state(state["reference"]["deviation"]).recent
+    test = shifted_test()
+    whole = deviation_shares(state, test, history_of(state))
+    for start in range(0, 600, 100):
+        remember_rows(state, test[start:start + 100])
+    assert history_of(state).shape == (2881, 4)
+    np.testing.assert_allclose(deviation_shares(state, test[600:], history_of(state)),
+                               whole[600:], rtol=1e-9, atol=1e-12)

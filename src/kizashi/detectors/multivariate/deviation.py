@@ -19,6 +19,16 @@ the time but now spikes every few minutes ranks high even on the steps
 between its spikes (its long-window average is far above anything seen in
 training).
 
+With enough training rows (``2 × (lag + max(baseline, recent windows) + 1)``),
+six more signals per metric compare it with **its own recent past** rather
+than with the training rows (:mod:`kizashi.detectors.multivariate.recent_change`:
+the ratio of its step-to-step changes to those of the day before, and the
+offset of its level from the same window a day earlier, over trailing windows
+of 8, 64 and 512 steps), each
+standardised by its own distribution over the training rows in the same way:
+a metric that stays inside its training range but now behaves unlike the day
+before is blamed too.
+
 >>> rng = np.random.default_rng(0)
 >>> train = rng.normal(0, 1, (2000, 3))
 >>> test = rng.normal(0, 1, (300, 3))
@@ -37,31 +47,19 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.detectors.multivariate.recent_change import recent_signals
+from kizashi.detectors.multivariate.trailing import trailing_means
+
 __all__ = ["WINDOWS", "DeviationAttribution", "trailing_means"]
 
-#: Trailing windows (steps): a single step, then powers of eight up to 512 (8.5 hours of
-#: one-minute samples). Chosen on SMD's tuning machines (docs/diagnosis.md).
-WINDOWS: tuple[int, ...] = (1, 8, 64, 512)
-
-
-def trailing_means(signal: np.ndarray, window: int) -> np.ndarray:
-    """Per column, the mean of the last ``window`` observed values up to each row.
-
-    NaN values are left out (a row whose window holds none is NaN).
-
-    >>> trailing_means(np.array([[1.0], [3.0], [np.nan], [5.0]]), 2)[:, 0].tolist()
-    [1.0, 2.0, 3.0, 5.0]
-    """
-    signal = np.asarray(signal, dtype=np.float64)
-    seen = ~np.isnan(signal)
-    zero = np.zeros((1, signal.shape[1]))
-    sums = np.concatenate([zero, np.cumsum(np.where(seen, signal, 0.0), axis=0)])
-    counts = np.concatenate([zero, np.cumsum(seen, axis=0, dtype=np.float64)])
-    end = np.arange(1, signal.shape[0] + 1)
-    start = np.maximum(end - int(window), 0)
-    total, count = sums[end] - sums[start], counts[end] - counts[start]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
+#: Trailing windows (steps): a single step, powers of four up to 64, and 512 (8.5 hours of
+#: one-minute samples: a metric that spikes every few minutes for hours). Chosen on SMD's
+#: tuning machines among ladders reaching 512 (docs/diagnosis.md).
+WINDOWS: tuple[int, ...] = (1, 4, 16, 64, 512)
+#: The recent-past signals: windows, and the baseline (``baseline`` rows ending ``lag``
+#: rows before: the day that ended a day ago). Chosen on SMD's tuning machines.
+RECENT_WINDOWS: tuple[int, ...] = (8, 64, 512)
+LAG, BASELINE = 1440, 1440
 
 
 class DeviationAttribution:
@@ -82,6 +80,14 @@ class DeviationAttribution:
         Floor under each standardising deviation, as a fraction of the metric's
         own training spread (its standard deviation, else ``|median|``, else 1):
         a metric that never moved in training does not divide by 0.
+    lag, baseline : int
+        The recent-past signals' baseline: the ``baseline`` rows ending ``lag``
+        rows before the row judged (``lag=0``: no recent-past signals).
+    recent_windows : sequence of int
+        Trailing windows of the recent-past signals.
+    eps : float
+        Floor added to the recent-past signals' denominators, as a fraction of
+        the metric's training spread (of its changes, of its values).
 
     Examples
     --------
@@ -98,20 +104,41 @@ class DeviationAttribution:
     True
     """
 
-    def __init__(self, windows: Sequence[int] = WINDOWS, min_std: float = 1e-3):
+    def __init__(self, windows: Sequence[int] = WINDOWS, min_std: float = 1e-3,
+                 lag: int = LAG, baseline: int = BASELINE,
+                 recent_windows: Sequence[int] = RECENT_WINDOWS, eps: float = 0.05):
         windows = tuple(int(w) for w in windows)
+        recent_windows = tuple(int(w) for w in recent_windows)
         if not windows or min(windows) < 1:
             raise ValueError(f"deviation: windows must be whole numbers >= 1, got {windows!r}")
         if not (np.isfinite(min_std) and min_std > 0):
             raise ValueError(f"deviation: min_std must be a number > 0, got {min_std!r}")
+        if int(lag) < 0 or int(baseline) < 1 or not recent_windows or min(recent_windows) < 1:
+            raise ValueError("deviation: lag must be >= 0, baseline and recent_windows >= 1, "
+                             f"got {lag!r}, {baseline!r}, {recent_windows!r}")
+        if not (np.isfinite(eps) and eps > 0):
+            raise ValueError(f"deviation: eps must be a number > 0, got {eps!r}")
         self.windows = windows
         self.min_std = float(min_std)
+        self.lag, self.baseline = int(lag), int(baseline)
+        self.recent_windows = recent_windows
+        self.eps = float(eps)
         self.state: dict[str, Any] | None = None
+
+    @property
+    def recent(self) -> bool:
+        """Whether the fitted attribution has the recent-past signals."""
+        return bool(self.state is not None and "recent_mean" in self.state)
 
     @property
     def history_rows(self) -> int:
         """Rows before a block that its trailing windows read (one more for the change)."""
-        return max(self.windows)
+        return max(max(self.windows), self.reach - 1 if self.recent else 0)
+
+    @property
+    def reach(self) -> int:
+        """Rows the recent-past signals read back, the row itself included."""
+        return self.lag + max(self.baseline, max(self.recent_windows)) + 1
 
     # ------------------------------------------------------------------ fit
     def fit(self, train: np.ndarray) -> DeviationAttribution:
@@ -136,16 +163,52 @@ class DeviationAttribution:
                     stds.append(np.nan_to_num(np.nanstd(averages, axis=0), nan=0.0))
         state["mean"] = np.stack(means)
         state["std"] = np.maximum(np.stack(stds), state["floor"])
-        state["tail"] = train[-(self.history_rows + 1):].copy()
         self.state = state
+        if self.lag > 0 and train.shape[0] >= 2 * self.reach:
+            self._fit_recent(train, spread, self.reach)
+        state["tail"] = train[-(self.history_rows + 1):].copy()
         return self
+
+    def _fit_recent(self, train: np.ndarray, spread: np.ndarray, reach: int) -> None:
+        """The recent-past signals' distributions over the training rows after ``reach``."""
+        state = self.state
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            change_spread = np.nan_to_num(np.nanstd(np.diff(train, axis=0), axis=0), nan=0.0)
+        state["unit_change"] = np.where(change_spread > 0, change_spread, 1.0)
+        state["unit_level"] = np.where(spread > 0, spread, 1.0)
+        state["recent"] = np.array([self.lag, self.baseline, self.eps], dtype=np.float64)
+        state["recent_windows"] = np.asarray(self.recent_windows, dtype=np.int64)
+        means, stds = [], []
+        for signal in self._recent(train, reach):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                mean = np.nan_to_num(np.nanmean(signal, axis=0), nan=0.0)
+                std = np.nan_to_num(np.nanstd(signal, axis=0), nan=0.0)
+            means.append(mean)
+            # scale-free signals: a metric steady in training is floored by the others' spread
+            stds.append(np.maximum(std, max(0.1 * float(np.mean(std)), 1e-3)))
+        state["recent_mean"], state["recent_std"] = np.stack(means), np.stack(stds)
+
+    def _recent(self, rows: np.ndarray, start: int) -> list[np.ndarray]:
+        """The recent-past signals of ``rows[start:]`` (the rows before: their baselines)."""
+        state = self.state
+        return recent_signals(rows, start, self.lag, self.baseline, self.recent_windows,
+                              state["unit_change"], state["unit_level"], self.eps)
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> DeviationAttribution:
         """The fitted attribution stored in ``state`` (e.g. after a JSON round trip)."""
         windows = tuple(int(w) for w in np.asarray(state["windows"]).reshape(-1))
-        out = cls(windows=windows)
-        out.state = {key: np.asarray(value, dtype=np.float64 if key != "windows" else np.int64)
+        recent = {}
+        if "recent" in state:  # fitted with the recent-past signals
+            lag, baseline, eps = np.asarray(state["recent"], dtype=np.float64).reshape(-1)
+            recent = {"lag": int(lag), "baseline": int(baseline), "eps": float(eps),
+                      "recent_windows": tuple(int(w) for w in
+                                              np.asarray(state["recent_windows"]).reshape(-1))}
+        out = cls(windows=windows, **recent)
+        out.state = {key: np.asarray(value, dtype=np.int64 if key in ("windows", "recent_windows")
+                                     else np.float64)
                      for key, value in state.items()}
         if out.state["tail"].ndim == 1:  # a round trip of a one-row tail
             out.state["tail"] = out.state["tail"].reshape(1, -1)
@@ -187,6 +250,11 @@ class DeviationAttribution:
                     z = (average - state["mean"][k]) / state["std"][k]
                 best = np.fmax(best, z)
                 k += 1
+        if self.recent:
+            for k, signal in enumerate(self._recent(rows, n_before)):
+                with np.errstate(invalid="ignore"):
+                    z = (signal - state["recent_mean"][k]) / state["recent_std"][k]
+                best = np.fmax(best, z)
         return np.where(np.isnan(values) | ~np.isfinite(best), np.nan, best)
 
     def shares(self, values: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:

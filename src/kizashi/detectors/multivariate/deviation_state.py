@@ -59,7 +59,7 @@ def remember_rows(state: dict[str, Any], values: np.ndarray) -> None:
     if fitted is None:
         return
     rows = np.asarray(values, dtype=np.float64)
-    keep = int(np.max(fitted["windows"])) + 1
+    keep = DeviationAttribution.from_state(fitted).history_rows + 1
     if rows.shape[0] >= keep:
         state[HISTORY] = rows[-keep:].copy()
         return
