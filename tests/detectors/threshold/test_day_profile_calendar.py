@@ -156,3 +156,12 @@ def test_the_ensemble_hands_its_calendar_rule_to_the_day_profile() -> None:
     detector = EnsembleDetector()
     detector.update_many(values, timestamps=t)
     assert (detector.state_["day_profile"]["days"][1] >= 3).all()
+
+
+def test_the_ensemble_learns_a_local_weekend_on_the_local_clock() -> None:
+    values, t = week_of_levels(16, offset_hours=9.0)
+    detector = EnsembleDetector(timezone="+09:00")
+    detector.update_many(values, timestamps=t)
+    profile = detector.state_["day_profile"]
+    expected = profile["gain"][0] * profile["mean"][:, NOON, 0]  # local noon
+    np.testing.assert_allclose(expected, [60.0, 20.0], atol=1.0)
