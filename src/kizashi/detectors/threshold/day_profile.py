@@ -200,12 +200,12 @@ class DayProfile:
         for key in ("mean", "var", "weight", "first", "last", "days", "gain", "gain_sums",
                     "started", "gain_last"):
             state[key] = np.ascontiguousarray(state[key], dtype=np.float64)
-        if self.teach not in ("calendar", "fit"):
+        if self.teach not in ("calendar", "fit", "calendar-gain", "calendar-skip"):
             raise ValueError(f"day profile: teach is 'calendar' or 'fit', got {self.teach!r}")
         params = np.array([parse_duration(self.slot), parse_duration(self.profile_halflife),
                            parse_duration(self.gain_halflife), float(self.clip),
                            float(self.ready_days) * DAY, float(self.min_fit),
-                           float(self.rel_floor), float(self.teach == "calendar")])
+                           float(self.rel_floor), {"fit": 0.0, "calendar": 1.0, "calendar-gain": 2.0, "calendar-skip": 3.0}[self.teach]])
         out = np.empty(values.shape)
         local = np.ascontiguousarray(self.local_seconds(t))
         day_profile_block(values, local, self._days_off_local(local), out, state["mean"],
