@@ -1,4 +1,4 @@
-"""The day profile's calendar teaches both profiles: weekends, holidays and local days learned."""
+"""teach="calendar": the day profile learns both profiles (weekends, holidays, local days)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def week_of_levels(days: int, first_day: int = 0, offset_hours: float = 0.0, see
 def test_each_profile_learns_its_days_whatever_day_the_data_starts_on(first_day: int) -> None:
     # two weekends are in any 15 days; by then both profiles hold their own levels
     values, t = week_of_levels(15, first_day)
-    member = DayProfile()
+    member = DayProfile(teach="calendar")
     state = member.initial_state(1)
     member.assess(state, values[:, None], t)
     gain, mean = state["gain"][0], state["mean"][:, :, 0]
@@ -52,7 +52,7 @@ def test_a_weekend_with_its_own_level_is_ordinary_and_an_incident_on_it_is_not()
     saturday = 19 * PER_DAY
     at = saturday + NOON * 12
     values[at:at + 6] = 45.0  # 25 σ above the weekend's noon, 15 under a working noon
-    member = DayProfile()
+    member = DayProfile(teach="calendar")
     z = member.assess(member.initial_state(1), values[:, None], t)[:, 0]
     # the third weekend: against the day-off profile (20, σ 1) the noise is under 5 σ
     weekend = np.r_[saturday:at, at + 6:21 * PER_DAY]
@@ -62,7 +62,7 @@ def test_a_weekend_with_its_own_level_is_ordinary_and_an_incident_on_it_is_not()
 
 
 def test_before_the_fix_the_day_off_profile_never_learned() -> None:
-    # the rule kept behind teach="fit": a profile that does not know an hour never fits
+    # the rule kept as the default, teach="fit": a profile that does not know an hour never fits
     # it, so a series starting on a Monday teaches only its working-day profile
     values, t = week_of_levels(15)
     old = DayProfile(teach="fit")
@@ -73,7 +73,7 @@ def test_before_the_fix_the_day_off_profile_never_learned() -> None:
 
 def test_a_listed_holiday_teaches_the_day_off_profile() -> None:
     values, t = week_of_levels(17, holidays=(16,))  # Wednesday of week three
-    listed = DayProfile(holidays="1970-01-21")
+    listed = DayProfile(holidays="1970-01-21", teach="calendar")
     assert listed.days_off(t[16 * PER_DAY:17 * PER_DAY]).all()
     state = listed.initial_state(1)
     z = listed.assess(state, values[:, None], t)[:, 0]
@@ -84,7 +84,7 @@ def test_a_listed_holiday_teaches_the_day_off_profile() -> None:
 
 def test_an_unlisted_holiday_is_judged_as_a_day_off_and_the_next_day_as_working() -> None:
     values, t = week_of_levels(18, holidays=(16,))
-    member = DayProfile()
+    member = DayProfile(teach="calendar")
     z = member.assess(member.initial_state(1), values[:, None], t)[:, 0]
     # against the working profile the holiday's noon would be (60 - 20) / 1 = 40 spreads; the
     # day-off profile judges it (a few spreads: the holiday teaches the working days, clipped
@@ -97,7 +97,8 @@ def test_the_local_clock_changes_scores_where_the_weekend_is_local() -> None:
     """A centre in UTC+9 with local weekends: on its own clock each profile holds its days;
     on UTC's, Friday 15:00-24:00 UTC (a local Saturday morning) teaches the working days."""
     values, t = week_of_levels(22, offset_hours=9.0)
-    local, utc = DayProfile(timezone="+09:00"), DayProfile()
+    local = DayProfile(timezone="+09:00", teach="calendar")
+    utc = DayProfile(teach="calendar")
     local_state, utc_state = local.initial_state(1), utc.initial_state(1)
     z_local = local.assess(local_state, values[:, None], t)[:, 0]
     z_utc = utc.assess(utc_state, values[:, None], t)[:, 0]
@@ -120,9 +121,9 @@ def test_the_local_clock_changes_scores_where_the_weekend_is_local() -> None:
 def test_the_state_round_trips_through_json_and_blocks_equal_steps() -> None:
     values, t = week_of_levels(10, first_day=3, seed=4)
     block = np.c_[values, 2.0 * values[::-1]]
-    whole = DayProfile(holidays="1970-01-12")
+    whole = DayProfile(holidays="1970-01-12", teach="calendar")
     expected = whole.assess(whole.initial_state(2), block, t)
-    member = DayProfile(holidays="1970-01-12")
+    member = DayProfile(holidays="1970-01-12", teach="calendar")
     state = member.initial_state(2)
     half = block.shape[0] // 2
     first = np.vstack([member.assess(state, block[i:i + 1], t[i:i + 1]) for i in range(half)])
@@ -133,7 +134,7 @@ def test_the_state_round_trips_through_json_and_blocks_equal_steps() -> None:
 
 def test_a_state_saved_before_days_were_counted_still_scores() -> None:
     values, t = week_of_levels(12)
-    member = DayProfile()
+    member = DayProfile(teach="calendar")
     state = member.initial_state(1)
     member.assess(state, values[:9 * PER_DAY, None], t[:9 * PER_DAY])
     del state["days"]
@@ -150,18 +151,32 @@ def test_an_unknown_teaching_rule_is_refused(teach: str) -> None:
 
 def test_the_ensemble_hands_its_calendar_rule_to_the_day_profile() -> None:
     values, t = week_of_levels(15)
-    detector = EnsembleDetector(profile_teach="fit")
+    detector = EnsembleDetector()  # the default keeps the old rule (teach="fit")
     detector.update_many(values, timestamps=t)
     assert (detector.state_["day_profile"]["weight"][1] == 0).all()
-    detector = EnsembleDetector()
+    detector = EnsembleDetector(profile_teach="calendar")
     detector.update_many(values, timestamps=t)
     assert (detector.state_["day_profile"]["days"][1] >= 3).all()
 
 
 def test_the_ensemble_learns_a_local_weekend_on_the_local_clock() -> None:
     values, t = week_of_levels(16, offset_hours=9.0)
-    detector = EnsembleDetector(timezone="+09:00")
+    detector = EnsembleDetector(timezone="+09:00", profile_teach="calendar")
     detector.update_many(values, timestamps=t)
     profile = detector.state_["day_profile"]
     expected = profile["gain"][0] * profile["mean"][:, NOON, 0]  # local noon
     np.testing.assert_allclose(expected, [60.0, 20.0], atol=1.0)
+
+
+def test_a_quiet_season_is_learned_into_the_working_days_within_days() -> None:
+    values, t = week_of_levels(22)
+    drop = 14 * PER_DAY  # a Monday
+    values[drop:] = 0.5 * values[drop:]
+    member = DayProfile(teach="calendar")
+    state = member.initial_state(1)
+    learned = drop + 4 * PER_DAY  # four days into it (a Friday)
+    member.assess(state, values[:learned, None], t[:learned])
+    gain, mean = state["gain"][0], state["mean"][:, :, 0]
+    # a working noon is now 60 / 2 = 30, a working 3 a.m. 30 / 2 = 15
+    assert gain * mean[0, NOON] == pytest.approx(30.0, rel=0.1)
+    assert gain * mean[0, 3] == pytest.approx(15.0, rel=0.1)

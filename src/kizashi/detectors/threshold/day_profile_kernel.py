@@ -86,8 +86,7 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
     slot_width, profile_hl, gain_hl, clip, ready_after, min_fit, rel_floor = (
         params[0], params[1], params[2], params[3], params[4], params[5], params[6])
     by_calendar = params[7] > 0
-    guard_gain = params[7] > 1
-    guard_all = params[7] > 2
+
     n_slots = mean.shape[1]
     for i in range(values.shape[0]):
         now = t[i]
@@ -102,15 +101,12 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
                 started[j] = now
             g = gain[j]
             best, best_z, best_spread = -1, np.inf, 0.0
-            calendar_z = -1.0  # how far off the calendar's profile (-1: it does not know the slot)
             for kind in range(2):
                 if weight[kind, slot, j] <= 0 or now - first[kind, slot, j] < 0.5 * DAY:
                     continue  # a slot counts once it was seen on two different days
                 expected = g * mean[kind, slot, j]
                 spread = max(math.sqrt(var[kind, slot, j]), rel_floor * abs(expected), 1e-9)
                 z = abs(x - expected) / spread
-                if kind == calendar:
-                    calendar_z = z
                 if z < best_z:
                     best, best_z, best_spread = kind, z, spread
             # a daily cycle in either profile (a flat weekend is judged by its profile too)
@@ -119,8 +115,6 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
                              _fit_of_profile(mean, var, weight, g, 1, j)) >= min_fit)
             out[i, j] = best_z if ready else np.nan
             if by_calendar:  # the calendar's profile, whichever judged the value
-                if guard_all and best_z < clip <= calendar_z:
-                    continue
                 kind = calendar
             else:  # the better-fitting profile (the calendar's while neither knows the slot)
                 kind = best if best >= 0 else calendar
@@ -148,8 +142,6 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
             if math.isnan(seen) or math.floor(seen / DAY) != math.floor(now / DAY):
                 days[kind, slot, j] += 1.0
             last[kind, slot, j] = now
-            if guard_gain and best_z < clip <= calendar_z:
-                continue  # a day of the other kind the calendar does not know: gain unmoved
             # the gain: recent values over the profile, least squares with a fast half-life
             previous = gain_last[j]
             decay = 0.5 ** ((0.0 if math.isnan(previous) else max(now - previous, 0.0))
