@@ -43,13 +43,13 @@ EPOCH_WEEKDAY = 3
 
 @njit(cache=True, error_model="numpy")
 def _fit_of_profile(mean: np.ndarray, var: np.ndarray, weight: np.ndarray, gain: float,
-                    kind: int, j: int) -> float:
+                    kind: int, j: int, every_slot: bool) -> float:
     """Share of a day's variance the profile ``kind`` explains: between slots / total (0
-    while it has not seen every slot)."""
+    while it has not seen every slot, if ``every_slot``)."""
     n_slots = mean.shape[1]
     total, total2, spread = 0.0, 0.0, 0.0
     for h in range(n_slots):
-        if weight[kind, h, j] <= 0:
+        if every_slot and weight[kind, h, j] <= 0:
             return 0.0
         value = gain * mean[kind, h, j]
         total += value
@@ -74,10 +74,11 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
     ``started``/``gain_last`` ``(series,)`` times (NaN: never). ``off[i]`` is 1
     for a row on a day off by the calendar. ``params`` is (slot width, profile
     half-life, gain half-life, clip, ready time, minimum fit, relative spread
-    floor, teach by the calendar: 1 or 0) in seconds where times. ``out`` gets ``|x −
-    expected| / spread`` against the better-fitting known profile, NaN while not
-    ready (younger than the ready time, slot not yet seen on two days, or neither
-    profile explaining the minimum fit of the day's variance).
+    floor, teach by the calendar: 1 or 0) in seconds where times. ``out`` gets
+    ``|x − expected| / spread`` against the better-fitting known profile, NaN while not
+    ready (younger than the ready time, slot not yet seen on two days, or the
+    profile — by the calendar: neither complete profile — explaining less than
+    the minimum fit of the day's variance).
 
     By the calendar, a value teaches the calendar's profile (and the gain through
     it) whichever profile judged it; else (the rule before 2026-11-27) it teaches
@@ -86,7 +87,6 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
     slot_width, profile_hl, gain_hl, clip, ready_after, min_fit, rel_floor = (
         params[0], params[1], params[2], params[3], params[4], params[5], params[6])
     by_calendar = params[7] > 0
-
     n_slots = mean.shape[1]
     for i in range(values.shape[0]):
         now = t[i]
@@ -109,10 +109,14 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
                 z = abs(x - expected) / spread
                 if z < best_z:
                     best, best_z, best_spread = kind, z, spread
-            # a daily cycle in either profile (a flat weekend is judged by its profile too)
-            ready = (best >= 0 and now - started[j] >= ready_after
-                     and max(_fit_of_profile(mean, var, weight, g, 0, j),
-                             _fit_of_profile(mean, var, weight, g, 1, j)) >= min_fit)
+            # a daily cycle: by the calendar in either complete profile (a flat weekend
+            # is judged by its profile too), else in the judging one
+            if by_calendar:
+                fit = max(_fit_of_profile(mean, var, weight, g, 0, j, True),
+                          _fit_of_profile(mean, var, weight, g, 1, j, True))
+            else:
+                fit = _fit_of_profile(mean, var, weight, g, best, j, False) if best >= 0 else 0.0
+            ready = best >= 0 and now - started[j] >= ready_after and fit >= min_fit
             out[i, j] = best_z if ready else np.nan
             if by_calendar:  # the calendar's profile, whichever judged the value
                 kind = calendar
