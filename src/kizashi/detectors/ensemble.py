@@ -219,11 +219,19 @@ class EnsembleDetector(Detector):
     holidays : str, sequence of str or None
         Dates (``YYYY-MM-DD`` in ``timezone``; comma-separated in a string) the day
         profile's calendar calls days off besides weekends. Optional: a holiday fits the
-        day-off profile better and is judged by it anyway; the calendar only
-        decides which profile learns an hour the other does not know yet.
+        day-off profile better and is judged by it anyway; the calendar decides which
+        profile a value teaches (``profile_teach``).
     timezone : str or None
         The centre's clock for the day profile (``+09:00``, ``Asia/Tokyo``): its hours,
         weekends and ``holidays`` are local ones. ``None``: UTC days.
+    profile_teach : str
+        Which of the day profile's profiles a value teaches: ``"fit"`` (the
+        default, the better-fitting one: the day-off profile of a series that
+        started on a working day never learns) or ``"calendar"`` (a weekend or
+        holiday the day-off one, any other day the working-day one; judged by the
+        better fit either way). ``"calendar"`` makes ``timezone`` and
+        ``holidays`` count, but raised false runs on two of the centre's tuning
+        variants (``docs/benchmarks.md``), so it is not the default yet.
     alert_tail : float
         The engine alerts when a level's tail probability is under this
         (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
@@ -267,7 +275,7 @@ class EnsembleDetector(Detector):
                  rest_tail: float | None = None, threshold_weight: float = 1.0,
                  discord_averaging_window: int | None = None,
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
-                 long_window: int | None = 8064):
+                 long_window: int | None = 8064, profile_teach: str = "fit"):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -298,6 +306,7 @@ class EnsembleDetector(Detector):
         self.likelihood_min_std = likelihood_min_std
         self.timezone = timezone
         self.long_window = long_window
+        self.profile_teach = profile_teach
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -484,7 +493,8 @@ class EnsembleDetector(Detector):
                   raw: np.ndarray) -> np.ndarray:
         """The larger of ``raw`` and the day profile's score where it has one (a daily
         cycle, a week seen)."""
-        member = DayProfile(holidays=self.holidays, timezone=self.timezone)
+        member = DayProfile(holidays=self.holidays, timezone=self.timezone,
+                            teach=getattr(self, "profile_teach", "fit"))
         # a state saved before the day profile existed starts learning it now
         profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
         scored = member.assess(profile, values, t)

@@ -16,11 +16,18 @@ that slot of the day on that kind of day**:
   values to their profile, with a half-life of ``gain_halflife`` (a day) — so a
   quiet season (activity −40 % within two days) is learned within a day or two,
   while the profiles' shape changes over weeks;
-* **holiday-aware without a calendar**: a value is judged against whichever of
-  the two profiles fits it better (and teaches that one), so a bank holiday on a
-  Wednesday is read as a day off, not an incident; the calendar (Saturday and
-  Sunday, plus ``holidays``) only decides which profile a slot learns while the
-  other does not know that slot yet;
+* **which profile learns** (``teach``): by default (``"fit"``) a value teaches
+  the better-fitting profile, the calendar's (Saturday and Sunday, plus
+  ``holidays``) while neither knows the slot — so a profile that does not know
+  an hour never learns it, and the day-off profile of a series that started on
+  a working day never learns anything (kept as the default: the fix below cost
+  false runs on two of the centre's tuning variants, ``docs/benchmarks.md``).
+  With ``teach="calendar"`` the calendar teaches and the fit judges: a value
+  teaches the profile of its day by the calendar (weekends learned into the
+  day-off profile from the first one on, a quiet season into the working days)
+  and is judged against whichever profile fits it better, so a bank holiday on
+  a Wednesday missing from ``holidays`` is read as a day off (it teaches the
+  working days, its residuals clipped);
 * **incidents are not learned**: once a slot is known, residuals beyond
   ``clip`` spreads update it as if they were ``clip`` spreads;
 * **local days**: with ``timezone`` (``+09:00``, ``Asia/Tokyo``, ``UTC``) slots,
@@ -78,6 +85,11 @@ class DayProfile:
         Residuals beyond ``clip`` spreads teach the profile as if they were that far.
     ready_days : float
         Days a series must be seen before it is scored (both kinds of day seen).
+    teach : str
+        Which profile a value teaches: ``"fit"`` (the default, the better-fitting
+        one, the calendar's while neither knows the slot: the day-off profile of
+        a series that started on a working day never learns) or ``"calendar"``
+        (the calendar's, whichever profile judged the value).
     min_fit : float
         Smallest share of the day's variance the profile must explain to score.
     rel_floor : float
@@ -102,7 +114,8 @@ class DayProfile:
     def __init__(self, slot: str | float = "1h", profile_halflife: str | float = "7d",
                  gain_halflife: str | float = "1d", clip: float = 5.0,
                  ready_days: float = 7.0, min_fit: float = 0.1, rel_floor: float = 1e-3,
-                 holidays: str | tuple[str, ...] | None = None, timezone: str | None = None):
+                 holidays: str | tuple[str, ...] | None = None, timezone: str | None = None,
+                 teach: str = "fit"):
         self.slot = slot
         self.profile_halflife = profile_halflife
         self.gain_halflife = gain_halflife
@@ -112,6 +125,7 @@ class DayProfile:
         self.rel_floor = rel_floor
         self.holidays = holidays
         self.timezone = timezone
+        self.teach = teach
 
     def get_params(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -141,7 +155,8 @@ class DayProfile:
         return {
             "mean": np.zeros(shape), "var": np.zeros(shape), "weight": np.zeros(shape),
             "first": np.full(shape, np.nan), "last": np.full(shape, np.nan),
-            "gain": np.ones(n_series), "gain_sums": np.zeros((2, n_series)),
+            "days": np.zeros(shape), "gain": np.ones(n_series),
+            "gain_sums": np.zeros((2, n_series)),
             "started": np.full(n_series, np.nan), "gain_last": np.full(n_series, np.nan),
         }
 
@@ -182,19 +197,23 @@ class DayProfile:
         t = np.ascontiguousarray(t, dtype=np.float64)
         if values.ndim != 2 or t.shape != (values.shape[0],):
             raise ValueError("day profile: values must be (time, series) with one time per row")
-        for key in ("mean", "var", "weight", "first", "last", "gain", "gain_sums", "started",
-                    "gain_last"):
+        if "days" not in state:  # a state saved before days were counted: one per known slot
+            state["days"] = (np.asarray(state["weight"]) > 0).astype(np.float64)
+        for key in ("mean", "var", "weight", "first", "last", "days", "gain", "gain_sums",
+                    "started", "gain_last"):
             state[key] = np.ascontiguousarray(state[key], dtype=np.float64)
+        if self.teach not in ("calendar", "fit"):
+            raise ValueError(f"day profile: teach is 'calendar' or 'fit', got {self.teach!r}")
         params = np.array([parse_duration(self.slot), parse_duration(self.profile_halflife),
                            parse_duration(self.gain_halflife), float(self.clip),
                            float(self.ready_days) * DAY, float(self.min_fit),
-                           float(self.rel_floor)])
+                           float(self.rel_floor), float(self.teach == "calendar")])
         out = np.empty(values.shape)
         local = np.ascontiguousarray(self.local_seconds(t))
         day_profile_block(values, local, self._days_off_local(local), out, state["mean"],
                           state["var"], state["weight"], state["first"], state["last"],
-                          state["gain"], state["gain_sums"], state["started"], state["gain_last"],
-                          params)
+                          state["days"], state["gain"], state["gain_sums"], state["started"],
+                          state["gain_last"], params)
         return out
 
 

@@ -42,11 +42,15 @@ EPOCH_WEEKDAY = 3
 
 
 @njit(cache=True, error_model="numpy")
-def _fit_of_profile(mean: np.ndarray, var: np.ndarray, gain: float, kind: int, j: int) -> float:
-    """Share of a day's variance the profile ``kind`` explains: between slots / total."""
+def _fit_of_profile(mean: np.ndarray, var: np.ndarray, weight: np.ndarray, gain: float,
+                    kind: int, j: int, every_slot: bool) -> float:
+    """Share of a day's variance the profile ``kind`` explains: between slots / total (0
+    while it has not seen every slot, if ``every_slot``)."""
     n_slots = mean.shape[1]
     total, total2, spread = 0.0, 0.0, 0.0
     for h in range(n_slots):
+        if every_slot and weight[kind, h, j] <= 0:
+            return 0.0
         value = gain * mean[kind, h, j]
         total += value
         total2 += value * value
@@ -59,23 +63,30 @@ def _fit_of_profile(mean: np.ndarray, var: np.ndarray, gain: float, kind: int, j
 @njit(cache=True, error_model="numpy")
 def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: np.ndarray,
                       mean: np.ndarray, var: np.ndarray, weight: np.ndarray,
-                      first: np.ndarray, last: np.ndarray, gain: np.ndarray,
+                      first: np.ndarray, last: np.ndarray, days: np.ndarray, gain: np.ndarray,
                       gain_sums: np.ndarray, started: np.ndarray, gain_last: np.ndarray,
                       params: np.ndarray) -> None:
     """Score ``values`` against the day profiles and learn them, in place.
 
-    ``mean``/``var``/``weight``/``first``/``last`` are ``(2, slots, series)``
-    (day kind 0 working, 1 off); ``gain`` ``(series,)``, ``gain_sums``
-    ``(2, series)``; ``started``/``gain_last`` ``(series,)`` times (NaN: never).
-    ``off[i]`` is 1 for a row on a day off by the calendar. ``params`` is
-    (slot width, profile half-life, gain half-life, clip, ready time, minimum
-    fit, relative spread floor) in seconds where times. ``out`` gets ``|x −
-    expected| / spread`` against the better-fitting known profile, NaN while not
+    ``mean``/``var``/``weight``/``first``/``last``/``days`` are ``(2, slots,
+    series)`` (day kind 0 working, 1 off; ``days`` counts the days a slot was
+    taught); ``gain`` ``(series,)``, ``gain_sums`` ``(2, series)``;
+    ``started``/``gain_last`` ``(series,)`` times (NaN: never). ``off[i]`` is 1
+    for a row on a day off by the calendar. ``params`` is (slot width, profile
+    half-life, gain half-life, clip, ready time, minimum fit, relative spread
+    floor, teach by the calendar: 1 or 0) in seconds where times. ``out`` gets
+    ``|x − expected| / spread`` against the better-fitting known profile, NaN while not
     ready (younger than the ready time, slot not yet seen on two days, or the
-    profile explaining less than the minimum fit of the day's variance).
+    profile — by the calendar: neither complete profile — explaining less than
+    the minimum fit of the day's variance).
+
+    By the calendar, a value teaches the calendar's profile (and the gain through
+    it) whichever profile judged it; else (the rule before 2026-11-27) it teaches
+    the better-fitting known profile, the calendar's while neither knows the slot.
     """
     slot_width, profile_hl, gain_hl, clip, ready_after, min_fit, rel_floor = (
         params[0], params[1], params[2], params[3], params[4], params[5], params[6])
+    by_calendar = params[7] > 0
     n_slots = mean.shape[1]
     for i in range(values.shape[0]):
         now = t[i]
@@ -98,15 +109,29 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
                 z = abs(x - expected) / spread
                 if z < best_z:
                     best, best_z, best_spread = kind, z, spread
-            ready = (best >= 0 and now - started[j] >= ready_after
-                     and _fit_of_profile(mean, var, g, best, j) >= min_fit)
+            # a daily cycle: by the calendar in either complete profile (a flat weekend
+            # is judged by its profile too), else in the judging one
+            if by_calendar:
+                fit = max(_fit_of_profile(mean, var, weight, g, 0, j, True),
+                          _fit_of_profile(mean, var, weight, g, 1, j, True))
+            else:
+                fit = _fit_of_profile(mean, var, weight, g, best, j, False) if best >= 0 else 0.0
+            ready = best >= 0 and now - started[j] >= ready_after and fit >= min_fit
             out[i, j] = best_z if ready else np.nan
-            kind = best if best >= 0 else calendar
-            # learn: the residual clipped once scored, the profile in the gain's units
+            if by_calendar:  # the calendar's profile, whichever judged the value
+                kind = calendar
+            else:  # the better-fitting profile (the calendar's while neither knows the slot)
+                kind = best if best >= 0 else calendar
+            # learn: the residual clipped once the slot is known, the profile in the
+            # gain's units
             expected = g * mean[kind, slot, j] if weight[kind, slot, j] > 0 else x
             residual = x - expected
-            if best >= 0:
+            if kind == best:
                 limit = clip * best_spread
+                residual = min(max(residual, -limit), limit)
+            elif weight[kind, slot, j] > 0 and now - first[kind, slot, j] >= 0.5 * DAY:
+                limit = clip * max(math.sqrt(var[kind, slot, j]), rel_floor * abs(expected),
+                                   1e-9)
                 residual = min(max(residual, -limit), limit)
             learned = expected + residual
             seen = last[kind, slot, j]
@@ -118,6 +143,8 @@ def day_profile_block(values: np.ndarray, t: np.ndarray, off: np.ndarray, out: n
             weight[kind, slot, j] = w
             if math.isnan(first[kind, slot, j]):
                 first[kind, slot, j] = now
+            if math.isnan(seen) or math.floor(seen / DAY) != math.floor(now / DAY):
+                days[kind, slot, j] += 1.0
             last[kind, slot, j] = now
             # the gain: recent values over the profile, least squares with a fast half-life
             previous = gain_last[j]
