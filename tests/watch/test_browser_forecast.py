@@ -13,7 +13,7 @@ import shutil
 import time
 
 import pytest
-from watch_servers import FunctionSource, serve_dashboard
+from watch_servers import FunctionSource, disk_predict_config, serve_dashboard
 
 pytestmark = pytest.mark.integration
 
@@ -22,19 +22,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 STEP = 300.0
 
-CONFIG = """
-interval: 5m
-listen: off
-storage: "{storage}"
-initial_backfill: 50h
-max_backfill: 50h
-sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9"}}}}
-watches:
-  - name: disk
-    query: fs_used_pct
-    detectors: [{{detector: static_threshold, params: {{high: 1000}}}}]
-    predict: {{horizon: 6h, limit: 100}}
-"""
 
 
 @pytest.fixture
@@ -51,7 +38,7 @@ def dashboard(tmp_path):
     def value(name: str, t: float) -> float:
         return 20.0 + (t - start) / 3600.0 + (round(t / STEP) * 7919 % 100) / 20.0
 
-    config = parse_config(CONFIG.format(storage=tmp_path / "s.sqlite"))
+    config = parse_config(disk_predict_config(tmp_path / "s.sqlite", backfill="50h"))
     watcher = Watcher(config, WatchStore(config.storage), clock=lambda: now,
                       sources={"p": FunctionSource(value, ["fill"])})
     watcher.tick()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from watch_servers import Clock, FunctionSource
+from watch_servers import Clock, FunctionSource, disk_predict_config
 
 from kizashi.prediction.predictor import DEFAULT_CUTOFF, RESOLVE_SECONDS
 from kizashi.watch.alerts import alertmanager_alert, iso
@@ -33,23 +33,10 @@ def value(name: str, t: float) -> float:
     return 50.0 + (round(t / STEP) * 7919 % 100) / 100.0       # steady, a little noise
 
 
-CONFIG = """
-interval: 5m
-listen: off
-storage: "{storage}"
-initial_backfill: 86h
-max_backfill: 86h
-sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9"}}}}
-watches:
-  - name: disk
-    query: fs_used_pct
-    detectors: [{{detector: static_threshold, params: {{high: 1000}}}}]
-    predict: {{horizon: 6h, limit: 100}}
-"""
 
 
 def make(path, clock: Clock) -> Watcher:
-    config = parse_config(CONFIG.format(storage=path))
+    config = parse_config(disk_predict_config(path))
     return Watcher(config, WatchStore(config.storage), clock=clock,
                    sources={"p": FunctionSource(value, ["fill", "flat"])})
 
@@ -286,8 +273,8 @@ watches:
 
 
 def test_a_changed_predict_block_restarts_its_watch_on_reload():
-    old = parse_config(CONFIG.format(storage=":memory:"))
-    new = parse_config(CONFIG.format(storage=":memory:").replace("limit: 100", "limit: 95"))
+    old = parse_config(disk_predict_config(":memory:"))
+    new = parse_config(disk_predict_config(":memory:").replace("limit: 100", "limit: 95"))
     plan = plan_reload(old, new)
     assert plan.restart == ("disk",) and plan.changes == {"disk": ["predict changed"]}
 

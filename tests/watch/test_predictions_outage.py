@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from watch_servers import Clock, FunctionSource
+from watch_servers import Clock, FunctionSource, disk_predict_config
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.prediction.predictor import predict_frame
@@ -24,19 +24,6 @@ T0 = 1_800_000_000.0
 OUTAGE = (T0 + 87 * H, T0 + 88 * H)   # the range query has nothing for these 12 steps
 NAMES = ("fill", "flat")
 
-CONFIG = """
-interval: 5m
-listen: off
-storage: "{storage}"
-initial_backfill: 86h
-max_backfill: 86h
-sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9"}}}}
-watches:
-  - name: disk
-    query: fs_used_pct
-    detectors: [{{detector: static_threshold, params: {{high: 1000}}}}]
-    predict: {{horizon: 6h, limit: 100}}
-"""
 
 
 def value(name: str, t: float) -> float:
@@ -51,7 +38,7 @@ def value_with_outage(name: str, t: float) -> float:
 
 
 def make(path: str, clock: Clock) -> Watcher:
-    config = parse_config(CONFIG.format(storage=path))
+    config = parse_config(disk_predict_config(path))
     return Watcher(config, WatchStore(config.storage), clock=clock,
                    sources={"p": FunctionSource(value_with_outage, list(NAMES))})
 

@@ -316,3 +316,21 @@ watches:
     watcher = Watcher(config, WatchStore(path), clock=lambda: now)
     watcher.tick()
     return path, watcher
+
+
+def disk_predict_config(storage: object, backfill: str = "86h") -> str:
+    """A watch config of one disk query with predictions on (6 h ahead, limit 100) and a
+    detector that never alerts, its source never asked (the tests step it themselves)."""
+    return f"""
+interval: 5m
+listen: off
+storage: "{storage}"
+initial_backfill: {backfill}
+max_backfill: {backfill}
+sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9"}}}}
+watches:
+  - name: disk
+    query: fs_used_pct
+    detectors: [{{detector: static_threshold, params: {{high: 1000}}}}]
+    predict: {{horizon: 6h, limit: 100}}
+"""

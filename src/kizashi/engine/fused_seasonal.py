@@ -39,9 +39,7 @@ import numpy as np
 
 from kizashi.detectors.changepoint.jit import njit
 from kizashi.detectors.threshold.rolling_kernels import _bounded, _floor
-from kizashi.detectors.threshold.seasonal import WARM_UP_REACH
 from kizashi.detectors.threshold.seasonal_kernel import _clip, _maximum
-from kizashi.durations import parse_duration
 from kizashi.engine.decide_kernel import FIRING, RESOLVED
 from kizashi.streaming.discounted_kernel import discounted_update
 
@@ -51,28 +49,7 @@ __all__ = ["seasonal_arguments", "seasonal_stream"]
 def seasonal_arguments(detector: Any, t: np.ndarray | None) -> tuple[Any, ...]:
     """The detector's part of :func:`seasonal_stream`'s arguments (after ``values``):
     times, slot times, state arrays (made contiguous in the state) and parameters."""
-    if t is None:
-        raise ValueError("seasonal_threshold needs timestamps")
-    period, slot_width, _ = detector._layout()
-    layout = (float(period), float(slot_width),
-              float(parse_duration(detector.level_halflife)),
-              float(parse_duration(detector.season_halflife)))
-    state = detector.state_
-
-    def arrays(part: dict[str, Any], keys: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-        for key in keys:
-            part[key] = np.ascontiguousarray(part[key], dtype=np.float64)
-        return tuple(part[key] for key in keys)
-
-    level = arrays(state["level"], ("mean", "var", "weight"))
-    residuals = arrays(state["residual"], ("mean", "var", "weight"))
-    profile, weight, seen, first, last = arrays(
-        state, ("profile", "profile_weight", "profile_seen", "first_seen", "last_seen"))
-    times = np.ascontiguousarray(t, dtype=np.float64)
-    slot_times = np.ascontiguousarray(detector._slot_times(times, period), dtype=np.float64)
-    return (times, slot_times, level, residuals, profile, weight, seen, first, last, layout,
-            float(detector.clip), float(detector.warmup_periods),
-            np.nan if detector.min_std is None else float(detector.min_std), WARM_UP_REACH)
+    return detector.kernel_arguments(detector.state_, t)
 
 
 @njit(cache=True, error_model="numpy")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from kizashi.detectors.base import Detector
@@ -152,6 +154,16 @@ class SeasonalThreshold(Detector):
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
         """One compiled pass over the block (:mod:`.seasonal_kernel`)."""
+        times, slot_times, *rest = self.kernel_arguments(state, t)
+        values = np.ascontiguousarray(values, dtype=np.float64)
+        scores = np.empty(values.shape)
+        seasonal_block(values, times, slot_times, scores, *rest)
+        return scores
+
+    def kernel_arguments(self, state: State, t: np.ndarray | None) -> tuple[Any, ...]:
+        """The compiled kernels' arguments after ``values`` (and ``scores``): times, slot
+        times, the state's arrays (made contiguous in ``state``, which they update in
+        place) and the parameters; shared with the engine's fused stream."""
         if t is None:
             raise ValueError("seasonal_threshold needs timestamps")
         period, slot_width, _ = self._layout()
@@ -167,11 +179,8 @@ class SeasonalThreshold(Detector):
         residuals = arrays(state["residual"], ("mean", "var", "weight"))
         profile, weight, seen, first, last = arrays(
             state, ("profile", "profile_weight", "profile_seen", "first_seen", "last_seen"))
-        values = np.ascontiguousarray(values, dtype=np.float64)
-        scores = np.empty(values.shape)
-        t = np.ascontiguousarray(t, dtype=np.float64)
-        seasonal_block(values, t, self._slot_times(t, period), scores, level,
-                       residuals, profile, weight, seen, first, last, layout, float(self.clip),
-                       float(self.warmup_periods),
-                       np.nan if self.min_std is None else float(self.min_std), WARM_UP_REACH)
-        return scores
+        times = np.ascontiguousarray(t, dtype=np.float64)
+        slot_times = np.ascontiguousarray(self._slot_times(times, period), dtype=np.float64)
+        return (times, slot_times, level, residuals, profile, weight, seen, first, last, layout,
+                float(self.clip), float(self.warmup_periods),
+                np.nan if self.min_std is None else float(self.min_std), WARM_UP_REACH)
