@@ -128,3 +128,25 @@ def test_scores_are_empty_for_each_series_first_observed_warmup_steps(monkeypatc
     np.testing.assert_array_equal(result.scores, want)
     np.testing.assert_array_equal(result.flags, reference.decision.active)
     np.testing.assert_array_equal(result.learning, reference.decision.learning)
+
+
+@pytest.mark.parametrize("name", ["threshold", "changefinder", "ensemble", "autoencoder"])
+def test_the_memory_layout_of_a_frame_changes_no_result(name):
+    # a frame taken out of another (a Dask partition, `SeriesFrame.take`) holds its values
+    # column-major; the engine must score it exactly as the same values held row-major
+    params = {"window": 4, "hidden": 8, "latent": 2, "epochs": 2} if name == "autoencoder" \
+        else {}
+    if name == "autoencoder":
+        pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    values = 10 + np.sin(np.arange(400)[:, None] / 15.0 + np.arange(3)) \
+        + rng.normal(0, 0.3, (400, 3))
+    values[250:260, 1] += 6.0
+    frames = [SeriesFrame.from_arrays(np.arange(400) * 60.0, layout(values),
+                                      entities=["n1"] * 3, metrics=["a", "b", "c"], name="f")
+              for layout in (np.ascontiguousarray, np.asfortranarray)]
+    assert frames[0].values.flags["C_CONTIGUOUS"] and not frames[1].values.flags["C_CONTIGUOUS"]
+    row_major, column_major = (score_frame(frame, name, params) for frame in frames)
+    for field in ("scores", "levels", "flags", "learning"):
+        np.testing.assert_array_equal(getattr(column_major, field), getattr(row_major, field),
+                                      err_msg=field)

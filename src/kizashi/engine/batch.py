@@ -219,9 +219,10 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     before = None
     if bands and not detector.multivariate and not detector.requires_training:
         before = detector.clone()
-    # every series at once: the frame's own array (read only here), not a copy
-    block = frame.values if group == list(range(frame.n_series)) else \
-        np.ascontiguousarray(frame.values[:, group])
+    # every series at once: the frame's own array (read only here) when it is C-ordered,
+    # so that a group scores alike whether or not it is the whole frame (a Dask partition)
+    block = np.ascontiguousarray(frame.values if group == list(range(frame.n_series))
+                                 else frame.values[:, group])
     start = 0
     if detector.requires_training or train is not None:  # a training file is always used
         if train is not None:
