@@ -275,8 +275,7 @@ class EnsembleDetector(Detector):
                  rest_tail: float | None = None, threshold_weight: float = 1.0,
                  discord_averaging_window: int | None = None,
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
-                 long_window: int | None = 8064, profile_teach: str = "fit",
-                 hold_window: int | None = None, hold_min_std: float | None = 0.25):
+                 long_window: int | None = 8064, profile_teach: str = "fit"):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -308,8 +307,6 @@ class EnsembleDetector(Detector):
         self.timezone = timezone
         self.long_window = long_window
         self.profile_teach = profile_teach
-        self.hold_window = hold_window
-        self.hold_min_std = hold_min_std
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -370,21 +367,10 @@ class EnsembleDetector(Detector):
         averaging = self.averaging_window
         if key == "l_discord" and self.discord_averaging_window is not None:
             averaging = self.discord_averaging_window
-        if key == "l_hold":
-            averaging = self._hold_window()
         return AnomalyLikelihood(averaging_window=int(averaging),
                                  learning_period=int(self.learning_period),
                                  estimation_samples=int(self.estimation_samples),
                                  suppress_red_zone=bool(self.suppress_red_zone))
-
-    def _hold_window(self) -> int:
-        """``hold_window`` as a whole number >= 2, or a one-line error."""
-        given = self.hold_window
-        number = math.nan if isinstance(given, bool) else float(given)  # type: ignore[arg-type]
-        if not (number.is_integer() and number >= 2):
-            raise ValueError(f"ensemble: hold_window must be a whole number >= 2 or none, "
-                             f"got {given!r}")
-        return int(number)
 
     @property
     def protect_baseline(self) -> bool:  # type: ignore[override]
@@ -446,14 +432,6 @@ class EnsembleDetector(Detector):
                 raise ValueError(f"ensemble: likelihood_min_std must be a number >= 0 or none, "
                                  f"got {self.likelihood_min_std!r}")
             likelihood.min_variance = max(likelihood.min_variance, floor * floor)
-        if key == "l_hold" and self.hold_min_std is not None:
-            floor = float(self.hold_min_std)
-            if not (math.isfinite(floor) and floor >= 0):
-                raise ValueError(f"ensemble: hold_min_std must be a number >= 0 or none, "
-                                 f"got {self.hold_min_std!r}")
-            likelihood.min_variance = max(likelihood.min_variance, floor * floor)
-        if key not in state:  # a state saved before the long-hold path existed
-            state[key] = likelihood.reset(state["seen"].shape[0]).state_
         likelihood.state_ = state[key]
         return likelihood.transform(raw)
 
@@ -480,9 +458,6 @@ class EnsembleDetector(Detector):
         if self.compress:
             raw = np.log1p(raw)
         levels = self._calibrate(state, "l_threshold", np.where(ready, raw, np.nan))
-        if self.hold_window is not None:  # a sustained departure, judged over hours
-            held = self._calibrate(state, "l_hold", np.where(ready, raw, np.nan))
-            levels = np.fmax(levels, held)
         if float(self.threshold_weight) != 1.0:
             levels = float(self.threshold_weight) * levels
         if float(self.context_weight) > 0:
