@@ -32,6 +32,14 @@ likelihood) and nothing protected, a block is scored, calibrated at once and
 decided in one compiled pass (:mod:`kizashi.engine.fused_calibrated`).
 Everything else goes through the Python stream.
 
+Each of these kernels (here, :mod:`~kizashi.engine.fused_seasonal`,
+:mod:`~kizashi.engine.fused_static`) writes the decider's step out in its own
+loop instead of calling one shared step: a shared step compiled with numba's
+``inline="always"`` ran 35-45 % slower through the engine
+(``benchmarks/detectors.py --cpu --quick``), so the copies stay on purpose,
+held equal to :func:`~kizashi.engine.decide_kernel.decide_block` by
+``tests/engine/test_fused.py``.
+
 Examples
 --------
 >>> from kizashi.detectors.registry import create
