@@ -11,7 +11,13 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from watch_servers import Clock, FunctionSource, disk_predict_config
+from watch_servers import (
+    Clock,
+    FunctionSource,
+    disk_predict_config,
+    disk_predict_watcher,
+    run_until,
+)
 
 from kizashi.prediction.predictor import DEFAULT_CUTOFF, RESOLVE_SECONDS
 from kizashi.watch.alerts import alertmanager_alert, iso
@@ -36,15 +42,7 @@ def value(name: str, t: float) -> float:
 
 
 def make(path, clock: Clock) -> Watcher:
-    config = parse_config(disk_predict_config(path))
-    return Watcher(config, WatchStore(config.storage), clock=clock,
-                   sources={"p": FunctionSource(value, ["fill", "flat"])})
-
-
-def run_until(watcher: Watcher, clock: Clock, until: float) -> None:
-    while clock.t < until - 1e-6:
-        clock.t += STEP
-        watcher.tick()
+    return disk_predict_watcher(path, clock, value, ["fill", "flat"])
 
 
 def warnings(store: WatchStore) -> list[dict]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from watch_servers import Clock, FunctionSource, disk_predict_config
+from watch_servers import Clock, disk_predict_watcher, run_until
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.prediction.predictor import predict_frame
-from kizashi.watch.config import parse_config
-from kizashi.watch.store import WatchStore
 from kizashi.watch.watcher import Watcher
 
 H = 3600.0
@@ -38,15 +36,7 @@ def value_with_outage(name: str, t: float) -> float:
 
 
 def make(path: str, clock: Clock) -> Watcher:
-    config = parse_config(disk_predict_config(path))
-    return Watcher(config, WatchStore(config.storage), clock=clock,
-                   sources={"p": FunctionSource(value_with_outage, list(NAMES))})
-
-
-def run_until(watcher: Watcher, clock: Clock, until: float) -> None:
-    while clock.t < until - 1e-6:
-        clock.t += STEP
-        watcher.tick()
+    return disk_predict_watcher(path, clock, value_with_outage, list(NAMES))
 
 
 @pytest.mark.slow

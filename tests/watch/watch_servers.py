@@ -334,3 +334,23 @@ watches:
     detectors: [{{detector: static_threshold, params: {{high: 1000}}}}]
     predict: {{horizon: 6h, limit: 100}}
 """
+
+
+def disk_predict_watcher(path: str, clock: Clock, value: Callable[[str, float], float],
+                         names: list[str]) -> Any:
+    """A :class:`~kizashi.watch.watcher.Watcher` of :func:`disk_predict_config` at ``path``
+    on ``clock``, its source answering ``value(name, t)`` for each of ``names``."""
+    from kizashi.watch.config import parse_config
+    from kizashi.watch.store import WatchStore
+    from kizashi.watch.watcher import Watcher
+
+    config = parse_config(disk_predict_config(path))
+    return Watcher(config, WatchStore(config.storage), clock=clock,
+                   sources={"p": FunctionSource(value, list(names))})
+
+
+def run_until(watcher: Any, clock: Clock, until: float, step: float = 300.0) -> None:
+    """Tick ``watcher`` once per ``step`` of ``clock`` until ``until``."""
+    while clock.t < until - 1e-6:
+        clock.t += step
+        watcher.tick()
