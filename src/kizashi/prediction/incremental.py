@@ -52,6 +52,7 @@ import numpy as np
 from kizashi.prediction.limit_forecaster import (
     MODELS,
     SEASON_DAYS,
+    Crossing,
     LimitForecaster,
     first_near_min,
     horizon_grid,
@@ -66,22 +67,14 @@ _SEASONAL = MODELS.index("seasonal")
 
 
 @dataclass(frozen=True, eq=False)
-class StepCrossing:
-    """One step's answer per series: margin ``z``, ``eta_steps``, ``model`` (−1 while
-    learning), the forecast and its standard deviation at the horizon, and the whole
-    chosen path on the horizon grid (``path``, ``path_sd``: ``(len(grid), series)``)."""
+class StepCrossing(Crossing):
+    """One step's answer per series: a :class:`~kizashi.prediction.limit_forecaster.Crossing`
+    (margin ``z``, ``eta_steps``, ``model`` (−1 while learning), the forecast and its
+    standard deviation at the horizon) with the whole chosen path on the horizon grid
+    (``path``, ``path_sd``: ``(len(grid), series)``)."""
 
-    z: np.ndarray
-    eta_steps: np.ndarray
-    model: np.ndarray
-    forecast: np.ndarray
-    sd: np.ndarray
     path: np.ndarray
     path_sd: np.ndarray
-
-    @property
-    def ready(self) -> np.ndarray:
-        return self.model >= 0
 
 
 class IncrementalForecaster:
