@@ -338,17 +338,12 @@ class EnsembleDetector(Detector):
                              f"got {self.across!r}")
         if isinstance(self.hold, bool) or int(self.hold) != self.hold or self.hold < 1:
             raise ValueError(f"ensemble: hold must be a whole number >= 1, got {self.hold!r}")
-        if not (math.isfinite(self.context_weight) and self.context_weight >= 0):
-            raise ValueError(f"ensemble: context_weight must be a number >= 0, got "
-                             f"{self.context_weight!r}")
-        if not (math.isfinite(self.discord_weight) and self.discord_weight >= 0):
-            raise ValueError(f"ensemble: discord_weight must be a number >= 0, got "
-                             f"{self.discord_weight!r}")
+        for name in ("context_weight", "discord_weight", "threshold_weight"):
+            weight = getattr(self, name)
+            if not (math.isfinite(weight) and weight >= 0):
+                raise ValueError(f"ensemble: {name} must be a number >= 0, got {weight!r}")
         if isinstance(self.rest, bool) or int(self.rest) != self.rest or self.rest < 0:
             raise ValueError(f"ensemble: rest must be a whole number >= 0, got {self.rest!r}")
-        if not (math.isfinite(self.threshold_weight) and self.threshold_weight >= 0):
-            raise ValueError(f"ensemble: threshold_weight must be a number >= 0, got "
-                             f"{self.threshold_weight!r}")
         self.rest_line  # noqa: B018 -- refuses a rest_tail outside (0, 1)
         min_periods = min(30, int(self.window))
         return {
