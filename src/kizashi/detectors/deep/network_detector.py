@@ -25,6 +25,7 @@ not become the model's scale: the network sees standardised inputs clipped to
 from __future__ import annotations
 
 import hashlib
+import threading
 import warnings
 from abc import abstractmethod
 from typing import Any, ClassVar
@@ -34,6 +35,11 @@ import numpy as np
 from kizashi.detectors.base import Detector
 from kizashi.state import State
 from kizashi.streaming.robust import MAX_SCORE
+
+#: torch's random generator and thread count belong to the process: two threads training
+#: at once (Dask's thread workers, a thread pool) would interleave their draws and train
+#: different networks from the same seed, so training takes this lock.
+_TRAINING = threading.Lock()
 
 #: Standardised values enter the network's input window clipped to ±INPUT_CLIP
 #: (training standard deviations): the score uses the raw value.
@@ -111,7 +117,7 @@ class NetworkDetector(Detector):
         settings = TrainSettings(epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                                  seed=self.seed, device=self.device, patience=self.patience,
                                  threads=self.threads)
-        with torch.random.fork_rng(devices=[]):
+        with _TRAINING, torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
             network = cls(**self._network_params(z.shape[1]))
             result = Trainer(network, train, val, settings, distributed=False).fit()
