@@ -84,6 +84,9 @@ class Detector(ABC):
         True when scoring needs the timestamps (e.g. seasonal baselines).
     ``protect_baseline``
         Whether the decider keeps an alert's steps from the detector.
+    ``cross_sectional``
+        True when a series is scored against the other series of the same step (its
+        peers): the series cannot be scored in slices or on different shards.
     ``default_threshold``
         The score above which the detector's own convention calls a point
         anomalous (``None`` when it has none); the decision layer uses it when
@@ -91,6 +94,7 @@ class Detector(ABC):
     """
 
     multivariate: ClassVar[bool] = False
+    cross_sectional: ClassVar[bool] = False
     supports_streaming: ClassVar[bool] = True
     requires_training: ClassVar[bool] = False
     requires_timestamps: ClassVar[bool] = False

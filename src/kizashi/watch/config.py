@@ -152,6 +152,17 @@ class DetectorSpec:
     #: the label whose value names a series' feature for a multivariate model
     #: (None: ``__name__``, else ``metric``, else ``series``)
     feature_label: str | None = None
+    #: a detector of peers (``peers``): the label whose value splits each metric's series
+    #: into peer groups (rack, partition, job); None: a metric's series are all peers
+    peers_by: str | None = None
+
+    @property
+    def needs_all_series(self) -> bool:
+        """The detector needs every series of its watch in one process: a trained
+        multivariate model, or a detector that compares series with their peers."""
+        from kizashi.detectors.registry import get_class
+
+        return self.model is not None or get_class(self.detector).cross_sectional
 
     def trained(self) -> dict[str, Any]:
         """The model folder's ``config.json`` (the network, its sizes, its features)."""
@@ -492,6 +503,9 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
         detector = create(spec.detector, **spec.params)
     except (ValueError, TypeError, OverflowError) as error:
         raise ValueError(f"{at}: {error}") from None
+    if spec.peers_by is not None and not detector.cross_sectional:
+        raise ValueError(f"{at}.peers_by: only for a detector that compares each series with "
+                         f"its peers (peers), not {spec.detector!r}")
     if (detector.multivariate or detector.requires_training) and spec.model is None:
         raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training: "
                          "give `model: DIR`, a folder written by `kizashi fit TRAIN --out DIR` "
@@ -808,6 +822,8 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                 model=None if model is None else str(model),
                 feature_label=None if dsub.get("feature_label", None) is None
                 else str(dsub.get("feature_label", None)),
+                peers_by=None if dsub.get("peers_by", None) is None
+                else str(dsub.get("peers_by", None)),
             ))
             dsub.reject_unknown()
         if len({d.name for d in detectors}) != len(detectors):

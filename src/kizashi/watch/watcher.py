@@ -64,6 +64,7 @@ from kizashi.watch.alerts import Notifier
 from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
+from kizashi.watch.peer_groups import peer_keys
 from kizashi.watch.predictions import PREDICT, WatchPredictions
 from kizashi.watch.quantile_cutoffs import recent_quantiles
 from kizashi.watch.remote_write import RemoteWriter
@@ -122,6 +123,7 @@ class _DetectorRun:
         write reads it back; the live step copies one slice at a time)."""
         state = self.detector.state_
         return (self.stored and not self.multivariate and state is not None
+                and not self.detector.cross_sectional
                 and not getattr(self.detector, "requires_training", False)
                 and int(state.get("n_series", 0)) > 1 and self.layout.sliceable(state)
                 and self.decider_layout.sliceable(
@@ -506,7 +508,7 @@ class Watcher:
             samples = Samples(samples.timestamps, [samples.labels[i] for i in keep],
                               samples.values[:, keep])
         keys = run.keys(samples.labels)
-        if self.config.shard[1] > 1 and not any(d.model for d in spec.detectors):
+        if self.config.shard[1] > 1 and not any(d.needs_all_series for d in spec.detectors):
             keep = np.flatnonzero(shard_mask(samples.labels, self.config.shard, keys)).tolist()
             return Samples(samples.timestamps, [samples.labels[i] for i in keep],
                            samples.values[:, keep], [keys[i] for i in keep])
@@ -522,9 +524,9 @@ class Watcher:
         and the error is raised: the same steps are fetched again next tick.
         """
         i, n = self.config.shard
-        if n > 1 and any(d.model for d in run.spec.detectors) and shard_of(run.spec.name,
-                                                                          n) != i:
-            return   # a trained model's watch lives whole on the shard of its name
+        if n > 1 and any(d.needs_all_series for d in run.spec.detectors) and \
+                shard_of(run.spec.name, n) != i:
+            return   # a watch of a trained model or of peers lives whole on its name's shard
         self._reload(run)
         samples = self._fetch(run)
         if samples is None or samples.timestamps.size == 0:
@@ -643,6 +645,9 @@ class Watcher:
         layout = self.store.layout(run.spec.name, run.columns)
         same = memory is not None and memory.columns == run.columns
         for k, drun in enumerate(run.detectors):
+            if drun.detector.cross_sectional:   # peers: groups follow the series' labels
+                drun.detector.assign_groups(peer_keys(
+                    [run.labels.get(sid, {}) for sid in run.columns], drun.spec.peers_by))
             self._quantile_thresholds(run, drun, float(times[0]))
             extra: dict[int, dict[str, str]] = {}
             # the band needs the state before the block is learned

@@ -73,6 +73,7 @@ class PeerDeviation(Detector):
     """
 
     default_threshold = 4.0
+    cross_sectional = True
     conformance_params = {"halflife": 50.0}
 
     def __init__(self, groups: Sequence[str | int] | None = None, min_peers: int = 3,
@@ -81,8 +82,39 @@ class PeerDeviation(Detector):
         self.min_peers = min_peers
         self.halflife = halflife
         self.min_scale = min_scale
+        self._assigned: list[np.ndarray] | None = None
+
+    def assign_groups(self, keys: Sequence[str | int] | None) -> None:
+        """Set the peer group of each series for the coming updates, outside the parameters.
+
+        For a runner whose series come and go (``kizashi watch``): the groups follow
+        the series' labels, so they are neither a parameter nor stored with the
+        state. ``None`` goes back to the ``groups`` parameter. Each series' running
+        spread stays with it.
+
+        >>> values = np.array([[1.0, 1.1, 0.9, 50.0, 51.0, 49.0, 80.0]])
+        >>> detector = PeerDeviation(halflife=10.0)
+        >>> bool(detector.score(values).max() > 4)        # one group of 7: nothing stands out
+        False
+        >>> detector.assign_groups(["a", "a", "a", "b", "b", "b", "b"])
+        >>> np.flatnonzero(detector.score(values)[0] > 4).tolist()   # 80 among 49, 50, 51
+        [6]
+        """
+        if keys is None:
+            self._assigned = None
+            return
+        out: dict[Any, list[int]] = {}
+        for j, key in enumerate(keys):
+            out.setdefault(key, []).append(j)
+        self._assigned = [np.asarray(v) for v in out.values()]
 
     def _members(self, n_series: int) -> list[np.ndarray]:
+        if self._assigned is not None:
+            if sum(m.size for m in self._assigned) != n_series:
+                raise ValueError(f"peers: groups were assigned to "
+                                 f"{sum(m.size for m in self._assigned)} series, the data "
+                                 f"has {n_series}")
+            return self._assigned
         if self.groups is None:
             return [np.arange(n_series)]
         keys = list(self.groups)
