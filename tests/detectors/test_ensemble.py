@@ -110,7 +110,9 @@ def test_it_is_the_default_detector():
                                  {"discord_weight": -1.0}, {"rest": -1}, {"rest": 1.5},
                                  {"threshold_weight": -0.5},
                                  {"threshold_weight": float("inf")},
-                                 {"rest_tail": 0.0}, {"rest_tail": 1.0}])
+                                 {"rest_tail": 0.0}, {"rest_tail": 1.0},
+                                 {"pattern_two_sided": "no"}, {"pattern_two_sided": 1},
+                                 {"pattern_two_sided": None}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble"):
         create("ensemble", **bad).score(np.zeros(5))

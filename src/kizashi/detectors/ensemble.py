@@ -353,6 +353,9 @@ class EnsembleDetector(Detector):
         if isinstance(self.rest, bool) or int(self.rest) != self.rest or self.rest < 0:
             raise ValueError(f"ensemble: rest must be a whole number >= 0, got {self.rest!r}")
         self.rest_line  # noqa: B018 -- refuses a rest_tail outside (0, 1)
+        if not isinstance(getattr(self, "pattern_two_sided", True), (bool, np.bool_)):
+            raise ValueError(f"ensemble: pattern_two_sided must be true or false, got "
+                             f"{self.pattern_two_sided!r}")
         min_periods = min(30, int(self.window))
         return {
             "threshold": RollingSigmaThreshold(window=int(self.window), min_periods=min_periods),
