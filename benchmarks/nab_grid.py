@@ -26,7 +26,9 @@ from kizashi.evaluation.nab_runner import run_detector
 from kizashi.evaluation.splits import NAB_SPLITS, select_nab
 
 #: The runner's settings before the rest line and member weights (the first rows' setting).
-BEFORE: dict[str, object] = {"rest_tail": 1e-5, "threshold_weight": 1.0,
+#: The runner's settings before the one-sided pattern members and the context weight.
+PREVIOUS: dict[str, object] = {"context_weight": 1.0, "pattern_two_sided": True}
+BEFORE: dict[str, object] = {**PREVIOUS, "rest_tail": 1e-5, "threshold_weight": 1.0,
                              "discord_averaging_window": 20}
 #: name -> ensemble parameters (on top of the NAB runner's settings); ``rest_fraction``
 #: sets ``rest`` to that fraction of each file's probationary period.
@@ -49,10 +51,19 @@ VARIANTS: dict[str, dict[str, object]] = {
                                                    "rest_fraction": 0.1},
     "rest from a tail of 1e-4": {**BEFORE, "rest_tail": 1e-4, "rest_fraction": 0.1},
     "rest from a tail of 1e-4, rest probation/5": {**BEFORE, "rest_tail": 1e-4},
-    "+ threshold weight 0.85": {"discord_averaging_window": 20},
-    "+ discord averaging 10 (chosen)": {},
-    "threshold weight 0.8": {"threshold_weight": 0.8},
-    "threshold weight 0.75": {"threshold_weight": 0.75},
+    "+ threshold weight 0.85": {**PREVIOUS, "discord_averaging_window": 20},
+    "+ discord averaging 10 (chosen before)": {**PREVIOUS},
+    "threshold weight 0.8": {**PREVIOUS, "threshold_weight": 0.8},
+    "threshold weight 0.75": {**PREVIOUS, "threshold_weight": 0.75},
+    "pattern members one-sided": {"context_weight": 1.0},
+    "context weight 0.9": {"pattern_two_sided": True, "context_weight": 0.9},
+    "context weight 0.95": {"pattern_two_sided": True},
+    "context weight 0.85": {"pattern_two_sided": True, "context_weight": 0.85},
+    "one-sided + context weight 0.95 (chosen)": {},
+    "one-sided + context weight 0.9": {"context_weight": 0.9},
+    "one-sided + context weight 0.95, threshold weight 0.8": {"threshold_weight": 0.8},
+    "one-sided + context weight 0.95, threshold weight 0.825": {"threshold_weight": 0.825},
+    "one-sided + context weight 0.95, threshold weight 0.875": {"threshold_weight": 0.875},
 }
 
 

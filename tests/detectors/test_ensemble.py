@@ -110,7 +110,9 @@ def test_it_is_the_default_detector():
                                  {"discord_weight": -1.0}, {"rest": -1}, {"rest": 1.5},
                                  {"threshold_weight": -0.5},
                                  {"threshold_weight": float("inf")},
-                                 {"rest_tail": 0.0}, {"rest_tail": 1.0}])
+                                 {"rest_tail": 0.0}, {"rest_tail": 1.0},
+                                 {"pattern_two_sided": "no"}, {"pattern_two_sided": 1},
+                                 {"pattern_two_sided": None}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble"):
         create("ensemble", **bad).score(np.zeros(5))
@@ -415,3 +417,56 @@ def test_several_reference_windows_survive_a_json_round_trip_mid_stream():
 def test_bad_reference_windows_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble: reference_"):
         create("ensemble", **SMALL, **bad).fit(noisy(200, 3))
+
+
+def _familiar_stretch() -> np.ndarray:
+    """A noisy sine whose rows 600-700 repeat rows 300-400 exactly: a stretch far *more*
+    familiar than usual (each window has an identical past window: discord distance 0)."""
+    values = noisy(900)[:, 0]
+    values[600:700] = values[300:400]
+    return values
+
+
+def test_one_sided_pattern_members_do_not_flag_a_more_familiar_pattern():
+    # With the threshold member weighted 0 and the range rule off, the level is the discord
+    # member's. An average under the fitted mean has a one-sided Gaussian tail of at least
+    # 1/2, whose log-scale level is log(1/2) / log(1e-10) = 0.0301 at most; the two-sided
+    # test mirrors it above the mean, where a run of zero distances is far out (a tail
+    # under 1e-2 at least, level 0.2).
+    params = dict(SMALL, **PLAIN, tolerance=None, threshold_weight=0.0, discord_window=16,
+                  discord_history=400, discord_weight=1.0)
+    values = _familiar_stretch()
+    two = create("ensemble", **params).score(values)
+    one = create("ensemble", **params, pattern_two_sided=False).score(values)
+    assert two[620:700].max() > 0.2           # Numenta's two-sided test: well out
+    assert one[620:700].max() <= np.log(0.5) / np.log(1e-10) + 1e-9
+    # where an average is above the mean (a one-sided level over 0.0301) the mirror does
+    # nothing: both tests give the same tail
+    above = one > 0.0302
+    assert above.sum() > 50
+    np.testing.assert_allclose(one[above], two[above], rtol=1e-9)
+
+
+@pytest.mark.parametrize("two_sided", [True, False])
+def test_pattern_two_sided_applies_to_the_pattern_members_only(two_sided):
+    from kizashi.decision.likelihood import AnomalyLikelihood
+    from kizashi.detectors.pattern.context import ContextDetector
+    from kizashi.detectors.pattern.discord import DiscordDetector
+    from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+
+    values = _familiar_stretch()
+    values[800:810] = 0.0  # a flat stretch: a new shape within the usual range
+    likelihood = {"learning_period": 50, "estimation_samples": 50, "suppress_red_zone": False}
+    members = ((RollingSigmaThreshold(window=50, min_periods=30), True, 0.85, 30),
+               (ContextDetector(levels=16, max_order=3, min_periods=0), two_sided, 0.95, 30),
+               (DiscordDetector(window=16, history=400), two_sided, 1.0, 31))
+    levels = []
+    for member, sided, weight, warmup in members:
+        raw = member.score(values)
+        raw[:warmup] = np.nan  # the ensemble's warm-ups (the discord member's: 16 + 15)
+        level = AnomalyLikelihood(two_sided=sided, **likelihood).transform(raw)
+        levels.append(weight * np.nan_to_num(level, nan=0.0))
+    got = create("ensemble", **SMALL, **PLAIN, tolerance=None, discord_window=16,
+                 discord_history=400, discord_weight=1.0, context_weight=0.95,
+                 threshold_weight=0.85, pattern_two_sided=two_sided).score(values)
+    np.testing.assert_allclose(got, np.max(levels, axis=0), rtol=1e-9, atol=1e-12)

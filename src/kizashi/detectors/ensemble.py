@@ -224,6 +224,12 @@ class EnsembleDetector(Detector):
     timezone : str or None
         The centre's clock for the day profile (``+09:00``, ``Asia/Tokyo``): its hours,
         weekends and ``holidays`` are local ones. ``None``: UTC days.
+    pattern_two_sided : bool
+        The pattern members' (context, discord) likelihoods also call an average far
+        *below* its usual unlikely, as Numenta's two-sided test does (True, the default).
+        False scores only averages above it: a pattern more familiar than usual is not
+        an anomaly. NAB's runner sets False (chosen on NAB's tuning fold). The threshold
+        member's likelihood stays two-sided.
     profile_teach : str
         Which of the day profile's profiles a value teaches: ``"fit"`` (the
         default, the better-fitting one: the day-off profile of a series that
@@ -275,7 +281,8 @@ class EnsembleDetector(Detector):
                  rest_tail: float | None = None, threshold_weight: float = 1.0,
                  discord_averaging_window: int | None = None,
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
-                 long_window: int | None = 8064, profile_teach: str = "fit"):
+                 long_window: int | None = 8064, profile_teach: str = "fit",
+                 pattern_two_sided: bool = True):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -307,6 +314,7 @@ class EnsembleDetector(Detector):
         self.timezone = timezone
         self.long_window = long_window
         self.profile_teach = profile_teach
+        self.pattern_two_sided = pattern_two_sided
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -345,6 +353,9 @@ class EnsembleDetector(Detector):
         if isinstance(self.rest, bool) or int(self.rest) != self.rest or self.rest < 0:
             raise ValueError(f"ensemble: rest must be a whole number >= 0, got {self.rest!r}")
         self.rest_line  # noqa: B018 -- refuses a rest_tail outside (0, 1)
+        if not isinstance(getattr(self, "pattern_two_sided", True), (bool, np.bool_)):
+            raise ValueError(f"ensemble: pattern_two_sided must be true or false, got "
+                             f"{self.pattern_two_sided!r}")
         min_periods = min(30, int(self.window))
         return {
             "threshold": RollingSigmaThreshold(window=int(self.window), min_periods=min_periods),
@@ -362,10 +373,15 @@ class EnsembleDetector(Detector):
         averaging = self.averaging_window
         if key == "l_discord" and self.discord_averaging_window is not None:
             averaging = self.discord_averaging_window
+        # a pattern member's score below its usual is a more familiar pattern, which
+        # pattern_two_sided=False does not call unlikely (the threshold member stays two-sided)
+        two_sided = bool(getattr(self, "pattern_two_sided", True)) \
+            or key not in ("l_context", "l_discord")
         return AnomalyLikelihood(averaging_window=int(averaging),
                                  learning_period=int(self.learning_period),
                                  estimation_samples=int(self.estimation_samples),
-                                 suppress_red_zone=bool(self.suppress_red_zone))
+                                 suppress_red_zone=bool(self.suppress_red_zone),
+                                 two_sided=two_sided)
 
     @property
     def protect_baseline(self) -> bool:  # type: ignore[override]

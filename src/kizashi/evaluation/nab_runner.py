@@ -37,8 +37,8 @@ import numpy as np
 from kizashi.evaluation.nab import probationary_length
 from kizashi.evaluation.nab_files import result_path, write_result_file
 
-__all__ = ["NAB_AVERAGING_WINDOW", "NAB_REST_TAIL", "NAB_THRESHOLD_WEIGHT", "run_detector",
-           "window_labels"]
+__all__ = ["NAB_AVERAGING_WINDOW", "NAB_CONTEXT_WEIGHT", "NAB_REST_TAIL", "NAB_THRESHOLD_WEIGHT",
+           "run_detector", "window_labels"]
 
 #: The ensemble's likelihood averaging window on NAB (chosen on the tuning fold).
 NAB_AVERAGING_WINDOW = 20
@@ -46,6 +46,8 @@ NAB_AVERAGING_WINDOW = 20
 NAB_REST_TAIL = 1e-4
 #: The weight of the ensemble's threshold member on NAB (chosen on the tuning fold).
 NAB_THRESHOLD_WEIGHT = 0.85
+#: The weight of the ensemble's context member on NAB (chosen on the tuning fold).
+NAB_CONTEXT_WEIGHT = 0.95
 
 
 def window_labels(timestamps: np.ndarray, windows: Sequence[tuple[Any, Any]]) -> np.ndarray:
@@ -153,17 +155,19 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     of a fifth of the probationary period after each level at a tail of 1e-4
     (:data:`NAB_REST_TAIL`), the threshold member weighted
     :data:`NAB_THRESHOLD_WEIGHT` and likelihoods averaging
-    :data:`NAB_AVERAGING_WINDOW` scores (the discord member's 10; all chosen on
-    NAB's tuning fold, ``docs/benchmarks.md``), alerting at Numenta's red line (a tail of 1e-5),
+    :data:`NAB_AVERAGING_WINDOW` scores (the discord member's 10), the context member
+    weighted :data:`NAB_CONTEXT_WEIGHT` and the pattern members' likelihoods one-sided
+    (all chosen on NAB's tuning fold, ``docs/benchmarks.md``), alerting at Numenta's red
+    line (a tail of 1e-5),
     without the day profile or the floor under its likelihood's spread (chosen on the
     tuning fold too) and without the long window (NAB's files are one to three weeks).
 
     >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
      'window': 1000, 'z_cap': None, 'rest': 120, 'averaging_window': 20,
-     'discord_weight': 1.0, 'context_weight': 1.0, 'alert_tail': 1e-05, 'seasonal': False,
+     'discord_weight': 1.0, 'context_weight': 0.95, 'alert_tail': 1e-05, 'seasonal': False,
      'rest_tail': 0.0001, 'threshold_weight': 0.85, 'discord_averaging_window': 10,
-     'likelihood_min_std': None, 'long_window': None}
+     'likelihood_min_std': None, 'long_window': None, 'pattern_two_sided': False}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -189,7 +193,7 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     if {"averaging_window", "discord_weight"} <= names:
         out.setdefault("averaging_window", NAB_AVERAGING_WINDOW)
         out.setdefault("discord_weight", 1.0)  # the shape member: a file is one series
-        out.setdefault("context_weight", 1.0)
+        out.setdefault("context_weight", NAB_CONTEXT_WEIGHT)  # 1.0 before; tune fold
     if "alert_tail" in names:
         out.setdefault("alert_tail", 1e-5)  # Numenta's red line (0.5), which its rest keys on
     if "seasonal" in names:
@@ -205,4 +209,7 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
         out.setdefault("likelihood_min_std", None)  # 2.4 points lost on the tune fold
     if "long_window" in names:
         out.setdefault("long_window", None)  # the centre's; NAB's files are 1-3 weeks long
+    if "pattern_two_sided" in names:
+        # a more familiar pattern than usual is no anomaly (chosen on the tune fold)
+        out.setdefault("pattern_two_sided", False)
     return out
