@@ -79,8 +79,8 @@ from typing import Any, ClassVar, Self
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from kizashi.decision.likelihood_kernel import row_moments, window_moments
-from kizashi.detectors.changepoint.jit import HAVE_NUMBA
+from kizashi.decision import likelihood_kernel
+from kizashi.decision.likelihood_kernel import row_moments, segment_table, window_moments
 from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 
 __all__ = ["AnomalyLikelihood"]
@@ -537,6 +537,12 @@ class AnomalyLikelihood:
                                             0.0)
             scores[:, held:] = values[:, cols].T
             full = _window_sums(scores, width) / width  # averages of width scores
+            # each whole aligned segment's numbers, once for all the fits that cover it
+            segment = int(likelihood_kernel.SEGMENT)
+            origin = (held - count0[cols]) % segment  # column of learned index ≡ 0
+            n_segments = max(0, (full.shape[1] - int(origin.min())) // segment)
+            table = [np.empty((cols.size, n_segments)) for _ in range(4)]
+            segment_table(full, origin, segment, *table)
             fits = np.arange(offsets[cols[0]], offsets[cols[-1]] + n_fits[cols[-1]])
             row = np.repeat(np.arange(cols.size), n_fits[cols])
             oldest = start[fits] - count0[fit_series[fits]] + held
@@ -559,17 +565,13 @@ class AnomalyLikelihood:
                         head = _window_sums(sliding_window_view(scores, partial, axis=1)[
                             row[members], oldest[members]], width)
                         first = head[:, n_skip:] / np.arange(n_skip + 1, partial + 1)
-                    if HAVE_NUMBA:  # each fit's averages gathered in a reused buffer
-                        mean, var = np.empty(members.size), np.empty(members.size)
-                        window_moments(full, row[members], oldest[members] + n_skip,
-                                       np.ascontiguousarray(first), n_used, mean, var)
-                        fit_mean[fits[members]], fit_std[fits[members]] = \
-                            self._floored(mean, var)
-                        continue
-                    averages = sliding_window_view(full, n_used, axis=1)[
-                        row[members], oldest[members] + n_skip]
-                    averages[:, :first.shape[1]] = first
-                    fit_mean[fits[members]], fit_std[fits[members]] = self._fit(averages)
+                    mean, var = np.empty(members.size), np.empty(members.size)
+                    window_moments(full, row[members], oldest[members] + n_skip,
+                                   np.ascontiguousarray(first), n_used,
+                                   start[fits[members]] + n_skip, origin, segment, *table,
+                                   mean, var)
+                    fit_mean[fits[members]], fit_std[fits[members]] = \
+                        self._floored(mean, var)
         return fit_mean, fit_std, offsets
 
     def _estimate(self, state: State, columns: np.ndarray) -> None:
@@ -596,23 +598,23 @@ class AnomalyLikelihood:
                 scores = state["history"][(start[members][:, None] + rows) % window,
                                           cols[:, None]]
                 averages = _window_sums(scores, width)[:, n_skip - n_first:] / divisor
-                state["mean"][cols], state["std"][cols] = self._fit(averages)
+                state["mean"][cols], state["std"][cols] = self._fit(averages,
+                                                                    start[members] + n_skip)
 
-    def _fit(self, averages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Floored mean and std of each row of ``averages`` (C-contiguous, one fit a row).
+    def _fit(self, averages: np.ndarray, first_index: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """Floored mean and std of each row of ``averages`` (one fit a row; row ``r``'s
+        first average has learned index ``first_index[r]``).
 
-        Sums along rows (numpy's pairwise summation of a contiguous row): a fit
-        depends only on its own row, never on how many rows are fitted at once.
+        The moments are combined from segments aligned on the learned index
+        (:mod:`kizashi.decision.likelihood_kernel`): a fit depends only on its own
+        row, never on how many rows are fitted at once, and the block path's fits,
+        which read each whole segment once, give the same numbers.
         """
-        n_used = averages.shape[1]
-        if HAVE_NUMBA:  # the same sums, compiled (likelihood_kernel): no temporaries
-            mean, var = np.empty(averages.shape[0]), np.empty(averages.shape[0])
-            row_moments(np.ascontiguousarray(averages, dtype=np.float64), mean, var)
-        else:
-            with np.errstate(invalid="ignore", over="ignore"):
-                mean = averages.sum(axis=1) / n_used
-                deviation = averages - mean[:, None]
-                var = (deviation * deviation).sum(axis=1) / n_used
+        mean, var = np.empty(averages.shape[0]), np.empty(averages.shape[0])
+        row_moments(np.ascontiguousarray(averages, dtype=np.float64),
+                    np.asarray(first_index, dtype=np.int64), int(likelihood_kernel.SEGMENT),
+                    mean, var)
         return self._floored(mean, var)
 
     def _floored(self, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
