@@ -20,6 +20,10 @@ implementation of the same steps, per series:
    once a series has learned ``learning_period + estimation_samples`` scores,
    then again each time its count of learned scores is a multiple of
    ``reestimation_period`` (``reestimation_period=1`` makes it continuous).
+   A fit's mean and variance are combined from segments of the averages
+   aligned on their learned index, each summed afresh
+   (:mod:`kizashi.decision.likelihood_kernel`), so the block path sums each
+   segment once for all the fits that cover it.
 3. **Tail probability.** ``q_t = Q((a_t - mu) / sigma)`` with the Gaussian
    tail ``Q(z) = erfc(z / 1.4142) / 2`` (the reference's constant). With
    ``two_sided`` (the reference's behaviour) an average *below* ``mu`` is
@@ -54,11 +58,13 @@ is False, a score is calibrated against the current state but changes
 nothing (the engine protects the baseline that way while an alert is active).
 The state is plain data. :meth:`AnomalyLikelihood.transform` is
 :meth:`AnomalyLikelihood.update` on every row, vectorised over time as well as
-series: the moving averages are sums of shifted slices of the learned scores,
-the Gaussian is piecewise constant between fits, so only the fits a block's
-learned scores trigger are computed (from one moving-sum array per series),
-and the red-zone filter compares each tail probability with that of the
-previous learned average, which needs no loop either. Sums and fits are done
+series: the Gaussian is piecewise constant between fits, so only the fits a
+block's learned scores trigger are computed (from one moving-sum array per
+series); then one compiled pass over the rows
+(:mod:`kizashi.decision.likelihood_rows`) takes each moving average, the
+Gaussian in force and the z-scores of the average and of the previous learned
+one, and the tails, the red-zone filter and the log scale run over the whole
+block in numpy. Sums and fits are done
 in the same order as in ``update`` (a fit sums each history row by itself, so
 it never depends on its neighbours or on how the rows were cut into blocks);
 outputs agree with the row-by-row loop up to the rounding of element-wise
