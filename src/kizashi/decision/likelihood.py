@@ -20,6 +20,10 @@ implementation of the same steps, per series:
    once a series has learned ``learning_period + estimation_samples`` scores,
    then again each time its count of learned scores is a multiple of
    ``reestimation_period`` (``reestimation_period=1`` makes it continuous).
+   A fit's mean and variance are combined from segments of the averages
+   aligned on their learned index, each summed afresh
+   (:mod:`kizashi.decision.likelihood_kernel`), so the block path sums each
+   segment once for all the fits that cover it.
 3. **Tail probability.** ``q_t = Q((a_t - mu) / sigma)`` with the Gaussian
    tail ``Q(z) = erfc(z / 1.4142) / 2`` (the reference's constant). With
    ``two_sided`` (the reference's behaviour) an average *below* ``mu`` is
@@ -54,11 +58,13 @@ is False, a score is calibrated against the current state but changes
 nothing (the engine protects the baseline that way while an alert is active).
 The state is plain data. :meth:`AnomalyLikelihood.transform` is
 :meth:`AnomalyLikelihood.update` on every row, vectorised over time as well as
-series: the moving averages are sums of shifted slices of the learned scores,
-the Gaussian is piecewise constant between fits, so only the fits a block's
-learned scores trigger are computed (from one moving-sum array per series),
-and the red-zone filter compares each tail probability with that of the
-previous learned average, which needs no loop either. Sums and fits are done
+series: the Gaussian is piecewise constant between fits, so only the fits a
+block's learned scores trigger are computed (from one moving-sum array per
+series); then one compiled pass over the rows
+(:mod:`kizashi.decision.likelihood_rows`) takes each moving average, the
+Gaussian in force and the z-scores of the average and of the previous learned
+one, and the tails, the red-zone filter and the log scale run over the whole
+block in numpy. Sums and fits are done
 in the same order as in ``update`` (a fit sums each history row by itself, so
 it never depends on its neighbours or on how the rows were cut into blocks);
 outputs agree with the row-by-row loop up to the rounding of element-wise
@@ -79,8 +85,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from kizashi.decision.likelihood_kernel import row_moments, window_moments
-from kizashi.detectors.changepoint.jit import HAVE_NUMBA
+from kizashi.decision import likelihood_kernel
+from kizashi.decision.likelihood_kernel import row_moments, segment_table, window_moments
+from kizashi.decision.likelihood_rows import block_z, pack_learned
 from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 
 __all__ = ["AnomalyLikelihood"]
@@ -340,14 +347,12 @@ class AnomalyLikelihood:
 
     def _tail(self, average: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
         """The reference's Gaussian tail probability of ``average`` (NaN stays NaN)."""
-        from scipy.special import erfc
-
         x = np.where(average < mean, 2.0 * mean - average, average) if self.two_sided \
             else average
         diff = x - mean
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(diff == 0.0, 0.0, diff / std)
-        return 0.5 * erfc(z / _SQRT2)
+        return _gaussian_tail(z)
 
     def _step(self, state: State, x: np.ndarray, learn: np.ndarray) -> np.ndarray:
         window = int(self.history_window)
@@ -410,73 +415,44 @@ class AnomalyLikelihood:
         width = int(self.averaging_window)
         count0 = state["count"]
         history = state["history"]
-        columns = np.arange(n)
         missing = np.isnan(x)
         learned = learn & ~missing
-        # The block's learned scores packed to the top of each column ("values"), and each
-        # row's position in that sequence: the number of scores the column learned before it.
+        # The block's learned scores packed to the top of each column ("values"), for the
+        # fits and the history.
         if learned.all():
-            position = np.broadcast_to(np.arange(n_rows)[:, None], (n_rows, n))
             n_learned = np.full(n, n_rows, dtype=np.int64)
             values = x
         else:
-            learned_so_far = np.cumsum(learned, axis=0)
-            position = learned_so_far - learned
-            n_learned = learned_so_far[-1]
-            values = np.zeros((n_rows, n))
-            t_at, s_at = np.nonzero(learned)
-            values[position[t_at, s_at], s_at] = x[t_at, s_at]
-        counts = count0 + position
+            values, n_learned = np.empty((n_rows, n)), np.empty(n, dtype=np.int64)
+            pack_learned(x, learned, values, n_learned)
 
-        # Sum of the width - 1 learned scores before each packed position, oldest first.
-        lead = np.empty((width - 1 + n_rows, n))
-        for back in range(width - 1, 0, -1):
-            lead[width - 1 - back] = np.where(count0 >= back,
-                                              history[(count0 - back) % window, columns], 0.0)
-        lead[width - 1:] = values
-        preceding = np.zeros((n_rows, n))
-        for back in range(width - 1, 0, -1):
-            preceding += lead[width - 1 - back: width - 1 - back + n_rows]
-        before = preceding if values is x else np.take_along_axis(preceding, position, axis=0)
-        average = (before + x) / np.minimum(counts + 1, width)
-
-        def learned_average(index: np.ndarray, cols: np.ndarray) -> np.ndarray:
-            """The moving average of the ``index``-th score the block learned in ``cols``."""
-            return ((preceding[index, cols] + values[index, cols])
-                    / np.minimum(count0[cols] + index + 1, width))
-
-        # The Gaussian each row is scored with: the last fit at or below its count.
+        # The fits the block's learned scores trigger, then each row's z-score under the
+        # Gaussian in force, in one compiled pass (likelihood_rows, _step's arithmetic).
         due0 = self._n_due(count0)
         n_fits = self._n_due(count0 + n_learned) - due0
-        mean = np.broadcast_to(state["mean"], (n_rows, n))
-        std = np.broadcast_to(state["std"], (n_rows, n))
+        fit_mean, fit_std, offsets = np.zeros(0), np.zeros(0), np.zeros(n, dtype=np.int64)
         if n_fits.any():
             fit_mean, fit_std, offsets = self._fit_block(state, values, n_learned, n_fits, due0)
-            local = self._n_due(counts) - due0 - 1
-            fitted = local >= 0
-            index = np.where(fitted, offsets + local, 0)
-            mean = np.where(fitted, fit_mean[index], mean)
-            std = np.where(fitted, fit_std[index], std)
+        z, z_last = np.empty((n_rows, n)), np.empty((n_rows, n))
+        warm = np.empty((n_rows, n), dtype=bool)
+        last_average = np.array(state["last_average"], dtype=np.float64)
+        block_z(x, learned, history, count0, width, window, self.n_warmup,
+                int(self.reestimation_period), bool(self.two_sided), state["mean"],
+                state["std"], fit_mean, fit_std, offsets, due0, z, z_last, warm, last_average)
 
-        tail = self._tail(average, mean, std)
+        tail = _gaussian_tail(z)
         if self.suppress_red_zone:
             t_at, s_at = np.nonzero(tail <= RED_ZONE)
             if t_at.size:
-                k = position[t_at, s_at]
-                last = np.where(k > 0, learned_average(np.maximum(k - 1, 0), s_at),
-                                state["last_average"][s_at])
-                repeated = self._tail(last, mean[t_at, s_at], std[t_at, s_at]) <= RED_ZONE
+                repeated = _gaussian_tail(z_last[t_at, s_at]) <= RED_ZONE
                 tail[t_at[repeated], s_at[repeated]] = YELLOW_ZONE
         with np.errstate(invalid="ignore"):
             out = np.maximum(log_scale(1.0 - tail), 0.0)  # one-sided q near 1: -4e-12
-        out = np.where((counts >= self.n_warmup) & ~missing, out, np.nan)
+        out = np.where(warm & ~missing, out, np.nan)
 
         # The state the row-by-row loop would leave.
         self._write_history(state, values, n_learned)
-        any_learned = n_learned > 0
-        state["last_average"] = np.where(
-            any_learned, learned_average(np.maximum(n_learned - 1, 0), columns),
-            state["last_average"])
+        state["last_average"] = last_average
         state["count"] = count0 + n_learned
         if n_fits.any():
             last_fit = np.maximum(offsets + n_fits - 1, 0)
@@ -537,6 +513,12 @@ class AnomalyLikelihood:
                                             0.0)
             scores[:, held:] = values[:, cols].T
             full = _window_sums(scores, width) / width  # averages of width scores
+            # each whole aligned segment's numbers, once for all the fits that cover it
+            segment = int(likelihood_kernel.SEGMENT)
+            origin = (held - count0[cols]) % segment  # column of learned index ≡ 0
+            n_segments = max(0, (full.shape[1] - int(origin.min())) // segment)
+            table = [np.empty((cols.size, n_segments)) for _ in range(4)]
+            segment_table(full, origin, segment, *table)
             fits = np.arange(offsets[cols[0]], offsets[cols[-1]] + n_fits[cols[-1]])
             row = np.repeat(np.arange(cols.size), n_fits[cols])
             oldest = start[fits] - count0[fit_series[fits]] + held
@@ -559,17 +541,13 @@ class AnomalyLikelihood:
                         head = _window_sums(sliding_window_view(scores, partial, axis=1)[
                             row[members], oldest[members]], width)
                         first = head[:, n_skip:] / np.arange(n_skip + 1, partial + 1)
-                    if HAVE_NUMBA:  # each fit's averages gathered in a reused buffer
-                        mean, var = np.empty(members.size), np.empty(members.size)
-                        window_moments(full, row[members], oldest[members] + n_skip,
-                                       np.ascontiguousarray(first), n_used, mean, var)
-                        fit_mean[fits[members]], fit_std[fits[members]] = \
-                            self._floored(mean, var)
-                        continue
-                    averages = sliding_window_view(full, n_used, axis=1)[
-                        row[members], oldest[members] + n_skip]
-                    averages[:, :first.shape[1]] = first
-                    fit_mean[fits[members]], fit_std[fits[members]] = self._fit(averages)
+                    mean, var = np.empty(members.size), np.empty(members.size)
+                    window_moments(full, row[members], oldest[members] + n_skip,
+                                   np.ascontiguousarray(first), n_used,
+                                   start[fits[members]] + n_skip, origin, segment, *table,
+                                   mean, var)
+                    fit_mean[fits[members]], fit_std[fits[members]] = \
+                        self._floored(mean, var)
         return fit_mean, fit_std, offsets
 
     def _estimate(self, state: State, columns: np.ndarray) -> None:
@@ -596,23 +574,23 @@ class AnomalyLikelihood:
                 scores = state["history"][(start[members][:, None] + rows) % window,
                                           cols[:, None]]
                 averages = _window_sums(scores, width)[:, n_skip - n_first:] / divisor
-                state["mean"][cols], state["std"][cols] = self._fit(averages)
+                state["mean"][cols], state["std"][cols] = self._fit(averages,
+                                                                    start[members] + n_skip)
 
-    def _fit(self, averages: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Floored mean and std of each row of ``averages`` (C-contiguous, one fit a row).
+    def _fit(self, averages: np.ndarray, first_index: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+        """Floored mean and std of each row of ``averages`` (one fit a row; row ``r``'s
+        first average has learned index ``first_index[r]``).
 
-        Sums along rows (numpy's pairwise summation of a contiguous row): a fit
-        depends only on its own row, never on how many rows are fitted at once.
+        The moments are combined from segments aligned on the learned index
+        (:mod:`kizashi.decision.likelihood_kernel`): a fit depends only on its own
+        row, never on how many rows are fitted at once, and the block path's fits,
+        which read each whole segment once, give the same numbers.
         """
-        n_used = averages.shape[1]
-        if HAVE_NUMBA:  # the same sums, compiled (likelihood_kernel): no temporaries
-            mean, var = np.empty(averages.shape[0]), np.empty(averages.shape[0])
-            row_moments(np.ascontiguousarray(averages, dtype=np.float64), mean, var)
-        else:
-            with np.errstate(invalid="ignore", over="ignore"):
-                mean = averages.sum(axis=1) / n_used
-                deviation = averages - mean[:, None]
-                var = (deviation * deviation).sum(axis=1) / n_used
+        mean, var = np.empty(averages.shape[0]), np.empty(averages.shape[0])
+        row_moments(np.ascontiguousarray(averages, dtype=np.float64),
+                    np.asarray(first_index, dtype=np.int64), int(likelihood_kernel.SEGMENT),
+                    mean, var)
         return self._floored(mean, var)
 
     def _floored(self, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -621,6 +599,13 @@ class AnomalyLikelihood:
         var = np.where(var < self.min_variance, float(self.min_variance), var)
         std = np.where(var > 0.0, np.sqrt(np.maximum(var, 0.0)), 0.0)
         return mean, std
+
+
+def _gaussian_tail(z: np.ndarray) -> np.ndarray:
+    """The reference's Gaussian tail probability of the z-scores ``z``."""
+    from scipy.special import erfc
+
+    return 0.5 * erfc(z / _SQRT2)
 
 
 def _window_sums(scores: np.ndarray, width: int) -> np.ndarray:
