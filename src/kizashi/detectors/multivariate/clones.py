@@ -59,7 +59,7 @@ def clone_groups(train: np.ndarray, min_corr: float) -> np.ndarray:
 
 
 def discount_clones(deviation: np.ndarray, groups: np.ndarray, factor: float) -> np.ndarray:
-    """``deviation`` with each group's ``r``-th most deviating member's positive part × ``factor**r``.
+    """``deviation`` with the positive part of each group's ``r``-th next member × ``factor**r``.
 
     Ties go to the lower index; NaN (a missing metric) ranks last and stays NaN.
     """
