@@ -51,7 +51,7 @@ from kizashi.detectors.multivariate.clones import clone_groups, discount_clones
 from kizashi.detectors.multivariate.recent_change import recent_signals
 from kizashi.detectors.multivariate.trailing import trailing_max, trailing_means
 
-__all__ = ["WINDOWS", "DeviationAttribution", "trailing_means"]
+__all__ = ["WINDOWS", "DeviationAttribution", "shares_of", "trailing_means"]
 
 #: Trailing windows (steps): a single step, powers of four up to 64, and 512 (8.5 hours of
 #: one-minute samples: a metric that spikes every few minutes for hours). Chosen on SMD's
@@ -322,10 +322,18 @@ class DeviationAttribution:
         >>> attribution.shares(np.array([[1.0, 5.0], [1.0, np.nan]])).tolist()
         [[0.0, 1.0], [1.0, nan]]
         """
-        deviation = self.deviation(values, history)
-        positive = np.where(np.isnan(deviation), np.nan, np.maximum(deviation, 0.0))
-        total = np.nansum(positive, axis=1, keepdims=True)
-        count = np.maximum((~np.isnan(positive)).sum(axis=1, keepdims=True), 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(total > 0, positive / total, 1.0 / count)
-        return np.where(np.isnan(positive), np.nan, share)
+        return shares_of(self.deviation(values, history))
+
+
+def shares_of(deviation: np.ndarray) -> np.ndarray:
+    """Each metric's share of the row's positive ``deviation`` (rows sum to 1; NaN stays).
+
+    >>> shares_of(np.array([[3.0, 1.0, -2.0], [-1.0, -1.0, np.nan]])).tolist()
+    [[0.75, 0.25, 0.0], [0.5, 0.5, nan]]
+    """
+    positive = np.where(np.isnan(deviation), np.nan, np.maximum(deviation, 0.0))
+    total = np.nansum(positive, axis=1, keepdims=True)
+    count = np.maximum((~np.isnan(positive)).sum(axis=1, keepdims=True), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, positive / total, 1.0 / count)
+    return np.where(np.isnan(positive), np.nan, share)
