@@ -37,6 +37,10 @@ def test_rows_with_a_missing_value_are_left_out_of_the_correlation():
     train[5, 1] = np.nan
     assert clone_groups(train, 0.99).tolist() == [0, 0, 2]
     assert clone_groups(np.full((10, 3), np.nan), 0.99).tolist() == [0, 1, 2]
+    # a metric that is mostly missing does not hide the others' rows
+    sparse = np.c_[np.full(600, np.nan), train]
+    sparse[::3, 0] = 1.0
+    assert clone_groups(sparse, 0.99).tolist() == [0, 1, 1, 3]
 
 
 def test_the_discount_by_hand():

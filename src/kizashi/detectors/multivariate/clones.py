@@ -33,19 +33,22 @@ __all__ = ["clone_groups", "discount_clones"]
 def clone_groups(train: np.ndarray, min_corr: float) -> np.ndarray:
     """Per metric, the lowest index of its group (its own index when it has no clone).
 
-    Rows with a missing value are left out; a metric constant on the other
-    rows has no clone.
+    A metric missing on half the rows or more has no clone; of the others, the
+    rows where one is missing are left out, and a metric constant on the rest
+    has no clone.
     """
     train = np.asarray(train, dtype=np.float64)
     n_metrics = train.shape[1]
     parent = np.arange(n_metrics)
-    rows = train[~np.isnan(train).any(axis=1)]
+    observed = ~np.isnan(train)
+    usable = np.flatnonzero(observed.mean(axis=0) > 0.5)
+    rows = train[observed[:, usable].all(axis=1)][:, usable]
     if rows.shape[0] < 3:
         return parent
-    spread = rows.std(axis=0)
-    moving = np.flatnonzero(spread > 0)
+    moving = usable[rows.std(axis=0) > 0]
+    rows = rows[:, rows.std(axis=0) > 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.corrcoef(rows[:, moving], rowvar=False).reshape(moving.size, moving.size)
+        corr = np.corrcoef(rows, rowvar=False).reshape(moving.size, moving.size)
 
     def root(i: int) -> int:
         while parent[i] != i:

@@ -29,6 +29,13 @@ standardised by its own distribution over the training rows in the same way:
 a metric that stays inside its training range but now behaves unlike the day
 before is blamed too.
 
+Metrics that move as one (training rows correlated at least ``clone_corr``)
+share the blame: per row, each such group's most deviating member keeps its
+deviation and the next ones are discounted (:mod:`kizashi.detectors.multivariate.clones`),
+so copies of one signal do not push the other causes out of the first places.
+With ``memory`` > 1, a metric's deviation also remembers (a fraction of) its
+largest over the last ``memory`` rows (off by default: see docs/diagnosis.md).
+
 >>> rng = np.random.default_rng(0)
 >>> train = rng.normal(0, 1, (2000, 3))
 >>> test = rng.normal(0, 1, (300, 3))
