@@ -18,9 +18,11 @@ the ranking of the metrics changes between columns:
   ending ``L`` rows before each row as the baseline (the default: 1440/1440);
   ``a/b/... + recent``: other ladders with the default baseline.
 
-The ladder and the baseline are chosen on the tuning machines (machine-1-6, machine-3-3: the
-``tune`` row, the sum of their two HitRates); ``untuned`` is the mean of the six
-others, ``mean`` of all eight local machines.
+All columns without the clone discount and the memory (chosen after these, with
+``benchmarks/smd_clones.py``). The ladder and the baseline are chosen on the
+tuning machines (machine-1-6, machine-3-3: the ``tune`` row, the sum of their
+two HitRates); ``untuned`` is the mean of the six others, ``mean`` of all eight
+local machines.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ LADDERS = ((1,), (1, 4, 16, 64), (1, 4, 16, 64, 256), (1, 8, 64, 512), (1, 4, 16
 #: Ladders reaching 512 steps, with the recent-past signals (lag 1440, baseline 1440).
 RECENT_LADDERS = ((1, 8, 64, 512), (1, 4, 16, 64, 512), (1, 4, 16, 64, 256, 1024),
                   (1, 8, 64, 512, 4096), (1, 4, 16, 64))
+#: These columns were chosen before the clone discount and the memory: both off here
+#: (``benchmarks/smd_clones.py`` measures them on top of the chosen ladder and baseline).
+EARLIER = {"memory": 1, "clone_factor": 1.0}
 #: (lag, baseline) of the recent-past signals.
 BASELINES = ((720, 720), (720, 1440), (1440, 720), (1440, 1440), (2880, 1440))
 
@@ -62,10 +67,13 @@ def main() -> int:
         detected = scores >= best_f1(labels.astype(bool), scores).threshold
         train, test = machine.train.values, machine.test.values
         shares = [ReferenceDetector().fit(train).explain(test).attribution]
-        shares += [DeviationAttribution(w, lag=0).fit(train).shares(test) for w in LADDERS]
-        shares += [DeviationAttribution(lag=lag, baseline=baseline).fit(train).shares(test)
+        shares += [DeviationAttribution(w, lag=0, **EARLIER).fit(train).shares(test)
+                   for w in LADDERS]
+        shares += [DeviationAttribution(lag=lag, baseline=baseline, **EARLIER).fit(train)
+                   .shares(test)
                    for lag, baseline in BASELINES]
-        shares += [DeviationAttribution(w).fit(train).shares(test) for w in RECENT_LADDERS]
+        shares += [DeviationAttribution(w, **EARLIER).fit(train).shares(test)
+                   for w in RECENT_LADDERS]
         for column, share in zip(columns, shares, strict=True):
             rates[column].append(hit_rates(share, machine.segments, detected)["hitrate_150"])
         print(f"{name} done", file=sys.stderr, flush=True)

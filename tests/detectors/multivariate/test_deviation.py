@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from kizashi.detectors.multivariate.deviation import DeviationAttribution, trailing_means
+from kizashi.detectors.multivariate.trailing import trailing_max
 
 
 def gaussian(n: int, k: int, seed: int, scales: np.ndarray | None = None) -> np.ndarray:
@@ -119,7 +120,65 @@ def test_the_stored_state_survives_a_json_round_trip():
 
 
 @pytest.mark.parametrize("bad", [{"windows": ()}, {"windows": (0, 4)}, {"min_std": 0.0},
+                                 {"memory": 0}, {"memory": 2.5}, {"recall": 0.0},
+                                 {"recall": 1.5}, {"clone_corr": 0.0}, {"clone_factor": -0.1},
+                                 {"clone_factor": float("nan")},
                                  {"min_std": float("nan")}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="deviation"):
         DeviationAttribution(**bad)
+
+
+@pytest.mark.parametrize("memory, recall", [(8, 1.0), (64, 1.0), (64, 0.5), (100, 0.3)])
+def test_the_memory_is_the_rolling_maximum_of_the_rows_own_deviations(memory, recall):
+    # metric 0 moves for 10 steps only; with a memory it stays to blame afterwards: the
+    # larger of its own deviation and `recall` × its largest over the last `memory` rows
+    train, test = gaussian(3000, 3, 7), gaussian(400, 3, 8)
+    test[100:110, 0] += 8.0
+    test[200:205, 2] = np.nan
+    own = DeviationAttribution(lag=0, clone_factor=1.0).fit(train).deviation(test)
+    held = DeviationAttribution(lag=0, clone_factor=1.0, memory=memory, recall=recall
+                                ).fit(train).deviation(test)
+    # the rows before the test come from the training rows' end: judge from `memory` on
+    rolling = pd.DataFrame(own).rolling(memory, min_periods=1).max().to_numpy()
+    expected = np.where(np.isnan(test), np.nan, np.fmax(own, recall * rolling))
+    np.testing.assert_allclose(held[memory:], expected[memory:], rtol=1e-12)
+    if recall == 1.0:
+        assert (np.argmax(held[110:100 + memory], axis=1) == 0).all()
+
+
+@pytest.mark.parametrize("cut", [1, 37, 300])
+def test_a_block_explained_after_its_history_equals_the_whole_with_a_memory(cut):
+    train, test = gaussian(2000, 3, 2), gaussian(600, 3, 3)
+    test[250:260, 1] += 4.0
+    attribution = DeviationAttribution(memory=50, recall=0.5).fit(train)
+    whole = attribution.deviation(test)
+    second = attribution.deviation(test[cut:], history=np.concatenate([train, test[:cut]]))
+    np.testing.assert_allclose(second, whole[cut:], rtol=1e-9, atol=1e-9)
+
+
+def test_a_state_saved_before_the_memory_and_clones_explains_as_then():
+    # a model fitted before these options existed has no "memory", "clones" or "groups":
+    # it is read back as memory 1 with no clone discount
+    rng = np.random.default_rng(9)
+    base = rng.normal(0, 1, 2500)
+    train = np.c_[base, base * 3.0, rng.normal(0, 1, 2500)]
+    test = np.c_[base[:300], base[:300] * 3.0, rng.normal(0, 1, 300)]
+    test[150:, :2] += 6.0
+    fitted = DeviationAttribution(lag=0).fit(train)
+    old = {key: value for key, value in fitted.state.items()
+           if key not in ("memory", "clones", "groups")}
+    back = DeviationAttribution.from_state(old)
+    assert (back.memory, back.clone_factor) == (1, 1.0)
+    plain = DeviationAttribution(lag=0, clone_factor=1.0).fit(train).deviation(test)
+    np.testing.assert_array_equal(back.deviation(test), plain)
+    assert not np.array_equal(fitted.deviation(test), plain)  # the clones are discounted now
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 7, 64, 100, 513])
+def test_trailing_max_equals_pandas_rolling_max(window):
+    rng = np.random.default_rng(window)
+    signal = rng.normal(0, 1, (700, 3))
+    signal[rng.random((700, 3)) < 0.15] = np.nan
+    expected = pd.DataFrame(signal).rolling(window, min_periods=1).max().to_numpy()
+    np.testing.assert_array_equal(trailing_max(signal, window), expected)

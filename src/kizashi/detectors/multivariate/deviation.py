@@ -29,6 +29,13 @@ standardised by its own distribution over the training rows in the same way:
 a metric that stays inside its training range but now behaves unlike the day
 before is blamed too.
 
+Metrics that move as one (training rows correlated at least ``clone_corr``)
+share the blame: per row, each such group's most deviating member keeps its
+deviation and the next ones are discounted (:mod:`kizashi.detectors.multivariate.clones`),
+so copies of one signal do not push the other causes out of the first places.
+With ``memory`` > 1, a metric's deviation also remembers (a fraction of) its
+largest over the last ``memory`` rows (off by default: see docs/diagnosis.md).
+
 >>> rng = np.random.default_rng(0)
 >>> train = rng.normal(0, 1, (2000, 3))
 >>> test = rng.normal(0, 1, (300, 3))
@@ -47,10 +54,11 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.detectors.multivariate.clones import clone_groups, discount_clones
 from kizashi.detectors.multivariate.recent_change import recent_signals
-from kizashi.detectors.multivariate.trailing import trailing_means
+from kizashi.detectors.multivariate.trailing import trailing_max, trailing_means
 
-__all__ = ["WINDOWS", "DeviationAttribution", "trailing_means"]
+__all__ = ["WINDOWS", "DeviationAttribution", "shares_of", "trailing_means"]
 
 #: Trailing windows (steps): a single step, powers of four up to 64, and 512 (8.5 hours of
 #: one-minute samples: a metric that spikes every few minutes for hours). Chosen on SMD's
@@ -60,6 +68,15 @@ WINDOWS: tuple[int, ...] = (1, 4, 16, 64, 512)
 #: rows before: the day that ended a day ago). Chosen on SMD's tuning machines.
 RECENT_WINDOWS: tuple[int, ...] = (8, 64, 512)
 LAG, BASELINE = 1440, 1440
+#: Rows a metric's largest deviation is remembered (the incident so far: a metric that
+#: moved at its start stays a cause while it lasts), and the fraction of it that counts
+#: (below 1: a metric moving now outranks the peaks that noise leaves in the memory).
+#: Off by default: it lowered the HitRate on SMD's tuning machines (docs/diagnosis.md).
+MEMORY, RECALL = 1, 0.5
+#: Metrics correlated at least this much on the training rows are clones, and the
+#: factor on the deviation of each next clone in a row's ranking
+#: (:mod:`kizashi.detectors.multivariate.clones`). Chosen on SMD's tuning machines.
+CLONE_CORR, CLONE_FACTOR = 0.95, 0.3
 
 
 class DeviationAttribution:
@@ -88,6 +105,15 @@ class DeviationAttribution:
     eps : float
         Floor added to the recent-past signals' denominators, as a fraction of
         the metric's training spread (of its changes, of its values).
+    memory, recall : int, float
+        A metric's deviation at a row is the larger of its own and ``recall``
+        times its largest over the last ``memory`` rows, the row included
+        (``memory=1``: the row's own; no look-ahead either way).
+    clone_corr, clone_factor : float
+        Metrics whose training rows correlate at least ``clone_corr`` are
+        clones; per row, each group's most deviating member keeps its
+        deviation and the ``r``-th next one's positive deviation is multiplied
+        by ``clone_factor ** r`` (``clone_factor=1``: no discount).
 
     Examples
     --------
@@ -106,7 +132,9 @@ class DeviationAttribution:
 
     def __init__(self, windows: Sequence[int] = WINDOWS, min_std: float = 1e-3,
                  lag: int = LAG, baseline: int = BASELINE,
-                 recent_windows: Sequence[int] = RECENT_WINDOWS, eps: float = 0.05):
+                 recent_windows: Sequence[int] = RECENT_WINDOWS, eps: float = 0.05,
+                 memory: int = MEMORY, recall: float = RECALL,
+                 clone_corr: float = CLONE_CORR, clone_factor: float = CLONE_FACTOR):
         windows = tuple(int(w) for w in windows)
         recent_windows = tuple(int(w) for w in recent_windows)
         if not windows or min(windows) < 1:
@@ -118,11 +146,21 @@ class DeviationAttribution:
                              f"got {lag!r}, {baseline!r}, {recent_windows!r}")
         if not (np.isfinite(eps) and eps > 0):
             raise ValueError(f"deviation: eps must be a number > 0, got {eps!r}")
+        if isinstance(memory, bool) or int(memory) != memory or int(memory) < 1:
+            raise ValueError(f"deviation: memory must be a whole number >= 1, got {memory!r}")
+        if not (np.isfinite(recall) and 0 < recall <= 1):
+            raise ValueError(f"deviation: recall must be a number in (0, 1], got {recall!r}")
+        if not (np.isfinite(clone_corr) and 0 < clone_corr <= 1 and np.isfinite(clone_factor)
+                and 0 <= clone_factor <= 1):
+            raise ValueError("deviation: clone_corr must be in (0, 1] and clone_factor in "
+                             f"[0, 1], got {clone_corr!r}, {clone_factor!r}")
         self.windows = windows
         self.min_std = float(min_std)
         self.lag, self.baseline = int(lag), int(baseline)
         self.recent_windows = recent_windows
         self.eps = float(eps)
+        self.memory, self.recall = int(memory), float(recall)
+        self.clone_corr, self.clone_factor = float(clone_corr), float(clone_factor)
         self.state: dict[str, Any] | None = None
 
     @property
@@ -132,7 +170,12 @@ class DeviationAttribution:
 
     @property
     def history_rows(self) -> int:
-        """Rows before a block that its trailing windows read (one more for the change)."""
+        """Rows before a block that its windows and memory read (one more for the change)."""
+        return self._signal_rows + self.memory - 1
+
+    @property
+    def _signal_rows(self) -> int:
+        """Rows before a row that its signals' trailing windows read."""
         return max(max(self.windows), self.reach - 1 if self.recent else 0)
 
     @property
@@ -152,7 +195,10 @@ class DeviationAttribution:
             spread = np.nan_to_num(np.nanstd(train, axis=0), nan=0.0)
         unit = np.where(spread > 0, spread, np.where(np.abs(median) > 0, np.abs(median), 1.0))
         state: dict[str, Any] = {"median": median, "floor": self.min_std * unit,
-                                 "windows": np.asarray(self.windows, dtype=np.int64)}
+                                 "windows": np.asarray(self.windows, dtype=np.int64),
+                                 "memory": np.asarray([self.memory, self.recall]),
+                                 "clones": np.asarray([self.clone_corr, self.clone_factor]),
+                                 "groups": clone_groups(train, self.clone_corr)}
         means, stds = [], []
         for signal in self._signals(median, train, train[:1]):
             for window in self.windows:
@@ -206,9 +252,15 @@ class DeviationAttribution:
             recent = {"lag": int(lag), "baseline": int(baseline), "eps": float(eps),
                       "recent_windows": tuple(int(w) for w in
                                               np.asarray(state["recent_windows"]).reshape(-1))}
-        out = cls(windows=windows, **recent)
-        out.state = {key: np.asarray(value, dtype=np.int64 if key in ("windows", "recent_windows")
-                                     else np.float64)
+        # a state saved before the memory existed: each row's own deviation, as then
+        memory, recall = np.asarray(state.get("memory", [1, 1.0]), dtype=np.float64).reshape(-1)
+        # and before the clones: no discount
+        clone_corr, clone_factor = np.asarray(state.get("clones", [1.0, 1.0]),
+                                              dtype=np.float64).reshape(-1)
+        out = cls(windows=windows, memory=int(memory), recall=float(recall),
+                  clone_corr=float(clone_corr), clone_factor=float(clone_factor), **recent)
+        out.state = {key: np.asarray(value, dtype=np.int64 if key in
+                                     ("windows", "recent_windows", "groups") else np.float64)
                      for key, value in state.items()}
         if out.state["tail"].ndim == 1:  # a round trip of a one-row tail
             out.state["tail"] = out.state["tail"].reshape(1, -1)
@@ -227,8 +279,11 @@ class DeviationAttribution:
     def deviation(self, values: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
         """``(time, metrics)``: each metric's largest standardised trailing average.
 
-        ``history`` holds the rows just before ``values`` (any number; by default
-        the end of the training rows), read by the trailing windows.
+        With ``memory`` > 1, the larger of that and ``recall`` times the largest
+        over the row and the ``memory − 1`` rows before it (rows where the metric
+        is missing add nothing). ``history``
+        holds the rows just before ``values`` (any number; by default the end of
+        the training rows), read by the trailing windows and the memory.
         """
         if self.state is None:
             raise ValueError("deviation: fit it first")
@@ -241,21 +296,28 @@ class DeviationAttribution:
         before = before.reshape(-1, values.shape[1])[-(self.history_rows + 1):]
         rows = np.concatenate([before, values])
         n_before = before.shape[0]
-        best = np.full(values.shape, -np.inf)
+        first = max(n_before - (self.memory - 1), 0)  # the rows the memory reads
+        best = np.full((rows.shape[0] - first, values.shape[1]), -np.inf)
         k = 0
         for signal in self._signals(state["median"], rows, rows[:0]):
             for window in self.windows:
-                average = trailing_means(signal, window)[n_before:]
+                average = trailing_means(signal, window)[first:]
                 with np.errstate(invalid="ignore"):
                     z = (average - state["mean"][k]) / state["std"][k]
                 best = np.fmax(best, z)
                 k += 1
         if self.recent:
-            for k, signal in enumerate(self._recent(rows, n_before)):
+            for k, signal in enumerate(self._recent(rows, first)):
                 with np.errstate(invalid="ignore"):
                     z = (signal - state["recent_mean"][k]) / state["recent_std"][k]
                 best = np.fmax(best, z)
-        return np.where(np.isnan(values) | ~np.isfinite(best), np.nan, best)
+        best = np.where(np.isnan(rows[first:]) | ~np.isfinite(best), np.nan, best)
+        if self.memory > 1:
+            best = np.fmax(best, self.recall * trailing_max(best, self.memory))
+        best = np.where(np.isnan(values), np.nan, best[n_before - first:])
+        if "groups" in state and self.clone_factor < 1:
+            best = discount_clones(best, state["groups"], self.clone_factor)
+        return best
 
     def shares(self, values: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
         """Each metric's share of the row's positive deviations (rows sum to 1).
@@ -267,10 +329,18 @@ class DeviationAttribution:
         >>> attribution.shares(np.array([[1.0, 5.0], [1.0, np.nan]])).tolist()
         [[0.0, 1.0], [1.0, nan]]
         """
-        deviation = self.deviation(values, history)
-        positive = np.where(np.isnan(deviation), np.nan, np.maximum(deviation, 0.0))
-        total = np.nansum(positive, axis=1, keepdims=True)
-        count = np.maximum((~np.isnan(positive)).sum(axis=1, keepdims=True), 1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(total > 0, positive / total, 1.0 / count)
-        return np.where(np.isnan(positive), np.nan, share)
+        return shares_of(self.deviation(values, history))
+
+
+def shares_of(deviation: np.ndarray) -> np.ndarray:
+    """Each metric's share of the row's positive ``deviation`` (rows sum to 1; NaN stays).
+
+    >>> shares_of(np.array([[3.0, 1.0, -2.0], [-1.0, -1.0, np.nan]])).tolist()
+    [[0.75, 0.25, 0.0], [0.5, 0.5, nan]]
+    """
+    positive = np.where(np.isnan(deviation), np.nan, np.maximum(deviation, 0.0))
+    total = np.nansum(positive, axis=1, keepdims=True)
+    count = np.maximum((~np.isnan(positive)).sum(axis=1, keepdims=True), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, positive / total, 1.0 / count)
+    return np.where(np.isnan(positive), np.nan, share)

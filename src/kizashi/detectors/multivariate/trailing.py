@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["trailing_means"]
+__all__ = ["trailing_max", "trailing_means"]
 
 
 def trailing_means(signal: np.ndarray, window: int) -> np.ndarray:
@@ -25,3 +25,27 @@ def trailing_means(signal: np.ndarray, window: int) -> np.ndarray:
     total, count = sums[end] - sums[start], counts[end] - counts[start]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)
+
+
+def trailing_max(signal: np.ndarray, window: int) -> np.ndarray:
+    """Per column, the largest value of the last ``window`` rows up to each row.
+
+    NaN values are left out (a row whose window holds none is NaN). Built by
+    doubling: the maximum over ``2k`` rows is that of two overlapping ``k``-row
+    maxima, so it takes ``log2(window)`` passes.
+
+    >>> trailing_max(np.array([[1.0], [3.0], [np.nan], [2.0], [0.0]]), 2)[:, 0].tolist()
+    [1.0, 3.0, 3.0, 2.0, 2.0]
+    """
+    signal = np.asarray(signal, dtype=np.float64)
+    window = int(window)
+    if window < 1:
+        raise ValueError(f"trailing_max: window must be >= 1, got {window!r}")
+    span, best = 1, signal.copy()
+    while 2 * span <= window:  # best[i]: max of rows i - 2·span + 1 .. i
+        best[span:] = np.fmax(best[span:], best[:-span].copy())
+        span *= 2
+    rest = window - span  # max over the window: two overlapping span-row maxima
+    if rest > 0:
+        best[rest:] = np.fmax(best[rest:], best[:-rest].copy())
+    return best
