@@ -284,7 +284,7 @@ class EnsembleDetector(Detector):
                  discord_averaging_window: int | None = None,
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
                  long_window: int | None = 8064, profile_teach: str = "fit",
-                 steady_window: int | None = None, steady_ratio: float = 0.5):
+                 steady_window: int | None = 36, steady_ratio: float = 0.5):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
