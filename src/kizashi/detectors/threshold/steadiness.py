@@ -134,8 +134,8 @@ class Steadiness:
 
 
 @njit(cache=True, error_model="numpy")
-def _median_of_finite(column: np.ndarray) -> float:
-    """The median of the finite entries of ``column`` (NaN unless all are finite)."""
+def _median_of_full(column: np.ndarray) -> float:
+    """The median of ``column``; NaN if any entry is NaN (a window not yet full)."""
     for value in column:
         if math.isnan(value):
             return np.nan
@@ -166,7 +166,7 @@ def _steadiness_block(values: np.ndarray, out: np.ndarray, changes: np.ndarray,
             changes[slot, j] = np.nan if math.isnan(seen) else abs(x - seen)
             at[j] = (slot + 1) % window
             previous[j] = x
-            jitter = _median_of_finite(changes[:, j].copy())
+            jitter = _median_of_full(changes[:, j].copy())
             boost = 1.0
             if (not math.isnan(jitter) and learned[j] >= ready and usual[j] > 0
                     and x > level[j] and jitter < ratio * usual[j]):
