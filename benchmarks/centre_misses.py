@@ -84,7 +84,7 @@ def main() -> None:
                   f"highest level {level:.3f}")
             for label, params in (("rolling z", {**chosen, "seasonal": False}),
                                   ("with day profile", chosen)):
-                z, fitted = raw_z(x, frame.timestamps, params)
+                z, fitted = raw_z(x, frame.epoch_seconds, params)
                 before = z[start - WEEK:start]
                 print(f"    {label}: during mean {np.nanmean(z[start:end]):.2f} "
                       f"(min {np.nanmin(z[start:end]):.2f}); the week before median "

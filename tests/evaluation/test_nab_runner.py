@@ -66,7 +66,7 @@ def test_the_default_on_nab_is_the_ensemble_with_the_documented_settings():
     # member weighted 0.85 and the context member 0.95, likelihoods averaging 20 scores (the
     # discord member's 10), the pattern members' likelihoods one-sided, a window of 1000 and
     # uncapped z-scores; neither the centre's floor under the threshold likelihood's spread
-    # nor its four-week window
+    # nor its four-week window nor its steadiness boost
     from kizashi.detectors.registry import create
 
     series = make_series(n=2000, spike=1500)
@@ -78,7 +78,7 @@ def test_the_default_on_nab_is_the_ensemble_with_the_documented_settings():
                       discord_weight=1.0, context_weight=0.95, rest_tail=1e-4,
                       threshold_weight=0.85, discord_averaging_window=10,
                       likelihood_min_std=None, long_window=None,
-                      pattern_two_sided=False).score(series.values)
+                      pattern_two_sided=False, steady_window=None).score(series.values)
     np.testing.assert_allclose(got[300:], np.nan_to_num(expected[300:], nan=0.0),
                                rtol=1e-9, atol=1e-12)
     assert got[1500] == 1.0  # the spike leaves the range seen so far

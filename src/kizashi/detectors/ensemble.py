@@ -22,6 +22,7 @@ from kizashi.detectors.pattern.discord import DiscordDetector
 from kizashi.detectors.threshold.day_profile import DayProfile
 from kizashi.detectors.threshold.range_rule import RangeRule
 from kizashi.detectors.threshold.rolling_sigma import RollingSigmaThreshold
+from kizashi.detectors.threshold.steadiness import Steadiness
 from kizashi.state import State
 
 ACROSS = ("max", "mean")
@@ -238,6 +239,13 @@ class EnsembleDetector(Detector):
         better fit either way). ``"calendar"`` makes ``timezone`` and
         ``holidays`` count, but raised false runs on two of the centre's tuning
         variants (``docs/benchmarks.md``), so it is not the default yet.
+    steady_window, steady_ratio : int or None, float
+        The threshold member's z-score is multiplied by a steadiness boost
+        (:class:`~kizashi.detectors.threshold.steadiness.Steadiness`) while a value
+        is above its level and the median of its last ``steady_window`` step
+        changes is under ``steady_ratio`` × its usual one: a runaway process pins a
+        node's CPU near 100 % with almost no jitter, a level a busy afternoon
+        reaches too (only 2–3 z off), but not so steadily. ``None``: no boost.
     alert_tail : float
         The engine alerts when a level's tail probability is under this
         (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
@@ -282,7 +290,8 @@ class EnsembleDetector(Detector):
                  discord_averaging_window: int | None = None,
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
                  long_window: int | None = 8064, profile_teach: str = "fit",
-                 pattern_two_sided: bool = True):
+                 pattern_two_sided: bool = True,
+                 steady_window: int | None = 36, steady_ratio: float = 0.5):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -315,6 +324,8 @@ class EnsembleDetector(Detector):
         self.long_window = long_window
         self.profile_teach = profile_teach
         self.pattern_two_sided = pattern_two_sided
+        self.steady_window = steady_window
+        self.steady_ratio = steady_ratio
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -464,6 +475,8 @@ class EnsembleDetector(Detector):
             raw = self._long(state, values, t, raw)
         if self.seasonal and t is not None:
             raw = self._seasonal(state, values, t, raw)
+        if getattr(self, "steady_window", None) is not None:
+            raw = self._steady(state, values, raw)
         if self.z_cap is not None:
             raw = np.minimum(raw, float(self.z_cap))
         if self.compress:
@@ -510,6 +523,14 @@ class EnsembleDetector(Detector):
         profile = state.setdefault("day_profile", member.initial_state(values.shape[1]))
         scored = member.assess(profile, values, t)
         return np.where(np.isnan(scored), raw, np.fmax(scored, raw))
+
+    def _steady(self, state: State, values: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        """``raw`` times the steadiness boost: a value held above its level with a fraction
+        of its usual jitter (a pinned process) is further off than its z-score says."""
+        member = Steadiness(window=self.steady_window, ratio=self.steady_ratio)
+        # a state saved before the steadiness existed starts learning it now
+        steady = state.setdefault("steadiness", member.initial_state(values.shape[1]))
+        return raw * member.assess(steady, values)
 
     def _long(self, state: State, values: np.ndarray, t: np.ndarray | None,
               raw: np.ndarray) -> np.ndarray:

@@ -160,14 +160,16 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     (all chosen on NAB's tuning fold, ``docs/benchmarks.md``), alerting at Numenta's red
     line (a tail of 1e-5),
     without the day profile or the floor under its likelihood's spread (chosen on the
-    tuning fold too) and without the long window (NAB's files are one to three weeks).
+    tuning fold too), without the long window (NAB's files are one to three weeks) and
+    without the steadiness boost (a centre's pinned process; NAB kept as it was).
 
     >>> _probation_params("ensemble", {}, 600)  # doctest: +NORMALIZE_WHITESPACE
     {'learning_period': 300, 'estimation_samples': 300, 'suppress_red_zone': True, 'hold': 1,
      'window': 1000, 'z_cap': None, 'rest': 120, 'averaging_window': 20,
      'discord_weight': 1.0, 'context_weight': 0.95, 'alert_tail': 1e-05, 'seasonal': False,
      'rest_tail': 0.0001, 'threshold_weight': 0.85, 'discord_averaging_window': 10,
-     'likelihood_min_std': None, 'long_window': None, 'pattern_two_sided': False}
+     'likelihood_min_std': None, 'long_window': None, 'pattern_two_sided': False,
+     'steady_window': None}
     >>> _probation_params("threshold", {"window": 50}, 600)
     {'window': 50}
     """
@@ -212,4 +214,6 @@ def _probation_params(detector: str, params: Mapping[str, Any], probation: int
     if "pattern_two_sided" in names:
         # a more familiar pattern than usual is no anomaly (chosen on the tune fold)
         out.setdefault("pattern_two_sided", False)
+    if "steady_window" in names:
+        out.setdefault("steady_window", None)  # the centre's pinned-process boost
     return out
