@@ -83,6 +83,83 @@ def test_krylov_takes_as_many_lanczos_steps_as_its_convergence_test_asks():
         SingularSpectrumTransform(ritz_tolerance=-1e-3).score(values)
 
 
+NOISE = {"window": 30, "rank": 4, "noise_steps": 8}  # at most 3·4 + 3 = 15 steps otherwise
+
+
+def noise_families(n: int = 700) -> dict[str, np.ndarray]:
+    """Noise-like series, where the noise stop acts, with the odd inputs SST must survive."""
+    rng = np.random.default_rng(7)
+    spikes = rng.normal(size=n)
+    spikes[rng.integers(0, n, 10)] += 15.0
+    gaps = rng.normal(size=n)
+    gaps[rng.random(n) < 0.05] = np.nan
+    return {"white noise": rng.normal(size=n), "spikes": spikes, "NaN gaps": gaps,
+            "constant stretch": np.r_[rng.normal(size=n // 2), np.full(n - n // 2, 3.0)],
+            "level shift": rng.normal(size=n) + np.where(np.arange(n) < n // 2, 0.0, 4.0),
+            "short": rng.normal(size=100)}
+
+
+def steps_per_point(detector: SingularSpectrumTransform,
+                    values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lanczos steps each point took, and its smallest top Ritz value over its largest."""
+    taken, spread = [], []
+    for value in values:
+        detector.update(np.array([value]))
+        taken.append(int(detector.state_["taken"][0]))
+        ritz = detector.state_["ritz"][0, 0]
+        spread.append(ritz[-1] / ritz[0] if ritz[0] > 0 else 0.0)
+    ready = slice(detector.n_warmup, None)
+    return np.array(taken[ready]), np.array(spread[ready])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", list(noise_families()))
+def test_noise_stop_caps_the_steps_on_noise_and_still_follows_exact(family):
+    values = noise_families()[family]
+    exact = SingularSpectrumTransform(solver="exact", **{**NOISE, "noise_steps": None})
+    stopped = SingularSpectrumTransform(**NOISE)
+    expected, scores = exact.score(values), stopped.score(values)
+    assert np.array_equal(np.isnan(scores), np.isnan(values))
+    assert np.nanmin(scores) >= 0.0 and np.nanmax(scores) <= 1.0
+    ready = slice(stopped.n_warmup, None)
+    finite = np.isfinite(values[ready])
+    if finite.sum() > 200:  # (the short series has too few scores for a correlation)
+        r = np.corrcoef(expected[ready][finite], scores[ready][finite])[0, 1]
+        assert r > 0.7
+    # when every window of full rank counts as noise-like, none of them runs past the
+    # first test at or after noise_steps (tests come every 3 steps): at most
+    # noise_steps + 2 (a window of lower rank, half constant, is not noise)
+    always = SingularSpectrumTransform(**{**NOISE, "noise_ratio": 1e-9})
+    full = SingularSpectrumTransform(**{**NOISE, "noise_steps": None})
+    (capped, spread), (free, _) = steps_per_point(always, values), steps_per_point(full, values)
+    assert capped[spread > 1e-3].max(initial=0) <= NOISE["noise_steps"] + 2
+    if family != "short":
+        assert free.mean() > capped.mean()
+
+
+def test_noise_stop_leaves_structured_series_alone():
+    # a sinusoid well above its noise: θ_rank is far below θ_1 / 2 in every window,
+    # so the stop never acts and the scores are the default's, bit for bit
+    values = structured(1200)
+    default = SingularSpectrumTransform(window=30, rank=4).score(values)
+    np.testing.assert_array_equal(SingularSpectrumTransform(**NOISE).score(values), default)
+
+
+def test_noise_stop_resumes_mid_stream_as_if_unbroken():
+    rng = np.random.default_rng(9)
+    values = rng.normal(size=(400, 2))
+    values[rng.random(values.shape) < 0.03] = np.nan
+    unbroken = SingularSpectrumTransform(**NOISE)
+    expected = np.array([unbroken.update(row) for row in values])
+    first = SingularSpectrumTransform(**NOISE)
+    head = np.array([first.update(row) for row in values[:230]])
+    saved = json.dumps(to_json_safe(first.state_dict()))
+    resumed = SingularSpectrumTransform(**NOISE).load_state_dict(from_json_safe(json.loads(saved)))
+    tail = np.array([resumed.update(row) for row in values[230:]])
+    assert np.nanmax(expected[230:]) > 0.1  # scores, not the warm-up's zeros
+    np.testing.assert_array_equal(np.r_[head, tail], expected)
+
+
 def test_krylov_converges_to_exact_with_a_tight_tolerance():
     # the convergence test is what trades accuracy for speed: tightened, it reaches
     # the exact subspaces even for noise-level directions (rank 3 here takes one)
@@ -134,7 +211,9 @@ def test_kek_preset_is_banpei_sst():
 
 @pytest.mark.parametrize("params", [{"window": 1}, {"rank": 60}, {"solver": "svd"},
                                     {"statistic": "angle"}, {"normalize": "zscore"},
-                                    {"lanczos_steps": 99}, {"power_iterations": 0}])
+                                    {"lanczos_steps": 99}, {"power_iterations": 0},
+                                    {"noise_steps": 5}, {"noise_steps": 51},
+                                    {"noise_ratio": 0.0}, {"noise_ratio": 1.5}])
 def test_bad_parameters(params):
     with pytest.raises(ValueError, match="sst"):
         SingularSpectrumTransform(**params).score(np.arange(200.0))

@@ -154,6 +154,16 @@ class SingularSpectrumTransform(Detector):
         Convergence test of the krylov solver: largest Ritz residual
         ``‖C u − θ u‖`` accepted, relative to the largest Ritz value ``θ_1``.
         0 runs ``lanczos_steps`` every time.
+    noise_steps : int or None
+        Krylov: stop a point's Lanczos run after this many steps (at least
+        ``rank + 1``) when its top Ritz values are flat — ``θ_rank ≥
+        noise_ratio · θ_1``, a noise-like window whose clustered eigenvalues
+        would otherwise keep the run going to ``lanczos_steps``. Faster on
+        noise, less faithful to the exact solver (``docs/changepoint.md``);
+        ``None`` (the default): no such stop.
+    noise_ratio : float
+        Krylov: how flat the top Ritz values must be for ``noise_steps``, in
+        (0, 1].
     refine_steps : int
         Lanczos steps on the *test* Gram matrix seeded with the power-iterated
         ``β`` (ide-tsuda), whose top Ritz vector becomes ``β``; 0 or 1 turns
@@ -177,7 +187,8 @@ class SingularSpectrumTransform(Detector):
                  rank: int = 5, test_rank: int | None = None, solver: str = "krylov",
                  statistic: str = "beta", normalize: str = "demean", power_iterations: int = 1,
                  lanczos_steps: int | None = None, refine_steps: int = 8,
-                 ritz_tolerance: float = 2e-3):
+                 ritz_tolerance: float = 2e-3, noise_steps: int | None = None,
+                 noise_ratio: float = 0.5):
         self.window = window
         self.n_columns = n_columns
         self.lag = lag
@@ -190,6 +201,8 @@ class SingularSpectrumTransform(Detector):
         self.lanczos_steps = lanczos_steps
         self.refine_steps = refine_steps
         self.ritz_tolerance = ritz_tolerance
+        self.noise_steps = noise_steps
+        self.noise_ratio = noise_ratio
 
     @classmethod
     def kek_compatible(cls) -> SingularSpectrumTransform:
@@ -238,8 +251,19 @@ class SingularSpectrumTransform(Detector):
         tol = self.ritz_tolerance
         if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
             raise ValueError(f"sst: ritz_tolerance must be a number in [0, 1), got {tol!r}")
+        if self.noise_steps is None:
+            noise_steps = k + 1  # never
+        else:
+            noise_steps = integer("noise_steps", self.noise_steps, 1)
+            if not r < noise_steps <= w:
+                raise ValueError(f"sst: noise_steps must be between rank + 1 ({r + 1}) and "
+                                 f"window ({w}), or None; got {noise_steps}")
+        ratio = self.noise_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+            raise ValueError(f"sst: noise_ratio must be a number in (0, 1], got {ratio!r}")
         return {"w": w, "n": n, "g": g, "r": r, "m": m, "p": p, "k": k, "kt": kt,
-                "tol": float(tol), "k_first": min(r + 1, k),
+                "tol": float(tol), "k_first": min(r + 1, k), "noise_steps": noise_steps,
+                "noise_ratio": float(ratio),
                 "seg": w + n - 1, "q": max(r, m) if self.statistic == "angle" else r}
 
     @property
@@ -381,7 +405,7 @@ class SingularSpectrumTransform(Detector):
                        arrays["ring"],
                        arrays["ring_state"], out, c["seg"], c["w"], c["g"], c["r"], c["k"],
                        self.normalize == "demean", _FLAT, c["seg"], c["k_first"], _MORE_STEPS,
-                       c["tol"], _COMFORT)
+                       c["tol"], _COMFORT, c["noise_ratio"], c["noise_steps"])
         state.update(arrays)
         state["history"] = hankel.keep(full)
         return out

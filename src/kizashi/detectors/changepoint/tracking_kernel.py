@@ -24,7 +24,8 @@ with ``solver="krylov"``. For every new value of a series it
    residual norm times the last entry of the pair's vector in the tridiagonal
    basis, so it costs nothing — is at most ``tolerance · θ_1``, or until more
    steps no longer move the top Ritz values (by ``tolerance · θ_1 / 8``), or
-   ``k`` steps are done;
+   ``k`` steps are done, or (when asked for) at least ``noise_steps`` are done
+   and the top Ritz values are flat, ``θ_rank ≥ noise_ratio · θ_1`` (noise);
 3. scores ``1 − ‖U_r(t − lag)ᵀ β(t)‖²`` with ``β(t)`` the top Ritz vector and
    ``U_r(t − lag)`` the top Ritz vectors kept from ``lag`` steps ago (the past
    matrix at ``t`` is the test matrix at ``t − lag``, so one decomposition per
@@ -285,7 +286,8 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                    ring_state: np.ndarray,
                    out: np.ndarray, seg: int, w: int, g: int, r: int, k: int, demean: bool,
                    flat_tol: float, recenter: int, k_first: int, k_more: int,
-                   tolerance: float, comfort: float) -> None:
+                   tolerance: float, comfort: float, noise_ratio: float,
+                   noise_steps: int) -> None:
     """Advance every series (rows of ``full``: history then ``out.shape[1]`` new values).
 
     State arrays are updated in place: ``count`` (values seen), ``center``,
@@ -369,6 +371,7 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
             extended = False
             stop = min(max(k_first, start_at[s]), k)  # neighbours need about as many
             comfortable = False
+            noisy = False
             while True:
                 steps = _lanczos(gram, sums, shift, n, basis, alpha, beta, v, work, steps, stop)
                 wanted = min(r, steps)
@@ -387,6 +390,11 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                     break  # (β = 0: the space closed at the last step; look beyond it)
                 if steps >= k:
                     break
+                # a flat top spectrum (θ_r ≥ noise_ratio · θ_1: noise) may stop early
+                noise_like = values[order[wanted - 1]] >= noise_ratio * values[order[0]]
+                if steps >= noise_steps and noise_like:
+                    noisy = True
+                    break
                 # Ritz values that no longer move while their vectors do not settle belong
                 # to clustered eigenvalues (noise), whose vectors the data leave undetermined
                 moved = 0.0
@@ -400,6 +408,8 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 stop = min(steps + k_more, k)
             taken[s] = steps
             start_at[s] = steps - 1 if comfortable else steps
+            if noisy:  # test there first next time
+                start_at[s] = noise_steps
             for a in range(w):
                 seed[s, a] = 0.0
             for m in range(r):
