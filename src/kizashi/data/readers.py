@@ -305,10 +305,14 @@ def detect_format(columns: list[str]) -> str:
     --------
     >>> detect_format(["Timestamp", "entity", "metric", "value"]), detect_format(["timestamp", "cpu"])
     ('long', 'wide')
+    >>> detect_format(["timestamp", "metric", "value"]), detect_format(["timestamp", "value"])
+    ('long', 'wide')
     """  # noqa: E501
     lowered = [c.lower() for c in columns]
     if all(c in lowered for c in LONG_COLUMNS):
         return "long"
+    if "value" in lowered and ("entity" in lowered or "metric" in lowered):
+        return "long"  # a long file short of a column: say which, not "'n1' is not a number"
     return "wide"
 
 
