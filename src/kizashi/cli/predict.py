@@ -93,6 +93,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     from kizashi.prediction.predictor import learning_note, predict_frame
 
     check_writable(out)
+    for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
+        if not 0.0 < value < 1.0:  # click's range lets NaN through
+            raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
     try:  # options first: a bad one is found before a long read
         parse_duration(horizon)
     except ValueError as error:

@@ -1,0 +1,78 @@
+"""Odd option values of the file-reading commands, generated per kind of option.
+
+Each bad value must be refused with exit status 1 or 2 and exactly one stderr line that
+starts with ``Error:`` and names the option or value at fault, no traceback; and it must
+be refused *before* the file is read (the input file here would itself be refused, so a
+message about the file means the option was not checked first).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from kizashi.cli.main import cli
+
+#: A file the readers refuse: an option error must come before this one.
+UNREAD = b"timestamp,cpu\n0,abc\n"
+
+DURATIONS = ["0", "-1h", "garbage", "1e400s", "100y", "nan", "inf", ""]
+NUMBERS = ["abc", "nan", "inf", "-inf", ""]
+BAD = [
+    # (command + options, regex the one line must match)
+    *[(["predict", "--horizon", h], r"duration") for h in DURATIONS],
+    *[(["predict", "--limit", f"cpu={v}"], r"--limit") for v in NUMBERS],
+    (["predict", "--limit", "cpu"], r"METRIC=VALUE"),
+    (["predict", "--limit", "=5"], r"METRIC=VALUE"),
+    (["predict", "--limit", "cpu=1", "--limit", "cpu=2"], r"'cpu' is given twice"),
+    *[(["predict", "--cutoff", v], r"--cutoff") for v in ("0", "1", "2", "-1", "abc", "nan")],
+    *[(["detect", "-d", "threshold", "--param", f"k={v}"], r"--param k") for v in
+      ("abc", "nan", "inf", "-inf")],
+    *[(["detect", "-d", "threshold", "--param", f"window={v}"], r"--param window") for v in
+      ("2.5", "-5", "1e9", "abc", "true")],
+    (["detect", "--param", "k"], r"key=value"),
+    (["detect", "--param", "=3"], r"key=value"),
+    (["detect", "--param", "speed=3"], r"has no parameter 'speed'"),
+    *[(["detect", "-d", name], r"unknown detector") for name in ("nosuch", "", " ensemble")],
+    *[(["detect", "--cutoff", v], r"cutoff") for v in ("abc", "q2", "q-1", "q", "nan")],
+    (["detect", "--min-steps", "0"], r"--min-steps"),
+    (["detect", "--format", "xml"], r"--format"),
+    (["detect", "--on-invalid", "skip"], r"--on-invalid"),
+    (["fit", "--out", "{tmp}/m", "-d", "nosuch"], r"unknown detector"),
+    (["fit", "--out", "{tmp}/m", "--param", "window=abc"], r"--param window"),
+    (["fit"], r"Missing option '--out'"),
+    # outputs that cannot be written: refused before the long work, naming the path
+    (["detect", "--out", "/nonexistent-dir/s.csv"], r"cannot write /nonexistent-dir/s\.csv"),
+    (["detect", "--plot", "/nonexistent-dir/p.png"], r"cannot write /nonexistent-dir/p\.png"),
+    (["detect", "--incidents", "/nonexistent-dir/i.csv"], r"/nonexistent-dir/i\.csv"),
+    (["detect", "--out", "{tmp}"], r"is a directory"),
+    (["predict", "--out", "/nonexistent-dir/p.csv"], r"cannot write /nonexistent-dir/p\.csv"),
+    (["fit", "--out", "{tmp}/in.csv"], r"is a file"),
+]
+
+
+@pytest.mark.parametrize(("args", "what"), BAD, ids=[" ".join(a) or "empty" for a, _ in BAD])
+def test_bad_option_is_one_line_before_the_file_is_read(tmp_path, args, what):
+    source = tmp_path / "in.csv"
+    source.write_bytes(UNREAD)
+    command, *options = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = CliRunner().invoke(cli, [command, str(source), *options])
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code in (1, 2), result.output
+    assert len(lines) == 1 and lines[0].startswith("Error: "), lines
+    assert re.search(what, lines[0]), lines
+    assert "abc' is not a finite number" not in lines[0]  # the file was not read first
+
+
+@pytest.mark.parametrize("args", [["detect", "-q", "--param", "window=1e2", "-d", "threshold",
+                                   "--param", "min_periods=10"],
+                                  ["predict", "-q", "--limit", "cpu=1e2", "--horizon", "0.5h"]])
+def test_good_options_in_odd_spellings_are_accepted(tmp_path, args):
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,cpu\n" + "".join(f"{i * 60},{i % 7}\n" for i in range(50)))
+    result = CliRunner().invoke(cli, [args[0], str(source), *args[1:]])
+    assert result.exit_code == 0, result.output
+    assert "50 time steps, 1 series" in result.stdout
