@@ -147,6 +147,26 @@ def _wide_columns(k: int) -> bytes:
     return text(wide_lines(n=30, header=header, cell=lambda i, j: str((i + j) % 10)))
 
 
+def _parquet(columns: dict[str, list]) -> bytes:
+    """A Parquet file of ``columns`` (pyarrow infers the types), as bytes."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer)
+    return buffer.getvalue()
+
+
+def _parquet_wide(n: int = N_ROWS, cell: Callable[[int, int], float | None] | None = None,
+                  order: list[int] | None = None) -> bytes:
+    cell = cell or base_value
+    rows = order if order is not None else list(range(n))
+    return _parquet({"timestamp": [START_S + i * STEP_S for i in rows],
+                     **{m: [cell(i, j) for i in rows] for j, m in enumerate(METRICS)}})
+
+
 R = N_ROWS
 FILES: list[OddInput] = [
     # --- shape
@@ -236,6 +256,25 @@ FILES: list[OddInput] = [
     OddInput("binary", bytes(range(256)) * 8, "error", message="binary|UTF-8"),
     OddInput("ragged-row", text([*wide_lines()[:10], "1704070000,1", *wide_lines()[10:]]),
              "error", message="fields"),
+    # --- Parquet
+    OddInput("parquet", _parquet_wide(), "ok", R, 2, suffix=".parquet"),
+    OddInput("parquet-nan", _parquet_wide(cell=lambda i, j: None if i == 5 or j == 1
+                                          else base_value(i, j)), "warn", R, 2,
+             suffix=".parquet", by_command=(("fit", "error"),), message="fewer than two"),
+    OddInput("parquet-inf", _parquet_wide(cell=lambda i, j: float("inf") if i == 5
+                                          else base_value(i, j)), "error",
+             suffix=".parquet", message="row 6.*finite"),
+    OddInput("parquet-empty", _parquet_wide(0), "error", suffix=".parquet",
+             message="no data rows"),
+    OddInput("parquet-unsorted", _parquet_wide(order=[(i * 37) % R for i in range(R)]),
+             "warn", R, 2, suffix=".parquet"),
+    OddInput("parquet-duplicates", _parquet_wide(order=[*range(60), *range(60)]), "warn",
+             60, 2, suffix=".parquet"),
+    OddInput("parquet-null-metric", _parquet({"timestamp": [START_S, START_S + STEP_S],
+                                              "entity": ["n1", "n1"], "metric": ["cpu", None],
+                                              "value": [1.0, 2.0]}), "error",
+             suffix=".parquet", message="row 2: empty metric name"),
+    OddInput("parquet-named-csv", _parquet_wide(), "ok", R, 2),
     # --- long format
     OddInput("long-no-entity", _long_missing("entity"), "error", message="entity"),
     OddInput("long-no-metric", _long_missing("metric"), "error", message="metric"),

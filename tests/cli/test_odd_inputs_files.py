@@ -29,6 +29,8 @@ LEARNING = "the first prediction needs"  # predict's note on files shorter than 
 def _args(command: str, path: Path, family: OddInput, out: Path) -> list[str]:
     if command == "detect":
         return ["detect", str(path), "-q"]
+    if command == "long":
+        return ["detect", str(path), "-q", "--format", "long"]
     if command == "explain":
         return ["detect", str(path), "-q", "--explain"]
     if command == "threshold":
@@ -39,12 +41,13 @@ def _args(command: str, path: Path, family: OddInput, out: Path) -> list[str]:
     return ["fit", str(path), "--out", str(out / "model"), "-q", *entity]
 
 
-COMMANDS = ("detect", "explain", "threshold", "predict", "fit")
+COMMANDS = ("detect", "explain", "threshold", "predict", "fit", "long")
 SLOW = {"wide-10k-columns"}
 CASES = [pytest.param(family, command, id=f"{family.name}-{command}",
                       marks=[pytest.mark.slow] if family.name in SLOW else [])
          for family in FILES for command in COMMANDS
-         if family.name not in SLOW or command in ("threshold", "predict")]
+         if (family.name not in SLOW or command in ("threshold", "predict"))
+         and (command != "long" or family.name.startswith("long"))]
 
 
 def _series_written(family: OddInput, command: str) -> int | None:

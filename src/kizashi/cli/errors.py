@@ -23,6 +23,7 @@ run by the command group around each sub-command:
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -82,8 +83,8 @@ def guarded(run: Callable[[], T]) -> T:
     except (click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
         raise
     except OSError as error:
-        if os.environ.get(DEBUG_VARIABLE):
-            raise
+        if os.environ.get(DEBUG_VARIABLE) or error.errno == errno.EPIPE:
+            raise  # a closed pipe (kizashi ... | head): click exits quietly
         raise click.ClickException(describe_os_error(error)) from None
     except MemoryError:
         raise click.ClickException("out of memory: the input or a parameter (a window, the "

@@ -412,6 +412,9 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
                             f"missing {', '.join(missing)}")
         names = {}
         for name in ("entity", "metric"):
+            absent = np.flatnonzero(table[by_lower[name]].isna().to_numpy())
+            if absent.size:  # a Parquet null: not the text "None"
+                raise DataError(f"{path}, {line_label} {lines[absent[0]]}: empty {name} name")
             labels = (table[by_lower[name]].astype(str).str.replace(TRIM, "", regex=True)
                       .to_numpy(dtype=object))
             empty = np.flatnonzero(labels == "")
