@@ -76,3 +76,25 @@ def test_good_options_in_odd_spellings_are_accepted(tmp_path, args):
     result = CliRunner().invoke(cli, [args[0], str(source), *args[1:]])
     assert result.exit_code == 0, result.output
     assert "50 time steps, 1 series" in result.stdout
+
+
+LABEL_FILES = {  # an --entity-labels file → what its one error line must say
+    b"": r"labels\.csv: empty file",
+    b"rack\nr1\n": r"labels\.csv: the entity labels need an 'entity' column",
+    b"entity,rack\nn1,r1\nn1,r2\n": r"labels\.csv, line 3: entity 'n1' is listed again",
+    b"entity,rack\nn1,r1,x\n": r"labels\.csv: line 2 has 3 fields",
+    b"entity,rack\nn\xe9,r1\n": r"labels\.csv, line 2: byte 0xE9 is not UTF-8",
+    b"\x00\x01binary": r"labels\.csv, line 1: NUL byte",
+}
+
+
+@pytest.mark.parametrize("data", list(LABEL_FILES), ids=range(len(LABEL_FILES)))
+def test_odd_entity_labels_file_is_one_line_naming_it(tmp_path, data):
+    source, labels = tmp_path / "in.csv", tmp_path / "labels.csv"
+    source.write_bytes(UNREAD)
+    labels.write_bytes(data)
+    result = CliRunner().invoke(cli, ["detect", str(source), "--entity-labels", str(labels),
+                                      "--group-by", "rack"])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, lines
+    assert re.match(rf"Error: {re.escape(str(tmp_path))}/{LABEL_FILES[data]}", lines[0]), lines

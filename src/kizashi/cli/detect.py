@@ -155,6 +155,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     try:  # options first: a bad one is found before a long read
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)
+        entity_map = read_entity_labels(entity_labels)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -172,7 +173,6 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
         train = None if train_file is None else read_input(train_file, fmt, on_invalid,
                                                            on_duplicate, None)
-        entity_map = read_entity_labels(entity_labels)
         if detector == "peers" and "groups" not in parsed:
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
         decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
