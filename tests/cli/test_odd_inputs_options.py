@@ -98,3 +98,25 @@ def test_odd_entity_labels_file_is_one_line_naming_it(tmp_path, data):
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 1 and len(lines) == 1, lines
     assert re.match(rf"Error: {re.escape(str(tmp_path))}/{LABEL_FILES[data]}", lines[0]), lines
+
+
+NAB_LABELS = {  # a --labels file for --format nab → what its one error line must say
+    b"[1, 2]": r"a NAB windows file maps file names .* got a list",
+    b'{"x/in.csv": 1}': r"the windows of 'x/in\.csv' must be \[start, end\] pairs",
+    b'{"x/in.csv": [["2024-01-01", "soon"]]}': r"must be \[start, end\] pairs of dates",
+    b"{": r"not valid JSON",
+    b'{"a": "\xe9"}': r"cannot read it",
+}
+
+
+@pytest.mark.parametrize("data", list(NAB_LABELS), ids=range(len(NAB_LABELS)))
+def test_odd_nab_labels_file_is_one_line_naming_it(tmp_path, data):
+    source, labels = tmp_path / "in.csv", tmp_path / "labels.json"
+    source.write_text("timestamp,value\n0,1\n60,2\n")
+    labels.write_bytes(data)
+    result = CliRunner().invoke(cli, ["detect", str(source), "--format", "nab", "--labels",
+                                      str(labels), "-q"])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, lines
+    assert lines[0].startswith(f"Error: {labels}: "), lines
+    assert re.search(NAB_LABELS[data], lines[0]), lines

@@ -15,6 +15,7 @@ ValueError: --param k must be a number, got 'abc'
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,5 +54,8 @@ def naming(source: Path | str | None, message: str) -> str:
     ('cpu.csv: need at least 2 training rows', 'cpu.csv: empty')
     """
     if source is None or str(source) in message:
+        return message
+    head = re.match(r"([^:,]+)[:,] ", message)
+    if head and Path(head.group(1)).exists():  # names another file (--train, --labels)
         return message
     return f"{source}: {message}"

@@ -307,23 +307,6 @@ def load_config(path: str | os.PathLike[str]) -> WatchConfig:
     return parse_config(text, str(path))
 
 
-def _yaml_reason(error: Exception) -> str:
-    """A YAML parser's error on one line: where (line, column) and what.
-
-    >>> import yaml
-    >>> try:
-    ...     yaml.safe_load("watches: [\\n")
-    ... except yaml.YAMLError as error:
-    ...     print(_yaml_reason(error))
-    line 2, column 1: while parsing a flow node: expected the node content, but found '<stream end>'
-    """
-    mark = getattr(error, "problem_mark", None)
-    parts = [getattr(error, "context", None), getattr(error, "problem", None)]
-    what = ": ".join(" ".join(str(p).split()) for p in parts if p) or " ".join(
-        str(error).split())
-    return f"line {mark.line + 1}, column {mark.column + 1}: {what}" if mark else what
-
-
 def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     """Validate the YAML ``text`` of a config (``where`` names it in errors)."""
     import yaml
@@ -331,7 +314,9 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ValueError(f"{where}: not valid YAML: {_yaml_reason(error)}") from None
+        from kizashi.yaml_errors import yaml_reason
+
+        raise ValueError(f"{where}: not valid YAML: {yaml_reason(error)}") from None
     except RecursionError:
         raise ValueError(f"{where}: not a usable config: YAML nested too deeply") from None
     except (ValueError, TypeError, OverflowError) as error:  # e.g. a date such as 2024-13-45
