@@ -168,6 +168,8 @@ def _parquet_wide(n: int = N_ROWS, cell: Callable[[int, int], float | None] | No
 
 
 R = N_ROWS
+#: text or ±inf in a value column: refused, read as missing with --on-invalid missing
+MISSING_OK = (("missing", "warn"),)
 FILES: list[OddInput] = [
     # --- shape
     OddInput("plain", text(wide_lines()), "ok", R, 2),
@@ -192,22 +194,32 @@ FILES: list[OddInput] = [
              by_command=(("fit", "error"),), message="fewer than two values"),
     OddInput("some-nan", _with_cells({(10, 0): "NaN", (11, 1): "null", (12, 0): "",
                                       (13, 1): "nan", (14, 0): "NA"}), "warn", R, 2),
-    OddInput("inf-text", _with_cells({(10, 0): "inf"}), "error", message="finite"),
-    OddInput("minus-inf", _with_cells({(10, 1): "-inf"}), "error", message="finite"),
-    OddInput("infinity-word", _with_cells({(10, 1): "Infinity"}), "error", message="finite"),
-    OddInput("non-numeric", _with_cells({(20, 0): "abc"}), "error", message="'abc'"),
+    OddInput("inf-text", _with_cells({(10, 0): "inf"}), "error", R, 2,
+             by_command=MISSING_OK, message="finite"),
+    OddInput("minus-inf", _with_cells({(10, 1): "-inf"}), "error", R, 2,
+             by_command=MISSING_OK, message="finite"),
+    OddInput("infinity-word", _with_cells({(10, 1): "Infinity"}), "error", R, 2,
+             by_command=MISSING_OK, message="finite"),
+    OddInput("non-numeric", _with_cells({(20, 0): "abc"}), "error", R, 2,
+             by_command=MISSING_OK, message="'abc'"),
     OddInput("constant-column", text(wide_lines(cell=lambda i, j: "42" if j == 0
                                                 else repr(base_value(i, j)))), "ok", R, 2),
     OddInput("all-constant", text(wide_lines(cell=lambda i, j: "0")), "ok", R, 2),
     OddInput("huge-values", text(wide_lines(cell=lambda i, j: f"{(1 + (i % 3)) * 1e307!r}")),
              "ok", R, 2),
     OddInput("max-float", _with_cells({(60, 0): "1.7976931348623157e308"}), "ok", R, 2),
-    OddInput("overflow-1e309", _with_cells({(60, 0): "1e309"}), "error", message="finite"),
+    OddInput("overflow-1e309", _with_cells({(60, 0): "1e309"}), "error", R, 2,
+             by_command=MISSING_OK, message="finite"),
     OddInput("tiny-values", text(wide_lines(cell=lambda i, j: f"{(i % 5) * 1e-300!r}")),
              "ok", R, 2),
     OddInput("negative-values", text(wide_lines(cell=lambda i, j: f"{-base_value(i, j)!r}")),
              "ok", R, 2),
     OddInput("spike", _with_cells({(100, 0): "1e6"}), "ok", R, 2),
+    OddInput("everything-nan", text(wide_lines(cell=lambda i, j: "nan")), "warn", R, 2,
+             by_command=(("fit", "error"),), message="fewer than two values"),
+    OddInput("one-value-per-column", text(wide_lines(cell=lambda i, j: "1" if i == j
+                                                     else "")), "warn", R, 2,
+             by_command=(("fit", "error"),), message="fewer than two values"),
     # --- timestamps
     OddInput("tiny-steps", text(wide_lines(stamp=lambda i: f"{START_S + i * 0.001:.3f}")),
              "ok", R, 2),
@@ -215,6 +227,9 @@ FILES: list[OddInput] = [
              "ok", R, 2),
     OddInput("duplicate-timestamps", _duplicated(), "warn", R, 2),
     OddInput("unsorted", _shuffled(), "warn", R, 2),
+    OddInput("all-one-timestamp", text(wide_lines(stamp=lambda i: str(START_S))), "warn", 1, 2,
+             by_command=(("predict", "error"), ("fit", "error")), message="two"),
+    OddInput("descending", text([wide_lines()[0], *wide_lines()[:0:-1]]), "warn", R, 2),
     OddInput("epoch-ms", text(wide_lines(stamp=lambda i: str((START_S + i * STEP_S) * 1000))),
              "ok", R, 2),
     OddInput("iso-utc", text(wide_lines(stamp=lambda i: iso(START_S + i * STEP_S))), "ok", R, 2),

@@ -29,6 +29,9 @@ LEARNING = "the first prediction needs"  # predict's note on files shorter than 
 def _args(command: str, path: Path, family: OddInput, out: Path) -> list[str]:
     if command == "detect":
         return ["detect", str(path), "-q"]
+    if command == "missing":  # text and ±inf read as missing values: one row each kept
+        return ["detect", str(path), "-q", "--on-invalid", "missing", "-d", "threshold",
+                "--out", str(out / "s.csv")]
     if command == "long":
         return ["detect", str(path), "-q", "--format", "long"]
     if command == "explain":
@@ -41,13 +44,14 @@ def _args(command: str, path: Path, family: OddInput, out: Path) -> list[str]:
     return ["fit", str(path), "--out", str(out / "model"), "-q", *entity]
 
 
-COMMANDS = ("detect", "explain", "threshold", "predict", "fit", "long")
+COMMANDS = ("detect", "explain", "threshold", "predict", "fit", "long", "missing")
 SLOW = {"wide-10k-columns"}
 CASES = [pytest.param(family, command, id=f"{family.name}-{command}",
                       marks=[pytest.mark.slow] if family.name in SLOW else [])
          for family in FILES for command in COMMANDS
          if (family.name not in SLOW or command in ("threshold", "predict"))
-         and (command != "long" or family.name.startswith("long"))]
+         and (command != "long" or family.name.startswith("long"))
+         and (command != "missing" or "missing" in dict(family.by_command))]
 
 
 def _series_written(family: OddInput, command: str) -> int | None:
@@ -91,7 +95,7 @@ def test_command_on_odd_file(tmp_path, family, command):
         assert f"{family.steps} time steps, {series} series" in result.stdout
     else:
         assert (tmp_path / "model" / "config.json").is_file()
-    table = {"threshold": "s.csv", "predict": "p.csv"}.get(command)
+    table = {"threshold": "s.csv", "missing": "s.csv", "predict": "p.csv"}.get(command)
     if table is not None:
         written = pd.read_csv(tmp_path / table, keep_default_na=False)
         assert len(written) == family.steps * series
