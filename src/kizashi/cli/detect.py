@@ -142,7 +142,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         kizashi detect --prometheus http://127.0.0.1:9090 --query 'node_load5' --since 7d
     """
     from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
-    from kizashi.cli.detector_options import checked_params, naming
+    from kizashi.cli.detector_options import check_state_memory, checked_params, naming
     from kizashi.cli.errors import check_writable
     from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
@@ -175,6 +175,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
                                                            on_duplicate, None)
         if detector == "peers" and "groups" not in parsed:
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
+        elif dask_address is None:  # the workers' memory is not this machine's
+            check_state_memory(detector, parsed, frame.n_series)
         decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
                     "resolve_steps": resolve_steps, "protect": False if no_protect else None}
         if dask_address is not None:

@@ -59,3 +59,40 @@ def naming(source: Path | str | None, message: str) -> str:
     if head and Path(head.group(1)).exists():  # names another file (--train, --labels)
         return message
     return f"{source}: {message}"
+
+
+def available_memory() -> int | None:
+    """Bytes of memory free now (Linux and most Unixes), or None when unknown."""
+    import os
+
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_state_memory(detector: str, params: dict[str, Any], n_series: int) -> None:
+    """Refuse a run whose detector state for ``n_series`` series cannot fit in free memory.
+
+    The state of one series (a univariate detector's windows) is built and measured,
+    then counted ``n_series`` times: a window of a million steps is 8 MB a series, 80 GB
+    for ten thousand, which would swap the machine to a halt instead of failing.
+
+    Raises
+    ------
+    ValueError
+        Naming the state's size, the free memory and what to change.
+    """
+    from kizashi.detectors.registry import create
+    from kizashi.watch.config import _state_bytes
+
+    free = available_memory()
+    model = create(detector, **params)
+    if free is None or model.multivariate or model.requires_training:
+        return
+    one = _state_bytes(model.clone().reset(1).state_)
+    need = one * n_series
+    if need > free:
+        raise ValueError(f"detector {detector!r} would keep {need / 2**30:.1f} GiB of state for "
+                         f"{n_series} series ({one / 2**20:.1f} MiB each), more than the "
+                         f"{free / 2**30:.1f} GiB free: use a smaller window or fewer series")
