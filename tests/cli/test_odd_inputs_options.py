@@ -50,6 +50,11 @@ BAD = [
     (["detect", "--out", "{tmp}"], r"is a directory"),
     (["predict", "--out", "/nonexistent-dir/p.csv"], r"cannot write /nonexistent-dir/p\.csv"),
     (["fit", "--out", "{tmp}/in.csv"], r"is a file"),
+    # an output that is the input would overwrite it after reading
+    (["detect", "--out", "{tmp}/in.csv"], r"cannot write .*in\.csv: it is an input file"),
+    (["detect", "--plot", "{tmp}/../{tmpname}/in.csv"], r"it is an input file"),
+    (["detect", "--incidents", "{tmp}/in.csv"], r"it is an input file"),
+    (["predict", "--out", "{tmp}/in.csv"], r"it is an input file"),
 ]
 
 
@@ -57,7 +62,8 @@ BAD = [
 def test_bad_option_is_one_line_before_the_file_is_read(tmp_path, args, what):
     source = tmp_path / "in.csv"
     source.write_bytes(UNREAD)
-    command, *options = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    command, *options = [a.replace("{tmp}", str(tmp_path)).replace("{tmpname}", tmp_path.name)
+                         for a in args]
     result = CliRunner().invoke(cli, [command, str(source), *options])
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = result.stderr.strip().splitlines()
@@ -65,6 +71,7 @@ def test_bad_option_is_one_line_before_the_file_is_read(tmp_path, args, what):
     assert len(lines) == 1 and lines[0].startswith("Error: "), lines
     assert re.search(what, lines[0]), lines
     assert "abc' is not a finite number" not in lines[0]  # the file was not read first
+    assert source.read_bytes() == UNREAD  # and never overwritten
 
 
 @pytest.mark.parametrize("args", [["detect", "-q", "--param", "window=1e2", "-d", "threshold",

@@ -143,7 +143,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     """
     from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
     from kizashi.cli.detector_options import check_state_memory, checked_params, naming
-    from kizashi.cli.errors import check_writable
+    from kizashi.cli.errors import check_not_input, check_writable
     from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.engine.batch import score_frame
@@ -152,6 +152,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     detector = DEFAULT_DETECTOR if detector is None else detector
     for output in (out, plot, incidents_file):
         check_writable(output)
+        check_not_input(output, file, train_file, logs, labels, entity_labels)
     try:  # options first: a bad one is found before a long read
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)

@@ -129,6 +129,25 @@ def one_line_warnings() -> Iterator[None]:
                        "(RuntimeWarning) not shown", err=True)
 
 
+def check_not_input(output: Path | None, *inputs: Path | None) -> None:
+    """Refuse an output path that is one of the inputs (it would be overwritten).
+
+    >>> check_not_input(Path("/tmp/a.csv"), Path("/tmp/../tmp/a.csv"))
+    Traceback (most recent call last):
+    ...
+    click.exceptions.ClickException: cannot write /tmp/a.csv: it is an input file; give the output another name
+    """  # noqa: E501
+    if output is None:
+        return
+    for source in inputs:
+        if source is None:
+            continue
+        same = os.path.abspath(output) == os.path.abspath(source)
+        if same or (output.exists() and source.exists() and output.samefile(source)):
+            raise click.ClickException(f"cannot write {output}: it is an input file; give the "
+                                       "output another name")
+
+
 def check_writable(path: Path | None, what: str = "file") -> None:
     """Refuse, before any work, an output ``path`` that cannot be written.
 

@@ -88,11 +88,12 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     """
     from kizashi.cli.detect import read_input
     from kizashi.cli.detector_options import naming
-    from kizashi.cli.errors import check_writable
+    from kizashi.cli.errors import check_not_input, check_writable
     from kizashi.durations import parse_duration
     from kizashi.prediction.predictor import learning_note, predict_frame
 
     check_writable(out)
+    check_not_input(out, file)
     for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
         if not 0.0 < value < 1.0:  # click's range lets NaN through
             raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
