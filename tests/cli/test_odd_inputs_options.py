@@ -35,6 +35,11 @@ BAD = [
     (["detect", "--param", "k"], r"key=value"),
     (["detect", "--param", "=3"], r"key=value"),
     (["detect", "--param", "speed=3"], r"has no parameter 'speed'"),
+    # parameters wrong together: found by building the detector, before reading
+    (["detect", "-d", "static_threshold"], r"needs low= and/or high="),
+    (["detect", "-d", "static_threshold", "--param", "low=5", "--param", "high=1"],
+     r"low \(5\.0\) must be below high"),
+    (["detect", "-d", "sigma_threshold", "--param", "window=5"], r"min_periods \(30\)"),
     *[(["detect", "-d", name], r"unknown detector") for name in ("nosuch", "", " ensemble")],
     *[(["detect", "--cutoff", v], r"cutoff") for v in ("abc", "q2", "q-1", "q", "nan")],
     (["detect", "--min-steps", "0"], r"--min-steps"),

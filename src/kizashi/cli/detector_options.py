@@ -44,6 +44,13 @@ def checked_params(detector: str, params: dict[str, Any]) -> dict[str, Any]:
         kinds = {t.strip() for t in str(declared[key].annotation).split("|")}
         if isinstance(value, float) and "int" in kinds and "float" not in kinds:
             out[key] = int(value)
+    if detector != "peers":  # (its groups come from the data) the parameters together:
+        from kizashi.detectors.registry import create  # bounds, min_periods ≤ window, …
+
+        try:
+            create(detector, **out).clone().reset(1)
+        except (TypeError, ArithmeticError) as error:
+            raise ValueError(f"detector {detector!r}: {error}") from None
     return out
 
 
