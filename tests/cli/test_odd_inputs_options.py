@@ -23,6 +23,7 @@ NUMBERS = ["abc", "nan", "inf", "-inf", ""]
 BAD = [
     # (command + options, regex the one line must match)
     *[(["predict", "--horizon", h], r"duration") for h in DURATIONS],
+    *[(["predict", "--horizon", h], r"more than 366 days") for h in ("1e300s", "367d", "53w")],
     *[(["predict", "--limit", f"cpu={v}"], r"--limit") for v in NUMBERS],
     (["predict", "--limit", "cpu"], r"METRIC=VALUE"),
     (["predict", "--limit", "=5"], r"METRIC=VALUE"),

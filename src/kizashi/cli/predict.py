@@ -10,6 +10,9 @@ import click
 from kizashi.data.validation import DataError
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
+#: The longest --horizon: further, a trend fitted on hours of data means nothing.
+MAX_HORIZON_DAYS = 366
+
 
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
     """``METRIC=VALUE`` options as a dict.
@@ -98,7 +101,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
         if not 0.0 < value < 1.0:  # click's range lets NaN through
             raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
     try:  # options first: a bad one is found before a long read
-        parse_duration(horizon)
+        if parse_duration(horizon) > MAX_HORIZON_DAYS * 86400:
+            raise ValueError(f"--horizon {horizon} is more than {MAX_HORIZON_DAYS} days ahead; "
+                             "a trend is not extrapolated that far")
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     limit_map = parse_limits(limits)
