@@ -2,10 +2,16 @@
 
 >>> parse_duration("1h"), parse_duration("1w"), parse_duration(90)
 (3600.0, 604800.0, 90.0)
+>>> parse_duration("1e400s")
+Traceback (most recent call last):
+...
+ValueError: a duration must be finite, got '1e400s'
+
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -27,4 +33,6 @@ def parse_duration(value: str | float | int) -> float:
         seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
     if not seconds > 0:
         raise ValueError(f"a duration must be positive, got {value!r}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"a duration must be finite, got {value!r}")
     return seconds

@@ -142,11 +142,23 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         kizashi detect --prometheus http://127.0.0.1:9090 --query 'node_load5' --since 7d
     """
     from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
+    from kizashi.cli.detector_options import check_state_memory, checked_params, naming
+    from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.engine.batch import score_frame
     from kizashi.engine.sinks import write_scores
 
-    detector = detector or DEFAULT_DETECTOR
+    detector = DEFAULT_DETECTOR if detector is None else detector
+    for output in (out, plot, incidents_file):
+        check_writable(output)
+        check_not_input(output, file, train_file, logs, labels, entity_labels)
+    try:  # options first: a bad one is found before a long read
+        parsed = checked_params(detector, parse_params(params))
+        parse_cutoff(cutoff)
+        entity_map = read_entity_labels(entity_labels)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     try:
         if logs is not None:
             if file is not None or prometheus is not None:
@@ -162,10 +174,10 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
         train = None if train_file is None else read_input(train_file, fmt, on_invalid,
                                                            on_duplicate, None)
-        entity_map = read_entity_labels(entity_labels)
-        parsed = parse_params(params)
         if detector == "peers" and "groups" not in parsed:
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
+        elif dask_address is None:  # the workers' memory is not this machine's
+            check_state_memory(detector, parsed, frame.n_series)
         decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
                     "resolve_steps": resolve_steps, "protect": False if no_protect else None}
         if dask_address is not None:
@@ -179,7 +191,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
                                  train=train, progress=not quiet and sys.stderr.isatty(),
                                  explain=explain)
     except (DataError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(naming(file or logs, str(error))) from None
     flagged = result.flags.sum(axis=0)
     if detector == "peers":  # one key per series: too long to print
         result.params.pop("groups", None)
@@ -199,7 +211,10 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     if out is not None:
-        write_scores(written, out)
+        try:
+            write_scores(written, out)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
         click.echo(f"scores written to {out}")
     if plot is not None:
         from kizashi.report.plots import plot_scores

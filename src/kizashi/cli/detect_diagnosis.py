@@ -23,14 +23,23 @@ def read_entity_labels(path: Path | None) -> dict[str, dict[str, str]] | None:
     """``entity,rack,partition,...`` CSV → ``{entity: {rack: ..., ...}}``."""
     if path is None:
         return None
-    import pandas as pd
+    from kizashi.data.readers import read_table
 
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table, lines = read_table(path)  # encoding, quoting, ragged rows: errors naming the line
     if "entity" not in table.columns:
         raise ValueError(f"{path}: the entity labels need an 'entity' column "
                          f"(found: {', '.join(table.columns)})")
     keys = [c for c in table.columns if c != "entity"]
-    return {row["entity"]: {k: row[k] for k in keys} for _, row in table.iterrows()}
+    out: dict[str, dict[str, str]] = {}
+    first: dict[str, int] = {}
+    for line, (_, row) in zip(lines, table.iterrows(), strict=True):
+        entity = str(row["entity"]).strip()
+        if entity in out:
+            raise ValueError(f"{path}, line {line}: entity {entity!r} is listed again (first "
+                             f"at line {first[entity]}); give each entity one row")
+        first[entity] = int(line)
+        out[entity] = {k: str(row[k]).strip() for k in keys}
+    return out
 
 
 def peer_groups(frame: Any, entity_labels: dict[str, dict[str, str]] | None,

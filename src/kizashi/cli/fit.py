@@ -48,10 +48,17 @@ def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector:
     Saved without pickle: a JSON record and the arrays in model.npz (read with
     allow_pickle=False).
     """
+    from kizashi.cli.detector_options import checked_params, naming
+    from kizashi.cli.errors import check_writable
     from kizashi.detectors.fitted_model import fit_detector, save_fitted
     from kizashi.detectors.registry import DEFAULT_DETECTOR
 
-    name = detector or DEFAULT_DETECTOR
+    name = DEFAULT_DETECTOR if detector is None else detector
+    check_writable(out_dir, "folder")
+    try:  # options first: a bad one is found before a long read
+        parsed = checked_params(name, parse_params(params))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     try:
         frame = read_input(train_file, fmt, on_invalid, "last", None)
         entities = frame.unique_entities()
@@ -65,17 +72,23 @@ def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector:
                              f"{', '.join(entities[:5])}")
         columns = [j for j, e in enumerate(frame.entities) if e == chosen]
         features = [frame.metrics[j] for j in columns]
+        import numpy as np
+
+        empty = [m for j, m in zip(columns, features, strict=True)
+                 if np.isfinite(frame.values[:, j]).sum() < 2]
+        if empty:
+            raise ValueError(f"metric(s) {', '.join(empty)} of {chosen!r} have fewer than two "
+                             "values in the training rows; a model needs each one observed")
         if len(set(features)) != len(features):
             raise ValueError(f"{train_file}: entity {chosen!r} names a metric twice")
         if not quiet:
             click.echo(f"fitting {name} on {frame.n_times} rows of {chosen}: "
                        f"{', '.join(features)}", err=True)
-        fitted = fit_detector(name, frame.values[:, columns], frame.epoch_seconds,
-                              parse_params(params))
+        fitted = fit_detector(name, frame.values[:, columns], frame.epoch_seconds, parsed)
         key = save_fitted(fitted, out_dir, features, entity=chosen, rows=frame.n_times,
                           trained_on=str(train_file))
     except (DataError, ValueError, TypeError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(naming(train_file, str(error))) from None
     if not quiet:
         click.echo(f"wrote {out_dir} (model {key}); use it in a watch with `model: {out_dir}`",
                    file=sys.stdout)

@@ -42,6 +42,17 @@ class LazyGroup(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        from kizashi.cli.errors import guarded
+
+        return guarded(lambda: super(LazyGroup, self).make_context(info_name, args, parent,
+                                                                   **extra))
+
+    def invoke(self, ctx: click.Context):
+        from kizashi.cli.errors import guarded
+
+        return guarded(lambda: super(LazyGroup, self).invoke(ctx))
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kizashi")

@@ -10,6 +10,9 @@ import click
 from kizashi.data.validation import DataError
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
+#: The longest --horizon: further, a trend fitted on hours of data means nothing.
+MAX_HORIZON_DAYS = 366
+
 
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
     """``METRIC=VALUE`` options as a dict.
@@ -17,16 +20,25 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
     >>> parse_limits(("cpu_temp_c=90", "mem_bytes=6.4e10"))
     {'cpu_temp_c': 90.0, 'mem_bytes': 64000000000.0}
     """
+    import math
+
     limits = {}
     for item in items:
         metric, sep, value = item.partition("=")
         try:
             if not sep or not metric.strip():
                 raise ValueError
-            limits[metric.strip()] = float(value)
+            number = float(value)
         except ValueError:
             raise click.BadParameter(f"{item!r}: write METRIC=VALUE, e.g. cpu_temp_c=90",
                                      param_hint="--limit") from None
+        if not math.isfinite(number):
+            raise click.BadParameter(f"{item!r}: a limit must be a finite number",
+                                     param_hint="--limit")
+        if metric.strip() in limits:
+            raise click.BadParameter(f"{metric.strip()!r} is given twice; give one limit a "
+                                     "metric", param_hint="--limit")
+        limits[metric.strip()] = number
     return limits
 
 
@@ -78,13 +90,28 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
         kizashi predict nodes.csv --horizon 6h --limit cpu_temp_c=90 --out pred.csv
     """
     from kizashi.cli.detect import read_input
+    from kizashi.cli.detector_options import naming
+    from kizashi.cli.errors import check_not_input, check_writable
     from kizashi.durations import parse_duration
-    from kizashi.prediction.predictor import predict_frame
+    from kizashi.prediction.predictor import learning_note, predict_frame
 
+    check_writable(out)
+    check_not_input(out, file)
+    for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
+        if not 0.0 < value < 1.0:  # click's range lets NaN through
+            raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
+    try:  # options first: a bad one is found before a long read
+        if parse_duration(horizon) > MAX_HORIZON_DAYS * 86400:
+            raise ValueError(f"--horizon {horizon} is more than {MAX_HORIZON_DAYS} days ahead; "
+                             "a trend is not extrapolated that far")
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    limit_map = parse_limits(limits)
     try:
-        parse_duration(horizon)
-        limit_map = parse_limits(limits)
         frame = read_input(file, fmt, on_invalid, on_duplicate, None)
+        note = learning_note(frame, horizon)
+        if note:
+            click.secho(f"warning: {file}: {note}", fg="yellow", err=True)
         unknown = sorted(set(limit_map) - set(frame.metrics))
         if unknown:
             click.secho(f"warning: --limit for metrics not in {file}: {', '.join(unknown)}",
@@ -94,14 +121,17 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
                                anomaly_ahead=not no_anomaly_ahead,
                                progress=not quiet and sys.stderr.isatty())
     except (DataError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(naming(file, str(error))) from None
     _summary(file, result)
     if out is not None:
         table = result.to_long()
-        if out.suffix.lower() == ".parquet":
-            table.to_parquet(out, index=False)
-        else:
-            table.to_csv(out, index=False)
+        try:
+            if out.suffix.lower() == ".parquet":
+                table.to_parquet(out, index=False)
+            else:
+                table.to_csv(out, index=False)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
         click.echo(f"predictions written to {out}")
 
 

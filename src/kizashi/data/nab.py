@@ -101,10 +101,19 @@ def read_windows_file(path: Path) -> dict[str, list[tuple[np.datetime64, np.date
         raw = json.loads(path.read_text())
     except json.JSONDecodeError as error:
         raise DataError(f"{path}: not valid JSON ({error})") from None
-    return {
-        name: [(np.datetime64(a, "ns"), np.datetime64(b, "ns")) for a, b in pairs]
-        for name, pairs in raw.items()
-    }
+    except (OSError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: cannot read it ({error})") from None
+    if not isinstance(raw, dict):
+        raise DataError(f"{path}: a NAB windows file maps file names to lists of "
+                        f"[start, end] pairs; got a {type(raw).__name__}")
+    out = {}
+    for name, pairs in raw.items():
+        try:
+            out[name] = [(np.datetime64(a, "ns"), np.datetime64(b, "ns")) for a, b in pairs]
+        except (TypeError, ValueError) as error:  # not pairs, or not dates
+            raise DataError(f"{path}: the windows of {name!r} must be [start, end] pairs of "
+                            f"dates ({error})") from None
+    return out
 
 
 def load_nab_series(name: str, root: str | Path | None = None) -> NabSeries:

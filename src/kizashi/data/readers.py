@@ -305,10 +305,14 @@ def detect_format(columns: list[str]) -> str:
     --------
     >>> detect_format(["Timestamp", "entity", "metric", "value"]), detect_format(["timestamp", "cpu"])
     ('long', 'wide')
+    >>> detect_format(["timestamp", "metric", "value"]), detect_format(["timestamp", "value"])
+    ('long', 'wide')
     """  # noqa: E501
     lowered = [c.lower() for c in columns]
     if all(c in lowered for c in LONG_COLUMNS):
         return "long"
+    if "value" in lowered and ("entity" in lowered or "metric" in lowered):
+        return "long"  # a long file short of a column: say which, not "'n1' is not a number"
     return "wide"
 
 
@@ -408,6 +412,9 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
                             f"missing {', '.join(missing)}")
         names = {}
         for name in ("entity", "metric"):
+            absent = np.flatnonzero(table[by_lower[name]].isna().to_numpy())
+            if absent.size:  # a Parquet null: not the text "None"
+                raise DataError(f"{path}, {line_label} {lines[absent[0]]}: empty {name} name")
             labels = (table[by_lower[name]].astype(str).str.replace(TRIM, "", regex=True)
                       .to_numpy(dtype=object))
             empty = np.flatnonzero(labels == "")

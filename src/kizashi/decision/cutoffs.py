@@ -65,6 +65,8 @@ class Cutoff:
 def parse_cutoff(text: str | float) -> Cutoff:
     """Read a cutoff from its text form (see the module docs)."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if text != text:  # NaN: no level is above it or below it
+            raise ValueError("a cutoff must be a number, got NaN")
         return Cutoff("fixed", float(text))
     raw = str(text).strip().lower()
     if raw in ("", "default", "auto"):
@@ -78,7 +80,10 @@ def parse_cutoff(text: str | float) -> Cutoff:
             raise ValueError(f"quantile cutoff {text!r} must look like q0.999 (0 < q < 1)")
         return Cutoff("quantile", q)
     try:
-        return Cutoff("fixed", float(raw))
+        value = float(raw)
+        if value != value:
+            raise ValueError
+        return Cutoff("fixed", value)
     except ValueError:
         raise ValueError(
             f"cannot read cutoff {text!r}: use 'default', a number such as 0.1, or a quantile "

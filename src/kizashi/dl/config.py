@@ -134,7 +134,9 @@ def load_config(path: str | Path) -> RunConfig:
         raise
     except Exception as error:  # yaml.YAMLError without importing yaml at module top
         if type(error).__module__.startswith("yaml"):
-            raise ValueError(f"{path}: {error}") from None
+            from kizashi.yaml_errors import yaml_reason
+
+            raise ValueError(f"{path}: not valid YAML: {yaml_reason(error)}") from None
         raise
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected a mapping at the top of the file")

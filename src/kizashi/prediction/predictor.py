@@ -101,8 +101,9 @@ class PredictionResult:
 
         n, k = self.probability.shape
         eta = self.eta.ravel()
-        eta_text = np.where(np.isnat(eta), "", np.datetime_as_string(eta, unit="s") + "Z")
-        stamps = np.datetime_as_string(self.timestamps.astype("datetime64[s]"), unit="s")
+        unit = _exact_unit(self.timestamps)  # sub-second steps keep their fraction
+        eta_text = np.where(np.isnat(eta), "", np.datetime_as_string(eta, unit=unit) + "Z")
+        stamps = np.datetime_as_string(self.timestamps.astype(f"datetime64[{unit}]"), unit=unit)
         return pd.DataFrame({
             "timestamp": np.repeat(np.char.add(stamps, "Z"), k),
             "entity": np.tile(np.asarray(self.entities, dtype=object), n),
@@ -221,6 +222,39 @@ def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
                            bias_window=max(round(BIAS_WINDOW_SECONDS / step), 2))
 
 
+def _exact_unit(timestamps: np.ndarray) -> str:
+    """The coarsest of s, ms, us, ns that writes every timestamp exactly.
+
+    >>> _exact_unit(np.array([0, 1_500_000_000], dtype="datetime64[ns]"))
+    'ms'
+    """
+    ns = timestamps.astype("datetime64[ns]").astype(np.int64)
+    for unit, size in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if not np.any(ns % size):
+            return unit
+    return "ns"
+
+
+def learning_note(frame: SeriesFrame, horizon: str | float = "6h") -> str | None:
+    """Why no prediction at all will come from ``frame`` (too few rows for the horizon
+    and trend window at its step), or None when some rows can be predicted.
+
+    >>> stamps = np.arange(0, 100 * 300, 300).astype("datetime64[s]").astype("datetime64[ns]")
+    >>> learning_note(SeriesFrame.from_arrays(stamps, np.ones((100, 1))), "6h")
+    '100 rows every 300 s: the first prediction needs 144 (a 6 h trend window, then the 6 h horizon); every probability is empty'
+    """  # noqa: E501
+    if frame.n_times < 2:
+        return None  # predict_frame refuses it with its own message
+    step = step_seconds(frame)
+    horizon_seconds = parse_duration(horizon)
+    forecaster = forecaster_for(step, horizon_seconds)
+    if frame.n_times >= forecaster.min_rows:
+        return None
+    return (f"{frame.n_times} rows every {step:g} s: the first prediction needs "
+            f"{forecaster.min_rows} (a {forecaster.window * step / 3600:g} h trend window, then "
+            f"the {horizon_seconds / 3600:g} h horizon); every probability is empty")
+
+
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
                   limits: dict[str, float] | None = None, cutoff: float = DEFAULT_CUTOFF,
                   anomaly_ahead: bool = True, progress: bool = False,
@@ -265,6 +299,8 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
     eta_steps = np.full((n, k), np.nan)
     gate = np.ones((n, k), dtype=bool)  # series without a limit are not gated
     blocks = [np.arange(k)[i:i + BLOCK] for i in range(0, k, BLOCK)]
+    if n < forecaster.min_rows:  # every row learning (see learning_note): nothing to fit
+        blocks = []
     for columns in tqdm(blocks, desc="predict", unit="block", disable=not progress):
         values = frame.values[:, columns]
         has = np.isfinite(limit[columns])

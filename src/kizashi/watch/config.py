@@ -325,7 +325,9 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ValueError(f"{where}: not valid YAML: {error}") from None
+        from kizashi.yaml_errors import yaml_reason
+
+        raise ValueError(f"{where}: not valid YAML: {yaml_reason(error)}") from None
     except RecursionError:
         raise ValueError(f"{where}: not a usable config: YAML nested too deeply") from None
     except (ValueError, TypeError, OverflowError) as error:  # e.g. a date such as 2024-13-45

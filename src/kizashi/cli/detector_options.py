@@ -1,0 +1,105 @@
+"""``--detector`` and ``--param`` checked before any data is read, by the watch config's rules.
+
+A parameter of the wrong type (``k=abc``), not finite (``k=nan``), not whole where a count
+is meant (``window=2.5``) or absurdly large (``window=1e9``, which would allocate a
+window of a billion steps per series) is one line naming the option, before the
+file is read and scored. Whole numbers written as floats (``window=1e3``) become ints.
+
+>>> checked_params("threshold", {"window": 1e3, "k": 4})
+{'window': 1000, 'k': 4}
+>>> checked_params("threshold", {"k": "abc"})
+Traceback (most recent call last):
+...
+ValueError: --param k must be a number, got 'abc'
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+
+def checked_params(detector: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` of ``detector`` after the checks of ``kizashi watch``'s config.
+
+    Raises
+    ------
+    ValueError
+        An unknown detector (also the empty name), or a parameter that is unknown or
+        fails its check; the message names it.
+    """
+    from kizashi.detectors.registry import get_class, parameters
+    from kizashi.watch.config import _check_param
+
+    declared = {p.name: p for p in parameters(get_class(detector))}
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise ValueError(f"detector {detector!r} has no parameter "
+                         f"{', '.join(map(repr, unknown))}; its parameters are: "
+                         f"{', '.join(sorted(declared)) or '(none)'}")
+    out = dict(params)
+    for key, value in params.items():
+        _check_param(value, declared[key], f"--param {key}")
+        kinds = {t.strip() for t in str(declared[key].annotation).split("|")}
+        if isinstance(value, float) and "int" in kinds and "float" not in kinds:
+            out[key] = int(value)
+    if detector != "peers":  # (its groups come from the data) the parameters together:
+        from kizashi.detectors.registry import create  # bounds, min_periods ≤ window, …
+
+        try:
+            create(detector, **out).clone().reset(1)
+        except (TypeError, ArithmeticError) as error:
+            raise ValueError(f"detector {detector!r}: {error}") from None
+    return out
+
+
+def naming(source: Path | str | None, message: str) -> str:
+    """``message``, starting with the input ``source`` unless it names it already.
+
+    >>> naming("cpu.csv", "need at least 2 training rows"), naming("cpu.csv", "cpu.csv: empty")
+    ('cpu.csv: need at least 2 training rows', 'cpu.csv: empty')
+    """
+    if source is None or str(source) in message:
+        return message
+    head = re.match(r"([^:,]+)[:,] ", message)
+    if head and Path(head.group(1)).exists():  # names another file (--train, --labels)
+        return message
+    return f"{source}: {message}"
+
+
+def available_memory() -> int | None:
+    """Bytes of memory free now (Linux and most Unixes), or None when unknown."""
+    import os
+
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_state_memory(detector: str, params: dict[str, Any], n_series: int) -> None:
+    """Refuse a run whose detector state for ``n_series`` series cannot fit in free memory.
+
+    The state of one series (a univariate detector's windows) is built and measured,
+    then counted ``n_series`` times: a window of a million steps is 8 MB a series, 80 GB
+    for ten thousand, which would swap the machine to a halt instead of failing.
+
+    Raises
+    ------
+    ValueError
+        Naming the state's size, the free memory and what to change.
+    """
+    from kizashi.detectors.registry import create
+    from kizashi.watch.config import _state_bytes
+
+    free = available_memory()
+    model = create(detector, **params)
+    if free is None or model.multivariate or model.requires_training:
+        return
+    one = _state_bytes(model.clone().reset(1).state_)
+    need = one * n_series
+    if need > free:
+        raise ValueError(f"detector {detector!r} would keep {need / 2**30:.1f} GiB of state for "
+                         f"{n_series} series ({one / 2**20:.1f} MiB each), more than the "
+                         f"{free / 2**30:.1f} GiB free: use a smaller window or fewer series")
