@@ -229,7 +229,7 @@ class IncrementalForecaster:
                 rows = (t + steps - k * period) % self.history
                 ahead = hist[np.ix_(rows, columns)]
                 then = hist[self._lags(past, np.arange(self.window))][:, columns]
-                drift = coefs["line"][1, columns] - self.taps_line[1] @ then
+                drift = coefs["line"][1, columns] - _apply(self.taps_line[1:], then)[0]
                 changes[k - 1] = (ahead - hist[past % self.history, columns][None, :]
                                   + drift[None, :] * hs)
             out[:, _SEASONAL] = y[columns] + nan_median(changes)
