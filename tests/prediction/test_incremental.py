@@ -37,14 +37,15 @@ def series_family(rng: np.random.Generator, n: int) -> np.ndarray:
 
 FORECASTERS = [
     LimitForecaster(horizon_steps=12, window=16, season_steps=48, error_window=40,
-                    bias_window=24),
+                    bias_window=24, recent_horizon=3),  # recent errors 3 steps ahead
     LimitForecaster(horizon_steps=12, window=16, season_steps=48, error_window=40,
                     bias_window=40),                   # bias window = error window
-    LimitForecaster(horizon_steps=7, window=10, season_steps=None, error_window=20),
+    LimitForecaster(horizon_steps=7, window=10, season_steps=None, error_window=20,
+                    recent_horizon=2, recent_window=5),
     LimitForecaster(horizon_steps=100, window=8, season_steps=None, error_window=30,
-                    min_errors=5),                      # a horizon grid coarser than a step
+                    min_errors=5, recent_horizon=17),   # a horizon grid coarser than a step
     LimitForecaster(horizon_steps=6, window=12, season_steps=48, error_window=24,
-                    candidates=("linear", "seasonal")),
+                    candidates=("linear", "seasonal"), recent_horizon=1),
 ]
 
 

@@ -97,3 +97,33 @@ def test_the_band_of_a_clean_line_is_the_line_ahead():
     np.testing.assert_allclose(band["upper"][:, 0] - band["lower"][:, 0],
                                2 * BAND_Z * live.state["path_sd"][:, 0])
     assert (band["upper"][:, 0] - band["lower"][:, 0]).max() < 1e-3
+
+
+def test_a_state_saved_before_the_recent_errors_loads_and_catches_up():
+    """A state without the recent-error rings (``fR``, ``errR``: saved by an earlier version)
+    loads; once the rings have turned (``h_r`` steps of forecasts, then ``h_r`` of errors) the
+    forecaster's state and answers are those of the unbroken run, to the bit."""
+    rng = np.random.default_rng(3)
+    seconds = np.arange(0, 2.5 * 86400, 300.0)
+    values = np.column_stack([30 + seconds / 3600 * 0.8 + rng.normal(0, 0.3, seconds.size),
+                              60 + np.cumsum(rng.normal(0, 0.2, seconds.size))])
+    limits = np.array([100.0, 100.0])
+    one = LivePredictor(300.0, limits, "6h")
+    cut = 600
+    one.update(seconds[:cut], values[:cut])
+    saved = copy_state(one.state_dict())
+    del saved["kernel"]["fR"], saved["kernel"]["errR"]
+    old = LivePredictor(300.0, limits, "6h")
+    old.load_state_dict(saved)
+    catch_up = 2 * one.kernel.recent          # 12 steps of forecasts, 12 of errors at 5m/6h
+    assert one.kernel.recent == 12
+    for i in range(cut, cut + catch_up):
+        one.update(seconds[i:i + 1], values[i:i + 1])
+        old.update(seconds[i:i + 1], values[i:i + 1])
+    for key in ("fR", "errR", "err", "hist"):
+        np.testing.assert_array_equal(old.state["kernel"][key], one.state["kernel"][key], key)
+    for i in range(cut + catch_up, cut + catch_up + 50):
+        a = one.update(seconds[i:i + 1], values[i:i + 1])
+        b = old.update(seconds[i:i + 1], values[i:i + 1])
+        np.testing.assert_array_equal(b.probability, a.probability)
+        np.testing.assert_array_equal(b.warning, a.warning)

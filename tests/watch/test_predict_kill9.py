@@ -6,7 +6,7 @@ The predictor learns for about a day and a half of steps (``docs/prediction.md``
 state file is first seeded in-process (40 h of 10 s steps backfilled up to a moment a little
 ahead of the wall clock); the daemon then goes on from it in real time. ``fill`` is a straight
 line that reaches its limit (100) at ``cross``: with a 2-minute horizon its warning starts at
-the step ``cross − 120 s`` (where the line's ETA comes within the horizon).
+the step ``cross − 110 s`` (the first where the line's ETA is strictly within the horizon).
 """
 
 from __future__ import annotations
@@ -75,7 +75,9 @@ def warnings(store: WatchStore) -> list[tuple]:
 def test_sigkill_with_predictions_loses_and_repeats_no_warning(tmp_path):
     seeded_to = (math.floor(time.time() / STEP) * STEP) + SEED_AHEAD
     cross = seeded_to + WARN_AFTER + HORIZON          # fill reaches 100 here
-    warn_at = cross - HORIZON                          # the step its warning starts
+    # the step its warning starts: the first with the limit strictly within the horizon (at
+    # cross − HORIZON the line meets it exactly at the horizon: margin 0, under the cutoff)
+    warn_at = cross - HORIZON + STEP
 
     def value(name: str, t: float) -> float:
         if name == "fill":

@@ -54,6 +54,7 @@ from kizashi.prediction.limit_forecaster import (
     SEASON_DAYS,
     Crossing,
     LimitForecaster,
+    failing_now,
     first_near_min,
     horizon_grid,
     nan_median,
@@ -92,7 +93,10 @@ class IncrementalForecaster:
         self.window = int(f.window)
         self.season = None if f.season_steps is None else int(f.season_steps)
         self.grid = horizon_grid(self.horizon)
-        self._ends = np.array([1, self.horizon])
+        #: the recent errors' horizon and window (see LimitForecaster.recent_horizon)
+        self.recent = int(f.recent_horizon or 0)
+        self.recent_window = f.recent_steps
+        self._ends = np.array([1, self.horizon, max(self.recent, 1)])
         self.error_window = int(f.error_window)
         self.bias_window = int(f.bias_window) if f.bias_window else 0
         self.ring = max(self.error_window, self.bias_window)
@@ -121,7 +125,9 @@ class IncrementalForecaster:
                 "f1": np.full((m, s), np.nan), "fH": np.full((self.horizon, m, s), np.nan),
                 "err": np.full((self.ring, 2, m, s), np.nan),
                 "sq_sum": np.zeros((2, m, s)), "sq_count": np.zeros((2, m, s)),
-                "bias_sum": np.zeros((m, s)), "bias_count": np.zeros((m, s))}
+                "bias_sum": np.zeros((m, s)), "bias_count": np.zeros((m, s)),
+                "fR": np.full((max(self.recent, 1), m, s), np.nan),
+                "errR": np.full((self.recent_window, m, s), np.nan)}
 
     def relay(self, hist: np.ndarray, rows_seen: int) -> np.ndarray:
         """A ``hist`` ring saved with another length, laid into this one's (rows it did not
@@ -152,6 +158,8 @@ class IncrementalForecaster:
         self._record_errors(state, filled, seen, t)
         state["f1"] = ends[0].copy()
         state["fH"][t % self.horizon] = ends[1]
+        if self.recent:
+            state["fR"][t % self.recent] = ends[2]
         state["row"][0] = t + 1
         return self._crossing(state, coefs, hist, filled, t, upper, lower)
 
@@ -171,6 +179,8 @@ class IncrementalForecaster:
             state["f1"][:, first] = past(t - 1)
         for row in range(max(t - self.horizon, 0), t):
             state["fH"][row % self.horizon][:, first] = past(row)
+        for row in range(max(t - self.recent, 0), t):
+            state["fR"][row % self.recent][:, first] = past(row)
 
     def _lags(self, t: int, lags: np.ndarray) -> np.ndarray:
         return (t - lags) % self.history
@@ -219,7 +229,7 @@ class IncrementalForecaster:
                 rows = (t + steps - k * period) % self.history
                 ahead = hist[np.ix_(rows, columns)]
                 then = hist[self._lags(past, np.arange(self.window))][:, columns]
-                drift = coefs["line"][1, columns] - self.taps_line[1] @ then
+                drift = coefs["line"][1, columns] - _apply(self.taps_line[1:], then)[0]
                 changes[k - 1] = (ahead - hist[past % self.history, columns][None, :]
                                   + drift[None, :] * hs)
             out[:, _SEASONAL] = y[columns] + nan_median(changes)
@@ -243,6 +253,28 @@ class IncrementalForecaster:
         err[t % ring] = new
         if (t + 1) % ring == 0:  # once per turn of the ring: the sums afresh (no drift)
             self._resum(state, t)
+        if self.recent:
+            with np.errstate(invalid="ignore"):
+                recent = y - state["fR"][t % self.recent]
+            recent[:, ~seen] = np.nan
+            state["errR"][t % self.recent_window] = recent * recent
+
+    def _recent_errors(self, state: dict[str, Any], t: int) -> np.ndarray:
+        """``(models, series)``: the recent ``h_r``-step squared errors' mean (0 with fewer
+        than half the window), summed lag by lag as
+        :func:`~kizashi.prediction.local_fit.recent_mean` does."""
+        ring = state["errR"]
+        total = np.zeros(ring.shape[1:])
+        count = np.zeros(ring.shape[1:])
+        for lag in range(min(self.recent_window, t + 1)):
+            value = ring[(t - lag) % self.recent_window]
+            finite = np.isfinite(value)
+            total += np.where(finite, value, 0.0)
+            count += finite
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        enough = (count >= max(self.recent_window // 2, 1)) & np.isfinite(mean)
+        return np.where(enough, mean, 0.0)
 
     def _resum(self, state: dict[str, Any], t: int) -> None:
         err, ring = state["err"], self.ring
@@ -268,6 +300,9 @@ class IncrementalForecaster:
         mse_1, mse_h = mse[0], mse[1]
         usable = (count[1] >= self.needed) & np.isfinite(mse_h)
         choice = np.where(usable & self.allowed[:, None], mse_h, np.inf)
+        if self.recent:
+            choice = failing_now(choice, self._recent_errors(state, t),
+                                 self.horizon / self.recent, axis=0)
         if self.bias_window:
             bc = state["bias_count"]
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -48,14 +48,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kizashi.prediction.local_fit import fill_forward, rolling_polyfit, trailing_mean
+from kizashi.prediction.local_fit import (
+    fill_forward,
+    recent_mean,
+    rolling_polyfit,
+    trailing_mean,
+)
 
-__all__ = ["MODELS", "Crossing", "LimitForecaster", "first_near_min"]
+__all__ = ["MODELS", "Crossing", "LimitForecaster", "failing_now", "first_near_min"]
 
 #: The forecasters, in the order of :attr:`Crossing.model`.
 MODELS = ("linear", "linear_long", "quadratic", "seasonal", "median")
 #: The seasonal forecaster takes the median change of this many past days.
 SEASON_DAYS = 3
+#: A forecaster's recent errors count against it beyond this many times the best one's
+#: (mean squared errors; see failing_now).
+RECENT_FACTOR = 2.0
 #: At most this many steps ahead are checked (see horizon_grid).
 MAX_HORIZONS = 72
 
@@ -101,6 +109,21 @@ class LimitForecaster:
         ``bias_window`` steps is added to its forecast (scaled by ``h/H``):
         one that has been falling short of a steepening trend is raised, one
         that overshot a rise that stopped is lowered.
+    recent_horizon : int or None
+        ``h_r``: when set, a forecaster is also judged on its *recent* errors
+        ``h_r`` steps ahead (the forecasts made ``h_r`` steps ago against what came):
+        their mean square over the last ``recent_window`` steps (default ``h_r``),
+        against the variance its own band gives ``h_r`` steps ahead
+        (``e₁² + (e_H² − e₁²)·h_r/H``). Where it is larger, the forecaster's
+        ``H``-step record is multiplied by the ratio for the choice (see
+        :func:`failing_now`). The ``H``-step record only shows a change ``H`` steps
+        after it began, so a series that sat flat for days and then rises fast kept a
+        flat forecaster for a whole horizon; now a forecaster failing *now* loses the
+        choice within ``h_r`` steps, while after a jump, which every forecaster
+        misses alike, the records still decide. The recent errors can only count
+        against a forecaster, never for it; the band stays its record's.
+    recent_window : int or None
+        Steps of recent ``h_r``-step errors averaged (at least half must be there).
     """
 
     horizon_steps: int
@@ -110,6 +133,8 @@ class LimitForecaster:
     min_errors: int | None = None
     bias_window: int | None = None
     candidates: tuple[str, ...] = MODELS
+    recent_horizon: int | None = None
+    recent_window: int | None = None
 
     @property
     def min_rows(self) -> int:
@@ -126,6 +151,8 @@ class LimitForecaster:
             raise ValueError("need horizon_steps ≥ 1, window ≥ 4 and error_window ≥ 2")
         if self.season_steps is not None and self.season_steps < self.horizon_steps:
             raise ValueError("the seasonal forecaster needs a day of at least horizon_steps")
+        if self.recent_horizon is not None and not 1 <= self.recent_horizon <= self.horizon_steps:
+            raise ValueError("recent_horizon must be between 1 and horizon_steps")
 
     def crossing(self, values: np.ndarray, upper: np.ndarray | None = None,
                  lower: np.ndarray | None = None) -> Crossing:
@@ -154,7 +181,7 @@ class LimitForecaster:
             if h == big_h:
                 needed = self.min_errors or max(self.error_window // 4, 1)
                 usable = (count >= needed) & np.isfinite(mse[h])
-                choice_mse = np.where(usable, mse[h], np.inf)
+                choice_mse = np.where(usable, mse[h], np.inf)  # before the bias (below)
             if h == big_h and self.bias_window:
                 # the mean signed error of the last bias_window steps: a forecaster that has
                 # been falling short (a trend steepening) is raised, and its band is the
@@ -165,6 +192,9 @@ class LimitForecaster:
                     self.error_window else mse[h]
         allowed = np.isin(np.array(MODELS), self.candidates)
         choice_mse = np.where(allowed[None, :, None], choice_mse, np.inf)
+        if self.recent_horizon:
+            choice_mse = failing_now(choice_mse, self._recent_errors(y, seen, paths),
+                                     big_h / self.recent_horizon, axis=1)
         model = first_near_min(choice_mse, y, axis=1)
         # learning until every forecaster has a record (a daily rhythm needs a day first)
         enabled = [m for m in range(len(MODELS)) if paths.enabled(m)]
@@ -201,6 +231,49 @@ class LimitForecaster:
         forecast[~ready] = np.nan
         sd[~ready] = np.nan
         return Crossing(z, eta, model, forecast, sd)
+
+
+    @property
+    def recent_steps(self) -> int:
+        """Steps of recent errors averaged (see ``recent_window``)."""
+        return int(self.recent_window or self.recent_horizon or 1)
+
+    def _recent_errors(self, y: np.ndarray, seen: np.ndarray, paths: _Paths) -> np.ndarray:
+        """``(T, models, S)``: each forecaster's mean squared ``h_r``-step error over the
+        last ``recent_window`` steps (0 with fewer than half of them)."""
+        h = int(self.recent_horizon or 1)
+        n, k = y.shape
+        errors = np.full((n, len(MODELS), k), np.nan)
+        for m in range(len(MODELS)):
+            errors[h:, m] = y[h:] - paths.forecast(m, h)[:-h]
+        errors[~np.broadcast_to(seen[:, None, :], errors.shape)] = np.nan
+        window = self.recent_steps
+        mean, count = recent_mean(errors ** 2, window)
+        enough = (count >= max(window // 2, 1)) & np.isfinite(mean)
+        return np.where(enough, mean, 0.0)
+
+
+def failing_now(record: np.ndarray, recent: np.ndarray, scale: float, axis: int,
+                factor: float = RECENT_FACTOR) -> np.ndarray:
+    """The ``H``-step ``record`` of each forecaster (mean squared errors along ``axis``;
+    ``inf`` where one is not used) plus ``scale`` times how far its ``recent`` mean squared
+    error exceeds ``factor`` times the smallest recent one among those used.
+
+    Forecasters that all missed alike (a jump) keep their records; one that missed by far
+    more than the best did lately (a flat forecaster as a series starts to run away)
+    loses the choice.
+
+    >>> record = np.array([0.04, 1.4])
+    >>> failing_now(record, np.array([100.0, 90.0]), 6.0, axis=0).tolist()  # missed alike
+    [0.04, 1.4]
+    >>> failing_now(record, np.array([100.0, 4.0]), 6.0, axis=0).tolist()  # 6·(100 − 2·4)
+    [552.04, 1.4]
+    """
+    used = np.isfinite(record)
+    best = np.min(np.where(used, recent, np.inf), axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        excess = np.maximum(recent - factor * best, 0.0)
+    return np.where(used, record + scale * np.where(np.isfinite(excess), excess, 0.0), record)
 
 
 def first_near_min(errors: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:

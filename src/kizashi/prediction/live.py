@@ -201,6 +201,10 @@ class LivePredictor:
         if "previous" not in state:  # saved before missing steps were laid out: the line
             state = {**state, "previous": fresh["previous"]}  # over the next gap is NaN
         kernel = state.get("kernel", {})
+        if "hist" in kernel and "fR" not in kernel:  # saved before the recent errors: they
+            kernel = {**kernel, "fR": fresh["kernel"]["fR"],  # are learnt within 2·h_r steps
+                      "errR": fresh["kernel"]["errR"]}
+            state = {**state, "kernel": kernel}
         if "hist" in kernel and np.shape(kernel["hist"])[0] != self.kernel.history:
             # saved by a version keeping a shorter history: re-laid into this one's ring
             hist = self.kernel.relay(kernel["hist"], int(np.asarray(kernel["row"])[0]))

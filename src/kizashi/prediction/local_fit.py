@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fill_forward", "polyfit_filters", "rolling_polyfit", "trailing_mean"]
+__all__ = ["fill_forward", "polyfit_filters", "recent_mean", "rolling_polyfit", "trailing_mean"]
 
 
 def polyfit_filters(window: int, degree: int) -> np.ndarray:
@@ -91,6 +91,29 @@ def trailing_mean(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarr
     count = np.cumsum(finite, axis=0).astype(np.float64)
     total[window:] = total[window:] - total[:-window]
     count[window:] = count[window:] - count[:-window]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return mean, count
+
+
+def recent_mean(values: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the finite values among the last ``window`` rows (inclusive), and their
+    count, summed lag by lag (lag 0 first) rather than by a running sum: for short windows,
+    so that a streaming sum over the same ring of values (in the same order) gives the
+    same bits.
+
+    >>> mean, count = recent_mean(np.array([[1.0], [np.nan], [3.0], [5.0]]), 2)
+    >>> mean[:, 0].tolist(), count[:, 0].tolist()
+    ([1.0, 1.0, 3.0, 4.0], [1.0, 1.0, 1.0, 2.0])
+    """
+    values = np.asarray(values, dtype=np.float64)
+    total = np.zeros(values.shape)
+    count = np.zeros(values.shape)
+    for lag in range(min(window, values.shape[0])):
+        shifted = values[: values.shape[0] - lag]
+        finite = np.isfinite(shifted)
+        total[lag:] += np.where(finite, shifted, 0.0)
+        count[lag:] += finite
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     return mean, count

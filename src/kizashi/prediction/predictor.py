@@ -49,8 +49,8 @@ __all__ = ["ANOMALY_AHEAD_CUTOFF", "DEFAULT_CUTOFF", "PredictionResult", "predic
 
 #: Warn when the calibrated probability reaches this: chosen on seeds 100–119 by
 #: ``benchmarks/prediction.py --fit`` (the longest lead at ≤ a tenth of predict_linear's
-#: false warnings, with the rise gate).
-DEFAULT_CUTOFF = 0.10
+#: false warnings, with the rise gate and the recent errors in the choice of forecaster).
+DEFAULT_CUTOFF = 0.15
 #: A series with a limit warns only while the line through its last RISE_WINDOW_SECONDS,
 #: continued over the horizon, comes near the limit (:mod:`kizashi.prediction.rise_gate`).
 RISE_WINDOW_SECONDS = 3600.0
@@ -62,6 +62,9 @@ WINDOW_SECONDS = 6 * 3600.0
 ERROR_WINDOW_SECONDS = 86400.0
 #: A forecaster's mean error over this window shifts its forecast (see LimitForecaster).
 BIAS_WINDOW_SECONDS = 12 * 3600.0
+#: Forecasters are also judged on their errors this share of the horizon ahead, over as
+#: many recent steps (see LimitForecaster.recent_horizon): a sixth, 1 h of a 6 h horizon.
+RECENT_SHARE = 1 / 6
 #: A warning ends after the probability stayed under the cutoff this long (hysteresis).
 RESOLVE_SECONDS = 7200.0
 #: Series per block (memory stays ~ horizon × block × steps floats).
@@ -219,7 +222,8 @@ def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
                            window=max(round(WINDOW_SECONDS / step), 4),
                            season_steps=day if day >= horizon else None,
                            error_window=max(round(ERROR_WINDOW_SECONDS / step), 2 * horizon),
-                           bias_window=max(round(BIAS_WINDOW_SECONDS / step), 2))
+                           bias_window=max(round(BIAS_WINDOW_SECONDS / step), 2),
+                           recent_horizon=max(round(RECENT_SHARE * horizon), 1))
 
 
 def _exact_unit(timestamps: np.ndarray) -> str:

@@ -27,7 +27,7 @@ goes on where it stopped.
 
 >>> spec = parse_predict({"horizon": "6h", "limit": 90}, "cfg: watches[t].predict")
 >>> spec.horizon, spec.limit, spec.cutoff
-(21600.0, 90.0, 0.1)
+(21600.0, 90.0, 0.15)
 >>> import numpy as np
 >>> p = WatchPredictions(spec, step_seconds=300.0)
 >>> p.limits([{"__name__": "cpu_temp_c"}, {"__name__": "fs_used_pct"}]).tolist()
