@@ -409,6 +409,38 @@ def test_a_saved_reference_without_a_power_is_scored_by_the_mean():
     np.testing.assert_array_equal(old.score(test), expected)
 
 
+@pytest.mark.parametrize("windows", [(1,), (1, 4)])
+def test_a_held_out_spread_standardises_by_each_half_scored_by_the_other(windows):
+    # reference_spread="held_out": a window's mean and spread come from the first half of the
+    # training rows scored by a reference fitted on the second half, and the second half by
+    # one fitted on the first; the test rows are still scored by the reference of them all
+    from kizashi.detectors.ensemble import reference_level
+    from kizashi.detectors.multivariate.reference import ReferenceDetector
+
+    train, test = noisy(801, 3, seed=21), noisy(400, 3, seed=22)
+    test[150:300, 2] += 2.0
+    half = 400
+    z = []
+    for width in windows:
+        first, second = train[:half], train[half:]
+        held = np.concatenate([ReferenceDetector(window=width).fit(second).score(first),
+                               ReferenceDetector(window=width).fit(first).score(second)])
+        whole = ReferenceDetector(window=width).fit(train)
+        whole.update_many(train)  # its windows continue into the test rows
+        z.append((whole.score(test) - held.mean()) / held.std())
+    fitted = create("ensemble", reference_window=windows, reference_spread="held_out",
+                    **SMALL).fit(train)
+    np.testing.assert_allclose(fitted.score(test), reference_level(np.mean(z, axis=0)),
+                               rtol=1e-9)
+
+
+def test_a_held_out_spread_needs_two_rows_in_each_half_else_it_is_the_fit_spread():
+    train, test = noisy(3, 3, seed=23), noisy(50, 3, seed=24)  # halves of 1 and 2 rows
+    held = create("ensemble", reference_window=1, reference_spread="held_out", **SMALL)
+    plain = create("ensemble", reference_window=1, **SMALL)
+    np.testing.assert_array_equal(held.fit(train).score(test), plain.fit(train).score(test))
+
+
 def test_reference_windows_given_as_text_a_tuple_or_one_number_agree():
     train, test = noisy(600, 3, seed=3), noisy(300, 3, seed=4)
     test[100:150, 0] += 3.0
@@ -446,7 +478,8 @@ def test_several_reference_windows_survive_a_json_round_trip_mid_stream():
                                  {"reference_power": 0}, {"reference_power": -0.5},
                                  {"reference_power": "x"}, {"reference_power": True},
                                  {"reference_power": float("nan")},
-                                 {"reference_power": float("inf")}])
+                                 {"reference_power": float("inf")},
+                                 {"reference_spread": "median"}, {"reference_spread": None}])
 def test_bad_reference_windows_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble: reference_"):
         create("ensemble", **SMALL, **bad).fit(noisy(200, 3))

@@ -27,6 +27,8 @@ from kizashi.state import State
 ACROSS = ("max", "mean")
 #: How the standardised scores of several reference windows become one.
 REFERENCE_COMBINE = ("mean", "max")
+#: Which training rows' raw scores standardise a reference's (``reference_spread``).
+REFERENCE_SPREAD = ("fit", "held_out")
 #: The stream part's name for the fitted reference's last rows (see ``split_state_dict``).
 RECENT = "reference_recent"
 
@@ -179,6 +181,13 @@ class EnsembleDetector(Detector):
         left the training rows' axes more than by the few that left them farthest.
         0.7 was best on SMD's tuning machines but lost on the reported ones, so the
         default stays 1 (``docs/benchmarks.md``).
+    reference_spread : {"fit", "held_out"}
+        Which raw scores of the training rows give each reference's mean and spread
+        (the ``z`` of its score): ``"fit"`` (the default), those of the reference fitted
+        on them all; ``"held_out"``, those of two references fitted on one half of the
+        training rows each, scoring the other half (a reference scores the rows it was
+        fitted on closer than new ones, and a long window's more so: its ``z`` is then
+        inflated against a short window's). Costs two more fits of half the rows.
     compress : bool
         Calibrate ``log(1 + z)`` of the threshold member instead of ``z``: one
         huge z-score (a single restart of a daemon that rarely restarts)
@@ -280,6 +289,7 @@ class EnsembleDetector(Detector):
                  reference_window: int | str | tuple[int, ...] = (1, 5, 20),
                  reference_combine: str = "mean",
                  reference_power: float = 1.0,
+                 reference_spread: str = "fit",
                  rest_tail: float | None = None, threshold_weight: float = 1.0,
                  discord_averaging_window: int | None = None,
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
@@ -300,6 +310,7 @@ class EnsembleDetector(Detector):
         self.reference_window = reference_window
         self.reference_combine = reference_combine
         self.reference_power = reference_power
+        self.reference_spread = reference_spread
         self.counts = counts
         self.z_cap = z_cap
         self.discord_window = discord_window
@@ -570,6 +581,32 @@ class EnsembleDetector(Detector):
             raise ValueError(f"ensemble: reference_power must be a number > 0, got {power!r}")
         return number
 
+    def _held_out(self) -> bool:
+        """Whether ``reference_spread`` asks for held-out training scores."""
+        if self.reference_spread not in REFERENCE_SPREAD:
+            raise ValueError(f"ensemble: reference_spread must be one of "
+                             f"{', '.join(REFERENCE_SPREAD)}, got {self.reference_spread!r}")
+        return self.reference_spread == "held_out"
+
+    def _held_out_scores(self, width: int, values: np.ndarray, t: np.ndarray | None,
+                         fitted: np.ndarray) -> np.ndarray:
+        """The raw scores of each half of ``values`` by a reference of windows of ``width``
+        rows fitted on the other half (``fitted``, the scores of the reference fitted on all
+        of them, where a half has fewer than two complete rows to fit on)."""
+        half = values.shape[0] // 2
+        parts = [(values[half:], values[:half]), (values[:half], values[half:])]
+        if any((~np.isnan(fit).any(axis=1)).sum() < 2 for fit, _ in parts):
+            return fitted
+        power = self._reference_power()
+        held = []
+        for fit, scored in parts:
+            other = ReferenceDetector(window=width, aggregate="mean" if power == 1.0 else
+                                      "power", power=power)
+            other.reset(values.shape[1])
+            other._fit(fit, None)
+            held.append(other._score_batch(other.state_, scored, None)[:, 0])
+        return np.concatenate(held)
+
     def _fixed_reference(self, width: int, values: np.ndarray, t: np.ndarray | None
                          ) -> State:
         """A reference of windows of ``width`` rows fitted on ``values``, with the mean and
@@ -581,6 +618,8 @@ class EnsembleDetector(Detector):
         reference._fit(values, t)
         reference.state_["power"] = power  # how its raw scores aggregate the metrics
         raw = reference._score_batch(reference.state_, values, t)[:, 0]
+        if self._held_out():
+            raw = self._held_out_scores(width, values, t, raw)
         raw = raw[np.isfinite(raw)]
         reference.state_["raw_mean"] = float(raw.mean()) if raw.size else 0.0
         reference.state_["raw_std"] = max(float(raw.std()) if raw.size else 0.0, 1e-9)
