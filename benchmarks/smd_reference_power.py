@@ -13,9 +13,13 @@ their mean, the default), standardised over the training rows, averaged over the
 windows (the ensemble's ``reference_combine="mean"``), and its VUS-PR printed per machine
 and protocol. Each cell is also ``kizashi bench smd [--protocol tsb-ad] --split tune
 --param reference_power=0.7`` (the ensemble's level is a monotone map of the combined
-score, so its VUS-PR is the same). Usage::
+score, so its VUS-PR is the same). With ``--spread held_out`` each window's raw
+scores are standardised over the training rows as scored by two references fitted on
+one half of them each, scoring the other half (the ensemble's
+``reference_spread=held_out``). Usage::
 
     .venv/bin/python benchmarks/smd_reference_power.py [--split tune|reported]
+        [--spread fit|held_out]
 
 The data come from ``kizashi.data.paths.dataset_root()`` (``KIZASHI_DATA``).
 """
@@ -39,15 +43,27 @@ POWERS = (2.0, 1.5, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
 PROTOCOLS = ("tsb-ad", "omni")
 
 
-def residuals(train: np.ndarray, test: np.ndarray, window: int
+def fitted(rows: np.ndarray, window: int) -> ReferenceDetector:
+    """A reference of windows of ``window`` rows fitted on ``rows``."""
+    reference = ReferenceDetector(window=window)
+    reference.reset(rows.shape[1])
+    reference._fit(rows, None)
+    return reference
+
+
+def residuals(train: np.ndarray, test: np.ndarray, window: int, spread: str
               ) -> tuple[np.ndarray, np.ndarray]:
     """``(time, metrics)`` residuals of the training rows and then of the test rows."""
-    reference = ReferenceDetector(window=window)
-    reference.reset(train.shape[1])
-    reference._fit(train, None)
+    reference = fitted(train, window)
     # its windows continue from the training rows into the test rows
-    return (reference._distances(reference.state_, train),
-            reference._distances(reference.state_, test))
+    own = reference._distances(reference.state_, train)
+    scored = reference._distances(reference.state_, test)
+    if spread == "held_out":  # each half as scored by a reference of the other half
+        half = train.shape[0] // 2
+        first, second = fitted(train[half:], window), fitted(train[:half], window)
+        own = np.concatenate([first._distances(first.state_, train[:half]),
+                              second._distances(second.state_, train[half:])])
+    return own, scored
 
 
 def combined(cached: list[tuple[np.ndarray, np.ndarray]], power: float) -> np.ndarray:
@@ -64,6 +80,7 @@ def combined(cached: list[tuple[np.ndarray, np.ndarray]], power: float) -> np.nd
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=["tune", "reported"], default="tune")
+    parser.add_argument("--spread", choices=["fit", "held_out"], default="fit")
     args = parser.parse_args()
     names = SMD_TUNE_MACHINES if args.split == "tune" else SMD_REPORTED_MACHINES
     windows = EnsembleDetector()._reference_windows()
@@ -75,7 +92,7 @@ def main() -> None:
             train, test, label = split_of(name, protocol, published)
             column = f"{protocol} {name}"
             columns.append(column)
-            cached = [residuals(train, test, window) for window in windows]
+            cached = [residuals(train, test, window, args.spread) for window in windows]
             for power in POWERS:
                 score = np.nan_to_num(combined(cached, power), nan=0.0)
                 cells[column, power] = vus_pr(label.astype(bool), score)
