@@ -56,7 +56,7 @@ def test_a_fitted_entity_of_several_metrics_is_judged_by_its_fixed_reference():
 
     train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
     test[300:500, 1] += 2.0  # a long shift, inside the range seen so far
-    fitted = create("ensemble", reference_window=10, **SMALL).fit(train)
+    fitted = create("ensemble", reference_window=10, reference_spread="fit", **SMALL).fit(train)
     assert fitted.state_["trained"]
     reference = ReferenceDetector(window=10).fit(train)
     raw_train = reference.update_many(train)  # its windows then continue into the test rows
@@ -370,7 +370,7 @@ def test_several_reference_windows_are_combined_as_standardised_scores(combine, 
     train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
     test[300:500, 1] += 2.0
     fitted = create("ensemble", reference_window="1, 4", reference_combine=combine,
-                    reference_power=power, **SMALL).fit(train)
+                    reference_power=power, reference_spread="fit", **SMALL).fit(train)
     z = []
     aggregate = "mean" if power == 1.0 else "power"
     for width in (1, 4):
@@ -391,7 +391,8 @@ def test_reference_power_of_one_scores_by_the_plain_mean_of_the_residuals():
     reference = ReferenceDetector(window=1, aggregate="mean").fit(train)
     raw_train = reference.update_many(train)
     z = (reference.score(test) - raw_train.mean()) / raw_train.std()
-    got = create("ensemble", reference_window=1, reference_power=1.0, **SMALL).fit(train)
+    got = create("ensemble", reference_window=1, reference_power=1.0, reference_spread="fit",
+                 **SMALL).fit(train)
     np.testing.assert_allclose(got.score(test), reference_level(z), rtol=1e-9)
 
 
@@ -428,8 +429,7 @@ def test_a_held_out_spread_standardises_by_each_half_scored_by_the_other(windows
         whole = ReferenceDetector(window=width).fit(train)
         whole.update_many(train)  # its windows continue into the test rows
         z.append((whole.score(test) - held.mean()) / held.std())
-    fitted = create("ensemble", reference_window=windows, reference_spread="held_out",
-                    **SMALL).fit(train)
+    fitted = create("ensemble", reference_window=windows, **SMALL).fit(train)  # the default
     np.testing.assert_allclose(fitted.score(test), reference_level(np.mean(z, axis=0)),
                                rtol=1e-9)
 
@@ -437,7 +437,7 @@ def test_a_held_out_spread_standardises_by_each_half_scored_by_the_other(windows
 def test_a_held_out_spread_needs_two_rows_in_each_half_else_it_is_the_fit_spread():
     train, test = noisy(3, 3, seed=23), noisy(50, 3, seed=24)  # halves of 1 and 2 rows
     held = create("ensemble", reference_window=1, reference_spread="held_out", **SMALL)
-    plain = create("ensemble", reference_window=1, **SMALL)
+    plain = create("ensemble", reference_window=1, reference_spread="fit", **SMALL)
     np.testing.assert_array_equal(held.fit(train).score(test), plain.fit(train).score(test))
 
 
