@@ -87,8 +87,9 @@ class EnsembleDetector(Detector):
     the mean PCA residual over metrics of windows of ``reference_window``
     rows, which never learns an incident as normal). Its raw score ``r`` is
     put on the same scale through the Gaussian of ``r`` over the training
-    rows (``z = (r − mean) / sd``; with several windows, the mean of their
-    ``z``): Numenta's log-scale tail level up to the
+    rows (``z = (r − mean) / sd``, each half of them scored by a reference of
+    the other half: ``reference_spread``; with several windows, the mean of
+    their ``z``): Numenta's log-scale tail level up to the
     red line (0.5 at ``z ≈ 4.26``),
     then ``1 − 0.5 · (z_red / z)²``, which keeps growing with ``z`` and never
     reaches 1, so a larger departure always ranks higher; the per-metric
