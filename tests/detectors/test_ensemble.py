@@ -56,7 +56,7 @@ def test_a_fitted_entity_of_several_metrics_is_judged_by_its_fixed_reference():
 
     train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
     test[300:500, 1] += 2.0  # a long shift, inside the range seen so far
-    fitted = create("ensemble", reference_window=10, **SMALL).fit(train)
+    fitted = create("ensemble", reference_window=10, reference_spread="fit", **SMALL).fit(train)
     assert fitted.state_["trained"]
     reference = ReferenceDetector(window=10).fit(train)
     raw_train = reference.update_many(train)  # its windows then continue into the test rows
@@ -360,24 +360,87 @@ def test_the_discord_member_may_average_its_own_number_of_scores(averaging):
     np.testing.assert_allclose(got, np.maximum(*levels), rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("combine", ["mean", "max"])
-def test_several_reference_windows_are_combined_as_standardised_scores(combine):
+@pytest.mark.parametrize(("combine", "power"), [("mean", 0.7), ("max", 0.7), ("mean", 1.0),
+                                               ("mean", 0.4), ("max", 2.0)])
+def test_several_reference_windows_are_combined_as_standardised_scores(combine, power):
     # Each window's reference is fitted on its own; the entity's level is that of the mean
-    # (or max) of their raw scores standardised over the training rows.
+    # (or max) of their raw scores (the generalised mean of exponent ``reference_power``
+    # over metrics; 1: the plain mean) standardised over the training rows.
     from kizashi.detectors.ensemble import reference_level
     from kizashi.detectors.multivariate.reference import ReferenceDetector
 
     train, test = noisy(800, 3, seed=1), noisy(600, 3, seed=2)
     test[300:500, 1] += 2.0
     fitted = create("ensemble", reference_window="1, 4", reference_combine=combine,
-                    **SMALL).fit(train)
+                    reference_power=power, reference_spread="fit", **SMALL).fit(train)
     z = []
+    aggregate = "mean" if power == 1.0 else "power"
     for width in (1, 4):
-        reference = ReferenceDetector(window=width).fit(train)
+        reference = ReferenceDetector(window=width, aggregate=aggregate, power=power).fit(train)
         raw_train = reference.update_many(train)
         z.append((reference.score(test) - raw_train.mean()) / raw_train.std())
     combined = np.mean(z, axis=0) if combine == "mean" else np.max(z, axis=0)
     np.testing.assert_allclose(fitted.score(test), reference_level(combined), rtol=1e-9)
+
+
+def test_reference_power_of_one_scores_by_the_plain_mean_of_the_residuals():
+    # the exponent 1 is the mean: the level of the mean residual's z over the training rows
+    from kizashi.detectors.ensemble import reference_level
+    from kizashi.detectors.multivariate.reference import ReferenceDetector
+
+    train, test = noisy(700, 4, seed=11), noisy(300, 4, seed=12)
+    test[100:200, 2] += 2.5
+    reference = ReferenceDetector(window=1, aggregate="mean").fit(train)
+    raw_train = reference.update_many(train)
+    z = (reference.score(test) - raw_train.mean()) / raw_train.std()
+    got = create("ensemble", reference_window=1, reference_power=1.0, reference_spread="fit",
+                 **SMALL).fit(train)
+    np.testing.assert_allclose(got.score(test), reference_level(z), rtol=1e-9)
+
+
+def test_a_saved_reference_without_a_power_is_scored_by_the_mean():
+    # a model fitted before reference_power existed holds no "power": its raw spread was
+    # measured on the mean, so it keeps being scored by the mean
+    train, test = noisy(600, 3, seed=13), noisy(200, 3, seed=14)
+    test[50:120, 0] += 3.0
+    mean = create("ensemble", reference_window=(1, 3), reference_power=1.0, **SMALL).fit(train)
+    expected = mean.score(test)
+    old = create("ensemble", reference_window=(1, 3), reference_power=1.0, **SMALL).fit(train)
+    for fixed in (old.state_["reference"], *old.state_["reference"]["also"]):
+        del fixed["power"]
+    old.reference_power = 0.7  # the loaded detector's parameter does not matter
+    np.testing.assert_array_equal(old.score(test), expected)
+
+
+@pytest.mark.parametrize("windows", [(1,), (1, 4)])
+def test_a_held_out_spread_standardises_by_each_half_scored_by_the_other(windows):
+    # reference_spread="held_out": a window's mean and spread come from the first half of the
+    # training rows scored by a reference fitted on the second half, and the second half by
+    # one fitted on the first; the test rows are still scored by the reference of them all
+    from kizashi.detectors.ensemble import reference_level
+    from kizashi.detectors.multivariate.reference import ReferenceDetector
+
+    train, test = noisy(801, 3, seed=21), noisy(400, 3, seed=22)
+    test[150:300, 2] += 2.0
+    half = 400
+    z = []
+    for width in windows:
+        first, second = train[:half], train[half:]
+        held = np.concatenate([ReferenceDetector(window=width).fit(second).score(first),
+                               ReferenceDetector(window=width).fit(first).score(second)])
+        whole = ReferenceDetector(window=width).fit(train)
+        whole.update_many(train)  # its windows continue into the test rows
+        z.append((whole.score(test) - held.mean()) / held.std())
+    fitted = create("ensemble", reference_window=windows, **SMALL).fit(train)  # the default
+    np.testing.assert_allclose(fitted.score(test), reference_level(np.mean(z, axis=0)),
+                               rtol=1e-9)
+
+
+def test_a_held_out_spread_needs_two_rows_in_each_half_else_it_is_the_fit_spread():
+    train, test = noisy(3, 3, seed=23), noisy(50, 3, seed=24)  # halves of 1 and 2 rows
+    held = create("ensemble", reference_window=1, reference_spread="held_out", **SMALL)
+    plain = create("ensemble", reference_window=1, reference_spread="fit", **SMALL)
+    np.testing.assert_array_equal(held.fit(train).score(test), plain.fit(train).score(test))
 
 
 def test_reference_windows_given_as_text_a_tuple_or_one_number_agree():
@@ -413,7 +476,12 @@ def test_several_reference_windows_survive_a_json_round_trip_mid_stream():
                                  {"reference_window": ""}, {"reference_window": "1,,10"},
                                  {"reference_window": ()}, {"reference_window": "1,-3"},
                                  {"reference_window": float("nan")},
-                                 {"reference_combine": "median"}])
+                                 {"reference_combine": "median"},
+                                 {"reference_power": 0}, {"reference_power": -0.5},
+                                 {"reference_power": "x"}, {"reference_power": True},
+                                 {"reference_power": float("nan")},
+                                 {"reference_power": float("inf")},
+                                 {"reference_spread": "median"}, {"reference_spread": None}])
 def test_bad_reference_windows_are_refused(bad):
     with pytest.raises(ValueError, match="ensemble: reference_"):
         create("ensemble", **SMALL, **bad).fit(noisy(200, 3))

@@ -17,6 +17,32 @@ def test_zscore_aggregates_by_hand(aggregate, expected):
     assert detector.score(np.array([[3.0, 2.0]]))[0] == pytest.approx(expected)
 
 
+@pytest.mark.parametrize(("power", "expected"), [
+    (0.5, 2.25),                      # ((√1 + √4) / 2)² = 1.5²
+    (0.25, ((1 + np.sqrt(2)) / 2) ** 4),
+    (1.0, 2.5),                       # the mean
+    (2.0, np.sqrt(8.5)),              # l2: √((1 + 16) / 2)
+    (3.0, (65 / 2) ** (1 / 3)),
+])
+def test_power_aggregate_is_the_generalised_mean_by_hand(power, expected):
+    # the row (2, 10) standardises to |z| = (1, 4) against TRAIN's mean (1, 2), std (1, 2)
+    detector = create("reference", method="zscore", aggregate="power", power=power).fit(TRAIN)
+    assert detector.score(np.array([[2.0, 10.0]]))[0] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("power", [0.3, 0.7, 1.5])
+def test_power_aggregate_lies_between_the_smallest_and_largest_distance(power):
+    # a generalised mean of exponent p is a mean: within [min, max], and it grows with p
+    rng = np.random.default_rng(int(power * 10))
+    train, rows = rng.normal(0, 1, (300, 6)), rng.normal(0, 3, (50, 6))
+    detector = create("reference", method="zscore", aggregate="power", power=power).fit(train)
+    z = np.abs((rows - train.mean(axis=0)) / train.std(axis=0))
+    scores = detector.score(rows)
+    assert (scores >= z.min(axis=1) - 1e-9).all() and (scores <= z.max(axis=1) + 1e-9).all()
+    higher = create("reference", method="zscore", aggregate="power", power=power + 0.5)
+    assert (higher.fit(train).score(rows) >= scores - 1e-9).all()
+
+
 def test_a_row_with_a_missing_metric_scores_nan():
     detector = create("reference", method="zscore").fit(TRAIN)
     scores = detector.score(np.array([[3.0, np.nan], [np.nan, np.nan], [3.0, 2.0]]))
@@ -55,7 +81,8 @@ def test_needs_training_and_checks_parameters():
     with pytest.raises(ValueError, match="fitted"):
         create("reference").score(np.zeros((3, 2)))
     for bad in ({"method": "svd"}, {"aggregate": "median"}, {"variance": 0.0},
-                {"min_std": -1.0}):
+                {"min_std": -1.0}, {"power": 0.0}, {"power": -1.0},
+                {"power": float("nan")}, {"power": float("inf")}):
         with pytest.raises(ValueError):
             create("reference", **bad).fit(TRAIN)
 

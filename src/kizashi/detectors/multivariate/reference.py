@@ -10,7 +10,7 @@ from kizashi.detectors.base import Detector
 from kizashi.state import State
 
 METHODS = ("zscore", "pca")
-AGGREGATES = ("mean", "l2", "max")
+AGGREGATES = ("mean", "l2", "max", "power")
 
 
 class ReferenceDetector(Detector):
@@ -41,8 +41,11 @@ class ReferenceDetector(Detector):
     (a row with a missing metric scores NaN and is left out of the windows).
 
     The row's score aggregates the distances over metrics: ``mean`` (the
-    default: one noisy metric does not decide), ``l2`` (root mean square) or
-    ``max``. A row with a missing metric scores NaN (the multivariate contract).
+    default: one noisy metric does not decide), ``l2`` (root mean square),
+    ``max``, or ``power``: the generalised mean ``(mean_f d_f^p)^(1/p)`` of
+    exponent ``p = power`` (``p < 1`` weighs how many metrics moved more than
+    how far the farthest did; 1 is the mean, 2 ``l2``). A row with a missing
+    metric scores NaN (the multivariate contract).
     :meth:`explain` gives each metric's share of the row's standardised
     deviations ``|z_f|`` (attribution, summing to 1: which metric moved, for
     either method). Defaults (``pca``, ``variance=0.7``, ``mean``) were chosen
@@ -51,7 +54,9 @@ class ReferenceDetector(Detector):
     Parameters
     ----------
     method : {"zscore", "pca"}
-    aggregate : {"mean", "l2", "max"}
+    aggregate : {"mean", "l2", "max", "power"}
+    power : float
+        Exponent of the ``power`` aggregate (a number > 0).
     variance : float
         Share of the training variance the principal axes keep (``pca``).
     min_std : float
@@ -86,13 +91,15 @@ class ReferenceDetector(Detector):
     conformance_params: dict = {"window": 3}  # the windowed path streams a tail
 
     def __init__(self, method: str = "pca", aggregate: str = "mean", variance: float = 0.7,
-                 min_std: float = 1e-3, clip: float = 1e3, window: int = 1):
+                 min_std: float = 1e-3, clip: float = 1e3, window: int = 1,
+                 power: float = 0.7):
         self.method = method
         self.aggregate = aggregate
         self.variance = variance
         self.min_std = min_std
         self.clip = clip
         self.window = window
+        self.power = power
 
     def _check(self) -> None:
         if self.method not in METHODS:
@@ -106,7 +113,7 @@ class ReferenceDetector(Detector):
         if isinstance(self.window, bool) or int(self.window) != self.window or self.window < 1:
             raise ValueError(f"reference: window must be a whole number >= 1, got "
                              f"{self.window!r}")
-        for key in ("min_std", "clip"):
+        for key in ("min_std", "clip", "power"):
             value = getattr(self, key)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"reference: {key} must be a number > 0, got {value!r}")
@@ -191,6 +198,9 @@ class ReferenceDetector(Detector):
                 score = filled.sum(axis=1) / count
             elif self.aggregate == "l2":
                 score = np.sqrt((filled ** 2).sum(axis=1) / count)
+            elif self.aggregate == "power":
+                power = float(self.power)
+                score = ((filled ** power).sum(axis=1) / count) ** (1.0 / power)
             else:
                 score = filled.max(axis=1)
         return np.where(count > 0, score, np.nan)
