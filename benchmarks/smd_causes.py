@@ -43,6 +43,26 @@ EARLIER = {"memory": 1, "clone_factor": 1.0}
 BASELINES = ((720, 720), (720, 1440), (1440, 720), (1440, 1440), (2880, 1440))
 
 
+def print_hitrate_table(names: list[str], columns: list[str],
+                        rates: dict[str, list[float]]) -> None:
+    """The HitRate@150 % table: a row per machine, then the tuning machines' sum and the
+    means over the untuned machines and over all."""
+    from kizashi.detectors.registry import DEFAULT_DETECTOR
+    from kizashi.evaluation.splits import SMD_TUNE_MACHINES
+
+    tune = [i for i, n in enumerate(names) if n in SMD_TUNE_MACHINES]
+    rest = [i for i in range(len(names)) if i not in tune]
+    print(f"SMD HitRate@150 %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
+    print("| machine | " + " | ".join(columns) + " |")
+    print("|---" * (len(columns) + 1) + "|")
+    for i, name in enumerate(names):
+        print(f"| {name} | " + " | ".join(f"{rates[c][i]:.3f}" for c in columns) + " |")
+    for label, pick, reduce in (("tune (sum)", tune, np.sum), ("untuned mean", rest, np.mean),
+                                ("mean", list(range(len(names))), np.mean)):
+        print(f"| **{label}** | " + " | ".join(
+            f"**{reduce([rates[c][i] for i in pick]):.3f}**" for c in columns) + " |")
+
+
 def main() -> int:
     from kizashi.cli.bench_smd import score_machine
     from kizashi.data.smd import load_smd, machines
@@ -51,7 +71,6 @@ def main() -> int:
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.evaluation.interpretation import hit_rates
     from kizashi.evaluation.pointwise import best_f1
-    from kizashi.evaluation.splits import SMD_TUNE_MACHINES
 
     names = machines()
     if not names:
@@ -77,19 +96,7 @@ def main() -> int:
         for column, share in zip(columns, shares, strict=True):
             rates[column].append(hit_rates(share, machine.segments, detected)["hitrate_150"])
         print(f"{name} done", file=sys.stderr, flush=True)
-    tune = [i for i, n in enumerate(names) if n in SMD_TUNE_MACHINES]
-    rest = [i for i in range(len(names)) if i not in tune]
-    print(f"SMD HitRate@150 %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
-    print("| machine | " + " | ".join(columns) + " |")
-    print("|---" * (len(columns) + 1) + "|")
-    for i, name in enumerate(names):
-        print(f"| {name} | " + " | ".join(f"{rates[c][i]:.3f}" for c in columns) + " |")
-    for label, pick, total in (("tune (sum)", tune, True), ("untuned mean", rest, False),
-                               ("mean", list(range(len(names))), False)):
-        cells = [np.sum if total else np.mean for _ in columns]
-        print(f"| **{label}** | " + " | ".join(
-            f"**{cells[k]([rates[c][i] for i in pick]):.3f}**" for k, c in enumerate(columns))
-            + " |")
+    print_hitrate_table(names, columns, rates)
     return 0
 
 

@@ -33,6 +33,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from smd_causes import print_hitrate_table
 
 CLONE_CORRS = (0.9, 0.95, 0.98)
 CLONE_FACTORS = (0.3, 0.4, 0.5, 0.6, 0.7)
@@ -66,9 +67,7 @@ def main() -> int:
         DeviationAttribution,
         shares_of,
     )
-    from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.evaluation.interpretation import hit_rates
-    from kizashi.evaluation.splits import SMD_TUNE_MACHINES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, help="folder for the detected rows per machine")
@@ -100,17 +99,7 @@ def main() -> int:
             rates[column].append(hit_rates(shares_of(deviation), machine.segments,
                                            detected)["hitrate_150"])
         print(f"{name} done", file=sys.stderr, flush=True)
-    tune = [i for i, n in enumerate(names) if n in SMD_TUNE_MACHINES]
-    rest = [i for i in range(len(names)) if i not in tune]
-    print(f"SMD HitRate@150 %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
-    print("| machine | " + " | ".join(columns) + " |")
-    print("|---" * (len(columns) + 1) + "|")
-    for i, name in enumerate(names):
-        print(f"| {name} | " + " | ".join(f"{rates[c][i]:.3f}" for c in columns) + " |")
-    for label, pick, reduce in (("tune (sum)", tune, np.sum), ("untuned mean", rest, np.mean),
-                                ("mean", list(range(len(names))), np.mean)):
-        print(f"| **{label}** | " + " | ".join(
-            f"**{reduce([rates[c][i] for i in pick]):.3f}**" for c in columns) + " |")
+    print_hitrate_table(names, columns, rates)
     return 0
 
 
