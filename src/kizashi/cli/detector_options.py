@@ -44,8 +44,8 @@ def checked_params(detector: str, params: dict[str, Any]) -> dict[str, Any]:
         kinds = {t.strip() for t in str(declared[key].annotation).split("|")}
         if isinstance(value, float) and "int" in kinds and "float" not in kinds:
             out[key] = int(value)
-    if detector != "peers":  # (its groups come from the data) the parameters together:
-        from kizashi.detectors.registry import create  # bounds, min_periods ≤ window, …
+    if not get_class(detector).cross_sectional:  # (peers' groups come from the data)
+        from kizashi.detectors.registry import create  # the parameters together: bounds, …
 
         try:
             create(detector, **out).clone().reset(1)

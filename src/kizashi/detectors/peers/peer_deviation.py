@@ -41,6 +41,18 @@ def mad_factor(n: int) -> float:
     return MAD_TO_SIGMA * SMALL_SAMPLE.get(n, n / (n - 0.8))
 
 
+def members_of(keys: Sequence[Any]) -> list[np.ndarray]:
+    """The positions of each peer group, in the order the groups first appear.
+
+    >>> [m.tolist() for m in members_of(["a", "b", "a", "c"])]
+    [[0, 2], [1], [3]]
+    """
+    out: dict[Any, list[int]] = {}
+    for j, key in enumerate(keys):
+        out.setdefault(key, []).append(j)
+    return [np.asarray(v) for v in out.values()]
+
+
 class PeerDeviation(Detector):
     """Robust z-score of each series against the median of its peer group, per time step.
 
@@ -100,13 +112,7 @@ class PeerDeviation(Detector):
         >>> np.flatnonzero(detector.score(values)[0] > 4).tolist()   # 80 among 49, 50, 51
         [6]
         """
-        if keys is None:
-            self._assigned = None
-            return
-        out: dict[Any, list[int]] = {}
-        for j, key in enumerate(keys):
-            out.setdefault(key, []).append(j)
-        self._assigned = [np.asarray(v) for v in out.values()]
+        self._assigned = None if keys is None else members_of(keys)
 
     def _members(self, n_series: int) -> list[np.ndarray]:
         if self._assigned is not None:
@@ -121,10 +127,7 @@ class PeerDeviation(Detector):
         if len(keys) != n_series:
             raise ValueError(f"peers: {len(keys)} group keys for {n_series} series; give one "
                              "per series (or none: all series are peers)")
-        out: dict[Any, list[int]] = {}
-        for j, key in enumerate(keys):
-            out.setdefault(key, []).append(j)
-        return [np.asarray(v) for v in out.values()]
+        return members_of(keys)
 
     def _init_state(self, n_series: int) -> State:
         if int(self.min_peers) < 3:
