@@ -56,6 +56,7 @@ import numpy as np
 
 from kizashi.detectors.multivariate.clones import clone_groups, discount_clones
 from kizashi.detectors.multivariate.recent_change import recent_signals
+from kizashi.detectors.multivariate.relations import fit_relation_signal, relation_z
 from kizashi.detectors.multivariate.trailing import trailing_max, trailing_means
 
 __all__ = ["WINDOWS", "DeviationAttribution", "shares_of", "trailing_means"]
@@ -77,6 +78,11 @@ MEMORY, RECALL = 1, 0.5
 #: factor on the deviation of each next clone in a row's ranking
 #: (:mod:`kizashi.detectors.multivariate.clones`). Chosen on SMD's tuning machines.
 CLONE_CORR, CLONE_FACTOR = 0.95, 0.3
+#: The relation signal (:mod:`kizashi.detectors.multivariate.relations`): the ridge
+#: strength of each metric's model from the others (None: off), and the factor on its
+#: standardised residual before it joins the other signals' maximum.
+RELATION_ALPHA: float | None = None
+RELATION_WEIGHT = 1.0
 
 
 class DeviationAttribution:
@@ -114,6 +120,12 @@ class DeviationAttribution:
         clones; per row, each group's most deviating member keeps its
         deviation and the ``r``-th next one's positive deviation is multiplied
         by ``clone_factor ** r`` (``clone_factor=1``: no discount).
+    relation_alpha, relation_weight : float or None, float
+        With ``relation_alpha`` (a ridge strength), one more signal per metric:
+        its residual against a ridge model of it from the other metrics
+        (:mod:`kizashi.detectors.multivariate.relations`), averaged over the
+        same windows, standardised by its cross-fitted training distribution
+        and multiplied by ``relation_weight`` (None: no relation signal).
 
     Examples
     --------
@@ -134,7 +146,9 @@ class DeviationAttribution:
                  lag: int = LAG, baseline: int = BASELINE,
                  recent_windows: Sequence[int] = RECENT_WINDOWS, eps: float = 0.05,
                  memory: int = MEMORY, recall: float = RECALL,
-                 clone_corr: float = CLONE_CORR, clone_factor: float = CLONE_FACTOR):
+                 clone_corr: float = CLONE_CORR, clone_factor: float = CLONE_FACTOR,
+                 relation_alpha: float | None = RELATION_ALPHA,
+                 relation_weight: float = RELATION_WEIGHT):
         windows = tuple(int(w) for w in windows)
         recent_windows = tuple(int(w) for w in recent_windows)
         if not windows or min(windows) < 1:
@@ -154,6 +168,13 @@ class DeviationAttribution:
                 and 0 <= clone_factor <= 1):
             raise ValueError("deviation: clone_corr must be in (0, 1] and clone_factor in "
                              f"[0, 1], got {clone_corr!r}, {clone_factor!r}")
+        if relation_alpha is not None and not (np.isfinite(relation_alpha) and relation_alpha >= 0
+                                               and np.isfinite(relation_weight)
+                                               and relation_weight > 0):
+            raise ValueError("deviation: relation_alpha must be None or a number >= 0 and "
+                             f"relation_weight > 0, got {relation_alpha!r}, {relation_weight!r}")
+        self.relation_alpha = None if relation_alpha is None else float(relation_alpha)
+        self.relation_weight = float(relation_weight)
         self.windows = windows
         self.min_std = float(min_std)
         self.lag, self.baseline = int(lag), int(baseline)
@@ -209,6 +230,10 @@ class DeviationAttribution:
                     stds.append(np.nan_to_num(np.nanstd(averages, axis=0), nan=0.0))
         state["mean"] = np.stack(means)
         state["std"] = np.maximum(np.stack(stds), state["floor"])
+        if self.relation_alpha is not None and train.shape[0] >= 4:
+            state.update(fit_relation_signal(train, self.relation_alpha, self.windows,
+                                             self.min_std))
+            state["relation"] = np.asarray([self.relation_alpha, self.relation_weight])
         self.state = state
         if self.lag > 0 and train.shape[0] >= 2 * self.reach:
             self._fit_recent(train, spread, self.reach)
@@ -257,10 +282,14 @@ class DeviationAttribution:
         # and before the clones: no discount
         clone_corr, clone_factor = np.asarray(state.get("clones", [1.0, 1.0]),
                                               dtype=np.float64).reshape(-1)
+        if "relation" in state:  # fitted with the relation signal
+            alpha, weight = np.asarray(state["relation"], dtype=np.float64).reshape(-1)
+            recent.update(relation_alpha=float(alpha), relation_weight=float(weight))
         out = cls(windows=windows, memory=int(memory), recall=float(recall),
                   clone_corr=float(clone_corr), clone_factor=float(clone_factor), **recent)
         out.state = {key: np.asarray(value, dtype=np.int64 if key in
-                                     ("windows", "recent_windows", "groups") else np.float64)
+                                     ("windows", "recent_windows", "groups",
+                                      "relation_windows") else np.float64)
                      for key, value in state.items()}
         if out.state["tail"].ndim == 1:  # a round trip of a one-row tail
             out.state["tail"] = out.state["tail"].reshape(1, -1)
@@ -311,6 +340,8 @@ class DeviationAttribution:
                 with np.errstate(invalid="ignore"):
                     z = (signal - state["recent_mean"][k]) / state["recent_std"][k]
                 best = np.fmax(best, z)
+        if "relation" in state:
+            best = np.fmax(best, self.relation_weight * relation_z(state, rows, first))
         best = np.where(np.isnan(rows[first:]) | ~np.isfinite(best), np.nan, best)
         if self.memory > 1:
             best = np.fmax(best, self.recall * trailing_max(best, self.memory))

@@ -1,0 +1,95 @@
+"""The default detector's causes on SMD: the relation signal between metrics, HitRate@150 %.
+
+Prints a table (it is not a test). Run from the repository root with the datasets::
+
+    KIZASHI_DATA=/path/to/datasets .venv/bin/python benchmarks/smd_relations.py [--cache DIR]
+
+The detected rows are the default detector's (``kizashi bench smd``: fitted on
+``train/``, ``test/`` scored through the engine, the best-F1 threshold); with
+``--cache DIR`` they are read from (or saved to) ``DIR/MACHINE.npz``, as in
+``benchmarks/smd_clones.py``. Only the ranking of the metrics changes between
+columns; every column starts from the same
+:class:`~kizashi.detectors.multivariate.deviation.DeviationAttribution`
+deviation without the clone discount (the default signals, windows and
+baseline), then:
+
+* ``default`` — the default ranking (the clone discount 0.95/0.3 on it, no
+  relation signal);
+* ``ridge α ×w`` — the larger of that deviation and ``w`` times the relation
+  signal (:mod:`kizashi.detectors.multivariate.relations`: each metric's
+  residual against a ridge model of it from the others, ridge strength ``α``
+  on standardised metrics, fitted on the training rows and standardised by its
+  cross-fitted residuals, averaged over the default windows), then the same
+  clone discount;
+* ``ridge α ×w only`` — the relation signal alone (with the discount).
+
+The parameters are chosen on the tuning machines (machine-1-6, machine-3-3: the
+``tune`` row, the sum of their two HitRates); ``untuned`` is the mean of the six
+others, ``mean`` of all eight local machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from smd_causes import print_hitrate_table
+from smd_clones import detected_rows
+
+#: Ridge strengths (on standardised metrics: the Gram matrix's diagonal is the row count).
+ALPHAS = (1.0, 100.0, 1000.0, 10000.0)
+#: Factors on the relation signal before it joins the maximum.
+WEIGHTS = (1.0, 0.5)
+
+
+def main() -> int:
+    from kizashi.data.smd import load_smd, machines
+    from kizashi.detectors.multivariate.clones import clone_groups, discount_clones
+    from kizashi.detectors.multivariate.deviation import (
+        CLONE_CORR,
+        CLONE_FACTOR,
+        WINDOWS,
+        DeviationAttribution,
+        shares_of,
+    )
+    from kizashi.detectors.multivariate.relations import fit_relation_signal, relation_z
+    from kizashi.evaluation.interpretation import hit_rates
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, help="folder for the detected rows per machine")
+    args = parser.parse_args()
+    names = machines()
+    if not names:
+        print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
+        return 1
+    columns = ["default", *(f"ridge {a:g} ×{w:g}" for a in ALPHAS for w in WEIGHTS),
+               *(f"ridge {a:g} only" for a in ALPHAS)]
+    rates: dict[str, list[float]] = {c: [] for c in columns}
+    for name in names:
+        machine = load_smd(name)
+        detected = detected_rows(name, args.cache)
+        train, test = machine.train.values, machine.test.values
+        groups = clone_groups(train, CLONE_CORR)
+        own = DeviationAttribution(memory=1, clone_factor=1.0).fit(train).deviation(test)
+        reach = max(WINDOWS)
+        rows = np.concatenate([train[-reach:], test])
+        deviations = [own]
+        relations = []
+        for alpha in ALPHAS:
+            z = relation_z(fit_relation_signal(train, alpha, WINDOWS, 1e-3), rows, reach)
+            z = np.where(np.isnan(test), np.nan, z)
+            relations.append(z)
+            deviations += [np.fmax(own, w * z) for w in WEIGHTS]
+        deviations += relations
+        for column, deviation in zip(columns, deviations, strict=True):
+            ranked = shares_of(discount_clones(deviation, groups, CLONE_FACTOR))
+            rates[column].append(hit_rates(ranked, machine.segments, detected)["hitrate_150"])
+        print(f"{name} done", file=sys.stderr, flush=True)
+    print_hitrate_table(names, columns, rates)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
