@@ -15,13 +15,15 @@ baseline), then:
 
 * ``default`` — the default ranking (the clone discount 0.95/0.3 on it, no
   relation signal);
-* ``ridge α ×w`` — the larger of that deviation and ``w`` times the relation
+* ``K α ×w`` — the larger of that deviation and ``w`` times the relation
   signal (:mod:`kizashi.detectors.multivariate.relations`: each metric's
   residual against a ridge model of it from the others, ridge strength ``α``
   on standardised metrics, fitted on the training rows and standardised by its
-  cross-fitted residuals, averaged over the default windows), then the same
-  clone discount;
-* ``ridge α ×w only`` — the relation signal alone (with the discount).
+  cross-fitted residuals: the trailing mean of ``|r|`` and ``|trailing mean
+  of r|`` over the default windows), then the same clone discount. ``K`` names
+  the guards: ``raw`` none, ``clip`` the inputs clipped to their training
+  range, ``soft`` the relation ``z`` lowered by its prediction's, ``clip+soft``
+  both (the module's default when the signal is on).
 
 The parameters are chosen on the tuning machines (machine-1-6, machine-3-3: the
 ``tune`` row, the sum of their two HitRates); ``untuned`` is the mean of the six
@@ -39,9 +41,12 @@ from smd_causes import print_hitrate_table
 from smd_clones import detected_rows
 
 #: Ridge strengths (on standardised metrics: the Gram matrix's diagonal is the row count).
-ALPHAS = (1.0, 100.0, 1000.0, 10000.0)
+ALPHAS = (30.0, 100.0, 300.0)
 #: Factors on the relation signal before it joins the maximum.
-WEIGHTS = (1.0, 0.5)
+WEIGHTS = (1.0, 0.7)
+#: The guards (clip, soft) of :func:`~kizashi.detectors.multivariate.relations.relation_z`.
+KINDS = {"raw": (False, False), "clip": (True, False), "soft": (False, True),
+         "clip+soft": (True, True)}
 
 
 def main() -> int:
@@ -64,8 +69,8 @@ def main() -> int:
     if not names:
         print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
         return 1
-    columns = ["default", *(f"ridge {a:g} ×{w:g}" for a in ALPHAS for w in WEIGHTS),
-               *(f"ridge {a:g} only" for a in ALPHAS)]
+    columns = ["default", *(f"{k} {a:g} ×{w:g}" for k in KINDS for a in ALPHAS
+                            for w in WEIGHTS)]
     rates: dict[str, list[float]] = {c: [] for c in columns}
     for name in names:
         machine = load_smd(name)
@@ -75,14 +80,13 @@ def main() -> int:
         own = DeviationAttribution(memory=1, clone_factor=1.0).fit(train).deviation(test)
         reach = max(WINDOWS)
         rows = np.concatenate([train[-reach:], test])
+        fitted = {alpha: fit_relation_signal(train, alpha, WINDOWS, 1e-3) for alpha in ALPHAS}
         deviations = [own]
-        relations = []
-        for alpha in ALPHAS:
-            z = relation_z(fit_relation_signal(train, alpha, WINDOWS, 1e-3), rows, reach)
-            z = np.where(np.isnan(test), np.nan, z)
-            relations.append(z)
-            deviations += [np.fmax(own, w * z) for w in WEIGHTS]
-        deviations += relations
+        for clip, soft in KINDS.values():
+            for alpha in ALPHAS:
+                state = dict(fitted[alpha], relation_options=np.asarray([clip, soft], float))
+                z = np.where(np.isnan(test), np.nan, relation_z(state, rows, reach))
+                deviations += [np.fmax(own, w * z) for w in WEIGHTS]
         for column, deviation in zip(columns, deviations, strict=True):
             ranked = shares_of(discount_clones(deviation, groups, CLONE_FACTOR))
             rates[column].append(hit_rates(ranked, machine.segments, detected)["hitrate_150"])

@@ -145,3 +145,52 @@ def test_missing_values_in_training_and_in_the_rows_explained():
 def test_bad_relation_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="relation"):
         DeviationAttribution(**bad)
+
+
+def test_clipped_inputs_stop_a_far_out_predictor_from_blaming_its_followers():
+    train = coupled(2000, 10)
+    test = coupled(50, 11)
+    test[:, 0] = 50.0  # x far above anything seen in training; y does not follow
+    model = fit_relations(train, alpha=10.0)
+    raw, clipped = residuals(model, test), residuals(model, test, clip=True)
+    # by hand: the standardised inputs clipped to the training range, then the weights
+    scaled = (test - train.mean(axis=0)) / train.std(axis=0)
+    low = ((train - train.mean(axis=0)) / train.std(axis=0)).min(axis=0)
+    high = ((train - train.mean(axis=0)) / train.std(axis=0)).max(axis=0)
+    expected = scaled - np.clip(scaled, low, high) @ model["weights"].T
+    np.testing.assert_allclose(clipped, expected, atol=1e-9)
+    assert np.abs(raw[:, 2]).min() > 20 * np.abs(clipped[:, 2]).max() / 5  # y: 50σ vs ≤ range
+    assert np.abs(clipped[:, 2]).max() < np.abs(scaled[:, 0] - high[0]).min()
+
+
+def test_the_soft_guard_lowers_the_relation_z_by_the_predictions_own_z():
+    import pandas as pd
+
+    from kizashi.detectors.multivariate.relations import fit_relation_signal, relation_z
+
+    # x and its copy u sit high in their range for a while; y (= 2x) does not follow
+    train = coupled(1200, 12)
+    test = coupled(300, 13)
+    test[100:, 0] = test[100:, 1] = 2.5 + np.random.default_rng(13).normal(0, 0.05, 200)
+    windows = (1, 8, 64)
+    soft = fit_relation_signal(train, 10.0, windows, 1e-3, clip=True, soft=True)
+    hard = dict(soft, relation_options=np.asarray([1.0, 0.0]))
+    rows = np.concatenate([train[-64:], test])
+    # by hand: the prediction's two signals (pandas rolling means), standardised by
+    # their distribution over the held-out predictions of the training rows
+    mean, sd = train.mean(axis=0), train.std(axis=0)
+    held = ((train - mean) / sd) - held_out_residuals(train, mean, sd, 10.0)
+    scaled = (rows - mean) / sd
+    low, high = ((train - mean) / sd).min(axis=0), ((train - mean) / sd).max(axis=0)
+    predicted = np.clip(scaled, low, high) @ soft["relation_weights"].T
+    moved = np.full((300, 4), -np.inf)
+    for window in windows:
+        for signal in (lambda s, w=window: pd.DataFrame(np.abs(s)).rolling(w, 1).mean(),
+                       lambda s, w=window: pd.DataFrame(s).rolling(w, 1).mean().abs()):
+            reference = signal(held).to_numpy()[window - 1:]
+            z = (signal(predicted).to_numpy()[64:] - reference.mean(axis=0)) \
+                / np.maximum(reference.std(axis=0), 1e-3)
+            moved = np.maximum(moved, z)
+    np.testing.assert_allclose(relation_z(soft, rows, 64),
+                               relation_z(hard, rows, 64) - np.maximum(moved, 0.0), atol=1e-6)
+    assert (moved[150:, 2] > 5).all()  # y's prediction moved with x: its blame is lowered
