@@ -267,6 +267,11 @@ class EnsembleDetector(Detector):
         changes is under ``steady_ratio`` × its usual one: a runaway process pins a
         node's CPU near 100 % with almost no jitter, a level a busy afternoon
         reaches too (only 2–3 z off), but not so steadily. ``None``: no boost.
+    causes_relations : float or None
+        A fitted entity's causes also weigh how far each metric is from what the
+        other metrics predict (the ridge strength of that model,
+        :mod:`~kizashi.detectors.multivariate.relations`); ``None`` (the default):
+        off, it lowered SMD's HitRate (docs/diagnosis.md).
     alert_tail : float
         The engine alerts when a level's tail probability is under this
         (``default_threshold``, 0.6 on the log scale for 1e-6). Numenta's red line
@@ -314,7 +319,8 @@ class EnsembleDetector(Detector):
                  likelihood_min_std: float | None = 0.5, timezone: str | None = None,
                  long_window: int | None = 8064, profile_teach: str = "fit",
                  pattern_two_sided: bool = True,
-                 steady_window: int | None = 36, steady_ratio: float = 0.5):
+                 steady_window: int | None = 36, steady_ratio: float = 0.5,
+                 causes_relations: float | None = None):
         self.window = window
         self.context_levels = context_levels
         self.context_order = context_order
@@ -351,6 +357,7 @@ class EnsembleDetector(Detector):
         self.pattern_two_sided = pattern_two_sided
         self.steady_window = steady_window
         self.steady_ratio = steady_ratio
+        self.causes_relations = causes_relations
 
     @property
     def default_threshold(self) -> float:  # type: ignore[override]
@@ -466,7 +473,8 @@ class EnsembleDetector(Detector):
             if len(fixed) > 1:  # the other windows' references, judged beside the first
                 fixed[0]["also"] = fixed[1:]
             self.state_["reference"] = fixed[0]
-            fit_deviation(self.state_, values)  # the causes: which metrics moved
+            fit_deviation(self.state_, values,  # the causes: which metrics moved
+                          relation_alpha=self.causes_relations)
             self.state_["trained"] = True
         self._score_batch(self.state_, values, t)
 

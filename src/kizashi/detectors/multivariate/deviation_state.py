@@ -32,9 +32,14 @@ KEY = "deviation"
 HISTORY = "deviation_history"
 
 
-def fit_deviation(state: dict[str, Any], values: np.ndarray) -> None:
-    """Fit the attribution on the training ``values`` and store it in ``state``."""
-    state["reference"][KEY] = DeviationAttribution().fit(values).state
+def fit_deviation(state: dict[str, Any], values: np.ndarray,
+                  relation_alpha: float | None = None) -> None:
+    """Fit the attribution on the training ``values`` and store it in ``state``.
+
+    ``relation_alpha``: with the relation signal, that ridge strength (None: without).
+    """
+    state["reference"][KEY] = DeviationAttribution(relation_alpha=relation_alpha
+                                                   ).fit(values).state
     state.pop(HISTORY, None)  # the stream starts from the end of the training rows
 
 
