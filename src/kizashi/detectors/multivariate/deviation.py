@@ -33,6 +33,10 @@ Metrics that move as one (training rows correlated at least ``clone_corr``)
 share the blame: per row, each such group's most deviating member keeps its
 deviation and the next ones are discounted (:mod:`kizashi.detectors.multivariate.clones`),
 so copies of one signal do not push the other causes out of the first places.
+With ``relation_alpha`` (off by default), one more signal per metric: how far
+it is from what the other metrics predict
+(:mod:`kizashi.detectors.multivariate.relations`), for a metric that keeps its
+range but stops following the others.
 With ``memory`` > 1, a metric's deviation also remembers (a fraction of) its
 largest over the last ``memory`` rows (off by default: see docs/diagnosis.md).
 
@@ -80,7 +84,8 @@ MEMORY, RECALL = 1, 0.5
 CLONE_CORR, CLONE_FACTOR = 0.95, 0.3
 #: The relation signal (:mod:`kizashi.detectors.multivariate.relations`): the ridge
 #: strength of each metric's model from the others (None: off), and the factor on its
-#: standardised residual before it joins the other signals' maximum.
+#: standardised residual before it joins the other signals' maximum. Off by default:
+#: the variant SMD's tuning machines chose dropped machine-3-4 (docs/diagnosis.md).
 RELATION_ALPHA: float | None = None
 RELATION_WEIGHT = 1.0
 
