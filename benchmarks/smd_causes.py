@@ -38,7 +38,7 @@ RECENT_LADDERS = ((1, 8, 64, 512), (1, 4, 16, 64, 512), (1, 4, 16, 64, 256, 1024
                   (1, 8, 64, 512, 4096), (1, 4, 16, 64))
 #: These columns were chosen before the clone discount and the memory: both off here
 #: (``benchmarks/smd_clones.py`` measures them on top of the chosen ladder and baseline).
-EARLIER = {"memory": 1, "clone_factor": 1.0}
+EARLIER = {"memory": 1, "clone_factor": 1.0, "clone_pair_factor": 1.0}
 #: (lag, baseline) of the recent-past signals.
 BASELINES = ((720, 720), (720, 1440), (1440, 720), (1440, 1440), (2880, 1440))
 
