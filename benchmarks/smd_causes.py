@@ -44,15 +44,15 @@ BASELINES = ((720, 720), (720, 1440), (1440, 720), (1440, 1440), (2880, 1440))
 
 
 def print_hitrate_table(names: list[str], columns: list[str],
-                        rates: dict[str, list[float]]) -> None:
-    """The HitRate@150 % table: a row per machine, then the tuning machines' sum and the
+                        rates: dict[str, list[float]], p: int = 150) -> None:
+    """The HitRate@``p`` % table: a row per machine, then the tuning machines' sum and the
     means over the untuned machines and over all."""
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.evaluation.splits import SMD_TUNE_MACHINES
 
     tune = [i for i, n in enumerate(names) if n in SMD_TUNE_MACHINES]
     rest = [i for i in range(len(names)) if i not in tune]
-    print(f"SMD HitRate@150 %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
+    print(f"SMD HitRate@{p} %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
     print("| machine | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for i, name in enumerate(names):
