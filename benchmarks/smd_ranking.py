@@ -27,7 +27,10 @@ one ranking changes:
 * ``train + W × recent`` — the largest of the training-row signals plus ``W`` ×
   the largest of the recent-past ones (positive parts), then the default discount;
 * ``memory M×R`` — the larger of the row's deviation and ``R`` × its largest over
-  the last ``M`` rows, then the default discount.
+  the last ``M`` rows, then the default discount;
+* ``memory M, cap C`` — the same with ``R`` = 1, but what is remembered is capped
+  at ``C`` × the row's largest deviation now (a remembered spike cannot outrank
+  the metric that moves most now), then the default discount.
 
 The parameters are chosen on the tuning machines (machine-1-6, machine-3-3: the
 ``tune`` row, the sum of their two HitRates@150 %); ``untuned`` is the mean of the
@@ -51,6 +54,7 @@ PAIR_FACTORS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GROUP_FACTORS = (0.2, 0.5)
 RECENT_WEIGHTS = (1.0, 1.5)
 MEMORIES = ((16, 0.3), (64, 0.5), (256, 0.5))
+CAPPED = ((1024, 0.5), (1024, 0.8))
 
 
 def segment_losses(shares: np.ndarray, segments, detected: np.ndarray, top: int = 4
@@ -147,7 +151,8 @@ def main() -> int:
     columns = ["all 0.3 (before)", *(f"pairs {f}" for f in PAIR_FACTORS),
                *(f"3+ {g}, pairs {CLONE_PAIR_FACTOR}" for g in GROUP_FACTORS), "slot",
                "top-2 sum", "top-3 sum", *(f"train + {w} × recent" for w in RECENT_WEIGHTS),
-               *(f"memory {m}×{r}" for m, r in MEMORIES)]
+               *(f"memory {m}×{r}" for m, r in MEMORIES),
+               *(f"memory {m}, cap {c}" for m, c in CAPPED)]
     rates: dict[int, dict[str, list[float]]] = {p: {c: [] for c in columns} for p in (100, 150)}
     losses = {}
     for name in names:
@@ -177,6 +182,10 @@ def main() -> int:
             deviations.append(default(np.where(np.isnan(test), np.nan, both)))
         for memory, recall in MEMORIES:
             deviations.append(default(np.fmax(own, recall * trailing_max(own, memory))))
+        now = np.maximum(np.nanmax(np.nan_to_num(own, nan=-np.inf), axis=1, keepdims=True), 0)
+        for memory, cap in CAPPED:
+            held = np.fmin(trailing_max(own, memory), cap * now)
+            deviations.append(default(np.fmax(own, held)))
         for column, deviation in zip(columns, deviations, strict=True):
             found = hit_rates(shares_of(deviation), machine.segments, detected)
             for p in (100, 150):
