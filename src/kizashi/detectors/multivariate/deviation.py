@@ -116,9 +116,10 @@ class DeviationAttribution:
         Metrics whose training rows correlate at least ``clone_corr`` are
         clones; per row, each group's most deviating member keeps its
         deviation and the ``r``-th next one's positive deviation is multiplied
-        by ``clone_factor ** r`` (``clone_factor=1``: no discount).
+        by ``clone_factor ** r``.
     clone_pair_factor : float or None
-        The factor for a group of exactly two clones (``None``: ``clone_factor``).
+        The factor for a group of exactly two clones (``None``: ``clone_factor``);
+        ``clone_factor=1`` and ``clone_pair_factor=1``: no discount.
 
     Examples
     --------
