@@ -38,21 +38,21 @@ RECENT_LADDERS = ((1, 8, 64, 512), (1, 4, 16, 64, 512), (1, 4, 16, 64, 256, 1024
                   (1, 8, 64, 512, 4096), (1, 4, 16, 64))
 #: These columns were chosen before the clone discount and the memory: both off here
 #: (``benchmarks/smd_clones.py`` measures them on top of the chosen ladder and baseline).
-EARLIER = {"memory": 1, "clone_factor": 1.0}
+EARLIER = {"memory": 1, "clone_factor": 1.0, "clone_pair_factor": 1.0}
 #: (lag, baseline) of the recent-past signals.
 BASELINES = ((720, 720), (720, 1440), (1440, 720), (1440, 1440), (2880, 1440))
 
 
 def print_hitrate_table(names: list[str], columns: list[str],
-                        rates: dict[str, list[float]]) -> None:
-    """The HitRate@150 % table: a row per machine, then the tuning machines' sum and the
+                        rates: dict[str, list[float]], p: int = 150) -> None:
+    """The HitRate@``p`` % table: a row per machine, then the tuning machines' sum and the
     means over the untuned machines and over all."""
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.evaluation.splits import SMD_TUNE_MACHINES
 
     tune = [i for i, n in enumerate(names) if n in SMD_TUNE_MACHINES]
     rest = [i for i in range(len(names)) if i not in tune]
-    print(f"SMD HitRate@150 %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
+    print(f"SMD HitRate@{p} %, detector {DEFAULT_DETECTOR} (its detected rows), by attribution")
     print("| machine | " + " | ".join(columns) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for i, name in enumerate(names):

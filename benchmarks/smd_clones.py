@@ -16,7 +16,8 @@ baseline), then:
 * ``no clones`` — as it is (the default before the clone discount);
 * ``clones C/F`` — :func:`~kizashi.detectors.multivariate.clones.discount_clones`
   with groups of metrics correlated at least ``C`` on the training rows and the
-  factor ``F`` (the default: 0.95/0.3);
+  factor ``F`` on every group, pairs included (the default of that round: 0.95/0.3;
+  ``benchmarks/smd_ranking.py`` measures the milder factor for pairs chosen after it);
 * ``memory M×R`` — the larger of the row's deviation and ``R`` times the largest
   over the last ``M`` rows, then the default clone discount (``+ no clones``:
   without it).
@@ -83,18 +84,19 @@ def main() -> int:
         machine = load_smd(name)
         detected = detected_rows(name, args.cache)
         train, test = machine.train.values, machine.test.values
-        own = DeviationAttribution(memory=1, clone_factor=1.0).fit(train).deviation(test)
+        own = DeviationAttribution(memory=1, clone_factor=1.0, clone_pair_factor=1.0
+                                   ).fit(train).deviation(test)
         deviations = [own]
         for corr in CLONE_CORRS:
             groups = clone_groups(train, corr)
             deviations += [discount_clones(own, groups, f) for f in CLONE_FACTORS]
         groups = clone_groups(train, CLONE_CORR)
         for memory, recall in MEMORIES:
-            held = DeviationAttribution(memory=memory, recall=recall, clone_factor=1.0
-                                        ).fit(train).deviation(test)
+            held = DeviationAttribution(memory=memory, recall=recall, clone_factor=1.0,
+                                        clone_pair_factor=1.0).fit(train).deviation(test)
             deviations.append(discount_clones(held, groups, CLONE_FACTOR))
-        deviations.append(DeviationAttribution(memory=256, recall=0.5, clone_factor=1.0
-                                               ).fit(train).deviation(test))
+        deviations.append(DeviationAttribution(memory=256, recall=0.5, clone_factor=1.0,
+                                               clone_pair_factor=1.0).fit(train).deviation(test))
         for column, deviation in zip(columns, deviations, strict=True):
             rates[column].append(hit_rates(shares_of(deviation), machine.segments,
                                            detected)["hitrate_150"])

@@ -86,3 +86,38 @@ def test_a_cause_is_not_pushed_out_by_three_copies_of_another():
     rank_of_cause = (np.argsort(-with_clones, axis=1) == 3).argmax(axis=1)
     assert (rank_of_cause == 1).all()
     assert ((np.argsort(-without, axis=1) == 3).argmax(axis=1) == 3).all()
+
+
+def test_a_pair_has_its_own_factor_by_hand():
+    # groups: the pair {0, 1} (factor 0.8), the triple {2, 4, 5} (factor 0.5), 3 alone
+    deviation = np.array([[5.0, 10.0, 4.0, 7.0, 8.0, 2.0],
+                          [3.0, 3.0, -1.0, 1.0, 6.0, np.nan]])   # a tie; a negative part
+    groups = np.array([0, 0, 2, 3, 2, 2])
+    out = discount_clones(deviation, groups, 0.5, pair_factor=0.8)
+    expected = np.array([[4.0, 10.0, 2.0, 7.0, 8.0, 0.5],
+                         [3.0, 2.4, -1.0, 1.0, 6.0, np.nan]])
+    np.testing.assert_allclose(out, expected, rtol=1e-15)
+    # without a pair factor the pair is discounted as the others
+    np.testing.assert_array_equal(discount_clones(deviation, groups, 0.5, pair_factor=None),
+                                  discount_clones(deviation, groups, 0.5))
+    assert discount_clones(deviation, groups, 0.5, pair_factor=None)[0, 0] == 2.5
+
+
+@pytest.mark.parametrize("copies, rank_of_other", [(2, 2), (3, 1)])
+def test_a_pair_ranks_both_members_first_and_three_copies_share_one_place(copies,
+                                                                        rank_of_other):
+    # metrics 0..copies-1 are copies of one signal, all moving by 8 of their spreads; the
+    # independent metric `copies` moves by 5. A pair (factor 0.8: 8 × 0.8 > 5) keeps both
+    # members ahead of it: it ranks 3rd (0-based 2). Three copies (factor 0.3: 8 × 0.3 < 5)
+    # are one signal: it ranks 2nd (0-based 1), right after the group's leader.
+    rng = np.random.default_rng(4)
+    base, other = rng.normal(0, 1, 3400), rng.normal(0, 1, 3400)
+    scales = np.arange(1, copies + 1, dtype=float)
+    rows = np.c_[base[:, None] * scales + scales, other]
+    rows[3300:, :copies] += 8.0 * scales
+    rows[3300:, copies] += 5.0
+    train, test = rows[:3000], rows[3000:]
+    assert clone_groups(train, 0.95).tolist() == [0] * copies + [copies]
+    deviation = DeviationAttribution(lag=0).fit(train).deviation(test)[310:400]
+    ranks = np.argsort(-deviation, axis=1, kind="stable")
+    assert ((ranks == copies).argmax(axis=1) == rank_of_other).all()

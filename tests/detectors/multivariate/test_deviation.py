@@ -122,7 +122,9 @@ def test_the_stored_state_survives_a_json_round_trip():
 @pytest.mark.parametrize("bad", [{"windows": ()}, {"windows": (0, 4)}, {"min_std": 0.0},
                                  {"memory": 0}, {"memory": 2.5}, {"recall": 0.0},
                                  {"recall": 1.5}, {"clone_corr": 0.0}, {"clone_factor": -0.1},
-                                 {"clone_factor": float("nan")},
+                                 {"clone_factor": float("nan")}, {"clone_pair_factor": -0.1},
+                                 {"clone_pair_factor": 1.5},
+                                 {"clone_pair_factor": float("nan")},
                                  {"min_std": float("nan")}])
 def test_bad_parameters_are_refused(bad):
     with pytest.raises(ValueError, match="deviation"):
@@ -170,7 +172,8 @@ def test_a_state_saved_before_the_memory_and_clones_explains_as_then():
            if key not in ("memory", "clones", "groups")}
     back = DeviationAttribution.from_state(old)
     assert (back.memory, back.clone_factor) == (1, 1.0)
-    plain = DeviationAttribution(lag=0, clone_factor=1.0).fit(train).deviation(test)
+    plain = DeviationAttribution(lag=0, clone_factor=1.0, clone_pair_factor=1.0
+                                 ).fit(train).deviation(test)
     np.testing.assert_array_equal(back.deviation(test), plain)
     assert not np.array_equal(fitted.deviation(test), plain)  # the clones are discounted now
 
@@ -182,3 +185,53 @@ def test_trailing_max_equals_pandas_rolling_max(window):
     signal[rng.random((700, 3)) < 0.15] = np.nan
     expected = pd.DataFrame(signal).rolling(window, min_periods=1).max().to_numpy()
     np.testing.assert_array_equal(trailing_max(signal, window), expected)
+
+
+def pair_rows(seed: int, n: int) -> np.ndarray:
+    """Rows whose metrics 0 and 1 are a clone pair (2 = 3 × 0 + noise), 2 independent."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 1, n)
+    return np.c_[base, 3.0 * base + rng.normal(0, 0.05, n), rng.normal(0, 1, n)]
+
+
+def test_the_pair_factor_streams_and_survives_the_json_round_trip():
+    train, test = pair_rows(11, 2500), pair_rows(12, 400)
+    test[150:, :2] += np.array([5.0, 15.0])
+    test[150:, 2] += 4.0
+    attribution = DeviationAttribution(lag=0).fit(train)
+    assert attribution.state["groups"].tolist() == [0, 0, 2]
+    whole = attribution.deviation(test)
+    # the pair's second member is discounted by 0.8 only, against no discount at all
+    plain = DeviationAttribution(lag=0, clone_factor=1.0, clone_pair_factor=1.0
+                                 ).fit(train).deviation(test)
+    second = np.where(plain[:, 0] >= plain[:, 1], 1, 0)
+    rows = np.arange(len(test))
+    np.testing.assert_allclose(whole[rows, second],
+                               np.where(plain[rows, second] > 0, 0.8, 1.0)
+                               * plain[rows, second], rtol=1e-12)
+    # streaming: blocks, each with the rows before it, equal the whole
+    pieces, history = [], train
+    for block in np.array_split(test, [1, 37, 200]):
+        pieces.append(attribution.deviation(block, history=history))
+        history = np.concatenate([history, block])
+    np.testing.assert_allclose(np.concatenate(pieces), whole, rtol=1e-9, atol=1e-9)
+    import json
+
+    from kizashi.state import from_json_safe, to_json_safe
+
+    back = DeviationAttribution.from_state(
+        from_json_safe(json.loads(json.dumps(to_json_safe(attribution.state)))))
+    assert back.clone_pair_factor == 0.8
+    np.testing.assert_array_equal(back.deviation(test), whole)
+
+
+def test_a_state_saved_before_the_pair_factor_discounts_pairs_as_then():
+    # the clones' entry held [corr, factor] only: pairs are discounted by the factor
+    train, test = pair_rows(13, 2500), pair_rows(14, 300)
+    test[100:, :2] += np.array([6.0, 18.0])
+    state = dict(DeviationAttribution(lag=0).fit(train).state)
+    state["clones"] = state["clones"][:2]
+    back = DeviationAttribution.from_state(state)
+    assert back.clone_pair_factor == back.clone_factor == 0.3
+    then = DeviationAttribution(lag=0, clone_pair_factor=None).fit(train).deviation(test)
+    np.testing.assert_array_equal(back.deviation(test), then)

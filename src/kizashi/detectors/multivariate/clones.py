@@ -11,7 +11,11 @@ six near-identical metrics 19–22, 28, 31 rank above the labelled 1–3).
 :func:`discount_clones` keeps, per row, each group's most deviating member as
 it is and multiplies the positive deviation of the ``r``-th next one by
 ``factor ** r``, so the group keeps its first place and the others still
-count, one after the other.
+count, one after the other. A *pair* (a group of exactly two) has its own,
+milder ``pair_factor``: two metrics may well be two real causes that happen to
+move together (SMD machine-3-4's 11/16, machine-1-7's 9/13 and 12/15 are
+labelled together), while three or more copies are one signal exported many
+times (machine-3-3's twelve, none labelled in its long segment).
 
 >>> rng = np.random.default_rng(0)
 >>> base = rng.normal(0, 1, 500)
@@ -21,6 +25,8 @@ count, one after the other.
 [0, 0, 2]
 >>> discount_clones(np.array([[4.0, 5.0, 3.0]]), groups, 0.5).tolist()
 [[2.0, 5.0, 3.0]]
+>>> discount_clones(np.array([[4.0, 5.0, 3.0]]), groups, 0.5, pair_factor=0.75).tolist()
+[[3.0, 5.0, 3.0]]
 """
 
 from __future__ import annotations
@@ -61,10 +67,13 @@ def clone_groups(train: np.ndarray, min_corr: float) -> np.ndarray:
     return np.array([root(i) for i in range(n_metrics)])
 
 
-def discount_clones(deviation: np.ndarray, groups: np.ndarray, factor: float) -> np.ndarray:
+def discount_clones(deviation: np.ndarray, groups: np.ndarray, factor: float,
+                    pair_factor: float | None = None) -> np.ndarray:
     """``deviation`` with the positive part of each group's ``r``-th next member × ``factor**r``.
 
-    Ties go to the lower index; NaN (a missing metric) ranks last and stays NaN.
+    A group of exactly two members uses ``pair_factor`` instead (``None``: the
+    same ``factor``). Ties go to the lower index; NaN (a missing metric) ranks
+    last and stays NaN.
     """
     out = np.array(deviation, dtype=np.float64)
     groups = np.asarray(groups).reshape(-1)
@@ -75,5 +84,6 @@ def discount_clones(deviation: np.ndarray, groups: np.ndarray, factor: float) ->
         part = out[:, members]
         order = np.argsort(-np.nan_to_num(part, nan=-np.inf), axis=1, kind="stable")
         rank = np.argsort(order, axis=1, kind="stable")
-        out[:, members] = np.where(part > 0, part * float(factor) ** rank, part)
+        base = factor if pair_factor is None or members.size > 2 else pair_factor
+        out[:, members] = np.where(part > 0, part * float(base) ** rank, part)
     return out

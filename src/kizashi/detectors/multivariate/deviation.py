@@ -88,6 +88,9 @@ CLONE_CORR, CLONE_FACTOR = 0.95, 0.3
 #: the variant SMD's tuning machines chose dropped machine-3-4 (docs/diagnosis.md).
 RELATION_ALPHA: float | None = None
 RELATION_WEIGHT = 1.0
+#: The factor for a group of exactly two (two real causes that move together are common;
+#: three or more copies are one signal). Chosen on SMD's tuning machines (docs/diagnosis.md).
+CLONE_PAIR_FACTOR = 0.8
 
 
 class DeviationAttribution:
@@ -124,7 +127,10 @@ class DeviationAttribution:
         Metrics whose training rows correlate at least ``clone_corr`` are
         clones; per row, each group's most deviating member keeps its
         deviation and the ``r``-th next one's positive deviation is multiplied
-        by ``clone_factor ** r`` (``clone_factor=1``: no discount).
+        by ``clone_factor ** r``.
+    clone_pair_factor : float or None
+        The factor for a group of exactly two clones (``None``: ``clone_factor``);
+        ``clone_factor=1`` and ``clone_pair_factor=1``: no discount.
     relation_alpha, relation_weight : float or None, float
         With ``relation_alpha`` (a ridge strength), one more signal per metric:
         its residual against a ridge model of it from the other metrics
@@ -152,6 +158,7 @@ class DeviationAttribution:
                  recent_windows: Sequence[int] = RECENT_WINDOWS, eps: float = 0.05,
                  memory: int = MEMORY, recall: float = RECALL,
                  clone_corr: float = CLONE_CORR, clone_factor: float = CLONE_FACTOR,
+                 clone_pair_factor: float | None = CLONE_PAIR_FACTOR,
                  relation_alpha: float | None = RELATION_ALPHA,
                  relation_weight: float = RELATION_WEIGHT):
         windows = tuple(int(w) for w in windows)
@@ -180,6 +187,10 @@ class DeviationAttribution:
                              f"relation_weight > 0, got {relation_alpha!r}, {relation_weight!r}")
         self.relation_alpha = None if relation_alpha is None else float(relation_alpha)
         self.relation_weight = float(relation_weight)
+        if clone_pair_factor is not None and not (np.isfinite(clone_pair_factor)
+                                                  and 0 <= clone_pair_factor <= 1):
+            raise ValueError("deviation: clone_pair_factor must be in [0, 1] or None, "
+                             f"got {clone_pair_factor!r}")
         self.windows = windows
         self.min_std = float(min_std)
         self.lag, self.baseline = int(lag), int(baseline)
@@ -187,6 +198,8 @@ class DeviationAttribution:
         self.eps = float(eps)
         self.memory, self.recall = int(memory), float(recall)
         self.clone_corr, self.clone_factor = float(clone_corr), float(clone_factor)
+        self.clone_pair_factor = (self.clone_factor if clone_pair_factor is None
+                                  else float(clone_pair_factor))
         self.state: dict[str, Any] | None = None
 
     @property
@@ -223,7 +236,8 @@ class DeviationAttribution:
         state: dict[str, Any] = {"median": median, "floor": self.min_std * unit,
                                  "windows": np.asarray(self.windows, dtype=np.int64),
                                  "memory": np.asarray([self.memory, self.recall]),
-                                 "clones": np.asarray([self.clone_corr, self.clone_factor]),
+                                 "clones": np.asarray([self.clone_corr, self.clone_factor,
+                                                       self.clone_pair_factor]),
                                  "groups": clone_groups(train, self.clone_corr)}
         means, stds = [], []
         for signal in self._signals(median, train, train[:1]):
@@ -284,14 +298,16 @@ class DeviationAttribution:
                                               np.asarray(state["recent_windows"]).reshape(-1))}
         # a state saved before the memory existed: each row's own deviation, as then
         memory, recall = np.asarray(state.get("memory", [1, 1.0]), dtype=np.float64).reshape(-1)
-        # and before the clones: no discount
-        clone_corr, clone_factor = np.asarray(state.get("clones", [1.0, 1.0]),
-                                              dtype=np.float64).reshape(-1)
+        # and before the clones: no discount; before the pair factor: pairs as the others
+        clones = np.asarray(state.get("clones", [1.0, 1.0]), dtype=np.float64).reshape(-1)
+        clone_corr, clone_factor = clones[:2]
+        pair_factor = float(clones[2]) if clones.size > 2 else None
         if "relation" in state:  # fitted with the relation signal
             alpha, weight = np.asarray(state["relation"], dtype=np.float64).reshape(-1)
             recent.update(relation_alpha=float(alpha), relation_weight=float(weight))
         out = cls(windows=windows, memory=int(memory), recall=float(recall),
-                  clone_corr=float(clone_corr), clone_factor=float(clone_factor), **recent)
+                  clone_corr=float(clone_corr), clone_factor=float(clone_factor),
+                  clone_pair_factor=pair_factor, **recent)
         out.state = {key: np.asarray(value, dtype=np.int64 if key in
                                      ("windows", "recent_windows", "groups",
                                       "relation_windows") else np.float64)
@@ -351,8 +367,9 @@ class DeviationAttribution:
         if self.memory > 1:
             best = np.fmax(best, self.recall * trailing_max(best, self.memory))
         best = np.where(np.isnan(values), np.nan, best[n_before - first:])
-        if "groups" in state and self.clone_factor < 1:
-            best = discount_clones(best, state["groups"], self.clone_factor)
+        if "groups" in state and min(self.clone_factor, self.clone_pair_factor) < 1:
+            best = discount_clones(best, state["groups"], self.clone_factor,
+                                   self.clone_pair_factor)
         return best
 
     def shares(self, values: np.ndarray, history: np.ndarray | None = None) -> np.ndarray:
