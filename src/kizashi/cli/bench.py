@@ -56,6 +56,18 @@ class LazyBenchGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def usage_checked_params(detector: str, params: tuple[str, ...]) -> dict:
+    """``--param`` of ``detector`` checked as ``kizashi detect`` checks them (before any data
+    is read); a bad one is a usage error (exit status 2)."""
+    from kizashi.cli.detector_options import option_params
+    from kizashi.cli.errors import OneLineUsageError
+
+    try:
+        return option_params(detector, params)
+    except ValueError as error:
+        raise OneLineUsageError(str(error)) from None
+
+
 @click.group(cls=LazyBenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def bench() -> None:
     """Score detectors on public benchmarks, next to published results."""
@@ -109,8 +121,8 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
         raise click.UsageError("--param, --out and --name go with --detector")
     if results_dir is None and detector is None:
         detector = DEFAULT_DETECTOR
+    parsed = usage_checked_params(detector, params) if detector is not None else {}
     from kizashi.data.nab import load_nab_corpus
-    from kizashi.detectors.registry import parse_param
     from kizashi.evaluation.nab import NabScorer
     from kizashi.evaluation.nab_report import NAB_PROFILE_NAMES, format_table
 
@@ -135,7 +147,6 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
         else:
             from kizashi.evaluation.nab_runner import run_detector
 
-            parsed = dict(parse_param(text) for text in params)
             name = result_name or detector
             scores = run_detector(corpus, detector, parsed, out_dir=out_dir, result_name=name,
                                   calibration=calibration, protect=protect,

@@ -68,17 +68,18 @@ def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int
     """Centre scenario: incidents caught and false-alarm runs per week, per detector."""
     from tqdm import tqdm
 
+    from kizashi.cli.bench import usage_checked_params
     from kizashi.data.centre_variants import variant_centre
-    from kizashi.detectors.registry import DEFAULT_DETECTOR, create, parse_param
+    from kizashi.detectors.registry import DEFAULT_DETECTOR, create
     from kizashi.evaluation.centre import score_centre
     from kizashi.evaluation.splits import CENTRE_REPORT_SEEDS, CENTRE_TUNE_SEEDS
 
     names = list(detectors) or [DEFAULT_DETECTOR]
     chosen = list(seeds) or list(CENTRE_TUNE_SEEDS if split == "tune" else CENTRE_REPORT_SEEDS)
+    if params and len(names) > 1:
+        raise click.UsageError("--param goes with a single --detector")
+    parsed = usage_checked_params(names[0], params) if params else {}
     try:
-        parsed = dict(parse_param(text) for text in params)
-        if parsed and len(names) > 1:
-            raise ValueError("--param goes with a single --detector")
         for name in names:
             create(name, **parsed)  # unknown names and parameters fail before any work
         rows = []

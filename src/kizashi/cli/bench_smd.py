@@ -187,13 +187,14 @@ def smd(detector: str | None, params: tuple[str, ...], machine_names: tuple[str,
         split: str) -> None:
     """Server Machine Dataset: VUS-PR, AUC-PR, AUC-ROC, F1, event F1 and root-cause
     HitRate@100 %/150 % per machine, beside TSB-AD's published VUS-PR."""
+    from kizashi.cli.bench import usage_checked_params
     from kizashi.data.smd import machines
-    from kizashi.detectors.registry import DEFAULT_DETECTOR, parse_param
+    from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.evaluation.splits import SMD_TUNE_MACHINES, describe
 
     detector = detector or DEFAULT_DETECTOR
+    parsed = usage_checked_params(detector, params)
     try:
-        parsed = dict(parse_param(text) for text in params)
         if split == "tune" and machine_names:
             raise ValueError("--split tune chooses its own machines: leave out --machine")
         names = list(SMD_TUNE_MACHINES) if split == "tune" else \

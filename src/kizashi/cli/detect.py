@@ -22,6 +22,8 @@ def parse_params(items: tuple[str, ...]) -> dict:
             key, value = parse_param(item)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--param") from None
+        if key in params:
+            raise click.BadParameter(f"{key!r} is given twice", param_hint="--param")
         params[key] = value
     return params
 
