@@ -10,6 +10,7 @@ import click
 
 from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
 from kizashi.cli.detect_logs import add_options as log_options
+from kizashi.cli.duration_option import Duration
 from kizashi.data.validation import DataError, DataWarning
 
 
@@ -72,8 +73,10 @@ def _read_nab_file(path: Path, labels: Path | None):
               help="Read the series from Prometheus instead of FILE (with --query).")
 @click.option("--query", metavar="PROMQL", help="PromQL query for --prometheus.")
 @click.option("--since", default="1d", show_default=True, metavar="DURATION",
+              type=Duration(1.0, 3660 * 86400.0),
               help="With --prometheus: how far back to read (e.g. 6h, 7d).")
 @click.option("--step", "step_text", default="1m", show_default=True, metavar="DURATION",
+              type=Duration(1e-3, 86400.0),
               help="With --prometheus: the step between points.")
 @click.option("--detector", "-d", default=None,
               help="Registered detector name (see `kizashi detectors`; default: the ensemble, "
@@ -243,6 +246,10 @@ def _score_on_dask(address: str, partitions: int | None, frame, detector: str, p
                                        on_done=bar.update)
 
 
+#: most points per series that --since / --step may ask Prometheus for
+MAX_RANGE_STEPS = 10_000_000
+
+
 def read_prometheus(url: str, query: str | None, since: str, step_text: str):
     """The result of a range query over the last ``since``, as a SeriesFrame."""
     import math
@@ -255,6 +262,9 @@ def read_prometheus(url: str, query: str | None, since: str, step_text: str):
     if not query:
         raise ValueError("--prometheus needs --query PROMQL")
     step = parse_duration(step_text)
+    if parse_duration(since) / step > MAX_RANGE_STEPS:
+        raise click.UsageError(f"--since {since} at --step {step_text} is more than "
+                               f"{MAX_RANGE_STEPS:,} points per series; use a coarser --step")
     end = math.floor(time.time() / step) * step
     start = end - math.floor(parse_duration(since) / step) * step
     try:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from kizashi.cli.duration_option import Duration
 from kizashi.data.validation import DataError
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
@@ -48,6 +49,9 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               show_default=True,
               help="long: timestamp,entity,metric,value; wide: timestamp + one column per metric.")
 @click.option("--horizon", default="6h", show_default=True, metavar="DURATION",
+              type=Duration(1.0, MAX_HORIZON_DAYS * 86400.0,
+                            f"{MAX_HORIZON_DAYS} days ahead; a trend is not extrapolated "
+                            "that far"),
               help="How far ahead to look (e.g. 1h, 6h, 1d; at most a day with the daily "
                    "rhythm).")
 @click.option("--limit", "limits", multiple=True, metavar="METRIC=VALUE",
