@@ -168,6 +168,8 @@ def check_writable(path: Path | None, what: str = "file") -> None:
     parent = path.parent if what == "file" or not path.exists() else path
     while what == "folder" and not parent.exists() and parent != parent.parent:
         parent = parent.parent  # a folder's missing parents are created
+    if parent.exists() and not parent.is_dir():
+        raise click.ClickException(f"cannot write {path}: {parent} is a file, not a folder")
     if not parent.is_dir():
         raise click.ClickException(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
