@@ -128,3 +128,4 @@ def test_a_single_ten_megabyte_line_is_one_line(tmp_path):
     _, out, result = run(tmp_path, case)
     assert result.exit_code == 0, result.output
     assert "on 1 host(s), 1 lines" in result.stdout and "1 time steps, 1 series" in result.stdout
+    assert len(out.read_text().splitlines()) == 2
