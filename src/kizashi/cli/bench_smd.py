@@ -200,7 +200,14 @@ def smd(detector: str | None, params: tuple[str, ...], machine_names: tuple[str,
         names = list(SMD_TUNE_MACHINES) if split == "tune" else \
             (list(machine_names) or machines())
         if not names:
-            raise ValueError("no local SMD copy: set KIZASHI_DATA to a folder with smd/")
+            from kizashi.data.paths import dataset_dir, dataset_root
+
+            local, root = dataset_dir("smd"), dataset_root()
+            raise ValueError(f"{local / 'train'} holds no machine files (machine-1-1.txt, …)"
+                             if local is not None else
+                             f"no local SMD copy: KIZASHI_DATA={root} has no smd/ folder"
+                             if root is not None else
+                             "no local SMD copy: set KIZASHI_DATA to a folder with smd/")
         published = published_vus_pr()
         rows = []
         for name in names:
