@@ -563,6 +563,11 @@ def _check_model(spec: DetectorSpec, at: str) -> None:
     if not record.get("features"):
         raise ValueError(f"{at}.model: {spec.model} does not name its features (trained before "
                          "kizashi recorded them): train it again")
+    features = record["features"]
+    if (not isinstance(features, list) or len(set(map(str, features))) != len(features)
+            or not all(isinstance(f, str) and f.strip() for f in features)):
+        raise ValueError(f"{at}.model: {spec.model}/config.json: 'features' must be a list of "
+                         f"distinct input names, got {features!r}; train or fit it again")
     if spec.cutoff.kind == "quantile":
         raise ValueError(f"{at}.cutoff: a quantile cutoff needs stored levels per series; use "
                          "'default' or a number with a trained model")
@@ -570,6 +575,10 @@ def _check_model(spec: DetectorSpec, at: str) -> None:
         spec.build()
     except (ValueError, OSError, RuntimeError, ImportError) as error:
         raise ValueError(f"{at}.model: cannot load {spec.model}: {error}") from None
+    except Exception as error:  # a record edited by hand or of another kind: still one line
+        raise ValueError(f"{at}.model: cannot load {spec.model} ({type(error).__name__}: "
+                         f"{error}); give a folder written by `kizashi fit` or `kizashi train`"
+                         ) from None
 
 
 @contextmanager
@@ -890,7 +899,10 @@ def _network_of(model: Any, reader: _Reader) -> str:
 
     path = Path(str(model)) / "config.json"
     try:
-        return str(json.loads(path.read_text(encoding="utf-8"))["network"])
+        network = json.loads(path.read_text(encoding="utf-8"))["network"]
+        if not isinstance(network, str):
+            raise ValueError(f"its 'network' is {network!r}, not a detector name")
+        return network
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{reader.where}: {reader.prefix}model: cannot read {path} "
                          f"({error}); give a folder written by `kizashi train --out DIR`"
