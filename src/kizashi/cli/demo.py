@@ -7,15 +7,11 @@ from pathlib import Path
 
 import click
 
-
-def _folder(ctx: click.Context, param: click.Parameter, value: str) -> Path:
-    if not value.strip():
-        raise click.BadParameter("is empty; give a folder", ctx, param)
-    return Path(value)
+from kizashi.cli.errors import not_empty_path
 
 
 @click.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=_folder,
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=not_empty_path,
               default="kizashi-demo", show_default=True,
               help="Directory for report.html and its plots (created; refused before the "
                    "work when it cannot be).")

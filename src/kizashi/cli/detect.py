@@ -11,6 +11,7 @@ import click
 from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
 from kizashi.cli.detect_logs import add_options as log_options
 from kizashi.cli.duration_option import Duration
+from kizashi.cli.errors import not_empty_path
 from kizashi.data.validation import DataError, DataWarning
 
 
@@ -102,10 +103,10 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--no-protect", is_flag=True,
               help="Let the detector learn the steps it flags (by default an alert's steps "
                    "are kept out of its baseline).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write scores as CSV (.csv) or Parquet (.parquet): timestamp,entity,metric,"
                    "detector,score,is_anomaly; the score is empty while a series learns.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--plot", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write a PNG of each series with its score and flagged points.")
 @click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
               show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "

@@ -16,6 +16,8 @@ from typing import Any
 import click
 import numpy as np
 
+from kizashi.cli.errors import not_empty_path
+
 __all__ = ["OPTIONS", "peer_groups", "read_entity_labels", "report"]
 
 
@@ -107,7 +109,7 @@ OPTIONS: list[Callable[[Any], Any]] = [
                  help="Add a 'causes' column (the ranked metrics behind each flagged row) "
                       "and print the grouped incidents with their causes and types."),
     click.option("--incidents", "incidents_file",
-                 type=click.Path(dir_okay=False, path_type=Path),
+                 type=click.Path(dir_okay=False), callback=not_empty_path,
                  help="Write the grouped incidents as CSV: start, end, summary, type, "
                       "causes, entities, metrics, members."),
     click.option("--group-by", multiple=True, metavar="KEY",

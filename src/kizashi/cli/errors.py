@@ -148,6 +148,20 @@ def check_not_input(output: Path | None, *inputs: Path | None) -> None:
                                        "output another name")
 
 
+def not_empty_path(ctx: click.Context, param: click.Parameter, value: str | None
+                   ) -> Path | None:
+    """A click callback: the option's path, refusing an empty one (which would mean ``.``).
+
+    >>> not_empty_path(None, None, "out")
+    PosixPath('out')
+    """
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise click.BadParameter("is empty; give a path", ctx, param)
+    return Path(value)
+
+
 def check_writable(path: Path | None, what: str = "file") -> None:
     """Refuse, before any work, an output ``path`` that cannot be written.
 
@@ -161,6 +175,11 @@ def check_writable(path: Path | None, what: str = "file") -> None:
     """  # noqa: E501
     if path is None:
         return
+    resolved = Path(os.path.realpath(path))
+    for root in ("/proc", "/sys"):
+        if resolved == Path(root) or Path(root) in resolved.parents:
+            raise click.ClickException(f"cannot write {path}: {root} is a virtual filesystem; "
+                                       f"give a {what} on a disk")
     if what == "file" and path.is_dir():
         raise click.ClickException(f"cannot write {path}: it is a folder; give a file name")
     if what == "folder" and path.exists() and not path.is_dir():

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kizashi.cli.duration_option import Duration
+from kizashi.cli.errors import not_empty_path
 from kizashi.data.validation import DataError
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
@@ -66,7 +67,7 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               help="The same for series without a limit (anomaly ahead).")
 @click.option("--no-anomaly-ahead", is_flag=True,
               help="Predict only series with a limit; leave the others empty.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write timestamp,entity,metric,probability,is_warning,eta as CSV (.csv) "
                    "or Parquet (.parquet); probability is empty while a series learns, eta "
                    "when no crossing is expected within the horizon.")

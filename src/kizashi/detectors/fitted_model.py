@@ -50,8 +50,8 @@ import numpy as np
 from kizashi.detectors.base import STATE_FORMAT_VERSION, Detector
 from kizashi.state import from_json_safe, to_json_safe
 
-__all__ = ["ARRAYS", "FORMAT", "RECORD", "fit_detector", "is_fitted", "load_fitted",
-           "save_fitted"]
+__all__ = ["ARRAYS", "FORMAT", "RECORD", "check_fittable", "fit_detector", "is_fitted",
+           "load_fitted", "save_fitted"]
 
 #: The record's ``format``: a folder of :func:`save_fitted`.
 FORMAT = "kizashi-fitted/1"
@@ -67,13 +67,13 @@ def is_fitted(record: Any) -> bool:
     return isinstance(record, dict) and record.get("format") == FORMAT
 
 
-def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
-                 params: dict[str, Any] | None = None) -> Detector:
-    """Registry detector ``name`` with ``params``, fitted on ``values`` (time × metrics).
+def check_fittable(name: str, params: dict[str, Any] | None = None) -> Detector:
+    """Registry detector ``name`` built with ``params``, if it can be fitted ahead.
 
-    Only a multivariate detector whose fitted part is kept apart from its stream
-    (``weights_key`` among its ``model_keys``) can be saved this way; the others learn
-    online in ``kizashi watch`` and need no fitting.
+    Raises
+    ------
+    ValueError
+        For a detector that learns online (or is trained with ``kizashi train``).
     """
     from kizashi.detectors.registry import create
 
@@ -82,6 +82,18 @@ def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
         raise ValueError(f"detector {name!r} is not fitted ahead: only a multivariate "
                          "detector with a fitted part is (the default, 'ensemble'); deep "
                          "models are trained with `kizashi train`")
+    return detector
+
+
+def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
+                 params: dict[str, Any] | None = None) -> Detector:
+    """Registry detector ``name`` with ``params``, fitted on ``values`` (time × metrics).
+
+    Only a multivariate detector whose fitted part is kept apart from its stream
+    (``weights_key`` among its ``model_keys``) can be saved this way; the others learn
+    online in ``kizashi watch`` and need no fitting.
+    """
+    detector = check_fittable(name, params)
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or values.shape[1] < 2:
         raise ValueError(f"fitting {name!r} needs rows of at least 2 metrics, got shape "
