@@ -109,3 +109,65 @@ def test_through_the_command_it_is_one_line_before_training(tmp_path, text, what
     assert result.exit_code in (1, 2) and len(lines) == 1, result.output
     assert lines[0].startswith(f"Error: {config}: ") and re.search(what, lines[0]), lines
     assert not out.exists()
+
+
+LR = "optimiser.lr"
+#: a search section → what its one refusal must say (a trial would have failed on each)
+BAD_SEARCH = {
+    "not-a-mapping": ([LR], r"search must be a mapping"),
+    "entry-a-number": ({LR: 0.1}, r"search\.optimiser\.lr must be a mapping"),
+    "unknown-type": ({LR: {"type": "normal", "low": 0, "high": 1}}, r"\.type must be float"),
+    "low-missing": ({LR: {"high": 1.0}}, r"\.low must be a finite number"),
+    "low-text": ({LR: {"low": "a", "high": 1.0}}, r"\.low must be a finite number, got 'a'"),
+    "high-nan": ({LR: {"low": 0.1, "high": math.nan}}, r"\.high must be a finite number"),
+    "low-above-high": ({LR: {"low": 0.1, "high": 0.01}}, r"low \(0\.1\) must be below high"),
+    "log-from-zero": ({LR: {"low": 0.0, "high": 0.1, "log": True}}, r"log range needs low > 0"),
+    "log-text": ({LR: {"low": 0.01, "high": 0.1, "log": "yes"}}, r"\.log must be true or"),
+    "int-fraction": ({"epochs": {"type": "int", "low": 1.5, "high": 3}},
+                     r"\.low must be a finite whole number"),
+    "misspelt-field": ({LR: {"low": 0.01, "hihg": 0.1}}, r"did you mean 'high'\?"),
+    "choices-empty": ({"device": {"type": "categorical", "choices": []}},
+                      r"\.choices must be a non-empty list"),
+    "misspelt-key": ({"optimiser.lrr": {"low": 0.01, "high": 0.1}}, r"did you mean 'lr'\?"),
+    "unknown-key": ({"speed": {"low": 0.01, "high": 0.1}}, r"search\.speed: unknown key"),
+    "value-of-the-wrong-kind": ({"epochs": {"type": "int", "low": -3, "high": 3}},
+                                r"search\.epochs: epochs must be a whole number >= 1"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SEARCH))
+def test_a_search_section_a_trial_would_fail_on_is_refused_first(case):
+    from kizashi.dl.config_values import check_search
+
+    space, what = BAD_SEARCH[case]
+    config = RunConfig.from_dict({"model": {"name": "autoencoder"}}, "run.yaml")
+    with pytest.raises(ValueError) as caught:
+        check_search(space, "run.yaml", config)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith("run.yaml: "), message
+    assert re.search(what, message), message
+
+
+def test_the_documented_search_spaces_pass():
+    from kizashi.dl.config_values import check_search
+    from kizashi.dl.tuning import DEFAULT_SPACE
+
+    config = RunConfig.from_dict({"model": {"name": "autoencoder"}}, "run.yaml")
+    check_search(DEFAULT_SPACE, "run.yaml", config)
+    check_search({"model.hidden": {"type": "int", "low": 8, "high": 64, "log": True},
+                  "scheduler.name": {"type": "categorical", "choices": ["none", "cosine"]}},
+                 "run.yaml", config)
+
+
+def test_tune_refuses_a_bad_search_before_creating_the_study(tmp_path):
+    pytest.importorskip("optuna")
+    config = tmp_path / "run.yaml"
+    config.write_text("model: {name: autoencoder}\nsearch:\n  optimiser.lr: {low: 0.1, "
+                      "high: 0.01}\n")
+    study = tmp_path / "study.db"
+    result = CliRunner().invoke(cli, ["tune", str(config), "--trials", "1", "--storage",
+                                      f"sqlite:///{study}"])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    assert "search.optimiser.lr: low (0.1) must be below high (0.01)" in lines[0]
+    assert not study.exists()

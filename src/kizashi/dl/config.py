@@ -106,7 +106,9 @@ class RunConfig:
                 progress=check.flag("progress", self.progress),
                 threads=check.whole("threads", self.threads, 1, optional=True))
         except (TypeError, ValueError) as error:
-            raise ValueError(f"{self.source}: {error}") from None
+            text = str(error)  # (the checks name the file already)
+            raise ValueError(text if text.startswith(f"{self.source}: ")
+                             else f"{self.source}: {text}") from None
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}

@@ -72,3 +72,57 @@ class Checks:
                              f"{did_you_mean(unknown[0], known)}; known: "
                              f"{', '.join(sorted(known))}")
         return value
+
+
+def check_search(space: Any, source: str, config: Any) -> None:
+    """Refuse a ``search`` section that a trial would fail on, before any study is opened.
+
+    Each entry maps a dotted key of ``config`` (a :class:`~kizashi.dl.config.RunConfig`)
+    to ``{type: float|int, low, high, log}`` (low < high, both > 0 with ``log``) or
+    ``{type: categorical, choices: [...]}``.
+
+    >>> from kizashi.dl.config import RunConfig
+    >>> check_search({"optimiser.lr": {"low": 0.1, "high": 0.01}}, "t.yaml", RunConfig())
+    Traceback (most recent call last):
+    ...
+    ValueError: t.yaml: search.optimiser.lr: low (0.1) must be below high (0.01)
+    """
+    check = Checks(source)
+    if not isinstance(space, dict):
+        raise check.fail("search", "a mapping of dotted key → range", space)
+    for key, spec in space.items():
+        at = f"search.{key}"
+        if not isinstance(spec, dict):
+            raise check.fail(at, "a mapping such as {type: float, low: 0.001, high: 0.1}", spec)
+        kind = spec.get("type", "float")
+        known = {"float": ("type", "low", "high", "log"), "int": ("type", "low", "high", "log"),
+                 "categorical": ("type", "choices")}
+        if kind not in known:
+            raise check.fail(f"{at}.type", "float, int or categorical", kind)
+        check.section(at, spec, known[kind])
+        if kind == "categorical":
+            choices = spec.get("choices")
+            if not isinstance(choices, list) or not choices:
+                raise check.fail(f"{at}.choices", "a non-empty list", choices)
+            sample = choices[0]
+        else:
+            low, high = (spec.get(end) for end in ("low", "high"))
+            for end, value in (("low", low), ("high", high)):
+                if (isinstance(value, bool) or not isinstance(value, (int, float))
+                        or not math.isfinite(value)
+                        or (kind == "int" and value != int(value))):
+                    raise check.fail(f"{at}.{end}", "a finite " + (
+                        "whole number" if kind == "int" else "number"), value)
+            log = check.flag(f"{at}.log", spec.get("log", False))
+            if not low < high:
+                raise ValueError(f"{source}: {at}: low ({low}) must be below high ({high})")
+            if log and low <= 0:
+                raise ValueError(f"{source}: {at}: a log range needs low > 0, got {low}")
+            sample = int(low) if kind == "int" else low
+        try:  # the key must be one the config has (a typo would fail every trial)
+            config.with_values({str(key): sample})
+        except ValueError as error:
+            reason = str(error)
+            for prefix in (f"{config.source}: ", f"{source}: "):
+                reason = reason.removeprefix(prefix)
+            raise ValueError(f"{source}: {at}: {reason}") from None
