@@ -16,6 +16,19 @@ from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 MAX_HORIZON_DAYS = 366
 
 
+def _with_hint(metric: str, metrics) -> str:
+    """``metric``, with the file's metric of the nearest spelling (any case) as a hint.
+
+    >>> _with_hint("CPU", ["cpu", "mem"]), _with_hint("gpu_w", ["cpu", "mem"])
+    ("CPU (did you mean 'cpu'?)", 'gpu_w')
+    """
+    import difflib
+
+    names = {str(m).lower(): str(m) for m in metrics}
+    close = difflib.get_close_matches(metric.lower(), list(names), n=1, cutoff=0.75)
+    return f"{metric} (did you mean {names[close[0]]!r}?)" if close else metric
+
+
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
     """``METRIC=VALUE`` options as a dict.
 
@@ -119,7 +132,8 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: {file}: {note}", fg="yellow", err=True)
         unknown = sorted(set(limit_map) - set(frame.metrics))
         if unknown:
-            click.secho(f"warning: --limit for metrics not in {file}: {', '.join(unknown)}",
+            click.secho(f"warning: --limit for metrics not in {file}: "
+                        f"{', '.join(_with_hint(m, frame.metrics) for m in unknown)}",
                         fg="yellow", err=True)
         result = predict_frame(frame, horizon, limit_map,
                                cutoff=cutoff, anomaly_cutoff=anomaly_cutoff,
