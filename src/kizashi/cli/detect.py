@@ -10,6 +10,7 @@ import click
 
 from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
 from kizashi.cli.detect_logs import add_options as log_options
+from kizashi.cli.detect_options import dask_option, given_text
 from kizashi.cli.duration_option import Duration
 from kizashi.cli.errors import not_empty_path
 from kizashi.data.validation import DataError, DataWarning
@@ -93,7 +94,7 @@ def _read_nab_file(path: Path, labels: Path | None):
               default="auto", show_default=True,
               help="How scores are put on one scale before the cutoff: auto keeps a "
                    "detector's own scale when it has one, else Numenta's anomaly likelihood.")
-@click.option("--cutoff", default="default", show_default=True,
+@click.option("--cutoff", default="default", show_default=True, callback=given_text,
               help="Cutoff on the calibrated scale: 'default', a number, or a quantile such "
                    "as q0.999 of each series' levels.")
 @click.option("--min-steps", default=1, show_default=True, type=click.IntRange(min=1),
@@ -119,9 +120,10 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @diagnosis_options
 @log_options
-@click.option("--dask", "dask_address", metavar="ADDRESS",
+@click.option("--dask", "dask_address", metavar="ADDRESS", callback=dask_option,
               help="Score on a Dask cluster, series partitioned over its workers (same "
-                   "scores): local:N for N worker processes here, or a scheduler's address "
+                   "scores): local:N for N worker processes here (at most 4 per core), or a "
+                   "scheduler's address "
                    "(tcp://host:8786, e.g. started by dask-jobqueue on LSF/Slurm). Needs "
                    "kizashi[scale].")
 @click.option("--partitions", type=click.IntRange(min=1), metavar="N",
@@ -156,6 +158,9 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     from kizashi.engine.sinks import write_scores
 
     detector = DEFAULT_DETECTOR if detector is None else detector
+    from kizashi.cli.detect_options import check_combinations
+
+    check_combinations(detector, group_by, entity_labels, peers_by, partitions, dask_address)
     for output in (out, plot, incidents_file):
         check_writable(output)
         check_not_input(output, file, train_file, logs, labels, entity_labels)
