@@ -76,10 +76,11 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--query", metavar="PROMQL", help="PromQL query for --prometheus.")
 @click.option("--since", default="1d", show_default=True, metavar="DURATION",
               type=Duration(1.0, 3660 * 86400.0),
-              help="With --prometheus: how far back to read (e.g. 6h, 7d).")
+              help="With --prometheus: how far back to read (e.g. 6h, 7d; 1s to 3660d, at "
+                   "most 10,000,000 steps).")
 @click.option("--step", "step_text", default="1m", show_default=True, metavar="DURATION",
               type=Duration(1e-3, 86400.0),
-              help="With --prometheus: the step between points.")
+              help="With --prometheus: the step between points (1ms to 1d).")
 @click.option("--detector", "-d", default=None,
               help="Registered detector name (see `kizashi detectors`; default: the ensemble, "
                    "kizashi's default detector).")

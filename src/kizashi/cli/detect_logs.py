@@ -37,7 +37,7 @@ OPTIONS: list[Callable[[Any], Any]] = [
                       "bgl and hpc, or auto."),
     click.option("--log-step", default="1m", show_default=True, metavar="DURATION",
                  type=Duration(1.0, 366 * 86400.0),
-                 help="Counting interval for --logs (e.g. 1m, 1h)."),
+                 help="Counting interval for --logs (e.g. 1m, 1h; 1s to 366d)."),
     click.option("--log-hosts/--log-all-hosts", "log_hosts", default=True, show_default=True,
                  help="Count per host, or each template over all hosts (few lines per host)."),
 ]
