@@ -36,7 +36,13 @@ def _text(seconds: float) -> str:
 
 
 class Duration(click.ParamType):
-    """A duration (``30s``, ``5m``, ``6h``, ``7d`` or seconds) from ``low`` to ``high`` seconds."""
+    """A duration (``30s``, ``5m``, ``6h``, ``7d`` or seconds) from ``low`` to ``high`` seconds.
+
+    >>> Duration(1.0, 3600.0).convert("90m", None, None)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: 90m is more than 1h
+    """
 
     name = "duration"
 

@@ -25,7 +25,13 @@ from typing import Any
 
 
 class Checks:
-    """Checkers of one config file (``source`` names it in every message)."""
+    """Checkers of one config file (``source`` names it in every message).
+
+    >>> Checks("run.yaml").number("optimiser.lr", "0.1")
+    Traceback (most recent call last):
+    ...
+    ValueError: run.yaml: optimiser.lr must be a finite number >= 0, got '0.1'
+    """
 
     def __init__(self, source: str) -> None:
         self.source = source
