@@ -59,5 +59,6 @@ def test_a_bad_horizon_is_one_line(tmp_path):
     source = tmp_path / "m.csv"
     _write_long(source, hours=2)
     result = CliRunner().invoke(cli, ["predict", str(source), "--horizon", "soon"])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines()[-1].startswith("Error: not a duration")
+    assert result.exit_code == 2  # a usage error, as a bad --limit
+    assert result.output.strip().splitlines()[-1].startswith(
+        "Error: Invalid value for '--horizon': not a duration")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from kizashi.cli.errors import not_empty_path
 from kizashi.lazy import import_target
 
 #: benchmark name → ("module:function", one-line help)
@@ -56,6 +57,27 @@ class LazyBenchGroup(click.Group):
             formatter.write_dl(rows)
 
 
+def check_outputs(json_path: Path | None, out_dir: Path | None = None) -> None:
+    """Refuse, before a benchmark's long run, a ``--json`` file or ``--out`` folder that
+    cannot be written (empty, a folder, under a file, on /proc …): one line naming it."""
+    from kizashi.cli.errors import check_writable
+
+    check_writable(json_path, "file")
+    check_writable(out_dir, "folder")
+
+
+def usage_checked_params(detector: str, params: tuple[str, ...]) -> dict:
+    """``--param`` of ``detector`` checked as ``kizashi detect`` checks them (before any data
+    is read); a bad one is a usage error (exit status 2)."""
+    from kizashi.cli.detector_options import option_params
+    from kizashi.cli.errors import OneLineUsageError
+
+    try:
+        return option_params(detector, params)
+    except ValueError as error:
+        raise OneLineUsageError(str(error)) from None
+
+
 @click.group(cls=LazyBenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def bench() -> None:
     """Score detectors on public benchmarks, next to published results."""
@@ -75,11 +97,11 @@ def bench() -> None:
 @click.option("--protect/--no-protect", default=False, show_default=True,
               help="With --detector: keep flagged steps out of the baseline (NAB's reference "
                    "detectors learn every point).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=not_empty_path,
               help="With --detector: write NAB-format result files here.")
 @click.option("--name", "result_name", help="With --detector: name of its results (default NAME).")
 @click.option("--only", "only", multiple=True, help="With --results: score only this detector.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write {detector: {profile: score}} here.")
 @click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
               help="NAB folder with data/ and labels/ (default: the shared copy).")
@@ -109,8 +131,9 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
         raise click.UsageError("--param, --out and --name go with --detector")
     if results_dir is None and detector is None:
         detector = DEFAULT_DETECTOR
+    parsed = usage_checked_params(detector, params) if detector is not None else {}
+    check_outputs(json_path, out_dir)
     from kizashi.data.nab import load_nab_corpus
-    from kizashi.detectors.registry import parse_param
     from kizashi.evaluation.nab import NabScorer
     from kizashi.evaluation.nab_report import NAB_PROFILE_NAMES, format_table
 
@@ -135,7 +158,6 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
         else:
             from kizashi.evaluation.nab_runner import run_detector
 
-            parsed = dict(parse_param(text) for text in params)
             name = result_name or detector
             scores = run_detector(corpus, detector, parsed, out_dir=out_dir, result_name=name,
                                   calibration=calibration, protect=protect,

@@ -20,6 +20,7 @@ from typing import Any
 import click
 import numpy as np
 
+from kizashi.cli.errors import not_empty_path
 from kizashi.data.centre_variants import VARIANTS
 
 
@@ -59,7 +60,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 @click.option("--variant", "variants", multiple=True,
               type=click.Choice(list(VARIANTS)),
               help="A variant of the scenario (repeatable; default: the base scenario).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Also write the rows here.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int, ...],
@@ -68,17 +69,19 @@ def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int
     """Centre scenario: incidents caught and false-alarm runs per week, per detector."""
     from tqdm import tqdm
 
+    from kizashi.cli.bench import check_outputs, usage_checked_params
     from kizashi.data.centre_variants import variant_centre
-    from kizashi.detectors.registry import DEFAULT_DETECTOR, create, parse_param
+    from kizashi.detectors.registry import DEFAULT_DETECTOR, create
     from kizashi.evaluation.centre import score_centre
     from kizashi.evaluation.splits import CENTRE_REPORT_SEEDS, CENTRE_TUNE_SEEDS
 
     names = list(detectors) or [DEFAULT_DETECTOR]
     chosen = list(seeds) or list(CENTRE_TUNE_SEEDS if split == "tune" else CENTRE_REPORT_SEEDS)
+    if params and len(names) > 1:
+        raise click.UsageError("--param goes with a single --detector")
+    parsed = usage_checked_params(names[0], params) if params else {}
+    check_outputs(json_path)
     try:
-        parsed = dict(parse_param(text) for text in params)
-        if parsed and len(names) > 1:
-            raise ValueError("--param goes with a single --detector")
         for name in names:
             create(name, **parsed)  # unknown names and parameters fail before any work
         rows = []

@@ -40,6 +40,8 @@ from typing import Any
 import click
 import numpy as np
 
+from kizashi.cli.errors import not_empty_path
+
 #: TSB-AD methods shown beside kizashi's numbers (deep ones first, then classical).
 PUBLISHED = ("AutoEncoder", "LSTMAD", "USAD", "OmniAnomaly", "CNN", "PCA", "IForest")
 
@@ -175,7 +177,7 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
               show_default=True, help="Per-row score of a univariate detector.")
 @click.option("--protect/--no-protect", default=None,
               help="Keep alerting steps out of the baseline (default: the detector's own).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Also write the per-machine numbers here.")
 @click.option("--split", type=click.Choice(["reported", "tune"]), default="reported",
               show_default=True,
@@ -187,19 +189,28 @@ def smd(detector: str | None, params: tuple[str, ...], machine_names: tuple[str,
         split: str) -> None:
     """Server Machine Dataset: VUS-PR, AUC-PR, AUC-ROC, F1, event F1 and root-cause
     HitRate@100 %/150 % per machine, beside TSB-AD's published VUS-PR."""
+    from kizashi.cli.bench import check_outputs, usage_checked_params
     from kizashi.data.smd import machines
-    from kizashi.detectors.registry import DEFAULT_DETECTOR, parse_param
+    from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.evaluation.splits import SMD_TUNE_MACHINES, describe
 
     detector = detector or DEFAULT_DETECTOR
+    parsed = usage_checked_params(detector, params)
+    check_outputs(json_path)
     try:
-        parsed = dict(parse_param(text) for text in params)
         if split == "tune" and machine_names:
             raise ValueError("--split tune chooses its own machines: leave out --machine")
         names = list(SMD_TUNE_MACHINES) if split == "tune" else \
             (list(machine_names) or machines())
         if not names:
-            raise ValueError("no local SMD copy: set KIZASHI_DATA to a folder with smd/")
+            from kizashi.data.paths import dataset_dir, dataset_root
+
+            local, root = dataset_dir("smd"), dataset_root()
+            raise ValueError(f"{local / 'train'} holds no machine files (machine-1-1.txt, …)"
+                             if local is not None else
+                             f"no local SMD copy: KIZASHI_DATA={root} has no smd/ folder"
+                             if root is not None else
+                             "no local SMD copy: set KIZASHI_DATA to a folder with smd/")
         published = published_vus_pr()
         rows = []
         for name in names:

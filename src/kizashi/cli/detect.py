@@ -10,6 +10,9 @@ import click
 
 from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
 from kizashi.cli.detect_logs import add_options as log_options
+from kizashi.cli.detect_options import dask_option, given_text
+from kizashi.cli.duration_option import Duration
+from kizashi.cli.errors import not_empty_path
 from kizashi.data.validation import DataError, DataWarning
 
 
@@ -22,6 +25,8 @@ def parse_params(items: tuple[str, ...]) -> dict:
             key, value = parse_param(item)
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--param") from None
+        if key in params:
+            raise click.BadParameter(f"{key!r} is given twice", param_hint="--param")
         params[key] = value
     return params
 
@@ -70,9 +75,12 @@ def _read_nab_file(path: Path, labels: Path | None):
               help="Read the series from Prometheus instead of FILE (with --query).")
 @click.option("--query", metavar="PROMQL", help="PromQL query for --prometheus.")
 @click.option("--since", default="1d", show_default=True, metavar="DURATION",
-              help="With --prometheus: how far back to read (e.g. 6h, 7d).")
+              type=Duration(1.0, 3660 * 86400.0),
+              help="With --prometheus: how far back to read (e.g. 6h, 7d; 1s to 3660d, at "
+                   "most 10,000,000 steps).")
 @click.option("--step", "step_text", default="1m", show_default=True, metavar="DURATION",
-              help="With --prometheus: the step between points.")
+              type=Duration(1e-3, 86400.0),
+              help="With --prometheus: the step between points (1ms to 1d).")
 @click.option("--detector", "-d", default=None,
               help="Registered detector name (see `kizashi detectors`; default: the ensemble, "
                    "kizashi's default detector).")
@@ -87,7 +95,7 @@ def _read_nab_file(path: Path, labels: Path | None):
               default="auto", show_default=True,
               help="How scores are put on one scale before the cutoff: auto keeps a "
                    "detector's own scale when it has one, else Numenta's anomaly likelihood.")
-@click.option("--cutoff", default="default", show_default=True,
+@click.option("--cutoff", default="default", show_default=True, callback=given_text,
               help="Cutoff on the calibrated scale: 'default', a number, or a quantile such "
                    "as q0.999 of each series' levels.")
 @click.option("--min-steps", default=1, show_default=True, type=click.IntRange(min=1),
@@ -97,10 +105,10 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--no-protect", is_flag=True,
               help="Let the detector learn the steps it flags (by default an alert's steps "
                    "are kept out of its baseline).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write scores as CSV (.csv) or Parquet (.parquet): timestamp,entity,metric,"
                    "detector,score,is_anomaly; the score is empty while a series learns.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--plot", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write a PNG of each series with its score and flagged points.")
 @click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
               show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "
@@ -113,9 +121,10 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @diagnosis_options
 @log_options
-@click.option("--dask", "dask_address", metavar="ADDRESS",
+@click.option("--dask", "dask_address", metavar="ADDRESS", callback=dask_option,
               help="Score on a Dask cluster, series partitioned over its workers (same "
-                   "scores): local:N for N worker processes here, or a scheduler's address "
+                   "scores): local:N for N worker processes here (at most 4 per core), or a "
+                   "scheduler's address "
                    "(tcp://host:8786, e.g. started by dask-jobqueue on LSF/Slurm). Needs "
                    "kizashi[scale].")
 @click.option("--partitions", type=click.IntRange(min=1), metavar="N",
@@ -150,6 +159,9 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     from kizashi.engine.sinks import write_scores
 
     detector = DEFAULT_DETECTOR if detector is None else detector
+    from kizashi.cli.detect_options import check_combinations
+
+    check_combinations(detector, group_by, entity_labels, peers_by, partitions, dask_address)
     for output in (out, plot, incidents_file):
         check_writable(output)
         check_not_input(output, file, train_file, logs, labels, entity_labels)
@@ -241,6 +253,10 @@ def _score_on_dask(address: str, partitions: int | None, frame, detector: str, p
                                        on_done=bar.update)
 
 
+#: most points per series that --since / --step may ask Prometheus for
+MAX_RANGE_STEPS = 10_000_000
+
+
 def read_prometheus(url: str, query: str | None, since: str, step_text: str):
     """The result of a range query over the last ``since``, as a SeriesFrame."""
     import math
@@ -253,6 +269,9 @@ def read_prometheus(url: str, query: str | None, since: str, step_text: str):
     if not query:
         raise ValueError("--prometheus needs --query PROMQL")
     step = parse_duration(step_text)
+    if parse_duration(since) / step > MAX_RANGE_STEPS:
+        raise click.UsageError(f"--since {since} at --step {step_text} is more than "
+                               f"{MAX_RANGE_STEPS:,} points per series; use a coarser --step")
     end = math.floor(time.time() / step) * step
     start = end - math.floor(parse_duration(since) / step) * step
     try:

@@ -16,6 +16,9 @@ from typing import Any
 import click
 import numpy as np
 
+from kizashi.cli.detect_options import given_text
+from kizashi.cli.errors import not_empty_path
+
 __all__ = ["OPTIONS", "peer_groups", "read_entity_labels", "report"]
 
 
@@ -107,10 +110,10 @@ OPTIONS: list[Callable[[Any], Any]] = [
                  help="Add a 'causes' column (the ranked metrics behind each flagged row) "
                       "and print the grouped incidents with their causes and types."),
     click.option("--incidents", "incidents_file",
-                 type=click.Path(dir_okay=False, path_type=Path),
+                 type=click.Path(dir_okay=False), callback=not_empty_path,
                  help="Write the grouped incidents as CSV: start, end, summary, type, "
                       "causes, entities, metrics, members."),
-    click.option("--group-by", multiple=True, metavar="KEY",
+    click.option("--group-by", multiple=True, metavar="KEY", callback=given_text,
                  help="Group incidents only within the same value of this entity label "
                       "(rack, partition, job; repeatable; needs --entity-labels)."),
     click.option("--group-window", default=6, show_default=True, type=click.IntRange(min=0),
@@ -120,7 +123,7 @@ OPTIONS: list[Callable[[Any], Any]] = [
                                                     path_type=Path),
                  help="CSV with an 'entity' column and one column per label (rack, "
                       "partition, job) for --group-by and --peers-by."),
-    click.option("--peers-by", metavar="KEY",
+    click.option("--peers-by", metavar="KEY", callback=given_text,
                  help="With --detector peers: peers are the nodes sharing this entity label "
                       "(and the metric); default: all nodes reporting the metric."),
 ]

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from kizashi.cli.duration_option import Duration
+
 __all__ = ["OPTIONS", "add_options", "read_log_input"]
 
 
@@ -34,7 +36,8 @@ OPTIONS: list[Callable[[Any], Any]] = [
                  help="Line layout: iso (2026-03-09T10:00:00Z host text), syslog, loghub's "
                       "bgl and hpc, or auto."),
     click.option("--log-step", default="1m", show_default=True, metavar="DURATION",
-                 help="Counting interval for --logs (e.g. 1m, 1h)."),
+                 type=Duration(1.0, 366 * 86400.0),
+                 help="Counting interval for --logs (e.g. 1m, 1h; 1s to 366d)."),
     click.option("--log-hosts/--log-all-hosts", "log_hosts", default=True, show_default=True,
                  help="Count per host, or each template over all hosts (few lines per host)."),
 ]

@@ -54,6 +54,33 @@ def checked_params(detector: str, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def option_params(detector: str, items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``--param KEY=VALUE`` texts of ``detector``, parsed and checked by :func:`checked_params`.
+
+    The one reader of ``--param`` for every command (detect, fit, bench), so a value is
+    refused alike everywhere, before any data is read.
+
+    >>> option_params("threshold", ["window=1e2", "k=3"])
+    {'window': 100, 'k': 3}
+    >>> option_params("threshold", ["k"])
+    Traceback (most recent call last):
+    ...
+    ValueError: --param 'k' is not of the form KEY=VALUE
+    """
+    from kizashi.detectors.registry import parse_param
+
+    params: dict[str, Any] = {}
+    for item in items:
+        try:
+            key, value = parse_param(item)
+        except ValueError:
+            raise ValueError(f"--param {item!r} is not of the form KEY=VALUE") from None
+        if key in params:
+            raise ValueError(f"--param {key!r} is given twice")
+        params[key] = value
+    return checked_params(detector, params)
+
+
 def naming(source: Path | str | None, message: str) -> str:
     """``message``, starting with the input ``source`` unless it names it already.
 

@@ -148,6 +148,20 @@ def check_not_input(output: Path | None, *inputs: Path | None) -> None:
                                        "output another name")
 
 
+def not_empty_path(ctx: click.Context, param: click.Parameter, value: str | None
+                   ) -> Path | None:
+    """A click callback: the option's path, refusing an empty one (which would mean ``.``).
+
+    >>> not_empty_path(None, None, "out")
+    PosixPath('out')
+    """
+    if value is None:
+        return None
+    if not str(value).strip():
+        raise click.BadParameter("is empty; give a path", ctx, param)
+    return Path(value)
+
+
 def check_writable(path: Path | None, what: str = "file") -> None:
     """Refuse, before any work, an output ``path`` that cannot be written.
 
@@ -161,6 +175,11 @@ def check_writable(path: Path | None, what: str = "file") -> None:
     """  # noqa: E501
     if path is None:
         return
+    resolved = Path(os.path.realpath(path))
+    for root in ("/proc", "/sys"):
+        if resolved == Path(root) or Path(root) in resolved.parents:
+            raise click.ClickException(f"cannot write {path}: {root} is a virtual filesystem; "
+                                       f"give a {what} on a disk")
     if what == "file" and path.is_dir():
         raise click.ClickException(f"cannot write {path}: it is a folder; give a file name")
     if what == "folder" and path.exists() and not path.is_dir():
@@ -168,6 +187,8 @@ def check_writable(path: Path | None, what: str = "file") -> None:
     parent = path.parent if what == "file" or not path.exists() else path
     while what == "folder" and not parent.exists() and parent != parent.parent:
         parent = parent.parent  # a folder's missing parents are created
+    if parent.exists() and not parent.is_dir():
+        raise click.ClickException(f"cannot write {path}: {parent} is a file, not a folder")
     if not parent.is_dir():
         raise click.ClickException(f"cannot write {path}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):

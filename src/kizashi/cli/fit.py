@@ -9,13 +9,15 @@ from pathlib import Path
 import click
 
 from kizashi.cli.detect import parse_params, read_input
+from kizashi.cli.errors import not_empty_path
 from kizashi.data.validation import DataError
 
 
 @click.command()
 @click.argument("train_file", metavar="TRAIN",
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              callback=not_empty_path,
               help="Folder to write config.json and model.npz to (created; a model there is "
                    "replaced only once the new one is whole).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "long", "wide"]), default="auto",
@@ -50,13 +52,14 @@ def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector:
     """
     from kizashi.cli.detector_options import checked_params, naming
     from kizashi.cli.errors import check_writable
-    from kizashi.detectors.fitted_model import fit_detector, save_fitted
+    from kizashi.detectors.fitted_model import check_fittable, fit_detector, save_fitted
     from kizashi.detectors.registry import DEFAULT_DETECTOR
 
     name = DEFAULT_DETECTOR if detector is None else detector
     check_writable(out_dir, "folder")
     try:  # options first: a bad one is found before a long read
         parsed = checked_params(name, parse_params(params))
+        check_fittable(name, parsed)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     try:

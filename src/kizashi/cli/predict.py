@@ -7,11 +7,26 @@ from pathlib import Path
 
 import click
 
+from kizashi.cli.duration_option import Duration
+from kizashi.cli.errors import not_empty_path
 from kizashi.data.validation import DataError
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
 #: The longest --horizon: further, a trend fitted on hours of data means nothing.
 MAX_HORIZON_DAYS = 366
+
+
+def _with_hint(metric: str, metrics) -> str:
+    """``metric``, with the file's metric of the nearest spelling (any case) as a hint.
+
+    >>> _with_hint("CPU", ["cpu", "mem"]), _with_hint("gpu_w", ["cpu", "mem"])
+    ("CPU (did you mean 'cpu'?)", 'gpu_w')
+    """
+    import difflib
+
+    names = {str(m).lower(): str(m) for m in metrics}
+    close = difflib.get_close_matches(metric.lower(), list(names), n=1, cutoff=0.75)
+    return f"{metric} (did you mean {names[close[0]]!r}?)" if close else metric
 
 
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
@@ -48,6 +63,9 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               show_default=True,
               help="long: timestamp,entity,metric,value; wide: timestamp + one column per metric.")
 @click.option("--horizon", default="6h", show_default=True, metavar="DURATION",
+              type=Duration(1.0, MAX_HORIZON_DAYS * 86400.0,
+                            f"{MAX_HORIZON_DAYS} days ahead; a trend is not extrapolated "
+                            "that far"),
               help="How far ahead to look (e.g. 1h, 6h, 1d; at most a day with the daily "
                    "rhythm).")
 @click.option("--limit", "limits", multiple=True, metavar="METRIC=VALUE",
@@ -62,7 +80,7 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               help="The same for series without a limit (anomaly ahead).")
 @click.option("--no-anomaly-ahead", is_flag=True,
               help="Predict only series with a limit; leave the others empty.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write timestamp,entity,metric,probability,is_warning,eta as CSV (.csv) "
                    "or Parquet (.parquet); probability is empty while a series learns, eta "
                    "when no crossing is expected within the horizon.")
@@ -114,7 +132,8 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: {file}: {note}", fg="yellow", err=True)
         unknown = sorted(set(limit_map) - set(frame.metrics))
         if unknown:
-            click.secho(f"warning: --limit for metrics not in {file}: {', '.join(unknown)}",
+            click.secho(f"warning: --limit for metrics not in {file}: "
+                        f"{', '.join(_with_hint(m, frame.metrics) for m in unknown)}",
                         fg="yellow", err=True)
         result = predict_frame(frame, horizon, limit_map,
                                cutoff=cutoff, anomaly_cutoff=anomaly_cutoff,

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from kizashi.cli.watch_options import listen_option, shard_option, text_option, url_option
+
 log = logging.getLogger("kizashi.watch")
 
 
@@ -18,15 +20,16 @@ log = logging.getLogger("kizashi.watch")
 @click.option("--check", is_flag=True,
               help="Validate the config, open the state file and reach every source, "
                    "Alertmanager and the remote_write receiver, then exit (0 when all is well).")
-@click.option("--prometheus", metavar="URL",
+@click.option("--prometheus", metavar="URL", callback=url_option,
               help="Use this Prometheus for every Prometheus source.")
-@click.option("--alertmanager", metavar="URL", help="Send alerts to this Alertmanager.")
-@click.option("--state", "state_path", metavar="PATH",
+@click.option("--alertmanager", metavar="URL", callback=url_option,
+              help="Send alerts to this Alertmanager.")
+@click.option("--state", "state_path", metavar="PATH", callback=text_option,
               help="SQLite state file (overrides 'storage').")
-@click.option("--listen", metavar="HOST:PORT",
+@click.option("--listen", metavar="HOST:PORT", callback=listen_option,
               help="Dashboard and /metrics address (overrides 'listen'; 'off' for none).")
 @click.option("--once", is_flag=True, help="Run a single tick and exit (for cron-like use).")
-@click.option("--shard", metavar="I/N",
+@click.option("--shard", metavar="I/N", callback=shard_option,
               help="Watch only the series whose labels hash to shard I of N (0 <= I < N); "
                    "run N daemons, one per shard. Default state file: STORAGE with "
                    ".shard-I-of-N before its suffix; default port: the listen port + I.")

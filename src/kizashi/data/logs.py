@@ -92,6 +92,8 @@ class ParsedLines:
 def detect_format(lines: Sequence[str]) -> str:
     """The first format of :data:`LOG_FORMATS` that fits ≥ 90 % of ``lines``."""
     sample = [line for line in lines[:200] if line.strip()]
+    if not sample:
+        raise ValueError("no log lines: the file is empty or blank")
     for name, fmt in LOG_FORMATS.items():
         regex = fmt.regex
         if sample and sum(bool(regex.match(line)) for line in sample) >= 0.9 * len(sample):

@@ -129,6 +129,12 @@ def load_nab_corpus(root: str | Path | None = None) -> list[NabSeries]:
     """All NAB files (58), sorted by name, each with its windows."""
     base = nab_root(root)
     windows = read_windows(base)
+    if root is not None or dataset_dir("nab") is not None:  # a local copy: what it lacks
+        missing = [name for name in sorted(windows) if not (base / "data" / name).exists()]
+        if missing:
+            raise DataError(f"{base / 'data'}: {len(missing)} of the {len(windows)} NAB files "
+                            f"named in {WINDOWS_FILE} are missing (the first: {missing[0]}); "
+                            "copy NAB's whole data/ folder")
     return [_load(base, name, windows[name]) for name in sorted(windows)]
 
 

@@ -45,6 +45,23 @@ def cache_dir() -> Path:
     return path
 
 
+def missing_copy_hint(destination: Path) -> str:
+    """What to do when a download for ``destination`` (under the cache) failed.
+
+    Names the dataset folder that ``KIZASHI_DATA`` lacks when it is set (an empty or
+    wrong folder is the usual cause), else says to set it.
+    """
+    configured = os.environ.get("KIZASHI_DATA")
+    try:
+        name = destination.relative_to(cache_dir()).parts[0]
+    except (ValueError, IndexError):
+        name = "the dataset"
+    if configured:
+        return (f"Set KIZASHI_DATA to a folder with a local copy: KIZASHI_DATA={configured} "
+                f"has no {name}/ folder")
+    return "Set KIZASHI_DATA to a folder with a local copy instead."
+
+
 def fetch(url: str, destination: Path, timeout: float = 60.0) -> Path:
     """Download ``url`` to ``destination`` atomically (kept if already there)."""
     if destination.exists():
@@ -58,6 +75,6 @@ def fetch(url: str, destination: Path, timeout: float = 60.0) -> Path:
     except OSError as error:
         Path(tmp_name).unlink(missing_ok=True)
         raise OSError(
-            f"could not download {url}: {error}. Set KIZASHI_DATA to a local copy instead."
+            f"could not download {url}: {error}. {missing_copy_hint(destination)}"
         ) from error
     return destination

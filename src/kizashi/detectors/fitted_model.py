@@ -50,8 +50,8 @@ import numpy as np
 from kizashi.detectors.base import STATE_FORMAT_VERSION, Detector
 from kizashi.state import from_json_safe, to_json_safe
 
-__all__ = ["ARRAYS", "FORMAT", "RECORD", "fit_detector", "is_fitted", "load_fitted",
-           "save_fitted"]
+__all__ = ["ARRAYS", "FORMAT", "RECORD", "check_fittable", "fit_detector", "is_fitted",
+           "load_fitted", "save_fitted"]
 
 #: The record's ``format``: a folder of :func:`save_fitted`.
 FORMAT = "kizashi-fitted/1"
@@ -67,13 +67,13 @@ def is_fitted(record: Any) -> bool:
     return isinstance(record, dict) and record.get("format") == FORMAT
 
 
-def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
-                 params: dict[str, Any] | None = None) -> Detector:
-    """Registry detector ``name`` with ``params``, fitted on ``values`` (time × metrics).
+def check_fittable(name: str, params: dict[str, Any] | None = None) -> Detector:
+    """Registry detector ``name`` built with ``params``, if it can be fitted ahead.
 
-    Only a multivariate detector whose fitted part is kept apart from its stream
-    (``weights_key`` among its ``model_keys``) can be saved this way; the others learn
-    online in ``kizashi watch`` and need no fitting.
+    Raises
+    ------
+    ValueError
+        For a detector that learns online (or is trained with ``kizashi train``).
     """
     from kizashi.detectors.registry import create
 
@@ -82,6 +82,18 @@ def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
         raise ValueError(f"detector {name!r} is not fitted ahead: only a multivariate "
                          "detector with a fitted part is (the default, 'ensemble'); deep "
                          "models are trained with `kizashi train`")
+    return detector
+
+
+def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
+                 params: dict[str, Any] | None = None) -> Detector:
+    """Registry detector ``name`` with ``params``, fitted on ``values`` (time × metrics).
+
+    Only a multivariate detector whose fitted part is kept apart from its stream
+    (``weights_key`` among its ``model_keys``) can be saved this way; the others learn
+    online in ``kizashi watch`` and need no fitting.
+    """
+    detector = check_fittable(name, params)
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or values.shape[1] < 2:
         raise ValueError(f"fitting {name!r} needs rows of at least 2 metrics, got shape "
@@ -141,25 +153,49 @@ def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detecto
     if not is_fitted(record):
         raise ValueError(f"{folder / RECORD}: not a `kizashi fit` record (format "
                          f"{record.get('format') if isinstance(record, dict) else None!r})")
+    _check_record(record, folder / RECORD)
     saved = from_json_safe(record["params"])
     for name, value in params.items():
         if name in saved and from_json_safe(to_json_safe(value)) != saved[name]:
             raise ValueError(f"{folder}: fitted with {name}={saved[name]!r}, the config asks "
                              f"for {value!r}; fit again with that parameter")
-    detector = get_class(record["network"])(**{**saved, **params})
+    try:
+        detector = get_class(record["network"])(**{**saved, **params})
+    except TypeError as error:  # a record edited by hand, or of another detector
+        raise ValueError(f"{folder / RECORD}: its params do not fit detector "
+                         f"{record['network']!r} ({error}); fit again") from None
     try:
         with np.load(folder / ARRAYS, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"cannot load {folder / ARRAYS}: {error}; fit again") from None
+        reason = "not an archive of number arrays (kizashi never loads pickled data)" \
+            if "pickle" in str(error) else str(error)
+        raise ValueError(f"cannot load {folder / ARRAYS}: {reason}; fit again") from None
     if _model_key(record["tree"], arrays) != record["model_key"]:
         raise ValueError(f"cannot load {folder / ARRAYS}: it does not match the model_key of "
                          f"{folder / RECORD} (a fit cut short, or a changed file); fit again")
     state = _unflatten(record["tree"], arrays)
+    n_inputs = state.get("n_series") if isinstance(state, dict) else None
+    if isinstance(n_inputs, int) and n_inputs != len(record["features"]):
+        raise ValueError(f"{folder / RECORD}: names {len(record['features'])} features for a "
+                         f"model of {n_inputs} inputs; fit again")
     detector.load_state_dict({"format": STATE_FORMAT_VERSION, "detector": type(detector).__name__,
                               "params": record["params"], "state": state})
     detector.state_[KEY] = record["model_key"]
     return detector, record
+
+
+def _check_record(record: dict[str, Any], path: Path) -> None:
+    """Refuse a record whose parts are missing or of the wrong kind (one line naming it)."""
+    for key, kind in (("network", str), ("params", dict), ("features", list),
+                      ("model_key", str), ("tree", dict)):
+        if not isinstance(record.get(key), kind):
+            raise ValueError(f"{path}: {key!r} is missing or not a {kind.__name__}; fit again")
+    features = record["features"]
+    if (not all(isinstance(f, str) and f.strip() for f in features)
+            or len(set(features)) != len(features)):
+        raise ValueError(f"{path}: 'features' must be distinct metric names, got {features!r}; "
+                         "fit again")
 
 
 def _flatten(node: Any, path: tuple[str, ...], arrays: dict[str, np.ndarray]) -> Any:

@@ -61,9 +61,12 @@ class RunConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "<dict>") -> RunConfig:
         known = {f.name for f in fields(cls)} - {"source"}
-        unknown = sorted(set(raw) - known)
+        unknown = sorted(map(str, set(raw) - known))
         if unknown:
-            raise ValueError(f"{source}: unknown key(s) {', '.join(unknown)}; "
+            from kizashi.watch.config_values import did_you_mean
+
+            raise ValueError(f"{source}: unknown key(s) {', '.join(unknown)}"
+                             f"{did_you_mean(unknown[0], known)}; "
                              f"known keys: {', '.join(sorted(known))}")
         for section in ("data", "model", "optimiser", "scheduler", "search"):
             if section in raw and not isinstance(raw[section], dict):
@@ -75,25 +78,37 @@ class RunConfig:
         return config
 
     def settings(self) -> TrainSettings:
-        """The Trainer's settings."""
-        opt = dict(self.optimiser)
-        sched = dict(self.scheduler)
+        """The Trainer's settings, each value of its documented kind (else a ValueError
+        naming the key: ``epochs: 2.5`` or ``progress: "false"`` are refused, not cast)."""
+        from kizashi.dl.config_values import Checks
+
+        check = Checks(self.source)
+        opt = check.section("optimiser", self.optimiser, ("name", "lr", "weight_decay",
+                                                          "momentum"))
+        sched = check.section("scheduler", self.scheduler, ("name", "step_size", "gamma"))
         try:
             return TrainSettings(
-                epochs=int(self.epochs), batch_size=int(self.batch_size),
-                optimiser=str(opt.pop("name", "adam")), lr=float(opt.pop("lr", 1e-3)),
-                weight_decay=float(opt.pop("weight_decay", 0.0)),
-                momentum=float(opt.pop("momentum", 0.9)),
-                scheduler=str(sched.pop("name", "none")),
-                step_size=int(sched.pop("step_size", 10)), gamma=float(sched.pop("gamma", 0.5)),
-                seed=int(self.seed), device=str(self.device),
-                patience=None if self.patience is None else int(self.patience),
-                min_delta=float(self.min_delta), checkpoint_every=int(self.checkpoint_every or 0),
-                max_steps=None if self.max_steps is None else int(self.max_steps),
-                progress=bool(self.progress),
-                threads=None if self.threads is None else int(self.threads))
+                epochs=check.whole("epochs", self.epochs, 1),
+                batch_size=check.whole("batch_size", self.batch_size, 1),
+                optimiser=check.text("optimiser.name", opt.get("name", "adam")),
+                lr=check.number("optimiser.lr", opt.get("lr", 1e-3), positive=True),
+                weight_decay=check.number("optimiser.weight_decay", opt.get("weight_decay", 0.0)),
+                momentum=check.number("optimiser.momentum", opt.get("momentum", 0.9)),
+                scheduler=check.text("scheduler.name", sched.get("name", "none")),
+                step_size=check.whole("scheduler.step_size", sched.get("step_size", 10), 1),
+                gamma=check.number("scheduler.gamma", sched.get("gamma", 0.5), positive=True),
+                seed=check.whole("seed", self.seed, 0),
+                device=check.text("device", self.device),
+                patience=check.whole("patience", self.patience, 0, optional=True),
+                min_delta=check.number("min_delta", self.min_delta),
+                checkpoint_every=check.whole("checkpoint_every", self.checkpoint_every or 0, 0),
+                max_steps=check.whole("max_steps", self.max_steps, 1, optional=True),
+                progress=check.flag("progress", self.progress),
+                threads=check.whole("threads", self.threads, 1, optional=True))
         except (TypeError, ValueError) as error:
-            raise ValueError(f"{self.source}: {error}") from None
+            text = str(error)  # (the checks name the file already)
+            raise ValueError(text if text.startswith(f"{self.source}: ")
+                             else f"{self.source}: {text}") from None
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self)}
@@ -123,9 +138,9 @@ def load_config(path: str | Path) -> RunConfig:
         elif suffix == ".json":
             raw = json.loads(text)
         elif suffix in (".yaml", ".yml"):
-            import yaml
+            from kizashi.watch.config_values import load_yaml
 
-            raw = yaml.safe_load(text)
+            raw = load_yaml(text)  # (yaml.safe_load, refusing a key given twice)
         else:
             raise ValueError(f"{path}: config must be .yaml, .yml, .toml or .json")
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:

@@ -120,6 +120,9 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     space = config.search or DEFAULT_SPACE
+    from kizashi.dl.config_values import check_search
+
+    check_search(space, config.source, config)  # before a study is opened
     lock = _StudyLock(storage)
     lock.acquire()  # workers starting together must not create the tables twice
     try:

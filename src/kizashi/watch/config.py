@@ -72,6 +72,7 @@ import numpy as np
 
 from kizashi.decision.cutoffs import Cutoff, parse_cutoff
 from kizashi.durations import parse_duration
+from kizashi.watch import config_values as typed
 
 __all__ = [
     "AlertsConfig",
@@ -323,7 +324,7 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     import yaml
 
     try:
-        raw = yaml.safe_load(text)
+        raw = typed.load_yaml(text)  # (yaml.safe_load, refusing a key given twice)
     except yaml.YAMLError as error:
         from kizashi.yaml_errors import yaml_reason
 
@@ -346,9 +347,11 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     if log_format not in ("text", "json"):
         raise ValueError(f"{where}: log_format must be text or json, got {log_format!r}")
     listen = reader.get("listen", "127.0.0.1:9464")
-    listen = None if listen in (None, False, "", "off") else reader.text("listen", listen)
+    listen = None if listen is None or listen is False or listen in ("", "off") \
+        else reader.text("listen", listen)
     token = reader.get("token", None)
-    token = reader.text("token", token) if token else os.environ.get(TOKEN_ENV) or None
+    token = reader.text("token", token) if token not in (None, "") \
+        else os.environ.get(TOKEN_ENV) or None
     dashboard_url = reader.get("dashboard_url", None)
     config = WatchConfig(
         path=where,
@@ -356,7 +359,8 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
         storage=reader.text("storage", reader.get("storage", "kizashi-watch.sqlite")),
         listen=listen,
         token=token,
-        dashboard_url=_url(dashboard_url, f"{where}: dashboard_url") if dashboard_url else None,
+        dashboard_url=_url(dashboard_url, f"{where}: dashboard_url")
+        if dashboard_url not in (None, "") else None,
         max_backfill=reader.backfill("max_backfill", 3600.0, interval),
         initial_backfill=reader.backfill("initial_backfill", 0.0, interval, allow_zero=True),
         series_ttl=reader.duration("series_ttl", 600.0),
@@ -508,6 +512,9 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
     if spec.peers_by is not None and not detector.cross_sectional:
         raise ValueError(f"{at}.peers_by: only for a detector that compares each series with "
                          f"its peers (peers), not {spec.detector!r}")
+    if spec.feature_label is not None and spec.model is None:
+        raise ValueError(f"{at}.feature_label: only with `model: DIR` (it names the label that "
+                         "matches a series to the model's inputs)")
     if (detector.multivariate or detector.requires_training) and spec.model is None:
         raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training: "
                          "give `model: DIR`, a folder written by `kizashi fit TRAIN --out DIR` "
@@ -556,6 +563,11 @@ def _check_model(spec: DetectorSpec, at: str) -> None:
     if not record.get("features"):
         raise ValueError(f"{at}.model: {spec.model} does not name its features (trained before "
                          "kizashi recorded them): train it again")
+    features = record["features"]
+    if (not isinstance(features, list) or len(set(map(str, features))) != len(features)
+            or not all(isinstance(f, str) and f.strip() for f in features)):
+        raise ValueError(f"{at}.model: {spec.model}/config.json: 'features' must be a list of "
+                         f"distinct input names, got {features!r}; train or fit it again")
     if spec.cutoff.kind == "quantile":
         raise ValueError(f"{at}.cutoff: a quantile cutoff needs stored levels per series; use "
                          "'default' or a number with a trained model")
@@ -563,6 +575,10 @@ def _check_model(spec: DetectorSpec, at: str) -> None:
         spec.build()
     except (ValueError, OSError, RuntimeError, ImportError) as error:
         raise ValueError(f"{at}.model: cannot load {spec.model}: {error}") from None
+    except Exception as error:  # a record edited by hand or of another kind: still one line
+        raise ValueError(f"{at}.model: cannot load {spec.model} ({type(error).__name__}: "
+                         f"{error}); give a folder written by `kizashi fit` or `kizashi train`"
+                         ) from None
 
 
 @contextmanager
@@ -741,14 +757,15 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
         sub = _Reader(body, reader.where, f"sources.{name}.")
         from kizashi.engine.sources import SOURCES
 
-        kind = str(sub.get("type", "prometheus"))
+        kind = sub.text("type", sub.get("type", "prometheus"))
         if kind not in SOURCES:
             raise ValueError(f"{reader.where}: sources.{name}.type must be one of "
                              f"{', '.join(sorted(SOURCES))}, got {kind!r}")
         url = sub.get("url", None)
         path = sub.get("path", None)
         if kind in ("csv", "file", "logs") and not path:
-            raise ValueError(f"{reader.where}: sources.{name}.path is missing (the file)")
+            raise ValueError(f"{reader.where}: sources.{name}.path is missing (the file)"
+                             f"{sub.misspelt('path')}")
         form = sub.text("format", sub.get("format", "auto"))
         if kind == "logs":  # a log format (kizashi.data.logs)
             from kizashi.data.logs import LOG_FORMATS
@@ -782,6 +799,7 @@ def _http_options(reader: _Reader, kind: str) -> Any:
 
     if kind != "prometheus":
         return None
+    reader.used.update(HTTP_KEYS)  # (known keys of a prometheus source, for typo hints)
     return parse_http_options(reader, "source") if any(k in reader.raw for k in HTTP_KEYS) \
         else None
 
@@ -794,25 +812,27 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
     out, seen = [], set()
     for i, body in enumerate(raw):
         sub = _Reader(body, reader.where, f"watches[{i}].")
-        name = str(sub.get("name", f"watch{i}"))
+        name = typed.name_text(sub.get("name", None), f"{reader.where}: watches[{i}].name",
+                               f"watch{i}")
         if name in seen:
             raise ValueError(f"{reader.where}: watches[{i}].name {name!r} is used twice")
         seen.add(name)
         sub.prefix = f"watches[{name}]."
         detectors = []
-        bodies = sub.get("detectors", None) or [{"detector": "threshold"}]
+        bodies = sub.get("detectors", None)
+        bodies = [{"detector": "threshold"}] if bodies is None or bodies == [] else bodies
         if not isinstance(bodies, list):
             raise ValueError(f"{reader.where}: watches[{name}].detectors must be a list of "
                              f"detectors, got {type(bodies).__name__}")
         for j, dbody in enumerate(bodies):
             dsub = _Reader(dbody, reader.where, f"watches[{name}].detectors[{j}].")
-            model = dsub.get("model", None)
-            detector = str(dsub.get("detector", _network_of(model, dsub) if model
-                                    else "threshold"))
-            dname = str(dsub.get("name", detector))
-            params = dsub.get("params", None) or {}
-            if not isinstance(params, dict):
-                raise ValueError(f"{reader.where}: {dsub.prefix}params must be a mapping")
+            at = f"{reader.where}: {dsub.prefix}"
+            model = typed.name_text(dsub.get("model", None), f"{at}model", None)
+            detector = typed.name_text(dsub.get("detector", None), f"{at}detector", None) \
+                or (_network_of(model, dsub) if model else "threshold")
+            dname = typed.name_text(dsub.get("name", None), f"{at}name", detector)
+            params = typed.mapping(dsub.get("params", None), f"{at}params",
+                                   "parameter → value")
             cutoff = _cutoff(dsub)
             detectors.append(DetectorSpec(
                 name=dname, detector=detector, params=dict(params), cutoff=cutoff,
@@ -822,16 +842,16 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                 protect=_optional_bool(dsub, "protect"),
                 relearn_after=dsub.duration("relearn_after", None),
                 model=None if model is None else str(model),
-                feature_label=None if dsub.get("feature_label", None) is None
-                else str(dsub.get("feature_label", None)),
-                peers_by=None if dsub.get("peers_by", None) is None
-                else str(dsub.get("peers_by", None)),
+                feature_label=typed.label_name(dsub.get("feature_label", None),
+                                               f"{at}feature_label"),
+                peers_by=typed.label_name(dsub.get("peers_by", None), f"{at}peers_by"),
             ))
             dsub.reject_unknown()
         if len({d.name for d in detectors}) != len(detectors):
             raise ValueError(f"{reader.where}: watches[{name}].detectors: give each detector "
                              "of a watch its own 'name'")
-        columns = sub.get("columns", None)
+        columns = typed.optional_list(sub.get("columns", None),
+                                      f"{reader.where}: watches[{name}].columns", "column names")
         if columns and (not isinstance(columns, list)
                         or not all(isinstance(c, (str, int)) for c in columns)):
             raise ValueError(f"{reader.where}: watches[{name}].columns must be a list of "
@@ -844,7 +864,8 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
             predict = parse_predict(predict, f"{reader.where}: watches[{name}].predict")
         out.append(WatchSpec(
             name=name,
-            source=str(sub.get("source", default_source)),
+            source=typed.name_text(sub.get("source", None),
+                                   f"{reader.where}: watches[{name}].source", default_source),
             query=None if query is None else sub.text("query", query),
             detectors=tuple(detectors),
             columns=tuple(map(str, columns)) if columns else None,
@@ -858,7 +879,7 @@ def _cutoff(reader: _Reader) -> Cutoff:
     """A cutoff: ``default``, a finite number or ``qP`` with 0 < P < 1."""
     value = reader.get("cutoff", "default")
     at = f"{reader.where}: {reader.prefix}cutoff"
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
         raise ValueError(f"{at} must be 'default', a number or a quantile such as q0.999, "
                          f"got {value!r}")
     try:
@@ -878,7 +899,10 @@ def _network_of(model: Any, reader: _Reader) -> str:
 
     path = Path(str(model)) / "config.json"
     try:
-        return str(json.loads(path.read_text(encoding="utf-8"))["network"])
+        network = json.loads(path.read_text(encoding="utf-8"))["network"]
+        if not isinstance(network, str):
+            raise ValueError(f"its 'network' is {network!r}, not a detector name")
+        return network
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{reader.where}: {reader.prefix}model: cannot read {path} "
                          f"({error}); give a folder written by `kizashi train --out DIR`"
@@ -896,7 +920,8 @@ def _optional_bool(reader: _Reader, key: str) -> bool | None:
 def _calibration(reader: _Reader) -> str:
     from kizashi.engine.calibrators import CALIBRATORS
 
-    value = str(reader.get("calibration", "auto"))
+    value = typed.name_text(reader.get("calibration", None),
+                            f"{reader.where}: {reader.prefix}calibration", "auto")
     if value != "auto" and value not in CALIBRATORS:
         raise ValueError(f"{reader.where}: {reader.prefix}calibration must be auto or one of "
                          f"{', '.join(sorted(CALIBRATORS))}, got {value!r}")
@@ -904,20 +929,23 @@ def _calibration(reader: _Reader) -> str:
 
 
 def _alerts(reader: _Reader) -> AlertsConfig:
-    sub = _Reader(reader.get("alerts", None) or {}, reader.where, "alerts.")
-    am = _Reader(sub.get("alertmanager", None) or {}, reader.where, "alerts.alertmanager.")
-    hook = _Reader(sub.get("webhook", None) or {}, reader.where, "alerts.webhook.")
+    where = reader.where
+    sub = _Reader(typed.mapping(reader.get("alerts", None), f"{where}: alerts", "settings"),
+                  where, "alerts.")
+    am = _Reader(typed.mapping(sub.get("alertmanager", None), f"{where}: alerts.alertmanager",
+                               "settings (url, resend_interval)"), where, "alerts.alertmanager.")
+    hook = _Reader(typed.mapping(sub.get("webhook", None), f"{where}: alerts.webhook",
+                                 "settings (url)"), where, "alerts.webhook.")
     am_url, hook_url = am.get("url", None), hook.get("url", None)
-    labels = sub.get("labels", None) or {}
-    if not isinstance(labels, dict):
-        raise ValueError(f"{reader.where}: alerts.labels must be a mapping")
+    labels = typed.label_values(sub.get("labels", None), f"{where}: alerts.labels")
     out = AlertsConfig(
         alertmanager_url=_url(am_url, f"{reader.where}: alerts.alertmanager.url")
-        if am_url else None,
-        webhook_url=_url(hook_url, f"{reader.where}: alerts.webhook.url") if hook_url else None,
+        if am_url not in (None, "") else None,
+        webhook_url=_url(hook_url, f"{reader.where}: alerts.webhook.url")
+        if hook_url not in (None, "") else None,
         timeout=sub.duration("timeout", 5.0),
         resend_interval=am.duration("resend_interval", 60.0),
-        labels={str(k): str(v) for k, v in labels.items()},
+        labels=labels,
     )
     for part in (sub, am, hook):
         part.reject_unknown()
@@ -986,16 +1014,21 @@ class _Reader:
         return value
 
     def text(self, key: str, value: Any) -> str:
-        """``value`` of ``key`` as text: a string or a number, nothing else."""
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValueError(f"{self.where}: {self.prefix}{key} must be text, got {value!r}")
-        return str(value)
+        """``value`` of ``key``: non-empty text (a number or boolean is refused: quote it)."""
+        return typed.name_text(value, f"{self.where}: {self.prefix}{key}", None) or ""
+
+    def misspelt(self, key: str) -> str:
+        """`` (KEY2 is unknown: did you mean KEY?)`` when an unread key looks like ``key``."""
+        unread = [str(k) for k in self.raw if k not in self.used]
+        close = typed.nearest(key, unread)
+        return f" ({close!r} is unknown: did you mean {key!r}?)" if close else ""
 
     def reject_unknown(self) -> None:
         unknown = sorted(map(str, set(self.raw) - self.used))
         if unknown:
             names = ", ".join(self.prefix + k for k in unknown)
-            raise ValueError(f"{self.where}: unknown key(s) {names}; "
+            raise ValueError(f"{self.where}: unknown key(s) {names}"
+                             f"{typed.did_you_mean(unknown[0], self.used)}; "
                              f"known here: {', '.join(sorted(self.used))}")
 
 

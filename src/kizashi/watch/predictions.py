@@ -88,8 +88,11 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff", "anomaly_ahead",
                                          "anomaly_cutoff"})
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)} (known: horizon, "
-                         "limit, cutoff, anomaly_ahead, anomaly_cutoff)")
+        from kizashi.watch.config_values import did_you_mean
+
+        known = ("horizon", "limit", "cutoff", "anomaly_ahead", "anomaly_cutoff")
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}"
+                         f"{did_you_mean(unknown[0], known)} (known: {', '.join(known)})")
     try:
         horizon = parse_duration(raw.get("horizon", "6h"))
     except (ValueError, OverflowError, TypeError) as error:

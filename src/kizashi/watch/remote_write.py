@@ -150,7 +150,8 @@ def parse_remote_write(reader: Any) -> RemoteWriteConfig | None:
     url = sub.get("url", None)
     if not isinstance(url, str) or not url.strip().startswith(("http://", "https://")):
         raise ValueError(f"{at}url must be the receiver's http(s) URL (e.g. "
-                         f"http://prometheus:9090/api/v1/write), got {url!r}")
+                         f"http://prometheus:9090/api/v1/write), got {url!r}"
+                         f"{sub.misspelt('url') if url is None else ''}")
     send = sub.get("send", list(DEFAULT_SEND))
     if isinstance(send, str):
         send = [send]

@@ -1,0 +1,44 @@
+"""``kizashi predict --limit`` naming metrics the file does not have: warned, the rest works.
+
+The file's metrics are generated here (``cpu``, ``mem_pct``); a limit on another metric
+cannot apply, so the command must say so in one ``warning:`` line naming it (with the
+file's metric of the nearest spelling when there is one), and predict the others as
+if that limit were not given: the summary counts the series with a limit from the
+generator (``mem_pct`` has one by default, ``cpu`` only when its limit is given).
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from kizashi.cli.main import cli
+
+CASES = {  # --limit values → (the warning's text or None, series with a limit)
+    ("gpu_w=300",): ("gpu_w", 1),
+    ("CPU=90",): ("CPU (did you mean 'cpu'?)", 1),
+    ("cpu_=90",): ("cpu_ (did you mean 'cpu'?)", 1),
+    ("cpu=90", "gpu_w=300"): ("gpu_w", 2),
+    ("cpu=90", "CPU=80"): ("CPU (did you mean 'cpu'?)", 2),
+    ("gpu_w=1", "disk=2"): ("disk, gpu_w", 1),
+    (" cpu = 90",): (None, 2),  # spaces around the name are not part of it
+    ("mem_pct=80",): (None, 1),
+}
+
+
+@pytest.mark.parametrize("limits", list(CASES), ids=[" ".join(k) for k in CASES])
+def test_a_limit_on_a_metric_not_in_the_file_is_one_warning(tmp_path, limits):
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,cpu,mem_pct\n" + "".join(
+        f"{1_704_067_200 + i * 300},{50 + i % 7},{40 + i % 5}\n" for i in range(60)))
+    options = [a for limit in limits for a in ("--limit", limit)]
+    result = CliRunner().invoke(cli, ["predict", str(source), "-q", "--horizon", "1h",
+                                      *options])
+    assert result.exit_code == 0, result.output
+    warned, with_limit = CASES[limits]
+    warnings = [x for x in result.stderr.splitlines() if x.startswith("warning: --limit")]
+    if warned is None:
+        assert warnings == [], result.stderr
+    else:
+        assert warnings == [f"warning: --limit for metrics not in {source}: {warned}"], warnings
+    assert f"60 time steps, 2 series ({with_limit} with a limit)" in result.stdout
