@@ -160,7 +160,7 @@ class LivePredictor:
                 probability = np.where(has, probability, np.nan)
             hit, soon = self._runaway.step(state["runaway"], row, limits)
             hit &= has
-            eta_steps = np.where(hit, np.fmin(out.eta_steps, soon), out.eta_steps)
+            eta_steps = np.where(has, np.fmin(out.eta_steps, soon), out.eta_steps)
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = has & out.ready & (row >= limits)
             probability = np.where(there, 1.0, probability)

@@ -59,7 +59,7 @@ RISE_WINDOW_SECONDS = 3600.0
 #: segment of this length to the next, :mod:`kizashi.prediction.runaway`); the segment,
 #: the ratio and the significance were chosen on seeds 100–104 of the fast_2h and default
 #: scenarios (``benchmarks/prediction_runaway.py``).
-RUNAWAY_SEGMENT_SECONDS = 1800.0
+RUNAWAY_SEGMENT_SECONDS = 1200.0
 #: Series without a limit (anomaly ahead) warn at this probability (chosen before the
 #: rise gate, on the same seeds; the gate does not apply to them).
 ANOMALY_AHEAD_CUTOFF = 0.25
@@ -329,7 +329,7 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             hit, soon = runaway(values[:, has], limit[sub], runaway_steps(step),
                                 forecaster.horizon_steps)
             running[:, sub] = hit
-            eta_steps[:, sub] = np.where(hit, np.fmin(out.eta_steps, soon), out.eta_steps)
+            eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = out.ready & (values[:, has] >= limit[sub])
             probability[:, sub] = np.where(there, 1.0, probability[:, sub])

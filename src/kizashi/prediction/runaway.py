@@ -15,6 +15,10 @@ first); their increments ``d₂ = m₂ − m₃`` and ``d₁ = m₁ − m₂`` a
   ``σ_d = σ·√(2/segment)`` the noise of an increment and ``σ`` the noise per
   step, from the second differences over the same steps (``σ² = mean((Δ²y)²)/6``,
   which a straight or gently curving trend does not inflate);
+* the oldest segment's own least-squares slope exceeds ``3`` of its noise standard
+  deviations (:data:`ONSET_SIGNIFICANCE`): the rise was under way over the whole
+  window, so the kink from a flat stretch into a straight rise (the oldest segment
+  flat, the middle one half risen) is not read as a rate that doubled;
 * the rate grew by at least ``ratio`` from one segment to the next: ``d₁ ≥ ratio·d₂``;
 * the parabola through the three means reaches the limit within ``horizon`` steps.
 
@@ -22,7 +26,9 @@ A rise that goes on at a steady or falling rate (a copy that stops, a leak) is n
 a runaway; neither is the first segment of any rise after a flat stretch (its
 older increment is not a rise yet), nor a one-off jump (it shows in one increment
 only). The ETA is where the parabola through the three segment means reaches the
-limit (:func:`runaway_eta`). Tried first, on seeds 100–104: the *inverse-rate*
+limit (:func:`runaway_eta`); it is given wherever the older rise is significant and
+the newer one steeper (``d₁ > d₂``), even below the ratio, and ``kizashi predict``
+takes the earlier of it and the forecasters' ETA. Tried first, on seeds 100–104: the *inverse-rate*
 (failure-forecast) method of geophysics and materials — ``1/rate`` falling linearly
 in time, its zero the blow-up time — and a rate growing geometrically by
 ``d₁/d₂`` per segment. At a runaway's first warning they put the limit at a median
@@ -57,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.prediction.local_fit import fill_forward
+from kizashi.prediction.local_fit import fill_forward, polyfit_filters, rolling_polyfit
 
 __all__ = ["RUNAWAY_RATIO", "RUNAWAY_SIGNIFICANCE", "RunawayStream", "runaway",
            "runaway_eta"]
@@ -66,6 +72,9 @@ __all__ = ["RUNAWAY_RATIO", "RUNAWAY_SIGNIFICANCE", "RunawayStream", "runaway",
 RUNAWAY_RATIO = 2.0
 #: The older increment must exceed this many of its noise standard deviations.
 RUNAWAY_SIGNIFICANCE = 12.0
+#: The oldest segment's own slope must exceed this many of its noise standard deviations
+#: (the rise was under way already: not a kink from flat into a straight rise).
+ONSET_SIGNIFICANCE = 3.0
 
 
 def runaway_eta(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, limit: np.ndarray,
@@ -92,21 +101,27 @@ def runaway_eta(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, limit: np.ndarra
         return np.where(valid & np.isfinite(steps), np.maximum(steps, 1.0), np.nan)
 
 
-def _decide(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, noise: np.ndarray,
-            limit: np.ndarray, segment: int, horizon: int, ratio: float,
+def _decide(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, slope3: np.ndarray,
+            noise: np.ndarray, limit: np.ndarray, segment: int, horizon: int, ratio: float,
             significance: float) -> tuple[np.ndarray, np.ndarray]:
     eta = runaway_eta(d1, d2, m1, limit, segment)
+    w = float(segment)
     with np.errstate(invalid="ignore"):
-        sd = np.sqrt(np.maximum(noise, 0.0) / 6.0 * 2.0 / segment)
-        hit = (d2 > significance * sd) & (d1 >= ratio * d2) & (eta <= horizon)
-    return hit, np.where(hit, eta, np.nan)
+        sigma2 = np.maximum(noise, 0.0) / 6.0
+        sd = np.sqrt(sigma2 * 2.0 / w)
+        slope_sd = np.sqrt(sigma2 * 12.0 / (w * (w * w - 1.0)))
+        rising = ((d2 > significance * sd) & (slope3 > ONSET_SIGNIFICANCE * slope_sd)
+                  & (d1 > d2) & (eta <= horizon))
+        hit = rising & (d1 >= ratio * d2)
+    return hit, np.where(rising, eta, np.nan)
 
 
 def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
             ratio: float = RUNAWAY_RATIO,
             significance: float = RUNAWAY_SIGNIFICANCE) -> tuple[np.ndarray, np.ndarray]:
-    """``(T, S)`` whether each step runs away towards ``limit`` (per series, ``(S,)``)
-    and its ETA in steps (NaN where it does not; see the module docs)."""
+    """``(T, S)`` whether each step runs away towards ``limit`` (per series, ``(S,)``),
+    and the parabola's ETA in steps wherever the rise is significant and steepening
+    (``d₁ > d₂``), the ratio reached or not (NaN elsewhere; see the module docs)."""
     y, seen = fill_forward(np.asarray(values, dtype=np.float64))
     n, k = y.shape
     w = int(segment)
@@ -130,7 +145,10 @@ def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
     rows = np.arange(3 * w - 1, n)[:, None]
     ready = rows >= first[None, :] + 3 * w - 1
     limits = np.asarray(limit, dtype=np.float64)[None, :]
-    h, e = _decide(m1 - m2, m2 - m3, m1, noise, limits, w, horizon, ratio, significance)
+    slope = rolling_polyfit(y, w, 1)[..., 1]
+    slope3 = slope[w - 1:n - 2 * w]  # of the oldest segment, rows t − 3w + 1 … t − 2w
+    h, e = _decide(m1 - m2, m2 - m3, m1, slope3, noise, limits, w, horizon, ratio,
+                   significance)
     hit[3 * w - 1:] = h & ready
     eta[3 * w - 1:] = np.where(ready, e, np.nan)
     return hit, eta
@@ -147,6 +165,7 @@ class RunawayStream:
                  significance: float = RUNAWAY_SIGNIFICANCE):
         self.segment, self.horizon = int(segment), int(horizon)
         self.ratio, self.significance = float(ratio), float(significance)
+        self.taps = polyfit_filters(self.segment, 1)[1][::-1]  # oldest first
 
     @property
     def length(self) -> int:
@@ -159,8 +178,8 @@ class RunawayStream:
 
     def step(self, state: dict[str, Any], values: np.ndarray,
              limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Add one row of ``values`` ``(S,)``; whether each series runs away, and its ETA in
-        steps (NaN where it does not)."""
+        """Add one row of ``values`` ``(S,)``; whether each series runs away, and the ETA in
+        steps (as :func:`runaway`)."""
         ring, count, size, w = state["ring"], state["count"], self.length, self.segment
         columns = np.arange(ring.shape[1])
         last = np.where(count > 0, ring[(count - 1) % size, columns], np.nan)
@@ -172,8 +191,10 @@ class RunawayStream:
         window = np.take_along_axis(ring, lags, axis=0)
         m3, m2, m1 = (window[i * w:(i + 1) * w].mean(axis=0) for i in range(3))
         noise = np.mean(np.diff(window, n=2, axis=0) ** 2, axis=0)
-        hit, eta = _decide(m1 - m2, m2 - m3, m1, noise, np.asarray(limit, dtype=np.float64),
-                           w, self.horizon, self.ratio, self.significance)
+        slope3 = self.taps @ window[:w]
+        hit, eta = _decide(m1 - m2, m2 - m3, m1, slope3, noise,
+                           np.asarray(limit, dtype=np.float64), w, self.horizon, self.ratio,
+                           self.significance)
         ready = started & (count + 1 >= size)
         count += started
         return hit & ready, np.where(ready, eta, np.nan)
