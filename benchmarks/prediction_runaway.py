@@ -32,6 +32,7 @@ from kizashi.prediction.predictor import (
     predict_frame,
     rise_gate,
     rise_steps,
+    runaway_lag,
     runaway_steps,
     warnings_from,
 )
@@ -45,14 +46,14 @@ GRID = [(minutes, ratio, significance) for minutes in (20, 30) for ratio in (1.5
 
 
 def _without_runaway(name: str, seed: int):
-    """The scenario, predict_frame's answers, and its warnings' rise gate, with the runaway
-    test switched off (a ratio nothing reaches)."""
+    """The scenario and predict_frame's answers with the runaway test switched off (no
+    warning and no ETA from it)."""
     import kizashi.prediction.predictor as predictor
 
     scenario = make_variant(name, seed)
     saved = predictor.runaway
-    predictor.runaway = lambda values, limit, segment, horizon: runaway(
-        values, limit, segment, horizon, ratio=np.inf)
+    predictor.runaway = lambda values, limit, segment, horizon, lag=1: (
+        np.zeros(np.shape(values), dtype=bool), np.full(np.shape(values), np.nan))
     try:
         result = predict_frame(scenario.frame, HORIZON, scenario.limits)
     finally:
@@ -60,12 +61,12 @@ def _without_runaway(name: str, seed: int):
     return scenario, result
 
 
-def grid() -> None:
+def grid(variants: tuple[str, ...] = VARIANTS) -> None:
     print(f"seeds {FIT_SEEDS.start}–{FIT_SEEDS.stop - 1}: mean lead (missed = 0 h), missed, "
           f"false-warning runs\n")
-    print(f"{'segment ratio signif.':<24}" + "".join(f"{v:>26}" for v in VARIANTS))
+    print(f"{'segment ratio signif.':<24}" + "".join(f"{v:>26}" for v in variants))
     rows: dict[str, dict[str, list]] = {}
-    for name in VARIANTS:
+    for name in variants:
         for seed in FIT_SEEDS:
             scenario, result = _without_runaway(name, seed)
             step = scenario.step_seconds
@@ -84,7 +85,7 @@ def grid() -> None:
                     minutes, ratio, significance = setting
                     also[:, has] = runaway(values[:, has], limit[has],
                                            max(round(minutes * 60 / step), 2), horizon,
-                                           ratio, significance)[0]
+                                           ratio, significance, runaway_lag(step))[0]
                 scored = evaluate(scenario, warnings_from(result.probability, cutoffs,
                                                           resolve, gate, also))
                 label = "without" if setting is None else \
@@ -96,7 +97,7 @@ def grid() -> None:
     for label, cells in rows.items():
         print(f"{label:<24}" + "".join(
             f"{f'{np.mean(c[0]):.2f} h, {c[1]:>2}, {c[2]:>3}':>26}"
-            for c in (cells[v] for v in VARIANTS)))
+            for c in (cells[v] for v in variants)))
 
 
 def etas() -> None:
@@ -111,7 +112,8 @@ def etas() -> None:
                 j = scenario.frame.keys.index((f.entity, f.metric))
                 limit = scenario.limit(f.metric)
                 y = scenario.frame.values[:, j:j + 1]
-                hit, _ = runaway(y, np.array([limit]), w, round(HORIZON / step))
+                hit, _ = runaway(y, np.array([limit]), w, round(HORIZON / step),
+                                 lag=runaway_lag(step))
                 first = np.flatnonzero(hit[f.precursor_start:f.failure, 0])
                 if not first.size:
                     continue
@@ -149,8 +151,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eta", action="store_true",
                         help="the ETA of each rate model at the first runaway step")
+    parser.add_argument("--variants", default=",".join(VARIANTS),
+                        help="comma-separated scenario variants for the grid "
+                             f"(default {','.join(VARIANTS)})")
+    parser.add_argument("--only", metavar="MIN,RATIO,SIGNIF",
+                        help="one setting instead of the grid (e.g. 20,2,12)")
     args = parser.parse_args()
-    etas() if args.eta else grid()
+    if args.only:
+        GRID[:] = [tuple(float(x) for x in args.only.split(","))]
+    etas() if args.eta else grid(tuple(args.variants.split(",")))
 
 
 if __name__ == "__main__":

@@ -128,8 +128,8 @@ def test_daily_cycles_and_noise_near_the_limit_do_not_run_away(seed):
     _never_runs_away(np.minimum(80 + ar + rng.normal(0, 0.4, hours.size), 89.0), 90.0)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_the_stream_equals_the_batch(seed):
+@pytest.mark.parametrize("seed, lag", [(0, 1), (1, 1), (2, 2), (3, 3)])
+def test_the_stream_equals_the_batch(seed, lag):
     rng = np.random.default_rng(seed)
     n, k = 400, 5
     t = np.arange(n)[:, None]
@@ -139,8 +139,8 @@ def test_the_stream_equals_the_batch(seed):
     values[rng.random((n, k)) < 0.05] = np.nan  # carried forward, in both
     values[:30, 2] = np.nan  # a series that starts late counts its own steps
     limit = np.array([100.0, 100.0, 90.0, np.nan, 100.0])
-    hit, eta = runaway(values, limit, 6, HORIZON)
-    stream = RunawayStream(6, HORIZON)
+    hit, eta = runaway(values, limit, 6, HORIZON, lag=lag)
+    stream = RunawayStream(6, HORIZON, lag=lag)
     state = stream.fresh(k)
     for row in range(n):
         live_hit, live_eta = stream.step(state, values[row], limit)

@@ -39,6 +39,7 @@ from kizashi.prediction.predictor import (
     RESOLVE_SECONDS,
     forecaster_for,
     rise_steps,
+    runaway_lag,
     runaway_steps,
 )
 from kizashi.prediction.rise_gate import RiseGateStream
@@ -99,7 +100,8 @@ class LivePredictor:
             round(RESOLVE_SECONDS / self.step_seconds), 1))
         self._envelope = EnvelopeStream()
         self._rise = RiseGateStream(rise_steps(self.step_seconds), self.kernel.horizon)
-        self._runaway = RunawayStream(runaway_steps(self.step_seconds), self.kernel.horizon)
+        self._runaway = RunawayStream(runaway_steps(self.step_seconds), self.kernel.horizon,
+                                      lag=runaway_lag(self.step_seconds))
         self.state = self.fresh(self.limits.size)
 
 

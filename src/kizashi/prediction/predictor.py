@@ -60,6 +60,8 @@ RISE_WINDOW_SECONDS = 3600.0
 #: the ratio and the significance were chosen on seeds 100–104 of the fast_2h and default
 #: scenarios (``benchmarks/prediction_runaway.py``).
 RUNAWAY_SEGMENT_SECONDS = 1200.0
+#: The runaway test's noise comes from second differences this far apart (at least a step).
+RUNAWAY_NOISE_LAG_SECONDS = 300.0
 #: Series without a limit (anomaly ahead) warn at this probability (chosen before the
 #: rise gate, on the same seeds; the gate does not apply to them).
 ANOMALY_AHEAD_CUTOFF = 0.25
@@ -227,6 +229,11 @@ def runaway_steps(step: float) -> int:
     return max(round(RUNAWAY_SEGMENT_SECONDS / step), 2)
 
 
+def runaway_lag(step: float) -> int:
+    """Steps between the points of the runaway test's second differences."""
+    return max(round(RUNAWAY_NOISE_LAG_SECONDS / step), 1)
+
+
 def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
     """The forecaster with kizashi's settings for data every ``step`` seconds."""
     horizon = max(round(horizon_seconds / step), 1)
@@ -327,7 +334,7 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             out = forecaster.crossing(values[:, has], upper=limit[sub])
             probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
             hit, soon = runaway(values[:, has], limit[sub], runaway_steps(step),
-                                forecaster.horizon_steps)
+                                forecaster.horizon_steps, lag=runaway_lag(step))
             running[:, sub] = hit
             eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now

@@ -14,7 +14,9 @@ first); their increments ``d₂ = m₂ − m₃`` and ``d₁ = m₁ − m₂`` a
 * the older increment is itself clearly a rise: ``d₂ > significance · σ_d``, with
   ``σ_d = σ·√(2/segment)`` the noise of an increment and ``σ`` the noise per
   step, from the second differences over the same steps (``σ² = mean((Δ²y)²)/6``,
-  which a straight or gently curving trend does not inflate);
+  which a straight or gently curving trend does not inflate), taken ``lag`` steps
+  apart (``kizashi predict``: 5 minutes; so on 1-minute data the slow wander of
+  autocorrelated noise counts, as on 5-minute data);
 * the oldest segment's own least-squares slope exceeds ``3`` of its noise standard
   deviations (:data:`ONSET_SIGNIFICANCE`): the rise was under way over the whole
   window, so the kink from a flat stretch into a straight rise (the oldest segment
@@ -27,8 +29,9 @@ a runaway; neither is the first segment of any rise after a flat stretch (its
 older increment is not a rise yet), nor a one-off jump (it shows in one increment
 only). The ETA is where the parabola through the three segment means reaches the
 limit (:func:`runaway_eta`); it is given wherever the older rise is significant and
-the newer one steeper (``d₁ > d₂``), even below the ratio, and ``kizashi predict``
-takes the earlier of it and the forecasters' ETA. Tried first, on seeds 100–104: the *inverse-rate*
+the newer one steeper (``d₁ − d₂`` over 2 of its noise sds), even below the ratio,
+and ``kizashi predict`` takes the earlier of it and the forecasters' ETA. Tried
+first, on seeds 100–104: the *inverse-rate*
 (failure-forecast) method of geophysics and materials — ``1/rate`` falling linearly
 in time, its zero the blow-up time — and a rate growing geometrically by
 ``d₁/d₂`` per segment. At a runaway's first warning they put the limit at a median
@@ -110,24 +113,30 @@ def _decide(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, slope3: np.ndarray,
         sigma2 = np.maximum(noise, 0.0) / 6.0
         sd = np.sqrt(sigma2 * 2.0 / w)
         slope_sd = np.sqrt(sigma2 * 12.0 / (w * (w * w - 1.0)))
+        # steeper beyond noise (2 sds of d₁ − d₂) and rounding: on a straight line
+        # (a stretch laid out as the line between its ends) the sums of the batch and
+        # of the stream must not decide
+        steeper = d1 - d2 > 2.0 * np.sqrt(sigma2 * 6.0 / w) + 1e-9 * (np.abs(d1) + np.abs(d2))
         rising = ((d2 > significance * sd) & (slope3 > ONSET_SIGNIFICANCE * slope_sd)
-                  & (d1 > d2) & (eta <= horizon))
+                  & steeper & (eta <= horizon))
         hit = rising & (d1 >= ratio * d2)
     return hit, np.where(rising, eta, np.nan)
 
 
 def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
-            ratio: float = RUNAWAY_RATIO,
-            significance: float = RUNAWAY_SIGNIFICANCE) -> tuple[np.ndarray, np.ndarray]:
+            ratio: float = RUNAWAY_RATIO, significance: float = RUNAWAY_SIGNIFICANCE,
+            lag: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``(T, S)`` whether each step runs away towards ``limit`` (per series, ``(S,)``),
     and the parabola's ETA in steps wherever the rise is significant and steepening
-    (``d₁ > d₂``), the ratio reached or not (NaN elsewhere; see the module docs)."""
+    (``d₁ − d₂`` beyond noise), the ratio reached or not (NaN elsewhere; see the module docs).
+    ``lag``: the second differences of the noise are taken ``lag`` steps apart."""
     y, seen = fill_forward(np.asarray(values, dtype=np.float64))
     n, k = y.shape
     w = int(segment)
     hit = np.zeros((n, k), dtype=bool)
     eta = np.full((n, k), np.nan)
-    if n < 3 * w or w < 2:
+    lag = int(lag)
+    if n < 3 * w or w < 2 or 3 * w <= 2 * lag:
         return hit, eta
     zero = np.zeros((1, k))
     total = np.cumsum(np.r_[zero, np.nan_to_num(y)], axis=0)
@@ -137,10 +146,10 @@ def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
     m2 = mean[2 * w - 1:n - w]
     m3 = mean[w - 1:n - 2 * w]
     second = np.zeros((n, k))
-    second[2:] = (y[2:] - 2 * y[1:-1] + y[:-2]) ** 2
+    second[2 * lag:] = (y[2 * lag:] - 2 * y[lag:-lag] + y[:-2 * lag]) ** 2
     sums = np.cumsum(np.r_[zero, second], axis=0)
-    count = 3 * w - 2  # second differences inside the last 3·segment rows
-    noise = (sums[3 * w:] - sums[2:n - 3 * w + 3]) / count
+    count = 3 * w - 2 * lag  # second differences inside the last 3·segment rows
+    noise = (sums[3 * w:] - sums[2 * lag:n - 3 * w + 2 * lag + 1]) / count
     first = np.where(seen.any(axis=0), np.argmax(seen, axis=0), n)
     rows = np.arange(3 * w - 1, n)[:, None]
     ready = rows >= first[None, :] + 3 * w - 1
@@ -162,8 +171,8 @@ class RunawayStream:
     """
 
     def __init__(self, segment: int, horizon: int, ratio: float = RUNAWAY_RATIO,
-                 significance: float = RUNAWAY_SIGNIFICANCE):
-        self.segment, self.horizon = int(segment), int(horizon)
+                 significance: float = RUNAWAY_SIGNIFICANCE, lag: int = 1):
+        self.segment, self.horizon, self.lag = int(segment), int(horizon), int(lag)
         self.ratio, self.significance = float(ratio), float(significance)
         self.taps = polyfit_filters(self.segment, 1)[1][::-1]  # oldest first
 
@@ -190,7 +199,9 @@ class RunawayStream:
         lags = (count[None, :] - np.arange(size - 1, -1, -1)[:, None]) % size
         window = np.take_along_axis(ring, lags, axis=0)
         m3, m2, m1 = (window[i * w:(i + 1) * w].mean(axis=0) for i in range(3))
-        noise = np.mean(np.diff(window, n=2, axis=0) ** 2, axis=0)
+        g = self.lag
+        noise = np.mean((window[2 * g:] - 2 * window[g:size - g] + window[:size - 2 * g]) ** 2,
+                        axis=0)
         slope3 = self.taps @ window[:w]
         hit, eta = _decide(m1 - m2, m2 - m3, m1, slope3, noise,
                            np.asarray(limit, dtype=np.float64), w, self.horizon, self.ratio,
