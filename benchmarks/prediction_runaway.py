@@ -52,7 +52,7 @@ def _without_runaway(name: str, seed: int):
 
     scenario = make_variant(name, seed)
     saved = predictor.runaway
-    predictor.runaway = lambda values, limit, segment, horizon, lag=1: (
+    predictor.runaway = lambda values, limit, segment, horizon, **_: (
         np.zeros(np.shape(values), dtype=bool), np.full(np.shape(values), np.nan))
     try:
         result = predict_frame(scenario.frame, HORIZON, scenario.limits)

@@ -139,12 +139,16 @@ def test_the_stream_equals_the_batch(seed, lag):
     values[rng.random((n, k)) < 0.05] = np.nan  # carried forward, in both
     values[:30, 2] = np.nan  # a series that starts late counts its own steps
     limit = np.array([100.0, 100.0, 90.0, np.nan, 100.0])
-    hit, eta = runaway(values, limit, 6, HORIZON, lag=lag)
+    observed = np.ones(n, dtype=bool)
+    observed[150 + 40 * seed:160 + 40 * seed] = False  # a stretch laid out as a line
+    hit, eta = runaway(values, limit, 6, HORIZON, lag=lag, observed=observed)
+    assert not hit[150 + 40 * seed:160 + 40 * seed + 18].any()  # not judged over it
     stream = RunawayStream(6, HORIZON, lag=lag)
     state = stream.fresh(k)
     for row in range(n):
-        live_hit, live_eta = stream.step(state, values[row], limit)
+        live_hit, live_eta = stream.step(state, values[row], limit, bool(observed[row]))
         assert np.array_equal(live_hit, hit[row]), row
         np.testing.assert_allclose(live_eta, eta[row], rtol=1e-9, atol=1e-9)
     assert hit.any()  # the family does run away somewhere
     assert not hit[:, 3].any()  # without a limit, never
+

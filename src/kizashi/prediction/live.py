@@ -145,7 +145,7 @@ class LivePredictor:
                                max_missing=self.kernel.history)
         if rows.times.size == 0:  # only missing steps: the last answer stands
             return self.latest
-        times, values = rows.times, rows.values
+        times, values, observed = rows.times, rows.values, rows.observed
         has = np.isfinite(limits)
         lower_band = upper_band = np.full(values.shape, np.nan)
         if self.anomaly_ahead and limits.size and not has.all():
@@ -160,7 +160,7 @@ class LivePredictor:
                                    ANOMALY_AHEAD.probability(out.z))
             if not self.anomaly_ahead:
                 probability = np.where(has, probability, np.nan)
-            hit, soon = self._runaway.step(state["runaway"], row, limits)
+            hit, soon = self._runaway.step(state["runaway"], row, limits, bool(observed[i]))
             hit &= has
             eta_steps = np.where(has, np.fmin(out.eta_steps, soon), out.eta_steps)
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now

@@ -282,12 +282,15 @@ def learning_note(frame: SeriesFrame, horizon: str | float = "6h") -> str | None
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
                   limits: dict[str, float] | None = None, cutoff: float = DEFAULT_CUTOFF,
                   anomaly_ahead: bool = True, progress: bool = False,
-                  anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF) -> PredictionResult:
+                  anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF,
+                  measured: np.ndarray | None = None) -> PredictionResult:
     """Predict every series of ``frame`` ``horizon`` ahead (see the module docs).
 
     ``limits`` maps a metric name to its limit; ``anomaly_ahead=False`` leaves
     series without a limit empty. ``cutoff`` is the warning probability of series with a
-    limit, ``anomaly_cutoff`` that of the others.
+    limit, ``anomaly_cutoff`` that of the others. ``measured`` (rows; False where a row was
+    filled in across a stretch with no rows, as done here for a file's missing stretches)
+    keeps the runaway test off windows holding a filled row.
     """
     from tqdm import tqdm
 
@@ -311,7 +314,8 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             "timedelta64[ns]")
         whole = predict_frame(dataclasses.replace(frame, timestamps=stamps, values=grid,
                                                   labels=None),
-                              horizon, limits, cutoff, anomaly_ahead, progress, anomaly_cutoff)
+                              horizon, limits, cutoff, anomaly_ahead, progress, anomaly_cutoff,
+                              measured=np.isin(np.arange(grid.shape[0]), rows))
         return dataclasses.replace(whole, timestamps=frame.timestamps,
                                    probability=whole.probability[rows],
                                    warning=whole.warning[rows], eta=whole.eta[rows])
@@ -334,7 +338,8 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             out = forecaster.crossing(values[:, has], upper=limit[sub])
             probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
             hit, soon = runaway(values[:, has], limit[sub], runaway_steps(step),
-                                forecaster.horizon_steps, lag=runaway_lag(step))
+                                forecaster.horizon_steps, lag=runaway_lag(step),
+                                observed=measured)
             running[:, sub] = hit
             eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now

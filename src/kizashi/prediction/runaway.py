@@ -41,7 +41,10 @@ forecasters gave one at 7 of these 46 steps, a median 7.75 times too late
 (``benchmarks/prediction_runaway.py --eta``).
 
 Values are carried forward over gaps (as the forecasters do); a series runs away
-only from ``3·segment`` steps after its first value on. :class:`RunawayStream`
+only from ``3·segment`` steps after its first value on, and not while its window
+holds a row laid out across a stretch with no rows (the straight line between the
+stretch's ends is not a measured rate: a daily cycle's morning across a 1-hour hole
+read as a steepening). :class:`RunawayStream`
 is the same test one step at a time (a ring of the last ``3·segment`` values).
 
 >>> import numpy as np
@@ -125,11 +128,13 @@ def _decide(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, slope3: np.ndarray,
 
 def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
             ratio: float = RUNAWAY_RATIO, significance: float = RUNAWAY_SIGNIFICANCE,
-            lag: int = 1) -> tuple[np.ndarray, np.ndarray]:
+            lag: int = 1, observed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(T, S)`` whether each step runs away towards ``limit`` (per series, ``(S,)``),
     and the parabola's ETA in steps wherever the rise is significant and steepening
     (``d₁ − d₂`` beyond noise), the ratio reached or not (NaN elsewhere; see the module docs).
-    ``lag``: the second differences of the noise are taken ``lag`` steps apart."""
+    ``lag``: the second differences of the noise are taken ``lag`` steps apart;
+    ``observed`` ``(T,)``: False at rows filled in across a stretch with no rows (a window
+    holding one is not judged: the line laid across a stretch is not a measured rate)."""
     y, seen = fill_forward(np.asarray(values, dtype=np.float64))
     n, k = y.shape
     w = int(segment)
@@ -153,6 +158,9 @@ def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
     first = np.where(seen.any(axis=0), np.argmax(seen, axis=0), n)
     rows = np.arange(3 * w - 1, n)[:, None]
     ready = rows >= first[None, :] + 3 * w - 1
+    if observed is not None:  # no filled-in row among the last 3·segment
+        filled = np.cumsum(np.r_[0, ~np.asarray(observed, dtype=bool)])
+        ready = ready & ((filled[3 * w:] - filled[:n - 3 * w + 1]) == 0)[:, None]
     limits = np.asarray(limit, dtype=np.float64)[None, :]
     slope = rolling_polyfit(y, w, 1)[..., 1]
     slope3 = slope[w - 1:n - 2 * w]  # of the oldest segment, rows t − 3w + 1 … t − 2w
@@ -183,12 +191,14 @@ class RunawayStream:
     def fresh(self, n_series: int) -> dict[str, Any]:
         """The state of ``n_series`` series that have seen nothing."""
         return {"ring": np.full((self.length, int(n_series)), np.nan),
-                "count": np.zeros(int(n_series), dtype=np.int64)}
+                "count": np.zeros(int(n_series), dtype=np.int64),
+                "clean": np.zeros(int(n_series), dtype=np.int64)}
 
-    def step(self, state: dict[str, Any], values: np.ndarray,
-             limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Add one row of ``values`` ``(S,)``; whether each series runs away, and the ETA in
-        steps (as :func:`runaway`)."""
+    def step(self, state: dict[str, Any], values: np.ndarray, limit: np.ndarray,
+             observed: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Add one row of ``values`` ``(S,)`` (``observed=False``: filled in across a
+        stretch with no rows); whether each series runs away, and the ETA in steps (as
+        :func:`runaway`)."""
         ring, count, size, w = state["ring"], state["count"], self.length, self.segment
         columns = np.arange(ring.shape[1])
         last = np.where(count > 0, ring[(count - 1) % size, columns], np.nan)
@@ -206,6 +216,10 @@ class RunawayStream:
         hit, eta = _decide(m1 - m2, m2 - m3, m1, slope3, noise,
                            np.asarray(limit, dtype=np.float64), w, self.horizon, self.ratio,
                            self.significance)
-        ready = started & (count + 1 >= size)
+        if "clean" not in state:  # saved before: counts its observed rows from now
+            state["clean"] = np.full(ring.shape[1], size, dtype=np.int64)
+        clean = state["clean"]
+        clean[:] = np.minimum(clean + 1, size) if observed else 0
+        ready = started & (count + 1 >= size) & (clean >= size)
         count += started
         return hit & ready, np.where(ready, eta, np.nan)
