@@ -39,8 +39,11 @@ from kizashi.prediction.predictor import (
     RESOLVE_SECONDS,
     forecaster_for,
     rise_steps,
+    runaway_lag,
+    runaway_steps,
 )
 from kizashi.prediction.rise_gate import RiseGateStream
+from kizashi.prediction.runaway import RunawayStream
 from kizashi.state import copy_state
 
 __all__ = ["BAND_Z", "LivePrediction", "LivePredictor"]
@@ -97,6 +100,8 @@ class LivePredictor:
             round(RESOLVE_SECONDS / self.step_seconds), 1))
         self._envelope = EnvelopeStream()
         self._rise = RiseGateStream(rise_steps(self.step_seconds), self.kernel.horizon)
+        self._runaway = RunawayStream(runaway_steps(self.step_seconds), self.kernel.horizon,
+                                      lag=runaway_lag(self.step_seconds))
         self.state = self.fresh(self.limits.size)
 
 
@@ -108,7 +113,8 @@ class LivePredictor:
             "filter": self._alerts.init(s), "probability": np.full(s, np.nan),
             "eta": np.full(s, np.nan), "lower": np.full(s, np.nan), "upper": np.full(s, np.nan),
             "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan),
-            "rise": self._rise.fresh(s), "previous": np.full(s, np.nan)}
+            "rise": self._rise.fresh(s), "previous": np.full(s, np.nan),
+            "runaway": self._runaway.fresh(s)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)
         return state
@@ -139,7 +145,7 @@ class LivePredictor:
                                max_missing=self.kernel.history)
         if rows.times.size == 0:  # only missing steps: the last answer stands
             return self.latest
-        times, values = rows.times, rows.values
+        times, values, observed = rows.times, rows.values, rows.observed
         has = np.isfinite(limits)
         lower_band = upper_band = np.full(values.shape, np.nan)
         if self.anomaly_ahead and limits.size and not has.all():
@@ -154,7 +160,9 @@ class LivePredictor:
                                    ANOMALY_AHEAD.probability(out.z))
             if not self.anomaly_ahead:
                 probability = np.where(has, probability, np.nan)
-            eta_steps = out.eta_steps
+            hit, soon = self._runaway.step(state["runaway"], row, limits, bool(observed[i]))
+            hit &= has
+            eta_steps = np.where(has, np.fmin(out.eta_steps, soon), out.eta_steps)
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = has & out.ready & (row >= limits)
             probability = np.where(there, 1.0, probability)
@@ -162,7 +170,7 @@ class LivePredictor:
             gate = ~has | there | self._rise.step(state["rise"], row, limits)
             with np.errstate(invalid="ignore"):
                 above = probability >= np.where(has, self.cutoff, self.anomaly_cutoff)
-                self._alerts.update(state["filter"], above & gate)
+                self._alerts.update(state["filter"], (above | hit) & gate)
             state["probability"] = probability
             state["eta"] = times[i] + eta_steps * self.step_seconds
             state["upper"], state["lower"] = upper, lower
@@ -198,6 +206,8 @@ class LivePredictor:
         fresh = self.fresh(self.limits.size)
         if "rise" not in state:  # saved before the rise gate: it learns within its window
             state = {**state, "rise": fresh["rise"]}
+        if "runaway" not in state:  # saved before the runaway test: it learns in 3 segments
+            state = {**state, "runaway": fresh["runaway"]}
         if "previous" not in state:  # saved before missing steps were laid out: the line
             state = {**state, "previous": fresh["previous"]}  # over the next gap is NaN
         kernel = state.get("kernel", {})

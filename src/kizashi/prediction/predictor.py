@@ -44,6 +44,7 @@ from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
+from kizashi.prediction.runaway import runaway
 
 __all__ = ["ANOMALY_AHEAD_CUTOFF", "DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 
@@ -54,6 +55,13 @@ DEFAULT_CUTOFF = 0.15
 #: A series with a limit warns only while the line through its last RISE_WINDOW_SECONDS,
 #: continued over the horizon, comes near the limit (:mod:`kizashi.prediction.rise_gate`).
 RISE_WINDOW_SECONDS = 3600.0
+#: A series with a limit also warns while it runs away (its rate at least doubling from one
+#: segment of this length to the next, :mod:`kizashi.prediction.runaway`); the segment,
+#: the ratio and the significance were chosen on seeds 100–104 of the fast_2h and default
+#: scenarios (``benchmarks/prediction_runaway.py``).
+RUNAWAY_SEGMENT_SECONDS = 1200.0
+#: The runaway test's noise comes from second differences this far apart (at least a step).
+RUNAWAY_NOISE_LAG_SECONDS = 300.0
 #: Series without a limit (anomaly ahead) warn at this probability (chosen before the
 #: rise gate, on the same seeds; the gate does not apply to them).
 ANOMALY_AHEAD_CUTOFF = 0.25
@@ -139,15 +147,17 @@ def observed_rows(values: np.ndarray) -> np.ndarray | None:
 
 
 def warnings_from(probability: np.ndarray, cutoff: float | np.ndarray, resolve_steps: int,
-                  gate: np.ndarray | None = None) -> np.ndarray:
-    """Warnings: on when the probability reaches ``cutoff`` (one, or one per series; where
-    ``gate`` is open, when given), off after ``resolve_steps`` steps under it or with the
-    gate closed
+                  gate: np.ndarray | None = None, also: np.ndarray | None = None) -> np.ndarray:
+    """Warnings: on when the probability reaches ``cutoff`` (one, or one per series), or
+    where ``also`` is set (a runaway rise), and ``gate`` is open (when given); off after
+    ``resolve_steps`` steps without that
     (:class:`~kizashi.decision.alert_filter.AlertFilter`)."""
     from kizashi.decision.alert_filter import AlertFilter
 
     with np.errstate(invalid="ignore"):
         above = probability >= cutoff
+    if also is not None:
+        above |= also
     if gate is not None:
         above &= gate
     return AlertFilter(min_steps=1, resolve_steps=resolve_steps).apply(above)
@@ -214,6 +224,16 @@ def rise_steps(step: float) -> int:
     return max(round(RISE_WINDOW_SECONDS / step), 2)
 
 
+def runaway_steps(step: float) -> int:
+    """Steps in a segment of the runaway test for data every ``step`` seconds."""
+    return max(round(RUNAWAY_SEGMENT_SECONDS / step), 2)
+
+
+def runaway_lag(step: float) -> int:
+    """Steps between the points of the runaway test's second differences."""
+    return max(round(RUNAWAY_NOISE_LAG_SECONDS / step), 1)
+
+
 def forecaster_for(step: float, horizon_seconds: float) -> LimitForecaster:
     """The forecaster with kizashi's settings for data every ``step`` seconds."""
     horizon = max(round(horizon_seconds / step), 1)
@@ -262,12 +282,15 @@ def learning_note(frame: SeriesFrame, horizon: str | float = "6h") -> str | None
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
                   limits: dict[str, float] | None = None, cutoff: float = DEFAULT_CUTOFF,
                   anomaly_ahead: bool = True, progress: bool = False,
-                  anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF) -> PredictionResult:
+                  anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF,
+                  measured: np.ndarray | None = None) -> PredictionResult:
     """Predict every series of ``frame`` ``horizon`` ahead (see the module docs).
 
     ``limits`` maps a metric name to its limit; ``anomaly_ahead=False`` leaves
     series without a limit empty. ``cutoff`` is the warning probability of series with a
-    limit, ``anomaly_cutoff`` that of the others.
+    limit, ``anomaly_cutoff`` that of the others. ``measured`` (rows; False where a row was
+    filled in across a stretch with no rows, as done here for a file's missing stretches)
+    keeps the runaway test off windows holding a filled row.
     """
     from tqdm import tqdm
 
@@ -291,7 +314,8 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             "timedelta64[ns]")
         whole = predict_frame(dataclasses.replace(frame, timestamps=stamps, values=grid,
                                                   labels=None),
-                              horizon, limits, cutoff, anomaly_ahead, progress, anomaly_cutoff)
+                              horizon, limits, cutoff, anomaly_ahead, progress, anomaly_cutoff,
+                              measured=np.isin(np.arange(grid.shape[0]), rows))
         return dataclasses.replace(whole, timestamps=frame.timestamps,
                                    probability=whole.probability[rows],
                                    warning=whole.warning[rows], eta=whole.eta[rows])
@@ -302,6 +326,7 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
     probability = np.full((n, k), np.nan)
     eta_steps = np.full((n, k), np.nan)
     gate = np.ones((n, k), dtype=bool)  # series without a limit are not gated
+    running = np.zeros((n, k), dtype=bool)  # runaway rises (series with a limit)
     blocks = [np.arange(k)[i:i + BLOCK] for i in range(0, k, BLOCK)]
     if n < forecaster.min_rows:  # every row learning (see learning_note): nothing to fit
         blocks = []
@@ -312,7 +337,11 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             sub = columns[has]
             out = forecaster.crossing(values[:, has], upper=limit[sub])
             probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
-            eta_steps[:, sub] = out.eta_steps
+            hit, soon = runaway(values[:, has], limit[sub], runaway_steps(step),
+                                forecaster.horizon_steps, lag=runaway_lag(step),
+                                observed=measured)
+            running[:, sub] = hit
+            eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = out.ready & (values[:, has] >= limit[sub])
             probability[:, sub] = np.where(there, 1.0, probability[:, sub])
@@ -326,7 +355,8 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             probability[:, sub] = ANOMALY_AHEAD.probability(out.z)
             eta_steps[:, sub] = out.eta_steps
     cutoffs = np.where(np.isfinite(limit), cutoff, anomaly_cutoff)
-    warning = warnings_from(probability, cutoffs, max(round(RESOLVE_SECONDS / step), 1), gate)
+    warning = warnings_from(probability, cutoffs, max(round(RESOLVE_SECONDS / step), 1), gate,
+                            running)
     step_ns = np.int64(round(step * 1e9))
     eta = np.full((n, k), np.datetime64("NaT", "ns"))
     has_eta = np.isfinite(eta_steps)
