@@ -53,13 +53,6 @@ def _quiet_words(flags: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy")
-def _raise_peak(peak: np.ndarray, at: int, value: float) -> None:
-    best = peak[at]
-    if not math.isnan(value) and (math.isnan(best) or value > best):
-        peak[at] = value
-
-
-@njit(cache=True, error_model="numpy")
 def fill_runs(active: np.ndarray, levels: np.ndarray, with_levels: bool, series: np.ndarray,
               start: np.ndarray, stop: np.ndarray, peak: np.ndarray) -> None:
     """Each run's series, first and last row and peak level (NaN without ``with_levels``
@@ -77,50 +70,49 @@ def fill_runs(active: np.ndarray, levels: np.ndarray, with_levels: bool, series:
                     else 1
                 continue
             series[n], start[n] = 0, k
-            peak[n] = np.nan
+            best = np.nan
             while k < n_time and flags[k]:
                 if with_levels:
-                    _raise_peak(peak, n, levels[k, 0])
+                    value = levels[k, 0]
+                    if not math.isnan(value) and (math.isnan(best) or value > best):
+                        best = value
                 k += 1
-            stop[n] = k - 1
+            stop[n], peak[n] = k - 1, best
             n += 1
         return
-    # rows in turn: only where a flag differs from the row before do runs open or close;
-    # the open runs' peaks are raised from a list of the open series
+    # rows in turn, series in turn; a row with no run open and no flag set is skipped
+    # after one vectorised check
     open_at = np.full(n_series, -1, np.int64)
-    opened = np.empty(n_series, np.int64)  # the open series, in no order
-    slot = np.empty(n_series, np.int64)  # each open series' place in ``opened``
     n_open = 0
     n = 0
-    blank = np.zeros(n_series, np.bool_)
     for k in range(n_time):
         now = flags[k * n_series:(k + 1) * n_series]
-        before = flags[(k - 1) * n_series:k * n_series] if k else blank
-        differs = 0
-        for j in range(n_series):
-            differs |= 1 if now[j] != before[j] else 0
-        if differs:
+        if n_open == 0:
+            set_here = 0
             for j in range(n_series):
-                if now[j] == before[j]:
-                    continue
-                if now[j]:  # a run opens
-                    open_at[j] = n
-                    series[n], start[n] = j, k
-                    peak[n] = np.nan
+                set_here |= 1 if now[j] else 0
+            if not set_here:
+                continue
+        for j in range(n_series):
+            at = open_at[j]
+            if now[j]:
+                if at < 0:
+                    at = n
                     n += 1
-                    opened[n_open] = j
-                    slot[j] = n_open
                     n_open += 1
-                else:  # it closed on the row before
-                    stop[open_at[j]] = k - 1
-                    open_at[j] = -1
-                    last = opened[n_open - 1]  # the last listed takes its place
-                    opened[slot[j]] = last
-                    slot[last] = slot[j]
-                    n_open -= 1
-        if with_levels:
-            for m in range(n_open):
-                j = opened[m]
-                _raise_peak(peak, open_at[j], levels[k, j])
-    for m in range(n_open):
-        stop[open_at[opened[m]]] = n_time - 1
+                    open_at[j] = at
+                    series[at] = j
+                    start[at] = k
+                    peak[at] = np.nan
+                if with_levels:
+                    value = levels[k, j]
+                    best = peak[at]
+                    if not math.isnan(value) and (math.isnan(best) or value > best):
+                        peak[at] = value
+            elif at >= 0:
+                stop[at] = k - 1
+                open_at[j] = -1
+                n_open -= 1
+    for j in range(n_series):
+        if open_at[j] >= 0:
+            stop[open_at[j]] = n_time - 1
