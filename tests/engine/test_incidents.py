@@ -60,3 +60,27 @@ def test_a_hand_made_case():
     # in time order: series 0 rows 0–1 (peak 5), series 1 rows 1–2 (no level), series 0 row 3
     assert got[0] == (0, 0, 1, 5.0) and got[2] == (0, 3, 3, 1.0)
     assert got[1][:3] == (1, 1, 2) and np.isnan(got[1][3])
+
+
+@pytest.mark.parametrize("n_series", [1, 2, 9, 33])
+@pytest.mark.parametrize("density", [0.002, 0.05, 0.5, 0.97])
+def test_long_sparse_and_dense_flags_equal_the_loop(n_series, density):
+    """Lengths around multiples of 8 rows (the one-series walk skips unset rows a 64-bit
+    word at a time) and runs across word edges; many series (runs opened and closed only
+    where a row differs from the one before): sparse, dense and all-set flags."""
+    rng = np.random.default_rng(int(density * 1000) + n_series)
+    for n_time in (1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200, 1031):
+        starts = rng.random((n_time, n_series)) < density
+        lengths = rng.integers(1, 12, (n_time, n_series))
+        active = np.zeros((n_time, n_series), dtype=bool)
+        for k, j in zip(*np.nonzero(starts), strict=True):
+            active[k:k + lengths[k, j], j] = True
+        if n_series > 1:
+            active[:, -1] = True  # set throughout
+        levels = rng.normal(0, 3, (n_time, n_series))
+        levels[rng.random(levels.shape) < 0.2] = np.nan
+        for given in (levels, None):
+            got = [(i.series, i.start, i.end, i.peak) for i in incidents(active, given)]
+            want = reference(active, given)
+            assert [g[:3] for g in got] == [w[:3] for w in want]
+            np.testing.assert_array_equal([g[3] for g in got], [w[3] for w in want])

@@ -80,8 +80,8 @@ from kizashi.detectors.threshold.static import StaticThreshold
 from kizashi.engine.decide_kernel import FIRING, RESOLVED, block_outputs
 from kizashi.engine.fused_calibrated import calibrated_block, supports_calibrated
 from kizashi.engine.fused_seasonal import seasonal_arguments, seasonal_stream
-from kizashi.engine.fused_static import static_stream
-from kizashi.streaming.robust import FLOAT_MAX, MAX_SCORE
+from kizashi.engine.fused_static import static_process
+from kizashi.streaming.robust import FLOAT_MAX
 
 __all__ = ["fused_process", "quantile_stream", "sigma_stream", "supports"]
 
@@ -125,13 +125,10 @@ def fused_process(detector: Any, decider: Any, matrix: np.ndarray, t: np.ndarray
     values = np.ascontiguousarray(matrix, dtype=np.float64)
     n_time, n_series = values.shape
     times = np.full(n_time, np.nan) if t is None else np.ascontiguousarray(t, dtype=np.float64)
+    if type(detector) is StaticThreshold and decider._compiled:  # takes ±inf as missing itself
+        return static_process(detector, decider, values, times)
     scores = np.empty(values.shape)
     out = block_outputs(n_time, n_series)
-    if type(detector) is StaticThreshold and decider._compiled:  # takes ±inf as missing itself
-        low, high = detector._bounds()
-        static_stream(values, times, low, high, MAX_SCORE, *decider.kernel_state(),
-                      *decider.kernel_params(), scores, *out)
-        return scores, decider.decision_of(out, n_time)
     if np.isinf(values).any():  # to a detector, an infinite value is a missing one
         values = np.where(np.isinf(values), np.nan, values)
     if not decider._compiled:  # a calibrator that learns, and nothing protected

@@ -31,40 +31,47 @@ __all__ = ["count_runs", "fill_runs"]
 
 @njit(cache=True)
 def count_runs(active: np.ndarray) -> int:
-    """How many runs of ``True`` the columns of ``active`` hold."""
-    n_time, n_series = active.shape
+    """How many runs of ``True`` the columns of ``active`` hold (C-ordered)."""
+    n_series = active.shape[1]
+    flags = active.reshape(-1)
     count = 0
-    if n_series == 1:  # one column: a tight loop
-        before = False
-        for k in range(n_time):
-            now = active[k, 0]
-            count += now and not before
-            before = now
-        return count
-    for j in range(n_series):
-        count += active[0, j] if n_time else 0
-    for k in range(1, n_time):
-        for j in range(n_series):
-            count += active[k, j] and not active[k - 1, j]
+    for j in range(min(n_series, flags.shape[0])):  # runs open at the first row
+        count += 1 if flags[j] else 0
+    # a run starts where a flag is set and the one a row before is not: one pass over
+    # slices indexed from 0, which the compiler vectorises
+    now, before = flags[n_series:], flags[:flags.shape[0] - n_series]
+    for i in range(now.shape[0]):
+        count += 1 if now[i] and not before[i] else 0
     return count
+
+
+@njit(cache=True)
+def _quiet_words(flags: np.ndarray) -> np.ndarray:
+    """The flags as 64-bit words (the whole words of them): a zero word is 8 rows unset."""
+    whole = flags.shape[0] // 8
+    return flags[:whole * 8].view(np.uint64)
 
 
 @njit(cache=True, error_model="numpy")
 def fill_runs(active: np.ndarray, levels: np.ndarray, with_levels: bool, series: np.ndarray,
               start: np.ndarray, stop: np.ndarray, peak: np.ndarray) -> None:
     """Each run's series, first and last row and peak level (NaN without ``with_levels``
-    or when every level of the run is NaN), in order of start row, then series."""
+    or when every level of the run is NaN), in order of start row, then series
+    (``active`` C-ordered)."""
     n_time, n_series = active.shape
-    if n_series == 1:  # one column: runs in turn, no per-series bookkeeping
+    flags = active.reshape(-1)
+    if n_series == 1:  # one column: runs in turn, unset rows skipped 8 at a time
+        words = _quiet_words(flags)
         n = 0
         k = 0
         while k < n_time:
-            if not active[k, 0]:
-                k += 1
+            if not flags[k]:
+                k += 8 if (k & 7) == 0 and (k >> 3) < words.shape[0] and words[k >> 3] == 0 \
+                    else 1
                 continue
             series[n], start[n] = 0, k
             best = np.nan
-            while k < n_time and active[k, 0]:
+            while k < n_time and flags[k]:
                 if with_levels:
                     value = levels[k, 0]
                     if not math.isnan(value) and (math.isnan(best) or value > best):
@@ -73,15 +80,26 @@ def fill_runs(active: np.ndarray, levels: np.ndarray, with_levels: bool, series:
             stop[n], peak[n] = k - 1, best
             n += 1
         return
+    # rows in turn, series in turn; a row with no run open and no flag set is skipped
+    # after one vectorised check
     open_at = np.full(n_series, -1, np.int64)
+    n_open = 0
     n = 0
     for k in range(n_time):
+        now = flags[k * n_series:(k + 1) * n_series]
+        if n_open == 0:
+            set_here = 0
+            for j in range(n_series):
+                set_here |= 1 if now[j] else 0
+            if not set_here:
+                continue
         for j in range(n_series):
             at = open_at[j]
-            if active[k, j]:
+            if now[j]:
                 if at < 0:
                     at = n
                     n += 1
+                    n_open += 1
                     open_at[j] = at
                     series[at] = j
                     start[at] = k
@@ -94,6 +112,7 @@ def fill_runs(active: np.ndarray, levels: np.ndarray, with_levels: bool, series:
             elif at >= 0:
                 stop[at] = k - 1
                 open_at[j] = -1
+                n_open -= 1
     for j in range(n_series):
         if open_at[j] >= 0:
             stop[open_at[j]] = n_time - 1
