@@ -59,8 +59,24 @@ def detected_rows(name: str, cache: Path | None) -> np.ndarray:
     return detected
 
 
+def cached_machines(description: str) -> tuple[Path | None, list[str]]:
+    """The ``--cache`` folder from the command line and the local SMD machines.
+
+    Exits with a message when there is no local SMD copy.
+    """
+    from kizashi.data.smd import machines
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cache", type=Path, help="folder for the detected rows per machine")
+    args = parser.parse_args()
+    names = machines()
+    if not names:
+        sys.exit("no local SMD copy: set KIZASHI_DATA")
+    return args.cache, names
+
+
 def main() -> int:
-    from kizashi.data.smd import load_smd, machines
+    from kizashi.data.smd import load_smd
     from kizashi.detectors.multivariate.clones import clone_groups, discount_clones
     from kizashi.detectors.multivariate.deviation import (
         CLONE_CORR,
@@ -70,19 +86,13 @@ def main() -> int:
     )
     from kizashi.evaluation.interpretation import hit_rates
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, help="folder for the detected rows per machine")
-    args = parser.parse_args()
-    names = machines()
-    if not names:
-        print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
-        return 1
+    cache, names = cached_machines(__doc__.splitlines()[0])
     columns = ["no clones", *(f"clones {c}/{f}" for c in CLONE_CORRS for f in CLONE_FACTORS),
                *(f"memory {m}×{r}" for m, r in MEMORIES), "memory 256×0.5 + no clones"]
     rates: dict[str, list[float]] = {c: [] for c in columns}
     for name in names:
         machine = load_smd(name)
-        detected = detected_rows(name, args.cache)
+        detected = detected_rows(name, cache)
         train, test = machine.train.values, machine.test.values
         own = DeviationAttribution(memory=1, clone_factor=1.0, clone_pair_factor=1.0
                                    ).fit(train).deviation(test)

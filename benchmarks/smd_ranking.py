@@ -42,13 +42,11 @@ detected points, over all of the machine's), the largest four.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 from smd_causes import print_hitrate_table
-from smd_clones import detected_rows
+from smd_clones import cached_machines, detected_rows
 
 PAIR_FACTORS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 GROUP_FACTORS = (0.2, 0.5)
@@ -130,7 +128,7 @@ def slot_copies(deviation: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def main() -> int:
-    from kizashi.data.smd import load_smd, machines
+    from kizashi.data.smd import load_smd
     from kizashi.detectors.multivariate.clones import discount_clones
     from kizashi.detectors.multivariate.deviation import (
         CLONE_FACTOR,
@@ -141,13 +139,7 @@ def main() -> int:
     from kizashi.detectors.multivariate.trailing import trailing_max
     from kizashi.evaluation.interpretation import hit_rates
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, help="folder for the detected rows per machine")
-    args = parser.parse_args()
-    names = machines()
-    if not names:
-        print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
-        return 1
+    cache, names = cached_machines(__doc__.splitlines()[0])
     columns = ["all 0.3 (before)", *(f"pairs {f}" for f in PAIR_FACTORS),
                *(f"3+ {g}, pairs {CLONE_PAIR_FACTOR}" for g in GROUP_FACTORS), "slot",
                "top-2 sum", "top-3 sum", *(f"train + {w} × recent" for w in RECENT_WEIGHTS),
@@ -157,7 +149,7 @@ def main() -> int:
     losses = {}
     for name in names:
         machine = load_smd(name)
-        detected = detected_rows(name, args.cache)
+        detected = detected_rows(name, cache)
         train, test = machine.train.values, machine.test.values
         attribution = DeviationAttribution(clone_factor=1.0, clone_pair_factor=1.0).fit(train)
         groups = attribution.state["groups"]

@@ -32,13 +32,11 @@ others, ``mean`` of all eight local machines.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 from smd_causes import print_hitrate_table
-from smd_clones import detected_rows
+from smd_clones import cached_machines, detected_rows
 
 #: Ridge strengths (on standardised metrics: the Gram matrix's diagonal is the row count).
 ALPHAS = (30.0, 100.0, 300.0)
@@ -50,7 +48,7 @@ KINDS = {"raw": (False, False), "clip": (True, False), "soft": (False, True),
 
 
 def main() -> int:
-    from kizashi.data.smd import load_smd, machines
+    from kizashi.data.smd import load_smd
     from kizashi.detectors.multivariate.clones import clone_groups, discount_clones
     from kizashi.detectors.multivariate.deviation import (
         CLONE_CORR,
@@ -62,19 +60,13 @@ def main() -> int:
     from kizashi.detectors.multivariate.relations import fit_relation_signal, relation_z
     from kizashi.evaluation.interpretation import hit_rates
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, help="folder for the detected rows per machine")
-    args = parser.parse_args()
-    names = machines()
-    if not names:
-        print("no local SMD copy: set KIZASHI_DATA", file=sys.stderr)
-        return 1
+    cache, names = cached_machines(__doc__.splitlines()[0])
     columns = ["default", *(f"{k} {a:g} ×{w:g}" for k in KINDS for a in ALPHAS
                             for w in WEIGHTS)]
     rates: dict[str, list[float]] = {c: [] for c in columns}
     for name in names:
         machine = load_smd(name)
-        detected = detected_rows(name, args.cache)
+        detected = detected_rows(name, cache)
         train, test = machine.train.values, machine.test.values
         groups = clone_groups(train, CLONE_CORR)
         own = DeviationAttribution(memory=1, clone_factor=1.0).fit(train).deviation(test)
