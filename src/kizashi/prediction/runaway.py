@@ -34,11 +34,11 @@ and ``kizashi predict`` takes the earlier of it and the forecasters' ETA. Tried
 first, on seeds 100–104: the *inverse-rate*
 (failure-forecast) method of geophysics and materials — ``1/rate`` falling linearly
 in time, its zero the blow-up time — and a rate growing geometrically by
-``d₁/d₂`` per segment. At a runaway's first warning they put the limit at a median
-0.11 and 0.29 times the time it really took (a rate that doubles per segment
-"blows up" within a segment); the parabola at 0.57 (quartiles 0.47–1.16); the
-forecasters gave one at 7 of these 46 steps, a median 7.75 times too late
-(``benchmarks/prediction_runaway.py --eta``).
+``d₁/d₂`` per segment. At a runaway's first warning (the chosen 20-minute
+segments) they put the limit at a median 0.11 and 0.61 times the time it really
+took (a rate that doubles per segment "blows up" within a segment); the parabola
+at 1.09 (quartiles 1.05–1.13); the forecasters gave none at those 13 steps
+(``benchmarks/prediction_runaway.py --eta``, docs/prediction.md).
 
 Values are carried forward over gaps (as the forecasters do); a series runs away
 only from ``3·segment`` steps after its first value on, and not while its window
