@@ -64,6 +64,7 @@ from kizashi.watch.alerts import Notifier
 from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
+from kizashi.watch.finite_values import infinite_as_missing
 from kizashi.watch.peer_groups import peer_keys
 from kizashi.watch.predictions import PREDICT, WatchPredictions
 from kizashi.watch.quantile_cutoffs import recent_quantiles
@@ -300,6 +301,7 @@ class Watcher:
         self.runs = [self._load(spec) for spec in config.watches]
         self._snapshot: dict[str, Any] = {}
         self._prune_at = 0.0
+        self._infinite_warned: set[str] = set()   # watches told of ±Inf values
         self._publish()
 
     # ------------------------------------------------------------------ loading
@@ -490,9 +492,11 @@ class Watcher:
                 else:
                     samples = source.range(spec.query or "", start, end, step)
                     self.health.backfilled_steps += samples.timestamps.size - 1
-        except SourceError as error:
-            if (self.health.source_up.get(spec.source, True)
-                    or self.health.source_last_error.get(spec.source) != str(error)):
+        except SourceError as failure:
+            error = " ".join(str(failure).split())   # one line, whatever the server sent
+            if (self.health.source_up.get(spec.source, True)   # the backfill's range query
+                    or _same_kind(self.health.source_last_error.get(spec.source)) !=  # failing
+                    _same_kind(error)):                             # as the instant did: same
                 log.error("source %s is down: %s", spec.source, error)  # each new kind once
             self.health.source_up[spec.source] = False
             self.health.source_errors[spec.source] = self.health.source_errors.get(
@@ -502,6 +506,7 @@ class Watcher:
         if not self.health.source_up.get(spec.source, True):
             log.info("source %s is up again", spec.source)
         self.health.source_up[spec.source] = True
+        samples = infinite_as_missing(samples, spec.name, self._infinite_warned)
         if spec.columns is not None:  # a watch of some columns of a shared file
             keep = [i for i, labels in enumerate(samples.labels)
                     if (labels.get("series") or labels.get("metric")) in spec.columns]
@@ -1148,3 +1153,8 @@ def _resident_bytes() -> int | None:
 def _f(value: Any) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _same_kind(message: str | None) -> str | None:
+    """A source error's message, its endpoint's instant and range forms made one."""
+    return None if message is None else message.replace("query_range", "query")
