@@ -429,6 +429,10 @@ def _request(url: str, data: bytes | None, timeout: float) -> bytes:
                                      headers={"Content-Type": "application/json"})
     try:
         with _OPENER.open(request, timeout=timeout) as response:
+            if (url.endswith("/api/v2/alerts")   # Alertmanager answers JSON or nothing: a page
+                    and response.headers.get_content_type() == "text/html"):  # is a proxy's
+                raise OSError(f"{url}: answered an HTML page, not Alertmanager's API "
+                              "(a proxy or login page in front of it?)")
             return response.read(1 << 20)
     except urllib.error.HTTPError as error:
         try:
