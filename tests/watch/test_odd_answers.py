@@ -574,3 +574,23 @@ def test_an_alert_the_sink_does_not_take_is_retried_not_lost_nor_duplicated(kind
         assert taken[0]["labels"]["instance"] == "b"
     finally:
         sink.server.close()
+
+
+# ------------------------------------------------------------------ remote_write side
+@pytest.mark.parametrize("family", [f for f in ODD_SINK if not f.startswith("200 html")])
+def test_remote_write_counts_every_odd_answer_as_a_failure_never_a_send(family, tmp_path):
+    from kizashi.watch.remote_write import RemoteWriter
+
+    sink = AlertSink()
+    sink.odd = ODD_SINK[family]
+    try:
+        config = parse_config(AM_CONFIG.format(am=sink.server.url) + f"""
+remote_write: {{url: "{sink.server.url}/api/v1/write", timeout: 0.4s}}
+""")
+        writer = RemoteWriter(config.remote_write, str(tmp_path / "state.sqlite"))
+        said = writer.check()          # an OSError of any kind is "why not"; nothing escapes
+        assert said != "ok" and "\n" not in said.strip(), said
+        sink.odd = None
+        assert writer.check() == "ok"
+    finally:
+        sink.server.close()
