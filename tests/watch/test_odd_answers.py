@@ -31,6 +31,7 @@ import pytest
 from watch_servers import Clock, FunctionSource, prometheus_handler
 
 from kizashi.watch.config import parse_config
+from kizashi.watch.exporter import render_metrics
 from kizashi.watch.store import WatchStore
 from kizashi.watch.watcher import Watcher
 
@@ -349,9 +350,13 @@ def test_nan_null_and_infinite_values_are_missing_values(text, caplog):
     at = np.isin(odd.points(2)["sigma"]["t"], list(ODD_AT))
     assert np.isnan(odd.points(2)["sigma"]["value"][at]).all()
     assert odd.alerts() == []
-    if text not in ("NaN", None):   # one warning per stretch of infinite values: two stretches here
-        lines = [r.getMessage() for r in caplog.records if "infinite" in r.getMessage()]
+    lines = [r.getMessage() for r in caplog.records if "infinite" in r.getMessage()]
+    metrics = render_metrics(watcher.snapshot).decode()
+    if text in ("NaN", None):
+        assert lines == [] and "kizashi_watch_infinite_values_total{" not in metrics
+    else:   # one warning per stretch of infinite values: two stretches here; each counted
         assert len(lines) == 2 and all("watch m:" in line for line in lines), lines
+        assert 'kizashi_watch_infinite_values_total{watch="m"} 3.0' in metrics
 
 
 def test_values_sent_as_json_numbers_are_read_as_those_numbers():

@@ -127,6 +127,10 @@ class SnapshotCollector:
             up.add_sample("kizashi_watch_source_up", {"source": source}, 1.0 if ok else 0.0)
             errors.add_sample("kizashi_watch_source_errors_total", {"source": source},
                               health.get("source_errors", {}).get(source, 0))
+        infinite = family("kizashi_watch_infinite_values",
+                          "Infinite values from the source, taken as missing", "counter")
+        for watch, n in health.get("infinite_values", {}).items():
+            infinite.add_sample("kizashi_watch_infinite_values_total", {"watch": watch}, n)
         persist = family("kizashi_watch_persist_errors",
                          "Writes to the state file that failed (full disk, I/O error)", "counter")
         persist.add_sample("kizashi_watch_persist_errors_total", {},
@@ -136,7 +140,7 @@ class SnapshotCollector:
             for sink, n in health.get(key, {}).items():
                 notes.add_sample("kizashi_watch_notifications_total",
                                  {"sink": sink, "result": result}, n)
-        yield from (ticks, points, duration, up, errors, persist, notes)
+        yield from (ticks, points, duration, up, errors, infinite, persist, notes)
         from kizashi.watch.remote_write import remote_write_families
 
         yield from remote_write_families(health.get("remote_write"))

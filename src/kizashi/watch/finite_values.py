@@ -25,13 +25,17 @@ __all__ = ["infinite_as_missing"]
 log = logging.getLogger("kizashi.watch")
 
 
-def infinite_as_missing(samples: Samples, watch: str, warned: set[str]) -> Samples:
+def infinite_as_missing(samples: Samples, watch: str, warned: set[str],
+                        counts: dict[str, int] | None = None) -> Samples:
     """``samples`` with ±inf as NaN; logs a warning when ``watch`` is not in ``warned``
-    (then adds it; removes it once an answer has none, so a new episode warns again)."""
+    (then adds it; removes it once an answer has none, so a new episode warns again),
+    and adds the number of such values to ``counts[watch]``."""
     infinite = np.isinf(samples.values)
     if not infinite.any():
         warned.discard(watch)
         return samples
+    if counts is not None:
+        counts[watch] = counts.get(watch, 0) + int(infinite.sum())
     if watch not in warned:
         warned.add(watch)
         row, col = np.argwhere(infinite)[0]

@@ -262,6 +262,7 @@ class Health:
     watch_errors: dict[str, int] = field(default_factory=dict)
     backfilled_steps: int = 0
     skipped_steps: int = 0
+    infinite_values: dict[str, int] = field(default_factory=dict)  #: per watch, taken as missing
     persist_errors: int = 0         #: writes to the state file that failed
     persist_ok: bool = True         #: the last write succeeded
     persist_last_error: str = ""
@@ -506,7 +507,8 @@ class Watcher:
         if not self.health.source_up.get(spec.source, True):
             log.info("source %s is up again", spec.source)
         self.health.source_up[spec.source] = True
-        samples = infinite_as_missing(samples, spec.name, self._infinite_warned)
+        samples = infinite_as_missing(samples, spec.name, self._infinite_warned,
+                                      self.health.infinite_values)
         if spec.columns is not None:  # a watch of some columns of a shared file
             keep = [i for i, labels in enumerate(samples.labels)
                     if (labels.get("series") or labels.get("metric")) in spec.columns]
@@ -994,7 +996,7 @@ class Watcher:
                 "source_errors": dict(h.source_errors),
                 "source_last_error": dict(h.source_last_error),
                 "watch_errors": dict(h.watch_errors), "backfilled_steps": h.backfilled_steps,
-                "skipped_steps": h.skipped_steps,
+                "skipped_steps": h.skipped_steps, "infinite_values": dict(h.infinite_values),
                 "persist_errors": h.persist_errors, "persist_ok": h.persist_ok,
                 "persist_last_error": h.persist_last_error,
                 "tick_buckets": list(TICK_BUCKETS), "tick_counts": list(h.tick_counts),
