@@ -181,10 +181,10 @@ class PrometheusSource:
             except OSError as error:  # a credentials file that went away
                 raise SourceError(f"{where}: {error}") from None
         request = urllib.request.Request(url, headers=headers)
-        deadline = time.monotonic() + self.timeout   # the whole answer, not each read
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                body = read_within(response, self.max_bytes, deadline)
+                # the whole body within the timeout of its headers, not each read
+                body = read_within(response, self.max_bytes, time.monotonic() + self.timeout)
         except AnswerTooLarge:
             raise SourceError(f"{where}: response larger than max_bytes={self.max_bytes}; "
                               "narrow the query or raise the source's max_bytes") from None
