@@ -232,6 +232,16 @@ ODD_HTTP: dict[str, Callable[[str, dict[str, str]], Answer]] = {
     "metric not a mapping": each(lambda n, t: {"metric": [n], "value": [t, "1"]}),
     "item not a mapping": each(lambda n, t: [n, t]),
     "same labels twice": each(lambda n, t: {"metric": {"job": "x"}, "value": [t, "1"]}),
+    "deeply nested JSON": lambda path, query: http(200, b"[" * 200_000 + b"]" * 200_000),
+    "500 deeply nested JSON": lambda path, query: http(500, b"[" * 5000 + b"]" * 5000),
+    "deeply nested item": lambda path, query: http(200, vector([]).replace(
+        b"[]", b"[" + b"[" * 100_000 + b"]" * 100_000 + b"]")),
+    "value an integer too large for a float": lambda path, query: http(200, (
+        b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{},'
+        b'"value":[1,' + b"9" * 400 + b"]}]}}")),
+    "timestamp an integer too large for a float": lambda path, query: http(200, (
+        b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{},'
+        b'"value":[' + b"9" * 400 + b',"1"]}]}}')),
 }
 
 
@@ -431,6 +441,9 @@ LABELS = {
     "quotes and newlines": lambda n, t: {"instance": f'{n}"\n\\'},
     "numbers": lambda n, t: {"instance": n, "shard": 7, "ratio": 0.5},
     "null and bool": lambda n, t: {"instance": n, "x": None, "y": True},
+    "lone surrogate": lambda n, t: {"instance": n + "\ud800"},
+    "control characters": lambda n, t: {"instance": n + "\x00\x1b[31m"},
+    "long value": lambda n, t: {"instance": n * 20_000},
 }
 
 
@@ -599,3 +612,31 @@ remote_write: {{url: "{sink.server.url}/api/v1/write", timeout: 0.4s}}
         assert writer.check() == "ok"
     finally:
         sink.server.close()
+
+
+STATUS_ANSWERS = {
+    "html": http(200, b"<html>login</html>", "text/html"),
+    "500": http(500, b"oops"),
+    "nested": http(200, b"[" * 5000 + b"]" * 5000),
+    "a list": http(200, b"[1]"),
+    "no config": http(200, b"{}"),
+    "original not text": http(200, b'{"config": {"original": 5}}'),
+    "bad yaml": http(200, json.dumps({"config": {"original": "route: [\n"}}).encode()),
+    "route a list": http(200, json.dumps({"config": {"original": "route: [1]\n"}}).encode()),
+    "bad duration": http(200, json.dumps({"config": {"original":
+                                                     "route: {group_wait: soon}\n"}}).encode()),
+    "not HTTP": b"SSH-2.0-OpenSSH_9.6\r\n",
+    "timeout": hang(1.0),
+}
+
+
+@pytest.mark.parametrize("family", list(STATUS_ANSWERS))
+def test_alertmanager_routes_unreadable_fall_back_to_its_defaults(family):
+    """docs: the defaults (30 s, 5 min) apply when the status cannot be read: 5 min + 1 s."""
+    from kizashi.watch.alerts import routes_wait
+
+    server = RawServer(lambda method, path, query, body: STATUS_ANSWERS[family])
+    try:
+        assert routes_wait(f"{server.url}/api/v2/status", 0.4) == 301.0
+    finally:
+        server.close()

@@ -399,7 +399,8 @@ def routes_wait(status_url: str, timeout: float) -> float:
                      else inherited[key] for key in inherited}
             longest = max(longest, *waits.values())
             routes.extend((child, waits) for child in route.get("routes") or [])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+            yaml.YAMLError) as error:
         longest = max(ROOT_ROUTE_WAITS.values())
         log.info("cannot read Alertmanager's routes from %s (%s); holding late incidents "
                  "for its default %.0f s", status_url, error, longest)

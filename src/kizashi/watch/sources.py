@@ -216,7 +216,7 @@ class PrometheusSource:
             text = body.decode(json.detect_encoding(body), "surrogatepass")
             del body
             payload = decode_answer(text)  # a vector: item by item, labels shared
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):   # nested past any answer
             raise SourceError(f"{where}: response is not JSON "
                               f"(first bytes: {head!r})") from None
         if not isinstance(payload, dict) or payload.get("status") != "success":
@@ -336,7 +336,8 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
                 i = index.get(round(float(t), 3))
                 if i is not None:
                     values[i, j] = float(v)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+            OverflowError) as error:   # OverflowError: a JSON integer past any float
         raise SourceError(f"{where}: malformed series in response ({error})") from None
     if len({series_key(m) for m in labels} if kind == "matrix" else _unique(labels)) \
             != len(labels):
@@ -376,7 +377,7 @@ def _concat(parts: list[Samples], timestamps: np.ndarray) -> Samples:
 def _error_message(body: bytes) -> str | None:
     try:
         return str(json.loads(body).get("error"))
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         return None
 
 
