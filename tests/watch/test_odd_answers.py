@@ -640,3 +640,42 @@ def test_alertmanager_routes_unreadable_fall_back_to_its_defaults(family):
         assert routes_wait(f"{server.url}/api/v2/status", 0.4) == 301.0
     finally:
         server.close()
+
+
+# ------------------------------------------------- an open incident through odd answers
+DURING = {
+    "500 html": ODD_HTTP["500 html"],
+    "200 truncated json": ODD_HTTP["200 truncated json"],
+    "connection reset": ODD_HTTP["connection reset"],
+    "0 series": lambda path, query: http(200, vector([])),
+    "b is +Inf": each(lambda n, t: {"metric": {"instance": n},
+                                    "value": [t, "+Inf" if n == "b" else repr(noise(n, t))]}),
+    "b is NaN": each(lambda n, t: {"metric": {"instance": n},
+                                   "value": [t, "NaN" if n == "b" else repr(noise(n, t))]}),
+}
+
+
+@pytest.mark.parametrize("family", list(DURING))
+def test_an_open_incident_stays_one_alert_through_odd_answers(family):
+    """The source misbehaves for 5 ticks while 'b' is firing: no resolve goes out, the
+    incident stays one alert, sent as firing once."""
+    prom, sink = Prometheus(spike), AlertSink()
+    config = AM_CONFIG.replace('url: "http://scripted"', f'url: "{prom.server.url}", '
+                               'timeout: 0.4s, retries: 0')
+    try:
+        clock = Clock(T0)
+        store = WatchStore(":memory:")
+        watcher = Watcher(parse_config(config.format(am=sink.server.url)), store, clock=clock)
+        while clock.t < T0 + 90:
+            clock.t += 1.0
+            prom.odd = DURING[family] if T0 + 60 <= clock.t < T0 + 65 else None
+            watcher.tick()
+        (alert,) = store.alerts()
+        assert alert["status"] == "firing" and alert["starts_at"] == T0 + 40
+        assert store.n_pending() == 0 and watcher.health.watch_errors == {}
+        firing = [a for a in sink.taken if a["labels"]["incident_id"] == str(alert["id"])]
+        assert len(firing) == 1 and firing[0]["endsAt"] > firing[0]["startsAt"]
+        assert store.progress("m") == clock.t
+    finally:
+        prom.server.close()
+        sink.server.close()
