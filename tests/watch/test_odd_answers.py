@@ -514,6 +514,7 @@ ODD_SINK: dict[str, Callable[[], Answer]] = {
     "200 html": lambda: http(200, b"<html><form>Sign in</form></html>", "text/html"),
     "200 html, charset": lambda: http(200, b"<html></html>", "text/html; charset=utf-8"),
     "timeout": lambda: hang(1.0),
+    "200 trickled past the timeout": lambda: trickle(b"{" + b" " * 30 + b"}", 0.05),
     "connection reset": lambda: reset,
     "closed without an answer": lambda: b"",
     "not HTTP": lambda: b"SSH-2.0-OpenSSH_9.6\r\n",

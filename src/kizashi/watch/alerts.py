@@ -64,7 +64,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kizashi.watch.config import AlertsConfig
-from kizashi.watch.http_answers import TRANSPORT_ERRORS, RefuseRedirect
+from kizashi.watch.http_answers import (
+    TRANSPORT_ERRORS,
+    AnswerTooLarge,
+    RefuseRedirect,
+    read_within,
+)
 from kizashi.watch.store import WatchStore
 
 __all__ = ["Notifier", "SinkRejected", "alertmanager_alert", "routes_wait", "webhook_payload"]
@@ -434,7 +439,10 @@ def _request(url: str, data: bytes | None, timeout: float) -> bytes:
                     and response.headers.get_content_type() == "text/html"):  # is a proxy's
                 raise OSError(f"{url}: answered an HTML page, not Alertmanager's API "
                               "(a proxy or login page in front of it?)")
-            return response.read(1 << 20)
+            try:   # a trickled answer must not hold the tick: its body within the timeout
+                return read_within(response, 1 << 20, time.monotonic() + timeout)
+            except AnswerTooLarge:
+                raise OSError(f"{url}: answer larger than 1 MiB") from None
     except urllib.error.HTTPError as error:
         try:
             text = error.read(300)

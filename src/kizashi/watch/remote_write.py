@@ -64,6 +64,7 @@ kizashi_anomaly_firing [(60000, 0.0), (90000, 1.0)]
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import math
@@ -80,7 +81,7 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.watch.http_answers import RefuseRedirect
+from kizashi.watch.http_answers import AnswerTooLarge, RefuseRedirect, read_within
 from kizashi.watch.http_options import (
     HttpOptions,
     describe_http_error,
@@ -523,7 +524,8 @@ class RemoteWriter:
         request = urllib.request.Request(config.url, data=body, method="POST", headers=headers)
         try:
             with self._opener.open(request, timeout=config.timeout) as response:
-                response.read(1 << 16)
+                with contextlib.suppress(AnswerTooLarge):   # its body within the timeout
+                    read_within(response, 1 << 16, time.monotonic() + config.timeout)
         except urllib.error.HTTPError as error:
             text = error.read(300).decode("utf-8", "replace").strip()
             message = (f"HTTP {error.code}: {text}"
