@@ -12,6 +12,12 @@ What the docs promise ("How a tick works", "State and crash safety"):
   state untouched;
 * an alert a sink does not take (4xx/5xx, timeout, HTML, a redirect, a broken
   answer) is retried, never lost, and taken once when the sink is back.
+
+Families: ``ODD_HTTP`` (HTTP and JSON level failures), value texts (NaN, null,
+±Inf, 1e309; numbers as JSON numbers; odd timestamps), ``LABELS`` (odd label
+names and values through live ticks and backfills), 0 series and labels that
+change, ``ODD_SINK`` (Alertmanager, webhook and remote_write), ``STATUS_ANSWERS``
+(Alertmanager's routes) and ``DURING`` (odd answers while an incident fires).
 """
 
 from __future__ import annotations

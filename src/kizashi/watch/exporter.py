@@ -14,7 +14,8 @@ and per series ``kizashi_watch_value``. Daemon health:
 ``kizashi_watch_lag_seconds{watch}``, ``kizashi_watch_series{watch}``,
 ``kizashi_watch_source_up{source}``, ``kizashi_watch_source_errors_total{source}``,
 ``kizashi_watch_notifications_total{sink,result}``, ``kizashi_watch_points_total``,
-``kizashi_watch_persist_errors_total``, ``kizashi_watch_series_firing{watch}``,
+``kizashi_watch_persist_errors_total``, ``kizashi_watch_infinite_values_total{watch}``,
+``kizashi_watch_series_firing{watch}``,
 ``kizashi_watch_series_exported{watch}``, and for watches with ``predict:``
 ``kizashi_predicted_anomaly_probability{horizon}`` (the most likely series, at most
 ``metrics_series``). Cost: ``kizashi_watch_build_info``,
