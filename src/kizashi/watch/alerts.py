@@ -50,6 +50,7 @@ Examples
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import math
@@ -63,6 +64,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kizashi.watch.config import AlertsConfig
+from kizashi.watch.http_answers import (
+    TRANSPORT_ERRORS,
+    AnswerTooLarge,
+    RefuseRedirect,
+    read_within,
+)
 from kizashi.watch.store import WatchStore
 
 __all__ = ["Notifier", "SinkRejected", "alertmanager_alert", "routes_wait", "webhook_payload"]
@@ -397,7 +404,8 @@ def routes_wait(status_url: str, timeout: float) -> float:
                      else inherited[key] for key in inherited}
             longest = max(longest, *waits.values())
             routes.extend((child, waits) for child in route.get("routes") or [])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as error:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+            yaml.YAMLError) as error:
         longest = max(ROOT_ROUTE_WAITS.values())
         log.info("cannot read Alertmanager's routes from %s (%s); holding late incidents "
                  "for its default %.0f s", status_url, error, longest)
@@ -418,19 +426,39 @@ def parse_prometheus_duration(text: str) -> float:
     return sum(float(n) * units[u] for n, u in parts)
 
 
+#: A redirected POST would go on as a GET without its body, its 200 taken for a delivery.
+_OPENER = urllib.request.build_opener(RefuseRedirect())
+
+
 def _request(url: str, data: bytes | None, timeout: float) -> bytes:
     request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET",
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.read(1 << 20)
+        with _OPENER.open(request, timeout=timeout) as response:
+            if (url.endswith("/api/v2/alerts")   # Alertmanager answers JSON or nothing: a page
+                    and response.headers.get_content_type() == "text/html"):  # is a proxy's
+                raise OSError(f"{url}: answered an HTML page, not Alertmanager's API "
+                              "(a proxy or login page in front of it?)")
+            try:   # a trickled answer must not hold the tick: its body within the timeout
+                return read_within(response, 1 << 20, time.monotonic() + timeout)
+            except AnswerTooLarge:
+                raise OSError(f"{url}: answer larger than 1 MiB") from None
     except urllib.error.HTTPError as error:
-        message = f"{url}: HTTP {error.code} {error.read(300)!r}"
+        try:
+            text = error.read(300)
+        except TRANSPORT_ERRORS:   # its body cut short or late: the code says enough
+            text = b""
+        where = error.headers.get("Location") if error.headers and 300 <= error.code < 400 \
+            else None
+        message = f"{url}: HTTP {error.code} {text!r}" + (
+            f" (redirected to {where}; configure that URL)" if where else "")
         if 400 <= error.code < 500 and error.code not in (408, 429):
             raise SinkRejected(message) from None
         raise OSError(message) from None
     except urllib.error.URLError as error:
         raise OSError(f"{url}: {error.reason}") from None
+    except http.client.HTTPException as error:   # cut short, or not HTTP: retried as a failure
+        raise OSError(f"{url}: broken HTTP answer: {type(error).__name__} {error}") from None
 
 
 def _fmt(value: Any) -> str:

@@ -14,7 +14,8 @@ and per series ``kizashi_watch_value``. Daemon health:
 ``kizashi_watch_lag_seconds{watch}``, ``kizashi_watch_series{watch}``,
 ``kizashi_watch_source_up{source}``, ``kizashi_watch_source_errors_total{source}``,
 ``kizashi_watch_notifications_total{sink,result}``, ``kizashi_watch_points_total``,
-``kizashi_watch_persist_errors_total``, ``kizashi_watch_series_firing{watch}``,
+``kizashi_watch_persist_errors_total``, ``kizashi_watch_infinite_values_total{watch}``,
+``kizashi_watch_series_firing{watch}``,
 ``kizashi_watch_series_exported{watch}``, and for watches with ``predict:``
 ``kizashi_predicted_anomaly_probability{horizon}`` (the most likely series, at most
 ``metrics_series``). Cost: ``kizashi_watch_build_info``,
@@ -127,6 +128,10 @@ class SnapshotCollector:
             up.add_sample("kizashi_watch_source_up", {"source": source}, 1.0 if ok else 0.0)
             errors.add_sample("kizashi_watch_source_errors_total", {"source": source},
                               health.get("source_errors", {}).get(source, 0))
+        infinite = family("kizashi_watch_infinite_values",
+                          "Infinite values from the source, taken as missing", "counter")
+        for watch, n in health.get("infinite_values", {}).items():
+            infinite.add_sample("kizashi_watch_infinite_values_total", {"watch": watch}, n)
         persist = family("kizashi_watch_persist_errors",
                          "Writes to the state file that failed (full disk, I/O error)", "counter")
         persist.add_sample("kizashi_watch_persist_errors_total", {},
@@ -136,7 +141,7 @@ class SnapshotCollector:
             for sink, n in health.get(key, {}).items():
                 notes.add_sample("kizashi_watch_notifications_total",
                                  {"sink": sink, "result": result}, n)
-        yield from (ticks, points, duration, up, errors, persist, notes)
+        yield from (ticks, points, duration, up, errors, infinite, persist, notes)
         from kizashi.watch.remote_write import remote_write_families
 
         yield from remote_write_families(health.get("remote_write"))

@@ -64,6 +64,8 @@ kizashi_anomaly_firing [(60000, 0.0), (90000, 1.0)]
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import logging
 import math
 import re
@@ -79,6 +81,7 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.watch.http_answers import AnswerTooLarge, RefuseRedirect, read_within
 from kizashi.watch.http_options import (
     HttpOptions,
     describe_http_error,
@@ -342,7 +345,8 @@ class RemoteWriter:
         self._retry_at = -math.inf
         self._failed_in_row = 0
         self._opener = None if config is None else urllib.request.build_opener(
-            *(config.http.handlers() if config.http else []))
+            *(config.http.handlers() if config.http else []),
+            RefuseRedirect())   # a redirected POST would go on as a GET without its body
 
     # ----------------------------------------------------------------- collect
     @property
@@ -520,7 +524,8 @@ class RemoteWriter:
         request = urllib.request.Request(config.url, data=body, method="POST", headers=headers)
         try:
             with self._opener.open(request, timeout=config.timeout) as response:
-                response.read(1 << 16)
+                with contextlib.suppress(AnswerTooLarge):   # its body within the timeout
+                    read_within(response, 1 << 16, time.monotonic() + config.timeout)
         except urllib.error.HTTPError as error:
             text = error.read(300).decode("utf-8", "replace").strip()
             message = (f"HTTP {error.code}: {text}"
@@ -532,6 +537,8 @@ class RemoteWriter:
             raise OSError(describe_url_error(error.reason, "remote_write")) from None
         except (TimeoutError, ConnectionError) as error:
             raise OSError(str(error) or type(error).__name__) from None
+        except http.client.HTTPException as error:   # cut short, or not HTTP: retried
+            raise OSError(f"broken HTTP answer: {type(error).__name__} {error}") from None
 
     def check(self) -> str:
         """Send an empty ``WriteRequest`` (answered like any other): "ok" or why not."""

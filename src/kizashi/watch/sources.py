@@ -34,6 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.watch.http_answers import (
+    TRANSPORT_ERRORS,
+    AnswerTooLarge,
+    AnswerTooSlow,
+    read_within,
+)
 from kizashi.watch.http_options import describe_http_error, describe_url_error
 from kizashi.watch.prom_answer import VectorResult, decode_answer
 
@@ -177,9 +183,16 @@ class PrometheusSource:
         request = urllib.request.Request(url, headers=headers)
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                body = _read_limited(response, self.max_bytes, where)
+                # the whole body within the timeout of its headers, not each read
+                body = read_within(response, self.max_bytes, time.monotonic() + self.timeout)
+        except AnswerTooLarge:
+            raise SourceError(f"{where}: response larger than max_bytes={self.max_bytes}; "
+                              "narrow the query or raise the source's max_bytes") from None
         except urllib.error.HTTPError as error:
-            body = error.read(4096)
+            try:
+                body = error.read(4096)
+            except TRANSPORT_ERRORS:   # its body cut short or late: the code says enough
+                body = b""
             message = _error_message(body) or error.reason
             hint = describe_http_error(error.code, self.http, f"sources.{self.name}")
             failure = SourceError(f"{where}: HTTP {error.code}: {message}{hint}")
@@ -188,9 +201,14 @@ class PrometheusSource:
             raise failure from None
         except SourceError:
             raise
+        except AnswerTooSlow as error:
+            raise SourceError(f"{where}: timeout: {error}") from None
         except (urllib.error.URLError, OSError, TimeoutError) as error:
             reason = describe_url_error(getattr(error, "reason", error), f"sources.{self.name}")
             raise SourceError(f"{where}: unreachable: {reason}") from None
+        except TRANSPORT_ERRORS as error:   # http.client: a cut-short or non-HTTP answer
+            raise SourceError(f"{where}: broken HTTP answer: "
+                              f"{type(error).__name__} {error}") from None
         head = body[:60]
         try:
             # decoded as json.loads would, the bytes dropped before the parse tree is built
@@ -198,12 +216,14 @@ class PrometheusSource:
             text = body.decode(json.detect_encoding(body), "surrogatepass")
             del body
             payload = decode_answer(text)  # a vector: item by item, labels shared
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):   # nested past any answer
             raise SourceError(f"{where}: response is not JSON "
                               f"(first bytes: {head!r})") from None
         if not isinstance(payload, dict) or payload.get("status") != "success":
             message = payload.get("error") if isinstance(payload, dict) else None
-            raise SourceError(f"{where}: query failed: {message or 'malformed response'}")
+            kind = payload.get("errorType") if isinstance(payload, dict) else None
+            raise SourceError(f"{where}: query failed: {message or 'malformed response'}"
+                              + (f" ({kind})" if kind else ""))
         return payload.get("data")
 
 
@@ -305,6 +325,8 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
             values[row, np.arange(len(result))] = np.array(texts, dtype=float)
             if not all(type(m) is dict for m in labels):
                 raise TypeError("metric is not a mapping")
+            if not isinstance(result, VectorResult):   # as the matrix's: text, so a series
+                labels = [{str(k): str(v) for k, v in m.items()} for m in labels]  # keeps its key
         for j, item in enumerate(result if kind == "matrix" else ()):
             metric = item.get("metric", {})
             if not isinstance(metric, dict):
@@ -314,7 +336,8 @@ def _parse(data: object, timestamps: np.ndarray, where: str) -> Samples:
                 i = index.get(round(float(t), 3))
                 if i is not None:
                     values[i, j] = float(v)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError,
+            OverflowError) as error:   # OverflowError: a JSON integer past any float
         raise SourceError(f"{where}: malformed series in response ({error})") from None
     if len({series_key(m) for m in labels} if kind == "matrix" else _unique(labels)) \
             != len(labels):
@@ -351,23 +374,10 @@ def _concat(parts: list[Samples], timestamps: np.ndarray) -> Samples:
     return Samples(timestamps, labels, values)
 
 
-def _read_limited(response: object, max_bytes: int, where: str) -> bytes:
-    chunks, total = [], 0
-    while True:
-        chunk = response.read(65536)  # type: ignore[attr-defined]
-        if not chunk:
-            return b"".join(chunks)
-        total += len(chunk)
-        if total > max_bytes:
-            raise SourceError(f"{where}: response larger than max_bytes={max_bytes}; "
-                              "narrow the query or raise the source's max_bytes")
-        chunks.append(chunk)
-
-
 def _error_message(body: bytes) -> str | None:
     try:
         return str(json.loads(body).get("error"))
-    except (ValueError, AttributeError, UnicodeDecodeError):
+    except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         return None
 
 

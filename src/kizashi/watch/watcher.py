@@ -64,6 +64,7 @@ from kizashi.watch.alerts import Notifier
 from kizashi.watch.blobstate import ChunkHint, chunks_of
 from kizashi.watch.columns import SeriesLayout, StateLayout
 from kizashi.watch.config import DetectorSpec, WatchConfig, WatchSpec
+from kizashi.watch.finite_values import infinite_as_missing
 from kizashi.watch.peer_groups import peer_keys
 from kizashi.watch.predictions import PREDICT, WatchPredictions
 from kizashi.watch.quantile_cutoffs import recent_quantiles
@@ -261,6 +262,7 @@ class Health:
     watch_errors: dict[str, int] = field(default_factory=dict)
     backfilled_steps: int = 0
     skipped_steps: int = 0
+    infinite_values: dict[str, int] = field(default_factory=dict)  #: per watch, taken as missing
     persist_errors: int = 0         #: writes to the state file that failed
     persist_ok: bool = True         #: the last write succeeded
     persist_last_error: str = ""
@@ -300,6 +302,7 @@ class Watcher:
         self.runs = [self._load(spec) for spec in config.watches]
         self._snapshot: dict[str, Any] = {}
         self._prune_at = 0.0
+        self._infinite_warned: set[str] = set()   # watches told of ±Inf values
         self._publish()
 
     # ------------------------------------------------------------------ loading
@@ -490,9 +493,11 @@ class Watcher:
                 else:
                     samples = source.range(spec.query or "", start, end, step)
                     self.health.backfilled_steps += samples.timestamps.size - 1
-        except SourceError as error:
-            if (self.health.source_up.get(spec.source, True)
-                    or self.health.source_last_error.get(spec.source) != str(error)):
+        except SourceError as failure:
+            error = " ".join(str(failure).split())   # one line, whatever the server sent
+            if (self.health.source_up.get(spec.source, True)   # the backfill's range query
+                    or _same_kind(self.health.source_last_error.get(spec.source)) !=  # failing
+                    _same_kind(error)):                             # as the instant did: same
                 log.error("source %s is down: %s", spec.source, error)  # each new kind once
             self.health.source_up[spec.source] = False
             self.health.source_errors[spec.source] = self.health.source_errors.get(
@@ -502,6 +507,8 @@ class Watcher:
         if not self.health.source_up.get(spec.source, True):
             log.info("source %s is up again", spec.source)
         self.health.source_up[spec.source] = True
+        samples = infinite_as_missing(samples, spec.name, self._infinite_warned,
+                                      self.health.infinite_values)
         if spec.columns is not None:  # a watch of some columns of a shared file
             keep = [i for i, labels in enumerate(samples.labels)
                     if (labels.get("series") or labels.get("metric")) in spec.columns]
@@ -989,7 +996,7 @@ class Watcher:
                 "source_errors": dict(h.source_errors),
                 "source_last_error": dict(h.source_last_error),
                 "watch_errors": dict(h.watch_errors), "backfilled_steps": h.backfilled_steps,
-                "skipped_steps": h.skipped_steps,
+                "skipped_steps": h.skipped_steps, "infinite_values": dict(h.infinite_values),
                 "persist_errors": h.persist_errors, "persist_ok": h.persist_ok,
                 "persist_last_error": h.persist_last_error,
                 "tick_buckets": list(TICK_BUCKETS), "tick_counts": list(h.tick_counts),
@@ -1148,3 +1155,8 @@ def _resident_bytes() -> int | None:
 def _f(value: Any) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
+
+
+def _same_kind(message: str | None) -> str | None:
+    """A source error's message, its endpoint's instant and range forms made one."""
+    return None if message is None else message.replace("query_range", "query")
