@@ -41,7 +41,7 @@ def test_detect_logs_catches_the_restart_loop(tmp_path):
     assert len(loop) >= 1
     first = loop.iloc[0]
     # the loop starts at 05:00; with --min-steps 2 the alert fires on its second step
-    assert first.start == "2026-03-09T05:01:00" and first.causes.startswith(
+    assert first.start == "2026-03-09T05:01:00Z" and first.causes.startswith(
         "log:sbatchd[<NUM>]: sbatchd restarted by mbatchd")
     assert len(table) <= 2
     scores = pd.read_csv(out)

@@ -217,6 +217,11 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             break
         click.echo(f"  {entity}/{metric}: {int(flagged[j])} flagged (cutoff "
                    f"{result.cutoffs[j]:.4g}, max level {_max(result.levels[:, j])})")
+    if _is_entity_level(result):  # a missing metric leaves its node's step unscored
+        from kizashi.cli.detect_coverage import unscored_notes
+
+        for note in unscored_notes(frame, detector):
+            click.echo(note, err=True)
     try:
         written = report(result, frame, explain=explain, incidents=incidents_file,
                          entity_labels=entity_map, group_by=group_by, window=group_window)

@@ -18,6 +18,7 @@ import numpy as np
 
 from kizashi.cli.detect_options import given_text
 from kizashi.cli.errors import not_empty_path
+from kizashi.data.utc_text import utc_text
 
 __all__ = ["OPTIONS", "peer_groups", "read_entity_labels", "report"]
 
@@ -82,7 +83,7 @@ def report(result: Any, frame: Any, *, explain: bool, incidents: Path | None,
     from kizashi.engine.diagnosis import diagnose, row_causes
 
     found = diagnose(result, frame, entity_labels=entity_labels, by=group_by, window=window)
-    stamps = np.datetime_as_string(result.timestamps, unit="s")
+    stamps = utc_text(result.timestamps)  # in UTC, as precise as the data, like --out
     if explain:
         click.echo(f"{len(found)} grouped incident(s) from {len(result.incidents)} alert(s):")
         for i, d in enumerate(found[:20], start=1):

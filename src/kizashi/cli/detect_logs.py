@@ -13,12 +13,32 @@ from kizashi.cli.duration_option import Duration
 __all__ = ["OPTIONS", "add_options", "read_log_input"]
 
 
+#: counts (steps x series) a log file may become: 256 MiB of float64, minutes to score
+MAX_LOG_CELLS = 2**25
+
+
+def _duration(seconds: float) -> str:
+    """The next whole minute, hour or day at or above ``seconds``, as a --log-step."""
+    for unit, size in (("m", 60), ("h", 3600), ("d", 86_400)):
+        if seconds <= 99 * size:
+            return f"{max(1, -(-int(seconds) // size))}{unit}"
+    return f"{-(-int(seconds) // 86_400)}d"
+
+
 def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool) -> Any:
     """The log file as a SeriesFrame of counts per template (and host) per step."""
     from kizashi.data.logs import read_logs
     from kizashi.durations import parse_duration
 
     frame = read_logs(path, step=parse_duration(log_step), format=log_format, by_host=by_host)
+    cells = frame.n_times * frame.n_series
+    if cells > MAX_LOG_CELLS:  # a few lines months apart on many hosts: gigabytes of zeros
+        span = float(frame.epoch_seconds[-1] - frame.epoch_seconds[0])
+        fits = span * frame.n_series / MAX_LOG_CELLS
+        raise click.ClickException(
+            f"{path}: {frame.n_times} steps of {log_step} x {frame.n_series} series is "
+            f"{cells * 8 / 2**30:.1f} GiB of counts, over the {MAX_LOG_CELLS * 8 / 2**20:.0f} "
+            f"MiB limit: use --log-step {_duration(fits)} or longer, or --log-all-hosts")
     skipped = frame.meta.get("skipped", 0)
     if skipped:
         click.secho(f"note: {path}: {skipped} line(s) did not fit the log format", err=True)

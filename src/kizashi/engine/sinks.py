@@ -40,8 +40,12 @@ def write_scores(result: Any, path: str | Path) -> None:
 
 
 def write_csv(result: Any, path: str | Path) -> None:
-    """CSV: an empty ``score`` while a series trains or learns."""
-    result.to_long().to_csv(path, index=False)
+    """CSV: an empty ``score`` while a series trains or learns; times in UTC with ``Z``."""
+    from kizashi.data.utc_text import utc_text
+
+    table = result.to_long()
+    table["timestamp"] = utc_text(table["timestamp"].to_numpy())
+    table.to_csv(path, index=False)
 
 
 def write_parquet(result: Any, path: str | Path) -> None:
