@@ -141,7 +141,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
                                progress=not quiet and sys.stderr.isatty())
     except (DataError, ValueError) as error:
         raise click.ClickException(naming(file, str(error))) from None
-    _summary(file, result)
+    _summary(file, result, cutoff, anomaly_cutoff)
     if out is not None:
         table = result.to_long()
         try:
@@ -154,7 +154,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
         click.echo(f"predictions written to {out}")
 
 
-def _summary(file: Path, result) -> None:
+def _summary(file: Path, result, cutoff: float, anomaly_cutoff: float) -> None:
+    """The summary lines: the counts, and each warned series' first warning (its
+    probability, or that it runs away when that is under the cutoff) and ETA."""
     import numpy as np
 
     n, k = result.probability.shape
@@ -170,7 +172,11 @@ def _summary(file: Path, result) -> None:
         first = int(np.argmax(result.warning[:, j]))
         eta = result.eta[first, j]
         eta_text = f", ETA {np.datetime_as_string(eta, unit='m')}Z" if not np.isnat(eta) else ""
+        p = result.probability[first, j]
+        below = not p >= (cutoff if result.kinds[j] == "limit" else anomaly_cutoff)
+        # under the cutoff, the warning is the runaway test's (prediction/runaway.py)
+        why = f"rising faster and faster, p={p:.2f}" if below else f"p={p:.2f}"
         click.echo(f"  {result.entities[j]}/{result.metrics[j]}: first warning "
                    f"{np.datetime_as_string(result.timestamps[first], unit='m')}Z "
-                   f"(p={result.probability[first, j]:.2f}{eta_text})")
+                   f"({why}{eta_text})")
         shown += 1

@@ -1,0 +1,44 @@
+"""``kizashi predict``'s summary: each warned series' first warning says why it warned.
+
+A warning starts when the probability reaches the cutoff, or when the runaway test
+fires (``prediction/runaway.py``) with the probability still under it; the line must
+then say so rather than show a bare ``p`` under the cutoff as the reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from kizashi.cli.main import cli
+
+CUTOFF = 0.15  # kizashi predict's default --cutoff (prediction.predictor.DEFAULT_CUTOFF)
+
+
+def _fill_with_ripple(path, amplitude: float, period_steps: int) -> None:
+    """A disk filling linearly from 40 % to 100 % over nine days, with a ripple."""
+    steps = np.arange(3000)
+    rng = np.random.default_rng(3)
+    value = np.minimum(40 + 60 * steps / 2600
+                       + amplitude * np.sin(2 * np.pi * steps / period_steps)
+                       + rng.normal(0, 0.05, steps.size), 100)
+    pd.DataFrame({"timestamp": 1_704_067_200 + steps * 300, "entity": "n1",
+                  "metric": "disk_pct", "value": value.round(3)}).to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(("amplitude", "period_steps"), [(3.0, 24), (5.0, 72), (3.0, 288)])
+def test_each_first_warning_gives_its_reason(tmp_path, amplitude, period_steps) -> None:
+    path = tmp_path / "disk.csv"
+    _fill_with_ripple(path, amplitude, period_steps)
+    out = CliRunner().invoke(cli, ["predict", str(path), "-q"])
+    assert out.exit_code == 0, out.output
+    lines = [line for line in out.output.splitlines() if "first warning" in line]
+    assert lines, out.output  # the disk does fill: it warns
+    for line in lines:
+        p = float(re.search(r"p=([0-9.]+)", line).group(1))
+        runaway = "rising faster and faster" in line
+        assert runaway == (p < CUTOFF), line
