@@ -841,7 +841,7 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                 calibration=_calibration(dsub),
                 protect=_optional_bool(dsub, "protect"),
                 relearn_after=dsub.duration("relearn_after", None),
-                model=None if model is None else str(model),
+                model=model,
                 feature_label=typed.label_name(dsub.get("feature_label", None),
                                                f"{at}feature_label"),
                 peers_by=typed.label_name(dsub.get("peers_by", None), f"{at}peers_by"),
@@ -852,8 +852,7 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                              "of a watch its own 'name'")
         columns = typed.optional_list(sub.get("columns", None),
                                       f"{reader.where}: watches[{name}].columns", "column names")
-        if columns and (not isinstance(columns, list)
-                        or not all(isinstance(c, (str, int)) for c in columns)):
+        if columns and not all(isinstance(c, (str, int)) for c in columns):
             raise ValueError(f"{reader.where}: watches[{name}].columns must be a list of "
                              f"column names, got {columns!r}")
         query = sub.get("query", None)
