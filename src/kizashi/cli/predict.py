@@ -110,7 +110,6 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     from kizashi.cli.detect import read_input
     from kizashi.cli.detector_options import naming
     from kizashi.cli.errors import check_not_input, check_writable
-    from kizashi.durations import parse_duration
     from kizashi.prediction.predictor import learning_note, predict_frame
 
     check_writable(out)
@@ -118,12 +117,6 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
         if not 0.0 < value < 1.0:  # click's range lets NaN through
             raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
-    try:  # options first: a bad one is found before a long read
-        if parse_duration(horizon) > MAX_HORIZON_DAYS * 86400:
-            raise ValueError(f"--horizon {horizon} is more than {MAX_HORIZON_DAYS} days ahead; "
-                             "a trend is not extrapolated that far")
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
     limit_map = parse_limits(limits)
     try:
         frame = read_input(file, fmt, on_invalid, on_duplicate, None)
