@@ -95,3 +95,21 @@ def test_bad_input_is_one_line_error():
         parse_lines(["hello", "world"])
     with pytest.raises(ValueError, match="unknown log format"):
         parse_lines(["x"], "apache")
+
+
+@pytest.mark.parametrize(("hosts", "span_minutes", "step"), [(3, 600, 60.0), (10, 59, 60.0),
+                                                               (2, 1380, 3600.0)])
+def test_counts_past_max_cells_are_refused_before_they_are_made(hosts, span_minutes, step):
+    from kizashi.data.logs import LogCountsTooLarge
+
+    # each host logs one line at the start and one at the end: hosts x 1 template
+    lines = [f"2026-03-09T{m // 60:02d}:{m % 60:02d}:00Z host{h} kernel: disk error"
+             for m in (0, span_minutes % (24 * 60)) for h in range(hosts)]
+    n_times = int((span_minutes % (24 * 60)) * 60 // step) + 1
+    cells = n_times * hosts
+    whole = logs_to_frame(lines, step=step, format="iso", max_cells=cells)  # just fits
+    assert (whole.n_times, whole.n_series) == (n_times, hosts)
+    with pytest.raises(LogCountsTooLarge) as refused:
+        logs_to_frame(lines, step=step, format="iso", max_cells=cells - 1)
+    assert (refused.value.n_times, refused.value.n_series) == (n_times, hosts)
+    assert refused.value.span_seconds == (n_times - 1) * step

@@ -27,18 +27,20 @@ def _duration(seconds: float) -> str:
 
 def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool) -> Any:
     """The log file as a SeriesFrame of counts per template (and host) per step."""
-    from kizashi.data.logs import read_logs
+    from kizashi.data.logs import LogCountsTooLarge, read_logs
     from kizashi.durations import parse_duration
 
-    frame = read_logs(path, step=parse_duration(log_step), format=log_format, by_host=by_host)
-    cells = frame.n_times * frame.n_series
-    if cells > MAX_LOG_CELLS:  # a few lines months apart on many hosts: gigabytes of zeros
-        span = float(frame.epoch_seconds[-1] - frame.epoch_seconds[0])
-        fits = span * frame.n_series / MAX_LOG_CELLS
+    try:
+        frame = read_logs(path, step=parse_duration(log_step), format=log_format,
+                          by_host=by_host, max_cells=MAX_LOG_CELLS)
+    except LogCountsTooLarge as large:  # a few lines months apart on many hosts: zeros
+        cells = large.n_times * large.n_series
+        fits = large.span_seconds * large.n_series / MAX_LOG_CELLS
         raise click.ClickException(
-            f"{path}: {frame.n_times} steps of {log_step} x {frame.n_series} series is "
+            f"{path}: {large.n_times} steps of {log_step} x {large.n_series} series is "
             f"{cells * 8 / 2**30:.1f} GiB of counts, over the {MAX_LOG_CELLS * 8 / 2**20:.0f} "
-            f"MiB limit: use --log-step {_duration(fits)} or longer, or --log-all-hosts")
+            f"MiB limit: use --log-step {_duration(fits)} or longer, or --log-all-hosts"
+        ) from None
     skipped = frame.meta.get("skipped", 0)
     if skipped:
         click.secho(f"note: {path}: {skipped} line(s) did not fit the log format", err=True)

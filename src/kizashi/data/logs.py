@@ -39,8 +39,19 @@ import numpy as np
 
 from kizashi.data.frame import SeriesFrame
 
-__all__ = ["LOG_FORMATS", "LogFormat", "LogTemplates", "ParsedLines", "detect_format",
-           "logs_to_frame", "parse_lines", "read_logs"]
+__all__ = ["LOG_FORMATS", "LogCountsTooLarge", "LogFormat", "LogTemplates", "ParsedLines",
+           "detect_format", "logs_to_frame", "parse_lines", "read_logs"]
+
+
+class LogCountsTooLarge(ValueError):
+    """The counts of a log would pass ``max_cells`` (steps × series): refused before
+    they are allocated. ``n_times``, ``n_series`` and ``span_seconds`` (first to last
+    step) let the caller name a step that fits."""
+
+    def __init__(self, n_times: int, n_series: int, span_seconds: float, max_cells: int):
+        super().__init__(f"{n_times} steps x {n_series} series of counts is more than "
+                         f"{max_cells} cells")
+        self.n_times, self.n_series, self.span_seconds = n_times, n_series, span_seconds
 
 
 @dataclass(frozen=True)
@@ -190,7 +201,7 @@ def _metric(template: str, limit: int = 80) -> str:
 
 def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto",
                   name: str = "logs", miner: LogTemplates | None = None,
-                  by_host: bool = True) -> SeriesFrame:
+                  by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
     """Count the lines of each template on each host per ``step`` seconds (module docs).
 
     ``by_host=False`` counts each template over all hosts (entity ``all``): fewer,
@@ -218,6 +229,8 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
     keys: dict[tuple[str, int], int] = {}
     for host, cluster in sorted(set(zip(hosts, clusters.tolist(), strict=True))):
         keys[(host, cluster)] = len(keys)
+    if max_cells is not None and n_times * len(keys) > max_cells:  # before the zeros
+        raise LogCountsTooLarge(n_times, len(keys), (n_times - 1) * step, max_cells)
     column = np.array([keys[(h, c)] for h, c in zip(hosts, clusters.tolist(), strict=True)])
     values = np.zeros((n_times, len(keys)))
     np.add.at(values, (bins - first, column), 1.0)
@@ -243,10 +256,10 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
 
 
 def read_logs(path: str | Path, step: float = 60.0, format: str = "auto",
-              by_host: bool = True) -> SeriesFrame:
+              by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
     """:func:`logs_to_frame` of a log file (plain or gzip)."""
     from kizashi.data.readers import open_text
 
     with open_text(Path(path)) as handle:
         return logs_to_frame(handle, step=step, format=format, name=str(path),
-                             by_host=by_host)
+                             by_host=by_host, max_cells=max_cells)
