@@ -31,12 +31,14 @@ def partial_steps(frame: SeriesFrame) -> dict[str, tuple[int, list[tuple[str, in
     {'n1': (2, [('gpu', 2)])}
     """
     observed = ~np.isnan(frame.values)
-    entities = np.asarray(frame.entities, dtype=object)
+    groups: dict[str, list[int]] = {}
+    for j, entity in enumerate(frame.entities):  # each entity's columns, in one pass
+        groups.setdefault(entity, []).append(j)
     found: dict[str, tuple[int, list[tuple[str, int]]]] = {}
-    for entity in dict.fromkeys(frame.entities):
-        columns = np.flatnonzero(entities == entity)
-        if columns.size < 2:
+    for entity, members in groups.items():
+        if len(members) < 2:
             continue
+        columns = np.asarray(members)
         seen = observed[:, columns]
         partial = seen.any(axis=1) & ~seen.all(axis=1)
         count = int(partial.sum())
