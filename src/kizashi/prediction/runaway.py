@@ -216,8 +216,6 @@ class RunawayStream:
         hit, eta = _decide(m1 - m2, m2 - m3, m1, slope3, noise,
                            np.asarray(limit, dtype=np.float64), w, self.horizon, self.ratio,
                            self.significance)
-        if "clean" not in state:  # saved before: counts its observed rows from now
-            state["clean"] = np.full(ring.shape[1], size, dtype=np.int64)
         clean = state["clean"]
         clean[:] = np.minimum(clean + 1, size) if observed else 0
         ready = started & (count + 1 >= size) & (clean >= size)
