@@ -17,14 +17,18 @@ from kizashi.data.validation import DataError, DataWarning
 
 
 def parse_params(items: tuple[str, ...]) -> dict:
-    """``--param`` texts as a mapping; a malformed or repeated one is a usage error."""
-    from kizashi.cli.detector_options import param_dict
+    from kizashi.detectors.registry import parse_param
 
-    try:
-        return param_dict(items)
-    except ValueError as error:
-        raise click.BadParameter(str(error).removeprefix("--param "),
-                                 param_hint="--param") from None
+    params = {}
+    for item in items:
+        try:
+            key, value = parse_param(item)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--param") from None
+        if key in params:
+            raise click.BadParameter(f"{key!r} is given twice", param_hint="--param")
+        params[key] = value
+    return params
 
 
 def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels: Path | None):

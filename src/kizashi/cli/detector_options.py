@@ -67,17 +67,6 @@ def option_params(detector: str, items: tuple[str, ...] | list[str]) -> dict[str
     ...
     ValueError: --param 'k' is not of the form KEY=VALUE
     """
-    return checked_params(detector, param_dict(items))
-
-
-def param_dict(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    """``--param KEY=VALUE`` texts as a mapping (values as
-    :func:`~kizashi.detectors.registry.parse_param` reads them); a text not of that form,
-    or a key given twice, is a ``ValueError`` naming it.
-
-    >>> param_dict(["k=3", "solver=krylov"])
-    {'k': 3, 'solver': 'krylov'}
-    """
     from kizashi.detectors.registry import parse_param
 
     params: dict[str, Any] = {}
@@ -89,7 +78,7 @@ def param_dict(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
         if key in params:
             raise ValueError(f"--param {key!r} is given twice")
         params[key] = value
-    return params
+    return checked_params(detector, params)
 
 
 def naming(source: Path | str | None, message: str) -> str:
