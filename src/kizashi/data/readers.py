@@ -30,6 +30,7 @@ import csv
 import io
 import warnings
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,6 +49,7 @@ from kizashi.data.sniffing import (
 from kizashi.data.validation import (
     TRIM,
     DataError,
+    DataWarning,
     ValidationReport,
     assemble,
     check_shape,
@@ -55,6 +57,7 @@ from kizashi.data.validation import (
     decimal_commas,
     parse_numbers,
     parse_timestamps,
+    repeated_text,
 )
 
 FORMATS = ("auto", "long", "wide")
@@ -226,19 +229,25 @@ def _split_regular(text: str, delimiter: str, sep_line: bool, header: bool,
     body = text.replace("\r\n", "\n") if "\r" in text else text
     if "\r" in body:
         return None
-    data = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    encoded = body.encode("utf-8")
+    data = np.frombuffer(encoded, dtype=np.uint8)
     ends = np.flatnonzero(data == 10)
     if data.size and data[-1] != 10:
         ends = np.append(ends, data.size)
     starts = np.r_[0, ends[:-1] + 1]
-
-    def per_line(mask: np.ndarray) -> np.ndarray:
-        total = np.r_[0, np.cumsum(mask, dtype=np.int64)]
-        return total[ends] - total[starts]
-
-    fields = per_line(data == ord(delimiter)) + 1
-    blank = per_line(~np.isin(data, np.frombuffer((_BLANK + delimiter + "\n").encode(),
-                                                 dtype=np.uint8))) == 0
+    blank_bytes = np.frombuffer((_BLANK + delimiter + "\n").encode(), dtype=np.uint8)
+    delimiters = np.flatnonzero(data == ord(delimiter))
+    fields = np.bincount(np.searchsorted(ends, delimiters), minlength=len(ends)) + 1
+    del delimiters
+    # a line is blank when it holds nothing but blanks and delimiters: only a line that is
+    # empty or starts with one of those can be, so only those are counted through
+    leading = np.zeros(len(starts), dtype=np.uint8)
+    filled = starts < ends
+    leading[filled] = data[starts[filled]]
+    maybe = np.flatnonzero(~filled | np.isin(leading, blank_bytes))
+    blank = np.zeros(len(starts), dtype=bool)
+    blank[maybe] = _per_line(data, starts[maybe], ends[maybe],
+                             lambda chunk: ~np.isin(chunk, blank_bytes)) == 0
     kept = np.flatnonzero(~blank)[int(sep_line):]
     if kept.size == 0:
         return None
@@ -248,8 +257,8 @@ def _split_regular(text: str, delimiter: str, sep_line: bool, header: bool,
     try:
         with warnings.catch_warnings():  # a blank line of extra delimiters is cut, warned
             warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            table = pd.read_csv(io.StringIO(body), sep=delimiter, header=None,
-                                names=range(int(fields[first])), dtype=str, na_filter=False,
+            table = pd.read_csv(io.BytesIO(encoded), sep=delimiter, encoding="utf-8", header=None,
+                                names=range(int(fields[first])), dtype=object, na_filter=False,
                                 quoting=csv.QUOTE_NONE, skip_blank_lines=False, engine="c",
                                 index_col=False)
     except (ValueError, pd.errors.ParserError):
@@ -258,8 +267,46 @@ def _split_regular(text: str, delimiter: str, sep_line: bool, header: bool,
         return None
     names = [str(x) for x in table.iloc[first]] if len(table) else []
     rows = table.iloc[data_lines]
-    columns = [rows[c].to_numpy(dtype=object) for c in rows.columns]
+    columns = [_shared_strings(rows[c]) for c in rows.columns]
     return names, first + 1, columns, data_lines.astype(np.int64) + 1
+
+
+def _shared_strings(column: Any) -> np.ndarray:
+    """A column of text as an object array; a column that repeats its cells (time,
+    entity and metric of a long-form file) holds one str object per distinct cell."""
+    import pandas as pd
+
+    sample = column.iloc[:_SAMPLE]
+    if len(column) > 4 * _SAMPLE and 2 * sample.nunique(dropna=False) > len(sample):
+        return column.to_numpy(dtype=object)  # values, most of them distinct
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    if 2 * len(uniques) > len(column):
+        return column.to_numpy(dtype=object)
+    return np.asarray(uniques, dtype=object)[codes]
+
+
+_SAMPLE = 10_000
+_CHUNK_BYTES = 1 << 22
+
+
+def _per_line(data: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+              mask: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """How many bytes of each line ``data[starts[i]:ends[i]]`` ``mask`` marks (lines in
+    file order, not necessarily every line).
+
+    Counted over runs of lines of about 4 MB, so the running sums stay that size (one
+    sum over the whole file took eight bytes for each of its bytes)."""
+    counts = np.empty(len(starts), dtype=np.int64)
+    first = 0
+    while first < len(starts):
+        last = int(np.searchsorted(ends, starts[first] + _CHUNK_BYTES, side="right"))
+        last = max(last, first + 1)
+        low, high = int(starts[first]), int(ends[last - 1])
+        total = np.zeros(high - low + 1, dtype=np.int64)
+        np.cumsum(mask(data[low:high]), out=total[1:])
+        counts[first:last] = total[ends[first:last] - low] - total[starts[first:last] - low]
+        first = last
+    return counts
 
 
 def _ragged(path: Path, line: int, row: list[str], names: list[str], reference_line: int,
@@ -415,12 +462,8 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
             absent = np.flatnonzero(table[by_lower[name]].isna().to_numpy())
             if absent.size:  # a Parquet null: not the text "None"
                 raise DataError(f"{path}, {line_label} {lines[absent[0]]}: empty {name} name")
-            labels = (table[by_lower[name]].astype(str).str.replace(TRIM, "", regex=True)
-                      .to_numpy(dtype=object))
-            empty = np.flatnonzero(labels == "")
-            if empty.size:
-                raise DataError(f"{path}, {line_label} {lines[empty[0]]}: empty {name} name")
-            names[name] = clean_names(labels, lines, name, report, line_label)
+            names[name] = _labels(table[by_lower[name]].to_numpy(dtype=object), lines, name,
+                                  report, line_label)
         codes, keys = _series_codes(names["entity"], names["metric"])
         values = _numbers(numeric(by_lower["value"]), lines, "value", report, on_invalid,
                           line_label)
@@ -447,6 +490,35 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
     check_shape(stamps, report)
     return SeriesFrame(stamps, matrix, tuple(e for e, _ in keys), tuple(m for _, m in keys),
                        name=str(path), report=report)
+
+
+def _labels(cells: np.ndarray, lines: np.ndarray, name: str, report: ValidationReport,
+            line_label: str) -> np.ndarray:
+    """Entity or metric names: trimmed, never empty, control characters escaped.
+
+    A column that repeats its names (as long-form files do) is cleaned once per distinct
+    name; anything to report or refuse sends the whole column through the same rules
+    again, so messages name the lines they always did."""
+    import pandas as pd
+
+    distinct = repeated_text(cells, lines)
+    if distinct is not None:
+        uniques, first_lines, codes = distinct
+        trimmed = pd.Series(uniques, dtype=object).str.replace(TRIM, "", regex=True)
+        trimmed = trimmed.to_numpy(dtype=object)
+        if not (trimmed == "").any():
+            scratch = ValidationReport(report.source)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DataWarning)
+                cleaned = clean_names(trimmed, first_lines, name, scratch, line_label)
+            if not scratch.findings:
+                return cleaned[codes]
+    labels = pd.Series(cells, dtype=object).astype(str).str.replace(TRIM, "", regex=True)
+    labels = labels.to_numpy(dtype=object)
+    empty = np.flatnonzero(labels == "")
+    if empty.size:
+        raise DataError(f"{report.source}, {line_label} {lines[empty[0]]}: empty {name} name")
+    return clean_names(labels, lines, name, report, line_label)
 
 
 def _series_codes(entities: np.ndarray, metrics: np.ndarray,

@@ -204,7 +204,10 @@ def read_bytes(path: str | Path, max_bytes: int | None = None) -> bytes:
                                         f"({tool} FILE)")
                 if info.st_size > limit:
                     raise _too_large(path, limit)
-                data = handle.read(limit + 1)
+                # as much as the file holds: read(limit + 1) reserves the whole limit
+                data = handle.read(info.st_size + 1)
+                if len(data) > info.st_size:  # it grew since: read on, to the limit
+                    data += handle.read(limit + 1 - len(data))
     except OSError as error:
         raise DataError(f"{path}: cannot read it ({error.strerror or error})") from None
     if len(data) > limit:
