@@ -27,6 +27,10 @@ incident's ranking aggregates it over the incident's rows:
 Choices are made on the tuning machines (machine-1-6, machine-3-3: the ``tune`` row,
 the sum of their two HitRates@150 %, also printed with four decimals for ties);
 ``untuned`` is the mean of the six others, ``mean`` of all eight local machines.
+Last, for the whole incident with detect's rule (``R1 mean share``, the
+``hitrate_150_incident`` of ``kizashi bench smd``), the labelled segments that lose
+the most (as in ``benchmarks/smd_ranking.py``: the share of the machine's detected
+points lost in the segment at HitRate@150 %).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import sys
 import numpy as np
 from smd_causes import print_hitrate_table
 from smd_clones import cached_machines, detected_rows
+from smd_ranking import segment_losses
 
 RESOLVE = (1, 2, 6, 16)
 RULES = ("mean share", "mean dev", "max dev")
@@ -79,13 +84,18 @@ def main() -> int:
 
     cache, names = cached_machines(__doc__.splitlines()[0])
     tables: dict[tuple[bool, int], dict[str, list[float]]] = {}
+    losses = {}
     for name in names:
         machine = load_smd(name)
         detected = detected_rows(name, cache)
         deviation = DeviationAttribution().fit(machine.train.values).deviation(
             machine.test.values)
         for so_far in (True, False):
-            for column, ranking in rankings(deviation, detected, so_far).items():
+            ranked = rankings(deviation, detected, so_far)
+            if not so_far:
+                losses[name] = segment_losses(ranked["R1 mean share"], machine.segments,
+                                              detected, top=3)
+            for column, ranking in ranked.items():
                 found = hit_rates(ranking, machine.segments, detected)
                 for p in (150, 100):
                     tables.setdefault((so_far, p), {}).setdefault(column, []).append(
@@ -97,6 +107,11 @@ def main() -> int:
         print_hitrate_table(names, list(rates), rates, p=p)
         print("tune (sum, 4 decimals): " + ", ".join(
             f"{c} {sum(rates[c][i] for i in tune):.4f}" for c in rates))
+    print("\nWhere the whole incident (R1 mean share) loses: share of the machine's detected "
+          "points lost per segment (detected points in it)")
+    for name in names:
+        print(f"{name}: " + "; ".join(f"{start}–{end} ({n}) {lost:.3f}"
+                                      for lost, start, end, n in losses[name]))
     return 0
 
 
