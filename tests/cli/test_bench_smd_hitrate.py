@@ -25,6 +25,8 @@ def test_bench_smd_reports_hit_rates(tmp_path):
     row = json.loads(out.read_text())[0]
     # looking at more dimensions never loses a hit; only labelled rows count
     assert 0.0 <= row["hitrate_100"] <= row["hitrate_150"] <= 1.0
+    assert 0.0 <= row["hitrate_100_incident"] <= row["hitrate_150_incident"] <= 1.0
+    assert "incident @150%" in result.output
     labelled = sum(e - s + 1 for s, e, _ in load_smd("machine-2-8").segments)
     assert 0 < row["n_points"] <= labelled
 
@@ -39,3 +41,6 @@ def test_hit_rates_over_the_best_f1_detected_rows():
     attribution[2] = [0, 1]                               # only row 2 blames dim 1
     out = interpretation(labels, scores, attribution, [(1, 3, (1,))])
     assert out["n_points"] == 3 and out["hitrate_100"] == out["hitrate_150"] == 1 / 3
+    # the whole incident (rows 1–3, one run; row 5 is its own): dim 0 2/3, dim 1 1/3 on
+    # average → dim 0 named on every labelled row: no hit
+    assert out["hitrate_100_incident"] == out["hitrate_150_incident"] == 0.0

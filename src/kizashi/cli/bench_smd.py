@@ -26,6 +26,13 @@ whose score reaches the best-F1 threshold (the ``F1`` column's). The attribution
 multivariate detector's own (:func:`kizashi.engine.causes.attribution_of`), and for a
 univariate detector each metric's share of the row's scores through the engine — what
 ``kizashi detect --explain`` ranks.
+
+``hitrate_100_incident`` and ``hitrate_150_incident`` score the same detected rows
+with the ranking of their whole **incident** (the run of consecutive detected rows,
+the attribution averaged over it: what ``kizashi detect --incidents`` names,
+:func:`kizashi.evaluation.interpretation.incident_attribution`). It reads rows after
+the one judged, so it is a separate, hindsight measure, not OmniAnomaly's per-point
+HitRate.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ from kizashi.cli.errors import not_empty_path
 
 #: TSB-AD methods shown beside kizashi's numbers (deep ones first, then classical).
 PUBLISHED = ("AutoEncoder", "LSTMAD", "USAD", "OmniAnomaly", "CNN", "PCA", "IForest")
+#: The hindsight HitRates: each detected row ranked as its whole incident.
+INCIDENT_KEYS = ("hitrate_100_incident", "hitrate_150_incident")
 
 
 def published_vus_pr(root: Path | None = None) -> dict[str, dict[str, Any]]:
@@ -129,22 +138,28 @@ def score_machine(name: str, detector: str, params: dict[str, Any], protocol: st
 def interpretation(labels: np.ndarray, scores: np.ndarray, attribution: np.ndarray,
                    segments: list) -> dict[str, Any]:
     """HitRate@100 %/150 % over the labelled rows the best-F1 threshold detects."""
-    from kizashi.evaluation.interpretation import hit_rates
+    from kizashi.evaluation.interpretation import hit_rates, incident_attribution
     from kizashi.evaluation.pointwise import best_f1
 
     threshold = best_f1(labels.astype(bool), scores).threshold
-    return hit_rates(attribution, segments, detected=scores >= threshold)
+    detected = scores >= threshold
+    rates = hit_rates(attribution, segments, detected=detected)
+    # hindsight: each detected row ranked as its whole incident (a separate measure)
+    whole = hit_rates(incident_attribution(attribution, detected), segments, detected=detected)
+    rates.update({f"{key}_incident": whole[key] for key in ("hitrate_100", "hitrate_150")})
+    return rates
 
 
 def markdown(rows: list[dict[str, Any]], detector: str) -> str:
     head = ["machine", f"{detector} VUS-PR", "AUC-PR", "AUC-ROC", "F1", "event F1",
-            "HitRate@100%", "HitRate@150%", "s",
+            "HitRate@100%", "HitRate@150%", "incident @100%", "incident @150%", "s",
             *(f"TSB-AD {m}" for m in PUBLISHED)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [row["machine"], *(f"{row[k]:.3f}" for k in
                                    ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1",
                                     "hitrate_100", "hitrate_150")),
+                 *(f"{row[k]:.3f}" if k in row else "–" for k in INCIDENT_KEYS),
                  f"{row['seconds']:.0f}",
                  *(row["published"].get(m, "") or "–" for m in PUBLISHED)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -152,6 +167,8 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
         mean = {k: np.nanmean([r[k] for r in rows]) for k in
                 ("vus_pr", "auc_pr", "auc_roc", "f1", "event_f1", "hitrate_100",
                  "hitrate_150", "seconds")}
+        incident = [f"**{np.nanmean([r[k] for r in rows]):.3f}**"
+                    if all(k in r for r in rows) else "–" for k in INCIDENT_KEYS]
         pub = []
         for m in PUBLISHED:
             values = [float(r["published"][m]) for r in rows if r["published"].get(m)]
@@ -160,6 +177,7 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
                                                     ("vus_pr", "auc_pr", "auc_roc", "f1",
                                                      "event_f1", "hitrate_100",
                                                      "hitrate_150"))
+                     + " | " + " | ".join(incident)
                      + f" | {mean['seconds']:.0f} | " + " | ".join(pub) + " |")
     return "\n".join(lines)
 
@@ -220,7 +238,8 @@ def smd(detector: str | None, params: tuple[str, ...], machine_names: tuple[str,
                    "published": {m: published.get(name, {}).get(m, "") for m in PUBLISHED}}
             rows.append(row)
             click.echo(f"{name}: VUS-PR {row['vus_pr']:.3f}  AUC-PR {row['auc_pr']:.3f}  "
-                       f"HitRate@150% {row['hitrate_150']:.3f}  ({seconds:.0f} s)", err=True)
+                       f"HitRate@150% {row['hitrate_150']:.3f} (incident "
+                       f"{row['hitrate_150_incident']:.3f})  ({seconds:.0f} s)", err=True)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"SMD, protocol {protocol}, detector {detector} {parsed or ''}".rstrip())

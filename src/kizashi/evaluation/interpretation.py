@@ -18,6 +18,14 @@ sort), so the value never depends on chance.
 0.5
 >>> hit_rate_at_p([0.1, 0.5, 0.3, 0.05, 0.05], {1, 3}, 150)   # top 3: dims 1, 2, 0
 0.5
+
+:func:`incident_attribution` gives every detected row the ranking of its
+**incident** — the run of consecutive detected rows it lies in, as
+``kizashi detect`` groups one entity's flagged rows — averaged over the
+incident's rows (the rule of ``detect --explain``/``--incidents``). Over the
+whole incident it reads rows *after* the one judged: a hindsight measure of
+what the incident report names, not OmniAnomaly's per-point protocol;
+``so_far=True`` averages the incident's rows up to the row only (streaming).
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cause_sets", "hit_rate_at_p", "hit_rates"]
+__all__ = ["cause_sets", "hit_rate_at_p", "hit_rates", "incident_attribution",
+           "incident_runs"]
 
 
 def hit_rate_at_p(contributions: Sequence[float] | np.ndarray, causes: Iterable[int],
@@ -102,4 +111,60 @@ def hit_rates(attribution: np.ndarray, segments: Iterable[tuple[int, int, Sequen
             sums[p] += hit_rate_at_p(attribution[row], causes, p)
     out: dict[str, Any] = {f"hitrate_{p:g}": (sums[p] / n if n else float("nan")) for p in ps}
     out["n_points"] = n
+    return out
+
+
+def incident_runs(detected: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of consecutive detected rows, ``(start, end_inclusive)`` in time order.
+
+    One entity's alert in ``kizashi detect`` (default ``--min-steps``/``--resolve-steps``
+    1) is such a run, and two runs of one entity never join one incident (a group
+    takes an alert only when it starts while the group is still active).
+
+    >>> incident_runs(np.array([0, 1, 1, 0, 1, 0], dtype=bool))
+    [(1, 2), (4, 4)]
+    """
+    flags = np.asarray(detected, dtype=bool).reshape(-1)
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(),
+                    (np.flatnonzero(edges == -1) - 1).tolist(), strict=True))
+
+
+def incident_attribution(attribution: np.ndarray, detected: np.ndarray, *,
+                         so_far: bool = False) -> np.ndarray:
+    """Per detected row, the mean of ``attribution`` over its incident (NaN elsewhere).
+
+    The incident is the row's run of consecutive detected rows
+    (:func:`incident_runs`); a metric missing on some of its rows is averaged over
+    the others. ``so_far``: over the incident's rows up to the row itself (what an
+    open alert knows), else over all of them (what the finished incident's report
+    shows).
+
+    >>> shares = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.5, 0.5]])
+    >>> incident_attribution(shares, np.array([1, 1, 1, 0], dtype=bool)).round(2).tolist()
+    [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [nan, nan]]
+    >>> incident_attribution(shares, np.array([1, 1, 1, 0], dtype=bool),
+    ...                      so_far=True).round(2).tolist()
+    [[0.9, 0.1], [0.55, 0.45], [0.5, 0.5], [nan, nan]]
+    """
+    attribution = np.asarray(attribution, dtype=np.float64)
+    if attribution.ndim != 2:
+        raise ValueError("incident_attribution: attribution must be (time, dims), "
+                         f"got {attribution.shape}")
+    flags = np.asarray(detected, dtype=bool).reshape(-1)
+    if flags.shape[0] != attribution.shape[0]:
+        raise ValueError(f"incident_attribution: {flags.shape[0]} verdicts for "
+                         f"{attribution.shape[0]} rows")
+    out = np.full(attribution.shape, np.nan)
+    for start, end in incident_runs(flags):
+        block = attribution[start:end + 1]
+        known = np.isfinite(block)
+        if so_far:
+            counts = np.cumsum(known, axis=0)
+            sums = np.cumsum(np.where(known, block, 0.0), axis=0)
+        else:
+            counts = known.sum(axis=0, keepdims=True)
+            sums = np.where(known, block, 0.0).sum(axis=0, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[start:end + 1] = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     return out
