@@ -40,6 +40,7 @@ from kizashi.prediction.predictor import (
     forecaster_for,
     rise_steps,
     runaway_lag,
+    runaway_memory,
     runaway_steps,
 )
 from kizashi.prediction.rise_gate import RiseGateStream
@@ -101,7 +102,8 @@ class LivePredictor:
         self._envelope = EnvelopeStream()
         self._rise = RiseGateStream(rise_steps(self.step_seconds), self.kernel.horizon)
         self._runaway = RunawayStream(runaway_steps(self.step_seconds), self.kernel.horizon,
-                                      lag=runaway_lag(self.step_seconds))
+                                      lag=runaway_lag(self.step_seconds),
+                                      memory=runaway_memory(self.step_seconds))
         self.state = self.fresh(self.limits.size)
 
 
@@ -208,6 +210,10 @@ class LivePredictor:
             state = {**state, "rise": fresh["rise"]}
         if "runaway" not in state:  # saved before the runaway test: it learns in 3 segments
             state = {**state, "runaway": fresh["runaway"]}
+        if "means" not in state["runaway"]:  # saved before the runaway's memory: it takes
+            # every earlier segment as lower until it has learnt them (within a day)
+            state = {**state, "runaway": {**state["runaway"],
+                                          "means": fresh["runaway"]["means"]}}
         if "previous" not in state:  # saved before missing steps were laid out: the line
             state = {**state, "previous": fresh["previous"]}  # over the next gap is NaN
         kernel = state.get("kernel", {})

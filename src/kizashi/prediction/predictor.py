@@ -62,6 +62,10 @@ RISE_WINDOW_SECONDS = 3600.0
 RUNAWAY_SEGMENT_SECONDS = 1200.0
 #: The runaway test's noise comes from second differences this far apart (at least a step).
 RUNAWAY_NOISE_LAG_SECONDS = 300.0
+#: A runaway's newest segment must top every segment mean of this long before its window
+#: (an upswing of a ripple or cycle climbs where the last ones went;
+#: :mod:`kizashi.prediction.runaway`).
+RUNAWAY_MEMORY_SECONDS = 86400.0
 #: Series without a limit (anomaly ahead) warn at this probability (chosen before the
 #: rise gate, on the same seeds; the gate does not apply to them).
 ANOMALY_AHEAD_CUTOFF = 0.25
@@ -229,6 +233,11 @@ def runaway_steps(step: float) -> int:
     return max(round(RUNAWAY_SEGMENT_SECONDS / step), 2)
 
 
+def runaway_memory(step: float) -> int:
+    """Steps before the runaway window whose segment means a runaway must top (a day)."""
+    return max(round(RUNAWAY_MEMORY_SECONDS / step), 1)
+
+
 def runaway_lag(step: float) -> int:
     """Steps between the points of the runaway test's second differences."""
     return max(round(RUNAWAY_NOISE_LAG_SECONDS / step), 1)
@@ -339,7 +348,7 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
             hit, soon = runaway(values[:, has], limit[sub], runaway_steps(step),
                                 forecaster.horizon_steps, lag=runaway_lag(step),
-                                observed=measured)
+                                observed=measured, memory=runaway_memory(step))
             running[:, sub] = hit
             eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
