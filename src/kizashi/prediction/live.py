@@ -37,6 +37,7 @@ from kizashi.prediction.predictor import (
     ANOMALY_AHEAD_CUTOFF,
     DEFAULT_CUTOFF,
     RESOLVE_SECONDS,
+    cycle_gate_for,
     forecaster_for,
     rise_steps,
     runaway_lag,
@@ -104,6 +105,7 @@ class LivePredictor:
         self._runaway = RunawayStream(runaway_steps(self.step_seconds), self.kernel.horizon,
                                       lag=runaway_lag(self.step_seconds),
                                       memory=runaway_memory(self.step_seconds))
+        self._cycle = cycle_gate_for(self.step_seconds, self.kernel.horizon)
         self.state = self.fresh(self.limits.size)
 
 
@@ -116,7 +118,7 @@ class LivePredictor:
             "eta": np.full(s, np.nan), "lower": np.full(s, np.nan), "upper": np.full(s, np.nan),
             "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan),
             "rise": self._rise.fresh(s), "previous": np.full(s, np.nan),
-            "runaway": self._runaway.fresh(s)}
+            "runaway": self._runaway.fresh(s), "cycle": self._cycle.fresh(s)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)
         return state
@@ -169,7 +171,8 @@ class LivePredictor:
                 there = has & out.ready & (row >= limits)
             probability = np.where(there, 1.0, probability)
             eta_steps = np.where(there, 0.0, eta_steps)
-            gate = ~has | there | self._rise.step(state["rise"], row, limits)
+            rising = self._rise.step(state["rise"], row, limits)
+            gate = ~has | there | (rising & self._cycle.step(state["cycle"], row, limits))
             with np.errstate(invalid="ignore"):
                 above = probability >= np.where(has, self.cutoff, self.anomaly_cutoff)
                 self._alerts.update(state["filter"], (above | hit) & gate)
@@ -210,6 +213,8 @@ class LivePredictor:
             state = {**state, "rise": fresh["rise"]}
         if "runaway" not in state:  # saved before the runaway test: it learns in 3 segments
             state = {**state, "runaway": fresh["runaway"]}
+        if "cycle" not in state:  # saved before the cycle gate: it learns its resets anew
+            state = {**state, "cycle": fresh["cycle"]}
         if "means" not in state["runaway"]:  # saved before the runaway's memory: it takes
             # every earlier segment as lower until it has learnt them (within a day)
             state = {**state, "runaway": {**state["runaway"],

@@ -42,6 +42,7 @@ from kizashi.data.frame import SeriesFrame
 from kizashi.data.precursors import default_limit
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
+from kizashi.prediction.cycle_gate import CycleGate, run_gate
 from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
 from kizashi.prediction.runaway import runaway
@@ -66,6 +67,11 @@ RUNAWAY_NOISE_LAG_SECONDS = 300.0
 #: (an upswing of a ripple or cycle climbs where the last ones went;
 #: :mod:`kizashi.prediction.runaway`).
 RUNAWAY_MEMORY_SECONDS = 86400.0
+#: A series with a limit that fills and is emptied (two resets within CYCLE_MEMORY_SECONDS)
+#: warns only when a cycle goes further than the recent ones
+#: (:mod:`kizashi.prediction.cycle_gate`); the value it compares is the mean of this long.
+CYCLE_SEGMENT_SECONDS = 1200.0
+CYCLE_MEMORY_SECONDS = 2 * 86400.0
 #: Series without a limit (anomaly ahead) warn at this probability (chosen before the
 #: rise gate, on the same seeds; the gate does not apply to them).
 ANOMALY_AHEAD_CUTOFF = 0.25
@@ -238,6 +244,12 @@ def runaway_memory(step: float) -> int:
     return max(round(RUNAWAY_MEMORY_SECONDS / step), 1)
 
 
+def cycle_gate_for(step: float, horizon_steps: int) -> CycleGate:
+    """The cycle gate with kizashi's settings for data every ``step`` seconds."""
+    return CycleGate(max(round(CYCLE_SEGMENT_SECONDS / step), 1), horizon_steps,
+                     max(round(CYCLE_MEMORY_SECONDS / step), 2))
+
+
 def runaway_lag(step: float) -> int:
     """Steps between the points of the runaway test's second differences."""
     return max(round(RUNAWAY_NOISE_LAG_SECONDS / step), 1)
@@ -354,8 +366,10 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = out.ready & (values[:, has] >= limit[sub])
             probability[:, sub] = np.where(there, 1.0, probability[:, sub])
-            gate[:, sub] = there | rise_gate(values[:, has], limit[sub], rise_steps(step),
-                                             forecaster.horizon_steps)
+            gate[:, sub] = there | (rise_gate(values[:, has], limit[sub], rise_steps(step),
+                                              forecaster.horizon_steps)
+                                    & run_gate(cycle_gate_for(step, forecaster.horizon_steps),
+                                               values[:, has], limit[sub]))
             eta_steps[:, sub] = np.where(there, 0.0, eta_steps[:, sub])
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
