@@ -42,6 +42,7 @@ from kizashi.data.frame import SeriesFrame
 from kizashi.data.precursors import default_limit
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
+from kizashi.prediction.counters import counter_rows
 from kizashi.prediction.cycle_gate import CycleGate, run_gate
 from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
@@ -375,8 +376,9 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             sub = columns[~has]
             lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)
             out = forecaster.crossing(values[:, ~has], upper=upper, lower=lower)
-            probability[:, sub] = ANOMALY_AHEAD.probability(out.z)
-            eta_steps[:, sub] = out.eta_steps
+            counting = counter_rows(values[:, ~has])  # a counter has no band to leave
+            probability[:, sub] = np.where(counting, np.nan, ANOMALY_AHEAD.probability(out.z))
+            eta_steps[:, sub] = np.where(counting, np.nan, out.eta_steps)
     cutoffs = np.where(np.isfinite(limit), cutoff, anomaly_cutoff)
     warning = warnings_from(probability, cutoffs, max(round(RESOLVE_SECONDS / step), 1), gate,
                             running)
