@@ -8,7 +8,8 @@ Prints tables (it is not a test). Run from the repository root::
     .venv/bin/python benchmarks/prediction.py --variants  # scenario variants, seeds 0–2
     .venv/bin/python benchmarks/prediction.py --variants step_1min,gaps --seeds 5
     .venv/bin/python benchmarks/prediction.py --families  # other shapes, seeds 0–9
-    .venv/bin/python benchmarks/prediction.py --families --irregular --seeds 5
+    .venv/bin/python benchmarks/prediction.py --families --irregular
+    .venv/bin/python benchmarks/prediction.py --families --first-seed 10  # held out
 
 On the prediction scenario (:func:`kizashi.data.precursors.generate_precursors`:
 8 days of 5-minute samples, 12 failing series whose precursors build over
@@ -484,9 +485,12 @@ def main() -> None:
                              "kizashi.data.precursor_families (seeds 0 … N−1, 10 unless --seeds)")
     parser.add_argument("--irregular", action="store_true",
                         help="with --families: jittered timestamps, 3 %% of rows dropped")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="with --families: seeds FIRST … FIRST+N−1 (the held-out check: 10)")
     args = parser.parse_args()
     if args.families:
-        families_report(range(args.seeds or len(REPORT_SEEDS)), args.irregular)
+        count = args.seeds or len(REPORT_SEEDS)
+        families_report(range(args.first_seed, args.first_seed + count), args.irregular)
     elif args.variants:
         from kizashi.data.precursor_variants import VARIANTS
 

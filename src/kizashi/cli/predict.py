@@ -98,11 +98,15 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
 
     For a series with a limit (--limit, or 100 for metrics ending in _pct), the
     probability that it reaches the limit within the horizon, from a trend +
-    daily-rhythm forecast with bands learned from its own past errors. For
-    the others, the probability that it leaves the normal band of the
-    threshold detector. A prediction at a time step uses only the data up to
-    it. Series learn for their first ~42 hours (with a 6h horizon and
-    5-minute data), the daily rhythm needing a day first.
+    daily-rhythm forecast with bands learned from its own past errors. A
+    series that fills and is emptied (log rotation, cleanup, restarts) warns
+    only when a cycle goes past its recent peaks or the peaks creep to the
+    limit. For the others, the probability that it leaves the normal band of
+    the threshold detector; a counter (a series that only grows, as
+    bytes_written_total) has no such band and gets none unless given a
+    --limit. A prediction at a time step uses only the data up to it.
+    Series learn for their first ~42 hours (with a 6h horizon and 5-minute
+    data), the daily rhythm needing a day first.
 
     \b
         kizashi predict nodes.csv --horizon 6h --limit cpu_temp_c=90 --out pred.csv
