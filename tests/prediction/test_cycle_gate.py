@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.data.precursors import generate_precursors
@@ -107,3 +108,14 @@ def test_a_fresh_state_has_every_gate_open():
     gate = CycleGate(segment=4, horizon=72, memory=576)
     state = gate.fresh(3)
     assert gate.step(state, np.array([50.0, np.nan, 99.0]), np.full(3, 100.0)).all()
+
+
+@pytest.mark.parametrize(("amplitude", "period"),
+                         list(itertools.product((3.0, 5.0, 6.0), (3.0, 6.0, 12.0, 24.0))))
+def test_a_ripple_that_falls_as_it_rose_is_no_cycle(amplitude, period):
+    """A sine ripple near the limit (mean 95 − amplitude, limit 100) falls within an hour
+    by as much as the room it has left, but no faster than it rose: never a reset, the
+    gate never shuts (a fill with a ripple keeps its warnings)."""
+    ripple = 95 - amplitude + amplitude * np.sin(2 * np.pi * HOURS / period)
+    gate = cycle_gate(ripple[:, None], np.array([100.0]), segment=4, horizon=72, memory=576)
+    assert gate.all()

@@ -10,9 +10,11 @@ came back.
 
 At each step the series' mean over the last ``segment`` steps ``s`` is compared with the
 highest such mean of the last ``3·segment`` steps; a **reset** starts where ``s`` has
-fallen from it by at least :data:`RESET_SHARE` of what separates ``s`` from the limit (a
-fast drop, large against the room left; slow daily rhythms and noise far from the limit
-are not resets). The highest value between two resets is a cycle's **peak**. While at
+fallen from it by at least :data:`RESET_SHARE` of what separates ``s`` from the limit,
+and by at least :data:`FAST_FALL` times the largest rise over ``3·segment`` steps that
+ended 3 to 9 segments before (a fast drop, large against the room left;
+slow daily rhythms, a ripple that falls as it rose, and noise far from the limit are not
+resets). The highest value between two resets is a cycle's **peak**. While at
 least two resets happened within ``memory`` steps, the series is *cycling*, and the gate
 is open only when
 
@@ -45,10 +47,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NEW_SHARE", "PEAKS_KEPT", "RESET_SHARE", "CycleGate", "cycle_gate", "run_gate"]
+__all__ = ["FAST_FALL", "NEW_SHARE", "PEAKS_KEPT", "RESET_SHARE", "CycleGate", "cycle_gate",
+           "run_gate"]
 
 #: A reset: the segment mean fell, within 3 segments, by this share of the room it has left.
 RESET_SHARE = 0.5
+#: A reset falls faster than the series rose: the fall within 3 segments is at least this
+#: many times its largest rise over 3 segments in the 9 before (a ripple or a daily rhythm
+#: falls as fast as it rose; a rotation or cleanup drops at once).
+FAST_FALL = 1.5
 #: Past the highest recent peak by this share of the room it left: new ground, the gate opens.
 NEW_SHARE = 0.25
 #: Cycle peaks remembered per series.
@@ -75,7 +82,7 @@ class CycleGate:
         """The state of ``n_series`` series that have seen nothing."""
         k = int(n_series)
         return {"values": np.full((self.segment, k), np.nan),
-                "means": np.full((3 * self.segment + 1, k), np.nan),
+                "means": np.full((12 * self.segment + 1, k), np.nan),
                 "count": np.zeros(k, dtype=np.int64),
                 "top": np.full(k, np.nan),  # highest value since the last reset
                 "falling": np.zeros(k, dtype=bool),
@@ -95,11 +102,21 @@ class CycleGate:
         ring[count % w, columns] = value
         mean = np.where(count + 1 >= w, ring.mean(axis=0), np.nan)
         means = state["means"]
-        means[count % means.shape[0], columns] = mean
+        size = means.shape[0]
+        means[count % size, columns] = mean
+        lags = (count[None, :] - np.arange(size)[:, None]) % size  # newest first
+        ordered = np.take_along_axis(means, lags, axis=0)
+        ordered = np.where(np.arange(size)[:, None] <= count[None, :], ordered, np.nan)
         with np.errstate(invalid="ignore"):
-            recent = np.where(np.isfinite(means), means, -np.inf).max(axis=0)
+            recent = np.where(np.isfinite(ordered[:3 * w + 1]), ordered[:3 * w + 1],
+                              -np.inf).max(axis=0)
+            # the largest rise over 3 segments ending 3 to 9 segments ago
+            rises = ordered[3 * w:9 * w + 1] - ordered[6 * w:12 * w + 1]
+            rose = np.where(np.isfinite(rises), rises, -np.inf).max(axis=0)
             room = limit - mean
-            falling = (room > 0) & (recent - mean >= RESET_SHARE * room)
+            fall = recent - mean
+            falling = ((room > 0) & (fall >= RESET_SHARE * room) & np.isfinite(rose)
+                       & (fall >= FAST_FALL * rose))
         reset = falling & ~state["falling"]
         state["falling"] = falling
         top = state["top"]
