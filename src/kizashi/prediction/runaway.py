@@ -260,16 +260,19 @@ class RunawayStream:
         if self.memory is not None:
             means, keep = state["means"], self.memory + 1
             means[count % keep, columns] = np.where(started, m1, np.nan)
-            # rows t − memory … t − 3·segment of each series' own steps
-            back = (count[None, :] - np.arange(3 * w, self.memory + 1)[:, None]) % keep
-            past = np.take_along_axis(means, back, axis=0)
-            past = np.where(np.arange(3 * w, self.memory + 1)[:, None] <= count[None, :],
-                            past, np.nan)
-            with np.errstate(invalid="ignore"):
-                topped = np.max(np.where(np.isfinite(past), past, -np.inf), axis=0,
-                                initial=-np.inf)
-                new = m1 > topped
-            hit, eta = hit & new, np.where(new, eta, np.nan)
+            judged = np.flatnonzero(hit | np.isfinite(eta))  # only these need the memory
+            if judged.size:
+                # rows t − memory … t − 3·segment of each series' own steps
+                lags = np.arange(3 * w, self.memory + 1)[:, None]
+                back = (count[None, judged] - lags) % keep
+                past = np.take_along_axis(means[:, judged], back, axis=0)
+                past = np.where(lags <= count[None, judged], past, np.nan)
+                new = np.ones(count.size, dtype=bool)
+                with np.errstate(invalid="ignore"):
+                    topped = np.max(np.where(np.isfinite(past), past, -np.inf), axis=0,
+                                    initial=-np.inf)
+                    new[judged] = m1[judged] > topped
+                hit, eta = hit & new, np.where(new, eta, np.nan)
         clean = state["clean"]
         clean[:] = np.minimum(clean + 1, size) if observed else 0
         ready = started & (count + 1 >= size) & (clean >= size)
