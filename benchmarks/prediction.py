@@ -7,6 +7,9 @@ Prints tables (it is not a test). Run from the repository root::
     .venv/bin/python benchmarks/prediction.py --anomaly-ahead  # its reliability, seeds 0–9
     .venv/bin/python benchmarks/prediction.py --variants  # scenario variants, seeds 0–2
     .venv/bin/python benchmarks/prediction.py --variants step_1min,gaps --seeds 5
+    .venv/bin/python benchmarks/prediction.py --families  # other shapes, seeds 0–9
+    .venv/bin/python benchmarks/prediction.py --families --irregular
+    .venv/bin/python benchmarks/prediction.py --families --first-seed 10  # held out
 
 On the prediction scenario (:func:`kizashi.data.precursors.generate_precursors`:
 8 days of 5-minute samples, 12 failing series whose precursors build over
@@ -32,6 +35,15 @@ their precursor starts. Then the **reliability** of kizashi's probabilities
 limits, faster and slower failures, gaps, 1,000 series, 4 weeks; seeds 0 … N−1,
 3 by default) and prints one line per variant: mean lead, missed failures and
 false-warning runs of each, side by side.
+
+``--families`` runs both on :mod:`kizashi.data.precursor_families` (shapes the
+scenario does not hold: sawtooths near the limit, a fill with a ripple, a leak under a
+garbage collector, 0–1 shares, counters, a one-sample spike, 2–3 h power-law rises;
+seeds 0 … N−1, 10 by default; anything tuned on them was tuned on seeds 100–119) and
+prints one line per family: mean lead, missed failures, false-warning runs and the ETA
+error (the ETA at the first warning minus the failure, hours; and the median of
+|ETA − failure| over the warning steps of the last 6 h before it). ``--irregular``:
+the same with jittered timestamps and 3 % of the rows dropped.
 
 ``--fit`` fits the calibration maps of :mod:`kizashi.prediction.calibration`
 (time to limit; anomaly ahead on the threshold detector's envelope) on seeds
@@ -262,6 +274,117 @@ def variants_report(names: list[str], seeds: range) -> None:
               f"{'ahead' if ahead else 'BEHIND'}")
 
 
+def rule_eta(scenario: PrecursorScenario) -> np.ndarray:
+    """The ETA (datetime64) of the predict_linear rule at each step: where its line reaches
+    the limit (NaT where it does not rise, or has no limit)."""
+    frame = scenario.frame
+    limits = np.array([scenario.limit(m) or np.nan for m in frame.metrics], dtype=np.float64)
+    seconds = frame.timestamps.astype(np.int64) / 1e9
+    now = predict_linear(seconds, frame.values, HORIZON, 0.0)
+    ahead = predict_linear(seconds, frame.values, HORIZON, HORIZON)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (ahead - now) / HORIZON
+        wait = np.where(now >= limits, 0.0, (limits - now) / slope)
+    wait = np.where(np.isfinite(wait) & (wait >= 0) & (wait < 30 * 86400), wait, np.nan)
+    eta = np.full(wait.shape, np.datetime64("NaT", "ns"))
+    offsets = (np.nan_to_num(wait) * 1e9).astype("timedelta64[ns]")
+    return np.where(np.isfinite(wait), frame.timestamps[:, None] + offsets, eta)
+
+
+def eta_errors(scenario: PrecursorScenario, warning: np.ndarray,
+               eta: np.ndarray) -> list[tuple[float | None, float | None]]:
+    """Per failure: (ETA − failure at the first warning of its precursor, median
+    |ETA − failure| over the warning steps of the last 6 h before it), in hours; None where
+    there is none."""
+    keys, stamps = scenario.frame.keys, scenario.frame.timestamps
+    out = []
+    for f in scenario.failures:
+        j = keys.index((f.entity, f.metric))
+        due = stamps[f.failure]
+        rows = f.precursor_start + np.flatnonzero(warning[f.precursor_start:f.failure, j])
+        hours = (eta[rows, j] - due).astype("timedelta64[s]").astype(np.float64) / 3600
+        hours[np.isnat(eta[rows, j])] = np.nan
+        first = None if rows.size == 0 or np.isnan(hours[0]) else float(hours[0])
+        late = (stamps[rows] >= due - np.timedelta64(int(HORIZON), "s")) & np.isfinite(hours)
+        out.append((first, float(np.median(np.abs(hours[late]))) if late.any() else None))
+    return out
+
+
+def families_report(seeds: range, irregular: bool = False) -> None:
+    """Per family of :mod:`kizashi.data.precursor_families`: lead, missed, false-warning
+    runs (a run starting at a spike over the limit is not false) and ETA errors, kizashi
+    and predict_linear side by side (all seeds together)."""
+    from tqdm import tqdm
+
+    from kizashi.data.precursor_families import (
+        FAILURE_FAMILIES,
+        LOOKALIKE_FAMILIES,
+        generate_families,
+    )
+
+    methods = ("kizashi", "predict_linear")
+    leads = {m: {k: [] for k in FAILURE_FAMILIES} for m in methods}
+    etas = {m: {k: ([], []) for k in FAILURE_FAMILIES} for m in methods}
+    false = {m: {k: 0 for k in (*FAILURE_FAMILIES, *LOOKALIKE_FAMILIES, "normal")}
+             for m in methods}
+    for seed in tqdm(seeds, desc="families", leave=False):
+        scenario = generate_families(seed=seed, irregular=irregular)
+        result = predict_frame(scenario.frame, HORIZON, scenario.limits)
+        keys = scenario.frame.keys
+        spike_rows = {keys.index((e, m)): r for e, m, r in scenario.spikes}
+        for method, warn, eta in (("kizashi", result.warning, result.eta),
+                                  ("predict_linear", prometheus_warnings(scenario),
+                                   rule_eta(scenario))):
+            for f, (_, lead), (first, late) in zip(
+                    scenario.failures, evaluate(scenario, warn)["leads"],
+                    eta_errors(scenario, warn, eta), strict=True):
+                leads[method][f.kind].append(lead)
+                if first is not None:
+                    etas[method][f.kind][0].append(first)
+                if late is not None:
+                    etas[method][f.kind][1].append(late)
+                false[method][f.kind] += len(runs(warn[:f.precursor_start,
+                                                       keys.index((f.entity, f.metric))]))
+            kind_of = {keys.index((e, m)): k for e, m, k in scenario.lookalikes}
+            failing = {keys.index((f.entity, f.metric)) for f in scenario.failures}
+            for j in range(len(keys)):
+                if j in failing:
+                    continue
+                count = sum(start != spike_rows.get(j) for start, _ in runs(warn[:, j]))
+                false[method][kind_of.get(j, "normal")] += count
+
+    def _m(values: list) -> str:
+        return f"{statistics.median(values):+.2f}" if values else "-"
+
+    print(f"precursor families{', irregular sampling' if irregular else ''}, seeds "
+          f"{seeds.start}–{seeds.stop - 1}: mean lead (h, a missed failure counts 0), "
+          f"missed, false-warning runs; ETA error (h): median of ETA − failure at the first "
+          f"warning, and median |ETA − failure| over the warnings of the last 6 h\n")
+    head = f"{'lead':>6} {'missed':>6} {'false':>5} {'eta@1st':>7} {'|eta|6h':>7}"
+    print(f"{'family':<16} {'n':>3} | kizashi {head} | predict_linear {head}")
+    totals = {m: [[], 0, 0] for m in methods}
+    for kind in (*FAILURE_FAMILIES, *LOOKALIKE_FAMILIES, "normal"):
+        cells = []
+        n = 0
+        for m in methods:
+            got = leads[m].get(kind, [])
+            n = len(got)
+            totals[m][0] += [x or 0.0 for x in got]
+            totals[m][1] += sum(x is None for x in got)
+            totals[m][2] += false[m][kind]
+            if got:
+                first, late = etas[m][kind]
+                cells.append(f"{statistics.mean(x or 0.0 for x in got):>6.2f} "
+                             f"{sum(x is None for x in got):>6} {false[m][kind]:>5} "
+                             f"{_m(first):>7} {_m(late):>7}")
+            else:
+                cells.append(f"{'':>6} {'':>6} {false[m][kind]:>5} {'':>7} {'':>7}")
+        print(f"{kind:<16} {n or '':>3} | kizashi {cells[0]} | predict_linear {cells[1]}")
+    row = [f"{statistics.mean(t[0]):>6.2f} {t[1]:>6} {t[2]:>5}" for t in totals.values()]
+    print(f"{'all':<16} {len(totals['kizashi'][0]):>3} | kizashi {row[0]} {'':>15} | "
+          f"predict_linear {row[1]}")
+
+
 def fit(seeds: range) -> None:
     from kizashi.prediction.calibration import IsotonicCalibration
     from kizashi.prediction.envelope import normal_envelope
@@ -357,8 +480,18 @@ def main() -> None:
                         help="kizashi vs predict_linear on scenario variants (comma-separated "
                              "names of kizashi.data.precursor_variants.VARIANTS, or all; "
                              "seeds 0 … N−1, 3 unless --seeds)")
+    parser.add_argument("--families", action="store_true",
+                        help="kizashi vs predict_linear per family of "
+                             "kizashi.data.precursor_families (seeds 0 … N−1, 10 unless --seeds)")
+    parser.add_argument("--irregular", action="store_true",
+                        help="with --families: jittered timestamps, 3 %% of rows dropped")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="with --families: seeds FIRST … FIRST+N−1 (the held-out check: 10)")
     args = parser.parse_args()
-    if args.variants:
+    if args.families:
+        count = args.seeds or len(REPORT_SEEDS)
+        families_report(range(args.first_seed, args.first_seed + count), args.irregular)
+    elif args.variants:
         from kizashi.data.precursor_variants import VARIANTS
 
         names = list(VARIANTS) if args.variants == "all" else args.variants.split(",")

@@ -152,3 +152,48 @@ def test_the_stream_equals_the_batch(seed, lag):
     assert hit.any()  # the family does run away somewhere
     assert not hit[:, 3].any()  # without a limit, never
 
+
+
+@pytest.mark.parametrize("seed, memory", [(0, 40), (1, 100), (2, 250)])
+def test_with_a_memory_the_stream_equals_the_batch(seed, memory):
+    """The newest segment must top the segment means of ``memory`` steps before the
+    window: cubic rises after a ripple, starting at several phases, some late, with gaps."""
+    rng = np.random.default_rng(seed)
+    n, k = 500, 6
+    t = np.arange(n)[:, None]
+    onset = rng.integers(60, 400, k)
+    ripple = 6 * np.sin(2 * np.pi * t / rng.uniform(30, 90, k))
+    values = 40 + ripple + 60 * (np.clip(t - onset, 0, None) / rng.uniform(20, 60, k)) ** 3
+    values = values + rng.normal(0, 0.1, (n, k))
+    values[rng.random((n, k)) < 0.05] = np.nan
+    values[:45, 2] = np.nan  # starts late: its memory counts its own steps
+    limit = np.full(k, 100.0)
+    hit, eta = runaway(values, limit, 6, HORIZON, memory=memory)
+    plain, _ = runaway(values, limit, 6, HORIZON)
+    assert not (hit & ~plain).any()  # the memory only takes runaways away
+    stream = RunawayStream(6, HORIZON, memory=memory)
+    state = stream.fresh(k)
+    for row in range(n):
+        live_hit, live_eta = stream.step(state, values[row], limit)
+        assert np.array_equal(live_hit, hit[row]), row
+        np.testing.assert_allclose(live_eta, eta[row], rtol=1e-9, atol=1e-9)
+    assert hit.any()
+
+
+def test_a_runaway_must_top_the_segments_of_its_memory():
+    """By hand: an older plateau at 20, a dip to 0, then 2^(s/5), a rate growing 2^(6/5)
+    times every segment of 6 rows; with the plateau in memory, a step where the plain test
+    runs away still runs away exactly when the mean of its last 6 rows is over 20."""
+    rise = 2.0 ** (np.arange(36) / 5)
+    values = np.r_[np.full(30, 20.0), np.zeros(20), rise][:, None]
+    limit = np.array([300.0])
+    plain, _ = runaway(values, limit, 6, 60, significance=0.0)
+    kept, _ = runaway(values, limit, 6, 60, significance=0.0, memory=60)
+    rows = np.flatnonzero(plain[:, 0])
+    newest = np.array([values[r - 5:r + 1, 0].mean() for r in rows])
+    assert (newest <= 20.0).any() and (newest > 20.0).any()  # both sides are tested
+    assert kept[rows, 0].tolist() == (newest > 20.0).tolist()
+    assert not (kept & ~plain).any()
+    # with a memory too short to reach back to the plateau, nothing is taken away
+    short, _ = runaway(values, limit, 6, 60, significance=0.0, memory=20)
+    assert np.array_equal(short, plain)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 
 from kizashi.cli.duration_option import Duration
 from kizashi.cli.errors import not_empty_path
@@ -27,6 +28,27 @@ def _with_hint(metric: str, metrics) -> str:
     names = {str(m).lower(): str(m) for m in metrics}
     close = difflib.get_close_matches(metric.lower(), list(names), n=1, cutoff=0.75)
     return f"{metric} (did you mean {names[close[0]]!r}?)" if close else metric
+
+
+def shares_named_pct(frame, limits: dict[str, float]) -> list[str]:
+    """Metrics ending in ``_pct`` (limit 100 unless given) whose values all lie in 0–1:
+    likely shares, which would never come near 100.
+
+    >>> from kizashi.data.frame import SeriesFrame
+    >>> values = np.array([[0.5, 50.0, 0.7], [0.9, 60.0, 0.8]])
+    >>> frame = SeriesFrame.from_arrays([0, 60], values, ["a", "a", "b"],
+    ...                                 ["gpu_pct", "disk_pct", "mem_pct"])
+    >>> shares_named_pct(frame, {}), shares_named_pct(frame, {"gpu_pct": 1.0})
+    (['gpu_pct', 'mem_pct'], ['mem_pct'])
+    """
+    out = []
+    for metric in sorted({m for m in frame.metrics if m.endswith("_pct") and m not in limits}):
+        columns = [j for j, m in enumerate(frame.metrics) if m == metric]
+        values = frame.values[:, columns]
+        values = values[np.isfinite(values)]
+        if values.size and 0.0 <= values.min() and values.max() <= 1.0 and values.max() > 0:
+            out.append(metric)
+    return out
 
 
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
@@ -98,11 +120,15 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
 
     For a series with a limit (--limit, or 100 for metrics ending in _pct), the
     probability that it reaches the limit within the horizon, from a trend +
-    daily-rhythm forecast with bands learned from its own past errors. For
-    the others, the probability that it leaves the normal band of the
-    threshold detector. A prediction at a time step uses only the data up to
-    it. Series learn for their first ~42 hours (with a 6h horizon and
-    5-minute data), the daily rhythm needing a day first.
+    daily-rhythm forecast with bands learned from its own past errors. A
+    series that fills and is emptied (log rotation, cleanup, restarts) warns
+    only when a cycle goes past its recent peaks or the peaks creep to the
+    limit. For the others, the probability that it leaves the normal band of
+    the threshold detector; a counter (a series that only grows, as
+    bytes_written_total) has no such band and gets none unless given a
+    --limit. A prediction at a time step uses only the data up to it.
+    Series learn for their first ~42 hours (with a 6h horizon and 5-minute
+    data), the daily rhythm needing a day first.
 
     \b
         kizashi predict nodes.csv --horizon 6h --limit cpu_temp_c=90 --out pred.csv
@@ -128,6 +154,10 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: --limit for metrics not in {file}: "
                         f"{', '.join(_with_hint(m, frame.metrics) for m in unknown)}",
                         fg="yellow", err=True)
+        for metric in shares_named_pct(frame, limit_map):
+            click.secho(f"warning: {file}: every value of {metric} is within 0–1, so its "
+                        f"default limit of 100 (a _pct metric) is never near; a share? give "
+                        f"--limit {metric}=1", fg="yellow", err=True)
         result = predict_frame(frame, horizon, limit_map,
                                cutoff=cutoff, anomaly_cutoff=anomaly_cutoff,
                                anomaly_ahead=not no_anomaly_ahead,

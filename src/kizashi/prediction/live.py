@@ -30,6 +30,7 @@ import numpy as np
 
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
+from kizashi.prediction.counters import CounterStream
 from kizashi.prediction.envelope import EnvelopeStream
 from kizashi.prediction.incremental import IncrementalForecaster
 from kizashi.prediction.missing_steps import lay_out_missing
@@ -37,9 +38,11 @@ from kizashi.prediction.predictor import (
     ANOMALY_AHEAD_CUTOFF,
     DEFAULT_CUTOFF,
     RESOLVE_SECONDS,
+    cycle_gate_for,
     forecaster_for,
     rise_steps,
     runaway_lag,
+    runaway_memory,
     runaway_steps,
 )
 from kizashi.prediction.rise_gate import RiseGateStream
@@ -101,7 +104,10 @@ class LivePredictor:
         self._envelope = EnvelopeStream()
         self._rise = RiseGateStream(rise_steps(self.step_seconds), self.kernel.horizon)
         self._runaway = RunawayStream(runaway_steps(self.step_seconds), self.kernel.horizon,
-                                      lag=runaway_lag(self.step_seconds))
+                                      lag=runaway_lag(self.step_seconds),
+                                      memory=runaway_memory(self.step_seconds))
+        self._cycle = cycle_gate_for(self.step_seconds, self.kernel.horizon)
+        self._counters = CounterStream()
         self.state = self.fresh(self.limits.size)
 
 
@@ -114,7 +120,8 @@ class LivePredictor:
             "eta": np.full(s, np.nan), "lower": np.full(s, np.nan), "upper": np.full(s, np.nan),
             "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan),
             "rise": self._rise.fresh(s), "previous": np.full(s, np.nan),
-            "runaway": self._runaway.fresh(s)}
+            "runaway": self._runaway.fresh(s), "cycle": self._cycle.fresh(s),
+            "counters": self._counters.fresh(s)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)
         return state
@@ -158,16 +165,20 @@ class LivePredictor:
             out = self.kernel.step(state["kernel"], row, upper, lower)
             probability = np.where(has, TIME_TO_LIMIT.probability(out.z),
                                    ANOMALY_AHEAD.probability(out.z))
+            counting = self._counters.step(state["counters"], row)
+            probability = np.where(~has & counting, np.nan, probability)
             if not self.anomaly_ahead:
                 probability = np.where(has, probability, np.nan)
             hit, soon = self._runaway.step(state["runaway"], row, limits, bool(observed[i]))
             hit &= has
-            eta_steps = np.where(has, np.fmin(out.eta_steps, soon), out.eta_steps)
+            eta_steps = np.where(has, np.fmin(out.eta_steps, soon),
+                                 np.where(counting, np.nan, out.eta_steps))
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = has & out.ready & (row >= limits)
             probability = np.where(there, 1.0, probability)
             eta_steps = np.where(there, 0.0, eta_steps)
-            gate = ~has | there | self._rise.step(state["rise"], row, limits)
+            rising = self._rise.step(state["rise"], row, limits)
+            gate = ~has | there | (rising & self._cycle.step(state["cycle"], row, limits))
             with np.errstate(invalid="ignore"):
                 above = probability >= np.where(has, self.cutoff, self.anomaly_cutoff)
                 self._alerts.update(state["filter"], (above | hit) & gate)
@@ -208,6 +219,14 @@ class LivePredictor:
             state = {**state, "rise": fresh["rise"]}
         if "runaway" not in state:  # saved before the runaway test: it learns in 3 segments
             state = {**state, "runaway": fresh["runaway"]}
+        if "cycle" not in state:  # saved before the cycle gate: it learns its resets anew
+            state = {**state, "cycle": fresh["cycle"]}
+        if "counters" not in state:  # saved before counters were told apart: learnt anew
+            state = {**state, "counters": fresh["counters"]}
+        if "means" not in state["runaway"]:  # saved before the runaway's memory: it takes
+            # every earlier segment as lower until it has learnt them (within a day)
+            state = {**state, "runaway": {**state["runaway"],
+                                          "means": fresh["runaway"]["means"]}}
         if "previous" not in state:  # saved before missing steps were laid out: the line
             state = {**state, "previous": fresh["previous"]}  # over the next gap is NaN
         kernel = state.get("kernel", {})

@@ -42,6 +42,8 @@ from kizashi.data.frame import SeriesFrame
 from kizashi.data.precursors import default_limit
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
+from kizashi.prediction.counters import counter_rows
+from kizashi.prediction.cycle_gate import CycleGate, run_gate
 from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
 from kizashi.prediction.runaway import runaway
@@ -62,6 +64,15 @@ RISE_WINDOW_SECONDS = 3600.0
 RUNAWAY_SEGMENT_SECONDS = 1200.0
 #: The runaway test's noise comes from second differences this far apart (at least a step).
 RUNAWAY_NOISE_LAG_SECONDS = 300.0
+#: A runaway's newest segment must top every segment mean of this long before its window
+#: (an upswing of a ripple or cycle climbs where the last ones went;
+#: :mod:`kizashi.prediction.runaway`).
+RUNAWAY_MEMORY_SECONDS = 86400.0
+#: A series with a limit that fills and is emptied (two resets within CYCLE_MEMORY_SECONDS)
+#: warns only when a cycle goes further than the recent ones
+#: (:mod:`kizashi.prediction.cycle_gate`); the value it compares is the mean of this long.
+CYCLE_SEGMENT_SECONDS = 1200.0
+CYCLE_MEMORY_SECONDS = 2 * 86400.0
 #: Series without a limit (anomaly ahead) warn at this probability (chosen before the
 #: rise gate, on the same seeds; the gate does not apply to them).
 ANOMALY_AHEAD_CUTOFF = 0.25
@@ -198,6 +209,52 @@ def regular_rows(timestamps: np.ndarray, step: float) -> np.ndarray | None:
     return slots
 
 
+def jittered_grid(timestamps: np.ndarray, step: float,
+                  spread: float = 0.03) -> tuple[float, np.ndarray] | None:
+    """The step and the row of each timestamp on a regular grid that ``timestamps`` sit
+    around with jitter (a scraper whose samples come a little early or late), or None when
+    they fit none.
+
+    The median gap of jittered timestamps with some rows missing is a little off the true
+    step, and over thousands of rows that is enough for two rows to land in one slot of
+    the grid it spans (:func:`regular_rows` refuses the file, which is then read row by
+    row: a missing row shifts everything after it against the daily rhythm). Here the
+    step is the one within ``spread`` of ``step`` on whose grid the timestamps line up
+    best: the largest ``|mean(exp(2πi·t/s))|`` (the phases of the timestamps on the grid
+    cluster), searched finely enough to drift by at most 2 % of a step over the file.
+
+    >>> rng = np.random.default_rng(0)
+    >>> slots = np.r_[0:40, 41:90, 93:2000]  # rows 40, 90–92 missing
+    >>> seconds = slots * 300.0 + rng.uniform(-90, 90, slots.size)  # ±30 % jitter
+    >>> stamps = (seconds * 1e9).astype("datetime64[ns]")
+    >>> found = jittered_grid(stamps, float(np.median(np.diff(seconds))))
+    >>> round(found[0], 1), bool(np.array_equal(found[1], slots))
+    (300.0, True)
+    """
+    ns = timestamps.astype(np.int64)
+    t = (ns - ns[0]) / 1e9
+    span = float(t[-1])
+    if t.size < 3 or span <= 0:
+        return None
+    sample = t[np.linspace(0, t.size - 1, min(t.size, 4096)).astype(np.int64)]
+    resolution = 0.02 * step / span  # relative: the drift over the file ≤ 2 % of a step
+    count = min(int(2 * spread / resolution) + 1, 20001)
+    candidates = step * (1 + np.linspace(-spread, spread, count))
+    best, score = step, -1.0
+    for chunk in np.array_split(candidates, max(count // 256, 1)):
+        power = np.abs(np.exp(2j * np.pi * sample[None, :] / chunk[:, None]).mean(axis=1))
+        if power.max() > score:
+            best, score = float(chunk[int(np.argmax(power))]), float(power.max())
+    if score < 0.3:  # no grid (uniform jitter of ±30 % of a step scores 0.50)
+        return None
+    origin = np.angle(np.exp(2j * np.pi * t / best).mean()) / (2 * np.pi) * best
+    slots = np.round((t - origin) / best).astype(np.int64)
+    slots -= slots[0]
+    if np.any(np.diff(slots) < 1) or slots[-1] + 1 > MAX_GRID_GROWTH * slots.size:
+        return None
+    return best, slots
+
+
 def fill_missing_stretches(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``values`` laid out at ``rows`` of a regular grid, the grid rows between two file rows
     filled by the straight line between those two rows' values (NaN where either is NaN).
@@ -227,6 +284,17 @@ def rise_steps(step: float) -> int:
 def runaway_steps(step: float) -> int:
     """Steps in a segment of the runaway test for data every ``step`` seconds."""
     return max(round(RUNAWAY_SEGMENT_SECONDS / step), 2)
+
+
+def runaway_memory(step: float) -> int:
+    """Steps before the runaway window whose segment means a runaway must top (a day)."""
+    return max(round(RUNAWAY_MEMORY_SECONDS / step), 1)
+
+
+def cycle_gate_for(step: float, horizon_steps: int) -> CycleGate:
+    """The cycle gate with kizashi's settings for data every ``step`` seconds."""
+    return CycleGate(max(round(CYCLE_SEGMENT_SECONDS / step), 1), horizon_steps,
+                     max(round(CYCLE_MEMORY_SECONDS / step), 2))
 
 
 def runaway_lag(step: float) -> int:
@@ -308,6 +376,12 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
         return some.spread(frame.timestamps, observed)
     step = step_seconds(frame)
     rows = regular_rows(frame.timestamps, step)
+    if rows is None and np.ptp(np.diff(frame.timestamps.astype(np.int64))) > 0:
+        fitted = jittered_grid(frame.timestamps, step)  # jittered around a grid: its rows
+        if fitted is not None and fitted[1][-1] + 1 > fitted[1].size:
+            step, rows = fitted
+        elif fitted is not None:  # no row missing: the grid's step, row by row
+            step = fitted[0]
     if rows is not None:  # missing stretches become missing rows, then back
         grid = fill_missing_stretches(frame.values, rows)
         stamps = frame.timestamps[0] + (np.arange(grid.shape[0]) * round(step * 1e9)).astype(
@@ -339,21 +413,24 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
             hit, soon = runaway(values[:, has], limit[sub], runaway_steps(step),
                                 forecaster.horizon_steps, lag=runaway_lag(step),
-                                observed=measured)
+                                observed=measured, memory=runaway_memory(step))
             running[:, sub] = hit
             eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
                 there = out.ready & (values[:, has] >= limit[sub])
             probability[:, sub] = np.where(there, 1.0, probability[:, sub])
-            gate[:, sub] = there | rise_gate(values[:, has], limit[sub], rise_steps(step),
-                                             forecaster.horizon_steps)
+            gate[:, sub] = there | (rise_gate(values[:, has], limit[sub], rise_steps(step),
+                                              forecaster.horizon_steps)
+                                    & run_gate(cycle_gate_for(step, forecaster.horizon_steps),
+                                               values[:, has], limit[sub]))
             eta_steps[:, sub] = np.where(there, 0.0, eta_steps[:, sub])
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
             lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)
             out = forecaster.crossing(values[:, ~has], upper=upper, lower=lower)
-            probability[:, sub] = ANOMALY_AHEAD.probability(out.z)
-            eta_steps[:, sub] = out.eta_steps
+            counting = counter_rows(values[:, ~has])  # a counter has no band to leave
+            probability[:, sub] = np.where(counting, np.nan, ANOMALY_AHEAD.probability(out.z))
+            eta_steps[:, sub] = np.where(counting, np.nan, out.eta_steps)
     cutoffs = np.where(np.isfinite(limit), cutoff, anomaly_cutoff)
     warning = warnings_from(probability, cutoffs, max(round(RESOLVE_SECONDS / step), 1), gate,
                             running)

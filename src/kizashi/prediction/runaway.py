@@ -22,7 +22,13 @@ first); their increments ``d₂ = m₂ − m₃`` and ``d₁ = m₁ − m₂`` a
   window, so the kink from a flat stretch into a straight rise (the oldest segment
   flat, the middle one half risen) is not read as a rate that doubled;
 * the rate grew by at least ``ratio`` from one segment to the next: ``d₁ ≥ ratio·d₂``;
-* the parabola through the three means reaches the limit within ``horizon`` steps.
+* the parabola through the three means reaches the limit within ``horizon`` steps;
+* with ``memory`` (``kizashi predict``: a day), the newest mean ``m₁`` is above every
+  segment mean of the ``memory`` steps before the window (:func:`past_mean_max`): the
+  series is somewhere it has not been for that long. An upswing of a ripple or cycle
+  steepens like a runaway but climbs where the last upswings already went; read as a
+  runaway, a steady fill with a ±5 % ripple of 6 h warned 20 h before its peaks reached
+  the limit, with an ETA of 1.7 h (``tests/prediction/test_ripple_fill.py``).
 
 A rise that goes on at a steady or falling rate (a copy that stops, a leak) is not
 a runaway; neither is the first segment of any rise after a flat stretch (its
@@ -71,8 +77,8 @@ import numpy as np
 
 from kizashi.prediction.local_fit import fill_forward, polyfit_filters, rolling_polyfit
 
-__all__ = ["RUNAWAY_RATIO", "RUNAWAY_SIGNIFICANCE", "RunawayStream", "runaway",
-           "runaway_eta"]
+__all__ = ["RUNAWAY_RATIO", "RUNAWAY_SIGNIFICANCE", "RunawayStream", "past_mean_max",
+           "runaway", "runaway_eta"]
 
 #: The rate must grow at least this much from one segment to the next.
 RUNAWAY_RATIO = 2.0
@@ -126,15 +132,40 @@ def _decide(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, slope3: np.ndarray,
     return hit, np.where(rising, eta, np.nan)
 
 
+def past_mean_max(mean: np.ndarray, segment: int, memory: int) -> np.ndarray:
+    """At each row ``t``, the largest of ``mean`` (the segment means ending at each row, NaN
+    where none) at rows ``t − memory … t − 3·segment``: the highest the series was, a
+    segment at a time, in the ``memory`` steps before a runaway window; −inf where none.
+
+    >>> mean = np.array([[1.0], [5.0], [2.0], [np.nan], [3.0], [0.0]])
+    >>> past_mean_max(mean, segment=1, memory=4)[:, 0].tolist()
+    [-inf, -inf, -inf, 1.0, 5.0, 5.0]
+    """
+    from scipy.ndimage import maximum_filter1d
+
+    width = int(memory) - 3 * int(segment) + 1
+    out = np.full(mean.shape, -np.inf)
+    if width < 1 or mean.shape[0] <= 3 * segment:
+        return out
+    finite = np.where(np.isfinite(mean), mean, -np.inf)
+    trailing = maximum_filter1d(finite, size=width, axis=0, mode="constant", cval=-np.inf,
+                                origin=(width - 1) // 2)  # rows t − width + 1 … t
+    out[3 * segment:] = trailing[:-3 * segment]
+    return out
+
+
 def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
             ratio: float = RUNAWAY_RATIO, significance: float = RUNAWAY_SIGNIFICANCE,
-            lag: int = 1, observed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+            lag: int = 1, observed: np.ndarray | None = None,
+            memory: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(T, S)`` whether each step runs away towards ``limit`` (per series, ``(S,)``),
     and the parabola's ETA in steps wherever the rise is significant and steepening
     (``d₁ − d₂`` beyond noise), the ratio reached or not (NaN elsewhere; see the module docs).
     ``lag``: the second differences of the noise are taken ``lag`` steps apart;
     ``observed`` ``(T,)``: False at rows filled in across a stretch with no rows (a window
-    holding one is not judged: the line laid across a stretch is not a measured rate)."""
+    holding one is not judged: the line laid across a stretch is not a measured rate);
+    ``memory``: steps before the window that the newest segment must top (none: no such
+    condition)."""
     y, seen = fill_forward(np.asarray(values, dtype=np.float64))
     n, k = y.shape
     w = int(segment)
@@ -166,6 +197,11 @@ def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
     slope3 = slope[w - 1:n - 2 * w]  # of the oldest segment, rows t − 3w + 1 … t − 2w
     h, e = _decide(m1 - m2, m2 - m3, m1, slope3, noise, limits, w, horizon, ratio,
                    significance)
+    if memory is not None:  # only where the series has not been for `memory` steps
+        started = np.arange(n)[:, None] >= first[None, :] + w - 1
+        topped = past_mean_max(np.where(started, mean, np.nan), w, int(memory))
+        new = m1 > topped[3 * w - 1:]
+        h, e = h & new, np.where(new, e, np.nan)
     hit[3 * w - 1:] = h & ready
     eta[3 * w - 1:] = np.where(ready, e, np.nan)
     return hit, eta
@@ -179,8 +215,10 @@ class RunawayStream:
     """
 
     def __init__(self, segment: int, horizon: int, ratio: float = RUNAWAY_RATIO,
-                 significance: float = RUNAWAY_SIGNIFICANCE, lag: int = 1):
+                 significance: float = RUNAWAY_SIGNIFICANCE, lag: int = 1,
+                 memory: int | None = None):
         self.segment, self.horizon, self.lag = int(segment), int(horizon), int(lag)
+        self.memory = None if memory is None else int(memory)
         self.ratio, self.significance = float(ratio), float(significance)
         self.taps = polyfit_filters(self.segment, 1)[1][::-1]  # oldest first
 
@@ -190,9 +228,12 @@ class RunawayStream:
 
     def fresh(self, n_series: int) -> dict[str, Any]:
         """The state of ``n_series`` series that have seen nothing."""
-        return {"ring": np.full((self.length, int(n_series)), np.nan),
-                "count": np.zeros(int(n_series), dtype=np.int64),
-                "clean": np.zeros(int(n_series), dtype=np.int64)}
+        state = {"ring": np.full((self.length, int(n_series)), np.nan),
+                 "count": np.zeros(int(n_series), dtype=np.int64),
+                 "clean": np.zeros(int(n_series), dtype=np.int64)}
+        if self.memory is not None:  # the newest segment mean of each of the last steps
+            state["means"] = np.full((self.memory + 1, int(n_series)), np.nan)
+        return state
 
     def step(self, state: dict[str, Any], values: np.ndarray, limit: np.ndarray,
              observed: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -216,6 +257,22 @@ class RunawayStream:
         hit, eta = _decide(m1 - m2, m2 - m3, m1, slope3, noise,
                            np.asarray(limit, dtype=np.float64), w, self.horizon, self.ratio,
                            self.significance)
+        if self.memory is not None:
+            means, keep = state["means"], self.memory + 1
+            means[count % keep, columns] = np.where(started, m1, np.nan)
+            judged = np.flatnonzero(hit | np.isfinite(eta))  # only these need the memory
+            if judged.size:
+                # rows t − memory … t − 3·segment of each series' own steps
+                lags = np.arange(3 * w, self.memory + 1)[:, None]
+                back = (count[None, judged] - lags) % keep
+                past = np.take_along_axis(means[:, judged], back, axis=0)
+                past = np.where(lags <= count[None, judged], past, np.nan)
+                new = np.ones(count.size, dtype=bool)
+                with np.errstate(invalid="ignore"):
+                    topped = np.max(np.where(np.isfinite(past), past, -np.inf), axis=0,
+                                    initial=-np.inf)
+                    new[judged] = m1[judged] > topped
+                hit, eta = hit & new, np.where(new, eta, np.nan)
         clean = state["clean"]
         clean[:] = np.minimum(clean + 1, size) if observed else 0
         ready = started & (count + 1 >= size) & (clean >= size)
