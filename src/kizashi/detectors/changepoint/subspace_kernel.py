@@ -246,6 +246,16 @@ def _rayleigh_ritz(gram: np.ndarray, x: np.ndarray, p: int, y: np.ndarray, h: np
 
 
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
+def _residual(cu: np.ndarray, theta: float, u: np.ndarray) -> float:
+    """``‖C u − θ u‖²`` given ``C u``."""
+    acc = 0.0
+    for a in range(u.shape[0]):
+        d = cu[a] - theta * u[a]
+        acc += d * d
+    return acc
+
+
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _filter(gram: np.ndarray, u: np.ndarray, cu: np.ndarray, values: np.ndarray,
             order: np.ndarray, p: int, degree: int, x: np.ndarray, z: np.ndarray,
             cz: np.ndarray) -> None:
@@ -260,15 +270,17 @@ def _filter(gram: np.ndarray, u: np.ndarray, cu: np.ndarray, values: np.ndarray,
             for a in range(w):
                 x[m, a] = cu[m, a]
     else:
+        inverse = 1.0 / half
         for m in range(p):  # z = T_1 = (C − half) u / half, x = T_0 = u
             for a in range(w):
                 x[m, a] = u[m, a]
-                z[m, a] = (cu[m, a] - half * u[m, a]) / half
+                z[m, a] = cu[m, a] * inverse - u[m, a]
+        twice = 2.0 * inverse
         for _ in range(1, degree):
             block_product(gram, z, p, cz)
             for m in range(p):
                 for a in range(w):
-                    following = 2.0 * (cz[m, a] - half * z[m, a]) / half - x[m, a]
+                    following = cz[m, a] * twice - 2.0 * z[m, a] - x[m, a]
                     x[m, a] = z[m, a]
                     z[m, a] = following
         for m in range(p):
@@ -360,12 +372,7 @@ def subspace_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 top = values[order[0]]
                 residual = 0.0
                 for m in range(r):
-                    theta = values[order[m]]
-                    acc = 0.0
-                    for a in range(w):
-                        d = cu[m, a] - theta * u[m, a]
-                        acc += d * d
-                    residual = max(residual, acc)
+                    residual = max(residual, _residual(cu[m], values[order[m]], u[m]))
                 converged = residual <= (tolerance * top) ** 2
                 if converged or steps >= iterations:
                     break
