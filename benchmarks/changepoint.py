@@ -321,7 +321,9 @@ def interleaved_ratios(n: int = 5_000, rounds: int = 3) -> None:
     (a busy machine then slows all alike), on the noisy synthetic series and white noise."""
     mine = {"krylov": kizashi_method("sst", solver="krylov", **SST_PARAMS),
             "krylov, noise_steps=12": kizashi_method("sst", **{**SST_PARAMS, **NOISE_STOP}),
-            "subspace": kizashi_method("sst", **{**SST_PARAMS, **SUBSPACE})}
+            "subspace": kizashi_method("sst", **{**SST_PARAMS, **SUBSPACE}),
+            "subspace, 2 iterations": kizashi_method(
+                "sst", **{**SST_PARAMS, **SUBSPACE, "subspace_iterations": 2})}
     theirs = {k: v for k, v in anchors().items()
               if k in ("banpei SST (SVD)", "fastsst (krylov)") and v is not None}
     series = {f"synthetic {n // 1000}k": synthetic(n),
