@@ -168,3 +168,37 @@ def test_subspace_scores_one_after_a_flat_past():
 def test_bad_subspace_parameters(params):
     with pytest.raises(ValueError, match="sst"):
         SingularSpectrumTransform(**{"solver": "subspace", **params}).score(np.arange(200.0))
+
+
+def test_subspace_kernel_runs_without_numba():
+    """Under ``NUMBA_DISABLE_JIT`` the kernel runs as plain Python: the same scores to
+    rounding away from low-rank windows (``ritz_tolerance=0``: every point filters, so the
+    convergence test cannot take a different branch)."""
+    import os
+    import subprocess
+    import sys
+
+    params = "window=8, rank=2, solver='subspace', ritz_tolerance=0.0"
+    script = (
+        "import json, sys, numpy as np\n"
+        "from kizashi.detectors.changepoint.singular_spectrum import SingularSpectrumTransform\n"
+        "values = np.array(json.load(sys.stdin))\n"
+        f"print(json.dumps(SingularSpectrumTransform({params}).score(values).tolist()))\n"
+    )
+    rng = np.random.default_rng(8)
+    values = np.cumsum(rng.normal(size=120)) + 2 * np.sin(np.arange(120) / 3)
+    values[70:85] = 4.0
+    compiled = SingularSpectrumTransform(window=8, rank=2, solver="subspace",
+                                         ritz_tolerance=0.0).score(values)
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(values.tolist()),
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "NUMBA_DISABLE_JIT": "1"})
+    interpreted = np.array(json.loads(done.stdout))
+    assert compiled[40:].max() > 0.1
+    # segments that hold part of the flat stretch (and the points whose past does) have
+    # Gram matrices of low rank: the block's directions in their null space are arbitrary,
+    # and there the compiled (reassociated) sums and plain Python pick differently
+    low_rank = np.zeros(values.size, dtype=bool)
+    low_rank[70: 85 + 15 + 4] = True
+    np.testing.assert_allclose(interpreted[~low_rank], compiled[~low_rank], atol=1e-6)
+    np.testing.assert_allclose(interpreted[low_rank], compiled[low_rank], atol=1e-2)
