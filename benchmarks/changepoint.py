@@ -52,9 +52,14 @@ PAPER_STEPS = {"solver": "ide-tsuda", "lanczos_steps": 2 * RANK - 1, "refine_ste
 #: The opt-in early stop on noise-like windows (flat top Ritz values) that the ratios and
 #: the tick are also measured with.
 NOISE_STOP = {"solver": "krylov", "noise_steps": 12}
+#: The opt-in block subspace solver (Chebyshev-filtered subspace iteration, issue 14's
+#: fifth round), with its defaults.
+SUBSPACE = {"solver": "subspace"}
 #: The Krylov variants compared with the exact solver: label → parameters.
 KRYLOV_VARIANTS = {
     "krylov (default)": {"solver": "krylov"},
+    "subspace": SUBSPACE,
+    "subspace, 2 iterations": {"solver": "subspace", "subspace_iterations": 2},
     "krylov, noise_steps=12": NOISE_STOP,
     "krylov, at most 24 steps": {"solver": "krylov", "lanczos_steps": 24},
     "ide-tsuda (defaults)": {"solver": "ide-tsuda"},
@@ -223,7 +228,9 @@ def cluster_tick(n_series: int = 10_000) -> None:
              ("sst", sst, "white noise", 130, 9),
              ("sst", sst, "noisy seasonal", 130, 9),
              ("sst", {**SST_PARAMS, **NOISE_STOP}, "white noise", 130, 9),
-             ("sst", {**SST_PARAMS, **NOISE_STOP}, "noisy seasonal", 130, 9)]
+             ("sst", {**SST_PARAMS, **NOISE_STOP}, "noisy seasonal", 130, 9),
+             ("sst", {**SST_PARAMS, **SUBSPACE}, "white noise", 130, 9),
+             ("sst", {**SST_PARAMS, **SUBSPACE}, "noisy seasonal", 130, 9)]
     for name, params, data, warm, ticks in cases:
         if data == "white noise":
             values = rng.normal(size=(warm + ticks, n_series))
@@ -313,18 +320,25 @@ def interleaved_ratios(n: int = 5_000, rounds: int = 3) -> None:
     """kizashi's krylov SST against banpei's SVD SST and fastsst, timed in turn in each round
     (a busy machine then slows all alike), on the noisy synthetic series and white noise."""
     mine = {"krylov": kizashi_method("sst", solver="krylov", **SST_PARAMS),
-            "krylov, noise_steps=12": kizashi_method("sst", **{**SST_PARAMS, **NOISE_STOP})}
+            "krylov, noise_steps=12": kizashi_method("sst", **{**SST_PARAMS, **NOISE_STOP}),
+            "subspace": kizashi_method("sst", **{**SST_PARAMS, **SUBSPACE}),
+            "subspace, 2 iterations": kizashi_method(
+                "sst", **{**SST_PARAMS, **SUBSPACE, "subspace_iterations": 2})}
     theirs = {k: v for k, v in anchors().items()
               if k in ("banpei SST (SVD)", "fastsst (krylov)") and v is not None}
     series = {f"synthetic {n // 1000}k": synthetic(n),
               f"white noise {n // 1000}k": np.random.default_rng(3).normal(size=n)}
+    nab = nab_corpus().get("realKnownCause/machine_temperature_system_failure")
+    if nab is not None:
+        series[f"NAB machine_temperature, first {n // 1000}k"] = nab[:n]
     print(f"\n## SST ratios, interleaved (median of {rounds} rounds; {SST_PARAMS})\n")
     print("wall: elapsed time; CPU: this process's CPU time, which waiting for a core on a "
           "shared machine does not inflate\n")
-    print("| series | kizashi | kizashi pts/s | " + " | ".join(f"{k} pts/s" for k in theirs)
+    print("| series | kizashi | kizashi pts/s | kizashi µs per point, CPU | "
+          + " | ".join(f"{k} pts/s" for k in theirs)
           + " | " + " | ".join(f"kizashi ÷ {k}" for k in theirs)
           + " | " + " | ".join(f"kizashi ÷ {k}, CPU" for k in theirs) + " |")
-    print("|---|---|---:|" + "---:|" * (3 * len(theirs)))
+    print("|---|---|---:|---:|" + "---:|" * (3 * len(theirs)))
     for label, x in series.items():
         methods = {**mine, **theirs}
         for method in methods.values():
@@ -340,7 +354,7 @@ def interleaved_ratios(n: int = 5_000, rounds: int = 3) -> None:
         speed = {k: len(x) / statistics.median(v) for k, v in spent.items()}
         cpu = {k: len(x) / statistics.median(v) for k, v in spent_cpu.items()}
         for variant in mine:
-            print(f"| {label} | {variant} | {speed[variant]:,.0f} | "
+            print(f"| {label} | {variant} | {speed[variant]:,.0f} | {1e6 / cpu[variant]:.2f} | "
                   + " | ".join(f"{speed[k]:,.0f}" for k in theirs) + " | "
                   + " | ".join(f"{speed[variant] / speed[k]:,.1f}×" for k in theirs) + " | "
                   + " | ".join(f"{cpu[variant] / cpu[k]:,.1f}×" for k in theirs) + " |",

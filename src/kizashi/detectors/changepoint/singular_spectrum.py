@@ -13,7 +13,7 @@ from kizashi.streaming.robust import ABSOLUTE_FLOOR, RELATIVE_FLOOR
 
 __all__ = ["KEK_PARAMS", "KEK_THRESHOLD", "SingularSpectrumTransform"]
 
-SOLVERS = ("krylov", "ide-tsuda", "exact")
+SOLVERS = ("krylov", "ide-tsuda", "exact", "subspace")
 STATISTICS = ("beta", "angle")
 NORMALIZATIONS = ("demean", "none")
 #: The parameters of the KEK-compatible preset (banpei's SST with w = 50 on raw values).
@@ -32,6 +32,8 @@ _MORE_STEPS = 3
 #: The krylov solver's state arrays, updated in place by its kernel.
 _TRACKED = ("count", "center", "products", "seed", "ritz", "taken", "start_at", "ring",
             "ring_state")
+#: The subspace solver's state arrays, updated in place by its kernel.
+_SUBSPACE = ("count", "center", "products", "block", "taken", "ring", "ring_state")
 #: A point that converged at its first test with a residual below this fraction of the
 #: tolerance lets the next point test one Lanczos step earlier (else at the same step).
 _COMFORT = 1 / 4
@@ -134,9 +136,11 @@ class SingularSpectrumTransform(Detector):
     test_rank : int or None
         Dimension ``m`` of the test subspace for ``statistic="angle"``; ``None``
         means ``rank``.
-    solver : {"krylov", "ide-tsuda", "exact"}
+    solver : {"krylov", "ide-tsuda", "exact", "subspace"}
         Krylov subspace tracking (fast), Idé & Tsuda's two-Krylov arrangement
-        (small state) or eigendecomposition (the reference).
+        (small state), eigendecomposition (the reference) or, opt-in, block
+        subspace tracking (Chebyshev-filtered subspace iteration warm-started
+        from the previous point's Ritz vectors; ``subspace_kernel``).
     statistic : {"beta", "angle"}
         ``1 − ‖U_rᵀβ‖²`` or the original ``1 − σ_max(U_rᵀQ_m)``.
     normalize : {"demean", "none"}
@@ -168,6 +172,16 @@ class SingularSpectrumTransform(Detector):
         Lanczos steps on the *test* Gram matrix seeded with the power-iterated
         ``β`` (ide-tsuda), whose top Ritz vector becomes ``β``; 0 or 1 turns
         this off (pure power iteration, as in the paper). At most ``window``.
+    block_size : int or None
+        Subspace: vectors in the tracked block, ``rank`` to ``window``;
+        ``None`` means ``rank + 3``.
+    subspace_iterations : int
+        Subspace: the most Rayleigh–Ritz steps per point (more while a top
+        Ritz pair's residual exceeds ``ritz_tolerance · θ_1``); each point also
+        filters its block once for the next point.
+    filter_degree : int
+        Subspace: degree of the Chebyshev filter (``degree − 1`` products of
+        the Gram matrix with the block beyond the Rayleigh–Ritz step's one).
 
     Examples
     --------
@@ -188,7 +202,8 @@ class SingularSpectrumTransform(Detector):
                  statistic: str = "beta", normalize: str = "demean", power_iterations: int = 1,
                  lanczos_steps: int | None = None, refine_steps: int = 8,
                  ritz_tolerance: float = 2e-3, noise_steps: int | None = None,
-                 noise_ratio: float = 0.5):
+                 noise_ratio: float = 0.5, block_size: int | None = None,
+                 subspace_iterations: int = 1, filter_degree: int = 2):
         self.window = window
         self.n_columns = n_columns
         self.lag = lag
@@ -203,6 +218,9 @@ class SingularSpectrumTransform(Detector):
         self.ritz_tolerance = ritz_tolerance
         self.noise_steps = noise_steps
         self.noise_ratio = noise_ratio
+        self.block_size = block_size
+        self.subspace_iterations = subspace_iterations
+        self.filter_degree = filter_degree
 
     @classmethod
     def kek_compatible(cls) -> SingularSpectrumTransform:
@@ -261,7 +279,17 @@ class SingularSpectrumTransform(Detector):
         ratio = self.noise_ratio
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
             raise ValueError(f"sst: noise_ratio must be a number in (0, 1], got {ratio!r}")
+        if self.block_size is None:
+            block = min(r + 3, w)
+        else:
+            block = integer("block_size", self.block_size, 1)
+            if not r <= block <= w:
+                raise ValueError(f"sst: block_size must be between rank ({r}) and "
+                                 f"window ({w}), or None; got {block}")
+        iterations = integer("subspace_iterations", self.subspace_iterations, 1)
+        degree = integer("filter_degree", self.filter_degree, 1)
         return {"w": w, "n": n, "g": g, "r": r, "m": m, "p": p, "k": k, "kt": kt,
+                "block": block, "iterations": iterations, "degree": degree,
                 "tol": float(tol), "k_first": min(r + 1, k), "noise_steps": noise_steps,
                 "noise_ratio": float(ratio),
                 "seg": w + n - 1, "q": max(r, m) if self.statistic == "angle" else r}
@@ -279,6 +307,14 @@ class SingularSpectrumTransform(Detector):
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["bases"] = np.zeros((n_series, c["g"], c["w"], c["q"]))
             state["flat"] = np.zeros((n_series, c["g"]), dtype=bool)
+        elif self.solver == "subspace":
+            state["history"] = HankelHistory(c["seg"]).init(n_series)
+            state["center"] = np.zeros(n_series)
+            state["products"] = np.zeros((n_series, c["w"]))
+            state["block"] = np.zeros((n_series, c["block"], c["w"]))
+            state["taken"] = np.zeros(n_series, dtype=np.int64)
+            state["ring"] = np.zeros((n_series, c["g"], c["r"], c["w"]))
+            state["ring_state"] = np.zeros((n_series, c["g"]), dtype=np.int8)
         elif self.solver == "krylov":
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["center"] = np.zeros(n_series)
@@ -342,6 +378,8 @@ class SingularSpectrumTransform(Detector):
             return self._exact_block(state, block)
         if self.solver == "krylov":
             return self._tracking_block(state, block)
+        if self.solver == "subspace":
+            return self._subspace_block(state, block)
         return self._ide_tsuda_block(state, block)
 
     def _prepare(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -406,6 +444,23 @@ class SingularSpectrumTransform(Detector):
                        arrays["ring_state"], out, c["seg"], c["w"], c["g"], c["r"], c["k"],
                        self.normalize == "demean", _FLAT, c["seg"], c["k_first"], _MORE_STEPS,
                        c["tol"], _COMFORT, c["noise_ratio"], c["noise_steps"])
+        state.update(arrays)
+        state["history"] = hankel.keep(full)
+        return out
+
+    def _subspace_block(self, state: State, block: np.ndarray) -> np.ndarray:
+        from kizashi.detectors.changepoint.subspace_kernel import subspace_block
+
+        c = self._config()
+        hankel = HankelHistory(c["seg"])
+        full = hankel.extend(state["history"], block)
+        out = np.zeros(block.shape)
+        arrays = {key: np.require(state[key], dtype=state[key].dtype, requirements="CAW")
+                  for key in _SUBSPACE}
+        subspace_block(full, arrays["count"], arrays["center"], arrays["products"],
+                       arrays["block"], arrays["taken"], arrays["ring"], arrays["ring_state"],
+                       out, c["seg"], c["w"], c["g"], c["r"], c["block"], c["iterations"],
+                       c["degree"], self.normalize == "demean", _FLAT, c["seg"], c["tol"])
         state.update(arrays)
         state["history"] = hankel.keep(full)
         return out
