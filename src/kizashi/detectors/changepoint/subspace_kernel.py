@@ -43,9 +43,8 @@ from kizashi.detectors.changepoint.tracking_kernel import (
     READY,
     _dot,
     _fill_gram,
-    _lag_products,
     _shift_gram,
-    _slide_products,
+    segment_step,
 )
 
 __all__ = ["block_product", "jacobi_eigen", "subspace_block"]
@@ -331,27 +330,8 @@ def subspace_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 continue
             end = offset + i + 1
             start = end - seg
-            rebuild = (c - seg) % recenter == 0
-            if rebuild:
-                total = 0.0
-                for a in range(seg):
-                    total += row[start + a]
-                center[s] = total / seg
-            level = center[s]
-            raw = 0.0
-            total = 0.0
-            for a in range(seg):
-                y[a] = row[start + a] - level
-                raw += row[start + a] * row[start + a]
-                total += y[a]
-            if rebuild:
-                _lag_products(y, n, w, products[s])
-            else:
-                _slide_products(y, row[start - 1] - level, n, w, products[s])
-            mean = total / seg
-            energy = 0.0
-            for a in range(seg):
-                energy += (y[a] - mean) * (y[a] - mean)
+            level, mean, raw, energy = segment_step(row, start, seg, (c - seg) % recenter == 0,
+                                                    center, s, y, n, w, products[s])
             slot = (c - 1) % g
             past = ring_state[s, slot] if c >= seg + g else EMPTY
             flat = energy <= flat_tol * raw if demean else raw == 0.0

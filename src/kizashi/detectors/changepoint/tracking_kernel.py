@@ -51,7 +51,7 @@ import numpy as np
 from kizashi.detectors.changepoint.jit import REORDER, njit
 from kizashi.detectors.changepoint.tridiagonal import tridiagonal_eigen
 
-__all__ = ["EMPTY", "FLAT", "READY", "tracking_block"]
+__all__ = ["EMPTY", "FLAT", "READY", "segment_step", "tracking_block"]
 
 #: Ring slot states: no basis stored yet, a basis, a flat (constant) segment.
 EMPTY, READY, FLAT = 0, 1, 2
@@ -280,6 +280,39 @@ def _initial_seed(gram: np.ndarray, sums: np.ndarray, shift: float, n: int, r: i
 
 
 @njit(cache=True, error_model="numpy")
+def segment_step(row: np.ndarray, start: int, seg: int, rebuild: bool, center: np.ndarray,
+                 s: int, y: np.ndarray, n: int, w: int,
+                 products: np.ndarray) -> tuple[float, float, float, float]:
+    """Move series ``s`` on to the segment ``row[start : start + seg]``: ``y`` gets its
+    values minus the series' ``center`` (recomputed as the segment mean when
+    ``rebuild``), ``products`` the Gram matrix's first row (:func:`_lag_products` on a
+    rebuild, else :func:`_slide_products`). Returns the center, the mean of ``y``, the
+    sum of squared values and the energy of ``y`` about its mean (a flat segment has
+    none)."""
+    if rebuild:
+        total = 0.0
+        for a in range(seg):
+            total += row[start + a]
+        center[s] = total / seg
+    level = center[s]
+    raw = 0.0
+    total = 0.0
+    for a in range(seg):
+        y[a] = row[start + a] - level
+        raw += row[start + a] * row[start + a]
+        total += y[a]
+    if rebuild:
+        _lag_products(y, n, w, products)
+    else:
+        _slide_products(y, row[start - 1] - level, n, w, products)
+    mean = total / seg
+    energy = 0.0
+    for a in range(seg):
+        energy += (y[a] - mean) * (y[a] - mean)
+    return level, mean, raw, energy
+
+
+@njit(cache=True, error_model="numpy")
 def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                    products: np.ndarray, seed: np.ndarray, ritz: np.ndarray,
                    taken: np.ndarray, start_at: np.ndarray, ring: np.ndarray,
@@ -328,27 +361,8 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 continue
             end = offset + i + 1
             start = end - seg
-            rebuild = (c - seg) % recenter == 0
-            if rebuild:
-                total = 0.0
-                for a in range(seg):
-                    total += row[start + a]
-                center[s] = total / seg
-            level = center[s]
-            raw = 0.0
-            total = 0.0
-            for a in range(seg):
-                y[a] = row[start + a] - level
-                raw += row[start + a] * row[start + a]
-                total += y[a]
-            if rebuild:
-                _lag_products(y, n, w, products[s])
-            else:
-                _slide_products(y, row[start - 1] - level, n, w, products[s])
-            mean = total / seg
-            energy = 0.0
-            for a in range(seg):
-                energy += (y[a] - mean) * (y[a] - mean)
+            level, mean, raw, energy = segment_step(row, start, seg, (c - seg) % recenter == 0,
+                                                    center, s, y, n, w, products[s])
             slot = (c - 1) % g
             past = ring_state[s, slot] if c >= seg + g else EMPTY
             flat = energy <= flat_tol * raw if demean else raw == 0.0
