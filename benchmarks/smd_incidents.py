@@ -40,7 +40,7 @@ import sys
 import numpy as np
 from smd_causes import print_hitrate_table
 from smd_clones import cached_machines, detected_rows
-from smd_ranking import segment_losses
+from smd_ranking import print_losses, segment_losses
 
 RESOLVE = (1, 2, 6, 16)
 RULES = ("mean share", "mean dev", "max dev")
@@ -107,11 +107,7 @@ def main() -> int:
         print_hitrate_table(names, list(rates), rates, p=p)
         print("tune (sum, 4 decimals): " + ", ".join(
             f"{c} {sum(rates[c][i] for i in tune):.4f}" for c in rates))
-    print("\nWhere the whole incident (R1 mean share) loses: share of the machine's detected "
-          "points lost per segment (detected points in it)")
-    for name in names:
-        print(f"{name}: " + "; ".join(f"{start}–{end} ({n}) {lost:.3f}"
-                                      for lost, start, end, n in losses[name]))
+    print_losses("the whole incident (R1 mean share)", names, losses)
     return 0
 
 

@@ -188,12 +188,17 @@ def main() -> int:
     print_hitrate_table(names, columns, rates[150])
     print()
     print_hitrate_table(names, columns, rates[100], p=100)
-    print(f"\nWhere the default (pairs {CLONE_PAIR_FACTOR}) loses: share of the machine's "
-          "detected points lost per segment (detected points in it)")
+    print_losses(f"the default (pairs {CLONE_PAIR_FACTOR})", names, losses)
+    return 0
+
+
+def print_losses(ranking: str, names: list[str], losses: dict) -> None:
+    """Per machine, the share of its detected points ``ranking`` loses in each segment."""
+    print(f"\nWhere {ranking} loses: share of the machine's detected points lost per "
+          "segment (detected points in it)")
     for name in names:
         print(f"{name}: " + "; ".join(f"{start}–{end} ({n}) {lost:.3f}"
                                       for lost, start, end, n in losses[name]))
-    return 0
 
 
 if __name__ == "__main__":
