@@ -42,3 +42,25 @@ def test_each_first_warning_gives_its_reason(tmp_path, amplitude, period_steps) 
         p = float(re.search(r"p=([0-9.]+)", line).group(1))
         runaway = "rising faster and faster" in line
         assert runaway == (p < CUTOFF), line
+
+
+@pytest.mark.parametrize("rows_before_limit", [200, 300, 450])
+def test_a_runaway_while_learning_is_reported_without_a_probability(tmp_path,
+                                                                     rows_before_limit):
+    """A series racing to its limit before its 503-row warm-up is over (5-minute rows,
+    6 h horizon): the runaway warns with no probability to show, never ``p=nan``."""
+    steps = np.arange(rows_before_limit + 60)
+    start = 100 - 0.00025 * rows_before_limit ** 2  # accelerating, reaching 100
+    value = np.minimum(start + 0.00025 * steps ** 2, 100.0)
+    path = tmp_path / "fast.csv"
+    pd.DataFrame({"timestamp": 1_704_067_200 + steps * 300,
+                  "disk_pct": value.round(4)}).to_csv(path, index=False)
+    out = CliRunner().invoke(cli, ["predict", str(path), "-q", "--out",
+                                   str(tmp_path / "p.csv")])
+    assert out.exit_code == 0, out.output
+    assert "nan" not in out.output.lower(), out.output
+    table = pd.read_csv(tmp_path / "p.csv")
+    first = table.index[table["is_warning"]]
+    lines = [line for line in out.output.splitlines() if "first warning" in line]
+    if len(first) and np.isnan(table["probability"][first[0]]):
+        assert lines and "no probability yet" in lines[0], out.output

@@ -168,7 +168,9 @@ def _summary(file: Path, result, cutoff: float, anomaly_cutoff: float) -> None:
         p = result.probability[first, j]
         below = not p >= (cutoff if result.kinds[j] == "limit" else anomaly_cutoff)
         # under the cutoff, the warning is the runaway test's (prediction/runaway.py)
-        why = f"rising faster and faster, p={p:.2f}" if below else f"p={p:.2f}"
+        # while the series still learns there is no p yet: never print p=nan
+        chance = f"p={p:.2f}" if np.isfinite(p) else "no probability yet (learning)"
+        why = f"rising faster and faster, {chance}" if below else chance
         click.echo(f"  {result.entities[j]}/{result.metrics[j]}: first warning "
                    f"{np.datetime_as_string(result.timestamps[first], unit='m')}Z "
                    f"({why}{eta_text})")

@@ -45,6 +45,7 @@ from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
 from kizashi.prediction.runaway import runaway
+from kizashi.prediction.warmup import rows_before_first_prediction
 
 __all__ = ["ANOMALY_AHEAD_CUTOFF", "DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 
@@ -265,18 +266,20 @@ def learning_note(frame: SeriesFrame, horizon: str | float = "6h") -> str | None
 
     >>> stamps = np.arange(0, 100 * 300, 300).astype("datetime64[s]").astype("datetime64[ns]")
     >>> learning_note(SeriesFrame.from_arrays(stamps, np.ones((100, 1))), "6h")
-    '100 rows every 300 s: the first prediction needs 144 (a 6 h trend window, then the 6 h horizon); every probability is empty'
+    "100 rows every 300 s: the first prediction needs 503 (41.9 h: the forecasters' history, the 6 h horizon, then a record of checked forecasts); every probability is empty"
     """  # noqa: E501
     if frame.n_times < 2:
         return None  # predict_frame refuses it with its own message
     step = step_seconds(frame)
     horizon_seconds = parse_duration(horizon)
     forecaster = forecaster_for(step, horizon_seconds)
-    if frame.n_times >= forecaster.min_rows:
+    needed = rows_before_first_prediction(forecaster)
+    if frame.n_times >= needed:
         return None
     return (f"{frame.n_times} rows every {step:g} s: the first prediction needs "
-            f"{forecaster.min_rows} (a {forecaster.window * step / 3600:g} h trend window, then "
-            f"the {horizon_seconds / 3600:g} h horizon); every probability is empty")
+            f"{needed} ({needed * step / 3600:.1f} h: the forecasters' history, the "
+            f"{horizon_seconds / 3600:g} h horizon, then a record of checked forecasts); "
+            f"every probability is empty")
 
 
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
