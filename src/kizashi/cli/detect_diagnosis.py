@@ -94,13 +94,18 @@ def report(result: Any, frame: Any, *, explain: bool, incidents: Path | None,
     if incidents is not None:
         import pandas as pd
 
-        pd.DataFrame([{
+        rows = [{
             "incident": i, "start": stamps[d.group.start], "end": stamps[d.group.end],
             "summary": d.summary, "type": d.type, "causes": d.causes_text(),
             "entities": " ".join(d.group.entities), "metrics": " ".join(d.group.metrics),
             "members": len(d.group.members), "peak": d.group.peak,
             **{k: v for k, v in d.group.scope},
-        } for i, d in enumerate(found, start=1)]).to_csv(incidents, index=False)
+        } for i, d in enumerate(found, start=1)]
+        # no incident: the header alone, so the file still reads as a table of none
+        empty = ["incident", "start", "end", "summary", "type", "causes", "entities",
+                 "metrics", "members", "peak", *group_by]
+        (pd.DataFrame(rows) if rows else pd.DataFrame(columns=empty)).to_csv(incidents,
+                                                                             index=False)
         click.echo(f"incidents written to {incidents}")
     return _WithCauses(result, row_causes(result, frame)) if explain else result
 
