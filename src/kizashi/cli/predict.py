@@ -40,13 +40,15 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
     limits = {}
     for item in items:
         metric, sep, value = item.partition("=")
-        try:
-            if not sep or not metric.strip():
-                raise ValueError
-            number = float(value)
-        except ValueError:
+        if not sep or not metric.strip() or not value.strip():
             raise click.BadParameter(f"{item!r}: write METRIC=VALUE, e.g. cpu_temp_c=90",
-                                     param_hint="--limit") from None
+                                     param_hint="--limit")
+        try:
+            number = float(value)
+        except ValueError:  # 90%, 1,5, 10GB: the value alone is wrong, say so
+            raise click.BadParameter(f"{item!r}: {value.strip()!r} is not a number; write "
+                                     f"the limit as a plain number in the metric's own unit, "
+                                     f"e.g. {metric.strip()}=90", param_hint="--limit") from None
         if not math.isfinite(number):
             raise click.BadParameter(f"{item!r}: a limit must be a finite number",
                                      param_hint="--limit")
