@@ -542,6 +542,7 @@ def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
                         f"bytes PAR1: not Parquet, or damaged")
     try:
         import pyarrow.parquet as pq
+        import pyarrow.types as pa_types
 
         parquet = pq.ParquetFile(path)
         names = list(parquet.schema_arrow.names)
@@ -550,6 +551,11 @@ def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
                 raise DataError(f"{path}: column name {name!r} appears twice (columns "
                                 f"{names.index(name) + 1} and {i + 1}); give each column its "
                                 f"own name")
+        for field in parquet.schema_arrow:  # lists, records, maps: no cell is one number
+            if pa_types.is_nested(field.type):
+                raise DataError(f"{path}: column {field.name!r} holds {field.type} values, "
+                                f"not one number, time or name per cell; store each value "
+                                f"in its own column or row")
         table = parquet.read().to_pandas()
     except DataError:
         raise
