@@ -31,8 +31,10 @@ def parse_params(items: tuple[str, ...]) -> dict:
     return params
 
 
-def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels: Path | None):
-    """Read FILE as a SeriesFrame, showing each repair as a warning line on stderr."""
+def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels: Path | None,
+               entity: str | None = None):
+    """Read FILE as a SeriesFrame, showing each repair as a warning line on stderr
+    (``entity`` names a wide file's one entity instead of its file name)."""
     from kizashi.data.readers import read_series
 
     with warnings.catch_warnings(record=True) as caught:
@@ -41,7 +43,7 @@ def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels:
             frame = _read_nab_file(path, labels)
         else:
             frame = read_series(path, format=fmt, on_invalid=on_invalid,
-                                on_duplicate=on_duplicate)
+                                on_duplicate=on_duplicate, entity=entity)
     for warning in caught:
         click.secho(f"warning: {warning.message}", fg="yellow", err=True)
     for finding in frame.report.findings:
@@ -153,6 +155,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
     from kizashi.cli.detector_options import check_state_memory, checked_params, naming
     from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.cli.output_checks import check_distinct_outputs, check_image_path
     from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.engine.batch import score_frame
@@ -165,6 +168,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     for output in (out, plot, incidents_file):
         check_writable(output)
         check_not_input(output, file, train_file, logs, labels, entity_labels)
+    check_distinct_outputs({"--out": out, "--plot": plot, "--incidents": incidents_file})
+    check_image_path(plot)
     try:  # options first: a bad one is found before a long read
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)
@@ -184,8 +189,16 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             frame = read_prometheus(prometheus, query, since, step_text)
         else:
             frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
-        train = None if train_file is None else read_input(train_file, fmt, on_invalid,
-                                                           on_duplicate, None)
+        # a wide training file (node1-train.csv) holds the scored file's one entity,
+        # whatever its file name: name it so, or no series would match
+        entities = {entity for entity, _ in frame.keys}
+        train = None if train_file is None else read_input(
+            train_file, fmt, on_invalid, on_duplicate, None,
+            entity=next(iter(entities)) if len(entities) == 1 else None)
+        if train is not None and train.keys != frame.keys and set(frame.keys) <= set(
+                train.keys):  # the scored series, in the scored file's order
+            column = {key: j for j, key in enumerate(train.keys)}
+            train = train.take([column[key] for key in frame.keys])
         if detector == "peers" and "groups" not in parsed:
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
         elif dask_address is None:  # the workers' memory is not this machine's
