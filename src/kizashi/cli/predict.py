@@ -112,6 +112,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     from kizashi.cli.detect import read_input
     from kizashi.cli.detector_options import naming
     from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.prediction.horizon_steps import horizon_note
     from kizashi.prediction.predictor import learning_note, predict_frame
 
     check_writable(out)
@@ -122,6 +123,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     limit_map = parse_limits(limits)
     try:
         frame = read_input(file, fmt, on_invalid, on_duplicate, None)
+        steps_note = horizon_note(frame, horizon)
+        if steps_note:
+            click.secho(f"warning: {file}: {steps_note}", fg="yellow", err=True)
         note = learning_note(frame, horizon)
         if note:
             click.secho(f"warning: {file}: {note}", fg="yellow", err=True)
