@@ -21,7 +21,8 @@ STEPS_AND_HORIZONS = [(300, 6 * 3600), (300, 1800), (300, 86400), (300, 2 * 8640
 
 
 def _walk(n: int, seed: int = 3) -> np.ndarray:
-    return 50.0 + np.cumsum(np.random.default_rng(seed).normal(0, 1, (n, 1)), axis=0)
+    walk = np.cumsum(np.random.default_rng(seed).normal(0, 1, (n, 1)), axis=0)
+    return 50.0 + 40.0 * np.tanh(walk / 100.0)  # wanders, stays within 10..90
 
 
 @pytest.mark.parametrize(("step", "horizon"), STEPS_AND_HORIZONS)
@@ -34,17 +35,19 @@ def test_the_first_ready_row_is_the_last_of_the_warm_up(step, horizon):
     assert int(np.argmax(ready)) == needed - 1
 
 
-def _frame(n: int, step: int) -> SeriesFrame:
+def _frame(n: int, step: int, metric: str) -> SeriesFrame:
     stamps = (np.int64(1_704_067_200) + np.arange(n) * step).astype("datetime64[s]")
     return SeriesFrame.from_arrays(stamps.astype("datetime64[ns]"), _walk(n),
-                                   metrics=["disk_pct"])
+                                   metrics=[metric])
 
 
+@pytest.mark.parametrize("metric", ["disk_pct", "load"])  # a limit of 100; none (anomaly)
 @pytest.mark.parametrize(("step", "horizon"), [(300, 6 * 3600), (60, 3600), (3600, 21600)])
-def test_a_file_gets_the_note_exactly_when_no_row_is_predicted(step, horizon):
+def test_a_file_gets_the_note_exactly_when_no_row_is_predicted(step, horizon, metric):
     needed = rows_before_first_prediction(forecaster_for(step, horizon))
     for n in (needed - 1, needed // 2 + 1, needed):
-        frame = _frame(n, step)
+        frame = _frame(n, step, metric)
+        assert np.nanmax(frame.values) < 100  # never at the limit (where p=1 at once)
         result = predict_frame(frame, horizon)
         note = learning_note(frame, horizon)
         assert (note is None) == bool(np.isfinite(result.probability).any()), n
