@@ -55,3 +55,19 @@ def test_a_series_without_values_gets_no_learning_note(tmp_path):
     assert result.exit_code == 0, result.output
     assert NOTE not in result.stderr
     assert "column 'gpu'" in result.stderr  # the reading warning names it
+
+
+def test_a_query_too_short_is_told_to_read_a_longer_range(tmp_path, monkeypatch):
+    """Prometheus input: the note says what to lengthen there (--since), not the file."""
+    import kizashi.cli.detect as detect_module
+    from kizashi.data.frame import SeriesFrame
+
+    stamps = (1_704_067_200 + 60 * np.arange(5)).astype("datetime64[s]")
+    short = SeriesFrame.from_arrays(stamps.astype("datetime64[ns]"), np.ones((5, 1)),
+                                    entities=["a"], metrics=["up"])
+    monkeypatch.setattr(detect_module, "read_prometheus", lambda *args: short)
+    result = CliRunner().invoke(cli, ["detect", "--prometheus", "http://127.0.0.1:9",
+                                      "--query", "up", "-q", "-d", "threshold"])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if NOTE in line]
+    assert len(notes) == 1 and notes[0].endswith("read a longer range (--since)"), notes

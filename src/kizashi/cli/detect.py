@@ -232,7 +232,9 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
                    f"{result.cutoffs[j]:.4g}, max level {_max(result.levels[:, j])})")
     from kizashi.cli.detect_learning import learning_note
 
-    silent = learning_note(result, frame, str(where), detector)
+    silent = learning_note(result, frame, str(where), detector,
+                           "read a longer range (--since)" if prometheus is not None
+                           else "give a longer file")
     if silent:  # a file shorter than the learning: every score empty, said once
         click.secho(silent, fg="yellow", err=True)
     if _is_entity_level(result):  # a missing metric leaves its node's step unscored

@@ -26,8 +26,10 @@ def _scorable(frame: SeriesFrame, entity: str, metric: str) -> bool:
     return bool(np.isfinite(frame.values[:, columns]).all(axis=1).any())
 
 
-def learning_note(result: Any, frame: SeriesFrame, where: str, detector: str) -> str | None:
-    """The warning for the series with values but no level (so no decision) at any step.
+def learning_note(result: Any, frame: SeriesFrame, where: str, detector: str,
+                  longer: str = "give a longer file") -> str | None:
+    """The warning for the series with values but no level (so no decision) at any step,
+    ending with ``longer``, what to do (a longer file, a longer range of a query).
 
     >>> from types import SimpleNamespace
     >>> frame = SeriesFrame.from_arrays(np.arange(3) * 60.0, np.ones((3, 2)),
@@ -47,4 +49,4 @@ def learning_note(result: Any, frame: SeriesFrame, where: str, detector: str) ->
         return None
     return (f"warning: {where}: {len(silent)} of {len(result.entities)} series got no level "
             f"(no step judged) at any of the {levels.shape[0]} steps: all still learning (detector "
-            f"{detector!r} and its calibration need more rows); give a longer file")
+            f"{detector!r} and its calibration need more rows); {longer}")
