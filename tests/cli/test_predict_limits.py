@@ -42,3 +42,26 @@ def test_a_limit_on_a_metric_not_in_the_file_is_one_warning(tmp_path, limits):
     else:
         assert warnings == [f"warning: --limit for metrics not in {source}: {warned}"], warnings
     assert f"60 time steps, 2 series ({with_limit} with a limit)" in result.stdout
+
+
+@pytest.mark.parametrize(("metrics", "limits", "warned"), [
+    (["cpu", "mem"], [], True),                  # no limit at all
+    (["cpu", "mem"], ["nope=3"], True),          # a limit for a metric not there
+    (["cpu", "disk_pct"], [], False),            # _pct: 100 by default
+    (["cpu", "mem"], ["mem=80"], False),         # a limit given
+])
+def test_no_anomaly_ahead_without_any_limit_says_nothing_is_predicted(tmp_path, metrics,
+                                                                      limits, warned):
+    import numpy as np
+    import pandas as pd
+
+    path = tmp_path / "node.csv"
+    i = np.arange(50)
+    pd.DataFrame({"timestamp": 1_704_067_200 + 300 * i,
+                  **{m: np.round(40 + np.sin(i / 5), 3) for m in metrics}}).to_csv(path,
+                                                                                   index=False)
+    options = [a for limit in limits for a in ("--limit", limit)]
+    result = CliRunner().invoke(cli, ["predict", str(path), "-q", "--no-anomaly-ahead",
+                                      *options])
+    assert result.exit_code == 0, result.output
+    assert ("nothing is predicted" in result.stderr) == warned, result.stderr

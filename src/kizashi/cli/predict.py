@@ -112,6 +112,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     from kizashi.cli.detect import read_input
     from kizashi.cli.detector_options import naming
     from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.data.precursors import default_limit
     from kizashi.prediction.horizon_steps import horizon_note
     from kizashi.prediction.predictor import learning_note, predict_frame
 
@@ -134,6 +135,11 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: --limit for metrics not in {file}: "
                         f"{', '.join(_with_hint(m, frame.metrics) for m in unknown)}",
                         fg="yellow", err=True)
+        if no_anomaly_ahead and not any(default_limit(m, limit_map) is not None
+                                        for m in frame.metrics):
+            click.secho(f"warning: {file}: no series has a limit (a metric ending in _pct, "
+                        f"or --limit METRIC=VALUE) and --no-anomaly-ahead leaves the others "
+                        f"empty: nothing is predicted", fg="yellow", err=True)
         result = predict_frame(frame, horizon, limit_map,
                                cutoff=cutoff, anomaly_cutoff=anomaly_cutoff,
                                anomaly_ahead=not no_anomaly_ahead,
