@@ -148,3 +148,35 @@ def test_incidents_file_without_incidents_is_a_header(tmp_path, family, grouped)
     assert len(table) == 0
     assert {"start", "end", "summary", "causes", "members"} <= set(table.columns)
     assert ("rack" in table.columns) == grouped
+
+
+@pytest.mark.parametrize("key", ["job", "Rack", "rack ", "entity"])
+def test_group_by_a_label_the_file_lacks_is_one_line_error(cluster, key):
+    """A key no column names would put every node in one group, silently."""
+    data, racks = cluster
+    result = CliRunner().invoke(detect, [str(data), "-q", "-d", "threshold", "--group-by", key,
+                                         "--entity-labels", str(racks)])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: --group-by {key}: "), lines
+    assert "has no column" in lines[0] and "rack" in lines[0]
+
+
+@pytest.mark.parametrize("listed", [6, 5, 1, 0])
+def test_entities_missing_from_the_labels_are_named(cluster, tmp_path, listed):
+    data, _ = cluster
+    labels = tmp_path / "some-racks.csv"
+    pd.DataFrame({"entity": [f"n{i}" for i in range(listed)] + ["elsewhere"],
+                  "rack": ["a"] * (listed + 1)}).to_csv(labels, index=False)
+    result = CliRunner().invoke(detect, [str(data), "-q", "-d", "threshold", "--group-by",
+                                         "rack", "--entity-labels", str(labels)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "does not list" in line]
+    if listed == NODES:
+        assert notes == []
+    else:
+        missing = [f"n{i}" for i in range(listed, NODES)]
+        assert notes == [f"warning: {labels} does not list {len(missing)} of the {NODES} "
+                         f"entities scored ({', '.join(missing[:5])}"
+                         + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                         + "); they are grouped without a label"]

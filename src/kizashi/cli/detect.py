@@ -152,7 +152,13 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         kizashi detect cpu.csv --detector sst
         kizashi detect --prometheus http://127.0.0.1:9090 --query 'node_load5' --since 7d
     """
-    from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
+    from kizashi.cli.detect_diagnosis import (
+        check_label_keys,
+        peer_groups,
+        read_entity_labels,
+        report,
+        unlabelled_note,
+    )
     from kizashi.cli.detector_options import check_state_memory, checked_params, naming
     from kizashi.cli.errors import check_not_input, check_writable
     from kizashi.cli.output_checks import check_distinct_outputs, check_image_path
@@ -174,6 +180,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)
         entity_map = read_entity_labels(entity_labels)
+        check_label_keys(entity_map, group_by, "--group-by", entity_labels)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -199,6 +206,9 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
                 train.keys):  # the scored series, in the scored file's order
             column = {key: j for j, key in enumerate(train.keys)}
             train = train.take([column[key] for key in frame.keys])
+        unlabelled = unlabelled_note(frame, entity_map, entity_labels)
+        if unlabelled:
+            click.secho(unlabelled, fg="yellow", err=True)
         if detector == "peers" and "groups" not in parsed:
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
         elif dask_address is None:  # the workers' memory is not this machine's
