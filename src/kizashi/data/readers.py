@@ -419,6 +419,36 @@ def read_series(path: str | Path, format: str = "auto", *, entity: str | None = 
         raise DataError(f"{path}: cannot read it ({type(error).__name__}: {reason})") from None
 
 
+#: other names of the time column, read as it when a file has no 'timestamp' column:
+#: Grafana's CSV export (Time), InfluxDB (_time), Elasticsearch (@timestamp), and the usual
+TIME_ALIASES = ("time", "_time", "@timestamp", "datetime", "date", "ts")
+
+
+def time_alias(columns: list[str], path: Path, report: ValidationReport) -> str | None:
+    """The one column named as a time column in :data:`TIME_ALIASES` (any case), noted in
+    ``report``; None when there is none; an error when there are several.
+
+    >>> report = ValidationReport(source="grafana.csv")
+    >>> with warnings.catch_warnings(record=True) as shown:
+    ...     time_alias(["Time", "cpu"], Path("grafana.csv"), report)
+    'Time'
+    >>> str(shown[0].message)
+    "grafana.csv: no 'timestamp' column: column 'Time' read as the time"
+    >>> report.findings[0].message
+    "no 'timestamp' column: column 'Time' read as the time"
+    >>> time_alias(["cpu", "mem"], Path("x.csv"), report) is None
+    True
+    """
+    found = [c for c in columns if c.lower() in TIME_ALIASES]
+    if len(found) > 1:
+        raise DataError(f"{path}: no 'timestamp' column, and {len(found)} columns could be the "
+                        f"time ({', '.join(found)}); rename the time column 'timestamp'")
+    if not found:
+        return None
+    report.add("time column", f"no 'timestamp' column: column {found[0]!r} read as the time")
+    return found[0]
+
+
 def _read_series(path: Path, format: str, entity: str | None, timestamp_column: str,
                  on_invalid: str, on_duplicate: str) -> SeriesFrame:
     report = ValidationReport(source=str(path))
@@ -437,10 +467,13 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
     if format == "auto":
         format = detect_format(columns)
     time_name = by_lower.get(timestamp_column.lower())
+    if time_name is None and timestamp_column == "timestamp":
+        time_name = time_alias(columns, path, report)  # Grafana's 'Time', InfluxDB's '_time'
     if time_name is None:
         raise DataError(
             f"{path}: no {timestamp_column!r} column (columns: {', '.join(columns)}); name the "
-            f"time column {timestamp_column!r} or pass timestamp_column="
+            f"time column {timestamp_column!r} in the header (or one of "
+            f"{', '.join(TIME_ALIASES)}; from Python: read_series(..., timestamp_column=NAME))"
         )
 
     def numeric(name: str) -> Any:
@@ -453,7 +486,7 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
     times = _timestamps(numeric(time_name), lines, report, line_label, time_name)
 
     if format == "long":
-        missing = [c for c in LONG_COLUMNS if c not in by_lower]
+        missing = [c for c in LONG_COLUMNS if c not in by_lower and c != "timestamp"]
         if missing:
             raise DataError(f"{path}: a long-form file needs columns {', '.join(LONG_COLUMNS)}; "
                             f"missing {', '.join(missing)}")
