@@ -326,8 +326,11 @@ def _check_header(path: Path, names: list[str], line: int) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
         if not name:
+            why = ("a row index, as pandas' to_csv writes by default? Write with index=False"
+                   if i == 1 else "a trailing delimiter on every line?" if i == len(names)
+                   else "a delimiter twice?")
             raise DataError(f"{path}, line {line}: column {i} of the header has no name; name "
-                            f"every column (a trailing delimiter on every line?)")
+                            f"every column ({why})")
         if name in seen:
             raise DataError(f"{path}, line {line}: column name {name!r} appears twice in the "
                             f"header (columns {seen[name]} and {i}); give each column its own "
