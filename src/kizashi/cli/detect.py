@@ -55,11 +55,16 @@ def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels:
 def _read_nab_file(path: Path, labels: Path | None):
     """A NAB data file; its windows come from ``labels`` or from the NAB tree around it."""
     from kizashi.data.nab import WINDOWS_FILE, read_nab_file, read_windows_file
+    from kizashi.data.sniffing import is_parquet
 
+    if is_parquet(path):
+        raise DataError(f"{path}: a NAB data file is CSV (timestamp,value); this is Parquet: "
+                        f"read it with --format auto")
     name = f"{path.parent.name}/{path.name}"
-    if labels is None:
-        beside = path.resolve().parents[2] / WINDOWS_FILE
-        labels = beside if beside.exists() else None
+    if labels is None:  # the corpus: ROOT/data/CATEGORY/FILE beside ROOT/labels/
+        parents = path.resolve().parents
+        beside = parents[2] / WINDOWS_FILE if len(parents) > 2 else None
+        labels = beside if beside is not None and beside.exists() else None
     windows = read_windows_file(labels).get(name, []) if labels is not None else []
     if labels is not None and not windows:
         click.secho(f"note: {labels} has no windows for {name}", err=True)
