@@ -164,6 +164,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         report,
         unlabelled_note,
     )
+    from kizashi.cli.detect_unused import check_unused
     from kizashi.cli.detector_options import check_state_memory, checked_params, naming
     from kizashi.cli.errors import check_not_input, check_writable
     from kizashi.cli.output_checks import check_distinct_outputs, check_image_path
@@ -176,6 +177,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     from kizashi.cli.detect_options import check_combinations
 
     check_combinations(detector, group_by, entity_labels, peers_by, partitions, dask_address)
+    check_unused(click.get_current_context(), locals())
     for output in (out, plot, incidents_file):
         check_writable(output)
         check_not_input(output, file, train_file, logs, labels, entity_labels)
