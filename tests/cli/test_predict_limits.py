@@ -65,3 +65,24 @@ def test_no_anomaly_ahead_without_any_limit_says_nothing_is_predicted(tmp_path, 
                                       *options])
     assert result.exit_code == 0, result.output
     assert ("nothing is predicted" in result.stderr) == warned, result.stderr
+
+
+@pytest.mark.parametrize(("options", "refused"), [
+    (["--no-anomaly-ahead", "--anomaly-cutoff", "0.3"], True),
+    (["--anomaly-cutoff", "0.3", "--no-anomaly-ahead"], True),
+    (["--anomaly-cutoff", "0.3"], False),
+    (["--no-anomaly-ahead"], False),
+])
+def test_anomaly_cutoff_with_no_anomaly_ahead_is_refused(tmp_path, options, refused):
+    import numpy as np
+    import pandas as pd
+
+    path = tmp_path / "node.csv"
+    i = np.arange(30)
+    pd.DataFrame({"timestamp": 1_704_067_200 + 300 * i, "disk_pct": 40.0 + i % 3}).to_csv(
+        path, index=False)
+    result = CliRunner().invoke(cli, ["predict", str(path), "-q", *options])
+    assert result.exit_code == (2 if refused else 0), result.output
+    if refused:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "--anomaly-cutoff" in lines[0], lines
