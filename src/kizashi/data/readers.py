@@ -314,7 +314,10 @@ def _ragged(path: Path, line: int, row: list[str], names: list[str], reference_l
     where = f"the header (line {reference_line})" if header else f"line {reference_line}"
     message = (f"{path}: line {line} has {len(row)} fields where {where} has {len(names)}; "
                f"every row needs one field per column")
-    if len(row) > len(names) and delimiter == ",":
+    commented = (names[:1] if header else []) + row[:1]
+    if any(cell.lstrip().startswith("#") for cell in commented):  # '# exported by ...'
+        message += " (a comment line starting with '#'? Remove it: comments are not read)"
+    elif len(row) > len(names) and delimiter == ",":
         message += (" (an unquoted decimal comma such as 1,5? Write 1.5, quote the number, "
                     "or separate the fields with ';')")
     elif len(row) < len(names):
