@@ -167,6 +167,13 @@ def _parquet_wide(n: int = N_ROWS, cell: Callable[[int, int], float | None] | No
                      **{m: [cell(i, j) for i in rows] for j, m in enumerate(METRICS)}})
 
 
+def _bools(values: list):
+    """A pyarrow boolean array of ``values`` (None: a null)."""
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.bool_())
+
+
 def _parquet_nested(column: str, kind: str) -> bytes:
     """A wide Parquet file whose ``column`` holds a nested type (lists, records, maps)."""
     import pyarrow as pa
@@ -305,6 +312,12 @@ FILES: list[OddInput] = [
                                               "value": [1.0, 2.0]}), "error",
              suffix=".parquet", message="row 2: empty metric name"),
     OddInput("parquet-named-csv", _parquet_wide(), "ok", R, 2),
+    *[OddInput(f"parquet-bool-{kind}", _parquet({
+        "timestamp": [START_S + i * STEP_S for i in range(R)],
+        "up": _bools([i % 2 == 0 if kind == "plain" or i % 5 else None for i in range(R)])}),
+        "error", suffix=".parquet",
+        message="column 'up' holds booleans.*0 and 1")
+      for kind in ("plain", "nullable")],
     *[OddInput(f"parquet-{kind}-in-{column}", _parquet_nested(column, kind), "error",
                suffix=".parquet", message=f"column '{column}' holds .*not one number")
       for kind in ("list", "large_list", "fixed_list", "struct", "map")

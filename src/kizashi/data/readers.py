@@ -595,6 +595,9 @@ def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
                 raise DataError(f"{path}: column {field.name!r} holds {field.type} values, "
                                 f"not one number, time or name per cell; store each value "
                                 f"in its own column or row")
+            if pa_types.is_boolean(field.type):  # typed: no cell is 'invalid text'
+                raise DataError(f"{path}: column {field.name!r} holds booleans (True/False), "
+                                f"not numbers; store them as 0 and 1")
         table = parquet.read().to_pandas()
     except DataError:
         raise
