@@ -167,6 +167,28 @@ def _parquet_wide(n: int = N_ROWS, cell: Callable[[int, int], float | None] | No
                      **{m: [cell(i, j) for i in rows] for j, m in enumerate(METRICS)}})
 
 
+def _bools(values: list):
+    """A pyarrow boolean array of ``values`` (None: a null)."""
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.bool_())
+
+
+def _parquet_nested(column: str, kind: str) -> bytes:
+    """A wide Parquet file whose ``column`` holds a nested type (lists, records, maps)."""
+    import pyarrow as pa
+
+    cells = {"list": ([1.0, 2.0], None), "large_list": ([1.0], pa.large_list(pa.float64())),
+             "fixed_list": ([1.0, 2.0], pa.list_(pa.float64(), 2)),
+             "struct": ({"a": 1.0}, None),
+             "map": ([("a", 1.0)], pa.map_(pa.string(), pa.float64()))}
+    cell, kind_type = cells[kind]
+    columns = {"timestamp": [START_S + i * STEP_S for i in range(N_ROWS)],
+               "cpu": [base_value(i, 0) for i in range(N_ROWS)]}
+    columns[column] = pa.array([cell] * N_ROWS, type=kind_type)
+    return _parquet(columns)
+
+
 R = N_ROWS
 #: text or ±inf in a value column: refused, read as missing with --on-invalid missing
 MISSING_OK = (("missing", "warn"),)
@@ -290,6 +312,16 @@ FILES: list[OddInput] = [
                                               "value": [1.0, 2.0]}), "error",
              suffix=".parquet", message="row 2: empty metric name"),
     OddInput("parquet-named-csv", _parquet_wide(), "ok", R, 2),
+    *[OddInput(f"parquet-bool-{kind}", _parquet({
+        "timestamp": [START_S + i * STEP_S for i in range(R)],
+        "up": _bools([i % 2 == 0 if kind == "plain" or i % 5 else None for i in range(R)])}),
+        "error", suffix=".parquet",
+        message="column 'up' holds booleans.*0 and 1")
+      for kind in ("plain", "nullable")],
+    *[OddInput(f"parquet-{kind}-in-{column}", _parquet_nested(column, kind), "error",
+               suffix=".parquet", message=f"column '{column}' holds .*not one number")
+      for kind in ("list", "large_list", "fixed_list", "struct", "map")
+      for column in ("cpu", "timestamp")],
     # --- long format
     OddInput("long-no-entity", _long_missing("entity"), "error", message="entity"),
     OddInput("long-no-metric", _long_missing("metric"), "error", message="metric"),

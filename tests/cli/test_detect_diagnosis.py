@@ -113,3 +113,70 @@ def test_explain_with_a_training_file_names_the_metric_that_moved(tmp_path):
     flagged = scores[scores.is_anomaly.astype(str) == "True"]
     assert len(flagged) > 0
     assert flagged.causes.str.startswith("gpfs_latency ").all()
+
+
+QUIET_FILES = {  # files whose every step stays under the cutoff: no incident at all
+    "constant": lambda i: 42.0,
+    "short": None,  # 20 rows: every step learning
+    "alternating-1e300": lambda i: 1e300 if i % 2 else -1e300,
+    "all-missing": lambda i: float("nan"),
+}
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+@pytest.mark.parametrize("family", sorted(QUIET_FILES))
+def test_incidents_file_without_incidents_is_a_header(tmp_path, family, grouped):
+    """No incident still writes a table (its header, no rows), which reads back."""
+    value = QUIET_FILES[family] or (lambda i: 50.0 + i % 3)
+    n = 20 if family == "short" else 300
+    stamps = 1_704_067_200 + 60 * np.arange(n)
+    rows = [{"timestamp": t, "entity": e, "metric": "cpu", "value": value(i)}
+            for i, t in enumerate(stamps) for e in ("n1", "n2")]
+    data = tmp_path / "quiet.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    incidents = tmp_path / "incidents.csv"
+    extra = []
+    if grouped:
+        racks = tmp_path / "racks.csv"
+        pd.DataFrame({"entity": ["n1", "n2"], "rack": ["a", "b"]}).to_csv(racks, index=False)
+        extra = ["--group-by", "rack", "--entity-labels", racks]
+    result = CliRunner().invoke(detect, [str(a) for a in (data, "-d", "threshold",
+                                                          "--incidents", incidents, "-q",
+                                                          *extra)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(incidents)
+    assert len(table) == 0
+    assert {"start", "end", "summary", "causes", "members"} <= set(table.columns)
+    assert ("rack" in table.columns) == grouped
+
+
+@pytest.mark.parametrize("key", ["job", "Rack", "rack ", "entity"])
+def test_group_by_a_label_the_file_lacks_is_one_line_error(cluster, key):
+    """A key no column names would put every node in one group, silently."""
+    data, racks = cluster
+    result = CliRunner().invoke(detect, [str(data), "-q", "-d", "threshold", "--group-by", key,
+                                         "--entity-labels", str(racks)])
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: --group-by {key}: "), lines
+    assert "has no column" in lines[0] and "rack" in lines[0]
+
+
+@pytest.mark.parametrize("listed", [6, 5, 1, 0])
+def test_entities_missing_from_the_labels_are_named(cluster, tmp_path, listed):
+    data, _ = cluster
+    labels = tmp_path / "some-racks.csv"
+    pd.DataFrame({"entity": [f"n{i}" for i in range(listed)] + ["elsewhere"],
+                  "rack": ["a"] * (listed + 1)}).to_csv(labels, index=False)
+    result = CliRunner().invoke(detect, [str(data), "-q", "-d", "threshold", "--group-by",
+                                         "rack", "--entity-labels", str(labels)])
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "does not list" in line]
+    if listed == NODES:
+        assert notes == []
+    else:
+        missing = [f"n{i}" for i in range(listed, NODES)]
+        assert notes == [f"warning: {labels} does not list {len(missing)} of the {NODES} "
+                         f"entities scored ({', '.join(missing[:5])}"
+                         + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+                         + "); they are grouped without a label"]

@@ -23,7 +23,8 @@ from odd_inputs import FILES, OddInput
 
 from kizashi.cli.main import cli
 
-LEARNING = "the first prediction needs"  # predict's note on files shorter than its warm-up
+LEARNING = ("the first prediction needs", "all still learning")  # notes on files shorter
+# than the warm-up (predict's, detect's), not repairs made while reading
 
 
 def _args(command: str, path: Path, family: OddInput, out: Path) -> list[str]:
@@ -85,7 +86,7 @@ def test_command_on_odd_file(tmp_path, family, command):
     assert result.exit_code == 0, result.stderr
     assert all(re.match(r"(warning|note): \S", line) for line in lines), lines
     reading = [line for line in lines
-               if line.startswith(f"warning: {path}") and LEARNING not in line]
+               if line.startswith(f"warning: {path}") and not any(x in line for x in LEARNING)]
     if expect == "warn":
         assert reading, lines
     else:

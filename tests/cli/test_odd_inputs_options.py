@@ -26,6 +26,9 @@ BAD = [
     *[(["predict", "--horizon", h], r"more than 366 days") for h in ("1e300s", "367d", "53w")],
     *[(["predict", "--limit", f"cpu={v}"], r"--limit") for v in NUMBERS],
     (["predict", "--limit", "cpu"], r"METRIC=VALUE"),
+    # a value with a unit or a decimal comma: the value named as what is wrong
+    *[(["predict", "--limit", f"cpu={v}"], rf"'{v}' is not a number.*e\.g\. cpu=90")
+      for v in ("90%", "1,5", "10GB", "85 C", "0x5z")],
     (["predict", "--limit", "=5"], r"METRIC=VALUE"),
     (["predict", "--limit", "cpu=1", "--limit", "cpu=2"], r"'cpu' is given twice"),
     *[(["predict", "--cutoff", v], r"--cutoff") for v in ("0", "1", "2", "-1", "abc", "nan")],

@@ -42,3 +42,47 @@ def test_a_limit_on_a_metric_not_in_the_file_is_one_warning(tmp_path, limits):
     else:
         assert warnings == [f"warning: --limit for metrics not in {source}: {warned}"], warnings
     assert f"60 time steps, 2 series ({with_limit} with a limit)" in result.stdout
+
+
+@pytest.mark.parametrize(("metrics", "limits", "warned"), [
+    (["cpu", "mem"], [], True),                  # no limit at all
+    (["cpu", "mem"], ["nope=3"], True),          # a limit for a metric not there
+    (["cpu", "disk_pct"], [], False),            # _pct: 100 by default
+    (["cpu", "mem"], ["mem=80"], False),         # a limit given
+])
+def test_no_anomaly_ahead_without_any_limit_says_nothing_is_predicted(tmp_path, metrics,
+                                                                      limits, warned):
+    import numpy as np
+    import pandas as pd
+
+    path = tmp_path / "node.csv"
+    i = np.arange(50)
+    pd.DataFrame({"timestamp": 1_704_067_200 + 300 * i,
+                  **{m: np.round(40 + np.sin(i / 5), 3) for m in metrics}}).to_csv(path,
+                                                                                   index=False)
+    options = [a for limit in limits for a in ("--limit", limit)]
+    result = CliRunner().invoke(cli, ["predict", str(path), "-q", "--no-anomaly-ahead",
+                                      *options])
+    assert result.exit_code == 0, result.output
+    assert ("nothing is predicted" in result.stderr) == warned, result.stderr
+
+
+@pytest.mark.parametrize(("options", "refused"), [
+    (["--no-anomaly-ahead", "--anomaly-cutoff", "0.3"], True),
+    (["--anomaly-cutoff", "0.3", "--no-anomaly-ahead"], True),
+    (["--anomaly-cutoff", "0.3"], False),
+    (["--no-anomaly-ahead"], False),
+])
+def test_anomaly_cutoff_with_no_anomaly_ahead_is_refused(tmp_path, options, refused):
+    import numpy as np
+    import pandas as pd
+
+    path = tmp_path / "node.csv"
+    i = np.arange(30)
+    pd.DataFrame({"timestamp": 1_704_067_200 + 300 * i, "disk_pct": 40.0 + i % 3}).to_csv(
+        path, index=False)
+    result = CliRunner().invoke(cli, ["predict", str(path), "-q", *options])
+    assert result.exit_code == (2 if refused else 0), result.output
+    if refused:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "--anomaly-cutoff" in lines[0], lines

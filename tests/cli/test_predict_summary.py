@@ -42,3 +42,26 @@ def test_each_first_warning_gives_its_reason(tmp_path, amplitude, period_steps) 
         p = float(re.search(r"p=([0-9.]+)", line).group(1))
         runaway = "rising faster and faster" in line
         assert runaway == (p < CUTOFF), line
+
+
+@pytest.mark.parametrize("slope", [0.08, 0.1, 0.12, 0.15])
+def test_a_runaway_while_learning_is_reported_without_a_probability(tmp_path, slope):
+    """A disk rising by ``slope`` points a 5-minute step from 60 % with a ripple reaches
+    100 % at step 40/slope (500, 400, 333, 267): within the 503-row warm-up, so a
+    warning before it has no probability to show, and the line says so, never
+    ``p=nan``; whether the first warning has one is read from ``--out``."""
+    steps = np.arange(800)
+    value = np.minimum(60 + slope * steps + np.sin(steps / 10), 100)
+    path = tmp_path / "fast.csv"
+    pd.DataFrame({"timestamp": 1_704_067_200 + steps * 300,
+                  "disk_pct": value.round(4)}).to_csv(path, index=False)
+    out = CliRunner().invoke(cli, ["predict", str(path), "-q", "--out",
+                                   str(tmp_path / "p.csv")])
+    assert out.exit_code == 0, out.output
+    assert "nan" not in out.output.lower(), out.output
+    table = pd.read_csv(tmp_path / "p.csv")
+    first = table.index[table["is_warning"]][0]  # the disk fills: it warns
+    [line] = [line for line in out.output.splitlines() if "first warning" in line]
+    learning = bool(np.isnan(table["probability"][first]))
+    assert ("no probability yet" in line) == learning, line
+    assert ("p=" in line) == (not learning), line

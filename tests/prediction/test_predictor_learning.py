@@ -39,12 +39,15 @@ def test_shortcut_equals_the_full_computation(monkeypatch, n, step, horizon):
 
 
 def test_learning_note_counts_rows_from_the_step_and_horizon():
-    # 5-minute rows, 6 h horizon: 72 steps of window and 72 of horizon → 144 rows
-    assert predictor.learning_note(_frame(144, 300), "6h") is None
-    note = predictor.learning_note(_frame(143, 300), "6h")
-    assert note.startswith("143 rows every 300 s: the first prediction needs 144")
-    # 1 ms rows: 6 h is 21.6 million steps each
-    assert "needs 43200000 " in predictor.learning_note(_frame(120, 0.001), "6h")
+    # 5-minute rows, 6 h horizon: a day (288) and the 72-step window of history, the
+    # 72-step horizon, then 72 checked forecasts, the last row of each shared → 503 rows
+    assert predictor.learning_note(_frame(503, 300), "6h") is None
+    for n in (143, 144, 502):  # past the window and horizon, still no checked record
+        note = predictor.learning_note(_frame(n, 300), "6h")
+        assert note.startswith(f"{n} rows every 300 s: the first prediction needs 503 ")
+    # 1 ms rows: a day is 86.4 million steps, 6 h 21.6 million
+    needed = 86_400_000 + 21_600_000 + 21_600_000 + 21_600_000 - 1
+    assert f"needs {needed} " in predictor.learning_note(_frame(120, 0.001), "6h")
 
 
 def test_millisecond_rows_are_all_learning_with_their_timestamps_written_exactly():

@@ -21,6 +21,7 @@ import click
 import numpy as np
 
 from kizashi.cli.errors import not_empty_path
+from kizashi.cli.seed_option import SEED
 from kizashi.data.centre_variants import VARIANTS
 
 
@@ -48,7 +49,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
               help="A registered detector (repeatable; default: the default detector).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the detector (only with one --detector).")
-@click.option("--seed", "seeds", multiple=True, type=int,
+@click.option("--seed", "seeds", multiple=True, type=SEED,
               help="Scenario seed (repeatable; default: the reported seeds).")
 @click.option("--split", type=click.Choice(["reported", "tune"]), default="reported",
               show_default=True,

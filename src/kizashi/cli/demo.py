@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kizashi.cli.errors import not_empty_path
+from kizashi.cli.seed_option import SEED
 
 
 @click.command()
@@ -19,7 +20,7 @@ from kizashi.cli.errors import not_empty_path
               help="Worker nodes in the generated centre.")
 @click.option("--days", type=click.IntRange(7, 120), default=35, show_default=True,
               help="Days of 5-minute telemetry.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def demo(out_dir: Path, nodes: int, days: int, seed: int, quiet: bool) -> None:
     """Generate a computing centre's telemetry with KEK-like incidents, run the detectors,

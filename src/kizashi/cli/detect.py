@@ -31,8 +31,10 @@ def parse_params(items: tuple[str, ...]) -> dict:
     return params
 
 
-def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels: Path | None):
-    """Read FILE as a SeriesFrame, showing each repair as a warning line on stderr."""
+def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels: Path | None,
+               entity: str | None = None):
+    """Read FILE as a SeriesFrame, showing each repair as a warning line on stderr
+    (``entity`` names a wide file's one entity instead of its file name)."""
     from kizashi.data.readers import read_series
 
     with warnings.catch_warnings(record=True) as caught:
@@ -41,7 +43,7 @@ def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels:
             frame = _read_nab_file(path, labels)
         else:
             frame = read_series(path, format=fmt, on_invalid=on_invalid,
-                                on_duplicate=on_duplicate)
+                                on_duplicate=on_duplicate, entity=entity)
     for warning in caught:
         click.secho(f"warning: {warning.message}", fg="yellow", err=True)
     for finding in frame.report.findings:
@@ -53,11 +55,16 @@ def read_input(path: Path, fmt: str, on_invalid: str, on_duplicate: str, labels:
 def _read_nab_file(path: Path, labels: Path | None):
     """A NAB data file; its windows come from ``labels`` or from the NAB tree around it."""
     from kizashi.data.nab import WINDOWS_FILE, read_nab_file, read_windows_file
+    from kizashi.data.sniffing import is_parquet
 
+    if is_parquet(path):
+        raise DataError(f"{path}: a NAB data file is CSV (timestamp,value); this is Parquet: "
+                        f"read it with --format auto")
     name = f"{path.parent.name}/{path.name}"
-    if labels is None:
-        beside = path.resolve().parents[2] / WINDOWS_FILE
-        labels = beside if beside.exists() else None
+    if labels is None:  # the corpus: ROOT/data/CATEGORY/FILE beside ROOT/labels/
+        parents = path.resolve().parents
+        beside = parents[2] / WINDOWS_FILE if len(parents) > 2 else None
+        labels = beside if beside is not None and beside.exists() else None
     windows = read_windows_file(labels).get(name, []) if labels is not None else []
     if labels is not None and not windows:
         click.secho(f"note: {labels} has no windows for {name}", err=True)
@@ -150,9 +157,17 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         kizashi detect cpu.csv --detector sst
         kizashi detect --prometheus http://127.0.0.1:9090 --query 'node_load5' --since 7d
     """
-    from kizashi.cli.detect_diagnosis import peer_groups, read_entity_labels, report
+    from kizashi.cli.detect_diagnosis import (
+        check_label_keys,
+        peer_groups,
+        read_entity_labels,
+        report,
+        unlabelled_note,
+    )
+    from kizashi.cli.detect_unused import check_unused
     from kizashi.cli.detector_options import check_state_memory, checked_params, naming
     from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.cli.output_checks import check_distinct_outputs, check_image_path
     from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.engine.batch import score_frame
@@ -162,13 +177,17 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     from kizashi.cli.detect_options import check_combinations
 
     check_combinations(detector, group_by, entity_labels, peers_by, partitions, dask_address)
+    check_unused(click.get_current_context(), locals())
     for output in (out, plot, incidents_file):
         check_writable(output)
         check_not_input(output, file, train_file, logs, labels, entity_labels)
+    check_distinct_outputs({"--out": out, "--plot": plot, "--incidents": incidents_file})
+    check_image_path(plot)
     try:  # options first: a bad one is found before a long read
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)
         entity_map = read_entity_labels(entity_labels)
+        check_label_keys(entity_map, group_by, "--group-by", entity_labels)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     try:
@@ -184,8 +203,19 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             frame = read_prometheus(prometheus, query, since, step_text)
         else:
             frame = read_input(file, fmt, on_invalid, on_duplicate, labels)
-        train = None if train_file is None else read_input(train_file, fmt, on_invalid,
-                                                           on_duplicate, None)
+        # a wide training file (node1-train.csv) holds the scored file's one entity,
+        # whatever its file name: name it so, or no series would match
+        entities = {entity for entity, _ in frame.keys}
+        train = None if train_file is None else read_input(
+            train_file, fmt, on_invalid, on_duplicate, None,
+            entity=next(iter(entities)) if len(entities) == 1 else None)
+        if train is not None and train.keys != frame.keys and set(frame.keys) <= set(
+                train.keys):  # the scored series, in the scored file's order
+            column = {key: j for j, key in enumerate(train.keys)}
+            train = train.take([column[key] for key in frame.keys])
+        unlabelled = unlabelled_note(frame, entity_map, entity_labels)
+        if unlabelled:
+            click.secho(unlabelled, fg="yellow", err=True)
         if detector == "peers" and "groups" not in parsed:
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
         elif dask_address is None:  # the workers' memory is not this machine's
@@ -217,6 +247,13 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             break
         click.echo(f"  {entity}/{metric}: {int(flagged[j])} flagged (cutoff "
                    f"{result.cutoffs[j]:.4g}, max level {_max(result.levels[:, j])})")
+    from kizashi.cli.detect_learning import learning_note
+
+    silent = learning_note(result, frame, str(where), detector,
+                           "read a longer range (--since)" if prometheus is not None
+                           else "give a longer file")
+    if silent:  # a file shorter than the learning: every score empty, said once
+        click.secho(silent, fg="yellow", err=True)
     if _is_entity_level(result):  # a missing metric leaves its node's step unscored
         from kizashi.cli.detect_coverage import unscored_notes
 

@@ -20,7 +20,8 @@ from kizashi.cli.detect_options import given_text
 from kizashi.cli.errors import not_empty_path
 from kizashi.data.utc_text import utc_text
 
-__all__ = ["OPTIONS", "peer_groups", "read_entity_labels", "report"]
+__all__ = ["OPTIONS", "check_label_keys", "peer_groups", "read_entity_labels", "report",
+           "unlabelled_note"]
 
 
 def read_entity_labels(path: Path | None) -> dict[str, dict[str, str]] | None:
@@ -44,6 +45,48 @@ def read_entity_labels(path: Path | None) -> dict[str, dict[str, str]] | None:
         first[entity] = int(line)
         out[entity] = {k: str(row[k]).strip() for k in keys}
     return out
+
+
+def check_label_keys(entity_labels: dict[str, dict[str, str]] | None, keys: Sequence[str],
+                     option: str, path: Path | None) -> None:
+    """Refuse a ``--group-by``/``--peers-by`` key that no column of the labels file names
+    (every entity would land in one group, silently).
+
+    >>> check_label_keys({"n1": {"rack": "a"}}, ["job"], "--group-by", Path("racks.csv"))
+    Traceback (most recent call last):
+    ...
+    ValueError: --group-by job: racks.csv has no column 'job' (its labels: rack); give --entity-labels FILE with a column of that name
+    """  # noqa: E501
+    if entity_labels is None:
+        return
+    columns = sorted({k for labels in entity_labels.values() for k in labels})
+    for key in keys:
+        if key not in columns:
+            raise ValueError(f"{option} {key}: {path} has no column {key!r} (its labels: "
+                             f"{', '.join(columns) or 'none'}); give --entity-labels FILE "
+                             f"with a column of that name")
+
+
+def unlabelled_note(frame: Any, entity_labels: dict[str, dict[str, str]] | None,
+                    path: Path | None) -> str | None:
+    """A warning naming the scored entities the labels file does not list (they share
+    one group: no label), or None.
+
+    >>> from types import SimpleNamespace
+    >>> unlabelled_note(SimpleNamespace(entities=["n1", "n2", "n2"]), {"n1": {}},
+    ...                 Path("racks.csv"))
+    'warning: racks.csv does not list 1 of the 2 entities scored (n2); they are grouped without a label'
+    """  # noqa: E501
+    if entity_labels is None:
+        return None
+    scored = list(dict.fromkeys(frame.entities))
+    missing = [e for e in scored if e not in entity_labels]
+    if not missing:
+        return None
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
+                                      else "")
+    return (f"warning: {path} does not list {len(missing)} of the {len(scored)} entities "
+            f"scored ({shown}); they are grouped without a label")
 
 
 def peer_groups(frame: Any, entity_labels: dict[str, dict[str, str]] | None,
@@ -94,13 +137,18 @@ def report(result: Any, frame: Any, *, explain: bool, incidents: Path | None,
     if incidents is not None:
         import pandas as pd
 
-        pd.DataFrame([{
+        rows = [{
             "incident": i, "start": stamps[d.group.start], "end": stamps[d.group.end],
             "summary": d.summary, "type": d.type, "causes": d.causes_text(),
             "entities": " ".join(d.group.entities), "metrics": " ".join(d.group.metrics),
             "members": len(d.group.members), "peak": d.group.peak,
             **{k: v for k, v in d.group.scope},
-        } for i, d in enumerate(found, start=1)]).to_csv(incidents, index=False)
+        } for i, d in enumerate(found, start=1)]
+        # no incident: the header alone, so the file still reads as a table of none
+        empty = ["incident", "start", "end", "summary", "type", "causes", "entities",
+                 "metrics", "members", "peak", *group_by]
+        (pd.DataFrame(rows) if rows else pd.DataFrame(columns=empty)).to_csv(incidents,
+                                                                             index=False)
         click.echo(f"incidents written to {incidents}")
     return _WithCauses(result, row_causes(result, frame)) if explain else result
 

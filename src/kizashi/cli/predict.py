@@ -62,13 +62,15 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
     limits = {}
     for item in items:
         metric, sep, value = item.partition("=")
-        try:
-            if not sep or not metric.strip():
-                raise ValueError
-            number = float(value)
-        except ValueError:
+        if not sep or not metric.strip() or not value.strip():
             raise click.BadParameter(f"{item!r}: write METRIC=VALUE, e.g. cpu_temp_c=90",
-                                     param_hint="--limit") from None
+                                     param_hint="--limit")
+        try:
+            number = float(value)
+        except ValueError:  # 90%, 1,5, 10GB: the value alone is wrong, say so
+            raise click.BadParameter(f"{item!r}: {value.strip()!r} is not a number; write "
+                                     f"the limit as a plain number in the metric's own unit, "
+                                     f"e.g. {metric.strip()}=90", param_hint="--limit") from None
         if not math.isfinite(number):
             raise click.BadParameter(f"{item!r}: a limit must be a finite number",
                                      param_hint="--limit")
@@ -136,6 +138,8 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     from kizashi.cli.detect import read_input
     from kizashi.cli.detector_options import naming
     from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.data.precursors import default_limit
+    from kizashi.prediction.horizon_steps import horizon_note
     from kizashi.prediction.predictor import learning_note, predict_frame
 
     check_writable(out)
@@ -143,9 +147,18 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
         if not 0.0 < value < 1.0:  # click's range lets NaN through
             raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
+    from click.core import ParameterSource
+
+    if no_anomaly_ahead and click.get_current_context().get_parameter_source(
+            "anomaly_cutoff") in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+        raise click.UsageError("--anomaly-cutoff is for series without a limit, which "
+                               "--no-anomaly-ahead leaves empty: give one of the two")
     limit_map = parse_limits(limits)
     try:
         frame = read_input(file, fmt, on_invalid, on_duplicate, None)
+        steps_note = horizon_note(frame, horizon)
+        if steps_note:
+            click.secho(f"warning: {file}: {steps_note}", fg="yellow", err=True)
         note = learning_note(frame, horizon)
         if note:
             click.secho(f"warning: {file}: {note}", fg="yellow", err=True)
@@ -154,10 +167,18 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: --limit for metrics not in {file}: "
                         f"{', '.join(_with_hint(m, frame.metrics) for m in unknown)}",
                         fg="yellow", err=True)
+<<<<<<< HEAD
         for metric in shares_named_pct(frame, limit_map):
             click.secho(f"warning: {file}: every value of {metric} is within 0–1, so its "
                         f"default limit of 100 (a _pct metric) is never near; a share? give "
                         f"--limit {metric}=1", fg="yellow", err=True)
+=======
+        if no_anomaly_ahead and not any(default_limit(m, limit_map) is not None
+                                        for m in frame.metrics):
+            click.secho(f"warning: {file}: no series has a limit (a metric ending in _pct, "
+                        f"or --limit METRIC=VALUE) and --no-anomaly-ahead leaves the others "
+                        f"empty: nothing is predicted", fg="yellow", err=True)
+>>>>>>> h4/qa2
         result = predict_frame(frame, horizon, limit_map,
                                cutoff=cutoff, anomaly_cutoff=anomaly_cutoff,
                                anomaly_ahead=not no_anomaly_ahead,
@@ -198,7 +219,9 @@ def _summary(file: Path, result, cutoff: float, anomaly_cutoff: float) -> None:
         p = result.probability[first, j]
         below = not p >= (cutoff if result.kinds[j] == "limit" else anomaly_cutoff)
         # under the cutoff, the warning is the runaway test's (prediction/runaway.py)
-        why = f"rising faster and faster, p={p:.2f}" if below else f"p={p:.2f}"
+        # while the series still learns there is no p yet: never print p=nan
+        chance = f"p={p:.2f}" if np.isfinite(p) else "no probability yet (learning)"
+        why = f"rising faster and faster, {chance}" if below else chance
         click.echo(f"  {result.entities[j]}/{result.metrics[j]}: first warning "
                    f"{np.datetime_as_string(result.timestamps[first], unit='m')}Z "
                    f"({why}{eta_text})")

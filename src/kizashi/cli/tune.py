@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from kizashi.cli.seed_option import SEED
+
 
 @click.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False))
@@ -17,7 +19,7 @@ import click
               help="Study name (default: the config file's name).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Keep each trial's training folder under OUT/trial-NNNN.")
-@click.option("--seed", type=int, default=None, help="Seed of this worker's sampler.")
+@click.option("--seed", type=SEED, default=None, help="Seed of this worker's sampler.")
 def tune(config: str, trials: int, storage: str, study_name: str | None, out_dir: str | None,
          seed: int | None) -> None:
     """Search the hyper-parameters in CONFIG's 'search' section with Optuna.

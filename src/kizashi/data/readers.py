@@ -314,7 +314,10 @@ def _ragged(path: Path, line: int, row: list[str], names: list[str], reference_l
     where = f"the header (line {reference_line})" if header else f"line {reference_line}"
     message = (f"{path}: line {line} has {len(row)} fields where {where} has {len(names)}; "
                f"every row needs one field per column")
-    if len(row) > len(names) and delimiter == ",":
+    commented = (names[:1] if header else []) + row[:1]
+    if any(cell.lstrip().startswith("#") for cell in commented):  # '# exported by ...'
+        message += " (a comment line starting with '#'? Remove it: comments are not read)"
+    elif len(row) > len(names) and delimiter == ",":
         message += (" (an unquoted decimal comma such as 1,5? Write 1.5, quote the number, "
                     "or separate the fields with ';')")
     elif len(row) < len(names):
@@ -326,8 +329,11 @@ def _check_header(path: Path, names: list[str], line: int) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names, start=1):
         if not name:
+            why = ("a row index, as pandas' to_csv writes by default? Write with index=False"
+                   if i == 1 else "a trailing delimiter on every line?" if i == len(names)
+                   else "a delimiter twice?")
             raise DataError(f"{path}, line {line}: column {i} of the header has no name; name "
-                            f"every column (a trailing delimiter on every line?)")
+                            f"every column ({why})")
         if name in seen:
             raise DataError(f"{path}, line {line}: column name {name!r} appears twice in the "
                             f"header (columns {seen[name]} and {i}); give each column its own "
@@ -419,6 +425,36 @@ def read_series(path: str | Path, format: str = "auto", *, entity: str | None = 
         raise DataError(f"{path}: cannot read it ({type(error).__name__}: {reason})") from None
 
 
+#: other names of the time column, read as it when a file has no 'timestamp' column:
+#: Grafana's CSV export (Time), InfluxDB (_time), Elasticsearch (@timestamp), and the usual
+TIME_ALIASES = ("time", "_time", "@timestamp", "datetime", "date", "ts")
+
+
+def time_alias(columns: list[str], path: Path, report: ValidationReport) -> str | None:
+    """The one column named as a time column in :data:`TIME_ALIASES` (any case), noted in
+    ``report``; None when there is none; an error when there are several.
+
+    >>> report = ValidationReport(source="grafana.csv")
+    >>> with warnings.catch_warnings(record=True) as shown:
+    ...     time_alias(["Time", "cpu"], Path("grafana.csv"), report)
+    'Time'
+    >>> str(shown[0].message)
+    "grafana.csv: no 'timestamp' column: column 'Time' read as the time"
+    >>> report.findings[0].message
+    "no 'timestamp' column: column 'Time' read as the time"
+    >>> time_alias(["cpu", "mem"], Path("x.csv"), report) is None
+    True
+    """
+    found = [c for c in columns if c.lower() in TIME_ALIASES]
+    if len(found) > 1:
+        raise DataError(f"{path}: no 'timestamp' column, and {len(found)} columns could be the "
+                        f"time ({', '.join(found)}); rename the time column 'timestamp'")
+    if not found:
+        return None
+    report.add("time column", f"no 'timestamp' column: column {found[0]!r} read as the time")
+    return found[0]
+
+
 def _read_series(path: Path, format: str, entity: str | None, timestamp_column: str,
                  on_invalid: str, on_duplicate: str) -> SeriesFrame:
     report = ValidationReport(source=str(path))
@@ -437,10 +473,13 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
     if format == "auto":
         format = detect_format(columns)
     time_name = by_lower.get(timestamp_column.lower())
+    if time_name is None and timestamp_column == "timestamp":
+        time_name = time_alias(columns, path, report)  # Grafana's 'Time', InfluxDB's '_time'
     if time_name is None:
         raise DataError(
             f"{path}: no {timestamp_column!r} column (columns: {', '.join(columns)}); name the "
-            f"time column {timestamp_column!r} or pass timestamp_column="
+            f"time column {timestamp_column!r} in the header (or one of "
+            f"{', '.join(TIME_ALIASES)}; from Python: read_series(..., timestamp_column=NAME))"
         )
 
     def numeric(name: str) -> Any:
@@ -453,7 +492,7 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
     times = _timestamps(numeric(time_name), lines, report, line_label, time_name)
 
     if format == "long":
-        missing = [c for c in LONG_COLUMNS if c not in by_lower]
+        missing = [c for c in LONG_COLUMNS if c not in by_lower and c != "timestamp"]
         if missing:
             raise DataError(f"{path}: a long-form file needs columns {', '.join(LONG_COLUMNS)}; "
                             f"missing {', '.join(missing)}")
@@ -542,6 +581,7 @@ def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
                         f"bytes PAR1: not Parquet, or damaged")
     try:
         import pyarrow.parquet as pq
+        import pyarrow.types as pa_types
 
         parquet = pq.ParquetFile(path)
         names = list(parquet.schema_arrow.names)
@@ -550,6 +590,14 @@ def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
                 raise DataError(f"{path}: column name {name!r} appears twice (columns "
                                 f"{names.index(name) + 1} and {i + 1}); give each column its "
                                 f"own name")
+        for field in parquet.schema_arrow:  # lists, records, maps: no cell is one number
+            if pa_types.is_nested(field.type):
+                raise DataError(f"{path}: column {field.name!r} holds {field.type} values, "
+                                f"not one number, time or name per cell; store each value "
+                                f"in its own column or row")
+            if pa_types.is_boolean(field.type):  # typed: no cell is 'invalid text'
+                raise DataError(f"{path}: column {field.name!r} holds booleans (True/False), "
+                                f"not numbers; store them as 0 and 1")
         table = parquet.read().to_pandas()
     except DataError:
         raise

@@ -173,8 +173,8 @@ class LivePredictor:
             hit &= has
             eta_steps = np.where(has, np.fmin(out.eta_steps, soon),
                                  np.where(counting, np.nan, out.eta_steps))
-            with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
-                there = has & out.ready & (row >= limits)
+            with np.errstate(invalid="ignore"):  # already at the limit: certain, due now,
+                there = has & (row >= limits)   # learning or not
             probability = np.where(there, 1.0, probability)
             eta_steps = np.where(there, 0.0, eta_steps)
             rising = self._rise.step(state["rise"], row, limits)

@@ -47,6 +47,7 @@ from kizashi.prediction.cycle_gate import CycleGate, run_gate
 from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
 from kizashi.prediction.runaway import runaway
+from kizashi.prediction.warmup import rows_before_first_prediction
 
 __all__ = ["ANOMALY_AHEAD_CUTOFF", "DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 
@@ -333,18 +334,20 @@ def learning_note(frame: SeriesFrame, horizon: str | float = "6h") -> str | None
 
     >>> stamps = np.arange(0, 100 * 300, 300).astype("datetime64[s]").astype("datetime64[ns]")
     >>> learning_note(SeriesFrame.from_arrays(stamps, np.ones((100, 1))), "6h")
-    '100 rows every 300 s: the first prediction needs 144 (a 6 h trend window, then the 6 h horizon); every probability is empty'
+    "100 rows every 300 s: the first prediction needs 503 (41.9 h: the forecasters' history, the 6 h horizon, then a record of checked forecasts); every probability is empty, but where a value is already at its limit (p=1)"
     """  # noqa: E501
     if frame.n_times < 2:
         return None  # predict_frame refuses it with its own message
     step = step_seconds(frame)
     horizon_seconds = parse_duration(horizon)
     forecaster = forecaster_for(step, horizon_seconds)
-    if frame.n_times >= forecaster.min_rows:
+    needed = rows_before_first_prediction(forecaster)
+    if frame.n_times >= needed:
         return None
     return (f"{frame.n_times} rows every {step:g} s: the first prediction needs "
-            f"{forecaster.min_rows} (a {forecaster.window * step / 3600:g} h trend window, then "
-            f"the {horizon_seconds / 3600:g} h horizon); every probability is empty")
+            f"{needed} ({needed * step / 3600:.1f} h: the forecasters' history, the "
+            f"{horizon_seconds / 3600:g} h horizon, then a record of checked forecasts); "
+            f"every probability is empty, but where a value is already at its limit (p=1)")
 
 
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
@@ -416,14 +419,10 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
                                 observed=measured, memory=runaway_memory(step))
             running[:, sub] = hit
             eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
-            with np.errstate(invalid="ignore"):  # already at the limit: certain, due now
-                there = out.ready & (values[:, has] >= limit[sub])
-            probability[:, sub] = np.where(there, 1.0, probability[:, sub])
-            gate[:, sub] = there | (rise_gate(values[:, has], limit[sub], rise_steps(step),
-                                              forecaster.horizon_steps)
-                                    & run_gate(cycle_gate_for(step, forecaster.horizon_steps),
-                                               values[:, has], limit[sub]))
-            eta_steps[:, sub] = np.where(there, 0.0, eta_steps[:, sub])
+            gate[:, sub] = (rise_gate(values[:, has], limit[sub], rise_steps(step),
+                                      forecaster.horizon_steps)
+                            & run_gate(cycle_gate_for(step, forecaster.horizon_steps),
+                                       values[:, has], limit[sub]))
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
             lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)
@@ -431,6 +430,12 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             counting = counter_rows(values[:, ~has])  # a counter has no band to leave
             probability[:, sub] = np.where(counting, np.nan, ANOMALY_AHEAD.probability(out.z))
             eta_steps[:, sub] = np.where(counting, np.nan, out.eta_steps)
+    # already at the limit: certain, due now, learning or not (no forecast is needed)
+    with np.errstate(invalid="ignore"):
+        there = np.isfinite(limit) & (frame.values >= limit)
+    probability = np.where(there, 1.0, probability)
+    eta_steps = np.where(there, 0.0, eta_steps)
+    gate |= there
     cutoffs = np.where(np.isfinite(limit), cutoff, anomaly_cutoff)
     warning = warnings_from(probability, cutoffs, max(round(RESOLVE_SECONDS / step), 1), gate,
                             running)
