@@ -167,18 +167,15 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
             click.secho(f"warning: --limit for metrics not in {file}: "
                         f"{', '.join(_with_hint(m, frame.metrics) for m in unknown)}",
                         fg="yellow", err=True)
-<<<<<<< HEAD
         for metric in shares_named_pct(frame, limit_map):
             click.secho(f"warning: {file}: every value of {metric} is within 0–1, so its "
                         f"default limit of 100 (a _pct metric) is never near; a share? give "
                         f"--limit {metric}=1", fg="yellow", err=True)
-=======
         if no_anomaly_ahead and not any(default_limit(m, limit_map) is not None
                                         for m in frame.metrics):
             click.secho(f"warning: {file}: no series has a limit (a metric ending in _pct, "
                         f"or --limit METRIC=VALUE) and --no-anomaly-ahead leaves the others "
                         f"empty: nothing is predicted", fg="yellow", err=True)
->>>>>>> h4/qa2
         result = predict_frame(frame, horizon, limit_map,
                                cutoff=cutoff, anomaly_cutoff=anomaly_cutoff,
                                anomaly_ahead=not no_anomaly_ahead,
