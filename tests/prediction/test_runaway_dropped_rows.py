@@ -11,7 +11,13 @@ import itertools
 import numpy as np
 import pytest
 
-from kizashi.prediction.predictor import fill_missing_stretches, runaway_memory, runaway_steps
+from kizashi.data.frame import SeriesFrame
+from kizashi.prediction.predictor import (
+    fill_missing_stretches,
+    predict_frame,
+    runaway_memory,
+    runaway_steps,
+)
 from kizashi.prediction.runaway import RunawayStream, max_filled, runaway
 
 STEP = 300.0
@@ -142,3 +148,41 @@ def test_a_state_saved_with_a_count_of_clean_rows_goes_on_as_the_new_one():
         if row >= 30 + 3 * 4 - 2:  # the ring holds at most 1 filled row a segment
             assert np.array_equal(got[0], want[0]), row
             np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rate", [0.05, 0.1])
+def test_kizashi_predict_warns_ahead_of_power_law_rises_in_a_file_with_dropped_rows(rate):
+    """End to end: a file's missing timestamps are laid out by ``predict_frame`` itself.
+    Power-law rises (p = 2.5, 3; 1.5 and 2 h) after 3.5 flat days, rows dropped at random
+    from the whole file: each warns at least 10 minutes before the analytic crossing of 100
+    (τ* = D·(5/6)^(1/p)), and within 10 minutes of that with an ETA 0.8–1.7 times the time
+    left (the parabola is late; the forecasters' ETA, taken when earlier, may be early)."""
+    cases = list(itertools.product((2.5, 3.0), (1.5, 2.0)))
+    start = int(3.5 * 288)
+    n = start + 6 * 12
+    tau = (np.arange(n) - start) * STEP / 3600.0
+    rng = np.random.default_rng(int(rate * 100))
+    columns = [np.minimum(50 + 60 * np.clip(tau / d, 0.0, None) ** p, 100.0)
+               + rng.normal(0.0, 0.1, n) for p, d in cases]
+    keep = rng.random(n) >= rate
+    keep[0] = keep[-1] = True
+    frame = SeriesFrame.from_arrays((np.arange(n) * STEP)[keep], np.column_stack(columns)[keep],
+                                    [f"n{i}" for i in range(len(cases))],
+                                    ["fs_used_pct"] * len(cases))
+    result = predict_frame(frame, "6h")
+    kept_tau = tau[keep]
+    for j, (p, d) in enumerate(cases):
+        warned = np.flatnonzero(result.warning[:, j])
+        assert warned.size, (p, d)
+        first = warned[0]
+        assert kept_tau[first] >= 0, (p, d)  # never before the rise
+        left = d * (5 / 6) ** (1 / p) - kept_tau[first]
+        assert left >= 1 / 6, (p, d, left)
+        # the forecasters may warn first, with their own (late) ETA: within 10 minutes of
+        # the first warning the runaway's ETA is there
+        soon = warned[(kept_tau[warned] <= kept_tau[first] + 1 / 6)
+                      & (kept_tau[warned] <= kept_tau[first] + left)]
+        ahead = (result.eta[soon, j] - frame.timestamps[soon]) / np.timedelta64(3600, "s")
+        real = d * (5 / 6) ** (1 / p) - kept_tau[soon]
+        assert np.any((0.8 * real <= ahead) & (ahead <= 1.7 * real)), (p, d, ahead, real)
