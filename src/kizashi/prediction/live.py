@@ -227,6 +227,8 @@ class LivePredictor:
             # every earlier segment as lower until it has learnt them (within a day)
             state = {**state, "runaway": {**state["runaway"],
                                           "means": fresh["runaway"]["means"]}}
+        # saved before the ring of observed rows: the rows observed in a row count as seen
+        state = {**state, "runaway": self._runaway.upgrade(state["runaway"])}
         if "previous" not in state:  # saved before missing steps were laid out: the line
             state = {**state, "previous": fresh["previous"]}  # over the next gap is NaN
         kernel = state.get("kernel", {})

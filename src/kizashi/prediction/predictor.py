@@ -361,7 +361,8 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
     series without a limit empty. ``cutoff`` is the warning probability of series with a
     limit, ``anomaly_cutoff`` that of the others. ``measured`` (rows; False where a row was
     filled in across a stretch with no rows, as done here for a file's missing stretches)
-    keeps the runaway test off windows holding a filled row.
+    keeps the runaway test off windows with a segment holding more than a quarter of filled
+    rows, and its noise off their second differences.
     """
     from tqdm import tqdm
 

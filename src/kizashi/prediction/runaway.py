@@ -47,10 +47,13 @@ at 1.09 (quartiles 1.05–1.13); the forecasters gave none at those 13 steps
 (``benchmarks/prediction_runaway.py --eta``, docs/prediction.md).
 
 Values are carried forward over gaps (as the forecasters do); a series runs away
-only from ``3·segment`` steps after its first value on, and not while its window
-holds a row laid out across a stretch with no rows (the straight line between the
-stretch's ends is not a measured rate: a daily cycle's morning across a 1-hour hole
-read as a steepening). :class:`RunawayStream`
+only from ``3·segment`` steps after its first value on, and not while a segment of its
+window holds more than a quarter of rows laid out across a stretch with no rows
+(:data:`MAX_FILLED_SHARE`; the straight line between a long stretch's ends is not a
+measured rate: a daily cycle's morning across a 1-hour hole read as a steepening). A few
+filled rows (dropped rows, irregular sampling) keep the window: the segment means take
+their straight line, and the noise takes only the second differences whose three rows
+were all observed (a line's second differences are 0 and would shrink it). :class:`RunawayStream`
 is the same test one step at a time (a ring of the last ``3·segment`` values).
 
 >>> import numpy as np
@@ -77,8 +80,8 @@ import numpy as np
 
 from kizashi.prediction.local_fit import fill_forward, polyfit_filters, rolling_polyfit
 
-__all__ = ["RUNAWAY_RATIO", "RUNAWAY_SIGNIFICANCE", "RunawayStream", "past_mean_max",
-           "runaway", "runaway_eta"]
+__all__ = ["MAX_FILLED_SHARE", "RUNAWAY_RATIO", "RUNAWAY_SIGNIFICANCE", "RunawayStream",
+           "max_filled", "past_mean_max", "runaway", "runaway_eta"]
 
 #: The rate must grow at least this much from one segment to the next.
 RUNAWAY_RATIO = 2.0
@@ -87,6 +90,18 @@ RUNAWAY_SIGNIFICANCE = 12.0
 #: The oldest segment's own slope must exceed this many of its noise standard deviations
 #: (the rise was under way already: not a kink from flat into a straight rise).
 ONSET_SIGNIFICANCE = 3.0
+#: A window is judged only while no segment holds more than this share of filled rows
+#: (rows laid out across a stretch with no rows; ``int(share·segment)`` rows at most).
+MAX_FILLED_SHARE = 0.25
+
+
+def max_filled(segment: int) -> int:
+    """Filled rows a segment of ``segment`` steps may hold (:data:`MAX_FILLED_SHARE`).
+
+    >>> [max_filled(w) for w in (2, 4, 7, 20)]
+    [0, 1, 1, 5]
+    """
+    return int(MAX_FILLED_SHARE * int(segment))
 
 
 def runaway_eta(d1: np.ndarray, d2: np.ndarray, m1: np.ndarray, limit: np.ndarray,
@@ -163,7 +178,8 @@ def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
     (``d₁ − d₂`` beyond noise), the ratio reached or not (NaN elsewhere; see the module docs).
     ``lag``: the second differences of the noise are taken ``lag`` steps apart;
     ``observed`` ``(T,)``: False at rows filled in across a stretch with no rows (a window
-    holding one is not judged: the line laid across a stretch is not a measured rate);
+    with a segment holding more than :func:`max_filled` of them is not judged: the line
+    laid across a long stretch is not a measured rate; the noise skips them);
     ``memory``: steps before the window that the newest segment must top (none: no such
     condition)."""
     y, seen = fill_forward(np.asarray(values, dtype=np.float64))
@@ -181,17 +197,27 @@ def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
     m1 = mean[3 * w - 1:]
     m2 = mean[2 * w - 1:n - w]
     m3 = mean[w - 1:n - 2 * w]
+    measured = np.ones(n, dtype=bool) if observed is None else np.asarray(observed, dtype=bool)
+    # second differences whose three rows were all observed, inside the last 3·segment rows
+    whole = np.zeros(n, dtype=bool)
+    whole[2 * lag:] = measured[2 * lag:] & measured[lag:-lag] & measured[:-2 * lag]
     second = np.zeros((n, k))
     second[2 * lag:] = (y[2 * lag:] - 2 * y[lag:-lag] + y[:-2 * lag]) ** 2
+    second = np.where(whole[:, None], second, 0.0)
     sums = np.cumsum(np.r_[zero, second], axis=0)
-    count = 3 * w - 2 * lag  # second differences inside the last 3·segment rows
-    noise = (sums[3 * w:] - sums[2 * lag:n - 3 * w + 2 * lag + 1]) / count
+    counts = np.cumsum(np.r_[0, whole])
+    count = counts[3 * w:] - counts[2 * lag:n - 3 * w + 2 * lag + 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        noise = ((sums[3 * w:] - sums[2 * lag:n - 3 * w + 2 * lag + 1])
+                 / np.where(count > 0, count, np.nan)[:, None])
     first = np.where(seen.any(axis=0), np.argmax(seen, axis=0), n)
     rows = np.arange(3 * w - 1, n)[:, None]
     ready = rows >= first[None, :] + 3 * w - 1
-    if observed is not None:  # no filled-in row among the last 3·segment
-        filled = np.cumsum(np.r_[0, ~np.asarray(observed, dtype=bool)])
-        ready = ready & ((filled[3 * w:] - filled[:n - 3 * w + 1]) == 0)[:, None]
+    if observed is not None:  # each segment with at most max_filled(w) filled rows
+        filled = np.cumsum(np.r_[0, ~measured])
+        per = filled[w:] - filled[:-w]  # in rows t − w + 1 … t
+        few = per <= max_filled(w)
+        ready = ready & (few[2 * w:] & few[w:n - 2 * w + 1] & few[:n - 3 * w + 1])[:, None]
     limits = np.asarray(limit, dtype=np.float64)[None, :]
     slope = rolling_polyfit(y, w, 1)[..., 1]
     slope3 = slope[w - 1:n - 2 * w]  # of the oldest segment, rows t − 3w + 1 … t − 2w
@@ -229,11 +255,28 @@ class RunawayStream:
     def fresh(self, n_series: int) -> dict[str, Any]:
         """The state of ``n_series`` series that have seen nothing."""
         state = {"ring": np.full((self.length, int(n_series)), np.nan),
-                 "count": np.zeros(int(n_series), dtype=np.int64),
-                 "clean": np.zeros(int(n_series), dtype=np.int64)}
+                 "seen": np.zeros((self.length, int(n_series)), dtype=bool),
+                 "count": np.zeros(int(n_series), dtype=np.int64)}
         if self.memory is not None:  # the newest segment mean of each of the last steps
             state["means"] = np.full((self.memory + 1, int(n_series)), np.nan)
         return state
+
+    def upgrade(self, state: dict[str, Any]) -> dict[str, Any]:
+        """A state saved before the ring of observed rows (with a count of the rows
+        observed in a row, ``clean``) as this version's: those rows observed, the rest
+        of the ring filled (a window is judged again once the filled rows are few)."""
+        if "seen" in state:
+            return state
+        count = np.asarray(state["count"], dtype=np.int64)
+        clean = np.asarray(state.get("clean", np.zeros_like(count)), dtype=np.int64)
+        back = np.arange(self.length)[:, None]  # steps back from the newest row
+        seen = (back < clean[None, :]) & (back < count[None, :])
+        ring_seen = np.zeros((self.length, count.size), dtype=bool)
+        rows = (count[None, :] - 1 - back) % self.length
+        np.put_along_axis(ring_seen, rows, seen, axis=0)
+        out = {key: value for key, value in state.items() if key != "clean"}
+        out["seen"] = ring_seen
+        return out
 
     def step(self, state: dict[str, Any], values: np.ndarray, limit: np.ndarray,
              observed: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -246,13 +289,18 @@ class RunawayStream:
         value = np.where(np.isfinite(values), values, last)  # carried forward
         started = np.isfinite(value)
         ring[count % size, columns] = value
+        state["seen"][count % size, columns] = bool(observed)
         # oldest first: lag size − 1 … 0 of each series
         lags = (count[None, :] - np.arange(size - 1, -1, -1)[:, None]) % size
         window = np.take_along_axis(ring, lags, axis=0)
+        seen = np.take_along_axis(state["seen"], lags, axis=0)
         m3, m2, m1 = (window[i * w:(i + 1) * w].mean(axis=0) for i in range(3))
         g = self.lag
-        noise = np.mean((window[2 * g:] - 2 * window[g:size - g] + window[:size - 2 * g]) ** 2,
-                        axis=0)
+        whole = seen[2 * g:] & seen[g:size - g] & seen[:size - 2 * g]
+        second = (window[2 * g:] - 2 * window[g:size - g] + window[:size - 2 * g]) ** 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            noise = (np.where(whole, second, 0.0).sum(axis=0)
+                     / np.where(whole.any(axis=0), whole.sum(axis=0), np.nan))
         slope3 = self.taps @ window[:w]
         hit, eta = _decide(m1 - m2, m2 - m3, m1, slope3, noise,
                            np.asarray(limit, dtype=np.float64), w, self.horizon, self.ratio,
@@ -273,8 +321,8 @@ class RunawayStream:
                                     initial=-np.inf)
                     new[judged] = m1[judged] > topped
                 hit, eta = hit & new, np.where(new, eta, np.nan)
-        clean = state["clean"]
-        clean[:] = np.minimum(clean + 1, size) if observed else 0
-        ready = started & (count + 1 >= size) & (clean >= size)
+        few = np.all([(~seen[i * w:(i + 1) * w]).sum(axis=0) <= max_filled(w)
+                      for i in range(3)], axis=0)
+        ready = started & (count + 1 >= size) & few
         count += started
         return hit & ready, np.where(ready, eta, np.nan)
