@@ -151,6 +151,32 @@ def test_a_state_saved_with_a_count_of_clean_rows_goes_on_as_the_new_one():
             np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-9)
 
 
+def test_a_state_saved_before_the_memory_learns_it_and_goes_on():
+    """A state saved before the runaway's memory (no ``means``, and ``clean`` instead of
+    the ring of observed rows) gets an empty memory, as a fresh stream starts with: fed
+    the same rows after a stretch as long as the memory, it decides as a stream that had
+    its memory all along."""
+    memory = 20
+    stream = RunawayStream(4, HORIZON, memory=memory)
+    values = 40 + 60 * (np.clip(np.arange(120.0) - 60, 0, None) / 30) ** 3
+    limit = np.array([100.0])
+    reference = stream.fresh(1)
+    for v in values[:30]:
+        stream.step(reference, np.array([v]), limit)
+    old = {key: value.copy() for key, value in reference.items() if key not in ("seen",
+                                                                               "means")}
+    old["clean"] = np.array([30])  # every row so far observed
+    upgraded = stream.upgrade(old)
+    assert upgraded["means"].shape == (memory + 1, 1) and np.isnan(upgraded["means"]).all()
+    assert upgraded["seen"].sum() == min(30, stream.length)
+    for row, v in enumerate(values[30:], start=30):
+        got = stream.step(upgraded, np.array([v]), limit)
+        want = stream.step(reference, np.array([v]), limit)
+        if row >= 30 + memory + 1:  # the memory has seen only rows both streams saw
+            assert np.array_equal(got[0], want[0]), row
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("rate", [0.05, 0.1])
 def test_kizashi_predict_warns_ahead_of_power_law_rises_in_a_file_with_dropped_rows(rate):

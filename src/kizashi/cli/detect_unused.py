@@ -34,6 +34,12 @@ NEEDS: list[tuple[str, str, Callable[[Mapping[str, Any]], bool], str]] = [
 GIVEN = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
 
 
+def was_given(ctx: click.Context, name: str) -> bool:
+    """Whether the operator gave parameter ``name`` (on the command line or in the
+    environment), rather than it taking its default."""
+    return ctx.get_parameter_source(name) in GIVEN
+
+
 def check_unused(ctx: click.Context, values: Mapping[str, Any]) -> None:
     """Refuse an option of :data:`NEEDS` given where its companion is not.
 
@@ -50,7 +56,7 @@ def check_unused(ctx: click.Context, values: Mapping[str, Any]) -> None:
     Error: --since goes with --prometheus URL; without it nothing reads it
     """
     for name, option, needed, companion in NEEDS:
-        if name not in values or ctx.get_parameter_source(name) not in GIVEN:
+        if name not in values or not was_given(ctx, name):
             continue
         if not needed(values):
             raise click.UsageError(f"{option} goes with {companion}; without it nothing "

@@ -147,10 +147,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
         if not 0.0 < value < 1.0:  # click's range lets NaN through
             raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
-    from click.core import ParameterSource
+    from kizashi.cli.detect_unused import was_given
 
-    if no_anomaly_ahead and click.get_current_context().get_parameter_source(
-            "anomaly_cutoff") in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT):
+    if no_anomaly_ahead and was_given(click.get_current_context(), "anomaly_cutoff"):
         raise click.UsageError("--anomaly-cutoff is for series without a limit, which "
                                "--no-anomaly-ahead leaves empty: give one of the two")
     limit_map = parse_limits(limits)

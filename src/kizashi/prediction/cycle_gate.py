@@ -143,9 +143,7 @@ class CycleGate:
             rises = np.diff(kept, axis=0)
             gaps = np.diff(np.where(live, at, np.nan), axis=0)
             has_rise = np.isfinite(rises).any(axis=0)
-            safe = np.where(np.isfinite(rises), rises, 0.0)
-            rise = np.where(has_rise, _nan_median(np.where(np.isfinite(rises), safe, np.nan)),
-                            0.0)
+            rise = np.where(has_rise, _nan_median(rises), 0.0)
             gap = np.where(has_rise, _nan_median(gaps), np.inf)
             creep = ceiling + np.maximum(rise, 0.0) * self.horizon / np.maximum(gap, 1.0)
             new = value > ceiling + NEW_SHARE * (limit - ceiling)

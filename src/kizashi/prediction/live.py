@@ -223,11 +223,7 @@ class LivePredictor:
             state = {**state, "cycle": fresh["cycle"]}
         if "counters" not in state:  # saved before counters were told apart: learnt anew
             state = {**state, "counters": fresh["counters"]}
-        if "means" not in state["runaway"]:  # saved before the runaway's memory: it takes
-            # every earlier segment as lower until it has learnt them (within a day)
-            state = {**state, "runaway": {**state["runaway"],
-                                          "means": fresh["runaway"]["means"]}}
-        # saved before the ring of observed rows: the rows observed in a row count as seen
+        # saved before the runaway's memory or its ring of observed rows
         state = {**state, "runaway": self._runaway.upgrade(state["runaway"])}
         if "previous" not in state:  # saved before missing steps were laid out: the line
             state = {**state, "previous": fresh["previous"]}  # over the next gap is NaN

@@ -262,9 +262,15 @@ class RunawayStream:
         return state
 
     def upgrade(self, state: dict[str, Any]) -> dict[str, Any]:
-        """A state saved before the ring of observed rows (with a count of the rows
-        observed in a row, ``clean``) as this version's: those rows observed, the rest
-        of the ring filled (a window is judged again once the filled rows are few)."""
+        """A state saved by an earlier version as this version's.
+
+        Saved before the memory (no ``means``): every earlier segment counts as lower
+        until the memory has learnt them (within a day). Saved before the ring of
+        observed rows (a count of the rows observed in a row, ``clean``): those rows
+        observed, the rest of the ring filled (a window is judged again once the filled
+        rows are few)."""
+        if self.memory is not None and "means" not in state:
+            state = {**state, "means": self.fresh(len(state["count"]))["means"]}
         if "seen" in state:
             return state
         count = np.asarray(state["count"], dtype=np.int64)
