@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA
 from kizashi.state import State
 from kizashi.streaming.hankel import HankelHistory
 from kizashi.streaming.robust import ABSOLUTE_FLOOR, RELATIVE_FLOOR
@@ -14,6 +15,7 @@ from kizashi.streaming.robust import ABSOLUTE_FLOOR, RELATIVE_FLOOR
 __all__ = ["KEK_PARAMS", "KEK_THRESHOLD", "SingularSpectrumTransform"]
 
 SOLVERS = ("krylov", "ide-tsuda", "exact", "subspace")
+REORTHOGONALISATIONS = ("full", "partial")
 STATISTICS = ("beta", "angle")
 NORMALIZATIONS = ("demean", "none")
 #: The parameters of the KEK-compatible preset (banpei's SST with w = 50 on raw values).
@@ -196,6 +198,9 @@ class SingularSpectrumTransform(Detector):
     protect_baseline = False  # a change detector must learn the new regime
     state_series_axis = 0  # the kernels walk one series' history block at a time
     conformance_params = {"window": 8, "n_columns": 8, "lag": 4, "rank": 2}
+    # how the krylov solver computes, not what its state means: a state saved with one
+    # value continues under another (old states, saved before these existed, load too)
+    runtime_params = ("reorthogonalise", "threads")
 
     def __init__(self, window: int = 50, n_columns: int | None = None, lag: int | None = None,
                  rank: int = 5, test_rank: int | None = None, solver: str = "krylov",
@@ -203,7 +208,8 @@ class SingularSpectrumTransform(Detector):
                  lanczos_steps: int | None = None, refine_steps: int = 8,
                  ritz_tolerance: float = 2e-3, noise_steps: int | None = None,
                  noise_ratio: float = 0.5, block_size: int | None = None,
-                 subspace_iterations: int = 1, filter_degree: int = 2):
+                 subspace_iterations: int = 1, filter_degree: int = 2,
+                 reorthogonalise: str = "full", threads: int = 1):
         self.window = window
         self.n_columns = n_columns
         self.lag = lag
@@ -221,6 +227,8 @@ class SingularSpectrumTransform(Detector):
         self.block_size = block_size
         self.subspace_iterations = subspace_iterations
         self.filter_degree = filter_degree
+        self.reorthogonalise = reorthogonalise
+        self.threads = threads
 
     @classmethod
     def kek_compatible(cls) -> SingularSpectrumTransform:
@@ -286,12 +294,17 @@ class SingularSpectrumTransform(Detector):
             if not r <= block <= w:
                 raise ValueError(f"sst: block_size must be between rank ({r}) and "
                                  f"window ({w}), or None; got {block}")
+        if self.reorthogonalise not in REORTHOGONALISATIONS:
+            raise ValueError(f"sst: reorthogonalise must be one of {REORTHOGONALISATIONS}, "
+                             f"got {self.reorthogonalise!r}")
+        threads = integer("threads", self.threads, 1)
         iterations = integer("subspace_iterations", self.subspace_iterations, 1)
         degree = integer("filter_degree", self.filter_degree, 1)
         return {"w": w, "n": n, "g": g, "r": r, "m": m, "p": p, "k": k, "kt": kt,
                 "block": block, "iterations": iterations, "degree": degree,
                 "tol": float(tol), "k_first": min(r + 1, k), "noise_steps": noise_steps,
-                "noise_ratio": float(ratio),
+                "noise_ratio": float(ratio), "threads": threads,
+                "partial": self.reorthogonalise == "partial",
                 "seg": w + n - 1, "q": max(r, m) if self.statistic == "angle" else r}
 
     @property
@@ -429,23 +442,38 @@ class SingularSpectrumTransform(Detector):
         return score
 
     def _tracking_block(self, state: State, block: np.ndarray) -> np.ndarray:
-        from kizashi.detectors.changepoint.tracking_kernel import tracking_block
+        from kizashi.detectors.changepoint import tracking_kernel
 
         c = self._config()
         hankel = HankelHistory(c["seg"])
         full = hankel.extend(state["history"], block)
         out = np.zeros(block.shape)
+        events = np.zeros((block.shape[0], 2), dtype=np.int64)
         # the kernel updates the state in place (no copies: the ring is most of the state)
         arrays = {key: np.require(state[key], dtype=state[key].dtype, requirements="CAW")
                   for key in _TRACKED}
-        tracking_block(full, arrays["count"], arrays["center"], arrays["products"],
-                       arrays["seed"], arrays["ritz"], arrays["taken"], arrays["start_at"],
-                       arrays["ring"],
-                       arrays["ring_state"], out, c["seg"], c["w"], c["g"], c["r"], c["k"],
-                       self.normalize == "demean", _FLAT, c["seg"], c["k_first"], _MORE_STEPS,
-                       c["tol"], _COMFORT, c["noise_ratio"], c["noise_steps"])
+        arguments = (full, arrays["count"], arrays["center"], arrays["products"],
+                     arrays["seed"], arrays["ritz"], arrays["taken"], arrays["start_at"],
+                     arrays["ring"], arrays["ring_state"], out, c["seg"], c["w"], c["g"],
+                     c["r"], c["k"], self.normalize == "demean", _FLAT, c["seg"],
+                     c["k_first"], _MORE_STEPS, c["tol"], _COMFORT, c["noise_ratio"],
+                     c["noise_steps"], c["partial"], events)
+        threads = _usable_threads(c["threads"], block.shape[0])
+        if threads > 1:
+            import numba
+
+            before = numba.get_num_threads()
+            numba.set_num_threads(threads)
+            try:
+                tracking_kernel.tracking_block_threaded(*arguments, threads)
+            finally:
+                numba.set_num_threads(before)
+        else:
+            tracking_kernel.tracking_block(*arguments)
         state.update(arrays)
         state["history"] = hankel.keep(full)
+        self.lanczos_counts_ = getattr(self, "lanczos_counts_", np.zeros(2, np.int64)) \
+            + events.sum(axis=0)
         return out
 
     def _subspace_block(self, state: State, block: np.ndarray) -> np.ndarray:
@@ -513,6 +541,15 @@ class SingularSpectrumTransform(Detector):
         state["beta"] = beta
         state["count"] = count
         return out
+
+
+def _usable_threads(threads: int, n_series: int) -> int:
+    """Threads for one krylov block: at most ``threads``, numba's pool and one per series."""
+    if threads <= 1 or n_series < 2 or not HAVE_NUMBA:
+        return 1
+    import numba
+
+    return min(threads, numba.config.NUMBA_NUM_THREADS, n_series)
 
 
 def _lag_products(history: np.ndarray, center: np.ndarray, window: int) -> np.ndarray:
