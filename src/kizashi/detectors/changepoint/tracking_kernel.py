@@ -11,8 +11,10 @@ with ``solver="krylov"``. For every new value of a series it
    products (``window²`` products, no history re-read), row by row. De-meaning
    is a rank-2 correction of that matrix, applied once per point, so each
    Lanczos step is a plain matrix–vector product;
-2. runs Lanczos steps on the de-meaned ``C`` (three-term recurrence, then one
-   Gram–Schmidt pass against the whole basis) seeded with the unit sum of the
+2. runs Lanczos steps on the de-meaned ``C`` (three-term recurrence, then a
+   Gram–Schmidt pass against the whole basis at every step, or — partial
+   re-orthogonalisation — only where Simon's estimate of the loss of
+   orthogonality exceeds ``√eps``) seeded with the unit sum of the
    previous step's top ``rank`` Ritz vectors, so the Krylov space starts
    inside the subspace it must find, and takes the top ``rank`` Ritz vectors
    of the tridiagonal matrix (implicit QL whose first shifts are the previous
