@@ -39,6 +39,8 @@ _SUBSPACE = ("count", "center", "products", "block", "taken", "ring", "ring_stat
 #: A point that converged at its first test with a residual below this fraction of the
 #: tolerance lets the next point test one Lanczos step earlier (else at the same step).
 _COMFORT = 1 / 4
+#: Series ranges per thread in a threaded krylov block (handed out dynamically).
+_RANGES_PER_THREAD = 16
 #: A new value is learnt at most this many σ (of the segment before it) from that
 #: segment's mean: only absurd values are clipped, so that sums of squares stay finite.
 _REACH = 1e3
@@ -478,11 +480,16 @@ class SingularSpectrumTransform(Detector):
         if threads > 1:
             import numba
 
+            # many small ranges handed out one at a time: a thread whose core is busy
+            # with something else takes fewer of them
+            chunks = min(block.shape[0], _RANGES_PER_THREAD * threads)
             before = numba.get_num_threads()
             numba.set_num_threads(threads)
+            size = numba.set_parallel_chunksize(1)
             try:
-                tracking_kernel.tracking_block_threaded(*arguments, threads)
+                tracking_kernel.tracking_block_threaded(*arguments, chunks)
             finally:
+                numba.set_parallel_chunksize(size)
                 numba.set_num_threads(before)
         else:
             tracking_kernel.tracking_block(*arguments)
