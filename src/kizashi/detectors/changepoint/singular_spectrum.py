@@ -195,7 +195,9 @@ class SingularSpectrumTransform(Detector):
         pass (on that step and the next) only when the estimate exceeds
         ``√eps``; the basis stays semi-orthogonal, so the Ritz pairs are as
         accurate (``docs/changepoint.md``, sixth round). Scores differ from
-        ``"full"`` by rounding; a state continues under either.
+        ``"full"`` by rounding; a state continues under either. After a call,
+        ``lanczos_counts_`` holds the Lanczos steps and the full passes (partial
+        only) this detector has run so far.
     threads : int
         Krylov: numba threads one ``update`` or ``score`` of many series may use
         (the series split into contiguous ranges; at most numba's pool,
