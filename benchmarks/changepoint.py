@@ -6,6 +6,7 @@ Prints tables (it is not a test). Run from the repository root::
     .venv/bin/python benchmarks/changepoint.py --faithfulness  # krylov vs exact on NAB
     .venv/bin/python benchmarks/changepoint.py --faithfulness --variants default full
     .venv/bin/python benchmarks/changepoint.py --ratios        # SST ratios, timed in turn
+    .venv/bin/python benchmarks/changepoint.py --tick          # krylov tick, 1 and 2 threads
 
 Speed: points per second on one core (BLAS pinned to one thread), the median
 of 3 runs after one untimed warm-up run (JIT compilation excluded), on a
@@ -259,6 +260,40 @@ def cluster_tick(n_series: int = 10_000) -> None:
               f"{1e3 * statistics.median(cpu):,.2f} |", flush=True)
 
 
+def interleaved_tick(n_series: int = 10_000, ticks: int = 15) -> None:
+    """The krylov SST tick with partial (the default) and full re-orthogonalisation and on
+    two threads, the detectors updated in turn on every tick (a busy machine then slows
+    all alike); the threaded scores are checked equal to the one-thread ones."""
+    print("\n## One `update` of the krylov SST, variants in turn on every tick "
+          f"(median of {ticks})\n")
+    print("| data | variant | series | ms per tick (wall) | ms per tick (CPU) |")
+    print("|---|---|---:|---:|---:|")
+    variants = {"partial (default)": {}, "full": FULL, "partial, threads=2": {"threads": 2}}
+    for data in ("white noise", "noisy seasonal"):
+        if data == "white noise":
+            values = np.random.default_rng(1).normal(size=(130 + ticks, n_series))
+        else:
+            values = seasonal_block(130 + ticks, n_series)
+        detectors = {label: kizashi.detector("sst", **{**SST_PARAMS, **extra}).fit(values[:130])
+                     for label, extra in variants.items()}
+        wall: dict[str, list[float]] = {label: [] for label in variants}
+        cpu: dict[str, list[float]] = {label: [] for label in variants}
+        for row in values[130:]:
+            scores = {}
+            for label, detector in detectors.items():
+                start, start_cpu = time.perf_counter(), time.process_time()
+                scores[label] = detector.update(row)
+                wall[label].append(time.perf_counter() - start)
+                cpu[label].append(time.process_time() - start_cpu)
+            assert np.array_equal(scores["partial (default)"], scores["partial, threads=2"])
+        for label in variants:
+            median_wall = 1e3 * statistics.median(wall[label])
+            median_cpu = 1e3 * statistics.median(cpu[label])
+            print(f"| {data} | {label} | {n_series:,} | {median_wall:,.1f} | {median_cpu:,.1f} |",
+                  flush=True)
+        del detectors
+
+
 def faithfulness(only: list[str] | None = None) -> None:
     variants = {label: extra for label, extra in KRYLOV_VARIANTS.items()
                 if not only or any(word in label for word in only)}
@@ -390,7 +425,13 @@ def main() -> None:
     parser.add_argument("--ratios", action="store_true",
                         help="only the interleaved SST ratios against banpei and fastsst, and "
                              "the cluster tick")
+    parser.add_argument("--tick", action="store_true",
+                        help="only the krylov SST tick: partial and full re-orthogonalisation "
+                             "and two threads, updated in turn")
     args = parser.parse_args()
+    if args.tick:
+        interleaved_tick(args.series)
+        return
     if args.ratios:
         interleaved_ratios()
         cluster_tick(args.series)
