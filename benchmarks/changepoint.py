@@ -4,7 +4,9 @@ Prints tables (it is not a test). Run from the repository root::
 
     .venv/bin/python benchmarks/changepoint.py                 # speed tables
     .venv/bin/python benchmarks/changepoint.py --faithfulness  # krylov vs exact on NAB
+    .venv/bin/python benchmarks/changepoint.py --faithfulness --variants default full
     .venv/bin/python benchmarks/changepoint.py --ratios        # SST ratios, timed in turn
+    .venv/bin/python benchmarks/changepoint.py --tick          # krylov tick, 1 and 2 threads
 
 Speed: points per second on one core (BLAS pinned to one thread), the median
 of 3 runs after one untimed warm-up run (JIT compilation excluded), on a
@@ -31,8 +33,9 @@ from __future__ import annotations
 
 import os
 
-for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-              "NUMBA_NUM_THREADS"):
+# BLAS on one thread; numba's pool keeps its default size (the machine's cores): kizashi
+# runs on one thread unless a detector is given ``threads`` (the tick's threaded rows)
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
 import argparse  # noqa: E402
@@ -55,9 +58,13 @@ NOISE_STOP = {"solver": "krylov", "noise_steps": 12}
 #: The opt-in block subspace solver (Chebyshev-filtered subspace iteration, issue 14's
 #: fifth round), with its defaults.
 SUBSPACE = {"solver": "subspace"}
+#: Full re-orthogonalisation of the krylov solver's Lanczos basis at every step (the
+#: default until issue 14's sixth round made partial re-orthogonalisation the default).
+FULL = {"solver": "krylov", "reorthogonalise": "full"}
 #: The Krylov variants compared with the exact solver: label → parameters.
 KRYLOV_VARIANTS = {
     "krylov (default)": {"solver": "krylov"},
+    "krylov, full re-orthogonalisation": FULL,
     "subspace": SUBSPACE,
     "subspace, 2 iterations": {"solver": "subspace", "subspace_iterations": 2},
     "krylov, noise_steps=12": NOISE_STOP,
@@ -230,7 +237,11 @@ def cluster_tick(n_series: int = 10_000) -> None:
              ("sst", {**SST_PARAMS, **NOISE_STOP}, "white noise", 130, 9),
              ("sst", {**SST_PARAMS, **NOISE_STOP}, "noisy seasonal", 130, 9),
              ("sst", {**SST_PARAMS, **SUBSPACE}, "white noise", 130, 9),
-             ("sst", {**SST_PARAMS, **SUBSPACE}, "noisy seasonal", 130, 9)]
+             ("sst", {**SST_PARAMS, **SUBSPACE}, "noisy seasonal", 130, 9),
+             ("sst", {**SST_PARAMS, **FULL}, "white noise", 130, 9),
+             ("sst", {**SST_PARAMS, **FULL}, "noisy seasonal", 130, 9),
+             ("sst", {**sst, "threads": 2}, "white noise", 130, 9),
+             ("sst", {**sst, "threads": 2}, "noisy seasonal", 130, 9)]
     for name, params, data, warm, ticks in cases:
         if data == "white noise":
             values = rng.normal(size=(warm + ticks, n_series))
@@ -249,7 +260,43 @@ def cluster_tick(n_series: int = 10_000) -> None:
               f"{1e3 * statistics.median(cpu):,.2f} |", flush=True)
 
 
-def faithfulness() -> None:
+def interleaved_tick(n_series: int = 10_000, ticks: int = 15) -> None:
+    """The krylov SST tick with partial (the default) and full re-orthogonalisation and on
+    two threads, the detectors updated in turn on every tick (a busy machine then slows
+    all alike); the threaded scores are checked equal to the one-thread ones."""
+    print("\n## One `update` of the krylov SST, variants in turn on every tick "
+          f"(median of {ticks})\n")
+    print("| data | variant | series | ms per tick (wall) | ms per tick (CPU) |")
+    print("|---|---|---:|---:|---:|")
+    variants = {"partial (default)": {}, "full": FULL, "partial, threads=2": {"threads": 2}}
+    for data in ("white noise", "noisy seasonal"):
+        if data == "white noise":
+            values = np.random.default_rng(1).normal(size=(130 + ticks, n_series))
+        else:
+            values = seasonal_block(130 + ticks, n_series)
+        detectors = {label: kizashi.detector("sst", **{**SST_PARAMS, **extra}).fit(values[:130])
+                     for label, extra in variants.items()}
+        wall: dict[str, list[float]] = {label: [] for label in variants}
+        cpu: dict[str, list[float]] = {label: [] for label in variants}
+        for row in values[130:]:
+            scores = {}
+            for label, detector in detectors.items():
+                start, start_cpu = time.perf_counter(), time.process_time()
+                scores[label] = detector.update(row)
+                wall[label].append(time.perf_counter() - start)
+                cpu[label].append(time.process_time() - start_cpu)
+            assert np.array_equal(scores["partial (default)"], scores["partial, threads=2"])
+        for label in variants:
+            median_wall = 1e3 * statistics.median(wall[label])
+            median_cpu = 1e3 * statistics.median(cpu[label])
+            print(f"| {data} | {label} | {n_series:,} | {median_wall:,.1f} | {median_cpu:,.1f} |",
+                  flush=True)
+        del detectors
+
+
+def faithfulness(only: list[str] | None = None) -> None:
+    variants = {label: extra for label, extra in KRYLOV_VARIANTS.items()
+                if not only or any(word in label for word in only)}
     corpus = nab_corpus()
     if not corpus:
         return
@@ -257,13 +304,13 @@ def faithfulness() -> None:
     warm = exact_detector.n_warmup
     print("\n## Krylov vs exact SST on NAB (Pearson r after the warm-up; same formula, "
           f"windows, de-meaned segments; {SST_PARAMS})\n")
-    print("| file | points | " + " | ".join(f"r, {label}" for label in KRYLOV_VARIANTS) + " |")
-    print("|---|---:|" + "---:|" * len(KRYLOV_VARIANTS))
+    print("| file | points | " + " | ".join(f"r, {label}" for label in variants) + " |")
+    print("|---|---:|" + "---:|" * len(variants))
     values: dict[str, dict[str, float]] = {}
     for name, x in corpus.items():
         exact = exact_detector.score(x)[warm:]
         row = []
-        for label, extra in KRYLOV_VARIANTS.items():
+        for label, extra in variants.items():
             krylov = kizashi.detector("sst", **{**SST_PARAMS, **extra}).score(x)[warm:]
             if exact.std() == 0 or krylov.std() == 0:
                 r = float("nan")
@@ -275,7 +322,7 @@ def faithfulness() -> None:
               flush=True)
     key = "realKnownCause/machine_temperature_system_failure"
     print()
-    for label in KRYLOV_VARIANTS:
+    for label in variants:
         finite = [v for v in values[label].values() if np.isfinite(v)]
         print(f"{label}: median r over {len(finite)} files (constant files excluded) "
               f"{statistics.median(finite):.4f}; 10th percentile "
@@ -283,37 +330,43 @@ def faithfulness() -> None:
               f"machine_temperature_system_failure {values[label].get(key, np.nan):.4f} "
               "(fastsst's own faithfulness there: 0.968)")
     print("\nSeeded series (same windows; r after the warm-up):\n")
-    print("| series | " + " | ".join(f"r, {label}" for label in KRYLOV_VARIANTS) + " |")
-    print("|---|" + "---:|" * len(KRYLOV_VARIANTS))
+    print("| series | " + " | ".join(f"r, {label}" for label in variants) + " |")
+    print("|---|" + "---:|" * len(variants))
     for label, x in (("synthetic 10k", synthetic(10_000)),
                      ("white noise 10k", np.random.default_rng(3).normal(size=10_000))):
         exact = exact_detector.score(x)[warm:]
         cells = [np.corrcoef(exact, kizashi.detector("sst", **{**SST_PARAMS, **extra})
-                             .score(x)[warm:])[0, 1] for extra in KRYLOV_VARIANTS.values()]
+                             .score(x)[warm:])[0, 1] for extra in variants.values()]
         print(f"| {label} | " + " | ".join(f"{r:.4f}" for r in cells) + " |", flush=True)
 
 
 def lanczos_steps_used() -> None:
-    """How many Lanczos steps the default krylov solver's convergence test takes per point."""
+    """How many Lanczos steps the krylov solver's convergence test takes per point, and (with
+    partial re-orthogonalisation, the default) on how many of them the basis is
+    re-orthogonalised in full."""
     series = {"synthetic 10k": synthetic(10_000),
               "white noise 10k": np.random.default_rng(3).normal(size=10_000)}
     key = "realKnownCause/machine_temperature_system_failure"
     corpus = nab_corpus()
     if key in corpus:
         series["NAB machine_temperature"] = corpus[key]
-    print("\n## Lanczos steps per point, default krylov solver "
+    print("\n## Lanczos steps per point, krylov solver "
           f"(convergence test; at most {3 * RANK + 3})\n")
-    print("| series | mean | median | 90th percentile | max |")
-    print("|---|---:|---:|---:|---:|")
+    print("| series | variant | mean | median | 90th percentile | max | "
+          "full re-orthogonalisations per step |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for label, x in series.items():
-        detector = kizashi.detector("sst", **SST_PARAMS)
-        steps = []
-        for value in x:  # one point at a time, reading the state after each
-            detector.update(np.array([value]))
-            steps.append(int(detector.state_["taken"][0]))
-        used = np.array(steps[detector.n_warmup:])
-        print(f"| {label} | {used.mean():.1f} | {np.median(used):.0f} | "
-              f"{np.percentile(used, 90):.0f} | {used.max()} |")
+        for variant, extra in (("default (partial)", {}), ("full", FULL)):
+            detector = kizashi.detector("sst", **{**SST_PARAMS, **extra})
+            steps = []
+            for value in x:  # one point at a time, reading the state after each
+                detector.update(np.array([value]))
+                steps.append(int(detector.state_["taken"][0]))
+            used = np.array(steps[detector.n_warmup:])
+            done, passes = detector.lanczos_counts_
+            share = "1 (every step)" if extra else f"{passes / done:.3f}"
+            print(f"| {label} | {variant} | {used.mean():.1f} | {np.median(used):.0f} | "
+                  f"{np.percentile(used, 90):.0f} | {used.max()} | {share} |", flush=True)
 
 
 def interleaved_ratios(n: int = 5_000, rounds: int = 3) -> None:
@@ -321,9 +374,8 @@ def interleaved_ratios(n: int = 5_000, rounds: int = 3) -> None:
     (a busy machine then slows all alike), on the noisy synthetic series and white noise."""
     mine = {"krylov": kizashi_method("sst", solver="krylov", **SST_PARAMS),
             "krylov, noise_steps=12": kizashi_method("sst", **{**SST_PARAMS, **NOISE_STOP}),
-            "subspace": kizashi_method("sst", **{**SST_PARAMS, **SUBSPACE}),
-            "subspace, 2 iterations": kizashi_method(
-                "sst", **{**SST_PARAMS, **SUBSPACE, "subspace_iterations": 2})}
+            "krylov, full re-orthogonalisation": kizashi_method("sst", **{**SST_PARAMS, **FULL}),
+            "subspace": kizashi_method("sst", **{**SST_PARAMS, **SUBSPACE})}
     theirs = {k: v for k, v in anchors().items()
               if k in ("banpei SST (SVD)", "fastsst (krylov)") and v is not None}
     series = {f"synthetic {n // 1000}k": synthetic(n),
@@ -367,16 +419,25 @@ def main() -> None:
                         help="krylov vs exact SST on every NAB file instead of speed")
     parser.add_argument("--series", type=int, default=10_000,
                         help="series in the cluster-tick measurement")
+    parser.add_argument("--variants", nargs="+", metavar="WORD",
+                        help="with --faithfulness: only the krylov variants whose label "
+                             "contains one of these words (e.g. default full)")
     parser.add_argument("--ratios", action="store_true",
                         help="only the interleaved SST ratios against banpei and fastsst, and "
                              "the cluster tick")
+    parser.add_argument("--tick", action="store_true",
+                        help="only the krylov SST tick: partial and full re-orthogonalisation "
+                             "and two threads, updated in turn")
     args = parser.parse_args()
+    if args.tick:
+        interleaved_tick(args.series)
+        return
     if args.ratios:
         interleaved_ratios()
         cluster_tick(args.series)
         return
     if args.faithfulness:
-        faithfulness()
+        faithfulness(args.variants)
         lanczos_steps_used()
         return
     series = {"synthetic 10k": synthetic(10_000), "synthetic 100k": synthetic(100_000),

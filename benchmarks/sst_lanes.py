@@ -215,7 +215,8 @@ def white_noise_tridiagonals(count: int, k: int = 18, r: int = 5):
         tracking_kernel._fill_gram(y, n, w, products, gram, sums)
         seed = rng.normal(size=w)
         basis[0] = seed / np.linalg.norm(seed)
-        tracking_kernel._lanczos(gram, sums, 0.0, n, basis, alphas[t], betas[t], v, work, 0, k)
+        tracking_kernel._lanczos(gram, sums, 0.0, n, basis, alphas[t], betas[t], v, work, 0, k,
+                                 False, np.empty((4, k + 1)), np.zeros(2, np.int64))
         top = np.linalg.eigvalsh(np.diag(alphas[t]) + np.diag(betas[t][:-1], 1)
                                  + np.diag(betas[t][:-1], -1))[::-1][:r]
         guesses[t] = top * (1 + 0.01 * rng.normal(size=r))

@@ -1,4 +1,5 @@
-"""``njit`` from numba when it is installed, else a no-op decorator (the numpy path runs)."""
+"""``njit`` and ``prange`` from numba when it is installed, else a no-op decorator and
+``range`` (the numpy path runs)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 try:
-    from numba import njit
+    from numba import njit, prange
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - exercised only without numba
@@ -15,7 +16,9 @@ except ImportError:  # pragma: no cover - exercised only without numba
     def njit(*args: Any, **kwargs: Any) -> Callable:
         return lambda function: function
 
-__all__ = ["HAVE_NUMBA", "REORDER", "njit"]
+    prange = range
+
+__all__ = ["HAVE_NUMBA", "REORDER", "njit", "prange"]
 
 #: fastmath flags for the compiled kernels' sums: reassociation lets the compiler
 #: vectorise them (the code stays deterministic); no other IEEE relaxation.

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.detectors.base import Detector
+from kizashi.detectors.changepoint.jit import HAVE_NUMBA
 from kizashi.state import State
 from kizashi.streaming.hankel import HankelHistory
 from kizashi.streaming.robust import ABSOLUTE_FLOOR, RELATIVE_FLOOR
@@ -14,6 +15,7 @@ from kizashi.streaming.robust import ABSOLUTE_FLOOR, RELATIVE_FLOOR
 __all__ = ["KEK_PARAMS", "KEK_THRESHOLD", "SingularSpectrumTransform"]
 
 SOLVERS = ("krylov", "ide-tsuda", "exact", "subspace")
+REORTHOGONALISATIONS = ("full", "partial")
 STATISTICS = ("beta", "angle")
 NORMALIZATIONS = ("demean", "none")
 #: The parameters of the KEK-compatible preset (banpei's SST with w = 50 on raw values).
@@ -37,6 +39,8 @@ _SUBSPACE = ("count", "center", "products", "block", "taken", "ring", "ring_stat
 #: A point that converged at its first test with a residual below this fraction of the
 #: tolerance lets the next point test one Lanczos step earlier (else at the same step).
 _COMFORT = 1 / 4
+#: Series ranges per thread in a threaded krylov block (handed out dynamically).
+_RANGES_PER_THREAD = 16
 #: A new value is learnt at most this many σ (of the segment before it) from that
 #: segment's mean: only absurd values are clipped, so that sums of squares stay finite.
 _REACH = 1e3
@@ -182,6 +186,24 @@ class SingularSpectrumTransform(Detector):
     filter_degree : int
         Subspace: degree of the Chebyshev filter (``degree − 1`` products of
         the Gram matrix with the block beyond the Rayleigh–Ritz step's one).
+    reorthogonalise : {"full", "partial"}
+        Krylov: how the Lanczos basis is kept orthogonal. ``"full"`` (the
+        default before issue 14's sixth round): one Gram–Schmidt pass against
+        the whole basis at every step. ``"partial"`` (the default): Simon's
+        partial re-orthogonalisation — the three-term recurrence alone,
+        with an ``O(step)`` estimate of the loss of orthogonality, and a full
+        pass (on that step and the next) only when the estimate exceeds
+        ``√eps``; the basis stays semi-orthogonal, so the Ritz pairs are as
+        accurate (``docs/changepoint.md``, sixth round). Scores differ from
+        ``"full"`` by rounding; a state continues under either. After a call,
+        ``lanczos_counts_`` holds the Lanczos steps and the full passes (partial
+        only) this detector has run so far.
+    threads : int
+        Krylov: numba threads one ``update`` or ``score`` of many series may use
+        (the series split into contiguous ranges; at most numba's pool,
+        ``NUMBA_NUM_THREADS``). Scores and state are bit for bit those of one
+        thread. Default 1: a daemon or a Dask worker is given its cores by the
+        operator.
 
     Examples
     --------
@@ -196,6 +218,9 @@ class SingularSpectrumTransform(Detector):
     protect_baseline = False  # a change detector must learn the new regime
     state_series_axis = 0  # the kernels walk one series' history block at a time
     conformance_params = {"window": 8, "n_columns": 8, "lag": 4, "rank": 2}
+    # how the krylov solver computes, not what its state means: a state saved with one
+    # value continues under another (old states, saved before these existed, load too)
+    runtime_params = ("reorthogonalise", "threads")
 
     def __init__(self, window: int = 50, n_columns: int | None = None, lag: int | None = None,
                  rank: int = 5, test_rank: int | None = None, solver: str = "krylov",
@@ -203,7 +228,8 @@ class SingularSpectrumTransform(Detector):
                  lanczos_steps: int | None = None, refine_steps: int = 8,
                  ritz_tolerance: float = 2e-3, noise_steps: int | None = None,
                  noise_ratio: float = 0.5, block_size: int | None = None,
-                 subspace_iterations: int = 1, filter_degree: int = 2):
+                 subspace_iterations: int = 1, filter_degree: int = 2,
+                 reorthogonalise: str = "partial", threads: int = 1):
         self.window = window
         self.n_columns = n_columns
         self.lag = lag
@@ -221,6 +247,8 @@ class SingularSpectrumTransform(Detector):
         self.block_size = block_size
         self.subspace_iterations = subspace_iterations
         self.filter_degree = filter_degree
+        self.reorthogonalise = reorthogonalise
+        self.threads = threads
 
     @classmethod
     def kek_compatible(cls) -> SingularSpectrumTransform:
@@ -286,12 +314,17 @@ class SingularSpectrumTransform(Detector):
             if not r <= block <= w:
                 raise ValueError(f"sst: block_size must be between rank ({r}) and "
                                  f"window ({w}), or None; got {block}")
+        if self.reorthogonalise not in REORTHOGONALISATIONS:
+            raise ValueError(f"sst: reorthogonalise must be one of {REORTHOGONALISATIONS}, "
+                             f"got {self.reorthogonalise!r}")
+        threads = integer("threads", self.threads, 1)
         iterations = integer("subspace_iterations", self.subspace_iterations, 1)
         degree = integer("filter_degree", self.filter_degree, 1)
         return {"w": w, "n": n, "g": g, "r": r, "m": m, "p": p, "k": k, "kt": kt,
                 "block": block, "iterations": iterations, "degree": degree,
                 "tol": float(tol), "k_first": min(r + 1, k), "noise_steps": noise_steps,
-                "noise_ratio": float(ratio),
+                "noise_ratio": float(ratio), "threads": threads,
+                "partial": self.reorthogonalise == "partial",
                 "seg": w + n - 1, "q": max(r, m) if self.statistic == "angle" else r}
 
     @property
@@ -429,23 +462,43 @@ class SingularSpectrumTransform(Detector):
         return score
 
     def _tracking_block(self, state: State, block: np.ndarray) -> np.ndarray:
-        from kizashi.detectors.changepoint.tracking_kernel import tracking_block
+        from kizashi.detectors.changepoint import tracking_kernel
 
         c = self._config()
         hankel = HankelHistory(c["seg"])
         full = hankel.extend(state["history"], block)
         out = np.zeros(block.shape)
+        events = np.zeros((block.shape[0], 2), dtype=np.int64)
         # the kernel updates the state in place (no copies: the ring is most of the state)
         arrays = {key: np.require(state[key], dtype=state[key].dtype, requirements="CAW")
                   for key in _TRACKED}
-        tracking_block(full, arrays["count"], arrays["center"], arrays["products"],
-                       arrays["seed"], arrays["ritz"], arrays["taken"], arrays["start_at"],
-                       arrays["ring"],
-                       arrays["ring_state"], out, c["seg"], c["w"], c["g"], c["r"], c["k"],
-                       self.normalize == "demean", _FLAT, c["seg"], c["k_first"], _MORE_STEPS,
-                       c["tol"], _COMFORT, c["noise_ratio"], c["noise_steps"])
+        arguments = (full, arrays["count"], arrays["center"], arrays["products"],
+                     arrays["seed"], arrays["ritz"], arrays["taken"], arrays["start_at"],
+                     arrays["ring"], arrays["ring_state"], out, c["seg"], c["w"], c["g"],
+                     c["r"], c["k"], self.normalize == "demean", _FLAT, c["seg"],
+                     c["k_first"], _MORE_STEPS, c["tol"], _COMFORT, c["noise_ratio"],
+                     c["noise_steps"], c["partial"], events)
+        threads = _usable_threads(c["threads"], block.shape[0])
+        if threads > 1:
+            import numba
+
+            # many small ranges handed out one at a time: a thread whose core is busy
+            # with something else takes fewer of them
+            chunks = min(block.shape[0], _RANGES_PER_THREAD * threads)
+            before = numba.get_num_threads()
+            numba.set_num_threads(threads)
+            size = numba.set_parallel_chunksize(1)
+            try:
+                tracking_kernel.tracking_block_threaded(*arguments, chunks)
+            finally:
+                numba.set_parallel_chunksize(size)
+                numba.set_num_threads(before)
+        else:
+            tracking_kernel.tracking_block(*arguments)
         state.update(arrays)
         state["history"] = hankel.keep(full)
+        self.lanczos_counts_ = getattr(self, "lanczos_counts_", np.zeros(2, np.int64)) \
+            + events.sum(axis=0)
         return out
 
     def _subspace_block(self, state: State, block: np.ndarray) -> np.ndarray:
@@ -513,6 +566,15 @@ class SingularSpectrumTransform(Detector):
         state["beta"] = beta
         state["count"] = count
         return out
+
+
+def _usable_threads(threads: int, n_series: int) -> int:
+    """Threads for one krylov block: at most ``threads``, numba's pool and one per series."""
+    if threads <= 1 or n_series < 2 or not HAVE_NUMBA:
+        return 1
+    import numba
+
+    return min(threads, numba.config.NUMBA_NUM_THREADS, n_series)
 
 
 def _lag_products(history: np.ndarray, center: np.ndarray, window: int) -> np.ndarray:

@@ -11,8 +11,10 @@ with ``solver="krylov"``. For every new value of a series it
    products (``window²`` products, no history re-read), row by row. De-meaning
    is a rank-2 correction of that matrix, applied once per point, so each
    Lanczos step is a plain matrix–vector product;
-2. runs Lanczos steps on the de-meaned ``C`` (three-term recurrence, then one
-   Gram–Schmidt pass against the whole basis) seeded with the unit sum of the
+2. runs Lanczos steps on the de-meaned ``C`` (three-term recurrence, then a
+   Gram–Schmidt pass against the whole basis at every step, or — partial
+   re-orthogonalisation — only where Simon's estimate of the loss of
+   orthogonality exceeds ``√eps``) seeded with the unit sum of the
    previous step's top ``rank`` Ritz vectors, so the Krylov space starts
    inside the subspace it must find, and takes the top ``rank`` Ritz vectors
    of the tridiagonal matrix (implicit QL whose first shifts are the previous
@@ -48,10 +50,10 @@ import math
 
 import numpy as np
 
-from kizashi.detectors.changepoint.jit import REORDER, njit
+from kizashi.detectors.changepoint.jit import REORDER, njit, prange
 from kizashi.detectors.changepoint.tridiagonal import tridiagonal_eigen
 
-__all__ = ["EMPTY", "FLAT", "READY", "segment_step", "tracking_block"]
+__all__ = ["EMPTY", "FLAT", "READY", "segment_step", "tracking_block", "tracking_block_threaded"]
 
 #: Ring slot states: no basis stored yet, a basis, a flat (constant) segment.
 EMPTY, READY, FLAT = 0, 1, 2
@@ -194,40 +196,143 @@ def _apply(gram: np.ndarray, sums: np.ndarray, shift: float, n: int, x: np.ndarr
             out[a] += constant - scaled * sums[a]
 
 
+#: Semi-orthogonality level of partial re-orthogonalisation: the basis is
+#: re-orthogonalised when the estimated ``|q_iᵀ q_j|`` exceeds ``√eps``.
+_SEMI = math.sqrt(np.finfo(np.float64).eps)
+_EPS = float(np.finfo(np.float64).eps)
+#: What a Gram–Schmidt pass against a semi-orthogonal basis leaves, in units of
+#: ``eps · window`` times the norm it removed relative to the norm left.
+_REMAINDER = 4.0
+
+
+@njit(cache=True, fastmath=REORDER, error_model="numpy")
+def _estimate_orthogonality(alpha: np.ndarray, beta: np.ndarray, j: int, norm: float,
+                            anorm: float, w: int, omega: np.ndarray) -> float:
+    """Simon's recurrence for the loss of orthogonality of the next Lanczos vector.
+
+    ``omega[0, :j - 1]`` holds the estimates ``ω_{j-1,k} ≈ q_{j-1}ᵀ q_k``,
+    ``omega[1, :j]`` the estimates ``ω_{j,k}``, ``omega[3, k]`` any extra error
+    of the Lanczos relation of column ``k`` (a residual dropped at a restart).
+    Writes ``ω_{j+1,k}`` (``k ≤ j``) to ``omega[2]`` for the residual of norm
+    ``norm = β_j`` and returns their largest magnitude. From
+    ``A q_k = β_{k−1} q_{k−1} + α_k q_k + β_k q_{k+1} + f_k`` for ``k`` and ``j``:
+    ``β_j ω_{j+1,k} = β_k ω_{j,k+1} + (α_k − α_j) ω_{j,k} + β_{k−1} ω_{j,k−1}
+    − β_{j−1} ω_{j−1,k} ± (‖f_k‖ + ‖f_j‖)``, each rounding term taken with the
+    sign that makes the estimate larger (H. D. Simon, Math. Comp. 42, 1984).
+    ``O(j)`` scalar work.
+    """
+    rounding = _EPS * w * anorm  # ‖f‖ of one matrix–vector product and its updates
+    previous_beta = beta[j - 1] if j > 0 else 0.0
+    largest = 0.0
+    for k in range(j):
+        below = beta[k - 1] * omega[1, k - 1] if k > 0 else 0.0
+        if k == j - 1:  # β_{j−1} ω_{j,j} and β_{j−1} ω_{j−1,j−1} (both 1) cancel
+            t = (alpha[k] - alpha[j]) * omega[1, k] + below
+        else:
+            t = (beta[k] * omega[1, k + 1] + (alpha[k] - alpha[j]) * omega[1, k] + below
+                 - previous_beta * omega[0, k])
+        noise = 2.0 * rounding + omega[3, k] + omega[3, j]
+        t = (t + noise if t >= 0.0 else t - noise) / norm
+        omega[2, k] = t
+        largest = max(largest, abs(t))
+    omega[2, j] = rounding / norm  # q_jᵀ q_{j+1}: α_j was taken from the same vector
+    return max(largest, omega[2, j])
+
+
+@njit(cache=True, error_model="numpy")
+def _advance_estimates(omega: np.ndarray, j: int, floor: float, reset: bool) -> None:
+    """Move the estimates on one Lanczos vector: ``ω_j → omega[0]``, ``ω_{j+1} → omega[1]``
+    (set to ``floor`` when the new vector was re-orthogonalised against the basis)."""
+    for k in range(j):
+        omega[0, k] = omega[1, k]
+    omega[0, j] = 1.0
+    for k in range(j + 1):
+        omega[1, k] = floor if reset else omega[2, k]
+    omega[1, j + 1] = 1.0
+
+
 @njit(cache=True, fastmath=REORDER, error_model="numpy")
 def _lanczos(gram: np.ndarray, sums: np.ndarray, shift: float, n: int, basis: np.ndarray,
              alpha: np.ndarray, beta: np.ndarray, v: np.ndarray, coefficients: np.ndarray,
-             start: int, stop: int) -> int:
-    """Lanczos steps ``start … stop − 1`` on ``C`` (see :func:`_apply`) with full
-    re-orthogonalisation; returns the steps done.
+             start: int, stop: int, partial: bool, omega: np.ndarray,
+             flags: np.ndarray) -> int:
+    """Lanczos steps ``start … stop − 1`` on ``C`` (see :func:`_apply`); returns the steps
+    done.
 
     ``basis[start]`` must hold the next unit Lanczos vector (``basis[0]``: the
     seed). Step ``j`` writes ``alpha[j]``, the residual norm ``beta[j]`` and,
-    room permitting, ``basis[j + 1]``. The three-term recurrence removes the
-    residual's large parts first, so one Gram–Schmidt pass against the whole
-    basis (two when it still cancels much) restores orthogonality. When the
-    Krylov space closes (an invariant subspace: ``beta[j] = 0``), the run goes
-    on from the first coordinate vector not in it, so that eigenvalues the
-    seed cannot reach — the second of an equal pair, say — are still found; it
-    ends early only when the basis spans everything.
+    room permitting, ``basis[j + 1]``.
+
+    Full re-orthogonalisation (``partial`` false): the three-term recurrence
+    removes the residual's large parts first, so one Gram–Schmidt pass against
+    the whole basis (two when it still cancels much) restores orthogonality at
+    every step. Partial re-orthogonalisation (``partial``): the three-term
+    recurrence alone (``α_j`` taken after ``β_{j−1} q_{j−1}`` is removed), with
+    :func:`_estimate_orthogonality` tracking ``|q_iᵀ q_j|``; when an estimate
+    exceeds ``√eps`` (or the residual nearly vanishes), that step and the next
+    are re-orthogonalised against the whole basis, as Simon's method needs, so
+    the basis stays semi-orthogonal and the Ritz pairs accurate. ``omega``
+    ``(4, ≥ stop + 1)`` and ``flags`` (``[re-orthogonalise the next step,
+    count of full passes]``) carry the estimates from one call to the next of
+    the same run (``start = 0`` resets them; the count only grows).
+
+    When the Krylov space closes (an invariant subspace: ``beta[j] = 0``), the
+    run goes on from the first coordinate vector not in it, fully
+    orthogonalised, so that eigenvalues the seed cannot reach — the second of
+    an equal pair, say — are still found; it ends early only when the basis
+    spans everything.
     """
     capacity, w = basis.shape
     scale = 0.0
+    anorm = 0.0
     for j in range(start):
         scale = max(scale, abs(alpha[j]))
+        below = beta[j - 1] if j > 0 else 0.0
+        anorm = max(anorm, math.sqrt(alpha[j] * alpha[j] + beta[j] * beta[j] + below * below))
+    if partial and start == 0:
+        flags[0] = 0
+        for k in range(omega.shape[1]):
+            omega[3, k] = 0.0
+        omega[1, 0] = 1.0
     for j in range(start, stop):
         _apply(gram, sums, shift, n, basis[j], v)
-        alpha[j] = _dot(basis[j], v)
-        scale = max(scale, abs(alpha[j]))
         previous = beta[j - 1] if j > 0 else 0.0
-        for a in range(w):
-            v[a] -= alpha[j] * basis[j, a]
-        if j > 0:
+        if partial:
+            if j > 0:
+                for a in range(w):
+                    v[a] -= previous * basis[j - 1, a]
+            alpha[j] = _dot(basis[j], v)
             for a in range(w):
-                v[a] -= previous * basis[j - 1, a]
-        norm = _orthogonalise(basis, j + 1, v, coefficients)
+                v[a] -= alpha[j] * basis[j, a]
+        else:
+            alpha[j] = _dot(basis[j], v)
+            for a in range(w):
+                v[a] -= alpha[j] * basis[j, a]
+            if j > 0:
+                for a in range(w):
+                    v[a] -= previous * basis[j - 1, a]
+        scale = max(scale, abs(alpha[j]))
+        floor = 0.0
+        if partial:
+            norm = math.sqrt(_dot(v, v))
+            anorm = max(anorm, math.sqrt(alpha[j] * alpha[j] + norm * norm
+                                         + previous * previous))
+            full = flags[0] != 0 or norm <= 1e-10 * scale
+            if not full:
+                full = _estimate_orthogonality(alpha, beta, j, norm, anorm, w, omega) > _SEMI
+            if full:
+                before = norm
+                norm = _orthogonalise(basis, j + 1, v, coefficients)
+                # what Gram–Schmidt leaves, relative to the new norm
+                floor = _REMAINDER * _EPS * w * before / max(norm, 1e-300 * before)
+                flags[1] += 1
+                flags[0] = 0 if flags[0] != 0 else 1  # Simon: this step and the next
+        else:
+            norm = _orthogonalise(basis, j + 1, v, coefficients)
+            full = True
         beta[j] = norm
         if norm <= 1e-10 * scale:  # the Krylov space is invariant: restart orthogonally
+            dropped = norm
             beta[j] = 0.0
             norm = 0.0
             room = j + 1 < min(capacity, w)  # a place for the next vector, a direction left
@@ -239,6 +344,12 @@ def _lanczos(gram: np.ndarray, sums: np.ndarray, shift: float, n: int, basis: np
                     break
             if norm <= 0.5:
                 return j + 1
+            if partial:  # the restart's new vector is orthogonal; the dropped residual
+                omega[3, j] = dropped  # is an error of column j's Lanczos relation
+                flags[0] = 1
+                floor = _REMAINDER * _EPS * w / norm
+        if partial:
+            _advance_estimates(omega, j, floor, full)
         if j + 1 < capacity:
             for a in range(w):
                 basis[j + 1, a] = v[a] / norm
@@ -313,27 +424,16 @@ def segment_step(row: np.ndarray, start: int, seg: int, rebuild: bool, center: n
 
 
 @njit(cache=True, error_model="numpy")
-def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
-                   products: np.ndarray, seed: np.ndarray, ritz: np.ndarray,
-                   taken: np.ndarray, start_at: np.ndarray, ring: np.ndarray,
-                   ring_state: np.ndarray,
-                   out: np.ndarray, seg: int, w: int, g: int, r: int, k: int, demean: bool,
-                   flat_tol: float, recenter: int, k_first: int, k_more: int,
-                   tolerance: float, comfort: float, noise_ratio: float,
-                   noise_steps: int) -> None:
-    """Advance every series (rows of ``full``: history then ``out.shape[1]`` new values).
-
-    State arrays are updated in place: ``count`` (values seen), ``center``,
-    ``products`` ``(series, w)`` (the first row of the Gram matrix of the
-    values minus ``center``), ``seed`` ``(series, w)`` (unit sum of the last
-    top ``rank`` Ritz vectors, 0 before the first), ``ritz`` ``(series, 2,
-    rank)`` (their Ritz values at the last two steps, extrapolated to the next
-    QL's first shifts; 0: none), ``taken`` ``(series,)`` (Lanczos steps the
-    last point needed; the next starts one below), ``ring`` ``(series, lag,
-    rank, w)`` and ``ring_state`` ``(series, lag)`` (the slot of the value
-    with 1-based count ``c`` is ``(c − 1) % lag``).
-    """
-    n_series = full.shape[0]
+def _track_series(lo: int, hi: int, full: np.ndarray, count: np.ndarray, center: np.ndarray,
+                  products: np.ndarray, seed: np.ndarray, ritz: np.ndarray,
+                  taken: np.ndarray, start_at: np.ndarray, ring: np.ndarray,
+                  ring_state: np.ndarray,
+                  out: np.ndarray, seg: int, w: int, g: int, r: int, k: int, demean: bool,
+                  flat_tol: float, recenter: int, k_first: int, k_more: int,
+                  tolerance: float, comfort: float, noise_ratio: float,
+                  noise_steps: int, partial: bool, events: np.ndarray) -> None:
+    """Advance series ``lo … hi − 1`` (see :func:`tracking_block`), with scratch arrays of
+    their own."""
     n_time = out.shape[1]
     offset = full.shape[1] - n_time
     n = seg - w + 1
@@ -351,7 +451,9 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
     order = np.empty(k, dtype=np.int64)
     guesses = np.empty(r)
     previous = np.empty(r)
-    for s in range(n_series):
+    omega = np.empty((4, k + 1))
+    flags = np.zeros(2, dtype=np.int64)
+    for s in range(lo, hi):
         c = count[s]
         row = full[s]
         for i in range(n_time):
@@ -387,7 +489,8 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
             comfortable = False
             noisy = False
             while True:
-                steps = _lanczos(gram, sums, shift, n, basis, alpha, beta, v, work, steps, stop)
+                steps = _lanczos(gram, sums, shift, n, basis, alpha, beta, v, work, steps, stop,
+                                 partial, omega, flags)
                 wanted = min(r, steps)
                 found = tridiagonal_eigen(alpha, beta, steps, values, vectors, steps, work,
                                           guesses[:min(guided, wanted)], wanted)
@@ -421,9 +524,12 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 extended = True
                 stop = min(steps + k_more, k)
             taken[s] = steps
+            events[s, 0] += steps
             start_at[s] = steps - 1 if comfortable else steps
             if noisy:  # test there first next time
                 start_at[s] = noise_steps
+            events[s, 1] += flags[1]
+            flags[1] = 0
             for a in range(w):
                 seed[s, a] = 0.0
             for m in range(r):
@@ -457,3 +563,61 @@ def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
                 out[s, i] = 1.0
             ring_state[s, slot] = READY
         count[s] = c
+
+
+@njit(cache=True, error_model="numpy")
+def tracking_block(full: np.ndarray, count: np.ndarray, center: np.ndarray,
+                   products: np.ndarray, seed: np.ndarray, ritz: np.ndarray,
+                   taken: np.ndarray, start_at: np.ndarray, ring: np.ndarray,
+                   ring_state: np.ndarray,
+                   out: np.ndarray, seg: int, w: int, g: int, r: int, k: int, demean: bool,
+                   flat_tol: float, recenter: int, k_first: int, k_more: int,
+                   tolerance: float, comfort: float, noise_ratio: float,
+                   noise_steps: int, partial: bool, events: np.ndarray) -> None:
+    """Advance every series (rows of ``full``: history then ``out.shape[1]`` new values),
+    one after another.
+
+    State arrays are updated in place: ``count`` (values seen), ``center``,
+    ``products`` ``(series, w)`` (the first row of the Gram matrix of the
+    values minus ``center``), ``seed`` ``(series, w)`` (unit sum of the last
+    top ``rank`` Ritz vectors, 0 before the first), ``ritz`` ``(series, 2,
+    rank)`` (their Ritz values at the last two steps, extrapolated to the next
+    QL's first shifts; 0: none), ``taken`` ``(series,)`` (Lanczos steps the
+    last point needed; the next starts one below), ``ring`` ``(series, lag,
+    rank, w)`` and ``ring_state`` ``(series, lag)`` (the slot of the value
+    with 1-based count ``c`` is ``(c − 1) % lag``). ``partial``: partial
+    instead of full re-orthogonalisation of the Lanczos basis (:func:`_lanczos`).
+    ``events`` ``(series, 2)`` (int) gains each series' Lanczos steps and full
+    re-orthogonalisation passes.
+    """
+    _track_series(0, full.shape[0], full, count, center, products, seed, ritz, taken,
+                  start_at, ring, ring_state, out, seg, w, g, r, k, demean, flat_tol,
+                  recenter, k_first, k_more, tolerance, comfort, noise_ratio, noise_steps,
+                  partial, events)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def tracking_block_threaded(full: np.ndarray, count: np.ndarray, center: np.ndarray,
+                            products: np.ndarray, seed: np.ndarray, ritz: np.ndarray,
+                            taken: np.ndarray, start_at: np.ndarray, ring: np.ndarray,
+                            ring_state: np.ndarray,
+                            out: np.ndarray, seg: int, w: int, g: int, r: int, k: int,
+                            demean: bool, flat_tol: float, recenter: int, k_first: int,
+                            k_more: int, tolerance: float, comfort: float,
+                            noise_ratio: float, noise_steps: int, partial: bool,
+                            events: np.ndarray, chunks: int) -> None:
+    """:func:`tracking_block` with the series split into ``chunks`` contiguous ranges run
+    on numba's threads (``numba.set_num_threads``), each with its own scratch arrays.
+
+    A series' arithmetic is the same whichever thread runs it, so the scores and
+    the state equal the one-thread path's bit for bit.
+    """
+    n_series = full.shape[0]
+    for chunk in prange(chunks):
+        lo = chunk * n_series // chunks
+        hi = (chunk + 1) * n_series // chunks
+        _track_series(lo, hi, full, count, center, products, seed, ritz, taken,
+                      start_at, ring, ring_state, out, seg, w, g, r, k, demean, flat_tol,
+                      recenter, k_first, k_more, tolerance, comfort, noise_ratio,
+                      noise_steps, partial, events)
+
