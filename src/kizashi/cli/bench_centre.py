@@ -62,7 +62,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
               type=click.Choice(list(VARIANTS)),
               help="A variant of the scenario (repeatable; default: the base scenario).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Also write the rows here.")
+              help="Also write the rows here (a .json file).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int, ...],
            split: str, nodes: int | None, weeks: int, variants: tuple[str, ...],

@@ -196,7 +196,7 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
 @click.option("--protect/--no-protect", default=None,
               help="Keep alerting steps out of the baseline (default: the detector's own).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Also write the per-machine numbers here.")
+              help="Also write the per-machine numbers here (a .json file).")
 @click.option("--split", type=click.Choice(["reported", "tune"]), default="reported",
               show_default=True,
               help="reported: the machines given (default: every local one); tune: the local "

@@ -105,9 +105,10 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
 @click.option("--no-anomaly-ahead", is_flag=True,
               help="Predict only series with a limit; leave the others empty.")
 @click.option("--out", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Write timestamp,entity,metric,probability,is_warning,eta as CSV (.csv) "
-                   "or Parquet (.parquet); probability is empty while a series learns, eta "
-                   "when no crossing is expected within the horizon.")
+              help="Write timestamp,entity,metric,probability,is_warning,eta in the format "
+                   "the suffix names (.csv, .csv.gz, .parquet, .json or .jsonl); probability "
+                   "is empty while a series learns, eta when no crossing is expected within "
+                   "the horizon.")
 @click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
               show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "
                                       "missing.")
@@ -144,6 +145,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
 
     check_writable(out)
     check_not_input(out, file)
+    from kizashi.cli.output_checks import check_table_path
+
+    check_table_path(out)
     for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
         if not 0.0 < value < 1.0:  # click's range lets NaN through
             raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
@@ -185,10 +189,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     if out is not None:
         table = result.to_long()
         try:
-            if out.suffix.lower() == ".parquet":
-                table.to_parquet(out, index=False)
-            else:
-                table.to_csv(out, index=False)
+            from kizashi.engine.table_files import write_table
+
+            write_table(table, out)
         except OSError as error:
             raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
         click.echo(f"predictions written to {out}")
