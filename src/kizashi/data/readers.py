@@ -168,6 +168,10 @@ def read_table(path: str | Path, header: bool = True) -> tuple[Any, np.ndarray]:
                         f"{path}: no data rows")
     if header:
         names = [TRIM.sub("", name) for name in names]
+        from kizashi.data.index_columns import name_counter_columns
+
+        unnamed = [i for i, name in enumerate(names) if not name]
+        names = name_counter_columns(names, cells)  # a to_csv index: pandas' name for it
         _check_header(path, names, reference_line)
         columns: list[Any] = names
     else:
@@ -175,6 +179,8 @@ def read_table(path: str | Path, header: bool = True) -> tuple[Any, np.ndarray]:
     table = pd.DataFrame(dict(zip(columns, cells, strict=True)), columns=columns, dtype=object)
     table.attrs["decimal"] = "," if delimiter == ";" else "."
     table.attrs["header_line"] = reference_line if header else 0
+    if header:  # the index columns named here had no name in the file
+        table.attrs["unnamed"] = [names[i] for i in unnamed if names[i]]
     return table, lines
 
 
@@ -460,6 +466,9 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
     report = ValidationReport(source=str(path))
     parquet = is_parquet(path)
     table, lines = _read_parquet(path) if parquet else read_table(path)
+    from kizashi.data.index_columns import drop_index_columns
+
+    table = drop_index_columns(table, path, report)  # a pandas row index is no metric
     line_label = "row" if parquet else "line"
     decimal = table.attrs.get("decimal", ".")
     header_line = np.array([table.attrs.get("header_line", 0)])
