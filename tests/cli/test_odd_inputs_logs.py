@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import random
 import re
 from dataclasses import dataclass
 
@@ -55,6 +56,9 @@ class OddLog:
 
 
 ZONED = [LogLine(30 * i, f"node{i % 3}", zone="+09:00" if i % 2 else "Z") for i in range(60)]
+SHUFFLED = [lines()[i] for i in random.Random(1).sample(range(60), 60)]
+WITH_SYSLOG = [x if i % 10 else "Mar  9 10:00:00 node1 sshd: accepted" for i, x in
+               enumerate(lines())]
 WITH_GARBAGE = [x if i % 10 else "garbage without a time" for i, x in enumerate(lines())]
 CASES = [
     OddLog("plain", encode(lines()), lines()),
@@ -78,6 +82,15 @@ CASES = [
            r"line 1: NUL byte"),
     OddLog("latin1", encode(lines()).replace(b"error", b"err\xe9r"), None,
            r"line 1: byte 0xE9 is not UTF-8"),
+    OddLog("out-of-order", encode(lines()[::-1]), lines()),
+    OddLog("shuffled", encode(SHUFFLED), lines()),
+    OddLog("a-line-from-1970", encode([*lines()[:30], "1970-01-01T00:00:00Z node9 boot",
+                                       *lines()[30:]]), lines(),
+           r"1 line\(s\) more than ten years away from the other lines skipped"),
+    OddLog("a-line-in-year-1", encode(["0001-01-01T00:00:00Z node9 x", *lines()]), lines(),
+           r"1 line\(s\) did not fit"),
+    OddLog("some-syslog-lines-among-iso", encode(WITH_SYSLOG),
+           [x for x in WITH_SYSLOG if isinstance(x, LogLine)], r"6 line\(s\) did not fit"),
     OddLog("truncated-gzip", gzip.compress(encode(lines()))[:-20], None, r"gzip|truncated|end",
            suffix=".log.gz"),
 ]
