@@ -152,3 +152,19 @@ def test_a_file_of_a_row_index_alone_is_no_metric(tmp_path):
     _with_index(_wide()[["timestamp"]], "", 0, "first").to_csv(path, index=False)
     with pytest.raises(DataError, match="only a 'timestamp' column"):
         _read(path)
+
+
+def test_the_other_tables_drop_a_row_index_too(tmp_path):
+    """Every CSV read through read_table: the entity labels of --group-by and a NAB file."""
+    from kizashi.cli.detect_diagnosis import read_entity_labels
+    from kizashi.data.nab import read_nab_file
+
+    labels = tmp_path / "racks.csv"
+    pd.DataFrame({"entity": ["n1", "n2"], "rack": ["a", "b"]}).to_csv(labels)
+    with pytest.warns(DataWarning, match="row index"):
+        assert read_entity_labels(labels) == {"n1": {"rack": "a"}, "n2": {"rack": "b"}}
+    nab = tmp_path / "nab.csv"
+    pd.DataFrame({"timestamp": STAMPS, "value": np.arange(N) * 1.5}).to_csv(nab)
+    with pytest.warns(DataWarning, match="row index"):
+        series = read_nab_file(nab, {})
+    np.testing.assert_array_equal(np.asarray(series.values).ravel(), np.arange(N) * 1.5)

@@ -90,7 +90,7 @@ def drop_index_columns(table: Any, path: Path, report: Any) -> Any:
     ['timestamp', 'cpu']
     >>> str(shown[0].message)  # doctest: +NORMALIZE_WHITESPACE
     "n.csv: column 'Unnamed: 0' (column 1) is a row index (0, 1, … as pandas' to_csv
-    writes it), not a metric: dropped; write the file with index=False"
+    writes it), not data: dropped; write the file with index=False"
     """
     columns = [str(c) for c in table.columns]
     dropped = [c for c in columns if INDEX_NAME.match(c) and is_row_counter(table[c].to_numpy())]
@@ -101,7 +101,7 @@ def drop_index_columns(table: Any, path: Path, report: Any) -> Any:
                  else f"column {name!r} (column {columns.index(name) + 1})")
         report.add("index column",
                    f"{which} is a row index "
-                   f"({start}, … as pandas' to_csv writes it), not a metric: dropped; write "
+                   f"({start}, … as pandas' to_csv writes it), not data: dropped; write "
                    f"the file with index=False")
     return table.drop(columns=dropped) if dropped else table
 
