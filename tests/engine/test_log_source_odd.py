@@ -164,3 +164,17 @@ def test_junk_appended_after_the_format_is_known_is_skipped_not_an_error(tmp_pat
         handle.write(b"".join((x + "\n").encode() for x in job_lines(60)[30:]))
     got = source.read(float(first.timestamps[-1]))
     assert got.timestamps.size == 10 and got.values.sum() > 0
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_source_path_that_is_no_file_is_a_source_error_at_check_and_read(tmp_path, kind):
+    import os
+
+    from kizashi.watch.sources import SourceError
+
+    path = tmp_path / "a.log"
+    path.mkdir() if kind == "folder" else os.mkfifo(path)
+    source = LogSource(str(path), name="lsf")
+    for call in (source.check, lambda: source.read(None)):
+        with pytest.raises(SourceError, match="lsf.*not a regular file"):
+            call()

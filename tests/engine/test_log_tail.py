@@ -179,3 +179,11 @@ def test_a_file_gone_while_rotated_is_an_oserror_then_read_when_back(tmp_path):
         tail.read()
     path.write_bytes(b"2026-03-09T11:00:00Z n1 back\n")
     assert tail.read() == ["2026-03-09T11:00:00Z n1 back"]
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_a_path_that_is_no_regular_file_is_an_oserror_not_a_hang(tmp_path, kind):
+    path = tmp_path / "a.log"
+    path.mkdir() if kind == "folder" else os.mkfifo(path)
+    with pytest.raises(OSError, match="not a regular file"):
+        LogTail(str(path)).read()

@@ -108,6 +108,9 @@ class LogSource:
         """Whether the file is there."""
         if not os.path.exists(self.path):
             raise SourceError(f"source {self.name!r}: log file {self.path} does not exist")
+        if not os.path.isfile(self.path):
+            raise SourceError(f"source {self.name!r}: {self.path} is not a regular file (a "
+                              f"folder, FIFO, socket or device): give the log file itself")
         return "logs"
 
     def _ingest(self, lines: list[str]) -> None:

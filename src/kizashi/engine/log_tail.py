@@ -42,7 +42,9 @@ all in memory. Line ends are ``\\n`` or ``\\r\\n``.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat as stat_module
 
 __all__ = ["MAX_LINE_BYTES", "MAX_READ_BYTES", "LogTail"]
 
@@ -76,6 +78,9 @@ class LogTail:
         Raises ``OSError`` when the file cannot be read (gone while rotated, no
         permission): the caller says so and asks again later.
         """
+        if not stat_module.S_ISREG(os.stat(self.path).st_mode):  # a FIFO would block
+            raise OSError(errno.EINVAL, "not a regular file (a folder, FIFO, socket or "
+                          "device): give the log file itself", self.path)
         with open(self.path, "rb") as handle:
             stat = os.fstat(handle.fileno())
             identity = (stat.st_dev, stat.st_ino)
