@@ -88,3 +88,30 @@ def test_main_span_keeps_the_stretch_with_most_lines():
     times = np.array([0.0, 1.0, 2 * year, 2 * year + 5, 2 * year + 9, 5 * year])
     assert main_span(times).tolist() == [False, False, True, True, True, False]
     assert main_span(np.array([3.0])).tolist() == [True]
+
+
+#: spellings of 2026-03-09T10:00:00.250Z (or of the whole minute when no seconds)
+INSTANT = dt.datetime(2026, 3, 9, 10, 0, 0, 250_000, tzinfo=UTC).timestamp()
+ISO_SPELLINGS = {
+    "2026-03-09T10:00:00.250Z": INSTANT,
+    "2026-03-09 10:00:00.250Z": INSTANT,
+    "2026-03-09T10:00:00,250Z": INSTANT,              # a decimal comma
+    "2026-03-09 10:00:00,250": INSTANT,               # Python logging's asctime, no zone
+    "2026-03-09T10:00:00.250z": INSTANT,
+    "2026-03-09T10:00:00.250000000Z": INSTANT,        # nanoseconds written out
+    "2026-03-09T19:00:00.250+09:00": INSTANT,
+    "2026-03-09T19:00:00.250+0900": INSTANT,
+    "2026-03-09T05:30:00.250-04:30": INSTANT,
+    "2026-03-09 10:00:00.250 UTC": INSTANT,
+    "2026-03-09 10:00:00.250 GMT": INSTANT,
+    "2026-03-09T10:00Z": INSTANT - 0.25,              # no seconds
+    "2026-03-09 19:00+09:00": INSTANT - 0.25,
+}
+
+
+@pytest.mark.parametrize("stamp", sorted(ISO_SPELLINGS))
+def test_every_iso_spelling_names_the_same_instant_and_keeps_the_host(stamp):
+    parsed = parse_lines([f"{stamp} node-7 sbatchd: job 12 done"] * 3, "iso")
+    assert parsed.skipped == 0 and parsed.hosts == ["node-7"] * 3
+    assert parsed.messages[0] == "sbatchd: job 12 done"
+    assert parsed.timestamps[0] == pytest.approx(ISO_SPELLINGS[stamp], abs=1e-6)

@@ -71,8 +71,11 @@ class LogFormat:
 
 
 LOG_FORMATS: dict[str, LogFormat] = {
-    "iso": LogFormat(r"^(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?"
-                     r"(?:Z|[+-]\d\d:?\d\d)?) (?P<host>\S+) (?P<message>.*)$", "iso"),
+    # seconds optional, a fraction after '.' or ',' (Python's logging), a zone as Z, z,
+    # an offset or the words UTC / GMT
+    "iso": LogFormat(r"^(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?"
+                     r"(?:[Zz]|[+-]\d\d:?\d\d| UTC| GMT)?) (?P<host>\S+) (?P<message>.*)$",
+                     "iso"),
     "syslog": LogFormat(r"^(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) "
                         r"(?P<message>.*)$", "syslog"),
     # loghub BGL: label, epoch, date, node, time, node again, type, component, level, text
@@ -119,6 +122,20 @@ def detect_format(lines: Sequence[str]) -> str:
 _EARLIEST, _LATEST = -9_223_372_036.0, 9_223_372_036.0
 
 
+def _iso_text(text: str) -> str:
+    """An ISO time as :meth:`datetime.fromisoformat` reads it: ``,`` fraction, ``z`` and
+    the zone words UTC / GMT spelt its way.
+
+    >>> _iso_text("2026-03-09 10:00:00,123 UTC"), _iso_text("2026-03-09T10:00z")
+    ('2026-03-09 10:00:00.123+00:00', '2026-03-09T10:00+00:00')
+    """
+    for zone in (" UTC", " GMT", "Z", "z"):
+        if text.endswith(zone):
+            text = text[: -len(zone)] + "+00:00"
+            break
+    return text.replace(",", ".")
+
+
 def _epoch(text: str, kind: str, year: int, now: float | None = None) -> float:
     """Epoch seconds of a line's time; a ``ValueError`` for one that names no instant a
     count can be kept at.
@@ -150,7 +167,7 @@ def _epoch(text: str, kind: str, year: int, now: float | None = None) -> float:
         else:
             raise ValueError(f"no year puts {text!r} before now")
     else:
-        stamp = (datetime.fromisoformat(text.replace("Z", "+00:00")) if kind == "iso"
+        stamp = (datetime.fromisoformat(_iso_text(text)) if kind == "iso"
                  else datetime.strptime(text, kind))
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
