@@ -115,3 +115,23 @@ def test_every_iso_spelling_names_the_same_instant_and_keeps_the_host(stamp):
     assert parsed.skipped == 0 and parsed.hosts == ["node-7"] * 3
     assert parsed.messages[0] == "sbatchd: job 12 done"
     assert parsed.timestamps[0] == pytest.approx(ISO_SPELLINGS[stamp], abs=1e-6)
+
+
+#: one syslog line's spellings: padded or unpadded day, a priority as sent on the network
+SYSLOG_SPELLINGS = ["Mar  9 10:00:05 node-7 sbatchd: job 12 done",
+                    "Mar 9 10:00:05 node-7 sbatchd: job 12 done",
+                    "<13>Mar  9 10:00:05 node-7 sbatchd: job 12 done",
+                    "<190>Mar 9 10:00:05 node-7 sbatchd: job 12 done"]
+PRIORITY_ISO = ["<13>1 2026-03-09T10:00:05Z node-7 sbatchd: job 12 done",
+                "<13>2026-03-09T10:00:05Z node-7 sbatchd: job 12 done"]
+
+
+@pytest.mark.parametrize("line", SYSLOG_SPELLINGS + PRIORITY_ISO)
+def test_syslog_spellings_are_one_line_of_the_same_host_and_message(line):
+    fmt = "iso" if line in PRIORITY_ISO else "syslog"
+    parsed = parse_lines([line] * 3)  # auto: the format is recognised
+    assert parsed.skipped == 0 and parsed.hosts == ["node-7"] * 3
+    assert parsed.messages[0] == "sbatchd: job 12 done"
+    stamp = dt.datetime.fromtimestamp(parsed.timestamps[0], UTC)
+    assert (stamp.month, stamp.day, stamp.hour, stamp.second) == (3, 9, 10, 5)
+    assert parse_lines([line], fmt).hosts == ["node-7"]

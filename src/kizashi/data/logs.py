@@ -72,11 +72,15 @@ class LogFormat:
 
 LOG_FORMATS: dict[str, LogFormat] = {
     # seconds optional, a fraction after '.' or ',' (Python's logging), a zone as Z, z,
-    # an offset or the words UTC / GMT
-    "iso": LogFormat(r"^(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?"
+    # an offset or the words UTC / GMT; a syslog priority <N> (and RFC 5424's version) first
+    "iso": LogFormat(r"^(?:<\d{1,3}>(?:1 )?)?"
+                     r"(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?"
                      r"(?:[Zz]|[+-]\d\d:?\d\d| UTC| GMT)?) (?P<host>\S+) (?P<message>.*)$",
                      "iso"),
-    "syslog": LogFormat(r"^(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) "
+    # (a priority <N> first, as syslog sends it over the network; a day of one digit
+    # after one space or two)
+    "syslog": LogFormat(r"^(?:<\d{1,3}>)?(?P<timestamp>[A-Z][a-z]{2} {1,2}\d{1,2} "
+                        r"\d\d:\d\d:\d\d) (?P<host>\S+) "
                         r"(?P<message>.*)$", "syslog"),
     # loghub BGL: label, epoch, date, node, time, node again, type, component, level, text
     "bgl": LogFormat(r"^(?P<label>\S+) (?P<timestamp>\d+) \S+ (?P<host>\S+) \S+ \S+ \S+ "
