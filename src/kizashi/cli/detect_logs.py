@@ -53,6 +53,10 @@ def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool) ->
     skipped = frame.meta.get("skipped", 0)
     if skipped:
         click.secho(f"note: {path}: {skipped} line(s) did not fit the log format", err=True)
+    replaced = frame.meta.get("replaced", 0)
+    if replaced:
+        click.secho(f"note: {path}: {replaced} line(s) with bytes that are not UTF-8 (or NUL) "
+                    f"read with those bytes replaced", err=True)
     far = frame.meta.get("far", 0)
     if far:
         click.secho(f"warning: {path}: {far} line(s) more than ten years away from the "

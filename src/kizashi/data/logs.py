@@ -344,9 +344,15 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
 
 def read_logs(path: str | Path, step: float = 60.0, format: str = "auto",
               by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
-    """:func:`logs_to_frame` of a log file (plain or gzip)."""
-    from kizashi.data.readers import open_text
+    """:func:`logs_to_frame` of a log file (plain or gzip); a byte that is not UTF-8 (or
+    NUL) is replaced in its line (:mod:`kizashi.data.log_text`), counted in
+    ``frame.meta["replaced"]``."""
+    import io
 
-    with open_text(Path(path)) as handle:
-        return logs_to_frame(handle, step=step, format=format, name=str(path),
-                             by_host=by_host, max_cells=max_cells)
+    from kizashi.data.log_text import log_text
+
+    text, replaced = log_text(Path(path))
+    frame = logs_to_frame(io.StringIO(text, newline=""), step=step, format=format,
+                          name=str(path), by_host=by_host, max_cells=max_cells)
+    frame.meta["replaced"] = replaced
+    return frame
