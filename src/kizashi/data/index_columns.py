@@ -47,9 +47,14 @@ def is_row_counter(cells: Any) -> bool:
     if values.dtype == object:
         text = [v for v in values.tolist() if isinstance(v, str)]
         if len(text) == values.size:
-            if not all(_DIGITS.match(v) for v in text):
+            ends = (text[0], text[-1])  # most columns fail here, before a pass over all
+            if not all(_DIGITS.match(v) for v in ends) or int(ends[0]) not in (0, 1) \
+                    or int(ends[1]) != int(ends[0]) + len(text) - 1:
                 return False
-            numbers = np.array([int(v) for v in text], dtype=np.int64)
+            try:
+                numbers = np.array(text, dtype=str).astype(np.int64)
+            except (ValueError, OverflowError):
+                return False
         else:
             try:
                 numbers = np.asarray(values.tolist(), dtype=np.float64)
