@@ -7,7 +7,6 @@ benchmark whose module is missing does not break ``kizashi bench --help``.
 from __future__ import annotations
 
 import importlib.util
-import json
 import time
 from pathlib import Path
 
@@ -176,5 +175,6 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
     click.echo(describe("nab", split))
     click.echo(f"measured in {elapsed:.1f} s")
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(measured, indent=2) + "\n")
+        from kizashi.cli.json_output import write_json
+
+        write_json(json_path, measured)  # strict JSON: NaN as null
