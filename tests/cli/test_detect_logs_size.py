@@ -46,3 +46,17 @@ def test_a_log_too_sparse_for_its_step_is_refused_with_a_step_that_fits(
                                         "--log-step", step])
     assert accepted.exit_code == 0, accepted.output
     assert f"{2 * hosts} lines" in accepted.output
+
+
+def test_the_refusal_names_the_first_and_last_line(tmp_path, monkeypatch):
+    """A line with a wrong time (months off) makes the counts too large: the one-line
+    refusal names the times the lines run between, so the odd one can be found."""
+    monkeypatch.setattr(detect_logs, "MAX_LOG_CELLS", 2**12)
+    path = tmp_path / "odd-time.log"
+    lines = [f"2026-03-09T10:{m:02d}:00Z host1 job {m} done" for m in range(30)]
+    lines.insert(7, "2026-09-01T00:00:00Z host1 job 99 done")
+    path.write_text("\n".join(lines) + "\n")
+    refused = CliRunner().invoke(cli, ["detect", "--logs", str(path), "-q"])
+    assert refused.exit_code == 1
+    (line,) = refused.stderr.strip().splitlines()
+    assert "its lines run from 2026-03-09T10:00:00Z to 2026-09-01T00:00:00Z" in line

@@ -4,14 +4,17 @@ Each case is generated here with the UTC time and host of every line it writes, 
 the command must report follows from the generator: the lines that carry a time (the
 others are skipped with a note), the hosts, and the time steps from the first line to
 the last at ``--log-step 1m`` (a minute without a line is a count of 0, not a gap).
-A file that is not text (binary, NUL bytes, not UTF-8) or holds no line is refused:
-exit status 1, one line naming the file, no traceback.
+A file that is not text (binary, UTF-16 without a byte-order mark, a damaged gzip) or
+holds no line is refused: exit status 1, one line naming the file, no traceback. Bytes
+that are not UTF-8 or NUL in some lines (Latin-1 from one daemon, a crash's NUL run) are
+replaced in those lines, with a note: the lines still count.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import random
 import re
 from dataclasses import dataclass
 
@@ -52,9 +55,13 @@ class OddLog:
     read: list[LogLine] | None  # the lines that must be counted; None: refused
     message: str = ""  # regex of the refusal or of the note about skipped lines
     suffix: str = ".log"
+    extra: int = 0  # series beyond one per host (a line whose replaced byte makes a template)
 
 
 ZONED = [LogLine(30 * i, f"node{i % 3}", zone="+09:00" if i % 2 else "Z") for i in range(60)]
+SHUFFLED = [lines()[i] for i in random.Random(1).sample(range(60), 60)]
+WITH_SYSLOG = [x if i % 10 else "Mar  9 10:00:00 node1 sshd: accepted" for i, x in
+               enumerate(lines())]
 WITH_GARBAGE = [x if i % 10 else "garbage without a time" for i, x in enumerate(lines())]
 CASES = [
     OddLog("plain", encode(lines()), lines()),
@@ -74,10 +81,27 @@ CASES = [
     OddLog("no-timestamps", encode([x.text().split(" ", 1)[1] for x in lines()]), None,
            r"fit none of the known formats"),
     OddLog("binary", bytes(range(256)) * 40, None, r"NUL byte|binary"),
-    OddLog("nul-in-a-line", encode(lines()).replace(b"kernel", b"ker\x00nel", 1), None,
-           r"line 1: NUL byte"),
-    OddLog("latin1", encode(lines()).replace(b"error", b"err\xe9r"), None,
-           r"line 1: byte 0xE9 is not UTF-8"),
+    # a log's odd bytes are replaced in their lines (data/log_text.py), not a refusal
+    OddLog("nul-in-a-line", encode(lines()).replace(b"kernel", b"ker\x00nel", 1), lines(),
+           r"1 line\(s\) with bytes that are not UTF-8 \(or NUL\) read", extra=1),
+    OddLog("latin1", encode(lines()).replace(b"error", b"err\xe9r"), lines(),
+           r"60 line\(s\) with bytes that are not UTF-8"),
+    OddLog("mixed-utf8-and-latin1", b"".join(
+        (x.text().replace("error", "erreur é") + "\n").encode("latin-1" if i % 3 else "utf-8")
+        for i, x in enumerate(lines())), lines(), r"40 line\(s\) with bytes that are not"),
+    OddLog("nul-run-after-a-crash", encode(lines(600)[:300]) + b"\x00" * 4000 + b"\n"
+           + encode(lines(600)[300:]), lines(600), r"1 line\(s\) did not fit"),
+    OddLog("invalid-utf8-sequences", encode(lines()).replace(b"disk", b"d\xc3\x28isk", 5),
+           lines(), r"5 line\(s\) with bytes"),
+    OddLog("out-of-order", encode(lines()[::-1]), lines()),
+    OddLog("shuffled", encode(SHUFFLED), lines()),
+    OddLog("a-line-from-1970", encode([*lines()[:30], "1970-01-01T00:00:00Z node9 boot",
+                                       *lines()[30:]]), lines(),
+           r"1 line\(s\) more than ten years away from the other lines skipped"),
+    OddLog("a-line-in-year-1", encode(["0001-01-01T00:00:00Z node9 x", *lines()]), lines(),
+           r"1 line\(s\) did not fit"),
+    OddLog("some-syslog-lines-among-iso", encode(WITH_SYSLOG),
+           [x for x in WITH_SYSLOG if isinstance(x, LogLine)], r"6 line\(s\) did not fit"),
     OddLog("truncated-gzip", gzip.compress(encode(lines()))[:-20], None, r"gzip|truncated|end",
            suffix=".log.gz"),
 ]
@@ -114,11 +138,11 @@ def test_odd_log_file(tmp_path, case):
     hosts = len({x.host for x in case.read})
     assert f"on {hosts} host(s), {len(case.read)} lines" in result.stdout, result.stdout
     steps = expected_steps(case.read)
-    assert f"{steps} time steps, {hosts} series" in result.stdout, result.stdout
+    assert f"{steps} time steps, {hosts + case.extra} series" in result.stdout, result.stdout
     if case.message:
         assert re.search(case.message, result.stderr), result.stderr
     rows = out.read_text().splitlines()
-    assert len(rows) == 1 + steps * hosts  # every host at every step
+    assert len(rows) == 1 + steps * (hosts + case.extra)  # every series at every step
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from watch_configs import sigma_config
 from watch_servers import (
     FakeHttp,
     FunctionSource,
@@ -76,20 +77,10 @@ class Sink(FakeHttp):
 
 
 # ------------------------------------------------------------ fake sinks, fake clock
-CONFIG = """
-interval: 1s
-listen: off
-sources: {{prometheus: {{type: prometheus, url: "http://scripted"}}}}
-watches:
-  - name: m
-    query: up
-    detectors:
-      - {{name: sigma, detector: threshold, params: {{window: 30, k: 5.0, min_periods: 10}},
-          min_duration: 2s, resolve_after: 2s, relearn_after: 1h}}
-alerts:
-  alertmanager: {{url: "{am}", resend_interval: 10s}}
-  webhook: {{url: "{hook}/hook"}}
-"""
+def alert_config(am: str, hook: str) -> str:
+    return sigma_config(relearn_after="1h", alerts={
+        "alertmanager": f'{{url: "{am}", resend_interval: 10s}}',
+        "webhook": f'{{url: "{hook}/hook"}}'})
 
 
 def two_incidents(first: tuple[float, float], second: float):
@@ -107,7 +98,7 @@ def test_outage_delivers_in_order_pages_the_late_incident_and_keeps_the_newer_fi
     am, hook = Sink(lambda: clock[0]), Sink(lambda: clock[0])
     try:
         store = WatchStore(":memory:")
-        watcher = Watcher(parse_config(CONFIG.format(am=am.url, hook=hook.url)), store,
+        watcher = Watcher(parse_config(alert_config(am.url, hook.url)), store,
                           clock=lambda: clock[0], sources={"prometheus": FunctionSource(
                               two_incidents((T0 + 40, T0 + 44), T0 + 50), ["a", "b"])})
         while clock[0] < T0 + 100:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from watch_configs import sigma_config
 from watch_servers import Clock, FakeHttp, FunctionSource
 
 from kizashi.watch.alerts import iso
@@ -32,20 +33,9 @@ from kizashi.watch.watcher import Watcher
 T0 = 1_700_000_000.0
 NAMES = ["a", "b"]
 
-CONFIG = """
-interval: 1s
-listen: off
-sources: {{prometheus: {{type: prometheus, url: "http://scripted"}}}}
-watches:
-  - name: m
-    query: up
-    detectors:
-      - {{name: sigma, detector: threshold, params: {{window: 30, k: 5.0, min_periods: 10}},
-          min_duration: 2s, resolve_after: 2s}}
-alerts:
-  alertmanager: {{url: "{sink}", resend_interval: 5s}}
-  webhook: {{url: "{sink}/hook"}}
-"""
+def alert_config(sink: str) -> str:
+    return sigma_config(alerts={"alertmanager": f'{{url: "{sink}", resend_interval: 5s}}',
+                                "webhook": f'{{url: "{sink}/hook"}}'})
 
 
 def signal(name: str, t: float) -> float:
@@ -100,7 +90,7 @@ def run(store: WatchStore, sink: FakeHttp, until: float,
         full: tuple[float, float] | None = None, on_full: Any = None) -> Watcher:
     """Tick once a second from T0 to ``until``; the disk is full for clock times in ``full``."""
     clock = Clock(T0)
-    watcher = Watcher(parse_config(CONFIG.format(sink=sink.url)), store, clock=clock,
+    watcher = Watcher(parse_config(alert_config(sink.url)), store, clock=clock,
                       sources={"prometheus": FunctionSource(signal, NAMES)})
     while clock.t < until:
         clock.t += 1.0

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from watch_configs import sigma_config
 from watch_servers import Clock, FunctionSource, prometheus_handler
 
 from kizashi.watch.config import parse_config
@@ -137,18 +138,6 @@ class RawServer:
 
 
 # ------------------------------------------------------------------ Prometheus side
-CONFIG = """
-interval: 1s
-listen: off
-initial_backfill: 20s
-sources: {{p: {{type: prometheus, url: "{url}", timeout: 0.4s, retries: 0}}}}
-watches:
-  - name: m
-    query: up
-    detectors:
-      - {{name: sigma, detector: threshold, params: {{window: 30, k: 5.0, min_periods: 10}},
-          min_duration: 2s, resolve_after: 2s}}
-"""
 
 
 class Prometheus:
@@ -176,7 +165,9 @@ def prom():
 
 def watcher_on(url: str, clock: Clock) -> tuple[Watcher, WatchStore]:
     store = WatchStore(":memory:")
-    return Watcher(parse_config(CONFIG.format(url=url)), store, clock=clock), store
+    config = sigma_config(url=url, source="p", source_options="timeout: 0.4s, retries: 0",
+                          head="initial_backfill: 20s")
+    return Watcher(parse_config(config), store, clock=clock), store
 
 
 def vector(result: Any, kind: str = "vector", **extra: Any) -> bytes:
@@ -496,20 +487,10 @@ def test_zero_series_then_series_whose_labels_change_between_ticks(prom):
 
 
 # ------------------------------------------------------------------ Alertmanager side
-AM_CONFIG = """
-interval: 1s
-listen: off
-sources: {{prometheus: {{type: prometheus, url: "http://scripted"}}}}
-watches:
-  - name: m
-    query: up
-    detectors:
-      - {{name: sigma, detector: threshold, params: {{window: 30, k: 5.0, min_periods: 10}},
-          min_duration: 2s, resolve_after: 2s, relearn_after: 1h}}
-alerts:
-  alertmanager: {{url: "{am}", resend_interval: 1h}}
-  timeout: 0.4s
-"""
+def am_config(am: str, url: str = "http://scripted", source_options: str = "") -> str:
+    """The watch config alerting to an Alertmanager at ``am``."""
+    return sigma_config(url=url, source_options=source_options, relearn_after="1h", alerts={
+        "alertmanager": f'{{url: "{am}", resend_interval: 1h}}', "timeout": "0.4s"})
 
 ODD_SINK: dict[str, Callable[[], Answer]] = {
     **{f"{code} {kind}": (lambda c, b, ct: lambda: http(c, b, ct))(code, body, ctype)
@@ -557,8 +538,10 @@ def spike(name: str, t: float) -> float:
     return noise(name, t) + (50.0 if name == "b" and t >= T0 + 40 else 0.0)
 
 
-WEBHOOK_CONFIG = AM_CONFIG.replace('alertmanager: {{url: "{am}", resend_interval: 1h}}',
-                                   'webhook: {{url: "{am}/hook"}}')
+def webhook_config(hook: str) -> str:
+    """The same, alerting to a JSON webhook at ``hook``."""
+    return sigma_config(relearn_after="1h", alerts={"webhook": f'{{url: "{hook}/hook"}}',
+                                                    "timeout": "0.4s"})
 
 
 @pytest.mark.parametrize("family", list(ODD_SINK))
@@ -571,8 +554,7 @@ def test_an_alert_the_sink_does_not_take_is_retried_not_lost_nor_duplicated(kind
     try:
         clock = Clock(T0)
         store = WatchStore(":memory:")
-        config = (AM_CONFIG if kind == "alertmanager" else WEBHOOK_CONFIG).format(
-            am=sink.server.url)
+        config = (am_config if kind == "alertmanager" else webhook_config)(sink.server.url)
         watcher = Watcher(parse_config(config), store,
                           clock=clock, sources={"prometheus": FunctionSource(spike, NAMES)})
         sink.odd = ODD_SINK[family]
@@ -609,7 +591,7 @@ def test_remote_write_counts_every_odd_answer_as_a_failure_never_a_send(family, 
     sink = AlertSink()
     sink.odd = ODD_SINK[family]
     try:
-        config = parse_config(AM_CONFIG.format(am=sink.server.url) + f"""
+        config = parse_config(am_config(sink.server.url) + f"""
 remote_write: {{url: "{sink.server.url}/api/v1/write", timeout: 0.4s}}
 """)
         writer = RemoteWriter(config.remote_write, str(tmp_path / "state.sqlite"))
@@ -667,12 +649,12 @@ def test_an_open_incident_stays_one_alert_through_odd_answers(family):
     """The source misbehaves for 5 ticks while 'b' is firing: no resolve goes out, the
     incident stays one alert, sent as firing once."""
     prom, sink = Prometheus(spike), AlertSink()
-    config = AM_CONFIG.replace('url: "http://scripted"', f'url: "{prom.server.url}", '
-                               'timeout: 0.4s, retries: 0')
+    config = am_config(sink.server.url, url=prom.server.url,
+                       source_options="timeout: 0.4s, retries: 0")
     try:
         clock = Clock(T0)
         store = WatchStore(":memory:")
-        watcher = Watcher(parse_config(config.format(am=sink.server.url)), store, clock=clock)
+        watcher = Watcher(parse_config(config), store, clock=clock)
         while clock.t < T0 + 90:
             clock.t += 1.0
             prom.odd = DURING[family] if T0 + 60 <= clock.t < T0 + 65 else None

@@ -7,7 +7,6 @@ benchmark whose module is missing does not break ``kizashi bench --help``.
 from __future__ import annotations
 
 import importlib.util
-import json
 import time
 from pathlib import Path
 
@@ -64,6 +63,9 @@ def check_outputs(json_path: Path | None, out_dir: Path | None = None) -> None:
 
     check_writable(json_path, "file")
     check_writable(out_dir, "folder")
+    from kizashi.cli.output_checks import check_json_path
+
+    check_json_path(json_path)
 
 
 def usage_checked_params(detector: str, params: tuple[str, ...]) -> dict:
@@ -102,7 +104,7 @@ def bench() -> None:
 @click.option("--name", "result_name", help="With --detector: name of its results (default NAME).")
 @click.option("--only", "only", multiple=True, help="With --results: score only this detector.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Write {detector: {profile: score}} here.")
+              help="Write {detector: {profile: score}} here (a .json file).")
 @click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
               help="NAB folder with data/ and labels/ (default: the shared copy).")
 @click.option("--split", type=click.Choice(["all", "tune", "holdout"]), default="all",
@@ -173,5 +175,6 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
     click.echo(describe("nab", split))
     click.echo(f"measured in {elapsed:.1f} s")
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(measured, indent=2) + "\n")
+        from kizashi.cli.json_output import write_json
+
+        write_json(json_path, measured)  # strict JSON: NaN as null

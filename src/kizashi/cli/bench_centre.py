@@ -13,7 +13,6 @@ season, a holiday week, another time zone), one row per variant and detector.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
               type=click.Choice(list(VARIANTS)),
               help="A variant of the scenario (repeatable; default: the base scenario).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Also write the rows here.")
+              help="Also write the rows here (a .json file).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int, ...],
            split: str, nodes: int | None, weeks: int, variants: tuple[str, ...],
@@ -109,8 +108,9 @@ def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int
                f"{', '.join(map(str, chosen))} (split {split if not seeds else 'given'})")
     click.echo(markdown(rows))
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(rows, indent=2) + "\n")
+        from kizashi.cli.json_output import write_json
+
+        write_json(json_path, rows)  # strict JSON: NaN as null
 
 
 def _row(name: str, params: dict[str, Any], seeds: list[int], results: list[Any]

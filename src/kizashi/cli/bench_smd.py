@@ -38,7 +38,6 @@ HitRate.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import time
 from pathlib import Path
@@ -196,7 +195,7 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
 @click.option("--protect/--no-protect", default=None,
               help="Keep alerting steps out of the baseline (default: the detector's own).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Also write the per-machine numbers here.")
+              help="Also write the per-machine numbers here (a .json file).")
 @click.option("--split", type=click.Choice(["reported", "tune"]), default="reported",
               show_default=True,
               help="reported: the machines given (default: every local one); tune: the local "
@@ -246,5 +245,6 @@ def smd(detector: str | None, params: tuple[str, ...], machine_names: tuple[str,
     click.echo(markdown(rows, detector))
     click.echo(describe("smd", split))
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(rows, indent=2) + "\n")
+        from kizashi.cli.json_output import write_json
+
+        write_json(json_path, rows)  # strict JSON: NaN as null

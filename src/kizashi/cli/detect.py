@@ -113,8 +113,9 @@ def _read_nab_file(path: Path, labels: Path | None):
               help="Let the detector learn the steps it flags (by default an alert's steps "
                    "are kept out of its baseline).")
 @click.option("--out", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Write scores as CSV (.csv) or Parquet (.parquet): timestamp,entity,metric,"
-                   "detector,score,is_anomaly; the score is empty while a series learns.")
+              help="Write scores (timestamp,entity,metric,detector,score,is_anomaly; the "
+                   "score is empty while a series learns) in the format the suffix names: "
+                   ".csv, .csv.gz, .parquet, .json or .jsonl.")
 @click.option("--plot", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write a PNG of each series with its score and flagged points.")
 @click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
@@ -183,6 +184,10 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         check_not_input(output, file, train_file, logs, labels, entity_labels)
     check_distinct_outputs({"--out": out, "--plot": plot, "--incidents": incidents_file})
     check_image_path(plot)
+    from kizashi.cli.output_checks import check_table_path
+
+    check_table_path(out)
+    check_table_path(incidents_file, "--incidents")
     try:  # options first: a bad one is found before a long read
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)

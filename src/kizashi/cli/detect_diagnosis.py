@@ -147,8 +147,9 @@ def report(result: Any, frame: Any, *, explain: bool, incidents: Path | None,
         # no incident: the header alone, so the file still reads as a table of none
         empty = ["incident", "start", "end", "summary", "type", "causes", "entities",
                  "metrics", "members", "peak", *group_by]
-        (pd.DataFrame(rows) if rows else pd.DataFrame(columns=empty)).to_csv(incidents,
-                                                                             index=False)
+        from kizashi.engine.table_files import write_table
+
+        write_table(pd.DataFrame(rows) if rows else pd.DataFrame(columns=empty), incidents)
         click.echo(f"incidents written to {incidents}")
     return _WithCauses(result, row_causes(result, frame)) if explain else result
 
@@ -160,8 +161,9 @@ OPTIONS: list[Callable[[Any], Any]] = [
                       "and print the grouped incidents with their causes and types."),
     click.option("--incidents", "incidents_file",
                  type=click.Path(dir_okay=False), callback=not_empty_path,
-                 help="Write the grouped incidents as CSV: start, end, summary, type, "
-                      "causes, entities, metrics, members."),
+                 help="Write the grouped incidents (start, end, summary, type, causes, "
+                      "entities, metrics, members) as .csv, .csv.gz, .parquet, .json or "
+                      ".jsonl, by the suffix."),
     click.option("--group-by", multiple=True, metavar="KEY", callback=given_text,
                  help="Group incidents only within the same value of this entity label "
                       "(rack, partition, job; repeatable; needs --entity-labels)."),

@@ -36,14 +36,31 @@ def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool) ->
     except LogCountsTooLarge as large:  # a few lines months apart on many hosts: zeros
         cells = large.n_times * large.n_series
         fits = large.span_seconds * large.n_series / MAX_LOG_CELLS
+        import numpy as np
+
+        from kizashi.data.utc_text import utc_text
+
+        ends = np.array([large.first, large.last])
+        span = (utc_text(np.floor(ends).astype(np.int64).astype("datetime64[s]")).tolist()
+                if np.isfinite(ends).all() else None)
         raise click.ClickException(
             f"{path}: {large.n_times} steps of {log_step} x {large.n_series} series is "
             f"{cells * 8 / 2**30:.1f} GiB of counts, over the {MAX_LOG_CELLS * 8 / 2**20:.0f} "
             f"MiB limit: use --log-step {_duration(fits)} or longer, or --log-all-hosts"
+            + (f" (its lines run from {span[0]} to {span[1]}: a line with a wrong time?)"
+               if span else "")
         ) from None
     skipped = frame.meta.get("skipped", 0)
     if skipped:
         click.secho(f"note: {path}: {skipped} line(s) did not fit the log format", err=True)
+    replaced = frame.meta.get("replaced", 0)
+    if replaced:
+        click.secho(f"note: {path}: {replaced} line(s) with bytes that are not UTF-8 (or NUL) "
+                    f"read with those bytes replaced", err=True)
+    far = frame.meta.get("far", 0)
+    if far:
+        click.secho(f"warning: {path}: {far} line(s) more than ten years away from the "
+                    f"other lines skipped (a host's clock set wrong?)", fg="yellow", err=True)
     click.echo(f"{path}: {len(set(frame.metrics))} log templates on "
                f"{len(set(frame.entities))} host(s), {int(frame.meta['lines'].sum())} lines")
     return frame

@@ -63,3 +63,40 @@ def check_image_path(path: Path | None, option: str = "--plot") -> None:
             else "no suffix names the image format")
     raise click.BadParameter(f"{str(path)!r}: {what}; end the name with .png, .svg or .pdf",
                              param_hint=option)
+
+
+def check_table_path(path: Path | None, option: str = "--out") -> None:
+    """Refuse a table path whose suffix names no format kizashi writes (before the work).
+
+    >>> check_table_path(Path("scores.csv.gz"))
+    >>> check_table_path(Path("scores.xlsx"), "--incidents")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: 'scores.xlsx': '.xlsx' is not a table format kizashi writes; end the name with .csv, .csv.gz, .parquet, .json or .jsonl
+    """  # noqa: E501
+    from kizashi.engine.table_files import table_format
+
+    if path is None:
+        return
+    try:
+        table_format(path)
+    except ValueError as error:
+        raise click.BadParameter(f"{str(path)!r}: {error}", param_hint=option) from None
+
+
+def check_json_path(path: Path | None, option: str = "--json") -> None:
+    """Refuse a ``--json`` path whose suffix names another format than JSON (the file holds
+    one JSON document; a name without a suffix, such as ``rows``, is no lie and is kept).
+
+    >>> check_json_path(Path("rows.JSON")), check_json_path(Path("rows"))
+    (None, None)
+    >>> check_json_path(Path("rows.csv"))
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: 'rows.csv': '.csv' is not JSON, which this option writes; end the name with .json
+    """  # noqa: E501
+    if path is None or path.suffix.lower() in (".json", ""):
+        return
+    raise click.BadParameter(f"{str(path)!r}: {path.suffix!r} is not JSON, which this option "
+                             f"writes; end the name with .json",
+                             param_hint=option)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import numpy as np
 
 from kizashi.cli.duration_option import Duration
 from kizashi.cli.errors import not_empty_path
+from kizashi.cli.predict_trend import OPTION as TREND_OPTION
 from kizashi.data.validation import DataError
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
@@ -105,9 +107,10 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
 @click.option("--no-anomaly-ahead", is_flag=True,
               help="Predict only series with a limit; leave the others empty.")
 @click.option("--out", type=click.Path(dir_okay=False), callback=not_empty_path,
-              help="Write timestamp,entity,metric,probability,is_warning,eta as CSV (.csv) "
-                   "or Parquet (.parquet); probability is empty while a series learns, eta "
-                   "when no crossing is expected within the horizon.")
+              help="Write timestamp,entity,metric,probability,is_warning,eta in the format "
+                   "the suffix names (.csv, .csv.gz, .parquet, .json or .jsonl); probability "
+                   "is empty while a series learns, eta when no crossing is expected within "
+                   "the horizon.")
 @click.option("--on-invalid", type=click.Choice(["error", "missing"]), default="error",
               show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "
                                       "missing.")
@@ -115,9 +118,10 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               show_default=True, help="Two values for one series and timestamp: keep the "
                                       "later line, the earlier, or stop.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@TREND_OPTION
 def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff: float,
             anomaly_cutoff: float, no_anomaly_ahead: bool, out: Path | None, on_invalid: str,
-            on_duplicate: str, quiet: bool) -> None:
+            on_duplicate: str, quiet: bool, warmup_trend: bool) -> None:
     """Warn before a series reaches its limit (or leaves its normal band), with an ETA.
 
     For a series with a limit (--limit, or 100 for metrics ending in _pct), the
@@ -130,7 +134,8 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     bytes_written_total) has no such band and gets none unless given a
     --limit. A prediction at a time step uses only the data up to it.
     Series learn for their first ~42 hours (with a 6h horizon and 5-minute
-    data), the daily rhythm needing a day first.
+    data), the daily rhythm needing a day first; a rise to the limit meanwhile
+    is noted from its trend line (--warmup-trend: warned).
 
     \b
         kizashi predict nodes.csv --horizon 6h --limit cpu_temp_c=90 --out pred.csv
@@ -144,6 +149,9 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
 
     check_writable(out)
     check_not_input(out, file)
+    from kizashi.cli.output_checks import check_table_path
+
+    check_table_path(out)
     for name, value in (("--cutoff", cutoff), ("--anomaly-cutoff", anomaly_cutoff)):
         if not 0.0 < value < 1.0:  # click's range lets NaN through
             raise click.BadParameter(f"{value} is not in the range 0<x<1", param_hint=name)
@@ -181,20 +189,24 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
                                progress=not quiet and sys.stderr.isatty())
     except (DataError, ValueError) as error:
         raise click.ClickException(naming(file, str(error))) from None
-    _summary(file, result, cutoff, anomaly_cutoff)
+    from kizashi.cli.predict_trend import apply_trend, trend_notes
+
+    result, early = apply_trend(result, frame.values, warmup_trend)
+    _summary(file, result, cutoff, anomaly_cutoff, early if warmup_trend else None)
+    trend_notes(result, early)
     if out is not None:
         table = result.to_long()
         try:
-            if out.suffix.lower() == ".parquet":
-                table.to_parquet(out, index=False)
-            else:
-                table.to_csv(out, index=False)
+            from kizashi.engine.table_files import write_table
+
+            write_table(table, out)
         except OSError as error:
             raise click.ClickException(f"cannot write {out}: {error.strerror or error}") from None
         click.echo(f"predictions written to {out}")
 
 
-def _summary(file: Path, result, cutoff: float, anomaly_cutoff: float) -> None:
+def _summary(file: Path, result, cutoff: float, anomaly_cutoff: float,
+             trend: Any = None) -> None:
     """The summary lines: the counts, and each warned series' first warning (its
     probability, or that it runs away when that is under the cutoff) and ETA."""
     import numpy as np
@@ -218,6 +230,8 @@ def _summary(file: Path, result, cutoff: float, anomaly_cutoff: float) -> None:
         # while the series still learns there is no p yet: never print p=nan
         chance = f"p={p:.2f}" if np.isfinite(p) else "no probability yet (learning)"
         why = f"rising faster and faster, {chance}" if below else chance
+        if trend is not None and trend[first, j]:  # --warmup-trend's line (predict_trend)
+            why = "its trend line reaches the limit, no probability yet (learning)"
         click.echo(f"  {result.entities[j]}/{result.metrics[j]}: first warning "
                    f"{np.datetime_as_string(result.timestamps[first], unit='m')}Z "
                    f"({why}{eta_text})")

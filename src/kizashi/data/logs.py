@@ -48,10 +48,12 @@ class LogCountsTooLarge(ValueError):
     they are allocated. ``n_times``, ``n_series`` and ``span_seconds`` (first to last
     step) let the caller name a step that fits."""
 
-    def __init__(self, n_times: int, n_series: int, span_seconds: float, max_cells: int):
+    def __init__(self, n_times: int, n_series: int, span_seconds: float, max_cells: int,
+                 first: float = np.nan, last: float = np.nan):
         super().__init__(f"{n_times} steps x {n_series} series of counts is more than "
                          f"{max_cells} cells")
         self.n_times, self.n_series, self.span_seconds = n_times, n_series, span_seconds
+        self.first, self.last = first, last  #: the earliest and latest line (epoch s)
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,16 @@ class LogFormat:
 
 
 LOG_FORMATS: dict[str, LogFormat] = {
-    "iso": LogFormat(r"^(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?"
-                     r"(?:Z|[+-]\d\d:?\d\d)?) (?P<host>\S+) (?P<message>.*)$", "iso"),
-    "syslog": LogFormat(r"^(?P<timestamp>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (?P<host>\S+) "
+    # seconds optional, a fraction after '.' or ',' (Python's logging), a zone as Z, z,
+    # an offset or the words UTC / GMT; a syslog priority <N> (and RFC 5424's version) first
+    "iso": LogFormat(r"^(?:<\d{1,3}>(?:1 )?)?"
+                     r"(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?"
+                     r"(?:[Zz]|[+-]\d\d:?\d\d| UTC| GMT)?) (?P<host>\S+) (?P<message>.*)$",
+                     "iso"),
+    # (a priority <N> first, as syslog sends it over the network; a day of one digit
+    # after one space or two)
+    "syslog": LogFormat(r"^(?:<\d{1,3}>)?(?P<timestamp>[A-Z][a-z]{2} {1,2}\d{1,2} "
+                        r"\d\d:\d\d:\d\d) (?P<host>\S+) "
                         r"(?P<message>.*)$", "syslog"),
     # loghub BGL: label, epoch, date, node, time, node again, type, component, level, text
     "bgl": LogFormat(r"^(?P<label>\S+) (?P<timestamp>\d+) \S+ (?P<host>\S+) \S+ \S+ \S+ "
@@ -113,20 +122,63 @@ def detect_format(lines: Sequence[str]) -> str:
                      f"({', '.join(LOG_FORMATS)}); give --log-format")
 
 
-def _epoch(text: str, kind: str, year: int) -> float:
+#: The times a count can be kept at (those of ``datetime64[ns]``, as the file readers').
+_EARLIEST, _LATEST = -9_223_372_036.0, 9_223_372_036.0
+
+
+def _iso_text(text: str) -> str:
+    """An ISO time as :meth:`datetime.fromisoformat` reads it: ``,`` fraction, ``z`` and
+    the zone words UTC / GMT spelt its way.
+
+    >>> _iso_text("2026-03-09 10:00:00,123 UTC"), _iso_text("2026-03-09T10:00z")
+    ('2026-03-09 10:00:00.123+00:00', '2026-03-09T10:00+00:00')
+    """
+    for zone in (" UTC", " GMT", "Z", "z"):
+        if text.endswith(zone):
+            text = text[: -len(zone)] + "+00:00"
+            break
+    return text.replace(",", ".")
+
+
+def _epoch(text: str, kind: str, year: int, now: float | None = None) -> float:
+    """Epoch seconds of a line's time; a ``ValueError`` for one that names no instant a
+    count can be kept at.
+
+    A syslog time has no year: it is the latest year (this one, or up to four back for
+    29 February) that puts it no more than a day after ``now`` (December's lines read
+    in January are last year's).
+
+    >>> now = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+    >>> [_epoch(t, "syslog", 2026, now) for t in ("Dec 31 23:00:00", "Jan  1 00:30:00")]
+    [1767222000.0, 1767227400.0]
+    >>> _epoch("Feb 29 12:00:00", "syslog", 2026, now)  # 2024, the last leap year
+    1709208000.0
+    """
     from datetime import UTC, datetime
 
     if kind == "epoch":
-        return float(text)
-    if kind == "iso":
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        seconds = float(text)
     elif kind == "syslog":
-        stamp = datetime.strptime(f"{year} {text}", "%Y %b %d %H:%M:%S")
+        now = datetime.now(UTC).timestamp() if now is None else now
+        for candidate in range(year, year - 5, -1):
+            try:
+                stamp = datetime.strptime(f"{candidate} {text}", "%Y %b %d %H:%M:%S")
+            except ValueError:  # 29 February of a year that has none
+                continue
+            seconds = stamp.replace(tzinfo=UTC).timestamp()
+            if seconds <= now + 86400:
+                break
+        else:
+            raise ValueError(f"no year puts {text!r} before now")
     else:
-        stamp = datetime.strptime(text, kind)
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=UTC)
-    return stamp.timestamp()
+        stamp = (datetime.fromisoformat(_iso_text(text)) if kind == "iso"
+                 else datetime.strptime(text, kind))
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        seconds = stamp.timestamp()
+    if not _EARLIEST < seconds < _LATEST:
+        raise ValueError(f"time {text!r} is outside 1677-2262")
+    return seconds
 
 
 def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
@@ -138,7 +190,8 @@ def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
     if name not in LOG_FORMATS:
         raise ValueError(f"unknown log format {format!r}; known: auto, {', '.join(LOG_FORMATS)}")
     fmt = LOG_FORMATS[name]
-    regex, year = fmt.regex, datetime.now(UTC).year
+    now = datetime.now(UTC)
+    regex, year, now_seconds = fmt.regex, now.year, now.timestamp()
     stamps, hosts, messages, alerts = [], [], [], []
     skipped = 0
     for line in lines:
@@ -147,7 +200,7 @@ def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
             skipped += bool(line.strip())
             continue
         try:
-            stamps.append(_epoch(found["timestamp"], fmt.time, year))
+            stamps.append(_epoch(found["timestamp"], fmt.time, year, now_seconds))
         except ValueError:
             skipped += 1
             continue
@@ -157,6 +210,29 @@ def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
         alerts.append(label is not None and label != fmt.normal_label)
     return ParsedLines(np.asarray(stamps, dtype=np.float64), hosts, messages,
                        np.asarray(alerts, dtype=bool), skipped)
+
+
+#: Lines further than this from the rest of a log (a host whose clock was never set said
+#: 1970 or 2000) are skipped: counting them would fill the decades between with zeros. A
+#: log that is merely sparse (a line a year) is kept; too sparse for its step, it is
+#: refused by ``max_cells`` with its first and last time named.
+MAX_GAP_SECONDS = 10 * 365.25 * 86400
+
+
+def main_span(timestamps: np.ndarray, max_gap: float = MAX_GAP_SECONDS) -> np.ndarray:
+    """Which lines lie in the log's main stretch of time: split where two consecutive
+    times (sorted) are more than ``max_gap`` apart, keep the stretch with most lines.
+
+    >>> main_span(np.array([5.0, 0.0, 1.0, 9e9, 2.0]), max_gap=100).tolist()
+    [True, True, True, False, True]
+    """
+    if timestamps.size < 2:
+        return np.ones(timestamps.size, dtype=bool)
+    order = np.argsort(timestamps, kind="stable")
+    stretch = np.concatenate([[0], np.cumsum(np.diff(timestamps[order]) > max_gap)])
+    keep = np.zeros(timestamps.size, dtype=bool)
+    keep[order] = stretch == np.argmax(np.bincount(stretch))
+    return keep
 
 
 class LogTemplates:
@@ -209,7 +285,9 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
 
     ``frame.labels`` marks the steps of a series that hold an alert line (formats
     with a label, e.g. ``bgl``); ``frame.meta`` has ``templates`` (metric →
-    template), ``alert_lines`` (alert lines per step) and ``lines`` per step.
+    template), ``alert_lines`` (alert lines per step) and ``lines`` per step,
+    ``skipped`` (lines that fit no format or name no time) and ``far`` (lines more
+    than :data:`MAX_GAP_SECONDS` from the rest, skipped: :func:`main_span`).
     """
     if not step > 0:
         raise ValueError(f"log step must be positive seconds, got {step}")
@@ -217,6 +295,13 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
     if not parsed.hosts:
         raise ValueError(f"{name}: no log line fits the format"
                          f"{f' ({parsed.skipped} skipped)' if parsed.skipped else ''}")
+    keep = main_span(parsed.timestamps)
+    far = int((~keep).sum())
+    if far:  # a line from 1970 among this year's: not decades of zero counts
+        parsed = ParsedLines(parsed.timestamps[keep],
+                             [h for h, k in zip(parsed.hosts, keep, strict=True) if k],
+                             [m for m, k in zip(parsed.messages, keep, strict=True) if k],
+                             parsed.alerts[keep], parsed.skipped)
     miner = miner or LogTemplates()
     order = np.argsort(parsed.timestamps, kind="stable")
     clusters = np.empty(order.size, dtype=np.int64)
@@ -230,7 +315,8 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
     for host, cluster in sorted(set(zip(hosts, clusters.tolist(), strict=True))):
         keys[(host, cluster)] = len(keys)
     if max_cells is not None and n_times * len(keys) > max_cells:  # before the zeros
-        raise LogCountsTooLarge(n_times, len(keys), (n_times - 1) * step, max_cells)
+        raise LogCountsTooLarge(n_times, len(keys), (n_times - 1) * step, max_cells,
+                                float(parsed.timestamps.min()), float(parsed.timestamps.max()))
     column = np.array([keys[(h, c)] for h, c in zip(hosts, clusters.tolist(), strict=True)])
     values = np.zeros((n_times, len(keys)))
     np.add.at(values, (bins - first, column), 1.0)
@@ -250,16 +336,23 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
     np.add.at(per_step, bins - first, 1.0)
     meta: dict[str, Any] = {
         "templates": {m: miner.template(c) for m, (_, c) in zip(metrics, keys, strict=True)},
-        "alert_lines": alert_lines, "lines": per_step, "skipped": parsed.skipped}
+        "alert_lines": alert_lines, "lines": per_step, "skipped": parsed.skipped,
+        "far": far}
     return SeriesFrame(stamps, values, tuple(entities), tuple(metrics),
                        labels=labels if parsed.alerts.any() else None, name=name, meta=meta)
 
 
 def read_logs(path: str | Path, step: float = 60.0, format: str = "auto",
               by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
-    """:func:`logs_to_frame` of a log file (plain or gzip)."""
-    from kizashi.data.readers import open_text
+    """:func:`logs_to_frame` of a log file (plain or gzip); a byte that is not UTF-8 (or
+    NUL) is replaced in its line (:mod:`kizashi.data.log_text`), counted in
+    ``frame.meta["replaced"]``."""
+    import io
 
-    with open_text(Path(path)) as handle:
-        return logs_to_frame(handle, step=step, format=format, name=str(path),
-                             by_host=by_host, max_cells=max_cells)
+    from kizashi.data.log_text import log_text
+
+    text, replaced = log_text(Path(path))
+    frame = logs_to_frame(io.StringIO(text, newline=""), step=step, format=format,
+                          name=str(path), by_host=by_host, max_cells=max_cells)
+    frame.meta["replaced"] = replaced
+    return frame

@@ -116,7 +116,8 @@ def open_text(path: str | Path) -> IO[str]:
     return io.StringIO(read_text(path), newline="")
 
 
-def read_table(path: str | Path, header: bool = True) -> tuple[Any, np.ndarray]:
+def read_table(path: str | Path, header: bool = True,
+               report: ValidationReport | None = None) -> tuple[Any, np.ndarray]:
     """A pandas DataFrame of strings and the file line where each row starts.
 
     The text is parsed with :mod:`csv` (delimiter from :func:`sniff_delimiter`), not
@@ -135,6 +136,9 @@ def read_table(path: str | Path, header: bool = True) -> tuple[Any, np.ndarray]:
         A CSV file, plain or gzip.
     header : bool
         Whether the first non-blank line is a header.
+    report : ValidationReport, optional
+        Where a dropped row index is noted (a pandas ``to_csv`` index column:
+        :mod:`kizashi.data.index_columns`); by default a warning only.
 
     Returns
     -------
@@ -168,6 +172,10 @@ def read_table(path: str | Path, header: bool = True) -> tuple[Any, np.ndarray]:
                         f"{path}: no data rows")
     if header:
         names = [TRIM.sub("", name) for name in names]
+        from kizashi.data.index_columns import name_counter_columns
+
+        unnamed = [i for i, name in enumerate(names) if not name]
+        names = name_counter_columns(names, cells)  # a to_csv index: pandas' name for it
         _check_header(path, names, reference_line)
         columns: list[Any] = names
     else:
@@ -175,6 +183,11 @@ def read_table(path: str | Path, header: bool = True) -> tuple[Any, np.ndarray]:
     table = pd.DataFrame(dict(zip(columns, cells, strict=True)), columns=columns, dtype=object)
     table.attrs["decimal"] = "," if delimiter == ";" else "."
     table.attrs["header_line"] = reference_line if header else 0
+    if header:  # the index columns named here had no name in the file
+        table.attrs["unnamed"] = [names[i] for i in unnamed if names[i]]
+        from kizashi.data.index_columns import drop_index_columns
+
+        table = drop_index_columns(table, path, report or ValidationReport(str(path)))
     return table, lines
 
 
@@ -459,7 +472,11 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
                  on_invalid: str, on_duplicate: str) -> SeriesFrame:
     report = ValidationReport(source=str(path))
     parquet = is_parquet(path)
-    table, lines = _read_parquet(path) if parquet else read_table(path)
+    table, lines = _read_parquet(path) if parquet else read_table(path, report=report)
+    if parquet:  # (read_table drops a CSV's itself)
+        from kizashi.data.index_columns import drop_index_columns
+
+        table = drop_index_columns(table, path, report)  # a pandas row index is no metric
     line_label = "row" if parquet else "line"
     decimal = table.attrs.get("decimal", ".")
     header_line = np.array([table.attrs.get("header_line", 0)])

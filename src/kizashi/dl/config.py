@@ -63,7 +63,7 @@ class RunConfig:
         known = {f.name for f in fields(cls)} - {"source"}
         unknown = sorted(map(str, set(raw) - known))
         if unknown:
-            from kizashi.watch.config_values import did_you_mean
+            from kizashi.spelling import did_you_mean
 
             raise ValueError(f"{source}: unknown key(s) {', '.join(unknown)}"
                              f"{did_you_mean(unknown[0], known)}; "
@@ -138,7 +138,7 @@ def load_config(path: str | Path) -> RunConfig:
         elif suffix == ".json":
             raw = json.loads(text)
         elif suffix in (".yaml", ".yml"):
-            from kizashi.watch.config_values import load_yaml
+            from kizashi.strict_yaml import load_yaml
 
             raw = load_yaml(text)  # (yaml.safe_load, refusing a key given twice)
         else:

@@ -68,7 +68,7 @@ class Checks:
 
     def section(self, name: str, value: Any, known: Iterable[str]) -> dict[str, Any]:
         """The mapping ``name``, with no key outside ``known`` (a typo gets a hint)."""
-        from kizashi.watch.config_values import did_you_mean
+        from kizashi.spelling import did_you_mean
 
         if not isinstance(value, dict):
             raise self.fail(name, "a mapping", value)

@@ -24,6 +24,17 @@ In a watch config::
 Steps are 60 s (``LogSource(step=...)`` from Python). The template miner lives in
 memory: after a restart the file is read from its start again.
 
+The file is read by :class:`~kizashi.engine.log_tail.LogTail`: rotated, truncated or
+replaced, it is read from its start again; a byte that is not UTF-8 is replaced in its
+line. Lines whose time no count can take are skipped, counted and logged (a warning on
+the ``kizashi.watch`` logger), never allowed to stop the watch or grow its memory: a
+time more than :data:`FUTURE_SECONDS` ahead of this machine's clock (a host whose clock
+runs ahead, a bogus year), which would otherwise declare every step up to it complete;
+a time in a step already delivered (a line that arrived late), whose count cannot
+be changed any more; and a time more than :data:`HISTORY_SECONDS` (7 days) before the
+newest line (a host without a clock writing 1970, or the old part of a long file read
+the first time), which would otherwise be years of zero counts.
+
 >>> import tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "lsf.log")
 >>> with open(path, "w") as f:
@@ -42,14 +53,24 @@ memory: after a restart the file is read from its start again.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from kizashi.watch.sources import Samples, SourceError
 
-__all__ = ["TOTAL_METRIC", "LogSource"]
+__all__ = ["FUTURE_SECONDS", "HISTORY_SECONDS", "TOTAL_METRIC", "LogSource"]
+
+log = logging.getLogger("kizashi.watch")
+#: A line more than this ahead of the clock is from a clock that runs ahead: skipped.
+FUTURE_SECONDS = 300.0
+#: The most history one read delivers, before the newest line: older lines are skipped.
+HISTORY_SECONDS = 7 * 86400.0
 
 #: Each host's lines of every template together, a series from the host's first line.
 TOTAL_METRIC = "log:lines"
@@ -62,18 +83,21 @@ class LogSource:
     follows_clock = False
 
     def __init__(self, path: str, format: str = "auto", name: str = "logs",
-                 step: float = 60.0):
+                 step: float = 60.0, clock: Callable[[], float] = time.time):
+        from kizashi.engine.log_tail import LogTail
+
         self.path = path
         self.format = format
         self.name = name
         self.step = step
-        self._offset = 0
+        self.clock = clock
+        self._tail = LogTail(path)
+        self._delivered = -np.inf  # the last step handed out
         self._miner: Any = None
         self._keys: dict[tuple[str, int], int] = {}
         self._names: list[tuple[str, str]] = []
         self._counts: dict[int, dict[int, float]] = {}
         self._latest = -np.inf
-        self._partial = ""
 
     @classmethod
     def from_config(cls, spec: Any) -> LogSource:
@@ -84,23 +108,37 @@ class LogSource:
         """Whether the file is there."""
         if not os.path.exists(self.path):
             raise SourceError(f"source {self.name!r}: log file {self.path} does not exist")
+        if not os.path.isfile(self.path):
+            raise SourceError(f"source {self.name!r}: {self.path} is not a regular file (a "
+                              f"folder, FIFO, socket or device): give the log file itself")
         return "logs"
 
     def _ingest(self, lines: list[str]) -> None:
-        from kizashi.data.logs import LogTemplates, _metric, parse_lines
+        from kizashi.data.logs import LogTemplates, _metric, detect_format, parse_lines
 
         if not lines:
             return
         if self._miner is None:
             self._miner = LogTemplates()
         try:
+            if self.format == "auto":  # fixed on the first lines: junk later is skipped
+                self.format = detect_format(lines)
             parsed = parse_lines(lines, self.format)
         except ValueError as error:
             raise SourceError(f"source {self.name!r}: {error}") from None
+        horizon = self.clock() + FUTURE_SECONDS
+        ahead: Counter[str] = Counter()
+        late = 0
         for t, host, message in zip(parsed.timestamps.tolist(), parsed.hosts, parsed.messages,
                                     strict=True):
-            cluster = self._miner.add(message)
             step = int(np.floor(t / self.step))
+            if t > horizon:
+                ahead[host] += 1
+                continue
+            if step <= self._delivered:
+                late += 1
+                continue
+            cluster = self._miner.add(message)
             row = self._counts.setdefault(step, {})
             for key in ((host, TOTAL), (host, cluster)):
                 if key not in self._keys:
@@ -109,30 +147,52 @@ class LogSource:
                                         _metric(self._miner.first_seen[cluster])))
                 row[self._keys[key]] = row.get(self._keys[key], 0.0) + 1.0
             self._latest = max(self._latest, t)
+        self._say_skipped(ahead, late)
+
+    def _say_skipped(self, ahead: Counter[str], late: int) -> None:
+        """One warning per read for the lines no count could take."""
+        if ahead:
+            hosts = ", ".join(f"{h} ({n})" for h, n in ahead.most_common(5))
+            log.warning("source %r: %d line(s) of %s skipped: their time is more than %.0f s "
+                        "ahead of this machine's clock (a host's clock running ahead?): %s",
+                        self.name, sum(ahead.values()), self.path, FUTURE_SECONDS, hosts)
+        if late:
+            log.warning("source %r: %d line(s) of %s skipped: they arrived after their "
+                        "time step had been counted (written late, or out of order)",
+                        self.name, late, self.path)
+        tail = self._tail
+        for count, what in ((tail.replaced, "with bytes that are not UTF-8 (replaced)"),
+                            (tail.cut, "longer than 1 MiB (cut there)")):
+            if count:
+                log.warning("source %r: %d line(s) of %s %s", self.name, count, self.path,
+                            what)
+        tail.replaced = tail.cut = 0
 
     def read(self, since: float | None) -> Samples:
         """Counts of the complete steps after ``since`` (all complete steps when None)."""
         try:
-            size = os.path.getsize(self.path)
-            if size < self._offset:  # rotated or truncated
-                self._offset, self._partial = 0, ""
-            with open(self.path, encoding="utf-8", errors="replace") as handle:
-                handle.seek(self._offset)
-                text = handle.read()
-                self._offset = handle.tell()
+            lines = self._tail.read()  # rotated, truncated or replaced: from the start
         except OSError as error:
             raise SourceError(f"source {self.name!r}: cannot read {self.path}: "
                               f"{error.strerror or error}") from None
-        text = self._partial + text
-        lines = text.split("\n")
-        self._partial = lines.pop()  # an unfinished last line waits for its end
-        self._ingest([line for line in lines if line.strip()])
+        self._ingest(lines)
         if not self._counts or not np.isfinite(self._latest):
             return Samples.empty()
         last_complete = int(np.floor(self._latest / self.step)) - 1
         first = min(self._counts)
         if since is not None:
             first = max(first, int(np.floor(since / self.step)) + 1)
+        oldest = last_complete - int(HISTORY_SECONDS // self.step) + 1
+        if first < oldest:  # a line from 1970 (a host without a clock): no years of zeros
+            old = [s for s in self._counts if s < oldest]
+            if old:
+                log.warning("source %r: %d step(s) of lines of %s skipped: more than %.0f days "
+                            "before its newest line (from %s; a host's clock set wrong, or an "
+                            "old file)", self.name, len(old), self.path, HISTORY_SECONDS / 86400,
+                            np.datetime64(int(min(old) * self.step), "s"))
+                for step in old:
+                    del self._counts[step]
+            first = max(first, min(self._counts, default=oldest))
         steps = np.arange(first, last_complete + 1)
         values = np.zeros((steps.size, len(self._names)))
         for i, step in enumerate(steps.tolist()):
@@ -140,5 +200,7 @@ class LogSource:
                 values[i, column] = count
         for step in [s for s in self._counts if s < first]:  # already delivered
             del self._counts[step]
+        if steps.size:
+            self._delivered = max(self._delivered, int(steps[-1]))
         labels = [{"entity": host, "metric": metric} for host, metric in self._names]
         return Samples(steps * float(self.step), labels, values)

@@ -9,10 +9,11 @@ scores, thresholds, alert states and forecast bands go to a TSDB through the
 daemon's ``remote_write`` sink (:mod:`kizashi.watch.remote_write`, with its own
 durable queue, filled in the same tick).
 
-``SCORE_WRITERS`` maps a file suffix to a writer; adding one is a function and a line.
+Score files are written by suffix through :mod:`kizashi.engine.table_files` (CSV, gzip
+CSV, Parquet, JSON, JSON Lines); any other suffix is refused there.
 
 >>> sorted(SCORE_WRITERS)
-['.csv', '.parquet']
+['.csv', '.csv.gz', '.json', '.jsonl', '.parquet']
 """
 
 from __future__ import annotations
@@ -20,34 +21,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kizashi.lazy import import_target
+from kizashi.engine.table_files import TABLE_FORMATS, write_table
 
 __all__ = ["SCORE_WRITERS", "write_scores"]
 
-SCORE_WRITERS: dict[str, str] = {
-    ".csv": "kizashi.engine.sinks:write_csv",
-    ".parquet": "kizashi.engine.sinks:write_parquet",
-}
+#: The suffixes a score file may end in (→ what the file holds).
+SCORE_WRITERS: dict[str, str] = TABLE_FORMATS
 
 
 def write_scores(result: Any, path: str | Path) -> None:
     """Write ``timestamp,entity,metric,detector,score,is_anomaly`` rows to ``path``.
 
-    The writer is chosen by the suffix (``.csv`` also for anything unknown).
+    The format is chosen by the suffix (:func:`~kizashi.engine.table_files.table_format`;
+    an unknown one is a ``ValueError`` before anything is written).
     """
-    suffix = Path(path).suffix.lower()
-    import_target(SCORE_WRITERS.get(suffix, SCORE_WRITERS[".csv"]))(result, path)
+    write_table(result.to_long(), path)
 
-
-def write_csv(result: Any, path: str | Path) -> None:
-    """CSV: an empty ``score`` while a series trains or learns; times in UTC with ``Z``."""
-    from kizashi.data.utc_text import utc_text
-
-    table = result.to_long()
-    table["timestamp"] = utc_text(table["timestamp"].to_numpy())
-    table.to_csv(path, index=False)
-
-
-def write_parquet(result: Any, path: str | Path) -> None:
-    """Parquet, same columns."""
-    result.to_long().to_parquet(path, index=False)

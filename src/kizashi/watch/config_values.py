@@ -26,10 +26,13 @@ ValueError: c.yaml: watches[0].name must be text, got false (YAML reads yes/no/o
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable
 from typing import Any
+
+# moved to neutral modules (the training configs use them too); imported from here as before
+from kizashi.spelling import did_you_mean as did_you_mean
+from kizashi.spelling import nearest as nearest
+from kizashi.strict_yaml import load_yaml as load_yaml
 
 #: a Prometheus label name
 LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -102,48 +105,3 @@ def optional_list(value: Any, at: str, what: str) -> list | None:
     return value
 
 
-def nearest(key: str, known: Iterable[str]) -> str | None:
-    """The known key nearest to ``key`` in spelling, or None when none is close."""
-    close = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.6)
-    return close[0] if close else None
-
-
-def did_you_mean(key: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'KNOWN'?)`` for the nearest known key, or ``""``."""
-    close = nearest(key, known)
-    return f" (did you mean {close!r}?)" if close else ""
-
-
-def load_yaml(text: str) -> Any:
-    """``yaml.safe_load(text)``, refusing a mapping that gives one key twice.
-
-    >>> load_yaml("a: 1\\nb: 2")
-    {'a': 1, 'b': 2}
-    >>> try:
-    ...     load_yaml("a: 1\\na: 2")
-    ... except Exception as error:
-    ...     print(error.problem)
-    key 'a' is given twice (the first at line 1)
-    """
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        def construct_mapping(self, node, deep=False):
-            if isinstance(node, yaml.MappingNode):
-                seen: dict[Any, Any] = {}
-                for key_node, _ in node.value:  # (before merging `<<:`, which may override)
-                    if key_node.tag == "tag:yaml.org,2002:merge":
-                        continue
-                    key = self.construct_object(key_node, deep=deep)
-                    try:
-                        first = seen.setdefault(key, key_node)
-                    except TypeError:  # an unhashable key: yaml's own error follows
-                        continue
-                    if first is not key_node:
-                        raise yaml.constructor.ConstructorError(
-                            "while reading a mapping", node.start_mark,
-                            f"key {key!r} is given twice (the first at line "
-                            f"{first.start_mark.line + 1})", key_node.start_mark)
-            return super().construct_mapping(node, deep=deep)
-
-    return yaml.load(text, Loader=UniqueKeyLoader)

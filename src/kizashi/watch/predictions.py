@@ -88,7 +88,7 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff", "anomaly_ahead",
                                          "anomaly_cutoff"})
     if unknown:
-        from kizashi.watch.config_values import did_you_mean
+        from kizashi.spelling import did_you_mean
 
         known = ("horizon", "limit", "cutoff", "anomaly_ahead", "anomaly_cutoff")
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}"

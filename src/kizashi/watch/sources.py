@@ -287,11 +287,19 @@ class CsvSource:
             except ValueError:
                 raise SourceError(f"source {self.name!r}: {self.path} line {line_no}: cannot "
                                   f"read {row!r} as a timestamp and numbers") from None
-            if since is None or t > since:
-                times.append(t)
-                rows.append(values)
+            times.append(t)
+            rows.append(values)
         values = np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
-        return Samples(np.array(times, dtype=np.float64), [{"series": c} for c in names], values)
+        # a pandas row index written into the file (an unnamed or 'Unnamed: 0' column
+        # counting 0, 1, 2, … over all rows) is no series (kizashi.data.index_columns)
+        from kizashi.data.index_columns import INDEX_NAME, is_row_counter
+
+        keep = [j for j, c in enumerate(names) if not ((not c.strip() or INDEX_NAME.match(c))
+                                                       and is_row_counter(values[:, j]))]
+        stamps = np.array(times, dtype=np.float64)
+        new = stamps > since if since is not None else np.ones(stamps.size, dtype=bool)
+        return Samples(stamps[new], [{"series": names[j]} for j in keep],
+                       values[new][:, keep])
 
 
 # ---------------------------------------------------------------------- parsing

@@ -1,0 +1,125 @@
+"""A growing log file read line by line as it is written, rotated, truncated or replaced.
+
+:class:`LogTail` hands out each *complete* line once. It reads bytes, not text, and
+decodes each whole line on its own, so a character split across two writes is decoded
+once it is whole, and a byte that is not UTF-8 (a Latin-1 message, binary junk) becomes
+U+FFFD in its line only (counted in :attr:`LogTail.replaced`): a live log is never
+refused, a tick never fails on one odd line.
+
+The file is known by its identity (device and inode) and its first bytes. It is read
+from the start again when it was
+
+* rotated (``logrotate``'s create: a new file under the name, another inode),
+* truncated (``copytruncate``, ``: > file``: shorter than what was read), or
+* replaced in place by other content (the first bytes differ), even when it has grown
+  past the old offset between two reads.
+
+A line longer than :data:`MAX_LINE_BYTES` is cut there (the rest up to its newline is
+dropped; its time and host are at its start); at most :data:`MAX_READ_BYTES` are read
+per call, the rest on the next one, so a first read of a huge file does not hold it
+all in memory. Line ends are ``\\n`` or ``\\r\\n``.
+
+>>> import os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "a.log")
+>>> with open(path, "wb") as f:
+...     _ = f.write(b"one\\r\\ntw")
+>>> tail = LogTail(path)
+>>> tail.read(), tail.read()
+(['one'], [])
+>>> with open(path, "ab") as f:
+...     _ = f.write(b"o caf\\xc3")       # half of the two bytes of 'é'
+>>> tail.read()
+[]
+>>> with open(path, "ab") as f:
+...     _ = f.write(b"\\xa9\\n")
+>>> tail.read()
+['two café']
+>>> with open(path, "wb") as f:         # rotated: read from the start
+...     _ = f.write(b"new\\n")
+>>> tail.read()
+['new']
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as stat_module
+
+__all__ = ["MAX_LINE_BYTES", "MAX_READ_BYTES", "LogTail"]
+
+#: A longer line is cut here (its start holds its time and host).
+MAX_LINE_BYTES = 1 << 20
+#: The most bytes read per call.
+MAX_READ_BYTES = 64 << 20
+#: Bytes of the file's start remembered to know it again.
+HEAD_BYTES = 256
+
+
+class LogTail:
+    """The complete lines of ``path`` not handed out yet (see the module docs)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.offset = 0
+        self.replaced = 0  #: lines with a byte that is not UTF-8, replaced by U+FFFD
+        self.cut = 0  #: lines longer than MAX_LINE_BYTES, cut there
+        self._identity: tuple[int, int] | None = None
+        self._head = b""
+        self._partial = b""
+        self._dropping = False  # inside the rest of a cut line
+
+    def _restart(self) -> None:
+        self.offset, self._partial, self._dropping, self._head = 0, b"", False, b""
+
+    def read(self) -> list[str]:
+        """The complete lines written since the last call (without their line ends).
+
+        Raises ``OSError`` when the file cannot be read (gone while rotated, no
+        permission): the caller says so and asks again later.
+        """
+        if not stat_module.S_ISREG(os.stat(self.path).st_mode):  # a FIFO would block
+            raise OSError(errno.EINVAL, "not a regular file (a folder, FIFO, socket or "
+                          "device): give the log file itself", self.path)
+        with open(self.path, "rb") as handle:
+            stat = os.fstat(handle.fileno())
+            identity = (stat.st_dev, stat.st_ino)
+            if identity != self._identity or stat.st_size < self.offset:
+                self._restart()
+            elif self._head and handle.read(len(self._head)) != self._head:
+                self._restart()  # other content under the same inode
+            self._identity = identity
+            if len(self._head) < HEAD_BYTES:
+                handle.seek(0)
+                self._head = handle.read(min(HEAD_BYTES, max(stat.st_size, 0)))
+            handle.seek(self.offset)
+            data = handle.read(MAX_READ_BYTES)
+        self.offset += len(data)
+        return self._lines(data)
+
+    def _lines(self, data: bytes) -> list[str]:
+        pieces = (self._partial + data).split(b"\n")
+        self._partial = pieces.pop()  # an unfinished last line waits for its end
+        lines = []
+        for piece in pieces:
+            if self._dropping:  # the end of a cut line
+                self._dropping = False
+                continue
+            lines.append(self._decode(piece))
+        if len(self._partial) > MAX_LINE_BYTES:
+            if not self._dropping:
+                lines.append(self._decode(self._partial[:MAX_LINE_BYTES]))
+                self.cut += 1
+            self._partial, self._dropping = b"", True
+        return [line for line in lines if line.strip()]
+
+    def _decode(self, raw: bytes) -> str:
+        if len(raw) > MAX_LINE_BYTES:
+            raw = raw[:MAX_LINE_BYTES]
+            self.cut += 1
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", errors="replace")
+            self.replaced += 1
+        return text.removesuffix("\r").replace("\x00", "\ufffd")

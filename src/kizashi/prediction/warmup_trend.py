@@ -1,0 +1,117 @@
+"""A straight line's view of a series with a limit while the forecasters still learn.
+
+The forecasters of :class:`~kizashi.prediction.limit_forecaster.LimitForecaster` give
+their first calibrated probability only after their warm-up (about 42 h of 5-minute
+data with a 6 h horizon: :mod:`kizashi.prediction.warmup`). A disk that fills from the
+first hour would otherwise be said only once full. Until a series' first probability,
+its trend alone can say it: the least-squares line through its last
+:data:`WINDOW_SECONDS` (at least :data:`MIN_SECONDS` of it; missing values skipped),
+continued over the horizon, passes the limit even at the lower edge of its one-sided
+:data:`CONFIDENCE` prediction band (the line's own uncertainty and the scatter around
+it). Its ETA is where the line meets the limit. The line has no calibrated probability.
+
+It cannot tell a fill that will be emptied (a scratch disk cleaned every night) from
+one that will not: the forecasters learn that from the cycles they see, the line
+cannot. So ``kizashi predict`` *notes* such a series in its summary by default, and
+turns the line into warnings only when asked (``--warmup-trend``, :func:`with_trend`):
+``is_warning`` set, ``eta`` from the line, ``probability`` still empty.
+
+>>> import numpy as np
+>>> seconds = np.arange(0, 8 * 3600, 300.0)          # 5-minute rows
+>>> disk = (20 + 12 * seconds / 3600)[:, None]       # +12 %/h: full at 6 h 40 min
+>>> warn, eta = trend_crossings(seconds, disk, np.array([100.0]), 6 * 3600.0)
+>>> first = int(np.argmax(warn[:, 0]))
+>>> float(seconds[first] / 3600), round(float(eta[first, 0]) / 3600, 2)  # at 2 h: full 4.67 h on
+(2.0, 4.67)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CONFIDENCE", "MIN_SECONDS", "WINDOW_SECONDS", "learning_rows", "trend_crossings",
+           "with_trend"]
+
+#: The line is fitted to this much of the most recent history (at most).
+WINDOW_SECONDS = 6 * 3600.0
+#: No line before the series has this much history, and at least three values.
+MIN_SECONDS = 2 * 3600.0
+#: The share of the line's one-sided prediction band that must lie over the limit.
+CONFIDENCE = 0.9
+_Z = 1.2815515655446004  # the standard normal's 0.9 quantile
+
+
+def trend_crossings(seconds: np.ndarray, values: np.ndarray, limit: np.ndarray,
+                    horizon_seconds: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(crosses, eta_seconds)`` ``(T, S)``: at each row, whether the trend line of the
+    window ending there reaches ``limit`` ``(S,)`` within the horizon (module docs), and
+    in how many seconds (NaN where not). Series with a NaN limit never cross.
+    """
+    t = np.asarray(seconds, dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    n, k = y.shape
+    crosses = np.zeros((n, k), dtype=bool)
+    eta = np.full((n, k), np.nan)
+    if n < 3 or not np.isfinite(limit).any():
+        return crosses, eta
+    seen = np.isfinite(y)
+    origin = np.array([y[seen[:, j], j].mean() if seen[:, j].any() else 0.0
+                       for j in range(k)])
+    yc = np.where(seen, y - origin, 0.0)  # centred: sums of squares without cancellation
+    x = ((t - t[0]) / 3600.0)[:, None]    # hours from the first row
+    xv = np.where(seen, x, 0.0)
+    start = np.searchsorted(t, t - WINDOW_SECONDS, side="right")
+
+    def windowed(a: np.ndarray) -> np.ndarray:
+        total = np.vstack([np.zeros((1, k)), np.cumsum(a, axis=0)])
+        return total[1:] - total[start]
+
+    count = windowed(seen.astype(np.float64))
+    sx, sy = windowed(xv), windowed(yc)
+    sxx, sxy, syy = windowed(xv * xv), windowed(xv * yc), windowed(yc * yc)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_x, mean_y = sx / count, sy / count
+        spread_x = sxx - sx * mean_x
+        slope = (sxy - sx * mean_y) / spread_x  # per hour
+        residual = np.maximum(syy - sy * mean_y - slope * (sxy - sx * mean_y), 0.0)
+        scatter = np.sqrt(residual / (count - 2))
+        now = mean_y + slope * (x - mean_x)
+        ahead = x + horizon_seconds / 3600.0
+        band = scatter * np.sqrt(1 + 1 / count + (ahead - mean_x) ** 2 / spread_x)
+        lower = mean_y + slope * (ahead - mean_x) - _Z * band
+        room = (np.asarray(limit, dtype=np.float64) - origin)[None, :]
+        hours = (room - now) / slope
+    history = (t - t[0] >= MIN_SECONDS - 1e-9)[:, None]
+    crosses = (history & (count >= 3) & (spread_x > 0) & (slope > 0) & (lower >= room)
+               & np.isfinite(room))
+    # to the second: the line's sums carry rounding of a few milliseconds
+    eta = np.where(crosses, np.round(np.clip(hours, 0.0, horizon_seconds / 3600) * 3600),
+                   np.nan)
+    return crosses, eta
+
+
+def learning_rows(probability: np.ndarray) -> np.ndarray:
+    """Rows before each series' first probability (its warm-up).
+
+    >>> nan = np.nan
+    >>> learning_rows(np.array([[nan, nan], [nan, 0.2], [0.1, nan]])).tolist()
+    [[True, True], [True, False], [False, False]]
+    """
+    return np.cumsum(np.isfinite(probability), axis=0) == 0
+
+
+def with_trend(result: Any, values: np.ndarray) -> tuple[Any, np.ndarray]:
+    """``result`` (a :class:`~kizashi.prediction.predictor.PredictionResult` of ``values``,
+    ``(T, S)``) with each learning row whose trend crosses its limit warned, its ETA from
+    the line where it had none; and those rows ``(T, S)``."""
+    seconds = result.timestamps.astype("datetime64[ns]").astype(np.int64) / 1e9
+    crosses, eta_seconds = trend_crossings(seconds, values, result.limits,
+                                           result.horizon_seconds)
+    early = crosses & learning_rows(result.probability) & ~result.warning
+    offsets = (np.nan_to_num(eta_seconds) * 1e9).astype(np.int64).astype("timedelta64[ns]")
+    eta = np.where(early & np.isnat(result.eta), result.timestamps[:, None] + offsets,
+                   result.eta)
+    return dataclasses.replace(result, warning=result.warning | early, eta=eta), early

@@ -1,0 +1,112 @@
+"""The trend line of a series with a limit while it learns (``predict --warmup-trend``).
+
+Expectations come from the rises generated here: a series ``start + rate·t`` is full at
+``t_full = (limit − start) / rate``; its line, continued 6 h, reaches the limit from
+``t_full − 6 h`` on, and not before the line has 2 h of rows. So without noise the first
+crossing is the first row at or after ``max(2 h, t_full − 6 h)``, with the ETA
+``t_full``; with noise it may come a little later (the band must clear the limit), never
+earlier than 2 h, and the ETA stays near ``t_full``. Noise about a level under the limit,
+a slow rise that is not full within the horizon, and a falling series never cross.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kizashi.data.frame import SeriesFrame
+from kizashi.prediction.predictor import predict_frame
+from kizashi.prediction.warmup_trend import MIN_SECONDS, trend_crossings, with_trend
+
+STEP = 300.0
+HORIZON = 6 * 3600.0
+LIMIT = np.array([100.0])
+
+
+def _rise(hours: float, start: float, rate: float, noise: float, seed: int = 0):
+    seconds = np.arange(0, hours * 3600, STEP)
+    rng = np.random.default_rng(seed)
+    values = start + rate * seconds / 3600 + rng.normal(0, noise, seconds.size)
+    return seconds, np.minimum(values, 100.0)[:, None]
+
+
+RISES = [(start, rate) for start in (10.0, 40.0, 70.0) for rate in (2.5, 5.0, 10.0, 20.0)
+         if 2.5 <= (100 - start) / rate <= 40]  # full before 2 h: at the limit first
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize(("start", "rate"), RISES)
+def test_a_rise_to_the_limit_is_said_a_horizon_ahead(start, rate, noise):
+    full = (100 - start) / rate * 3600
+    seconds, values = _rise(full / 3600 + 1, start, rate, noise)
+    crosses, eta = trend_crossings(seconds, values, LIMIT, HORIZON)
+    hits = np.flatnonzero(crosses[:, 0])
+    assert hits.size, "never crossed"
+    first = seconds[hits[0]]
+    earliest = max(MIN_SECONDS, full - HORIZON)
+    assert first >= MIN_SECONDS
+    if noise == 0.0:
+        assert earliest - 1e-6 <= first <= earliest + STEP  # equal: either row
+        assert abs(first + eta[hits[0], 0] - full) <= 1.0
+    else:
+        # the band clears the limit within an hour of the exact line's first crossing
+        assert first <= max(earliest + 3600, MIN_SECONDS + 3600)
+        assert abs(first + eta[hits[0], 0] - full) <= 0.1 * (full - first) + 2 * STEP
+
+
+NOT_CROSSING = {
+    "noise under the limit": (lambda s, r: 97 + r.normal(0, 1.0, s.size)),
+    "noise far under": (lambda s, r: 60 + r.normal(0, 5.0, s.size)),
+    "slow rise, full after the horizon": (lambda s, r: 50 + s / 3600 + r.normal(0, .3, s.size)),
+    "falling": (lambda s, r: 95 - 3 * s / 3600 + r.normal(0, 0.5, s.size)),
+    "daily rhythm under the limit": (lambda s, r: 70 + 10 * np.sin(2 * np.pi * s / 86400)),
+    "flat at 99.9": (lambda s, r: np.full(s.size, 99.9)),
+}
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("case", sorted(NOT_CROSSING))
+def test_no_crossing_without_a_rise_to_the_limit(case, seed):
+    seconds = np.arange(0, 40 * 3600, STEP)
+    values = NOT_CROSSING[case](seconds, np.random.default_rng(seed))[:, None]
+    crosses, eta = trend_crossings(seconds, values, LIMIT, HORIZON)
+    assert not crosses.any() and np.isnan(eta).all()
+
+
+def test_missing_values_and_jittered_times_still_cross_at_the_same_hour():
+    seconds, values = _rise(8, 20.0, 10.0, 0.0)
+    rng = np.random.default_rng(4)
+    jittered = seconds + rng.uniform(-30, 30, seconds.size)
+    jittered[0] = 0.0
+    holes = values.copy()
+    holes[rng.random(seconds.size) < 0.3] = np.nan
+    crosses, _ = trend_crossings(jittered, holes, LIMIT, HORIZON)
+    first = jittered[np.argmax(crosses[:, 0])]
+    assert 2 * 3600 - 30 <= first <= 2 * 3600 + 2 * STEP
+
+
+def test_a_series_without_a_limit_never_crosses():
+    seconds, values = _rise(8, 20.0, 10.0, 0.0)
+    crosses, _ = trend_crossings(seconds, values, np.array([np.nan]), HORIZON)
+    assert not crosses.any()
+
+
+def test_only_learning_rows_change_and_only_with_the_line():
+    """Three days of a slow rise then a fast one: rows with a probability are the
+    forecasters' alone; learning rows gain the line's warnings and ETA."""
+    seconds = np.arange(0, 3 * 86400, STEP)
+    values = (20 + 10 * seconds / 3600).clip(max=100)  # full at 8 h: inside the warm-up
+    frame = SeriesFrame.from_arrays(seconds, values[:, None], ["n1"], ["disk_pct"])
+    plain = predict_frame(frame, "6h")
+    trended, early = with_trend(plain, frame.values)
+    learned = np.isfinite(plain.probability)
+    assert learned.any() and early.any()
+    assert np.array_equal(trended.warning[learned], plain.warning[learned])
+    assert np.array_equal(trended.eta[learned], plain.eta[learned], equal_nan=True)
+    assert np.array_equal(trended.probability, plain.probability, equal_nan=True)
+    first_plain = int(np.argmax(plain.warning[:, 0]))
+    first_trend = int(np.argmax(trended.warning[:, 0]))
+    assert seconds[first_plain] == 8 * 3600           # without the line: at the limit
+    assert seconds[first_trend] <= 2 * 3600 + STEP     # with it: 6 h ahead
+    eta = trended.eta[first_trend, 0].astype("datetime64[s]").astype(np.int64)
+    assert eta == 8 * 3600
