@@ -236,3 +236,12 @@ def test_a_runaway_must_top_the_segments_of_its_memory():
     # with a memory too short to reach back to the plateau, nothing is taken away
     short, _ = runaway(values, limit, 6, 60, significance=0.0, memory=20)
     assert np.array_equal(short, plain)
+
+
+def test_a_state_saved_before_the_streak_loads_and_counts_it_anew():
+    stream = RunawayStream(SEGMENT, HORIZON, memory=288)
+    state = stream.fresh(2)
+    old = {key: value for key, value in state.items() if key != "streak"}
+    upgraded = stream.upgrade(old)
+    assert upgraded["streak"].tolist() == [0, 0]
+    stream.step(upgraded, np.array([1.0, 2.0]), np.array([100.0, 100.0]))

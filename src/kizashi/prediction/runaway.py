@@ -30,6 +30,12 @@ first); their increments ``d₂ = m₂ − m₃`` and ``d₁ = m₁ − m₂`` a
   runaway, a steady fill with a ±5 % ripple of 6 h warned 20 h before its peaks reached
   the limit, with an ETA of 1.7 h (``tests/prediction/test_ripple_fill.py``).
 
+With ``memory``, a rise whose parabola ETA (below) has been given at every step of a
+whole segment in a row also runs away, the ratio reached or not, once a whole ``memory``
+has been seen (a *sustained* runaway: a filesystem filling faster and faster by a tenth
+to a quarter per segment never doubles within one, and its forecasters, with a day of
+flat history, see nothing until the limit).
+
 A rise that goes on at a steady or falling rate (a copy that stops, a leak) is not
 a runaway; neither is the first segment of any rise after a flat stretch (its
 older increment is not a rise yet), nor a one-off jump (it shows in one increment
