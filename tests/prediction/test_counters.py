@@ -6,6 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kizashi.data.counter_families import (
+    COUNTER_SUFFIXES_SEEN,
+    LEAVING,
+    named_gauges,
+    odd_totals,
+    restarting_bytes,
+    sparse_errors,
+)
 from kizashi.data.frame import SeriesFrame
 from kizashi.data.precursors import generate_precursors
 from kizashi.prediction.counters import (
@@ -85,7 +93,7 @@ def test_the_stream_equals_the_batch():
     assert batch[-1, :6].all() and not batch[:, 6].any()
 
 
-# --- families of counters and of gauges with counters' names --------------------------
+# --- families of counters and of gauges with counters' names (kizashi.data.counter_families)
 DAY = 288
 
 
@@ -94,63 +102,19 @@ def _frame(values: np.ndarray, metrics: list[str]) -> SeriesFrame:
                                    [f"n{j}" for j in range(values.shape[1])], metrics)
 
 
-def _sparse_errors(seed: int, resets: bool = False) -> np.ndarray:
-    """Error counts: a few errors a day (0.5–30, some in bursts), integers; with ``resets``
-    the process restarts 1–4 times and counts from 0 again."""
-    rng = np.random.default_rng(seed)
-    per_day = rng.uniform(0.5, 30)
-    events = rng.poisson(per_day / DAY, N) * rng.choice([1, 1, 1, 5], N)
-    count = np.cumsum(events).astype(float)
-    if resets:
-        for at in np.sort(rng.choice(np.arange(DAY, N), rng.integers(1, 5), replace=False)):
-            count[at:] -= count[at - 1]
-    return count
-
-
-def _bytes_with_resets(seed: int) -> np.ndarray:
-    """Bytes written, restarted 1–4 times (after a restart: what it wrote since, under a
-    step's worth)."""
-    rng = np.random.default_rng(seed)
-    rate = rng.uniform(1e5, 1e7) * (1.2 + np.cos(2 * np.pi * (HOURS - 14) / 24))
-    written = rate * STEP * np.exp(rng.normal(0, 0.3, N))
-    starts = np.sort(rng.choice(np.arange(DAY, N), rng.integers(1, 5), replace=False))
-    count = np.cumsum(written)
-    for at in starts:
-        count[at:] -= count[at - 1] - rng.uniform(0, 1) * written[at]
-    return count
-
-
-def _odd_totals(seed: int) -> np.ndarray:
-    """``_total`` series with odd values: huge, tiny, rounding wobble, constant, all zero,
-    gaps and a late start, days without a rise."""
-    rng = np.random.default_rng(seed)
-    huge = 1e17 + np.cumsum(rng.uniform(0, 4e3, N))  # float spacing 16: partly rounded away
-    tiny = 1e-3 + np.cumsum(rng.uniform(0, 1e-9, N))
-    # CPU seconds over cores: steps back by a tick (1e-9 of the value) now and then
-    cpu = 1e6 + np.cumsum(rng.uniform(0.5, 4, N) * STEP)
-    cpu[rng.random(N) < 0.02] *= 1 - 1e-9
-    constant = np.full(N, rng.uniform(1, 1e9))
-    zeros = np.zeros(N)
-    gappy = np.cumsum(rng.poisson(2.0, N)).astype(float)
-    gappy[rng.random(N) < 0.1] = np.nan
-    gappy[:DAY] = np.nan
-    bursts = np.cumsum(np.where((HOURS // 24) % 2 == 0, 0, rng.poisson(5.0, N))).astype(float)
-    return np.column_stack([huge, tiny, cpu, constant, zeros, gappy, bursts])
-
-
 def _no_anomaly_ahead(result, values: np.ndarray) -> None:
     assert not result.warning.any()
     assert np.isnan(result.probability).all() and np.isnat(result.eta).all()
 
 
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("suffix", ["_total", "_count", "_sum", "_bucket", "_created"])
+@pytest.mark.parametrize("suffix", COUNTER_SUFFIXES_SEEN)
 def test_counters_named_as_counters_never_get_an_anomaly_ahead_prediction(seed, suffix):
     """Sparse error counts (with and without restarts), bytes with restarts and odd
     ``_total`` values, named by Prometheus' conventions: no probability, no ETA, no warning
     at any row (known from their first value on, whatever their values)."""
-    values = np.column_stack([_sparse_errors(seed), _sparse_errors(seed + 10, resets=True),
-                              _bytes_with_resets(seed), _odd_totals(seed)])
+    values = np.column_stack([sparse_errors(N, seed), sparse_errors(N, seed + 10, resets=True),
+                              restarting_bytes(N, seed), odd_totals(N, seed)])
     metrics = [f"m{j}{suffix}" for j in range(values.shape[1])]
     _no_anomaly_ahead(predict_frame(_frame(values, metrics), "6h"), values)
 
@@ -172,7 +136,7 @@ def test_sparse_counters_without_a_counter_name_are_known_by_their_values(seed):
     no anomaly-ahead prediction, and a warning raised before ends within the 2 h of
     hysteresis; before, the rule counted only counts that rose at half of their steps, and
     these were predicted against their band."""
-    values = np.column_stack([_sparse_errors(seed + 100 * k) for k in range(4)])
+    values = np.column_stack([sparse_errors(N, seed + 100 * k) for k in range(4)])
     result = predict_frame(_frame(values, ["errors"] * 4), "6h")
     resolve = round(RESOLVE_SECONDS / STEP)
     for j in range(4):
@@ -181,29 +145,13 @@ def test_sparse_counters_without_a_counter_name_are_known_by_their_values(seed):
         assert np.isnan(result.probability[known:, j]).all(), j
 
 
-def _gauges(seed: int) -> np.ndarray:
-    """Gauges: a queue length (AR wander on a daily rhythm, never under 0), sessions with a
-    daily rhythm, and one that leaves its band on day 4 (a ramp up by 40 % over 3 h)."""
-    rng = np.random.default_rng(seed)
-    queue = np.empty(N)
-    queue[0] = 200.0
-    for t in range(1, N):
-        queue[t] = max(0.0, 200 + 0.95 * (queue[t - 1] - 200) + rng.normal(0, 8))
-    queue += 50 * np.cos(2 * np.pi * (HOURS - 15) / 24)
-    sessions = 1000 + 400 * np.cos(2 * np.pi * (HOURS - 14) / 24) + rng.normal(0, 10, N)
-    leaving = 500 + 20 * np.cos(2 * np.pi * (HOURS - 10) / 24) + rng.normal(0, 3, N)
-    ramp = np.clip((np.arange(N) - 4 * DAY) / 36, 0, 1) * (np.arange(N) < 4 * DAY + 60)
-    leaving += 200 * ramp
-    return np.column_stack([queue, sessions, leaving])
-
-
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("suffix", ["_total", "_count", "_sum"])
 def test_gauges_with_counter_names_are_predicted_once_they_fall(seed, suffix):
     """A gauge named like a counter is a counter only until its first fall that no counter
     makes (not to near 0): from that row on it is predicted exactly as the same series
     named plainly, and the one that leaves its band warns."""
-    values = _gauges(seed)
+    values = named_gauges(N, seed)
     named = predict_frame(_frame(values, [f"g{j}{suffix}" for j in range(3)]), "6h")
     plain = predict_frame(_frame(values, [f"g{j}" for j in range(3)]), "6h")
     for j in range(3):
@@ -213,15 +161,15 @@ def test_gauges_with_counter_names_are_predicted_once_they_fall(seed, suffix):
         np.testing.assert_array_equal(named.probability[fell:, j], plain.probability[fell:, j])
         np.testing.assert_array_equal(named.warning[fell:, j], plain.warning[fell:, j])
         assert np.isfinite(named.probability[2 * DAY:, j]).all()  # predicted after learning
-    assert named.warning[4 * DAY:4 * DAY + 60, 2].any()  # the ramp leaves the band: warned
+    assert named.warning[LEAVING[0]:LEAVING[1], 2].any()  # the ramp leaves the band: warned
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_with_hints_the_stream_equals_the_batch(seed):
     """Counters and gauges of the families above under every kind of hint (a TYPE, a name,
     nothing, a declared gauge): row by row as the whole file."""
-    values = np.column_stack([_sparse_errors(seed, resets=True), _bytes_with_resets(seed),
-                              _odd_totals(seed), _gauges(seed)])
+    values = np.column_stack([sparse_errors(N, seed, resets=True), restarting_bytes(N, seed),
+                              odd_totals(N, seed), named_gauges(N, seed)])
     k = values.shape[1]
     hints = np.random.default_rng(seed).choice([BY_TYPE, BY_NAME, UNKNOWN, DECLARED_GAUGE], k)
     batch = counter_rows(values, hints)
@@ -236,8 +184,8 @@ def test_with_hints_the_stream_equals_the_batch(seed):
 def test_the_live_predictor_with_names_says_what_predict_says():
     """Named counters, a sparse unnamed one and gauges with counters' names, fed to the live
     predictor in blocks with the hints of their names: predict_frame's answers."""
-    values = np.column_stack([_sparse_errors(1, resets=True), _sparse_errors(2),
-                              _gauges(1), _odd_totals(1)[:, [2, 5]]])
+    values = np.column_stack([sparse_errors(N, 1, resets=True), sparse_errors(N, 2),
+                              named_gauges(N, 1), odd_totals(N, 1)[:, [2, 5]]])
     metrics = ["errors_total", "errors", "queue_count", "sessions_total", "load",
                "cpu_seconds_total", "requests_total"]
     whole = predict_frame(_frame(values, metrics), "6h")
