@@ -127,9 +127,11 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     series that fills and is emptied (log rotation, cleanup, restarts) warns
     only when a cycle goes past its recent peaks or the peaks creep to the
     limit. For the others, the probability that it leaves the normal band of
-    the threshold detector; a counter (a series that only grows, as
-    bytes_written_total) has no such band and gets none unless given a
-    --limit. A prediction at a time step uses only the data up to it.
+    the threshold detector; a counter (named *_total, *_count, *_sum, *_bucket
+    or *_created until it falls as no counter does, or a series that only
+    grows) has no such band and gets none unless given a --limit: on its
+    value, or on its rate with --limit 'rate(M)=V'. A prediction at a time
+    step uses only the data up to it.
     Series learn for their first ~42 hours (with a 6h horizon and 5-minute
     data), the daily rhythm needing a day first.
 
