@@ -96,7 +96,8 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
                    "trend learned from hours of data says little beyond a day or two).")
 @click.option("--limit", "limits", multiple=True, metavar="METRIC=VALUE",
               help="The limit of a metric (repeat for several); metrics ending in _pct "
-                   "default to 100.")
+                   "default to 100. 'rate(M)=V' limits the per-second rate of counter M: "
+                   "its rate is predicted as a series of its own, rate(M).")
 @click.option("--cutoff", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=DEFAULT_CUTOFF, show_default=True,
               help="Series with a limit warn when the calibrated probability reaches this "
@@ -130,9 +131,11 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     series that fills and is emptied (log rotation, cleanup, restarts) warns
     only when a cycle goes past its recent peaks or the peaks creep to the
     limit. For the others, the probability that it leaves the normal band of
-    the threshold detector; a counter (a series that only grows, as
-    bytes_written_total) has no such band and gets none unless given a
-    --limit. A prediction at a time step uses only the data up to it.
+    the threshold detector; a counter (named *_total, *_count, *_sum, *_bucket
+    or *_created until it falls as no counter does, or a series that only
+    grows) has no such band and gets none unless given a --limit: on its
+    value, or on its rate with --limit 'rate(M)=V'. A prediction at a time
+    step uses only the data up to it.
     Series learn for their first ~42 hours (with a 6h horizon and 5-minute
     data), the daily rhythm needing a day first; a rise to the limit meanwhile
     is noted from its trend line (--warmup-trend: warned).
@@ -146,6 +149,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     from kizashi.data.precursors import default_limit
     from kizashi.prediction.horizon_steps import horizon_note
     from kizashi.prediction.predictor import learning_note, predict_frame
+    from kizashi.prediction.rates import with_rates
 
     check_writable(out)
     check_not_input(out, file)
@@ -163,6 +167,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     limit_map = parse_limits(limits)
     try:
         frame = read_input(file, fmt, on_invalid, on_duplicate, None)
+        frame = with_rates(frame, limit_map)  # --limit rate(M)=V: M's rate as a series
         steps_note = horizon_note(frame, horizon)
         if steps_note:
             click.secho(f"warning: {file}: {steps_note}", fg="yellow", err=True)

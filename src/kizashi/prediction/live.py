@@ -30,7 +30,7 @@ import numpy as np
 
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
-from kizashi.prediction.counters import CounterStream
+from kizashi.prediction.counters import UNKNOWN, CounterStream
 from kizashi.prediction.envelope import EnvelopeStream
 from kizashi.prediction.incremental import IncrementalForecaster
 from kizashi.prediction.missing_steps import lay_out_missing
@@ -84,11 +84,17 @@ class LivePredictor:
     anomaly_ahead : bool
         Predict the series without a limit against their normal envelope (else
         they get no probability).
+    counter_hints : array of int, optional
+        What is known of each series before its values
+        (:func:`~kizashi.prediction.counters.counter_hints`: a counter by its TYPE or its
+        name); None: nothing. Not part of the state: the watch sets it from the labels
+        (and the source's metadata) each time.
     """
 
     def __init__(self, step_seconds: float, limits: np.ndarray, horizon: str | float = "6h",
                  cutoff: float = DEFAULT_CUTOFF, anomaly_ahead: bool = True,
-                 anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF):
+                 anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF,
+                 counter_hints: np.ndarray | None = None):
         from kizashi.decision.alert_filter import AlertFilter
 
         self.step_seconds = float(step_seconds)
@@ -108,6 +114,8 @@ class LivePredictor:
                                       memory=runaway_memory(self.step_seconds))
         self._cycle = cycle_gate_for(self.step_seconds, self.kernel.horizon)
         self._counters = CounterStream()
+        self.counter_hints = (np.full(self.limits.size, UNKNOWN, dtype=np.int8)
+                              if counter_hints is None else np.asarray(counter_hints))
         self.state = self.fresh(self.limits.size)
 
 
@@ -165,7 +173,7 @@ class LivePredictor:
             out = self.kernel.step(state["kernel"], row, upper, lower)
             probability = np.where(has, TIME_TO_LIMIT.probability(out.z),
                                    ANOMALY_AHEAD.probability(out.z))
-            counting = self._counters.step(state["counters"], row)
+            counting = self._counters.step(state["counters"], row, self.counter_hints)
             probability = np.where(~has & counting, np.nan, probability)
             if not self.anomaly_ahead:
                 probability = np.where(has, probability, np.nan)
@@ -223,6 +231,8 @@ class LivePredictor:
             state = {**state, "cycle": fresh["cycle"]}
         if "counters" not in state:  # saved before counters were told apart: learnt anew
             state = {**state, "counters": fresh["counters"]}
+        # saved before counters were known by name: its falls count for the name rule too
+        state = {**state, "counters": self._counters.upgrade(state["counters"])}
         # saved before the runaway's memory or its ring of observed rows
         state = {**state, "runaway": self._runaway.upgrade(state["runaway"])}
         if "previous" not in state:  # saved before missing steps were laid out: the line

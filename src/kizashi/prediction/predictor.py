@@ -42,7 +42,7 @@ from kizashi.data.frame import SeriesFrame
 from kizashi.data.precursors import default_limit
 from kizashi.durations import parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
-from kizashi.prediction.counters import counter_rows
+from kizashi.prediction.counters import counter_hints, counter_rows
 from kizashi.prediction.cycle_gate import CycleGate, run_gate
 from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
@@ -428,7 +428,9 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             sub = columns[~has]
             lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)
             out = forecaster.crossing(values[:, ~has], upper=upper, lower=lower)
-            counting = counter_rows(values[:, ~has])  # a counter has no band to leave
+            # a counter (by its name, or its values) has no band to leave
+            counting = counter_rows(values[:, ~has], counter_hints(
+                [frame.metrics[j] for j in sub.tolist()]))
             probability[:, sub] = np.where(counting, np.nan, ANOMALY_AHEAD.probability(out.z))
             eta_steps[:, sub] = np.where(counting, np.nan, out.eta_steps)
     # already at the limit: certain, due now, learning or not (no forecast is needed)

@@ -30,6 +30,12 @@ first); their increments ``d₂ = m₂ − m₃`` and ``d₁ = m₁ − m₂`` a
   runaway, a steady fill with a ±5 % ripple of 6 h warned 20 h before its peaks reached
   the limit, with an ETA of 1.7 h (``tests/prediction/test_ripple_fill.py``).
 
+With ``memory``, a rise whose parabola ETA (below) has been given at every step of a
+whole segment in a row also runs away, the ratio reached or not, once a whole ``memory``
+has been seen (a *sustained* runaway: a filesystem filling faster and faster by a tenth
+to a quarter per segment never doubles within one, and its forecasters, with a day of
+flat history, see nothing until the limit).
+
 A rise that goes on at a steady or falling rate (a copy that stops, a leak) is not
 a runaway; neither is the first segment of any rise after a flat stretch (its
 older increment is not a rise yet), nor a one-off jump (it shows in one increment
@@ -228,9 +234,24 @@ def runaway(values: np.ndarray, limit: np.ndarray, segment: int, horizon: int,
         topped = past_mean_max(np.where(started, mean, np.nan), w, int(memory))
         new = m1 > topped[3 * w - 1:]
         h, e = h & new, np.where(new, e, np.nan)
+    e = np.where(ready, e, np.nan)
+    if memory is not None:  # sustained: the parabola's ETA stood for a whole segment
+        remembers = rows >= first[None, :] + int(memory) + 3 * w - 1
+        h = h | (_streak(np.isfinite(e) & remembers) >= w)
     hit[3 * w - 1:] = h & ready
-    eta[3 * w - 1:] = np.where(ready, e, np.nan)
+    eta[3 * w - 1:] = e
     return hit, eta
+
+
+def _streak(mask: np.ndarray) -> np.ndarray:
+    """Per column, how many rows in a row ``mask`` has been True, up to each row.
+
+    >>> _streak(np.array([[1], [1], [0], [1], [1], [1]], dtype=bool))[:, 0].tolist()
+    [1, 2, 0, 1, 2, 3]
+    """
+    count = np.cumsum(mask, axis=0)
+    at_false = np.maximum.accumulate(np.where(mask, 0, count), axis=0)
+    return count - at_false
 
 
 class RunawayStream:
@@ -259,6 +280,8 @@ class RunawayStream:
                  "count": np.zeros(int(n_series), dtype=np.int64)}
         if self.memory is not None:  # the newest segment mean of each of the last steps
             state["means"] = np.full((self.memory + 1, int(n_series)), np.nan)
+            # steps in a row with an ETA (a sustained runaway: a segment of them)
+            state["streak"] = np.zeros(int(n_series), dtype=np.int64)
         return state
 
     def upgrade(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -271,6 +294,8 @@ class RunawayStream:
         rows are few)."""
         if self.memory is not None and "means" not in state:
             state = {**state, "means": self.fresh(len(state["count"]))["means"]}
+        if self.memory is not None and "streak" not in state:  # saved before: counts anew
+            state = {**state, "streak": np.zeros(len(state["count"]), dtype=np.int64)}
         if "seen" in state:
             return state
         count = np.asarray(state["count"], dtype=np.int64)
@@ -330,5 +355,10 @@ class RunawayStream:
         few = np.all([(~seen[i * w:(i + 1) * w]).sum(axis=0) <= max_filled(w)
                       for i in range(3)], axis=0)
         ready = started & (count + 1 >= size) & few
+        eta = np.where(ready, eta, np.nan)
+        if self.memory is not None:  # sustained: the ETA stood for a whole segment
+            remembers = count + 1 >= self.memory + size
+            state["streak"] = np.where(np.isfinite(eta) & remembers, state["streak"] + 1, 0)
+            hit = hit | (state["streak"] >= w)
         count += started
-        return hit & ready, np.where(ready, eta, np.nan)
+        return hit & ready, eta

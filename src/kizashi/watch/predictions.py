@@ -35,10 +35,19 @@ goes on where it stopped.
 >>> WatchPredictions(parse_predict({}, "cfg"), 300.0).limits(
 ...     [{"__name__": "fs_used_pct"}, {"__name__": "load"}]).tolist()
 [100.0, nan]
+
+Counters (``docs/prediction.md``, "Counters") get no anomaly-ahead prediction: known by
+their values, their name (``*_total``, ``*_count``, …) and, where the source can tell
+(a Prometheus source's ``/api/v1/metadata``, asked once per new metric name by
+:meth:`WatchPredictions.learn_types`), their TYPE:
+
+>>> p.counter_hints([{"__name__": "errors_total"}, {"__name__": "load"}]).tolist()
+[1, 0]
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from kizashi.durations import parse_duration
+from kizashi.prediction.counters import counter_hints
 from kizashi.prediction.live import LivePrediction, LivePredictor
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
 
@@ -56,6 +66,21 @@ __all__ = ["PREDICT", "ForecastBands", "PredictSpec", "WatchPredictions", "check
 PREDICT = "predict"
 #: A predictor keeps at most this many steps of history per series (interval vs horizon).
 MAX_HISTORY_STEPS = 50_000
+#: After a failed metadata request, metric TYPEs are asked again this much later (seconds).
+TYPES_RETRY_SECONDS = 3600.0
+#: At most this many metric names are asked for their TYPE per tick (the rest the next one).
+TYPES_PER_TICK = 64
+
+log = logging.getLogger(__name__)
+
+
+def metric_name(labels: dict[str, str]) -> str:
+    """The metric name of a series' labels (``__name__``, else ``metric``, else ``series``).
+
+    >>> metric_name({"__name__": "up", "job": "node"}), metric_name({"series": "a"})
+    ('up', 'a')
+    """
+    return labels.get("__name__") or labels.get("metric") or labels.get("series") or ""
 
 
 @dataclass(frozen=True)
@@ -167,11 +192,48 @@ class WatchPredictions:
         self.layout = StateLayout(self.predictor.fresh)
         #: the tree as last stored (None: unknown, the next save writes it whole)
         self.stored: dict[str, Any] | None = None
+        #: metric TYPEs the source told (metric family → type), the names asked, and when
+        #: to ask again after a failure (:meth:`learn_types`)
+        self.types: dict[str, str] = {}
+        self._asked: set[str] = set()
+        self._retry_at = -math.inf
+        self._labels: list[dict[str, str]] = []
 
-    def _predictor(self, limits: np.ndarray) -> LivePredictor:
+    def _predictor(self, limits: np.ndarray, hints: np.ndarray | None = None) -> LivePredictor:
         return LivePredictor(self.step_seconds, limits, self.spec.horizon, self.spec.cutoff,
                              anomaly_ahead=self.spec.anomaly_ahead and self.spec.limit is None,
-                             anomaly_cutoff=self.spec.anomaly_cutoff)
+                             anomaly_cutoff=self.spec.anomaly_cutoff, counter_hints=hints)
+
+    def counter_hints(self, labels: list[dict[str, str]]) -> np.ndarray:
+        """What each series' TYPE (as far as the source told) or name says of it being a
+        counter (:func:`~kizashi.prediction.counters.counter_hints`)."""
+        return counter_hints([metric_name(m) for m in labels], self.types)
+
+    def learn_types(self, source: Any, labels: list[dict[str, str]], now: float) -> None:
+        """Ask ``source`` the TYPE of the metric names of ``labels`` not asked yet (a source
+        with a ``metric_types(names)`` method: Prometheus' ``/api/v1/metadata``); a failure
+        leaves them to the name and values and is retried :data:`TYPES_RETRY_SECONDS` later.
+        """
+        from kizashi.watch.sources import SourceError
+
+        ask = getattr(source, "metric_types", None)
+        if ask is None or now < self._retry_at:
+            return
+        names = sorted({metric_name(m) for m in labels} - self._asked - {""})[:TYPES_PER_TICK]
+        if not names:
+            return
+        try:
+            found = ask(names)
+        except SourceError as error:
+            if self._retry_at == -math.inf:
+                log.info("metric TYPEs not available (%s); counters are known by name and "
+                         "values", " ".join(str(error).split()))
+            self._retry_at = now + TYPES_RETRY_SECONDS
+            return
+        self._asked.update(names)
+        if found:
+            self.types.update(found)
+            self.predictor.counter_hints = self.counter_hints(self._labels)
 
     @property
     def times(self) -> np.ndarray:
@@ -190,9 +252,8 @@ class WatchPredictions:
 
         if self.spec.limit is not None:
             return np.full(len(labels), self.spec.limit)
-        return np.array([np.nan if (v := default_limit(
-            m.get("__name__") or m.get("metric") or m.get("series") or "")) is None else v
-            for m in labels], dtype=np.float64)
+        return np.array([np.nan if (v := default_limit(metric_name(m))) is None else v
+                         for m in labels], dtype=np.float64)
 
     def align(self, columns: list[int], labels: list[dict[str, str]]) -> None:
         """Follow the watch's columns: keep the state of the series that stay."""
@@ -207,9 +268,10 @@ class WatchPredictions:
             self.layout.put(state, known, self.layout.select(old, keep[known]))
         state["kernel"]["row"] = old["kernel"]["row"].copy()  # shared: the steps seen
         state["time"] = old["time"].copy()
-        self.predictor = self._predictor(self.limits(labels))
+        self.predictor = self._predictor(self.limits(labels), self.counter_hints(labels))
         self.predictor.state = state
         self.columns = list(columns)
+        self._labels = list(labels)
 
     def update(self, columns: list[int], labels: list[dict[str, str]], times: np.ndarray,
                values: np.ndarray) -> LivePrediction:
@@ -237,11 +299,12 @@ class WatchPredictions:
         """Go on from a :meth:`state_tree` (``labels``: of its series, in order); ``stored``:
         the tree is what the state file holds."""
         columns = [int(c) for c in np.asarray(tree["series"]).tolist()]
-        predictor = self._predictor(self.limits(labels))
+        predictor = self._predictor(self.limits(labels), self.counter_hints(labels))
         predictor.load_state_dict(tree["predictor"])
         if len(columns) != predictor.limits.size:
             raise ValueError("the saved predictions do not match their series")
         self.predictor, self.columns = predictor, columns
+        self._labels = list(labels)
         self.stored = tree if stored else None
 
     def annotations(self, j: int, watch: str, labels: dict[str, str]) -> dict[str, str]:

@@ -707,6 +707,7 @@ class Watcher:
         if predict is None or not run.columns:
             return
         labels = [run.labels.get(sid, {}) for sid in run.columns]
+        predict.learn_types(self.sources.get(run.spec.source), labels, now)  # counters' TYPE
         out = predict.update(list(run.columns), labels, times, matrix)
         t, name = float(times[-1]), run.spec.name
         for j in np.flatnonzero(out.warning).tolist():
