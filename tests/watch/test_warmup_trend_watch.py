@@ -97,3 +97,55 @@ watches:
     with pytest.raises(ValueError, match=r"watches\[disk\]") as error:
         parse_config(text)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_restart_goes_on_with_the_same_warning(tmp_path):
+    """The line's state is stored with the tick: a watcher restarted from the state file
+    keeps the one warning firing (not a second one) and says what an unbroken one says."""
+    path = str(tmp_path / "s.sqlite")
+    clock = Clock(T0 + H)
+    first = make(path, clock, trend=True)
+    run_until(first, clock, T0 + 2.5 * H)
+    (before,) = warnings(first.store)
+    first.store.close()
+    again = make(path, clock, trend=True)
+    run_until(again, clock, T0 + 3 * H)
+    other_clock = Clock(T0 + H)
+    unbroken = make(str(tmp_path / "u.sqlite"), other_clock, trend=True)
+    run_until(unbroken, other_clock, T0 + 3 * H)
+    (after,) = warnings(again.store)
+    assert after["id"] == before["id"] and after["status"] == "firing"
+    assert again.snapshot()["watches"]["disk"]["predictions"] == \
+        unbroken.snapshot()["watches"]["disk"]["predictions"]
+
+
+def test_series_joining_and_leaving_leave_the_others_trend_lines_as_they_were():
+    """Series 2's line beside series that come and go is its line alone; a series joining
+    late starts its 2 h of history when it joins."""
+    import numpy as np
+
+    from kizashi.watch.predictions import WatchPredictions, parse_predict
+
+    t = T0 + np.arange(0, 6 * H, STEP)
+    rise = 20 + 12 * (t - T0) / H
+    values = np.column_stack([rise, rise + 5, rise - 5])
+    labels = [{"__name__": "fs_used_pct"}] * 2
+    spec = parse_predict({"horizon": "6h", "warmup_trend": True}, "cfg")
+    alone, mixed = WatchPredictions(spec, STEP), WatchPredictions(spec, STEP)
+    cut = int(2.5 * H / STEP)
+    a = alone.update([2], labels[:1], t, values[:, [1]])
+    mixed.update([1, 2], labels, t[:cut], values[:cut, :2])
+    b = mixed.update([2, 3], labels, t[cut:], values[cut:, 1:])
+    assert a.warning[0] and b.warning[0]
+    np.testing.assert_array_equal(b.eta_seconds[0], a.eta_seconds[0])
+    assert mixed.predictor.trend_warning().tolist() == [True, True]  # 6 h: both lines warn
+    # a newcomer joining at 2.5 h has its line 2 h later (its rows: 2.5 h to 4.5 h)
+    two_hours = int(2 * H / STEP)
+    joined = WatchPredictions(spec, STEP)
+    joined.update([1], labels[:1], t[:cut], values[:cut, [0]])
+    got = joined.update([1, 3], labels, t[cut:cut + two_hours],
+                        values[cut:cut + two_hours][:, [0, 2]])
+    assert got.warning.tolist() == [True, False]
+    got = joined.update([1, 3], labels, t[cut + two_hours:cut + two_hours + 1],
+                        values[cut + two_hours:cut + two_hours + 1][:, [0, 2]])
+    assert got.warning.tolist() == [True, True]
