@@ -106,7 +106,7 @@ class WarmupTrendStream:
                 learning = (np.isfinite(limits) & ~state["probed"] & ~warning
                             & (now - state["start"] >= MIN_SECONDS - 1e-9))
             if learning.any():
-                ring = state["y"][order][kept][:, learning]
+                ring = state["y"][np.ix_(order[kept], np.flatnonzero(learning))]
                 crosses, ahead = trend_crossings(t[kept], ring, limits[learning],
                                                  self.horizon_seconds)
                 warn[learning] = crosses[-1]
