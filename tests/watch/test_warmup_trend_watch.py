@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from watch_servers import Clock, FunctionSource, disk_predict_config, run_until
 
-from kizashi.watch.alerts import iso
+from kizashi.watch.alerts import alertmanager_alert, iso, webhook_payload
 from kizashi.watch.config import parse_config
 from kizashi.watch.exporter import render_metrics
 from kizashi.watch.store import WatchStore
@@ -69,6 +69,29 @@ def test_a_disk_filling_in_a_new_watch_warns_from_its_trend_line(tmp_path):
     assert all(p is None for p in snap["probability"])
     eta = [e for e, w in zip(snap["eta"], snap["warning"], strict=True) if w]
     assert eta == [FULL]
+    # Alertmanager and the webhook carry the same annotations
+    body = alertmanager_alert(alert, "", {}, now=clock.t, resend=60.0)
+    assert body["labels"]["alertname"] == "KizashiWarning"
+    assert body["annotations"]["basis"] == "warmup_trend" and body["annotations"]["eta"] == \
+        iso(FULL)
+    assert webhook_payload(alert, "firing", "", {})["annotations"] == notes
+
+
+def test_the_dashboard_shows_the_trend_warning_without_a_probability(tmp_path):
+    pytest.importorskip("fastapi", reason="the dashboard needs the web extras")
+    from fastapi.testclient import TestClient
+
+    from kizashi.watch.web import create_app
+
+    clock = Clock(T0 + H)
+    watcher = make(str(tmp_path / "s.sqlite"), clock, trend=True)
+    run_until(watcher, clock, T0 + 2.5 * H)
+    (alert,) = warnings(watcher.store)
+    client = TestClient(create_app(watcher.store.path, watcher.snapshot, interval=STEP))
+    forecast = client.get(f"/api/series/{alert['series_id']}/forecast").json()
+    assert (forecast["warning"], forecast["probability"], forecast["eta"]) == (True, None, FULL)
+    for page in ("/", "/alerts", f"/series/{alert['series_id']}"):
+        assert client.get(page).status_code == 200, page
 
 
 def test_without_the_key_the_same_disk_is_not_warned_while_learning(tmp_path):
@@ -149,3 +172,13 @@ def test_series_joining_and_leaving_leave_the_others_trend_lines_as_they_were():
     got = joined.update([1, 3], labels, t[cut + two_hours:cut + two_hours + 1],
                         values[cut + two_hours:cut + two_hours + 1][:, [0, 2]])
     assert got.warning.tolist() == [True, True]
+
+
+def test_turning_the_line_on_restarts_the_watch_on_reload():
+    from kizashi.watch.reload import plan_reload
+
+    old = parse_config(disk_predict_config(":memory:"))
+    new = parse_config(disk_predict_config(":memory:").replace(
+        "limit: 100}", "limit: 100, warmup_trend: true}"))
+    plan = plan_reload(old, new)
+    assert plan.restart == ("disk",) and plan.changes == {"disk": ["predict changed"]}

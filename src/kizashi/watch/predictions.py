@@ -21,7 +21,10 @@ on ``/metrics`` has each series' probability, and :meth:`WatchPredictions.frozen
 the forecast bands the dashboard draws. The predictor steps at the daemon's
 ``interval``, incrementally (a fixed cost per series and step); a series learns
 for about ``horizon`` + 1 day + 1 day of steps (``docs/prediction.md``), which a
-backfill (``initial_backfill``) can provide at the first start. Its state is
+backfill (``initial_backfill``) can provide at the first start; meanwhile
+``warmup_trend: true`` warns a series with a limit whose trend line reaches it within the
+horizon (``kizashi predict --warmup-trend``: annotations ``basis: warmup_trend``, no
+probability; :mod:`kizashi.prediction.warmup_trend_stream`). Its state is
 stored in the state file with the tick (the chunks that changed), so a restart
 goes on where it stopped.
 
