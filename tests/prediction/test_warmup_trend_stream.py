@@ -121,6 +121,17 @@ def test_a_state_saved_without_the_line_loads_and_starts_it_anew(whole, cut):
     off = LivePredictor(STEP, limits, "6h")
     off.load_state_dict(upgraded.state_dict())
     assert "trend" not in off.state_dict()
+    # saved at another step (a ring of another size): the line starts anew
+    other = LivePredictor(60.0, limits, "6h", warmup_trend=True)
+    other.update(seconds[:cut] / 5, values[:cut])
+    again = LivePredictor(STEP, limits, "6h", warmup_trend=True)
+    again.load_state_dict(other.state_dict())
+    assert again.state["trend"]["y"].shape == (6 * 12 + 2, limits.size)
+    assert (again.state["trend"]["start"] == seconds[cut - 1] / 5).all()
+    # a state of another form is refused as without the line, naming what it lacks
+    with pytest.raises(ValueError, match="lacks"):
+        LivePredictor(STEP, limits, "6h", warmup_trend=True).load_state_dict(
+            {"n_series": limits.size, "times": seconds, "values": values})
 
 
 def test_a_state_with_the_line_round_trips_bit_for_bit(whole):

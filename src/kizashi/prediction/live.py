@@ -254,7 +254,11 @@ class LivePredictor:
             state = {**state, "cycle": fresh["cycle"]}
         if "counters" not in state:  # saved before counters were told apart: learnt anew
             state = {**state, "counters": fresh["counters"]}
-        if self.warmup_trend and "trend" not in state:  # saved without the trend line
+        if self.warmup_trend and np.size(state.get("trend", {}).get("t", ())) not in (
+                0, self._trend.rows):  # another step's ring: the line starts anew
+            state = {key: value for key, value in state.items() if key != "trend"}
+        if self.warmup_trend and "trend" not in state and {"time", "probability"} <= set(
+                state):  # saved without the trend line
             state = {**state, "trend": self._trend.upgrade(state)}
         if not self.warmup_trend and "trend" in state:  # the line turned off: dropped
             state = {key: value for key, value in state.items() if key != "trend"}
