@@ -147,3 +147,28 @@ def test_a_state_with_the_line_round_trips_bit_for_bit(whole):
         np.testing.assert_array_equal(got.warning, unbroken[i].warning)
         np.testing.assert_array_equal(got.eta_seconds, unbroken[i].eta_seconds)
     assert unbroken[-1].warning[0]                      # the fill, warned from 2 h on
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [300, 301])
+def test_generated_precursors_and_look_alikes_equal_predict(seed):
+    """The scenario generator's families (memory leaks, fills, thermal drifts, and
+    look-alikes: scratch cycles, growth that stops, high but steady), failing from 6 h on so
+    that some fail inside the warm-up, fed in blocks of 29 rows: the line's warnings and
+    ETAs are predict --warmup-trend's (at seed 300, 10 of 26 series have early rows)."""
+    from kizashi.data.precursors import generate_precursors
+
+    scenario = generate_precursors(seed=seed, days=3, per_kind=2, min_history_days=0.25)
+    frame = scenario.frame
+    limits = np.array([np.nan if (v := scenario.limit(m)) is None else v
+                       for m in frame.metrics])
+    trended, early = with_trend(predict_frame(frame, "6h", scenario.limits), frame.values)
+    assert early.any(axis=0).sum() >= 3
+    seconds = frame.timestamps.astype(np.int64) / 1e9
+    live = LivePredictor(STEP, limits, "6h", warmup_trend=True)
+    for start in range(0, frame.n_times, 29):
+        stop = min(start + 29, frame.n_times)
+        got = live.update(seconds[start:stop], frame.values[start:stop])
+        np.testing.assert_array_equal(got.warning, trended.warning[stop - 1])
+        np.testing.assert_allclose(got.eta_seconds, _eta_seconds(trended.eta[stop - 1]),
+                                   atol=1.0, equal_nan=True)
