@@ -153,8 +153,9 @@ def test_a_state_with_the_line_round_trips_bit_for_bit(whole):
 @pytest.mark.parametrize("seed", [300, 301])
 def test_generated_precursors_and_look_alikes_equal_predict(seed):
     """The scenario generator's families (memory leaks, fills, thermal drifts, and
-    look-alikes: scratch cycles, growth that stops, high but steady), failing from 6 h on so
-    that some fail inside the warm-up, fed in blocks of 29 rows: the line's warnings and
+    look-alikes: scratch cycles, growth that stops, high but steady), precursors starting
+    from 6 h on so that some fail inside the warm-up, fed in blocks of 29 rows: the line's
+    warnings and
     ETAs are predict --warmup-trend's (at seed 300, 10 of 26 series have early rows)."""
     from kizashi.data.precursors import generate_precursors
 
