@@ -89,13 +89,18 @@ class LivePredictor:
         (:func:`~kizashi.prediction.counters.counter_hints`: a counter by its TYPE or its
         name); None: nothing. Not part of the state: the watch sets it from the labels
         (and the source's metadata) each time.
+    warmup_trend : bool
+        While a series with a limit still learns, warn when its trend line reaches the
+        limit within the horizon, as ``kizashi predict --warmup-trend`` does
+        (:mod:`kizashi.prediction.warmup_trend_stream`): warning and ETA, no probability.
     """
 
     def __init__(self, step_seconds: float, limits: np.ndarray, horizon: str | float = "6h",
                  cutoff: float = DEFAULT_CUTOFF, anomaly_ahead: bool = True,
                  anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF,
-                 counter_hints: np.ndarray | None = None):
+                 counter_hints: np.ndarray | None = None, warmup_trend: bool = False):
         from kizashi.decision.alert_filter import AlertFilter
+        from kizashi.prediction.warmup_trend_stream import WarmupTrendStream
 
         self.step_seconds = float(step_seconds)
         self.limits = np.asarray(limits, dtype=np.float64)
@@ -114,6 +119,8 @@ class LivePredictor:
                                       memory=runaway_memory(self.step_seconds))
         self._cycle = cycle_gate_for(self.step_seconds, self.kernel.horizon)
         self._counters = CounterStream()
+        self.warmup_trend = bool(warmup_trend)
+        self._trend = WarmupTrendStream(self.step_seconds, parse_duration(horizon))
         self.counter_hints = (np.full(self.limits.size, UNKNOWN, dtype=np.int8)
                               if counter_hints is None else np.asarray(counter_hints))
         self.state = self.fresh(self.limits.size)
@@ -132,6 +139,8 @@ class LivePredictor:
             "counters": self._counters.fresh(s)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)
+        if self.warmup_trend:
+            state["trend"] = self._trend.fresh(s)
         return state
 
     @property
@@ -184,6 +193,8 @@ class LivePredictor:
             with np.errstate(invalid="ignore"):  # already at the limit: certain, due now,
                 there = has & (row >= limits)   # learning or not
             probability = np.where(there, 1.0, probability)
+            if self.warmup_trend:  # a series with a probability has left its warm-up
+                self._trend.learn(state["trend"], probability)
             eta_steps = np.where(there, 0.0, eta_steps)
             rising = self._rise.step(state["rise"], row, limits)
             gate = ~has | there | (rising & self._cycle.step(state["cycle"], row, limits))
@@ -196,14 +207,26 @@ class LivePredictor:
             state["path"], state["path_sd"] = out.path, out.path_sd
         state["time"][0] = times[-1]
         state["previous"] = values[-1].copy()
+        if self.warmup_trend:  # the warm-up trend line at the newest row (predict's rows)
+            self._trend.push(state["trend"], times, values, observed)
+            warn, eta = self._trend.decide(state["trend"], limits, state["filter"]["active"])
+            state["eta"] = np.where(warn & np.isnan(state["eta"]), eta, state["eta"])
         return self.latest
 
     @property
     def latest(self) -> LivePrediction:
         """The newest row's answer."""
         state = self.state
-        return LivePrediction(state["probability"].copy(), state["filter"]["active"].copy(),
-                              state["eta"].copy())
+        warning = state["filter"]["active"].copy()
+        if self.warmup_trend:  # or the warm-up trend line's (no probability)
+            warning |= state["trend"]["warn"]
+        return LivePrediction(state["probability"].copy(), warning, state["eta"].copy())
+
+    def trend_warning(self) -> np.ndarray:
+        """Which series warn from the warm-up trend line alone (no probability yet)."""
+        if not self.warmup_trend:
+            return np.zeros(self.limits.size, dtype=bool)
+        return self.state["trend"]["warn"] & ~self.state["filter"]["active"]
 
     def band(self) -> dict[str, np.ndarray]:
         """The newest forecast over the horizon: ``seconds`` ahead ``(grid,)``, and per grid
@@ -231,6 +254,14 @@ class LivePredictor:
             state = {**state, "cycle": fresh["cycle"]}
         if "counters" not in state:  # saved before counters were told apart: learnt anew
             state = {**state, "counters": fresh["counters"]}
+        if self.warmup_trend and np.size(state.get("trend", {}).get("t", ())) not in (
+                0, self._trend.rows):  # another step's ring: the line starts anew
+            state = {key: value for key, value in state.items() if key != "trend"}
+        if self.warmup_trend and "trend" not in state and {"time", "probability"} <= set(
+                state):  # saved without the trend line
+            state = {**state, "trend": self._trend.upgrade(state)}
+        if not self.warmup_trend and "trend" in state:  # the line turned off: dropped
+            state = {key: value for key, value in state.items() if key != "trend"}
         # saved before counters were known by name: its falls count for the name rule too
         state = {**state, "counters": self._counters.upgrade(state["counters"])}
         # saved before the runaway's memory or its ring of observed rows

@@ -28,6 +28,7 @@ detector ``params``                              finite numbers of the declared 
                                                  50 000 intervals)
 ``predict.cutoff``, ``predict.anomaly_cutoff``   a probability, 0 < p < 1
 ``predict.anomaly_ahead``                        true or false
+``predict.warmup_trend``                         true or false
 a detector's state                               at most 32 MiB per series
 ===============================================  ====================================
 

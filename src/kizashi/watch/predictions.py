@@ -21,7 +21,10 @@ on ``/metrics`` has each series' probability, and :meth:`WatchPredictions.frozen
 the forecast bands the dashboard draws. The predictor steps at the daemon's
 ``interval``, incrementally (a fixed cost per series and step); a series learns
 for about ``horizon`` + 1 day + 1 day of steps (``docs/prediction.md``), which a
-backfill (``initial_backfill``) can provide at the first start. Its state is
+backfill (``initial_backfill``) can provide at the first start; meanwhile
+``warmup_trend: true`` warns a series with a limit whose trend line reaches it within the
+horizon (``kizashi predict --warmup-trend``: annotations ``basis: warmup_trend``, no
+probability; :mod:`kizashi.prediction.warmup_trend_stream`). Its state is
 stored in the state file with the tick (the chunks that changed), so a restart
 goes on where it stopped.
 
@@ -95,6 +98,8 @@ class PredictSpec:
     anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF
     #: series without a limit are predicted against their normal envelope
     anomaly_ahead: bool = True
+    #: while a series with a limit learns, its trend line may warn (``--warmup-trend``)
+    warmup_trend: bool = False
 
     @property
     def horizon_text(self) -> str:
@@ -111,11 +116,12 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
         raise ValueError(f"{where} must be a mapping such as {{horizon: 6h, limit: 90}}, "
                          f"got {raw!r}")
     unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff", "anomaly_ahead",
-                                         "anomaly_cutoff"})
+                                         "anomaly_cutoff", "warmup_trend"})
     if unknown:
         from kizashi.spelling import did_you_mean
 
-        known = ("horizon", "limit", "cutoff", "anomaly_ahead", "anomaly_cutoff")
+        known = ("horizon", "limit", "cutoff", "anomaly_ahead", "anomaly_cutoff",
+                 "warmup_trend")
         raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}"
                          f"{did_you_mean(unknown[0], known)} (known: {', '.join(known)})")
     try:
@@ -139,8 +145,11 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     anomaly_ahead = raw.get("anomaly_ahead", True)
     if not isinstance(anomaly_ahead, bool):
         raise ValueError(f"{where}.anomaly_ahead must be true or false, got {anomaly_ahead!r}")
+    warmup_trend = raw.get("warmup_trend", False)
+    if not isinstance(warmup_trend, bool):
+        raise ValueError(f"{where}.warmup_trend must be true or false, got {warmup_trend!r}")
     return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff, anomaly_ahead=anomaly_ahead,
-                       anomaly_cutoff=anomaly_cutoff)
+                       anomaly_cutoff=anomaly_cutoff, warmup_trend=warmup_trend)
 
 
 def check_predict(spec: PredictSpec, interval: float, where: str) -> None:
@@ -202,7 +211,8 @@ class WatchPredictions:
     def _predictor(self, limits: np.ndarray, hints: np.ndarray | None = None) -> LivePredictor:
         return LivePredictor(self.step_seconds, limits, self.spec.horizon, self.spec.cutoff,
                              anomaly_ahead=self.spec.anomaly_ahead and self.spec.limit is None,
-                             anomaly_cutoff=self.spec.anomaly_cutoff, counter_hints=hints)
+                             anomaly_cutoff=self.spec.anomaly_cutoff, counter_hints=hints,
+                             warmup_trend=self.spec.warmup_trend)
 
     def counter_hints(self, labels: list[dict[str, str]]) -> np.ndarray:
         """What each series' TYPE (as far as the source told) or name says of it being a
@@ -268,6 +278,9 @@ class WatchPredictions:
             self.layout.put(state, known, self.layout.select(old, keep[known]))
         state["kernel"]["row"] = old["kernel"]["row"].copy()  # shared: the steps seen
         state["time"] = old["time"].copy()
+        if "trend" in old:  # shared: the trend line's ring of times and its next slot
+            state["trend"]["t"], state["trend"]["at"] = (old["trend"]["t"].copy(),
+                                                         old["trend"]["at"].copy())
         self.predictor = self._predictor(self.limits(labels), self.counter_hints(labels))
         self.predictor.state = state
         self.columns = list(columns)
@@ -321,6 +334,16 @@ class WatchPredictions:
         tail = f" (p={probability:.2f}" + (f", ETA {when})" if when else ")")
         notes = {"kind": "warning", "eta": when, "probability": f"{probability:.3f}",
                  "horizon": horizon}
+        if self.predictor.trend_warning()[j]:  # still learning: the trend line's word
+            limit = f"{float(self.predictor.limits[j]):g}"
+            when_text = f" (ETA {when})" if when else ""
+            return {**notes, "prediction": "time_to_limit", "basis": "warmup_trend",
+                    "probability": "", "limit": limit,
+                    "note": "still learning (no probability yet): the straight line through "
+                            "its last hours reaches the limit within the horizon even at the "
+                            "lower edge of its 90 % band (predict: warmup_trend)",
+                    "summary": f"{watch}: {named} may reach {limit} within {horizon}"
+                               f"{when_text}, by its warm-up trend line"}
         if math.isfinite(float(self.predictor.limits[j])):
             limit = f"{float(self.predictor.limits[j]):g}"
             return {**notes, "prediction": "time_to_limit", "limit": limit,
@@ -365,7 +388,7 @@ class WatchPredictions:
             self.spec.horizon_text, np.asarray(self.columns, dtype=np.int64), t,
             band["forecast"], band["lower"], band["upper"], self.predictor.limits.copy(),
             state["lower"].copy(), state["upper"].copy(), state["probability"].copy(),
-            state["filter"]["active"].copy(), state["eta"].copy())
+            self.last.warning, state["eta"].copy())
 
 
 @dataclass(frozen=True, eq=False)
