@@ -16,7 +16,12 @@ import pytest
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.prediction.predictor import predict_frame
-from kizashi.prediction.warmup_trend import MIN_SECONDS, trend_crossings, with_trend
+from kizashi.prediction.warmup_trend import (
+    MIN_SECONDS,
+    STALE_SECONDS,
+    trend_crossings,
+    with_trend,
+)
 
 STEP = 300.0
 HORIZON = 6 * 3600.0
@@ -110,3 +115,35 @@ def test_only_learning_rows_change_and_only_with_the_line():
     assert seconds[first_trend] <= 2 * 3600 + STEP     # with it: 6 h ahead
     eta = trended.eta[first_trend, 0].astype("datetime64[s]").astype(np.int64)
     assert eta == 8 * 3600
+
+
+@pytest.mark.parametrize("late_hours", [0.5, 3.0, 5.0, 12.0])
+@pytest.mark.parametrize("noise", [0.0, 0.5])
+def test_a_series_joining_late_needs_its_own_two_hours(late_hours, noise):
+    # a new disk appearing in a long file: its line counts from its own first value, not
+    # the file's first row, so three values over ten minutes never warn
+    seconds = np.arange(0, (late_hours + 8) * 3600, STEP)
+    rng = np.random.default_rng(int(late_hours * 10))
+    since = seconds - late_hours * 3600
+    values = np.where(since >= 0, 20 + 10 * since / 3600 + rng.normal(0, noise, seconds.size),
+                      np.nan)
+    values = np.minimum(values, 100.0)[:, None]
+    crosses, _ = trend_crossings(seconds, values, LIMIT, HORIZON)
+    hits = np.flatnonzero(crosses[:, 0])
+    assert hits.size, "never crossed"
+    assert since[hits[0]] >= MIN_SECONDS - 1e-6  # not before its own 2 h
+    assert since[hits[0]] <= MIN_SECONDS + (3600 if noise else STEP)
+
+
+@pytest.mark.parametrize("silent_minutes", [35, 60, 180])
+def test_a_series_gone_silent_stops_crossing(silent_minutes):
+    # the last values of a rise, then nothing: stale points are not a trend
+    seconds, values = _rise(8, 20.0, 10.0, 0.0)
+    stop = int((4 * 3600) // STEP)
+    values[stop:] = np.nan
+    crosses, _ = trend_crossings(seconds, values, LIMIT, HORIZON)
+    last_value = seconds[stop - 1]
+    silent = seconds - last_value > STALE_SECONDS
+    assert crosses[stop - 1, 0]  # it crossed while it spoke
+    assert not crosses[silent, 0].any()
+    assert silent[np.searchsorted(seconds, last_value + silent_minutes * 60)]

@@ -32,16 +32,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CONFIDENCE", "MIN_SECONDS", "WINDOW_SECONDS", "learning_rows", "trend_crossings",
-           "with_trend"]
+__all__ = ["CONFIDENCE", "MIN_SECONDS", "STALE_SECONDS", "WINDOW_SECONDS", "learning_rows",
+           "trend_crossings", "with_trend"]
 
 #: The line is fitted to this much of the most recent history (at most).
 WINDOW_SECONDS = 6 * 3600.0
-#: No line before the series has this much history, and at least three values.
+#: No line before the series' values in the window span this much time (its own first
+#: value counts, not the file's first row), and at least three values.
 MIN_SECONDS = 2 * 3600.0
+#: No line for a series whose newest value is older than this: stale points are not a trend.
+STALE_SECONDS = 1800.0
 #: The share of the line's one-sided prediction band that must lie over the limit.
 CONFIDENCE = 0.9
-_Z = 1.2815515655446004  # the standard normal's 0.9 quantile
 
 
 def trend_crossings(seconds: np.ndarray, values: np.ndarray, limit: np.ndarray,
@@ -81,16 +83,49 @@ def trend_crossings(seconds: np.ndarray, values: np.ndarray, limit: np.ndarray,
         now = mean_y + slope * (x - mean_x)
         ahead = x + horizon_seconds / 3600.0
         band = scatter * np.sqrt(1 + 1 / count + (ahead - mean_x) ** 2 / spread_x)
-        lower = mean_y + slope * (ahead - mean_x) - _Z * band
+        lower = mean_y + slope * (ahead - mean_x) - _quantile(count) * band
         room = (np.asarray(limit, dtype=np.float64) - origin)[None, :]
         hours = (room - now) / slope
-    history = (t - t[0] >= MIN_SECONDS - 1e-9)[:, None]
+    history = _spanned(t, seen, start)
     crosses = (history & (count >= 3) & (spread_x > 0) & (slope > 0) & (lower >= room)
                & np.isfinite(room))
     # to the second: the line's sums carry rounding of a few milliseconds
     eta = np.where(crosses, np.round(np.clip(hours, 0.0, horizon_seconds / 3600) * 3600),
                    np.nan)
     return crosses, eta
+
+
+def _quantile(count: np.ndarray) -> np.ndarray:
+    """Student's t :data:`CONFIDENCE` quantile with ``count − 2`` degrees of freedom (a line
+    through few points is less sure of itself than the normal quantile says); NaN below 3."""
+    from scipy import stats
+
+    dof = np.nan_to_num(count, nan=0.0).astype(np.int64) - 2
+    table = np.full(max(int(dof.max(initial=0)), 0) + 1, np.nan)
+    table[1:] = stats.t.ppf(CONFIDENCE, np.arange(1, table.size))
+    return table[np.clip(dof, 0, None)]
+
+
+def _spanned(t: np.ndarray, seen: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """``(T, S)``: whether the series' values in the window ``start[i] … i`` span at least
+    :data:`MIN_SECONDS` and its newest value is at most :data:`STALE_SECONDS` old.
+
+    >>> t = np.arange(0.0, 4 * 3600 + 1, 1800.0)          # half-hourly rows, 0 … 4 h
+    >>> seen = np.ones((t.size, 2), bool); seen[:4, 1] = False   # series 1 starts at 2 h
+    >>> seen[-2:, 0] = False                               # series 0 silent from 3.5 h
+    >>> _spanned(t, seen, np.zeros(t.size, np.int64)).astype(int).T.tolist()
+    [[0, 0, 0, 0, 1, 1, 1, 1, 0], [0, 0, 0, 0, 0, 0, 0, 0, 1]]
+    """
+    n = seen.shape[0]
+    rows = np.arange(n)[:, None]
+    newest = np.maximum.accumulate(np.where(seen, rows, -1), axis=0)        # last seen ≤ i
+    after = np.minimum.accumulate(np.where(seen, rows, n)[::-1], axis=0)[::-1]  # first ≥ i
+    oldest = after[start]                                                 # first in window
+    valid = (newest >= 0) & (oldest <= rows)
+    first_t = t[np.minimum(oldest, n - 1)]
+    last_t = t[np.maximum(newest, 0)]
+    return (valid & (last_t - first_t >= MIN_SECONDS - 1e-9)
+            & (t[:, None] - last_t <= STALE_SECONDS + 1e-9))
 
 
 def learning_rows(probability: np.ndarray) -> np.ndarray:
