@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from watch_servers import Clock, FakeHttp
 
 from kizashi.prediction.counters import BY_NAME, BY_TYPE, DECLARED_GAUGE, UNKNOWN
@@ -145,6 +146,7 @@ def _probabilities(watcher: Watcher) -> dict[str, float | None]:
     return dict(zip(names, body["predictions"]["probability"], strict=True))
 
 
+@pytest.mark.slow
 def test_a_counter_by_type_gets_no_anomaly_ahead_where_its_values_read_as_a_gauge(tmp_path):
     """``requests`` (no counter name) fell to 40 % at a restart: by its values a gauge, and
     predicted against its band; with its TYPE from the metadata, a counter: none."""
