@@ -92,7 +92,8 @@ def _read_back(path) -> pd.DataFrame:
     table = table.astype(object).where(table.notna(), None).replace({"": None})
     for column in table.columns:
         if column in ("timestamp", "start", "end", "eta"):
-            table[column] = pd.to_datetime(table[column], utc=True, format="ISO8601")
+            table[column] = pd.to_datetime(table[column], utc=True,
+                                           format="ISO8601").dt.as_unit("ns")
         else:
             numbers = pd.to_numeric(table[column].map(
                 lambda v: {"True": 1, "False": 0}.get(v, v) if isinstance(v, str) else v),
@@ -160,3 +161,18 @@ def test_the_format_is_the_one_named_not_csv_in_disguise(written):
             assert all(line.startswith("{") for line in path.read_text().splitlines())
         else:
             assert head.decode().split(",")[0] in ("timestamp", "incident"), (output, name)
+
+
+@pytest.mark.parametrize("name", [n for n in ACCEPTED_TABLES
+                                  if n.lower().endswith((".json", ".jsonl"))])
+def test_json_predictions_write_null_for_no_eta_and_parquet_keeps_timestamps(written, name):
+    path = written[("predict --out", name)]
+    text = path.read_text()
+    rows = (json.loads(text) if name.lower().endswith(".json")
+            else [json.loads(line) for line in text.splitlines()])
+    etas = [row["eta"] for row in rows]
+    assert None in etas and "" not in etas
+    assert all(e is None or e.endswith("Z") for e in etas)
+    parquet = pd.read_parquet(written[("predict --out", "x.parquet")])
+    assert pd.api.types.is_datetime64_any_dtype(parquet["timestamp"])
+    assert pd.api.types.is_datetime64_any_dtype(parquet["eta"])

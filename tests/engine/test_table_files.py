@@ -92,3 +92,18 @@ def test_zoned_times_are_written_in_utc(tmp_path):
     zoned = pd.DataFrame({"start": pd.to_datetime(["2026-03-09 19:00"]).tz_localize("Asia/Tokyo")})
     write_table(zoned, tmp_path / "z.csv")
     assert (tmp_path / "z.csv").read_text().splitlines() == ["start", "2026-03-09T10:00:00Z"]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_json_keeps_the_digits_csv_keeps(tmp_path, suffix):
+    # pandas' to_json rounds to 10 digits unless told; scores differ in the 12th
+    values = np.array([0.12345678901234567, 1 / 3, 2.0 ** -40, 123456.78901234567])
+    table = pd.DataFrame({"score": values})
+    write_table(table, tmp_path / f"t{suffix}")
+    write_table(table, tmp_path / "t.csv")
+    text = (tmp_path / f"t{suffix}").read_text()
+    rows = json.loads(text) if suffix == ".json" else [json.loads(x) for x in text.splitlines()]
+    got = np.array([row["score"] for row in rows])
+    from_csv = pd.read_csv(tmp_path / "t.csv")["score"].to_numpy()
+    np.testing.assert_allclose(got, values, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(got, from_csv, rtol=1e-14, atol=0)

@@ -200,9 +200,11 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     _summary(file, result, cutoff, anomaly_cutoff, early if warmup_trend else None)
     trend_notes(result, early)
     if out is not None:
-        table = result.to_long()
+        from kizashi.engine.table_files import table_format, write_table
+
+        # CSV as it always was; Parquet keeps timestamps, JSON writes null for no ETA
+        table = result.to_long(times_as_text=table_format(out) in (".csv", ".csv.gz"))
         try:
-            from kizashi.engine.table_files import write_table
 
             write_table(table, out)
         except OSError as error:

@@ -31,6 +31,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 __all__ = ["TABLE_FORMATS", "supported_text", "table_format", "write_table"]
 
 #: Suffix (lower case, longest first where one ends another) → what the file holds.
@@ -76,8 +78,8 @@ def table_format(path: str | Path) -> str:
     raise ValueError(f"{what}; end the name with {supported_text()}")
 
 
-def _as_text_times(table: Any) -> Any:
-    """``table`` with its timestamp columns as ISO 8601 UTC text (``Z``; NaT as empty)."""
+def _as_text_times(table: Any, missing: Any = "") -> Any:
+    """``table`` with its timestamp columns as ISO 8601 UTC text (``Z``; NaT as ``missing``)."""
     import pandas as pd
 
     from kizashi.data.utc_text import utc_text
@@ -88,7 +90,8 @@ def _as_text_times(table: Any) -> Any:
         if isinstance(values.dtype, pd.DatetimeTZDtype):
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
         if pd.api.types.is_datetime64_dtype(values.dtype):
-            changed[column] = utc_text(values.to_numpy())
+            text = utc_text(values.to_numpy())
+            changed[column] = text if missing == "" else np.where(text == "", missing, text)
     return changed
 
 
@@ -109,9 +112,29 @@ def write_table(table: Any, path: str | Path) -> None:
     if suffix == ".parquet":
         table.to_parquet(path, index=False)
         return
-    text = _as_text_times(table)
+    text = _as_text_times(table, "" if suffix in (".csv", ".csv.gz") else None)
     if suffix in (".csv", ".csv.gz"):
         text.to_csv(path, index=False, compression="gzip" if suffix == ".csv.gz" else None)
     else:
-        text.to_json(path, orient="records", lines=suffix == ".jsonl", force_ascii=False,
-                     date_format="iso", indent=None)
+        _write_json_rows(text, path, lines=suffix == ".jsonl")
+
+
+def _write_json_rows(table: Any, path: str | Path, lines: bool) -> None:
+    """``table``'s rows as JSON objects (an array, or one per line), every number with the
+    digits Python's ``repr`` gives it (pandas' ``to_json`` keeps 15 decimal places at most,
+    so 2⁻⁴⁰ lost its digits) and ``null`` for an empty or non-finite cell."""
+    import json
+
+    cleaned = table.replace([np.inf, -np.inf], np.nan)
+    rows = cleaned.astype(object).where(cleaned.notna(), None).to_dict(orient="records")
+
+    def plain(value: Any) -> Any:  # numpy scalars that astype(object) left
+        return value.item() if hasattr(value, "item") else str(value)
+
+    with open(path, "w", encoding="utf-8") as out:
+        if lines:
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False, allow_nan=False, default=plain))
+                out.write("\n")
+        else:
+            json.dump(rows, out, ensure_ascii=False, allow_nan=False, default=plain)

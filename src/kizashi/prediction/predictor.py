@@ -117,23 +117,31 @@ class PredictionResult:
         return dataclasses.replace(self, timestamps=timestamps, probability=probability,
                                    warning=warning, eta=eta)
 
-    def to_long(self) -> Any:
+    def to_long(self, times_as_text: bool = True) -> Any:
         """``timestamp,entity,metric,probability,is_warning,eta``: one row per series per
-        step; ``probability`` empty while learning, ``eta`` empty when no crossing is expected."""
+        step; ``probability`` empty while learning, ``eta`` empty when no crossing is expected.
+
+        Times are ISO 8601 UTC text (``Z``), or with ``times_as_text=False`` UTC
+        ``datetime64`` columns (``eta`` NaT when none), for formats that keep timestamps."""
         import pandas as pd
 
         n, k = self.probability.shape
         eta = self.eta.ravel()
         unit = _exact_unit(self.timestamps)  # sub-second steps keep their fraction
-        eta_text = np.where(np.isnat(eta), "", np.datetime_as_string(eta, unit=unit) + "Z")
-        stamps = np.datetime_as_string(self.timestamps.astype(f"datetime64[{unit}]"), unit=unit)
+        if times_as_text:
+            eta = np.where(np.isnat(eta), "", np.datetime_as_string(eta, unit=unit) + "Z")
+            stamps = np.char.add(np.datetime_as_string(
+                self.timestamps.astype(f"datetime64[{unit}]"), unit=unit), "Z")
+        else:
+            eta = eta.astype(f"datetime64[{unit}]").astype("datetime64[ns]")  # as the text
+            stamps = self.timestamps.astype("datetime64[ns]")
         return pd.DataFrame({
-            "timestamp": np.repeat(np.char.add(stamps, "Z"), k),
+            "timestamp": np.repeat(stamps, k),
             "entity": np.tile(np.asarray(self.entities, dtype=object), n),
             "metric": np.tile(np.asarray(self.metrics, dtype=object), n),
             "probability": np.round(self.probability.ravel(), 4),
             "is_warning": self.warning.ravel(),
-            "eta": eta_text,
+            "eta": eta,
         })
 
 
