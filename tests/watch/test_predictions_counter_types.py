@@ -45,8 +45,8 @@ def handler(types: dict | None, series: list[str]):
         if path == "/api/v1/metadata":
             if types is None:
                 return 404, b"404 page not found"
-            name = query.get("metric", "")
-            data = {name: types[name]} if name in types else {}
+            name = query.get("metric")
+            data = types if name is None else ({name: types[name]} if name in types else {})
             return 200, json.dumps({"status": "success", "data": data}).encode()
         if path == "/api/v1/query":
             t = float(query["time"])
@@ -76,9 +76,8 @@ def test_the_source_tells_the_type_of_a_metric_and_of_its_family():
         source = PrometheusSource(server.url, retries=2, sleep=lambda s: None)
         types = source.metric_types(["requests", "rpc_seconds_bucket", "load_count"])
         assert types == {"requests": "counter", "rpc_seconds": "histogram"}
-        # each name and its family (without the suffix), each once
-        assert metadata_asked(server) == ["requests", "rpc_seconds_bucket", "load_count",
-                                          "rpc_seconds", "load"]
+        # one request for every family (a name's family: without its suffix)
+        assert metadata_asked(server) == [None]
     finally:
         server.close()
 
@@ -162,7 +161,8 @@ def test_a_counter_by_type_gets_no_anomaly_ahead_where_its_values_read_as_a_gaug
             got = _probabilities(watcher)
             assert (got["requests"] is None) == expected_none, (types is not None, got)
             assert got["load"] is not None  # a gauge: predicted either way
-            # with metadata each name once; without, one refused request, then an hour's wait
-            assert len(metadata_asked(server)) == (2 if types else 1)
+            # one request for both names (then none: nothing new); without metadata, one
+            # refused request, then an hour's wait
+            assert len(metadata_asked(server)) == 1
         finally:
             server.close()

@@ -41,7 +41,7 @@ goes on where it stopped.
 
 Counters (``docs/prediction.md``, "Counters") get no anomaly-ahead prediction: known by
 their values, their name (``*_total``, ``*_count``, …) and, where the source can tell
-(a Prometheus source's ``/api/v1/metadata``, asked once per new metric name by
+(a Prometheus source's ``/api/v1/metadata``, one request when new metric names appear, by
 :meth:`WatchPredictions.learn_types`), their TYPE:
 
 >>> p.counter_hints([{"__name__": "errors_total"}, {"__name__": "load"}]).tolist()
@@ -71,8 +71,6 @@ PREDICT = "predict"
 MAX_HISTORY_STEPS = 50_000
 #: After a failed metadata request, metric TYPEs are asked again this much later (seconds).
 TYPES_RETRY_SECONDS = 3600.0
-#: At most this many metric names are asked for their TYPE per tick (the rest the next one).
-TYPES_PER_TICK = 64
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +227,7 @@ class WatchPredictions:
         ask = getattr(source, "metric_types", None)
         if ask is None or now < self._retry_at:
             return
-        names = sorted({metric_name(m) for m in labels} - self._asked - {""})[:TYPES_PER_TICK]
+        names = sorted({metric_name(m) for m in labels} - self._asked - {""})
         if not names:
             return
         try:

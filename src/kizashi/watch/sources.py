@@ -150,18 +150,19 @@ class PrometheusSource:
     def metric_types(self, names: list[str]) -> dict[str, str]:
         """The TYPE (``counter``, ``gauge``, ``histogram``, …) of each metric family that
         ``/api/v1/metadata`` knows among ``names`` and their families (``foo`` for
-        ``foo_total``, ``foo_bucket``, …); one attempt per name, no retries (a server without
-        the endpoint answers 404: :class:`SourceError`, and the caller goes on without)."""
+        ``foo_total``, ``foo_bucket``, …). One request, for every family the server knows
+        (one answer, not a request per name: a tick never waits on dozens of them), no
+        retries (a server without the endpoint answers 404: :class:`SourceError`, and the
+        caller goes on without)."""
         from kizashi.prediction.counters import COUNTER_SUFFIXES
 
         wanted = dict.fromkeys(names)
         for name in names:
             wanted.update(dict.fromkeys(name[:-len(s)] for s in COUNTER_SUFFIXES
                                         if name.endswith(s) and len(name) > len(s)))
+        data = self._get_once(f"{self.url}/api/v1/metadata", "/api/v1/metadata")
         types = {}
         for name in wanted:
-            url = f"{self.url}/api/v1/metadata?" + urllib.parse.urlencode({"metric": name})
-            data = self._get_once(url, "/api/v1/metadata")
             entries = data.get(name) if isinstance(data, dict) else None
             if isinstance(entries, list) and entries and isinstance(entries[0], dict):
                 kind = entries[0].get("type")
