@@ -4,7 +4,8 @@ Each :meth:`LogSource.read` reads the lines appended since the last one (a file
 that shrank was rotated: it is read from the start), mines their templates with
 Drain3 (:class:`kizashi.data.logs.LogTemplates`, kept for the life of the
 source) and returns the counts of the steps that are complete — a step is
-complete once a line of a later step has arrived. Series are labelled
+complete once a line of a later step has arrived and this machine's clock has
+passed it (a host whose clock runs ahead does not close steps early). Series are labelled
 ``{"entity": host, "metric": "log:<template>"}`` with the template as first seen,
 so a series keeps its name while Drain generalises the template; and each host
 has ``log:lines``, all its lines per step. A template's series starts with its
@@ -178,7 +179,9 @@ class LogSource:
         self._ingest(lines)
         if not self._counts or not np.isfinite(self._latest):
             return Samples.empty()
-        last_complete = int(np.floor(self._latest / self.step)) - 1
+        # a step is complete once a later line came, and never before the clock has passed
+        # it: a host whose clock runs ahead must not close steps the others still write in
+        last_complete = int(np.floor(min(self._latest, self.clock()) / self.step)) - 1
         first = min(self._counts)
         if since is not None:
             first = max(first, int(np.floor(since / self.step)) + 1)

@@ -1,0 +1,65 @@
+"""Hosts whose clocks disagree with this machine's, through the watch's ``logs`` source.
+
+A host whose clock runs ahead (by less than the five minutes that get a line skipped)
+must not close the steps the hosts on time are still writing in: each step is delivered
+once the clock has passed it, so no line of a host on time is lost as "late".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from kizashi.engine.log_source import LogSource
+
+START = dt.datetime(2026, 3, 9, 10, 0, tzinfo=dt.UTC).timestamp()
+
+
+def stamp(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def totals(samples) -> dict[tuple[str, float], float]:
+    out = {}
+    for j, label in enumerate(samples.labels):
+        if label["metric"] == "log:lines":
+            for i, t in enumerate(samples.timestamps.tolist()):
+                out[(label["entity"], t)] = float(samples.values[i, j])
+    return out
+
+
+@pytest.mark.parametrize("ahead", [30.0, 61.0, 150.0, 299.0])
+def test_a_host_ahead_of_the_clock_loses_no_line_of_the_hosts_on_time(tmp_path, caplog, ahead):
+    path = tmp_path / "a.log"
+    path.write_text("")
+    clock = [START]
+    source = LogSource(str(path), format="iso", clock=lambda: clock[0])
+    got: dict = {}
+    since = None
+    with caplog.at_level(logging.WARNING, logger="kizashi.watch"):
+        for second in range(0, 20 * 60, 10):  # every 10 s: n1 and n2 on time, fast ahead
+            clock[0] = START + second
+            with open(path, "a") as handle:
+                handle.write(f"{stamp(clock[0] + ahead)} fast tick\n"
+                             f"{stamp(clock[0])} n1 tick\n{stamp(clock[0])} n2 tick\n")
+            samples = source.read(since)
+            got.update(totals(samples))
+            if samples.timestamps.size:
+                since = float(samples.timestamps[-1])
+    assert "skipped" not in caplog.text
+    # every minute the clock has passed (10:00 .. 10:18) holds six lines of each host on time
+    for host in ("n1", "n2"):
+        assert [got[(host, START + 60 * m)] for m in range(19)] == [6.0] * 19
+    assert max(t for _, t in got) == START + 18 * 60  # nothing the clock has not passed
+
+
+def test_steps_wait_for_the_clock_not_for_the_newest_line(tmp_path):
+    path = tmp_path / "a.log"
+    path.write_text(f"{stamp(START + 5)} n1 a\n{stamp(START + 200)} fast b\n")
+    clock = [START + 30]
+    source = LogSource(str(path), format="iso", clock=lambda: clock[0])
+    assert source.read(None).timestamps.size == 0  # 10:00 is not over on this clock
+    clock[0] = START + 61
+    assert source.read(None).timestamps.tolist() == [START]
