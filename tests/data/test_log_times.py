@@ -111,7 +111,7 @@ ISO_SPELLINGS = {
 
 @pytest.mark.parametrize("stamp", sorted(ISO_SPELLINGS))
 def test_every_iso_spelling_names_the_same_instant_and_keeps_the_host(stamp):
-    parsed = parse_lines([f"{stamp} node-7 sbatchd: job 12 done"] * 3, "iso")
+    parsed = parse_lines([f"{stamp} node-7 sbatchd: job 12 done"] * 3, "iso", timezone="UTC")
     assert parsed.skipped == 0 and parsed.hosts == ["node-7"] * 3
     assert parsed.messages[0] == "sbatchd: job 12 done"
     assert parsed.timestamps[0] == pytest.approx(ISO_SPELLINGS[stamp], abs=1e-6)
@@ -129,7 +129,7 @@ PRIORITY_ISO = ["<13>1 2026-03-09T10:00:05Z node-7 sbatchd: job 12 done",
 @pytest.mark.parametrize("line", SYSLOG_SPELLINGS + PRIORITY_ISO)
 def test_syslog_spellings_are_one_line_of_the_same_host_and_message(line):
     fmt = "iso" if line in PRIORITY_ISO else "syslog"
-    parsed = parse_lines([line] * 3)  # auto: the format is recognised
+    parsed = parse_lines([line] * 3, timezone="UTC")  # auto: the format is recognised
     assert parsed.skipped == 0 and parsed.hosts == ["node-7"] * 3
     assert parsed.messages[0] == "sbatchd: job 12 done"
     stamp = dt.datetime.fromtimestamp(parsed.timestamps[0], UTC)

@@ -63,3 +63,51 @@ def test_steps_wait_for_the_clock_not_for_the_newest_line(tmp_path):
     assert source.read(None).timestamps.size == 0  # 10:00 is not over on this clock
     clock[0] = START + 61
     assert source.read(None).timestamps.tolist() == [START]
+
+
+#: hours east of UTC on 9 March 2026 (Los Angeles is on daylight time since 8 March)
+OFFSETS = {"UTC": 0.0, "Asia/Tokyo": 9.0, "America/Los_Angeles": -7.0, "Asia/Kolkata": 5.5}
+
+
+def local_lines(layout: str, offset_hours: float, n: int = 30) -> list[str]:
+    """A line every 20 s from 10:00:05 UTC, written in wall-clock time ``offset_hours``
+    east of UTC, without a zone."""
+    out = []
+    for i in range(n):
+        wall = dt.datetime.fromtimestamp(START + 5 + 20 * i + offset_hours * 3600, dt.UTC)
+        text = (f"{wall:%b} {wall.day:2d} {wall:%H:%M:%S}" if layout == "syslog"
+                else f"{wall:%Y-%m-%d %H:%M:%S}")
+        out.append(f"{text} n{i % 3} job {i} done")
+    return out
+
+
+@pytest.mark.parametrize("layout", ["iso", "syslog"])
+@pytest.mark.parametrize("zone", sorted(OFFSETS))
+def test_local_time_lines_of_any_zone_count_at_their_utc_steps(tmp_path, caplog, layout, zone):
+    path = tmp_path / "a.log"
+    path.write_text("".join(x + "\n" for x in local_lines(layout, OFFSETS[zone])))
+    # this machine's clock: just after the last line (10:09:45 UTC), the true instant
+    source = LogSource(str(path), format=layout, timezone=zone, clock=lambda: START + 600)
+    with caplog.at_level(logging.WARNING, logger="kizashi.watch"):
+        got = totals(source.read(None))
+    assert "skipped" not in caplog.text
+    # 10:00 .. 10:08 UTC complete (10:09 still open), one line per host each minute
+    assert got == {(f"n{h}", START + 60 * m): 3.0 / 3 for h in range(3) for m in range(9)}
+
+
+def test_a_logs_source_takes_its_timezone_from_the_config(tmp_path):
+    from kizashi.watch.config import parse_config
+
+    def config(source: str) -> str:
+        return (f"interval: 1m\nlisten: off\nsources: {{l: {{{source}}}}}\nwatches:\n"
+                "  - {name: w, source: l, query: logs, detectors: [{name: d, detector: "
+                "threshold}]}\n")
+
+    logs = f"type: logs, path: '{tmp_path / 'a.log'}'"
+    parsed = parse_config(config(logs + ", timezone: Asia/Tokyo"))
+    assert LogSource.from_config(parsed.sources["l"]).timezone == "Asia/Tokyo"
+    assert LogSource.from_config(parse_config(config(logs)).sources["l"]).timezone is None
+    with pytest.raises(ValueError, match=r"sources\.l\.timezone: unknown time zone 'Asia/Tokio'"):
+        parse_config(config(logs + ", timezone: Asia/Tokio"))
+    with pytest.raises(ValueError, match="unknown key.*timezone"):
+        parse_config(config("type: prometheus, url: 'http://127.0.0.1:9090', timezone: UTC"))

@@ -14,7 +14,9 @@ Formats (``format=``): ``iso`` (``2026-03-09T10:00:00Z host message``, as
 ``journalctl -o short-iso`` writes), ``syslog`` (``Mar  9 10:00:00 host
 message``, this year), ``bgl`` and ``hpc`` (the loghub supercomputer logs;
 ``bgl`` lines carry an alert label), or ``auto`` (the first that fits the
-file's first lines).
+file's first lines). A time without a zone (syslog's, an ISO time without one) is
+local time where it was written: it is read in ``timezone=`` (an IANA name; by
+default this machine's zone) and turned into UTC (:mod:`kizashi.data.log_zone`).
 
 >>> lines = ["2026-03-09T10:00:05Z n1 mbatchd started pid 4121",
 ...          "2026-03-09T10:00:40Z n1 mbatchd started pid 4188",
@@ -30,8 +32,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -140,9 +143,11 @@ def _iso_text(text: str) -> str:
     return text.replace(",", ".")
 
 
-def _epoch(text: str, kind: str, year: int, now: float | None = None) -> float:
+def _epoch(text: str, kind: str, year: int, now: float | None = None,
+           zone: tzinfo | None = UTC) -> float:
     """Epoch seconds of a line's time; a ``ValueError`` for one that names no instant a
-    count can be kept at.
+    count can be kept at. A time without a zone (syslog's, an ISO time without one) is
+    read in ``zone`` (None: this machine's; :mod:`kizashi.data.log_zone`).
 
     A syslog time has no year: it is the latest year (this one, or up to four back for
     29 February) that puts it no more than a day after ``now`` (December's lines read
@@ -154,37 +159,46 @@ def _epoch(text: str, kind: str, year: int, now: float | None = None) -> float:
     >>> _epoch("Feb 29 12:00:00", "syslog", 2026, now)  # 2024, the last leap year
     1709208000.0
     """
-    from datetime import UTC, datetime
+    from kizashi.data.log_zone import utc_seconds
 
+    try:
+        seconds = _seconds(text, kind, year, now, zone, utc_seconds)
+    except (OverflowError, OSError):  # a year the C library cannot place in local time
+        raise ValueError(f"time {text!r} is outside 1677-2262") from None
+    if not _EARLIEST < seconds < _LATEST:
+        raise ValueError(f"time {text!r} is outside 1677-2262")
+    return seconds
+
+
+def _seconds(text: str, kind: str, year: int, now: float | None, zone: tzinfo | None,
+             utc_seconds: Callable[[datetime, tzinfo | None], float]) -> float:
     if kind == "epoch":
-        seconds = float(text)
-    elif kind == "syslog":
+        return float(text)
+    if kind == "syslog":
         now = datetime.now(UTC).timestamp() if now is None else now
         for candidate in range(year, year - 5, -1):
             try:
                 stamp = datetime.strptime(f"{candidate} {text}", "%Y %b %d %H:%M:%S")
             except ValueError:  # 29 February of a year that has none
                 continue
-            seconds = stamp.replace(tzinfo=UTC).timestamp()
+            seconds = utc_seconds(stamp, zone)
             if seconds <= now + 86400:
-                break
-        else:
-            raise ValueError(f"no year puts {text!r} before now")
-    else:
-        stamp = (datetime.fromisoformat(_iso_text(text)) if kind == "iso"
-                 else datetime.strptime(text, kind))
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        seconds = stamp.timestamp()
-    if not _EARLIEST < seconds < _LATEST:
-        raise ValueError(f"time {text!r} is outside 1677-2262")
-    return seconds
+                return seconds
+        raise ValueError(f"no year puts {text!r} before now")
+    stamp = (datetime.fromisoformat(_iso_text(text)) if kind == "iso"
+             else datetime.strptime(text, kind))
+    return utc_seconds(stamp, zone)
 
 
-def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
-    """Split lines into time, host, message; lines that do not fit are counted and skipped."""
-    from datetime import UTC, datetime
+def parse_lines(lines: Iterable[str], format: str = "auto",
+                timezone: str | None = None) -> ParsedLines:
+    """Split lines into time, host, message; lines that do not fit are counted and skipped.
 
+    Times without a zone are read in ``timezone`` (an IANA name; None or ``local``: this
+    machine's zone, :mod:`kizashi.data.log_zone`)."""
+    from kizashi.data.log_zone import log_zone
+
+    zone = log_zone(timezone)
     lines = list(lines)
     name = detect_format(lines) if format == "auto" else format
     if name not in LOG_FORMATS:
@@ -200,7 +214,7 @@ def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
             skipped += bool(line.strip())
             continue
         try:
-            stamps.append(_epoch(found["timestamp"], fmt.time, year, now_seconds))
+            stamps.append(_epoch(found["timestamp"], fmt.time, year, now_seconds, zone))
         except ValueError:
             skipped += 1
             continue
@@ -277,8 +291,11 @@ def _metric(template: str, limit: int = 80) -> str:
 
 def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto",
                   name: str = "logs", miner: LogTemplates | None = None,
-                  by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
+                  by_host: bool = True, max_cells: int | None = None,
+                  timezone: str | None = None) -> SeriesFrame:
     """Count the lines of each template on each host per ``step`` seconds (module docs).
+
+    Times without a zone are read in ``timezone`` (:func:`parse_lines`).
 
     ``by_host=False`` counts each template over all hosts (entity ``all``): fewer,
     denser series for a log of many hosts and few lines each.
@@ -291,7 +308,7 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
     """
     if not step > 0:
         raise ValueError(f"log step must be positive seconds, got {step}")
-    parsed = parse_lines(lines, format)
+    parsed = parse_lines(lines, format, timezone)
     if not parsed.hosts:
         raise ValueError(f"{name}: no log line fits the format"
                          f"{f' ({parsed.skipped} skipped)' if parsed.skipped else ''}")
@@ -343,7 +360,8 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
 
 
 def read_logs(path: str | Path, step: float = 60.0, format: str = "auto",
-              by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
+              by_host: bool = True, max_cells: int | None = None,
+              timezone: str | None = None) -> SeriesFrame:
     """:func:`logs_to_frame` of a log file (plain or gzip); a byte that is not UTF-8 (or
     NUL) is replaced in its line (:mod:`kizashi.data.log_text`), counted in
     ``frame.meta["replaced"]``."""
@@ -353,6 +371,7 @@ def read_logs(path: str | Path, step: float = 60.0, format: str = "auto",
 
     text, replaced = log_text(Path(path))
     frame = logs_to_frame(io.StringIO(text, newline=""), step=step, format=format,
-                          name=str(path), by_host=by_host, max_cells=max_cells)
+                          name=str(path), by_host=by_host, max_cells=max_cells,
+                          timezone=timezone)
     frame.meta["replaced"] = replaced
     return frame

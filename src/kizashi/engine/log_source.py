@@ -21,9 +21,14 @@ In a watch config::
         type: logs
         path: /var/log/lsf/mbatchd.log
         format: iso            # iso, syslog, bgl, hpc or auto
+        timezone: Asia/Tokyo   # zone of times written without one; default: local
 
-Steps are 60 s (``LogSource(step=...)`` from Python). The template miner lives in
-memory: after a restart the file is read from its start again.
+A time written without a zone (syslog's, an ISO time without one) is read in
+``timezone`` (an IANA name; default ``local``, this machine's zone, where a syslog
+file it tails was written) and turned into UTC before any check below; a time with a
+zone or offset is that instant. Steps are 60 s (``LogSource(step=...)`` from Python).
+The template miner lives in memory: after a restart the file is read from its start
+again.
 
 The file is read by :class:`~kizashi.engine.log_tail.LogTail`: rotated, truncated or
 replaced, it is read from its start again; a byte that is not UTF-8 is replaced in its
@@ -84,8 +89,16 @@ class LogSource:
     follows_clock = False
 
     def __init__(self, path: str, format: str = "auto", name: str = "logs",
-                 step: float = 60.0, clock: Callable[[], float] = time.time):
+                 step: float = 60.0, clock: Callable[[], float] = time.time,
+                 timezone: str | None = None):
+        from kizashi.data.log_zone import log_zone
         from kizashi.engine.log_tail import LogTail
+
+        try:  # zone-less times (syslog's) are read in it, before any check on them
+            log_zone(timezone)
+        except ValueError as error:
+            raise SourceError(f"source {name!r}: {error}") from None
+        self.timezone = timezone
 
         self.path = path
         self.format = format
@@ -102,8 +115,9 @@ class LogSource:
 
     @classmethod
     def from_config(cls, spec: Any) -> LogSource:
-        """From a watch config's source entry (``path``, ``format``)."""
-        return cls(spec.path or "", getattr(spec, "format", "auto") or "auto", spec.name)
+        """From a watch config's source entry (``path``, ``format``, ``timezone``)."""
+        return cls(spec.path or "", getattr(spec, "format", "auto") or "auto", spec.name,
+                   timezone=getattr(spec, "timezone", None))
 
     def check(self) -> str:
         """Whether the file is there."""
@@ -124,7 +138,7 @@ class LogSource:
         try:
             if self.format == "auto":  # fixed on the first lines: junk later is skipped
                 self.format = detect_format(lines)
-            parsed = parse_lines(lines, self.format)
+            parsed = parse_lines(lines, self.format, self.timezone)
         except ValueError as error:
             raise SourceError(f"source {self.name!r}: {error}") from None
         horizon = self.clock() + FUTURE_SECONDS
