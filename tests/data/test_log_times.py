@@ -106,6 +106,10 @@ ISO_SPELLINGS = {
     "2026-03-09 10:00:00.250 GMT": INSTANT,
     "2026-03-09T10:00Z": INSTANT - 0.25,              # no seconds
     "2026-03-09 19:00+09:00": INSTANT - 0.25,
+    "2026-03-09 19:00:00,250 +0900": INSTANT,          # an offset after a space
+    "2026-03-09 19:00:00.250 +09:00": INSTANT,
+    "2026-03-09T05:30:00.250 -04:30": INSTANT,
+    "2026-03-09 15:30:00,250 +0530": INSTANT,
 }
 
 
@@ -135,3 +139,26 @@ def test_syslog_spellings_are_one_line_of_the_same_host_and_message(line):
     stamp = dt.datetime.fromtimestamp(parsed.timestamps[0], UTC)
     assert (stamp.month, stamp.day, stamp.hour, stamp.second) == (3, 9, 10, 5)
     assert parse_lines([line], fmt).hosts == ["node-7"]
+
+
+#: a host named UTC or GMT: the word after it ends with ':' (a program's tag), so it is
+#: the host and the time has no zone; followed by a plain word, it is the zone
+ZONE_OR_HOST = {
+    "2026-03-09 10:00:05 UTC kernel: x": ("UTC", "kernel: x", None),
+    "2026-03-09 10:00:05 GMT sshd[42]: x": ("GMT", "sshd[42]: x", None),
+    "2026-03-09 10:00:05 UTC UTC kernel: x": ("UTC", "kernel: x", "UTC"),
+    "2026-03-09 10:00:05 UTC n1 kernel: x": ("n1", "kernel: x", "UTC"),
+    "2026-03-09 10:00:05 GMT n1 x": ("n1", "x", "UTC"),
+    "2026-03-09 10:00:05 UTC: x y": ("UTC:", "x y", None),
+}
+
+
+@pytest.mark.parametrize("line", sorted(ZONE_OR_HOST))
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo"])
+def test_utc_or_gmt_after_the_time_is_the_zone_or_the_host(line, zone):
+    host, message, own_zone = ZONE_OR_HOST[line]
+    parsed = parse_lines([line], "iso", timezone=zone)
+    assert (parsed.hosts, parsed.messages) == ([host], [message])
+    hours = 0 if own_zone == "UTC" or zone == "UTC" else 9  # Tokyo's wall clock: 9 h earlier
+    utc = dt.datetime(2026, 3, 9, 10, 0, 5, tzinfo=UTC).timestamp() - hours * 3600
+    assert parsed.timestamps.tolist() == [utc]

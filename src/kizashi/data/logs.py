@@ -75,11 +75,13 @@ class LogFormat:
 
 LOG_FORMATS: dict[str, LogFormat] = {
     # seconds optional, a fraction after '.' or ',' (Python's logging), a zone as Z, z,
-    # an offset or the words UTC / GMT; a syslog priority <N> (and RFC 5424's version) first
+    # an offset (after a space too) or the words UTC / GMT; a syslog priority <N> (and
+    # RFC 5424's version) first. UTC / GMT is the zone unless the word after it ends
+    # with ':' (a program's tag, "kernel:", "sshd[42]:"): then it is the host's name
     "iso": LogFormat(r"^(?:<\d{1,3}>(?:1 )?)?"
                      r"(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?"
-                     r"(?:[Zz]|[+-]\d\d:?\d\d| UTC| GMT)?) (?P<host>\S+) (?P<message>.*)$",
-                     "iso"),
+                     r"(?:[Zz]|\s?[+-]\d\d:?\d\d| (?:UTC|GMT)(?= \S*[^\s:] ))?) "
+                     r"(?P<host>\S+) (?P<message>.*)$", "iso"),
     # (a priority <N> first, as syslog sends it over the network; a day of one digit
     # after one space or two)
     "syslog": LogFormat(r"^(?:<\d{1,3}>)?(?P<timestamp>[A-Z][a-z]{2} {1,2}\d{1,2} "
@@ -130,17 +132,20 @@ _EARLIEST, _LATEST = -9_223_372_036.0, 9_223_372_036.0
 
 
 def _iso_text(text: str) -> str:
-    """An ISO time as :meth:`datetime.fromisoformat` reads it: ``,`` fraction, ``z`` and
-    the zone words UTC / GMT spelt its way.
+    """An ISO time as :meth:`datetime.fromisoformat` reads it: ``,`` fraction, ``z``, the
+    zone words UTC / GMT and an offset after a space spelt its way.
 
     >>> _iso_text("2026-03-09 10:00:00,123 UTC"), _iso_text("2026-03-09T10:00z")
     ('2026-03-09 10:00:00.123+00:00', '2026-03-09T10:00+00:00')
+    >>> _iso_text("2026-03-09 10:00:00,5 +0900")
+    '2026-03-09 10:00:00.5+0900'
+
     """
     for zone in (" UTC", " GMT", "Z", "z"):
         if text.endswith(zone):
             text = text[: -len(zone)] + "+00:00"
             break
-    return text.replace(",", ".")
+    return re.sub(r"\s+(?=[+-]\d\d:?\d\d$)", "", text.replace(",", "."))
 
 
 def _epoch(text: str, kind: str, year: int, now: float | None = None,
