@@ -90,6 +90,28 @@ def test_main_span_keeps_the_stretch_with_most_lines():
     assert main_span(np.array([3.0])).tolist() == [True]
 
 
+@pytest.mark.parametrize("per_stretch", [1, 2, 5])
+@pytest.mark.parametrize("n_stretches", [2, 3])
+def test_main_span_keeps_the_latest_of_stretches_as_long(per_stretch, n_stretches):
+    gap = 20 * 365.25 * 86400  # twenty years between stretches: 1970, 1990, 2010
+    times = np.array([k * gap + i for k in range(n_stretches) for i in range(per_stretch)])
+    shuffled = np.random.default_rng(n_stretches).permutation(times.size)
+    keep = main_span(times[shuffled])
+    assert sorted(times[shuffled][keep].tolist()) == [
+        (n_stretches - 1) * gap + i for i in range(per_stretch)]
+    # one more line in the earliest stretch: it has most lines, and wins
+    more = main_span(np.append(times, -1.0))
+    assert np.append(times, -1.0)[more].min() == -1.0 and more.sum() == per_stretch + 1
+
+
+def test_a_1970_line_and_a_2026_line_keep_the_2026_one():
+    frame = logs_to_frame(["1970-01-01T00:00:00Z n1 clock not set",
+                           "2026-03-09T10:00:00Z n1 booted"], step=60, format="iso")
+    assert frame.meta["far"] == 1
+    assert frame.timestamps.astype("datetime64[s]").astype(str).tolist() == [
+        "2026-03-09T10:00:00"]
+
+
 #: spellings of 2026-03-09T10:00:00.250Z (or of the whole minute when no seconds)
 INSTANT = dt.datetime(2026, 3, 9, 10, 0, 0, 250_000, tzinfo=UTC).timestamp()
 ISO_SPELLINGS = {

@@ -240,17 +240,21 @@ MAX_GAP_SECONDS = 10 * 365.25 * 86400
 
 def main_span(timestamps: np.ndarray, max_gap: float = MAX_GAP_SECONDS) -> np.ndarray:
     """Which lines lie in the log's main stretch of time: split where two consecutive
-    times (sorted) are more than ``max_gap`` apart, keep the stretch with most lines.
+    times (sorted) are more than ``max_gap`` apart, keep the stretch with most lines (of
+    stretches as long, the latest: a clock set wrong writes the past, seldom the future).
 
     >>> main_span(np.array([5.0, 0.0, 1.0, 9e9, 2.0]), max_gap=100).tolist()
     [True, True, True, False, True]
+    >>> main_span(np.array([1.8e9, 0.0]), max_gap=100).tolist()  # 2027 and 1970: 2027
+    [True, False]
     """
     if timestamps.size < 2:
         return np.ones(timestamps.size, dtype=bool)
     order = np.argsort(timestamps, kind="stable")
     stretch = np.concatenate([[0], np.cumsum(np.diff(timestamps[order]) > max_gap)])
     keep = np.zeros(timestamps.size, dtype=bool)
-    keep[order] = stretch == np.argmax(np.bincount(stretch))
+    sizes = np.bincount(stretch)
+    keep[order] = stretch == sizes.size - 1 - np.argmax(sizes[::-1])  # a tie: the latest
     return keep
 
 
