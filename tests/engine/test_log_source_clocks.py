@@ -111,3 +111,16 @@ def test_a_logs_source_takes_its_timezone_from_the_config(tmp_path):
         parse_config(config(logs + ", timezone: Asia/Tokio"))
     with pytest.raises(ValueError, match="unknown key.*timezone"):
         parse_config(config("type: prometheus, url: 'http://127.0.0.1:9090', timezone: UTC"))
+
+
+def test_across_a_daylight_saving_change_the_watch_delivers_contiguous_steps(tmp_path):
+    # Los Angeles, 8 March 2026: 02:00 PST becomes 03:00 PDT; 01:58 PST is 09:58Z
+    walls = ["01:58:00", "01:58:30", "01:59:00", "01:59:30",
+             "03:00:00", "03:00:30", "03:01:00", "03:01:30", "03:02:10"]
+    path = tmp_path / "a.log"
+    path.write_text("".join(f"Mar  8 {w} n1 tick\n" for w in walls))
+    utc_0958 = dt.datetime(2026, 3, 8, 9, 58, tzinfo=dt.UTC).timestamp()
+    source = LogSource(str(path), format="syslog", timezone="America/Los_Angeles",
+                       clock=lambda: utc_0958 + 4 * 60 + 20)
+    got = totals(source.read(None))
+    assert got == {("n1", utc_0958 + 60 * k): 2.0 for k in range(4)}
