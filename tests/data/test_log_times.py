@@ -90,6 +90,28 @@ def test_main_span_keeps_the_stretch_with_most_lines():
     assert main_span(np.array([3.0])).tolist() == [True]
 
 
+@pytest.mark.parametrize("per_stretch", [1, 2, 5])
+@pytest.mark.parametrize("n_stretches", [2, 3])
+def test_main_span_keeps_the_latest_of_stretches_as_long(per_stretch, n_stretches):
+    gap = 20 * 365.25 * 86400  # twenty years between stretches: 1970, 1990, 2010
+    times = np.array([k * gap + i for k in range(n_stretches) for i in range(per_stretch)])
+    shuffled = np.random.default_rng(n_stretches).permutation(times.size)
+    keep = main_span(times[shuffled])
+    assert sorted(times[shuffled][keep].tolist()) == [
+        (n_stretches - 1) * gap + i for i in range(per_stretch)]
+    # one more line in the earliest stretch: it has most lines, and wins
+    more = main_span(np.append(times, -1.0))
+    assert np.append(times, -1.0)[more].min() == -1.0 and more.sum() == per_stretch + 1
+
+
+def test_a_1970_line_and_a_2026_line_keep_the_2026_one():
+    frame = logs_to_frame(["1970-01-01T00:00:00Z n1 clock not set",
+                           "2026-03-09T10:00:00Z n1 booted"], step=60, format="iso")
+    assert frame.meta["far"] == 1
+    assert frame.timestamps.astype("datetime64[s]").astype(str).tolist() == [
+        "2026-03-09T10:00:00"]
+
+
 #: spellings of 2026-03-09T10:00:00.250Z (or of the whole minute when no seconds)
 INSTANT = dt.datetime(2026, 3, 9, 10, 0, 0, 250_000, tzinfo=UTC).timestamp()
 ISO_SPELLINGS = {
@@ -106,12 +128,16 @@ ISO_SPELLINGS = {
     "2026-03-09 10:00:00.250 GMT": INSTANT,
     "2026-03-09T10:00Z": INSTANT - 0.25,              # no seconds
     "2026-03-09 19:00+09:00": INSTANT - 0.25,
+    "2026-03-09 19:00:00,250 +0900": INSTANT,          # an offset after a space
+    "2026-03-09 19:00:00.250 +09:00": INSTANT,
+    "2026-03-09T05:30:00.250 -04:30": INSTANT,
+    "2026-03-09 15:30:00,250 +0530": INSTANT,
 }
 
 
 @pytest.mark.parametrize("stamp", sorted(ISO_SPELLINGS))
 def test_every_iso_spelling_names_the_same_instant_and_keeps_the_host(stamp):
-    parsed = parse_lines([f"{stamp} node-7 sbatchd: job 12 done"] * 3, "iso")
+    parsed = parse_lines([f"{stamp} node-7 sbatchd: job 12 done"] * 3, "iso", timezone="UTC")
     assert parsed.skipped == 0 and parsed.hosts == ["node-7"] * 3
     assert parsed.messages[0] == "sbatchd: job 12 done"
     assert parsed.timestamps[0] == pytest.approx(ISO_SPELLINGS[stamp], abs=1e-6)
@@ -129,9 +155,32 @@ PRIORITY_ISO = ["<13>1 2026-03-09T10:00:05Z node-7 sbatchd: job 12 done",
 @pytest.mark.parametrize("line", SYSLOG_SPELLINGS + PRIORITY_ISO)
 def test_syslog_spellings_are_one_line_of_the_same_host_and_message(line):
     fmt = "iso" if line in PRIORITY_ISO else "syslog"
-    parsed = parse_lines([line] * 3)  # auto: the format is recognised
+    parsed = parse_lines([line] * 3, timezone="UTC")  # auto: the format is recognised
     assert parsed.skipped == 0 and parsed.hosts == ["node-7"] * 3
     assert parsed.messages[0] == "sbatchd: job 12 done"
     stamp = dt.datetime.fromtimestamp(parsed.timestamps[0], UTC)
     assert (stamp.month, stamp.day, stamp.hour, stamp.second) == (3, 9, 10, 5)
     assert parse_lines([line], fmt).hosts == ["node-7"]
+
+
+#: a host named UTC or GMT: the word after it ends with ':' (a program's tag), so it is
+#: the host and the time has no zone; followed by a plain word, it is the zone
+ZONE_OR_HOST = {
+    "2026-03-09 10:00:05 UTC kernel: x": ("UTC", "kernel: x", None),
+    "2026-03-09 10:00:05 GMT sshd[42]: x": ("GMT", "sshd[42]: x", None),
+    "2026-03-09 10:00:05 UTC UTC kernel: x": ("UTC", "kernel: x", "UTC"),
+    "2026-03-09 10:00:05 UTC n1 kernel: x": ("n1", "kernel: x", "UTC"),
+    "2026-03-09 10:00:05 GMT n1 x": ("n1", "x", "UTC"),
+    "2026-03-09 10:00:05 UTC: x y": ("UTC:", "x y", None),
+}
+
+
+@pytest.mark.parametrize("line", sorted(ZONE_OR_HOST))
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo"])
+def test_utc_or_gmt_after_the_time_is_the_zone_or_the_host(line, zone):
+    host, message, own_zone = ZONE_OR_HOST[line]
+    parsed = parse_lines([line], "iso", timezone=zone)
+    assert (parsed.hosts, parsed.messages) == ([host], [message])
+    hours = 0 if own_zone == "UTC" or zone == "UTC" else 9  # Tokyo's wall clock: 9 h earlier
+    utc = dt.datetime(2026, 3, 9, 10, 0, 5, tzinfo=UTC).timestamp() - hours * 3600
+    assert parsed.timestamps.tolist() == [utc]

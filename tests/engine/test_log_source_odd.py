@@ -178,3 +178,36 @@ def test_a_source_path_that_is_no_file_is_a_source_error_at_check_and_read(tmp_p
     for call in (source.check, lambda: source.read(None)):
         with pytest.raises(SourceError, match="lsf.*not a regular file"):
             call()
+
+
+def odd_byte_file() -> tuple[bytes, int]:
+    """Job lines with odd bytes in some of them, and how many lines have any."""
+    spoilers = [lambda b: b.replace(b"job", "j\u00f6b".encode("latin-1")),  # Latin-1
+                lambda b: b.replace(b"job", b"j\x00b"),                      # a NUL
+                lambda b: b.replace(b"job", b"j\x00\xe9b"),                  # both in one
+                lambda b: b.replace(b"finished", b"fin\xc3\x28shed"),         # invalid UTF-8
+                lambda b: b + b"\x00" * 40]                                  # a NUL run
+    raw, odd = [], 0
+    for i, line in enumerate(job_lines()):
+        data = line.encode()
+        if i % 4 == 1:
+            data, odd = spoilers[(i // 4) % len(spoilers)](data), odd + 1
+        raw.append(data)
+    return b"\n".join(raw) + b"\n", odd
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 13])
+def test_the_tail_and_detect_count_the_same_lines_with_odd_bytes(tmp_path, caplog, chunk):
+    import re
+
+    data, odd = odd_byte_file()
+    batch_file = tmp_path / "batch.log"
+    batch_file.write_bytes(data)
+    assert read_logs(batch_file, step=60.0, format="iso").meta["replaced"] == odd
+    path = tmp_path / "tail.log"
+    path.write_bytes(b"")
+    with caplog.at_level(logging.WARNING, logger="kizashi.watch"):
+        tail_totals(LogSource(str(path), format="iso"), data, path, chunk)
+    said = [int(m[1]) for m in (re.search(r"(\d+) line\(s\) of .* not UTF-8", r.getMessage())
+                                for r in caplog.records) if m]
+    assert sum(said) == odd

@@ -84,8 +84,9 @@ def test_bytes_that_are_not_utf8_are_replaced_in_their_line_only(tmp_path, case)
     assert got == expected(data)
     assert got[0] == got[-1] == "2026-03-09T10:01:00Z n2 fine"
     assert "\x00" not in "".join(got)
-    assert tail.replaced == sum(not _is_utf8(raw) for raw in data.split(b"\n"))
-    assert (tail.replaced > 0) == (case != "nul bytes")
+    # a line with a byte that is not UTF-8 or a NUL counts once (as detect --logs counts)
+    assert tail.replaced == sum(not _is_utf8(raw) or b"\x00" in raw for raw in data.split(b"\n"))
+    assert tail.replaced > 0
 
 
 def _is_utf8(raw: bytes) -> bool:

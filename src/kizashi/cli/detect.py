@@ -147,7 +147,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
            group_window: int = 6, entity_labels: Path | None = None,
            peers_by: str | None = None, logs: Path | None = None, log_format: str = "auto",
            log_step: str = "1m", log_hosts: bool = True, dask_address: str | None = None,
-           partitions: int | None = None) -> None:
+           partitions: int | None = None, log_timezone: str = "local") -> None:
     """Score every series in FILE (or a Prometheus query) and flag anomalies.
 
     FILE is CSV (plain or gzip) or Parquet. Every detector has a working default
@@ -201,7 +201,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
                 raise ValueError("give a FILE, --prometheus URL or --logs FILE, one of them")
             from kizashi.cli.detect_logs import read_log_input
 
-            frame = read_log_input(logs, log_format, log_step, log_hosts)
+            frame = read_log_input(logs, log_format, log_step, log_hosts, log_timezone)
         elif (file is None) == (prometheus is None):
             raise ValueError("give a FILE or --prometheus URL (with --query), not both")
         elif prometheus is not None:

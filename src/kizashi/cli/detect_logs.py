@@ -25,14 +25,16 @@ def _duration(seconds: float) -> str:
     return f"{-(-int(seconds) // 86_400)}d"
 
 
-def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool) -> Any:
-    """The log file as a SeriesFrame of counts per template (and host) per step."""
+def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool,
+                   timezone: str | None = None) -> Any:
+    """The log file as a SeriesFrame of counts per template (and host) per step; times
+    without a zone read in ``timezone`` (None: this machine's)."""
     from kizashi.data.logs import LogCountsTooLarge, read_logs
     from kizashi.durations import parse_duration
 
     try:
         frame = read_logs(path, step=parse_duration(log_step), format=log_format,
-                          by_host=by_host, max_cells=MAX_LOG_CELLS)
+                          by_host=by_host, max_cells=MAX_LOG_CELLS, timezone=timezone)
     except LogCountsTooLarge as large:  # a few lines months apart on many hosts: zeros
         cells = large.n_times * large.n_series
         fits = large.span_seconds * large.n_series / MAX_LOG_CELLS
@@ -66,6 +68,16 @@ def read_log_input(path: Path, log_format: str, log_step: str, by_host: bool) ->
     return frame
 
 
+def _check_zone(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from kizashi.data.log_zone import log_zone
+
+    try:
+        log_zone(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    return value
+
+
 OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--logs", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                  help="Read a log file instead: lines per Drain3 template (and host) per "
@@ -77,6 +89,10 @@ OPTIONS: list[Callable[[Any], Any]] = [
     click.option("--log-step", default="1m", show_default=True, metavar="DURATION",
                  type=Duration(1.0, 366 * 86400.0),
                  help="Counting interval for --logs (e.g. 1m, 1h; 1s to 366d)."),
+    click.option("--log-timezone", "log_timezone", default="local", show_default=True,
+                 metavar="ZONE", callback=_check_zone,
+                 help="Zone of the times written without one (syslog's, ISO without Z or "
+                      "an offset): an IANA name (UTC, Asia/Tokyo) or local, this machine's."),
     click.option("--log-hosts/--log-all-hosts", "log_hosts", default=True, show_default=True,
                  help="Count per host, or each template over all hosts (few lines per host)."),
 ]

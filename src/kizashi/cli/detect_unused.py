@@ -21,6 +21,7 @@ NEEDS: list[tuple[str, str, Callable[[Mapping[str, Any]], bool], str]] = [
     ("labels", "--labels", lambda v: v["fmt"] == "nab", "--format nab"),
     ("log_format", "--log-format", lambda v: v["logs"] is not None, "--logs FILE"),
     ("log_step", "--log-step", lambda v: v["logs"] is not None, "--logs FILE"),
+    ("log_timezone", "--log-timezone", lambda v: v["logs"] is not None, "--logs FILE"),
     ("log_hosts", "--log-hosts/--log-all-hosts", lambda v: v["logs"] is not None,
      "--logs FILE"),
     ("query", "--query", lambda v: v["prometheus"] is not None, "--prometheus URL"),

@@ -14,7 +14,9 @@ Formats (``format=``): ``iso`` (``2026-03-09T10:00:00Z host message``, as
 ``journalctl -o short-iso`` writes), ``syslog`` (``Mar  9 10:00:00 host
 message``, this year), ``bgl`` and ``hpc`` (the loghub supercomputer logs;
 ``bgl`` lines carry an alert label), or ``auto`` (the first that fits the
-file's first lines).
+file's first lines). A time without a zone (syslog's, an ISO time without one) is
+local time where it was written: it is read in ``timezone=`` (an IANA name; by
+default this machine's zone) and turned into UTC (:mod:`kizashi.data.log_zone`).
 
 >>> lines = ["2026-03-09T10:00:05Z n1 mbatchd started pid 4121",
 ...          "2026-03-09T10:00:40Z n1 mbatchd started pid 4188",
@@ -30,8 +32,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +75,13 @@ class LogFormat:
 
 LOG_FORMATS: dict[str, LogFormat] = {
     # seconds optional, a fraction after '.' or ',' (Python's logging), a zone as Z, z,
-    # an offset or the words UTC / GMT; a syslog priority <N> (and RFC 5424's version) first
+    # an offset (after a space too) or the words UTC / GMT; a syslog priority <N> (and
+    # RFC 5424's version) first. UTC / GMT is the zone unless the word after it ends
+    # with ':' (a program's tag, "kernel:", "sshd[42]:"): then it is the host's name
     "iso": LogFormat(r"^(?:<\d{1,3}>(?:1 )?)?"
                      r"(?P<timestamp>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?"
-                     r"(?:[Zz]|[+-]\d\d:?\d\d| UTC| GMT)?) (?P<host>\S+) (?P<message>.*)$",
-                     "iso"),
+                     r"(?:[Zz]|\s?[+-]\d\d:?\d\d| (?:UTC|GMT)(?= \S*[^\s:] ))?) "
+                     r"(?P<host>\S+) (?P<message>.*)$", "iso"),
     # (a priority <N> first, as syslog sends it over the network; a day of one digit
     # after one space or two)
     "syslog": LogFormat(r"^(?:<\d{1,3}>)?(?P<timestamp>[A-Z][a-z]{2} {1,2}\d{1,2} "
@@ -127,22 +132,27 @@ _EARLIEST, _LATEST = -9_223_372_036.0, 9_223_372_036.0
 
 
 def _iso_text(text: str) -> str:
-    """An ISO time as :meth:`datetime.fromisoformat` reads it: ``,`` fraction, ``z`` and
-    the zone words UTC / GMT spelt its way.
+    """An ISO time as :meth:`datetime.fromisoformat` reads it: ``,`` fraction, ``z``, the
+    zone words UTC / GMT and an offset after a space spelt its way.
 
     >>> _iso_text("2026-03-09 10:00:00,123 UTC"), _iso_text("2026-03-09T10:00z")
     ('2026-03-09 10:00:00.123+00:00', '2026-03-09T10:00+00:00')
+    >>> _iso_text("2026-03-09 10:00:00,5 +0900")
+    '2026-03-09 10:00:00.5+0900'
+
     """
     for zone in (" UTC", " GMT", "Z", "z"):
         if text.endswith(zone):
             text = text[: -len(zone)] + "+00:00"
             break
-    return text.replace(",", ".")
+    return re.sub(r"\s+(?=[+-]\d\d:?\d\d$)", "", text.replace(",", "."))
 
 
-def _epoch(text: str, kind: str, year: int, now: float | None = None) -> float:
+def _epoch(text: str, kind: str, year: int, now: float | None = None,
+           zone: tzinfo | None = UTC) -> float:
     """Epoch seconds of a line's time; a ``ValueError`` for one that names no instant a
-    count can be kept at.
+    count can be kept at. A time without a zone (syslog's, an ISO time without one) is
+    read in ``zone`` (None: this machine's; :mod:`kizashi.data.log_zone`).
 
     A syslog time has no year: it is the latest year (this one, or up to four back for
     29 February) that puts it no more than a day after ``now`` (December's lines read
@@ -154,37 +164,46 @@ def _epoch(text: str, kind: str, year: int, now: float | None = None) -> float:
     >>> _epoch("Feb 29 12:00:00", "syslog", 2026, now)  # 2024, the last leap year
     1709208000.0
     """
-    from datetime import UTC, datetime
+    from kizashi.data.log_zone import utc_seconds
 
+    try:
+        seconds = _seconds(text, kind, year, now, zone, utc_seconds)
+    except (OverflowError, OSError):  # a year the C library cannot place in local time
+        raise ValueError(f"time {text!r} is outside 1677-2262") from None
+    if not _EARLIEST < seconds < _LATEST:
+        raise ValueError(f"time {text!r} is outside 1677-2262")
+    return seconds
+
+
+def _seconds(text: str, kind: str, year: int, now: float | None, zone: tzinfo | None,
+             utc_seconds: Callable[[datetime, tzinfo | None], float]) -> float:
     if kind == "epoch":
-        seconds = float(text)
-    elif kind == "syslog":
+        return float(text)
+    if kind == "syslog":
         now = datetime.now(UTC).timestamp() if now is None else now
         for candidate in range(year, year - 5, -1):
             try:
                 stamp = datetime.strptime(f"{candidate} {text}", "%Y %b %d %H:%M:%S")
             except ValueError:  # 29 February of a year that has none
                 continue
-            seconds = stamp.replace(tzinfo=UTC).timestamp()
+            seconds = utc_seconds(stamp, zone)
             if seconds <= now + 86400:
-                break
-        else:
-            raise ValueError(f"no year puts {text!r} before now")
-    else:
-        stamp = (datetime.fromisoformat(_iso_text(text)) if kind == "iso"
-                 else datetime.strptime(text, kind))
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        seconds = stamp.timestamp()
-    if not _EARLIEST < seconds < _LATEST:
-        raise ValueError(f"time {text!r} is outside 1677-2262")
-    return seconds
+                return seconds
+        raise ValueError(f"no year puts {text!r} before now")
+    stamp = (datetime.fromisoformat(_iso_text(text)) if kind == "iso"
+             else datetime.strptime(text, kind))
+    return utc_seconds(stamp, zone)
 
 
-def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
-    """Split lines into time, host, message; lines that do not fit are counted and skipped."""
-    from datetime import UTC, datetime
+def parse_lines(lines: Iterable[str], format: str = "auto",
+                timezone: str | None = None) -> ParsedLines:
+    """Split lines into time, host, message; lines that do not fit are counted and skipped.
 
+    Times without a zone are read in ``timezone`` (an IANA name; None or ``local``: this
+    machine's zone, :mod:`kizashi.data.log_zone`)."""
+    from kizashi.data.log_zone import log_zone
+
+    zone = log_zone(timezone)
     lines = list(lines)
     name = detect_format(lines) if format == "auto" else format
     if name not in LOG_FORMATS:
@@ -200,7 +219,7 @@ def parse_lines(lines: Iterable[str], format: str = "auto") -> ParsedLines:
             skipped += bool(line.strip())
             continue
         try:
-            stamps.append(_epoch(found["timestamp"], fmt.time, year, now_seconds))
+            stamps.append(_epoch(found["timestamp"], fmt.time, year, now_seconds, zone))
         except ValueError:
             skipped += 1
             continue
@@ -221,17 +240,21 @@ MAX_GAP_SECONDS = 10 * 365.25 * 86400
 
 def main_span(timestamps: np.ndarray, max_gap: float = MAX_GAP_SECONDS) -> np.ndarray:
     """Which lines lie in the log's main stretch of time: split where two consecutive
-    times (sorted) are more than ``max_gap`` apart, keep the stretch with most lines.
+    times (sorted) are more than ``max_gap`` apart, keep the stretch with most lines (of
+    stretches as long, the latest: a clock set wrong writes the past, seldom the future).
 
     >>> main_span(np.array([5.0, 0.0, 1.0, 9e9, 2.0]), max_gap=100).tolist()
     [True, True, True, False, True]
+    >>> main_span(np.array([1.8e9, 0.0]), max_gap=100).tolist()  # 2027 and 1970: 2027
+    [True, False]
     """
     if timestamps.size < 2:
         return np.ones(timestamps.size, dtype=bool)
     order = np.argsort(timestamps, kind="stable")
     stretch = np.concatenate([[0], np.cumsum(np.diff(timestamps[order]) > max_gap)])
     keep = np.zeros(timestamps.size, dtype=bool)
-    keep[order] = stretch == np.argmax(np.bincount(stretch))
+    sizes = np.bincount(stretch)
+    keep[order] = stretch == sizes.size - 1 - np.argmax(sizes[::-1])  # a tie: the latest
     return keep
 
 
@@ -277,8 +300,11 @@ def _metric(template: str, limit: int = 80) -> str:
 
 def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto",
                   name: str = "logs", miner: LogTemplates | None = None,
-                  by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
+                  by_host: bool = True, max_cells: int | None = None,
+                  timezone: str | None = None) -> SeriesFrame:
     """Count the lines of each template on each host per ``step`` seconds (module docs).
+
+    Times without a zone are read in ``timezone`` (:func:`parse_lines`).
 
     ``by_host=False`` counts each template over all hosts (entity ``all``): fewer,
     denser series for a log of many hosts and few lines each.
@@ -291,7 +317,7 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
     """
     if not step > 0:
         raise ValueError(f"log step must be positive seconds, got {step}")
-    parsed = parse_lines(lines, format)
+    parsed = parse_lines(lines, format, timezone)
     if not parsed.hosts:
         raise ValueError(f"{name}: no log line fits the format"
                          f"{f' ({parsed.skipped} skipped)' if parsed.skipped else ''}")
@@ -343,7 +369,8 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
 
 
 def read_logs(path: str | Path, step: float = 60.0, format: str = "auto",
-              by_host: bool = True, max_cells: int | None = None) -> SeriesFrame:
+              by_host: bool = True, max_cells: int | None = None,
+              timezone: str | None = None) -> SeriesFrame:
     """:func:`logs_to_frame` of a log file (plain or gzip); a byte that is not UTF-8 (or
     NUL) is replaced in its line (:mod:`kizashi.data.log_text`), counted in
     ``frame.meta["replaced"]``."""
@@ -353,6 +380,7 @@ def read_logs(path: str | Path, step: float = 60.0, format: str = "auto",
 
     text, replaced = log_text(Path(path))
     frame = logs_to_frame(io.StringIO(text, newline=""), step=step, format=format,
-                          name=str(path), by_host=by_host, max_cells=max_cells)
+                          name=str(path), by_host=by_host, max_cells=max_cells,
+                          timezone=timezone)
     frame.meta["replaced"] = replaced
     return frame

@@ -4,7 +4,8 @@ Each :meth:`LogSource.read` reads the lines appended since the last one (a file
 that shrank was rotated: it is read from the start), mines their templates with
 Drain3 (:class:`kizashi.data.logs.LogTemplates`, kept for the life of the
 source) and returns the counts of the steps that are complete — a step is
-complete once a line of a later step has arrived. Series are labelled
+complete once a line of a later step has arrived and this machine's clock has
+passed it (a host whose clock runs ahead does not close steps early). Series are labelled
 ``{"entity": host, "metric": "log:<template>"}`` with the template as first seen,
 so a series keeps its name while Drain generalises the template; and each host
 has ``log:lines``, all its lines per step. A template's series starts with its
@@ -20,9 +21,14 @@ In a watch config::
         type: logs
         path: /var/log/lsf/mbatchd.log
         format: iso            # iso, syslog, bgl, hpc or auto
+        timezone: Asia/Tokyo   # zone of times written without one; default: local
 
-Steps are 60 s (``LogSource(step=...)`` from Python). The template miner lives in
-memory: after a restart the file is read from its start again.
+A time written without a zone (syslog's, an ISO time without one) is read in
+``timezone`` (an IANA name; default ``local``, this machine's zone, where a syslog
+file it tails was written) and turned into UTC before any check below; a time with a
+zone or offset is that instant. Steps are 60 s (``LogSource(step=...)`` from Python).
+The template miner lives in memory: after a restart the file is read from its start
+again.
 
 The file is read by :class:`~kizashi.engine.log_tail.LogTail`: rotated, truncated or
 replaced, it is read from its start again; a byte that is not UTF-8 is replaced in its
@@ -83,8 +89,16 @@ class LogSource:
     follows_clock = False
 
     def __init__(self, path: str, format: str = "auto", name: str = "logs",
-                 step: float = 60.0, clock: Callable[[], float] = time.time):
+                 step: float = 60.0, clock: Callable[[], float] = time.time,
+                 timezone: str | None = None):
+        from kizashi.data.log_zone import log_zone
         from kizashi.engine.log_tail import LogTail
+
+        try:  # zone-less times (syslog's) are read in it, before any check on them
+            log_zone(timezone)
+        except ValueError as error:
+            raise SourceError(f"source {name!r}: {error}") from None
+        self.timezone = timezone
 
         self.path = path
         self.format = format
@@ -101,8 +115,9 @@ class LogSource:
 
     @classmethod
     def from_config(cls, spec: Any) -> LogSource:
-        """From a watch config's source entry (``path``, ``format``)."""
-        return cls(spec.path or "", getattr(spec, "format", "auto") or "auto", spec.name)
+        """From a watch config's source entry (``path``, ``format``, ``timezone``)."""
+        return cls(spec.path or "", getattr(spec, "format", "auto") or "auto", spec.name,
+                   timezone=getattr(spec, "timezone", None))
 
     def check(self) -> str:
         """Whether the file is there."""
@@ -123,7 +138,7 @@ class LogSource:
         try:
             if self.format == "auto":  # fixed on the first lines: junk later is skipped
                 self.format = detect_format(lines)
-            parsed = parse_lines(lines, self.format)
+            parsed = parse_lines(lines, self.format, self.timezone)
         except ValueError as error:
             raise SourceError(f"source {self.name!r}: {error}") from None
         horizon = self.clock() + FUTURE_SECONDS
@@ -178,7 +193,9 @@ class LogSource:
         self._ingest(lines)
         if not self._counts or not np.isfinite(self._latest):
             return Samples.empty()
-        last_complete = int(np.floor(self._latest / self.step)) - 1
+        # a step is complete once a later line came, and never before the clock has passed
+        # it: a host whose clock runs ahead must not close steps the others still write in
+        last_complete = int(np.floor(min(self._latest, self.clock()) / self.step)) - 1
         first = min(self._counts)
         if since is not None:
             first = max(first, int(np.floor(since / self.step)) + 1)

@@ -3,7 +3,8 @@
 :class:`LogTail` hands out each *complete* line once. It reads bytes, not text, and
 decodes each whole line on its own, so a character split across two writes is decoded
 once it is whole, and a byte that is not UTF-8 (a Latin-1 message, binary junk) becomes
-U+FFFD in its line only (counted in :attr:`LogTail.replaced`): a live log is never
+U+FFFD in its line only, as is a NUL byte (such lines counted in
+:attr:`LogTail.replaced`): a live log is never
 refused, a tick never fails on one odd line.
 
 The file is known by its identity (device and inode) and its first bytes. It is read
@@ -62,7 +63,7 @@ class LogTail:
     def __init__(self, path: str):
         self.path = path
         self.offset = 0
-        self.replaced = 0  #: lines with a byte that is not UTF-8, replaced by U+FFFD
+        self.replaced = 0  #: lines with a byte that is not UTF-8 or NUL, replaced by U+FFFD
         self.cut = 0  #: lines longer than MAX_LINE_BYTES, cut there
         self._identity: tuple[int, int] | None = None
         self._head = b""
@@ -119,7 +120,8 @@ class LogTail:
             self.cut += 1
         try:
             text = raw.decode("utf-8")
+            odd = b"\x00" in raw
         except UnicodeDecodeError:
-            text = raw.decode("utf-8", errors="replace")
-            self.replaced += 1
+            text, odd = raw.decode("utf-8", errors="replace"), True
+        self.replaced += odd  # a line with a NUL counts too, as detect --logs counts it
         return text.removesuffix("\r").replace("\x00", "\ufffd")

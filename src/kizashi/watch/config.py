@@ -128,6 +128,7 @@ class SourceConfig:
     max_bytes: int = 32 * 1024 * 1024
     timestamp_column: str = "timestamp"
     format: str = "auto"  #: ``file`` sources: auto, long or wide
+    timezone: str | None = None  #: ``logs`` sources: zone of zone-less times (None: local)
     #: auth, TLS and extra headers of a ``prometheus`` source (:mod:`kizashi.watch.http_options`)
     http: Any = None
 
@@ -768,12 +769,20 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
             raise ValueError(f"{reader.where}: sources.{name}.path is missing (the file)"
                              f"{sub.misspelt('path')}")
         form = sub.text("format", sub.get("format", "auto"))
+        zone = None  # a logs source's timezone
         if kind == "logs":  # a log format (kizashi.data.logs)
             from kizashi.data.logs import LOG_FORMATS
 
             if form not in ("auto", *LOG_FORMATS):
                 raise ValueError(f"{reader.where}: sources.{name}.format of a logs source must "
                                  f"be auto or one of {', '.join(LOG_FORMATS)}, got {form!r}")
+            from kizashi.data.log_zone import log_zone
+
+            zone = sub.get("timezone", None)
+            try:
+                log_zone(zone if zone is None else sub.text("timezone", zone))
+            except ValueError as error:
+                raise ValueError(f"{reader.where}: sources.{name}.timezone: {error}") from None
         elif form not in ("auto", "long", "wide"):
             raise ValueError(f"{reader.where}: sources.{name}.format must be auto, long or wide, "
                              f"got {form!r}")
@@ -788,6 +797,7 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
             timestamp_column=sub.text("timestamp_column", sub.get("timestamp_column",
                                                                   "timestamp")),
             format=form,
+            timezone=sub.text("timezone", zone) if zone is not None else None,
             http=_http_options(sub, kind),
         )
         sub.reject_unknown()
