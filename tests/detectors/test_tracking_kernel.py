@@ -324,3 +324,19 @@ def test_threaded_kernel_equals_the_one_thread_kernel(partial):
     np.testing.assert_array_equal(events3, events1)
     for key in state1:
         np.testing.assert_array_equal(state3[key], state1[key])
+
+
+def test_threaded_detectors_in_several_python_threads_at_once():
+    # a Dask worker runs tasks in Python threads: threaded blocks from several of them at
+    # once must neither abort the process (numba's workqueue layer does when two enter a
+    # parallel region together) nor change any score
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = [mixed_series(220, 6, seed=20 + i) for i in range(4)]
+    params = {"window": 8, "lag": 4, "rank": 2}
+    expected = [SingularSpectrumTransform(**params).score(v) for v in values]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda v: SingularSpectrumTransform(threads=2, **params).score(v),
+                            values))
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(g, e)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,10 @@ _SUBSPACE = ("count", "center", "products", "block", "taken", "ring", "ring_stat
 _COMFORT = 1 / 4
 #: Series ranges per thread in a threaded krylov block (handed out dynamically).
 _RANGES_PER_THREAD = 16
+#: One threaded block at a time per process: numba's portable "workqueue" threading layer
+#: aborts the whole process when two Python threads (a Dask worker's tasks, say) enter a
+#: parallel region at once; the others (OpenMP, TBB) would only oversubscribe the cores.
+_PARALLEL_REGION = threading.Lock()
 #: A new value is learnt at most this many σ (of the segment before it) from that
 #: segment's mean: only absurd values are clipped, so that sums of squares stay finite.
 _REACH = 1e3
@@ -485,14 +490,15 @@ class SingularSpectrumTransform(Detector):
             # many small ranges handed out one at a time: a thread whose core is busy
             # with something else takes fewer of them
             chunks = min(block.shape[0], _RANGES_PER_THREAD * threads)
-            before = numba.get_num_threads()
-            numba.set_num_threads(threads)
-            size = numba.set_parallel_chunksize(1)
-            try:
-                tracking_kernel.tracking_block_threaded(*arguments, chunks)
-            finally:
-                numba.set_parallel_chunksize(size)
-                numba.set_num_threads(before)
+            with _PARALLEL_REGION:
+                before = numba.get_num_threads()
+                numba.set_num_threads(threads)
+                size = numba.set_parallel_chunksize(1)
+                try:
+                    tracking_kernel.tracking_block_threaded(*arguments, chunks)
+                finally:
+                    numba.set_parallel_chunksize(size)
+                    numba.set_num_threads(before)
         else:
             tracking_kernel.tracking_block(*arguments)
         state.update(arrays)
