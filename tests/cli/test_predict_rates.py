@@ -43,3 +43,26 @@ def test_a_rate_limit_on_a_metric_not_in_the_file_is_one_warning(tmp_path):
     assert "warning: --limit for metrics not in" in result.stderr
     assert "rate(errors_total)" in result.stderr
     assert "60 time steps, 2 series (0 with a limit)" in result.stdout
+
+
+def test_spaces_inside_a_rate_limit_name_the_same_series(tmp_path):
+    # 'rate( requests_total )' is the rate series rate(requests_total), not a missing metric
+    source = _file(tmp_path)
+    for spelling in ("rate( requests_total )", " rate(requests_total)", "rate(requests_total )"):
+        result = CliRunner().invoke(cli, ["predict", str(source), "-q", "--horizon", "1h",
+                                          "--limit", f"{spelling}=10"])
+        assert result.exit_code == 0, result.output
+        assert "not in" not in result.stderr, spelling
+        assert "60 time steps, 3 series (1 with a limit)" in result.stdout, spelling
+
+
+def test_a_rate_limit_clashing_with_a_column_of_that_name_is_refused(tmp_path):
+    source = _file(tmp_path)
+    table = pd.read_csv(source)
+    table["rate(requests_total)"] = 1.0
+    table.to_csv(source, index=False)
+    result = CliRunner().invoke(cli, ["predict", str(source), "-q", "--horizon", "1h",
+                                      "--limit", "rate(requests_total)=10"])
+    assert result.exit_code != 0
+    assert "already has a series 'rate(requests_total)'" in result.output
+    assert "Traceback" not in result.output

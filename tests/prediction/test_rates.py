@@ -58,3 +58,14 @@ def test_a_counter_whose_rate_climbs_is_warned_ahead_of_its_rate_limit(seed):
     assert last_hour.size == 12  # warned at every step of it
     eta = (result.eta[last_hour, 1] - both.timestamps[crossing]) / np.timedelta64(3600, "s")
     assert np.abs(eta).max() <= 0.75 and np.median(np.abs(eta)) <= 0.25, eta
+
+
+def test_the_rate_series_keeps_the_frame_report_meta_and_labels():
+    labels = np.array([[False, False], [True, False], [False, True]])
+    frame = SeriesFrame.from_arrays([0, 60, 120], [[0.0, 5.0], [60.0, 6.0], [180.0, 7.0]],
+                                    ["a", "a"], ["errors_total", "load"], labels=labels,
+                                    meta={"source": "x"})
+    frame.report.add("note", "kept")
+    both = with_rates(frame, {"rate(errors_total)": 5.0})
+    assert both.report is frame.report and both.meta == {"source": "x"}
+    assert both.labels[:, 2].tolist() == labels[:, 0].tolist()  # the counter's own labels

@@ -56,10 +56,12 @@ def shares_named_pct(frame, limits: dict[str, float]) -> list[str]:
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
     """``METRIC=VALUE`` options as a dict.
 
-    >>> parse_limits(("cpu_temp_c=90", "mem_bytes=6.4e10"))
-    {'cpu_temp_c': 90.0, 'mem_bytes': 64000000000.0}
+    >>> parse_limits(("cpu_temp_c=90", "mem_bytes=6.4e10", "rate( errors_total )=5"))
+    {'cpu_temp_c': 90.0, 'mem_bytes': 64000000000.0, 'rate(errors_total)': 5.0}
     """
     import math
+
+    from kizashi.prediction.rates import rate_name, rate_of
 
     limits = {}
     for item in items:
@@ -76,10 +78,14 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
         if not math.isfinite(number):
             raise click.BadParameter(f"{item!r}: a limit must be a finite number",
                                      param_hint="--limit")
-        if metric.strip() in limits:
-            raise click.BadParameter(f"{metric.strip()!r} is given twice; give one limit a "
+        key = metric.strip()
+        counted = rate_of(key)
+        if counted is not None:  # rate( errors_total ) names the series rate(errors_total)
+            key = rate_name(counted)
+        if key in limits:
+            raise click.BadParameter(f"{key!r} is given twice; give one limit a "
                                      "metric", param_hint="--limit")
-        limits[metric.strip()] = number
+        limits[key] = number
     return limits
 
 

@@ -79,8 +79,17 @@ def with_rates(frame: SeriesFrame, limits: dict[str, float]) -> SeriesFrame:
     columns = [j for j, m in enumerate(frame.metrics) if m in wanted]
     if not columns:
         return frame
+    present = set(zip(frame.entities, frame.metrics, strict=True))
+    for j in columns:
+        if (frame.entities[j], rate_name(frame.metrics[j])) in present:
+            raise ValueError(f"the file already has a series {rate_name(frame.metrics[j])!r} "
+                             f"(entity {frame.entities[j]!r}), the name the rate limit gives "
+                             f"{frame.metrics[j]!r}'s rate: rename that column, or give its "
+                             f"limit as {rate_name(frame.metrics[j])}'s own")
     rates = counter_rate(frame.values[:, columns], frame.epoch_seconds)
+    labels = (None if frame.labels is None
+              else np.column_stack([frame.labels, frame.labels[:, columns]]))
     return SeriesFrame(frame.timestamps, np.column_stack([frame.values, rates]),
                        (*frame.entities, *(frame.entities[j] for j in columns)),
                        (*frame.metrics, *(rate_name(frame.metrics[j]) for j in columns)),
-                       name=frame.name)
+                       labels=labels, name=frame.name, report=frame.report, meta=frame.meta)
