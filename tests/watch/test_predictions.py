@@ -234,6 +234,9 @@ BAD = [
     ("predict: {cutoff: 1.5}", "probability in (0, 1)"),
     ("predict: {cutoff: 0}", "probability in (0, 1)"),
     ("predict: {anomaly_ahead: maybe}", "anomaly_ahead must be true or false"),
+    ("predict: {warmup_trend: maybe}", "predict.warmup_trend must be true or false"),
+    ("predict: {warmup_trend: 1}", "predict.warmup_trend must be true or false"),
+    ("predict: {warmup_trnd: true}", "did you mean 'warmup_trend'"),
 ]
 
 

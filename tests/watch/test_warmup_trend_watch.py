@@ -103,25 +103,6 @@ def test_without_the_key_the_same_disk_is_not_warned_while_learning(tmp_path):
     assert snap["warning"] == [False, False] and snap["probability"] == [None, None]
 
 
-@pytest.mark.parametrize("block, message", [
-    ("predict: {warmup_trend: maybe}", "predict.warmup_trend must be true or false"),
-    ("predict: {warmup_trend: 1}", "predict.warmup_trend must be true or false"),
-    ("predict: {warmup_trnd: true}", "did you mean 'warmup_trend'"),
-])
-def test_bad_warmup_trend_keys_are_one_line_errors(block, message):
-    text = f"""
-interval: 5m
-sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9"}}}}
-watches:
-  - name: disk
-    query: fs_used_pct
-    {block}
-"""
-    with pytest.raises(ValueError, match=r"watches\[disk\]") as error:
-        parse_config(text)
-    assert message in str(error.value) and "\n" not in str(error.value)
-
-
 def test_a_restart_goes_on_with_the_same_warning(tmp_path):
     """The line's state is stored with the tick: a watcher restarted from the state file
     keeps the one warning firing (not a second one) and says what an unbroken one says."""
