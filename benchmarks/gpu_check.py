@@ -105,6 +105,17 @@ def free_port() -> int:
 
 
 def ddp_throughput(args: argparse.Namespace, nproc: int, out_dir: str) -> dict:
+    """DDP training throughput; tried once more on a fresh port if the first run fails (the
+    free port is released before torchrun binds it, so another process may take it)."""
+    try:
+        return _ddp_run(args, nproc, f"{out_dir}/1")
+    except RuntimeError as first:
+        print(f"gpu_check: DDP run failed ({first}); trying once more on another port",
+              file=sys.stderr)
+        return _ddp_run(args, nproc, f"{out_dir}/2")
+
+
+def _ddp_run(args: argparse.Namespace, nproc: int, out_dir: str) -> dict:
     command = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}",
                "--master_port", str(free_port()), __file__, "--worker", "--out", out_dir,
                "--config", args.config, "--steps", str(args.steps), "--warmup",

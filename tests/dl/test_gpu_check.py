@@ -35,7 +35,7 @@ def test_without_cuda_it_says_so_in_one_line_with_its_own_exit_status():
 @pytest.mark.slow
 def test_cpu_dry_run_trains_alone_and_with_ddp_then_scores_with_every_backend():
     done = run("--cpu")
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     table = [line for line in done.stdout.splitlines() if line.startswith("| ")]
     cells = {row.split("|")[1].strip(): row for row in table[1:]}
     assert "failed" not in done.stdout
