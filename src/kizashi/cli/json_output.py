@@ -14,24 +14,12 @@ numbers and arrays into plain ones), so the file is JSON by the standard (RFC 82
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
+from kizashi.json_values import strict
+
 __all__ = ["strict", "write_json"]
-
-
-def strict(value: Any) -> Any:
-    """``value`` with every non-finite float as None and numpy values as Python ones."""
-    if isinstance(value, dict):
-        return {key: strict(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [strict(item) for item in value]
-    if hasattr(value, "tolist") and not isinstance(value, str):  # numpy scalars, arrays
-        return strict(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_json(path: Path, value: Any) -> None:

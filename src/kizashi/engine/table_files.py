@@ -125,16 +125,13 @@ def _write_json_rows(table: Any, path: str | Path, lines: bool) -> None:
     so 2⁻⁴⁰ lost its digits) and ``null`` for an empty or non-finite cell."""
     import json
 
-    cleaned = table.replace([np.inf, -np.inf], np.nan)
-    rows = cleaned.astype(object).where(cleaned.notna(), None).to_dict(orient="records")
+    from kizashi.json_values import strict
 
-    def plain(value: Any) -> Any:  # numpy scalars that astype(object) left
-        return value.item() if hasattr(value, "item") else str(value)
-
+    rows = strict(table.astype(object).where(table.notna(), None).to_dict(orient="records"))
     with open(path, "w", encoding="utf-8") as out:
         if lines:
             for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False, allow_nan=False, default=plain))
+                out.write(json.dumps(row, ensure_ascii=False, allow_nan=False))
                 out.write("\n")
         else:
-            json.dump(rows, out, ensure_ascii=False, allow_nan=False, default=plain)
+            json.dump(rows, out, ensure_ascii=False, allow_nan=False)
