@@ -73,10 +73,16 @@ class CycleGate:
         Steps ahead that the peaks' creep is extended over.
     memory : int
         Resets older than this many steps no longer count.
+    resets : int
+        Resets within ``memory`` that make a series *cycling* (kizashi: 2; one was measured
+        and not taken, ``benchmarks/prediction_lookalike_options.py``).
     """
 
-    def __init__(self, segment: int, horizon: int, memory: int):
+    def __init__(self, segment: int, horizon: int, memory: int, resets: int = 2):
+        if int(resets) < 1:
+            raise ValueError(f"resets must be at least 1, got {resets}")
         self.segment, self.horizon, self.memory = int(segment), int(horizon), int(memory)
+        self.resets = int(resets)
 
     def fresh(self, n_series: int) -> dict[str, Any]:
         """The state of ``n_series`` series that have seen nothing."""
@@ -134,7 +140,7 @@ class CycleGate:
               limit: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             live = np.isfinite(at) & (at >= count[None, :] - self.memory)
-            cycling = live.sum(axis=0) >= 2
+            cycling = live.sum(axis=0) >= self.resets
             if not cycling.any():
                 return np.ones(count.size, dtype=bool)
             kept = np.where(live, peaks, np.nan)
