@@ -12,12 +12,11 @@ counting one reset as a cycle would hold back), and the scenario's staircase lea
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
 from kizashi.data.frame import SeriesFrame
+from kizashi.data.precursor_families import leak_after_restart
 from kizashi.data.precursors import make_series
 from kizashi.prediction.cycle_gate import CycleGate, cycle_gate
 from kizashi.prediction.predict_linear import predict_linear
@@ -112,34 +111,12 @@ def test_a_restart_ends_a_leaks_warning_within_the_hysteresis():
             assert not after.any(), (j, restart, np.flatnonzero(after)[:3])
 
 
-def _second_leak_fatal() -> tuple[list[np.ndarray], list[tuple[int, int]]]:
-    """A leak (12, 24, 36 h) to 85, 89 or 93 %, a restart, and 12 or 24 h later the same
-    leak again, to 100 %: 18 series, with the rows where the second leak starts and
-    crosses 100."""
-    rng = np.random.default_rng(7)
-    columns, spans = [], []
-    for hours, top, gap in itertools.product((12, 24, 36), (85.0, 89.0, 93.0), (12, 24)):
-        t = np.arange(N)
-        v = 40 + 3 * np.sin(2 * np.pi * t / 288) + rng.normal(0, 0.5, N)
-        first, length = 2 * 288, hours * PER_HOUR
-        rate = (top - 40) / length
-        v[first:first + length] += rate * np.arange(length)
-        second = first + length + gap * PER_HOUR
-        v[second:] += rate * np.arange(N - second)
-        crossing = second + int(np.argmax(v[second:] >= 100))
-        v[crossing + 1:] = 40 + rng.normal(0, 0.5, N - crossing - 1)  # OOM, started again
-        columns.append(v)
-        spans.append((second, crossing))
-    return columns, spans
-
-
 def test_a_leak_after_a_restart_that_reaches_the_limit_is_warned_ahead_of_the_rule():
     """The second leak of each series goes to 100: warned at least 1 h before the crossing,
     and on average no later than ``predict_linear(m[6h], 6h) >= 100`` warns it (one reset is
     no cycle: counting it as one would hold these warnings back to the first leak's peak
     plus a quarter of the room, benchmarks/prediction_lookalike_options.py)."""
-    columns, spans = _second_leak_fatal()
-    frame = _frame(columns, "mem_used_pct")
+    frame, spans = leak_after_restart()
     result = predict_frame(frame, "6h")
     rule = predict_linear(frame.epoch_seconds, frame.values, 6 * 3600.0, 6 * 3600.0) >= 100
 

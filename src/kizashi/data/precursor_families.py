@@ -73,7 +73,7 @@ from kizashi.data.precursors import (
 )
 
 __all__ = ["FAILURE_FAMILIES", "FAMILY_LIMITS", "LOOKALIKE_FAMILIES", "FamilyScenario",
-           "generate_families", "make_family_series"]
+           "generate_families", "leak_after_restart", "make_family_series"]
 
 #: Limits of the families' metrics not ending in ``_pct`` (a counter has none).
 FAMILY_LIMITS = {"gpu_mem_used_ratio": 0.95}
@@ -344,3 +344,40 @@ def _irregular(scenario: FamilyScenario, seed: int) -> FamilyScenario:
     spikes = tuple((e, m, new_row(r)) for e, m, r in scenario.spikes)
     return dataclasses.replace(scenario, frame=frame, failures=failures, spikes=spikes)
 
+
+def leak_after_restart(seed: int = 7, days: int = 8) -> tuple[SeriesFrame, list[tuple[int, int]]]:
+    """A leak (12, 24 or 36 h) to 85, 89 or 93 % that a restart ends (``leak_restarted``),
+    then, 12 or 24 h later, the same leak again, this time to 100 % (an OOM, and a fresh
+    start): 18 ``mem_used_pct`` series of 5-minute rows, and per series the rows where
+    its second leak starts and crosses 100. The failure a cycle gate must not hold back
+    because of one earlier restart.
+
+    >>> frame, spans = leak_after_restart()
+    >>> frame.values.shape, len(spans)
+    ((2304, 18), 18)
+    >>> start, crossing = spans[0]
+    >>> bool(frame.values[crossing, 0] >= 100 > frame.values[crossing - 1, 0])
+    True
+    """
+    rng = np.random.default_rng(seed)
+    n, per_hour = days * 288, 12
+    columns, spans = [], []
+    for hours in (12, 24, 36):
+        for top in (85.0, 89.0, 93.0):
+            for gap in (12, 24):
+                t = np.arange(n)
+                v = 40 + 3 * np.sin(2 * np.pi * t / 288) + rng.normal(0, 0.5, n)
+                first, length = 2 * 288, hours * per_hour
+                rate = (top - 40) / length
+                v[first:first + length] += rate * np.arange(length)
+                second = first + length + gap * per_hour
+                v[second:] += rate * np.arange(n - second)
+                crossing = second + int(np.argmax(v[second:] >= 100))
+                v[crossing + 1:] = 40 + rng.normal(0, 0.5, n - crossing - 1)  # OOM, restart
+                columns.append(v)
+                spans.append((second, crossing))
+    stamps = START + (np.arange(n) * 300).astype("timedelta64[s]")
+    frame = SeriesFrame(timestamps=stamps, values=np.array(columns).T,
+                        entities=tuple(f"node{i:02d}" for i in range(len(columns))),
+                        metrics=("mem_used_pct",) * len(columns))
+    return frame, spans
