@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.prediction.magnitudes import magnitude_factors
+
 __all__ = ["CONFIDENCE", "MIN_SECONDS", "STALE_SECONDS", "WINDOW_SECONDS", "learning_rows",
            "trend_crossings", "with_trend"]
 
@@ -54,6 +56,8 @@ def trend_crossings(seconds: np.ndarray, values: np.ndarray, limit: np.ndarray,
     """
     t = np.asarray(seconds, dtype=np.float64)
     y = np.asarray(values, dtype=np.float64)
+    factor = magnitude_factors(y)  # 1e300 or 1e-300: the line of the same series in an
+    y, limit = y * factor, np.asarray(limit, dtype=np.float64) * factor  # ordinary unit
     n, k = y.shape
     crosses = np.zeros((n, k), dtype=bool)
     eta = np.full((n, k), np.nan)
