@@ -1,8 +1,8 @@
 """A prediction does not depend on the unit of a series: the same series multiplied by
 1e300 (a broken exporter's values, or a unit of 1e-300) gets the same probabilities,
-warnings and ETAs, with no numerical warning, both in ``kizashi predict`` (batch) and in the
-warm-up trend line. Before, squares of errors overflowed and such a series got no
-probability at all (anomaly ahead) with an "overflow encountered" warning.
+warnings and ETAs, with no numerical warning, in ``kizashi predict`` (batch), in its warm-up
+trend line and in the watch's live predictor. Before, squares of errors overflowed and such
+a series got no probability at all (NaN) with an "overflow encountered" warning.
 
 Family: factors near the float limit, both signs, and tiny ones, on a series without a
 limit (anomaly ahead: a noisy level with a jump) and one with a limit (a fill to 100).
@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from kizashi.cli.main import cli
 from kizashi.data.frame import SeriesFrame
+from kizashi.prediction.live import LivePredictor
 from kizashi.prediction.magnitudes import magnitude_factors
 from kizashi.prediction.predictor import predict_frame
 from kizashi.prediction.warmup_trend import trend_crossings
@@ -101,3 +102,44 @@ def test_factors_are_exact_powers_of_two_and_one_for_ordinary_series():
     assert factor[0] == 1.0 and factor[3] == 1.0 and factor[4] == 1.0 and factor[5] == 1.0
     assert 1.0 <= abs(values[0, 1] * factor[1]) < 2.0
     assert 1.0 <= abs(values[0, 2] * factor[2]) < 2.0
+
+
+@pytest.mark.parametrize("factor", FACTORS)
+def test_live_predictions_do_not_depend_on_the_unit(factor):
+    """The watch's predictor, block by block: same probabilities, ETAs, normal band and
+    forecast (in the series' own unit), and a state that round-trips."""
+    seconds, values = _series()
+
+    def run(scale: float) -> tuple[LivePredictor, list[np.ndarray]]:
+        live = LivePredictor(STEP, np.array([np.nan, 100.0 * scale]), horizon="6h")
+        seen = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            for start in range(0, N, 150):
+                out = live.update(seconds[start:start + 150], values[start:start + 150] * scale)
+                seen.append(np.r_[out.probability, out.eta_seconds])
+        return live, seen
+
+    ordinary, expected = run(1.0)
+    scaled, got = run(factor)
+    assert np.isfinite(expected[-1][:2]).all()  # the control predicts both series
+    np.testing.assert_allclose(np.array(got), np.array(expected), atol=1e-6)
+    np.testing.assert_allclose(scaled.band()["forecast"] / factor,
+                               ordinary.band()["forecast"], rtol=1e-9)
+    np.testing.assert_allclose(scaled.state["upper"] / factor, ordinary.state["upper"],
+                               rtol=1e-9)
+    again = LivePredictor(STEP, np.array([np.nan, 100.0 * factor]), horizon="6h")
+    again.load_state_dict(scaled.state_dict())
+    np.testing.assert_array_equal(again.state["factor"], scaled.state["factor"])
+
+
+def test_live_state_saved_before_the_factors_goes_on_in_its_unit():
+    seconds, values = _series()
+    live = LivePredictor(STEP, np.array([np.nan, 100.0]), horizon="6h")
+    live.update(seconds[:300], values[:300])
+    old = {k: v for k, v in live.state_dict().items() if k != "factor"}
+    again = LivePredictor(STEP, np.array([np.nan, 100.0]), horizon="6h")
+    again.load_state_dict(old)
+    assert again.state["factor"].tolist() == [1.0, 1.0]
+    np.testing.assert_array_equal(again.update(seconds[300:], values[300:]).probability,
+                                  live.update(seconds[300:], values[300:]).probability)
