@@ -281,6 +281,16 @@ def _parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationRe
     zoned = np.array([bool(_ZONE.search(s)) for s in text])
     if zoned.any() and not zoned.all():
         minority = np.flatnonzero(~zoned if zoned.sum() > len(zoned) / 2 else zoned)
+        # a cell that is no timestamp at all ('garbage', 'N/A') is said to be unreadable,
+        # not to lack a zone
+        readable = pd.to_datetime(pd.Series(text[minority]), errors="coerce", utc=True,
+                                  format="ISO8601").notna().to_numpy()
+        if not readable.all():
+            first = minority[np.flatnonzero(~readable)[0]]
+            raise DataError(
+                f"{report.source}, {line_label} {lines[first]}: cannot read timestamp "
+                f"{str(text[first])!r}{where} ({_timestamp_hint(str(text[first]))})"
+            )
         raise DataError(
             f"{report.source}, {line_label} {lines[minority[0]]}: timestamp "
             f"{str(text[minority[0]])!r} "
