@@ -78,7 +78,8 @@ def trend_crossings(seconds: np.ndarray, values: np.ndarray, limit: np.ndarray,
     count = windowed(seen.astype(np.float64))
     sx, sy = windowed(xv), windowed(yc)
     sxx, sxy, syy = windowed(xv * xv), windowed(xv * yc), windowed(yc * yc)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # (over: a limit near the float limit is out of reach, hours = ±inf, never crossed)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean_x, mean_y = sx / count, sy / count
         spread_x = sxx - sx * mean_x
         slope = (sxy - sx * mean_y) / spread_x  # per hour
