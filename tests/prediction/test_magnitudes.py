@@ -19,9 +19,9 @@ from click.testing import CliRunner
 from kizashi.cli.main import cli
 from kizashi.data.frame import SeriesFrame
 from kizashi.prediction.live import LivePredictor
-from kizashi.prediction.magnitudes import magnitude_factors
 from kizashi.prediction.predictor import predict_frame
 from kizashi.prediction.warmup_trend import trend_crossings
+from kizashi.streaming.magnitudes import magnitude_factors
 
 STEP = 300.0
 N = 700

@@ -33,7 +33,6 @@ from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.counters import UNKNOWN, CounterStream
 from kizashi.prediction.envelope import EnvelopeStream
 from kizashi.prediction.incremental import IncrementalForecaster
-from kizashi.prediction.magnitudes import magnitude_factors
 from kizashi.prediction.missing_steps import lay_out_missing
 from kizashi.prediction.predictor import (
     ANOMALY_AHEAD_CUTOFF,
@@ -49,6 +48,7 @@ from kizashi.prediction.predictor import (
 from kizashi.prediction.rise_gate import RiseGateStream
 from kizashi.prediction.runaway import RunawayStream
 from kizashi.state import copy_state
+from kizashi.streaming.magnitudes import magnitude_factors
 
 __all__ = ["BAND_Z", "LivePrediction", "LivePredictor"]
 
@@ -139,7 +139,7 @@ class LivePredictor:
             "runaway": self._runaway.fresh(s), "cycle": self._cycle.fresh(s),
             "counters": self._counters.fresh(s),
             # per series, the power of two its values are predicted at (NaN: not chosen
-            # before its first value; kizashi.prediction.magnitudes)
+            # before its first value; kizashi.streaming.magnitudes)
             "factor": np.full(s, np.nan)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)

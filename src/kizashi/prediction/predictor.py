@@ -45,10 +45,10 @@ from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.counters import counter_hints, counter_rows
 from kizashi.prediction.cycle_gate import CycleGate, run_gate
 from kizashi.prediction.limit_forecaster import LimitForecaster
-from kizashi.prediction.magnitudes import magnitude_factors
 from kizashi.prediction.rise_gate import rise_gate
 from kizashi.prediction.runaway import runaway
 from kizashi.prediction.warmup import rows_before_first_prediction
+from kizashi.streaming.magnitudes import magnitude_factors
 
 __all__ = ["ANOMALY_AHEAD_CUTOFF", "DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 

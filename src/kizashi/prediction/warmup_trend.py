@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from kizashi.prediction.magnitudes import magnitude_factors
+from kizashi.streaming.magnitudes import magnitude_factors
 
 __all__ = ["CONFIDENCE", "MIN_SECONDS", "STALE_SECONDS", "WINDOW_SECONDS", "learning_rows",
            "trend_crossings", "with_trend"]

@@ -1,4 +1,4 @@
-"""Series of extreme magnitude brought to an ordinary one before they are forecast.
+"""Series of extreme magnitude brought to an ordinary one before they are forecast or typed.
 
 The forecasters square their errors and sum them over windows: a series near the float
 limit (values of 1e300, a broken exporter's) overflows to ``inf`` and ends with no
