@@ -51,6 +51,8 @@ ON_DUPLICATE = ("last", "first", "error")
 _ZONE = re.compile(r"[T ]\d\d(?::?\d\d){0,2}(?:[.,]\d+)?\s*(Z|[+-]\d\d(?::?\d\d)?)$",
                    re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+#: Cells that are booleans (a column of flags): told to be written as 0 and 1.
+BOOLEAN_WORDS = frozenset({"true", "false"})
 _DECIMAL_POINT = re.compile(r"[+-]?(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: Leading/trailing white space trimmed from names: not the control characters that
@@ -149,6 +151,8 @@ def _numbers_by_rules(cells: np.ndarray, lines: np.ndarray, column: str,
         kind = "infinite value" if np.isinf(values[first]) else "text in a numeric column"
         if _DECIMAL_COMMA.fullmatch(str(stripped[first])):
             kind += "; a decimal comma? Write 1.5, or separate the fields with ';'"
+        elif str(stripped[first]).lower() in BOOLEAN_WORDS:  # as for Parquet's booleans
+            kind += "; a boolean: write booleans as 0 and 1"
         if on_invalid == "error":
             raise DataError(
                 f"{report.source}, {line_label} {lines[first]}, column {column!r}: "
