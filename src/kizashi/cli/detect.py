@@ -13,6 +13,7 @@ from kizashi.cli.detect_logs import add_options as log_options
 from kizashi.cli.detect_options import dask_option, given_text
 from kizashi.cli.duration_option import Duration
 from kizashi.cli.errors import not_empty_path
+from kizashi.cli.watch_options import any_url_option
 from kizashi.data.validation import DataError, DataWarning
 
 
@@ -78,7 +79,7 @@ def _read_nab_file(path: Path, labels: Path | None):
               default="auto", show_default=True,
               help="long: timestamp,entity,metric,value; wide: timestamp + one column per "
                    "metric; nab: a NAB data file (labels from its corpus, if beside it).")
-@click.option("--prometheus", metavar="URL",
+@click.option("--prometheus", metavar="URL", callback=any_url_option,
               help="Read the series from Prometheus instead of FILE (with --query).")
 @click.option("--query", metavar="PROMQL", help="PromQL query for --prometheus.")
 @click.option("--since", default="1d", show_default=True, metavar="DURATION",
@@ -203,7 +204,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
 
             frame = read_log_input(logs, log_format, log_step, log_hosts, log_timezone)
         elif (file is None) == (prometheus is None):
-            raise ValueError("give a FILE or --prometheus URL (with --query), not both")
+            raise ValueError("give a FILE or --prometheus URL (with --query)" + (
+                ", not both" if file is not None else ""))
         elif prometheus is not None:
             frame = read_prometheus(prometheus, query, since, step_text)
         else:
