@@ -513,6 +513,11 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
         if missing:
             raise DataError(f"{path}: a long-form file needs columns {', '.join(LONG_COLUMNS)}; "
                             f"missing {', '.join(missing)}")
+        extra = [c for c in columns if c.lower() not in LONG_COLUMNS and c != time_name]
+        if extra:  # (a label column such as 'job' or 'unit': not read, so said)
+            report.add("ignored columns", f"column(s) {', '.join(map(repr, extra))} not read: "
+                       f"a long-form file is read as {', '.join(LONG_COLUMNS)} (a series is "
+                       f"one entity and metric)")
         names = {}
         for name in ("entity", "metric"):
             absent = np.flatnonzero(table[by_lower[name]].isna().to_numpy())
