@@ -540,10 +540,18 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
                               "line" if not parquet else "column")
         keys = [(name, str(m)) for m in metrics]
         n, k = len(table), len(value_columns)
-        values = np.column_stack([
-            _numbers(numeric(c), lines, c, report, on_invalid, line_label)
-            for c in value_columns
-        ])
+        try:
+            values = np.column_stack([
+                _numbers(numeric(c), lines, c, report, on_invalid, line_label)
+                for c in value_columns
+            ])
+        except DataError:
+            if detect_format(columns) != "long":
+                raise
+            raise DataError(f"{path}: its header ({', '.join(columns)}) is long form, but it "
+                            f"was read as wide, where every column is a metric of numbers; "
+                            f"read it as long (format 'long' or 'auto'; CLI: --format long, "
+                            f"or leave --format out)") from None
         stamps, matrix = assemble(
             np.repeat(times, k), np.tile(np.arange(k), n), values.reshape(-1),
             np.repeat(lines, k), keys, report, on_duplicate, line_label,
