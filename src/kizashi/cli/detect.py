@@ -10,7 +10,7 @@ import click
 
 from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
 from kizashi.cli.detect_logs import add_options as log_options
-from kizashi.cli.detect_options import dask_option, given_text
+from kizashi.cli.detect_options import STEPS, dask_option, given_text
 from kizashi.cli.duration_option import Duration
 from kizashi.cli.errors import not_empty_path
 from kizashi.cli.watch_options import any_url_option
@@ -106,9 +106,9 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--cutoff", default="default", show_default=True, callback=given_text,
               help="Cutoff on the calibrated scale: 'default', a number, or a quantile such "
                    "as q0.999 of each series' levels.")
-@click.option("--min-steps", default=1, show_default=True, type=click.IntRange(min=1),
+@click.option("--min-steps", default=1, show_default=True, type=STEPS,
               help="Steps above the cutoff before an alert fires.")
-@click.option("--resolve-steps", default=1, show_default=True, type=click.IntRange(min=1),
+@click.option("--resolve-steps", default=1, show_default=True, type=STEPS,
               help="Steps below the cutoff before an alert resolves.")
 @click.option("--no-protect", is_flag=True,
               help="Let the detector learn the steps it flags (by default an alert's steps "
