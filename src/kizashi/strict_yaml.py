@@ -7,16 +7,21 @@ config, the training configs) goes through :func:`load_yaml`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["load_yaml"]
+__all__ = ["EXPONENT", "load_yaml"]
+
+#: A plain scalar in exponent notation (``1e308``, ``-2.5E-3``, ``.5e2``): a float.
+EXPONENT = re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$")
 
 
 def load_yaml(text: str) -> Any:
-    """``yaml.safe_load(text)``, refusing a mapping that gives one key twice.
+    """``yaml.safe_load(text)``, refusing a mapping that gives one key twice, and reading
+    numbers in exponent notation (``1e308``) as numbers.
 
-    >>> load_yaml("a: 1\\nb: 2")
-    {'a': 1, 'b': 2}
+    >>> load_yaml("a: 1\\nb: 2\\nc: 5e11\\nd: '5e11'")
+    {'a': 1, 'b': 2, 'c': 500000000000.0, 'd': '5e11'}
     >>> try:
     ...     load_yaml("a: 1\\na: 2")
     ... except Exception as error:
@@ -44,5 +49,10 @@ def load_yaml(text: str) -> Any:
                             f"{first.start_mark.line + 1})", key_node.start_mark)
             return super().construct_mapping(node, deep=deep)
 
+    # numbers in exponent notation without a dot or without the exponent's sign (1e308,
+    # 5e11, 1.5e3, 1e-3) are numbers, as in YAML 1.2; YAML 1.1 read them as text, so
+    # `limit: 5e11` was refused as "must be a number, got '5e11'"
+    UniqueKeyLoader.add_implicit_resolver("tag:yaml.org,2002:float", EXPONENT,
+                                          list("-+.0123456789"))
     return yaml.load(text, Loader=UniqueKeyLoader)
 

@@ -10,9 +10,10 @@ import click
 
 from kizashi.cli.detect_diagnosis import add_options as diagnosis_options
 from kizashi.cli.detect_logs import add_options as log_options
-from kizashi.cli.detect_options import dask_option, given_text
+from kizashi.cli.detect_options import STEPS, dask_option, given_text
 from kizashi.cli.duration_option import Duration
 from kizashi.cli.errors import not_empty_path
+from kizashi.cli.watch_options import any_url_option
 from kizashi.data.validation import DataError, DataWarning
 
 
@@ -78,7 +79,7 @@ def _read_nab_file(path: Path, labels: Path | None):
               default="auto", show_default=True,
               help="long: timestamp,entity,metric,value; wide: timestamp + one column per "
                    "metric; nab: a NAB data file (labels from its corpus, if beside it).")
-@click.option("--prometheus", metavar="URL",
+@click.option("--prometheus", metavar="URL", callback=any_url_option,
               help="Read the series from Prometheus instead of FILE (with --query).")
 @click.option("--query", metavar="PROMQL", help="PromQL query for --prometheus.")
 @click.option("--since", default="1d", show_default=True, metavar="DURATION",
@@ -105,9 +106,9 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--cutoff", default="default", show_default=True, callback=given_text,
               help="Cutoff on the calibrated scale: 'default', a number, or a quantile such "
                    "as q0.999 of each series' levels.")
-@click.option("--min-steps", default=1, show_default=True, type=click.IntRange(min=1),
+@click.option("--min-steps", default=1, show_default=True, type=STEPS,
               help="Steps above the cutoff before an alert fires.")
-@click.option("--resolve-steps", default=1, show_default=True, type=click.IntRange(min=1),
+@click.option("--resolve-steps", default=1, show_default=True, type=STEPS,
               help="Steps below the cutoff before an alert resolves.")
 @click.option("--no-protect", is_flag=True,
               help="Let the detector learn the steps it flags (by default an alert's steps "
@@ -203,7 +204,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
 
             frame = read_log_input(logs, log_format, log_step, log_hosts, log_timezone)
         elif (file is None) == (prometheus is None):
-            raise ValueError("give a FILE or --prometheus URL (with --query), not both")
+            raise ValueError("give a FILE or --prometheus URL (with --query)" + (
+                ", not both" if file is not None else ""))
         elif prometheus is not None:
             frame = read_prometheus(prometheus, query, since, step_text)
         else:

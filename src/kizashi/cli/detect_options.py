@@ -27,6 +27,9 @@ import click
 
 #: schemes of a Dask scheduler address
 SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+#: --min-steps and --resolve-steps: 1 to kizashi.engine.decider.MAX_STEPS (not imported
+#: here: the engine's compiled kernels stay out of ``kizashi --help``)
+STEPS = click.IntRange(1, 10 ** 12)
 
 
 def check_dask_address(value: str) -> str:

@@ -101,16 +101,18 @@ def guarded(run: Callable[[], T]) -> T:
 def one_line_warnings() -> Iterator[None]:
     """Show each Python warning as one ``warning: MESSAGE (Category)`` line on stderr.
 
-    Of numpy's floating-point warnings (``RuntimeWarning``: overflow, invalid value,
-    mean of an empty slice), which come in bursts from one cause, the first is shown
-    with what it means, and the number of the others at the end.
+    Of numpy's floating-point warnings (``RuntimeWarning`` itself: overflow, invalid
+    value, mean of an empty slice), which come in bursts from one cause, the first is shown
+    with what it means, and the number of the others at the end; subclasses of
+    ``RuntimeWarning`` (tqdm's, scipy's) are shown as they are, each.
     """
     previous = warnings.showwarning
     numeric = [0]
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         text = f"{one_line(str(message))} ({category.__name__})"
-        if issubclass(category, RuntimeWarning):
+        if category is RuntimeWarning:  # numpy's own; not a subclass (tqdm's monitor,
+            # scipy's constant input) that says something else
             numeric[0] += 1
             if numeric[0] > 1:
                 return

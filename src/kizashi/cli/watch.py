@@ -89,7 +89,7 @@ def run_check(config: Any) -> bool:
     import os
 
     from kizashi.watch.alerts import Notifier
-    from kizashi.watch.sources import CsvSource, SourceError
+    from kizashi.watch.sources import CsvSource, SourceError, only_columns
     from kizashi.watch.store import WatchStore
     from kizashi.watch.watcher import make_source
 
@@ -137,7 +137,12 @@ def run_check(config: Any) -> bool:
                     import time
 
                     samples = source.instant(spec.query or "", time.time())
-                line(True, f"watch {spec.name}: {len(samples.labels)} series now")
+                samples, absent = only_columns(samples, spec.columns)
+                if absent:  # a column the config names that the source does not have
+                    line(False, f"watch {spec.name}: column(s) {', '.join(absent)} not in "
+                                f"source {name}")
+                line(bool(samples.labels) or spec.columns is None,
+                     f"watch {spec.name}: {len(samples.labels)} series now")
             except SourceError as error:
                 line(False, f"watch {spec.name}: {error}")
     for sink, result in Notifier(config.alerts, config.link_base).check().items():

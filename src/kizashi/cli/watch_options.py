@@ -34,9 +34,17 @@ def text_option(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 def url_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An http(s) URL."""
+    if _given(value, ctx, param) is None:
+        return None
+    return any_url_option(ctx, param, value)
+
+
+def any_url_option(ctx: click.Context, param: click.Parameter, value: str | None
+                   ) -> str | None:
+    """An http(s) URL with a host (``kizashi detect --prometheus``; empty is not one)."""
     from kizashi.watch.config import _url
 
-    if _given(value, ctx, param) is None:
+    if value is None:
         return None
     try:
         _url(value, "")

@@ -513,6 +513,11 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
         if missing:
             raise DataError(f"{path}: a long-form file needs columns {', '.join(LONG_COLUMNS)}; "
                             f"missing {', '.join(missing)}")
+        extra = [c for c in columns if c.lower() not in LONG_COLUMNS and c != time_name]
+        if extra:  # (a label column such as 'job' or 'unit': not read, so said)
+            report.add("ignored columns", f"column(s) {', '.join(map(repr, extra))} not read: "
+                       f"a long-form file is read as {', '.join(LONG_COLUMNS)} (a series is "
+                       f"one entity and metric)")
         names = {}
         for name in ("entity", "metric"):
             absent = np.flatnonzero(table[by_lower[name]].isna().to_numpy())
@@ -535,10 +540,18 @@ def _read_series(path: Path, format: str, entity: str | None, timestamp_column: 
                               "line" if not parquet else "column")
         keys = [(name, str(m)) for m in metrics]
         n, k = len(table), len(value_columns)
-        values = np.column_stack([
-            _numbers(numeric(c), lines, c, report, on_invalid, line_label)
-            for c in value_columns
-        ])
+        try:
+            values = np.column_stack([
+                _numbers(numeric(c), lines, c, report, on_invalid, line_label)
+                for c in value_columns
+            ])
+        except DataError:
+            if detect_format(columns) != "long":
+                raise
+            raise DataError(f"{path}: its header ({', '.join(columns)}) is long form, but it "
+                            f"was read as wide, where every column is a metric of numbers; "
+                            f"read it as long (format 'long' or 'auto'; CLI: --format long, "
+                            f"or leave --format out)") from None
         stamps, matrix = assemble(
             np.repeat(times, k), np.tile(np.arange(k), n), values.reshape(-1),
             np.repeat(lines, k), keys, report, on_duplicate, line_label,

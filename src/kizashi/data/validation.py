@@ -51,6 +51,8 @@ ON_DUPLICATE = ("last", "first", "error")
 _ZONE = re.compile(r"[T ]\d\d(?::?\d\d){0,2}(?:[.,]\d+)?\s*(Z|[+-]\d\d(?::?\d\d)?)$",
                    re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+#: Cells that are booleans (a column of flags): told to be written as 0 and 1.
+BOOLEAN_WORDS = frozenset({"true", "false"})
 _DECIMAL_POINT = re.compile(r"[+-]?(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: Leading/trailing white space trimmed from names: not the control characters that
@@ -149,6 +151,8 @@ def _numbers_by_rules(cells: np.ndarray, lines: np.ndarray, column: str,
         kind = "infinite value" if np.isinf(values[first]) else "text in a numeric column"
         if _DECIMAL_COMMA.fullmatch(str(stripped[first])):
             kind += "; a decimal comma? Write 1.5, or separate the fields with ';'"
+        elif str(stripped[first]).lower() in BOOLEAN_WORDS:  # as for Parquet's booleans
+            kind += "; a boolean: write booleans as 0 and 1"
         if on_invalid == "error":
             raise DataError(
                 f"{report.source}, {line_label} {lines[first]}, column {column!r}: "
@@ -281,6 +285,16 @@ def _parse_timestamps(cells: np.ndarray, lines: np.ndarray, report: ValidationRe
     zoned = np.array([bool(_ZONE.search(s)) for s in text])
     if zoned.any() and not zoned.all():
         minority = np.flatnonzero(~zoned if zoned.sum() > len(zoned) / 2 else zoned)
+        # a cell that is no timestamp at all ('garbage', 'N/A') is said to be unreadable,
+        # not to lack a zone
+        readable = pd.to_datetime(pd.Series(text[minority]), errors="coerce", utc=True,
+                                  format="ISO8601").notna().to_numpy()
+        if not readable.all():
+            first = minority[np.flatnonzero(~readable)[0]]
+            raise DataError(
+                f"{report.source}, {line_label} {lines[first]}: cannot read timestamp "
+                f"{str(text[first])!r}{where} ({_timestamp_hint(str(text[first]))})"
+            )
         raise DataError(
             f"{report.source}, {line_label} {lines[minority[0]]}: timestamp "
             f"{str(text[minority[0]])!r} "

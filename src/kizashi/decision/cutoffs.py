@@ -67,7 +67,7 @@ def parse_cutoff(text: str | float) -> Cutoff:
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         if text != text:  # NaN: no level is above it or below it
             raise ValueError("a cutoff must be a number, got NaN")
-        return Cutoff("fixed", float(text))
+        return Cutoff("fixed", _finite(float(text), text))
     raw = str(text).strip().lower()
     if raw in ("", "default", "auto"):
         return Cutoff("default")
@@ -83,9 +83,17 @@ def parse_cutoff(text: str | float) -> Cutoff:
         value = float(raw)
         if value != value:
             raise ValueError
-        return Cutoff("fixed", value)
     except ValueError:
         raise ValueError(
             f"cannot read cutoff {text!r}: use 'default', a number such as 0.1, or a quantile "
             f"such as q0.999"
         ) from None
+    return Cutoff("fixed", _finite(value, text))
+
+
+def _finite(value: float, text: str | float) -> float:
+    """``value``, refusing ±inf (``inf``, or ``1e400`` read as inf): a cutoff that no level
+    ever passes, or that every level passes, is no decision."""
+    if value in (np.inf, -np.inf):
+        raise ValueError(f"a cutoff must be a finite number, got {text!r}")
+    return value

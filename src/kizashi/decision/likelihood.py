@@ -231,8 +231,9 @@ class AnomalyLikelihood:
         """Start afresh for ``n_series`` series."""
         self._check()
         n = int(n_series)
-        if n < 1:
-            raise ValueError(f"AnomalyLikelihood: need at least one series, got {n_series}")
+        if n < 0:  # (none yet is a state: a watch before its first series)
+            raise ValueError(f"AnomalyLikelihood: the number of series must be >= 0, got "
+                             f"{n_series}")
         self.state_ = {
             "n_series": n,
             "count": np.zeros(n, dtype=np.int64),

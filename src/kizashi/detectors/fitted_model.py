@@ -96,8 +96,9 @@ def fit_detector(name: str, values: np.ndarray, timestamps: np.ndarray | None,
     detector = check_fittable(name, params)
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2 or values.shape[1] < 2:
-        raise ValueError(f"fitting {name!r} needs rows of at least 2 metrics, got shape "
-                         f"{values.shape}")
+        count = values.shape[1] if values.ndim == 2 else 1
+        raise ValueError(f"fitting {name!r} needs at least 2 metrics of the entity (its model "
+                         f"relates them), got {count}; give a file with more of its metrics")
     if not np.isfinite(values).any(axis=1).any():
         raise ValueError(f"fitting {name!r}: the training rows hold no values")
     detector.fit(values, timestamps)

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kizashi.streaming.magnitudes import magnitude_factors
+
 __all__ = ["TYPES", "anomaly_type", "dominant_period"]
 
 TYPES = ("level_shift", "spike", "trend", "variance_change", "stall", "seasonal_break")
@@ -124,6 +126,7 @@ def anomaly_type(values: np.ndarray, start: int, end: int, reference_steps: int 
     values = np.asarray(values, dtype=np.float64).reshape(-1)
     if not 0 <= start <= end < values.size:
         raise ValueError(f"anomaly_type: rows {start}..{end} are outside 0..{values.size - 1}")
+    values = values * magnitude_factors(values)[0]  # 1e300: typed at an ordinary magnitude
     length = end - start + 1
     steps = reference_steps or max(10 * length, 500)
     begin = max(start - steps, 0)

@@ -62,6 +62,10 @@ from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 
 __all__ = ["BlockDecision", "Decider", "StepDecision"]
 
+#: The most steps a count (min_steps, resolve_steps, warmup, relearn_after) may be: more than
+#: any series holds (31,700 years of 1-second steps), and well inside the kernels' int64.
+MAX_STEPS = 10 ** 12
+
 DECIDER_FORMAT = 1
 #: Rows tried at once by the vectorised path of :meth:`Decider.update_many`.
 QUIET_SPAN = 512
@@ -246,6 +250,10 @@ class Decider:
             raise ValueError(f"warmup must be >= 0, got {self.warmup}")
         if self.relearn_after is not None and int(self.relearn_after) < 1:
             raise ValueError(f"relearn_after must be at least 1 step, got {self.relearn_after}")
+        for key in ("min_steps", "resolve_steps", "warmup", "relearn_after"):
+            value = getattr(self, key)
+            if value is not None and int(value) > MAX_STEPS:  # (the kernels count in int64)
+                raise ValueError(f"{key} must be at most {MAX_STEPS:,} steps, got {value}")
 
     # ------------------------------------------------------------------ state
     def reset(self, n_series: int) -> Self:

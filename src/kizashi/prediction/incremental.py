@@ -54,6 +54,7 @@ from kizashi.prediction.limit_forecaster import (
     SEASON_DAYS,
     Crossing,
     LimitForecaster,
+    bounded_margin,
     failing_now,
     first_near_min,
     horizon_grid,
@@ -322,12 +323,12 @@ class IncrementalForecaster:
         for m in np.unique(model[ready]).tolist():   # each series' chosen forecaster only
             columns = np.flatnonzero(model == m)
             chosen[:, columns] = self._paths(coefs, hist, y, t, self.grid, columns, (m,))[:, m]
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):  # a limit near 1e308: z = ±inf
             path = chosen + shift * hs / big_h
             sd = np.sqrt(np.maximum(e1 + np.maximum(e_h - e1, 0.0) * hs / big_h, 0.0))
             sd = np.maximum(sd, 1e-9 + 1e-6 * np.nan_to_num(np.abs(y)))
-            over = (path - upper) / sd
-            under = -(path - lower) / sd
+            over = bounded_margin((path - upper) / sd)
+            under = bounded_margin(-(path - lower) / sd)
             z = np.fmax(np.fmax.reduce(over, axis=0), np.fmax.reduce(under, axis=0))
             reached = (path - upper >= 0) | (-(path - lower) >= 0)
         z = np.where(np.isnan(z), -np.inf, z)

@@ -55,7 +55,8 @@ from kizashi.prediction.local_fit import (
     trailing_mean,
 )
 
-__all__ = ["MODELS", "Crossing", "LimitForecaster", "failing_now", "first_near_min"]
+__all__ = ["MAX_MARGIN", "MODELS", "Crossing", "LimitForecaster", "bounded_margin", "failing_now",
+           "first_near_min"]
 
 #: The forecasters, in the order of :attr:`Crossing.model`.
 MODELS = ("linear", "linear_long", "quadratic", "seasonal", "median")
@@ -64,6 +65,9 @@ SEASON_DAYS = 3
 #: A forecaster's recent errors count against it beyond this many times the best one's
 #: (mean squared errors; see failing_now).
 RECENT_FACTOR = 2.0
+#: Margins (in forecast standard deviations) are kept within ±MAX_MARGIN: a limit near the
+#: float limit (1e308) overflows the division to ±inf, which means "no limit" (NaN) below.
+MAX_MARGIN = 1e300
 #: At most this many steps ahead are checked (see horizon_grid).
 MAX_HORIZONS = 72
 
@@ -210,7 +214,7 @@ class LimitForecaster:
         eta = np.full((n, k), np.nan)
         forecast = np.full((n, k), np.nan)
         sd = np.full((n, k), np.nan)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore", over="ignore"):  # a limit near 1e308: bounded
             floor = 1e-9 + 1e-6 * np.nan_to_num(np.abs(y))
             for h in horizon_grid(big_h):
                 f = np.take_along_axis(paths.stack(h), pick, axis=1)[:, 0] + shift * h / big_h
@@ -219,7 +223,7 @@ class LimitForecaster:
                 for limit, sign in ((upper_t, 1.0), (lower_t, -1.0)):
                     if limit is None:
                         continue
-                    margin = sign * (f - limit) / sd_h
+                    margin = bounded_margin(sign * (f - limit) / sd_h)
                     z = np.fmax(z, margin)
                     reached = (sign * (f - limit) >= 0) & np.isnan(eta)
                     eta[reached] = h
@@ -384,3 +388,13 @@ class _Paths:
             return self._cache[h]
         each = np.stack([self._forecast(m, h) for m in range(4)])
         return np.stack([*each, nan_median(each)], axis=1)
+
+
+def bounded_margin(margin: np.ndarray) -> np.ndarray:
+    """``margin`` within ±:data:`MAX_MARGIN` (NaN stays NaN): a limit out of any reach is a
+    very large negative margin (probability 0), not the ``-inf`` of a series without one.
+
+    >>> bounded_margin(np.array([-np.inf, 2.5, np.inf, np.nan])).tolist()
+    [-1e+300, 2.5, 1e+300, nan]
+    """
+    return np.clip(margin, -MAX_MARGIN, MAX_MARGIN)

@@ -48,6 +48,7 @@ from kizashi.prediction.predictor import (
 from kizashi.prediction.rise_gate import RiseGateStream
 from kizashi.prediction.runaway import RunawayStream
 from kizashi.state import copy_state
+from kizashi.streaming.magnitudes import magnitude_factors
 
 __all__ = ["BAND_Z", "LivePrediction", "LivePredictor"]
 
@@ -136,7 +137,10 @@ class LivePredictor:
             "path": np.full((grid, s), np.nan), "path_sd": np.full((grid, s), np.nan),
             "rise": self._rise.fresh(s), "previous": np.full(s, np.nan),
             "runaway": self._runaway.fresh(s), "cycle": self._cycle.fresh(s),
-            "counters": self._counters.fresh(s)}
+            "counters": self._counters.fresh(s),
+            # per series, the power of two its values are predicted at (NaN: not chosen
+            # before its first value; kizashi.streaming.magnitudes)
+            "factor": np.full(s, np.nan)}
         if self.anomaly_ahead:
             state["envelope"] = self._envelope.fresh(s)
         if self.warmup_trend:
@@ -160,7 +164,15 @@ class LivePredictor:
         values = np.asarray(values, dtype=np.float64).reshape(times.size, self.limits.size)
         if times.size == 0:
             raise ValueError("update needs at least one new row")
-        state, limits = self.state, self.limits
+        state = self.state
+        # a series of extreme magnitude (1e300) is predicted at an ordinary one, its limit
+        # with it: a power of two per series, chosen at its first values and kept
+        factor = state["factor"]
+        choose = ~np.isfinite(factor) & np.isfinite(values).any(axis=0)
+        if choose.any():
+            factor[choose] = magnitude_factors(values[:, choose])
+        scale = np.where(np.isfinite(factor), factor, 1.0)
+        values, limits = values * scale, self.limits * scale
         # empty steps are missing, and a stretch of them is stepped through as the line
         # between its ends once it ends (as kizashi predict reads a file's missing rows)
         seen = state["kernel"]["seen"].any()
@@ -203,8 +215,8 @@ class LivePredictor:
                 self._alerts.update(state["filter"], (above | hit) & gate)
             state["probability"] = probability
             state["eta"] = times[i] + eta_steps * self.step_seconds
-            state["upper"], state["lower"] = upper, lower
-            state["path"], state["path_sd"] = out.path, out.path_sd
+            state["upper"], state["lower"] = upper / scale, lower / scale  # in the series'
+            state["path"], state["path_sd"] = out.path / scale, out.path_sd / scale  # unit
         state["time"][0] = times[-1]
         state["previous"] = values[-1].copy()
         if self.warmup_trend:  # the warm-up trend line at the newest row (predict's rows)
@@ -254,6 +266,8 @@ class LivePredictor:
             state = {**state, "cycle": fresh["cycle"]}
         if "counters" not in state:  # saved before counters were told apart: learnt anew
             state = {**state, "counters": fresh["counters"]}
+        if "factor" not in state:  # saved before extreme magnitudes were scaled: its series
+            state = {**state, "factor": np.ones(self.limits.size)}  # go on in their unit
         if self.warmup_trend and np.size(state.get("trend", {}).get("t", ())) not in (
                 0, self._trend.rows):  # another step's ring: the line starts anew
             state = {key: value for key, value in state.items() if key != "trend"}

@@ -48,6 +48,7 @@ from kizashi.prediction.limit_forecaster import LimitForecaster
 from kizashi.prediction.rise_gate import rise_gate
 from kizashi.prediction.runaway import runaway
 from kizashi.prediction.warmup import rows_before_first_prediction
+from kizashi.streaming.magnitudes import magnitude_factors
 
 __all__ = ["ANOMALY_AHEAD_CUTOFF", "DEFAULT_CUTOFF", "PredictionResult", "predict_frame"]
 
@@ -409,6 +410,9 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
     n, k = frame.values.shape
     limit = np.array([np.nan if (v := default_limit(m, limits)) is None else v
                       for m in frame.metrics], dtype=np.float64)
+    # series of extreme magnitude (1e300) forecast at an ordinary one, limits with them
+    factor = magnitude_factors(frame.values)
+    scaled, scaled_limit = frame.values * factor, limit * factor
     probability = np.full((n, k), np.nan)
     eta_steps = np.full((n, k), np.nan)
     gate = np.ones((n, k), dtype=bool)  # series without a limit are not gated
@@ -417,21 +421,21 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
     if n < forecaster.min_rows:  # every row learning (see learning_note): nothing to fit
         blocks = []
     for columns in tqdm(blocks, desc="predict", unit="block", disable=not progress):
-        values = frame.values[:, columns]
+        values = scaled[:, columns]
         has = np.isfinite(limit[columns])
         if has.any():
             sub = columns[has]
-            out = forecaster.crossing(values[:, has], upper=limit[sub])
+            out = forecaster.crossing(values[:, has], upper=scaled_limit[sub])
             probability[:, sub] = TIME_TO_LIMIT.probability(out.z)
-            hit, soon = runaway(values[:, has], limit[sub], runaway_steps(step),
+            hit, soon = runaway(values[:, has], scaled_limit[sub], runaway_steps(step),
                                 forecaster.horizon_steps, lag=runaway_lag(step),
                                 observed=measured, memory=runaway_memory(step))
             running[:, sub] = hit
             eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
-            gate[:, sub] = (rise_gate(values[:, has], limit[sub], rise_steps(step),
+            gate[:, sub] = (rise_gate(values[:, has], scaled_limit[sub], rise_steps(step),
                                       forecaster.horizon_steps)
                             & run_gate(cycle_gate_for(step, forecaster.horizon_steps),
-                                       values[:, has], limit[sub]))
+                                       values[:, has], scaled_limit[sub]))
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
             lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)

@@ -45,7 +45,7 @@ RISE_MARGIN = 0.03
 
 def _open(value: np.ndarray, slope: np.ndarray, limit: np.ndarray, horizon: int,
           margin: float) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # (a limit near ±1e308: ±inf)
         return value + slope * horizon >= limit - margin * np.abs(limit)
 
 

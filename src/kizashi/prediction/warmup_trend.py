@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.streaming.magnitudes import magnitude_factors
+
 __all__ = ["CONFIDENCE", "MIN_SECONDS", "STALE_SECONDS", "WINDOW_SECONDS", "learning_rows",
            "trend_crossings", "with_trend"]
 
@@ -54,6 +56,8 @@ def trend_crossings(seconds: np.ndarray, values: np.ndarray, limit: np.ndarray,
     """
     t = np.asarray(seconds, dtype=np.float64)
     y = np.asarray(values, dtype=np.float64)
+    factor = magnitude_factors(y)  # 1e300 or 1e-300: the line of the same series in an
+    y, limit = y * factor, np.asarray(limit, dtype=np.float64) * factor  # ordinary unit
     n, k = y.shape
     crosses = np.zeros((n, k), dtype=bool)
     eta = np.full((n, k), np.nan)
@@ -74,7 +78,8 @@ def trend_crossings(seconds: np.ndarray, values: np.ndarray, limit: np.ndarray,
     count = windowed(seen.astype(np.float64))
     sx, sy = windowed(xv), windowed(yc)
     sxx, sxy, syy = windowed(xv * xv), windowed(xv * yc), windowed(yc * yc)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # (over: a limit near the float limit is out of reach, hours = ±inf, never crossed)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mean_x, mean_y = sx / count, sy / count
         spread_x = sxx - sx * mean_x
         slope = (sxy - sx * mean_y) / spread_x  # per hour

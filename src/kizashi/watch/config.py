@@ -1057,10 +1057,18 @@ def _steps(duration: float | None, interval: float) -> int:
 
 
 def _url(value: Any, key: str) -> str:
+    """An http(s) URL with a host (and a numeric port if any), without its final ``/``."""
+    from urllib.parse import urlsplit
+
     if not isinstance(value, str):
         raise ValueError(f"{key}: {value!r} is not an http(s) URL")
     text = value.strip().rstrip("/")
-    if not text.startswith(("http://", "https://")):
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (a port that is no number, or out of range, raises)
+    except ValueError:  # (and an unclosed IPv6 bracket)
+        raise ValueError(f"{key}: {value!r} is not an http(s) URL") from None
+    if not text.startswith(("http://", "https://")) or not parts.hostname:
         raise ValueError(f"{key}: {value!r} is not an http(s) URL")
     return text
 

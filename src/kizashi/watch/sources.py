@@ -75,6 +75,25 @@ class Samples:
         return cls(t, [], np.zeros((t.size, 0)))
 
 
+def only_columns(samples: Samples, columns: tuple[str, ...] | None
+                 ) -> tuple[Samples, list[str]]:
+    """The series of ``samples`` named in a watch's ``columns`` (by their ``series`` or
+    ``metric`` label; all of them for None), and the names in ``columns`` that none has.
+
+    >>> samples = Samples(np.zeros(1), [{"series": "cpu"}, {"series": "mem"}], np.ones((1, 2)))
+    >>> kept, absent = only_columns(samples, ("mem", "disk"))
+    >>> kept.labels, absent
+    ([{'series': 'mem'}], ['disk'])
+    """
+    if columns is None:
+        return samples, []
+    names = [labels.get("series") or labels.get("metric") for labels in samples.labels]
+    keep = [i for i, name in enumerate(names) if name in columns]
+    absent = [name for name in columns if name not in set(names)]
+    return (Samples(samples.timestamps, [samples.labels[i] for i in keep],
+                    samples.values[:, keep]), absent)
+
+
 def series_key(labels: dict[str, str]) -> str:
     """A stable text key of a label set: its compact JSON with sorted keys.
 

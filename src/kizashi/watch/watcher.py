@@ -70,7 +70,7 @@ from kizashi.watch.predictions import PREDICT, WatchPredictions
 from kizashi.watch.quantile_cutoffs import recent_quantiles
 from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.shards import shard_mask, shard_of
-from kizashi.watch.sources import Samples, SourceError, series_key
+from kizashi.watch.sources import Samples, SourceError, only_columns, series_key
 from kizashi.watch.status import DetectorColumns, SeriesTable
 from kizashi.watch.store import WatchStore
 
@@ -303,6 +303,7 @@ class Watcher:
         self._snapshot: dict[str, Any] = {}
         self._prune_at = 0.0
         self._infinite_warned: set[str] = set()   # watches told of ±Inf values
+        self._columns_warned: set[str] = set()    # watches told of columns not there
         self._publish()
 
     # ------------------------------------------------------------------ loading
@@ -510,10 +511,14 @@ class Watcher:
         samples = infinite_as_missing(samples, spec.name, self._infinite_warned,
                                       self.health.infinite_values)
         if spec.columns is not None:  # a watch of some columns of a shared file
-            keep = [i for i, labels in enumerate(samples.labels)
-                    if (labels.get("series") or labels.get("metric")) in spec.columns]
-            samples = Samples(samples.timestamps, [samples.labels[i] for i in keep],
-                              samples.values[:, keep])
+            whole = samples
+            samples, absent = only_columns(samples, spec.columns)
+            if absent and whole.labels and spec.name not in self._columns_warned:
+                self._columns_warned.add(spec.name)  # once per watch (and per start)
+                log.warning("watch %s: column(s) %s not in source %s (it has: %s)", spec.name,
+                            ", ".join(absent), spec.source, ", ".join(sorted(
+                                {lb.get("series") or lb.get("metric") or "?"
+                                 for lb in whole.labels})))
         keys = run.keys(samples.labels)
         if self.config.shard[1] > 1 and not any(d.needs_all_series for d in spec.detectors):
             keep = np.flatnonzero(shard_mask(samples.labels, self.config.shard, keys)).tolist()

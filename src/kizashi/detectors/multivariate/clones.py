@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kizashi.streaming.magnitudes import magnitude_factors
+
 __all__ = ["clone_groups", "discount_clones"]
 
 
@@ -51,6 +53,7 @@ def clone_groups(train: np.ndarray, min_corr: float) -> np.ndarray:
     rows = train[observed[:, usable].all(axis=1)][:, usable]
     if rows.shape[0] < 3:
         return parent
+    rows = rows * magnitude_factors(rows)  # 1e300: correlated at an ordinary magnitude
     moving = usable[rows.std(axis=0) > 0]
     rows = rows[:, rows.std(axis=0) > 0]
     with np.errstate(invalid="ignore", divide="ignore"):

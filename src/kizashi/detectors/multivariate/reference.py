@@ -8,6 +8,7 @@ import numpy as np
 
 from kizashi.detectors.base import Detector
 from kizashi.state import State
+from kizashi.streaming.magnitudes import magnitude_factors
 
 METHODS = ("zscore", "pca")
 AGGREGATES = ("mean", "l2", "max", "power")
@@ -129,10 +130,13 @@ class ReferenceDetector(Detector):
         rows = values[~np.isnan(values).all(axis=1)]
         if rows.shape[0] < 2:
             raise ValueError("reference: need at least 2 training rows with values")
-        with np.errstate(invalid="ignore"):
-            mean = np.nanmean(rows, axis=0) if rows.size else np.zeros(values.shape[1])
-            std = np.nanstd(rows, axis=0)
-        mean = np.nan_to_num(mean, nan=0.0)
+        # moments of each metric at an ordinary magnitude (an exact power of two), so that
+        # values of 1e300 have their spread instead of an overflowed infinite one
+        factor = magnitude_factors(rows)
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = np.nanmean(rows * factor, axis=0) / factor
+            std = np.nanstd(rows * factor, axis=0) / factor
+        mean = np.nan_to_num(mean, nan=0.0)  # (and ±inf to the largest floats)
         std = np.nan_to_num(std, nan=0.0)
         state["mean"] = mean
         state["scale"] = np.maximum(std, np.maximum(float(self.min_std), 1e-3 * np.abs(mean)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kizashi.streaming.magnitudes import magnitude_factors
+
 __all__ = ["trailing_max", "trailing_means"]
 
 
@@ -16,6 +18,8 @@ def trailing_means(signal: np.ndarray, window: int) -> np.ndarray:
     [1.0, 2.0, 3.0, 5.0]
     """
     signal = np.asarray(signal, dtype=np.float64)
+    factor = magnitude_factors(signal)  # 1e300: summed at an ordinary magnitude, exactly
+    signal = signal * factor
     seen = ~np.isnan(signal)
     zero = np.zeros((1, signal.shape[1]))
     sums = np.concatenate([zero, np.cumsum(np.where(seen, signal, 0.0), axis=0)])
@@ -23,8 +27,8 @@ def trailing_means(signal: np.ndarray, window: int) -> np.ndarray:
     end = np.arange(1, signal.shape[0] + 1)
     start = np.maximum(end - int(window), 0)
     total, count = sums[end] - sums[start], counts[end] - counts[start]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return np.where(count > 0, total / count, np.nan) / factor
 
 
 def trailing_max(signal: np.ndarray, window: int) -> np.ndarray:

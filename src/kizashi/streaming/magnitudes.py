@@ -1,0 +1,46 @@
+"""Series of extreme magnitude brought to an ordinary one before they are forecast or typed.
+
+The forecasters square their errors and sum them over windows: a series near the float
+limit (values of 1e300, a broken exporter's) overflows to ``inf`` and ends with no
+probability at all, and one of 1e-300 underflows to zero. A prediction does not depend on
+the unit of a series (the probability and the ETA are the same in bytes or in exabytes),
+so such a series is multiplied by a power of two, exactly and reversibly, before it is
+forecast, and its limit with it. Series of ordinary magnitude keep a factor of 1 and their
+answers unchanged.
+
+>>> import numpy as np
+>>> values = np.array([[50.0, 3e300, 2e-300], [51.0, 4e300, np.nan]])
+>>> factor = magnitude_factors(values)
+>>> factor[0], bool(1.0 <= np.nanmax(values[:, 1] * factor[1]) < 2.0)
+(np.float64(1.0), True)
+>>> bool(1.0 <= values[0, 2] * factor[2] < 2.0)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ORDINARY", "magnitude_factors"]
+
+#: Series whose largest magnitude lies in ``[1 / ORDINARY, ORDINARY]`` are left as they are:
+#: 2⁴⁰⁰ ≈ 2.6e120, so squares and sums of squares over any window stay far from overflow
+#: and underflow.
+ORDINARY = 2.0 ** 400
+
+
+def magnitude_factors(values: np.ndarray) -> np.ndarray:
+    """A power of two per series (column of ``values``) that brings its largest finite
+    magnitude to about 1 (``[1, 2)``, or ``[1, 4)`` near the float limit) where it lies
+    outside ``[1/ORDINARY, ORDINARY]``; 1 elsewhere (and for series without a non-zero
+    finite value)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    magnitude = np.where(np.isfinite(values), np.abs(values), 0.0)
+    largest = magnitude.max(axis=0, initial=0.0)
+    extreme = (largest > ORDINARY) | ((largest > 0.0) & (largest < 1.0 / ORDINARY))
+    _, exponent = np.frexp(np.where(extreme, largest, 1.0))  # largest = m·2^e, m in [½, 1)
+    # 2^(1-e), within the normal floats (the largest magnitudes then land in [1, 4), a
+    # subnormal one above 2^-52)
+    return np.where(extreme, np.ldexp(1.0, np.clip(1 - exponent, -1022, 1023)), 1.0)
