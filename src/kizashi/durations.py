@@ -2,6 +2,8 @@
 
 >>> parse_duration("1h"), parse_duration("1w"), parse_duration(90)
 (3600.0, 604800.0, 90.0)
+>>> duration_text(parse_duration("299s")), duration_text(parse_duration("6h"))
+('299 s', '6 h')
 >>> parse_duration("1e400s")
 Traceback (most recent call last):
 ...
@@ -36,3 +38,15 @@ def parse_duration(value: str | float | int) -> float:
     if not math.isfinite(seconds):
         raise ValueError(f"a duration must be finite, got {value!r}")
     return seconds
+
+
+def duration_text(seconds: float) -> str:
+    """A duration in its largest whole-ish unit (days, hours, else seconds).
+
+    >>> duration_text(300), duration_text(5400), duration_text(0.25), duration_text(172800)
+    ('300 s', '1.5 h', '0.25 s', '2 d')
+    """
+    for unit, size in (("d", 86400.0), ("h", 3600.0)):
+        if seconds >= size:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"

@@ -65,3 +65,16 @@ def test_a_runaway_while_learning_is_reported_without_a_probability(tmp_path, sl
     learning = bool(np.isnan(table["probability"][first]))
     assert ("no probability yet" in line) == learning, line
     assert ("p=" in line) == (not learning), line
+
+
+@pytest.mark.parametrize(("horizon", "shown"), [("299s", "299 s"), ("5m", "300 s"),
+                                                ("90m", "1.5 h"), ("6h", "6 h"),
+                                                ("2d", "2 d")])
+def test_the_summary_gives_the_horizon_in_its_own_unit(tmp_path, horizon, shown) -> None:
+    """The horizon as written (in seconds, hours or days), not as a fraction of an hour
+    ("0.0830556 h" for 299 s)."""
+    path = tmp_path / "disk.csv"
+    _fill_with_ripple(path, 3.0, 24)
+    out = CliRunner().invoke(cli, ["predict", str(path), "-q", "--horizon", horizon])
+    assert out.exit_code == 0, out.output
+    assert f"horizon {shown}:" in out.output, out.output

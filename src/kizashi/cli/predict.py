@@ -224,10 +224,12 @@ def _summary(file: Path, result, cutoff: float, anomaly_cutoff: float,
     probability, or that it runs away when that is under the cutoff) and ETA."""
     import numpy as np
 
+    from kizashi.durations import duration_text
+
     n, k = result.probability.shape
     warned = result.warning.any(axis=0)
     click.echo(f"{file}: {n} time steps, {k} series ({result.kinds.count('limit')} with a "
-               f"limit), horizon {result.horizon_seconds / 3600:g} h: "
+               f"limit), horizon {duration_text(result.horizon_seconds)}: "
                f"{int(warned.sum())} series warned")
     shown = 0
     for j in np.flatnonzero(warned):

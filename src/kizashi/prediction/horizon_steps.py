@@ -8,23 +8,11 @@ horizon shorter than the step, or between two multiples of it, is not the one as
 from __future__ import annotations
 
 from kizashi.data.frame import SeriesFrame
-from kizashi.durations import parse_duration
+from kizashi.durations import duration_text, parse_duration
 from kizashi.prediction.predictor import forecaster_for, step_seconds
 
 #: relative difference between the asked and the used horizon that is worth a note
 TOLERANCE = 0.01
-
-
-def _seconds_text(seconds: float) -> str:
-    """A duration in its largest whole-ish unit.
-
-    >>> _seconds_text(300), _seconds_text(5400), _seconds_text(0.25), _seconds_text(172800)
-    ('300 s', '1.5 h', '0.25 s', '2 d')
-    """
-    for unit, size in (("d", 86400.0), ("h", 3600.0)):
-        if seconds >= size:
-            return f"{seconds / size:g} {unit}"
-    return f"{seconds:g} s"
 
 
 def horizon_note(frame: SeriesFrame, horizon: str | float) -> str | None:
@@ -48,7 +36,7 @@ def horizon_note(frame: SeriesFrame, horizon: str | float) -> str | None:
     used = steps * step
     if abs(used - asked) <= TOLERANCE * asked:
         return None
-    why = (f"is shorter than the data's step of {_seconds_text(step)}" if asked < step
-           else f"is not a whole number of the data's steps of {_seconds_text(step)}")
-    return (f"the horizon {_seconds_text(asked)} {why}: predicting {steps} "
-            f"step{'s' if steps != 1 else ''} ({_seconds_text(used)}) ahead")
+    why = (f"is shorter than the data's step of {duration_text(step)}" if asked < step
+           else f"is not a whole number of the data's steps of {duration_text(step)}")
+    return (f"the horizon {duration_text(asked)} {why}: predicting {steps} "
+            f"step{'s' if steps != 1 else ''} ({duration_text(used)}) ahead")
