@@ -47,7 +47,10 @@ def test_learning_note_counts_rows_from_the_step_and_horizon():
         assert note.startswith(f"{n} rows every 300 s: the first prediction needs 503 ")
     # 1 ms rows: a day is 86.4 million steps, 6 h 21.6 million
     needed = 86_400_000 + 21_600_000 + 21_600_000 + 21_600_000 - 1
-    assert f"needs {needed} " in predictor.learning_note(_frame(120, 0.001), "6h")
+    note = predictor.learning_note(_frame(120, 0.001), "6h")
+    assert f"needs {needed:,} (" in note  # 151,199,999
+    assert "average the data to a coarser step" in note  # millions of rows: said so
+    assert "coarser" not in predictor.learning_note(_frame(120, 60), "6h")  # 1-minute rows
 
 
 def test_millisecond_rows_are_all_learning_with_their_timestamps_written_exactly():

@@ -52,5 +52,7 @@ def test_a_file_gets_the_note_exactly_when_no_row_is_predicted(step, horizon, me
         note = learning_note(frame, horizon)
         assert (note is None) == bool(np.isfinite(result.probability).any()), n
         if note is not None:
-            assert note.startswith(f"{n} rows every {step} s: the first prediction needs "
-                                   f"{needed} ")
+            assert note.startswith(f"{n:,} rows every {step} s: the first prediction needs "
+                                   f"{needed:,} ")
+            assert "coarser step" not in note  # at most a few thousand rows
+

@@ -40,7 +40,7 @@ import numpy as np
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.data.precursors import default_limit
-from kizashi.durations import parse_duration
+from kizashi.durations import duration_text, parse_duration
 from kizashi.prediction.calibration import ANOMALY_AHEAD, TIME_TO_LIMIT
 from kizashi.prediction.counters import counter_hints, counter_rows
 from kizashi.prediction.cycle_gate import CycleGate, run_gate
@@ -337,6 +337,10 @@ def _exact_unit(timestamps: np.ndarray) -> str:
     return "ns"
 
 
+#: Rows of warm-up beyond which :func:`learning_note` advises a coarser step.
+_MANY_ROWS = 1_000_000
+
+
 def learning_note(frame: SeriesFrame, horizon: str | float = "6h") -> str | None:
     """Why no prediction at all will come from ``frame`` (too few rows for the horizon
     and trend window at its step), or None when some rows can be predicted.
@@ -353,10 +357,14 @@ def learning_note(frame: SeriesFrame, horizon: str | float = "6h") -> str | None
     needed = rows_before_first_prediction(forecaster)
     if frame.n_times >= needed:
         return None
-    return (f"{frame.n_times} rows every {step:g} s: the first prediction needs "
-            f"{needed} ({needed * step / 3600:.1f} h: the forecasters' history, the "
-            f"{horizon_seconds / 3600:g} h horizon, then a record of checked forecasts); "
-            f"every probability is empty, but where a value is already at its limit (p=1)")
+    coarser = (f"; at a step of {step:g} s that is more rows than a file should hold: "
+               f"average the data to a coarser step (a minute or more) first"
+               if needed > _MANY_ROWS else "")
+    return (f"{frame.n_times:,} rows every {step:g} s: the first prediction needs "
+            f"{needed:,} ({needed * step / 3600:.1f} h: the forecasters' history, the "
+            f"{duration_text(horizon_seconds)} horizon, then a record of checked forecasts); "
+            f"every probability is empty, but where a value is already at its limit (p=1)"
+            f"{coarser}")
 
 
 def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
