@@ -123,10 +123,24 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
     from kizashi.dl.config_values import check_search
 
     check_search(space, config.source, config)  # before a study is opened
+    database = storage.split("?")[0]
+    if database.startswith("sqlite:") and database.removeprefix("sqlite:").strip("/") in (
+            "", ":memory:"):
+        raise ValueError(f"--storage {storage}: a study in memory is neither shared with other "
+                         "workers nor kept (and its trials' heartbeats fail): give a database "
+                         "file, such as sqlite:///study.db")
     lock = _StudyLock(storage)
     lock.acquire()  # workers starting together must not create the tables twice
     try:
         study = open_study(storage, study_name, seed)
+    except Exception as error:  # sqlalchemy's and optuna's errors, without importing them
+        if not type(error).__module__.startswith(("sqlalchemy", "optuna", "sqlite3")) \
+                and not isinstance(error, (ValueError, OSError, ImportError)):
+            raise
+        reason = " ".join(str(error).split("(Background on this error")[0].split())
+        raise ValueError(f"--storage {storage}: cannot open the study there ({reason}); give "
+                         "an Optuna storage URL such as sqlite:///study.db of a database file "
+                         "(or a new file)") from None
     finally:
         lock.release()
     counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
