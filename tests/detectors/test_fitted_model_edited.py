@@ -90,3 +90,30 @@ watches:
 def test_params_the_detector_runs_with_stay_loadable(folder, tmp_path, key, value):
     detector, _ = load_fitted(edited(folder, tmp_path, key, value))
     assert detector.get_params()[key] == value
+
+
+@pytest.mark.parametrize(("param", "value"), [("timezone", "Mars/Base"), ("timezone", "+99:00")])
+def test_fit_writes_no_model_that_cannot_step(tmp_path, param, value):
+    """A parameter the fit itself never reads (the day profile's zone) is still checked
+    before the folder is written: before, ``kizashi fit -p timezone=Mars/Base`` wrote a
+    model that no watch could load."""
+    rng = np.random.default_rng(1)
+    (tmp_path / "train.csv").write_text("timestamp,cpu,mem\n" + "".join(
+        f"{T0 + 300 * i:.0f},{np.sin(i / 9) + rng.normal(0, 0.1):.5f},{rng.normal():.5f}\n"
+        for i in range(400)))
+    out = tmp_path / "model"
+    result = CliRunner().invoke(cli, ["fit", str(tmp_path / "train.csv"), "--out", str(out),
+                                      "-q", "-p", f"{param}={value}"])
+    assert result.exit_code == 1, result.output
+    assert result.output.count("\n") == 1 and "--param" in result.output, result.output
+    assert not out.exists()
+
+
+def test_a_fitted_autoencoder_folder_still_loads(tmp_path):
+    """Detectors that need training are stepped only as saved (a fresh one cannot step)."""
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    rows = np.column_stack([np.sin(np.arange(300) / 9), rng.normal(0, 1, 300)])
+    detector = fit_detector("autoencoder", rows, T0 + 300.0 * np.arange(300), {})
+    save_fitted(detector, tmp_path / "ae", features=["cpu", "mem"])
+    assert type(load_fitted(tmp_path / "ae")[0]).__name__ == "AutoencoderDetector"

@@ -117,6 +117,8 @@ def save_fitted(detector: Detector, out_dir: str | os.PathLike[str], features: l
     if len(features) != int(state.get("n_series", -1)):
         raise ValueError(f"{len(features)} feature names for a detector of "
                          f"{state.get('n_series')} inputs")
+    # a model that cannot step is never written (e.g. a bogus timezone the fit never read)
+    _check_steps(detector, str(out_dir), why="check the detector's parameters (--param)")
     arrays: dict[str, np.ndarray] = {}
     tree = _flatten(state, (), arrays)
     key = _model_key(tree, arrays)
@@ -191,7 +193,9 @@ def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detecto
     return detector, record
 
 
-def _check_steps(detector: Detector, path: Path) -> None:
+def _check_steps(detector: Detector, path: Path | str,
+                 why: str = "its params were changed by hand or by another version: fit again"
+                 ) -> None:
     """Score a few synthetic steps on a copy: a record whose params were edited into
     values the detector cannot run with (``window: "abc"``, ``across: foo``) is refused
     here, in one line, not at the first tick of the daemon that serves it."""
@@ -205,14 +209,14 @@ def _check_steps(detector: Detector, path: Path) -> None:
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            for trial in (copy.deepcopy(detector), detector.clone()):  # as saved, and fresh
-                if trial.state_ is None or not trial.state_:
-                    trial.reset(n)
+            trials = [copy.deepcopy(detector)]            # as saved
+            if not detector.requires_training:             # and fresh (its parts built anew)
+                trials.append(detector.clone().reset(n))
+            for trial in trials:
                 trial.update_many(rows, timestamps=1_700_000_000.0 + 60.0 * steps)
     except Exception as error:  # any failure here would fail every step of the model
         raise ValueError(f"{path}: the model fails on a test step ({type(error).__name__}: "
-                         f"{' '.join(str(error).split())[:300]}); its params were changed by "
-                         "hand or by another version: fit again") from None
+                         f"{' '.join(str(error).split())[:300]}); {why}") from None
 
 
 def _check_record(record: dict[str, Any], path: Path) -> None:
