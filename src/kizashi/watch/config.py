@@ -1057,11 +1057,36 @@ def _steps(duration: float | None, interval: float) -> int:
 
 
 def _url(value: Any, key: str) -> str:
+    """An http(s) URL with a host (and a valid port), without its trailing ``/``.
+
+    Before, only the scheme was checked: ``http://a b`` (a space), ``http://[::1`` or
+    ``http://h:99999`` passed, then failed every request of the daemon (or ended in an
+    "internal error" from an override).
+
+    >>> _url(" http://[::1]:9090/prefix/ ", "url")
+    'http://[::1]:9090/prefix'
+    >>> _url("http://h:99999", "url")
+    Traceback (most recent call last):
+    ...
+    ValueError: url: 'http://h:99999' is not an http(s) URL (Port out of range 0-65535)
+    """
+    import urllib.parse
+
     if not isinstance(value, str):
         raise ValueError(f"{key}: {value!r} is not an http(s) URL")
     text = value.strip().rstrip("/")
     if not text.startswith(("http://", "https://")):
         raise ValueError(f"{key}: {value!r} is not an http(s) URL")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError(f"{key}: {value!r} is not an http(s) URL: it holds a space or "
+                         "control character (write a space as %20)")
+    try:
+        parts = urllib.parse.urlsplit(text)
+        host, _port = parts.hostname, parts.port
+    except ValueError as error:  # an unclosed [IPv6, a port that is no number or too large
+        raise ValueError(f"{key}: {value!r} is not an http(s) URL ({error})") from None
+    if not host:
+        raise ValueError(f"{key}: {value!r} names no host (e.g. http://prometheus:9090)")
     return text
 
 

@@ -155,6 +155,9 @@ def parse_remote_write(reader: Any) -> RemoteWriteConfig | None:
         raise ValueError(f"{at}url must be the receiver's http(s) URL (e.g. "
                          f"http://prometheus:9090/api/v1/write), got {url!r}"
                          f"{sub.misspelt('url') if url is None else ''}")
+    from kizashi.watch.config import _url
+
+    _url(url, f"{at}url")  # (checked only: the receiver's path is kept as given)
     send = sub.get("send", list(DEFAULT_SEND))
     if isinstance(send, str):
         send = [send]
