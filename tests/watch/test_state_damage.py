@@ -141,3 +141,23 @@ def test_the_dashboard_answers_503_where_it_reads_a_damaged_part(written, tmp_pa
             assert "corrupt" in answer.json()["detail"], answer.text[:300]
         else:
             assert answer.status_code == 200, (url, answer.status_code, answer.text[:300])
+
+
+@pytest.mark.parametrize("copy", ["{not json", "[1, 2]", "null", "7", ""])
+def test_a_damaged_copy_of_an_alert_in_the_outbox_is_sent_from_its_row(copy):
+    """The outbox keeps the alert as it was at the event (JSON); a damaged copy must not
+    stop every delivery (a traceback each tick): the message is rendered from the
+    alert's row as it is now, as for messages queued before copies were kept."""
+    from kizashi.watch.store import WatchStore
+
+    store = WatchStore(":memory:")
+    with store.transaction():
+        alert = store.open_alert(1, "m", "sigma", {"series": "a"}, 100.0, 9.0, 50.0, 5.0)
+        store.enqueue(alert, "webhook", "firing", 100.0)
+        other = store.open_alert(2, "m", "sigma", {"series": "b"}, 101.0, 8.0, 40.0, 5.0)
+        store.enqueue(other, "webhook", "firing", 101.0)
+    store.db.execute("UPDATE outbox SET alert=? WHERE alert_id=?", (copy, alert))
+    items = store.unsent()
+    assert [i["alert_id"] for i in items] == [alert, other]
+    assert items[0]["alert"]["labels"] == {"series": "a"} and items[0]["alert"]["id"] == alert
+    assert items[1]["alert"]["labels"] == {"series": "b"}

@@ -737,9 +737,11 @@ class WatchStore:
         for row in rows:
             item = dict(zip(keys, row, strict=True))
             if item["alert"] is not None:
-                item["alert"] = self._row(lambda r: _mapping(json.loads(r[1]), "alert"),
-                                          (item["id"], item["alert"]), "outbox")
-            else:
+                try:
+                    item["alert"] = _mapping(json.loads(item["alert"]), "alert")
+                except _READ_ERRORS:  # a damaged copy: the alert's row as it is now
+                    item["alert"] = None
+            if item["alert"] is None:
                 current = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
                                           (item["alert_id"],)).fetchone()
                 item["alert"] = None if current is None else self._row(_alert_row, current,
