@@ -117,7 +117,6 @@ def load_values(data: dict[str, Any], source: str = "config") -> np.ndarray:
         frame = getattr(load_smd(machine), data.get("part", "train"))
         return frame.values
     if kind == "csv":
-
         if "path" not in data:
             raise ValueError(f"{source}: data.source 'csv' needs data.path")
         return csv_table(data)[1]
