@@ -95,9 +95,16 @@ def test_odd_data_names_are_refused(key, value):
 
 @pytest.mark.parametrize(("key", "value"), [
     ("seed", 2**32), ("seed", 2**70), ("threads", 1025), ("threads", 10**6),
+    ("optimiser.lr", 1e300), ("optimiser.lr", 1e31), ("optimiser.weight_decay", 1e40),
+    ("optimiser.momentum", 1e39), ("scheduler.gamma", 1e200),
     ("out", 5), ("out", ""), ("out", ["runs"])])
 def test_out_of_range_seeds_threads_and_odd_out_are_refused(key, value):
-    refused({key: value}, key)
+    """(rates above 1e30: torch keeps them as 32-bit floats, and 1e300 ended in its
+    overflow error)"""
+    section, _, name = key.rpartition(".")
+    raw = {section: {"name": "adam" if section == "optimiser" else "step", name: value}} \
+        if section else {key: value}
+    refused(raw, key)
 
 
 @pytest.mark.parametrize("raw", [

@@ -37,6 +37,9 @@ from kizashi.dl.trainer import TrainSettings
 
 #: the largest ``seed`` (the seeds of numpy's and the CLI's generators are 32-bit)
 MAX_SEED = 2**32 - 1
+#: the largest rate (lr, weight_decay, momentum, gamma): torch keeps them as 32-bit floats,
+#: and a larger one ends in its overflow error rather than a diverged run
+MAX_RATE = 1e30
 #: the most CPU ``threads`` a run may ask for (torch crashes, not refuses, far above it)
 MAX_THREADS = 1024
 
@@ -102,12 +105,15 @@ class RunConfig:
                 epochs=check.whole("epochs", self.epochs, 1),
                 batch_size=check.whole("batch_size", self.batch_size, 1),
                 optimiser=check.text("optimiser.name", opt.get("name", "adam")),
-                lr=check.number("optimiser.lr", opt.get("lr", 1e-3), positive=True),
-                weight_decay=check.number("optimiser.weight_decay", opt.get("weight_decay", 0.0)),
-                momentum=check.number("optimiser.momentum", opt.get("momentum", 0.9)),
+                lr=check.number("optimiser.lr", opt.get("lr", 1e-3), positive=True, high=MAX_RATE),
+                weight_decay=check.number("optimiser.weight_decay", opt.get("weight_decay", 0.0),
+                                          high=MAX_RATE),
+                momentum=check.number("optimiser.momentum", opt.get("momentum", 0.9),
+                                      high=MAX_RATE),
                 scheduler=check.text("scheduler.name", sched.get("name", "none")),
                 step_size=check.whole("scheduler.step_size", sched.get("step_size", 10), 1),
-                gamma=check.number("scheduler.gamma", sched.get("gamma", 0.5), positive=True),
+                gamma=check.number("scheduler.gamma", sched.get("gamma", 0.5), positive=True,
+                                   high=MAX_RATE),
                 seed=check.whole("seed", self.seed, 0, high=MAX_SEED),
                 device=check.text("device", self.device),
                 patience=check.whole("patience", self.patience, 0, optional=True),

@@ -53,11 +53,14 @@ class Checks:
                             else f"a whole number from {low} to {high}", value)
         return int(number)
 
-    def number(self, key: str, value: Any, positive: bool = False) -> float:
-        """A finite number, ``>= 0`` (``> 0`` when ``positive``)."""
+    def number(self, key: str, value: Any, positive: bool = False,
+               high: float | None = None) -> float:
+        """A finite number, ``>= 0`` (``> 0`` when ``positive``; ``<= high`` when given)."""
         if (isinstance(value, bool) or not isinstance(value, (int, float))
-                or not math.isfinite(value) or value < 0 or (positive and value == 0)):
-            raise self.fail(key, "a finite number " + ("> 0" if positive else ">= 0"), value)
+                or not math.isfinite(value) or value < 0 or (positive and value == 0)
+                or (high is not None and value > high)):
+            raise self.fail(key, "a finite number " + ("> 0" if positive else ">= 0")
+                            + ("" if high is None else f" and <= {high:g}"), value)
         return float(value)
 
     def flag(self, key: str, value: Any) -> bool:

@@ -114,6 +114,7 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
     from optuna.trial import TrialState
 
     from kizashi.dl.experiment import train_from_config
+    from kizashi.dl.trainer import TrainingDiverged
 
     if trials < 1:
         raise ValueError(f"--trials must be at least 1, got {trials}")
@@ -157,8 +158,11 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
                 raise optuna.TrialPruned()
 
         where = None if out_dir is None else Path(out_dir) / f"trial-{trial.number:04d}"
-        result = train_from_config(run, where, distributed=False, epoch_callback=report,
-                                   progress=False)
+        try:
+            result = train_from_config(run, where, distributed=False, epoch_callback=report,
+                                       progress=False)
+        except TrainingDiverged:  # a trial whose values diverge is the worst, not an error
+            return math.inf
         return float(result.best_val_loss)
 
     while True:
