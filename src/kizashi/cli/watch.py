@@ -137,7 +137,17 @@ def run_check(config: Any) -> bool:
                     import time
 
                     samples = source.instant(spec.query or "", time.time())
-                line(True, f"watch {spec.name}: {len(samples.labels)} series now")
+                if spec.columns is None:
+                    line(True, f"watch {spec.name}: {len(samples.labels)} series now")
+                    continue
+                from kizashi.watch.watcher import column_name
+
+                names = {column_name(labels) for labels in samples.labels}
+                missing = [c for c in spec.columns if c not in names]
+                found = len(spec.columns) - len(missing)
+                line(not missing, f"watch {spec.name}: {found} of its {len(spec.columns)} "
+                     "columns now" + (f"; not among the source's series: "
+                                      f"{', '.join(map(repr, missing))}" if missing else ""))
             except SourceError as error:
                 line(False, f"watch {spec.name}: {error}")
     for sink, result in Notifier(config.alerts, config.link_base).check().items():

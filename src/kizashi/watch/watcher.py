@@ -304,6 +304,7 @@ class Watcher:
         self._prune_at = 0.0
         self._infinite_warned: set[str] = set()   # watches told of ±Inf values
         self._ahead_warned: set[str] = set()      # watches told their progress is ahead
+        self._columns_missing: dict[str, set[str]] = {}  # watch → columns: told missing
         self._publish()
 
     # ------------------------------------------------------------------ loading
@@ -488,6 +489,19 @@ class Watcher:
                     "move the state file away to start afresh now)", watch, when(last),
                     last - end, when(end))
 
+    def _warn_missing_columns(self, spec: WatchSpec, names: list[str | None]) -> None:
+        """Say once per column which of a watch's ``columns`` its source does not have:
+        before, a misspelt column was watched as nothing, in silence."""
+        told = self._columns_missing.setdefault(spec.name, set())
+        missing = tuple(c for c in spec.columns or () if c not in set(names) and c not in told)
+        told.update(missing)
+        if missing:
+            shown = sorted({n for n in names if n is not None})
+            log.warning("watch %s: column(s) %s of its columns: are not among the series of "
+                        "source %s (it has %s); they are watched once they appear", spec.name,
+                        ", ".join(map(repr, missing)), spec.source,
+                        ", ".join(shown[:20]) + (" …" if len(shown) > 20 else "") or "none")
+
     def _fetch(self, run: _WatchRun) -> Samples | None:
         spec = run.spec
         source = self.sources[spec.source]
@@ -535,8 +549,9 @@ class Watcher:
         samples = infinite_as_missing(samples, spec.name, self._infinite_warned,
                                       self.health.infinite_values)
         if spec.columns is not None:  # a watch of some columns of a shared file
-            keep = [i for i, labels in enumerate(samples.labels)
-                    if (labels.get("series") or labels.get("metric")) in spec.columns]
+            names = [column_name(labels) for labels in samples.labels]
+            keep = [i for i, name in enumerate(names) if name in spec.columns]
+            self._warn_missing_columns(spec, names)
             samples = Samples(samples.timestamps, [samples.labels[i] for i in keep],
                               samples.values[:, keep])
         keys = run.keys(samples.labels)
@@ -1129,6 +1144,16 @@ def _restore_detector(detector: Any, saved: dict[str, Any]) -> None:
     if not isinstance(saved.get("state"), dict) or "n_series" not in saved["state"]:
         raise ValueError("detector state lacks 'n_series'")
     detector.state_ = saved["state"]
+
+
+def column_name(labels: dict[str, str]) -> str | None:
+    """The name a watch's ``columns:`` matches a series by: its ``series`` label (a CSV
+    column), else its ``metric`` label.
+
+    >>> column_name({"series": "cpu"}), column_name({"metric": "mem"}), column_name({})
+    ('cpu', 'mem', None)
+    """
+    return labels.get("series") or labels.get("metric")
 
 
 def _latest(values: np.ndarray, seen: np.ndarray, previous: np.ndarray) -> np.ndarray:
