@@ -117,7 +117,7 @@ def check_search(space: Any, source: str, config: Any) -> None:
             choices = spec.get("choices")
             if not isinstance(choices, list) or not choices:
                 raise check.fail(f"{at}.choices", "a non-empty list", choices)
-            sample = choices[0]
+            samples = list(choices)   # every one: a trial may draw any of them
         else:
             low, high = (spec.get(end) for end in ("low", "high"))
             for end, value in (("low", low), ("high", high)):
@@ -131,14 +131,15 @@ def check_search(space: Any, source: str, config: Any) -> None:
                 raise ValueError(f"{source}: {at}: low ({low}) must be below high ({high})")
             if log and low <= 0:
                 raise ValueError(f"{source}: {at}: a log range needs low > 0, got {low}")
-            sample = int(low) if kind == "int" else low
-        try:  # the key must be one the config has (a typo would fail every trial)
-            config.with_values({str(key): sample})
-        except ValueError as error:
-            reason = str(error)
-            for prefix in (f"{config.source}: ", f"{source}: "):
-                reason = reason.removeprefix(prefix)
-            raise ValueError(f"{source}: {at}: {reason}") from None
+            samples = [int(low), int(high)] if kind == "int" else [low, high]  # both ends
+        for sample in samples:  # the key must be one the config has, each value of its kind
+            try:                # (one that is not fails its trial and stops the worker)
+                config.with_values({str(key): sample})
+            except ValueError as error:
+                reason = str(error)
+                for prefix in (f"{config.source}: ", f"{source}: "):
+                    reason = reason.removeprefix(prefix)
+                raise ValueError(f"{source}: {at}: {reason}") from None
 
 
 #: data.source → the keys it reads besides ``source``, ``val_fraction`` and ``stride``
