@@ -354,6 +354,8 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     token = reader.get("token", None)
     token = reader.text("token", token) if token not in (None, "") \
         else os.environ.get(TOKEN_ENV) or None
+    if token is not None and not token.strip():  # (a blank $KIZASHI_WATCH_TOKEN, as token:)
+        raise ValueError(f"{where}: ${TOKEN_ENV} is blank; give a value or unset it")
     dashboard_url = reader.get("dashboard_url", None)
     config = WatchConfig(
         path=where,
