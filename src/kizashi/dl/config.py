@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from kizashi.dl.trainer import TrainSettings
+from kizashi.yaml_errors import bounded_repr as _r
 
 #: the largest ``seed`` (the seeds of numpy's and the CLI's generators are 32-bit)
 MAX_SEED = 2**32 - 1
@@ -87,7 +88,7 @@ class RunConfig:
         check_model(config.model, source)
         check_data(config.data, source)
         if config.out is not None and (not isinstance(config.out, str) or not config.out.strip()):
-            raise ValueError(f"{source}: out must be a folder name (text), got {config.out!r}")
+            raise ValueError(f"{source}: out must be a folder name (text), got {_r(config.out)}")
         config.settings()  # validates the loop settings
         return config
 

@@ -23,6 +23,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from kizashi.yaml_errors import bounded_repr as _r
+
 
 class Checks:
     """Checkers of one config file (``source`` names it in every message).
@@ -37,7 +39,7 @@ class Checks:
         self.source = source
 
     def fail(self, key: str, what: str, value: Any) -> ValueError:
-        return ValueError(f"{self.source}: {key} must be {what}, got {value!r}")
+        return ValueError(f"{self.source}: {key} must be {what}, got {_r(value)}")
 
     def whole(self, key: str, value: Any, low: int, optional: bool = False,
               high: int | None = None) -> Any:
@@ -169,7 +171,7 @@ def check_data(data: Any, source: str) -> None:
         raise check.fail("data", "a mapping", data)
     kind = data.get("source", "synthetic")
     if not isinstance(kind, str) or kind not in DATA_KEYS:
-        raise ValueError(f"{source}: unknown data.source {kind!r}; use smd, csv or synthetic")
+        raise ValueError(f"{source}: unknown data.source {_r(kind)}; use smd, csv or synthetic")
     check.section("data", data, ("source", "val_fraction", "stride", *DATA_KEYS[kind]))
     fraction = data.get("val_fraction", 0.2)
     if (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
@@ -214,7 +216,7 @@ def check_model(model: Any, source: str) -> None:
     name = model.get("name")
     if not isinstance(name, str) or name not in NETWORKS:
         raise ValueError(f"{source}: model.name must be one of {', '.join(sorted(NETWORKS))}, "
-                         f"got {name!r}")
+                         f"got {_r(name)}")
     sizes = [p for p in inspect.signature(network_class(name).__init__).parameters
              if p not in ("self", "n_features")]
     check.section("model", model, ("name", *sizes))
