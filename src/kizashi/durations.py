@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 import re
 
+from kizashi.yaml_errors import bounded_repr as _r
+
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(ms|s|m|h|d|w)?\s*$", re.I)
 
@@ -23,20 +25,19 @@ _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*(ms|s|m|h|d|w)?
 def parse_duration(value: str | float | int) -> float:
     """Seconds in ``value``: a number of seconds, or a string such as ``"15m"``."""
     if isinstance(value, bool):
-        raise ValueError(f"not a duration: {value!r}")
+        raise ValueError(f"not a duration: {_r(value)}")
     if isinstance(value, (int, float)):
         seconds = float(value)
     else:
-        match = _PATTERN.match(str(value))
+        match = _PATTERN.match(value) if isinstance(value, str) else None
         if not match:
-            raise ValueError(
-                f"not a duration: {value!r} (write e.g. 30s, 5m, 1h, 7d, 2w or a number of seconds)"
-            )
+            raise ValueError(f"not a duration: {_r(value)} (write e.g. 30s, 5m, 1h, 7d, 2w "
+                             "or a number of seconds)")
         seconds = float(match.group(1)) * _UNITS[(match.group(2) or "s").lower()]
     if not seconds > 0:
-        raise ValueError(f"a duration must be positive, got {value!r}")
+        raise ValueError(f"a duration must be positive, got {_r(value)}")
     if not math.isfinite(seconds):
-        raise ValueError(f"a duration must be finite, got {value!r}")
+        raise ValueError(f"a duration must be finite, got {_r(value)}")
     return seconds
 
 

@@ -19,6 +19,9 @@ from kizashi.watch.config import parse_config
 
 BAD = ["notaurl", "http://", "https://", "ftp://host", "http://[::1", "http://h:99999",
        "http://h:abc", "http://:9090", "", "//host:9090", "host:9090"]
+#: How a refused URL is described: not an http(s) URL (with the parser's reason), or one
+#: naming no host.
+REFUSED = ("is not an http(s) URL", "names no host")
 GOOD = ["http://127.0.0.1:1", "http://[::1]:1", "https://prom.example.org/sub/path/",
         "http://localhost:1"]
 
@@ -33,7 +36,7 @@ def _one_line(result) -> str:
 def test_detect_refuses_a_bad_prometheus_url_naming_the_option(url):
     result = CliRunner().invoke(cli, ["detect", "--prometheus", url, "--query", "up", "-q"])
     line = _one_line(result)
-    assert f"Invalid value for '--prometheus': {url!r} is not an http(s) URL" in line
+    assert any(f"Invalid value for '--prometheus': {url!r} {why}" in line for why in REFUSED)
 
 
 @pytest.mark.parametrize("url", GOOD)
@@ -50,7 +53,7 @@ def test_watch_refuses_a_bad_url_option(tmp_path, option, url):
     config = tmp_path / "w.yaml"
     config.write_text("watches: []\n")
     line = _one_line(CliRunner().invoke(cli, ["watch", str(config), option, url]))
-    assert f"Invalid value for '{option}': {url!r} is not an http(s) URL" in line
+    assert any(f"Invalid value for '{option}': {url!r} {why}" in line for why in REFUSED)
 
 
 CONFIG_CASES = [(where, url) for where in ("source", "alertmanager", "webhook") for url in BAD
@@ -62,7 +65,7 @@ def test_a_watch_config_refuses_a_bad_url_naming_the_key(where, url):
     source = f'"{url}"' if where == "source" else '"http://127.0.0.1:9090"'
     alerts = {"alertmanager": f'alerts: {{alertmanager: {{url: "{url}"}}}}',
               "webhook": f'alerts: {{webhook: {{url: "{url}"}}}}'}.get(where, "")
-    with pytest.raises(ValueError, match=r"is not an http\(s\) URL|url is missing"):
+    with pytest.raises(ValueError, match=r"is not an http\(s\) URL|names no host|url is missing"):
         parse_config(f"""
 interval: 1m
 listen: off

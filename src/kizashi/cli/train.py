@@ -41,6 +41,14 @@ def train(config: str, out_dir: str | None, resume: bool, device: str | None,
                                    progress=False if no_progress else None)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    except (MemoryError, RuntimeError) as error:  # torch's allocators raise RuntimeError
+        text = " ".join(str(error).split())
+        if not isinstance(error, MemoryError) and not any(
+                m in text.lower() for m in ("allocate", "out of memory")):
+            raise
+        raise click.ClickException(f"{config}: the network or a batch does not fit in memory "
+                                   f"({text[:200]}); use smaller model sizes or batch_size"
+                                   ) from None
     if int(os.environ.get("RANK", "0")) != 0:
         return
     if result.interrupted:

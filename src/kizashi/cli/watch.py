@@ -162,14 +162,18 @@ def run_daemon(config: Any, once: bool = False, reload: Any = None) -> None:
 
     ``reload`` (a function returning the config read again) is called on SIGHUP.
     """
-    from kizashi.watch.store import WatchStore
+    from kizashi.watch.store import StateFileDamaged, WatchStore
     from kizashi.watch.watcher import Watcher
 
     try:
         store = WatchStore(config.storage)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    watcher = Watcher(config, store)
+    try:
+        watcher = Watcher(config, store)
+    except StateFileDamaged as error:  # restoring the watches read a damaged part
+        store.close()
+        raise click.ClickException(str(error)) from None
     if once:
         watcher.tick()
         return

@@ -48,8 +48,8 @@ def any_url_option(ctx: click.Context, param: click.Parameter, value: str | None
         return None
     try:
         _url(value, "")
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an http(s) URL", ctx, param) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error).removeprefix(": "), ctx, param) from None
     return value
 
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from kizashi.yaml_errors import bounded_repr as _r
+
 __all__ = ["LOCAL", "log_zone", "utc_seconds"]
 
 #: The name of this machine's own zone.
@@ -43,7 +45,7 @@ def log_zone(name: str | None) -> tzinfo | None:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"unknown time zone {name!r}: give an IANA name (UTC, Asia/Tokyo) "
+        raise ValueError(f"unknown time zone {_r(name)}: give an IANA name (UTC, Asia/Tokyo) "
                          f"or {LOCAL}") from None
 
 

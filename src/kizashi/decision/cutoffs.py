@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kizashi.yaml_errors import bounded_repr as _r
+
 
 @dataclass(frozen=True)
 class Cutoff:
@@ -64,11 +66,14 @@ class Cutoff:
 
 def parse_cutoff(text: str | float) -> Cutoff:
     """Read a cutoff from its text form (see the module docs)."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
+    if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, bool):
         if text != text:  # NaN: no level is above it or below it
             raise ValueError("a cutoff must be a number, got NaN")
         return Cutoff("fixed", _finite(float(text), text))
-    raw = str(text).strip().lower()
+    if not isinstance(text, str):  # (a list, a mapping: never str() of all of it)
+        raise ValueError(f"cannot read cutoff {_r(text)}: use 'default', a number such as 0.1, "
+                         "or a quantile such as q0.999")
+    raw = text.strip().lower()
     if raw in ("", "default", "auto"):
         return Cutoff("default")
     if raw.startswith("q"):
@@ -77,7 +82,7 @@ def parse_cutoff(text: str | float) -> Cutoff:
         except ValueError:
             q = -1.0
         if not 0.0 < q < 1.0:
-            raise ValueError(f"quantile cutoff {text!r} must look like q0.999 (0 < q < 1)")
+            raise ValueError(f"quantile cutoff {_r(text)} must look like q0.999 (0 < q < 1)")
         return Cutoff("quantile", q)
     try:
         value = float(raw)
@@ -85,7 +90,7 @@ def parse_cutoff(text: str | float) -> Cutoff:
             raise ValueError
     except ValueError:
         raise ValueError(
-            f"cannot read cutoff {text!r}: use 'default', a number such as 0.1, or a quantile "
+            f"cannot read cutoff {_r(text)}: use 'default', a number such as 0.1, or a quantile "
             f"such as q0.999"
         ) from None
     return Cutoff("fixed", _finite(value, text))

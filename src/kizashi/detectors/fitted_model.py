@@ -118,6 +118,8 @@ def save_fitted(detector: Detector, out_dir: str | os.PathLike[str], features: l
     if len(features) != int(state.get("n_series", -1)):
         raise ValueError(f"{len(features)} feature names for a detector of "
                          f"{state.get('n_series')} inputs")
+    # a model that cannot step is never written (e.g. a bogus timezone the fit never read)
+    _check_steps(detector, str(out_dir), why="check the detector's parameters (--param)")
     arrays: dict[str, np.ndarray] = {}
     tree = _flatten(state, (), arrays)
     key = _model_key(tree, arrays)
@@ -180,10 +182,42 @@ def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detecto
     if isinstance(n_inputs, int) and n_inputs != len(record["features"]):
         raise ValueError(f"{folder / RECORD}: names {len(record['features'])} features for a "
                          f"model of {n_inputs} inputs; fit again")
-    detector.load_state_dict({"format": STATE_FORMAT_VERSION, "detector": type(detector).__name__,
-                              "params": record["params"], "state": state})
+    try:
+        detector.load_state_dict({"format": STATE_FORMAT_VERSION,
+                                  "detector": type(detector).__name__,
+                                  "params": record["params"], "state": state})
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{folder}: the saved state does not load ({error}); fit again"
+                         ) from None
     detector.state_[KEY] = record["model_key"]
+    _check_steps(detector, folder / RECORD)
     return detector, record
+
+
+def _check_steps(detector: Detector, path: Path | str,
+                 why: str = "its params were changed by hand or by another version: fit again"
+                 ) -> None:
+    """Score a few synthetic steps on a copy: a record whose params were edited into
+    values the detector cannot run with (``window: "abc"``, ``across: foo``) is refused
+    here, in one line, not at the first tick of the daemon that serves it."""
+    import copy
+    import warnings
+
+    n = int(detector.state_.get("n_series", 1) or 1) if isinstance(detector.state_, dict) \
+        else 1
+    steps = np.arange(4, dtype=np.float64)
+    rows = np.repeat((10.0 + np.sin(steps))[:, None], n, axis=1)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            trials = [copy.deepcopy(detector)]            # as saved
+            if not detector.requires_training:             # and fresh (its parts built anew)
+                trials.append(detector.clone().reset(n))
+            for trial in trials:
+                trial.update_many(rows, timestamps=1_700_000_000.0 + 60.0 * steps)
+    except Exception as error:  # any failure here would fail every step of the model
+        raise ValueError(f"{path}: the model fails on a test step ({type(error).__name__}: "
+                         f"{' '.join(str(error).split())[:300]}); {why}") from None
 
 
 def _check_record(record: dict[str, Any], path: Path) -> None:

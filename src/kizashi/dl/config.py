@@ -34,6 +34,15 @@ from pathlib import Path
 from typing import Any
 
 from kizashi.dl.trainer import TrainSettings
+from kizashi.yaml_errors import bounded_repr as _r
+
+#: the largest ``seed`` (the seeds of numpy's and the CLI's generators are 32-bit)
+MAX_SEED = 2**32 - 1
+#: the largest rate (lr, weight_decay, momentum, gamma): torch keeps them as 32-bit floats,
+#: and a larger one ends in its overflow error rather than a diverged run
+MAX_RATE = 1e30
+#: the most CPU ``threads`` a run may ask for (torch crashes, not refuses, far above it)
+MAX_THREADS = 1024
 
 
 @dataclass
@@ -74,6 +83,12 @@ class RunConfig:
         config = cls(**copy.deepcopy(raw), source=source)
         if "name" not in config.model:
             raise ValueError(f"{source}: model needs a 'name' (lstm, autoencoder or cnn)")
+        from kizashi.dl.config_values import check_data, check_model
+
+        check_model(config.model, source)
+        check_data(config.data, source)
+        if config.out is not None and (not isinstance(config.out, str) or not config.out.strip()):
+            raise ValueError(f"{source}: out must be a folder name (text), got {_r(config.out)}")
         config.settings()  # validates the loop settings
         return config
 
@@ -91,20 +106,24 @@ class RunConfig:
                 epochs=check.whole("epochs", self.epochs, 1),
                 batch_size=check.whole("batch_size", self.batch_size, 1),
                 optimiser=check.text("optimiser.name", opt.get("name", "adam")),
-                lr=check.number("optimiser.lr", opt.get("lr", 1e-3), positive=True),
-                weight_decay=check.number("optimiser.weight_decay", opt.get("weight_decay", 0.0)),
-                momentum=check.number("optimiser.momentum", opt.get("momentum", 0.9)),
+                lr=check.number("optimiser.lr", opt.get("lr", 1e-3), positive=True, high=MAX_RATE),
+                weight_decay=check.number("optimiser.weight_decay", opt.get("weight_decay", 0.0),
+                                          high=MAX_RATE),
+                momentum=check.number("optimiser.momentum", opt.get("momentum", 0.9),
+                                      high=MAX_RATE),
                 scheduler=check.text("scheduler.name", sched.get("name", "none")),
                 step_size=check.whole("scheduler.step_size", sched.get("step_size", 10), 1),
-                gamma=check.number("scheduler.gamma", sched.get("gamma", 0.5), positive=True),
-                seed=check.whole("seed", self.seed, 0),
+                gamma=check.number("scheduler.gamma", sched.get("gamma", 0.5), positive=True,
+                                   high=MAX_RATE),
+                seed=check.whole("seed", self.seed, 0, high=MAX_SEED),
                 device=check.text("device", self.device),
                 patience=check.whole("patience", self.patience, 0, optional=True),
                 min_delta=check.number("min_delta", self.min_delta),
                 checkpoint_every=check.whole("checkpoint_every", self.checkpoint_every or 0, 0),
                 max_steps=check.whole("max_steps", self.max_steps, 1, optional=True),
                 progress=check.flag("progress", self.progress),
-                threads=check.whole("threads", self.threads, 1, optional=True))
+                threads=check.whole("threads", self.threads, 1, optional=True,
+                                    high=MAX_THREADS))
         except (TypeError, ValueError) as error:
             text = str(error)  # (the checks name the file already)
             raise ValueError(text if text.startswith(f"{self.source}: ")

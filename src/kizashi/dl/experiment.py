@@ -31,17 +31,78 @@ def feature_names(data: dict[str, Any], n_features: int) -> list[str]:
     """
     kind = data.get("source", "synthetic")
     if kind == "csv":
-        import pandas as pd
-
-        columns = data.get("columns") or list(
-            pd.read_csv(data["path"], nrows=5).select_dtypes("number").columns)
-        return [str(c) for c in columns]
+        return csv_table(data)[0]
     if kind == "smd":
         from kizashi.data.smd import load_smd
 
         frame = getattr(load_smd(data["machine"]), data.get("part", "train"))
         return [str(m) for m in frame.metrics]
     return [f"s{j}" for j in range(n_features)]
+
+
+def csv_table(data: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    """The metric names and ``(rows, metrics)`` values of a ``data.source: csv`` file.
+
+    The metrics are ``data.columns``, or else every numeric column except a time column
+    (``timestamp`` or one of the file readers' other names for it, any case) and a pandas
+    row index written into the file (an unnamed column counting 0, 1, 2, …): before,
+    these were network inputs like any metric. Empty cells are missing; a cell that is
+    not a number, or is infinite, and a column with fewer than two values are errors
+    naming the column (and line): before, ``inf`` trained a network whose losses were
+    NaN, and it was written out, and a column with text in it was dropped in silence.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(path, "w").write("timestamp,cpu,mem\\n1700000000,1,\\n1700000060,2,5\\n"
+    ...                           "1700000120,3,6\\n")
+    >>> names, values = csv_table({"path": path})
+    >>> names, values.tolist()
+    (['cpu', 'mem'], [[1.0, nan], [2.0, 5.0], [3.0, 6.0]])
+    """
+    import pandas as pd
+
+    from kizashi.data.index_columns import INDEX_NAME, is_row_counter
+    from kizashi.data.readers import TIME_ALIASES
+
+    path = data["path"]
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        reason = " ".join(str(error).split())
+        raise ValueError(f"{path}: cannot read it as a CSV table ({reason})") from None
+    header = [str(c) for c in table.columns]
+    table.columns = header
+    if data.get("columns"):
+        columns = [str(c) for c in data["columns"]]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise ValueError(f"{path}: no column(s) {', '.join(map(repr, missing))} "
+                             f"(data.columns); it has {', '.join(header)}")
+    else:
+        time = {"timestamp", *TIME_ALIASES}
+        columns = [c for c in header
+                   if c.lower() not in time and not ((not c.strip() or INDEX_NAME.match(c))
+                                                     and is_row_counter(table[c].tolist()))]
+        if not len(table):
+            raise ValueError(f"{path}: no data rows (only a header)")
+        if not columns:
+            raise ValueError(f"{path}: no numeric metric column (header: "
+                             f"{', '.join(header) or 'none'}); write one column per metric")
+    values = np.empty((len(table), len(columns)))
+    for j, name in enumerate(columns):
+        cells = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(np.isinf(cells) | (np.isnan(cells) & table[name].notna().to_numpy()))
+        if bad.size:
+            raise ValueError(f"{path}: column {name!r}, line {int(bad[0]) + 2}: "
+                             f"{str(table[name].iloc[bad[0]])!r} is not a finite number "
+                             f"({bad.size} such cell(s)); fix the file, leave the cell empty, "
+                             "or list the metric columns in data.columns")
+        if np.isfinite(cells).sum() < 2:
+            raise ValueError(f"{path}: column {name!r} has fewer than two values; a network "
+                             "needs each input observed (drop it, or list the others in "
+                             "data.columns)")
+        values[:, j] = cells
+    return columns, values
 
 
 def load_values(data: dict[str, Any], source: str = "config") -> np.ndarray:
@@ -56,13 +117,9 @@ def load_values(data: dict[str, Any], source: str = "config") -> np.ndarray:
         frame = getattr(load_smd(machine), data.get("part", "train"))
         return frame.values
     if kind == "csv":
-        import pandas as pd
-
         if "path" not in data:
             raise ValueError(f"{source}: data.source 'csv' needs data.path")
-        table = pd.read_csv(data["path"])
-        columns = data.get("columns") or list(table.select_dtypes("number").columns)
-        return table[columns].to_numpy(dtype=np.float64)
+        return csv_table(data)[1]
     if kind == "synthetic":
         from kizashi.data import synthetic
 

@@ -56,6 +56,10 @@ RESUMABLE_KEYS = frozenset({"epochs", "device", "progress", "out", "threads", "m
 _CHECKPOINT_KEYS = ("model", "optimiser", "scheduler", "best_model", "loop", "rng")
 
 
+class TrainingDiverged(ValueError):
+    """No epoch of a run had a finite loss: there are no trained weights to keep."""
+
+
 @dataclass
 class TrainSettings:
     """How to train (not what): the loop's hyper-parameters.
@@ -341,6 +345,12 @@ class Trainer:
                     self.epoch_callback(row["epoch"], row["train_loss"], row["val_loss"])
             loop["done"] = True
             save()
+            if not math.isfinite(loop["best"]):  # every epoch's loss was inf or NaN
+                last = loop["history"][-1] if loop["history"] else {}
+                raise TrainingDiverged(
+                    f"training diverged: no epoch had a finite loss (last: train "
+                    f"{last.get('train_loss')}, validation {last.get('val_loss')}), so no "
+                    "model was written; lower optimiser.lr, or check the data for huge values")
             if ranks.is_main and self.out_dir is not None:
                 ckpt.atomic_save(best_state, self.out_dir / MODEL)
             model.load_state_dict(best_state)

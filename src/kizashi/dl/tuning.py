@@ -114,6 +114,7 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
     from optuna.trial import TrialState
 
     from kizashi.dl.experiment import train_from_config
+    from kizashi.dl.trainer import TrainingDiverged
 
     if trials < 1:
         raise ValueError(f"--trials must be at least 1, got {trials}")
@@ -123,10 +124,24 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
     from kizashi.dl.config_values import check_search
 
     check_search(space, config.source, config)  # before a study is opened
+    database = storage.split("?")[0]
+    if database.startswith("sqlite:") and database.removeprefix("sqlite:").strip("/") in (
+            "", ":memory:"):
+        raise ValueError(f"--storage {storage}: a study in memory is neither shared with other "
+                         "workers nor kept (and its trials' heartbeats fail): give a database "
+                         "file, such as sqlite:///study.db")
     lock = _StudyLock(storage)
     lock.acquire()  # workers starting together must not create the tables twice
     try:
         study = open_study(storage, study_name, seed)
+    except Exception as error:  # sqlalchemy's and optuna's errors, without importing them
+        if not type(error).__module__.startswith(("sqlalchemy", "optuna", "sqlite3")) \
+                and not isinstance(error, (ValueError, OSError, ImportError)):
+            raise
+        reason = " ".join(str(error).split("(Background on this error")[0].split())
+        raise ValueError(f"--storage {storage}: cannot open the study there ({reason}); give "
+                         "an Optuna storage URL such as sqlite:///study.db of a database file "
+                         "(or a new file)") from None
     finally:
         lock.release()
     counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
@@ -143,8 +158,11 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
                 raise optuna.TrialPruned()
 
         where = None if out_dir is None else Path(out_dir) / f"trial-{trial.number:04d}"
-        result = train_from_config(run, where, distributed=False, epoch_callback=report,
-                                   progress=False)
+        try:
+            result = train_from_config(run, where, distributed=False, epoch_callback=report,
+                                       progress=False)
+        except TrainingDiverged:  # a trial whose values diverge is the worst, not an error
+            return math.inf
         return float(result.best_val_loss)
 
     while True:

@@ -39,7 +39,11 @@ runs ahead, a bogus year), which would otherwise declare every step up to it com
 a time in a step already delivered (a line that arrived late), whose count cannot
 be changed any more; and a time more than :data:`HISTORY_SECONDS` (7 days) before the
 newest line (a host without a clock writing 1970, or the old part of a long file read
-the first time), which would otherwise be years of zero counts.
+the first time), which would otherwise be years of zero counts. Lines that fit no line
+of the format (JSON lines under ``format: syslog``, a stack trace's continuation lines)
+are skipped too, and said with the first of them: at the first such read, then at most
+once every :data:`UNFIT_EVERY_SECONDS` with the count since (before, a source given the
+wrong format counted nothing, and said nothing).
 
 >>> import tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "lsf.log")
@@ -73,6 +77,8 @@ from kizashi.watch.sources import Samples, SourceError
 __all__ = ["FUTURE_SECONDS", "HISTORY_SECONDS", "TOTAL_METRIC", "LogSource"]
 
 log = logging.getLogger("kizashi.watch")
+#: Lines fitting no line of the format are said at most once in this many seconds.
+UNFIT_EVERY_SECONDS = 3600.0
 #: A line more than this ahead of the clock is from a clock that runs ahead: skipped.
 FUTURE_SECONDS = 300.0
 #: The most history one read delivers, before the newest line: older lines are skipped.
@@ -112,6 +118,9 @@ class LogSource:
         self._names: list[tuple[str, str]] = []
         self._counts: dict[int, dict[int, float]] = {}
         self._latest = -np.inf
+        self._unfit = 0                 # lines fitting no line of the format, not yet said
+        self._unfit_first = ""          # the first of them
+        self._unfit_said = -np.inf      # when they were last said (this clock)
 
     @classmethod
     def from_config(cls, spec: Any) -> LogSource:
@@ -140,7 +149,18 @@ class LogSource:
                 self.format = detect_format(lines)
             parsed = parse_lines(lines, self.format, self.timezone)
         except ValueError as error:
-            raise SourceError(f"source {self.name!r}: {error}") from None
+            text = str(error).replace("give --log-format",
+                                      f"set format: of source {self.name!r} to one of them")
+            raise SourceError(f"source {self.name!r}: {text}") from None
+        if parsed.skipped:
+            if not self._unfit:
+                from kizashi.data.logs import LOG_FORMATS
+
+                regex = LOG_FORMATS[self.format].regex
+                self._unfit_first = next((line for line in lines if line.strip()
+                                          and regex.match(line.rstrip("\r\n")) is None),
+                                         next((line for line in lines if line.strip()), ""))
+            self._unfit += parsed.skipped
         horizon = self.clock() + FUTURE_SECONDS
         ahead: Counter[str] = Counter()
         late = 0
@@ -182,6 +202,13 @@ class LogSource:
                 log.warning("source %r: %d line(s) of %s %s", self.name, count, self.path,
                             what)
         tail.replaced = tail.cut = 0
+        now = self.clock()
+        if self._unfit and not now - self._unfit_said < UNFIT_EVERY_SECONDS:
+            first = " ".join(self._unfit_first.split())
+            log.warning("source %r: %d line(s) of %s fit no %s line or name no time (skipped; "
+                        "is format: right?); the first: %r", self.name, self._unfit,
+                        self.path, self.format, first[:200] + ("…" if len(first) > 200 else ""))
+            self._unfit, self._unfit_said = 0, now
 
     def read(self, since: float | None) -> Samples:
         """Counts of the complete steps after ``since`` (all complete steps when None)."""

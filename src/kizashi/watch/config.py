@@ -74,6 +74,7 @@ import numpy as np
 from kizashi.decision.cutoffs import Cutoff, parse_cutoff
 from kizashi.durations import parse_duration
 from kizashi.watch import config_values as typed
+from kizashi.yaml_errors import bounded_repr as _r
 
 __all__ = [
     "AlertsConfig",
@@ -347,13 +348,15 @@ def parse_config(text: str, where: str = "<config>") -> WatchConfig:
     remote_write = parse_remote_write(reader)
     log_format = reader.get("log_format", "text")
     if log_format not in ("text", "json"):
-        raise ValueError(f"{where}: log_format must be text or json, got {log_format!r}")
+        raise ValueError(f"{where}: log_format must be text or json, got {_r(log_format)}")
     listen = reader.get("listen", "127.0.0.1:9464")
     listen = None if listen is None or listen is False or listen in ("", "off") \
         else reader.text("listen", listen)
     token = reader.get("token", None)
     token = reader.text("token", token) if token not in (None, "") \
         else os.environ.get(TOKEN_ENV) or None
+    if token is not None and not token.strip():  # (a blank $KIZASHI_WATCH_TOKEN, as token:)
+        raise ValueError(f"{where}: ${TOKEN_ENV} is blank; give a value or unset it")
     dashboard_url = reader.get("dashboard_url", None)
     config = WatchConfig(
         path=where,
@@ -393,13 +396,13 @@ def parse_shard(value: Any, where: str) -> tuple[int, int]:
     >>> parse_shard("1/4", "--shard")
     (1, 4)
     """
-    text = str(value).strip()
+    text = (value if isinstance(value, str) else _r(value)).strip()
     try:
         i, n = (int(part) for part in text.split("/"))
     except ValueError:
-        raise ValueError(f"{where}: {text!r} is not a shard 'i/N' (e.g. 0/2)") from None
+        raise ValueError(f"{where}: {_r(text)} is not a shard 'i/N' (e.g. 0/2)") from None
     if not (n >= 1 and 0 <= i < n and n <= 100_000):
-        raise ValueError(f"{where}: shard {text!r} needs 0 <= i < N (N at most 100000)")
+        raise ValueError(f"{where}: shard {_r(text)} needs 0 <= i < N (N at most 100000)")
     return i, n
 
 
@@ -449,7 +452,7 @@ def validate(config: WatchConfig) -> None:
         key = f"watches[{watch.name}]"
         if watch.source not in config.sources:
             known = ", ".join(sorted(config.sources)) or "(none)"
-            raise ValueError(f"{where}: {key}.source {watch.source!r} is not defined under "
+            raise ValueError(f"{where}: {key}.source {_r(watch.source)} is not defined under "
                              f"'sources' (defined: {known})")
         source = config.sources[watch.source]
         if source.type == "prometheus" and not watch.query:
@@ -461,7 +464,7 @@ def validate(config: WatchConfig) -> None:
 
             check_predict(watch.predict, config.interval, f"{where}: {key}.predict")
             if any(spec.name == PREDICT for spec in watch.detectors):
-                raise ValueError(f"{where}: {key}: a detector named {PREDICT!r} clashes with "
+                raise ValueError(f"{where}: {key}: a detector named {_r(PREDICT)} clashes with "
                                  "the warnings of 'predict'; rename it")
     for source in config.sources.values():
         if source.type == "prometheus" and not source.url:
@@ -470,7 +473,7 @@ def validate(config: WatchConfig) -> None:
         host, _ = _split_listen(config.listen, where)
         if not _is_loopback(host) and not config.token:
             raise ValueError(
-                f"{where}: listen {config.listen!r} is reachable from other machines, so the "
+                f"{where}: listen {_r(config.listen)} is reachable from other machines, so the "
                 f"dashboard needs a token: set 'token' in the config or ${TOKEN_ENV}"
             )
 
@@ -513,12 +516,12 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
         raise ValueError(f"{at}: {error}") from None
     if spec.peers_by is not None and not detector.cross_sectional:
         raise ValueError(f"{at}.peers_by: only for a detector that compares each series with "
-                         f"its peers (peers), not {spec.detector!r}")
+                         f"its peers (peers), not {_r(spec.detector)}")
     if spec.feature_label is not None and spec.model is None:
         raise ValueError(f"{at}.feature_label: only with `model: DIR` (it names the label that "
                          "matches a series to the model's inputs)")
     if (detector.multivariate or detector.requires_training) and spec.model is None:
-        raise ValueError(f"{at}: detector {spec.detector!r} is multivariate or needs training: "
+        raise ValueError(f"{at}: detector {_r(spec.detector)} is multivariate or needs training: "
                          "give `model: DIR`, a folder written by `kizashi fit TRAIN --out DIR` "
                          "(the ensemble) or `kizashi train --out DIR` (a deep model)")
     if spec.model is not None:
@@ -560,8 +563,8 @@ def _check_model(spec: DetectorSpec, at: str) -> None:
     except ValueError as error:
         raise ValueError(f"{at}.model: {error}") from None
     if record["network"] != spec.detector:
-        raise ValueError(f"{at}.model: {spec.model} holds a {record['network']!r} network, "
-                         f"not one for detector {spec.detector!r}")
+        raise ValueError(f"{at}.model: {spec.model} holds a {_r(record['network'])} network, "
+                         f"not one for detector {_r(spec.detector)}")
     if not record.get("features"):
         raise ValueError(f"{at}.model: {spec.model} does not name its features (trained before "
                          "kizashi recorded them): train it again")
@@ -569,7 +572,7 @@ def _check_model(spec: DetectorSpec, at: str) -> None:
     if (not isinstance(features, list) or len(set(map(str, features))) != len(features)
             or not all(isinstance(f, str) and f.strip() for f in features)):
         raise ValueError(f"{at}.model: {spec.model}/config.json: 'features' must be a list of "
-                         f"distinct input names, got {features!r}; train or fit it again")
+                         f"distinct input names, got {_r(features)}; train or fit it again")
     if spec.cutoff.kind == "quantile":
         raise ValueError(f"{at}.cutoff: a quantile cutoff needs stored levels per series; use "
                          "'default' or a number with a trained model")
@@ -627,7 +630,7 @@ def _check_param(value: Any, declared: Any, at: str) -> None:
         return
     if value is None:
         if "None" not in kinds and declared.default is not None:
-            raise ValueError(f"{at} needs a value (its default is {declared.default!r})")
+            raise ValueError(f"{at} needs a value (its default is {_r(declared.default)})")
         return
     if isinstance(value, bool):
         if "bool" not in kinds:
@@ -635,7 +638,7 @@ def _check_param(value: Any, declared: Any, at: str) -> None:
         return
     if isinstance(value, (int, float)):
         if not kinds & {"int", "float"}:
-            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {value!r}")
+            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {_r(value)}")
         _check_number(value, at, whole="float" not in kinds)
         return
     if isinstance(value, str):
@@ -646,10 +649,10 @@ def _check_param(value: Any, declared: Any, at: str) -> None:
         try:
             number = float(value)
         except ValueError:
-            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {value!r}") from None
+            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {_r(value)}") from None
         if not math.isfinite(number):
-            raise ValueError(f"{at} must be a finite number, got {value!r}")
-        raise ValueError(f"{at} must be {_kind_text(kinds)}, got the text {value!r} (YAML reads "
+            raise ValueError(f"{at} must be a finite number, got {_r(value)}")
+        raise ValueError(f"{at} must be {_kind_text(kinds)}, got the text {_r(value)} (YAML reads "
                          "1e5 as text: write 1.0e+5 or 100000)")
     raise ValueError(f"{at} must be {_kind_text(kinds)}, got a {type(value).__name__}")
 
@@ -665,7 +668,7 @@ def _kind_text(kinds: set[str]) -> str:
 
 def _check_number(value: float, at: str, whole: bool) -> None:
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{at} must be a finite number, got {value!r}")
+        raise ValueError(f"{at} must be a finite number, got {_r(value)}")
     if whole:
         if value != int(value) or not 0 <= value <= MAX_PARAM_COUNT:
             raise ValueError(f"{at} must be a whole number from 0 to {MAX_PARAM_COUNT}, "
@@ -684,9 +687,9 @@ def _check_duration_text(value: str, at: str) -> None:
         except ValueError:
             return  # not a duration: the detector's own check speaks (on the test step)
     if not math.isfinite(seconds):
-        raise ValueError(f"{at} must be finite, got {value!r}")
+        raise ValueError(f"{at} must be finite, got {_r(value)}")
     if abs(seconds) > MAX_PARAM_MAGNITUDE:
-        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {value!r}")
+        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {_r(value)}")
 
 
 def _check_numbers(value: Any, at: str) -> None:
@@ -739,11 +742,11 @@ def _check_storage(storage: str, where: str) -> None:
     resolved = Path(os.path.realpath(path))
     for root in VIRTUAL_ROOTS:
         if resolved == Path(root) or Path(root) in resolved.parents:
-            raise ValueError(f"{where}: storage {storage!r} is under {root}, a virtual "
+            raise ValueError(f"{where}: storage {_r(storage)} is under {root}, a virtual "
                              "filesystem that cannot hold the SQLite state file; give a path "
                              "on a disk (storage: or --state)")
     if resolved.is_dir():
-        raise ValueError(f"{where}: storage {storage!r} is a directory; give the state file's "
+        raise ValueError(f"{where}: storage {_r(storage)} is a directory; give the state file's "
                          "path, e.g. " + str(path / "kizashi-watch.sqlite"))
 
 
@@ -762,7 +765,7 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
         kind = sub.text("type", sub.get("type", "prometheus"))
         if kind not in SOURCES:
             raise ValueError(f"{reader.where}: sources.{name}.type must be one of "
-                             f"{', '.join(sorted(SOURCES))}, got {kind!r}")
+                             f"{', '.join(sorted(SOURCES))}, got {_r(kind)}")
         url = sub.get("url", None)
         path = sub.get("path", None)
         if kind in ("csv", "file", "logs") and not path:
@@ -775,7 +778,7 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
 
             if form not in ("auto", *LOG_FORMATS):
                 raise ValueError(f"{reader.where}: sources.{name}.format of a logs source must "
-                                 f"be auto or one of {', '.join(LOG_FORMATS)}, got {form!r}")
+                                 f"be auto or one of {', '.join(LOG_FORMATS)}, got {_r(form)}")
             from kizashi.data.log_zone import log_zone
 
             zone = sub.get("timezone", None)
@@ -785,7 +788,7 @@ def _sources(reader: _Reader) -> dict[str, SourceConfig]:
                 raise ValueError(f"{reader.where}: sources.{name}.timezone: {error}") from None
         elif form not in ("auto", "long", "wide"):
             raise ValueError(f"{reader.where}: sources.{name}.format must be auto, long or wide, "
-                             f"got {form!r}")
+                             f"got {_r(form)}")
         out[str(name)] = SourceConfig(
             name=str(name), type=kind,
             url=_url(url, f"{reader.where}: sources.{name}.url") if url else None,
@@ -826,7 +829,7 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
         name = typed.name_text(sub.get("name", None), f"{reader.where}: watches[{i}].name",
                                f"watch{i}")
         if name in seen:
-            raise ValueError(f"{reader.where}: watches[{i}].name {name!r} is used twice")
+            raise ValueError(f"{reader.where}: watches[{i}].name {_r(name)} is used twice")
         seen.add(name)
         sub.prefix = f"watches[{name}]."
         detectors = []
@@ -865,7 +868,7 @@ def _watches(reader: _Reader, sources: dict[str, SourceConfig]) -> tuple[WatchSp
                                       f"{reader.where}: watches[{name}].columns", "column names")
         if columns and not all(isinstance(c, (str, int)) for c in columns):
             raise ValueError(f"{reader.where}: watches[{name}].columns must be a list of "
-                             f"column names, got {columns!r}")
+                             f"column names, got {_r(columns)}")
         query = sub.get("query", None)
         predict = sub.get("predict", None)
         if predict is not None:
@@ -891,15 +894,15 @@ def _cutoff(reader: _Reader) -> Cutoff:
     at = f"{reader.where}: {reader.prefix}cutoff"
     if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
         raise ValueError(f"{at} must be 'default', a number or a quantile such as q0.999, "
-                         f"got {value!r}")
+                         f"got {_r(value)}")
     try:
         cutoff = parse_cutoff(value)
     except (ValueError, OverflowError) as error:
         raise ValueError(f"{at}: {error}") from None
     if cutoff.value is not None and not math.isfinite(cutoff.value):
-        raise ValueError(f"{at} must be a finite number, got {value!r}")
+        raise ValueError(f"{at} must be a finite number, got {_r(value)}")
     if cutoff.value is not None and abs(cutoff.value) > MAX_PARAM_MAGNITUDE:
-        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {value!r}")
+        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {_r(value)}")
     return cutoff
 
 
@@ -911,7 +914,7 @@ def _network_of(model: Any, reader: _Reader) -> str:
     try:
         network = json.loads(path.read_text(encoding="utf-8"))["network"]
         if not isinstance(network, str):
-            raise ValueError(f"its 'network' is {network!r}, not a detector name")
+            raise ValueError(f"its 'network' is {_r(network)}, not a detector name")
         return network
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{reader.where}: {reader.prefix}model: cannot read {path} "
@@ -923,7 +926,7 @@ def _optional_bool(reader: _Reader, key: str) -> bool | None:
     value = reader.get(key, None)
     if value is not None and not isinstance(value, bool):
         raise ValueError(f"{reader.where}: {reader.prefix}{key} must be true or false, "
-                         f"got {value!r}")
+                         f"got {_r(value)}")
     return value
 
 
@@ -934,7 +937,7 @@ def _calibration(reader: _Reader) -> str:
                             f"{reader.where}: {reader.prefix}calibration", "auto")
     if value != "auto" and value not in CALIBRATORS:
         raise ValueError(f"{reader.where}: {reader.prefix}calibration must be auto or one of "
-                         f"{', '.join(sorted(CALIBRATORS))}, got {value!r}")
+                         f"{', '.join(sorted(CALIBRATORS))}, got {_r(value)}")
     return value
 
 
@@ -985,7 +988,7 @@ class _Reader:
         if allow_zero and not isinstance(value, bool) and value in (0, "0", "0s"):
             return 0.0
         if isinstance(value, (list, dict)):
-            raise ValueError(f"{at}: not a duration: {value!r} (write e.g. 30s, 5m, 1h)")
+            raise ValueError(f"{at}: not a duration: {_r(value)} (write e.g. 30s, 5m, 1h)")
         try:
             seconds = parse_duration(value)
         except (ValueError, OverflowError) as error:
@@ -993,11 +996,11 @@ class _Reader:
                 raise ValueError(f"{at} must be a finite duration, got .nan") from None
             raise ValueError(f"{at}: {error}") from None
         if not math.isfinite(seconds):
-            raise ValueError(f"{at} must be a finite duration, got {value!r}")
+            raise ValueError(f"{at} must be a finite duration, got {_r(value)}")
         low, high = DURATION_LIMITS.get(key, DEFAULT_SPAN)
         if not low <= seconds <= high:
             raise ValueError(f"{at} must be from {_seconds(low)} to {_seconds(high)}"
-                             f"{' (or 0)' if allow_zero else ''}, got {value!r}")
+                             f"{' (or 0)' if allow_zero else ''}, got {_r(value)}")
         return seconds
 
     def backfill(self, key: str, default: float, interval: float,
@@ -1018,7 +1021,7 @@ class _Reader:
                 or (maximum is not None and value > maximum)):
             upper = f" and <= {maximum}" if maximum is not None else ""
             given = _short(value) if isinstance(value, int) and not isinstance(value, bool) \
-                else repr(value)
+                else _r(value)
             raise ValueError(f"{self.where}: {self.prefix}{key} must be an integer >= {minimum}"
                              f"{upper}, got {given}")
         return value
@@ -1031,7 +1034,7 @@ class _Reader:
         """`` (KEY2 is unknown: did you mean KEY?)`` when an unread key looks like ``key``."""
         unread = [str(k) for k in self.raw if k not in self.used]
         close = typed.nearest(key, unread)
-        return f" ({close!r} is unknown: did you mean {key!r}?)" if close else ""
+        return f" ({_r(close)} is unknown: did you mean {_r(key)}?)" if close else ""
 
     def reject_unknown(self) -> None:
         unknown = sorted(map(str, set(self.raw) - self.used))
@@ -1057,19 +1060,36 @@ def _steps(duration: float | None, interval: float) -> int:
 
 
 def _url(value: Any, key: str) -> str:
-    """An http(s) URL with a host (and a numeric port if any), without its final ``/``."""
-    from urllib.parse import urlsplit
+    """An http(s) URL with a host (and a valid port), without its trailing ``/``.
+
+    Before, only the scheme was checked: ``http://a b`` (a space), ``http://[::1`` or
+    ``http://h:99999`` passed, then failed every request of the daemon (or ended in an
+    "internal error" from an override).
+
+    >>> _url(" http://[::1]:9090/prefix/ ", "url")
+    'http://[::1]:9090/prefix'
+    >>> _url("http://h:99999", "url")
+    Traceback (most recent call last):
+    ...
+    ValueError: url: 'http://h:99999' is not an http(s) URL (Port out of range 0-65535)
+    """
+    import urllib.parse
 
     if not isinstance(value, str):
-        raise ValueError(f"{key}: {value!r} is not an http(s) URL")
+        raise ValueError(f"{key}: {_r(value)} is not an http(s) URL")
     text = value.strip().rstrip("/")
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(f"{key}: {_r(value)} is not an http(s) URL")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError(f"{key}: {_r(value)} is not an http(s) URL: it holds a space or "
+                         "control character (write a space as %20)")
     try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 (a port that is no number, or out of range, raises)
-    except ValueError:  # (and an unclosed IPv6 bracket)
-        raise ValueError(f"{key}: {value!r} is not an http(s) URL") from None
-    if not text.startswith(("http://", "https://")) or not parts.hostname:
-        raise ValueError(f"{key}: {value!r} is not an http(s) URL")
+        parts = urllib.parse.urlsplit(text)
+        host, _port = parts.hostname, parts.port
+    except ValueError as error:  # an unclosed [IPv6, a port that is no number or too large
+        raise ValueError(f"{key}: {_r(value)} is not an http(s) URL ({error})") from None
+    if not host:
+        raise ValueError(f"{key}: {_r(value)} names no host (e.g. http://prometheus:9090)")
     return text
 
 
@@ -1077,7 +1097,7 @@ def _split_listen(listen: str, where: str) -> tuple[str, int]:
     host, sep, port = listen.rpartition(":")
     host = host.strip("[]")
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise ValueError(f"{where}: listen {listen!r} must look like HOST:PORT, "
+        raise ValueError(f"{where}: listen {_r(listen)} must look like HOST:PORT, "
                          "e.g. 127.0.0.1:9464")
     return host or "0.0.0.0", int(port)
 

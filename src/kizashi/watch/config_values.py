@@ -33,6 +33,7 @@ from typing import Any
 from kizashi.spelling import did_you_mean as did_you_mean
 from kizashi.spelling import nearest as nearest
 from kizashi.strict_yaml import load_yaml as load_yaml
+from kizashi.yaml_errors import bounded_repr
 
 #: a Prometheus label name
 LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -42,7 +43,7 @@ def shown(value: Any) -> str:
     """``value`` as the config would spell it (``true``, ``5``, ``'x'``, ``[a, b]``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return repr(value)
+    return bounded_repr(value)  # (never the whole of a list an alias bomb made huge)
 
 
 def _not_text(value: Any, at: str, what: str) -> ValueError:

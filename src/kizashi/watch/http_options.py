@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kizashi.yaml_errors import bounded_repr as _r
+
 __all__ = ["HttpOptions", "describe_http_error", "describe_url_error", "parse_http_options"]
 
 #: the keys :func:`parse_http_options` reads from a mapping
@@ -144,7 +146,7 @@ def parse_http_options(reader: Any, kind: str) -> HttpOptions | None:
         body = raw["basic_auth"]
         if not isinstance(body, dict):
             raise ValueError(f"{at}basic_auth must be a mapping {{username, password or "
-                             f"password_file}}, got {body!r}")
+                             f"password_file}}, got {_r(body)}")
         unknown = sorted(set(map(str, body)) - {"username", "password", "password_file"})
         if unknown:
             raise ValueError(f"{at}basic_auth: unknown key(s) {', '.join(unknown)}; known: "
@@ -207,15 +209,15 @@ def _headers(raw: Any, at: str) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise ValueError(f"{at}headers must be a mapping of header name → value, got {raw!r}")
+        raise ValueError(f"{at}headers must be a mapping of header name → value, got {_r(raw)}")
     out = {}
     for name, value in raw.items():
         if not isinstance(name, str) or not _HEADER_NAME.match(name):
-            raise ValueError(f"{at}headers: {name!r} is not a valid HTTP header name")
+            raise ValueError(f"{at}headers: {_r(name)} is not a valid HTTP header name")
         if name.lower() in _RESERVED_HEADERS:
             raise ValueError(f"{at}headers.{name} is set by kizashi itself; remove it")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValueError(f"{at}headers.{name} must be text, got {value!r}")
+            raise ValueError(f"{at}headers.{name} must be text, got {_r(value)}")
         text = str(value)
         if "\n" in text or "\r" in text:
             raise ValueError(f"{at}headers.{name} must be one line")

@@ -61,6 +61,7 @@ from kizashi.durations import parse_duration
 from kizashi.prediction.counters import counter_hints
 from kizashi.prediction.live import LivePrediction, LivePredictor
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
+from kizashi.yaml_errors import bounded_repr as _r
 
 __all__ = ["PREDICT", "ForecastBands", "PredictSpec", "WatchPredictions", "check_predict",
            "parse_predict", "prediction_samples"]
@@ -112,7 +113,7 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     """A ``predict:`` mapping (``where`` names it in errors)."""
     if not isinstance(raw, dict):
         raise ValueError(f"{where} must be a mapping such as {{horizon: 6h, limit: 90}}, "
-                         f"got {raw!r}")
+                         f"got {_r(raw)}")
     unknown = sorted(set(map(str, raw)) - {"horizon", "limit", "cutoff", "anomaly_ahead",
                                          "anomaly_cutoff", "warmup_trend"})
     if unknown:
@@ -128,24 +129,24 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
         raise ValueError(f"{where}.horizon: {error}") from None
     if not 0.0 < horizon <= 86400.0:
         raise ValueError(f"{where}.horizon must be more than 0 and at most 1d (the daily "
-                         f"rhythm is used), got {raw.get('horizon')!r}")
+                         f"rhythm is used), got {_r(raw.get('horizon'))}")
     limit = raw.get("limit")
     if limit is not None:
         limit = _number(limit, f"{where}.limit")
     cutoff = _number(raw.get("cutoff", DEFAULT_CUTOFF), f"{where}.cutoff")
     if not 0.0 < cutoff < 1.0:
-        raise ValueError(f"{where}.cutoff is a probability in (0, 1), got {cutoff!r}")
+        raise ValueError(f"{where}.cutoff is a probability in (0, 1), got {_r(cutoff)}")
     anomaly_cutoff = _number(raw.get("anomaly_cutoff", ANOMALY_AHEAD_CUTOFF),
                              f"{where}.anomaly_cutoff")
     if not 0.0 < anomaly_cutoff < 1.0:
         raise ValueError(f"{where}.anomaly_cutoff is a probability in (0, 1), "
-                         f"got {anomaly_cutoff!r}")
+                         f"got {_r(anomaly_cutoff)}")
     anomaly_ahead = raw.get("anomaly_ahead", True)
     if not isinstance(anomaly_ahead, bool):
-        raise ValueError(f"{where}.anomaly_ahead must be true or false, got {anomaly_ahead!r}")
+        raise ValueError(f"{where}.anomaly_ahead must be true or false, got {_r(anomaly_ahead)}")
     warmup_trend = raw.get("warmup_trend", False)
     if not isinstance(warmup_trend, bool):
-        raise ValueError(f"{where}.warmup_trend must be true or false, got {warmup_trend!r}")
+        raise ValueError(f"{where}.warmup_trend must be true or false, got {_r(warmup_trend)}")
     return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff, anomaly_ahead=anomaly_ahead,
                        anomaly_cutoff=anomaly_cutoff, warmup_trend=warmup_trend)
 
@@ -164,9 +165,9 @@ def check_predict(spec: PredictSpec, interval: float, where: str) -> None:
 
 def _number(value: Any, at: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{at} must be a number, got {value!r}")
+        raise ValueError(f"{at} must be a number, got {_r(value)}")
     if not math.isfinite(float(value)):
-        raise ValueError(f"{at} must be a finite number, got {value!r}")
+        raise ValueError(f"{at} must be a finite number, got {_r(value)}")
     return float(value)
 
 

@@ -89,6 +89,7 @@ from kizashi.watch.http_options import (
     parse_http_options,
 )
 from kizashi.watch.prompb import HEADERS, encode_prepared, labels_message
+from kizashi.yaml_errors import bounded_repr as _r
 
 __all__ = ["METRIC_NAMES", "RemoteWriteConfig", "RemoteWriteQueue", "RemoteWriter",
            "parse_remote_write", "remote_write_families", "series_labels"]
@@ -153,19 +154,22 @@ def parse_remote_write(reader: Any) -> RemoteWriteConfig | None:
     url = sub.get("url", None)
     if not isinstance(url, str) or not url.strip().startswith(("http://", "https://")):
         raise ValueError(f"{at}url must be the receiver's http(s) URL (e.g. "
-                         f"http://prometheus:9090/api/v1/write), got {url!r}"
+                         f"http://prometheus:9090/api/v1/write), got {_r(url)}"
                          f"{sub.misspelt('url') if url is None else ''}")
+    from kizashi.watch.config import _url
+
+    _url(url, f"{at}url")  # (checked only: the receiver's path is kept as given)
     send = sub.get("send", list(DEFAULT_SEND))
     if isinstance(send, str):
         send = [send]
     if not isinstance(send, list) or not send or any(s not in METRIC_NAMES for s in send):
-        raise ValueError(f"{at}send must be a list of {', '.join(METRIC_NAMES)}, got {send!r}")
+        raise ValueError(f"{at}send must be a list of {', '.join(METRIC_NAMES)}, got {_r(send)}")
     labels = sub.get("labels", None) or {}
     if not isinstance(labels, dict):
         raise ValueError(f"{at}labels must be a mapping of label → value")
     for name, value in labels.items():
         if not isinstance(name, str) or not _LABEL_NAME.match(name) or name.startswith("__"):
-            raise ValueError(f"{at}labels: {name!r} is not a valid Prometheus label name")
+            raise ValueError(f"{at}labels: {_r(name)} is not a valid Prometheus label name")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
             raise ValueError(f"{at}labels.{name} must be non-empty text")
         if name in OWN_LABELS or name == "__name__":

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import os
 import time
@@ -42,6 +43,8 @@ from kizashi.watch.http_answers import (
 )
 from kizashi.watch.http_options import describe_http_error, describe_url_error
 from kizashi.watch.prom_answer import VectorResult, decode_answer
+
+log = logging.getLogger("kizashi.watch")
 
 try:
     from json.encoder import encode_basestring_ascii as _quote
@@ -275,6 +278,20 @@ class CsvSource:
     The file has a header: a timestamp column (seconds since the epoch, or ISO
     8601 in UTC) and one column per series; each series is labelled
     ``{"series": column}``. Empty cells are missing values.
+
+    The new rows are put in time order and a timestamp given twice keeps the later
+    line's values (a missing value never replaces an observed one), as the file
+    readers do (docs/data.md); a WARNING names the first such line. A timestamp that
+    is not finite or past year 9999, and a column name given twice, make the file
+    unreadable (the source is down) until fixed. A byte-order mark is not part of the
+    first column's name.
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as f:
+    ...     _ = f.write("timestamp,a\\n3,30\\n1,10\\n3,\\n2,20\\n")
+    >>> samples = CsvSource(f.name).read(1.0)
+    >>> samples.timestamps.tolist(), samples.values[:, 0].tolist()
+    ([2.0, 3.0], [20.0, 30.0])
     """
 
     def __init__(self, path: str, timestamp_column: str = "timestamp", name: str = "csv",
@@ -299,7 +316,7 @@ class CsvSource:
     def read(self, since: float | None) -> Samples:
         """All rows with a timestamp after ``since`` (all rows when None)."""
         try:
-            with open(self.path, newline="", encoding="utf-8") as handle:
+            with open(self.path, newline="", encoding="utf-8-sig") as handle:
                 text = handle.read()
         except OSError as error:
             raise SourceError(f"source {self.name!r}: cannot read {self.path}: "
@@ -312,11 +329,16 @@ class CsvSource:
         if self.timestamp_column not in header:
             raise SourceError(f"source {self.name!r}: {self.path} has no column "
                               f"{self.timestamp_column!r} (header: {', '.join(header)})")
+        twice = sorted({c for c in header if header.count(c) > 1})
+        if twice:
+            raise SourceError(f"source {self.name!r}: {self.path} names column(s) "
+                              f"{', '.join(map(repr, twice))} twice in its header; give each "
+                              "series its own name")
         t_index = header.index(self.timestamp_column)
         names = [c for i, c in enumerate(header) if i != t_index
                  and (self.columns is None or c in self.columns)]
         indices = [header.index(c) for c in names]
-        times, rows = [], []
+        times, rows, lines = [], [], []
         for line_no, row in enumerate(reader, start=2):
             if not row:
                 continue
@@ -331,6 +353,7 @@ class CsvSource:
                                   f"read {row!r} as a timestamp and numbers") from None
             times.append(t)
             rows.append(values)
+            lines.append(line_no)
         values = np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
         # a pandas row index written into the file (an unnamed or 'Unnamed: 0' column
         # counting 0, 1, 2, … over all rows) is no series (kizashi.data.index_columns)
@@ -340,8 +363,31 @@ class CsvSource:
                                                        and is_row_counter(values[:, j]))]
         stamps = np.array(times, dtype=np.float64)
         new = stamps > since if since is not None else np.ones(stamps.size, dtype=bool)
-        return Samples(stamps[new], [{"series": names[j]} for j in keep],
-                       values[new][:, keep])
+        stamps, values = self._in_time_order(stamps[new], values[new][:, keep],
+                                             np.array(lines, dtype=np.int64)[new])
+        return Samples(stamps, [{"series": names[j]} for j in keep], values)
+
+    def _in_time_order(self, stamps: np.ndarray, values: np.ndarray, lines: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows sorted by time, one per timestamp (the later line's observed values win):
+        a watch processes each step once, in order (before, rows out of order were
+        processed in file order and again at the next read, after the stored progress)."""
+        if stamps.size < 2 or bool(np.all(np.diff(stamps) > 0)):
+            return stamps, values
+        back = np.flatnonzero(np.diff(stamps) <= 0)
+        log.warning("source %s: %s line %d is %s; rows are taken in time order, the later "
+                    "line's values winning", self.name, self.path, int(lines[back[0] + 1]),
+                    "out of time order" if stamps[back[0] + 1] < stamps[back[0]]
+                    else "a timestamp given again")
+        order = np.argsort(stamps, kind="stable")
+        stamps, values = stamps[order], values[order]
+        unique, first = np.unique(stamps, return_index=True)
+        merged = values[first].copy()
+        group = np.searchsorted(unique, stamps)
+        for i in range(stamps.size):   # later lines (the stable order keeps them later) win
+            seen = ~np.isnan(values[i])
+            merged[group[i], seen] = values[i, seen]
+        return unique, merged
 
 
 # ---------------------------------------------------------------------- parsing
@@ -435,10 +481,21 @@ def _fmt(t: float) -> str:
     return f"{float(t):.3f}"
 
 
+#: the latest timestamp a CSV row may have (the end of year 9999, UTC)
+MAX_CSV_TIME = 253402300799.0
+
+
 def _parse_time(text: str) -> float:
+    """Epoch seconds of a CSV timestamp (a ValueError when not a time of years 1–9999)."""
     text = text.strip()
     try:
-        return float(text)
+        t = float(text)
     except ValueError:
-        stamp = np.datetime64(text.replace("Z", "").replace("+00:00", ""), "ns")
-        return stamp.astype(np.int64) / 1e9
+        # (its own unit, not ns: a ns stamp past year 2262 wraps round to another time)
+        stamp = np.datetime64(text.replace("Z", "").replace("+00:00", ""))
+        if np.isnat(stamp):
+            raise ValueError(f"not a time: {text!r}") from None
+        t = float(stamp.astype("datetime64[us]").astype(np.int64)) / 1e6
+    if not -62135596800.0 <= t <= MAX_CSV_TIME:  # (not finite, or outside years 1–9999)
+        raise ValueError(f"not a time of years 1 to 9999: {text!r}")
+    return t

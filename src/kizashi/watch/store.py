@@ -32,7 +32,10 @@ re-sends it; Alertmanager merges the copy, webhook receivers get the same
 ``id``), in order per alert and sink (:meth:`WatchStore.unsent`).
 
 A missing file is created empty. A file that is not a kizashi database, or is
-corrupt, is an error: the daemon will not overwrite it. A file (or folder) that
+corrupt, is an error: the daemon will not overwrite it. So is a sound SQLite file
+whose content is damaged (a state tree whose arrays do not match its skeleton, a
+chunk missing, labels or a progress time that do not parse): reading it raises
+:class:`StateFileDamaged`, one line naming the file and what cannot be read. A file (or folder) that
 cannot be written, a locked file or a path that cannot be opened are errors that
 say so, not "corrupt": nothing is wrong with such a file, and deleting it would
 lose the state.
@@ -50,6 +53,7 @@ Examples
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import os
 import sqlite3
@@ -115,6 +119,50 @@ CREATE INDEX IF NOT EXISTS blocks_t ON blocks (t);
 #: Columns added since schema version 1 was first written: ``(table, column, type)``.
 #: A file written before gets them on the first read-write open (old rows: NULL).
 _ADDED_COLUMNS = (("outbox", "alert", "TEXT"), ("alerts", "annotations", "TEXT"))
+
+
+class StateFileDamaged(ValueError):
+    """A part of the state file cannot be read back (the file is sound SQLite)."""
+
+
+def _damaged(path: str, what: str, error: BaseException) -> StateFileDamaged:
+    reason = " ".join(str(error).split())[:300] or type(error).__name__
+    return StateFileDamaged(f"state file {path} is corrupt: {what} cannot be read ({reason}); "
+                            "move it away (or delete it) to start with fresh state — kizashi "
+                            "will not overwrite it")
+
+
+#: what reading a damaged row raises (json, numpy, a skeleton of the wrong shape)
+_READ_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+
+
+def _reading(what: str) -> Any:
+    """Make a reading method raise :class:`StateFileDamaged` (naming ``what``) on damaged
+    rows: a layout or block blob of the wrong size or kind."""
+    def wrap(method: Any) -> Any:
+        @functools.wraps(method)
+        def read(self: WatchStore, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except _READ_ERRORS as error:
+                raise _damaged(self.path, what, error) from None
+        return read
+    return wrap
+
+
+def _blob_ids(data: Any) -> np.ndarray:
+    """The series ids of a ``layouts`` row (int64 bytes)."""
+    if not isinstance(data, bytes) or len(data) % 8:
+        raise ValueError(f"a layout of {type(data).__name__} {len(data)} long is no list of ids")
+    return np.frombuffer(data, np.int64)
+
+
+def _block(data: Any, n: int | None = None) -> np.ndarray:
+    """The ``(series, 3)`` float64 rows of a ``blocks`` row (of ``n`` series when given)."""
+    if not isinstance(data, bytes) or len(data) % 24 or (n is not None and len(data) != 24 * n):
+        raise ValueError(f"a block of {type(data).__name__} {len(data)} long does not hold "
+                         f"{'its' if n is None else n} series' (value, score, threshold)")
+    return np.frombuffer(data, np.float64).reshape(-1, 3)
 
 
 class WatchStore:
@@ -207,8 +255,8 @@ class WatchStore:
             raise sqlite3.DatabaseError("it holds other tables than kizashi's")
         if "meta" in tables:
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None or int(row[0]) != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"schema version {row and row[0]} is not "
+            if row is None or str(row[0]).strip() != str(SCHEMA_VERSION):
+                raise sqlite3.DatabaseError(f"schema version {row and row[0]!r} is not "
                                             f"{SCHEMA_VERSION}")
         if readonly:
             return
@@ -300,17 +348,30 @@ class WatchStore:
     def series(self, series_id: int) -> dict[str, Any] | None:
         row = self.db.execute("SELECT id, watch, labels, first_seen, last_seen, active FROM series "
                               "WHERE id=?", (series_id,)).fetchone()
-        return None if row is None else _series_row(row)
+        return None if row is None else self._row(_series_row, row, "series")
 
     def all_series(self) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT id, watch, labels, first_seen, last_seen, active "
                                "FROM series ORDER BY watch, labels")
-        return [_series_row(row) for row in rows]
+        return [self._row(_series_row, row, "series") for row in rows]
+
+    def _row(self, parse: Any, row: Sequence[Any], table: str) -> dict[str, Any]:
+        """``parse(row)``, or :class:`StateFileDamaged` naming the row."""
+        try:
+            return parse(row)
+        except _READ_ERRORS as error:
+            raise _damaged(self.path, f"row {row[0]} of table {table}", error) from None
 
     # ---------------------------------------------------------------- progress
     def progress(self, watch: str) -> float | None:
         row = self.db.execute("SELECT last_ts FROM progress WHERE watch=?", (watch,)).fetchone()
-        return None if row is None else float(row[0])
+        if row is None:
+            return None
+        if isinstance(row[0], bool) or not isinstance(row[0], (int, float)) \
+                or not np.isfinite(row[0]):
+            raise _damaged(self.path, f"the last processed step of watch {watch!r}",
+                           ValueError(f"{row[0]!r} is not a time"))
+        return float(row[0])
 
     def set_progress(self, watch: str, t: float) -> None:
         self.db.execute("INSERT INTO progress VALUES (?, ?) ON CONFLICT(watch) DO UPDATE "
@@ -320,13 +381,21 @@ class WatchStore:
     def load_state(self, watch: str, detector: str) -> tuple[list[int], dict[str, Any]] | None:
         """``(series ids, state)`` as last saved, or None."""
         tree = self.load_tree(watch, detector)
+        what = f"the state of watch {watch!r}, detector {detector!r}"
         if tree is not None:
-            return [int(i) for i in tree["series"]], tree["state"]
+            try:
+                return [int(i) for i in tree["series"]], tree["state"]
+            except _READ_ERRORS as error:
+                raise _damaged(self.path, what, error) from None
         row = self.db.execute("SELECT series, state FROM states WHERE watch=? AND detector=?",
                               (watch, detector)).fetchone()
         if row is None:
             return None
-        return json.loads(row[0]), from_json_safe(json.loads(row[1]))
+        try:
+            series = json.loads(row[0])
+            return [int(i) for i in series], from_json_safe(json.loads(row[1]))
+        except _READ_ERRORS as error:
+            raise _damaged(self.path, what, error) from None
 
     def save_state(self, watch: str, detector: str, series: Sequence[int] | np.ndarray,
                    state: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
@@ -359,8 +428,15 @@ class WatchStore:
                 "SELECT leaf, data FROM state_chunks WHERE watch=? AND detector=? "
                 "ORDER BY leaf, chunk", (watch, detector)):
             parts.setdefault(int(leaf), []).append(data)
-        n = row[0].count('"__leaf__"')
-        return join_tree(row[0], [b"".join(parts.get(k, [])) for k in range(n)])
+        try:
+            n = row[0].count('"__leaf__"')
+            tree = join_tree(row[0], [b"".join(parts.get(k, [])) for k in range(n)])
+            if not isinstance(tree, dict):
+                raise TypeError(f"the tree is a {type(tree).__name__}, not a mapping")
+            return tree
+        except _READ_ERRORS as error:
+            raise _damaged(self.path, f"the state tree of watch {watch!r}, {detector!r}",
+                           error) from None
 
     def save_tree(self, watch: str, detector: str, tree: dict[str, Any],
                   previous: dict[str, Any] | None = None) -> int:
@@ -412,7 +488,11 @@ class WatchStore:
             row = self.db.execute("SELECT id, series FROM layouts WHERE watch=? ORDER BY id DESC "
                                   "LIMIT 1", (watch,)).fetchone()
             if row is not None:
-                last = self._layout[watch] = (int(row[0]), np.frombuffer(row[1], np.int64))
+                try:
+                    last = self._layout[watch] = (int(row[0]), _blob_ids(row[1]))
+                except _READ_ERRORS as error:
+                    raise _damaged(self.path, f"layout {row[0]} of watch {watch!r}",
+                                   error) from None
         if last is not None and np.array_equal(last[1], ids):
             return last[0]
         cursor = self.db.execute("INSERT INTO layouts (watch, series) VALUES (?, ?)",
@@ -444,11 +524,12 @@ class WatchStore:
             row = self.db.execute("SELECT series FROM layouts WHERE id=?", (layout,)).fetchone()
             if row is None:
                 continue
-            where = np.flatnonzero(np.frombuffer(row[0], np.int64) == series_id)
+            where = np.flatnonzero(_blob_ids(row[0]) == series_id)
             if where.size:
                 out[layout] = int(where[0])
         return out
 
+    @_reading("the stored points (blocks, layouts)")
     def points(self, series_id: int, start: float | None = None,
                end: float | None = None) -> dict[str, dict[str, np.ndarray]]:
         """Per detector: arrays ``t``, ``value``, ``score``, ``threshold`` in time order."""
@@ -472,7 +553,7 @@ class WatchStore:
                     continue
                 with self.db.blobopen("blocks", "data", block_id, readonly=True) as blob:
                     blob.seek(24 * j)
-                    value, score, threshold = np.frombuffer(blob.read(24), np.float64).tolist()
+                    value, score, threshold = _block(blob.read(24), 1)[0].tolist()
                 if np.isnan(value):   # not observed at that step
                     continue
                 part = out.setdefault(detector, {"t": [], "value": [], "score": [],
@@ -487,6 +568,7 @@ class WatchStore:
             result[d] = {k: v[order] for k, v in arrays.items()}
         return result
 
+    @_reading("the stored points (blocks, layouts)")
     def recent_values(self, watch: str, series_ids: Sequence[int], start: float,
                       end: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per series of ``watch``: ``(t, value)`` of its observed points in ``[start, end]``
@@ -504,7 +586,7 @@ class WatchStore:
             if layout not in where:
                 series = self.db.execute("SELECT series FROM layouts WHERE id=?",
                                          (layout,)).fetchone()
-                ids = np.frombuffer(series[0], np.int64) if series else np.zeros(0, np.int64)
+                ids = _blob_ids(series[0]) if series else np.zeros(0, np.int64)
                 hit = np.flatnonzero(np.isin(ids, wanted))
                 where[layout] = list(zip(ids[hit].tolist(), hit.tolist(), strict=True))
             if not where[layout]:
@@ -512,7 +594,7 @@ class WatchStore:
             with self.db.blobopen("blocks", "data", block_id, readonly=True) as blob:
                 for sid, j in where[layout]:
                     blob.seek(24 * j)
-                    value = np.frombuffer(blob.read(8), np.float64)[0]
+                    value = _block(blob.read(24), 1)[0, 0]
                     if not np.isnan(value):
                         out[sid][0].append(t)
                         out[sid][1].append(float(value))
@@ -548,11 +630,15 @@ class WatchStore:
         for layout, data in self.db.execute(
                 "SELECT layout, data FROM blocks WHERE detector=? AND t>=? ORDER BY t",
                 (detector, since)):
-            if layout not in layouts:
-                row = self.db.execute("SELECT series FROM layouts WHERE id=?",
-                                      (layout,)).fetchone()
-                layouts[layout] = np.frombuffer(row[0], np.int64) if row else np.zeros(0, int)
-            yield layouts[layout], np.frombuffer(data, np.float64).reshape(-1, 3)
+            try:
+                if layout not in layouts:
+                    row = self.db.execute("SELECT series FROM layouts WHERE id=?",
+                                          (layout,)).fetchone()
+                    layouts[layout] = _blob_ids(row[0]) if row else np.zeros(0, np.int64)
+                block = _block(data, layouts[layout].size)
+            except _READ_ERRORS as error:
+                raise _damaged(self.path, "the stored scores (blocks, layouts)", error) from None
+            yield layouts[layout], block
 
     def score_points(self, detector: str, since: float) -> tuple[np.ndarray, np.ndarray]:
         """Series ids and scores of the single points of ``detector`` from ``since`` on."""
@@ -602,7 +688,7 @@ class WatchStore:
     def alert(self, alert_id: int) -> dict[str, Any]:
         row = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
                               (alert_id,)).fetchone()
-        return _alert_row(row)
+        return self._row(_alert_row, row, "alerts")
 
     def alerts(self, status: str | None = None, series_id: int | None = None,
                limit: int = 500) -> list[dict[str, Any]]:
@@ -615,7 +701,7 @@ class WatchStore:
             query += " AND series_id=?"
             args.append(series_id)
         rows = self.db.execute(query + " ORDER BY starts_at DESC, id DESC LIMIT ?", (*args, limit))
-        return [_alert_row(row) for row in rows]
+        return [self._row(_alert_row, row, "alerts") for row in rows]
 
     # ------------------------------------------------------------------ outbox
     def enqueue(self, alert_id: int, sink: str, event: str, now: float) -> None:
@@ -626,7 +712,8 @@ class WatchStore:
         """
         row = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
                               (alert_id,)).fetchone()
-        alert = None if row is None else json.dumps(_alert_row(row), sort_keys=True)
+        alert = None if row is None else json.dumps(self._row(_alert_row, row, "alerts"),
+                                                   sort_keys=True)
         self.db.execute("INSERT INTO outbox (alert_id, sink, event, created, alert) "
                         "VALUES (?, ?, ?, ?, ?)", (alert_id, sink, event, now, alert))
 
@@ -650,11 +737,15 @@ class WatchStore:
         for row in rows:
             item = dict(zip(keys, row, strict=True))
             if item["alert"] is not None:
-                item["alert"] = json.loads(item["alert"])
-            else:
+                try:
+                    item["alert"] = _mapping(json.loads(item["alert"]), "alert")
+                except _READ_ERRORS:  # a damaged copy: the alert's row as it is now
+                    item["alert"] = None
+            if item["alert"] is None:
                 current = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
                                           (item["alert_id"],)).fetchone()
-                item["alert"] = None if current is None else _alert_row(current)
+                item["alert"] = None if current is None else self._row(_alert_row, current,
+                                                                       "alerts")
             out.append(item)
         return out
 
@@ -679,16 +770,23 @@ _ALERT_COLUMNS = ("id, series_id, watch, detector, labels, starts_at, ends_at, s
                   "value, threshold, peak_score, annotations")
 
 
+def _mapping(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"its {what} is a {type(value).__name__}, not a mapping")
+    return value
+
+
 def _alert_row(row: Sequence[Any]) -> dict[str, Any]:
     out = dict(zip(_ALERT_COLUMNS.split(", "), row, strict=True))
-    out["labels"] = json.loads(out["labels"])
-    out["annotations"] = json.loads(out["annotations"]) if out["annotations"] else {}
+    out["labels"] = _mapping(json.loads(out["labels"]), "labels")
+    out["annotations"] = _mapping(json.loads(out["annotations"]), "annotations") \
+        if out["annotations"] else {}
     return out
 
 
 def _series_row(row: Sequence[Any]) -> dict[str, Any]:
-    return {"id": row[0], "watch": row[1], "labels": json.loads(row[2]), "first_seen": row[3],
-            "last_seen": row[4], "active": bool(row[5])}
+    return {"id": row[0], "watch": row[1], "labels": _mapping(json.loads(row[2]), "labels"),
+            "first_seen": row[3], "last_seen": row[4], "active": bool(row[5])}
 
 
 def _num(value: Any) -> float | None:

@@ -304,6 +304,7 @@ class Watcher:
         self._prune_at = 0.0
         self._infinite_warned: set[str] = set()   # watches told of ±Inf values
         self._columns_warned: set[str] = set()    # watches told of columns not there
+        self._ahead_warned: set[str] = set()      # watches told their progress is ahead
         self._publish()
 
     # ------------------------------------------------------------------ loading
@@ -467,6 +468,27 @@ class Watcher:
         self._publish()
 
     # --------------------------------------------------------------- one watch
+    def _warn_ahead(self, watch: str, last: float, end: float) -> None:
+        """Say once (until steps flow again) that a watch waits for the clock to pass the
+        last step it processed: the clock was set back, or the state file comes from a
+        machine whose clock was ahead. Nothing is processed meanwhile, not even silently."""
+        if watch in self._ahead_warned:
+            return
+        self._ahead_warned.add(watch)
+        from kizashi.watch.alerts import iso
+
+        def when(t: float) -> str:
+            try:
+                return iso(t)
+            except (ValueError, OverflowError, OSError):  # past year 9999
+                return f"{t:.6g} epoch seconds"
+
+        log.warning("watch %s: its last processed step (%s) is %.6g s ahead of this machine's "
+                    "clock (%s); nothing is processed until the clock passes it (the clock was "
+                    "set back, or the state file comes from a machine whose clock was ahead: "
+                    "move the state file away to start afresh now)", watch, when(last),
+                    last - end, when(end))
+
     def _fetch(self, run: _WatchRun) -> Samples | None:
         spec = run.spec
         source = self.sources[spec.source]
@@ -480,7 +502,10 @@ class Watcher:
                 start = end - self._aligned(self.config.initial_backfill) if last is None \
                     else last + step
                 if start > end + 1e-9:
+                    if last is not None and last > end + 1e-9:
+                        self._warn_ahead(spec.name, last, end)
                     return None
+                self._ahead_warned.discard(spec.name)
                 earliest = end - self._aligned(self.config.max_backfill)
                 if start < earliest - 1e-9:
                     skipped = round((earliest - start) / step)

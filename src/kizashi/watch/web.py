@@ -32,6 +32,7 @@ import hmac
 import html
 import itertools
 import json
+import logging
 import math
 import re
 import time
@@ -46,7 +47,9 @@ import numpy as np
 
 from kizashi.watch.exporter import render_metrics
 from kizashi.watch.status import SeriesTable
-from kizashi.watch.store import WatchStore
+from kizashi.watch.store import StateFileDamaged, WatchStore
+
+log = logging.getLogger("kizashi.watch")
 
 __all__ = ["create_app", "downsample"]
 
@@ -112,6 +115,12 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
             return response
         return await call_next(request)
+
+    @app.exception_handler(StateFileDamaged)
+    async def damaged(request: Request, error: StateFileDamaged) -> JSONResponse:
+        """A damaged part of the state file: 503 with the line the daemon logs, not a 500."""
+        log.error("%s: %s", request.url.path, error)
+        return JSONResponse({"detail": str(error)}, status_code=503)
 
     def bad(message: str) -> HTTPException:
         return HTTPException(400, message)
