@@ -10,13 +10,18 @@ text that only looks close (``1e``, ``e5``, ``1e5e``) stays text.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kizashi.strict_yaml import load_yaml
 from kizashi.watch.config import parse_config
 
 NUMBERS = ["1e308", "5e11", "1e-3", "-1e-3", "+2e5", "1.5e3", "1.e3", ".5e2", "2.5E-3",
-           "1E10", "1_000e3", "-0e0", "1e400", "1.0e+308"]
+           "1E10", "1_000e3", "-0e0", "1.0e+308"]
+#: Past the largest float: kept as written (float() would make them ±inf), so that a config
+#: refusing an infinite number quotes what was written.
+BEYOND = ["1e400", "-1e400", "2.5E+309", "1_0e999"]
 TEXT = ["1e", "e5", "1e5e", "1.2.3e4", "0x1p3", "1e3x", "1 e3", "1e+-3", "_1e3"]
 
 
@@ -30,6 +35,27 @@ def test_exponent_notation_is_a_number(spelling):
 @pytest.mark.parametrize("spelling", NUMBERS)
 def test_quoted_it_stays_text(spelling):
     assert load_yaml(f"x: '{spelling}'\ny: \"{spelling}\"") == {"x": spelling, "y": spelling}
+
+
+@pytest.mark.parametrize("spelling", BEYOND)
+def test_a_number_past_the_floats_stays_as_written(spelling):
+    assert float(spelling.replace("_", "")) in (float("inf"), float("-inf"))
+    assert load_yaml(f"x: {spelling}")["x"] == spelling
+
+
+@pytest.mark.parametrize("spelling", BEYOND)
+def test_a_watch_limit_past_the_floats_is_refused_quoting_it(spelling):
+    with pytest.raises(ValueError, match=re.escape(f"finite number, got '{spelling}'")):
+        parse_config(f"""
+interval: 1m
+listen: off
+sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9090"}}}}
+watches:
+  - name: disks
+    query: up
+    detectors: [{{detector: threshold}}]
+    predict: {{horizon: 6h, limit: {spelling}}}
+""")
 
 
 @pytest.mark.parametrize("spelling", TEXT)

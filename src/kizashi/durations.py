@@ -2,6 +2,9 @@
 
 >>> parse_duration("1h"), parse_duration("1w"), parse_duration(90)
 (3600.0, 604800.0, 90.0)
+>>> import numpy as np
+>>> parse_duration(np.int64(60)), parse_duration(np.float32(1.5))
+(60.0, 1.5)
 >>> duration_text(parse_duration("299s")), duration_text(parse_duration("6h"))
 ('299 s', '6 h')
 >>> parse_duration("1e400s")
@@ -14,6 +17,7 @@ ValueError: a duration must be finite, got '1e400s'
 from __future__ import annotations
 
 import math
+import numbers
 import re
 
 from kizashi.yaml_errors import bounded_repr as _r
@@ -26,7 +30,7 @@ def parse_duration(value: str | float | int) -> float:
     """Seconds in ``value``: a number of seconds, or a string such as ``"15m"``."""
     if isinstance(value, bool):
         raise ValueError(f"not a duration: {_r(value)}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):  # (numpy's integers and floats too)
         seconds = float(value)
     else:
         match = _PATTERN.match(value) if isinstance(value, str) else None

@@ -22,7 +22,7 @@ BAD = ["notaurl", "http://", "https://", "ftp://host", "http://[::1", "http://h:
 #: How a refused URL is described: not an http(s) URL (with the parser's reason), or one
 #: naming no host.
 REFUSED = ("is not an http(s) URL", "names no host")
-GOOD = ["http://127.0.0.1:1", "http://[::1]:1", "https://prom.example.org/sub/path/",
+GOOD = ["http://127.0.0.1:1", "http://[::1]:1", "https://127.0.0.1:1/sub/path/",
         "http://localhost:1"]
 
 

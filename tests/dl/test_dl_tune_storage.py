@@ -52,4 +52,5 @@ def test_a_storage_that_holds_no_study_is_refused_in_one_line(tmp_path, monkeypa
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"Error: --storage {storage}"), result.output
     assert "internal error" not in result.output and "Traceback" not in result.output
+    assert "sqlite:///study.db" in lines[0]  # how to write one that works
     assert not (tmp_path / "trials").exists()  # no trial ran

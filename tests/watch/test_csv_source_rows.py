@@ -22,7 +22,7 @@ import pytest
 from watch_servers import Clock
 
 from kizashi.watch.config import parse_config
-from kizashi.watch.sources import CsvSource, SourceError
+from kizashi.watch.sources import CsvSource, SourceError, _parse_time
 from kizashi.watch.store import WatchStore
 from kizashi.watch.watcher import Watcher
 
@@ -161,3 +161,28 @@ def test_a_column_named_twice_is_refused_naming_it(tmp_path, header):
     path.write_text(header + "\n" + f"{T0}" + ",1" * width + "\n")
     with pytest.raises(SourceError, match="twice"):
         CsvSource(str(path), name="lab").read(None)
+
+
+@pytest.mark.parametrize("header", ["timestamp,a,a,b", "timestamp,,,b", "timestamp,b,x,x"])
+def test_a_repeated_name_among_columns_no_watch_reads_is_no_error(tmp_path, header):
+    """Only the columns read must be told apart: a watch of ``columns: [b]`` reads ``b``
+    from a file whose other columns repeat a name (two blank cells from an export)."""
+    path = tmp_path / "m.csv"
+    width = header.count(",")
+    path.write_text(header + "\n" + f"{T0}" + ",1" * (width - 1) + ",7\n")
+    samples = CsvSource(str(path), name="lab", columns=("b",)).read(None)
+    assert samples.labels == [{"series": "b"}]
+    assert samples.values.tolist() == ([[7.0]] if header.endswith(",b") else [[1.0]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_iso_times_read_as_the_nanosecond_float_of_before(seed):
+    """Within the nanosecond range (1678–2262) an ISO time is the float of its int64
+    nanoseconds over 1e9, to the last bit, as before the reader took other years: a watch's
+    stored progress is such a float, and a time one unit in the last place above it would
+    read its last row again."""
+    rng = np.random.default_rng(seed)
+    for ms in rng.integers(-5_000_000_000_000, 9_000_000_000_000, 500):
+        text = f"{np.datetime64(int(ms), 'ms')}Z"
+        expected = np.datetime64(text[:-1], "ns").astype(np.int64) / 1e9
+        assert _parse_time(text) == expected, text

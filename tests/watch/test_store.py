@@ -87,3 +87,14 @@ def test_cli_once_with_missing_state_initialises_it_and_survives_a_dead_source(t
     result = CliRunner().invoke(watch, [str(config), "--state", str(state), "--once"])
     assert result.exit_code == 0, result.output
     assert state.exists() and WatchStore(str(state)).progress("m") is None
+
+
+def test_an_alert_is_read_back_and_one_not_there_is_none(tmp_path):
+    store = WatchStore(str(tmp_path / "state.sqlite"))
+    with store.transaction():
+        (series,) = store.series_ids("m", [{"a": "1"}], 5.0)
+        opened = store.open_alert(series, "m", "d", {"a": "1"}, 10.0, 0.9, 42.0, 0.5)
+    alert = store.alert(opened)
+    assert alert["id"] == opened and alert["status"] == "firing" and alert["value"] == 42.0
+    for missing in (opened + 1, 0, -1, 2**62):
+        assert store.alert(missing) is None

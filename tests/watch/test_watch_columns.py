@@ -71,3 +71,15 @@ def test_the_daemon_logs_absent_columns_once(tmp_path, columns, caplog):
                         f"{', '.join(sorted(HEADER))})"] * 2
     else:
         assert said == []
+
+
+@pytest.mark.parametrize("columns", LISTS, ids=["+".join(c) for c in LISTS])
+def test_check_of_a_source_with_no_series_yet_is_no_failure(tmp_path, columns):
+    """A file not written yet (as a query nothing answers yet) has no series to compare
+    the columns with: ``--check`` says 0 series, as before, and fails nothing; the daemon
+    names absent columns once there are series."""
+    config = _config(tmp_path, columns)
+    (tmp_path / "m.csv").write_text("")
+    result = CliRunner().invoke(watch, [config, "--check"])
+    assert "ok   watch w: 0 series now" in result.output.splitlines(), result.output
+    assert "not in source" not in result.output and result.exit_code == 0, result.output

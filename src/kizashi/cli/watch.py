@@ -137,11 +137,13 @@ def run_check(config: Any) -> bool:
                     import time
 
                     samples = source.instant(spec.query or "", time.time())
+                samples_read = bool(samples.labels)
                 samples, absent = only_columns(samples, spec.columns)
-                if absent:  # a column the config names that the source does not have
+                if absent and samples_read:  # a column named that the source does not have
+                    # (a source with no series yet, a query nothing answers, is said below)
                     line(False, f"watch {spec.name}: column(s) {', '.join(absent)} not in "
                                 f"source {name}")
-                line(bool(samples.labels) or spec.columns is None,
+                line(bool(samples.labels) or spec.columns is None or not samples_read,
                      f"watch {spec.name}: {len(samples.labels)} series now")
             except SourceError as error:
                 line(False, f"watch {spec.name}: {error}")

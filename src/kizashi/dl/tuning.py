@@ -139,9 +139,15 @@ def tune(config: RunConfig, trials: int, storage: str, study_name: str,
                 and not isinstance(error, (ValueError, OSError, ImportError)):
             raise
         reason = " ".join(str(error).split("(Background on this error")[0].split())
-        raise ValueError(f"--storage {storage}: cannot open the study there ({reason}); give "
-                         "an Optuna storage URL such as sqlite:///study.db of a database file "
-                         "(or a new file)") from None
+        # the URL, its driver or the file behind it (the database's own errors, a missing
+        # driver, an unreadable path) earn the hint; a study's own reasons (another
+        # direction, say) are said as they are
+        about_url = type(error).__module__.startswith(("sqlalchemy", "sqlite3")) \
+            or isinstance(error, (OSError, ImportError))
+        hint = ("; give an Optuna storage URL such as sqlite:///study.db of a database file "
+                "(or a new file)") if about_url else ""
+        raise ValueError(f"--storage {storage}: cannot open the study there ({reason})"
+                         f"{hint}") from None
     finally:
         lock.release()
     counted = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)

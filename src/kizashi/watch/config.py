@@ -652,8 +652,8 @@ def _check_param(value: Any, declared: Any, at: str) -> None:
             raise ValueError(f"{at} must be {_kind_text(kinds)}, got {_r(value)}") from None
         if not math.isfinite(number):
             raise ValueError(f"{at} must be a finite number, got {_r(value)}")
-        raise ValueError(f"{at} must be {_kind_text(kinds)}, got the text {_r(value)} (YAML reads "
-                         "1e5 as text: write 1.0e+5 or 100000)")
+        raise ValueError(f"{at} must be {_kind_text(kinds)}, got the text {_r(value)} (a quoted "
+                         "number is text: remove the quotes)")
     raise ValueError(f"{at} must be {_kind_text(kinds)}, got a {type(value).__name__}")
 
 

@@ -61,6 +61,7 @@ from kizashi.durations import parse_duration
 from kizashi.prediction.counters import counter_hints
 from kizashi.prediction.live import LivePrediction, LivePredictor
 from kizashi.prediction.predictor import ANOMALY_AHEAD_CUTOFF, DEFAULT_CUTOFF
+from kizashi.strict_yaml import EXPONENT
 from kizashi.yaml_errors import bounded_repr as _r
 
 __all__ = ["PREDICT", "ForecastBands", "PredictSpec", "WatchPredictions", "check_predict",
@@ -164,6 +165,9 @@ def check_predict(spec: PredictSpec, interval: float, where: str) -> None:
 
 
 def _number(value: Any, at: str) -> float:
+    if isinstance(value, str) and EXPONENT.match(value.strip()) \
+            and math.isinf(float(value.replace("_", ""))):  # 1e400: past the floats
+        raise ValueError(f"{at} must be a finite number, got {_r(value)}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{at} must be a number, got {_r(value)}")
     if not math.isfinite(float(value)):

@@ -329,7 +329,8 @@ class CsvSource:
         if self.timestamp_column not in header:
             raise SourceError(f"source {self.name!r}: {self.path} has no column "
                               f"{self.timestamp_column!r} (header: {', '.join(header)})")
-        twice = sorted({c for c in header if header.count(c) > 1})
+        read = {self.timestamp_column, *(header if self.columns is None else self.columns)}
+        twice = sorted({c for c in header if header.count(c) > 1 and c in read})
         if twice:
             raise SourceError(f"source {self.name!r}: {self.path} names column(s) "
                               f"{', '.join(map(repr, twice))} twice in its header; give each "
@@ -481,6 +482,8 @@ def _fmt(t: float) -> str:
     return f"{float(t):.3f}"
 
 
+#: microseconds from the epoch that int64 nanoseconds still reach (about ±292 years)
+_NS_REACH_US = 9_000_000_000_000_000
 #: the latest timestamp a CSV row may have (the end of year 9999, UTC)
 MAX_CSV_TIME = 253402300799.0
 
@@ -495,7 +498,12 @@ def _parse_time(text: str) -> float:
         stamp = np.datetime64(text.replace("Z", "").replace("+00:00", ""))
         if np.isnat(stamp):
             raise ValueError(f"not a time: {text!r}") from None
-        t = float(stamp.astype("datetime64[us]").astype(np.int64)) / 1e6
+        micros = int(stamp.astype("datetime64[us]").astype(np.int64))
+        # in nanoseconds where they reach (years 1678–2262), as before: the stored progress
+        # of a watch is such a float, and one unit in the last place off would read its
+        # last row again
+        t = (float(stamp.astype("datetime64[ns]").astype(np.int64)) / 1e9
+             if abs(micros) < _NS_REACH_US else micros / 1e6)
     if not -62135596800.0 <= t <= MAX_CSV_TIME:  # (not finite, or outside years 1–9999)
         raise ValueError(f"not a time of years 1 to 9999: {text!r}")
     return t

@@ -685,10 +685,11 @@ class WatchStore:
     def resolve_alert(self, alert_id: int, t: float) -> None:
         self.db.execute("UPDATE alerts SET status='resolved', ends_at=? WHERE id=?", (t, alert_id))
 
-    def alert(self, alert_id: int) -> dict[str, Any]:
+    def alert(self, alert_id: int) -> dict[str, Any] | None:
+        """The alert ``alert_id``, or None when there is none."""
         row = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
                               (alert_id,)).fetchone()
-        return self._row(_alert_row, row, "alerts")
+        return None if row is None else self._row(_alert_row, row, "alerts")
 
     def alerts(self, status: str | None = None, series_id: int | None = None,
                limit: int = 500) -> list[dict[str, Any]]:
