@@ -25,6 +25,20 @@ BEYOND = ["1e400", "-1e400", "2.5E+309", "1_0e999"]
 TEXT = ["1e", "e5", "1e5e", "1.2.3e4", "0x1p3", "1e3x", "1 e3", "1e+-3", "_1e3"]
 
 
+def _watch_config(detector: str, predict: str) -> str:
+    """A watch config of one watch with ``detector`` and ``predict`` (YAML flow text)."""
+    return f"""
+interval: 1m
+listen: off
+sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9090"}}}}
+watches:
+  - name: disks
+    query: up
+    detectors: [{detector}]
+    predict: {predict}
+"""
+
+
 @pytest.mark.parametrize("spelling", NUMBERS)
 def test_exponent_notation_is_a_number(spelling):
     value = load_yaml(f"x: {spelling}")["x"]
@@ -46,16 +60,7 @@ def test_a_number_past_the_floats_stays_as_written(spelling):
 @pytest.mark.parametrize("spelling", BEYOND)
 def test_a_watch_limit_past_the_floats_is_refused_quoting_it(spelling):
     with pytest.raises(ValueError, match=re.escape(f"finite number, got '{spelling}'")):
-        parse_config(f"""
-interval: 1m
-listen: off
-sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9090"}}}}
-watches:
-  - name: disks
-    query: up
-    detectors: [{{detector: threshold}}]
-    predict: {{horizon: 6h, limit: {spelling}}}
-""")
+        parse_config(_watch_config("{detector: threshold}", f"{{horizon: 6h, limit: {spelling}}}"))
 
 
 @pytest.mark.parametrize("spelling", TEXT)
@@ -72,16 +77,8 @@ def test_other_scalars_are_read_as_before(spelling, value):
 
 @pytest.mark.parametrize("spelling", ["5e11", "1e2", "9.5e1", "1e308"])
 def test_a_watch_limit_and_parameter_in_exponent_notation_load(spelling):
-    config = parse_config(f"""
-interval: 1m
-listen: off
-sources: {{p: {{type: prometheus, url: "http://127.0.0.1:9090"}}}}
-watches:
-  - name: disks
-    query: up
-    detectors: [{{detector: threshold, params: {{k: 4e0, window: 60}}}}]
-    predict: {{horizon: 6h, limit: {spelling}, cutoff: 2e-1}}
-""")
+    config = parse_config(_watch_config("{detector: threshold, params: {k: 4e0, window: 60}}",
+                                        f"{{horizon: 6h, limit: {spelling}, cutoff: 2e-1}}"))
     watch = config.watches[0]
     assert watch.predict.limit == float(spelling)
     assert watch.predict.cutoff == 0.2

@@ -186,3 +186,22 @@ def test_iso_times_read_as_the_nanosecond_float_of_before(seed):
         text = f"{np.datetime64(int(ms), 'ms')}Z"
         expected = np.datetime64(text[:-1], "ns").astype(np.int64) / 1e9
         assert _parse_time(text) == expected, text
+
+
+@pytest.mark.parametrize("behind_by", [1, 60, 86_400])
+def test_a_file_older_than_the_progress_is_said_once_not_skipped_in_silence(
+        tmp_path, caplog, behind_by):
+    """A CSV rotated or replaced by one whose rows all precede a watch's progress: the rows
+    are skipped (they are not after it), and a WARNING says so once per progress, naming
+    both times; a file whose newest row *is* the progress (nothing new yet) is not told."""
+    path = tmp_path / "m.csv"
+    path.write_text("timestamp,a\n" + "".join(f"{T0 + 60 * i},{i}\n" for i in range(10)))
+    newest = T0 + 540
+    source = CsvSource(str(path), name="lab")
+    with caplog.at_level(logging.WARNING, logger="kizashi.watch"):
+        assert source.read(float(newest)).timestamps.size == 0      # nothing new: silent
+        for _ in range(3):
+            assert source.read(float(newest + behind_by)).timestamps.size == 0
+    said = [r.getMessage() for r in caplog.records if "older than the progress" in r.getMessage()]
+    progress = datetime.fromtimestamp(newest + behind_by, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert len(said) == 1 and progress in said[0], said

@@ -300,6 +300,7 @@ class CsvSource:
         self.timestamp_column = timestamp_column
         self.name = name
         self.columns = columns
+        self._told_behind: set[float] = set()  # progresses whose file was said to be older
 
     follows_clock = False
 
@@ -364,6 +365,14 @@ class CsvSource:
                                                        and is_row_counter(values[:, j]))]
         stamps = np.array(times, dtype=np.float64)
         new = stamps > since if since is not None else np.ones(stamps.size, dtype=bool)
+        if since is not None and stamps.size and stamps.max() < since \
+                and since not in self._told_behind:
+            self._told_behind.add(since)  # once per progress: not at every tick
+            log.warning("source %s: every row of %s is older than the progress of a watch "
+                        "reading it (newest row %s, progress %s): rotated or replaced by an "
+                        "older file? Its rows are skipped; rows after the progress are read "
+                        "as they come", self.name, self.path, _utc(float(stamps.max())),
+                        _utc(since))
         stamps, values = self._in_time_order(stamps[new], values[new][:, keep],
                                              np.array(lines, dtype=np.int64)[new])
         return Samples(stamps, [{"series": names[j]} for j in keep], values)
@@ -476,6 +485,15 @@ def _error_message(body: bytes) -> str | None:
         return str(json.loads(body).get("error"))
     except (ValueError, AttributeError, UnicodeDecodeError, RecursionError):
         return None
+
+
+def _utc(t: float) -> str:
+    """Epoch seconds as an ISO UTC time to the second.
+
+    >>> _utc(1_767_225_600.4)
+    '2026-01-01T00:00:00Z'
+    """
+    return f"{np.datetime64(math.floor(t), 's')}Z"
 
 
 def _fmt(t: float) -> str:
