@@ -105,13 +105,15 @@ MASKS = (
 
 @dataclass(frozen=True, eq=False)
 class ParsedLines:
-    """The lines that fit the format: epoch seconds, host, message, alert flag."""
+    """The lines that fit the format: epoch seconds, host, message, alert flag; how many
+    non-empty lines did not (no fit, or no readable time), and the first of them."""
 
     timestamps: np.ndarray
     hosts: list[str]
     messages: list[str]
     alerts: np.ndarray
     skipped: int
+    first_skipped: str = ""
 
 
 def detect_format(lines: Sequence[str]) -> str:
@@ -212,23 +214,27 @@ def parse_lines(lines: Iterable[str], format: str = "auto",
     now = datetime.now(UTC)
     regex, year, now_seconds = fmt.regex, now.year, now.timestamp()
     stamps, hosts, messages, alerts = [], [], [], []
-    skipped = 0
+    skipped, first_skipped = 0, ""
     for line in lines:
         found = regex.match(line.rstrip("\r\n"))
-        if found is None:
-            skipped += bool(line.strip())
+        stamp = None
+        if found is not None:
+            try:
+                stamp = _epoch(found["timestamp"], fmt.time, year, now_seconds, zone)
+            except ValueError:
+                pass
+        if stamp is None:  # no fit (a blank line is not counted), or no readable time
+            if found is not None or line.strip():
+                skipped += 1
+                first_skipped = first_skipped or line
             continue
-        try:
-            stamps.append(_epoch(found["timestamp"], fmt.time, year, now_seconds, zone))
-        except ValueError:
-            skipped += 1
-            continue
+        stamps.append(stamp)
         hosts.append(found["host"])
         messages.append(found["message"].strip())
         label = found.groupdict().get("label")
         alerts.append(label is not None and label != fmt.normal_label)
     return ParsedLines(np.asarray(stamps, dtype=np.float64), hosts, messages,
-                       np.asarray(alerts, dtype=bool), skipped)
+                       np.asarray(alerts, dtype=bool), skipped, first_skipped)
 
 
 #: Lines further than this from the rest of a log (a host whose clock was never set said
@@ -327,7 +333,7 @@ def logs_to_frame(lines: Iterable[str], step: float = 60.0, format: str = "auto"
         parsed = ParsedLines(parsed.timestamps[keep],
                              [h for h, k in zip(parsed.hosts, keep, strict=True) if k],
                              [m for m, k in zip(parsed.messages, keep, strict=True) if k],
-                             parsed.alerts[keep], parsed.skipped)
+                             parsed.alerts[keep], parsed.skipped, parsed.first_skipped)
     miner = miner or LogTemplates()
     order = np.argsort(parsed.timestamps, kind="stable")
     clusters = np.empty(order.size, dtype=np.int64)

@@ -154,12 +154,7 @@ class LogSource:
             raise SourceError(f"source {self.name!r}: {text}") from None
         if parsed.skipped:
             if not self._unfit:
-                from kizashi.data.logs import LOG_FORMATS
-
-                regex = LOG_FORMATS[self.format].regex
-                self._unfit_first = next((line for line in lines if line.strip()
-                                          and regex.match(line.rstrip("\r\n")) is None),
-                                         next((line for line in lines if line.strip()), ""))
+                self._unfit_first = parsed.first_skipped
             self._unfit += parsed.skipped
         horizon = self.clock() + FUTURE_SECONDS
         ahead: Counter[str] = Counter()
