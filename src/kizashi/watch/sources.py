@@ -78,6 +78,16 @@ class Samples:
         return cls(t, [], np.zeros((t.size, 0)))
 
 
+def column_name(labels: dict[str, str]) -> str | None:
+    """The name a watch's ``columns:`` matches a series by: its ``series`` label (a CSV
+    column), else its ``metric`` label.
+
+    >>> column_name({"series": "cpu"}), column_name({"metric": "mem"}), column_name({})
+    ('cpu', 'mem', None)
+    """
+    return labels.get("series") or labels.get("metric")
+
+
 def only_columns(samples: Samples, columns: tuple[str, ...] | None
                  ) -> tuple[Samples, list[str]]:
     """The series of ``samples`` named in a watch's ``columns`` (by their ``series`` or
@@ -90,7 +100,7 @@ def only_columns(samples: Samples, columns: tuple[str, ...] | None
     """
     if columns is None:
         return samples, []
-    names = [labels.get("series") or labels.get("metric") for labels in samples.labels]
+    names = [column_name(labels) for labels in samples.labels]
     keep = [i for i, name in enumerate(names) if name in columns]
     absent = [name for name in columns if name not in set(names)]
     return (Samples(samples.timestamps, [samples.labels[i] for i in keep],

@@ -711,10 +711,8 @@ class WatchStore:
         The alert's row as it is now (at the event, inside the tick's
         transaction) is stored with the message, which is rendered from it.
         """
-        row = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
-                              (alert_id,)).fetchone()
-        alert = None if row is None else json.dumps(self._row(_alert_row, row, "alerts"),
-                                                   sort_keys=True)
+        current = self.alert(alert_id)
+        alert = None if current is None else json.dumps(current, sort_keys=True)
         self.db.execute("INSERT INTO outbox (alert_id, sink, event, created, alert) "
                         "VALUES (?, ?, ?, ?, ?)", (alert_id, sink, event, now, alert))
 
@@ -743,10 +741,7 @@ class WatchStore:
                 except _READ_ERRORS:  # a damaged copy: the alert's row as it is now
                     item["alert"] = None
             if item["alert"] is None:
-                current = self.db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE id=?",
-                                          (item["alert_id"],)).fetchone()
-                item["alert"] = None if current is None else self._row(_alert_row, current,
-                                                                       "alerts")
+                item["alert"] = self.alert(item["alert_id"])
             out.append(item)
         return out
 

@@ -70,7 +70,7 @@ from kizashi.watch.predictions import PREDICT, WatchPredictions
 from kizashi.watch.quantile_cutoffs import recent_quantiles
 from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.shards import shard_mask, shard_of
-from kizashi.watch.sources import Samples, SourceError, only_columns, series_key
+from kizashi.watch.sources import Samples, SourceError, column_name, only_columns, series_key
 from kizashi.watch.status import DetectorColumns, SeriesTable
 from kizashi.watch.store import WatchStore
 
@@ -542,8 +542,7 @@ class Watcher:
                 self._columns_warned.add(spec.name)  # once per watch (and per start)
                 log.warning("watch %s: column(s) %s not in source %s (it has: %s)", spec.name,
                             ", ".join(absent), spec.source, ", ".join(sorted(
-                                {lb.get("series") or lb.get("metric") or "?"
-                                 for lb in whole.labels})))
+                                {column_name(lb) or "?" for lb in whole.labels})))
         keys = run.keys(samples.labels)
         if self.config.shard[1] > 1 and not any(d.needs_all_series for d in spec.detectors):
             keep = np.flatnonzero(shard_mask(samples.labels, self.config.shard, keys)).tolist()
