@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 import pytest
+from one_series_csv import write_one_series
 
 from kizashi.data.readers import read_series
 from kizashi.data.validation import DataError
@@ -21,15 +22,9 @@ SPELLINGS = ["True", "False", "TRUE", "false", "true"]
 
 
 def _write(tmp_path, cell: str, row: int, form: str):
-    if form == "wide":
-        lines = ["timestamp,cpu,flag"] + [f"{i * 60},{i % 5},{cell if i >= row else 1}"
-                                          for i in range(20)]
-    else:
-        lines = ["timestamp,entity,metric,value"] + [
-            f"{i * 60},n1,flag,{cell if i >= row else 1}" for i in range(20)]
-    path = tmp_path / f"{form}.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    """A flag column, 1 before ``row`` and ``cell`` from there on."""
+    return write_one_series(tmp_path, form, [i * 60 for i in range(20)],
+                            [cell if i >= row else 1 for i in range(20)], metric="flag")
 
 
 @pytest.mark.parametrize("form", ["wide", "long"])

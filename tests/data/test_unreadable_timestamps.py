@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from one_series_csv import write_one_series
 
 from kizashi.data.readers import read_series
 from kizashi.data.validation import DataError
@@ -26,15 +27,10 @@ def _stamp(i: int, zone: str) -> str:
 
 
 def _write(tmp_path, zone: str, bad_row: int, cell: str, form: str):
-    if form == "wide":
-        lines = ["timestamp,cpu"] + [f"{cell if i == bad_row else _stamp(i, zone)},{i % 7}"
-                                     for i in range(40)]
-    else:
-        lines = ["timestamp,entity,metric,value"] + [
-            f"{cell if i == bad_row else _stamp(i, zone)},n1,cpu,{i % 7}" for i in range(40)]
-    path = tmp_path / f"{form}.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    """Zoned timestamps with ``cell`` in place of the one at ``bad_row``."""
+    return write_one_series(tmp_path, form,
+                            [cell if i == bad_row else _stamp(i, zone) for i in range(40)],
+                            [i % 7 for i in range(40)])
 
 
 @pytest.mark.parametrize("form", ["wide", "long"])
