@@ -11,6 +11,8 @@ a slow rise that is not full within the horizon, and a falling series never cros
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -147,3 +149,52 @@ def test_a_series_gone_silent_stops_crossing(silent_minutes):
     assert crosses[stop - 1, 0]  # it crossed while it spoke
     assert not crosses[silent, 0].any()
     assert silent[np.searchsorted(seconds, last_value + silent_minutes * 60)]
+
+
+def _sawtooth(period_h: float, base: float, peak: float, hours: float = 40.0, seed: int = 0):
+    """Teeth rising linearly from ``base`` to ``peak`` over ``period_h`` hours, then dropped
+    back at once (a scratch area cleaned, a log rotated), with a little noise."""
+    seconds = np.arange(0, hours * 3600, STEP)
+    phase = (seconds / 3600 % period_h) / period_h
+    noise = np.random.default_rng(seed).normal(0, 0.3, seconds.size)
+    return seconds, (base + (peak - base) * phase + noise)[:, None]
+
+
+@pytest.mark.parametrize("period_h", [6.0, 8.0, 10.0])
+@pytest.mark.parametrize(("base", "peak"), [(30.0, 93.0), (50.0, 96.0)])
+def test_a_sawtooth_under_the_limit_stops_warning_from_the_line_once_it_cycles(
+        period_h, base, peak):
+    """While learning, a series that fills and is emptied is told by the cycle gate, as the
+    forecasters' warnings are: two resets make it cycling, and its teeth, which go no
+    further than the last ones, then get no warning from the line either. Where the gate
+    shuts at the latest is derived from the gate's rule, not from runs: the second drop,
+    plus the hour (3 segments of 20 minutes) in which a fall counts as a reset. (Teeth of
+    6–10 h: a 6 h line through one tooth reaches the limit; through shorter teeth the
+    line spans a drop and does not.)"""
+    seconds, values = _sawtooth(period_h, base, peak)
+    frame = SeriesFrame.from_arrays(seconds, values, ["n1"], ["scratch_pct"])
+    plain = predict_frame(frame, "6h")
+    assert not np.isfinite(plain.probability).any()  # 40 h: every row learning
+    _, early = with_trend(plain, frame.values)
+    shut = 2 * period_h * 3600 + 3600  # the second drop, and the hour to see it as a reset
+    assert not early[seconds >= shut + 1e-9].any()
+    _, ungated_early = with_trend(replace(plain, cycle_open=None), frame.values)
+    assert ungated_early[seconds >= shut + 1e-9].any(), "the line alone would warn on later teeth"
+    assert np.array_equal(early, ungated_early & plain.cycle_open)
+
+
+def test_a_fill_between_cleanups_that_goes_further_still_warns():
+    """Three teeth of 3 h to 90 % (two resets: cycling), then a fill of 5 %/h from 40 % that
+    is not emptied: not before it passes the earlier teeth's tops (90 %, at 19 h) the gate
+    opens again, and the line, which reaches 100 % within 6 h from there, warns before the
+    series is full (21 h)."""
+    seconds, values = _sawtooth(3.0, 40.0, 90.0, hours=24.0)
+    h = seconds / 3600
+    values[h >= 9.0, 0] = (40.0 + 5.0 * (h[h >= 9.0] - 9.0)).clip(max=100.0)
+    frame = SeriesFrame.from_arrays(seconds, values, ["n1"], ["scratch_pct"])
+    plain = predict_frame(frame, "6h")
+    _, early = with_trend(plain, frame.values)
+    assert not plain.cycle_open[(h > 13.0) & (h < 19.0), 0].any()  # cycling: shut
+    warned = h[early[:, 0] & (h >= 9.0)]
+    assert warned.size
+    assert 19.0 - 1e-9 <= warned[0] < 21.0

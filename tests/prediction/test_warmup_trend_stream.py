@@ -173,3 +173,25 @@ def test_generated_precursors_and_look_alikes_equal_predict(seed):
         np.testing.assert_array_equal(got.warning, trended.warning[stop - 1])
         np.testing.assert_allclose(got.eta_seconds, _eta_seconds(trended.eta[stop - 1]),
                                    atol=1.0, equal_nan=True)
+
+
+@pytest.mark.parametrize("block", [5, 23])
+def test_sawtooths_while_learning_are_gated_live_as_in_predict(block):
+    """Teeth of 6 and 8 h under the limit (30 → 93 %, 50 → 96 %), whose 6 h line reaches
+    the limit on every tooth: the cycle gate shuts the line once they cycle, block by block
+    as in ``predict --warmup-trend`` (batch = stream, the gate's rows included)."""
+    seconds = np.arange(0, 40 * 3600, STEP)
+    h = seconds / 3600
+    rng = np.random.default_rng(5)
+    teeth = [base + (peak - base) * (h % period) / period + rng.normal(0, 0.3, h.size)
+             for period, base, peak in ((6.0, 30.0, 93.0), (8.0, 50.0, 96.0))]
+    values = np.column_stack(teeth)
+    frame = SeriesFrame.from_arrays(seconds, values, ["n1", "n2"], ["a_pct", "b_pct"])
+    trended, early = with_trend(predict_frame(frame, "6h"), frame.values)
+    assert early[h < 12].any() and not early[h >= 2 * 8 + 1].any()  # warned, then shut
+    live = LivePredictor(STEP, np.full(2, 100.0), "6h", warmup_trend=True)
+    for start in range(0, seconds.size, block):
+        stop = min(start + block, seconds.size)
+        got = live.update(seconds[start:stop], values[start:stop])
+        np.testing.assert_array_equal(got.warning, trended.warning[stop - 1])
+        np.testing.assert_array_equal(live.trend_warning(), early[stop - 1])

@@ -209,7 +209,8 @@ class LivePredictor:
                 self._trend.learn(state["trend"], probability)
             eta_steps = np.where(there, 0.0, eta_steps)
             rising = self._rise.step(state["rise"], row, limits)
-            gate = ~has | there | (rising & self._cycle.step(state["cycle"], row, limits))
+            cycle_open = self._cycle.step(state["cycle"], row, limits)
+            gate = ~has | there | (rising & cycle_open)
             with np.errstate(invalid="ignore"):
                 above = probability >= np.where(has, self.cutoff, self.anomaly_cutoff)
                 self._alerts.update(state["filter"], (above | hit) & gate)
@@ -221,7 +222,8 @@ class LivePredictor:
         state["previous"] = values[-1].copy()
         if self.warmup_trend:  # the warm-up trend line at the newest row (predict's rows)
             self._trend.push(state["trend"], times, values, observed)
-            warn, eta = self._trend.decide(state["trend"], limits, state["filter"]["active"])
+            warn, eta = self._trend.decide(state["trend"], limits, state["filter"]["active"],
+                                           cycle_open)
             state["eta"] = np.where(warn & np.isnan(state["eta"]), eta, state["eta"])
         return self.latest
 

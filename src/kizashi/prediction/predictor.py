@@ -96,7 +96,9 @@ BLOCK = 64
 class PredictionResult:
     """Per step and series: ``probability`` (NaN while learning), ``warning``,
     ``eta`` (datetime64, NaT when none), the ``kind`` of each series
-    (``limit`` or ``envelope``) and the limit used (NaN for envelope series)."""
+    (``limit`` or ``envelope``) and the limit used (NaN for envelope series);
+    ``cycle_open``: where the cycle gate (:mod:`~kizashi.prediction.cycle_gate`) lets a
+    series with a limit warn (None: everywhere), which the warm-up trend line also obeys."""
 
     timestamps: np.ndarray
     entities: tuple[str, ...]
@@ -107,6 +109,7 @@ class PredictionResult:
     kinds: tuple[str, ...]
     limits: np.ndarray
     horizon_seconds: float
+    cycle_open: np.ndarray | None = None
 
     def spread(self, timestamps: np.ndarray, rows: np.ndarray) -> PredictionResult:
         """These predictions placed at ``rows`` of ``timestamps``; the other rows have none
@@ -115,8 +118,12 @@ class PredictionResult:
         probability, warning = np.full((n, k), np.nan), np.zeros((n, k), dtype=bool)
         eta = np.full((n, k), np.datetime64("NaT", "ns"))
         probability[rows], warning[rows], eta[rows] = self.probability, self.warning, self.eta
+        cycle_open = None
+        if self.cycle_open is not None:
+            cycle_open = np.ones((n, k), dtype=bool)
+            cycle_open[rows] = self.cycle_open
         return dataclasses.replace(self, timestamps=timestamps, probability=probability,
-                                   warning=warning, eta=eta)
+                                   warning=warning, eta=eta, cycle_open=cycle_open)
 
     def to_long(self, times_as_text: bool = True) -> Any:
         """``timestamp,entity,metric,probability,is_warning,eta``: one row per series per
@@ -413,7 +420,9 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
                               measured=np.isin(np.arange(grid.shape[0]), rows))
         return dataclasses.replace(whole, timestamps=frame.timestamps,
                                    probability=whole.probability[rows],
-                                   warning=whole.warning[rows], eta=whole.eta[rows])
+                                   warning=whole.warning[rows], eta=whole.eta[rows],
+                                   cycle_open=None if whole.cycle_open is None
+                                   else whole.cycle_open[rows])
     forecaster = forecaster_for(step, horizon_seconds)
     n, k = frame.values.shape
     limit = np.array([np.nan if (v := default_limit(m, limits)) is None else v
@@ -424,6 +433,11 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
     probability = np.full((n, k), np.nan)
     eta_steps = np.full((n, k), np.nan)
     gate = np.ones((n, k), dtype=bool)  # series without a limit are not gated
+    cycle_open = np.ones((n, k), dtype=bool)  # (the warm-up trend line obeys it too)
+    has_limit = np.isfinite(limit)
+    if has_limit.any():
+        cycle_open[:, has_limit] = run_gate(cycle_gate_for(step, forecaster.horizon_steps),
+                                            scaled[:, has_limit], scaled_limit[has_limit])
     running = np.zeros((n, k), dtype=bool)  # runaway rises (series with a limit)
     blocks = [np.arange(k)[i:i + BLOCK] for i in range(0, k, BLOCK)]
     if n < forecaster.min_rows:  # every row learning (see learning_note): nothing to fit
@@ -441,9 +455,7 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
             running[:, sub] = hit
             eta_steps[:, sub] = np.fmin(out.eta_steps, soon)  # the earlier
             gate[:, sub] = (rise_gate(values[:, has], scaled_limit[sub], rise_steps(step),
-                                      forecaster.horizon_steps)
-                            & run_gate(cycle_gate_for(step, forecaster.horizon_steps),
-                                       values[:, has], scaled_limit[sub]))
+                                      forecaster.horizon_steps) & cycle_open[:, sub])
         if anomaly_ahead and (~has).any():
             sub = columns[~has]
             lower, upper = normal_envelope(values[:, ~has], timestamps=frame.epoch_seconds)
@@ -469,4 +481,4 @@ def predict_frame(frame: SeriesFrame, horizon: str | float = "6h",
     eta = np.where(has_eta, frame.timestamps[:, None] + offsets, eta)
     kinds = tuple("limit" if np.isfinite(v) else "envelope" for v in limit)
     return PredictionResult(frame.timestamps, frame.entities, frame.metrics, probability,
-                            warning, eta, kinds, limit, horizon_seconds)
+                            warning, eta, kinds, limit, horizon_seconds, cycle_open)

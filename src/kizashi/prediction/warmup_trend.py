@@ -146,11 +146,15 @@ def learning_rows(probability: np.ndarray) -> np.ndarray:
 def with_trend(result: Any, values: np.ndarray) -> tuple[Any, np.ndarray]:
     """``result`` (a :class:`~kizashi.prediction.predictor.PredictionResult` of ``values``,
     ``(T, S)``) with each learning row whose trend crosses its limit warned, its ETA from
-    the line where it had none; and those rows ``(T, S)``."""
+    the line where it had none; and those rows ``(T, S)``. Rows that the result's cycle
+    gate shuts (a series seen to fill and be emptied, whose cycle does not go further)
+    are not warned, as the forecasters' own warnings are not."""
     seconds = result.timestamps.astype("datetime64[ns]").astype(np.int64) / 1e9
     crosses, eta_seconds = trend_crossings(seconds, values, result.limits,
                                            result.horizon_seconds)
     early = crosses & learning_rows(result.probability) & ~result.warning
+    if result.cycle_open is not None:  # a series that fills and is emptied: its cycles
+        early &= result.cycle_open     # must go further (the forecasters' cycle gate)
     offsets = (np.nan_to_num(eta_seconds) * 1e9).astype(np.int64).astype("timedelta64[ns]")
     eta = np.where(early & np.isnat(result.eta), result.timestamps[:, None] + offsets,
                    result.eta)

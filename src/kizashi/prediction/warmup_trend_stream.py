@@ -90,11 +90,12 @@ class WarmupTrendStream:
         state["y"][slots] = values
         state["at"][0] = (int(state["at"][0]) + times.size) % self.rows
 
-    def decide(self, state: dict[str, Any], limits: np.ndarray,
-               warning: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, state: dict[str, Any], limits: np.ndarray, warning: np.ndarray,
+               cycle_open: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """At the newest row: which series warn from the line (with a limit, still
-        learning, not warned by the forecasters: ``warning``), and their ETA (seconds since
-        the epoch, NaN where none); also kept in ``state`` (``warn``, ``eta``)."""
+        learning, not warned by the forecasters: ``warning``, and where given, let through
+        by the cycle gate at that row: ``cycle_open``), and their ETA (seconds since the
+        epoch, NaN where none); also kept in ``state`` (``warn``, ``eta``)."""
         n = state["probed"].size
         warn, eta = np.zeros(n, dtype=bool), np.full(n, np.nan)
         order = (int(state["at"][0]) + np.arange(self.rows)) % self.rows
@@ -105,6 +106,8 @@ class WarmupTrendStream:
             with np.errstate(invalid="ignore"):
                 learning = (np.isfinite(limits) & ~state["probed"] & ~warning
                             & (now - state["start"] >= MIN_SECONDS - 1e-9))
+            if cycle_open is not None:
+                learning &= cycle_open
             if learning.any():
                 ring = state["y"][np.ix_(order[kept], np.flatnonzero(learning))]
                 crosses, ahead = trend_crossings(t[kept], ring, limits[learning],
