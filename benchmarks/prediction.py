@@ -66,12 +66,14 @@ from kizashi.data.precursors import PrecursorScenario, generate_precursors
 from kizashi.prediction.predict_linear import predict_linear
 from kizashi.prediction.predictor import (
     RESOLVE_SECONDS,
+    PredictionResult,
     forecaster_for,
     predict_frame,
     rise_steps,
     step_seconds,
     warnings_from,
 )
+from kizashi.prediction.warmup_trend import with_trend
 
 REPORT_SEEDS = range(10)
 FIT_SEEDS = range(100, 120)
@@ -79,6 +81,20 @@ HORIZON = 6 * 3600.0
 #: The cutoff rule: the longest mean lead with at most this share of predict_linear's
 #: false-warning runs (both on the fit seeds).
 FALSE_SHARE = 0.1
+
+
+#: Whether kizashi's column applies the warm-up trend line (as ``kizashi predict`` does by
+#: default; ``--no-warmup-trend`` here as there turns it off).
+WARMUP_TREND = True
+
+
+def kizashi_predict(scenario: PrecursorScenario) -> PredictionResult:
+    """What ``kizashi predict`` warns on the scenario's file (with the warm-up trend line
+    when :data:`WARMUP_TREND`)."""
+    result = predict_frame(scenario.frame, HORIZON, scenario.limits)
+    if WARMUP_TREND:
+        result, _ = with_trend(result, scenario.frame.values)
+    return result
 
 
 def runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -140,7 +156,7 @@ def report(seeds: range) -> None:
     for seed in seeds:
         scenario = generate_precursors(seed=seed)
         started = time.perf_counter()
-        result = predict_frame(scenario.frame, HORIZON, scenario.limits)
+        result = kizashi_predict(scenario)
         seconds.append(time.perf_counter() - started)
         warn = {"kizashi": result.warning,
                 "predict_linear": prometheus_warnings(scenario),
@@ -252,7 +268,7 @@ def variants_report(names: list[str], seeds: range) -> None:
             scenario = make_variant(name, seed)
             shape = scenario.frame.values.shape
             started = time.perf_counter()
-            result = predict_frame(scenario.frame, HORIZON, scenario.limits)
+            result = kizashi_predict(scenario)
             seconds.append(time.perf_counter() - started)
             for method, warn in (("kizashi", result.warning),
                                  ("predict_linear", prometheus_warnings(scenario))):
@@ -329,7 +345,7 @@ def families_report(seeds: range, irregular: bool = False) -> None:
              for m in methods}
     for seed in tqdm(seeds, desc="families", leave=False):
         scenario = generate_families(seed=seed, irregular=irregular)
-        result = predict_frame(scenario.frame, HORIZON, scenario.limits)
+        result = kizashi_predict(scenario)
         keys = scenario.frame.keys
         spike_rows = {keys.index((e, m)): r for e, m, r in scenario.spikes}
         for method, warn, eta in (("kizashi", result.warning, result.eta),
@@ -486,8 +502,14 @@ def main() -> None:
     parser.add_argument("--irregular", action="store_true",
                         help="with --families: jittered timestamps, 3 %% of rows dropped")
     parser.add_argument("--first-seed", type=int, default=0,
-                        help="with --families: seeds FIRST … FIRST+N−1 (the held-out check: 10)")
+                        help="seeds FIRST … FIRST+N−1 (--families' held-out check: 10; the "
+                             "development seeds: 100)")
+    parser.add_argument("--no-warmup-trend", action="store_true",
+                        help="kizashi without the warm-up trend line (kizashi predict "
+                             "--no-warmup-trend)")
     args = parser.parse_args()
+    global WARMUP_TREND
+    WARMUP_TREND = not args.no_warmup_trend
     if args.families:
         count = args.seeds or len(REPORT_SEEDS)
         families_report(range(args.first_seed, args.first_seed + count), args.irregular)
@@ -498,13 +520,13 @@ def main() -> None:
         unknown = [n for n in names if n not in VARIANTS]
         if unknown:
             parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
-        variants_report(names, range(args.seeds or 3))
+        variants_report(names, range(args.first_seed, args.first_seed + (args.seeds or 3)))
     elif args.fit:
         fit(FIT_SEEDS)
     elif args.anomaly_ahead:
         anomaly_ahead_reliability(range(args.seeds or len(REPORT_SEEDS)))
     else:
-        report(range(args.seeds or len(REPORT_SEEDS)))
+        report(range(args.first_seed, args.first_seed + (args.seeds or len(REPORT_SEEDS))))
 
 
 if __name__ == "__main__":

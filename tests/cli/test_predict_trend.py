@@ -1,5 +1,6 @@
-"""``kizashi predict`` on a disk filling inside the warm-up: a note by default, warnings
-with ``--warmup-trend``; the output file otherwise unchanged.
+"""``kizashi predict`` on a disk filling inside the warm-up: warnings by default
+(``--warmup-trend``), a note with ``--no-warmup-trend``; the output file otherwise
+unchanged.
 
 The disk rises 10 %/h from 20 %: full at 8 h, well inside the ~42 h warm-up. Its line
 reaches 100 within the 6 h horizon from 2 h on (the first row with 2 h of history where
@@ -32,19 +33,20 @@ def _run(path, *extra):
     return result.stdout, pd.read_csv(out, keep_default_na=False)
 
 
-def test_by_default_a_rise_while_learning_is_noted_not_warned(filling):
-    text, table = _run(filling)
+def test_with_no_warmup_trend_a_rise_while_learning_is_noted_not_warned(filling):
+    text, table = _run(filling, "--no-warmup-trend")
     assert "node/disk_pct: first warning 1970-01-01T08:00Z (p=1.00" in text
     assert ("node/disk_pct: still learning, but the line through its last hours reaches 100 "
             "within the horizon from 1970-01-01T02:0") in text
-    assert "--warmup-trend" in text
+    assert "--no-warmup-trend was given" in text
     warned = table[table.is_warning.astype(str) == "True"]
     assert warned.timestamp.min() == "1970-01-01T08:00:00Z"
 
 
-def test_with_the_flag_the_line_warns_six_hours_ahead(filling):
-    _, plain = _run(filling)
-    text, table = _run(filling, "--warmup-trend")
+@pytest.mark.parametrize("flag", [(), ("--warmup-trend",)])
+def test_by_default_the_line_warns_six_hours_ahead(filling, flag):
+    _, plain = _run(filling, "--no-warmup-trend")
+    text, table = _run(filling, *flag)
     disk = table[table.metric == "disk_pct"]
     first = disk[disk.is_warning.astype(str) == "True"].iloc[0]
     assert first.timestamp in ("1970-01-01T02:00:00Z", "1970-01-01T02:05:00Z")

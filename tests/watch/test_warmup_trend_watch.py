@@ -1,6 +1,7 @@
-"""A new watch's disk filling in its first hours (``predict: {warmup_trend: true}``): a
-``warning`` alert with the ETA of its trend line, marked as such, long before the forecasters
-have learnt; without the key nothing is said until the disk is full; bad keys are refused.
+"""A new watch's disk filling in its first hours (``predict: {warmup_trend: true}``, the
+default): a ``warning`` alert with the ETA of its trend line, marked as such, long before the
+forecasters have learnt; with ``warmup_trend: false`` nothing is said until the disk is full;
+bad keys are refused.
 
 Expectations from the series' definition: ``fill`` rises 12 %/h from 20 % at ``T0``, so it is
 full at ``T0 + 6 h 40 min``; its line, 6 h ahead, reaches 100 % from the start, so it warns as
@@ -31,10 +32,12 @@ def value(name: str, t: float) -> float:
     return 50.0 + (round(t / STEP) * 7919 % 100) / 100.0
 
 
-def make(path: str, clock: Clock, trend: bool) -> Watcher:
+def make(path: str, clock: Clock, trend: bool | None) -> Watcher:
+    """The disk watch with ``warmup_trend`` as given (None: the key left out, the default)."""
     text = disk_predict_config(path, backfill="1h")
-    if trend:
-        text = text.replace("limit: 100}", "limit: 100, warmup_trend: true}")
+    if trend is not None:
+        text = text.replace("limit: 100}", f"limit: 100, warmup_trend: {str(trend).lower()}}}")
+    trend = True if trend is None else trend
     config = parse_config(text)
     assert config.watches[0].predict.warmup_trend is trend
     return Watcher(config, WatchStore(config.storage), clock=clock,
@@ -45,9 +48,10 @@ def warnings(store: WatchStore) -> list[dict]:
     return [a for a in store.alerts() if a["detector"] == "predict"]
 
 
-def test_a_disk_filling_in_a_new_watch_warns_from_its_trend_line(tmp_path):
+@pytest.mark.parametrize("trend", [True, None])
+def test_a_disk_filling_in_a_new_watch_warns_from_its_trend_line(tmp_path, trend):
     clock = Clock(T0 + H)
-    watcher = make(str(tmp_path / "s.sqlite"), clock, trend=True)
+    watcher = make(str(tmp_path / "s.sqlite"), clock, trend=trend)
     run_until(watcher, clock, T0 + 2 * H - STEP)
     assert warnings(watcher.store) == []             # under 2 h of rows: no line yet
     run_until(watcher, clock, T0 + 2.5 * H)
@@ -94,7 +98,7 @@ def test_the_dashboard_shows_the_trend_warning_without_a_probability(tmp_path):
         assert client.get(page).status_code == 200, page
 
 
-def test_without_the_key_the_same_disk_is_not_warned_while_learning(tmp_path):
+def test_with_the_line_off_the_same_disk_is_not_warned_while_learning(tmp_path):
     clock = Clock(T0 + H)
     watcher = make(str(tmp_path / "s.sqlite"), clock, trend=False)
     run_until(watcher, clock, T0 + 6 * H)
@@ -155,11 +159,11 @@ def test_series_joining_and_leaving_leave_the_others_trend_lines_as_they_were():
     assert got.warning.tolist() == [True, True]
 
 
-def test_turning_the_line_on_restarts_the_watch_on_reload():
+def test_turning_the_line_off_restarts_the_watch_on_reload():
     from kizashi.watch.reload import plan_reload
 
     old = parse_config(disk_predict_config(":memory:"))
     new = parse_config(disk_predict_config(":memory:").replace(
-        "limit: 100}", "limit: 100, warmup_trend: true}"))
+        "limit: 100}", "limit: 100, warmup_trend: false}"))
     plan = plan_reload(old, new)
     assert plan.restart == ("disk",) and plan.changes == {"disk": ["predict changed"]}

@@ -144,7 +144,7 @@ def predict(file: Path, fmt: str, horizon: str, limits: tuple[str, ...], cutoff:
     step uses only the data up to it.
     Series learn for their first ~42 hours (with a 6h horizon and 5-minute
     data), the daily rhythm needing a day first; a rise to the limit meanwhile
-    is noted from its trend line (--warmup-trend: warned).
+    is warned from its trend line (--no-warmup-trend: only noted).
 
     \b
         kizashi predict nodes.csv --horizon 6h --limit cpu_temp_c=90 --out pred.csv

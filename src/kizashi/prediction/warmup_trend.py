@@ -11,10 +11,14 @@ continued over the horizon, passes the limit even at the lower edge of its one-s
 it). Its ETA is where the line meets the limit. The line has no calibrated probability.
 
 It cannot tell a fill that will be emptied (a scratch disk cleaned every night) from
-one that will not: the forecasters learn that from the cycles they see, the line
-cannot. So ``kizashi predict`` *notes* such a series in its summary by default, and
-turns the line into warnings only when asked (``--warmup-trend``, :func:`with_trend`):
-``is_warning`` set, ``eta`` from the line, ``probability`` still empty.
+one that will not until it has seen the emptying: like the forecasters' warnings, its
+warnings pass the cycle gate (:mod:`~kizashi.prediction.cycle_gate`), so a series that
+has been emptied twice warns from the line only when a cycle goes further. ``kizashi
+predict`` turns the line into warnings by default (``--warmup-trend``,
+:func:`with_trend`): ``is_warning`` set, ``eta`` from the line, ``probability`` still
+empty; ``--no-warmup-trend`` only notes such series in its summary. Why the default:
+failures that build up within a new file's or watch's first day and a half are
+otherwise missed (``benchmarks/prediction_early.py``).
 
 >>> import numpy as np
 >>> seconds = np.arange(0, 8 * 3600, 300.0)          # 5-minute rows

@@ -70,6 +70,7 @@ def prediction_demo(telemetry: ClusterTelemetry, seed: int = 0) -> PredictionDem
     :data:`DAYS_SHOWN` days of the demo's run, predicted by kizashi and predict_linear."""
     from kizashi.prediction.predict_linear import predict_linear
     from kizashi.prediction.predictor import predict_frame
+    from kizashi.prediction.warmup_trend import with_trend
 
     timestamps = telemetry.frame.timestamps
     day = 86400 // STEP_SECONDS
@@ -94,7 +95,8 @@ def prediction_demo(telemetry: ClusterTelemetry, seed: int = 0) -> PredictionDem
         metrics.append("scratch_used_pct")
     frame = SeriesFrame(timestamps[-n:], np.column_stack(columns), tuple(entities),
                         tuple(metrics), name="demo memory and scratch")
-    result = predict_frame(frame, HORIZON)
+    # what kizashi predict says by default: the warm-up trend line while a series learns
+    result, _ = with_trend(predict_frame(frame, HORIZON), frame.values)
     seconds = frame.timestamps.astype(np.int64) / 1e9
     with np.errstate(invalid="ignore"):
         linear = predict_linear(seconds, frame.values, HORIZON, HORIZON) >= 100.0
@@ -138,7 +140,9 @@ def _section(demo: PredictionDemo) -> str:
 <p>Memory use of every node and two scratch areas emptied every night, over the last
 {DAYS_SHOWN} days. On {e(node)} a memory leak starts {begins} UTC and ends in an OOM kill at
 {oom} UTC. Both predictors look 6 h ahead at every step; kizashi's probability is calibrated
-(<code>kizashi predict --horizon 6h</code>), Prometheus' rule is
+(<code>kizashi predict --horizon 6h</code>; in its first ~42 h, while it learns, a series
+warns from its 6 h trend line, as a scratch area does before it has been emptied twice),
+Prometheus' rule is
 <code>predict_linear(mem_used_pct[6h], 6h) &gt;= 100</code>.{e(detail)}</p>
 <table><tr><th></th><th>kizashi predict</th><th>predict_linear rule</th></tr>
 <tr><th>the leak on {e(node)}</th><td>{e(_when(demo, demo.kizashi))}</td>

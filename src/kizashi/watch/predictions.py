@@ -21,10 +21,10 @@ on ``/metrics`` has each series' probability, and :meth:`WatchPredictions.frozen
 the forecast bands the dashboard draws. The predictor steps at the daemon's
 ``interval``, incrementally (a fixed cost per series and step); a series learns
 for about ``horizon`` + 1 day + 1 day of steps (``docs/prediction.md``), which a
-backfill (``initial_backfill``) can provide at the first start; meanwhile
-``warmup_trend: true`` warns a series with a limit whose trend line reaches it within the
-horizon (``kizashi predict --warmup-trend``: annotations ``basis: warmup_trend``, no
-probability; :mod:`kizashi.prediction.warmup_trend_stream`). Its state is
+backfill (``initial_backfill``) can provide at the first start; meanwhile (unless
+``warmup_trend: false``) a series with a limit whose trend line reaches it within the
+horizon warns (``kizashi predict``'s warm-up trend line: annotations ``basis:
+warmup_trend``, no probability; :mod:`kizashi.prediction.warmup_trend_stream`). Its state is
 stored in the state file with the tick (the chunks that changed), so a restart
 goes on where it stopped.
 
@@ -98,8 +98,9 @@ class PredictSpec:
     anomaly_cutoff: float = ANOMALY_AHEAD_CUTOFF
     #: series without a limit are predicted against their normal envelope
     anomaly_ahead: bool = True
-    #: while a series with a limit learns, its trend line may warn (``--warmup-trend``)
-    warmup_trend: bool = False
+    #: while a series with a limit learns, its trend line warns (``--warmup-trend``, the
+    #: default; ``warmup_trend: false`` keeps a new watch quiet until it has learnt)
+    warmup_trend: bool = True
 
     @property
     def horizon_text(self) -> str:
@@ -145,7 +146,7 @@ def parse_predict(raw: Any, where: str) -> PredictSpec:
     anomaly_ahead = raw.get("anomaly_ahead", True)
     if not isinstance(anomaly_ahead, bool):
         raise ValueError(f"{where}.anomaly_ahead must be true or false, got {_r(anomaly_ahead)}")
-    warmup_trend = raw.get("warmup_trend", False)
+    warmup_trend = raw.get("warmup_trend", True)
     if not isinstance(warmup_trend, bool):
         raise ValueError(f"{where}.warmup_trend must be true or false, got {_r(warmup_trend)}")
     return PredictSpec(horizon=horizon, limit=limit, cutoff=cutoff, anomaly_ahead=anomaly_ahead,
