@@ -6,8 +6,8 @@ row and the value where it starts — for kizashi and for ``predict_linear(metri
 >= limit``; where kizashi has more runs than the rule, the lines show whether they are one
 per step up, a flicker, or warnings on leaks the rule missed. Each kizashi run also says
 what raised it: ``p`` (the probability at its first step) and the forecaster chosen there,
-or ``runaway``; and the value an hour before (a step up shows as a jump). The totals give
-the runs and the hours of warning of each::
+or ``runaway``, or the warm-up trend line; and the value an hour before (a step up shows
+as a jump). The totals give the runs and the hours of warning of each::
 
     .venv/bin/python benchmarks/prediction_lookalikes.py                  # seeds 0–2
     .venv/bin/python benchmarks/prediction_lookalikes.py --families leak_restarted --seeds 3
@@ -25,10 +25,9 @@ from kizashi.prediction.limit_forecaster import MODELS
 from kizashi.prediction.predictor import (
     DEFAULT_CUTOFF,
     forecaster_for,
-    predict_frame,
     rise_steps,
 )
-from prediction import HORIZON, prometheus_warnings, runs
+from prediction import HORIZON, kizashi_predict, prometheus_warnings, runs
 
 
 def _why(frame, result, j: int, start: int) -> str:
@@ -38,6 +37,8 @@ def _why(frame, result, j: int, start: int) -> str:
     step = float(np.median(np.diff(frame.timestamps.astype(np.int64)))) / 1e9
     p = result.probability[start, j]
     hour = max(start - rise_steps(step), 0)
+    if np.isnan(p):  # no probability yet: the warm-up trend line's warning
+        return f"warm-up trend line, {frame.values[hour, j]:.1f} an hour before"
     if not p >= DEFAULT_CUTOFF:
         return f"runaway, {frame.values[hour, j]:.1f} an hour before"
     out = forecaster_for(step, HORIZON).crossing(values[:start + 1],
@@ -57,7 +58,7 @@ def main() -> None:
     for seed in range(args.seeds):
         scenario = generate_families(seed=seed)
         frame = scenario.frame
-        result = predict_frame(frame, HORIZON, scenario.limits)
+        result = kizashi_predict(scenario)  # as kizashi predict: with the warm-up line
         rule = prometheus_warnings(scenario)
         for entity, metric, kind in scenario.lookalikes:
             if kind not in chosen:
