@@ -99,8 +99,19 @@ def iso(t: float) -> str:
         f".{round((t % 1) * 1000):03d}Z" if t % 1 else "Z")
 
 
-def alert_labels(alert: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
+def alert_labels(alert: dict[str, Any], extra: dict[str, str],
+                 valid_names: bool = False) -> dict[str, str]:
+    """The labels of an alert: the series' (without ``__name__``), ``extra``, kizashi's own.
+
+    ``valid_names``: the series' label names as Alertmanager takes them (letters, digits
+    and ``_``: :func:`kizashi.watch.export_labels.export_labels`); it refuses a label set
+    with any other name (``http.status``, an empty one) with a 400, at every retry.
+    """
     labels = {k: v for k, v in alert["labels"].items() if k != "__name__"}
+    if valid_names:
+        from kizashi.watch.export_labels import export_labels
+
+        labels = export_labels(labels, ())
     labels.update(extra)
     labels.update({"alertname": ALERTNAME, "watch": alert["watch"],
                    "detector": alert["detector"]})
@@ -135,7 +146,7 @@ def alertmanager_alert(alert: dict[str, Any], link_base: str, extra: dict[str, s
     """
     link = f"{link_base}/series/{alert['series_id']}" if link_base else ""
     ends = alert["ends_at"] if alert["status"] == "resolved" else now + 4 * resend
-    labels = alert_labels(alert, extra)
+    labels = alert_labels(alert, extra, valid_names=True)
     if incident_label:
         labels[incident_label] = str(alert["id"])
     return {

@@ -708,7 +708,7 @@ class Watcher:
                 self.remote.add(run.spec.name, name, [run.labels.get(sid, {}) for sid in
                                                       run.columns], times, observed, decision,
                                 None if drun.multivariate else bands, drun.multivariate,
-                                matrix)
+                                matrix, run.columns)
             finite = np.isfinite(decision.level)
             # alert rows change in time order, so a message queued at a change carries the
             # alert as it was then (its score and peak up to that step)
