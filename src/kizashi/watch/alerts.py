@@ -210,6 +210,9 @@ class Notifier:
         self.failures: dict[str, int] = {}
         self.sent: dict[str, int] = {}
         self.last_resend = 0.0
+        self._said_waiting = False   # a delivery left messages for the next (said once)
+        #: the clock of a delivery's budget (seconds spent, whatever ``clock`` says)
+        self.monotonic: Callable[[], float] = time.monotonic
         self._retry_at: dict[str, float] = {}      # sink → when it may be tried again
         self._routes_wait: tuple[float, float] = (-math.inf, 0.0)  # (read at, the hold)
         self._failed_in_row: dict[str, int] = {}   # sink → failed rounds since its last success
@@ -248,15 +251,23 @@ class Notifier:
         """The configured sinks' names."""
         return [name for name, (url, _, _) in self._targets().items() if url]
 
-    def deliver(self, store: WatchStore) -> None:
-        """Send what is due, in order per alert and sink (never raises for a sink failure)."""
+    def deliver(self, store: WatchStore, budget: float | None = None) -> None:
+        """Send what is due, in order per alert and sink (never raises for a sink failure).
+
+        ``budget``: seconds (of this machine's monotonic clock) after which no further
+        message is started in this call; the rest waits, in order, for the next call. A
+        sink that takes each message slowly but in time would otherwise hold the tick
+        loop for as long as its backlog lasts (30 alerts at 0.3 s: 9 s).
+        """
         now = self.clock()
+        deadline = math.inf if budget is None else self.monotonic() + budget
         self._mark_unmarked(store)
         with store.lock:
             entries = store.unsent()
         down: set[str] = set()                      # sinks that failed in this round
         blocked: set[tuple[int, str]] = set()       # (alert, sink) queues stopped this round
         sent_at: dict[tuple[int, str], float] = {}  # sent in this round
+        waiting = 0                                 # due, left for the next call (budget)
         for item in entries:
             sink, key = item["sink"], (item["alert_id"], item["sink"])
             if key in blocked:
@@ -267,6 +278,10 @@ class Notifier:
             if (sink in down or now < self._retry_at.get(sink, -math.inf)
                     or now < item["next_try"] or self._held(item, sent_at.get(key), now)):
                 blocked.add(key)
+                continue
+            if self.monotonic() >= deadline:
+                blocked.add(key)
+                waiting += 1
                 continue
             if item["alert"] is None:               # its alert is gone (retention): nothing to say
                 self._mark(store, item["id"], now, sink, count=False)
@@ -289,7 +304,13 @@ class Notifier:
                 self._failed_in_row[sink] = 0
                 sent_at[key] = now
                 self._mark(store, item["id"], now, sink)
-        self._resend_firing(store, now, down)
+        if waiting and not self._said_waiting:
+            log.warning("alert delivery took its %.0f s of this tick; %d message(s) wait for "
+                        "the next (the sinks answer slowly; they keep their order)",
+                        budget, waiting)
+        self._said_waiting = bool(waiting)
+        if self.monotonic() < deadline:
+            self._resend_firing(store, now, down)
 
     def _held(self, item: dict[str, Any], sent_now: float | None, now: float) -> bool:
         """Whether a "resolved" must wait: its incident reached the sink late, too recently."""

@@ -448,12 +448,13 @@ class Watcher:
                 self.health.watch_errors[run.spec.name] = (
                     self.health.watch_errors.get(run.spec.name, 0) + 1)
                 log.exception("watch %s: tick failed: %s", run.spec.name, error)
+        budget = max(1.0, min(10.0, self.config.interval / 2))   # seconds per sink kind
         try:
-            self.notifier.deliver(self.store)
+            self.notifier.deliver(self.store, budget=budget)
         except Exception:
             log.exception("delivering alerts failed")
         try:
-            self.remote.deliver(budget=max(1.0, min(10.0, self.config.interval / 2)))
+            self.remote.deliver(budget=budget)
         except Exception:
             log.exception("remote_write delivery failed")
         now = self.clock()
