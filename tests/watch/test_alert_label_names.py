@@ -40,3 +40,32 @@ def test_other_names_are_on_every_alert(name):
     am = alertmanager_alert(ALERT, "", config.alerts.labels, 0.0, 60.0, "incident_id")
     hook = webhook_payload(ALERT, "firing", "", config.alerts.labels)
     assert am["labels"][name] == "mine" and hook["labels"][name] == "mine"
+
+
+OWN = {"alertname": "KizashiAnomaly", "watch": "m", "detector": "sigma"}
+
+
+@pytest.mark.parametrize("name", ["alertname", "watch", "detector", "incident_id", "team"])
+@pytest.mark.parametrize("sink", ["alertmanager", "webhook"])
+def test_a_series_label_named_like_kizashis_own_keeps_its_value_as_exported(name, sink):
+    """A series label ``name`` (``team`` is configured) is ``exported_<name>`` on the alert,
+    beside kizashi's own value; the other series labels are as they are."""
+    alert = dict(ALERT, labels={"instance": "a", name: "the series'"})
+    extra = {"team": "db"}
+    if sink == "alertmanager":
+        labels = alertmanager_alert(alert, "", extra, 0.0, 60.0, "incident_id")["labels"]
+    else:
+        labels = webhook_payload(alert, "firing", "", extra)["labels"]
+    assert labels["exported_" + name] == "the series'"
+    assert labels["instance"] == "a" and labels["team"] == "db"
+    assert {k: labels[k] for k in OWN} == OWN
+    if sink == "alertmanager":
+        assert labels["incident_id"] == "3"
+
+
+def test_a_warning_ahead_keeps_a_series_severity_as_exported():
+    alert = dict(ALERT, labels={"instance": "a", "severity": "page"},
+                 annotations={"kind": "warning"})
+    labels = alertmanager_alert(alert, "", {}, 0.0, 60.0, "incident_id")["labels"]
+    assert labels["severity"] == "warning" and labels["exported_severity"] == "page"
+    assert labels["alertname"] == "KizashiWarning"

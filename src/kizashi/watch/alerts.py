@@ -103,19 +103,38 @@ def alert_labels(alert: dict[str, Any], extra: dict[str, str],
                  valid_names: bool = False) -> dict[str, str]:
     """The labels of an alert: the series' (without ``__name__``), ``extra``, kizashi's own.
 
+    A series label named like one kizashi sets (``alertname``, ``watch``, ``detector``,
+    ``incident_id``, a configured label; ``severity`` on a warning ahead) keeps its value
+    as ``exported_<name>``, as on ``/metrics`` (before, it was replaced in silence).
     ``valid_names``: the series' label names as Alertmanager takes them (letters, digits
     and ``_``: :func:`kizashi.watch.export_labels.export_labels`); it refuses a label set
     with any other name (``http.status``, an empty one) with a 400, at every retry.
-    """
-    labels = {k: v for k, v in alert["labels"].items() if k != "__name__"}
-    if valid_names:
-        from kizashi.watch.export_labels import export_labels
 
-        labels = export_labels(labels, ())
+    >>> alert_labels({"labels": {"watch": "w1", "job": "node"}, "watch": "cpu",
+    ...               "detector": "sigma"}, {"team": "db"})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'job': 'node', 'exported_watch': 'w1', 'team': 'db', 'alertname': 'KizashiAnomaly',
+     'watch': 'cpu', 'detector': 'sigma'}
+    """
+    from kizashi.watch.export_labels import export_labels
+
+    warning = (alert.get("annotations") or {}).get("kind") == "warning"  # ahead (predict)
+    own = {"alertname", "watch", "detector", INCIDENT_LABEL, *extra,
+           *(("severity",) if warning else ())}
+    series = {k: v for k, v in alert["labels"].items() if k != "__name__"}
+    if valid_names:
+        labels = export_labels(series, own)
+    else:   # the names as they are (a webhook takes any), clashing ones prefixed
+        labels = {k: v for k, v in series.items() if k not in own}
+        for key in sorted(set(series) & own):
+            name = "exported_" + key
+            while name in labels or name in own:
+                name = "exported_" + name
+            labels[name] = series[key]
     labels.update(extra)
     labels.update({"alertname": ALERTNAME, "watch": alert["watch"],
                    "detector": alert["detector"]})
-    if (alert.get("annotations") or {}).get("kind") == "warning":  # a warning ahead (predict)
+    if warning:
         labels.update(alertname=WARNING_ALERTNAME, severity="warning")
     return labels
 
