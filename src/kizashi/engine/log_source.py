@@ -147,7 +147,8 @@ class LogSource:
         try:
             if self.format == "auto":  # fixed on the first lines: junk later is skipped
                 self.format = detect_format(lines)
-            parsed = parse_lines(lines, self.format, self.timezone)
+            parsed = parse_lines(lines, self.format, self.timezone,
+                                 after=self._latest if np.isfinite(self._latest) else None)
         except ValueError as error:
             text = str(error).replace("give --log-format",
                                       f"set format: of source {self.name!r} to one of them")
