@@ -87,7 +87,7 @@ FUTURE_SECONDS = 300.0
 HISTORY_SECONDS = 7 * 86400.0
 
 #: Lines kept while ``format: auto`` cannot tell the format yet (characters, the newest).
-UNDETECTED_CHARS = 64 << 20
+UNDETECTED_CHARS = 16 << 20
 
 #: Each host's lines of every template together, a series from the host's first line.
 TOTAL_METRIC = "log:lines"
