@@ -79,7 +79,13 @@ def _with_shard(config: Any, shard: str | None, state_path: str | None,
     part = parse_shard(shard, "--shard") if shard else config.shard
     if part[1] <= 1:
         return config
-    storage, address = shard_paths(config.storage, config.listen, part)
+    try:
+        storage, address = shard_paths(config.storage, config.listen, part)
+    except ValueError as error:   # the config's listen port + i past 65535
+        if listen:                # --listen chose this shard's own address
+            storage, address = shard_paths(config.storage, None, part)
+        else:
+            raise ValueError(f"{config.path}: {error}") from None
     return replace(config, shard=part, storage=state_path or storage,
                    listen=config.listen if listen else address)
 

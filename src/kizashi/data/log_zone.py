@@ -11,7 +11,8 @@ and turned into UTC, daylight saving included. A time that carries its zone or o
 
 A wall-clock time that a daylight-saving change skips (02:30 on the spring-forward
 night) is read with the offset before the change; one it repeats (01:30 on the
-fall-back night) is its first occurrence (Python's ``fold=0``).
+fall-back night) is its first occurrence (Python's ``fold=0``), or its second when the
+log's lines before it are already past the first (``kizashi.data.logs.parse_lines``).
 
 >>> from datetime import datetime
 >>> tokyo = log_zone("Asia/Tokyo")

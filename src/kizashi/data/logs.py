@@ -151,7 +151,7 @@ def _iso_text(text: str) -> str:
 
 
 def _epoch(text: str, kind: str, year: int, now: float | None = None,
-           zone: tzinfo | None = UTC) -> float:
+           zone: tzinfo | None = UTC, after: float | None = None) -> float:
     """Epoch seconds of a line's time; a ``ValueError`` for one that names no instant a
     count can be kept at. A time without a zone (syslog's, an ISO time without one) is
     read in ``zone`` (None: this machine's; :mod:`kizashi.data.log_zone`).
@@ -159,6 +159,13 @@ def _epoch(text: str, kind: str, year: int, now: float | None = None,
     A syslog time has no year: it is the latest year (this one, or up to four back for
     29 February) that puts it no more than a day after ``now`` (December's lines read
     in January are last year's).
+
+    A zone-less time that the fall-back night repeats (01:30 twice) is its first
+    occurrence, unless the log is already past that by more than half the change
+    (``after``: the latest time of the lines before it): then it is the second. A log
+    is written in time order, so the repeated hour's lines follow on from the first
+    pass instead of landing an hour back (where the watch's tail skipped them as late,
+    an hour of counts a year).
 
     >>> now = 1_767_225_600.0  # 2026-01-01T00:00:00Z
     >>> [_epoch(t, "syslog", 2026, now) for t in ("Dec 31 23:00:00", "Jan  1 00:30:00")]
@@ -168,8 +175,15 @@ def _epoch(text: str, kind: str, year: int, now: float | None = None,
     """
     from kizashi.data.log_zone import utc_seconds
 
+    def reading(stamp: datetime, zone: tzinfo | None) -> float:
+        first = utc_seconds(stamp, zone)
+        if stamp.tzinfo is not None or after is None or after <= first:
+            return first
+        second = utc_seconds(stamp.replace(fold=1), zone)   # the repeated hour's 2nd pass
+        return second if after > first + (second - first) / 2 else first
+
     try:
-        seconds = _seconds(text, kind, year, now, zone, utc_seconds)
+        seconds = _seconds(text, kind, year, now, zone, reading)
     except (OverflowError, OSError):  # a year the C library cannot place in local time
         raise ValueError(f"time {text!r} is outside 1677-2262") from None
     if not _EARLIEST < seconds < _LATEST:
@@ -198,11 +212,13 @@ def _seconds(text: str, kind: str, year: int, now: float | None, zone: tzinfo | 
 
 
 def parse_lines(lines: Iterable[str], format: str = "auto",
-                timezone: str | None = None) -> ParsedLines:
+                timezone: str | None = None, after: float | None = None) -> ParsedLines:
     """Split lines into time, host, message; lines that do not fit are counted and skipped.
 
     Times without a zone are read in ``timezone`` (an IANA name; None or ``local``: this
-    machine's zone, :mod:`kizashi.data.log_zone`)."""
+    machine's zone, :mod:`kizashi.data.log_zone`); a time the fall-back night repeats is
+    read after the lines before it (``after``: the latest time of lines read earlier,
+    for a log read in pieces; see :func:`_epoch`)."""
     from kizashi.data.log_zone import log_zone
 
     zone = log_zone(timezone)
@@ -220,7 +236,7 @@ def parse_lines(lines: Iterable[str], format: str = "auto",
         stamp = None
         if found is not None:
             try:
-                stamp = _epoch(found["timestamp"], fmt.time, year, now_seconds, zone)
+                stamp = _epoch(found["timestamp"], fmt.time, year, now_seconds, zone, after)
             except ValueError:
                 pass
         if stamp is None:  # no fit (a blank line is not counted), or no readable time
@@ -229,6 +245,7 @@ def parse_lines(lines: Iterable[str], format: str = "auto",
                 first_skipped = first_skipped or line
             continue
         stamps.append(stamp)
+        after = stamp if after is None or stamp > after else after
         hosts.append(found["host"])
         messages.append(found["message"].strip())
         label = found.groupdict().get("label")

@@ -43,7 +43,9 @@ the first time), which would otherwise be years of zero counts. Lines that fit n
 of the format (JSON lines under ``format: syslog``, a stack trace's continuation lines)
 are skipped too, and said with the first of them: at the first such read, then at most
 once every :data:`UNFIT_EVERY_SECONDS` with the count since (before, a source given the
-wrong format counted nothing, and said nothing).
+wrong format counted nothing, and said nothing). With ``format: auto``, a read whose
+lines tell no format (a file that starts with a stack trace) fails, and its lines are
+kept until a later read tells the format, then counted with it (before, they were lost).
 
 >>> import tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "lsf.log")
@@ -84,6 +86,9 @@ FUTURE_SECONDS = 300.0
 #: The most history one read delivers, before the newest line: older lines are skipped.
 HISTORY_SECONDS = 7 * 86400.0
 
+#: Lines kept while ``format: auto`` cannot tell the format yet (characters, the newest).
+UNDETECTED_CHARS = 16 << 20
+
 #: Each host's lines of every template together, a series from the host's first line.
 TOTAL_METRIC = "log:lines"
 TOTAL = -1
@@ -121,6 +126,7 @@ class LogSource:
         self._unfit = 0                 # lines fitting no line of the format, not yet said
         self._unfit_first = ""          # the first of them
         self._unfit_said = -np.inf      # when they were last said (this clock)
+        self._undetected: list[str] = []  # lines read while format: auto could not tell
 
     @classmethod
     def from_config(cls, spec: Any) -> LogSource:
@@ -146,8 +152,14 @@ class LogSource:
             self._miner = LogTemplates()
         try:
             if self.format == "auto":  # fixed on the first lines: junk later is skipped
-                self.format = detect_format(lines)
-            parsed = parse_lines(lines, self.format, self.timezone)
+                try:
+                    self.format = detect_format(lines)
+                except ValueError:   # kept, to be counted once a later read tells the format
+                    self._keep_undetected(lines)
+                    raise
+                lines, self._undetected = self._undetected + lines, []
+            parsed = parse_lines(lines, self.format, self.timezone,
+                                 after=self._latest if np.isfinite(self._latest) else None)
         except ValueError as error:
             text = str(error).replace("give --log-format",
                                       f"set format: of source {self.name!r} to one of them")
@@ -178,6 +190,19 @@ class LogSource:
                 row[self._keys[key]] = row.get(self._keys[key], 0.0) + 1.0
             self._latest = max(self._latest, t)
         self._say_skipped(ahead, late)
+
+    def _keep_undetected(self, lines: list[str]) -> None:
+        """Keep lines read while the format is not known yet (at most
+        :data:`UNDETECTED_CHARS` characters, the newest; said when older ones go)."""
+        kept = self._undetected + lines
+        total, start = sum(map(len, kept)), 0
+        while total > UNDETECTED_CHARS and start < len(kept):
+            total -= len(kept[start])
+            start += 1
+        if start:
+            log.warning("source %r: %d line(s) of %s dropped: read before its format could be "
+                        "told (set format: of the source)", self.name, start, self.path)
+        self._undetected = kept[start:]
 
     def _say_skipped(self, ahead: Counter[str], late: int) -> None:
         """One warning per read for the lines no count could take."""

@@ -7,13 +7,19 @@ U+FFFD in its line only, as is a NUL byte (such lines counted in
 :attr:`LogTail.replaced`): a live log is never
 refused, a tick never fails on one odd line.
 
-The file is known by its identity (device and inode) and its first bytes. It is read
-from the start again when it was
+The file is known by its identity (device and inode) and its first bytes, and kept open
+between reads. It is read from the start again when it was
 
-* rotated (``logrotate``'s create: a new file under the name, another inode),
+* rotated (``logrotate``'s create: a new file under the name, another inode) — after
+  the rest of the old file, read through the handle kept open: the lines written to it
+  between the last read and the rotation, and its last line even without a line end
+  (before, they were lost),
 * truncated (``copytruncate``, ``: > file``: shorter than what was read), or
 * replaced in place by other content (the first bytes differ), even when it has grown
   past the old offset between two reads.
+
+With ``copytruncate`` the lines written between the last read and the copy are in the
+copy only, which the tail does not know: they are not read (rotate by ``create``).
 
 A line longer than :data:`MAX_LINE_BYTES` is cut there (the rest up to its newline is
 dropped; its time and host are at its start); at most :data:`MAX_READ_BYTES` are read
@@ -46,6 +52,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_module
+from typing import BinaryIO
 
 __all__ = ["MAX_LINE_BYTES", "MAX_READ_BYTES", "LogTail"]
 
@@ -69,9 +76,17 @@ class LogTail:
         self._head = b""
         self._partial = b""
         self._dropping = False  # inside the rest of a cut line
+        self._handle: BinaryIO | None = None  # the file read, kept open across reads
 
     def _restart(self) -> None:
         self.offset, self._partial, self._dropping, self._head = 0, b"", False, b""
+
+    def close(self) -> None:
+        """Close the file kept open (a later :meth:`read` opens it again from its start)."""
+        if self._handle is not None:
+            self._handle.close()
+        self._handle, self._identity = None, None
+        self._restart()
 
     def read(self) -> list[str]:
         """The complete lines written since the last call (without their line ends).
@@ -79,24 +94,51 @@ class LogTail:
         Raises ``OSError`` when the file cannot be read (gone while rotated, no
         permission): the caller says so and asks again later.
         """
-        if not stat_module.S_ISREG(os.stat(self.path).st_mode):  # a FIFO would block
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            stat = None
+        lines: list[str] = []
+        if self._handle is not None and (stat is None or (stat.st_dev, stat.st_ino)
+                                         != self._identity):
+            # rotated away (renamed, removed): the lines written to it since the last read
+            # are still in the file we hold open; read them to its end before the new one
+            data = self._handle.read(MAX_READ_BYTES)
+            self.offset += len(data)
+            lines = self._lines(data)
+            if len(data) == MAX_READ_BYTES:
+                return lines            # more of the old file first, at the next call
+            if self._partial and not self._dropping:   # the old file's last line is done
+                lines += [line for line in [self._decode(self._partial)] if line.strip()]
+            self.close()
+            if stat is None:
+                if lines:
+                    return lines
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), self.path)
+        if stat is None:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), self.path)
+        if not stat_module.S_ISREG(stat.st_mode):  # a FIFO would block
             raise OSError(errno.EINVAL, "not a regular file (a folder, FIFO, socket or "
                           "device): give the log file itself", self.path)
-        with open(self.path, "rb") as handle:
-            stat = os.fstat(handle.fileno())
-            identity = (stat.st_dev, stat.st_ino)
-            if identity != self._identity or stat.st_size < self.offset:
-                self._restart()
-            elif self._head and handle.read(len(self._head)) != self._head:
+        if self._handle is None:
+            self._handle = open(self.path, "rb")  # kept open across reads
+        handle = self._handle
+        stat = os.fstat(handle.fileno())
+        identity = (stat.st_dev, stat.st_ino)
+        if identity != self._identity or stat.st_size < self.offset:
+            self._restart()
+        else:
+            handle.seek(0)
+            if self._head and handle.read(len(self._head)) != self._head:
                 self._restart()  # other content under the same inode
-            self._identity = identity
-            if len(self._head) < HEAD_BYTES:
-                handle.seek(0)
-                self._head = handle.read(min(HEAD_BYTES, max(stat.st_size, 0)))
-            handle.seek(self.offset)
-            data = handle.read(MAX_READ_BYTES)
+        self._identity = identity
+        if len(self._head) < HEAD_BYTES:
+            handle.seek(0)
+            self._head = handle.read(min(HEAD_BYTES, max(stat.st_size, 0)))
+        handle.seek(self.offset)
+        data = handle.read(MAX_READ_BYTES)
         self.offset += len(data)
-        return self._lines(data)
+        return lines + self._lines(data)
 
     def _lines(self, data: bytes) -> list[str]:
         pieces = (self._partial + data).split(b"\n")

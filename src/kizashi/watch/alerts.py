@@ -99,12 +99,42 @@ def iso(t: float) -> str:
         f".{round((t % 1) * 1000):03d}Z" if t % 1 else "Z")
 
 
-def alert_labels(alert: dict[str, Any], extra: dict[str, str]) -> dict[str, str]:
-    labels = {k: v for k, v in alert["labels"].items() if k != "__name__"}
+def alert_labels(alert: dict[str, Any], extra: dict[str, str],
+                 valid_names: bool = False) -> dict[str, str]:
+    """The labels of an alert: the series' (without ``__name__``), ``extra``, kizashi's own.
+
+    A series label named like one kizashi sets (``alertname``, ``watch``, ``detector``,
+    ``incident_id``, a configured label; ``severity`` on a warning ahead) keeps its value
+    as ``exported_<name>``, as on ``/metrics`` (before, it was replaced in silence).
+    ``valid_names``: the series' label names as Alertmanager takes them (letters, digits
+    and ``_``: :func:`kizashi.watch.export_labels.export_labels`); it refuses a label set
+    with any other name (``http.status``, an empty one) with a 400, at every retry.
+
+    >>> alert_labels({"labels": {"watch": "w1", "job": "node"}, "watch": "cpu",
+    ...               "detector": "sigma"}, {"team": "db"})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'job': 'node', 'exported_watch': 'w1', 'team': 'db', 'alertname': 'KizashiAnomaly',
+     'watch': 'cpu', 'detector': 'sigma'}
+    """
+    from kizashi.watch.export_labels import export_labels
+
+    warning = (alert.get("annotations") or {}).get("kind") == "warning"  # ahead (predict)
+    own = {"alertname", "watch", "detector", INCIDENT_LABEL, *extra,
+           *(("severity",) if warning else ())}
+    series = {k: v for k, v in alert["labels"].items() if k != "__name__"}
+    if valid_names:
+        labels = export_labels(series, own)
+    else:   # the names as they are (a webhook takes any), clashing ones prefixed
+        labels = {k: v for k, v in series.items() if k not in own}
+        for key in sorted(set(series) & own):
+            name = "exported_" + key
+            while name in labels or name in own:
+                name = "exported_" + name
+            labels[name] = series[key]
     labels.update(extra)
     labels.update({"alertname": ALERTNAME, "watch": alert["watch"],
                    "detector": alert["detector"]})
-    if (alert.get("annotations") or {}).get("kind") == "warning":  # a warning ahead (predict)
+    if warning:
         labels.update(alertname=WARNING_ALERTNAME, severity="warning")
     return labels
 
@@ -135,7 +165,7 @@ def alertmanager_alert(alert: dict[str, Any], link_base: str, extra: dict[str, s
     """
     link = f"{link_base}/series/{alert['series_id']}" if link_base else ""
     ends = alert["ends_at"] if alert["status"] == "resolved" else now + 4 * resend
-    labels = alert_labels(alert, extra)
+    labels = alert_labels(alert, extra, valid_names=True)
     if incident_label:
         labels[incident_label] = str(alert["id"])
     return {
@@ -199,6 +229,9 @@ class Notifier:
         self.failures: dict[str, int] = {}
         self.sent: dict[str, int] = {}
         self.last_resend = 0.0
+        self._said_waiting = False   # a delivery left messages for the next (said once)
+        #: the clock of a delivery's budget (seconds spent, whatever ``clock`` says)
+        self.monotonic: Callable[[], float] = time.monotonic
         self._retry_at: dict[str, float] = {}      # sink → when it may be tried again
         self._routes_wait: tuple[float, float] = (-math.inf, 0.0)  # (read at, the hold)
         self._failed_in_row: dict[str, int] = {}   # sink → failed rounds since its last success
@@ -237,15 +270,23 @@ class Notifier:
         """The configured sinks' names."""
         return [name for name, (url, _, _) in self._targets().items() if url]
 
-    def deliver(self, store: WatchStore) -> None:
-        """Send what is due, in order per alert and sink (never raises for a sink failure)."""
+    def deliver(self, store: WatchStore, budget: float | None = None) -> None:
+        """Send what is due, in order per alert and sink (never raises for a sink failure).
+
+        ``budget``: seconds (of this machine's monotonic clock) after which no further
+        message is started in this call; the rest waits, in order, for the next call. A
+        sink that takes each message slowly but in time would otherwise hold the tick
+        loop for as long as its backlog lasts (30 alerts at 0.3 s: 9 s).
+        """
         now = self.clock()
+        deadline = math.inf if budget is None else self.monotonic() + budget
         self._mark_unmarked(store)
         with store.lock:
             entries = store.unsent()
         down: set[str] = set()                      # sinks that failed in this round
         blocked: set[tuple[int, str]] = set()       # (alert, sink) queues stopped this round
         sent_at: dict[tuple[int, str], float] = {}  # sent in this round
+        waiting = 0                                 # due, left for the next call (budget)
         for item in entries:
             sink, key = item["sink"], (item["alert_id"], item["sink"])
             if key in blocked:
@@ -256,6 +297,10 @@ class Notifier:
             if (sink in down or now < self._retry_at.get(sink, -math.inf)
                     or now < item["next_try"] or self._held(item, sent_at.get(key), now)):
                 blocked.add(key)
+                continue
+            if self.monotonic() >= deadline:
+                blocked.add(key)
+                waiting += 1
                 continue
             if item["alert"] is None:               # its alert is gone (retention): nothing to say
                 self._mark(store, item["id"], now, sink, count=False)
@@ -278,7 +323,13 @@ class Notifier:
                 self._failed_in_row[sink] = 0
                 sent_at[key] = now
                 self._mark(store, item["id"], now, sink)
-        self._resend_firing(store, now, down)
+        if waiting and not self._said_waiting:
+            log.warning("alert delivery took its %.0f s of this tick; %d message(s) wait for "
+                        "the next (the sinks answer slowly; they keep their order)",
+                        budget, waiting)
+        self._said_waiting = bool(waiting)
+        if self.monotonic() < deadline:
+            self._resend_firing(store, now, down)
 
     def _held(self, item: dict[str, Any], sent_now: float | None, now: float) -> bool:
         """Whether a "resolved" must wait: its incident reached the sink late, too recently."""

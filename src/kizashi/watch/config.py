@@ -941,6 +941,10 @@ def _calibration(reader: _Reader) -> str:
     return value
 
 
+#: Labels kizashi sets on every alert (Alertmanager and webhook): not for ``alerts.labels``.
+OWN_ALERT_LABELS = ("alertname", "watch", "detector", "incident_id")
+
+
 def _alerts(reader: _Reader) -> AlertsConfig:
     where = reader.where
     sub = _Reader(typed.mapping(reader.get("alerts", None), f"{where}: alerts", "settings"),
@@ -951,6 +955,9 @@ def _alerts(reader: _Reader) -> AlertsConfig:
                                  "settings (url)"), where, "alerts.webhook.")
     am_url, hook_url = am.get("url", None), hook.get("url", None)
     labels = typed.label_values(sub.get("labels", None), f"{where}: alerts.labels")
+    for name in sorted(set(labels) & set(OWN_ALERT_LABELS)):   # else replaced in silence
+        raise ValueError(f"{where}: alerts.labels.{name} is set by kizashi itself on every "
+                         f"alert ({', '.join(OWN_ALERT_LABELS)}); choose another name")
     out = AlertsConfig(
         alertmanager_url=_url(am_url, f"{reader.where}: alerts.alertmanager.url")
         if am_url not in (None, "") else None,

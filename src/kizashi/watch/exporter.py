@@ -1,8 +1,10 @@
 """``/metrics``: the watcher's scores, alert states and own health for Prometheus.
 
 A prometheus-client collector reads the watcher's last snapshot at scrape
-time. Per series and detector (labels: the series' labels, ``watch``,
-``detector``; a series label that clashes gets an ``exported_`` prefix; scrape
+time. Per series and detector (labels: the series' labels, its ``__name__`` as
+``metric_name``, ``watch``, ``detector``; a series label that clashes gets an
+``exported_`` prefix, names and values that the text format cannot carry are
+rewritten as :mod:`kizashi.watch.export_labels` says; scrape
 with ``honor_labels: true`` so that ``instance``/``job`` stay the series' own),
 for at most ``metrics_series`` series per watch (1000 by default: the most
 anomalous — firing first, then by score over threshold):
@@ -42,6 +44,7 @@ import platform
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from kizashi.watch.export_labels import export_labels
 from kizashi.watch.predictions import prediction_samples
 
 __all__ = ["SnapshotCollector", "render_metrics"]
@@ -99,8 +102,8 @@ class SnapshotCollector:
                 predicted.add_sample("kizashi_predicted_anomaly_probability",
                                      {**labels, "watch": watch}, p)
             for series in rows:
-                base = {("exported_" + k if k in ("watch", "detector") else k): str(v)
-                        for k, v in series["labels"].items() if k != "__name__"}
+                base = export_labels(series["labels"], ("watch", "detector", "metric_name"),
+                                     series.get("id"))
                 base["watch"] = watch
                 _add(value, "kizashi_watch_value", base, series.get("value"))
                 for detector, state in series["detectors"].items():

@@ -455,7 +455,7 @@ def prediction_samples(body: dict[str, Any], limit: int | None
     >>> prediction_samples(body, 1)
     [({'i': 'c', 'horizon': '6h'}, 0.9)]
     >>> [s[0] for s in prediction_samples(body, None)][1]
-    {'i': 'a', 'metric_name': 'fs_pct', 'horizon': '6h'}
+    {'metric_name': 'fs_pct', 'i': 'a', 'horizon': '6h'}
     """
     predictions = body.get("predictions")
     if not predictions:
@@ -466,11 +466,12 @@ def prediction_samples(body: dict[str, Any], limit: int | None
     finite = np.flatnonzero(np.isfinite(probability))
     order = finite[np.argsort(-probability[finite], kind="stable")]
     out = []
+    from kizashi.watch.export_labels import export_labels
+
+    ids = (table.ids.tolist() if table is not None else
+           [s.get("id") for s in body["series"]])
     for j in (order if limit is None else order[:limit]).tolist():
-        own = {("exported_" + k if k in ("watch", "horizon", "metric_name") else k): str(v)
-               for k, v in labels[j].items() if k != "__name__"}
-        if "__name__" in labels[j]:
-            own["metric_name"] = str(labels[j]["__name__"])
+        own = export_labels(labels[j], ("watch", "horizon", "metric_name"), ids[j])
         own["horizon"] = predictions["horizon"]
         out.append((own, float(probability[j])))
     return out

@@ -21,7 +21,9 @@ so Grafana can plot their history next to the data:
 Labels: the series' labels, its metric name moved to ``metric_name`` (the
 ``__name__`` is kizashi's), plus ``watch`` and ``detector`` (a series label of
 one of those names gets an ``exported_`` prefix) and the configured ``labels``
-(where the series has no label of that name). A trained multivariate model
+(where the series has no label of that name); names and values the protocol cannot
+carry are rewritten as :mod:`kizashi.watch.export_labels` says, with
+``kizashi_series_id`` where that would make two series one. A trained multivariate model
 writes one series per watch, with the labels all its inputs share.
 
 **Durable.** Each tick's samples are encoded into requests (at most
@@ -196,24 +198,20 @@ def parse_remote_write(reader: Any) -> RemoteWriteConfig | None:
 
 
 def series_labels(labels: dict[str, str], watch: str, detector: str, name: str,
-                  extra: dict[str, str]) -> dict[str, str]:
-    """The labels of one written series (see the module notes).
+                  extra: dict[str, str], series_id: int | None = None) -> dict[str, str]:
+    """The labels of one written series (see the module notes): the series' labels as
+    :func:`kizashi.watch.export_labels.export_labels` writes them (valid names, UTF-8,
+    ``kizashi_series_id`` where they lost anything; empty values left out).
 
-    >>> series_labels({"__name__": "up", "watch": "x", "job": ""}, "cpu", "sigma",
+    >>> series_labels({"__name__": "up", "watch": "x", "job": "n"}, "cpu", "sigma",
     ...               "kizashi_anomaly_score", {"cluster": "k"})
     ... # doctest: +NORMALIZE_WHITESPACE
-    {'metric_name': 'up', 'exported_watch': 'x', 'cluster': 'k',
+    {'metric_name': 'up', 'job': 'n', 'exported_watch': 'x', 'cluster': 'k',
      '__name__': 'kizashi_anomaly_score', 'watch': 'cpu', 'detector': 'sigma'}
     """
-    out: dict[str, str] = {}
-    for key, value in labels.items():
-        if value == "" or not _LABEL_NAME.match(key):
-            continue
-        if key == "__name__":
-            key = "metric_name"
-        elif key in OWN_LABELS:
-            key = "exported_" + key
-        out[key] = str(value)
+    from kizashi.watch.export_labels import export_labels
+
+    out = export_labels(labels, OWN_LABELS, series_id, drop_empty=True)
     for key, value in extra.items():
         out.setdefault(key, value)
     out.update({"__name__": name, "watch": watch, "detector": detector})
@@ -381,13 +379,16 @@ class RemoteWriter:
 
     def add(self, watch: str, detector: str, labels: Sequence[dict[str, str]],
             times: np.ndarray, observed: np.ndarray, decision: Any, bands: Any = None,
-            multivariate: bool = False, values: np.ndarray | None = None) -> None:
+            multivariate: bool = False, values: np.ndarray | None = None,
+            ids: Sequence[int] | None = None) -> None:
         """Collect the samples of one detector over a block of steps (all series of a watch).
 
         ``labels`` has one label set per column; ``observed`` marks the steps
         where a series had a value; ``decision`` has ``level``, ``threshold`` and
         ``active`` arrays ``(time, series)``; ``bands`` a detector output with
-        ``forecast``/``lower``/``upper`` (or None).
+        ``forecast``/``lower``/``upper`` (or None); ``ids`` the series' ids in the state
+        file (written as ``kizashi_series_id`` where their labels alone would not tell
+        two series apart, see :func:`series_labels`).
         """
         if not self.enabled or not len(labels):
             return
@@ -409,7 +410,7 @@ class RemoteWriter:
         if "value" in config.send and values is not None and not multivariate:
             columns["kizashi_value"] = np.asarray(values, dtype=np.float64)
         if multivariate:  # one score per step for the whole watch
-            labels = [_shared(labels)]
+            labels, ids = [_shared(labels)], None
             observed = np.isfinite(level[:, :1])
             columns = {k: v[:, :1] for k, v in columns.items()}
         names = list(columns)
@@ -443,7 +444,8 @@ class RemoteWriter:
                 encoded = cache.get((key, name))
                 if encoded is None:
                     encoded = cache[(key, name)] = labels_message(series_labels(
-                        series, watch, detector, name, config.labels))
+                        series, watch, detector, name, config.labels,
+                        None if ids is None else int(ids[j])))
                 self._pending.append((encoded, samples))
 
     def discard(self) -> None:

@@ -6,7 +6,8 @@ stable hash of :func:`~kizashi.watch.sources.series_key`, the same on every
 host and Python version). Each shard has its own state file, dashboard and
 ``/metrics`` — by default the config's ``storage`` with ``.shard-i-of-N``
 before its suffix and the ``listen`` port plus ``i`` (``--state`` and
-``--listen`` choose others). Univariate detectors score every series on its
+``--listen`` choose others; a port past 65535 that way is an error naming it, and port
+0, any free port, stays 0). Univariate detectors score every series on its
 own, so N shards together decide and alert exactly as one daemon would. A
 watch served by a trained multivariate model needs all its series in one
 process: such a watch goes whole to the shard its name hashes to.
@@ -21,6 +22,8 @@ Examples
 (1000, True)
 >>> shard_paths("state/watch.sqlite", "127.0.0.1:9464", (1, 3))
 ('state/watch.shard-1-of-3.sqlite', '127.0.0.1:9465')
+>>> shard_paths("watch.sqlite", "127.0.0.1:0", (1, 3))[1]    # any free port stays so
+'127.0.0.1:0'
 """
 
 from __future__ import annotations
@@ -64,5 +67,10 @@ def shard_paths(storage: str, listen: str | None, shard: tuple[int, int]) -> tup
     storage = str(path.with_name(f"{path.stem}.shard-{i}-of-{n}{path.suffix}"))
     if listen:
         host, _, port = listen.rpartition(":")
-        listen = f"{host}:{int(port) + i}"
+        if port.isdigit() and int(port) > 0:   # 0: any free port, for every shard
+            if int(port) + i > 65535:
+                raise ValueError(f"listen {listen} plus shard {i} of {n} is port "
+                                 f"{int(port) + i}, past 65535: give this shard --listen "
+                                 f"HOST:PORT (or a lower listen port)")
+            listen = f"{host}:{int(port) + i}"
     return storage, listen

@@ -45,6 +45,8 @@ from kizashi.watch.http_options import describe_http_error, describe_url_error
 from kizashi.watch.prom_answer import VectorResult, decode_answer
 
 log = logging.getLogger("kizashi.watch")
+#: Different warnings of one query's answers said, until an answer without any.
+MAX_WARNINGS_SAID = 10
 
 try:
     from json.encoder import encode_basestring_ascii as _quote
@@ -150,6 +152,8 @@ class PrometheusSource:
         self.sleep = sleep
         self.http = http
         self._opener = urllib.request.build_opener(*(http.handlers() if http else []))
+        self._warnings: object = None            # of the last answer
+        self._warned: dict[str, set[str]] = {}   # per query: the warnings said already
 
     follows_clock = True
 
@@ -161,8 +165,24 @@ class PrometheusSource:
                    http=getattr(spec, "http", None))
 
     def instant(self, query: str, t: float) -> Samples:
-        """Values of ``query`` at time ``t`` (seconds since the epoch)."""
+        """Values of ``query`` at time ``t`` (seconds since the epoch).
+
+        A query that selects a range (``node_load1[5m]``) answers an instant query with
+        its raw samples (``resultType: matrix``), none of them at ``t`` as a rule: that
+        is an error naming the query, not a step of missing values at every tick (the
+        backfill's range query is refused by Prometheus itself).
+        """
         data = self._get("/api/v1/query", {"query": query, "time": _fmt(t)})
+        self._say_warnings(query)
+        if (isinstance(data, dict) and data.get("resultType") == "matrix"
+                and isinstance(data.get("result"), list)   # of range items (else: malformed)
+                and all(isinstance(item, dict) and "values" in item for item in data["result"])):
+            failure = SourceError(
+                f"{self._where('query')}: the query {query[:200]!r} gives a range vector (raw "
+                "samples over a time range), not a value per series at an instant: drop its "
+                "[range] or wrap it in a function such as avg_over_time(…) or rate(…)")
+            failure.permanent = True
+            raise failure
         return _parse(data, np.array([float(t)]), self._where("query"))
 
     def range(self, query: str, start: float, end: float, step: float) -> Samples:
@@ -176,8 +196,28 @@ class PrometheusSource:
                 "query": query, "start": _fmt(chunk[0]), "end": _fmt(chunk[-1]),
                 "step": _fmt(step),
             })
+            self._say_warnings(query)
             parts.append(_parse(data, chunk, self._where("query_range")))
         return _concat(parts, timestamps)
+
+    def _say_warnings(self, query: str) -> None:
+        """A WARNING for each new warning of the last answer to ``query`` (a partial answer:
+        a Thanos store or a Mimir querier down, a query limit hit …), which is still used:
+        its series may be missing or incomplete. Said again after an answer without any;
+        at most :data:`MAX_WARNINGS_SAID` different ones until then."""
+        warnings = self._warnings
+        texts = warnings if isinstance(warnings, list) else [warnings] if warnings else []
+        said = self._warned.setdefault(query, set())
+        if not texts:
+            said.clear()
+            return
+        for text in dict.fromkeys(" ".join(str(t).split())[:500] for t in texts):
+            if text in said or len(said) >= MAX_WARNINGS_SAID:
+                continue
+            said.add(text)
+            log.warning("source %r (%s): the answer to %r came with a warning, and is used (a "
+                        "partial answer: series may be missing or incomplete): %s", self.name,
+                        self.url, query[:200], text)
 
     def metric_types(self, names: list[str]) -> dict[str, str]:
         """The TYPE (``counter``, ``gauge``, ``histogram``, …) of each metric family that
@@ -279,6 +319,7 @@ class PrometheusSource:
             kind = payload.get("errorType") if isinstance(payload, dict) else None
             raise SourceError(f"{where}: query failed: {message or 'malformed response'}"
                               + (f" ({kind})" if kind else ""))
+        self._warnings = payload.get("warnings")
         return payload.get("data")
 
 

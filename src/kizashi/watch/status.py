@@ -47,6 +47,12 @@ ENTITY_LABELS = ("instance", "node", "host", "hostname", "entity", "pod", "job")
 METRIC_LABELS = ("__name__", "metric", "series")
 
 
+#: NUL in label values and search words, for numpy's fixed-width text, which takes a
+#: trailing NUL for padding: a value "a\x00" would be "a", and a word "\x00" empty, found in
+#: every value (a search for it listed every series). A noncharacter no label holds.
+NUL = "\U0010ffff"
+
+
 @dataclass
 class DetectorColumns:
     """One detector's last level, threshold, firing flag and warm-up, per series."""
@@ -151,7 +157,7 @@ class SeriesTable:
             values = []
             for lab in self.labels:
                 found = next((lab[k] for k in names if k in lab), None)
-                values.append(None if found is None else str(found).lower())
+                values.append(None if found is None else str(found).lower().replace("\x00", NUL))
             present = np.array([v is not None for v in values], dtype=bool)
             text = np.array([v or "" for v in values], dtype=str)
             return present, text
@@ -165,7 +171,7 @@ class SeriesTable:
         present, text = self._column(key)
         if not len(self):
             return present
-        return np.char.find(text, value) >= 0
+        return np.char.find(text, value.replace("\x00", NUL)) >= 0
 
     def row(self, j: int) -> dict[str, Any]:
         """Series ``j`` as the status' ``series`` entry."""

@@ -204,13 +204,14 @@ class _WatchRun:
 
     def remember(self) -> _WatchMemory:
         """A copy of everything a tick changes in memory (see :meth:`restore`)."""
+        light = [d.light for d in self.detectors]
         return _WatchMemory(
             list(self.columns), dict(self.labels), self.seen_at.copy(), dict(self.open_alerts),
             self.last_value.copy(), self.last_t, self.stored,
-            [(None if d.light else copy_state(d.detector.state_), copy_state(d.decider.state_),
+            [(None if lit else copy_state(d.detector.state_), copy_state(d.decider.state_),
               copy_state(d.decider.calibrator.state_), d.last_score.copy(), d.thresholds_at,
-              d.stored) for d in self.detectors],
-            None if self.predict is None else self.predict.state_tree())
+              d.stored) for d, lit in zip(self.detectors, light, strict=True)],
+            None if self.predict is None else self.predict.state_tree(), light)
 
     def restore(self, memory: _WatchMemory) -> None:
         """Put back what :meth:`remember` copied (the tick's transaction was rolled back)."""
@@ -218,9 +219,9 @@ class _WatchRun:
         self.seen_at, self.open_alerts = memory.seen_at, memory.open_alerts
         self.last_value, self.last_t = memory.last_value, memory.last_t
         self.stored = memory.stored
-        for drun, (detector, decider, calibrator, last_score, thresholds_at, stored) in zip(
-                self.detectors, memory.detectors, strict=True):
-            if detector is None:   # not copied: the store has it (Watcher._reload)
+        for drun, (detector, decider, calibrator, last_score, thresholds_at, stored), lit in zip(
+                self.detectors, memory.detectors, memory.light, strict=True):
+            if lit:   # not copied: the store has it (Watcher._reload)
                 drun.reload = True
             else:
                 drun.detector.state_ = detector
@@ -246,6 +247,11 @@ class _WatchMemory:
     stored: bool
     detectors: list[tuple[Any, Any, Any, np.ndarray, float, bool]]
     predict: dict[str, Any] | None = None
+    #: per detector: its state was not copied (the store holds it as before the tick).
+    #: Not the same as a copied state of None: a watch's first tick has no state yet, and
+    #: its failure must put back None, not ask the store for a state it never had (before,
+    #: a failed first tick — a full disk at start — stopped the watch until a restart)
+    light: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -442,12 +448,13 @@ class Watcher:
                 self.health.watch_errors[run.spec.name] = (
                     self.health.watch_errors.get(run.spec.name, 0) + 1)
                 log.exception("watch %s: tick failed: %s", run.spec.name, error)
+        budget = max(1.0, min(10.0, self.config.interval / 2))   # seconds per sink kind
         try:
-            self.notifier.deliver(self.store)
+            self.notifier.deliver(self.store, budget=budget)
         except Exception:
             log.exception("delivering alerts failed")
         try:
-            self.remote.deliver(budget=max(1.0, min(10.0, self.config.interval / 2)))
+            self.remote.deliver(budget=budget)
         except Exception:
             log.exception("remote_write delivery failed")
         now = self.clock()
@@ -625,12 +632,13 @@ class Watcher:
     def _save(self, run: _WatchRun, memory: _WatchMemory) -> None:
         """Store what the tick changed: per detector its state, and the watch's own."""
         columns = np.asarray(run.columns, dtype=np.int64)
-        for drun, before in zip(run.detectors, memory.detectors, strict=True):
+        for drun, before, lit in zip(run.detectors, memory.detectors, memory.light,
+                                     strict=True):
             state = _saved_state(drun)
             previous = None
             if drun.stored and not drun.multivariate:
                 detector = before[0]
-                if detector is None:   # not copied: what the live step changed, or all
+                if lit:   # not copied: what the live step changed, or all
                     known = drun.hints if memory.columns == run.columns else None
                     detector = _hint_tree(drun.detector.state_, known)
                 previous = {"series": np.asarray(memory.columns, dtype=np.int64),
@@ -692,7 +700,7 @@ class Watcher:
             if drun.multivariate:
                 decision, extra = self._entity_steps(run, drun, times, matrix)
             elif (same and times.size == 1 and memory is not None
-                  and memory.detectors[k][0] is None):
+                  and memory.light[k]):
                 decision = self._live_step(drun, matrix, times)
             else:
                 decision = drun.stream.process(matrix, times).decision
@@ -701,7 +709,7 @@ class Watcher:
                 self.remote.add(run.spec.name, name, [run.labels.get(sid, {}) for sid in
                                                       run.columns], times, observed, decision,
                                 None if drun.multivariate else bands, drun.multivariate,
-                                matrix)
+                                matrix, run.columns)
             finite = np.isfinite(decision.level)
             # alert rows change in time order, so a message queued at a change carries the
             # alert as it was then (its score and peak up to that step)

@@ -93,10 +93,27 @@ def downsample(part: dict[str, np.ndarray], max_points: int = MAX_POINTS) -> dic
 def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: str | None = None,
                interval: float = 15.0) -> Any:
     """The FastAPI application (``snapshot`` returns the watcher's status)."""
-    from fastapi import FastAPI, HTTPException, Request
-    from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+    from fastapi import FastAPI, HTTPException, Request, responses
+    from fastapi.responses import RedirectResponse, Response
 
-    app = FastAPI(title="kizashi watch", docs_url=None, redoc_url=None, openapi_url=None)
+    class JSONResponse(responses.JSONResponse):
+        """JSON in ASCII: a label holding a lone surrogate (not UTF-8 at all) is sent as its
+        ``\\ud800`` escape, which a JSON reader reads back exactly (before: a 500)."""
+
+        def render(self, content: Any) -> bytes:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False,
+                              separators=(",", ":")).encode("ascii")
+
+    class HTMLResponse(responses.HTMLResponse):
+        """A page in UTF-8, a lone surrogate in its text written as its escape ``\\ud800``."""
+
+        def render(self, content: Any) -> bytes:
+            if isinstance(content, str):
+                return content.encode("utf-8", "backslashreplace")
+            return bytes(super().render(content))
+
+    app = FastAPI(title="kizashi watch", docs_url=None, redoc_url=None, openapi_url=None,
+                  default_response_class=JSONResponse)
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Any) -> Any:
