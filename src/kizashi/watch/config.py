@@ -62,6 +62,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -305,10 +306,18 @@ def load_config(path: str | os.PathLike[str]) -> WatchConfig:
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:
+        # a FIFO opens without waiting for a writer (one with no writer reads as empty);
+        # reads then block as usual, so `kizashi watch <(make-config)` still works
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        os.set_blocking(descriptor, True)
+        with os.fdopen(descriptor, "rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
+            fifo = stat.S_ISFIFO(os.fstat(handle.fileno()).st_mode)
     except OSError as error:
         raise ValueError(f"cannot read watch config {path}: {error.strerror or error}") from None
+    if not data and fifo:
+        raise ValueError(f"watch config {path} is a FIFO (named pipe) that nothing wrote to: "
+                         "give the config file itself")
     if len(data) > MAX_CONFIG_BYTES:
         raise ValueError(f"watch config {path} is larger than {MAX_CONFIG_BYTES // 1024 // 1024} "
                          "MiB: is it the right file?")
