@@ -79,7 +79,9 @@ def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int
     chosen = list(seeds) or list(CENTRE_TUNE_SEEDS if split == "tune" else CENTRE_REPORT_SEEDS)
     if params and len(names) > 1:
         raise click.UsageError("--param goes with a single --detector")
-    parsed = usage_checked_params(names[0], params) if params else {}
+    parsed = usage_checked_params(names[0], params)
+    for name in names[1:]:  # unknown names (and what a detector needs) before any work
+        usage_checked_params(name, ())
     check_outputs(json_path)
     try:
         for name in names:

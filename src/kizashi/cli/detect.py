@@ -168,7 +168,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     )
     from kizashi.cli.detect_unused import check_unused
     from kizashi.cli.detector_options import check_state_memory, checked_params, naming
-    from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.cli.errors import OneLineUsageError, check_not_input, check_writable
     from kizashi.cli.output_checks import check_distinct_outputs, check_image_path
     from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
@@ -189,9 +189,12 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
 
     check_table_path(out)
     check_table_path(incidents_file, "--incidents")
-    try:  # options first: a bad one is found before a long read
+    try:  # options first: a bad one is found before a long read (a usage error)
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)
+    except ValueError as error:
+        raise OneLineUsageError(str(error)) from None
+    try:
         entity_map = read_entity_labels(entity_labels)
         check_label_keys(entity_map, group_by, "--group-by", entity_labels)
     except ValueError as error:
