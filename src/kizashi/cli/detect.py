@@ -257,13 +257,16 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             break
         click.echo(f"  {entity}/{metric}: {int(flagged[j])} flagged (cutoff "
                    f"{result.cutoffs[j]:.4g}, max level {_max(result.levels[:, j])})")
-    from kizashi.cli.detect_learning import learning_note
+    from kizashi.cli.detect_learning import learning_note, unfitted_note
 
     silent = learning_note(result, frame, str(where), detector,
                            "read a longer range (--since)" if prometheus is not None
                            else "give a longer file")
     if silent:  # a file shorter than the learning: every score empty, said once
         click.secho(silent, fg="yellow", err=True)
+    unfitted = unfitted_note(result, str(where))
+    if unfitted:  # a node without training rows: empty, the others scored
+        click.secho(unfitted, fg="yellow", err=True)
     if _is_entity_level(result):  # a missing metric leaves its node's step unscored
         from kizashi.cli.detect_coverage import unscored_notes
 
