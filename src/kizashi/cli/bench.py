@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from kizashi.cli.errors import not_empty_path
+from kizashi.cli.errors import distinct_values, not_empty_path
 from kizashi.lazy import import_target
 
 #: benchmark name → ("module:function", one-line help)
@@ -102,7 +103,8 @@ def bench() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=not_empty_path,
               help="With --detector: write NAB-format result files here.")
 @click.option("--name", "result_name", help="With --detector: name of its results (default NAME).")
-@click.option("--only", "only", multiple=True, help="With --results: score only this detector.")
+@click.option("--only", "only", multiple=True, callback=distinct_values,
+              help="With --results: score only this detector (repeatable).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write {detector: {profile: score}} here (a .json file).")
 @click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
@@ -129,8 +131,13 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
 
     if results_dir is not None and detector is not None:
         raise click.UsageError("give exactly one of --results DIR or --detector NAME")
-    if results_dir is not None and (params or out_dir or result_name):
-        raise click.UsageError("--param, --out and --name go with --detector")
+    given = click.get_current_context().get_parameter_source
+    if results_dir is not None and (params or out_dir or result_name or any(
+            given(name) is not ParameterSource.DEFAULT for name in ("calibration", "protect"))):
+        raise click.UsageError("--param, --out, --name, --calibration and --protect go with "
+                               "--detector, not --results")
+    if results_dir is None and only:
+        raise click.UsageError("--only goes with --results DIR (it picks among its detectors)")
     if results_dir is None and detector is None:
         detector = DEFAULT_DETECTOR
     parsed = usage_checked_params(detector, params) if detector is not None else {}
