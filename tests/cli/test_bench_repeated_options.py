@@ -91,3 +91,15 @@ def test_distinct_values_still_pass_the_option_checks(tmp_path, monkeypatch, arg
     """Distinct values are not refused: the run goes on to the detector check."""
     result, lines = _run(tmp_path, monkeypatch, args)
     assert result.exit_code == 2 and "unknown detector 'nosuch'" in lines[0], lines
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "/abs", ".", "..", "", "  ", "x/"])
+def test_a_result_name_that_is_not_one_file_name_is_refused(tmp_path, monkeypatch, name):
+    """``--name`` names NAB result files and their folder under ``--out``: a path in it
+    (``../x``) wrote them outside ``--out``; an empty one fell back to the detector's."""
+    out = tmp_path / "out"
+    result, lines = _run(tmp_path, monkeypatch, ["bench", "nab", "--detector", "threshold",
+                                                 "--name", name, "--out", str(out)])
+    assert result.exit_code == 2, lines
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "--name" in lines[0], lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, anywhere

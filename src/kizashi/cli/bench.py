@@ -69,6 +69,28 @@ def check_outputs(json_path: Path | None, out_dir: Path | None = None) -> None:
     check_json_path(json_path)
 
 
+def file_name(ctx: click.Context | None, param: click.Parameter | None,
+              value: str | None) -> str | None:
+    """A click callback: ``value`` as one file name (NAB's results folder and file prefix),
+    refusing an empty one and one with a path in it (``../x`` would write outside --out).
+
+    >>> file_name(None, None, "my-detector")
+    'my-detector'
+    >>> file_name(None, None, "../x")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: '../x' is not a plain file name (no '/', '.' or '..'); e.g. my-detector
+    """  # noqa: E501
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("is empty; give a name", ctx, param)
+    if "/" in value or "\\" in value or value.strip() in (".", "..") or value != value.strip():
+        raise click.BadParameter(f"{value!r} is not a plain file name (no '/', '.' or '..'); "
+                                 "e.g. my-detector", ctx, param)
+    return value
+
+
 def usage_checked_params(detector: str, params: tuple[str, ...]) -> dict:
     """``--param`` of ``detector`` checked as ``kizashi detect`` checks them (before any data
     is read); a bad one is a usage error (exit status 2)."""
@@ -102,7 +124,8 @@ def bench() -> None:
                    "detectors learn every point).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=not_empty_path,
               help="With --detector: write NAB-format result files here.")
-@click.option("--name", "result_name", help="With --detector: name of its results (default NAME).")
+@click.option("--name", "result_name", callback=file_name,
+              help="With --detector: name of its results (default NAME).")
 @click.option("--only", "only", multiple=True, callback=distinct_values,
               help="With --results: score only this detector (repeatable).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
