@@ -132,3 +132,29 @@ def test_unfitted_node_on_dask_is_as_in_one_process(tmp_path):
         "scores written", "")
     assert [line for line in there.stderr.splitlines() if "'n2'" in line] == \
         [line for line in here.stderr.splitlines() if "'n2'" in line] != []
+
+
+TRAINING = {  # a --train file no model can be fitted on, by kind
+    "one-row": "timestamp,cpu,mem\n1704067200,1,2\n",
+    "all-missing": "timestamp,cpu,mem\n" + "".join(f"{START + i * 300},,\n" for i in range(50)),
+    "one-valued-row": "timestamp,cpu,mem\n" + "".join(
+        f"{START + i * 300},{'1,2' if i == 7 else ','}\n" for i in range(50)),
+}
+
+
+@pytest.mark.parametrize("detector", ["reference", "ensemble"])
+@pytest.mark.parametrize("kind", list(TRAINING))
+def test_a_training_file_that_fits_nothing_is_named_in_the_error(tmp_path, kind, detector):
+    """The fault is the --train file's, so its name leads the one error line (the scored
+    file, itself fine, was named instead)."""
+    source = tmp_path / "node.csv"
+    source.write_text("timestamp,cpu,mem\n" + "".join(
+        f"{START + i * 300},{_value(i, 0, 0)},{_value(i, 1, 0)}\n" for i in range(N)))
+    train = tmp_path / "node-train.csv"
+    train.write_text(TRAINING[kind])
+    result = CliRunner().invoke(cli, ["detect", str(source), "-q", "-d", detector,
+                                      "--train", str(train)])
+    lines = result.stderr.strip().splitlines()
+    errors = [line for line in lines if not line.startswith("warning: ")]
+    assert result.exit_code == 1 and errors == lines[-1:], lines
+    assert errors[0].startswith(f"Error: {train}: "), errors

@@ -264,7 +264,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
                            else "give a longer file")
     if silent:  # a file shorter than the learning: every score empty, said once
         click.secho(silent, fg="yellow", err=True)
-    unfitted = unfitted_note(result, str(where))
+    unfitted = unfitted_note(result, str(where), None if train_file is None else str(train_file))
     if unfitted:  # a node without training rows: empty, the others scored
         click.secho(unfitted, fg="yellow", err=True)
     if _is_entity_level(result):  # a missing metric leaves its node's step unscored

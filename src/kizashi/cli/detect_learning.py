@@ -58,8 +58,9 @@ def learning_note(result: Any, frame: SeriesFrame, where: str, detector: str,
 SHOWN_UNFITTED = 3
 
 
-def unfitted_note(result: Any, where: str) -> str | None:
-    """The warning for the entities whose model could not be fitted (scores left empty).
+def unfitted_note(result: Any, where: str, train: str | None = None) -> str | None:
+    """The warning for the entities whose model could not be fitted (scores left empty);
+    ``train``: the training file, when one was given.
 
     >>> from types import SimpleNamespace
     >>> result = SimpleNamespace(entities=("n1", "n2"), unfitted=(("n2", "too few rows"),))
@@ -73,6 +74,7 @@ def unfitted_note(result: Any, where: str) -> str | None:
     shown = ", ".join(f"{entity!r} ({reason})" for entity, reason in unfitted[:SHOWN_UNFITTED])
     if len(unfitted) > SHOWN_UNFITTED:
         shown += f" and {len(unfitted) - SHOWN_UNFITTED} more"
+    remedy = "give --train FILE with values for them" if train is None else \
+        f"give {train} values for them"
     return (f"warning: {where}: {len(unfitted)} of {len(result.entities)} entities not "
-            f"scored, no model could be fitted on their training rows: {shown}; give "
-            f"--train FILE with values for them")
+            f"scored, no model could be fitted on their training rows: {shown}; {remedy}")

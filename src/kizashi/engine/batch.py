@@ -283,9 +283,12 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
         try:  # (the parameters were checked: a failure is about these rows, too few values)
             detector.fit(rows, times)
         except ValueError as error:
+            reason = str(error)
+            if train is not None and train.name and train.name not in reason:
+                reason = f"{train.name}: {reason}"  # the training file's fault: named first
             if detector.multivariate:  # one entity's model: the others may still be fitted
-                raise UnfittedError(str(error)) from None
-            raise
+                raise UnfittedError(reason) from None
+            raise ValueError(reason) from None
     n_out = 1 if detector.multivariate else len(group)
     attribution = None
     if explain and detector.multivariate:  # from the fitted state, before the stream learns
