@@ -79,10 +79,10 @@ def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int
     chosen = list(seeds) or list(CENTRE_TUNE_SEEDS if split == "tune" else CENTRE_REPORT_SEEDS)
     if params and len(names) > 1:
         raise click.UsageError("--param goes with a single --detector")
-    parsed = usage_checked_params(names[0], params)
-    for name in names[1:]:  # unknown names (and what a detector needs) before any work
-        usage_checked_params(name, ())
+    parsed = usage_checked_params(names[0], params) if params else {}
     check_outputs(json_path)
+    for name in names[1:] if params else names:  # unknown names (and what a detector
+        usage_checked_params(name, ())  # needs) before any work: a usage error
     try:
         for name in names:
             create(name, **parsed)  # unknown names and parameters fail before any work
