@@ -72,9 +72,9 @@ def test_detect_bad_param_and_unknown_detector(tmp_path):
     result = CliRunner().invoke(cli, ["detect", str(path), "--param", "k"])
     assert result.exit_code == 2 and "key=value" in result.output
     result = CliRunner().invoke(cli, ["detect", str(path), "--detector", "nope"])
-    assert result.exit_code == 1 and "unknown detector 'nope'" in result.output
+    assert result.exit_code == 2 and "unknown detector 'nope'" in result.output
     result = CliRunner().invoke(cli, ["detect", str(path), "--param", "speed=3"])
-    assert result.exit_code == 1 and "has no parameter 'speed'" in result.output
+    assert result.exit_code == 2 and "has no parameter 'speed'" in result.output
 
 
 def test_detectors_lists_parameters():

@@ -86,3 +86,36 @@ def test_anomaly_cutoff_with_no_anomaly_ahead_is_refused(tmp_path, options, refu
     if refused:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "--anomaly-cutoff" in lines[0], lines
+
+
+#: metric names with '=' in them (PromQL label matchers flattened into a column name,
+#: ``a=b``), each given a limit: the value is after the last '=' (a number has none)
+EQUALS_NAMES = ["a=b", "x==y", "=lead", "k=v,z=w", 'up{job="node"}']
+
+
+@pytest.mark.parametrize("name", EQUALS_NAMES)
+def test_a_metric_name_with_an_equals_sign_takes_its_limit(tmp_path, name):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["timestamp", "cpu", name])
+    for i in range(60):
+        writer.writerow([1_704_067_200 + i * 300, 50 + i % 7, 40 + i % 5])
+    source = tmp_path / "in.csv"
+    source.write_text(buffer.getvalue())
+    result = CliRunner().invoke(cli, ["predict", str(source), "-q", "--horizon", "1h",
+                                      "--limit", f"{name}=90"])
+    assert result.exit_code == 0, result.output
+    assert not [x for x in result.stderr.splitlines() if "--limit" in x], result.stderr
+    assert "60 time steps, 2 series (1 with a limit)" in result.stdout
+
+
+@pytest.mark.parametrize("item", ["a=b=x", "cpu=90=", "cpu==90x"])
+def test_a_limit_whose_last_part_is_not_a_number_names_it(item):
+    from kizashi.cli.predict import parse_limits
+
+    value = item.rpartition("=")[2]
+    with pytest.raises(Exception, match="METRIC=VALUE" if not value else f"'{value}' is not"):
+        parse_limits((item,))

@@ -83,4 +83,4 @@ def test_bench_centre_command(tmp_path):
     row = json.loads(out.read_text())[0]
     assert row["incidents"] == 6 and row["seeds"] == [4]
     bad = CliRunner().invoke(cli, ["bench", "centre", "--detector", "nope", "--no-progress"])
-    assert bad.exit_code == 1 and "unknown detector" in bad.output
+    assert bad.exit_code == 2 and "unknown detector" in bad.output

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from kizashi.cli.errors import not_empty_path
+from kizashi.cli.errors import distinct_values, not_empty_path
 from kizashi.lazy import import_target
 
 #: benchmark name → ("module:function", one-line help)
@@ -68,6 +69,28 @@ def check_outputs(json_path: Path | None, out_dir: Path | None = None) -> None:
     check_json_path(json_path)
 
 
+def file_name(ctx: click.Context | None, param: click.Parameter | None,
+              value: str | None) -> str | None:
+    """A click callback: ``value`` as one file name (NAB's results folder and file prefix),
+    refusing an empty one and one with a path in it (``../x`` would write outside --out).
+
+    >>> file_name(None, None, "my-detector")
+    'my-detector'
+    >>> file_name(None, None, "../x")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: '../x' is not a plain file name (no '/', '.' or '..'); e.g. my-detector
+    """  # noqa: E501
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("is empty; give a name", ctx, param)
+    if "/" in value or "\\" in value or value.strip() in (".", "..") or value != value.strip():
+        raise click.BadParameter(f"{value!r} is not a plain file name (no '/', '.' or '..'); "
+                                 "e.g. my-detector", ctx, param)
+    return value
+
+
 def usage_checked_params(detector: str, params: tuple[str, ...]) -> dict:
     """``--param`` of ``detector`` checked as ``kizashi detect`` checks them (before any data
     is read); a bad one is a usage error (exit status 2)."""
@@ -101,8 +124,10 @@ def bench() -> None:
                    "detectors learn every point).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), callback=not_empty_path,
               help="With --detector: write NAB-format result files here.")
-@click.option("--name", "result_name", help="With --detector: name of its results (default NAME).")
-@click.option("--only", "only", multiple=True, help="With --results: score only this detector.")
+@click.option("--name", "result_name", callback=file_name,
+              help="With --detector: name of its results (default NAME).")
+@click.option("--only", "only", multiple=True, callback=distinct_values,
+              help="With --results: score only this detector (repeatable).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
               help="Write {detector: {profile: score}} here (a .json file).")
 @click.option("--data", "data_root", type=click.Path(file_okay=False, path_type=Path),
@@ -129,8 +154,13 @@ def nab(results_dir: Path | None, detector: str | None, params: tuple[str, ...],
 
     if results_dir is not None and detector is not None:
         raise click.UsageError("give exactly one of --results DIR or --detector NAME")
-    if results_dir is not None and (params or out_dir or result_name):
-        raise click.UsageError("--param, --out and --name go with --detector")
+    given = click.get_current_context().get_parameter_source
+    if results_dir is not None and (params or out_dir or result_name or any(
+            given(name) is not ParameterSource.DEFAULT for name in ("calibration", "protect"))):
+        raise click.UsageError("--param, --out, --name, --calibration and --protect go with "
+                               "--detector, not --results")
+    if results_dir is None and only:
+        raise click.UsageError("--only goes with --results DIR (it picks among its detectors)")
     if results_dir is None and detector is None:
         detector = DEFAULT_DETECTOR
     parsed = usage_checked_params(detector, params) if detector is not None else {}

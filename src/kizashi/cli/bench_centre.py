@@ -19,7 +19,7 @@ from typing import Any
 import click
 import numpy as np
 
-from kizashi.cli.errors import not_empty_path
+from kizashi.cli.errors import distinct_values, not_empty_path
 from kizashi.cli.seed_option import SEED
 from kizashi.data.centre_variants import VARIANTS
 
@@ -44,11 +44,11 @@ def markdown(rows: list[dict[str, Any]]) -> str:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--detector", "detectors", multiple=True,
+@click.option("--detector", "detectors", multiple=True, callback=distinct_values,
               help="A registered detector (repeatable; default: the default detector).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the detector (only with one --detector).")
-@click.option("--seed", "seeds", multiple=True, type=SEED,
+@click.option("--seed", "seeds", multiple=True, type=SEED, callback=distinct_values,
               help="Scenario seed (repeatable; default: the reported seeds).")
 @click.option("--split", type=click.Choice(["reported", "tune"]), default="reported",
               show_default=True,
@@ -57,7 +57,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
               help="Worker nodes [default: 24, or the variant's].")
 @click.option("--weeks", type=click.IntRange(3, 52), default=8, show_default=True,
               help="Weeks of 5-minute telemetry.")
-@click.option("--variant", "variants", multiple=True,
+@click.option("--variant", "variants", multiple=True, callback=distinct_values,
               type=click.Choice(list(VARIANTS)),
               help="A variant of the scenario (repeatable; default: the base scenario).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=not_empty_path,
@@ -81,6 +81,8 @@ def centre(detectors: tuple[str, ...], params: tuple[str, ...], seeds: tuple[int
         raise click.UsageError("--param goes with a single --detector")
     parsed = usage_checked_params(names[0], params) if params else {}
     check_outputs(json_path)
+    for name in names[1:] if params else names:  # unknown names (and what a detector
+        usage_checked_params(name, ())  # needs) before any work: a usage error
     try:
         for name in names:
             create(name, **parsed)  # unknown names and parameters fail before any work

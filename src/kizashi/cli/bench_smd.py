@@ -46,7 +46,7 @@ from typing import Any
 import click
 import numpy as np
 
-from kizashi.cli.errors import not_empty_path
+from kizashi.cli.errors import distinct_values, not_empty_path
 
 #: TSB-AD methods shown beside kizashi's numbers (deep ones first, then classical).
 PUBLISHED = ("AutoEncoder", "LSTMAD", "USAD", "OmniAnomaly", "CNN", "PCA", "IForest")
@@ -186,7 +186,7 @@ def markdown(rows: list[dict[str, Any]], detector: str) -> str:
               help="A registered detector name (default: the default detector).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A detector parameter (repeatable).")
-@click.option("--machine", "machine_names", multiple=True,
+@click.option("--machine", "machine_names", multiple=True, callback=distinct_values,
               help="Only this machine (repeatable; default: every local one).")
 @click.option("--protocol", type=click.Choice(["omni", "tsb-ad"]), default="omni",
               show_default=True, help="omni: fit on train/, score test/; tsb-ad: TSB-AD's split.")

@@ -168,7 +168,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     )
     from kizashi.cli.detect_unused import check_unused
     from kizashi.cli.detector_options import check_state_memory, checked_params, naming
-    from kizashi.cli.errors import check_not_input, check_writable
+    from kizashi.cli.errors import OneLineUsageError, check_not_input, check_writable
     from kizashi.cli.output_checks import check_distinct_outputs, check_image_path
     from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
@@ -189,9 +189,12 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
 
     check_table_path(out)
     check_table_path(incidents_file, "--incidents")
-    try:  # options first: a bad one is found before a long read
+    try:  # options first: a bad one is found before a long read (a usage error)
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)
+    except ValueError as error:
+        raise OneLineUsageError(str(error)) from None
+    try:
         entity_map = read_entity_labels(entity_labels)
         check_label_keys(entity_map, group_by, "--group-by", entity_labels)
     except ValueError as error:
@@ -254,13 +257,16 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
             break
         click.echo(f"  {entity}/{metric}: {int(flagged[j])} flagged (cutoff "
                    f"{result.cutoffs[j]:.4g}, max level {_max(result.levels[:, j])})")
-    from kizashi.cli.detect_learning import learning_note
+    from kizashi.cli.detect_learning import learning_note, unfitted_note
 
     silent = learning_note(result, frame, str(where), detector,
                            "read a longer range (--since)" if prometheus is not None
                            else "give a longer file")
     if silent:  # a file shorter than the learning: every score empty, said once
         click.secho(silent, fg="yellow", err=True)
+    unfitted = unfitted_note(result, str(where), None if train_file is None else str(train_file))
+    if unfitted:  # a node without training rows: empty, the others scored
+        click.secho(unfitted, fg="yellow", err=True)
     if _is_entity_level(result):  # a missing metric leaves its node's step unscored
         from kizashi.cli.detect_coverage import unscored_notes
 

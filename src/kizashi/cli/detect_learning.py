@@ -42,11 +42,39 @@ def learning_note(result: Any, frame: SeriesFrame, where: str, detector: str,
     longer file"
     """
     levels = np.asarray(result.levels)
+    unfitted = {entity for entity, _ in getattr(result, "unfitted", ())}  # said on their own
     silent = [j for j, (entity, metric) in enumerate(zip(result.entities, result.metrics,
                                                          strict=True))
-              if not np.isfinite(levels[:, j]).any() and _scorable(frame, entity, metric)]
+              if not np.isfinite(levels[:, j]).any() and entity not in unfitted
+              and _scorable(frame, entity, metric)]
     if not silent:
         return None
     return (f"warning: {where}: {len(silent)} of {len(result.entities)} series got no level "
             f"(no step judged) at any of the {levels.shape[0]} steps: all still learning (detector "
             f"{detector!r} and its calibration need more rows); {longer}")
+
+
+#: unfitted entities named one by one in the warning before the rest are counted
+SHOWN_UNFITTED = 3
+
+
+def unfitted_note(result: Any, where: str, train: str | None = None) -> str | None:
+    """The warning for the entities whose model could not be fitted (scores left empty);
+    ``train``: the training file, when one was given.
+
+    >>> from types import SimpleNamespace
+    >>> result = SimpleNamespace(entities=("n1", "n2"), unfitted=(("n2", "too few rows"),))
+    >>> unfitted_note(result, "cpu.csv")  # doctest: +NORMALIZE_WHITESPACE
+    "warning: cpu.csv: 1 of 2 entities not scored, no model could be fitted on their
+    training rows: 'n2' (too few rows); give --train FILE with values for them"
+    """
+    unfitted = tuple(getattr(result, "unfitted", ()))
+    if not unfitted:
+        return None
+    shown = ", ".join(f"{entity!r} ({reason})" for entity, reason in unfitted[:SHOWN_UNFITTED])
+    if len(unfitted) > SHOWN_UNFITTED:
+        shown += f" and {len(unfitted) - SHOWN_UNFITTED} more"
+    remedy = "give --train FILE with values for them" if train is None else \
+        f"give {train} values for them"
+    return (f"warning: {where}: {len(unfitted)} of {len(result.entities)} entities not "
+            f"scored, no model could be fitted on their training rows: {shown}; {remedy}")

@@ -45,13 +45,40 @@ def checked_params(detector: str, params: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, float) and "int" in kinds and "float" not in kinds:
             out[key] = int(value)
     if not get_class(detector).cross_sectional:  # (peers' groups come from the data)
-        from kizashi.detectors.registry import create  # the parameters together: bounds, …
-
-        try:
-            create(detector, **out).clone().reset(1)
-        except (TypeError, ArithmeticError) as error:
-            raise ValueError(f"detector {detector!r}: {error}") from None
+        # the parameters together (bounds, durations, …), the one at fault named
+        problem = _build_problem(detector, out)
+        if problem is not None:
+            raise ValueError(_blamed(detector, params, out, problem))
     return out
+
+
+def _build_problem(detector: str, params: dict[str, Any]) -> str | None:
+    """Why ``detector`` cannot be built (and reset) with ``params``, or None when it can."""
+    from kizashi.detectors.registry import create
+
+    try:
+        create(detector, **params).clone().reset(1)
+    except (TypeError, ValueError, ArithmeticError) as error:
+        return str(error)
+    return None
+
+
+def _blamed(detector: str, given: dict[str, Any], params: dict[str, Any], problem: str) -> str:
+    """``problem`` starting with the ``--param`` at fault: those whose removal alone lets the
+    detector build (``window=5`` under sigma_threshold's default ``min_periods=30``), or, where
+    no single one does, all of them; a detector that needs a parameter not given (no key to
+    blame) keeps its own message.
+
+    >>> _blamed("seasonal_threshold", {"period": "0"}, {"period": "0"}, "must be positive")
+    '--param period=0: must be positive'
+    """
+    if not params:
+        return problem
+    at_fault = [key for key in params
+                if _build_problem(detector, {k: v for k, v in params.items() if k != key})
+                is None] or list(params)
+    shown = ", ".join(f"{key}={given.get(key, params[key])}" for key in at_fault)
+    return f"--param {shown}: {problem}"
 
 
 def option_params(detector: str, items: tuple[str, ...] | list[str]) -> dict[str, Any]:

@@ -164,6 +164,29 @@ def not_empty_path(ctx: click.Context, param: click.Parameter, value: str | None
     return Path(value)
 
 
+def distinct_values(ctx: click.Context | None, param: click.Parameter | None,
+                    values: tuple) -> tuple:
+    """A click callback for a repeatable option: its values, refusing an empty text and a
+    value given twice (a seed scored twice would be counted twice in a benchmark's sums).
+
+    >>> distinct_values(None, None, ("machine-1-1", "machine-1-2"))
+    ('machine-1-1', 'machine-1-2')
+    >>> distinct_values(None, None, (1, 1))
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: 1 is given twice; give each value once
+    """
+    seen: list = []
+    for value in values:
+        if isinstance(value, str) and not value.strip():
+            raise click.BadParameter("is empty; give a value", ctx, param)
+        if value in seen:
+            raise click.BadParameter(f"{value!r} is given twice; give each value once", ctx,
+                                     param)
+        seen.append(value)
+    return tuple(values)
+
+
 def check_writable(path: Path | None, what: str = "file") -> None:
     """Refuse, before any work, an output ``path`` that cannot be written.
 

@@ -51,17 +51,17 @@ def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector:
     allow_pickle=False).
     """
     from kizashi.cli.detector_options import checked_params, naming
-    from kizashi.cli.errors import check_writable
+    from kizashi.cli.errors import OneLineUsageError, check_writable
     from kizashi.detectors.fitted_model import check_fittable, fit_detector, save_fitted
     from kizashi.detectors.registry import DEFAULT_DETECTOR
 
     name = DEFAULT_DETECTOR if detector is None else detector
     check_writable(out_dir, "folder")
-    try:  # options first: a bad one is found before a long read
+    try:  # options first: a bad one is found before a long read (a usage error)
         parsed = checked_params(name, parse_params(params))
         check_fittable(name, parsed)
     except ValueError as error:
-        raise click.ClickException(str(error)) from None
+        raise OneLineUsageError(str(error)) from None
     try:
         frame = read_input(train_file, fmt, on_invalid, "last", None)
         entities = frame.unique_entities()

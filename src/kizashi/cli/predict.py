@@ -54,10 +54,13 @@ def shares_named_pct(frame, limits: dict[str, float]) -> list[str]:
 
 
 def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
-    """``METRIC=VALUE`` options as a dict.
+    """``METRIC=VALUE`` options as a dict; the value is after the last ``=`` (a number has
+    none), so a metric whose name holds one (``job=node``) takes its limit too.
 
     >>> parse_limits(("cpu_temp_c=90", "mem_bytes=6.4e10", "rate( errors_total )=5"))
     {'cpu_temp_c': 90.0, 'mem_bytes': 64000000000.0, 'rate(errors_total)': 5.0}
+    >>> parse_limits(("job=node=3",))
+    {'job=node': 3.0}
     """
     import math
 
@@ -65,7 +68,7 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
 
     limits = {}
     for item in items:
-        metric, sep, value = item.partition("=")
+        metric, sep, value = item.rpartition("=")
         if not sep or not metric.strip() or not value.strip():
             raise click.BadParameter(f"{item!r}: write METRIC=VALUE, e.g. cpu_temp_c=90",
                                      param_hint="--limit")

@@ -55,6 +55,7 @@ from kizashi.data.validation import (
     check_shape,
     clean_names,
     decimal_commas,
+    note_trimmed_together,
     parse_numbers,
     parse_timestamps,
     repeated_text,
@@ -576,17 +577,23 @@ def _labels(cells: np.ndarray, lines: np.ndarray, name: str, report: ValidationR
         trimmed = pd.Series(uniques, dtype=object).str.replace(TRIM, "", regex=True)
         trimmed = trimmed.to_numpy(dtype=object)
         if not (trimmed == "").any():
+            note_trimmed_together(uniques, trimmed, first_lines, name, report, line_label)
             scratch = ValidationReport(report.source)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)
                 cleaned = clean_names(trimmed, first_lines, name, scratch, line_label)
             if not scratch.findings:
                 return cleaned[codes]
-    labels = pd.Series(cells, dtype=object).astype(str).str.replace(TRIM, "", regex=True)
-    labels = labels.to_numpy(dtype=object)
+    raw = pd.Series(cells, dtype=object).astype(str)
+    labels = raw.str.replace(TRIM, "", regex=True).to_numpy(dtype=object)
     empty = np.flatnonzero(labels == "")
     if empty.size:
         raise DataError(f"{report.source}, {line_label} {lines[empty[0]]}: empty {name} name")
+    if distinct is None:  # (the quick path above said it already)
+        codes, uniques = pd.factorize(raw)
+        first = np.unique(codes, return_index=True)[1]  # each name's first cell
+        note_trimmed_together(uniques.to_numpy(dtype=object), labels[first],
+                              np.asarray(lines)[first], name, report, line_label)
     return clean_names(labels, lines, name, report, line_label)
 
 

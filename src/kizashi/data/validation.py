@@ -28,6 +28,8 @@ decimal comma in a ``;``  read as a decimal mark; a column mixing decimal commas
 separated file            and points: error (a ``.`` may group thousands)
 control characters in     written as escapes (``\\x1f``), with a warning naming
 entity/metric/column      the lines; error if that makes two names equal
+a name with and without   read as one (spaces around a name are not part of it),
+spaces around it          with a warning naming both spellings
 ========================  ==========================================================
 
 What a file may hold (kind, size, compression, encoding, delimiter) is checked
@@ -400,6 +402,39 @@ def escape_control(name: str) -> str:
     return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(0)) or
                         (f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
                          else f"\\u{ord(m.group(0)):04x}"), name)
+
+
+def note_trimmed_together(raw: np.ndarray, trimmed: np.ndarray, lines: np.ndarray, what: str,
+                          report: ValidationReport, line_label: str = "line") -> None:
+    """Warn when distinct names became one when trimmed (``"n1"`` and ``" n1 "``).
+
+    ``raw``: distinct names as written; ``trimmed``: each without surrounding space;
+    ``lines``: the line where each is first seen.
+
+    >>> import warnings
+    >>> report = ValidationReport("x.csv")
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     note_trimmed_together(np.array(["n1", " n1"], dtype=object),
+    ...                           np.array(["n1", "n1"], dtype=object), np.array([2, 3]),
+    ...                           "entity", report)
+    >>> report.kinds()
+    ['names trimmed together']
+    """
+    import pandas as pd
+
+    codes, names = pd.factorize(pd.Series(np.asarray(trimmed, dtype=object), dtype=object))
+    counts = np.bincount(codes, minlength=len(names))
+    if (counts <= 1).all():
+        return
+    merged = np.flatnonzero(counts[codes] > 1)  # the raw names that share a trimmed one
+    first = merged[codes[merged] == codes[merged[0]]][:2]
+    touched = np.unique(np.asarray(lines)[merged])
+    report.add("names trimmed together",
+               f"{int((counts > 1).sum())} {what} name(s) written with and without "
+               f"surrounding spaces ({describe_lines(touched, line_label)}) read as one, e.g. "
+               f"{raw[first[0]]!r} and {raw[first[1]]!r} as {names[codes[first[0]]]!r} "
+               "(spaces around a name are not part of it)", touched)
 
 
 def clean_names(names: np.ndarray, lines: np.ndarray, what: str, report: ValidationReport,

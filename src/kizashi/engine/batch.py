@@ -50,7 +50,8 @@ from kizashi.engine.decider import Decider
 from kizashi.engine.runs_kernel import count_runs, fill_runs
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
 
-__all__ = ["FIT_FRACTION", "FrameResult", "Incident", "incidents", "score_frame"]
+__all__ = ["FIT_FRACTION", "FrameResult", "Incident", "UnfittedError", "incidents",
+           "nothing_fitted", "score_frame"]
 
 #: Share of a file a detector that needs training is fitted on when no training file is given.
 FIT_FRACTION = 0.3
@@ -140,6 +141,9 @@ class FrameResult:
     #: with ``bands=True`` (None otherwise)
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
+    #: (entity, reason) of each entity whose model a multivariate detector could not fit
+    #: (too few training rows with values): its scores are empty, the others scored
+    unfitted: tuple[tuple[str, str], ...] = ()
 
     def to_long(self):
         """A pandas DataFrame: timestamp, entity, metric, detector, score, is_anomaly."""
@@ -164,16 +168,27 @@ def _groups(frame: SeriesFrame, multivariate: bool) -> Iterator[list[int]]:
         yield [j for j, e in enumerate(frame.entities) if e == entity]
 
 
+class UnfittedError(ValueError):
+    """A detector's model could not be fitted on a group's training rows (too few values)."""
+
+
 def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = None, *,
                 decision: dict[str, Any] | None = None, train: SeriesFrame | None = None,
                 fit_fraction: float = FIT_FRACTION, progress: bool = False,
-                explain: bool = False, bands: bool = False) -> FrameResult:
+                explain: bool = False, bands: bool = False,
+                partial: bool = False) -> FrameResult:
     """Run detector ``name`` over every series of ``frame`` and decide (see the module docs).
 
     ``decision`` holds :class:`~kizashi.engine.decider.Decider` parameters
     (``calibration``, ``cutoff``, ``min_steps``, ...). ``explain`` keeps a
     multivariate detector's per-input attribution (``FrameResult.attribution``);
     ``bands`` keeps a univariate detector's normal band (``FrameResult.lower``/``upper``).
+
+    An entity whose model a multivariate detector cannot fit (a node that starts after
+    the training rows, or has no values in them) gets empty scores and is listed in
+    ``FrameResult.unfitted``; when no entity can be fitted that is a ``ValueError``
+    (naming the entity), unless ``partial`` (a part of a frame scored on a Dask worker,
+    the whole judged when the parts are joined).
     """
     params = dict(params or {})
     decision = dict(decision or {})
@@ -184,13 +199,25 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
                          f"{', '.join(f'{e}/{m}' for e, m in missing) or 'order differs'}")
     t = frame.epoch_seconds
     parts = []
+    unfitted: list[tuple[str, str]] = []
     for group in _groups(frame, probe.multivariate):
-        parts.append(_score_group(frame, group, name, params, decision, train, fit_fraction, t,
-                                  progress, explain, bands))
+        try:
+            parts.append(_score_group(frame, group, name, params, decision, train,
+                                      fit_fraction, t, progress, explain, bands))
+        except UnfittedError as error:
+            unfitted.append((frame.entities[group[0]], str(error)))
+            parts.append(_unfitted_part(frame.n_times, len(group)))
+    if unfitted and len(unfitted) == len(parts) and not partial:
+        raise nothing_fitted(unfitted)
+    fitted = [p for p in parts if p[5] is not None]
+    shared = np.unique(np.concatenate([p[4] for p in fitted])) if fitted else np.zeros(0)
+    if unfitted and len(shared) == 1:  # one cutoff for all (not per-entity quantiles)
+        parts = [p if p[5] is not None else (*p[:4], np.full(1, shared[0]), *p[5:])
+                 for p in parts]
     scores, levels, active, learning = (
         parts[0][k] if len(parts) == 1 else np.hstack([p[k] for p in parts]) for k in range(4))
     cutoffs = np.concatenate([p[4] for p in parts])
-    calibration = parts[0][5] if parts else "none"
+    calibration = fitted[0][5] if fitted and fitted[0][5] is not None else "none"
     attribution = np.hstack([p[6] for p in parts]) if explain and probe.multivariate and parts \
         else None
     if probe.multivariate:
@@ -208,7 +235,26 @@ def score_frame(frame: SeriesFrame, name: str, params: dict[str, Any] | None = N
     upper = np.hstack([b[1] for b in band]) if band and band[0] is not None else None
     return FrameResult(frame.timestamps, entities, metrics, values, scores, levels, cutoffs,
                        active, learning, name, params, calibration, labels,
-                       incidents(active, levels), attribution, lower, upper)
+                       incidents(active, levels), attribution, lower, upper, tuple(unfitted))
+
+
+def nothing_fitted(unfitted: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> ValueError:
+    """The error of a run in which no entity's model could be fitted: the first's reason.
+
+    >>> str(nothing_fitted([("n1", "too few rows"), ("n2", "too few rows")]))
+    "no entity's model could be fitted (entity 'n1': too few rows)"
+    """
+    entity, reason = unfitted[0]
+    return ValueError(reason if len(unfitted) == 1 else
+                      f"no entity's model could be fitted (entity {entity!r}: {reason})")
+
+
+def _unfitted_part(n_times: int, n_inputs: int) -> tuple[Any, ...]:
+    """A group's output with no model: empty scores and levels, no alert, not learning."""
+    empty = np.full((n_times, 1), np.nan)
+    none = np.zeros((n_times, 1), dtype=bool)
+    return (empty, empty.copy(), none, none.copy(), np.full(1, np.nan), None,
+            np.full((n_times, n_inputs), np.nan), None)
 
 
 def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[str, Any],
@@ -226,14 +272,23 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     start = 0
     if detector.requires_training or train is not None:  # a training file is always used
         if train is not None:
-            detector.fit(train.values[:, group], train.epoch_seconds)
+            rows, times = train.values[:, group], train.epoch_seconds
         else:
             start = max(int(fit_fraction * frame.n_times), 1)
             if start >= frame.n_times:
                 raise ValueError(f"{frame.name or 'the data'}: {frame.n_times} rows are too few "
                                  f"to fit {name!r} on {fit_fraction:.0%} and score the rest; "
                                  f"give a training file")
-            detector.fit(block[:start], t[:start])
+            rows, times = block[:start], t[:start]
+        try:  # (the parameters were checked: a failure is about these rows, too few values)
+            detector.fit(rows, times)
+        except ValueError as error:
+            reason = str(error)
+            if train is not None and train.name and train.name not in reason:
+                reason = f"{train.name}: {reason}"  # the training file's fault: named first
+            if detector.multivariate:  # one entity's model: the others may still be fitted
+                raise UnfittedError(reason) from None
+            raise ValueError(reason) from None
     n_out = 1 if detector.multivariate else len(group)
     attribution = None
     if explain and detector.multivariate:  # from the fitted state, before the stream learns

@@ -42,7 +42,13 @@ import numpy as np
 
 from kizashi.data.frame import SeriesFrame
 from kizashi.detectors.registry import create
-from kizashi.engine.batch import FIT_FRACTION, FrameResult, incidents, score_frame
+from kizashi.engine.batch import (
+    FIT_FRACTION,
+    FrameResult,
+    incidents,
+    nothing_fitted,
+    score_frame,
+)
 
 __all__ = ["connect", "join_results", "partition_columns", "score_files_distributed",
            "score_frame_distributed"]
@@ -103,9 +109,20 @@ def join_results(frame: SeriesFrame, parts: Sequence[tuple[list[int], FrameResul
         cutoffs[where] = result.cutoffs
         for k, j in enumerate(where):
             entities[j], metrics[j] = result.entities[k], result.metrics[k]
+    unfitted = tuple(item for _, result in parts for item in result.unfitted)
+    if unfitted and len(unfitted) == n_out and entity_level:  # as score_frame on the whole
+        raise nothing_fitted(unfitted)
+    fitted = next((result for _, result in parts
+                   if len(result.unfitted) < len(result.entities)), first)
+    if unfitted and entity_level:  # their cutoff as the others' when all share one
+        lost = np.isin(np.asarray(entities, dtype=object), [e for e, _ in unfitted])
+        shared = np.unique(cutoffs[~lost])
+        if len(shared) == 1:
+            cutoffs[lost] = shared[0]
     return FrameResult(first.timestamps, tuple(entities), tuple(metrics), values, scores,
                        levels, cutoffs, flags, learning, first.detector, first.params,
-                       first.calibration, labels, incidents(flags, levels))
+                       fitted.calibration, labels, incidents(flags, levels),
+                       unfitted=unfitted)
 
 
 def _partitions(frame: SeriesFrame, name: str, params: dict[str, Any], n_parts: int
@@ -121,7 +138,7 @@ def _score_part(frame: SeriesFrame, name: str, params: dict[str, Any],
                 fit_fraction: float) -> FrameResult:
     """One partition through the engine (runs on a worker)."""
     return score_frame(frame, name, params, decision=decision, train=train,
-                       fit_fraction=fit_fraction)
+                       fit_fraction=fit_fraction, partial=True)
 
 
 def score_frame_distributed(frame: SeriesFrame, name: str, params: dict[str, Any] | None = None,

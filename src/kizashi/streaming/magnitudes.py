@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ORDINARY", "magnitude_factors"]
+__all__ = ["ORDINARY", "magnitude_factors", "unit_scaled"]
 
 #: Series whose largest magnitude lies in ``[1 / ORDINARY, ORDINARY]`` are left as they are:
 #: 2⁴⁰⁰ ≈ 2.6e120, so squares and sums of squares over any window stay far from overflow
@@ -44,3 +44,35 @@ def magnitude_factors(values: np.ndarray) -> np.ndarray:
     # 2^(1-e), within the normal floats (the largest magnitudes then land in [1, 4), a
     # subnormal one above 2^-52)
     return np.where(extreme, np.ldexp(1.0, np.clip(1 - exponent, -1022, 1023)), 1.0)
+
+
+def unit_scaled(state: dict, values: np.ndarray) -> np.ndarray:
+    """``values`` (time, series) of a streaming detector whose score does not depend on the
+    unit, each series multiplied by its power of two (:func:`magnitude_factors` of its first
+    non-zero finite value, kept in ``state["factor"]``: NaN until then, 1 for an ordinary
+    series and for a state saved before the factor was kept). Scaling by a power of two is
+    exact, so a series of ordinary magnitude is scored bit for bit as before, and one of
+    1e300 as its shape at about 1 instead of through squares that overflow; step by step
+    and in one batch the factor is the same (the first value's).
+
+    >>> state = {"n_series": 2, "factor": np.full(2, np.nan)}
+    >>> scaled = unit_scaled(state, np.array([[0.0, 50.0], [3e300, 51.0]]))
+    >>> scaled[0, 0], bool(1.0 <= scaled[1, 0] < 2.0), scaled[:, 1].tolist()
+    (np.float64(0.0), True, [50.0, 51.0])
+    """
+    factor = state.get("factor")
+    if factor is None:  # saved before extreme magnitudes were scaled: its unit kept
+        factor = state["factor"] = np.ones(values.shape[1])
+    unset = np.isnan(factor)
+    if unset.any():
+        block = values[:, unset]
+        seen = np.isfinite(block) & (block != 0.0)
+        found = seen.any(axis=0)
+        if found.any():
+            first = block[seen.argmax(axis=0), np.arange(block.shape[1])][found]
+            columns = np.flatnonzero(unset)[found]
+            factor[columns] = magnitude_factors(first[None, :])
+    scale = np.where(np.isnan(factor), 1.0, factor)
+    if (scale == 1.0).all():
+        return values
+    return values * scale

@@ -8,6 +8,7 @@ import numpy as np
 
 from kizashi.detectors.base import Detector
 from kizashi.state import State
+from kizashi.streaming.magnitudes import unit_scaled
 from kizashi.streaming.moving_sum import MovingSum
 from kizashi.streaming.sdar import SDAR
 
@@ -152,9 +153,12 @@ class ChangeFinder(Detector):
             "window1": window1.init(n_series),
             "stage2": second.init(n_series),
             "window2": window2.init(n_series),
+            # each series' unit, from its first non-zero value (unit_scaled)
+            "factor": np.full(n_series, np.nan),
         }
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
+        x = unit_scaled(state, x[None, :])[0]  # a series of 1e300 as at 1 (no overflow)
         first, second, window1, window2 = self._parts()
         compat = self.compat is not None
         ok = ~np.isnan(x)
@@ -184,6 +188,7 @@ class ChangeFinder(Detector):
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
         from kizashi.detectors.changepoint import change_finder_kernel as kernel
 
+        values = unit_scaled(state, values)  # a series of 1e300 as at 1 (no overflow)
         if kernel.HAVE_NUMBA:
             return self._compiled(kernel, state, values)
         out = np.full(values.shape, np.nan)

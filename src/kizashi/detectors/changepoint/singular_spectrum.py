@@ -11,6 +11,7 @@ from kizashi.detectors.base import Detector
 from kizashi.detectors.changepoint.jit import HAVE_NUMBA
 from kizashi.state import State
 from kizashi.streaming.hankel import HankelHistory
+from kizashi.streaming.magnitudes import unit_scaled
 from kizashi.streaming.robust import ABSOLUTE_FLOOR, RELATIVE_FLOOR
 
 __all__ = ["KEK_PARAMS", "KEK_THRESHOLD", "SingularSpectrumTransform"]
@@ -340,7 +341,9 @@ class SingularSpectrumTransform(Detector):
     # ---------------------------------------------------------------- state
     def _init_state(self, n_series: int) -> State:
         c = self._config()
-        state: State = {"n_series": n_series, "count": np.zeros(n_series, dtype=np.int64)}
+        # "factor": each series' unit, from its first non-zero value (unit_scaled)
+        state: State = {"n_series": n_series, "count": np.zeros(n_series, dtype=np.int64),
+                        "factor": np.full(n_series, np.nan)}
         if self.solver == "exact":
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["bases"] = np.zeros((n_series, c["g"], c["w"], c["q"]))
@@ -378,6 +381,7 @@ class SingularSpectrumTransform(Detector):
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         self._upgrade(state)
+        x = unit_scaled(state, x[None, :])[0]  # a series of 1e300 as at 1 (no overflow)
         out = np.full(x.shape, np.nan)
         rows = np.flatnonzero(~np.isnan(x))
         if rows.size == x.size:
@@ -390,6 +394,7 @@ class SingularSpectrumTransform(Detector):
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
         self._upgrade(state)
+        values = unit_scaled(state, values)  # a series of 1e300 as at 1 (no overflow)
         out = np.full(values.shape, np.nan)
         missing = np.isnan(values)
         clean = np.flatnonzero(~missing.any(axis=0))

@@ -9,6 +9,7 @@ import numpy as np
 from kizashi.detectors.base import Detector
 from kizashi.detectors.pattern.discord_kernel import discord_scores
 from kizashi.state import State
+from kizashi.streaming.magnitudes import unit_scaled
 
 
 class DiscordDetector(Detector):
@@ -97,12 +98,15 @@ class DiscordDetector(Detector):
                 "count": np.zeros(n_series, dtype=np.int64),
                 "mean": np.zeros(n_series), "m2": np.zeros(n_series),
                 "low": np.full(n_series, np.nan), "high": np.full(n_series, np.nan),
-                "wild": np.zeros(n_series, dtype=bool)}
+                "wild": np.zeros(n_series, dtype=bool),
+                # each series' unit, from its first non-zero value (unit_scaled)
+                "factor": np.full(n_series, np.nan)}
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._score_batch(state, x[None, :], None)[0]
 
     def _score_batch(self, state: State, values: np.ndarray, t: np.ndarray | None) -> np.ndarray:
+        values = unit_scaled(state, np.asarray(values, dtype=float))  # 1e300: as at 1
         return discord_scores(np.ascontiguousarray(values, dtype=float), state["tail"],
                               state["count"], state["mean"], state["m2"], state["low"],
                               state["high"], state["wild"], int(self.window),
