@@ -49,6 +49,11 @@ def magnitude_factors(values: np.ndarray, smallest: float = 1.0 / ORDINARY,
     values = np.asarray(values, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
+    # the common case first, in one pass: every series ordinary (NaN ignored; an inf
+    # is not ordinary, and goes the long way, where it is ignored)
+    quick = np.fmax.reduce(np.abs(values), axis=0, initial=0.0)
+    if ((quick <= largest_kept) & ((quick >= smallest) | (quick == 0.0))).all():
+        return np.ones(values.shape[1])
     magnitude = np.where(np.isfinite(values), np.abs(values), 0.0)
     largest = magnitude.max(axis=0, initial=0.0)
     extreme = (largest > largest_kept) | ((largest > 0.0) & (largest < smallest))
