@@ -2,16 +2,19 @@
 another version) into values the detector cannot run with: refused when the folder is
 loaded, in one line saying to fit again — not at the first step of the daemon serving it.
 
-The params are not part of the ``model_key`` (which guards the arrays), so before, such
-a folder loaded, ``kizashi watch --check`` said ``ok``, and every tick then failed with
-"internal error (ValueError: invalid literal for int() …)". The odd values are generated
-per parameter kind (text for a count, a negative window, an unknown choice, a bogus time
-zone, null, a huge count); values the detector runs with stay loadable.
+The params were not part of the ``model_key`` (which guarded the arrays only), so before,
+such a folder loaded, ``kizashi watch --check`` said ``ok``, and every tick then failed
+with "internal error (ValueError: invalid literal for int() …)". The odd values are
+generated per parameter kind (text for a count, a negative window, an unknown choice, a
+bogus time zone, null, a huge count). Since the fitted params are kept in ``model.npz``
+(under the ``model_key``), a value the detector would run with but that differs from the
+fit is refused too; the family of edited counts is in ``test_fitted_model_params.py``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -86,10 +89,19 @@ watches:
         assert "internal error" not in result.output
 
 
-@pytest.mark.parametrize(("key", "value"), [("window", 2016), ("hold", 3), ("timezone", "UTC")])
-def test_params_the_detector_runs_with_stay_loadable(folder, tmp_path, key, value):
+@pytest.mark.parametrize(("key", "value"), [("window", 2016), ("hold", 3), ("timezone", None)])
+def test_params_rewritten_as_fitted_stay_loadable(folder, tmp_path, key, value):
     detector, _ = load_fitted(edited(folder, tmp_path, key, value))
     assert detector.get_params()[key] == value
+
+
+@pytest.mark.parametrize(("key", "value"), [("window", 2015), ("hold", 4), ("timezone", "UTC")])
+def test_params_the_detector_runs_with_but_not_fitted_with_are_refused(folder, tmp_path, key,
+                                                                         value):
+    copy = edited(folder, tmp_path, key, value)
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(copy / RECORD))}: params {key} is "
+                                         rf".*fitted with .*fit again$"):
+        load_fitted(copy)
 
 
 @pytest.mark.parametrize(("param", "value"), [("timezone", "Mars/Base"), ("timezone", "+99:00")])

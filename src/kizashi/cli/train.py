@@ -17,8 +17,12 @@ import click
               help="Override the config's device (auto: CUDA when present).")
 @click.option("--epochs", type=int, default=None, help="Override the config's epochs.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--max-memory", default=None, metavar="SIZE",
+              help="The most memory the run may take (8GiB, 512MB; default: the config's "
+                   "max_memory, else 3/4 of this machine's): a run estimated above it is "
+                   "refused before it allocates.")
 def train(config: str, out_dir: str | None, resume: bool, device: str | None,
-          epochs: int | None, no_progress: bool) -> None:
+          epochs: int | None, no_progress: bool, max_memory: str | None) -> None:
     """Train the model CONFIG (YAML/TOML) describes; writes OUT/model.pt, OUT/config.json,
     OUT/curves.csv and OUT/curves.png. Run it under
     ``torchrun --nproc_per_node=N -m kizashi.train CONFIG --out DIR`` for data parallelism.
@@ -31,6 +35,10 @@ def train(config: str, out_dir: str | None, resume: bool, device: str | None,
         overrides = {k: v for k, v in (("device", device), ("epochs", epochs)) if v is not None}
         if overrides:
             run = run.with_values(overrides)
+        if max_memory is not None:
+            from kizashi.dl.memory import parse_bytes
+
+            run.max_memory = parse_bytes(max_memory, "--max-memory")
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     out_dir = out_dir or run.out

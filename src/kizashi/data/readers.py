@@ -55,7 +55,8 @@ from kizashi.data.validation import (
     check_shape,
     clean_names,
     decimal_commas,
-    note_trimmed_together,
+    merge_spellings,
+    name_key,
     parse_numbers,
     parse_timestamps,
     repeated_text,
@@ -172,12 +173,13 @@ def read_table(path: str | Path, header: bool = True,
         raise DataError(f"{path}: no data rows (only a header)" if header else
                         f"{path}: no data rows")
     if header:
+        spelled = list(names)
         names = [TRIM.sub("", name) for name in names]
         from kizashi.data.index_columns import name_counter_columns
 
         unnamed = [i for i, name in enumerate(names) if not name]
         names = name_counter_columns(names, cells)  # a to_csv index: pandas' name for it
-        _check_header(path, names, reference_line)
+        _check_header(path, names, reference_line, spelled)
         columns: list[Any] = names
     else:
         columns = list(range(len(names)))
@@ -339,8 +341,9 @@ def _ragged(path: Path, line: int, row: list[str], names: list[str], reference_l
     return message
 
 
-def _check_header(path: Path, names: list[str], line: int) -> None:
-    seen: dict[str, int] = {}
+def _check_header(path: Path, names: list[str], line: int,
+                  spelled: list[str] | None = None) -> None:
+    """Every column named, and no two names the same (:func:`same_column_names`)."""
     for i, name in enumerate(names, start=1):
         if not name:
             why = ("a row index, as pandas' to_csv writes by default? Write with index=False"
@@ -348,11 +351,42 @@ def _check_header(path: Path, names: list[str], line: int) -> None:
                    else "a delimiter twice?")
             raise DataError(f"{path}, line {line}: column {i} of the header has no name; name "
                             f"every column ({why})")
-        if name in seen:
-            raise DataError(f"{path}, line {line}: column name {name!r} appears twice in the "
-                            f"header (columns {seen[name]} and {i}); give each column its own "
-                            f"name")
-        seen[name] = i
+    clash = same_column_names(names if spelled is None else spelled)
+    if clash:
+        raise DataError(f"{path}, line {line}: {clash}")
+
+
+def same_column_names(spelled: list[str], numbers: list[int] | None = None) -> str | None:
+    """Why two of the header names ``spelled`` (as written) are one column, or None;
+    ``numbers`` are the columns' numbers in the file (1, 2, … by default).
+
+    Names are compared by :func:`~kizashi.data.validation.name_key`: two spellings that
+    differ only in the white space around them or in Unicode form (NFC/NFD) are one name,
+    said naming both; names that differ in case are two.
+
+    >>> print(same_column_names(["timestamp", "cpu", "cpu\\u00a0"]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    columns 2 ('cpu') and 3 ('cpu\\xa0') differ only in the white space around them, so
+    both name the column 'cpu'; give each column its own name
+    >>> same_column_names(["timestamp", "cpu", "CPU"]) is None
+    True
+    """
+    from kizashi.data.validation import _how_they_differ, spelling
+
+    numbers = list(range(1, len(spelled) + 1)) if numbers is None else numbers
+    seen: dict[str, int] = {}
+    for i, name in enumerate(spelled):
+        j = seen.setdefault(name_key(name), i)
+        if j == i:
+            continue
+        if spelled[j] == name:
+            return (f"column name {TRIM.sub('', name)!r} appears twice in the header (columns "
+                    f"{numbers[j]} and {numbers[i]}); give each column its own name")
+        first, second = spelling(spelled[j], name)
+        return (f"columns {numbers[j]} ({first}) and {numbers[i]} ({second}) differ only in "
+                f"{_how_they_differ(spelled[j], name)}, so both name the column "
+                f"{TRIM.sub('', spelled[j])!r}; give each column its own name")
+    return None
 
 
 def detect_format(columns: list[str]) -> str:
@@ -577,24 +611,24 @@ def _labels(cells: np.ndarray, lines: np.ndarray, name: str, report: ValidationR
         trimmed = pd.Series(uniques, dtype=object).str.replace(TRIM, "", regex=True)
         trimmed = trimmed.to_numpy(dtype=object)
         if not (trimmed == "").any():
-            note_trimmed_together(uniques, trimmed, first_lines, name, report, line_label)
             scratch = ValidationReport(report.source)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DataWarning)
                 cleaned = clean_names(trimmed, first_lines, name, scratch, line_label)
             if not scratch.findings:
-                return cleaned[codes]
-    raw = pd.Series(cells, dtype=object).astype(str)
-    labels = raw.str.replace(TRIM, "", regex=True).to_numpy(dtype=object)
+                return merge_spellings(uniques, cleaned, first_lines, name, report,
+                                       line_label)[codes]
+    labels = pd.Series(cells, dtype=object).astype(str).str.replace(TRIM, "", regex=True)
+    labels = labels.to_numpy(dtype=object)
     empty = np.flatnonzero(labels == "")
     if empty.size:
         raise DataError(f"{report.source}, {line_label} {lines[empty[0]]}: empty {name} name")
-    if distinct is None:  # (the quick path above said it already)
-        codes, uniques = pd.factorize(raw)
-        first = np.unique(codes, return_index=True)[1]  # each name's first cell
-        note_trimmed_together(uniques.to_numpy(dtype=object), labels[first],
-                              np.asarray(lines)[first], name, report, line_label)
-    return clean_names(labels, lines, name, report, line_label)
+    labels = clean_names(labels, lines, name, report, line_label)
+    # spellings of one name (white space around it, Unicode form) made one, and said
+    codes, uniques = pd.factorize(pd.Series(cells, dtype=object).astype(str).to_numpy())
+    first = np.unique(codes, return_index=True)[1]
+    return merge_spellings(np.asarray(uniques, dtype=object), labels[first],
+                           np.asarray(lines)[first], name, report, line_label)[codes]
 
 
 def _series_codes(entities: np.ndarray, metrics: np.ndarray,
@@ -622,11 +656,9 @@ def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
 
         parquet = pq.ParquetFile(path)
         names = list(parquet.schema_arrow.names)
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                raise DataError(f"{path}: column name {name!r} appears twice (columns "
-                                f"{names.index(name) + 1} and {i + 1}); give each column its "
-                                f"own name")
+        clash = same_column_names([str(name) for name in names])
+        if clash:
+            raise DataError(f"{path}: {clash}")
         for field in parquet.schema_arrow:  # lists, records, maps: no cell is one number
             if pa_types.is_nested(field.type):
                 raise DataError(f"{path}: column {field.name!r} holds {field.type} values, "
@@ -645,7 +677,7 @@ def _read_parquet(path: Path) -> tuple[Any, np.ndarray]:
         table = table.reset_index()  # a named index (e.g. the time) is a column
     if table.empty:
         raise DataError(f"{path}: no data rows")
-    table.columns = [str(c) for c in table.columns]
+    table.columns = [TRIM.sub("", str(c)) for c in table.columns]  # as a CSV header's
     return table.reset_index(drop=True), np.arange(len(table)) + 1
 
 

@@ -28,8 +28,10 @@ decimal comma in a ``;``  read as a decimal mark; a column mixing decimal commas
 separated file            and points: error (a ``.`` may group thousands)
 control characters in     written as escapes (``\\x1f``), with a warning naming
 entity/metric/column      the lines; error if that makes two names equal
-a name with and without   read as one (spaces around a name are not part of it),
-spaces around it          with a warning naming both spellings
+names that differ only    one name (the first spelling seen, trimmed), with a warning
+in white space around     naming both spellings and their lines (long form); two
+them or in Unicode form   header columns: error naming both. Case is kept: ``node1``
+(NFC/NFD)                 and ``Node1`` are two names (:func:`name_key`)
 ========================  ==========================================================
 
 What a file may hold (kind, size, compression, encoding, delimiter) is checked
@@ -40,6 +42,7 @@ first, in :mod:`kizashi.data.sniffing`; row shape and header names in
 from __future__ import annotations
 
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -404,37 +407,90 @@ def escape_control(name: str) -> str:
                          else f"\\u{ord(m.group(0)):04x}"), name)
 
 
-def note_trimmed_together(raw: np.ndarray, trimmed: np.ndarray, lines: np.ndarray, what: str,
-                          report: ValidationReport, line_label: str = "line") -> None:
-    """Warn when distinct names became one when trimmed (``"n1"`` and ``" n1 "``).
+def name_key(name: str) -> str:
+    """What two entity, metric or column names are compared by: the name without the white
+    space around it (:data:`TRIM`: spaces, tabs, no-break spaces, …) and in Unicode's
+    composed form (NFC), so that ``" node1"``, ``"node1\\t"`` and ``"node1"`` are one name,
+    as are ``"café"`` written with ``é`` or with ``e`` and a combining accent. Case is kept:
+    ``"node1"`` and ``"Node1"`` are two names (Prometheus and most systems tell them apart).
 
-    ``raw``: distinct names as written; ``trimmed``: each without surrounding space;
-    ``lines``: the line where each is first seen.
+    >>> name_key(" node1\\t") == name_key("node1\\u00a0") == "node1"
+    True
+    >>> name_key("cafe\\u0301") == name_key("caf\\u00e9"), name_key("Node1") == "node1"
+    (True, False)
+    """
+    trimmed = TRIM.sub("", name)
+    return trimmed if trimmed.isascii() else unicodedata.normalize("NFC", trimmed)
+
+
+def _how_they_differ(a: str, b: str) -> str:
+    """What sets two spellings of one name (equal :func:`name_key`) apart, in words."""
+    if TRIM.sub("", a) == TRIM.sub("", b):
+        return "the white space around them"
+    if unicodedata.normalize("NFC", a) == unicodedata.normalize("NFC", b):
+        return "their Unicode form (NFC/NFD)"
+    return "the white space around them and their Unicode form (NFC/NFD)"
+
+
+def spelling(a: str, b: str) -> tuple[str, str]:
+    """Two spellings of one name, quoted so that they can be told apart: with escapes
+    (``ascii``) when they differ in Unicode form and would print alike.
+
+    >>> spelling("node1", " node1"), spelling("caf\\u00e9", "cafe\\u0301")
+    (("'node1'", "' node1'"), ("'caf\\\\xe9'", "'cafe\\\\u0301'"))
+    """
+    if TRIM.sub("", a) == TRIM.sub("", b):  # (white space only: repr shows what differs)
+        return repr(a), repr(b)
+    return ascii(a), ascii(b)
+
+
+def merge_spellings(raw: np.ndarray, names: np.ndarray, lines: np.ndarray, what: str,
+                    report: ValidationReport, line_label: str = "line") -> np.ndarray:
+    r"""``names`` (the distinct ``raw`` spellings, cleaned) with spellings of one name made one.
+
+    Two spellings are one name when their :func:`name_key` is equal (they differ only in
+    white space around them or in Unicode form): each takes the name of the first one seen
+    (``raw`` is in order of appearance, ``lines`` the line each is first seen on), and the
+    report says so in one warning naming both spellings and their lines, instead of the
+    rows merging in silence (and then showing as duplicate timestamps of one series).
 
     >>> import warnings
-    >>> report = ValidationReport("x.csv")
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     note_trimmed_together(np.array(["n1", " n1"], dtype=object),
-    ...                           np.array(["n1", "n1"], dtype=object), np.array([2, 3]),
-    ...                           "entity", report)
-    >>> report.kinds()
-    ['names trimmed together']
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     out = merge_spellings(np.array(["node1", " node1"], dtype=object),
+    ...                           np.array(["node1", "node1"], dtype=object),
+    ...                           np.array([2, 3]), "entity", ValidationReport("x.csv"))
+    >>> out.tolist(), str(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    (['node1', 'node1'], "x.csv: entity names 'node1' (line 2) and ' node1' (line 3) differ
+    only in the white space around them: read as one entity, 'node1' (names are compared
+    without the white space around them and in Unicode's composed form, NFC; case counts)")
     """
-    import pandas as pd
-
-    codes, names = pd.factorize(pd.Series(np.asarray(trimmed, dtype=object), dtype=object))
-    counts = np.bincount(codes, minlength=len(names))
-    if (counts <= 1).all():
-        return
-    merged = np.flatnonzero(counts[codes] > 1)  # the raw names that share a trimmed one
-    first = merged[codes[merged] == codes[merged[0]]][:2]
-    touched = np.unique(np.asarray(lines)[merged])
-    report.add("names trimmed together",
-               f"{int((counts > 1).sum())} {what} name(s) written with and without "
-               f"surrounding spaces ({describe_lines(touched, line_label)}) read as one, e.g. "
-               f"{raw[first[0]]!r} and {raw[first[1]]!r} as {names[codes[first[0]]]!r} "
-               "(spaces around a name are not part of it)", touched)
+    names = np.asarray(names, dtype=object)
+    if len(raw) < 2:
+        return names
+    keys = [name_key(str(n)) for n in names]
+    if len(set(keys)) == len(keys):
+        return names
+    first: dict[str, int] = {}
+    merged: list[tuple[int, int]] = []
+    out = names.copy()
+    for i, key in enumerate(keys):
+        j = first.setdefault(key, i)
+        if j != i:
+            merged.append((j, i))
+            out[i] = names[j]
+    if merged:
+        j, i = merged[0]
+        more = f" ({len(merged) - 1} more such spelling(s))" if len(merged) > 1 else ""
+        first, second = spelling(str(raw[j]), str(raw[i]))
+        report.add("names merged",
+                   f"{what} names {first} ({line_label} {lines[j]}) and {second} "
+                   f"({line_label} {lines[i]}) differ only in "
+                   f"{_how_they_differ(str(raw[j]), str(raw[i]))}: read as one {what}, "
+                   f"{names[j]!r}{more} (names are compared without the white space around "
+                   "them and in Unicode's composed form, NFC; case counts)",
+                   np.asarray([lines[k] for pair in merged for k in pair]))
+    return out
 
 
 def clean_names(names: np.ndarray, lines: np.ndarray, what: str, report: ValidationReport,

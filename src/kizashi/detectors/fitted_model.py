@@ -14,7 +14,18 @@ The folder holds two files:
   ``model_key`` (a hash of the saved state) and ``tree`` (the state's
   structure, with each array replaced by its name in ``model.npz``);
 * ``model.npz`` — the state's arrays, read with ``allow_pickle=False``: the
-  file can hold numbers only, never code.
+  file can hold numbers only, never code; and a copy of the record's ``params`` and
+  ``features`` as they were fitted (``__fitted__``, UTF-8 JSON bytes), so that the
+  ``model_key`` covers them too.
+
+``config.json`` stays readable and editable, but a parameter edited by hand no longer
+loads silently: :func:`load_fitted` refuses, in one line naming the file and the
+parameter, any params or features that differ from those fitted (a window of 288 edited
+to 288.0, 288.5, 289, true or "288"), and checks every parameter as ``--param`` would
+(a float or a bool where a whole number belongs, a negative or out-of-range count,
+a quoted number) before the detector's own validation steps it. A folder written
+before the copy was kept (its ``model_key`` covers the state only) is still loaded,
+with these checks of the params alone.
 
 Both are written under temporary names and renamed into place, ``model.npz``
 first: a fit killed half way leaves the previous model whole or a ``config.json``
@@ -60,6 +71,8 @@ ARRAYS = "model.npz"
 #: The state key that names the fitted model (as a trained network's ``weights_key``).
 KEY = "weights_key"
 _ARRAY = "__array__"
+#: The array of ``model.npz`` that keeps the fitted ``params`` and ``features`` (JSON bytes).
+FITTED = "__fitted__"
 
 
 def is_fitted(record: Any) -> bool:
@@ -120,15 +133,21 @@ def save_fitted(detector: Detector, out_dir: str | os.PathLike[str], features: l
                          f"{state.get('n_series')} inputs")
     # a model that cannot step is never written (e.g. a bogus timezone the fit never read)
     _check_steps(detector, str(out_dir), why="check the detector's parameters (--param)")
+    params = to_json_safe(detector.get_params())
+    _check_params(type(detector), params, "the detector's parameter",
+                  why="check the detector's parameters (--param)")
     arrays: dict[str, np.ndarray] = {}
     tree = _flatten(state, (), arrays)
+    if FITTED in arrays:
+        raise ValueError(f"the detector's state holds an array named {FITTED!r}")
+    arrays[FITTED] = _fitted_bytes(params, list(features))
     key = _model_key(tree, arrays)
     from kizashi.detectors.registry import DETECTORS
 
     network = next((n for n, target in DETECTORS.items()
                     if target.endswith(":" + type(detector).__name__)), type(detector).__name__)
     record = {"format": FORMAT, "network": network, "detector": type(detector).__name__,
-              "params": to_json_safe(detector.get_params()), "features": list(features),
+              "params": params, "features": list(features),
               "model_key": key, **about, "tree": tree}
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -182,6 +201,10 @@ def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detecto
     if isinstance(n_inputs, int) and n_inputs != len(record["features"]):
         raise ValueError(f"{folder / RECORD}: names {len(record['features'])} features for a "
                          f"model of {n_inputs} inputs; fit again")
+    if FITTED in arrays:  # (a folder of an older kizashi has no copy: its params are checked)
+        _check_as_fitted(record, arrays[FITTED], type(detector), folder)
+    _check_params(type(detector), record["params"], f"{folder / RECORD}: params",
+                  why="edited by hand? fit again")
     try:
         detector.load_state_dict({"format": STATE_FORMAT_VERSION,
                                   "detector": type(detector).__name__,
@@ -218,6 +241,87 @@ def _check_steps(detector: Detector, path: Path | str,
     except Exception as error:  # any failure here would fail every step of the model
         raise ValueError(f"{path}: the model fails on a test step ({type(error).__name__}: "
                          f"{' '.join(str(error).split())[:300]}); {why}") from None
+
+
+def _fitted_bytes(params: dict[str, Any], features: list[str]) -> np.ndarray:
+    """The fitted ``params`` and ``features`` as UTF-8 JSON bytes, an array of ``model.npz``."""
+    text = json.dumps({"params": params, "features": features}, sort_keys=True)
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8).copy()
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """JSON values equal in kind as well as value: ``288`` is not ``288.0`` nor ``true``."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same_json(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def _check_as_fitted(record: dict[str, Any], copy: np.ndarray, cls: type[Detector],
+                     folder: Path) -> None:
+    """Refuse a record whose params or features differ from those the model was fitted
+    with (kept in ``model.npz``, under the ``model_key``), naming the first that does.
+
+    Parameters that only choose how scores are computed (``runtime_params``, e.g. a
+    network's inference backend) may differ.
+    """
+    path = folder / RECORD
+    try:
+        fitted = json.loads(np.asarray(copy, dtype=np.uint8).tobytes().decode("utf-8"))
+        params, features = fitted["params"], fitted["features"]
+    except (ValueError, TypeError, KeyError):
+        raise ValueError(f"{folder / ARRAYS}: its {FITTED!r} is not the fitted params; "
+                         "fit again") from None
+    if not _same_json(record["features"], features):
+        raise ValueError(f"{path}: features are {record['features']!r}, the model was fitted "
+                         f"on {features!r} (kept in {ARRAYS}); edited by hand? fit again")
+    runtime = set(cls.runtime_params)
+    for name in sorted(set(params) | set(record["params"])):
+        if name in runtime:
+            continue
+        if name not in record["params"]:
+            raise ValueError(f"{path}: params lack {name!r}, fitted with {name}="
+                             f"{json.dumps(params[name])} (kept in {ARRAYS}); edited by hand? "
+                             "fit again")
+        if name not in params:
+            raise ValueError(f"{path}: params has {name!r}, which the model was not fitted "
+                             f"with; edited by hand? fit again")
+        if not _same_json(record["params"][name], params[name]):
+            raise ValueError(f"{path}: params {name} is {json.dumps(record['params'][name])}, "
+                             f"the model was fitted with {json.dumps(params[name])} (kept in "
+                             f"{ARRAYS}); edited by hand? fit again")
+
+
+def _check_params(cls: type[Detector], params: dict[str, Any], at: str, why: str) -> None:
+    """Each of ``params`` (as JSON) checked as ``--param`` checks a user's value, strictly:
+    a whole number must be written as one (``288``, never ``288.0``: `kizashi fit` writes
+    ints), and a tuple of counts holds whole numbers only. One line naming the parameter.
+    """
+    from kizashi.detectors.registry import parameters
+    from kizashi.watch.config import _check_param
+
+    declared = {p.name: p for p in parameters(cls)}
+    for name, raw in params.items():
+        info = declared.get(name)
+        if info is None:
+            continue  # (the constructor names it)
+        value = from_json_safe(raw)
+        kinds = {t.strip() for t in str(info.annotation).split("|")}
+        if isinstance(value, list):  # a tuple of counts (the ensemble's reference_window)
+            whole = any(k.startswith("tuple[int") for k in kinds) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value)
+        else:
+            whole = not (isinstance(value, float) and "int" in kinds and "float" not in kinds)
+        if not whole:
+            raise ValueError(f"{at} {name} must be a whole number written as one, got "
+                             f"{json.dumps(raw)}; {why}")
+        try:
+            _check_param(value, info, f"{at} {name}")
+        except ValueError as error:
+            raise ValueError(f"{error}; {why}") from None
 
 
 def _check_record(record: dict[str, Any], path: Path) -> None:

@@ -63,6 +63,9 @@ class RunConfig:
     max_steps: int | None = None
     progress: bool = True
     threads: int | None = None
+    #: the most memory the run may take (bytes, or "8GiB"); None: 3/4 of the machine's
+    #: (:mod:`kizashi.dl.memory`)
+    max_memory: int | str | None = None
     out: str | None = None
     search: dict[str, Any] = field(default_factory=dict)
     source: str = "<dict>"
@@ -90,6 +93,10 @@ class RunConfig:
         if config.out is not None and (not isinstance(config.out, str) or not config.out.strip()):
             raise ValueError(f"{source}: out must be a folder name (text), got {_r(config.out)}")
         config.settings()  # validates the loop settings
+        if config.max_memory is not None:
+            from kizashi.dl.memory import parse_bytes
+
+            parse_bytes(config.max_memory, f"{source}: max_memory")
         return config
 
     def settings(self) -> TrainSettings:

@@ -143,6 +143,9 @@ def prepare(config: RunConfig) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray
                                         dict[str, Any]]:
     """Train and validation samples, and the standardisation used (from the train rows)."""
     values = load_values(config.data, config.source)
+    from kizashi.dl.memory import check_memory
+
+    check_memory(config, values.shape[0], values.shape[1])  # before the samples are built
     cls = network_class(config.model["name"])
     window = int(config.model.get("window", inspect.signature(cls.__init__)
                                   .parameters["window"].default))

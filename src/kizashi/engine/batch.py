@@ -49,6 +49,7 @@ from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
 from kizashi.engine.runs_kernel import count_runs, fill_runs
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
+from kizashi.streaming.magnitudes import DETECT_SMALLEST, magnitude_factors
 
 __all__ = ["FIT_FRACTION", "FrameResult", "Incident", "UnfittedError", "incidents",
            "nothing_fitted", "score_frame"]
@@ -269,10 +270,21 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     # so that a group scores alike whether or not it is the whole frame (a Dask partition)
     block = np.ascontiguousarray(frame.values if group == list(range(frame.n_series))
                                  else frame.values[:, group])
+    trained_on = None if train is None else train.values[:, group]
+    # a series of extreme magnitude (all below 2^-20, or above 2^400: a unit of 1e-300 or
+    # 1e300) is scored at an ordinary one, multiplied by a power of two (exact): the
+    # detectors' absolute floors would otherwise exceed its whole spread (or its squares
+    # overflow). Every other series keeps a factor of 1 and its scores bit for bit.
+    factors = magnitude_factors(block if trained_on is None else np.vstack([block, trained_on]),
+                                smallest=DETECT_SMALLEST)
+    scaled = bool((factors != 1.0).any())
+    if scaled:
+        block = block * factors
+        trained_on = None if trained_on is None else trained_on * factors
     start = 0
     if detector.requires_training or train is not None:  # a training file is always used
         if train is not None:
-            rows, times = train.values[:, group], train.epoch_seconds
+            rows, times = trained_on, train.epoch_seconds
         else:
             start = max(int(fit_fraction * frame.n_times), 1)
             if start >= frame.n_times:
@@ -339,7 +351,8 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     if before is not None:  # the typed output, replayed on what the engine let it learn
         typed = before.explain(np.where(out.decision.protect, np.nan, block), t)
         if typed.lower is not None and typed.upper is not None:
-            band = (typed.lower, typed.upper)
+            band = (typed.lower / factors, typed.upper / factors) if scaled else \
+                (typed.lower, typed.upper)  # (in the series' own unit)
     return (scores, levels, active, learning, cutoffs, stream.decider.resolved_calibration,
             attribution, band)
 

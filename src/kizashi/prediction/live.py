@@ -48,7 +48,7 @@ from kizashi.prediction.predictor import (
 from kizashi.prediction.rise_gate import RiseGateStream
 from kizashi.prediction.runaway import RunawayStream
 from kizashi.state import copy_state
-from kizashi.streaming.magnitudes import magnitude_factors
+from kizashi.streaming.magnitudes import ORDINARY, magnitude_factors
 
 __all__ = ["BAND_Z", "LivePrediction", "LivePredictor"]
 
@@ -125,7 +125,10 @@ class LivePredictor:
         self.counter_hints = (np.full(self.limits.size, UNKNOWN, dtype=np.int8)
                               if counter_hints is None else np.asarray(counter_hints))
         self.state = self.fresh(self.limits.size)
-
+        #: the series whose state the last :meth:`update` started anew (their values left
+        #: the ordinary magnitudes of their unit: a jump of hundreds of orders of magnitude)
+        self.restarted = np.zeros(self.limits.size, dtype=bool)
+        self._axes: Any = None
 
     def fresh(self, n_series: int) -> dict[str, Any]:
         """The state of ``n_series`` series that have seen nothing."""
@@ -165,6 +168,12 @@ class LivePredictor:
         if times.size == 0:
             raise ValueError("update needs at least one new row")
         state = self.state
+        # a series whose values left the ordinary range of the unit it is predicted in (a
+        # jump from ~1 to ~1e300, or down to ~1e-300) starts anew at a new factor: its
+        # sums of squares would overflow (or underflow) in the old one
+        self.restarted = self._left_its_unit(values)
+        if self.restarted.any():
+            self._restart(np.flatnonzero(self.restarted))
         # a series of extreme magnitude (1e300) is predicted at an ordinary one, its limit
         # with it: a power of two per series, chosen at its first values and kept
         factor = state["factor"]
@@ -226,6 +235,25 @@ class LivePredictor:
                                            cycle_open)
             state["eta"] = np.where(warn & np.isnan(state["eta"]), eta, state["eta"])
         return self.latest
+
+    def _left_its_unit(self, values: np.ndarray) -> np.ndarray:
+        """Which series' new ``values`` lie outside the ordinary range of magnitudes
+        (:data:`~kizashi.streaming.magnitudes.ORDINARY`) once multiplied by their factor."""
+        factor = self.state["factor"]
+        magnitude = np.where(np.isfinite(values), np.abs(values), 0.0)
+        largest = magnitude.max(axis=0, initial=0.0)
+        with np.errstate(over="ignore", under="ignore"):
+            scaled = largest * np.where(np.isfinite(factor), factor, 1.0)
+        return np.isfinite(factor) & (largest > 0.0) & (
+            (scaled > ORDINARY) | (scaled < 1.0 / ORDINARY))
+
+    def _restart(self, columns: np.ndarray) -> None:
+        """Give the series at ``columns`` a fresh state (as a series joining the watch:
+        the steps seen, shared by all, are kept) and no factor yet."""
+        if self._axes is None:
+            self._axes = _series_axes(self.fresh(1), self.fresh(2))
+        fresh = self.fresh(self.limits.size)
+        _put_columns(self.state, fresh, self._axes, columns)
 
     @property
     def latest(self) -> LivePrediction:
@@ -309,3 +337,26 @@ def _missing(fresh: dict[str, Any], state: dict[str, Any], path: str = "") -> st
             if inner:
                 return inner
     return ""
+
+
+def _series_axes(one: Any, two: Any) -> Any:
+    """The series axis of each array of a state tree, from the trees of 1 and 2 series
+    (None for an array shared by every series, such as the steps seen)."""
+    if isinstance(one, dict):
+        return {key: _series_axes(one[key], two[key]) for key in one}
+    if isinstance(one, np.ndarray):
+        differ = [i for i, (a, b) in enumerate(zip(one.shape, two.shape, strict=True)) if a != b]
+        return differ[0] if differ else None
+    return None
+
+
+def _put_columns(state: Any, fresh: Any, axes: Any, columns: np.ndarray) -> None:
+    """Write ``fresh``'s series ``columns`` into ``state``, in place."""
+    for key, value in fresh.items():
+        axis = axes.get(key) if isinstance(axes, dict) else None
+        if isinstance(value, dict) and isinstance(state.get(key), dict):
+            _put_columns(state[key], value, axis, columns)
+        elif isinstance(value, np.ndarray) and axis is not None and key in state:
+            index: list[Any] = [slice(None)] * value.ndim
+            index[axis] = columns
+            state[key][tuple(index)] = value[tuple(index)]

@@ -21,25 +21,42 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ORDINARY", "magnitude_factors", "unit_scaled"]
+__all__ = ["DETECT_SMALLEST", "ORDINARY", "magnitude_factors", "unit_scaled"]
 
 #: Series whose largest magnitude lies in ``[1 / ORDINARY, ORDINARY]`` are left as they are:
 #: 2⁴⁰⁰ ≈ 2.6e120, so squares and sums of squares over any window stay far from overflow
 #: and underflow.
 ORDINARY = 2.0 ** 400
+#: The smallest largest-magnitude a series is *detected* at in its own unit (``kizashi
+#: detect``): 2⁻²⁰ ≈ 9.5e-7. Below it the detectors' absolute floors (σ ≥ 1e-9 in the
+#: data's units) can exceed the series' whole spread and hide its anomalies, so such a
+#: series is scored at an ordinary magnitude. The series of NAB and SMD all lie above it
+#: (the smallest, an SMD metric, peaks at 0.0042), so their scores do not change.
+DETECT_SMALLEST = 2.0 ** -20
 
 
-def magnitude_factors(values: np.ndarray) -> np.ndarray:
+def magnitude_factors(values: np.ndarray, smallest: float = 1.0 / ORDINARY,
+                      largest_kept: float = ORDINARY) -> np.ndarray:
     """A power of two per series (column of ``values``) that brings its largest finite
     magnitude to about 1 (``[1, 2)``, or ``[1, 4)`` near the float limit) where it lies
-    outside ``[1/ORDINARY, ORDINARY]``; 1 elsewhere (and for series without a non-zero
-    finite value)."""
+    outside ``[smallest, largest_kept]`` (by default ``[1/ORDINARY, ORDINARY]``); 1
+    elsewhere (and for series without a non-zero finite value).
+
+    >>> factor = magnitude_factors(np.array([[3e-7, 0.004, 5e-300]]), smallest=DETECT_SMALLEST)
+    >>> np.log2(factor).tolist(), (3e-7 * factor[0]).item()
+    ([22.0, 0.0, 995.0], 1.2582912)
+    """
     values = np.asarray(values, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
+    # the common case first, in one pass: every series ordinary (NaN ignored; an inf
+    # is not ordinary, and goes the long way, where it is ignored)
+    quick = np.fmax.reduce(np.abs(values), axis=0, initial=0.0)
+    if ((quick <= largest_kept) & ((quick >= smallest) | (quick == 0.0))).all():
+        return np.ones(values.shape[1])
     magnitude = np.where(np.isfinite(values), np.abs(values), 0.0)
     largest = magnitude.max(axis=0, initial=0.0)
-    extreme = (largest > ORDINARY) | ((largest > 0.0) & (largest < 1.0 / ORDINARY))
+    extreme = (largest > largest_kept) | ((largest > 0.0) & (largest < smallest))
     _, exponent = np.frexp(np.where(extreme, largest, 1.0))  # largest = m·2^e, m in [½, 1)
     # 2^(1-e), within the normal floats (the largest magnitudes then land in [1, 4), a
     # subnormal one above 2^-52)

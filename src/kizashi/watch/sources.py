@@ -378,19 +378,29 @@ class CsvSource:
         header = next(reader, None)
         if not header:
             return Samples.empty()
+        from kizashi.data.readers import same_column_names
+        from kizashi.data.validation import TRIM, name_key
+
+        spelled = header  # names as the file readers take them (docs/data.md): white space
+        header = [TRIM.sub("", c) for c in header]  # around a name is no part of it
         if self.timestamp_column not in header:
             raise SourceError(f"source {self.name!r}: {self.path} has no column "
                               f"{self.timestamp_column!r} (header: {', '.join(header)})")
-        read = {self.timestamp_column, *(header if self.columns is None else self.columns)}
-        twice = sorted({c for c in header if header.count(c) > 1 and c in read})
+        read = {name_key(c) for c in
+                (self.timestamp_column, *(header if self.columns is None else self.columns))}
+        keys = [name_key(c) for c in header]
+        twice = sorted({c for c, k in zip(header, keys, strict=True)
+                        if keys.count(k) > 1 and k in read})
         if twice:
-            raise SourceError(f"source {self.name!r}: {self.path} names column(s) "
-                              f"{', '.join(map(repr, twice))} twice in its header; give each "
-                              "series its own name")
+            read_at = [i for i, k in enumerate(keys) if k in read]
+            clash = same_column_names([spelled[i] for i in read_at],
+                                      [i + 1 for i in read_at])
+            raise SourceError(f"source {self.name!r}: {self.path}: {clash}")
         t_index = header.index(self.timestamp_column)
-        names = [c for i, c in enumerate(header) if i != t_index
-                 and (self.columns is None or c in self.columns)]
-        indices = [header.index(c) for c in names]
+        wanted = None if self.columns is None else {name_key(c) for c in self.columns}
+        indices = [i for i, k in enumerate(keys) if i != t_index
+                   and (wanted is None or k in wanted)]
+        names = [header[i] for i in indices]
         times, rows, lines = [], [], []
         for line_no, row in enumerate(reader, start=2):
             if not row:

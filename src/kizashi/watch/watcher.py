@@ -747,6 +747,13 @@ class Watcher:
         predict.learn_types(self.sources.get(run.spec.source), labels, now)  # counters' TYPE
         out = predict.update(list(run.columns), labels, times, matrix)
         t, name = float(times[-1]), run.spec.name
+        for j in np.flatnonzero(predict.predictor.restarted).tolist():
+            with np.errstate(all="ignore"):
+                largest = float(np.nanmax(np.abs(matrix[:, j])))
+            log.warning("watch %s: series %s now reaches about %.3g, hundreds of orders of "
+                        "magnitude from the values its predictions learnt; its predictions "
+                        "start anew at the new magnitude (no probability while they learn)",
+                        name, labels[j], largest)
         for j in np.flatnonzero(out.warning).tolist():
             sid = run.columns[j]
             alert_id = run.open_alerts.get((sid, PREDICT))
