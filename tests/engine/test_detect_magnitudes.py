@@ -135,3 +135,38 @@ def test_nab_and_smd_series_keep_a_factor_of_one():
     largest_arr = np.array(largest)[None, :]
     assert largest_arr.size > 50
     assert (magnitude_factors(largest_arr, smallest=DETECT_SMALLEST) == 1.0).all()
+
+
+@pytest.mark.parametrize("glitch", [1e130, 1e300, np.finfo(float).max, -1e300])
+@pytest.mark.parametrize("row", [100, 1450])
+@pytest.mark.parametrize("detector", ["threshold", DEFAULT_DETECTOR])
+def test_one_glitch_of_extreme_size_does_not_hide_the_rest(glitch, row, detector):
+    """A broken exporter's sentinel (1e300, DBL_MAX) among values of 50: the series is still
+    an ordinary one, scored in its unit. Before, its factor came from that one value and
+    shrank the rest under the detectors' floors: of the spike and the 300-row shift, one
+    row was flagged. Expected from the series: the shift's first rows (1200–1209) flagged,
+    and by ``threshold`` the 15σ spike (row 1000) too, as without the glitch."""
+    values = _series()
+    values[row] = glitch
+    frame = SeriesFrame.from_arrays(T, values[:, None], ["n1"], ["cpu"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the glitch's own squares
+        flags = score_frame(frame, detector, {}).flags[:, 0]
+    assert flags[1200:1210].any()
+    assert flags[1000 - 2:1000 + 3].any() or detector != "threshold"
+
+
+@pytest.mark.parametrize("unit", [1e-7, 1e-12, 1e-300, 2.0 ** -1000])
+@pytest.mark.parametrize("bound", ["high", "low"])
+def test_a_bound_given_in_the_series_unit_is_applied_in_that_unit(unit, bound):
+    """``static_threshold`` with ``high=`` (or ``low=``) in the data's unit, on a series too
+    small for the detectors' floors: the bound means what it says (the series is not
+    rescaled under it). Expected by hand: exactly the rows beyond the bound are flagged."""
+    rng = np.random.default_rng(3)
+    values = (2.0 + rng.uniform(-0.1, 0.1, 300)) * unit
+    beyond = [50, 200]
+    values[beyond] = (8.0 if bound == "high" else -4.0) * unit
+    params = {bound: (5.0 if bound == "high" else -1.0) * unit}
+    frame = SeriesFrame.from_arrays(T[:300], values[:, None], ["n1"], ["cpu"])
+    flags = score_frame(frame, "static_threshold", params).flags[:, 0]
+    assert np.flatnonzero(flags).tolist() == beyond

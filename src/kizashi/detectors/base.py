@@ -117,6 +117,10 @@ class Detector(ABC):
     #: Parameters that choose how scores are computed, not what a state means (an
     #: inference backend): a state loads into a detector that differs only in them.
     runtime_params: ClassVar[tuple[str, ...]] = ()
+    #: Parameters given in the data's own unit (a bound, an absolute floor): a series that
+    #: ``kizashi detect`` would score at an ordinary magnitude keeps its unit when the user
+    #: gives one of them (the number means what it says there).
+    unit_params: ClassVar[tuple[str, ...]] = ()
 
     state_: State | None = None
 

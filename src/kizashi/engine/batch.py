@@ -49,7 +49,7 @@ from kizashi.detectors.registry import create
 from kizashi.engine.decider import Decider
 from kizashi.engine.runs_kernel import count_runs, fill_runs
 from kizashi.engine.stream import DetectorStream, StreamBlock, join_decisions
-from kizashi.streaming.magnitudes import DETECT_SMALLEST, magnitude_factors
+from kizashi.streaming.magnitudes import DETECT_SMALLEST, typical_factors
 
 __all__ = ["FIT_FRACTION", "FrameResult", "Incident", "UnfittedError", "incidents",
            "nothing_fitted", "score_frame"]
@@ -271,12 +271,16 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     block = np.ascontiguousarray(frame.values if group == list(range(frame.n_series))
                                  else frame.values[:, group])
     trained_on = None if train is None else train.values[:, group]
-    # a series of extreme magnitude (all below 2^-20, or above 2^400: a unit of 1e-300 or
-    # 1e300) is scored at an ordinary one, multiplied by a power of two (exact): the
-    # detectors' absolute floors would otherwise exceed its whole spread (or its squares
-    # overflow). Every other series keeps a factor of 1 and its scores bit for bit.
-    factors = magnitude_factors(block if trained_on is None else np.vstack([block, trained_on]),
-                                smallest=DETECT_SMALLEST)
+    # a series of extreme magnitude (typically below 2^-20, or above 2^400: a unit of
+    # 1e-300 or 1e300) is scored at an ordinary one, multiplied by a power of two (exact):
+    # the detectors' absolute floors would otherwise exceed its whole spread (or its squares
+    # overflow). Every other series, one with a single glitch among ordinary values too,
+    # keeps a factor of 1 and its scores bit for bit; so does every series when the user
+    # gave a number in the data's unit (a bound, a floor: the detector's unit_params).
+    factors = typical_factors(block if trained_on is None else np.vstack([block, trained_on]),
+                              smallest=DETECT_SMALLEST)
+    if any(params.get(key) is not None for key in type(detector).unit_params):
+        factors = np.ones_like(factors)
     scaled = bool((factors != 1.0).any())
     if scaled:
         block = block * factors

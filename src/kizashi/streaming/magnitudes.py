@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DETECT_SMALLEST", "ORDINARY", "magnitude_factors", "unit_scaled"]
+__all__ = ["DETECT_SMALLEST", "ORDINARY", "magnitude_factors", "typical_factors",
+           "unit_scaled"]
 
 #: Series whose largest magnitude lies in ``[1 / ORDINARY, ORDINARY]`` are left as they are:
 #: 2⁴⁰⁰ ≈ 2.6e120, so squares and sums of squares over any window stay far from overflow
@@ -61,6 +62,41 @@ def magnitude_factors(values: np.ndarray, smallest: float = 1.0 / ORDINARY,
     # 2^(1-e), within the normal floats (the largest magnitudes then land in [1, 4), a
     # subnormal one above 2^-52)
     return np.where(extreme, np.ldexp(1.0, np.clip(1 - exponent, -1022, 1023)), 1.0)
+
+
+def typical_factors(values: np.ndarray, smallest: float = DETECT_SMALLEST) -> np.ndarray:
+    """A power of two per series (column) for scoring it at an ordinary magnitude, 1 for a
+    series whose largest finite ``|x|`` lies in ``[smallest, ORDINARY]`` (or is 0):
+
+    * every value below ``smallest`` (a unit of 1e-300): the largest brought to ``[1, 2)``,
+      as :func:`magnitude_factors` does;
+    * the largest above :data:`ORDINARY`: the *typical* magnitude (the median of the
+      non-zero finite ``|x|``) brought to ``[1, 2)`` when it lies above too (a unit of
+      1e300); 1 when it does not — one glitch (a 1e300 sentinel among values of 50) must
+      not shrink the whole series under the detectors' floors.
+
+    >>> glitch = np.r_[np.full(99, 50.0), 1e300]
+    >>> tiny = np.r_[np.full(99, 3e-12), 5e-12]
+    >>> huge = np.r_[np.full(99, 3e200), 1e300]
+    >>> f = typical_factors(np.column_stack([glitch, tiny, huge]))
+    >>> f[0], bool(1.0 <= 5e-12 * f[1] < 2.0), bool(1.0 <= 3e200 * f[2] < 2.0)
+    (np.float64(1.0), True, True)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    factor = magnitude_factors(values, smallest=smallest)  # from the largest value
+    magnitude = np.abs(values)
+    largest = np.where(np.isfinite(magnitude), magnitude, 0.0).max(axis=0, initial=0.0)
+    huge = largest > ORDINARY
+    if huge.any():
+        block = magnitude[:, huge]
+        with np.errstate(all="ignore"):
+            typical = np.nanmedian(np.where(np.isfinite(block) & (block > 0.0), block, np.nan),
+                                    axis=0)
+        typical = np.nan_to_num(typical, nan=0.0)
+        factor[huge] = np.where(typical > ORDINARY, magnitude_factors(typical[None, :]), 1.0)
+    return factor
 
 
 def unit_scaled(state: dict, values: np.ndarray) -> np.ndarray:

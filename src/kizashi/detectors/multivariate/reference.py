@@ -84,6 +84,8 @@ class ReferenceDetector(Detector):
     2
     """
 
+    unit_params = ("min_std",)
+
     multivariate = True
     requires_training = True
     #: Nothing is learned while scoring; protection would only freeze the windows' rows.

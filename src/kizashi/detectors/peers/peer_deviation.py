@@ -84,6 +84,8 @@ class PeerDeviation(Detector):
     (4, True, True)
     """
 
+    unit_params = ("min_scale",)
+
     default_threshold = 4.0
     cross_sectional = True
     conformance_params = {"halflife": 50.0}

@@ -49,6 +49,8 @@ class RollingQuantileThreshold(Detector):
     1.6
     """
 
+    unit_params = ("min_width",)
+
     default_threshold = 0.25
     conformance_params = {"window": 20, "min_periods": 5}
 

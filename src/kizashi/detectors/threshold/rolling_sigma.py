@@ -66,6 +66,8 @@ class RollingSigmaThreshold(Detector):
     1.6
     """
 
+    unit_params = ("min_std",)
+
     conformance_params = {"window": 20, "min_periods": 5}
 
     def __init__(self, window: int = 288, k: float = 3.0, min_periods: int = 30,

@@ -77,6 +77,8 @@ class SeasonalThreshold(Detector):
     True
     """
 
+    unit_params = ("min_std",)
+
     requires_timestamps = True
     conformance_params = {"period": "10m", "slot": "1m"}
 

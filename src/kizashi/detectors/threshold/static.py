@@ -31,6 +31,8 @@ class StaticThreshold(Detector):
     [0.0, 5.0, 0.0]
     """
 
+    unit_params = ("low", "high")
+
     default_threshold = 0.0
     conformance_params = {"low": -2.5, "high": 2.5}
 
