@@ -206,3 +206,21 @@ def test_odd_labels_reach_every_output_valid_and_apart(tmp_path, family, sinks):
     taken = [a for a in sink.taken if a["labels"]["incident_id"] == str(alert["id"])]
     assert len(taken) == 1
     assert all(VALID.match(k) for k in taken[0]["labels"]), taken[0]["labels"]
+
+
+@pytest.mark.parametrize("name", ["exported_job", "exported_instance", "exported_exported_x"])
+def test_federated_exported_labels_are_exported_as_they_are(name):
+    """A series federated or pushed through a gateway carries ``exported_job`` and the like:
+    valid names that lose nothing, so no ``kizashi_series_id`` is added (its value would
+    change with the state file); the series that would collide with it, one whose own
+    label was prefixed, carries the id instead."""
+    from kizashi.watch.export_labels import SERIES_ID, export_labels
+
+    own = ("watch", "detector", "metric_name")
+    labels = {"__name__": "up", name: "node", "instance": "n1"}
+    assert export_labels(labels, own, 7) == {"metric_name": "up", name: "node",
+                                             "instance": "n1"}
+    prefixed = export_labels({"__name__": "up", "watch": "w"}, own, 8)
+    other = export_labels({"__name__": "up", "exported_watch": "w"}, own, 9)
+    assert prefixed[SERIES_ID] == "8" and SERIES_ID not in other
+    assert prefixed != other

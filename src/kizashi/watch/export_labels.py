@@ -25,13 +25,15 @@ Such a mapping can make two series one: ``{http.status="200"}`` and
 ``{http_status="200"}``, or — Prometheus reads an empty value as no label — ``{rack=""}``
 and ``{}``. Prometheus would then drop one of two samples of the same series (in a
 scrape) or refuse the whole request (remote write). A series whose labels lost
-anything that way (a name rewritten, an empty value, a name that starts with
-``exported_`` as a rewritten one would) also gets ``kizashi_series_id``, its id in the
-watch's state file, which keeps it apart; other series export exactly their labels.
+anything that way (a name rewritten or given an ``exported_`` prefix, an empty value)
+also gets ``kizashi_series_id``, its id in the watch's state file, which keeps it apart;
+other series export exactly their labels (a federated ``exported_job`` among them).
 
 >>> export_labels({"__name__": "up", "job": "node", "watch": "x"},
 ...               ("watch", "detector", "metric_name"), 7)
-{'metric_name': 'up', 'job': 'node', 'exported_watch': 'x'}
+{'metric_name': 'up', 'job': 'node', 'exported_watch': 'x', 'kizashi_series_id': '7'}
+>>> export_labels({"__name__": "up", "exported_job": "node"}, ("watch", "metric_name"), 7)
+{'metric_name': 'up', 'exported_job': 'node'}
 >>> export_labels({"http.status": "200", "": "a"}, ("watch",), 7)
 {'_': 'a', 'http_status': '200', 'kizashi_series_id': '7'}
 >>> export_labels({"instance": "n1\\ud800"}, (), None)
@@ -101,9 +103,9 @@ def export_labels(labels: Mapping[str, object], own: Iterable[str],
             if drop_empty:
                 continue
         name = _name(key)
-        lossy |= name != key or key.startswith("exported_")
-        if name in own:
-            name = "exported_" + name
+        lossy |= name != key
+        if name in own:  # renamed: another series may hold that exported_ name as its own
+            name, lossy = "exported_" + name, True
         while name in out or name in own:
             name, lossy = "exported_" + name, True
         out[name] = value
