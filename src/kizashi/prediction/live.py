@@ -94,6 +94,9 @@ class LivePredictor:
         While a series with a limit still learns, warn when its trend line reaches the
         limit within the horizon, as ``kizashi predict --warmup-trend`` does
         (:mod:`kizashi.prediction.warmup_trend_stream`): warning and ETA, no probability.
+        Off here (this class alone gives the forecasters' answers, as
+        :func:`~kizashi.prediction.predictor.predict_frame` does); ``kizashi predict`` and a
+        watch's ``predict:`` turn it on by default.
     """
 
     def __init__(self, step_seconds: float, limits: np.ndarray, horizon: str | float = "6h",
