@@ -132,3 +132,28 @@ def test_an_ordinary_series_never_starts_anew(tmp_path, caplog):
     assert not [r for r in caplog.records if "start anew" in r.getMessage()]
     first = next(a for a in daemon.store.alerts() if a["detector"] == "sigma")
     assert first["starts_at"] == T0 + AT * STEP
+
+
+@pytest.mark.parametrize("every", [1, 3, 10])
+def test_a_series_that_keeps_jumping_is_told_at_most_once_an_hour(tmp_path, caplog, every):
+    """Values that swap between about 1 and about 1e300 every ``every`` steps (5 min each)
+    restart the predictions at each swap; the WARNING saying so comes at most once an
+    hour of the watch's clock (16.6 h here: at most 17), not at every tick."""
+    noise = np.random.default_rng(4).normal(0.0, 0.05, N + 5)
+
+    def value(name: str, t: float) -> float:
+        i = round((t - T0) / STEP)
+        return (1.0 + noise[i]) * (1e300 if (i // every) % 2 else 1.0)
+
+    parsed = parse_config(config(str(tmp_path / "s.sqlite")))
+    clock = Clock(T0)
+    daemon = Watcher(parsed, WatchStore(parsed.storage), clock=clock,
+                     sources={"p": FunctionSource(value, ["a"])})
+    with caplog.at_level(logging.WARNING, logger="kizashi.watch"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for i in range(N):
+            clock.t = T0 + i * STEP
+            daemon.tick()
+    told = [r for r in caplog.records if "start anew" in r.getMessage()]
+    hours = (N - 1) * STEP / 3600
+    assert 2 <= len(told) <= int(hours) + 1, len(told)

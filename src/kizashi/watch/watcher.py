@@ -302,6 +302,9 @@ class Watcher:
         self.health = Health(started=clock())
         self.remote = RemoteWriter(config.remote_write, config.storage)  # scores to a TSDB
         self._persist_logged: dict[str, float] = {}   # failure kind → when it was last logged
+        #: when each (watch, series) was last told to have left its magnitude (logged at
+        #: most once an hour per series: one that keeps jumping would say it every tick)
+        self._unit_warned: dict[tuple[str, int], float] = {}
         self._persist_told = False                     # an ERROR was logged since the last success
         self.health.source_up = {name: True for name in config.sources}
         self.health.source_errors = dict.fromkeys(config.sources, 0)
@@ -748,6 +751,10 @@ class Watcher:
         out = predict.update(list(run.columns), labels, times, matrix)
         t, name = float(times[-1]), run.spec.name
         for j in np.flatnonzero(predict.predictor.restarted).tolist():
+            key = (name, run.columns[j])
+            if now - self._unit_warned.get(key, -math.inf) < 3600.0:
+                continue  # a series that keeps jumping: said at most once an hour
+            self._unit_warned[key] = now
             with np.errstate(all="ignore"):
                 largest = float(np.nanmax(np.abs(matrix[:, j])))
             log.warning("watch %s: series %s now reaches about %.3g, hundreds of orders of "
