@@ -90,6 +90,24 @@ def test_formats_are_recognised(line):
     assert parsed.hosts == ["n1"] and parsed.messages == ["sbatchd[77]: restarted"]
 
 
+@pytest.mark.parametrize("n_junk", [30, 250, 2000])
+@pytest.mark.parametrize("line", [
+    "Mar  9 10:00:05 n1 sbatchd[77]: restarted",
+    "2026-03-09T10:00:05Z n1 sbatchd[77]: restarted",
+])
+def test_a_log_starting_with_a_long_stack_trace_is_read(tmp_path, n_junk, line):
+    """A log whose first lines are a Java stack trace (more of them than the 200 lines
+    the format is told from, or fewer): the format is told from its newest lines, and
+    every line that fits is counted (the trace's lines are skipped, as lines that fit no
+    line of the format are). Before, more than 20 such lines in the first 200 refused the
+    file: "fit none of the known formats"."""
+    trace = [f"    at com.example.Worker.run(Worker.java:{k})" for k in range(n_junk)]
+    path = tmp_path / "app.log"
+    path.write_text("\n".join(trace + [line] * 300) + "\n")
+    frame = read_logs(path, step=60.0)
+    assert frame.values.sum() == 300   # one count per line that fits, in its template
+
+
 def test_bad_input_is_one_line_error():
     with pytest.raises(ValueError, match="fit none of the known formats"):
         parse_lines(["hello", "world"])

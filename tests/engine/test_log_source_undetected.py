@@ -67,3 +67,24 @@ def test_lines_read_before_the_format_is_told_are_counted_after(tmp_path, case, 
     assert errors >= 1 and source.format == layout
     # every good line but those of the last (incomplete) minute: 3 lines a minute
     assert total == k - (k % 3 or 3)
+
+
+@pytest.mark.parametrize("layout", ["iso", "syslog"])
+@pytest.mark.parametrize("n_junk", [50, 250, 1000])
+def test_a_log_that_starts_with_junk_and_then_stays_quiet_is_counted(tmp_path, n_junk,
+                                                                     layout):
+    """A log whose existing lines start with a long stack trace, then 240 lines that fit,
+    and nothing written after: its first 200 lines tell no format, its newest 200 do, so
+    the first read counts every good line (before, they were kept until a later read told
+    the format, which never came)."""
+    n_good = 240
+    path = tmp_path / "app.log"
+    path.write_text("".join(junk(k) + "\n" for k in range(n_junk))
+                    + "".join(good(k, layout) + "\n" for k in range(n_good)))
+    source = LogSource(str(path), format="auto", timezone="UTC",
+                       clock=lambda: T0 + 86400.0)
+    samples = source.read(since=None)
+    assert source.format == layout
+    cols = [j for j, lab in enumerate(samples.labels) if lab["metric"] == TOTAL_METRIC]
+    # every good line but those of the last (incomplete) minute: 3 lines a minute
+    assert float(samples.values[:, cols].sum()) == n_good - (n_good % 3 or 3)

@@ -117,14 +117,23 @@ class ParsedLines:
 
 
 def detect_format(lines: Sequence[str]) -> str:
-    """The first format of :data:`LOG_FORMATS` that fits ≥ 90 % of ``lines``."""
-    sample = [line for line in lines[:200] if line.strip()]
-    if not sample:
+    """The first format of :data:`LOG_FORMATS` that fits ≥ 90 % of the first 200 non-blank
+    ``lines``, or else of the last 200 (a log that starts with a long stack trace or a
+    banner: its newest lines tell the format).
+
+    >>> trace = ["    at com.example.Worker.run(Worker.java:1)"] * 250
+    >>> detect_format(trace + ["2026-03-09T10:00:00Z n1 job done"] * 200)
+    'iso'
+    """
+    if not any(line.strip() for line in lines):
         raise ValueError("no log lines: the file is empty or blank")
-    for name, fmt in LOG_FORMATS.items():
-        regex = fmt.regex
-        if sample and sum(bool(regex.match(line)) for line in sample) >= 0.9 * len(sample):
-            return name
+    ends = [lines[:200]] + ([lines[-200:]] if len(lines) > 200 else [])
+    for end in ends:
+        sample = [line for line in end if line.strip()]
+        for name, fmt in LOG_FORMATS.items():
+            regex = fmt.regex
+            if sample and sum(bool(regex.match(line)) for line in sample) >= 0.9 * len(sample):
+                return name
     raise ValueError("log lines fit none of the known formats "
                      f"({', '.join(LOG_FORMATS)}); give --log-format")
 

@@ -154,9 +154,12 @@ class LogSource:
             if self.format == "auto":  # fixed on the first lines: junk later is skipped
                 try:
                     self.format = detect_format(lines)
-                except ValueError:   # kept, to be counted once a later read tells the format
-                    self._keep_undetected(lines)
-                    raise
+                except ValueError:
+                    try:  # with the lines kept before: their newest may tell it
+                        self.format = detect_format(self._undetected + lines)
+                    except ValueError:   # kept, to be counted once a later read tells it
+                        self._keep_undetected(lines)
+                        raise
                 lines, self._undetected = self._undetected + lines, []
             parsed = parse_lines(lines, self.format, self.timezone,
                                  after=self._latest if np.isfinite(self._latest) else None)
