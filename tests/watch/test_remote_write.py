@@ -134,8 +134,10 @@ def test_backfill_writes_every_step_with_the_series_labels(tmp_path, receiver):
             assert upper[t] - forecast[t] == pytest.approx(forecast[t] - lower[t], rel=1e-9)
             assert (upper[t] - forecast[t]) / K == pytest.approx(window.std(), rel=1e-9)
     assert out.decision.active[:, 1].any() and not out.decision.active[:, 0].any()
-    # the labels: the series' own, its metric name moved, the clash prefixed, kizashi's added
+    # the labels: the series' own, its metric name moved, the clash prefixed (and so the
+    # series' id added: another series may hold exported_watch as its own), kizashi's added
     labels = decode_write_request(receiver.requests[0][3])[0][0]
+    assert labels.pop("kizashi_series_id").isdigit()
     assert labels == {"__name__": "kizashi_anomaly_score", "instance": "n1", "job": "node",
                       "metric_name": "node_load1", "exported_watch": "theirs", "watch": "load",
                       "detector": "sigma", "cluster": "test"}
@@ -290,6 +292,7 @@ def test_a_real_prometheus_receives_the_backfilled_scores(tmp_path):
         for item in result:
             labels = item["metric"]
             j = NAMES.index(labels["instance"])
+            assert labels.pop("kizashi_series_id").isdigit()   # its watch label prefixed
             assert labels == {"__name__": "kizashi_anomaly_score", "instance": NAMES[j],
                               "job": "node", "metric_name": "node_load1",
                               "exported_watch": "theirs", "watch": "load", "detector": "sigma",
