@@ -277,10 +277,11 @@ def _score_group(frame: SeriesFrame, group: list[int], name: str, params: dict[s
     # overflow). Every other series, one with a single glitch among ordinary values too,
     # keeps a factor of 1 and its scores bit for bit; so does every series when the user
     # gave a number in the data's unit (a bound, a floor: the detector's unit_params).
-    factors = typical_factors(block if trained_on is None else np.vstack([block, trained_on]),
-                              smallest=DETECT_SMALLEST)
     if any(params.get(key) is not None for key in type(detector).unit_params):
-        factors = np.ones_like(factors)
+        factors = np.ones(block.shape[1])
+    else:
+        factors = typical_factors(block if trained_on is None else
+                                  np.vstack([block, trained_on]), smallest=DETECT_SMALLEST)
     scaled = bool((factors != 1.0).any())
     if scaled:
         block = block * factors

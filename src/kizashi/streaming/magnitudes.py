@@ -86,6 +86,8 @@ def typical_factors(values: np.ndarray, smallest: float = DETECT_SMALLEST) -> np
     if values.ndim == 1:
         values = values[:, None]
     factor = magnitude_factors(values, smallest=smallest)  # from the largest value
+    if (factor == 1.0).all():  # no series extreme (a huge one has a factor from its largest)
+        return factor
     magnitude = np.abs(values)
     largest = np.where(np.isfinite(magnitude), magnitude, 0.0).max(axis=0, initial=0.0)
     huge = largest > ORDINARY
