@@ -252,6 +252,10 @@ def test_the_queue_keeps_the_newest_requests_within_its_bound(sizes):
     ("remote_write: {url: 'http://x/w', send: [scores]}", "remote_write.send must be a list of"),
     ("remote_write: {url: 'http://x/w', labels: {watch: a}}", "remote_write.labels.watch is set"),
     ("remote_write: {url: 'http://x/w', labels: {'a-b': c}}", "'a-b' is not a valid Prometheus"),
+    # the names /metrics and remote write take (export_labels.valid_label_name): a name
+    # ending in a line end, reserved __, a leading digit, a dot, none
+    *[(f"remote_write: {{url: 'http://x/w', labels: {{{name}: c}}}}", "is not a valid Prometheus")
+      for name in ('"job\\n"', "__x", "'1a'", "http.status", "''")],
     ("remote_write: {url: 'http://x/w', min_backoff: 5s, max_backoff: 1s}", "max_backoff must"),
     ("remote_write: {url: 'http://x/w', max_samples_per_send: 0}", "max_samples_per_send must"),
     ("remote_write: {url: 'http://x/w', timeout: -1s}", "remote_write.timeout"),

@@ -63,7 +63,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from kizashi.watch.config import AlertsConfig
+from kizashi.watch.config import OWN_ALERT_LABELS, AlertsConfig
 from kizashi.watch.http_answers import (
     TRANSPORT_ERRORS,
     AnswerTooLarge,
@@ -116,10 +116,10 @@ def alert_labels(alert: dict[str, Any], extra: dict[str, str],
     {'job': 'node', 'exported_watch': 'w1', 'team': 'db', 'alertname': 'KizashiAnomaly',
      'watch': 'cpu', 'detector': 'sigma'}
     """
-    from kizashi.watch.export_labels import export_labels
+    from kizashi.watch.export_labels import export_labels, free_name
 
     warning = (alert.get("annotations") or {}).get("kind") == "warning"  # ahead (predict)
-    own = {"alertname", "watch", "detector", INCIDENT_LABEL, *extra,
+    own = {*OWN_ALERT_LABELS, *extra,
            *(("severity",) if warning else ())}
     series = {k: v for k, v in alert["labels"].items() if k != "__name__"}
     if valid_names:
@@ -127,10 +127,7 @@ def alert_labels(alert: dict[str, Any], extra: dict[str, str],
     else:   # the names as they are (a webhook takes any), clashing ones prefixed
         labels = {k: v for k, v in series.items() if k not in own}
         for key in sorted(set(series) & own):
-            name = "exported_" + key
-            while name in labels or name in own:
-                name = "exported_" + name
-            labels[name] = series[key]
+            labels[free_name(key, labels, own)] = series[key]
     labels.update(extra)
     labels.update({"alertname": ALERTNAME, "watch": alert["watch"],
                    "detector": alert["detector"]})

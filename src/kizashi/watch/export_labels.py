@@ -45,7 +45,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-__all__ = ["SERIES_ID", "export_labels", "safe_text"]
+__all__ = ["SERIES_ID", "export_labels", "free_name", "safe_text", "valid_label_name"]
 
 #: The label that keeps apart a series whose exported labels lost something.
 SERIES_ID = "kizashi_series_id"
@@ -66,13 +66,31 @@ def safe_text(text: str) -> str:
     return text
 
 
-def _valid(name: str) -> bool:
+def valid_label_name(name: str) -> bool:
+    """Whether Prometheus' text format and remote write take ``name`` as a label name.
+
+    >>> valid_label_name("job"), valid_label_name("http.status"), valid_label_name("__x")
+    (True, False, False)
+    """
     return bool(_VALID.match(name)) and not name.startswith("__")
+
+
+def free_name(name: str, taken: Iterable[str], own: Iterable[str]) -> str:
+    """``name`` with ``exported_`` prefixes until neither ``taken`` nor ``own`` holds it.
+
+    >>> free_name("watch", {"exported_watch"}, {"watch"})
+    'exported_exported_watch'
+    """
+    taken, own = set(taken), set(own)
+    name = "exported_" + name
+    while name in taken or name in own:
+        name = "exported_" + name
+    return name
 
 
 def _name(key: str) -> str:
     """A valid label name for ``key`` (not ``__name__``)."""
-    if _valid(key):
+    if valid_label_name(key):
         return key
     name = _INVALID_CHAR.sub("_", key)
     if not name or name[0].isdigit():
@@ -96,7 +114,7 @@ def export_labels(labels: Mapping[str, object], own: Iterable[str],
         lossy = out["metric_name"] == ""
     # valid names first, so that they keep their names before a rewritten one takes it
     for key in sorted((k for k in labels if k != "__name__"),
-                      key=lambda k: (not _valid(k), k)):
+                      key=lambda k: (not valid_label_name(k), k)):
         value = safe_text(str(labels[key]))
         if value == "":
             lossy = True   # Prometheus reads it as no label at all
@@ -104,10 +122,8 @@ def export_labels(labels: Mapping[str, object], own: Iterable[str],
                 continue
         name = _name(key)
         lossy |= name != key
-        if name in own:  # renamed: another series may hold that exported_ name as its own
-            name, lossy = "exported_" + name, True
-        while name in out or name in own:
-            name, lossy = "exported_" + name, True
+        if name in own or name in out:  # renamed: another series may hold the new name
+            name, lossy = free_name(name, out, own), True
         out[name] = value
     if lossy and series_id is not None:
         out[SERIES_ID] = str(series_id)

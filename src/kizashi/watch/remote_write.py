@@ -70,7 +70,6 @@ import contextlib
 import http.client
 import logging
 import math
-import re
 import sqlite3
 import threading
 import time
@@ -83,6 +82,7 @@ from typing import Any
 
 import numpy as np
 
+from kizashi.watch.export_labels import export_labels, valid_label_name
 from kizashi.watch.http_answers import AnswerTooLarge, RefuseRedirect, read_within
 from kizashi.watch.http_options import (
     HttpOptions,
@@ -111,7 +111,6 @@ BAND_NAMES = {"forecast": "kizashi_forecast", "lower": "kizashi_forecast_lower",
 DEFAULT_SEND = ("score", "threshold", "alert", "forecast")
 #: labels kizashi sets; a series label of the same name gets an ``exported_`` prefix
 OWN_LABELS = ("watch", "detector", "metric_name")
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 #: label sets kept serialised between ticks (cleared when it grows past this)
 LABEL_CACHE_SIZE = 1_000_000
 
@@ -170,7 +169,7 @@ def parse_remote_write(reader: Any) -> RemoteWriteConfig | None:
     if not isinstance(labels, dict):
         raise ValueError(f"{at}labels must be a mapping of label → value")
     for name, value in labels.items():
-        if not isinstance(name, str) or not _LABEL_NAME.match(name) or name.startswith("__"):
+        if not isinstance(name, str) or not valid_label_name(name):
             raise ValueError(f"{at}labels: {_r(name)} is not a valid Prometheus label name")
         if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
             raise ValueError(f"{at}labels.{name} must be non-empty text")
@@ -209,8 +208,6 @@ def series_labels(labels: dict[str, str], watch: str, detector: str, name: str,
     {'metric_name': 'up', 'job': 'n', 'exported_watch': 'x', 'cluster': 'k',
      '__name__': 'kizashi_anomaly_score', 'watch': 'cpu', 'detector': 'sigma'}
     """
-    from kizashi.watch.export_labels import export_labels
-
     out = export_labels(labels, OWN_LABELS, series_id, drop_empty=True)
     for key, value in extra.items():
         out.setdefault(key, value)
