@@ -56,10 +56,10 @@ from kizashi.data.validation import (
     clean_names,
     decimal_commas,
     merge_spellings,
-    name_key,
     parse_numbers,
     parse_timestamps,
     repeated_text,
+    same_column_names,
 )
 
 FORMATS = ("auto", "long", "wide")
@@ -354,39 +354,6 @@ def _check_header(path: Path, names: list[str], line: int,
     clash = same_column_names(names if spelled is None else spelled)
     if clash:
         raise DataError(f"{path}, line {line}: {clash}")
-
-
-def same_column_names(spelled: list[str], numbers: list[int] | None = None) -> str | None:
-    """Why two of the header names ``spelled`` (as written) are one column, or None;
-    ``numbers`` are the columns' numbers in the file (1, 2, … by default).
-
-    Names are compared by :func:`~kizashi.data.validation.name_key`: two spellings that
-    differ only in the white space around them or in Unicode form (NFC/NFD) are one name,
-    said naming both; names that differ in case are two.
-
-    >>> print(same_column_names(["timestamp", "cpu", "cpu\\u00a0"]))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    columns 2 ('cpu') and 3 ('cpu\\xa0') differ only in the white space around them, so
-    both name the column 'cpu'; give each column its own name
-    >>> same_column_names(["timestamp", "cpu", "CPU"]) is None
-    True
-    """
-    from kizashi.data.validation import _how_they_differ, spelling
-
-    numbers = list(range(1, len(spelled) + 1)) if numbers is None else numbers
-    seen: dict[str, int] = {}
-    for i, name in enumerate(spelled):
-        j = seen.setdefault(name_key(name), i)
-        if j == i:
-            continue
-        if spelled[j] == name:
-            return (f"column name {TRIM.sub('', name)!r} appears twice in the header (columns "
-                    f"{numbers[j]} and {numbers[i]}); give each column its own name")
-        first, second = spelling(spelled[j], name)
-        return (f"columns {numbers[j]} ({first}) and {numbers[i]} ({second}) differ only in "
-                f"{_how_they_differ(spelled[j], name)}, so both name the column "
-                f"{TRIM.sub('', spelled[j])!r}; give each column its own name")
-    return None
 
 
 def detect_format(columns: list[str]) -> str:

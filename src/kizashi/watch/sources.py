@@ -378,8 +378,7 @@ class CsvSource:
         header = next(reader, None)
         if not header:
             return Samples.empty()
-        from kizashi.data.readers import same_column_names
-        from kizashi.data.validation import TRIM, name_key
+        from kizashi.data.validation import TRIM, name_key, same_column_names
 
         spelled = header  # names as the file readers take them (docs/data.md): white space
         header = [TRIM.sub("", c) for c in header]  # around a name is no part of it
