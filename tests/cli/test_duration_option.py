@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -65,3 +67,51 @@ def test_good_durations_pass_the_option_to_the_reader(tmp_path, option, value):
     result = run(tmp_path, option, value)
     assert result.exit_code == 1  # the option passed: now the file is read and refused
     assert "in.csv" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--horizon", "1h30m"), ("--horizon", "1h 30m"),
+                                               ("--log-step", "1m30s"),
+                                               ("--log-step", "1d2h3m4s")])
+def test_compound_durations_pass_the_option_to_the_reader(tmp_path, option, value):
+    result = run(tmp_path, option, value)
+    assert result.exit_code == 1, result.output  # the option passed; the file is refused
+    assert "in.csv" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--since", "2d12h"), ("--step", "1m30s"),
+                                               ("--step", "1s500ms")])
+def test_compound_durations_reach_prometheus(tmp_path, option, value):
+    result = run(tmp_path, option, value)
+    assert result.exit_code == 1, result.output  # the option passed; nothing listens there
+    assert "127.0.0.1:9" in result.stderr and "Invalid value" not in result.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--horizon", "30m1h"), ("--horizon", "1h1h"),
+                                               ("--since", "1D"), ("--step", "1m-30s")])
+def test_what_prometheus_refuses_is_a_usage_error(tmp_path, option, value):
+    result = run(tmp_path, option, value)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"Error: Invalid value for '{option}': not a duration")
+
+
+def test_predict_with_a_compound_horizon_end_to_end(tmp_path):
+    """``--horizon 1h30m`` is 90 minutes: the same forecasts as ``90m`` and ``5400``."""
+    seconds = np.arange(0, 2 * 86400, 300)
+    source = tmp_path / "disk.csv"
+    pd.DataFrame({"timestamp": 1_704_067_200 + seconds,
+                  "disk_pct": 20 + seconds / 3600}).to_csv(source, index=False)
+    tables = {}
+    for horizon in ("1h30m", "90m", "5400"):
+        out = tmp_path / f"{horizon}.csv"
+        result = CliRunner().invoke(cli, ["predict", str(source), "-q", "--horizon", horizon,
+                                          "--limit", "disk_pct=60", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "horizon 1.5 h:" in result.output, result.output
+        tables[horizon] = pd.read_csv(out, keep_default_na=False)
+    assert tables["1h30m"].equals(tables["90m"]) and tables["1h30m"].equals(tables["5400"])
+    warned = tables["1h30m"][tables["1h30m"].is_warning.astype(str) == "True"]
+    # the disk passes 60 % just after 40 h (the step at 40 h 5 min, row 481): the first
+    # warning is 90 minutes (18 steps) before, its ETA 90 minutes after it
+    first = warned.iloc[0]
+    assert warned.index[0] == 481 - 18
+    assert (pd.Timestamp(first.eta) - pd.Timestamp(first.timestamp)).total_seconds() == 5400

@@ -18,11 +18,12 @@ from kizashi.cli.main import cli
 #: A file the readers refuse: an option error must come before this one.
 UNREAD = b"timestamp,cpu\n0,abc\n"
 
-DURATIONS = ["0", "-1h", "garbage", "1e400s", "100y", "nan", "inf", ""]
+DURATIONS = ["0", "-1h", "garbage", "1e400s", "100Y", "30m1h", "1h1h", "nan", "inf", ""]
 NUMBERS = ["abc", "nan", "inf", "-inf", ""]
 BAD = [
     # (command + options, regex the one line must match)
     *[(["predict", "--horizon", h], r"duration") for h in DURATIONS],
+    (["predict", "--horizon", "100y"], r"100y is more than 366 days"),  # y: 365 d
     *[(["predict", "--horizon", h], r"more than 366 days") for h in ("1e300s", "367d", "53w")],
     *[(["predict", "--limit", f"cpu={v}"], r"--limit") for v in NUMBERS],
     (["predict", "--limit", "cpu"], r"METRIC=VALUE"),

@@ -115,6 +115,77 @@ def test_every_bad_duration_is_refused_naming_file_and_key(tmp_path, key, value)
     assert key.split(".")[-1] in message, message
 
 
+#: key → a compound duration as Prometheus writes it, and its seconds by hand
+COMPOUND = {
+    "interval": ("1m30s", 90.0),
+    "max_backfill": ("1h30m", 5400.0),
+    "initial_backfill": ("0h0m", 0.0),   # zero, as 0 and 0s are
+    "series_ttl": ("2d12h", 216000.0),
+    "retention": ("1w3d", 864000.0),
+    "sources.p.timeout": ("1s500ms", 1.5),
+    "sources.p.backoff": ("0ms", 0.0),
+    "alerts.timeout": ("2s500ms", 2.5),
+    "alerts.alertmanager.resend_interval": ("1h 30m", 5400.0),
+    "W.D.min_duration": ("4m30s", 270.0),
+    "W.D.resolve_after": ("1h1m", 3660.0),
+    "W.D.relearn_after": ("1d12h", 129600.0),
+    "W.predict.horizon": ("1h30m", 5400.0),
+    "remote_write.min_backoff": ("1s500ms", 1.5),
+    "remote_write.max_backoff": ("1m30s", 90.0),
+}
+
+
+def test_compound_durations_are_read_end_to_end(tmp_path):
+    """Every duration key of a config takes Prometheus' compound form (``1m30s``)."""
+    data = base()
+    data["remote_write"] = {"url": "http://127.0.0.1:9090/api/v1/write"}
+    data["watches"][0]["predict"] = {"limit": 90}
+    for key, (text, _) in COMPOUND.items():
+        set_key(data, key, text)
+    config = load_config(write(tmp_path, data, "good.yaml"))
+    source, detector = config.sources["p"], config.watches[0].detectors[0]
+    got = {"interval": config.interval, "max_backfill": config.max_backfill,
+           "initial_backfill": config.initial_backfill, "series_ttl": config.series_ttl,
+           "retention": config.retention, "sources.p.timeout": source.timeout,
+           "sources.p.backoff": source.backoff, "alerts.timeout": config.alerts.timeout,
+           "alerts.alertmanager.resend_interval": config.alerts.resend_interval,
+           "W.D.min_duration": detector.min_duration,
+           "W.D.resolve_after": detector.resolve_after,
+           "W.D.relearn_after": detector.relearn_after,
+           "W.predict.horizon": config.watches[0].predict.horizon,
+           "remote_write.min_backoff": config.remote_write.min_backoff,
+           "remote_write.max_backoff": config.remote_write.max_backoff}
+    assert got == {key: seconds for key, (_, seconds) in COMPOUND.items()}
+    # min_duration 4m30s at an interval of 1m30s: three steps
+    assert detector.min_steps(config.interval) == 3
+
+
+def test_compound_detector_durations_are_read_end_to_end(tmp_path):
+    data = base()
+    data["watches"][0]["detectors"][0].update(
+        detector="seasonal_threshold", cutoff="q0.99",
+        params={"period": "1d", "slot": "1h30m", "season_halflife": "1w3d12h"})
+    load_config(write(tmp_path, data, "good.yaml"))
+    data["watches"][0]["detectors"][0]["params"]["slot"] = "30m1h"
+    with pytest.raises(ValueError, match=r"slot.*largest down"):
+        load_config(write(tmp_path, data))
+
+
+@pytest.mark.parametrize(("key", "text"), [("interval", "30s1m"), ("interval", "1m1m"),
+                                           ("series_ttl", "1D"), ("W.D.min_duration", "1h30"),
+                                           ("initial_backfill", "0h-1m"),
+                                           ("W.predict.horizon", "30m1h")])
+def test_what_prometheus_refuses_is_refused_naming_the_key(tmp_path, key, text):
+    data = base()
+    data["watches"][0]["predict"] = {"limit": 90}
+    set_key(data, key, text)
+    with pytest.raises(ValueError) as info:
+        load_config(write(tmp_path, data))
+    message = str(info.value)
+    assert key.split(".")[-1] in message and repr(text) in message, message
+    assert "\n" not in message, message
+
+
 INTEGERS = {
     "sources.p.retries": [-1, 101, 10**30, 1.5, math.nan, math.inf, "1e400", *WRONG_TYPES],
     "sources.p.max_bytes": [0, -1, 1000, 2**41, 10**30, 1.5, math.nan, "1e400", *WRONG_TYPES],

@@ -631,6 +631,33 @@ def test_alertmanager_routes_unreadable_fall_back_to_its_defaults(family):
         server.close()
 
 
+#: Alertmanager's routes (as its status gives them) → the hold, by hand: the longest
+#: group_wait/group_interval + 1 s, inherited from the parent, 30 s / 5 min at the root
+ROUTES = {
+    "group_interval: 1h30m": 5401.0,
+    "group_interval: 2d12h": 216001.0,
+    "group_wait: 0s\n  group_interval: 1m30s": 91.0,   # zero waits: no wait
+    "group_wait: 10m1s": 602.0,
+    "group_interval: 500ms": 31.0,                      # the root's 30 s group_wait
+    "routes:\n  - {receiver: r, group_wait: 6m30s}": 391.0,
+}
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_alertmanager_routes_read_as_prometheus_durations(route):
+    """Alertmanager writes its waits as Prometheus durations (``1h30m``); read by the one
+    duration parser, zero included."""
+    from kizashi.watch.alerts import routes_wait
+
+    original = f"route:\n  receiver: r\n  {route}\nreceivers:\n- name: r\n"
+    answer = http(200, json.dumps({"config": {"original": original}}).encode())
+    server = RawServer(lambda method, path, query, body: answer)
+    try:
+        assert routes_wait(f"{server.url}/api/v2/status", 0.4) == ROUTES[route]
+    finally:
+        server.close()
+
+
 # ------------------------------------------------- an open incident through odd answers
 DURING = {
     "500 html": ODD_HTTP["500 html"],

@@ -84,7 +84,7 @@ def _read_nab_file(path: Path, labels: Path | None):
 @click.option("--query", metavar="PROMQL", help="PromQL query for --prometheus.")
 @click.option("--since", default="1d", show_default=True, metavar="DURATION",
               type=Duration(1.0, 3660 * 86400.0),
-              help="With --prometheus: how far back to read (e.g. 6h, 7d; 1s to 3660d, at "
+              help="With --prometheus: how far back to read (e.g. 6h, 7d, 2d12h; 1s to 3660d, at "
                    "most 10,000,000 steps).")
 @click.option("--step", "step_text", default="1m", show_default=True, metavar="DURATION",
               type=Duration(1e-3, 86400.0),

@@ -88,7 +88,7 @@ OPTIONS: list[Callable[[Any], Any]] = [
                       "bgl and hpc, or auto."),
     click.option("--log-step", default="1m", show_default=True, metavar="DURATION",
                  type=Duration(1.0, 366 * 86400.0),
-                 help="Counting interval for --logs (e.g. 1m, 1h; 1s to 366d)."),
+                 help="Counting interval for --logs (e.g. 1m, 1h, 1m30s; 1s to 366d)."),
     click.option("--log-timezone", "log_timezone", default="local", show_default=True,
                  metavar="ZONE", callback=_check_zone,
                  help="Zone of the times written without one (syslog's, ISO without Z or "

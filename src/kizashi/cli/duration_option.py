@@ -36,7 +36,9 @@ def _text(seconds: float) -> str:
 
 
 class Duration(click.ParamType):
-    """A duration (``30s``, ``5m``, ``6h``, ``7d`` or seconds) from ``low`` to ``high`` seconds.
+    """A duration (``30s``, ``5m``, ``1h30m``, ``7d`` or seconds) from ``low`` to ``high`` s.
+
+    Read by :func:`kizashi.durations.parse_duration`, the rule of every duration.
 
     >>> Duration(1.0, 3600.0).convert("90m", None, None)
     Traceback (most recent call last):

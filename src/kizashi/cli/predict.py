@@ -101,7 +101,7 @@ def parse_limits(items: tuple[str, ...]) -> dict[str, float]:
               type=Duration(1.0, MAX_HORIZON_DAYS * 86400.0,
                             f"{MAX_HORIZON_DAYS} days ahead; a trend is not extrapolated "
                             "that far"),
-              help="How far ahead to look (e.g. 1h, 6h, 1d; at most 366 days, though a "
+              help="How far ahead to look (e.g. 1h, 1h30m, 6h, 1d; at most 366 days, though a "
                    "trend learned from hours of data says little beyond a day or two).")
 @click.option("--limit", "limits", multiple=True, metavar="METRIC=VALUE",
               help="The limit of a metric (repeat for several); metrics ending in _pct "

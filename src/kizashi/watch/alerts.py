@@ -54,7 +54,6 @@ import http.client
 import json
 import logging
 import math
-import re
 import sqlite3
 import time
 import urllib.error
@@ -63,6 +62,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from kizashi.durations import parse_duration
 from kizashi.watch.config import OWN_ALERT_LABELS, AlertsConfig
 from kizashi.watch.http_answers import (
     TRANSPORT_ERRORS,
@@ -448,7 +448,7 @@ def routes_wait(status_url: str, timeout: float) -> float:
         routes = [(root, ROOT_ROUTE_WAITS)]
         while routes:
             route, inherited = routes.pop()
-            waits = {key: parse_prometheus_duration(str(route[key])) if route.get(key)
+            waits = {key: parse_duration(route[key], allow_zero=True) if route.get(key)
                      else inherited[key] for key in inherited}
             longest = max(longest, *waits.values())
             routes.extend((child, waits) for child in route.get("routes") or [])
@@ -458,20 +458,6 @@ def routes_wait(status_url: str, timeout: float) -> float:
         log.info("cannot read Alertmanager's routes from %s (%s); holding late incidents "
                  "for its default %.0f s", status_url, error, longest)
     return longest + 1.0
-
-
-def parse_prometheus_duration(text: str) -> float:
-    """Seconds in a Prometheus duration such as ``5m``, ``1h30m`` or ``500ms``.
-
-    >>> parse_prometheus_duration("1h30m"), parse_prometheus_duration("500ms")
-    (5400.0, 0.5)
-    """
-    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0,
-             "y": 31536000.0}
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)", text)
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        raise ValueError(f"not a Prometheus duration: {text!r}")
-    return sum(float(n) * units[u] for n, u in parts)
 
 
 #: A redirected POST would go on as a GET without its body, its 200 taken for a delivery.

@@ -688,16 +688,12 @@ def _check_number(value: float, at: str, whole: bool) -> None:
 
 
 def _check_duration_text(value: str, at: str) -> None:
+    """A text-or-number detector parameter (``period``, ``slot``, …): a duration."""
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parse_duration(value)
-        except ValueError:
-            return  # not a duration: the detector's own check speaks (on the test step)
-    if not math.isfinite(seconds):
-        raise ValueError(f"{at} must be finite, got {_r(value)}")
-    if abs(seconds) > MAX_PARAM_MAGNITUDE:
+        seconds = parse_duration(value)
+    except ValueError as error:
+        raise ValueError(f"{at}: {error}") from None
+    if seconds > MAX_PARAM_MAGNITUDE:
         raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {_r(value)}")
 
 
@@ -1001,19 +997,15 @@ class _Reader:
         if value is None:
             return default
         at = f"{self.where}: {self.prefix}{key}"
-        if allow_zero and not isinstance(value, bool) and value in (0, "0", "0s"):
-            return 0.0
-        if isinstance(value, (list, dict)):
-            raise ValueError(f"{at}: not a duration: {_r(value)} (write e.g. 30s, 5m, 1h)")
         try:
-            seconds = parse_duration(value)
-        except (ValueError, OverflowError) as error:
+            seconds = parse_duration(value, allow_zero=allow_zero)
+        except ValueError as error:
             if isinstance(value, float) and math.isnan(value):
                 raise ValueError(f"{at} must be a finite duration, got .nan") from None
             raise ValueError(f"{at}: {error}") from None
-        if not math.isfinite(seconds):
-            raise ValueError(f"{at} must be a finite duration, got {_r(value)}")
         low, high = DURATION_LIMITS.get(key, DEFAULT_SPAN)
+        if seconds == 0.0 and allow_zero:
+            return 0.0
         if not low <= seconds <= high:
             raise ValueError(f"{at} must be from {_seconds(low)} to {_seconds(high)}"
                              f"{' (or 0)' if allow_zero else ''}, got {_r(value)}")
