@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
+from kizashi.detectors.param_checks import MAX_PARAM_COUNT
 from kizashi.watch.config import (
     MAX_BACKFILL_STEPS,
-    MAX_PARAM_COUNT,
     apply_overrides,
     load_config,
 )

@@ -29,8 +29,8 @@ def checked_params(detector: str, params: dict[str, Any]) -> dict[str, Any]:
         An unknown detector (also the empty name), or a parameter that is unknown or
         fails its check; the message names it.
     """
+    from kizashi.detectors.param_checks import check_param
     from kizashi.detectors.registry import get_class, parameters
-    from kizashi.watch.config import _check_param
 
     declared = {p.name: p for p in parameters(get_class(detector))}
     unknown = sorted(set(params) - set(declared))
@@ -40,7 +40,7 @@ def checked_params(detector: str, params: dict[str, Any]) -> dict[str, Any]:
                          f"{', '.join(sorted(declared)) or '(none)'}")
     out = dict(params)
     for key, value in params.items():
-        _check_param(value, declared[key], f"--param {key}")
+        check_param(value, declared[key], f"--param {key}")
         kinds = {t.strip() for t in str(declared[key].annotation).split("|")}
         if isinstance(value, float) and "int" in kinds and "float" not in kinds:
             out[key] = int(value)

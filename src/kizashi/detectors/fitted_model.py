@@ -300,8 +300,8 @@ def _check_params(cls: type[Detector], params: dict[str, Any], at: str, why: str
     a whole number must be written as one (``288``, never ``288.0``: `kizashi fit` writes
     ints), and a tuple of counts holds whole numbers only. One line naming the parameter.
     """
+    from kizashi.detectors.param_checks import check_param
     from kizashi.detectors.registry import parameters
-    from kizashi.watch.config import _check_param
 
     declared = {p.name: p for p in parameters(cls)}
     for name, raw in params.items():
@@ -319,7 +319,7 @@ def _check_params(cls: type[Detector], params: dict[str, Any], at: str, why: str
             raise ValueError(f"{at} {name} must be a whole number written as one, got "
                              f"{json.dumps(raw)}; {why}")
         try:
-            _check_param(value, info, f"{at} {name}")
+            check_param(value, info, f"{at} {name}")
         except ValueError as error:
             raise ValueError(f"{error}; {why}") from None
 

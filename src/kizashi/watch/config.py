@@ -73,6 +73,11 @@ from typing import Any
 import numpy as np
 
 from kizashi.decision.cutoffs import Cutoff, parse_cutoff
+from kizashi.detectors.param_checks import (
+    MAX_PARAM_MAGNITUDE,
+    check_param,
+    short_number,
+)
 from kizashi.durations import parse_duration
 from kizashi.watch import config_values as typed
 from kizashi.yaml_errors import bounded_repr as _r
@@ -103,10 +108,6 @@ DURATION_LIMITS: dict[str, tuple[float, float]] = {
 DEFAULT_SPAN = (1e-3, 366 * DAY)
 #: most steps of ``interval`` that ``max_backfill`` / ``initial_backfill`` may cover
 MAX_BACKFILL_STEPS = 1_000_000
-#: largest whole-number detector parameter (window, rank, order, ...)
-MAX_PARAM_COUNT = 1_000_000
-#: largest magnitude of any number in detector parameters
-MAX_PARAM_MAGNITUDE = 1e18
 #: largest detector state of one series, in bytes
 MAX_STATE_BYTES = 32 * 1024 * 1024
 #: largest config file read
@@ -518,7 +519,7 @@ def check_detector(spec: DetectorSpec, interval: float, at: str) -> None:
         raise ValueError(f"{at}.detector: {error}") from None
     declared = {p.name: p for p in parameters(cls)}
     for name, value in spec.params.items():
-        _check_param(value, declared.get(name), f"{at}.params.{name}")
+        check_param(value, declared.get(name), f"{at}.params.{name}")
     try:
         detector = create(spec.detector, **spec.params)
     except (ValueError, TypeError, OverflowError) as error:
@@ -625,99 +626,6 @@ def _memory_limit(extra: int) -> Iterator[None]:
         yield
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
-
-def _check_param(value: Any, declared: Any, at: str) -> None:
-    """Type and range of one detector parameter (``declared``: its registry ParamInfo)."""
-    kinds = None
-    if declared is not None:
-        tokens = {t.strip() for t in str(declared.annotation).split("|")}
-        if tokens <= {"int", "float", "str", "bool", "None"}:
-            kinds = tokens
-    if kinds is None:  # an unknown name (create() says so) or an exotic annotation
-        _check_numbers(value, at)
-        return
-    if value is None:
-        if "None" not in kinds and declared.default is not None:
-            raise ValueError(f"{at} needs a value (its default is {_r(declared.default)})")
-        return
-    if isinstance(value, bool):
-        if "bool" not in kinds:
-            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {str(value).lower()}")
-        return
-    if isinstance(value, (int, float)):
-        if not kinds & {"int", "float"}:
-            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {_r(value)}")
-        _check_number(value, at, whole="float" not in kinds)
-        return
-    if isinstance(value, str):
-        if "str" in kinds:
-            if "float" in kinds:  # a number or a duration such as "1w"
-                _check_duration_text(value, at)
-            return
-        try:
-            number = float(value)
-        except ValueError:
-            raise ValueError(f"{at} must be {_kind_text(kinds)}, got {_r(value)}") from None
-        if not math.isfinite(number):
-            raise ValueError(f"{at} must be a finite number, got {_r(value)}")
-        raise ValueError(f"{at} must be {_kind_text(kinds)}, got the text {_r(value)} (a quoted "
-                         "number is text: remove the quotes)")
-    raise ValueError(f"{at} must be {_kind_text(kinds)}, got a {type(value).__name__}")
-
-
-def _kind_text(kinds: set[str]) -> str:
-    names = {"int": "a whole number", "float": "a number", "str": "text",
-             "bool": "true or false", "None": "null"}
-    parts = [names[k] for k in ("int", "float", "str", "bool", "None") if k in kinds]
-    if "int" in kinds and "float" in kinds:
-        parts.remove("a whole number")
-    return " or ".join(parts)
-
-
-def _check_number(value: float, at: str, whole: bool) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{at} must be a finite number, got {_r(value)}")
-    if whole:
-        if value != int(value) or not 0 <= value <= MAX_PARAM_COUNT:
-            raise ValueError(f"{at} must be a whole number from 0 to {MAX_PARAM_COUNT}, "
-                             f"got {_short(value)}")
-    elif abs(value) > MAX_PARAM_MAGNITUDE:
-        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, "
-                         f"got {_short(value)}")
-
-
-def _check_duration_text(value: str, at: str) -> None:
-    """A text-or-number detector parameter (``period``, ``slot``, …): a duration."""
-    try:
-        seconds = parse_duration(value)
-    except ValueError as error:
-        raise ValueError(f"{at}: {error}") from None
-    if seconds > MAX_PARAM_MAGNITUDE:
-        raise ValueError(f"{at} must be at most {MAX_PARAM_MAGNITUDE:g} in size, got {_r(value)}")
-
-
-def _check_numbers(value: Any, at: str) -> None:
-    """Every number inside ``value`` (lists, mappings) finite and of sane size."""
-    todo, seen = [value], 0
-    while todo:
-        item = todo.pop()
-        seen += 1
-        if seen > 10_000:
-            raise ValueError(f"{at} is too large (more than 10000 values)")
-        if isinstance(item, bool) or item is None or isinstance(item, str):
-            continue
-        if isinstance(item, (int, float)):
-            _check_number(item, at, whole=False)
-        elif isinstance(item, dict):
-            todo.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            todo.extend(item)
-
-
-def _short(value: float) -> str:
-    text = repr(value)
-    return text if len(text) <= 24 else f"{text[:12]}… ({len(text)} digits)"
 
 
 def _state_bytes(state: Any) -> int:
@@ -1028,7 +936,7 @@ class _Reader:
         if (isinstance(value, bool) or not isinstance(value, int) or value < minimum
                 or (maximum is not None and value > maximum)):
             upper = f" and <= {maximum}" if maximum is not None else ""
-            given = _short(value) if isinstance(value, int) and not isinstance(value, bool) \
+            given = short_number(value) if isinstance(value, int) and not isinstance(value, bool) \
                 else _r(value)
             raise ValueError(f"{self.where}: {self.prefix}{key} must be an integer >= {minimum}"
                              f"{upper}, got {given}")
