@@ -140,3 +140,18 @@ def duration_text(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:g} {unit}"
     return f"{seconds:g} s"
+
+
+def limit_text(seconds: float) -> str:
+    """A duration as an option's limit is written: its largest unit, no space (``1.5h``).
+
+    Used in the messages of range checks (``must be from 1ms to 366d``); it reads back
+    with :func:`parse_duration` (to six significant digits).
+
+    >>> limit_text(0.001), limit_text(90), limit_text(5400), limit_text(366 * 86400)
+    ('1ms', '1.5m', '1.5h', '366d')
+    """
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        if seconds >= size:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds * 1000:g}ms"

@@ -27,12 +27,7 @@ from typing import Any
 
 import click
 
-
-def _text(seconds: float) -> str:
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-        if seconds >= size:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds * 1000:g}ms"
+from kizashi.durations import limit_text, parse_duration
 
 
 class Duration(click.ParamType):
@@ -49,12 +44,10 @@ class Duration(click.ParamType):
     name = "duration"
 
     def __init__(self, low: float, high: float, high_text: str | None = None) -> None:
-        self.low, self.high, self.high_text = low, high, high_text or _text(high)
+        self.low, self.high, self.high_text = low, high, high_text or limit_text(high)
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> Any:
-        from kizashi.durations import parse_duration
-
         try:
             seconds = parse_duration(value)
         except (ValueError, OverflowError, TypeError) as error:
@@ -62,7 +55,7 @@ class Duration(click.ParamType):
         if not math.isfinite(seconds) or seconds <= 0:
             self.fail(f"{value} is not a positive duration", param, ctx)
         if seconds < self.low:
-            self.fail(f"{value} is shorter than {_text(self.low)}", param, ctx)
+            self.fail(f"{value} is shorter than {limit_text(self.low)}", param, ctx)
         if seconds > self.high:
             self.fail(f"{value} is more than {self.high_text}", param, ctx)
         return value

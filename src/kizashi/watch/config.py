@@ -78,7 +78,7 @@ from kizashi.detectors.param_checks import (
     check_param,
     short_number,
 )
-from kizashi.durations import parse_duration
+from kizashi.durations import limit_text, parse_duration
 from kizashi.watch import config_values as typed
 from kizashi.yaml_errors import bounded_repr as _r
 
@@ -915,7 +915,7 @@ class _Reader:
         if seconds == 0.0 and allow_zero:
             return 0.0
         if not low <= seconds <= high:
-            raise ValueError(f"{at} must be from {_seconds(low)} to {_seconds(high)}"
+            raise ValueError(f"{at} must be from {limit_text(low)} to {limit_text(high)}"
                              f"{' (or 0)' if allow_zero else ''}, got {_r(value)}")
         return seconds
 
@@ -924,9 +924,9 @@ class _Reader:
         """A backfill duration: also at most :data:`MAX_BACKFILL_STEPS` intervals."""
         seconds = self.duration(key, default, allow_zero=allow_zero)
         if seconds / interval > MAX_BACKFILL_STEPS:
-            raise ValueError(f"{self.where}: {self.prefix}{key} ({_seconds(seconds)}) covers more "
-                             f"than {MAX_BACKFILL_STEPS} steps of the interval "
-                             f"({_seconds(interval)}); shorten it or lengthen the interval")
+            raise ValueError(f"{self.where}: {self.prefix}{key} ({limit_text(seconds)}) covers "
+                             f"more than {MAX_BACKFILL_STEPS} steps of the interval "
+                             f"({limit_text(interval)}); shorten it or lengthen the interval")
         return seconds
 
     def integer(self, key: str, default: int, minimum: int = 0,
@@ -959,14 +959,6 @@ class _Reader:
             raise ValueError(f"{self.where}: unknown key(s) {names}"
                              f"{typed.did_you_mean(unknown[0], self.used)}; "
                              f"known here: {', '.join(sorted(self.used))}")
-
-
-def _seconds(seconds: float) -> str:
-    """``90061`` → ``"1d 1h 1m 1s"``-like text for limits."""
-    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-        if seconds >= size:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds * 1000:g}ms"
 
 
 def _steps(duration: float | None, interval: float) -> int:
