@@ -116,7 +116,7 @@ class LogSource:
         self.name = name
         self.step = step
         self.clock = clock
-        self._tail = LogTail(path)
+        self._tail = LogTail(path, clock=clock)
         self._delivered = -np.inf  # the last step handed out
         self._miner: Any = None
         self._keys: dict[tuple[str, int], int] = {}
