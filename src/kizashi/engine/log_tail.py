@@ -221,9 +221,9 @@ class LogTail:
         """
         now = self.clock()
         try:
-            stat = os.stat(self.path)
-        except FileNotFoundError:
-            stat = None
+            stat, missing = os.stat(self.path), None
+        except OSError as error:   # gone, a symlink loop, a folder above it unreadable
+            stat, missing = None, error
         current = self._reader
         if current is not None and (stat is None or (stat.st_dev, stat.st_ino)
                                     != current.identity):
@@ -250,7 +250,8 @@ class LogTail:
         if stat is None:
             if lines:
                 return lines
-            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), self.path)
+            raise missing or FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT),
+                                               self.path)
         if not stat_module.S_ISREG(stat.st_mode):  # a FIFO would block
             if lines:
                 return lines
