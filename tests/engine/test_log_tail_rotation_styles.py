@@ -287,3 +287,52 @@ def test_a_text_line_starting_like_bzip2_is_read(tmp_path):
     path = tmp_path / "a.log"
     path.write_bytes(b"BZh9 is not a bzip2 stream\n")
     assert LogTail(str(path)).read() == ["BZh9 is not a bzip2 stream"]
+
+
+def test_a_line_completed_before_the_copy_is_read_whole_from_the_copy(tmp_path):
+    path = tmp_path / "a.log"
+    path.write_bytes(PARTIAL.encode())
+    tail = LogTail(str(path))
+    assert tail.read() == []
+    with open(path, "ab") as handle:
+        handle.write(b"ne\n2026-03-09T10:00:40Z n1 more\n")
+    shutil.copyfile(path, str(path) + "-20260309")      # dateext
+    os.truncate(path, 0)
+    path.write_bytes(b"2026-03-09T10:01:00Z n1 next\n")
+    assert tail.read() == [PARTIAL + "ne", "2026-03-09T10:00:40Z n1 more",
+                           "2026-03-09T10:01:00Z n1 next"]
+
+
+def test_a_copy_longer_than_one_read_names_the_bytes_not_read(tmp_path, caplog,
+                                                                monkeypatch):
+    import kizashi.engine.log_tail as log_tail
+
+    monkeypatch.setattr(log_tail, "MAX_READ_BYTES", 100)
+    path = tmp_path / "a.log"
+    writer = Writer(path)
+    tail = LogTail(str(path))
+    got, lines = [], writer.lines(2)
+    while True:
+        part = tail.read()
+        got += part
+        if not part:
+            break
+    unread = writer.lines(6)                     # 6 x 38 bytes: more than one read
+    shutil.copyfile(path, str(path) + ".1")
+    os.truncate(path, 0)
+    lines += writer.lines(1)
+    got += tail.read()
+    read = [x for x in unread if x in got]
+    skipped = size(unread) - 100                 # one read of the copy: 100 bytes
+    assert got[:2] == lines[:2] and read == unread[:len(read)]
+    assert any(f"{skipped} byte(s) of its copy" in w and str(path) in w
+               for w in warnings(caplog))
+
+
+def test_zeros_at_the_start_of_a_file_opened_are_skipped_with_a_warning(tmp_path, caplog):
+    path = tmp_path / "a.log"
+    path.write_bytes(b"\x00" * 100_000 + b"2026-03-09T10:00:00Z n1 after the hole\n")
+    assert LogTail(str(path)).read() == ["2026-03-09T10:00:00Z n1 after the hole"]
+    said = warnings(caplog)
+    assert len(said) == 1 and "first 100000 byte(s) are zeros" in said[0]
+    assert "lost" not in said[0]          # nothing known of what was before

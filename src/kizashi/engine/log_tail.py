@@ -179,7 +179,7 @@ class _Copy:
             return None
         # its first bytes decompressed, and its size as the gzip trailer stores it (mod 4 GiB)
         size = struct.unpack("<I", os.pread(fd, 4, stat.st_size - 4))[0]
-        with gzip.GzipFile(fileobj=os.fdopen(os.dup(fd), "rb")) as stream:
+        with gzip.GzipFile(fileobj=handle) as stream:   # leaves the handle open
             start = stream.read(len(reader.head))
         if start == reader.head and size >= reader.offset:
             return cls(path, handle, size, kind)
@@ -307,13 +307,14 @@ class LogTail:
             with copy.handle:
                 data = os.pread(copy.handle.fileno(), MAX_READ_BYTES, read_to)
             lines = self._lines(reader, data)
-            known_end = read_to + len(data)
+            known_end = copy.size   # the bytes after it were written after the copy
             log.info("%s: emptied in place (copytruncate?): the %d byte(s) written to it after "
                      "the last read read from its copy %s", self.path, len(data), copy.path)
-            if known_end < copy.size:
+            if read_to + len(data) < copy.size:
                 log.warning("%s: %d byte(s) of its copy %s after byte %d are lost: not read "
                             "(more than %d MiB since the last read)", self.path,
-                            copy.size - known_end, copy.path, known_end, MAX_READ_BYTES >> 20)
+                            copy.size - read_to - len(data), copy.path, read_to + len(data),
+                            MAX_READ_BYTES >> 20)
         lines += self._finish_line(reader, drop_rest=False)
         reader.reset()
         reader.known_end = known_end
@@ -367,13 +368,14 @@ class LogTail:
             if zeros < HOLE_PIECE or reader.hole >= MAX_READ_BYTES:
                 break
         if not reader.at_start and reader.hole:
-            lost = reader.hole - reader.known_end if reader.known_end >= 0 else 0
+            lost = reader.hole - reader.known_end
             log.warning("%s: its first %d byte(s) are zeros, skipped (a hole: the writer went on "
                         "at its old offset after the file was emptied; open the log with "
-                        "O_APPEND); %s", self.path, reader.hole,
-                        f"{lost} byte(s) written to it after what was read or copied and "
+                        "O_APPEND)%s", self.path, reader.hole,
+                        "" if reader.known_end < 0 else
+                        f"; {lost} byte(s) written to it after what was read or copied and "
                         "before it was emptied are lost" if lost > 0 else
-                        "nothing was written to it between what was read or copied and its "
+                        "; nothing was written to it between what was read or copied and its "
                         "emptying")
             reader.hole = 0
 
