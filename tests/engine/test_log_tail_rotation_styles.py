@@ -336,3 +336,51 @@ def test_zeros_at_the_start_of_a_file_opened_are_skipped_with_a_warning(tmp_path
     said = warnings(caplog)
     assert len(said) == 1 and "first 100000 byte(s) are zeros" in said[0]
     assert "lost" not in said[0]          # nothing known of what was before
+
+
+@pytest.mark.parametrize("sparse", [True, False], ids=["sparse hole", "zeros written"])
+def test_a_hole_longer_than_one_read_is_skipped_over_several_reads(tmp_path, caplog,
+                                                                   monkeypatch, sparse):
+    import kizashi.engine.log_tail as log_tail
+
+    monkeypatch.setattr(log_tail, "MAX_READ_BYTES", 1000)
+    monkeypatch.setattr(log_tail, "HOLE_PIECE", 100)
+    path = tmp_path / "a.log"
+    line = b"2026-03-09T10:00:00Z n1 after the hole\n"
+    with open(path, "wb") as handle:
+        if sparse:
+            handle.seek(1 << 20)
+        else:
+            handle.write(b"\x00" * 5000)
+        handle.write(line)
+    hole = os.path.getsize(path) - len(line)
+    tail = LogTail(str(path))
+    got = []
+    for _ in range(hole // 1000 + 2):
+        got += tail.read()
+    assert got == [line.decode().strip()]            # never a line of zeros
+    said = warnings(caplog)
+    assert len(said) == 1 and f"first {hole} byte(s) are zeros" in said[0]
+
+
+@pytest.mark.parametrize(("name", "copy"), [
+    ("a.log", "a.log.1"), ("a.log", "a.log-20261127"), ("a.log", "a.log.2026-11-27"),
+    ("a.log", "a.log_old"), ("a.log", "a-20261127.log"), ("messages", "messages.0"),
+    ("x.log.log", "x.log.log.1"),
+])
+def test_copytruncate_finds_its_copy_by_logrotates_names(tmp_path, name, copy):
+    path = tmp_path / name
+    for other in ("x.log", "a.log.1.gz", "b.log.1", "a", "zzz"):   # near names, not copies
+        if other != name:
+            (tmp_path / other).write_bytes(b"2026-03-09T09:00:00Z n9 other\n" * 3)
+    writer = Writer(path)
+    poller = Poller(path)
+    lines = writer.lines(2)
+    poller.poll()
+    lines += writer.lines(2)                 # in the copy only
+    shutil.copyfile(path, tmp_path / copy)
+    os.truncate(path, 0)
+    lines += writer.lines(1)
+    poller.poll()
+    assert poller.got == lines
+    writer.close()

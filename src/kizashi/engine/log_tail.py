@@ -95,6 +95,8 @@ HEAD_BYTES = 256
 ROTATED_GRACE_SECONDS = 300.0
 #: Rotated copies of a file looked at, the newest first, when it was truncated in place.
 COPIES_LOOKED_AT = 16
+#: What follows a log's name in its rotated copies' names (``a.log.1``, ``a.log-20261127``).
+SEPARATORS = (".", "-", "_")
 #: Bytes looked at per piece for the zeros a writer's hole left at the file's start.
 HOLE_PIECE = 1 << 16
 #: First bytes of compressed files: never read as text.
@@ -272,6 +274,8 @@ class LogTail:
             reader.head = reader.pread(HEAD_BYTES, 0)
         if reader.at_start:
             self._skip_hole(reader)
+            if reader.at_start:      # zeros up to its end, or more of them than one read
+                return lines
         return lines + self._lines(reader, reader.chunk())
 
     def _open(self) -> _Reader:
@@ -331,9 +335,9 @@ class LogTail:
             for entry in os.scandir(folder):
                 name = entry.name
                 if name != base and (
-                        (name.startswith(base) and name[len(base)] in ".-_")
+                        (name.startswith(base) and name[len(base):len(base) + 1] in SEPARATORS)
                         or (suffix and name.startswith(stem) and name.endswith(suffix)
-                            and name[len(stem)] in ".-_")):
+                            and name[len(stem):len(stem) + 1] in SEPARATORS)):
                     try:
                         entries.append((entry.stat().st_mtime, entry.path))
                     except OSError:
@@ -358,14 +362,22 @@ class LogTail:
 
     def _skip_hole(self, reader: _Reader) -> None:
         """Skip the zeros a writer that kept its offset left before its next line."""
+        try:            # a sparse file's hole at once, where the file system tells it
+            data_at = os.lseek(reader.fd, reader.offset, os.SEEK_DATA)
+        except (OSError, AttributeError):   # no data after it, or not told
+            data_at = reader.offset
+        reader.hole += data_at - reader.offset
+        reader.offset = data_at
+        looked = 0
         while reader.at_start:
             data = reader.pread(HOLE_PIECE, reader.offset)
             zeros = len(data) - len(data.lstrip(b"\x00"))
             reader.offset += zeros
             reader.hole += zeros
+            looked += zeros
             if zeros < len(data):
                 reader.at_start = False
-            if zeros < HOLE_PIECE or reader.hole >= MAX_READ_BYTES:
+            if zeros < HOLE_PIECE or looked >= MAX_READ_BYTES:   # the rest at the next call
                 break
         if not reader.at_start and reader.hole:
             lost = reader.hole - reader.known_end
