@@ -7,8 +7,9 @@ was down) neither counts a line twice nor skips one: each host's ``log:lines`` i
 state file is, step by step, the number of lines the writer wrote in that minute.
 
 A file that goes away (deleted and not recreated, a folder in its place, a compressed
-file, a path that cannot be resolved) is the source's error: logged once per kind while
-it lasts, the watch ticking on; when the file is back its lines are counted.
+file, a path that cannot be resolved, no permission to open it) is the source's error:
+logged once per kind while it lasts, the watch ticking on; when the file is back its
+lines are counted.
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ from collections import Counter
 
 import numpy as np
 
+import kizashi.engine.log_tail as log_tail
 from kizashi.watch.config import parse_config
 from kizashi.watch.store import WatchStore
 from kizashi.watch.watcher import Watcher
 
 START = 1773014400  # 2026-03-09T00:00:00Z
+
+
+def refuse(path, *args, **kwargs):
+    raise PermissionError(13, "Permission denied", path)
 
 
 def config(path):
@@ -91,7 +97,8 @@ def test_a_restart_neither_double_counts_nor_skips(tmp_path):
 
 
 def test_a_file_gone_a_folder_or_compressed_is_said_once_and_the_watch_goes_on(tmp_path,
-                                                                              caplog):
+                                                                              caplog,
+                                                                              monkeypatch):
     caplog.set_level(logging.INFO, logger="kizashi.watch")
     path = tmp_path / "lsf.log"
     path.write_text("")
@@ -116,6 +123,7 @@ def test_a_file_gone_a_folder_or_compressed_is_said_once_and_the_watch_goes_on(t
         "a folder": lambda: os.mkdir(path),
         "gzip": lambda: path.write_bytes(gzip.compress(b"2026-03-09T00:00:00Z n1 x\n")),
         "a symlink loop": lambda: os.symlink(path.name, path),
+        "no permission": lambda: path.write_text(""),   # opening it refused, below
     }
     for name, make in faults.items():
         if path.is_dir():
@@ -123,11 +131,15 @@ def test_a_file_gone_a_folder_or_compressed_is_said_once_and_the_watch_goes_on(t
         elif path.exists() or path.is_symlink():
             os.remove(path)
         make()
+        if name == "no permission":   # chmod 000 does not stop root: refuse the open itself
+            monkeypatch.setattr(log_tail, "open", refuse, raising=False)
         before = len(caplog.records)
         ticks(3)
         errors = [r.getMessage() for r in caplog.records[before:] if r.levelno >= logging.ERROR]
         assert len(errors) == 1, (name, errors)           # once, not every tick
         assert str(path) in errors[0] and "\n" not in errors[0]
+    assert "Permission denied" in errors[0]
+    monkeypatch.undo()
     os.remove(path)
     write_minute(path, minute, rng, written)
     ticks(1)
