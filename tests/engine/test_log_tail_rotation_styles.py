@@ -384,3 +384,38 @@ def test_copytruncate_finds_its_copy_by_logrotates_names(tmp_path, name, copy):
     poller.poll()
     assert poller.got == lines
     writer.close()
+
+
+@pytest.mark.parametrize("away", ["renamed away and back", "a stat that failed once"])
+def test_the_same_file_back_under_the_name_is_not_read_again(tmp_path, monkeypatch, away):
+    import kizashi.engine.log_tail as log_tail
+
+    path = tmp_path / "a.log"
+    writer = Writer(path)
+    poller = Poller(path)
+    lines = writer.lines(3)
+    poller.poll()
+    lines += writer.lines(1)
+    if away == "renamed away and back":
+        os.rename(path, str(path) + ".tmp")
+        poller.poll()
+        lines += writer.lines(1)
+        os.rename(str(path) + ".tmp", path)
+    else:
+        real = os.stat
+
+        def flaky(name, *args, **kwargs):
+            if str(name) == str(path):
+                raise OSError(116, "Stale file handle", str(name))
+            return real(name, *args, **kwargs)
+
+        monkeypatch.setattr(log_tail.os, "stat", flaky)
+        poller.got += poller.tail.read()     # the rest read, the file kept
+        with pytest.raises(OSError, match="Stale"):
+            poller.tail.read()               # then the error, said by the caller
+        monkeypatch.setattr(log_tail.os, "stat", real)
+    lines += writer.lines(2)
+    poller.poll()
+    poller.poll()
+    assert poller.got == lines
+    writer.close()

@@ -234,6 +234,14 @@ class LogTail:
             current.deadline = now + self.grace
             self._rotated.append(current)
             self._reader = None
+        if self._reader is None and stat is not None:
+            # a file followed before is back under the name (renamed away and back, a
+            # stat that failed once): followed on from where it was read to, not reread
+            for old in self._rotated:
+                if old.identity == (stat.st_dev, stat.st_ino):
+                    self._rotated.remove(old)
+                    old.deadline, self._reader = float("inf"), old
+                    break
         lines: list[str] = []
         for old in list(self._rotated):
             data = old.chunk()
