@@ -27,12 +27,19 @@ A time written without a zone (syslog's, an ISO time without one) is read in
 ``timezone`` (an IANA name; default ``local``, this machine's zone, where a syslog
 file it tails was written) and turned into UTC before any check below; a time with a
 zone or offset is that instant. Steps are 60 s (``LogSource(step=...)`` from Python).
-The template miner lives in memory: after a restart the file is read from its start
-again.
+The template miner lives in memory and no offset is kept: after a restart the file is
+read from its start again, and the watch takes the steps after the last one it
+processed (its state file's progress), so a restart neither counts a line twice nor
+skips one still in the file (lines in a file rotated away while it was down are not
+read).
 
 The file is read by :class:`~kizashi.engine.log_tail.LogTail`: rotated, truncated or
-replaced, it is read from its start again; a byte that is not UTF-8 is replaced in its
-line. Lines whose time no count can take are skipped, counted and logged (a warning on
+replaced, it is read from its start again (after the rest of the old content: through
+the file kept open, or from ``copytruncate``'s copy), and a file rotated away is still
+read for late writes for a while; a byte that is not UTF-8 is replaced in its line. A
+file gone, a folder or a compressed file in its place is the source's error (the watch
+says it once and goes on), and the file is read from its start when it is back.
+Lines whose time no count can take are skipped, counted and logged (a warning on
 the ``kizashi.watch`` logger), never allowed to stop the watch or grow its memory: a
 time more than :data:`FUTURE_SECONDS` ahead of this machine's clock (a host whose clock
 runs ahead, a bogus year), which would otherwise declare every step up to it complete;
@@ -116,7 +123,7 @@ class LogSource:
         self.name = name
         self.step = step
         self.clock = clock
-        self._tail = LogTail(path)
+        self._tail = LogTail(path, clock=clock)
         self._delivered = -np.inf  # the last step handed out
         self._miner: Any = None
         self._keys: dict[tuple[str, int], int] = {}
@@ -238,8 +245,11 @@ class LogSource:
         try:
             lines = self._tail.read()  # rotated, truncated or replaced: from the start
         except OSError as error:
+            gone = isinstance(error, FileNotFoundError)   # watched for: read when back
             raise SourceError(f"source {self.name!r}: cannot read {self.path}: "
-                              f"{error.strerror or error}") from None
+                              f"{error.strerror or error}"
+                              + ("; read from its start when it is back" if gone else "")
+                              ) from None
         self._ingest(lines)
         if not self._counts or not np.isfinite(self._latest):
             return Samples.empty()
