@@ -186,8 +186,9 @@ class CountTail:
                                        score=bool(sparse[:, j].any()))
             if counted is not None:
                 levels[rows, j] = counted
-        if len(values):
-            self._forget(state, np.flatnonzero(counting & (not_counts[-1] > 0)))
+        if len(values):  # (and what a state saved before this kept of a measurement)
+            stale = counting | (state["learned"] != 0) | (state["total"] != 0)
+            self._forget(state, np.flatnonzero(stale & (not_counts[-1] > 0)))
         levels = np.where(sparse, levels, np.nan)
         state["seen"] = seen[-1] if len(values) else state["seen"]
         state["zeros"] = zeros[-1] if len(values) else state["zeros"]
