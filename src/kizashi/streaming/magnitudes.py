@@ -19,8 +19,6 @@ True
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 __all__ = ["DETECT_SMALLEST", "ORDINARY", "PROVISIONAL", "magnitude_factors",
@@ -150,9 +148,7 @@ def unit_scaled(state: dict, values: np.ndarray) -> np.ndarray:
     unsettled = np.flatnonzero(seen < PROVISIONAL)
     steps = None  # the factors of the unsettled series, row by row
     if unsettled.size and values.shape[0]:
-        steps = np.empty((values.shape[0], unsettled.size))
-        for k, j in enumerate(unsettled):
-            steps[:, k] = _provisional(values[:, j], factor, seen, j)
+        steps = _provisional(values[:, unsettled], factor, seen, unsettled)
     scale = np.where(np.isnan(factor), 1.0, factor)
     if steps is None or (steps == scale[unsettled]).all():
         if (scale == 1.0).all():
@@ -174,18 +170,41 @@ def _times(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return out
 
 
-def _provisional(column: np.ndarray, factor: np.ndarray, seen: np.ndarray, j: int
-                 ) -> np.ndarray:
-    """Series ``j``'s factor at each row of ``column`` while it is provisional (see
-    :func:`unit_scaled`; 1 where none is chosen yet), updating ``factor[j]`` and ``seen[j]``."""
-    rows = np.flatnonzero(np.isfinite(column) & (column != 0.0))[: PROVISIONAL - int(seen[j])]
-    current = float(factor[j])
-    out = np.full(column.size, 1.0 if math.isnan(current) else current)
-    for i in rows:
-        value = float(column[i])  # Python floats: a product beyond the range is inf, silently
-        if math.isnan(current) or not 1.0 / ORDINARY <= abs(value * current) <= ORDINARY:
-            current = float(magnitude_factors(np.array([[value]]))[0])
-            out[i:] = current
-    factor[j] = current
-    seen[j] += rows.size
+def _provisional(block: np.ndarray, factor: np.ndarray, seen: np.ndarray,
+                 columns: np.ndarray) -> np.ndarray:
+    """The factors of the series ``columns`` (whose factor is provisional, see
+    :func:`unit_scaled`) at each row of their ``block``, 1 where none is chosen yet;
+    ``factor`` and ``seen`` updated. Vectorised over the series: one pass per rank of a
+    non-zero value (at most :data:`PROVISIONAL`)."""
+    before = factor[columns]
+    current = before.copy()
+    need = PROVISIONAL - seen[columns]
+    nonzero = np.isfinite(block) & (block != 0.0)
+    rank = np.cumsum(nonzero, axis=0)  # how many non-zero values up to each row
+    settled = (rank >= need).all(axis=1)  # rows from which no factor changes any more
+    head = int(settled.argmax()) + 1 if settled.any() else block.shape[0]
+    block, rank = block[:head], rank[:head]
+    marks = np.full(block.shape, np.nan)  # a series' factor from this row on
+    for k in range(1, PROVISIONAL + 1):
+        cols = np.flatnonzero((need >= k) & (rank[-1] >= k))
+        if cols.size == 0:
+            break
+        row = np.argmax(rank[:, cols] >= k, axis=0)  # the row of each one's k-th value
+        value = block[row, cols]
+        unit = current[cols]
+        with np.errstate(over="ignore", under="ignore"):  # beyond the range: not ordinary
+            product = np.abs(value * np.where(np.isnan(unit), 1.0, unit))
+        again = np.isnan(unit) | ~((product >= 1.0 / ORDINARY) & (product <= ORDINARY))
+        chosen = np.where(again, magnitude_factors(value[None, :]), unit)
+        current[cols] = chosen
+        marks[row, cols] = chosen
+    factor[columns] = current
+    seen[columns] += np.minimum(rank[-1], need)
+    # each row takes the factor of the latest mark at or above it (before the block: its own)
+    latest = np.where(np.isnan(marks), -1, np.arange(head)[:, None])
+    np.maximum.accumulate(latest, axis=0, out=latest)
+    marked = marks[np.maximum(latest, 0), np.arange(block.shape[1])]
+    out = np.empty((nonzero.shape[0], block.shape[1]))
+    out[:head] = np.where(latest >= 0, marked, np.where(np.isnan(before), 1.0, before))
+    out[head:] = np.where(np.isnan(current), 1.0, current)
     return out
