@@ -149,3 +149,26 @@ def test_a_value_beyond_exact_counts_ends_a_count_series_without_overflow(huge):
         _, sparse = tail.assess(tail.state_, np.column_stack([counts, measurement]))
     assert sparse[299, 0] and not sparse[300:, 0].any()
     assert not sparse[:, 1].any()
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("huge", [1e300, -1e300, 1.7e308])
+def test_a_measurement_of_extreme_size_leaves_a_finite_state(huge):
+    """A measurement (not a count) of 1e300 squared its window sums past the float range in
+    the count model it never uses; that model is emptied once a series is a measurement.
+    The count series beside it is judged exactly as alone, in any blocks."""
+    rng = np.random.default_rng(4)
+    counts = np.where(rng.random(400) < 0.95, 0.0, 1.0)
+    values = np.column_stack([counts, 10 + rng.normal(size=400)])
+    values[200, 1] = huge
+    whole = CountTail(window=7).reset(2)
+    levels = whole.transform(values)
+    pieces = CountTail(window=7).reset(2)
+    parts = [pieces.transform(values[a:b]) for a, b in ((0, 150), (150, 201), (201, 400))]
+    np.testing.assert_array_equal(np.vstack(parts), levels)
+    alone = CountTail(window=7).reset(1).transform(counts[:, None])
+    np.testing.assert_array_equal(levels[:, :1], alone)
+    assert np.isnan(levels[:, 1]).all()
+    for key, array in whole.state_.items():
+        if key != "smallest":  # (inf there: no positive value yet)
+            assert not np.isinf(array).any(), key

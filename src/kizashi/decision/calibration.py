@@ -14,7 +14,8 @@ tail probability, which rounds every ``z > 8.3`` to 1 and makes ties), so a
 threshold on ``p`` is a threshold on ``z``. With ``halflife`` set, the running
 moments forget the past exponentially (per observed score); without it, they
 use all past scores. Scores are 0 until a series has ``min_periods`` scores,
-NaN stays NaN and does not change the state.
+NaN stays NaN and does not change the state. Scores beyond ±:data:`LEARN_REACH` are learned
+at that reach, so that squares of huge scores do not overflow the moments.
 
 The state is plain data (arrays and numbers in a dict) behind
 ``state_dict()`` / ``load_state_dict()``; batch :meth:`OnlineCalibrator.transform`
@@ -29,7 +30,13 @@ import numpy as np
 
 from kizashi.state import State, copy_state, from_json_safe, to_json_safe
 
-__all__ = ["OnlineCalibrator"]
+__all__ = ["LEARN_REACH", "OnlineCalibrator"]
+
+#: Scores enter the running moments held within ±2⁴⁸⁰ (≈ 3e144): their squares, and sums of
+#: up to 10¹⁸ of them, stay finite. A raw score of 1e300 (a detector's bound) squared to
+#: ``inf`` kept the moments infinite for good, and every later score calibrated to 0. The
+#: score itself is standardised as it is; ordinary scores never come near the bound.
+LEARN_REACH = 2.0 ** 480
 
 
 class OnlineCalibrator:
@@ -114,7 +121,7 @@ class OnlineCalibrator:
     # ------------------------------------------------------------ calibrate
     def _squash(self, x: np.ndarray, count: np.ndarray, weight: np.ndarray, total: np.ndarray,
                 total_sq: np.ndarray, shift: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # inf z: below
             mean = total / weight
             var = np.maximum(total_sq / weight - mean * mean, 0.0)
             centre = mean + shift
@@ -149,11 +156,12 @@ class OnlineCalibrator:
         seen = ~np.isnan(x)
         if learn is not None:
             seen = seen & np.asarray(learn, dtype=bool).reshape(-1)
-        shift = np.where(np.isnan(state["shift"]) & seen, x, state["shift"])
+        kept = np.clip(x, -LEARN_REACH, LEARN_REACH)  # what the moments learn
+        shift = np.where(np.isnan(state["shift"]) & seen, kept, state["shift"])
         out = self._squash(x, state["count"], state["weight"], state["sum"], state["sum_sq"],
                            np.where(np.isnan(shift), x, shift))
         d = np.where(seen, decay, 1.0)
-        centred = np.where(seen, x - shift, 0.0)
+        centred = np.where(seen, kept - shift, 0.0)
         state["shift"] = shift
         state["count"] = state["count"] + seen
         state["weight"] = d * state["weight"] + seen
@@ -177,10 +185,11 @@ class OnlineCalibrator:
         if learn is not None:
             seen = seen & np.asarray(learn, dtype=bool).reshape(matrix.shape)
         # The shift (first score ever seen per series) keeps the moments well conditioned.
-        first = np.where(seen.any(axis=0), matrix[seen.argmax(axis=0), np.arange(matrix.shape[1])],
+        kept = np.clip(matrix, -LEARN_REACH, LEARN_REACH)  # what the moments learn
+        first = np.where(seen.any(axis=0), kept[seen.argmax(axis=0), np.arange(matrix.shape[1])],
                          np.nan)
         shift = np.where(np.isnan(state["shift"]), first, state["shift"])
-        centred = np.where(seen, matrix - shift, 0.0)
+        centred = np.where(seen, kept - shift, 0.0)
         count = state["count"] + np.cumsum(seen, axis=0)
         if decay == 1.0:
             weight = state["weight"] + np.cumsum(seen, axis=0)

@@ -81,6 +81,11 @@ def sparse_counts(seen: np.ndarray, zeros: np.ndarray, not_counts: np.ndarray,
             & ((smallest == 1) | np.isinf(smallest)))
 
 
+#: The state of the count model proper (what a measurement series no longer needs).
+COUNT_MODEL = ("total", "learned", "windows", "window_sum", "window_squares", "recent",
+               "recent_sums", "recent_full")
+
+
 class CountTail:
     """The tail probability of a series' recent count of events, on the likelihood's scale.
 
@@ -170,21 +175,34 @@ class CountTail:
         smallest = np.fmin.accumulate(np.vstack([state["smallest"][None, :], positive]),
                                       axis=0)[1:]
         sparse[:] = sparse_counts(seen, zeros, not_counts, smallest) & observed
-        for j in np.flatnonzero(observed.any(axis=0)):
+        # a series with a value that is no count is a measurement for good (never sparse
+        # again): its count model is never read, so it learns nothing more and is emptied
+        # (a measurement of 1e300 would square past the float range and keep inf in the state)
+        counting = state["not_counts"] == 0
+        for j in np.flatnonzero(observed.any(axis=0) & counting):
             rows = np.flatnonzero(observed[:, j])
-            # a measurement (not a count) may square past the float range in the unused
-            # count model; its levels are never read (it is not sparse)
             with np.errstate(over="ignore", invalid="ignore"):
                 counted = self._column(state, j, values[rows, j],
                                        score=bool(sparse[:, j].any()))
             if counted is not None:
                 levels[rows, j] = counted
+        if len(values):  # (and what a state saved before this kept of a measurement)
+            stale = counting | (state["learned"] != 0) | (state["total"] != 0)
+            self._forget(state, np.flatnonzero(stale & (not_counts[-1] > 0)))
         levels = np.where(sparse, levels, np.nan)
         state["seen"] = seen[-1] if len(values) else state["seen"]
         state["zeros"] = zeros[-1] if len(values) else state["zeros"]
         state["not_counts"] = not_counts[-1] if len(values) else state["not_counts"]
         state["smallest"] = smallest[-1] if len(values) else state["smallest"]
         return levels, sparse
+
+    def _forget(self, state: State, columns: np.ndarray) -> None:
+        """Empty the count model of ``columns`` (series that turned out to be measurements)."""
+        if columns.size == 0:
+            return
+        fresh = self.initial_state(1)
+        for key in COUNT_MODEL:
+            state[key][..., columns] = fresh[key][..., :1]
 
     # ---------------------------------------------------------------- one column
     def _column(self, state: State, j: int, counts: np.ndarray, score: bool = True

@@ -187,7 +187,7 @@ def sigma_stream(values: np.ndarray, t: np.ndarray, window: np.ndarray, position
             std = np.nan
             if n > 0:
                 first, second = moments[1, b], moments[2, b]
-                if math.isfinite(first) and math.isfinite(second):
+                if moments[3, b] >= 0.0 and math.isfinite(first) and math.isfinite(second):
                     offset = first / n
                     square = second / n
                     variance = square - offset * offset
@@ -266,6 +266,9 @@ def sigma_stream(values: np.ndarray, t: np.ndarray, window: np.ndarray, position
             window[slot, b] = learned
             position[b] = (slot + 1) % size
             count[b] = min(n + 1, size)
+            if moments[3, b] < 0.0:  # sums beyond the float range: exact from the window
+                _resync(window[:, b], count[b], moments, b)
+                continue
             shift = moments[0, b]
             if not math.isnan(old):
                 moments[1, b] -= old - shift

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DETECT_SMALLEST", "ORDINARY", "magnitude_factors", "typical_factors",
-           "unit_scaled"]
+__all__ = ["DETECT_SMALLEST", "ORDINARY", "PROVISIONAL", "magnitude_factors",
+           "typical_factors", "unit_scaled"]
 
 #: Series whose largest magnitude lies in ``[1 / ORDINARY, ORDINARY]`` are left as they are:
 #: 2⁴⁰⁰ ≈ 2.6e120, so squares and sums of squares over any window stay far from overflow
@@ -34,6 +34,9 @@ ORDINARY = 2.0 ** 400
 #: series is scored at an ordinary magnitude. The series of NAB and SMD all lie above it
 #: (the smallest, an SMD metric, peaks at 0.0042), so their scores do not change.
 DETECT_SMALLEST = 2.0 ** -20
+#: The non-zero values over which a streaming detector's factor (:func:`unit_scaled`) may
+#: still be chosen again: a glitch among a series' first values does not fix its unit.
+PROVISIONAL = 8
 
 
 def magnitude_factors(values: np.ndarray, smallest: float = 1.0 / ORDINARY,
@@ -103,31 +106,105 @@ def typical_factors(values: np.ndarray, smallest: float = DETECT_SMALLEST) -> np
 
 def unit_scaled(state: dict, values: np.ndarray) -> np.ndarray:
     """``values`` (time, series) of a streaming detector whose score does not depend on the
-    unit, each series multiplied by its power of two (:func:`magnitude_factors` of its first
-    non-zero finite value, kept in ``state["factor"]``: NaN until then, 1 for an ordinary
-    series and for a state saved before the factor was kept). Scaling by a power of two is
-    exact, so a series of ordinary magnitude is scored bit for bit as before, and one of
-    1e300 as its shape at about 1 instead of through squares that overflow; step by step
-    and in one batch the factor is the same (the first value's).
+    unit, each series multiplied by its power of two, kept in ``state["factor"]`` (NaN
+    until its first non-zero finite value; 1 for an ordinary series and for a state saved
+    before the factor was kept). Scaling by a power of two is exact, so a series of
+    ordinary magnitude is scored bit for bit as before, and one of 1e300 as its shape at
+    about 1 instead of through squares that overflow.
+
+    **How the factor is chosen.** From the series' first non-zero finite value
+    (:func:`magnitude_factors`: 1 when it lies within ``[2⁻⁴⁰⁰, 2⁴⁰⁰]``). The factor stays
+    *provisional* over the first :data:`PROVISIONAL` non-zero values (counted in
+    ``state["unit_seen"]``): while it is, a value that the factor would take out of
+    ``[2⁻⁴⁰⁰, 2⁴⁰⁰]`` chooses it again, from itself. So a first value that is a glitch
+    (1e-200, or 1e200, before values of 1 to 100) no longer fixes a unit that squares the
+    rest into ``inf`` or 0: the next ordinary value brings the factor back to 1. The state
+    is not rescaled when the factor changes: the few values learned before stay as they
+    were scaled (the glitch is remembered at the magnitude its own factor gave it, about 1),
+    which is what a series starting with that value would have learned. After
+    :data:`PROVISIONAL` non-zero values the factor is final: a later jump to 1e300 is
+    scored in the series' unit, as the detector's own guards score it (a huge outlier),
+    not taken for a new unit. The factor of a value depends only on the values before it,
+    so step by step and in one batch the factors are the same.
 
     >>> state = {"n_series": 2, "factor": np.full(2, np.nan)}
     >>> scaled = unit_scaled(state, np.array([[0.0, 50.0], [3e300, 51.0]]))
     >>> scaled[0, 0], bool(1.0 <= scaled[1, 0] < 2.0), scaled[:, 1].tolist()
     (np.float64(0.0), True, [50.0, 51.0])
+
+    A first value of 1e-200 among values of 50: the second value sets the factor back to 1.
+
+    >>> state = {"n_series": 1, "factor": np.full(1, np.nan)}
+    >>> scaled = unit_scaled(state, np.array([[1e-200], [50.0], [51.0]]))
+    >>> bool(0.5 <= scaled[0, 0] < 2.0), scaled[1:, 0].tolist(), state["factor"].tolist()
+    (True, [50.0, 51.0], [1.0])
     """
     factor = state.get("factor")
     if factor is None:  # saved before extreme magnitudes were scaled: its unit kept
         factor = state["factor"] = np.ones(values.shape[1])
-    unset = np.isnan(factor)
-    if unset.any():
-        block = values[:, unset]
-        seen = np.isfinite(block) & (block != 0.0)
-        found = seen.any(axis=0)
-        if found.any():
-            first = block[seen.argmax(axis=0), np.arange(block.shape[1])][found]
-            columns = np.flatnonzero(unset)[found]
-            factor[columns] = magnitude_factors(first[None, :])
+    seen = state.get("unit_seen")
+    if seen is None:  # saved before the factor was provisional: a chosen factor is final
+        seen = state["unit_seen"] = np.where(np.isnan(factor), 0, PROVISIONAL).astype(np.int64)
+    unsettled = np.flatnonzero(seen < PROVISIONAL)
+    steps = None  # the factors of the unsettled series, row by row
+    if unsettled.size and values.shape[0]:
+        steps = _provisional(values[:, unsettled], factor, seen, unsettled)
     scale = np.where(np.isnan(factor), 1.0, factor)
-    if (scale == 1.0).all():
-        return values
-    return values * scale
+    if steps is None or (steps == scale[unsettled]).all():
+        if (scale == 1.0).all():
+            return values
+        return _times(values, scale)
+    scaled = _times(values, scale)
+    scaled[:, unsettled] = _times(values[:, unsettled], steps)
+    return scaled
+
+
+def _times(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``values * scale``, a product beyond the float range held at ±the largest float (a
+    value of 1e300 in a series whose unit is 1e-200: a huge outlier, not an overflow)."""
+    with np.errstate(over="ignore"):
+        out = values * scale
+    beyond = np.isinf(out) & np.isfinite(values)
+    if beyond.any():
+        out[beyond] = np.copysign(np.finfo(np.float64).max, out[beyond])
+    return out
+
+
+def _provisional(block: np.ndarray, factor: np.ndarray, seen: np.ndarray,
+                 columns: np.ndarray) -> np.ndarray:
+    """The factors of the series ``columns`` (whose factor is provisional, see
+    :func:`unit_scaled`) at each row of their ``block``, 1 where none is chosen yet;
+    ``factor`` and ``seen`` updated. Vectorised over the series: one pass per rank of a
+    non-zero value (at most :data:`PROVISIONAL`)."""
+    before = factor[columns]
+    current = before.copy()
+    need = PROVISIONAL - seen[columns]
+    nonzero = np.isfinite(block) & (block != 0.0)
+    rank = np.cumsum(nonzero, axis=0)  # how many non-zero values up to each row
+    settled = (rank >= need).all(axis=1)  # rows from which no factor changes any more
+    head = int(settled.argmax()) + 1 if settled.any() else block.shape[0]
+    block, rank = block[:head], rank[:head]
+    marks = np.full(block.shape, np.nan)  # a series' factor from this row on
+    for k in range(1, PROVISIONAL + 1):
+        cols = np.flatnonzero((need >= k) & (rank[-1] >= k))
+        if cols.size == 0:
+            break
+        row = np.argmax(rank[:, cols] >= k, axis=0)  # the row of each one's k-th value
+        value = block[row, cols]
+        unit = current[cols]
+        with np.errstate(over="ignore", under="ignore"):  # beyond the range: not ordinary
+            product = np.abs(value * np.where(np.isnan(unit), 1.0, unit))
+        again = np.isnan(unit) | ~((product >= 1.0 / ORDINARY) & (product <= ORDINARY))
+        chosen = np.where(again, magnitude_factors(value[None, :]), unit)
+        current[cols] = chosen
+        marks[row, cols] = chosen
+    factor[columns] = current
+    seen[columns] += np.minimum(rank[-1], need)
+    # each row takes the factor of the latest mark at or above it (before the block: its own)
+    latest = np.where(np.isnan(marks), -1, np.arange(head)[:, None])
+    np.maximum.accumulate(latest, axis=0, out=latest)
+    marked = marks[np.maximum(latest, 0), np.arange(block.shape[1])]
+    out = np.empty((nonzero.shape[0], block.shape[1]))
+    out[:head] = np.where(latest >= 0, marked, np.where(np.isnan(before), 1.0, before))
+    out[head:] = np.where(np.isnan(current), 1.0, current)
+    return out

@@ -153,8 +153,9 @@ class ChangeFinder(Detector):
             "window1": window1.init(n_series),
             "stage2": second.init(n_series),
             "window2": window2.init(n_series),
-            # each series' unit, from its first non-zero value (unit_scaled)
+            # each series' unit, chosen from its first non-zero values (unit_scaled)
             "factor": np.full(n_series, np.nan),
+            "unit_seen": np.zeros(n_series, dtype=np.int64),
         }
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:

@@ -341,9 +341,10 @@ class SingularSpectrumTransform(Detector):
     # ---------------------------------------------------------------- state
     def _init_state(self, n_series: int) -> State:
         c = self._config()
-        # "factor": each series' unit, from its first non-zero value (unit_scaled)
+        # "factor": each series' unit, chosen from its first non-zero values (unit_scaled)
         state: State = {"n_series": n_series, "count": np.zeros(n_series, dtype=np.int64),
-                        "factor": np.full(n_series, np.nan)}
+                        "factor": np.full(n_series, np.nan),
+                        "unit_seen": np.zeros(n_series, dtype=np.int64)}
         if self.solver == "exact":
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["bases"] = np.zeros((n_series, c["g"], c["w"], c["q"]))

@@ -99,8 +99,9 @@ class DiscordDetector(Detector):
                 "mean": np.zeros(n_series), "m2": np.zeros(n_series),
                 "low": np.full(n_series, np.nan), "high": np.full(n_series, np.nan),
                 "wild": np.zeros(n_series, dtype=bool),
-                # each series' unit, from its first non-zero value (unit_scaled)
-                "factor": np.full(n_series, np.nan)}
+                # each series' unit, chosen from its first non-zero values (unit_scaled)
+                "factor": np.full(n_series, np.nan),
+                "unit_seen": np.zeros(n_series, dtype=np.int64)}
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._score_batch(state, x[None, :], None)[0]

@@ -23,7 +23,7 @@ import numpy as np
 
 from kizashi.detectors.base import Detector
 from kizashi.state import State
-from kizashi.streaming.robust import ratio, spread_floor
+from kizashi.streaming.robust import FLOAT_MAX, ratio, spread_floor
 
 __all__ = ["PeerDeviation"]
 
@@ -150,11 +150,12 @@ class PeerDeviation(Detector):
                 continue
             median = float(np.median(values[seen]))
             spread = mad_factor(int(seen.sum())) * float(np.median(np.abs(values[seen] - median)))
+            spread = min(spread, FLOAT_MAX)  # deviations near the float limit: no inf kept
             running = state["spread"][members[0]]
             scale = spread if np.isnan(running) else max(spread, float(running))
             scale = max(scale, float(spread_floor(np.asarray(median), self.min_scale)))
             with np.errstate(invalid="ignore"):
                 score[members] = ratio(np.abs(values - median), np.asarray(scale))
             state["spread"][members] = spread if np.isnan(running) else \
-                decay * running + (1.0 - decay) * spread
+                min(decay * running + (1.0 - decay) * spread, FLOAT_MAX)
         return score

@@ -9,7 +9,8 @@ point; these kernels carry what they need across the block instead:
   per-series *shift* (close to the mean, so that the variance does not cancel),
   updated in ``O(1)`` per point and recomputed exactly from the window every
   ``size`` pushes (and whenever a sum is not finite: values near the float
-  limit fall back to the exact, overflow-safe two-pass moments). The moments
+  limit fall back to the exact, overflow-safe two-pass moments, and the state
+  marks the sums unusable instead of keeping ``inf``). The moments
   are part of the detector's state, so a single step, a block and a restored
   stream run the same arithmetic and agree bit for bit.
 * :func:`quantile_block` sorts each series' window once per block and keeps it
@@ -48,6 +49,9 @@ MOMENT_ROWS = 4
 #: The variance from the carried sums is recomputed exactly from the window when it is
 #: below this fraction of the mean square about the shift (relative error then ≤ 1e-10).
 CANCELLATION = 1e-6
+#: The pushes count of a series whose sums would lie beyond the float range: its moments
+#: come from its window, exactly, until the extreme value has left (no inf in the state).
+UNUSABLE = -1.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -119,7 +123,10 @@ def _resync(column: np.ndarray, count: int, moments: np.ndarray, b: int) -> None
 
     The shift is the window's value nearest its mean: close enough to the mean
     that the variance keeps its digits, and exactly the value of a flat window
-    (whose sums are then exactly 0).
+    (whose sums are then exactly 0). Sums beyond the float range (a window holding a
+    value near the float limit) are not kept: the pushes count is set to
+    :data:`UNUSABLE`, and the window's moments are taken exactly from its values
+    until a resync finds finite sums again.
     """
     shift = 0.0
     if count > 0:
@@ -135,10 +142,16 @@ def _resync(column: np.ndarray, count: int, moments: np.ndarray, b: int) -> None
         if not math.isnan(v):
             first += v - shift
             second += (v - shift) * (v - shift)
-    moments[0, b] = shift
-    moments[1, b] = first
-    moments[2, b] = second
-    moments[3, b] = 0.0
+    if math.isfinite(first) and math.isfinite(second):
+        moments[0, b] = shift
+        moments[1, b] = first
+        moments[2, b] = second
+        moments[3, b] = 0.0
+    else:  # a value near the float limit: no running sums (the state stays finite)
+        moments[0, b] = shift
+        moments[1, b] = 0.0
+        moments[2, b] = 0.0
+        moments[3, b] = UNUSABLE
 
 
 @njit(cache=True, error_model="numpy")
@@ -161,7 +174,7 @@ def sigma_block(values: np.ndarray, out: np.ndarray, forecast: np.ndarray, sprea
             std = np.nan
             if n > 0:
                 first, second = moments[1, b], moments[2, b]
-                if math.isfinite(first) and math.isfinite(second):
+                if moments[3, b] >= 0.0 and math.isfinite(first) and math.isfinite(second):
                     offset = first / n
                     square = second / n
                     variance = square - offset * offset
@@ -199,6 +212,9 @@ def sigma_block(values: np.ndarray, out: np.ndarray, forecast: np.ndarray, sprea
             window[slot, b] = learned
             position[b] = (slot + 1) % size
             count[b] = min(n + 1, size)
+            if moments[3, b] < 0.0:  # sums beyond the float range: exact from the window
+                _resync(window[:, b], count[b], moments, b)
+                continue
             shift = moments[0, b]
             if not math.isnan(old):
                 moments[1, b] -= old - shift
