@@ -110,7 +110,8 @@ def naive_with_growth(values: np.ndarray, window: int, history: int,
             continue
         clipped = value
         if seen and max(seen) > min(seen):
-            reach = growth * (max(seen) - min(seen))
+            with np.errstate(over="ignore"):  # (a range of ±the largest float: inf)
+                reach = growth * (max(seen) - min(seen))
             clipped = min(max(value, min(seen) - reach), max(seen) + reach)
         wild = clipped != value
         lone = wild and not previous_wild and len(seen) >= 2 * window - 1
@@ -149,18 +150,27 @@ def random_case(seed: int) -> tuple[np.ndarray, int, int]:
 
 def in_its_unit(values: np.ndarray) -> np.ndarray:
     """``values`` in the unit the detector scores them in (kizashi.streaming.magnitudes,
-    written out here): chosen from the first non-zero value, and again from any of the first
-    8 non-zero values that the unit would take beyond 2^±400 (a power of two bringing that
-    value to [1, 2), or 1 when it lies within 2^±400 itself)."""
-    factor, seen, out = math.nan, 0, values.copy()
+    written out here): chosen from the first non-zero value; over the first 8 non-zero
+    values, a value the unit keeps within 2^±400 votes for it, one it would take beyond
+    votes against it or, when the unit has only its own vote, chooses it again (a power of
+    two bringing that value to [1, 2), or 1 when it lies within 2^±400 itself); a product
+    beyond the float range is held at the largest float."""
+    factor, seen, votes, out = math.nan, 0, 0, values.copy()
     for i, value in enumerate(values):
         if math.isfinite(value) and value != 0.0 and seen < 8:
             seen += 1
-            if math.isnan(factor) or not 2.0 ** -400 <= abs(value * factor) <= 2.0 ** 400:
+            if not math.isnan(factor) and 2.0 ** -400 <= abs(value * factor) <= 2.0 ** 400:
+                votes += 1
+            elif votes >= 2:
+                votes -= 1
+            else:
                 exponent = math.frexp(value)[1]
                 extreme = not 2.0 ** -400 <= abs(value) <= 2.0 ** 400
                 factor = math.ldexp(1.0, max(1 - exponent, -1022)) if extreme else 1.0
-        out[i] = value * (1.0 if math.isnan(factor) else factor)
+                votes = 1
+        product = value * (1.0 if math.isnan(factor) else factor)
+        out[i] = math.copysign(1.7976931348623157e308, product) \
+            if math.isinf(product) and math.isfinite(value) else product
     return out
 
 

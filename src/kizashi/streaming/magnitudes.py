@@ -115,17 +115,22 @@ def unit_scaled(state: dict, values: np.ndarray) -> np.ndarray:
     **How the factor is chosen.** From the series' first non-zero finite value
     (:func:`magnitude_factors`: 1 when it lies within ``[2⁻⁴⁰⁰, 2⁴⁰⁰]``). The factor stays
     *provisional* over the first :data:`PROVISIONAL` non-zero values (counted in
-    ``state["unit_seen"]``): while it is, a value that the factor would take out of
-    ``[2⁻⁴⁰⁰, 2⁴⁰⁰]`` chooses it again, from itself. So a first value that is a glitch
-    (1e-200, or 1e200, before values of 1 to 100) no longer fixes a unit that squares the
-    rest into ``inf`` or 0: the next ordinary value brings the factor back to 1. The state
-    is not rescaled when the factor changes: the few values learned before stay as they
-    were scaled (the glitch is remembered at the magnitude its own factor gave it, about 1),
-    which is what a series starting with that value would have learned. After
-    :data:`PROVISIONAL` non-zero values the factor is final: a later jump to 1e300 is
-    scored in the series' unit, as the detector's own guards score it (a huge outlier),
-    not taken for a new unit. The factor of a value depends only on the values before it,
-    so step by step and in one batch the factors are the same.
+    ``state["unit_seen"]``), and while it is, the values vote on it (a majority vote,
+    Boyer–Moore's, with its votes in ``state["unit_votes"]``): a value that the factor
+    keeps within ``[2⁻⁴⁰⁰, 2⁴⁰⁰]`` adds a vote; one it would take out of that range
+    takes a vote away, or, when the factor has only its own vote left, chooses it again
+    from itself (one vote). So a first value that is a glitch (1e-200, or 1e200, before
+    values of 1 to 100) does not fix a unit that squares the rest into ``inf`` or 0: the
+    next ordinary value brings the factor back to 1; and a glitch among the first values
+    of an ordinary series (1e308 as its fifth value) is outvoted, an outlier in the
+    series' unit, as it would be later. The state is not rescaled when the factor changes:
+    the few values learned before stay as they were scaled (a glitch is remembered at the
+    magnitude its own factor gave it, about 1). After :data:`PROVISIONAL` non-zero values
+    the factor is final: a later jump to 1e300 is scored in the series' unit, as the
+    detector's own guards score it (a huge outlier), not taken for a new unit. A value
+    the factor takes beyond the float range is held at ±the largest float. The factor of
+    a value depends only on the values before it, so step by step and in one batch the
+    factors are the same.
 
     >>> state = {"n_series": 2, "factor": np.full(2, np.nan)}
     >>> scaled = unit_scaled(state, np.array([[0.0, 50.0], [3e300, 51.0]]))
@@ -133,11 +138,14 @@ def unit_scaled(state: dict, values: np.ndarray) -> np.ndarray:
     (np.float64(0.0), True, [50.0, 51.0])
 
     A first value of 1e-200 among values of 50: the second value sets the factor back to 1.
+    A 1e300 as the fourth value of an ordinary series is outvoted (held at the float limit).
 
     >>> state = {"n_series": 1, "factor": np.full(1, np.nan)}
     >>> scaled = unit_scaled(state, np.array([[1e-200], [50.0], [51.0]]))
     >>> bool(0.5 <= scaled[0, 0] < 2.0), scaled[1:, 0].tolist(), state["factor"].tolist()
     (True, [50.0, 51.0], [1.0])
+    >>> unit_scaled(state, np.array([[1e300], [52.0]]))[:, 0].tolist(), state["factor"].tolist()
+    ([1e+300, 52.0], [1.0])
     """
     factor = state.get("factor")
     if factor is None:  # saved before extreme magnitudes were scaled: its unit kept
@@ -145,10 +153,13 @@ def unit_scaled(state: dict, values: np.ndarray) -> np.ndarray:
     seen = state.get("unit_seen")
     if seen is None:  # saved before the factor was provisional: a chosen factor is final
         seen = state["unit_seen"] = np.where(np.isnan(factor), 0, PROVISIONAL).astype(np.int64)
+    votes = state.get("unit_votes")
+    if votes is None:  # (saved before the vote: each value seen counted for the factor)
+        votes = state["unit_votes"] = seen.astype(np.int64)
     unsettled = np.flatnonzero(seen < PROVISIONAL)
     steps = None  # the factors of the unsettled series, row by row
     if unsettled.size and values.shape[0]:
-        steps = _provisional(values[:, unsettled], factor, seen, unsettled)
+        steps = _provisional(values[:, unsettled], factor, seen, votes, unsettled)
     scale = np.where(np.isnan(factor), 1.0, factor)
     if steps is None or (steps == scale[unsettled]).all():
         if (scale == 1.0).all():
@@ -170,14 +181,15 @@ def _times(values: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return out
 
 
-def _provisional(block: np.ndarray, factor: np.ndarray, seen: np.ndarray,
+def _provisional(block: np.ndarray, factor: np.ndarray, seen: np.ndarray, votes: np.ndarray,
                  columns: np.ndarray) -> np.ndarray:
     """The factors of the series ``columns`` (whose factor is provisional, see
     :func:`unit_scaled`) at each row of their ``block``, 1 where none is chosen yet;
-    ``factor`` and ``seen`` updated. Vectorised over the series: one pass per rank of a
+    ``factor``, ``seen`` and ``votes`` updated. Vectorised over the series: one pass per rank of a
     non-zero value (at most :data:`PROVISIONAL`)."""
     before = factor[columns]
     current = before.copy()
+    ballots = votes[columns].copy()
     need = PROVISIONAL - seen[columns]
     nonzero = np.isfinite(block) & (block != 0.0)
     rank = np.cumsum(nonzero, axis=0)  # how many non-zero values up to each row
@@ -194,11 +206,14 @@ def _provisional(block: np.ndarray, factor: np.ndarray, seen: np.ndarray,
         unit = current[cols]
         with np.errstate(over="ignore", under="ignore"):  # beyond the range: not ordinary
             product = np.abs(value * np.where(np.isnan(unit), 1.0, unit))
-        again = np.isnan(unit) | ~((product >= 1.0 / ORDINARY) & (product <= ORDINARY))
+        agrees = ~np.isnan(unit) & (product >= 1.0 / ORDINARY) & (product <= ORDINARY)
+        again = ~agrees & (ballots[cols] <= 1)  # against a factor with its own vote only
         chosen = np.where(again, magnitude_factors(value[None, :]), unit)
+        ballots[cols] = np.where(again, 1, ballots[cols] + np.where(agrees, 1, -1))
         current[cols] = chosen
-        marks[row, cols] = chosen
+        marks[row, cols] = np.where(again, chosen, np.nan)
     factor[columns] = current
+    votes[columns] = ballots
     seen[columns] += np.minimum(rank[-1], need)
     # each row takes the factor of the latest mark at or above it (before the block: its own)
     latest = np.where(np.isnan(marks), -1, np.arange(head)[:, None])

@@ -156,6 +156,7 @@ class ChangeFinder(Detector):
             # each series' unit, chosen from its first non-zero values (unit_scaled)
             "factor": np.full(n_series, np.nan),
             "unit_seen": np.zeros(n_series, dtype=np.int64),
+            "unit_votes": np.zeros(n_series, dtype=np.int64),
         }
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:

@@ -344,7 +344,8 @@ class SingularSpectrumTransform(Detector):
         # "factor": each series' unit, chosen from its first non-zero values (unit_scaled)
         state: State = {"n_series": n_series, "count": np.zeros(n_series, dtype=np.int64),
                         "factor": np.full(n_series, np.nan),
-                        "unit_seen": np.zeros(n_series, dtype=np.int64)}
+                        "unit_seen": np.zeros(n_series, dtype=np.int64),
+                        "unit_votes": np.zeros(n_series, dtype=np.int64)}
         if self.solver == "exact":
             state["history"] = HankelHistory(c["seg"]).init(n_series)
             state["bases"] = np.zeros((n_series, c["g"], c["w"], c["q"]))

@@ -101,7 +101,8 @@ class DiscordDetector(Detector):
                 "wild": np.zeros(n_series, dtype=bool),
                 # each series' unit, chosen from its first non-zero values (unit_scaled)
                 "factor": np.full(n_series, np.nan),
-                "unit_seen": np.zeros(n_series, dtype=np.int64)}
+                "unit_seen": np.zeros(n_series, dtype=np.int64),
+                "unit_votes": np.zeros(n_series, dtype=np.int64)}
 
     def _update(self, state: State, x: np.ndarray, t: float | None) -> np.ndarray:
         return self._score_batch(state, x[None, :], None)[0]
