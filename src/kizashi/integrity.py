@@ -41,6 +41,7 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -152,19 +153,33 @@ def _check_crc(path: Path, size: int, what: str, remedy: str) -> None:
 
 
 # ------------------------------------------------------------------ JSON records
-def record_digest(record: dict[str, Any]) -> str:
-    """The SHA-256 (hex) of ``record``'s canonical JSON, its :data:`DIGEST_KEY` left out."""
+def record_digest(record: dict[str, Any], editable: Iterable[tuple[str, ...]] = ()) -> str:
+    """The SHA-256 (hex) of ``record``'s canonical JSON, its :data:`DIGEST_KEY` left out.
+
+    ``editable`` names entries (key paths, e.g. ``("params", "backend")``) that may be
+    changed by hand and are left out too.
+    """
     content = {k: v for k, v in record.items() if k != DIGEST_KEY}
+    for path in editable:
+        node = content
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                break
+            node[key] = node = dict(node[key])
+        else:
+            node.pop(path[-1], None)
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
-def with_digest(record: dict[str, Any]) -> dict[str, Any]:
+def with_digest(record: dict[str, Any], editable: Iterable[tuple[str, ...]] = ()
+                ) -> dict[str, Any]:
     """``record`` with its :func:`record_digest` as :data:`DIGEST_KEY`."""
-    return {**record, DIGEST_KEY: record_digest(record)}
+    return {**record, DIGEST_KEY: record_digest(record, editable)}
 
 
-def check_record(record: Any, path: str | Path, remedy: str, required: bool) -> None:
+def check_record(record: Any, path: str | Path, remedy: str, required: bool,
+                 editable: Iterable[tuple[str, ...]] = ()) -> None:
     """Refuse a record whose content differs from what its digest says.
 
     Parameters
@@ -178,6 +193,8 @@ def check_record(record: Any, path: str | Path, remedy: str, required: bool) -> 
     required : bool
         The record says it was written with a digest (its ``format``): a missing one is
         an error. Otherwise (an older record) a missing digest is accepted.
+    editable : iterable of tuple of str
+        Entries that may be changed by hand (as for :func:`record_digest`).
 
     Raises
     ------
@@ -191,6 +208,6 @@ def check_record(record: Any, path: str | Path, remedy: str, required: bool) -> 
             raise ValueError(f"{path} lacks its {DIGEST_KEY} entry, which its format says it "
                              f"was written with (damaged, or edited by hand); {remedy}")
         return
-    if record[DIGEST_KEY] != record_digest(record):
+    if record[DIGEST_KEY] != record_digest(record, editable):
         raise ValueError(f"{path} was changed after it was written (its {DIGEST_KEY} does not "
                          f"match its content: damaged, or edited by hand); {remedy}")

@@ -30,23 +30,26 @@ Examples
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_loader", "damaged_copies", "offsets"]
+__all__ = ["check_loader", "damaged_copies", "every", "zip_offsets"]
 
 
-def offsets(size: int, step: int, tail: int = 128) -> list[int]:
+def every(size: int, step: int, tail: int = 128) -> list[int]:
     """Every ``step``-th offset of a file of ``size`` bytes, and each of its last ``tail``."""
     return sorted(set(range(0, size, max(1, step))) | set(range(max(0, size - tail), size)))
 
 
 def damaged_copies(good: bytes, seed: int = 0, flip_step: int = 7, overwrite_step: int = 61,
-                   cut_step: int = 13, tail: int = 128) -> Iterator[tuple[str, bytes]]:
+                   cut_step: int = 13, tail: int = 128, also: Iterable[int] = ()
+                   ) -> Iterator[tuple[str, bytes]]:
     """Damaged versions of ``good``, each with a label saying what was done.
 
     Parameters
@@ -59,6 +62,9 @@ def damaged_copies(good: bytes, seed: int = 0, flip_step: int = 7, overwrite_ste
         One bit is flipped (a different bit each time) at every ``flip_step``-th offset,
         64 random bytes overwrite the file at every ``overwrite_step``-th, and the file is
         cut to every ``cut_step``-th length; each of the last ``tail`` offsets too.
+    also : iterable of int
+        More offsets to flip, overwrite and cut at (e.g. :func:`zip_offsets`: the
+        headers, which a stride across a large file mostly misses).
 
     Yields
     ------
@@ -68,6 +74,11 @@ def damaged_copies(good: bytes, seed: int = 0, flip_step: int = 7, overwrite_ste
     """
     rng = np.random.default_rng(seed)
     size = len(good)
+    extra = {o for o in also if 0 <= o < size}
+
+    def offsets(size: int, step: int, tail: int) -> list[int]:
+        return sorted(set(every(size, step, tail)) | extra)
+
     for offset in offsets(size, flip_step, tail):
         data = bytearray(good)
         data[offset] ^= 1 << (offset % 8)
@@ -89,6 +100,20 @@ def damaged_copies(good: bytes, seed: int = 0, flip_step: int = 7, overwrite_ste
     for label, value in (("json-list", [1, 2, 3]), ("json-number", 3),
                          ("json-object", {"format": "other", "tree": {}, "params": []})):
         yield label, json.dumps(value).encode()
+
+
+def zip_offsets(good: bytes, data_bytes: int = 160) -> list[int]:
+    """Every offset of a zip archive's structure: each record's local header and its
+    first ``data_bytes`` (a ``.npy`` header, a pickle's start) and the central directory."""
+    out: set[int] = set()
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        infos = archive.infolist()
+        directory = archive.start_dir
+    for info in infos:
+        start = info.header_offset
+        out.update(range(start, start + 30 + len(info.filename.encode()) + data_bytes))
+    out.update(range(directory, len(good)))
+    return sorted(o for o in out if o < len(good))
 
 
 def check_loader(path: str | Path, good: bytes, load: Callable[[Path], Any],
