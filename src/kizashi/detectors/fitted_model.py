@@ -31,6 +31,11 @@ Both are written under temporary names and renamed into place, ``model.npz``
 first: a fit killed half way leaves the previous model whole or a ``config.json``
 whose ``model_key`` does not match, which :func:`load_fitted` refuses.
 
+Each file carries its own SHA-256 (:mod:`kizashi.integrity`): ``config.json`` that of
+its canonical JSON as ``sha256`` (a ``runtime_params`` parameter left out: it may be
+edited), ``model.npz`` that of its bytes in the zip comment. A file changed on disk
+(a flipped bit, an overwrite, a cut, appended bytes) is refused in one line naming it.
+
 Examples
 --------
 >>> import tempfile
