@@ -12,8 +12,9 @@ value that is not UTF-8 raised ``Could not decode to UTF-8``; and ``quick_check`
 made a message of several lines.
 
 What is still not covered (docs/watch.md): the rows other than the detector state (a
-series' labels, the progress time, alerts, the outbox, the dashboard's blocks) carry no
-checksum of their own; a flipped byte in one of them loads as written there.
+series' labels, alerts, the outbox, the dashboard's blocks) carry no
+checksum of their own; a flipped byte in one of them loads as written there. The
+progress time (where a restart resumes) carries its CRC-32 like the state.
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ watches:
 
 
 def load(path: Path) -> str:
-    """What a restart reads: the progress, the detector state, the series, the alerts and
-    the outbox (as one comparable text)."""
-    store = WatchStore(str(path), readonly=True)
+    """What a restart reads (a read-write open, as the daemon's): the progress, the
+    detector state, the series, the alerts and the outbox (as one comparable text)."""
+    store = WatchStore(str(path))
     try:
         content = (store.progress(WATCH), store.load_state(WATCH, DETECTOR),
                    store.all_series(), store.alerts(), store.unsent())
@@ -75,18 +76,19 @@ def load(path: Path) -> str:
                       default=lambda a: a.tolist() if hasattr(a, "tolist") else repr(a))
 
 
-def _rows(path: Path) -> tuple[list, list]:
+def _rows(path: Path) -> tuple[list, list, list]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return (db.execute("SELECT watch, detector, skeleton FROM state_trees").fetchall(),
-                db.execute("SELECT * FROM state_chunks ORDER BY 1, 2, 3, 4").fetchall())
+                db.execute("SELECT * FROM state_chunks ORDER BY 1, 2, 3, 4").fetchall(),
+                db.execute("SELECT watch, last_ts FROM progress ORDER BY 1").fetchall())
     finally:
         db.close()
 
 
 def outside_the_state(good_path: Path, scratch: Path):
     """Whether a damaged file differs from the good one only in rows without a checksum
-    (labels, progress, alerts, outbox; see the module's note): its detector state rows
+    (labels, alerts, outbox; see the module's note): its detector state and progress rows
     are those written, byte for byte."""
     state = _rows(good_path)
 
@@ -169,10 +171,25 @@ def test_a_file_of_an_older_kizashi_without_the_checksums_still_loads(written, t
     reference = load(path)
     db = sqlite3.connect(path)
     db.executescript("ALTER TABLE state_chunks DROP COLUMN crc;"
-                     "ALTER TABLE state_trees DROP COLUMN crc;")
+                     "ALTER TABLE state_trees DROP COLUMN crc;"
+                     "ALTER TABLE progress DROP COLUMN crc;")
     db.close()
-    assert load(path) == reference                   # read-only (the dashboard): as it is
-    store = WatchStore(str(path))                    # read-write: the columns are added
-    assert store.load_state(WATCH, DETECTOR) is not None
+    store = WatchStore(str(path), readonly=True)     # read-only (the dashboard): as it is
+    assert store.load_state(WATCH, DETECTOR) is not None and store.progress(WATCH)
     store.close()
+    assert load(path) == reference                   # read-write: the columns are added
     assert load(path) == reference
+
+
+def test_a_changed_progress_time_is_refused(written, tmp_path):
+    folder, config = written
+    path = tmp_path / "state.sqlite"
+    path.write_bytes((folder / "good.sqlite").read_bytes())
+    db = sqlite3.connect(path)
+    db.execute("UPDATE progress SET last_ts=last_ts + 1")
+    db.commit()
+    db.close()
+    result = CliRunner().invoke(cli, ["watch", "--once", str(config), "--state", str(path)])
+    assert result.exit_code == 1, result.output
+    assert "corrupt (the last processed step of watch 'm' fails its CRC-32" \
+        in result.output, result.output

@@ -57,6 +57,7 @@ import functools
 import json
 import os
 import sqlite3
+import struct
 import threading
 import zlib
 from collections.abc import Iterator, Sequence
@@ -85,7 +86,8 @@ CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY, watch TEXT NOT NULL, key TEXT NOT NULL, labels TEXT NOT NULL,
     first_seen REAL NOT NULL, last_seen REAL NOT NULL, active INTEGER NOT NULL DEFAULT 1,
     UNIQUE (watch, key));
-CREATE TABLE IF NOT EXISTS progress (watch TEXT PRIMARY KEY, last_ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS progress (watch TEXT PRIMARY KEY, last_ts REAL NOT NULL,
+    crc INTEGER);
 CREATE TABLE IF NOT EXISTS states (
     watch TEXT NOT NULL, detector TEXT NOT NULL, series TEXT NOT NULL, state TEXT NOT NULL,
     PRIMARY KEY (watch, detector));
@@ -120,7 +122,8 @@ CREATE INDEX IF NOT EXISTS blocks_t ON blocks (t);
 #: Columns added since schema version 1 was first written: ``(table, column, type)``.
 #: A file written before gets them on the first read-write open (old rows: NULL).
 _ADDED_COLUMNS = (("outbox", "alert", "TEXT"), ("alerts", "annotations", "TEXT"),
-                  ("state_trees", "crc", "INTEGER"), ("state_chunks", "crc", "INTEGER"))
+                  ("state_trees", "crc", "INTEGER"), ("state_chunks", "crc", "INTEGER"),
+                  ("progress", "crc", "INTEGER"))
 
 
 def _crc(data: bytes, *key: Any) -> int:
@@ -328,10 +331,13 @@ class WatchStore:
             self.db.store_path = self.path
             self._check_and_init(readonly, memory)
             columns = [{row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-                       for table in ("state_trees", "state_chunks")]
-            #: the state rows carry their CRC-32 (a file of an older kizashi opened read-only
-            #: may lack the column)
-            self._crc = all("crc" in names for names in columns)
+                       for table in ("state_trees", "state_chunks", "progress")]
+            #: the state and progress rows carry their CRC-32 (a file of an older kizashi
+            #: opened read-only may lack the column)
+            self._crc = all("crc" in names for names in columns[:2])
+            self._crc_progress = "crc" in columns[2]
+            if not readonly:  # (the dashboard answers 503 on the pages that read one)
+                self._check_keys()
         except (sqlite3.DatabaseError, UnicodeDecodeError) as error:  # (quick_check's text)
             if hasattr(self, "db"):
                 self.db.close()
@@ -341,6 +347,28 @@ class WatchStore:
         except OSError as error:  # e.g. resolving a path the process may not see
             raise ValueError(f"cannot open state file {self.path}: "
                              f"{error.strerror or error}") from None
+
+    def _check_keys(self) -> None:
+        """Check the CRC-32 of every state tree and progress row (few, small) at open: a row
+        whose watch or detector name changed on disk would not be found by its name, and
+        the watch would start afresh, silently."""
+        rows = []
+        if self._crc:
+            rows += [(f"the state tree of watch {w!r}, {d!r}", text, crc, (w, d))
+                     for w, d, text, crc in self.db.execute(
+                         "SELECT watch, detector, skeleton, crc FROM state_trees")]
+        if self._crc_progress:
+            rows += [(f"the last processed step of watch {w!r}", t, crc, (w,))
+                     for w, t, crc in self.db.execute("SELECT watch, last_ts, crc FROM progress")]
+        for what, value, crc, key in rows:
+            if crc is None:
+                continue
+            data = (value.encode("utf-8", "surrogatepass") if isinstance(value, str)
+                    else struct.pack("<d", float(value)) if isinstance(value, (int, float))
+                    else None)
+            if data is None or crc != _crc(data, *key):
+                raise sqlite3.DatabaseError(f"{what} fails its CRC-32: the bytes changed "
+                                            "after they were written")
 
     def _open_error(self, error: sqlite3.DatabaseError, readonly: bool) -> str:
         """What went wrong opening the file, in words that do not advise deleting good state."""
@@ -389,7 +417,10 @@ class WatchStore:
             if size % page:
                 raise sqlite3.DatabaseError(f"its size, {size} bytes, is not a whole number of "
                                             f"{page}-byte pages: it was cut short")
-            result = db.execute("PRAGMA quick_check").fetchone()[0]
+            # the daemon's open also checks that every index matches its table (a damaged
+            # index finds no row, or another, for a key: a watch would start afresh)
+            check = "quick_check" if readonly else "integrity_check"
+            result = db.execute(f"PRAGMA {check}").fetchone()[0]
             if result != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -507,18 +538,25 @@ class WatchStore:
 
     # ---------------------------------------------------------------- progress
     def progress(self, watch: str) -> float | None:
-        row = self.db.execute("SELECT last_ts FROM progress WHERE watch=?", (watch,)).fetchone()
+        crc = "crc" if self._crc_progress else "NULL"
+        row = self.db.execute(f"SELECT last_ts, {crc} FROM progress WHERE watch=?",
+                              (watch,)).fetchone()
         if row is None:
             return None
+        what = f"the last processed step of watch {watch!r}"
         if isinstance(row[0], bool) or not isinstance(row[0], (int, float)) \
                 or not np.isfinite(row[0]):
-            raise _damaged(self.path, f"the last processed step of watch {watch!r}",
-                           ValueError(f"{row[0]!r} is not a time"))
+            raise _damaged(self.path, what, ValueError(f"{row[0]!r} is not a time"))
+        if row[1] is not None and row[1] != _crc(struct.pack("<d", float(row[0])), watch):
+            raise _damaged(self.path, what, ValueError(
+                "it fails its CRC-32: the bytes changed after they were written"))
         return float(row[0])
 
     def set_progress(self, watch: str, t: float) -> None:
-        self.db.execute("INSERT INTO progress VALUES (?, ?) ON CONFLICT(watch) DO UPDATE "
-                        "SET last_ts=excluded.last_ts", (watch, float(t)))
+        t = float(t)
+        self.db.execute("INSERT INTO progress (watch, last_ts, crc) VALUES (?, ?, ?) "
+                        "ON CONFLICT(watch) DO UPDATE SET last_ts=excluded.last_ts, "
+                        "crc=excluded.crc", (watch, t, _crc(struct.pack("<d", t), watch)))
 
     # ------------------------------------------------------------------ states
     def load_state(self, watch: str, detector: str) -> tuple[list[int], dict[str, Any]] | None:
