@@ -31,6 +31,11 @@ Both are written under temporary names and renamed into place, ``model.npz``
 first: a fit killed half way leaves the previous model whole or a ``config.json``
 whose ``model_key`` does not match, which :func:`load_fitted` refuses.
 
+Each file carries its own SHA-256 (:mod:`kizashi.integrity`): ``config.json`` that of
+its canonical JSON as ``sha256`` (a ``runtime_params`` parameter left out: it may be
+edited), ``model.npz`` that of its bytes in the zip comment. A file changed on disk
+(a flipped bit, an overwrite, a cut, appended bytes) is refused in one line naming it.
+
 Examples
 --------
 >>> import tempfile
@@ -52,20 +57,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kizashi.detectors.base import STATE_FORMAT_VERSION, Detector
+from kizashi.integrity import append_zip_digest, check_record, check_zip, with_digest
 from kizashi.state import from_json_safe, to_json_safe
 
 __all__ = ["ARRAYS", "FORMAT", "RECORD", "check_fittable", "fit_detector", "is_fitted",
            "load_fitted", "save_fitted"]
 
-#: The record's ``format``: a folder of :func:`save_fitted`.
-FORMAT = "kizashi-fitted/1"
+#: The record's ``format``: a folder of :func:`save_fitted` (``/2``: the record carries its
+#: ``sha256`` and ``model.npz`` its zip-comment digest, :mod:`kizashi.integrity`).
+FORMAT = "kizashi-fitted/2"
+#: The formats :func:`load_fitted` reads: ``/1`` was written before the digests.
+FORMATS = ("kizashi-fitted/1", FORMAT)
 RECORD = "config.json"
 ARRAYS = "model.npz"
 #: The state key that names the fitted model (as a trained network's ``weights_key``).
@@ -77,7 +85,7 @@ FITTED = "__fitted__"
 
 def is_fitted(record: Any) -> bool:
     """True for the ``config.json`` of a :func:`save_fitted` folder."""
-    return isinstance(record, dict) and record.get("format") == FORMAT
+    return isinstance(record, dict) and record.get("format") in FORMATS
 
 
 def check_fittable(name: str, params: dict[str, Any] | None = None) -> Detector:
@@ -146,12 +154,14 @@ def save_fitted(detector: Detector, out_dir: str | os.PathLike[str], features: l
 
     network = next((n for n, target in DETECTORS.items()
                     if target.endswith(":" + type(detector).__name__)), type(detector).__name__)
-    record = {"format": FORMAT, "network": network, "detector": type(detector).__name__,
-              "params": params, "features": list(features),
-              "model_key": key, **about, "tree": tree}
+    record = with_digest({"format": FORMAT, "network": network,
+                          "detector": type(detector).__name__, "params": params,
+                          "features": list(features), "model_key": key, **about, "tree": tree},
+                         _editable(type(detector)))
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / ARRAYS, lambda handle: np.savez(handle, **arrays))
+    _write_atomic(folder / ARRAYS, lambda handle: (np.savez(handle, **arrays), handle.flush(),
+                                                   append_zip_digest(handle)))
     _write_atomic(folder / RECORD, lambda handle: handle.write(
         json.dumps(record, indent=1, sort_keys=True).encode("utf-8")))
     detector.state_[KEY] = key
@@ -182,17 +192,15 @@ def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detecto
             raise ValueError(f"{folder}: fitted with {name}={saved[name]!r}, the config asks "
                              f"for {value!r}; fit again with that parameter")
     try:
-        detector = get_class(record["network"])(**{**saved, **params})
+        cls = get_class(record["network"])
+    except ValueError as error:  # (unknown detector)
+        raise ValueError(f"{folder / RECORD}: 'network': {error}; fit again") from None
+    try:
+        detector = cls(**{**saved, **params})
     except TypeError as error:  # a record edited by hand, or of another detector
         raise ValueError(f"{folder / RECORD}: its params do not fit detector "
                          f"{record['network']!r} ({error}); fit again") from None
-    try:
-        with np.load(folder / ARRAYS, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        reason = "not an archive of number arrays (kizashi never loads pickled data)" \
-            if "pickle" in str(error) else str(error)
-        raise ValueError(f"cannot load {folder / ARRAYS}: {reason}; fit again") from None
+    arrays = _load_arrays(folder / ARRAYS)
     if _model_key(record["tree"], arrays) != record["model_key"]:
         raise ValueError(f"cannot load {folder / ARRAYS}: it does not match the model_key of "
                          f"{folder / RECORD} (a fit cut short, or a changed file); fit again")
@@ -205,6 +213,9 @@ def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detecto
         _check_as_fitted(record, arrays[FITTED], type(detector), folder)
     _check_params(type(detector), record["params"], f"{folder / RECORD}: params",
                   why="edited by hand? fit again")
+    # last, so that an edited parameter is named by the checks above
+    check_record(record, folder / RECORD, "fit again", required=record["format"] == FORMAT,
+                 editable=_editable(type(detector)))
     try:
         detector.load_state_dict({"format": STATE_FORMAT_VERSION,
                                   "detector": type(detector).__name__,
@@ -215,6 +226,39 @@ def load_fitted(out_dir: str | os.PathLike[str], **params: Any) -> tuple[Detecto
     detector.state_[KEY] = record["model_key"]
     _check_steps(detector, folder / RECORD)
     return detector, record
+
+
+def _editable(cls: type[Detector]) -> list[tuple[str, ...]]:
+    """The record's entries that may be edited by hand: the ``runtime_params``."""
+    return [("params", name) for name in cls.runtime_params]
+
+
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of ``model.npz``, its digest checked first; one line naming the file.
+
+    numpy and zipfile raise many kinds for a damaged archive (a zip header's compression
+    method or version, an array header that does not parse, a size that does not fit):
+    each is a ``ValueError`` here.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise ValueError(f"cannot load {path}: {error.strerror or error}; fit again") from None
+    if size == 0:
+        raise ValueError(f"cannot load {path}: it is empty (0 bytes); fit again")
+    check_zip(path, "model file", "fit again")
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}
+    except MemoryError:
+        raise ValueError(f"cannot load {path}: it names arrays too large to hold (damaged?); "
+                         "fit again") from None
+    except Exception as error:  # numpy, zipfile, tokenize: any is a damaged file here
+        text = " ".join(str(error).split())[:200]
+        reason = "not an archive of number arrays (kizashi never loads pickled data)" \
+            if "pickle" in text else f"{type(error).__name__}: {text}" if text \
+            else type(error).__name__
+        raise ValueError(f"cannot load {path}: {reason}; fit again") from None
 
 
 def _check_steps(detector: Detector, path: Path | str,
@@ -379,7 +423,7 @@ def _write_atomic(path: Path, write: Any) -> None:
     """Write ``path`` through a temporary file, synced, then renamed over it."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "wb") as handle:
+        with open(temporary, "w+b") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())

@@ -41,19 +41,19 @@ ValueError: checkpoint .../empty.pt is empty (0 bytes): its write was cut short;
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import random
 import shutil
 import tempfile
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from kizashi.integrity import append_zip_digest, check_zip
 
 __all__ = [
     "CheckpointWarning",
@@ -67,6 +67,9 @@ __all__ = [
     "rng_states",
     "set_rng_states",
 ]
+
+
+_REMEDY = "resume from an older checkpoint or train afresh"
 
 
 class CheckpointWarning(UserWarning):
@@ -109,7 +112,7 @@ def atomic_save(obj: Any, path: str | Path, keep_previous: bool = False) -> None
         with os.fdopen(handle, "w+b") as out:
             torch.save(obj, out)
             out.flush()
-            _append_digest(out)
+            append_zip_digest(out)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
@@ -120,32 +123,6 @@ def atomic_save(obj: Any, path: str | Path, keep_previous: bool = False) -> None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-_END_RECORD = b"PK\x05\x06"  # a zip archive's end-of-central-directory record (22 bytes)
-_END_SIZE = 22
-_DIGEST_MARK = b"kizashi-sha256:"
-_DIGEST_SIZE = len(_DIGEST_MARK) + 64
-
-
-def _append_digest(out: Any) -> None:
-    """Put the SHA-256 of the archive ``torch.save`` wrote into its zip comment.
-
-    The digest covers the file as written, with an empty comment; :func:`_check_digest`
-    rebuilds those bytes and compares. An archive that does not end with a plain
-    end record is left as it is (and gets the CRC-32 check).
-    """
-    size = out.seek(0, os.SEEK_END)
-    if size < _END_SIZE:
-        return
-    out.seek(size - _END_SIZE)
-    end = out.read(_END_SIZE)
-    if not (end.startswith(_END_RECORD) and end.endswith(b"\x00\x00")):
-        return
-    out.seek(0)
-    digest = hashlib.file_digest(out, "sha256").hexdigest().encode("ascii")
-    out.seek(size - 2)
-    out.write(_DIGEST_SIZE.to_bytes(2, "little") + _DIGEST_MARK + digest)
 
 
 def _keep(path: Path, target: Path) -> None:
@@ -265,71 +242,13 @@ def load(path: str | Path, map_location: Any = "cpu") -> Any:
     if size == 0:
         raise ValueError(f"checkpoint {path} is empty (0 bytes): its write was cut short; "
                          "resume from an older checkpoint or train afresh")
-    _check_integrity(path, size, head)
+    check_zip(path, "checkpoint", _REMEDY)
     try:
         with warnings.catch_warnings():  # torch's notes on odd pickles: the error says it all
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # torch raises many kinds (even OSError) for a bad file
         raise ValueError(_load_error(path, size, head, error)) from None
-
-
-def _check_integrity(path: Path, size: int, head: bytes) -> None:
-    """Check the SHA-256 that :func:`atomic_save` wrote, or, without one, the CRC-32s.
-
-    A zip archive that ends with neither a plain end record nor an intact digest was
-    changed at its end (cut short, overwritten or added to): an error, even where
-    ``torch.load`` would still read it.
-    """
-    with open(path, "rb") as handle:
-        handle.seek(max(0, size - _END_SIZE - _DIGEST_SIZE))
-        tail = handle.read()
-    plain_end = tail[-_END_SIZE:]
-    if plain_end.startswith(_END_RECORD) and plain_end.endswith(b"\x00\x00"):
-        _check_crc(path, size)  # no comment: written before digests, or by another program
-        return
-    end = tail[:_END_SIZE]
-    comment = tail[_END_SIZE:]
-    if (len(tail) == _END_SIZE + _DIGEST_SIZE and end.startswith(_END_RECORD)
-            and end[-2:] == _DIGEST_SIZE.to_bytes(2, "little")
-            and comment.startswith(_DIGEST_MARK)):
-        with open(path, "rb") as handle:
-            digest = hashlib.sha256()
-            remaining = size - _DIGEST_SIZE - 2
-            while remaining > 0:
-                block = handle.read(min(remaining, 1 << 20))
-                if not block:
-                    break
-                digest.update(block)
-                remaining -= len(block)
-            digest.update(b"\x00\x00")
-        if digest.hexdigest().encode("ascii") != comment[len(_DIGEST_MARK):]:
-            raise ValueError(f"checkpoint {path} is damaged ({size} bytes; its SHA-256 differs "
-                             "from the one written with it: the bytes changed after they were "
-                             "written); resume from an older checkpoint or train afresh")
-        return
-    if head == b"PK\x03\x04":  # a zip archive that ends neither way
-        raise ValueError(f"checkpoint {path} is damaged or truncated ({size} bytes of a zip "
-                         "archive whose end was cut, changed or added to); resume from an "
-                         "older checkpoint or train afresh")
-    # not a zip archive: torch.load refuses it with its own message
-
-
-def _check_crc(path: Path, size: int) -> None:
-    """Verify the CRC-32 of every record of a zip-format checkpoint (torch does not).
-
-    A flipped bit inside a tensor's bytes would otherwise load as wrong weights.
-    Files that are not zip archives are left to ``torch.load`` to refuse.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            bad = archive.testzip()
-    except Exception:  # not a zip, or headers too mangled to read: torch.load will say
-        return
-    if bad is not None:
-        raise ValueError(f"checkpoint {path} is damaged ({size} bytes; record {bad} fails its "
-                         "CRC-32 check: the bytes changed after they were written); resume "
-                         "from an older checkpoint or train afresh")
 
 
 def _load_error(path: Path, size: int, head: bytes, error: Exception) -> str:

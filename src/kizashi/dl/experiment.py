@@ -20,7 +20,8 @@ import torch
 from kizashi import __version__
 from kizashi.dl import network_class
 from kizashi.dl.config import RunConfig
-from kizashi.dl.trainer import MODEL, Trainer, TrainResult
+from kizashi.dl.trainer import MODEL, RECORD_FORMAT, Trainer, TrainResult
+from kizashi.integrity import check_record
 
 
 def feature_names(data: dict[str, Any], n_features: int) -> list[str]:
@@ -203,6 +204,8 @@ def load_trained(out_dir: str | Path, map_location: str = "cpu"):
         network = network_class(record["network"])(**record["params"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ValueError(f"{path}: not a readable kizashi training record ({error})") from None
+    check_record(record, path, "train again (kizashi train CONFIG --out DIR)",
+                 required=record.get("format") == RECORD_FORMAT)
     state = checkpoint.load(out_dir / MODEL, map_location=map_location)  # names a bad file
     checkpoint.check_state_dict(state, network, out_dir / MODEL)
     network.load_state_dict(state)

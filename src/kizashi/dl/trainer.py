@@ -44,6 +44,7 @@ import torch
 from torch import nn
 
 from kizashi.dl import checkpoint as ckpt
+from kizashi.integrity import with_digest
 
 CHECKPOINT = "checkpoint.pt"
 MODEL = "model.pt"
@@ -53,6 +54,8 @@ OUTPUTS = (CHECKPOINT, ckpt.previous_path(CHECKPOINT).name, MODEL, "config.json"
 #: config keys that may differ between a run and its resumption (how long, where, how loud)
 RESUMABLE_KEYS = frozenset({"epochs", "device", "progress", "out", "threads", "max_steps",
                             "checkpoint_every", "patience", "min_delta", "kizashi", "search"})
+#: The ``format`` of a ``config.json`` written with its ``sha256`` (:mod:`kizashi.integrity`).
+RECORD_FORMAT = "kizashi-trained/1"
 _CHECKPOINT_KEYS = ("model", "optimiser", "scheduler", "best_model", "loop", "rng")
 
 
@@ -289,7 +292,7 @@ class Trainer:
         if self.out_dir is not None and ranks.is_main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             if self.config is not None:
-                ckpt.atomic_write_text(json.dumps(self.config, indent=2) + "\n",
+                ckpt.atomic_write_text(json.dumps(_record(self.config), indent=2) + "\n",
                                        self.out_dir / "config.json")
         previous = self._catch_sigterm()
         bar = None
@@ -549,6 +552,13 @@ def write_curves(history: list[dict[str, float]], out_dir: Path) -> None:
     tmp = out_dir / ".curves.png.part"
     tmp.write_bytes(buffer.getvalue())
     os.replace(tmp, out_dir / "curves.png")
+
+
+def _record(config: Any) -> Any:
+    """``config`` as ``config.json`` holds it: with its format and its SHA-256 (a dict)."""
+    if not isinstance(config, dict):
+        return config
+    return with_digest({"format": RECORD_FORMAT, **config})
 
 
 def settings_dict(settings: TrainSettings) -> dict[str, Any]:

@@ -75,6 +75,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,6 +216,23 @@ def series_labels(labels: dict[str, str], watch: str, detector: str, name: str,
     return out
 
 
+def _crc(samples: int, body: bytes) -> int:
+    """The CRC-32 of a queued request: its body and its count of samples."""
+    return zlib.crc32(body, zlib.crc32(str(int(samples)).encode("ascii")))
+
+
+def _check_file(db: sqlite3.Connection, path: str) -> None:
+    """Refuse a queue file cut short or damaged in its structure (as the state file)."""
+    page = int(db.execute("PRAGMA page_size").fetchone()[0])
+    size = Path(path).stat().st_size if Path(path).exists() else 0
+    if size % page:
+        raise sqlite3.DatabaseError(f"its size, {size} bytes, is not a whole number of "
+                                    f"{page}-byte pages: it was cut short")
+    result = db.execute("PRAGMA quick_check").fetchone()[0]
+    if result != "ok":
+        raise sqlite3.DatabaseError(f"integrity check failed: {result}")
+
+
 class RemoteWriteQueue:
     """Encoded requests waiting to be sent, oldest first, in a SQLite file (or in memory).
 
@@ -229,14 +247,19 @@ class RemoteWriteQueue:
         self.path, self.max_bytes = path, max_bytes
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        #: damaged requests found (and dropped) by :meth:`oldest` since last read: samples
+        self.damaged = 0
         try:
             self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             if path != ":memory:":
+                _check_file(self.db, path)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY "
                             "AUTOINCREMENT, samples INTEGER NOT NULL, bytes INTEGER NOT NULL, "
-                            "body BLOB NOT NULL)")
+                            "body BLOB NOT NULL, crc INTEGER)")
+            if "crc" not in {r[1] for r in self.db.execute("PRAGMA table_info(requests)")}:
+                self.db.execute("ALTER TABLE requests ADD COLUMN crc INTEGER")  # (older file)
             self.db.execute("CREATE TABLE IF NOT EXISTS marks (watch TEXT PRIMARY KEY, "
                             "last_ms INTEGER NOT NULL)")
             row = self.db.execute("SELECT COUNT(*), COALESCE(SUM(samples), 0), "
@@ -244,8 +267,11 @@ class RemoteWriteQueue:
             #: per watch, the last step queued (ms): a step processed again is not queued again
             self.marks = {str(w): int(t) for w, t in self.db.execute(
                 "SELECT watch, last_ms FROM marks")}
-        except sqlite3.Error as error:
-            raise ValueError(f"remote_write queue {path}: cannot open it ({error}); move it "
+        except (sqlite3.Error, UnicodeDecodeError) as error:
+            if hasattr(self, "db"):
+                self.db.close()
+            detail = " ".join(str(error).split())[:300]
+            raise ValueError(f"remote_write queue {path}: cannot open it ({detail}); move it "
                              "away or set remote_write.queue to another file") from None
         self.requests, self.samples, self.bytes = (int(x) for x in row)
         self.lock = threading.Lock()
@@ -260,8 +286,9 @@ class RemoteWriteQueue:
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                self.db.executemany("INSERT INTO requests (samples, bytes, body) VALUES (?, ?, ?)",
-                                    [(n, len(body), body) for n, body in requests])
+                self.db.executemany("INSERT INTO requests (samples, bytes, body, crc) VALUES "
+                                    "(?, ?, ?, ?)", [(n, len(body), body, _crc(n, body))
+                                                     for n, body in requests])
                 self.db.executemany("INSERT OR REPLACE INTO marks VALUES (?, ?)",
                                     list(marks.items()))
                 total = self.bytes + sum(len(body) for _, body in requests)
@@ -287,11 +314,30 @@ class RemoteWriteQueue:
         return dropped
 
     def oldest(self) -> tuple[int, int, bytes] | None:
-        """``(id, samples, body)`` of the oldest request, or None."""
-        with self.lock:
-            row = self.db.execute("SELECT id, samples, body FROM requests ORDER BY id "
-                                  "LIMIT 1").fetchone()
-        return None if row is None else (int(row[0]), int(row[1]), bytes(row[2]))
+        """``(id, samples, body)`` of the oldest request, or None.
+
+        A request whose bytes fail their CRC-32 (changed on disk) is never sent: it is
+        removed, logged and counted in :attr:`damaged`.
+        """
+        while True:
+            with self.lock:
+                try:
+                    row = self.db.execute("SELECT id, samples, body, crc FROM requests ORDER BY "
+                                          "id LIMIT 1").fetchone()
+                except sqlite3.DatabaseError as error:
+                    raise sqlite3.DatabaseError(f"remote_write queue {self.path}: "
+                                                f"{' '.join(str(error).split())}") from None
+            if row is None:
+                return None
+            rid, samples, body, check = row
+            if check is None or (isinstance(body, bytes) and isinstance(samples, int)
+                                 and check == _crc(samples, body)):
+                return int(rid), int(samples), bytes(body)
+            log.error("remote_write queue %s: request %s is damaged (its CRC-32 differs: the "
+                      "bytes changed on disk); dropped, %s samples not sent", self.path, rid,
+                      samples)
+            self.damaged += int(samples) if isinstance(samples, int) else 0
+            self.remove(int(rid))
 
     def remove(self, request_id: int) -> None:
         with self.lock:
@@ -485,6 +531,9 @@ class RemoteWriter:
         started = time.monotonic()
         while time.monotonic() - started < budget:
             item = self.queue.oldest()
+            if self.queue.damaged:
+                self.counts["dropped"] += self.queue.damaged
+                self.queue.damaged = 0
             if item is None:
                 return
             request_id, samples, body = item

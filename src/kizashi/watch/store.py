@@ -57,7 +57,9 @@ import functools
 import json
 import os
 import sqlite3
+import struct
 import threading
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -84,7 +86,8 @@ CREATE TABLE IF NOT EXISTS series (
     id INTEGER PRIMARY KEY, watch TEXT NOT NULL, key TEXT NOT NULL, labels TEXT NOT NULL,
     first_seen REAL NOT NULL, last_seen REAL NOT NULL, active INTEGER NOT NULL DEFAULT 1,
     UNIQUE (watch, key));
-CREATE TABLE IF NOT EXISTS progress (watch TEXT PRIMARY KEY, last_ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS progress (watch TEXT PRIMARY KEY, last_ts REAL NOT NULL,
+    crc INTEGER);
 CREATE TABLE IF NOT EXISTS states (
     watch TEXT NOT NULL, detector TEXT NOT NULL, series TEXT NOT NULL, state TEXT NOT NULL,
     PRIMARY KEY (watch, detector));
@@ -103,11 +106,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_try REAL NOT NULL DEFAULT 0, last_error TEXT, alert TEXT);
 CREATE INDEX IF NOT EXISTS outbox_queue ON outbox (alert_id, sink, id);
 CREATE TABLE IF NOT EXISTS state_trees (
-    watch TEXT NOT NULL, detector TEXT NOT NULL, skeleton TEXT NOT NULL,
+    watch TEXT NOT NULL, detector TEXT NOT NULL, skeleton TEXT NOT NULL, crc INTEGER,
     PRIMARY KEY (watch, detector));
 CREATE TABLE IF NOT EXISTS state_chunks (
     watch TEXT NOT NULL, detector TEXT NOT NULL, leaf INTEGER NOT NULL, chunk INTEGER NOT NULL,
-    data BLOB NOT NULL, PRIMARY KEY (watch, detector, leaf, chunk));
+    data BLOB NOT NULL, crc INTEGER, PRIMARY KEY (watch, detector, leaf, chunk));
 CREATE TABLE IF NOT EXISTS layouts (id INTEGER PRIMARY KEY, watch TEXT NOT NULL,
     series BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (
@@ -118,11 +121,101 @@ CREATE INDEX IF NOT EXISTS blocks_t ON blocks (t);
 
 #: Columns added since schema version 1 was first written: ``(table, column, type)``.
 #: A file written before gets them on the first read-write open (old rows: NULL).
-_ADDED_COLUMNS = (("outbox", "alert", "TEXT"), ("alerts", "annotations", "TEXT"))
+_ADDED_COLUMNS = (("outbox", "alert", "TEXT"), ("alerts", "annotations", "TEXT"),
+                  ("state_trees", "crc", "INTEGER"), ("state_chunks", "crc", "INTEGER"),
+                  ("progress", "crc", "INTEGER"))
+
+
+def _crc(data: bytes, *key: Any) -> int:
+    """The CRC-32 of a state row: its bytes and its key (watch, detector, leaf, chunk), so
+    that a row whose key changed is found too."""
+    return zlib.crc32(data, zlib.crc32("\0".join(map(str, key)).encode("utf-8")))
 
 
 class StateFileDamaged(ValueError):
     """A part of the state file cannot be read back (the file is sound SQLite)."""
+
+
+class StateFileCorrupt(StateFileDamaged, sqlite3.DatabaseError):
+    """SQLite found a damaged page while reading or writing (``SQLITE_CORRUPT``,
+    ``SQLITE_NOTADB``): said in one line naming the file; still an ``sqlite3.Error`` for
+    the daemon's handling of failed writes."""
+
+
+#: SQLite's answers for a file whose bytes are damaged
+_CORRUPT = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose SQLite "malformed" errors (a damaged page met after the open's
+    ``quick_check``: an overflow page, a page read only by this query) name the file."""
+
+    def _corrupt(self, error: sqlite3.DatabaseError) -> BaseException:
+        if not (str(getattr(error, "sqlite_errorname", "")).startswith(_CORRUPT)
+                or str(error).startswith("Could not decode to UTF-8")):  # a text value
+            return error
+        path = getattr(self.connection, "store_path", "?")
+        reason = " ".join(str(error).split())[:200]
+        return StateFileCorrupt(f"state file {path} is corrupt ({reason}); move it away (or "
+                                "delete it) to start with fresh state — kizashi will not "
+                                "overwrite it")
+
+    def execute(self, *args: Any) -> _Cursor:
+        try:
+            return super().execute(*args)
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from None
+
+    def executemany(self, *args: Any) -> _Cursor:
+        try:
+            return super().executemany(*args)
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from None
+
+    def executescript(self, *args: Any) -> _Cursor:
+        try:
+            return super().executescript(*args)
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from None
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from None
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from None
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from None
+
+    def fetchmany(self, *args: Any) -> list[Any]:
+        try:
+            return super().fetchmany(*args)
+        except sqlite3.DatabaseError as error:
+            raise self._corrupt(error) from None
+
+
+class _Connection(sqlite3.Connection):
+    """A connection whose statements run on :class:`_Cursor`."""
+
+    store_path = "?"
+
+    def execute(self, *args: Any) -> _Cursor:  # type: ignore[override]
+        return self.cursor(_Cursor).execute(*args)
+
+    def executemany(self, *args: Any) -> _Cursor:  # type: ignore[override]
+        return self.cursor(_Cursor).executemany(*args)
+
+    def executescript(self, *args: Any) -> _Cursor:  # type: ignore[override]
+        return self.cursor(_Cursor).executescript(*args)
 
 
 def _damaged(path: str, what: str, error: BaseException) -> StateFileDamaged:
@@ -144,6 +237,8 @@ def _reading(what: str) -> Any:
         def read(self: WatchStore, *args: Any, **kwargs: Any) -> Any:
             try:
                 return method(self, *args, **kwargs)
+            except StateFileDamaged:
+                raise
             except _READ_ERRORS as error:
                 raise _damaged(self.path, what, error) from None
         return read
@@ -163,6 +258,38 @@ def _block(data: Any, n: int | None = None) -> np.ndarray:
         raise ValueError(f"a block of {type(data).__name__} {len(data)} long does not hold "
                          f"{'its' if n is None else n} series' (value, score, threshold)")
     return np.frombuffer(data, np.float64).reshape(-1, 3)
+
+
+@functools.cache
+def _schema_columns() -> dict[str, tuple[str, ...]]:
+    """Each table of :data:`_SCHEMA` and its columns."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(_SCHEMA)
+        names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE "
+                                              "type='table'")]
+        return {name: tuple(row[1] for row in db.execute(f"PRAGMA table_info({name})"))
+                for name in names}
+    finally:
+        db.close()
+
+
+def _check_tables(db: sqlite3.Connection, tables: set[str]) -> None:
+    """Refuse a file whose tables or columns are not kizashi's: a changed byte in the
+    schema's text (which quick_check does not read) would rename one, and the open would
+    then create it anew, empty, beside the renamed one."""
+    expected = _schema_columns()
+    added = {(table, column) for table, column, _ in _ADDED_COLUMNS}
+    for table in sorted(tables):
+        if table.startswith("sqlite_"):
+            continue
+        if table not in expected:
+            raise sqlite3.DatabaseError(f"it holds a table {table!r} that is not kizashi's")
+        columns = [row[1] for row in db.execute(f'PRAGMA table_info("{table}")')]
+        want = [c for c in expected[table] if c in columns or (table, c) not in added]
+        if columns != want:
+            raise sqlite3.DatabaseError(f"its table {table!r} has columns {columns}, not "
+                                        f"kizashi's {list(expected[table])}")
 
 
 class WatchStore:
@@ -195,18 +322,53 @@ class WatchStore:
             if readonly and not memory:
                 uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
                 self.db = sqlite3.connect(uri, uri=True, check_same_thread=False,
-                                          isolation_level=None, timeout=10)
+                                          isolation_level=None, timeout=10,
+                                          factory=_Connection)
             else:
                 self.db = sqlite3.connect(self.path, check_same_thread=False,
-                                          isolation_level=None, timeout=10)
+                                          isolation_level=None, timeout=10,
+                                          factory=_Connection)
+            self.db.store_path = self.path
             self._check_and_init(readonly, memory)
-        except sqlite3.DatabaseError as error:
+            columns = [{row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+                       for table in ("state_trees", "state_chunks", "progress")]
+            #: the state and progress rows carry their CRC-32 (a file of an older kizashi
+            #: opened read-only may lack the column)
+            self._crc = all("crc" in names for names in columns[:2])
+            self._crc_progress = "crc" in columns[2]
+            if not readonly:  # (the dashboard answers 503 on the pages that read one)
+                self._check_keys()
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as error:  # (quick_check's text)
             if hasattr(self, "db"):
                 self.db.close()
+            if isinstance(error, UnicodeDecodeError):
+                error = sqlite3.DatabaseError(f"integrity check failed: {error}")
             raise ValueError(self._open_error(error, readonly)) from None
         except OSError as error:  # e.g. resolving a path the process may not see
             raise ValueError(f"cannot open state file {self.path}: "
                              f"{error.strerror or error}") from None
+
+    def _check_keys(self) -> None:
+        """Check the CRC-32 of every state tree and progress row (few, small) at open: a row
+        whose watch or detector name changed on disk would not be found by its name, and
+        the watch would start afresh, silently."""
+        rows = []
+        if self._crc:
+            rows += [(f"the state tree of watch {w!r}, {d!r}", text, crc, (w, d))
+                     for w, d, text, crc in self.db.execute(
+                         "SELECT watch, detector, skeleton, crc FROM state_trees")]
+        if self._crc_progress:
+            rows += [(f"the last processed step of watch {w!r}", t, crc, (w,))
+                     for w, t, crc in self.db.execute("SELECT watch, last_ts, crc FROM progress")]
+        for what, value, crc, key in rows:
+            if crc is None:
+                continue
+            data = (value.encode("utf-8", "surrogatepass") if isinstance(value, str)
+                    else struct.pack("<d", float(value)) if isinstance(value, (int, float))
+                    else None)
+            if data is None or crc != _crc(data, *key):
+                raise sqlite3.DatabaseError(f"{what} fails its CRC-32: the bytes changed "
+                                            "after they were written")
 
     def _open_error(self, error: sqlite3.DatabaseError, readonly: bool) -> str:
         """What went wrong opening the file, in words that do not advise deleting good state."""
@@ -240,19 +402,31 @@ class WatchStore:
         if name.startswith("SQLITE_IOERR") or "disk i/o" in text or name == "SQLITE_FULL":
             return (f"state file {self.path}: the disk failed or is full ({error}); free space "
                     "or fix the disk — the file was not changed")
+        detail = " ".join(str(error).split())[:300]  # (quick_check answers in several lines)
         return (f"state file {self.path} is not a kizashi watch database or is corrupt "
-                f"({error}); move it away (or delete it) to start with fresh state — kizashi "
+                f"({detail}); move it away (or delete it) to start with fresh state — kizashi "
                 "will not overwrite it")
 
     def _check_and_init(self, readonly: bool, memory: bool) -> None:
         db = self.db
         if not memory:
-            result = db.execute("PRAGMA quick_check").fetchone()[0]
+            # SQLite writes whole pages; a file cut inside its last page still passes
+            # quick_check (the missing bytes read as zeros: other values, silently)
+            page = int(db.execute("PRAGMA page_size").fetchone()[0])
+            size = os.path.getsize(self.path)
+            if size % page:
+                raise sqlite3.DatabaseError(f"its size, {size} bytes, is not a whole number of "
+                                            f"{page}-byte pages: it was cut short")
+            # the daemon's open also checks that every index matches its table (a damaged
+            # index finds no row, or another, for a key: a watch would start afresh)
+            check = "quick_check" if readonly else "integrity_check"
+            result = db.execute(f"PRAGMA {check}").fetchone()[0]
             if result != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and "meta" not in tables:
             raise sqlite3.DatabaseError("it holds other tables than kizashi's")
+        _check_tables(db, tables)
         if "meta" in tables:
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None or str(row[0]).strip() != str(SCHEMA_VERSION):
@@ -364,18 +538,25 @@ class WatchStore:
 
     # ---------------------------------------------------------------- progress
     def progress(self, watch: str) -> float | None:
-        row = self.db.execute("SELECT last_ts FROM progress WHERE watch=?", (watch,)).fetchone()
+        crc = "crc" if self._crc_progress else "NULL"
+        row = self.db.execute(f"SELECT last_ts, {crc} FROM progress WHERE watch=?",
+                              (watch,)).fetchone()
         if row is None:
             return None
+        what = f"the last processed step of watch {watch!r}"
         if isinstance(row[0], bool) or not isinstance(row[0], (int, float)) \
                 or not np.isfinite(row[0]):
-            raise _damaged(self.path, f"the last processed step of watch {watch!r}",
-                           ValueError(f"{row[0]!r} is not a time"))
+            raise _damaged(self.path, what, ValueError(f"{row[0]!r} is not a time"))
+        if row[1] is not None and row[1] != _crc(struct.pack("<d", float(row[0])), watch):
+            raise _damaged(self.path, what, ValueError(
+                "it fails its CRC-32: the bytes changed after they were written"))
         return float(row[0])
 
     def set_progress(self, watch: str, t: float) -> None:
-        self.db.execute("INSERT INTO progress VALUES (?, ?) ON CONFLICT(watch) DO UPDATE "
-                        "SET last_ts=excluded.last_ts", (watch, float(t)))
+        t = float(t)
+        self.db.execute("INSERT INTO progress (watch, last_ts, crc) VALUES (?, ?, ?) "
+                        "ON CONFLICT(watch) DO UPDATE SET last_ts=excluded.last_ts, "
+                        "crc=excluded.crc", (watch, t, _crc(struct.pack("<d", t), watch)))
 
     # ------------------------------------------------------------------ states
     def load_state(self, watch: str, detector: str) -> tuple[list[int], dict[str, Any]] | None:
@@ -419,14 +600,25 @@ class WatchStore:
 
     def load_tree(self, watch: str, detector: str) -> dict[str, Any] | None:
         """A tree saved by :meth:`save_tree`, or None."""
-        row = self.db.execute("SELECT skeleton FROM state_trees WHERE watch=? AND detector=?",
-                              (watch, detector)).fetchone()
+        crc = ", crc" if self._crc else ", NULL"
+        row = self.db.execute(f"SELECT skeleton{crc} FROM state_trees WHERE watch=? AND "
+                              "detector=?", (watch, detector)).fetchone()
         if row is None:
             return None
+        what = f"the state tree of watch {watch!r}, {detector!r}"
+        if row[1] is not None and (not isinstance(row[0], str) or row[1] != _crc(
+                row[0].encode("utf-8", "surrogatepass"), watch, detector)):
+            raise _damaged(self.path, what, ValueError(
+                "its skeleton fails its CRC-32: the bytes changed after they were written"))
         parts: dict[int, list[bytes]] = {}
-        for leaf, data in self.db.execute(
-                "SELECT leaf, data FROM state_chunks WHERE watch=? AND detector=? "
+        for leaf, chunk, data, check in self.db.execute(
+                f"SELECT leaf, chunk, data{crc} FROM state_chunks WHERE watch=? AND detector=? "
                 "ORDER BY leaf, chunk", (watch, detector)):
+            if check is not None and (not isinstance(data, bytes)
+                                      or check != _crc(data, watch, detector, leaf, chunk)):
+                raise _damaged(self.path, what, ValueError(
+                    f"array {leaf}, chunk {chunk} fails its CRC-32: the bytes changed after "
+                    "they were written"))
             parts.setdefault(int(leaf), []).append(data)
         try:
             n = row[0].count('"__leaf__"')
@@ -435,8 +627,7 @@ class WatchStore:
                 raise TypeError(f"the tree is a {type(tree).__name__}, not a mapping")
             return tree
         except _READ_ERRORS as error:
-            raise _damaged(self.path, f"the state tree of watch {watch!r}, {detector!r}",
-                           error) from None
+            raise _damaged(self.path, what, error) from None
 
     def save_tree(self, watch: str, detector: str, tree: dict[str, Any],
                   previous: dict[str, Any] | None = None) -> int:
@@ -454,23 +645,26 @@ class WatchStore:
             self.db.execute("DELETE FROM state_chunks WHERE watch=? AND detector=?",
                             (watch, detector))
         self.db.execute(
-            "INSERT INTO state_trees VALUES (?, ?, ?) ON CONFLICT(watch, detector) DO UPDATE "
-            "SET skeleton=excluded.skeleton WHERE skeleton IS NOT excluded.skeleton",
-            (watch, detector, skeleton))
+            "INSERT INTO state_trees (watch, detector, skeleton, crc) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(watch, detector) DO UPDATE SET skeleton=excluded.skeleton, "
+            "crc=excluded.crc WHERE skeleton IS NOT excluded.skeleton OR crc IS NOT excluded.crc",
+            (watch, detector, skeleton, _crc(skeleton.encode("utf-8"), watch, detector)))
         rows, written = [], 0
         for leaf, array in enumerate(arrays):
             old = None if before is None else before[leaf]
             for index in changed_chunks(old, array).tolist():
                 data = chunk_bytes(array, index)
-                rows.append((watch, detector, leaf, index, data))
+                rows.append((watch, detector, leaf, index, data,
+                             _crc(data, watch, detector, leaf, index)))
                 written += len(data)
             if (old is not None and n_chunks(old) > n_chunks(array)) or (
                     isinstance(old, ChunkHint) and old.chunks is None):
                 self.db.execute("DELETE FROM state_chunks WHERE watch=? AND detector=? AND "
                                 "leaf=? AND chunk>=?", (watch, detector, leaf, n_chunks(array)))
         self.db.executemany(
-            "INSERT INTO state_chunks VALUES (?, ?, ?, ?, ?) ON CONFLICT(watch, detector, leaf, "
-            "chunk) DO UPDATE SET data=excluded.data", rows)
+            "INSERT INTO state_chunks (watch, detector, leaf, chunk, data, crc) VALUES "
+            "(?, ?, ?, ?, ?, ?) ON CONFLICT(watch, detector, leaf, chunk) DO UPDATE SET "
+            "data=excluded.data, crc=excluded.crc", rows)
         return written
 
     def drop_state(self, watch: str, detector: str) -> None:

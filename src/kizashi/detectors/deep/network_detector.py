@@ -28,6 +28,7 @@ import hashlib
 import threading
 import warnings
 from abc import abstractmethod
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -162,13 +163,25 @@ class NetworkDetector(Detector):
         if record["network"] != cls.network_name:
             raise ValueError(f"{out_dir}: holds a {record['network']!r} network, "
                              f"{cls.__name__} needs {cls.network_name!r}")
-        sizes = {k: v for k, v in record["params"].items() if k != "n_features"}
-        detector = cls(**{**sizes, **params})
+        path = Path(out_dir) / "config.json"
+        try:  # (a record of an older kizashi carries no sha256: its parts are checked here)
+            sizes = {k: v for k, v in record["params"].items() if k != "n_features"}
+            mean = np.asarray(record["standardise"]["mean"], dtype=np.float64)
+            std = np.asarray(record["standardise"]["std"], dtype=np.float64)
+            if mean.ndim != 1 or mean.shape != std.shape:
+                raise ValueError("'standardise' mean and std are not two lists of one length")
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            reason = " ".join(str(error).split())[:200]
+            raise ValueError(f"{path}: not a readable kizashi training record "
+                             f"({type(error).__name__}: {reason}); train again") from None
+        try:
+            detector = cls(**{**sizes, **params})
+        except TypeError as error:  # a size the network does not take
+            raise ValueError(f"{path}: its params do not fit {cls.__name__} ({error}); "
+                             "train again") from None
         matrix, _ = detector._as_matrix(values)
         t = detector._timestamps(timestamps, matrix.shape[0])
         detector.reset(matrix.shape[1])
-        mean = np.asarray(record["standardise"]["mean"], dtype=np.float64)
-        std = np.asarray(record["standardise"]["std"], dtype=np.float64)
         if mean.shape != (matrix.shape[1],):
             if cls.multivariate:
                 raise ValueError(f"{out_dir}: trained on {mean.size} features, "
