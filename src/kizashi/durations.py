@@ -92,7 +92,7 @@ def parse_duration(value: str | float | int, allow_zero: bool = False) -> float:
                          f"got {_r(value)}")
     if not math.isfinite(seconds):
         raise ValueError(f"a duration must be finite, got {_r(value)}")
-    return seconds
+    return seconds + 0.0  # (-0.0 read as 0)
 
 
 def _text_seconds(text: str) -> float:

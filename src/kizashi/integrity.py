@@ -8,8 +8,8 @@ uncovered, and a JSON record has none at all. Two forms, one per kind of file:
 * **Zip archives** (checkpoints, ``model.pt``, ``model.npz``): the SHA-256 of the
   archive as written goes into its zip comment, ``kizashi-sha256:<hex>``, which
   ``torch.load`` and ``np.load`` ignore (:func:`append_zip_digest`,
-  :func:`check_zip`). An archive without one (older files, other programs) gets
-  the CRC-32 check of every record.
+  :func:`check_zip`). An archive without one (older files, other programs, also with
+  a comment of their own) gets the CRC-32 check of every record.
 * **JSON records** (a ``config.json`` of ``kizashi fit`` or ``kizashi train``):
   the SHA-256 of the record's canonical JSON (sorted keys, no spaces) is its
   ``sha256`` entry (:func:`with_digest`, :func:`check_record`). Whitespace may
@@ -119,9 +119,31 @@ def check_zip(path: str | Path, what: str, remedy: str) -> None:
                              "from the one written with it: the bytes changed after they were "
                              f"written); {remedy}")
         return
+    if head == _ZIP_HEAD and _foreign_comment(path, size):
+        _check_crc(path, size, what, remedy)  # another program's comment: no digest to check
+        return
     if head == _ZIP_HEAD:  # a zip archive that ends neither way
         raise ValueError(f"{what} {path} is damaged or truncated ({size} bytes of a zip "
                          f"archive whose end was cut, changed or added to); {remedy}")
+
+
+def _foreign_comment(path: Path, size: int) -> bool:
+    """Whether the archive ends with an end record and a comment that another program
+    wrote: the record's comment length reaches exactly to the end of the file (as
+    ``zipfile`` finds it), and the comment is not the length of a digest (a digest with
+    a changed byte is damage, not another program's comment)."""
+    span = min(size, _END_SIZE + 0xFFFF)
+    with open(path, "rb") as handle:
+        handle.seek(size - span)
+        tail = handle.read()
+    at = tail.rfind(_END_RECORD)
+    while at >= 0:
+        if at + _END_SIZE <= len(tail):
+            length = int.from_bytes(tail[at + _END_SIZE - 2:at + _END_SIZE], "little")
+            if at + _END_SIZE + length == len(tail):
+                return length not in (0, _DIGEST_SIZE)
+        at = tail.rfind(_END_RECORD, 0, at)
+    return False
 
 
 def _zip_digest(path: Path, size: int) -> bytes:

@@ -461,3 +461,21 @@ def test_atomic_save_never_leaves_a_half_file_on_error(tmp_path):
         ckpt.atomic_save({"step": 2, "x": Boom()}, path, keep_previous=True)
     assert ckpt.load(path) == {"step": 1}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize("comment", [b"made by another tool", b"x", b"y" * 1000, b"z" * 65535])
+def test_an_archive_with_another_programs_comment_loads_with_the_crc_check(tmp_path, comment):
+    """A zip comment that is not kizashi's digest is another program's: the file is read
+    (the CRC-32s checked), not taken for a damaged digest."""
+    import zipfile
+    path = tmp_path / "other.pt"
+    weights = {"w": torch.arange(4096, dtype=torch.float32)}
+    path.write_bytes(_torch_bytes(weights))
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.comment = comment
+    assert torch.equal(ckpt.load(path)["w"], weights["w"])
+    data = bytearray(path.read_bytes())
+    data[data.index(np.arange(4096, dtype=np.float32)[2000:2004].tobytes()) + 1] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="CRC-32"):
+        ckpt.load(path)

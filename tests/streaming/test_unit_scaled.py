@@ -59,7 +59,7 @@ def test_ordinary_series_pass_bit_for_bit(values, cuts):
 def written_out(column: np.ndarray) -> np.ndarray:
     """The rule, one value at a time."""
     factor, seen, votes, out = math.nan, 0, 0, column.copy()
-    for i, value in enumerate(column):
+    for i, value in enumerate(column.tolist()):  # (Python floats: inf without a warning)
         if math.isfinite(value) and value != 0.0 and seen < 8:
             seen += 1
             if not math.isnan(factor) and 1.0 / EDGE <= abs(value * factor) <= EDGE:
