@@ -268,6 +268,10 @@ def test_a_file_rewritten_in_place_is_read_from_its_start(tmp_path, caplog, grow
         handle.truncate(len(new))
     assert os.path.getsize(path) != len(old)
     got = tail.read()
+    if same_start and len(new) >= len(old):  # only the bytes before the offset differ:
+        assert got == []                     # a rewrite only when seen twice in a row
+        assert warnings(caplog) == []
+        got = tail.read()
     assert got == [x for x in new.decode().split("\n") if x]
     assert any(str(path) in w for w in warnings(caplog))
 

@@ -38,7 +38,9 @@ replaced, it is read from its start again (after the rest of the old content: th
 the file kept open, or from ``copytruncate``'s copy), and a file rotated away is still
 read for late writes for a while; a byte that is not UTF-8 is replaced in its line. A
 file gone, a folder or a compressed file in its place is the source's error (the watch
-says it once and goes on), and the file is read from its start when it is back.
+says it once and goes on), and the file is read from its start when it is back (a new
+file; the same file back within the tail's grace, ``ROTATED_GRACE_SECONDS``, is followed
+on from where it was read to).
 Lines whose time no count can take are skipped, counted and logged (a warning on
 the ``kizashi.watch`` logger), never allowed to stop the watch or grow its memory: a
 time more than :data:`FUTURE_SECONDS` ahead of this machine's clock (a host whose clock
@@ -248,7 +250,8 @@ class LogSource:
             gone = isinstance(error, FileNotFoundError)   # watched for: read when back
             raise SourceError(f"source {self.name!r}: cannot read {self.path}: "
                               f"{error.strerror or error}"
-                              + ("; read from its start when it is back" if gone else "")
+                              + ("; read when it is back (from its start if it is a new "
+                                 "file)" if gone else "")
                               ) from None
         self._ingest(lines)
         if not self._counts or not np.isfinite(self._latest):

@@ -17,11 +17,19 @@ before the offset read to (:data:`HEAD_BYTES` of each), and kept open between re
   is not another line) — then the new file from its start. The old file stays open for
   :data:`ROTATED_GRACE_SECONDS` after the switch, and what a writer that has not
   reopened its log yet writes to it is read too; a file still written at the end of the
-  grace is closed with a warning.
+  grace is closed with a warning. At most :data:`MAX_ROTATED_OPEN` rotated files are
+  kept open (the oldest is closed first, with a warning if it was still written), and a
+  deleted one is closed as soon as a read finds nothing new in it while the file under
+  the name is not empty (its writer has reopened its log). The same file back under the
+  name within the grace (renamed away and back, a stat that failed once) is followed on
+  from where it was read to; after the grace, it is read from its start again.
 * **Truncated or rewritten in place** (``copytruncate``, ``: > file``, another file's
   content written over it): found when the file is shorter than what was read, or when
   its first bytes or the bytes before the offset differ, even when it has grown past
-  the old offset between two reads. The lines written between the last read and the
+  the old offset between two reads. Only the bytes before the offset differing must be
+  seen at two reads in a row: at the first, nothing new is read from the file (a read
+  that returned other bytes once, a stale page over NFS, is not taken for a rewrite and
+  no line is counted twice). The lines written between the last read and the
   copy are read from the copy, when one is found next to it (``NAME.1``, ``NAME-DATE``,
   ``NAME.DATE``; uncompressed, its first bytes and the bytes at the offset as
   remembered); if none is, a warning names the file and the offset from which lines
@@ -80,8 +88,8 @@ import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
-__all__ = ["HEAD_BYTES", "MAX_LINE_BYTES", "MAX_READ_BYTES", "ROTATED_GRACE_SECONDS",
-           "LogTail"]
+__all__ = ["HEAD_BYTES", "MAX_LINE_BYTES", "MAX_READ_BYTES", "MAX_ROTATED_OPEN",
+           "ROTATED_GRACE_SECONDS", "LogTail"]
 
 log = logging.getLogger("kizashi.watch")
 
@@ -93,6 +101,8 @@ MAX_READ_BYTES = 64 << 20
 HEAD_BYTES = 256
 #: How long a rotated-away file is still read for late writes (seconds of the clock).
 ROTATED_GRACE_SECONDS = 300.0
+#: The most rotated-away files kept open at once (the oldest is closed first).
+MAX_ROTATED_OPEN = 4
 #: Rotated copies of a file looked at, the newest first, when it was truncated in place.
 COPIES_LOOKED_AT = 16
 #: What follows a log's name in its rotated copies' names (``a.log.1``, ``a.log-20261127``).
@@ -125,6 +135,8 @@ class _Reader:
         self.handle = handle
         self.identity = identity
         self.deadline = float("inf")  # rotated away: read until then
+        self.rotated_at = float("inf")
+        self.capped = False           # closed early: more than MAX_ROTATED_OPEN rotated
         self.reset()
 
     def reset(self) -> None:
@@ -136,6 +148,7 @@ class _Reader:
         self.at_start = True   # nothing but zeros read yet (a hole left by copytruncate)
         self.hole = 0
         self.known_end = -1    # truncated: where its old content was known to end
+        self.doubted = False   # the bytes before offset read differently at the last read
 
     @property
     def fd(self) -> int:
@@ -144,10 +157,16 @@ class _Reader:
     def pread(self, size: int, offset: int) -> bytes:
         return os.pread(self.fd, size, offset) if size > 0 else b""
 
-    def same_bytes(self) -> bool:
-        """Whether the file still holds the bytes remembered (its start, before offset)."""
-        return (self.pread(len(self.head), 0) == self.head
-                and self.pread(len(self.mark), self.offset - len(self.mark)) == self.mark)
+    def same_head(self) -> bool:
+        """Whether the file still starts with the bytes remembered, but for those that
+        are also among the bytes before the offset (a short file): :meth:`same_mark`."""
+        now, start = self.pread(len(self.head), 0), max(0, self.offset - len(self.mark))
+        return len(now) == len(self.head) and (now[:start], now[self.offset:]) == (
+            self.head[:start], self.head[self.offset:])
+
+    def same_mark(self) -> bool:
+        """Whether the file still holds the bytes remembered just before the offset."""
+        return self.pread(len(self.mark), self.offset - len(self.mark)) == self.mark
 
     def chunk(self) -> bytes:
         data = self.pread(MAX_READ_BYTES, self.offset)
@@ -231,30 +250,47 @@ class LogTail:
                                     != current.identity):
             # rotated away (renamed, removed): the lines written to it since the last read
             # are still in the file kept open; read before the new one, and for late writes
-            current.deadline = now + self.grace
+            current.deadline, current.rotated_at = now + self.grace, now
             self._rotated.append(current)
             self._reader = None
+            for old in self._rotated[:-MAX_ROTATED_OPEN]:  # too many open: the oldest
+                old.deadline, old.capped = min(old.deadline, now), True  # read, closed
         if self._reader is None and stat is not None:
             # a file followed before is back under the name (renamed away and back, a
-            # stat that failed once): followed on from where it was read to, not reread
+            # stat that failed once) within the grace: followed on from where it was
+            # read to, not reread (after the grace it is closed: read from its start)
             for old in self._rotated:
                 if old.identity == (stat.st_dev, stat.st_ino):
                     self._rotated.remove(old)
-                    old.deadline, self._reader = float("inf"), old
+                    old.deadline, old.capped, self._reader = float("inf"), False, old
                     break
         lines: list[str] = []
         for old in list(self._rotated):
+            deleted = os.fstat(old.fd).st_nlink == 0
             data = old.chunk()
             lines += self._lines(old, data)
             if len(data) == MAX_READ_BYTES:
                 return lines            # more of the old file first, at the next call
             lines += self._finish_line(old, drop_rest=True)  # the file is done with
-            if now >= old.deadline:
-                if data:
+            # deleted, nothing new, and the name's file written: no writer reopening its
+            # log by name can write to it any more (its blocks are freed once closed)
+            done = deleted and not data and stat is not None and stat.st_size > 0
+            if now >= old.deadline or done:
+                if data and old.capped:
+                    log.warning("%s: more than %d files rotated away from it within %.0f s; "
+                                "the oldest, rotated %.0f s ago and still written, is closed: "
+                                "what is written to it from now is not read (does the writer "
+                                "reopen its log when rotated?)", self.path, MAX_ROTATED_OPEN,
+                                self.grace, now - old.rotated_at)
+                elif data:
                     log.warning("%s: the file rotated away from it was still written %.0f s "
                                 "after the rotation; what is written to it from now is not "
                                 "read (does the writer reopen its log when rotated?)",
                                 self.path, self.grace)
+                elif old.capped and not done:
+                    log.info("%s: more than %d files rotated away from it within %.0f s; the "
+                             "oldest (rotated %.0f s ago, not written since) is closed",
+                             self.path, MAX_ROTATED_OPEN, self.grace, now - old.rotated_at)
                 old.handle.close()
                 self._rotated.remove(old)
         if stat is None:
@@ -276,8 +312,15 @@ class LogTail:
                 raise
         reader = self._reader
         size = os.fstat(reader.fd).st_size
-        if size < reader.offset or not reader.same_bytes():
+        if size < reader.offset or not reader.same_head():
             lines += self._truncated(reader)
+        elif not reader.same_mark():
+            if not reader.doubted:  # once may be a transient read (a stale page over NFS,
+                reader.doubted = True   # a byte overwritten): nothing read; looked at again
+                return lines
+            lines += self._truncated(reader)   # twice in a row: rewritten in place
+        else:
+            reader.doubted = False
         if len(reader.head) < HEAD_BYTES:
             reader.head = reader.pread(HEAD_BYTES, 0)
         if reader.at_start:
