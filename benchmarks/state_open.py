@@ -4,8 +4,9 @@ A state file of ``--series`` series (two labels each) and one detector state of 
 float64 per series is written once; then, best of ``--repeats`` runs, in CPU seconds:
 
 * ``open + read``: a read-write open (the checks of docs/watch.md "Bytes changed on
-  disk": whole pages, ``integrity_check``, the CRC-32 of every state tree and progress
-  row), ``all_series``, ``load_state`` (each chunk's CRC-32) and ``series_ids``;
+  disk": whole pages, ``quick_check``, ``integrity_check`` of the keyed tables, the
+  CRC-32 of every state tree and progress row), ``all_series``, ``load_state`` (each
+  chunk's CRC-32) and ``series_ids``;
 * ``5 ticks``: five incremental state writes of one changed row each.
 
 Compare the same script on two checkouts (``PYTHONPATH=OTHER/src``) on one machine.

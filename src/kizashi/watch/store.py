@@ -274,22 +274,72 @@ def _schema_columns() -> dict[str, tuple[str, ...]]:
         db.close()
 
 
-def _check_tables(db: sqlite3.Connection, tables: set[str]) -> None:
-    """Refuse a file whose tables or columns are not kizashi's: a changed byte in the
+#: Tables added since schema version 1 was first written, together (a file written before
+#: lacks all four; the open creates them)
+_ADDED_TABLES = ("state_trees", "state_chunks", "layouts", "blocks")
+
+#: The tables whose rows a start finds by key through their index (the progress time, the
+#: state trees and their chunks): the daemon's open checks these indexes against their
+#: table (``PRAGMA integrity_check(TABLE)``); a damaged one finds no row, or another, for
+#: a watch, which would then start afresh
+_KEYED_TABLES = ("progress", "state_trees", "state_chunks")
+
+
+def _check_tables(db: sqlite3.Connection, tables: set[str], readonly: bool = False) -> None:
+    """Refuse a file whose own tables or columns are not kizashi's: a changed byte in the
     schema's text (which quick_check does not read) would rename one, and the open would
-    then create it anew, empty, beside the renamed one."""
+    then create it anew, empty, beside the renamed one. Tables of other names (an
+    operator's notes, ``lost_and_found`` of ``sqlite3 .recover``) are left alone. A
+    missing own table is refused by a read-write open only (a read-only one creates
+    nothing: the dashboard answers 503 on the pages that read it)."""
     expected = _schema_columns()
+    if "meta" in tables and not readonly:
+        missing = [t for t in expected if t not in tables and (
+            t not in _ADDED_TABLES or any(a in tables for a in _ADDED_TABLES))]
+        if missing:
+            raise sqlite3.DatabaseError(f"its table {missing[0]!r} is missing (renamed or "
+                                        "damaged)")
     added = {(table, column) for table, column, _ in _ADDED_COLUMNS}
     for table in sorted(tables):
-        if table.startswith("sqlite_"):
-            continue
         if table not in expected:
-            raise sqlite3.DatabaseError(f"it holds a table {table!r} that is not kizashi's")
+            continue
         columns = [row[1] for row in db.execute(f'PRAGMA table_info("{table}")')]
         want = [c for c in expected[table] if c in columns or (table, c) not in added]
         if columns != want:
             raise sqlite3.DatabaseError(f"its table {table!r} has columns {columns}, not "
                                         f"kizashi's {list(expected[table])}")
+
+
+def _backfill_crc(db: sqlite3.Connection, tables: Sequence[str]) -> None:
+    """Give the rows of ``tables`` (of ``state_trees``, ``state_chunks``, ``progress``,
+    whose ``crc`` column was just added) the CRC-32 their writes compute, so that a file
+    written before the checksums is protected from its upgrade on, not only in the rows
+    written since. A value of the wrong kind keeps NULL (not checked; reading it fails)."""
+    def text(value: Any) -> bytes | None:
+        return (value.encode("utf-8", "surrogatepass") if isinstance(value, str)
+                else None)
+
+    def number(value: Any) -> bytes | None:
+        return (struct.pack("<d", float(value)) if isinstance(value, (int, float))
+                else None)
+
+    def blob(value: Any) -> bytes | None:
+        return value if isinstance(value, bytes) else None
+
+    queries = {"state_trees": ("skeleton", "watch, detector", text),
+               "state_chunks": ("data", "watch, detector, leaf, chunk", blob),
+               "progress": ("last_ts", "watch", number)}
+    for table in tables:
+        if table not in queries:
+            continue
+        value, key, encode = queries[table]
+        rows = []
+        for rowid, data, *names in db.execute(
+                f"SELECT rowid, {value}, {key} FROM {table} WHERE crc IS NULL"):
+            data = encode(data)
+            if data is not None:
+                rows.append((_crc(data, *names), rowid))
+        db.executemany(f"UPDATE {table} SET crc=? WHERE rowid=?", rows)
 
 
 class WatchStore:
@@ -417,16 +467,23 @@ class WatchStore:
             if size % page:
                 raise sqlite3.DatabaseError(f"its size, {size} bytes, is not a whole number of "
                                             f"{page}-byte pages: it was cut short")
-            # the daemon's open also checks that every index matches its table (a damaged
-            # index finds no row, or another, for a key: a watch would start afresh)
-            check = "quick_check" if readonly else "integrity_check"
-            result = db.execute(f"PRAGMA {check}").fetchone()[0]
+            result = db.execute("PRAGMA quick_check").fetchone()[0]
             if result != "ok":
                 raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not memory and not readonly:
+            # the daemon's open also checks the indexes of the keyed tables against their
+            # rows (a damaged index finds no row, or another, for a key: a watch would start
+            # afresh); the other tables' (points, blocks: the dashboard's) are left to the
+            # quick_check, which is 2-4 times cheaper on a large file
+            for table in _KEYED_TABLES:
+                if table in tables:
+                    result = db.execute(f'PRAGMA integrity_check("{table}")').fetchone()[0]
+                    if result != "ok":
+                        raise sqlite3.DatabaseError(f"integrity check failed: {result}")
         if tables and "meta" not in tables:
             raise sqlite3.DatabaseError("it holds other tables than kizashi's")
-        _check_tables(db, tables)
+        _check_tables(db, tables, readonly)
         if "meta" in tables:
             row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None or str(row[0]).strip() != str(SCHEMA_VERSION):
@@ -437,14 +494,31 @@ class WatchStore:
         if not memory:
             db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
-        for table, column, kind in _ADDED_COLUMNS:
-            if table in tables and column not in {
-                    row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        # the tables and their version in one transaction: a kill -9 at the first start
-        # leaves an empty file or a whole one, never tables without their version
-        db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "INSERT OR IGNORE INTO meta VALUES "
-                         f"('schema', '{int(SCHEMA_VERSION)}');COMMIT;")
+        # the columns added since, the CRC-32 of the rows written before them, the tables
+        # and their version in one transaction: a kill -9 at the first start (or the first
+        # start of a newer kizashi) leaves the file as it was or whole, never tables
+        # without their version or CRC columns without their values (the next open does
+        # it again)
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            added = []
+            for table, column, kind in _ADDED_COLUMNS:
+                if table in tables and column not in {
+                        row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                    added.append(table)
+            _backfill_crc(db, added)
+            for statement in _SCHEMA.split(";"):  # (executescript would commit first)
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                       ("schema", str(int(SCHEMA_VERSION))))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
