@@ -9,29 +9,32 @@ code allocates at its peak, from the detector, its parameters and the frame's sh
 refuses the run in one line when the sum is above a cap (``--max-memory``, by default the
 memory available now: ``MemAvailable`` of ``/proc/meminfo``). The parts:
 
+* ``overhead`` — :data:`OVERHEAD`, what any scoring takes besides (compilations);
 * ``arrays`` — the engine's ``(time, series)`` arrays: the values, the stream's scores,
   levels and flags and the result's copies (:data:`BYTES_PER_VALUE`);
 * ``state`` — a streaming univariate detector's state, built for one series and counted
   for each, twice (the stream keeps a copy while it processes a block, to roll back);
-* ``reference`` — the ensemble's fixed reference of an entity of several metrics: its
-  windows of ``w`` rows × ``m`` metrics, ``4`` such arrays of the training rows while they
-  are fitted (the windows, centred, the SVD's copy and its ``Vᵀ``) and ``3`` of the scored
-  rows (the windows, their projection and the residual), for the widest window and the
-  entity of most metrics.
+* ``reference`` — the ensemble's fixed reference of an entity of several metrics
+  (:class:`~kizashi.detectors.multivariate.reference.ReferenceDetector`): its float64
+  windows of ``w`` rows × ``m`` metrics, :data:`FIT_COPIES` such arrays per training row
+  or :data:`SCORE_COPIES` per scored row (the larger), for the widest window and the
+  entity of most metrics. It cannot be computed in blocks of metrics (the PCA couples
+  them): a wide file is split, or scored with ``reference=false`` or a smaller
+  ``reference_window``.
 
 Like ``kizashi train``'s (:mod:`kizashi.dl.memory`), the estimate is of the order of the
 peak (checked against measured peaks by ``benchmarks/detect_memory.py``), meant to stop
 the absurd, not to budget a tight run.
 
 >>> parts = estimate_bytes("ensemble", {}, n_times=2000, metrics_per_entity=[500])
->>> parts["reference"]  # 1400 scored rows of 20 rows x 500 metrics, 3 arrays of float64
-336000000
+>>> parts["reference"]  # the larger of 8 x 600 fitted, 4 x 1400 scored rows of 20 x 500
+448000000
 >>> try:
 ...     check_detect_memory("ensemble", {}, 2000, [500], cap=10**8)
 ... except ValueError as error:
 ...     print(error)  # doctest: +NORMALIZE_WHITESPACE
 detector ensemble on 2,000 rows x 500 series (an entity of 500 metrics, reference_window
-up to 20) needs about 366 MiB, more than --max-memory of 95 MiB: score fewer metrics per
+up to 20) needs about 537 MiB, more than --max-memory of 95 MiB: score fewer metrics per
 file (split the file) or lower --param reference_window
 """
 
@@ -42,17 +45,29 @@ from typing import Any
 
 from kizashi.dl.memory import _size, parse_bytes
 
-__all__ = ["BYTES_PER_VALUE", "available_memory", "check_detect_memory", "estimate_bytes",
-           "parse_bytes"]
+__all__ = ["BYTES_PER_VALUE", "OVERHEAD", "available_memory", "check_detect_memory",
+           "estimate_bytes", "parse_bytes"]
 
 #: Bytes per value (time step × series) of the engine's own arrays: the frame's values
 #: (8), the stream's scores and levels (8 + 8) with their flags (active, learning,
 #: protect: 3), the result's scores and levels when training rows are left out (8 + 8)
 #: and flags (2), the missing and unscored masks (2), rounded up to 48.
 BYTES_PER_VALUE = 48
-#: Float64 arrays of windows × metrics alive at once while a reference is fitted / scores.
-FIT_COPIES = 4
-SCORE_COPIES = 3
+#: What scoring takes besides, whatever the data: numba's first compilations, scipy's
+#: modules loaded on first use, small temporaries (measured 30 to 70 MiB above the
+#: estimate's other parts on small files; ``benchmarks/detect_memory.py``).
+OVERHEAD = 64 * 2**20
+#: Arrays of (rows, windows × metrics) float64 per fitted row: one reference's fit holds
+#: the windows' reshaped copy and ``nan_to_num``'s (2), the centred rows (1), LAPACK
+#: ``gesdd``'s copy of them, its ``Vᵀ`` and its workspace (3) and the kept axes (at most
+#: 1; measured 6.0 to 6.8 on random data), and the ensemble fits two more on the halves
+#: of the rows for its held-out spread (measured 7.8 per row on 2,000 rows, 10 on 600).
+FIT_COPIES = 8
+#: The same per scored row: the windows (1), their projection on the axes and the
+#: residual (2), one more for ``nan_to_num``'s copy and the stream's (measured 3.8 to 4.5).
+#: The larger of the fit's and the scoring's is the peak (the fit's arrays are freed
+#: before rows are scored).
+SCORE_COPIES = 4
 
 
 def available_memory() -> int | None:
@@ -83,14 +98,16 @@ def estimate_bytes(detector: str, params: dict[str, Any], n_times: int,
                    metrics_per_entity: Sequence[int], n_train: int | None = None,
                    fit_fraction: float = 0.3) -> dict[str, int]:
     """Peak bytes of scoring ``n_times`` rows of entities of ``metrics_per_entity``
-    metrics with ``detector``: ``arrays``, ``state`` and ``reference`` (see the module).
+    metrics with ``detector``: ``overhead``, ``arrays``, ``state`` and ``reference`` (see
+    the module).
 
     ``n_train`` is the rows of a training file (None: the first ``fit_fraction`` of the
     rows are fitted on, by a detector that needs training or fixes a reference).
     """
     model = _model(detector, params)
     n_series = int(sum(metrics_per_entity))
-    parts = {"arrays": n_times * n_series * BYTES_PER_VALUE, "state": 0, "reference": 0}
+    parts = {"overhead": OVERHEAD, "arrays": n_times * n_series * BYTES_PER_VALUE,
+             "state": 0, "reference": 0}
     if not model.multivariate and not model.requires_training:
         from kizashi.watch.config import _state_bytes
 
