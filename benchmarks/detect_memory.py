@@ -24,6 +24,7 @@ CASES = [  # (command, detector, params, rows, metrics per entity)
     ("detect", "ensemble", {}, 2000, [200]),
     ("detect", "ensemble", {}, 2000, [500]),
     ("detect", "ensemble", {}, 2000, [1] * 500),
+    ("detect", "ensemble", {"reference": False}, 2000, [500]),
     ("fit", "ensemble", {}, 2000, [200]),
     ("detect", "sst", {"window": 1000}, 3000, [1]),
     ("detect", "sst", {"window": 2000}, 3000, [1]),

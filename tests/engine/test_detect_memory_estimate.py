@@ -41,8 +41,12 @@ def test_estimate_grows_with_rows_metrics_and_entities(detector, params, n_times
 ])
 @pytest.mark.parametrize(("n_times", "metrics"), [(600, [4]), (3000, [30, 2])])
 def test_estimate_grows_with_the_window(detector, key, small, large, n_times, metrics):
-    assert total(detector, {key: large}, n_times, metrics) > \
+    # (never shrinks; the ensemble's members may outweigh a reference of short windows)
+    assert total(detector, {key: large}, n_times, metrics) >= \
         total(detector, {key: small}, n_times, metrics)
+    part = "reference" if detector == "ensemble" else "state"
+    assert estimate_bytes(detector, {key: large}, n_times, metrics)[part] > \
+        estimate_bytes(detector, {key: small}, n_times, metrics)[part]
 
 
 @pytest.mark.parametrize(("n_times", "metrics", "n_train", "params", "expected"), [
@@ -57,6 +61,19 @@ def test_estimate_grows_with_the_window(detector, key, small, large, n_times, me
 def test_reference_part_is_the_widest_windows_of_the_widest_entity(
         n_times, metrics, n_train, params, expected):
     assert estimate_bytes("ensemble", params, n_times, metrics, n_train)["reference"] == expected
+
+
+@pytest.mark.parametrize(("params", "metrics", "expected"), [
+    ({"reference": False}, [1000], 384 * 2000 * 1000),  # one block of 1000 metrics
+    ({"reference": False}, [10, 30, 5], 384 * 2000 * 30),  # the widest entity's block
+    ({}, [1] * 50, 384 * 2000),  # entities of one metric: one column at a time
+    ({}, [50], 0),  # the fixed reference instead, larger (20-row windows)
+    ({"reference_window": 1}, [50],  # a reference of 1-row windows: the members' is larger
+     384 * 2000 * 50 - 8 * 1 * 50 * 4 * 1400),
+])
+def test_members_part_is_the_widest_entitys_block(params, metrics, expected):
+    assert estimate_bytes("ensemble", params, 2000, metrics)["members"] == expected
+    assert estimate_bytes("threshold", {}, 2000, metrics)["members"] == 0
 
 
 @pytest.mark.parametrize(("detector", "params", "one_state"), [

@@ -20,7 +20,11 @@ memory available now: ``MemAvailable`` of ``/proc/meminfo``). The parts:
   or :data:`SCORE_COPIES` per scored row (the larger), for the widest window and the
   entity of most metrics. It cannot be computed in blocks of metrics (the PCA couples
   them): a wide file is split, or scored with ``reference=false`` or a smaller
-  ``reference_window``.
+  ``reference_window``;
+* ``members`` — the ensemble's per-metric members over the block of the entity of most
+  metrics (:data:`MEMBER_BYTES_PER_VALUE`), where that is more than its reference (what
+  it is above it: the entity is scored by one or the other, and the estimate keeps
+  growing with the metrics).
 
 Like ``kizashi train``'s (:mod:`kizashi.dl.memory`), the estimate is of the order of the
 peak (checked against measured peaks by ``benchmarks/detect_memory.py``), meant to stop
@@ -45,8 +49,8 @@ from typing import Any
 
 from kizashi.dl.memory import _size, parse_bytes
 
-__all__ = ["BYTES_PER_VALUE", "OVERHEAD", "available_memory", "check_detect_memory",
-           "estimate_bytes", "parse_bytes"]
+__all__ = ["BYTES_PER_VALUE", "MEMBER_BYTES_PER_VALUE", "OVERHEAD", "available_memory",
+           "check_detect_memory", "estimate_bytes", "parse_bytes"]
 
 #: Bytes per value (time step × series) of the engine's own arrays: the frame's values
 #: (8), the stream's scores and levels (8 + 8) with their flags (active, learning,
@@ -57,6 +61,10 @@ BYTES_PER_VALUE = 48
 #: modules loaded on first use, small temporaries (measured 30 to 70 MiB above the
 #: estimate's other parts on small files; ``benchmarks/detect_memory.py``).
 OVERHEAD = 64 * 2**20
+#: Bytes per value of an entity's block while the ensemble's per-metric members (rolling
+#: threshold, context, range rule and their likelihoods) score it at once: measured 384
+#: (an entity of 1,000 metrics and 2,000 rows with ``reference=false``: 888 MiB).
+MEMBER_BYTES_PER_VALUE = 384
 #: Arrays of (rows, windows × metrics) float64 per fitted row: one reference's fit holds
 #: the windows' reshaped copy and ``nan_to_num``'s (2), the centred rows (1), LAPACK
 #: ``gesdd``'s copy of them, its ``Vᵀ`` and its workspace (3) and the kept axes (at most
@@ -98,8 +106,8 @@ def estimate_bytes(detector: str, params: dict[str, Any], n_times: int,
                    metrics_per_entity: Sequence[int], n_train: int | None = None,
                    fit_fraction: float = 0.3) -> dict[str, int]:
     """Peak bytes of scoring ``n_times`` rows of entities of ``metrics_per_entity``
-    metrics with ``detector``: ``overhead``, ``arrays``, ``state`` and ``reference`` (see
-    the module).
+    metrics with ``detector``: ``overhead``, ``arrays``, ``state``, ``reference`` and
+    ``members`` (see the module).
 
     ``n_train`` is the rows of a training file (None: the first ``fit_fraction`` of the
     rows are fitted on, by a detector that needs training or fixes a reference).
@@ -107,7 +115,7 @@ def estimate_bytes(detector: str, params: dict[str, Any], n_times: int,
     model = _model(detector, params)
     n_series = int(sum(metrics_per_entity))
     parts = {"overhead": OVERHEAD, "arrays": n_times * n_series * BYTES_PER_VALUE,
-             "state": 0, "reference": 0}
+             "state": 0, "reference": 0, "members": 0}
     if not model.multivariate and not model.requires_training:
         from kizashi.watch.config import _state_bytes
 
@@ -122,6 +130,9 @@ def estimate_bytes(detector: str, params: dict[str, Any], n_times: int,
             fitted, scored = n_train, n_times
         columns = max(widths) * widest
         parts["reference"] = 8 * columns * max(FIT_COPIES * fitted, SCORE_COPIES * scored)
+    if hasattr(model, "_reference_windows"):  # the members, or the reference if larger
+        members = MEMBER_BYTES_PER_VALUE * n_times * widest
+        parts["members"] = max(members - parts["reference"], 0)
     return parts
 
 
