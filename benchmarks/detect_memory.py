@@ -56,7 +56,7 @@ print(json.dumps((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) *
 def main() -> int:
     from kizashi.engine.memory import estimate_bytes
 
-    print(f"{'command':8} {'detector':10} {'params':18} {'rows':>6} {'series':>7} "
+    print(f"{'command':8} {'detector':10} {'params':22} {'rows':>6} {'series':>7} "
           f"{'estimate MiB':>13} {'measured MiB':>13} {'ratio':>6}")
     for command, detector, params, rows, metrics in CASES:
         if command == "fit":
@@ -68,7 +68,7 @@ def main() -> int:
                               json.dumps([command, detector, params, rows, metrics])],
                              capture_output=True, text=True, check=True)
         measured = int(run.stdout.split()[-1])
-        print(f"{command:8} {detector:10} {json.dumps(params):18} {rows:>6} "
+        print(f"{command:8} {detector:10} {json.dumps(params):22} {rows:>6} "
               f"{sum(metrics):>7} {estimate / 2**20:>13.0f} {measured / 2**20:>13.0f} "
               f"{estimate / max(measured, 1):>6.2f}")
     return 0
