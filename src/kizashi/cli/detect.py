@@ -138,6 +138,11 @@ def _read_nab_file(path: Path, labels: Path | None):
                    "kizashi[scale].")
 @click.option("--partitions", type=click.IntRange(min=1), metavar="N",
               help="With --dask: partitions of the series (default: twice the workers).")
+@click.option("--max-memory", default=None, metavar="SIZE",
+              help="The most memory scoring may take (8GiB, 512MB; default: the memory "
+                   "available now): a run estimated above it (a wide file under the "
+                   "ensemble's reference, a detector's window of thousands of steps on "
+                   "every series) is refused before it starts instead of being killed.")
 def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | None, since: str,
            step_text: str, detector: str | None, params: tuple[str, ...],
            train_file: Path | None,
@@ -148,7 +153,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
            group_window: int = 6, entity_labels: Path | None = None,
            peers_by: str | None = None, logs: Path | None = None, log_format: str = "auto",
            log_step: str = "1m", log_hosts: bool = True, dask_address: str | None = None,
-           partitions: int | None = None, log_timezone: str = "local") -> None:
+           partitions: int | None = None, log_timezone: str = "local",
+           max_memory: str | None = None) -> None:
     """Score every series in FILE (or a Prometheus query) and flag anomalies.
 
     FILE is CSV (plain or gzip) or Parquet. Every detector has a working default
@@ -167,12 +173,13 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         unlabelled_note,
     )
     from kizashi.cli.detect_unused import check_unused
-    from kizashi.cli.detector_options import check_state_memory, checked_params, naming
+    from kizashi.cli.detector_options import checked_params, naming
     from kizashi.cli.errors import OneLineUsageError, check_not_input, check_writable
     from kizashi.cli.output_checks import check_distinct_outputs, check_image_path
     from kizashi.decision.cutoffs import parse_cutoff
     from kizashi.detectors.registry import DEFAULT_DETECTOR
     from kizashi.engine.batch import score_frame
+    from kizashi.engine.memory import check_detect_memory, parse_bytes
     from kizashi.engine.sinks import write_scores
 
     detector = DEFAULT_DETECTOR if detector is None else detector
@@ -192,6 +199,7 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
     try:  # options first: a bad one is found before a long read (a usage error)
         parsed = checked_params(detector, parse_params(params))
         parse_cutoff(cutoff)
+        cap = None if max_memory is None else parse_bytes(max_memory, "--max-memory")
     except ValueError as error:
         raise OneLineUsageError(str(error)) from None
     try:
@@ -229,7 +237,8 @@ def detect(file: Path | None, fmt: str, prometheus: str | None, query: str | Non
         if detector == "peers" and "groups" not in parsed:
             parsed["groups"] = peer_groups(frame, entity_map, peers_by)
         elif dask_address is None:  # the workers' memory is not this machine's
-            check_state_memory(detector, parsed, frame.n_series)
+            check_detect_memory(detector, parsed, frame.n_times, _metrics_per_entity(frame),
+                                None if train is None else train.n_times, cap)
         decision = {"calibration": calibration, "cutoff": cutoff, "min_steps": min_steps,
                     "resolve_steps": resolve_steps, "protect": False if no_protect else None}
         if dask_address is not None:
@@ -334,6 +343,13 @@ def read_prometheus(url: str, query: str | None, since: str, step_text: str):
     except SourceError as error:
         raise ValueError(str(error)) from None
     return frame_from_samples(samples, name=f"{url} {query}")
+
+
+def _metrics_per_entity(frame) -> list[int]:
+    """How many series each entity of ``frame`` has (a multivariate detector's groups)."""
+    from collections import Counter
+
+    return list(Counter(frame.entities).values())
 
 
 def _is_entity_level(result) -> bool:

@@ -33,8 +33,13 @@ from kizashi.data.validation import DataError
               show_default=True, help="Text or ±inf in a numeric column: stop, or treat as "
                                       "missing.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--max-memory", default=None, metavar="SIZE",
+              help="The most memory fitting may take (8GiB, 512MB; default: the memory "
+                   "available now): an entity of thousands of metrics, whose reference "
+                   "windows would not fit, is refused before fitting starts.")
 def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector: str | None,
-        params: tuple[str, ...], on_invalid: str, quiet: bool) -> None:
+        params: tuple[str, ...], on_invalid: str, quiet: bool,
+        max_memory: str | None = None) -> None:
     """Fit the default detector on TRAIN (one entity's metrics, normal operation) and save it.
 
     The ensemble fixes the entity's reference (the windows of its training rows)
@@ -54,12 +59,14 @@ def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector:
     from kizashi.cli.errors import OneLineUsageError, check_writable
     from kizashi.detectors.fitted_model import check_fittable, fit_detector, save_fitted
     from kizashi.detectors.registry import DEFAULT_DETECTOR
+    from kizashi.engine.memory import check_detect_memory, parse_bytes
 
     name = DEFAULT_DETECTOR if detector is None else detector
     check_writable(out_dir, "folder")
     try:  # options first: a bad one is found before a long read (a usage error)
         parsed = checked_params(name, parse_params(params))
         check_fittable(name, parsed)
+        cap = None if max_memory is None else parse_bytes(max_memory, "--max-memory")
     except ValueError as error:
         raise OneLineUsageError(str(error)) from None
     try:
@@ -84,6 +91,8 @@ def fit(train_file: Path, out_dir: Path, fmt: str, entity: str | None, detector:
                              "values in the training rows; a model needs each one observed")
         if len(set(features)) != len(features):
             raise ValueError(f"{train_file}: entity {chosen!r} names a metric twice")
+        # every row is fitted on (and scored once, which takes less)
+        check_detect_memory(name, parsed, 0, [len(columns)], frame.n_times, cap)
         if not quiet:
             click.echo(f"fitting {name} on {frame.n_times} rows of {chosen}: "
                        f"{', '.join(features)}", err=True)
