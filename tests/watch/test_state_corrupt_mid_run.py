@@ -161,8 +161,9 @@ def test_the_cli_exits_1_after_one_line(tmp_path, monkeypatch, kind, once):
     monkeypatch.setattr(watcher_module.Watcher, "run", run)
     result = CliRunner().invoke(cli, ["watch", str(config)] + (["--once"] if once else []))
     assert result.exit_code == 1, (result.output, result.exception)
-    lines = [line for line in result.output.splitlines() if "ERROR" in line or "rror" in line]
-    assert len(lines) == 1, result.output
+    lines = [line for line in result.output.strip().splitlines()   # but the start's INFO
+             if " INFO " not in line]
+    assert len(lines) == 1 and " ERROR " in lines[0], result.output
     assert str(tmp_path / "state.sqlite") in lines[0], lines[0]
     assert not any(word in result.output for word in MISLEADING), result.output
 
