@@ -84,7 +84,7 @@ def test_damage_met_by_a_tick_is_said_once_and_stops_the_loop(tmp_path, caplog, 
     stop = threading.Event()
     loop = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
     loop.start()
-    loop.join(30)
+    loop.join(10)
     stopped = not loop.is_alive()
     stop.set()
     assert stopped, "the tick loop goes on retrying a damaged state file"
@@ -156,7 +156,12 @@ def test_the_cli_exits_1_after_one_line(tmp_path, monkeypatch, kind, once):
     def run(self: Watcher, stop: threading.Event) -> None:   # the daemon loop, bounded
         runs.append(1)
         assert len(runs) <= 3, "the daemon loop spins on a damaged state file"
-        original(self, stop)
+        timer = threading.Timer(20.0, stop.set)   # a loop that never returns fails, not hangs
+        timer.start()
+        try:
+            original(self, stop)
+        finally:
+            timer.cancel()
 
     monkeypatch.setattr(watcher_module.Watcher, "run", run)
     result = CliRunner().invoke(cli, ["watch", str(config)] + (["--once"] if once else []))
