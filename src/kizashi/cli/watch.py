@@ -184,6 +184,9 @@ def run_daemon(config: Any, once: bool = False, reload: Any = None) -> None:
         raise click.ClickException(str(error)) from None
     if once:
         watcher.tick()
+        store.close()
+        if watcher.corrupt is not None:   # logged in one line by the watcher
+            sys.exit(1)
         return
     stop = threading.Event()
     wake = threading.Event()      # ends the tick loop for a stop or a reload
@@ -217,11 +220,15 @@ def run_daemon(config: Any, once: bool = False, reload: Any = None) -> None:
             wake.clear()
             if not (stop.is_set() or reload_wanted.is_set()):
                 watcher.run(wake)
+            if watcher.corrupt is not None:   # the state file is damaged: no retry helps
+                break
     finally:
         if server is not None:
             server.should_exit = True
         watcher.remote.close()
         store.close()
+    if watcher.corrupt is not None:   # logged in one line by the watcher; a restart (systemd,
+        sys.exit(1)                   # Kubernetes) meets the same damage at the open's check
 
 
 def _start_web(config: Any, watcher: Any) -> Any:

@@ -118,8 +118,8 @@ def zip_offsets(good: bytes, data_bytes: int = 160) -> list[int]:
 
 def check_loader(path: str | Path, good: bytes, load: Callable[[Path], Any],
                  same: Callable[[Any, Any], bool],
-                 known: Callable[[str, bytes], bool] | None = None, **family: Any
-                 ) -> list[tuple[str, str]]:
+                 known: Callable[[str, bytes], bool] | None = None,
+                 names: str | Path | None = None, **family: Any) -> list[tuple[str, str]]:
     """Write each of :func:`damaged_copies` ``(good)`` to ``path``, load it, list the failures.
 
     Parameters
@@ -135,6 +135,10 @@ def check_loader(path: str | Path, good: bytes, load: Callable[[Path], Any],
     known : callable, optional
         ``known(label, data)``: a load of other content that is a documented limit (e.g.
         the damage hit a part that carries no checksum), not counted as a failure.
+    names : path-like, optional
+        What an error must name (default: ``path``, the damaged file itself; a loader that
+        reads a copy of it names the copy). Naming only the folder, or another file of
+        it, is a failure.
     **family
         Passed to :func:`damaged_copies`.
 
@@ -145,6 +149,7 @@ def check_loader(path: str | Path, good: bytes, load: Callable[[Path], Any],
         an error message that does not name the file or spans several lines.
     """
     path = Path(path)
+    named = str(path if names is None else names)
     path.write_bytes(good)
     reference = load(path)
     failures: list[tuple[str, str]] = []
@@ -154,7 +159,7 @@ def check_loader(path: str | Path, good: bytes, load: Callable[[Path], Any],
             loaded = load(path)
         except ValueError as error:
             text = str(error)
-            if str(path) not in text and str(path.parent) not in text:
+            if named not in text:
                 failures.append((label, f"error does not name the file: {text[:200]}"))
             elif "\n" in text or "Traceback" in text:
                 failures.append((label, f"error of several lines: {text[:200]}"))

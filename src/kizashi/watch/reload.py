@@ -53,6 +53,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kizashi.watch.config import WatchConfig, WatchSpec
+from kizashi.watch.store import StateFileDamaged
 
 __all__ = ["NEEDS_RESTART", "ReloadPlan", "apply_reload", "plan_reload", "reload_watcher"]
 
@@ -209,6 +210,8 @@ def _stop(watcher: Any, run: Any) -> None:
                 for sink in watcher.notifier.sinks:
                     store.enqueue(alert_id, sink, "resolved", now)
             store.set_inactive(list(run.columns))
+    except StateFileDamaged as error:  # no retry can read it: the daemon stops
+        watcher._state_corrupt(error)
     except sqlite3.Error as error:  # resolved at the next start instead (see Watcher._load)
         log.error("reload: resolving the alerts of removed watch %s failed: %s",
                   run.spec.name, error)
@@ -229,6 +232,9 @@ def reload_watcher(watcher: Any, load: Callable[[], WatchConfig]) -> ReloadPlan 
     plan = plan_reload(watcher.config, new)
     try:
         apply_reload(watcher, new, plan)
+    except StateFileDamaged as error:  # the state file, not the config: the daemon stops
+        watcher._state_corrupt(error)
+        return None
     except Exception as error:  # e.g. a model folder that vanished or a queue that won't open
         log.error("reload refused, still running the previous config: %s", error)
         return None

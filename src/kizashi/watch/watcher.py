@@ -17,6 +17,12 @@ again at the next tick: nothing is lost, nothing decided twice. The daemon
 says so loudly: an ERROR line per kind of failure, ``persist_errors`` in its
 health (``kizashi_watch_persist_errors_total``, the dashboard's overview).
 
+A state file found damaged while running (:class:`~kizashi.watch.store.StateFileDamaged`:
+a row failing its CRC-32, a page SQLite calls malformed) is no failed write: no retry
+can read it. The daemon logs one ERROR line naming the file and what to do, marks its
+health failed (``/healthz`` answers 503) and stops (:attr:`Watcher.corrupt`; the CLI
+exits with status 1, and a restart meets the same damage at the open's check).
+
 Examples
 --------
 >>> from kizashi.watch.config import parse_config
@@ -72,7 +78,7 @@ from kizashi.watch.remote_write import RemoteWriter
 from kizashi.watch.shards import shard_mask, shard_of
 from kizashi.watch.sources import Samples, SourceError, column_name, only_columns, series_key
 from kizashi.watch.status import DetectorColumns, SeriesTable
-from kizashi.watch.store import WatchStore
+from kizashi.watch.store import StateFileDamaged, WatchStore
 
 __all__ = ["Watcher", "make_source"]
 
@@ -272,6 +278,8 @@ class Health:
     persist_errors: int = 0         #: writes to the state file that failed
     persist_ok: bool = True         #: the last write succeeded
     persist_last_error: str = ""
+    #: the state file was found damaged: the one-line error; the daemon stops
+    state_corrupt: str = ""
     #: tick durations: counts per bucket of TICK_BUCKETS (cumulative in /metrics), and sum
     tick_counts: list[int] = field(default_factory=lambda: [0] * (len(TICK_BUCKETS) + 1))
     tick_sum: float = 0.0
@@ -306,6 +314,9 @@ class Watcher:
         #: most once an hour per series: one that keeps jumping would say it every tick)
         self._unit_warned: dict[tuple[str, int], float] = {}
         self._persist_told = False                     # an ERROR was logged since the last success
+        #: the state file was found damaged while running (the error's line): no tick can
+        #: succeed any more, :meth:`run` returns and the CLI exits with status 1
+        self.corrupt: str | None = None
         self.health.source_up = {name: True for name in config.sources}
         self.health.source_errors = dict.fromkeys(config.sources, 0)
         self.runs = [self._load(spec) for spec in config.watches]
@@ -346,6 +357,8 @@ class Watcher:
                         self.store.resolve_alert(open_alerts[key], self.clock())
                         for sink in self.notifier.sinks:
                             self.store.enqueue(open_alerts[key], sink, "resolved", self.clock())
+            except StateFileDamaged:  # the caller says it in one line (no retry reads it)
+                raise
             except sqlite3.Error as error:  # resolved at the next start instead
                 self._persist_failed(f"watch {spec.name}: resolving alerts of removed "
                                      "detectors", error)
@@ -433,18 +446,29 @@ class Watcher:
     def run(self, stop: threading.Event) -> None:
         """Tick every ``interval`` until ``stop`` is set."""
         interval = self.config.interval
-        while not stop.is_set():
+        while not stop.is_set() and self.corrupt is None:
             self.tick()
+            if self.corrupt is not None:   # said once in the log; a retry cannot succeed
+                return
             now = self.clock()
             wake = (math.floor(now / interval) + 1) * interval + min(0.2 * interval, 2.0)
             stop.wait(max(0.0, wake - now))
 
     def tick(self) -> None:
-        """Process every watch once; never raises for a failing source or sink."""
+        """Process every watch once; never raises for a failing source or sink.
+
+        A state file found damaged ends the tick and sets :attr:`corrupt` instead.
+        """
+        if self.corrupt is not None:
+            return
         started = time.monotonic()
         for run in self.runs:
             try:
                 self._tick_watch(run)
+            except StateFileDamaged as error:  # no retry can read it: stop (not a failed write)
+                self._state_corrupt(error)
+                self._publish()
+                return
             except sqlite3.Error as error:  # memory was rolled back: the steps come again
                 self._persist_failed(f"watch {run.spec.name}: writing the tick", error)
             except Exception as error:  # keep the daemon alive; the log says what broke
@@ -454,6 +478,8 @@ class Watcher:
         budget = max(1.0, min(10.0, self.config.interval / 2))   # seconds per sink kind
         try:
             self.notifier.deliver(self.store, budget=budget)
+        except StateFileDamaged as error:   # its outbox rows read back damaged
+            self._state_corrupt(error)
         except Exception:
             log.exception("delivering alerts failed")
         try:
@@ -462,14 +488,15 @@ class Watcher:
             log.exception("remote_write delivery failed")
         now = self.clock()
         latest = max((r.last_t for r in self.runs if r.last_t is not None), default=None)
-        if latest is not None and now >= self._prune_at:  # retention counts in data time
+        if latest is not None and now >= self._prune_at and self.corrupt is None:
+            # retention counts in data time
             self._prune_at = now + 600.0
             try:
                 with self.store.transaction():
                     self.store.prune(latest - self.config.retention)
                     for run in self.runs:  # the series table's last_seen, for the pages
                         self.store.set_last_seen(list(run.last_seen.items()))
-            except sqlite3.Error as error:
+            except (StateFileDamaged, sqlite3.Error) as error:  # damaged: _persist_failed stops
                 self._persist_failed("pruning old points", error)
         self.health.ticks += 1
         self.health.tick_seconds = time.monotonic() - started
@@ -654,7 +681,13 @@ class Watcher:
 
     # -------------------------------------------------------- persistence health
     def _persist_failed(self, what: str, error: BaseException) -> None:
-        """Count a failed write to the state file; an ERROR line per kind of failure."""
+        """Count a failed write to the state file; an ERROR line per kind of failure.
+
+        A damaged state file is no failed write (no retry succeeds): :meth:`_state_corrupt`.
+        """
+        if isinstance(error, StateFileDamaged):
+            self._state_corrupt(error)
+            return
         kind = f"{type(error).__name__}: {error}"
         h = self.health
         h.persist_errors += 1
@@ -667,6 +700,16 @@ class Watcher:
             log.error("cannot write the state file %s (%s: %s); nothing is lost — the same "
                       "steps are processed again once it can be written (free disk space?)",
                       self.store.path, what, kind)
+
+    def _state_corrupt(self, error: BaseException) -> None:
+        """The state file is damaged: say so once, mark the health failed, stop ticking."""
+        if self.corrupt is not None:
+            return
+        self.corrupt = str(error)
+        h = self.health
+        h.persist_ok = False
+        h.persist_last_error = h.state_corrupt = self.corrupt
+        log.error("%s; stopping: no retry can read it", self.corrupt)
 
     def _persisted(self) -> None:
         """A tick's write succeeded."""
@@ -1051,6 +1094,7 @@ class Watcher:
                 "skipped_steps": h.skipped_steps, "infinite_values": dict(h.infinite_values),
                 "persist_errors": h.persist_errors, "persist_ok": h.persist_ok,
                 "persist_last_error": h.persist_last_error,
+                "state_corrupt": h.state_corrupt,
                 "tick_buckets": list(TICK_BUCKETS), "tick_counts": list(h.tick_counts),
                 "tick_sum": h.tick_sum, "state_bytes": _file_bytes(self.store.path),
                 "resident_bytes": _resident_bytes(), "shard": list(self.config.shard),

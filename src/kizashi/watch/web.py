@@ -157,9 +157,12 @@ def create_app(store_path: str, snapshot: Callable[[], dict[str, Any]], token: s
             raise HTTPException(503, str(error)) from None
 
     @app.get("/healthz")
-    def healthz() -> dict[str, Any]:
-        snap = snapshot()
-        return {"status": "ok", "ticks": snap.get("health", {}).get("ticks", 0)}
+    def healthz() -> Any:
+        health = snapshot().get("health", {})
+        if health.get("state_corrupt"):   # the daemon stops: no tick can succeed
+            return JSONResponse({"status": "failed", "error": health["state_corrupt"],
+                                 "ticks": health.get("ticks", 0)}, status_code=503)
+        return {"status": "ok", "ticks": health.get("ticks", 0)}
 
     @app.get("/metrics")
     def metrics() -> Response:
