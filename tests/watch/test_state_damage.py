@@ -15,16 +15,14 @@ time, a layout or block blob, the schema version). Then:
 from __future__ import annotations
 
 import hashlib
-import math
 import sqlite3
 import time
 
 import pytest
 from click.testing import CliRunner
+from ticked_state import ticked_state
 
 from kizashi.cli.main import cli
-
-T0 = 1_700_000_000
 
 #: name → SQL damaging one part; which dashboard paths then read the damaged part
 DAMAGES = {
@@ -60,24 +58,7 @@ PATHS = ["/api/series/1", "/series/1", "/alerts", "/api/alerts", "/healthz"]
 def written(tmp_path_factory):
     """A state file after one ``--once`` tick over 200 steps of two series, and its config."""
     folder = tmp_path_factory.mktemp("state")
-    rows = ["timestamp,a,b"] + [f"{T0 + i},{10 + math.sin(i / 7):.6f},{5 + (i % 13) / 10}"
-                                for i in range(200)]
-    (folder / "m.csv").write_text("\n".join(rows) + "\n")
-    config = folder / "watch.yaml"
-    config.write_text(f"""
-interval: 1s
-listen: off
-storage: {folder / 'good.sqlite'}
-sources: {{lab: {{type: csv, path: {folder / 'm.csv'}}}}}
-watches:
-  - name: m
-    detectors: [{{name: sigma, detector: threshold, params: {{window: 30, k: 5.0,
-                  min_periods: 10}}}}]
-""")
-    result = CliRunner().invoke(cli, ["watch", "--once", str(config)])
-    assert result.exit_code == 0, result.output
-    with sqlite3.connect(folder / "good.sqlite") as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    config = ticked_state(folder, "sigma")
     return folder, config
 
 

@@ -20,18 +20,17 @@ progress time (where a restart resumes) carries its CRC-32 like the state.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ticked_state import ticked_state
 
 from kizashi.cli.main import cli
 from kizashi.testing.damage import check_loader
 from kizashi.watch.store import WatchStore
 
-T0 = 1_700_000_000
 WATCH, DETECTOR = "m", "sigma"
 
 
@@ -39,25 +38,7 @@ WATCH, DETECTOR = "m", "sigma"
 def written(tmp_path_factory):
     """A state file after one ``--once`` tick over 300 steps of three series, WAL merged."""
     folder = tmp_path_factory.mktemp("state")
-    rows = ["timestamp,a,b,c"] + [
-        f"{T0 + i},{10 + math.sin(i / 7):.6f},{5 + (i % 13) / 10},{1 + (i % 5)}"
-        for i in range(300)]
-    (folder / "m.csv").write_text("\n".join(rows) + "\n")
-    config = folder / "watch.yaml"
-    config.write_text(f"""
-interval: 1s
-listen: off
-storage: {folder / 'good.sqlite'}
-sources: {{lab: {{type: csv, path: {folder / 'm.csv'}}}}}
-watches:
-  - name: {WATCH}
-    detectors: [{{name: {DETECTOR}, detector: threshold, params: {{window: 30, k: 5.0,
-                  min_periods: 10}}}}]
-""")
-    result = CliRunner().invoke(cli, ["watch", "--once", str(config)])
-    assert result.exit_code == 0, result.output
-    with sqlite3.connect(folder / "good.sqlite") as db:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    config = ticked_state(folder, DETECTOR, steps=300, third_series=True)
     return folder, config
 
 

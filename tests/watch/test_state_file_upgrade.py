@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from ticked_state import T0, ticked_state
 
 from kizashi.cli.main import cli
 from kizashi.watch.store import _ADDED_TABLES, WatchStore, _schema_columns
@@ -185,31 +185,13 @@ def test_a_kill_during_the_upgrade_leaves_a_file_the_next_open_upgrades(old_file
 
 
 # ---------------------------------------------------------------- tables beside kizashi's
-T0 = 1_700_000_000
 
 
 @pytest.fixture(scope="module")
 def ticked(tmp_path_factory):
     """A state file after one ``--once`` tick, and its config (a second tick adds steps)."""
     folder = tmp_path_factory.mktemp("ticked")
-    rows = ["timestamp,a,b"] + [f"{T0 + i},{10 + math.sin(i / 7):.6f},{5 + (i % 13) / 10}"
-                                for i in range(200)]
-    (folder / "m.csv").write_text("\n".join(rows) + "\n")
-    config = folder / "watch.yaml"
-    config.write_text(f"""
-interval: 1s
-listen: off
-storage: {folder / 'good.sqlite'}
-sources: {{lab: {{type: csv, path: {folder / 'm.csv'}}}}}
-watches:
-  - name: m
-    detectors: [{{name: s, detector: threshold, params: {{window: 30, k: 5.0,
-                  min_periods: 10}}}}]
-""")
-    result = CliRunner().invoke(cli, ["watch", "--once", str(config)])
-    assert result.exit_code == 0, result.output
-    with sqlite3.connect(folder / "good.sqlite") as db:   # (the copies are of the file alone)
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    config = ticked_state(folder, "s")
     return folder / "good.sqlite", config
 
 
