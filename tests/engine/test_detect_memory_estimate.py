@@ -139,15 +139,72 @@ def test_cli_refuses_in_one_line_naming_detector_and_shape(tmp_path, args, colum
     assert not (tmp_path / "model").exists()
 
 
-def test_cli_default_cap_is_the_available_memory(tmp_path, monkeypatch):
+def test_cli_default_cap_is_one_and_a_half_times_the_available_memory(tmp_path, monkeypatch):
     monkeypatch.setattr(memory, "available_memory", lambda: 4096)
     source = _wide(tmp_path / "in.csv", 60, 3)
     result = CliRunner().invoke(cli, ["detect", str(source), "-d", "threshold", "--param",
                                       "window=1000"])
     assert result.exit_code == 1
     assert result.stderr.strip().endswith(
-        "more than the 4 KiB available: lower --param window (or the state's sizes) or "
-        "split the file (--max-memory to override)")
+        "more than 1.5 times the 4 KiB available: lower --param window (or the state's "
+        "sizes) or split the file (--max-memory to override)")
+
+
+@pytest.mark.parametrize(("available", "refused"), [(60, True), (66, True), (67, False),
+                                                     (100, False)])
+def test_by_default_a_run_is_refused_only_beyond_one_and_a_half_times_what_is_free(
+        monkeypatch, available, refused):
+    need = total("sst", {"window": 40}, 1000, [10])
+    # (percent of the estimate that is free: refused below 1 / 1.5 = 66.7 %)
+    monkeypatch.setattr(memory, "available_memory", lambda: need * available // 100)
+    if refused:
+        with pytest.raises(ValueError, match="1.5 times the"):
+            check_detect_memory("sst", {"window": 40}, 1000, [10])
+    else:
+        check_detect_memory("sst", {"window": 40}, 1000, [10])
+    with pytest.raises(ValueError, match="--max-memory of"):  # a cap given is strict
+        check_detect_memory("sst", {"window": 40}, 1000, [10], cap=need - 1)
+
+
+def _files(folder, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+MEMINFO = "MemTotal:       16000000 kB\nMemFree: 1000 kB\nMemAvailable:    8000000 kB\n"
+
+
+@pytest.mark.parametrize(("meminfo", "cgroup", "files", "expected"), [
+    (MEMINFO, None, {}, 8_192_000_000),                                   # no cgroup file
+    (MEMINFO, "0::/job\n", {}, 8_192_000_000),                            # v2, no files
+    (MEMINFO, "0::/job\n", {"job/memory.max": "max\n", "job/memory.current": "5\n"},
+     8_192_000_000),                                                      # v2, no limit
+    (MEMINFO, "0::/job\n", {"job/memory.max": "4000000000\n",
+                            "job/memory.current": "1000000000\n"}, 3_000_000_000),
+    (MEMINFO, "0::/\n", {"memory.max": "2000000000\n", "memory.current": "500000000\n"},
+     1_500_000_000),                                                      # a container's own
+    (MEMINFO, "4:memory:/slurm/job7\n3:cpu:/x\n",
+     {"memory/slurm/job7/memory.limit_in_bytes": "1000000000\n",
+      "memory/slurm/job7/memory.usage_in_bytes": "250000000\n"}, 750_000_000),  # v1
+    (MEMINFO, "4:memory:/a\n", {"memory/a/memory.limit_in_bytes": str(2**63 - 4096),
+                                "memory/a/memory.usage_in_bytes": "7"}, 8_192_000_000),
+    (MEMINFO, "0::/job\n", {"job/memory.max": "100\n", "job/memory.current": "300\n"}, 0),
+    ("MemTotal: 16000000 kB\nMemAvailable: 0 kB\n", None, {}, None),   # some containers
+    ("MemTotal: 16000000 kB\nMemFree: 9000 kB\n", None, {}, None),      # no MemAvailable
+    (None, None, {}, None),                                               # no /proc
+])
+def test_available_memory_reads_meminfo_and_the_memory_limit_of_the_control_group(
+        tmp_path, meminfo, cgroup, files, expected):
+    info, groups, root = tmp_path / "meminfo", tmp_path / "cgroup", tmp_path / "sys"
+    if meminfo is not None:
+        info.write_text(meminfo)
+    if cgroup is not None:
+        groups.write_text(cgroup)
+    root.mkdir()
+    _files(root, files)
+    assert memory.available_memory(str(info), str(groups), str(root)) == expected
 
 
 @pytest.mark.parametrize("cap", ["abc", "0", "-5MB", "1 XB"])

@@ -6,8 +6,9 @@ or ``--detector sst --param window=10000`` (a state of ``window/2 · rank · win
 per series), takes several GB; on Linux the kernel's OOM killer then ends the process
 without a word, or the machine swaps. :func:`check_detect_memory` adds up the arrays the
 code allocates at its peak, from the detector, its parameters and the frame's shape, and
-refuses the run in one line when the sum is above a cap (``--max-memory``, by default the
-memory available now: ``MemAvailable`` of ``/proc/meminfo``). The parts:
+refuses the run in one line when the sum is above a cap (``--max-memory``, by default
+:data:`DEFAULT_MARGIN` times the memory available now: ``MemAvailable`` of
+``/proc/meminfo``, lowered to what a container's or job's memory limit leaves). The parts:
 
 * ``overhead`` — :data:`OVERHEAD`, what any scoring takes besides (compilations);
 * ``arrays`` — the engine's ``(time, series)`` arrays: the values, the stream's scores,
@@ -78,22 +79,73 @@ FIT_COPIES = 8
 SCORE_COPIES = 4
 
 
-def available_memory() -> int | None:
-    """Bytes of memory available now: ``MemAvailable`` of ``/proc/meminfo`` (free memory
-    plus the page cache the kernel can give back), else the free pages; None when unknown."""
-    import os
+def available_memory(meminfo: str = "/proc/meminfo", cgroups: str = "/proc/self/cgroup",
+                     root: str = "/sys/fs/cgroup") -> int | None:
+    """Bytes of memory this process may still take: ``MemAvailable`` of ``/proc/meminfo``
+    (free memory plus the page cache the kernel can give back), lowered to what its
+    control group's limit leaves (a container's limit, a Slurm job's ``--mem``: cgroup v2
+    ``memory.max − memory.current``, v1 ``memory.limit_in_bytes − memory.usage_in_bytes``).
+    None when unknown: no ``MemAvailable`` line (old kernels; free pages alone would leave
+    out the page cache) or a value of 0 (what some containers' ``/proc`` shows).
 
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> info = os.path.join(folder, "meminfo")
+    >>> _ = open(info, "w").write("MemTotal: 8000000 kB\\nMemAvailable: 2000000 kB\\n")
+    >>> available_memory(info, cgroups=os.path.join(folder, "none"))
+    2048000000
+    """
     try:
-        with open("/proc/meminfo", encoding="ascii") as lines:
-            for line in lines:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+        with open(meminfo, encoding="ascii") as lines:
+            host = next((int(line.split()[1]) * 1024 for line in lines
+                         if line.startswith("MemAvailable:")), None)
     except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
+        host = None
+    if not host or host <= 0:
         return None
+    room = _cgroup_room(cgroups, root)
+    return host if room is None else max(min(host, room), 0)
+
+
+def _cgroup_room(cgroups: str, root: str) -> int | None:
+    """What the process's memory control group still allows, in bytes, or None (no limit,
+    or not found)."""
+    try:
+        with open(cgroups, encoding="ascii") as lines:
+            entries = [line.rstrip("\n").split(":", 2) for line in lines]
+    except OSError:
+        return None
+    rooms = []
+    for entry in entries:
+        if len(entry) != 3:
+            continue
+        _, controllers, path = entry
+        if controllers == "":  # cgroup v2
+            files = ("memory.max", "memory.current")
+            folders = [f"{root}{path}", root]
+        elif "memory" in controllers.split(","):  # cgroup v1
+            files = ("memory.limit_in_bytes", "memory.usage_in_bytes")
+            folders = [f"{root}/memory{path}", f"{root}/memory"]
+        else:
+            continue
+        for folder in folders:
+            try:
+                with open(f"{folder}/{files[0]}", encoding="ascii") as handle:
+                    limit_text = handle.read().strip()
+                with open(f"{folder}/{files[1]}", encoding="ascii") as handle:
+                    used = int(handle.read().strip())
+            except (OSError, ValueError):
+                continue
+            if limit_text != "max" and int(limit_text) < 2**60:  # (v1 writes 2^63 for none)
+                rooms.append(int(limit_text) - used)
+            break
+    return min(rooms) if rooms else None
+
+
+#: By default (no ``--max-memory``) a run is refused only when its estimate is above this
+#: many times the memory available: the estimate is of the order of the peak (up to 1.65
+#: times a real SMD run's), meant to stop the absurd, not a run that would just fit.
+DEFAULT_MARGIN = 1.5
 
 
 def _reference_widths(model: Any) -> tuple[int, ...]:
@@ -140,21 +192,23 @@ def check_detect_memory(detector: str, params: dict[str, Any], n_times: int,
                         metrics_per_entity: Sequence[int], n_train: int | None = None,
                         cap: int | None = None) -> None:
     """Refuse, in one line, a run whose estimate (:func:`estimate_bytes`) is above ``cap``
-    (None: :func:`available_memory`; nothing is checked when that is unknown).
+    (None: :data:`DEFAULT_MARGIN` times :func:`available_memory`; nothing is checked when
+    that is unknown).
 
     Raises
     ------
     ValueError
         Naming the detector, the shape or parameter at fault, the estimate and the cap.
     """
-    limit = "--max-memory of {}"
+    limit, allowed = "--max-memory of {}", cap
     if cap is None:
-        cap, limit = available_memory(), "the {} available"
+        cap, limit = available_memory(), f"{DEFAULT_MARGIN:g} times the {{}} available"
         if cap is None:
             return
+        allowed = int(DEFAULT_MARGIN * cap)
     parts = estimate_bytes(detector, params, n_times, metrics_per_entity, n_train)
     need = sum(parts.values())
-    if need <= cap:
+    if need <= allowed:
         return
     n_series = sum(metrics_per_entity)
     shape = f"{n_times or n_train or 0:,} rows x {n_series:,} series"
