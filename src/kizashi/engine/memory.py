@@ -143,8 +143,9 @@ def _cgroup_room(cgroups: str, root: str) -> int | None:
 
 
 #: By default (no ``--max-memory``) a run is refused only when its estimate is above this
-#: many times the memory available: the estimate is of the order of the peak (up to 1.65
-#: times a real SMD run's), meant to stop the absurd, not a run that would just fit.
+#: many times the memory available: the estimate is of the order of the peak (above it on
+#: an SMD machine fitted on its training rows), meant to stop the absurd, not a run that
+#: would just fit.
 DEFAULT_MARGIN = 1.5
 
 
