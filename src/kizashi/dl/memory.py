@@ -36,7 +36,8 @@ import os
 import re
 from typing import Any
 
-__all__ = ["DEFAULT_SHARE", "check_memory", "estimate_bytes", "memory_cap", "parse_bytes"]
+__all__ = ["DEFAULT_SHARE", "check_memory", "estimate_bytes", "memory_cap", "parse_bytes",
+           "size_text"]
 
 #: The share of the machine's physical memory a run may take when the config sets no cap.
 DEFAULT_SHARE = 0.75
@@ -127,7 +128,12 @@ def _activations(name: str, sizes: dict[str, Any], window: int, n_features: int)
     return (window + 1) * n_features + 2 * window * width * layers
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
+    """Bytes in the largest binary unit, two significant digits below 10.
+
+    >>> size_text(512), size_text(1536), size_text(3.5 * 2**30), size_text(40 * 2**20)
+    ('512 B', '1.5 KiB', '3.5 GiB', '40 MiB')
+    """
     for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
             value = n / scale
@@ -147,9 +153,9 @@ def check_memory(config: Any, n_rows: int, n_features: int) -> None:
     need, cap = sum(parts.values()), memory_cap(config)
     if need <= cap:
         return
-    named = ", ".join(f"{k} {_size(v)}" for k, v in parts.items())
+    named = ", ".join(f"{k} {size_text(v)}" for k, v in parts.items())
     whose = "max_memory" if getattr(config, "max_memory", None) is not None else \
         f"{DEFAULT_SHARE:.0%} of this machine's memory"
-    raise ValueError(f"{config.source}: training would take about {_size(need)} ({named}), "
-                     f"above {whose} of {_size(cap)}: use a smaller model.window, batch_size "
+    raise ValueError(f"{config.source}: training would take about {size_text(need)} ({named}), "
+                     f"above {whose} of {size_text(cap)}: use a smaller model.window, batch_size "
                      "or model size, or raise max_memory (--max-memory)")

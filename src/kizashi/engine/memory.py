@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kizashi.dl.memory import _size, parse_bytes
+from kizashi.dl.memory import parse_bytes, size_text
 
 __all__ = ["BYTES_PER_VALUE", "MEMBER_BYTES_PER_VALUE", "OVERHEAD", "available_memory",
            "check_detect_memory", "estimate_bytes", "parse_bytes"]
@@ -223,13 +223,14 @@ def check_detect_memory(detector: str, params: dict[str, Any], n_times: int,
         one = parts["state"] // (2 * max(n_series, 1))
         given = ", ".join(f"{k}={v}" for k, v in params.items())
         what = (f"{'with ' + given + ' ' if given else ''}on {n_series:,} series "
-                f"({_size(one)} of state each, kept twice)")
+                f"({size_text(one)} of state each, kept twice)")
         fix = "lower --param window (or the state's sizes) or split the file"
     else:
         what = shape
         fix = "split the file (fewer rows or series)"
+    cap_text = limit.format(size_text(cap))
     raise ValueError(f"detector {detector} {'' if what.startswith(('with', 'on')) else 'on '}"
-                     f"{what} needs about {_size(need)}, more than {limit.format(_size(cap))}: "
+                     f"{what} needs about {size_text(need)}, more than {cap_text}: "
                      f"{fix}" + (" (--max-memory to override)" if "available" in limit else ""))
 
 
