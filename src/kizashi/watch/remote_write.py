@@ -92,6 +92,7 @@ from kizashi.watch.http_options import (
     parse_http_options,
 )
 from kizashi.watch.prompb import HEADERS, encode_prepared, labels_message
+from kizashi.watch.sqlite_files import check_whole_file
 from kizashi.yaml_errors import bounded_repr as _r
 
 __all__ = ["METRIC_NAMES", "RemoteWriteConfig", "RemoteWriteQueue", "RemoteWriter",
@@ -221,18 +222,6 @@ def _crc(samples: int, body: bytes) -> int:
     return zlib.crc32(body, zlib.crc32(str(int(samples)).encode("ascii")))
 
 
-def _check_file(db: sqlite3.Connection, path: str) -> None:
-    """Refuse a queue file cut short or damaged in its structure (as the state file)."""
-    page = int(db.execute("PRAGMA page_size").fetchone()[0])
-    size = Path(path).stat().st_size if Path(path).exists() else 0
-    if size % page:
-        raise sqlite3.DatabaseError(f"its size, {size} bytes, is not a whole number of "
-                                    f"{page}-byte pages: it was cut short")
-    result = db.execute("PRAGMA quick_check").fetchone()[0]
-    if result != "ok":
-        raise sqlite3.DatabaseError(f"integrity check failed: {result}")
-
-
 class RemoteWriteQueue:
     """Encoded requests waiting to be sent, oldest first, in a SQLite file (or in memory).
 
@@ -252,7 +241,7 @@ class RemoteWriteQueue:
         try:
             self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             if path != ":memory:":
-                _check_file(self.db, path)
+                check_whole_file(self.db, path)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
             self.db.execute("CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY "

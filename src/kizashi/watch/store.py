@@ -77,6 +77,7 @@ from kizashi.watch.blobstate import (
     split_tree,
 )
 from kizashi.watch.sources import series_key
+from kizashi.watch.sqlite_files import check_whole_file
 
 SCHEMA_VERSION = 1
 
@@ -460,16 +461,7 @@ class WatchStore:
     def _check_and_init(self, readonly: bool, memory: bool) -> None:
         db = self.db
         if not memory:
-            # SQLite writes whole pages; a file cut inside its last page still passes
-            # quick_check (the missing bytes read as zeros: other values, silently)
-            page = int(db.execute("PRAGMA page_size").fetchone()[0])
-            size = os.path.getsize(self.path)
-            if size % page:
-                raise sqlite3.DatabaseError(f"its size, {size} bytes, is not a whole number of "
-                                            f"{page}-byte pages: it was cut short")
-            result = db.execute("PRAGMA quick_check").fetchone()[0]
-            if result != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {result}")
+            check_whole_file(db, self.path)
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not memory and not readonly:
             # the daemon's open also checks the indexes of the keyed tables against their
