@@ -15,13 +15,12 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sqlite_kills import open_killed_at
 from ticked_state import T0, ticked_state
 
 from kizashi.cli.main import cli
@@ -140,23 +139,6 @@ def test_after_the_upgrade_a_changed_old_key_row_is_refused_at_open(old_file, tm
         WatchStore(str(path))
 
 
-KILL_CHILD = """
-import os, signal, sqlite3, sys
-from kizashi.watch import store
-k, calls, connect = int(sys.argv[2]), [0], sqlite3.connect
-def killing(*args, **kwargs):
-    db = connect(*args, **kwargs)
-    def handler():
-        calls[0] += 1
-        if calls[0] == k:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return 0
-    db.set_progress_handler(handler, 200)
-    return db
-store.sqlite3.connect = killing
-store.WatchStore(sys.argv[1]).close()
-print(calls[0])
-"""
 
 
 def test_a_kill_during_the_upgrade_leaves_a_file_the_next_open_upgrades(old_file, tmp_path):
@@ -164,16 +146,14 @@ def test_a_kill_during_the_upgrade_leaves_a_file_the_next_open_upgrades(old_file
     over the whole upgrading open (counted by a run that is not killed)."""
     path = tmp_path / "count.sqlite"
     path.write_bytes(old_file.read_bytes())
-    run = subprocess.run([sys.executable, "-c", KILL_CHILD, str(path), "0"],
-                         capture_output=True, text=True, timeout=120)
+    run = open_killed_at(path, 0, every=200)
     assert run.returncode == 0, run.stderr
     total = int(run.stdout.split()[-1])
     killed = 0
     for k in sorted({max(1, total * i // 6) for i in range(1, 6)}):
         path = tmp_path / f"state{k}.sqlite"
         path.write_bytes(old_file.read_bytes())
-        child = subprocess.run([sys.executable, "-c", KILL_CHILD, str(path), str(k)],
-                               capture_output=True, text=True, timeout=120)
+        child = open_killed_at(path, k, every=200)
         assert child.returncode in (0, -9), child.stderr
         killed += child.returncode == -9
         cols = columns(path)
