@@ -12,13 +12,13 @@ a restart meets the damage at the open in one line. A full disk still retries.
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 import threading
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from ticked_state import T0, watch_config
 
 from kizashi.cli.main import cli
 from kizashi.watch import watcher as watcher_module
@@ -26,26 +26,11 @@ from kizashi.watch.config import parse_config
 from kizashi.watch.store import StateFileCorrupt, StateFileDamaged, WatchStore
 from kizashi.watch.watcher import Watcher
 
-T0 = 1_700_000_000
 MISLEADING = ("free disk space", "nothing is lost", "cannot write", "Traceback")
 
 
 def write_config(folder, steps: int = 200) -> Any:
-    rows = ["timestamp,a,b"] + [f"{T0 + i},{10 + math.sin(i / 7):.6f},{5 + (i % 13) / 10}"
-                                for i in range(steps)]
-    (folder / "m.csv").write_text("\n".join(rows) + "\n")
-    config = folder / "watch.yaml"
-    config.write_text(f"""
-interval: 1s
-listen: off
-storage: {folder / 'state.sqlite'}
-sources: {{lab: {{type: csv, path: {folder / 'm.csv'}}}}}
-watches:
-  - name: m
-    detectors: [{{name: sigma, detector: threshold, params: {{window: 30, k: 5.0,
-                  min_periods: 10}}}}]
-""")
-    return config
+    return watch_config(folder, "sigma", steps, storage="state.sqlite")
 
 
 def grow(folder, steps: int) -> None:
