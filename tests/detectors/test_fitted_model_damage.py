@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,6 +55,13 @@ def same(a, b) -> bool:
     return bool(np.array_equal(a[0], b[0], equal_nan=True)) and a[1] == b[1]
 
 
+def copy_of(folder: Path, tmp_path: Path) -> tuple[Path, dict]:
+    """A copy of the fit folder, and its record to edit."""
+    copy = tmp_path / "model"
+    shutil.copytree(folder, copy)
+    return copy, json.loads((copy / RECORD).read_text())
+
+
 #: strides through the files: the default tier's, and a denser one (CI's slow tier)
 DENSITY = [pytest.param(1, id="default"), pytest.param(5, id="dense", marks=pytest.mark.slow)]
 
@@ -90,9 +98,7 @@ def test_the_record_and_the_arrays_carry_their_digests(folder):
 
 
 def test_whitespace_of_the_record_may_change(folder, tmp_path):
-    copy = tmp_path / "model"
-    shutil.copytree(folder, copy)
-    record = json.loads((copy / RECORD).read_text())
+    copy, record = copy_of(folder, tmp_path)
     (copy / RECORD).write_text(json.dumps(record, indent=4) + "\n\n")
     assert same(load(copy / RECORD), load(folder / RECORD))
 
@@ -100,9 +106,7 @@ def test_whitespace_of_the_record_may_change(folder, tmp_path):
 @pytest.mark.parametrize(("key", "value"), [("entity", "node2"), ("rows", 121),
                                             ("detector", "Other"), ("extra", 1)])
 def test_any_other_change_of_the_record_is_refused(folder, tmp_path, key, value):
-    copy = tmp_path / "model"
-    shutil.copytree(folder, copy)
-    record = json.loads((copy / RECORD).read_text())
+    copy, record = copy_of(folder, tmp_path)
     record[key] = value
     (copy / RECORD).write_text(json.dumps(record))
     with pytest.raises(ValueError, match=f"^{copy / RECORD} was changed after it was written"):
@@ -110,9 +114,7 @@ def test_any_other_change_of_the_record_is_refused(folder, tmp_path, key, value)
 
 
 def test_a_record_of_the_new_format_without_its_digest_is_refused(folder, tmp_path):
-    copy = tmp_path / "model"
-    shutil.copytree(folder, copy)
-    record = json.loads((copy / RECORD).read_text())
+    copy, record = copy_of(folder, tmp_path)
     del record[DIGEST_KEY]
     (copy / RECORD).write_text(json.dumps(record))
     with pytest.raises(ValueError, match=f"^{copy / RECORD} lacks its sha256"):
@@ -121,9 +123,7 @@ def test_a_record_of_the_new_format_without_its_digest_is_refused(folder, tmp_pa
 
 def test_a_folder_written_before_the_digests_still_loads(folder, tmp_path):
     """format /1, no sha256 in the record, a model.npz of plain np.savez."""
-    copy = tmp_path / "model"
-    shutil.copytree(folder, copy)
-    record = json.loads((copy / RECORD).read_text())
+    copy, record = copy_of(folder, tmp_path)
     del record[DIGEST_KEY]
     record["format"] = "kizashi-fitted/1"
     (copy / RECORD).write_text(json.dumps(record))
