@@ -40,3 +40,14 @@ def test_a_damaged_page_fails_the_quick_check(written):
     written.write_bytes(bytes(data))
     with pytest.raises(sqlite3.DatabaseError, match="integrity check failed|malformed"):
         check_whole_file(sqlite3.connect(written), str(written))
+
+
+@pytest.mark.parametrize(("data", "key"), [(b"", ("m",)), (b"body", (12,)),
+                                           (b"\x00" * 100, ("m", "sigma", "a/b", 3)),
+                                           (bytes(range(256)), ("caf\u00e9", 0))])
+def test_row_crc_is_the_crc32_of_the_key_joined_by_nul_then_the_bytes(data, key):
+    import zlib
+
+    from kizashi.watch.sqlite_files import row_crc
+    prefix = "\0".join(str(k) for k in key).encode("utf-8")
+    assert row_crc(data, *key) == zlib.crc32(prefix + data)

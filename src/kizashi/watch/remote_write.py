@@ -75,7 +75,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,7 +91,7 @@ from kizashi.watch.http_options import (
     parse_http_options,
 )
 from kizashi.watch.prompb import HEADERS, encode_prepared, labels_message
-from kizashi.watch.sqlite_files import check_whole_file
+from kizashi.watch.sqlite_files import check_whole_file, row_crc
 from kizashi.yaml_errors import bounded_repr as _r
 
 __all__ = ["METRIC_NAMES", "RemoteWriteConfig", "RemoteWriteQueue", "RemoteWriter",
@@ -217,11 +216,6 @@ def series_labels(labels: dict[str, str], watch: str, detector: str, name: str,
     return out
 
 
-def _crc(samples: int, body: bytes) -> int:
-    """The CRC-32 of a queued request: its body and its count of samples."""
-    return zlib.crc32(body, zlib.crc32(str(int(samples)).encode("ascii")))
-
-
 class RemoteWriteQueue:
     """Encoded requests waiting to be sent, oldest first, in a SQLite file (or in memory).
 
@@ -276,7 +270,7 @@ class RemoteWriteQueue:
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 self.db.executemany("INSERT INTO requests (samples, bytes, body, crc) VALUES "
-                                    "(?, ?, ?, ?)", [(n, len(body), body, _crc(n, body))
+                                    "(?, ?, ?, ?)", [(n, len(body), body, row_crc(body, int(n)))
                                                      for n, body in requests])
                 self.db.executemany("INSERT OR REPLACE INTO marks VALUES (?, ?)",
                                     list(marks.items()))
@@ -320,7 +314,7 @@ class RemoteWriteQueue:
                 return None
             rid, samples, body, check = row
             if check is None or (isinstance(body, bytes) and isinstance(samples, int)
-                                 and check == _crc(samples, body)):
+                                 and check == row_crc(body, int(samples))):
                 return int(rid), int(samples), bytes(body)
             log.error("remote_write queue %s: request %s is damaged (its CRC-32 differs: the "
                       "bytes changed on disk); dropped, %s samples not sent", self.path, rid,

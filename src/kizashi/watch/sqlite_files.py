@@ -1,5 +1,6 @@
-"""The structural check every SQLite file kizashi keeps (the state file, the remote_write
-queue) gets when it is opened.
+"""What every SQLite file kizashi keeps (the state file, the remote_write queue) shares:
+the structural check when it is opened (:func:`check_whole_file`) and the CRC-32 its
+rows carry (:func:`row_crc`).
 
 SQLite writes whole pages, so a file whose size is not a whole number of pages was cut
 short (the missing bytes of its last page would read as zeros: other values, silently,
@@ -23,9 +24,21 @@ sqlite3.DatabaseError: its size, ... bytes, is not a whole number of ...-byte pa
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from pathlib import Path
+from typing import Any
 
-__all__ = ["check_whole_file"]
+__all__ = ["check_whole_file", "row_crc"]
+
+
+def row_crc(data: bytes, *key: Any) -> int:
+    """The CRC-32 of a row's bytes and its key (e.g. watch, detector, leaf, chunk), so that
+    a row whose key changed is found too.
+
+    >>> row_crc(b"abc", "m", 3) == row_crc(b"abc", "m", 3) != row_crc(b"abc", "m", 4)
+    True
+    """
+    return zlib.crc32(data, zlib.crc32("\0".join(map(str, key)).encode("utf-8")))
 
 
 def check_whole_file(db: sqlite3.Connection, path: str) -> None:

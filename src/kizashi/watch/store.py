@@ -59,7 +59,6 @@ import os
 import sqlite3
 import struct
 import threading
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -77,7 +76,7 @@ from kizashi.watch.blobstate import (
     split_tree,
 )
 from kizashi.watch.sources import series_key
-from kizashi.watch.sqlite_files import check_whole_file
+from kizashi.watch.sqlite_files import check_whole_file, row_crc
 
 SCHEMA_VERSION = 1
 
@@ -125,12 +124,6 @@ CREATE INDEX IF NOT EXISTS blocks_t ON blocks (t);
 _ADDED_COLUMNS = (("outbox", "alert", "TEXT"), ("alerts", "annotations", "TEXT"),
                   ("state_trees", "crc", "INTEGER"), ("state_chunks", "crc", "INTEGER"),
                   ("progress", "crc", "INTEGER"))
-
-
-def _crc(data: bytes, *key: Any) -> int:
-    """The CRC-32 of a state row: its bytes and its key (watch, detector, leaf, chunk), so
-    that a row whose key changed is found too."""
-    return zlib.crc32(data, zlib.crc32("\0".join(map(str, key)).encode("utf-8")))
 
 
 class StateFileDamaged(ValueError):
@@ -339,7 +332,7 @@ def _backfill_crc(db: sqlite3.Connection, tables: Sequence[str]) -> None:
                 f"SELECT rowid, {value}, {key} FROM {table} WHERE crc IS NULL"):
             data = encode(data)
             if data is not None:
-                rows.append((_crc(data, *names), rowid))
+                rows.append((row_crc(data, *names), rowid))
         db.executemany(f"UPDATE {table} SET crc=? WHERE rowid=?", rows)
 
 
@@ -417,7 +410,7 @@ class WatchStore:
             data = (value.encode("utf-8", "surrogatepass") if isinstance(value, str)
                     else struct.pack("<d", float(value)) if isinstance(value, (int, float))
                     else None)
-            if data is None or crc != _crc(data, *key):
+            if data is None or crc != row_crc(data, *key):
                 raise sqlite3.DatabaseError(f"{what} fails its CRC-32: the bytes changed "
                                             "after they were written")
 
@@ -613,7 +606,7 @@ class WatchStore:
         if isinstance(row[0], bool) or not isinstance(row[0], (int, float)) \
                 or not np.isfinite(row[0]):
             raise _damaged(self.path, what, ValueError(f"{row[0]!r} is not a time"))
-        if row[1] is not None and row[1] != _crc(struct.pack("<d", float(row[0])), watch):
+        if row[1] is not None and row[1] != row_crc(struct.pack("<d", float(row[0])), watch):
             raise _damaged(self.path, what, ValueError(
                 "it fails its CRC-32: the bytes changed after they were written"))
         return float(row[0])
@@ -622,7 +615,7 @@ class WatchStore:
         t = float(t)
         self.db.execute("INSERT INTO progress (watch, last_ts, crc) VALUES (?, ?, ?) "
                         "ON CONFLICT(watch) DO UPDATE SET last_ts=excluded.last_ts, "
-                        "crc=excluded.crc", (watch, t, _crc(struct.pack("<d", t), watch)))
+                        "crc=excluded.crc", (watch, t, row_crc(struct.pack("<d", t), watch)))
 
     # ------------------------------------------------------------------ states
     def load_state(self, watch: str, detector: str) -> tuple[list[int], dict[str, Any]] | None:
@@ -672,7 +665,7 @@ class WatchStore:
         if row is None:
             return None
         what = f"the state tree of watch {watch!r}, {detector!r}"
-        if row[1] is not None and (not isinstance(row[0], str) or row[1] != _crc(
+        if row[1] is not None and (not isinstance(row[0], str) or row[1] != row_crc(
                 row[0].encode("utf-8", "surrogatepass"), watch, detector)):
             raise _damaged(self.path, what, ValueError(
                 "its skeleton fails its CRC-32: the bytes changed after they were written"))
@@ -681,7 +674,7 @@ class WatchStore:
                 f"SELECT leaf, chunk, data{crc} FROM state_chunks WHERE watch=? AND detector=? "
                 "ORDER BY leaf, chunk", (watch, detector)):
             if check is not None and (not isinstance(data, bytes)
-                                      or check != _crc(data, watch, detector, leaf, chunk)):
+                                      or check != row_crc(data, watch, detector, leaf, chunk)):
                 raise _damaged(self.path, what, ValueError(
                     f"array {leaf}, chunk {chunk} fails its CRC-32: the bytes changed after "
                     "they were written"))
@@ -714,14 +707,14 @@ class WatchStore:
             "INSERT INTO state_trees (watch, detector, skeleton, crc) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(watch, detector) DO UPDATE SET skeleton=excluded.skeleton, "
             "crc=excluded.crc WHERE skeleton IS NOT excluded.skeleton OR crc IS NOT excluded.crc",
-            (watch, detector, skeleton, _crc(skeleton.encode("utf-8"), watch, detector)))
+            (watch, detector, skeleton, row_crc(skeleton.encode("utf-8"), watch, detector)))
         rows, written = [], 0
         for leaf, array in enumerate(arrays):
             old = None if before is None else before[leaf]
             for index in changed_chunks(old, array).tolist():
                 data = chunk_bytes(array, index)
                 rows.append((watch, detector, leaf, index, data,
-                             _crc(data, watch, detector, leaf, index)))
+                             row_crc(data, watch, detector, leaf, index)))
                 written += len(data)
             if (old is not None and n_chunks(old) > n_chunks(array)) or (
                     isinstance(old, ChunkHint) and old.chunks is None):
